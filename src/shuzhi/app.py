@@ -1,0 +1,78 @@
+"""The ASGI application: ``create_app(settings)`` wires capabilities, errors and static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from shuzhi import __version__
+from shuzhi.audit import api as audit_api
+from shuzhi.audit import views as audit_views
+from shuzhi.auth import api as auth_api
+from shuzhi.auth import views as auth_views
+from shuzhi.db.engine import Database
+from shuzhi.db.migrate import upgrade
+from shuzhi.org import api as org_api
+from shuzhi.org import views as org_views
+from shuzhi.settings import Settings
+from shuzhi.web import problems
+from shuzhi.web.deps import csrf_protect
+
+STATIC = Path(__file__).parent / "web" / "static"
+# Capabilities register here, API routers first; each brings its api.py and views.py.
+ROUTERS = [
+    auth_api.router,
+    org_api.router,
+    audit_api.router,
+    auth_views.router,
+    org_views.router,
+    audit_views.router,
+]
+
+
+def vendor_dir(settings: Settings) -> Path | None:
+    """Front-end packages installed from the npm registry (htmx); optional: pages work without."""
+    candidates = [
+        settings.static_vendor_dir,
+        Path.cwd() / "node_modules",
+        Path(__file__).resolve().parents[2] / "node_modules",
+    ]
+    for base in candidates:
+        if base is not None and (base / "htmx.org" / "dist" / "htmx.min.js").exists():
+            return base / "htmx.org" / "dist"
+    return None
+
+
+def create_app(
+    settings: Settings, *, database: Database | None = None, migrate: bool = True
+) -> FastAPI:
+    database = database or Database(settings)
+    if migrate:
+        upgrade(database)
+    app = FastAPI(
+        title="Shuzhi (数治) API",
+        version=__version__,
+        description="Catalogue, aggregate, share, open and protect public data. "
+        "Authenticate with a session cookie or `Authorization: Bearer <api key>`.",
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.database = database
+    problems.install(app)
+
+    @app.get("/healthz", tags=["system"])
+    def healthz() -> dict[str, str]:
+        with database.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": database.capabilities.name}
+
+    for router in ROUTERS:
+        app.include_router(router)
+    vendor = vendor_dir(settings)
+    if vendor is not None:
+        app.mount("/static/vendor", StaticFiles(directory=vendor), name="vendor")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,40 @@
+"""Audit tables: the entries and the head of the hash chain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shuzhi.db.base import Base
+
+GENESIS = "0" * 64
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_target", "target_type", "target_id"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str | None] = mapped_column(String(40))
+    unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    target_type: Mapped[str] = mapped_column(String(60))
+    target_id: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the last sequence number and hash; updating it serialises appenders."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))

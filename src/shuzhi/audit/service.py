@@ -1,0 +1,202 @@
+"""Writing and checking the audit log.
+
+Every entry's hash covers its own fields and the previous entry's hash, so altering,
+deleting or reordering any row breaks the chain from that row on. Appenders serialise on
+the single ``audit_head`` row, inside the caller's transaction: the entry commits or rolls
+back together with the change it describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from shuzhi.audit.events import AuditEvent, AuditVerified, OperationDenied
+from shuzhi.audit.models import GENESIS, AuditEntry, AuditHead
+from shuzhi.audit.schemas import AuditEntryOut, AuditPage, VerifyReport
+from shuzhi.auth.permissions import require
+from shuzhi.context import Ctx
+from shuzhi.db.base import utcnow
+
+MAX_PAGE = 500
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def entry_hash(entry: Any) -> str:
+    """Hash of an entry (ORM object or table row) chained to its predecessor."""
+    fields = [
+        entry.seq,
+        entry.at.isoformat(),
+        entry.actor,
+        entry.actor_role,
+        entry.unit_id,
+        entry.action,
+        entry.target_type,
+        entry.target_id,
+        entry.outcome,
+        entry.details,
+        entry.prev_hash,
+    ]
+    return hashlib.sha256(_canonical(fields).encode("utf-8")).hexdigest()
+
+
+def _advance_head(ctx: Ctx) -> tuple[int, str]:
+    """Take the write lock on the chain head and return (new seq, previous hash)."""
+    row = ctx.db.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.last_hash)
+    ).first()
+    if row is None:
+        raise RuntimeError("audit_head row missing: the database was not created by migrations")
+    return int(row[0]), str(row[1])
+
+
+def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> AuditEntry:
+    """Append one event to the chain in the current transaction."""
+    seq, prev = _advance_head(ctx)
+    entry = AuditEntry(
+        seq=seq,
+        at=utcnow(),
+        actor=ctx.actor.label,
+        actor_role=str(ctx.actor.role) if ctx.actor.role else None,
+        unit_id=event.unit_id,
+        action=event.action,
+        target_type=event.target_type,
+        target_id=event.target_id,
+        outcome=outcome,
+        details=_canonical(event.details()),
+        prev_hash=prev,
+        hash="",
+    )
+    entry.hash = entry_hash(entry)
+    ctx.db.add(entry)
+    ctx.db.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash))
+    ctx.db.flush()
+    return entry
+
+
+def record_denied(ctx: Ctx, operation: str, target: str) -> None:
+    record(ctx, OperationDenied(operation=operation, target=target), outcome="denied")
+
+
+def _out(entry: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        seq=entry.seq,
+        at=entry.at,
+        actor=entry.actor,
+        actor_role=entry.actor_role,
+        unit_id=entry.unit_id,
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        outcome=entry.outcome,
+        details=json.loads(entry.details),
+        hash=entry.hash,
+    )
+
+
+def view_audit(
+    ctx: Ctx,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> AuditPage:
+    """Newest first, filtered; reading the log is itself not audited to keep it readable."""
+    require(ctx, "view_audit")
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(AuditEntry)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if target_type:
+        query = query.where(AuditEntry.target_type == target_type)
+    if target_id:
+        query = query.where(AuditEntry.target_id == target_id)
+    total = ctx.db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = ctx.db.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit).offset(max(0, offset)))
+    return AuditPage(total=total, items=[_out(r) for r in rows])
+
+
+def history(ctx: Ctx, target_type: str, target_id: str) -> list[AuditEntryOut]:
+    """Entries about one object, oldest first (used by detail pages; callers check access)."""
+    rows = ctx.db.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.target_type == target_type, AuditEntry.target_id == target_id)
+        .order_by(AuditEntry.seq)
+    )
+    return [_out(r) for r in rows]
+
+
+def _walk(ctx: Ctx, batch: int = 5000) -> Iterator[Any]:
+    """Plain rows in sequence order, in batches, so verifying a long log keeps memory flat."""
+    table = AuditEntry.__table__
+    last = 0
+    while True:
+        rows = ctx.db.execute(
+            select(table).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def check_chain(ctx: Ctx) -> VerifyReport:
+    """Recompute the whole chain; name the first entry that does not fit."""
+    expected_seq, prev, count = 1, GENESIS, 0
+    for entry in _walk(ctx):
+        if entry.seq != expected_seq:
+            return VerifyReport(
+                ok=False,
+                entries=count,
+                first_bad_seq=expected_seq,
+                reason=f"entry {expected_seq} is missing (next is {entry.seq})",
+            )
+        if entry.prev_hash != prev:
+            return VerifyReport(
+                ok=False,
+                entries=count,
+                first_bad_seq=entry.seq,
+                reason="previous-hash link broken (reordered or replaced)",
+            )
+        if entry_hash(entry) != entry.hash:
+            return VerifyReport(
+                ok=False,
+                entries=count,
+                first_bad_seq=entry.seq,
+                reason="content does not match its hash (altered)",
+            )
+        prev, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+    head = ctx.db.get(AuditHead, 1)
+    head_seq, head_hash = (head.seq, head.last_hash) if head else (0, GENESIS)
+    if head_seq != count or head_hash != prev:
+        return VerifyReport(
+            ok=False,
+            entries=count,
+            first_bad_seq=count + 1,
+            reason=f"log ends at entry {count} but the head records {head_seq}"
+            " (entries removed from the end)",
+        )
+    return VerifyReport(ok=True, entries=count)
+
+
+def verify_audit(ctx: Ctx) -> VerifyReport:
+    """Check the chain on behalf of a person and record that the check was made."""
+    require(ctx, "verify_audit")
+    report = check_chain(ctx)
+    record(ctx, AuditVerified(entries=report.entries, ok=report.ok))
+    return report

@@ -1,0 +1,104 @@
+"""Authorisation = role × unit scope, decided here and called from every service function.
+
+Each operation has a rule naming the roles that may perform it anywhere in the region and
+the roles that may perform it only on their own unit. A service calls
+``require(ctx, "approve_filing", unit_id)`` before doing anything; the operation name is the
+service function's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shuzhi.context import Ctx, Role
+from shuzhi.errors import Forbidden, Unauthenticated
+
+REGION_READERS = frozenset({Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR})
+EXECUTIVE = frozenset({Role.CDO_EXECUTIVE})
+LEADERS = frozenset({Role.CDO, Role.CDO_EXECUTIVE})
+UNIT_STAFF = frozenset({Role.UNIT_CDO, Role.DATA_LIAISON})
+NOBODY: frozenset[Role] = frozenset()
+
+
+@dataclass(frozen=True)
+class Rule:
+    region: frozenset[Role]
+    own_unit: frozenset[Role] = NOBODY
+
+
+RULES: dict[str, Rule] = {
+    # org
+    "view_units": Rule(REGION_READERS | UNIT_STAFF),
+    "manage_units": Rule(EXECUTIVE),
+    "view_people": Rule(REGION_READERS, UNIT_STAFF),
+    "manage_people": Rule(EXECUTIVE, UNIT_STAFF),
+    "create_appointment": Rule(EXECUTIVE, UNIT_STAFF),
+    "submit_filing": Rule(EXECUTIVE, UNIT_STAFF),
+    "approve_filing": Rule(LEADERS),
+    "return_filing": Rule(LEADERS),
+    "end_appointment": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "view_appointments": Rule(REGION_READERS, UNIT_STAFF),
+    "export_roster": Rule(REGION_READERS, UNIT_STAFF),
+    "view_org_overview": Rule(REGION_READERS, UNIT_STAFF),
+    # accounts
+    "manage_users": Rule(EXECUTIVE),
+    "view_users": Rule(REGION_READERS),
+    "manage_api_keys": Rule(EXECUTIVE),
+    # audit
+    "view_audit": Rule(REGION_READERS),
+    "verify_audit": Rule(frozenset({Role.AUDITOR, Role.CDO_EXECUTIVE})),
+}
+
+
+def _record_denial(operation: str, target: str) -> Callable[[Ctx], None]:
+    def hook(ctx: Ctx) -> None:
+        from shuzhi.audit.service import record_denied
+
+        record_denied(ctx, operation, target)
+
+    return hook
+
+
+def allowed(ctx: Ctx, operation: str, unit_id: int | None = None) -> bool:
+    """Whether the actor may perform ``operation`` on ``unit_id`` (None: within its own scope)."""
+    rule = RULES[operation]
+    role = ctx.actor.role
+    if ctx.actor.kind == "system":
+        return True
+    if role is None:
+        return False
+    if role in rule.region:
+        return True
+    if role in rule.own_unit:
+        return unit_id is None or unit_id == ctx.actor.unit_id
+    return False
+
+
+def require(ctx: Ctx, operation: str, unit_id: int | None = None, target: str = "") -> None:
+    """Raise unless the actor may perform the operation; refusals are audited."""
+    if operation not in RULES:
+        raise KeyError(f"no permission rule for operation {operation!r}")
+    if not ctx.actor.is_authenticated:
+        raise Unauthenticated()
+    if allowed(ctx, operation, unit_id):
+        return
+    err = Forbidden(operation=operation, target=target)
+    err.after_rollback = _record_denial(operation, target)
+    raise err
+
+
+def scope_unit(ctx: Ctx, operation: str) -> int | None:
+    """The unit a listing must be limited to: None when the actor sees the whole region."""
+    require(ctx, operation)
+    role = ctx.actor.role
+    if ctx.actor.kind == "system" or (role is not None and role in RULES[operation].region):
+        return None
+    return ctx.actor.unit_id
+
+
+def deny(operation: str, target: str, zh: str, en: str) -> Forbidden:
+    """A refusal decided by a business rule (e.g. no self-approval), audited like any other."""
+    err = Forbidden(zh, en, operation=operation, target=target)
+    err.after_rollback = _record_denial(operation, target)
+    return err

@@ -1,0 +1,284 @@
+"""The ``shuzhi`` command: run the platform and administer a data directory."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shuzhi.audit import service as audit
+from shuzhi.auth import service as auth
+from shuzhi.auth.schemas import ApiKeyCreate, UserCreate
+from shuzhi.context import Actor, Role, unit_of_work
+from shuzhi.db.engine import Database
+from shuzhi.db.migrate import upgrade
+from shuzhi.errors import Invalid, ShuzhiError
+from shuzhi.org import service as org
+from shuzhi.org.models import UnitKind
+from shuzhi.org.schemas import UnitCreate
+from shuzhi.settings import Settings, UnsafeSettings, load_settings
+from shuzhi.validation import parse
+
+app = typer.Typer(
+    help="数治 Shuzhi — platform for the Chief Data Officer system.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+apikey_app = typer.Typer(help="Manage API keys for systems.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage staff accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+console = Console()
+err_console = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="SHUZHI_DATA_DIR",
+        help="Data directory (default ./shuzhi-data); the server and every command share it.",
+    ),
+]
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+
+
+def _cli_actor() -> Actor:
+    # Whoever can run commands on the data directory administers the installation.
+    return Actor(kind="system", name=f"cli:{getpass.getuser()}")
+
+
+def _open(data_dir: Path | None) -> Database:
+    try:
+        settings = load_settings(data_dir=data_dir)
+    except UnsafeSettings as exc:
+        err_console.print(f"[red]Unsafe settings / 配置不安全:[/] {exc}")
+        raise typer.Exit(2) from None
+    database = Database(settings)
+    upgrade(database)
+    return database
+
+
+def _fail(err: ShuzhiError) -> typer.Exit:
+    err_console.print(f"[red]{err.message.zh}[/]\n{err.message.en}")
+    if isinstance(err, Invalid):
+        for e in err.errors:
+            err_console.print(f"  - {e.field}: {e.message.zh} / {e.message.en}")
+    return typer.Exit(1)
+
+
+def _serve(settings: Settings, database: Database, host: str, port: int) -> None:
+    import uvicorn
+
+    from shuzhi.app import create_app
+
+    application = create_app(settings, database=database, migrate=False)
+    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@app.command()
+def init(
+    data_dir: DataDir = None,
+    region_code: Annotated[str | None, typer.Option(help="Code of the region unit")] = None,
+    region_name: Annotated[str | None, typer.Option(help="Name, e.g. 某某区")] = None,
+    admin: Annotated[str | None, typer.Option(help="Username of the first CDO executive")] = None,
+    admin_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SHUZHI_ADMIN_PASSWORD", help="Password for --admin (prompted if omitted)"
+        ),
+    ] = None,
+) -> None:
+    """Create the data directory and schema; optionally the region and its first executive."""
+    database = _open(data_dir)
+    try:
+        with unit_of_work(database, _cli_actor()) as ctx:
+            if region_code and region_name and org.unit_id_for_code(ctx, region_code) is None:
+                org.create_unit(
+                    ctx,
+                    parse(
+                        UnitCreate,
+                        {"code": region_code, "name": region_name, "kind": UnitKind.REGION},
+                    ),
+                )
+            if admin:
+                password = admin_password or typer.prompt(
+                    "Password / 密码", hide_input=True, confirmation_prompt=True
+                )
+                auth.create_user(
+                    ctx,
+                    parse(
+                        UserCreate,
+                        {
+                            "username": admin,
+                            "display_name": admin,
+                            "password": password,
+                            "role": Role.CDO_EXECUTIVE,
+                            "unit_code": region_code,
+                        },
+                    ),
+                )
+    except ShuzhiError as err:
+        raise _fail(err) from None
+    console.print(f"Initialised / 已初始化: {database.settings.data_dir}")
+
+
+@app.command()
+def serve(data_dir: DataDir = None, host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Serve the console and API on an existing data directory."""
+    database = _open(data_dir)
+    console.print(f"Shuzhi: http://{host}:{port}/")
+    _serve(database.settings, database, host, port)
+
+
+@app.command()
+def demo(
+    data_dir: DataDir = None,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the demo, then exit")] = False,
+) -> None:
+    """Create (idempotently) the demo district and serve it; prints the demo accounts."""
+    from shuzhi.demo.district import CREDENTIALS_FILE, build_demo
+
+    database = _open(data_dir)
+    accounts = build_demo(database)
+    table = Table(title="Demo accounts / 演示账号")
+    for column in ("username", "password", "role", "unit"):
+        table.add_column(column)
+    for a in accounts:
+        table.add_row(a.username, a.password, a.role, a.unit or "")
+    console.print(table)
+    console.print(f"Credentials written to {database.settings.data_dir / CREDENTIALS_FILE}")
+    if not no_serve:
+        console.print(f"[bold]Open / 打开: http://{host}:{port}/[/]")
+        _serve(database.settings, database, host, port)
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[Role, typer.Option(help="Role of the account")],
+    unit: Annotated[str | None, typer.Option(help="Unit code (for unit roles)")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="SHUZHI_USER_PASSWORD", help="Password (prompted if omitted)"),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a staff account."""
+    database = _open(data_dir)
+    secret = password or typer.prompt("Password / 密码", hide_input=True, confirmation_prompt=True)
+    try:
+        with unit_of_work(database, _cli_actor()) as ctx:
+            user = auth.create_user(
+                ctx,
+                parse(
+                    UserCreate,
+                    {
+                        "username": username,
+                        "display_name": name or username,
+                        "password": secret,
+                        "role": role,
+                        "unit_code": unit,
+                    },
+                ),
+            )
+    except ShuzhiError as err:
+        raise _fail(err) from None
+    console.print(f"Created user / 已创建账号: {user.username} ({user.role})")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="What the key is for")],
+    role: Annotated[Role, typer.Option(help="Role the key acts with")] = Role.CONSUMER,
+    unit: Annotated[str | None, typer.Option(help="Unit code")] = None,
+    expires_days: Annotated[int, typer.Option(help="Days until expiry")] = 365,
+    data_dir: DataDir = None,
+) -> None:
+    """Issue an API key; the key is printed once and cannot be shown again."""
+    database = _open(data_dir)
+    try:
+        with unit_of_work(database, _cli_actor()) as ctx:
+            created = auth.create_api_key(
+                ctx,
+                parse(
+                    ApiKeyCreate,
+                    {
+                        "name": name,
+                        "role": role,
+                        "unit_code": unit,
+                        "expires_in_days": expires_days,
+                    },
+                ),
+            )
+    except ShuzhiError as err:
+        raise _fail(err) from None
+    console.print(f"prefix: {created.prefix}  expires: {created.expires_at}")
+    console.print("Store this key now; it is shown only once / 请立即保存，仅显示一次:")
+    typer.echo(created.token)
+
+
+@apikey_app.command("list")
+def apikey_list(data_dir: DataDir = None) -> None:
+    """List API keys (never their secrets)."""
+    database = _open(data_dir)
+    with unit_of_work(database, _cli_actor()) as ctx:
+        keys = auth.list_api_keys(ctx)
+    table = Table()
+    for column in ("prefix", "name", "role", "unit", "status", "expires", "last used"):
+        table.add_column(column)
+    for k in keys:
+        table.add_row(
+            k.prefix,
+            k.name,
+            k.role,
+            k.unit_code or "",
+            k.status,
+            str(k.expires_at or ""),
+            str(k.last_used_at or ""),
+        )
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(prefix: str, data_dir: DataDir = None) -> None:
+    """Revoke an API key by its prefix."""
+    database = _open(data_dir)
+    try:
+        with unit_of_work(database, _cli_actor()) as ctx:
+            auth.revoke_api_key(ctx, prefix)
+    except ShuzhiError as err:
+        raise _fail(err) from None
+    console.print(f"Revoked / 已吊销: {prefix}")
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: DataDir = None) -> None:
+    """Recompute the audit hash chain; exit 1 naming the first bad entry if it was tampered with."""
+    database = _open(data_dir)
+    with unit_of_work(database, _cli_actor()) as ctx:
+        report = audit.verify_audit(ctx)
+    if report.ok:
+        console.print(f"OK: {report.entries} entries, chain intact / 哈希链完整")
+        return
+    err_console.print(
+        f"[red]BROKEN at entry {report.first_bad_seq}[/]: {report.reason}\n"
+        f"哈希链在第 {report.first_bad_seq} 条处被破坏"
+    )
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()

@@ -1,0 +1,1 @@
+"""A deterministic demo district used by ``shuzhi demo`` and by the tests."""

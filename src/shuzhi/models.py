@@ -1,0 +1,10 @@
+"""Every capability's tables on one metadata object (for migrations and tests)."""
+
+from shuzhi.audit import models as audit_models
+from shuzhi.auth import models as auth_models
+from shuzhi.db.base import Base
+from shuzhi.org import models as org_models
+
+metadata = Base.metadata
+
+__all__ = ["audit_models", "auth_models", "metadata", "org_models"]

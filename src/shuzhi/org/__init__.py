@@ -1,0 +1,1 @@
+"""CDO organisation: units, people, appointments and their two-level filing."""

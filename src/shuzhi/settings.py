@@ -1,0 +1,102 @@
+"""Settings: one typed object, read from the environment at start-up, never at import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("shuzhi-data")
+SECRET_FILE = "secret_key"
+
+
+class UnsafeSettings(RuntimeError):
+    """Raised when production settings would be unsafe (e.g. a missing secret key)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    environment: str = "development"
+    cookie_secure: bool = False
+    session_max_age_seconds: int = 12 * 3600
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 15 * 60
+    # argon2id cost: the RFC 9106 low-memory profile; tests lower it
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    default_locale: str = "zh-CN"
+    static_vendor_dir: Path | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe in production."""
+        if not self.is_production:
+            return
+        problems = []
+        if len(self.secret_key) < 32:
+            problems.append("SHUZHI_SECRET_KEY must be set to at least 32 characters")
+        if not self.cookie_secure:
+            problems.append("SHUZHI_COOKIE_SECURE must be true (serve over HTTPS)")
+        if problems:
+            raise UnsafeSettings("; ".join(problems))
+
+
+def _truthy(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """A development secret kept in the data directory so sessions survive restarts."""
+    path = data_dir / SECRET_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secret)
+    return secret
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, data_dir: Path | str | None = None
+) -> Settings:
+    """Build settings from the environment; ``data_dir`` (``--data-dir``) wins over env."""
+    env = os.environ if env is None else env
+    directory = Path(data_dir or env.get("SHUZHI_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+    environment = env.get("SHUZHI_ENV", "development")
+    production = environment == "production"
+    database_url = env.get("SHUZHI_DATABASE_URL") or f"sqlite:///{directory / 'shuzhi.db'}"
+    secret = env.get("SHUZHI_SECRET_KEY") or ("" if production else _persistent_secret(directory))
+    vendor = env.get("SHUZHI_STATIC_VENDOR_DIR")
+    settings = Settings(
+        data_dir=directory,
+        database_url=database_url,
+        secret_key=secret,
+        environment=environment,
+        cookie_secure=_truthy(env.get("SHUZHI_COOKIE_SECURE"), production),
+        session_max_age_seconds=int(env.get("SHUZHI_SESSION_MAX_AGE", 12 * 3600)),
+        login_max_failures=int(env.get("SHUZHI_LOGIN_MAX_FAILURES", 5)),
+        login_lockout_seconds=int(env.get("SHUZHI_LOGIN_LOCKOUT_SECONDS", 15 * 60)),
+        default_locale=env.get("SHUZHI_DEFAULT_LOCALE", "zh-CN"),
+        static_vendor_dir=Path(vendor) if vendor else None,
+    )
+    settings.check()
+    return settings

@@ -1,0 +1,1 @@
+"""National-standard rules as plain functions: identifiers, checksums, code tables."""

@@ -1,0 +1,77 @@
+"""Turn pydantic validation errors into the bilingual ``Invalid`` error, and tidy user text."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from shuzhi.errors import FieldError, Invalid, Message
+
+M = TypeVar("M", bound=BaseModel)
+
+_TEMPLATES: dict[str, tuple[str, str]] = {
+    "missing": ("必填项。", "This field is required."),
+    "string_too_short": (
+        "内容过短（至少 {min_length} 个字符）。",
+        "Too short (at least {min_length} characters).",
+    ),
+    "string_too_long": (
+        "内容过长（最多 {max_length} 个字符）。",
+        "Too long (at most {max_length} characters).",
+    ),
+    "string_pattern_mismatch": ("格式不正确。", "The format is not valid."),
+    "enum": ("取值不在允许范围内：{expected}。", "Not an allowed value: {expected}."),
+    "literal_error": ("取值不在允许范围内：{expected}。", "Not an allowed value: {expected}."),
+    "int_parsing": ("须为整数。", "Must be a whole number."),
+    "int_type": ("须为整数。", "Must be a whole number."),
+    "date_from_datetime_parsing": ("日期格式应为 YYYY-MM-DD。", "Dates look like YYYY-MM-DD."),
+    "date_parsing": ("日期格式应为 YYYY-MM-DD。", "Dates look like YYYY-MM-DD."),
+    "greater_than_equal": ("不能小于 {ge}。", "Must be at least {ge}."),
+    "less_than_equal": ("不能大于 {le}。", "Must be at most {le}."),
+    "bool_parsing": ("须为是/否。", "Must be yes or no."),
+    "json_invalid": ("不是有效的 JSON。", "Not valid JSON."),
+    "model_attributes_type": ("请求体格式不正确。", "The request body has the wrong shape."),
+    "dict_type": ("请求体格式不正确。", "The request body has the wrong shape."),
+}
+
+
+def translate(errors: list[Any]) -> list[FieldError]:
+    """Bilingual field errors from pydantic's error list (used for forms and the JSON API)."""
+    out: list[FieldError] = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        field = ".".join(loc) or "body"
+        ctx = {k: v for k, v in (err.get("ctx") or {}).items()}
+        zh, en = _TEMPLATES.get(err.get("type", ""), ("", ""))
+        if not zh:
+            text = str(err.get("msg", "invalid"))
+            out.append(FieldError(field, Message(f"输入无效：{text}", text)))
+            continue
+        try:
+            out.append(FieldError(field, Message(zh.format(**ctx), en.format(**ctx))))
+        except (KeyError, IndexError):
+            out.append(FieldError(field, Message(zh, en)))
+    return out
+
+
+def parse(model: type[M], data: Mapping[str, Any]) -> M:
+    """Validate untrusted input into ``model`` or raise ``Invalid`` naming every bad field."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise Invalid(errors=translate(exc.errors())) from None
+
+
+def clean_text(value: Any) -> Any:
+    """NFKC-normalise (full-width → half-width) and trim text; leave other values alone."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFKC", value).strip()
+    return value
+
+
+def blank_to_none(value: Any) -> Any:
+    value = clean_text(value)
+    return None if value == "" else value

@@ -1,0 +1,1 @@
+"""Console and API plumbing shared by every capability: sessions, CSRF, errors, templates."""

@@ -1,0 +1,106 @@
+"""Test fixtures: every storage test runs on SQLite and on a real PostgreSQL server.
+
+The databases are created from a migrated template (a copied SQLite file; a PostgreSQL
+``TEMPLATE`` database), so each test starts from a clean, fully migrated schema in
+milliseconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from shuzhi.app import create_app
+from shuzhi.context import ANONYMOUS, Actor, Ctx, Role, unit_of_work
+from shuzhi.db.engine import Database
+from shuzhi.db.migrate import upgrade
+from shuzhi.settings import Settings
+from tests import pg
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+_counter = itertools.count()
+
+
+def make_settings(data_dir: Path, database_url: str) -> Settings:
+    return Settings(data_dir=data_dir, database_url=database_url, secret_key="t" * 48,
+                    argon2_time_cost=1, argon2_memory_cost=1024)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg.PgServer]:
+    server = pg.start()
+    yield server
+    if callable(server.stop):
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("template")
+    database = Database(make_settings(directory, f"sqlite:///{directory / 'template.db'}"))
+    upgrade(database)
+    database.dispose()
+    return directory / "template.db"
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: pg.PgServer, tmp_path_factory: pytest.TempPathFactory) -> str:
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS shuzhi_template")
+        conn.execute("CREATE DATABASE shuzhi_template")
+    directory = tmp_path_factory.mktemp("pgtemplate")
+    database = Database(make_settings(directory, pg_server.url("shuzhi_template")))
+    upgrade(database)
+    database.dispose()
+    return "shuzhi_template"
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copy(template, tmp_path / "shuzhi.db")
+        return make_settings(tmp_path, f"sqlite:///{tmp_path / 'shuzhi.db'}")
+    server: pg.PgServer = request.getfixturevalue("pg_server")
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"shuzhi_test_{next(_counter)}"
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_name}")
+    return make_settings(tmp_path, server.url(name))
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    db = Database(settings)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
+    return create_app(settings, database=database, migrate=False)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c
+
+
+@contextmanager
+def acting(database: Database, actor: Actor = ANONYMOUS) -> Iterator[Ctx]:
+    """A committed unit of work as ``actor`` (tests call services exactly as routes do)."""
+    with unit_of_work(database, actor) as ctx:
+        yield ctx
+
+
+def actor(role: Role | None, unit_id: int | None = None, name: str = "tester",
+          kind: str = "user") -> Actor:
+    return Actor(kind=kind, id=1, name=name, role=role, unit_id=unit_id)  # type: ignore[arg-type]
