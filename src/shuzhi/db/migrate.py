@@ -1,4 +1,9 @@
-"""Apply Alembic migrations programmatically (on start and from the CLI)."""
+"""Apply Alembic migrations programmatically (on start and from the CLI).
+
+Each capability owns one migration branch rooted at the foundation revision ``0001``
+(revision ids ``<capability>_NNNN``), so capabilities can be added independently;
+``upgrade`` applies every head.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ def upgrade(db: Database) -> None:
     """Bring the metadata schema to the newest revision; a no-op when already there."""
     if is_current(db):
         return
-    command.upgrade(alembic_config(db), "head")
+    command.upgrade(alembic_config(db), "heads")
 
 
 def is_current(db: Database) -> bool:
