@@ -15,7 +15,7 @@ OptText = Annotated[str | None, BeforeValidator(blank_to_none)]
 Code = Annotated[
     str,
     BeforeValidator(clean_text),
-    Field(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]+$"),
+    Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$"),
 ]
 OptCode = Annotated[str | None, BeforeValidator(blank_to_none), Field(max_length=32)]
 
@@ -64,9 +64,7 @@ class PersonCreate(BaseModel):
     name: Annotated[Text, Field(min_length=2, max_length=50)]
     title: Annotated[Text, Field(max_length=100)] = ""
     phone: Annotated[Text, Field(max_length=30, pattern=r"^[0-9+\- ()]*$")] = ""
-    email: Annotated[
-        Text, Field(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    ] = ""
+    email: Annotated[Text, Field(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")] = ""
 
 
 class PersonOut(BaseModel):
