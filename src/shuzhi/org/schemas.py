@@ -17,7 +17,7 @@ Code = Annotated[
     BeforeValidator(clean_text),
     Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$"),
 ]
-OptCode = Annotated[str | None, BeforeValidator(blank_to_none), Field(max_length=32)]
+OptCode = Annotated[Annotated[str, Field(max_length=32)] | None, BeforeValidator(blank_to_none)]
 
 
 class UnitCreate(BaseModel):
