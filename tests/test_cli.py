@@ -101,7 +101,7 @@ def test_demo_builds_idempotently_and_writes_credentials(
     accounts = credentials["accounts"]
     assert {a["role"] for a in accounts} >= {"cdo", "cdo_executive", "unit_cdo", "data_liaison"}
     assert all(a["password"] in out for a in accounts[:1])
-    code, again = run(env, "demo", "--no-serve")
+    code, _ = run(env, "demo", "--no-serve")
     assert code == 0
     assert (
         json.loads((settings.data_dir / "demo-credentials.json").read_text("utf-8")) == credentials

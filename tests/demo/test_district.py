@@ -22,7 +22,7 @@ def _snapshot(database: Database) -> tuple[object, ...]:
 
 def test_demo_district_shape(database: Database) -> None:
     accounts = build_demo(database)
-    units, appointments, overview = _snapshot(database)
+    _units, appointments, overview = _snapshot(database)
     kinds = overview.units_by_kind  # type: ignore[attr-defined]
     assert kinds == {"region": 1, "department": 31, "street": 18, "enterprise": 3}
     statuses = {a[3] for a in appointments}

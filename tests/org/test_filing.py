@@ -91,11 +91,10 @@ def test_racing_decisions_only_one_wins(database: Database) -> None:
     with acting(database, seeded.actor(Role.CDO)) as first:
         org.approve_filing(first, appt_id)
         # the executive's decision is taken while the CDO's transaction is still open
-        with pytest.raises(Conflict):
-            with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as second:
-                second.db.connection()  # start the transaction
-                first.db.commit()
-                org.return_filing(second, appt_id, "重复审核")
+        with pytest.raises(Conflict), acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as second:
+            second.db.connection()  # start the transaction
+            first.db.commit()
+            org.return_filing(second, appt_id, "重复审核")
     with acting(database, SYSTEM) as ctx:
         assert org.get_appointment(ctx, appt_id).status == FilingStatus.FILED
 
