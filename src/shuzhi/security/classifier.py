@@ -24,12 +24,12 @@ from shuzhi.security.categories import Category
 from shuzhi.security.detectors import DETECTORS, VALIDATED_BY, Cell, make_cell
 from shuzhi.security.headers import HeaderCue, header_cue
 from shuzhi.standards.dates import has_time, parse_date
-from shuzhi.standards.text import is_blank
+from shuzhi.standards.text import NULL_TOKENS, normalize
 
 C = Category
 SAMPLE_LIMIT = 1000
 _PRUNE_HEAD = 100  # distinct values every detector sees before unlikely ones are dropped
-_PRUNE_RATIO = 0.15
+_PRUNE_MARGIN = 0.25  # a pre-screen this far below a threshold skips the full count
 
 CHECKSUM_CATEGORIES = (C.RESIDENT_ID, C.USCC, C.ORG_CODE)
 # Identifier-like formats that a running sequence of business numbers can imitate.
@@ -53,7 +53,7 @@ class ClassifierConfig:
     # With a header cue, these categories still need this share of validated values
     # (2–4 Han characters or a place name alone are too common to trust).
     header_strong: Mapping[Category, float] = field(
-        default_factory=lambda: {C.PERSON_NAME: 0.5, C.ADDRESS: 0.3, C.HEALTH: 0.3}
+        default_factory=lambda: {C.ADDRESS: 0.3, C.HEALTH: 0.3}
     )
     # Order matters for ties: more specific formats first.
     value_rules: Mapping[Category, ValueRule] = field(
@@ -92,19 +92,62 @@ class ColumnClassification:
     evidence: list[str]
 
 
-@dataclass
 class _Profile:
-    n: int  # non-blank values in the sample
-    distinct: int
-    cells: list[tuple[Cell, int]]
-    strong: Counter[Category]
-    weak: Counter[Category]
-    serial: bool
+    """Sampled values; detector results are computed on demand (most are never needed)."""
+
+    def __init__(self, values: Sequence[str | None]) -> None:
+        raw = Counter(v for v in values[:SAMPLE_LIMIT] if v)
+        counts: Counter[str] = Counter()
+        for value, k in raw.items():
+            text = normalize(value)
+            if text.lower() not in NULL_TOKENS:
+                counts[text] += k
+        self.cells = [(make_cell(v), k) for v, k in counts.items()]
+        self.n = sum(counts.values())
+        self.distinct = len(counts)
+        self.serial = _is_serial(self.cells)
+        self.strong: dict[Category, int] = {}
+        self.weak: dict[Category, int] = {}
+        self._head = self.cells[:_PRUNE_HEAD]
+        self._head_n = sum(k for _, k in self._head) or 1
+        self._estimates: dict[Category, tuple[float, float]] = {}
+        self._birth: tuple[bool, str] | None = None
+
+    def _run(self, c: Category) -> None:
+        if c in self.strong:
+            return
+        detect = DETECTORS[c]
+        strong = weak = 0
+        for cell, k in self.cells:
+            score = detect(cell)
+            if score == 2:
+                strong += k
+            elif score == 1:
+                weak += k
+        self.strong[c], self.weak[c] = strong, weak
+
+    def _estimate(self, c: Category) -> tuple[float, float]:
+        if c not in self._estimates:
+            detect = DETECTORS[c]
+            scores = [(detect(cell), k) for cell, k in self._head]
+            strong = sum(k for s, k in scores if s == 2) / self._head_n
+            self._estimates[c] = strong, sum(k for s, k in scores if s) / self._head_n
+        return self._estimates[c]
+
+    def estimate(self, c: Category) -> float:
+        """Share of compatible values among the first distinct values (a cheap pre-screen)."""
+        return self.support(c) if c in self.strong else self._estimate(c)[1]
+
+    def might_reach(self, c: Category, strong: float, support: float = 0.0) -> bool:
+        head_strong, head_support = self._estimate(c)
+        return head_strong >= strong - _PRUNE_MARGIN and head_support >= support - _PRUNE_MARGIN
 
     def strong_ratio(self, c: Category) -> float:
+        self._run(c)
         return self.strong[c] / self.n
 
     def support(self, c: Category) -> float:
+        self._run(c)
         return (self.strong[c] + self.weak[c]) / self.n
 
 
@@ -127,24 +170,6 @@ def _is_serial(cells: list[tuple[Cell, int]]) -> bool:
     return max(numbers) - min(numbers) <= 20 * len(numbers)
 
 
-def _profile(values: Sequence[str | None]) -> _Profile:
-    counts = Counter(v for v in values[:SAMPLE_LIMIT] if v is not None and not is_blank(v))
-    cells = [(make_cell(v), k) for v, k in counts.items()]
-    n = sum(counts.values())
-    head = cells[:_PRUNE_HEAD]
-    head_n = sum(k for _, k in head) or 1
-    strong: Counter[Category] = Counter()
-    weak: Counter[Category] = Counter()
-    for category, detect in DETECTORS.items():
-        hits = [(detect(cell), k) for cell, k in head]
-        if sum(k for s, k in hits if s) / head_n < _PRUNE_RATIO:
-            continue
-        hits += [(detect(cell), k) for cell, k in cells[_PRUNE_HEAD:]]
-        strong[category] = sum(k for s, k in hits if s == 2)
-        weak[category] = sum(k for s, k in hits if s == 1)
-    return _Profile(n, len(counts), cells, strong, weak, _is_serial(cells))
-
-
 def _pct(x: float) -> str:
     return f"{round(100 * x)}%"
 
@@ -157,6 +182,12 @@ def _value_evidence(p: _Profile, c: Category) -> list[str]:
 
 
 def _birth_dates_plausible(p: _Profile, config: ClassifierConfig) -> tuple[bool, str]:
+    if p._birth is None:
+        p._birth = _birth_check(p, config)
+    return p._birth
+
+
+def _birth_check(p: _Profile, config: ClassifierConfig) -> tuple[bool, str]:
     years: list[int] = []
     timed = 0
     for cell, k in p.cells:
@@ -183,6 +214,8 @@ def _value_only(
         return None
     best: tuple[float, Category] | None = None
     for c, rule in config.value_rules.items():
+        if not p.might_reach(c, rule.strong, rule.support):
+            continue
         r = p.strong_ratio(c)
         if r < rule.strong or p.support(c) < rule.support or (p.serial and c in _SERIAL_PRONE):
             continue
@@ -192,10 +225,11 @@ def _value_only(
             continue
         if best is None or r > best[0]:
             best = (r, c)
-    phones = p.strong[C.MOBILE_PHONE] + p.strong[C.LANDLINE_PHONE]
-    if best is None and phones >= 0.8 * p.n and not p.serial:
-        c = max(_PHONE_PAIR, key=lambda x: p.strong[x])
-        best = (phones / p.n, c)
+    if best is None and not p.serial and p.might_reach(C.LANDLINE_PHONE, 0.1):
+        # A contact column mixing mobiles and landlines: the majority kind names it.
+        phones = p.strong_ratio(C.MOBILE_PHONE) + p.strong_ratio(C.LANDLINE_PHONE)
+        if phones >= config.value_rules[C.MOBILE_PHONE].strong:
+            best = (phones, max(_PHONE_PAIR, key=p.strong_ratio))
     if best is None:
         return None
     r, c = best
@@ -223,7 +257,7 @@ def classify_column(
     """Category of one column from its name and up to 1,000 sampled values."""
     cue = header_cue(name)
     evidence = _header_evidence(name, cue)
-    p = _profile(values)
+    p = _Profile(values)
     if p.n == 0:
         if cue.positive:
             evidence.append("no non-empty values to confirm the header")
@@ -231,6 +265,8 @@ def classify_column(
         return ColumnClassification(name, C.NONE, 0.5, [*evidence, "no non-empty values"])
 
     for c in CHECKSUM_CATEGORIES:
+        if not p.might_reach(c, config.checksum_ratio):
+            continue
         r = p.strong_ratio(c)
         if r >= config.checksum_ratio:
             agree = 0.05 if c in cue.categories else 0.0
@@ -253,12 +289,13 @@ def classify_column(
             value_evidence.append("values are not a running sequence")
         return ColumnClassification(name, c, confidence, [*value_evidence, *evidence])
 
-    closest = max(DETECTORS, key=p.support)
-    if p.support(closest) > 0:
-        evidence.append(f"closest: {_pct(p.support(closest))} of values fit {closest.value}")
+    closest = max(DETECTORS, key=p.estimate)
+    near = p.estimate(closest)
+    if near > 0:
+        evidence.append(f"closest: about {_pct(near)} of values fit {closest.value}")
     if p.serial:
         evidence.append("values are a running sequence of numbers")
-    confidence = 0.9 if cue.negative else round(0.9 - 0.4 * p.support(closest), 2)
+    confidence = 0.9 if cue.negative else round(0.9 - 0.4 * near, 2)
     return ColumnClassification(name, C.NONE, confidence, evidence)
 
 

@@ -7,6 +7,7 @@ costs only the validators that can possibly apply.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,11 +35,11 @@ from shuzhi.standards.identifiers import (
     is_valid_org_code,
     is_valid_uscc,
 )
-from shuzhi.standards.names import is_name_like, is_person_name
+from shuzhi.standards.names import is_dotted_name, is_person_name
 from shuzhi.standards.network import is_email, parse_ip
 from shuzhi.standards.phones import mobile_digits, parse_landline, parse_mobile
-from shuzhi.standards.resident_id import id_shape, parse_resident_id
-from shuzhi.standards.text import compact, is_hanzi, normalize
+from shuzhi.standards.resident_id import decode_resident_id, id_shape
+from shuzhi.standards.text import compact, has_hanzi
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,25 @@ class Cell:
     digits: bool  # code (without a leading +) is all digits
 
 
-def make_cell(value: str) -> Cell:
-    text = normalize(value)
+def make_cell(text: str) -> Cell:
+    """Cell of an already normalised value."""
     code = compact(text)
-    return Cell(text, code, any(is_hanzi(c) for c in text), code.lstrip("+").isdigit())
+    return Cell(text, code, has_hanzi(text), code.lstrip("+").isdigit())
+
+
+# Values already masked upstream still show what the column holds (shape only).
+_MASKED_ID = re.compile(r"^[1-9]\d{1,9}\*+[\dX*]*$")
+_MASKED_MOBILE = re.compile(r"^1\d{2}\*{4}\d{4}$")
+_MASKED_CARD = re.compile(r"^\d{0,6}\*{4,}\d{0,4}$")
+_MASKED_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}\*{1,3}$")
 
 
 def _resident_id(c: Cell) -> int:
+    if "*" in c.code:
+        return 1 if len(c.code) in (15, 18) and _MASKED_ID.match(c.code) else 0
     if len(c.code) not in (15, 18) or not c.code[:17].isdigit():
         return 0
-    if parse_resident_id(c.code) is not None:
+    if decode_resident_id(c.code) is not None:
         return 2
     return 1 if id_shape(c.code) else 0
 
@@ -78,6 +88,8 @@ def _org_code(c: Cell) -> int:
 
 
 def _mobile(c: Cell) -> int:
+    if "*" in c.code:
+        return 1 if _MASKED_MOBILE.match(c.code) else 0
     if not c.digits or len(c.code) < 11 or len(c.code) > 15:
         return 0
     if parse_mobile(c.code) is not None:
@@ -97,6 +109,8 @@ def _landline(c: Cell) -> int:
 
 
 def _bank_card(c: Cell) -> int:
+    if "*" in c.code:
+        return 1 if 16 <= len(c.code) <= 19 and _MASKED_CARD.match(c.code) else 0
     if not c.digits:
         return 0
     card = parse_bank_card(c.code) if 16 <= len(c.code) <= 19 else None
@@ -133,11 +147,13 @@ def _address(c: Cell) -> int:
 
 
 def _person_name(c: Cell) -> int:
+    if "*" in c.text:
+        return 1 if _MASKED_NAME.match(c.text) else 0
     if not c.hanzi or len(c.text) > 20:
         return 0
     if is_person_name(c.text):
         return 2
-    return 1 if is_name_like(c.text) else 0
+    return 1 if is_dotted_name(c.text) else 0
 
 
 def _birth_date(c: Cell) -> int:

@@ -85,9 +85,9 @@ _ASCII: dict[tuple[Category, ...], str] = {
     (C.GENDER,): "xb gender sex",
     (C.ETHNICITY,): "mz ethnicity ethnic nation",
     (C.RELIGION,): "zjxy religion faith",
-    (C.BIOMETRIC,): "zw rltz zwtz fingerprint face_feature face iris voiceprint biometric"
+    (C.BIOMETRIC,): "zw rltz zwtz rlzp rxzp fingerprint face_feature face iris voiceprint biometric"
     " face_image",
-    (C.PRECISE_LOCATION,): "jwd wd zb latitude longitude lat lng lon gps coordinate"
+    (C.PRECISE_LOCATION,): "jwd jd wd zb latitude longitude lat lng lon gps coordinate"
     " coordinates geo_location location",
     (): "bh ddh ddbh lsh xh pch je sl zt lx lb bz sm nr ms mc bt yxq qfjg fzjg djjg fpdm fphm"
     " txm bb cs mj nl gh fjh clsbdh fdjh rq sj order serial amount qty quantity price sku"
@@ -104,6 +104,7 @@ _SUFFIX_CODES = frozenset(
     | {"lxdh", "gddh", "yhkh", "yhzh", "hzhm", "txzhm", "cphm", "hphm", "dzyx", "csrq"}
     | {"yzbm", "xm", "dz", "rq", "sj", "mc", "bh", "lsh", "ddh", "zdmc", "jbmc", "zjxy"}
 )
+_CODE_TAILS = ("dm", "bm", "mc")
 _PREFIXES = frozenset({"t", "tb", "tbl", "f", "fld", "c", "col", "v", "s", "x"})
 
 
@@ -169,6 +170,10 @@ def _ascii(name: str) -> str | None:
             if len(phrase) == size and phrase in _ASCII_CUES:
                 matches.append((i + size, len("".join(phrase)), "_".join(phrase)))
         if (word,) not in _ASCII_CUES:
+            for tail in _CODE_TAILS:  # MZDM 民族代码, XBMC 性别名称: the code names the column
+                stem = (word[: -len(tail)],)
+                if word.endswith(tail) and _ASCII_CUES.get(stem):
+                    matches.append((i + 1, len(word), stem[0]))
             for code in _SUFFIX_CODES:
                 if len(word) > len(code) and word.endswith(code):
                     matches.append((i + 1, len(code), code))

@@ -55,9 +55,7 @@ def is_person_name(value: str) -> bool:
     return split_name(value) is not None
 
 
-def is_name_like(value: str) -> bool:
-    """Weaker shape: 2–4 Han characters, or a dotted transliterated name."""
+def is_dotted_name(value: str) -> bool:
+    """A transliterated name written with a middle dot (e.g. 买买提·艾力)."""
     text = normalize(value).replace(" ", "").replace("•", "·").replace("・", "·")
-    if _DOTTED.match(text):
-        return True
-    return 2 <= len(text) <= 4 and all(is_hanzi(c) for c in text)
+    return _DOTTED.match(text) is not None

@@ -56,8 +56,12 @@ def upgrade_15(code: str) -> str:
 
 def parse_resident_id(value: str, today: date | None = None) -> ResidentId | None:
     """Decoded ID if ``value`` is a valid 18- or 15-digit resident ID, else None."""
-    code = id_shape(value)
-    if code is None or code[:2] not in ID_PROVINCE_CODES:
+    return decode_resident_id(compact(value), today)
+
+
+def decode_resident_id(code: str, today: date | None = None) -> ResidentId | None:
+    """As ``parse_resident_id`` for an already compacted, upper-case value (the fast path)."""
+    if not (_SHAPE_18.match(code) or _SHAPE_15.match(code)) or code[:2] not in ID_PROVINCE_CODES:
         return None
     today = today or date.today()
     legacy = len(code) == 15

@@ -6,6 +6,7 @@ placeholder words for "no value"; every validator sees the same cleaned text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Placeholders that mean "no value" in Chinese office exports (compared case-insensitively).
@@ -57,6 +58,13 @@ def compact(value: str) -> str:
 
 def is_hanzi(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+_HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def has_hanzi(text: str) -> bool:
+    return _HANZI.search(text) is not None
 
 
 def words(text: str) -> tuple[str, ...]:
