@@ -215,3 +215,19 @@ def test_generated_plates_permits_passports_validate(seed: int) -> None:
     assert is_passport(synthetic.passport(rng))
     assert is_travel_permit(synthetic.travel_permit(rng))
     assert parse_mobile(synthetic.mobile(rng)) is not None
+
+
+def _luhn_reference(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=30))
+def test_luhn_matches_the_textbook_definition(digits: str) -> None:
+    from shuzhi.standards.identifiers import luhn_ok
+
+    assert luhn_ok(digits) is _luhn_reference(digits)
+    assert not luhn_ok(digits + "a")
