@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -90,6 +91,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--gbk", action="store_true", help="load a GBK copy of the file")
     parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="alternate the two sides N times; report the best"
+    )
     parser.add_argument("--child", nargs=3, metavar=("KIND", "CSV", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -113,8 +117,23 @@ def main(argv: list[str] | None = None) -> None:
             if not load_path.exists():
                 _transcode_gbk(csv_path, load_path)
         size_mb = csv_path.stat().st_size / 1e6
-        duck = _run_child("duckdb", csv_path, work / "duckdb.parquet")
-        shuzhi = _run_child("shuzhi", load_path, work / f"lake-{time.time_ns()}")
+        runs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for _ in range(max(1, args.repeat)):
+            lake = work / f"lake-{time.time_ns()}"
+            runs.append(
+                (
+                    _run_child("duckdb", csv_path, work / "duckdb.parquet"),
+                    _run_child("shuzhi", load_path, lake),
+                )
+            )
+            shutil.rmtree(lake, ignore_errors=True)
+            print(
+                f"run {len(runs)}: DuckDB {runs[-1][0]['seconds']:.2f}s,"
+                f" Shuzhi {runs[-1][1]['seconds']:.2f}s",
+                flush=True,
+            )
+        duck = min((r[0] for r in runs), key=lambda r: float(r["seconds"]))
+        shuzhi = min((r[1] for r in runs), key=lambda r: float(r["seconds"]))
         ratio = duck["seconds"] / shuzhi["seconds"]
         print(
             f"\nfile: {args.rows:,} rows, {size_mb:,.0f} MB (UTF-8)"
