@@ -280,7 +280,7 @@ def revoke_api_key(ctx: Ctx, prefix: str) -> ApiKeyOut:
 
 def actor_for_api_key(ctx: Ctx, token: str) -> Actor:
     """Authenticate a bearer token; the reason for a refusal is stated (expired, revoked…)."""
-    parts = token.split("_")
+    parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise Unauthenticated("API 密钥格式不正确。", "The API key is malformed.")
     key = ctx.db.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))

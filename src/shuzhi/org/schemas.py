@@ -15,9 +15,9 @@ OptText = Annotated[str | None, BeforeValidator(blank_to_none)]
 Code = Annotated[
     str,
     BeforeValidator(clean_text),
-    Field(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]+$"),
+    Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$"),
 ]
-OptCode = Annotated[str | None, BeforeValidator(blank_to_none), Field(max_length=32)]
+OptCode = Annotated[Annotated[str, Field(max_length=32)] | None, BeforeValidator(blank_to_none)]
 
 
 class UnitCreate(BaseModel):

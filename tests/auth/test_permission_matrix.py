@@ -1,0 +1,192 @@
+"""Every role against every service operation, on its own unit and on another unit.
+
+The expected table below is written out by hand from design §2; a new operation in
+``RULES`` fails ``test_every_rule_is_in_the_matrix`` until it is added here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from shuzhi.audit import service as audit
+from shuzhi.auth import service as auth
+from shuzhi.auth.permissions import RULES
+from shuzhi.auth.schemas import ApiKeyCreate, UserCreate
+from shuzhi.context import SYSTEM, Ctx, Role
+from shuzhi.db.engine import Database
+from shuzhi.errors import Forbidden
+from shuzhi.org import service as org
+from shuzhi.org.models import Position, UnitKind
+from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
+from tests.conftest import acting
+from tests.factories import Org, seed_org
+
+R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
+STAFF = {Role.UNIT_CDO, Role.DATA_LIAISON}
+EXEC = {Role.CDO_EXECUTIVE}
+NONE: set[Role] = set()
+
+# operation → (roles allowed on their own unit, roles allowed on another unit)
+EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
+    "view_units": (R | STAFF, R | STAFF),
+    "manage_units": (EXEC, EXEC),
+    "view_people": (R | STAFF, R),
+    "manage_people": (EXEC | STAFF, EXEC),
+    "create_appointment": (EXEC | STAFF, EXEC),
+    "submit_filing": (EXEC | STAFF, EXEC),
+    "approve_filing": ({Role.CDO, Role.CDO_EXECUTIVE}, {Role.CDO, Role.CDO_EXECUTIVE}),
+    "return_filing": ({Role.CDO, Role.CDO_EXECUTIVE}, {Role.CDO, Role.CDO_EXECUTIVE}),
+    "end_appointment": (EXEC | {Role.UNIT_CDO}, EXEC),
+    "view_appointments": (R | STAFF, R),
+    "export_roster": (R | STAFF, R | STAFF),
+    "view_org_overview": (R | STAFF, R | STAFF),
+    "manage_users": (EXEC, EXEC),
+    "view_users": (R, R),
+    "manage_api_keys": (EXEC, EXEC),
+    "view_audit": (R, R),
+    "verify_audit": ({Role.AUDITOR, Role.CDO_EXECUTIVE}, {Role.AUDITOR, Role.CDO_EXECUTIVE}),
+}
+
+_n = iter(range(10_000))
+
+
+def _appointment(database: Database, unit: str, state: str) -> int:
+    """A data-liaison appointment in ``unit``, taken to ``state`` by the system."""
+    with acting(database, SYSTEM) as ctx:
+        person = org.create_person(ctx, PersonCreate(unit_code=unit, name=f"测试{next(_n)}"))
+        appt = org.create_appointment(
+            ctx,
+            AppointmentCreate(
+                person_id=person.id, position=Position.DATA_LIAISON, appointed_on=date(2026, 1, 5)
+            ),
+        )
+        if state == "submitted":
+            org.submit_filing(ctx, appt.id)
+        return appt.id
+
+
+def _person(database: Database, unit: str) -> int:
+    with acting(database, SYSTEM) as ctx:
+        return org.create_person(ctx, PersonCreate(unit_code=unit, name=f"人员{next(_n)}")).id
+
+
+# operation → (prepare(database, unit) -> args, call(ctx, args))
+Call = Callable[[Ctx, object], object]
+Prep = Callable[[Database, str], object]
+OPERATIONS: dict[str, tuple[Prep, Call]] = {
+    "view_units": (lambda d, u: u, lambda c, u: org.list_units(c)),
+    "manage_units": (
+        lambda d, u: u,
+        lambda c, u: org.create_unit(
+            c,
+            UnitCreate(
+                code=f"N{next(_n)}", name="新设单位", kind=UnitKind.DEPARTMENT, parent_code="R"
+            ),
+        ),
+    ),
+    "view_people": (lambda d, u: u, lambda c, u: org.list_people(c, str(u))),
+    "manage_people": (
+        lambda d, u: u,
+        lambda c, u: org.create_person(c, PersonCreate(unit_code=str(u), name="新人员")),
+    ),
+    "create_appointment": (
+        _person,
+        lambda c, p: org.create_appointment(
+            c,
+            AppointmentCreate(
+                person_id=int(str(p)), position=Position.DATA_LIAISON, appointed_on=date(2026, 2, 1)
+            ),
+        ),
+    ),
+    "submit_filing": (
+        lambda d, u: _appointment(d, u, "draft"),
+        lambda c, a: org.submit_filing(c, int(str(a))),
+    ),
+    "approve_filing": (
+        lambda d, u: _appointment(d, u, "submitted"),
+        lambda c, a: org.approve_filing(c, int(str(a))),
+    ),
+    "return_filing": (
+        lambda d, u: _appointment(d, u, "submitted"),
+        lambda c, a: org.return_filing(c, int(str(a)), "材料不全"),
+    ),
+    "end_appointment": (
+        lambda d, u: _appointment(d, u, "draft"),
+        lambda c, a: org.end_appointment(c, int(str(a)), "调岗"),
+    ),
+    "view_appointments": (
+        lambda d, u: _appointment(d, u, "draft"),
+        lambda c, a: org.get_appointment(c, int(str(a))),
+    ),
+    "export_roster": (lambda d, u: u, lambda c, u: org.export_roster(c)),
+    "view_org_overview": (lambda d, u: u, lambda c, u: org.org_overview(c)),
+    "manage_users": (
+        lambda d, u: u,
+        lambda c, u: auth.create_user(
+            c,
+            UserCreate(
+                username=f"new{next(_n)}",
+                display_name="新账号",
+                password="Another-pass-9",
+                role=Role.AUDITOR,
+            ),
+        ),
+    ),
+    "view_users": (lambda d, u: u, lambda c, u: auth.list_users(c)),
+    "manage_api_keys": (
+        lambda d, u: u,
+        lambda c, u: auth.create_api_key(
+            c, ApiKeyCreate(name="系统", role=Role.CONSUMER, unit_code=str(u))
+        ),
+    ),
+    "view_audit": (lambda d, u: u, lambda c, u: audit.view_audit(c)),
+    "verify_audit": (lambda d, u: u, lambda c, u: audit.verify_audit(c)),
+}
+
+
+def test_every_rule_is_in_the_matrix() -> None:
+    assert set(RULES) == set(EXPECTED) == set(OPERATIONS)
+
+
+def _outcome(database: Database, seeded: Org, operation: str, role: Role, unit: str) -> bool:
+    prepare, call = OPERATIONS[operation]
+    args = prepare(database, unit)
+    try:
+        with acting(database, seeded.actor(role)) as ctx:
+            call(ctx, args)
+    except Forbidden:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("operation", sorted(EXPECTED))
+def test_role_matrix(database: Database, operation: str) -> None:
+    seeded = seed_org(database)
+    own, other = EXPECTED[operation]
+    for role in Role:
+        # Unit-scoped accounts belong to A; region accounts to R. "Other" is department B.
+        own_unit = "A"
+        assert _outcome(database, seeded, operation, role, own_unit) == (role in own), (
+            f"{operation} by {role} on own unit"
+        )
+        assert _outcome(database, seeded, operation, role, "B") == (role in other), (
+            f"{operation} by {role} on another unit"
+        )
+
+
+def test_denials_are_audited(database: Database) -> None:
+    seeded = seed_org(database)
+    with pytest.raises(Forbidden), acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
+        org.create_unit(
+            ctx, UnitCreate(code="X1", name="越权单位", kind=UnitKind.DEPARTMENT, parent_code="R")
+        )
+    with acting(database, seeded.actor(Role.AUDITOR)) as ctx:
+        page = audit.view_audit(ctx, action="operation.denied")
+        assert org.unit_id_for_code(ctx, "X1") is None
+    assert page.total == 1
+    entry = page.items[0]
+    assert entry.actor == "user:a.liaison" and entry.outcome == "denied"
+    assert entry.details["operation"] == "manage_units"

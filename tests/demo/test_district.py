@@ -1,0 +1,40 @@
+"""The demo district is realistic, deterministic and idempotent."""
+
+from __future__ import annotations
+
+from shuzhi.audit.service import check_chain
+from shuzhi.auth import service as auth
+from shuzhi.context import SYSTEM
+from shuzhi.db.engine import Database
+from shuzhi.demo.district import build_demo
+from shuzhi.org import service as org
+from tests.conftest import acting
+
+
+def _snapshot(database: Database) -> tuple[object, ...]:
+    with acting(database, SYSTEM) as ctx:
+        units = [(u.code, u.name, u.uscc) for u in org.list_units(ctx)]
+        appts = [
+            (a.unit_code, a.person_name, a.position, a.status) for a in org.list_appointments(ctx)
+        ]
+        return tuple(units), tuple(sorted(appts)), org.org_overview(ctx)
+
+
+def test_demo_district_shape(database: Database) -> None:
+    accounts = build_demo(database)
+    _units, appointments, overview = _snapshot(database)
+    kinds = overview.units_by_kind  # type: ignore[attr-defined]
+    assert kinds == {"region": 1, "department": 31, "street": 18, "enterprise": 3}
+    statuses = {a[3] for a in appointments}
+    assert {"filed", "submitted", "returned", "draft"} <= statuses
+    with acting(database, SYSTEM) as ctx:
+        for account in accounts:
+            assert auth.login(ctx, account.username, account.password).role == account.role
+        assert check_chain(ctx).ok
+
+
+def test_demo_is_idempotent(database: Database) -> None:
+    build_demo(database)
+    first = _snapshot(database)
+    build_demo(database)
+    assert _snapshot(database) == first
