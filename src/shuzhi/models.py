@@ -5,7 +5,15 @@ from shuzhi.auth import models as auth_models
 from shuzhi.catalog import models as catalog_models
 from shuzhi.db.base import Base
 from shuzhi.org import models as org_models
+from shuzhi.search import models as search_models
 
 metadata = Base.metadata
 
-__all__ = ["audit_models", "auth_models", "catalog_models", "metadata", "org_models"]
+__all__ = [
+    "audit_models",
+    "auth_models",
+    "catalog_models",
+    "metadata",
+    "org_models",
+    "search_models",
+]

@@ -1,0 +1,1 @@
+"""Chinese full-text search with facets, on SQLite (FTS5) and PostgreSQL (tsvector)."""

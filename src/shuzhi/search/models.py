@@ -1,0 +1,54 @@
+"""Search tables: indexed documents, their facet values and synonym groups.
+
+The full-text part is backend-specific and lives outside the ORM: an FTS5 table
+``search_fts`` (rowid = ``search_doc.id``) on SQLite, a ``tsv`` tsvector column on
+``search_doc`` on PostgreSQL; both are created by the ``search_0001`` migration.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shuzhi.db.base import Base, utcnow
+
+KIND_CHARS = 40
+KEY_CHARS = 200
+FIELD_CHARS = 60
+VALUE_CHARS = 200
+TERM_CHARS = 100
+
+
+class IndexedDoc(Base):
+    __tablename__ = "search_doc"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_search_doc_kind_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(KIND_CHARS))
+    key: Mapped[str] = mapped_column(String(KEY_CHARS))
+    scope_unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IndexedFacet(Base):
+    """One facet value of one document; counts are a GROUP BY over the matched documents."""
+
+    __tablename__ = "search_facet"
+    __table_args__ = (Index("ix_search_facet_field_value", "field", "value", "doc_id"),)
+
+    doc_id: Mapped[int] = mapped_column(
+        ForeignKey("search_doc.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(FIELD_CHARS), primary_key=True)
+    value: Mapped[str] = mapped_column(String(VALUE_CHARS), primary_key=True)
+
+
+class SynonymTerm(Base):
+    """A term and the group it belongs to; a term is in at most one group."""
+
+    __tablename__ = "search_synonym"
+
+    term: Mapped[str] = mapped_column(String(TERM_CHARS), primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer, index=True)

@@ -1,0 +1,81 @@
+"""Chinese-aware tokens for the full-text index: database tokenizers cannot split Chinese.
+
+Text is normalised (NFKC, lower case), then cut into runs of CJK ideographs and runs of
+other letters/digits. A CJK run is indexed as jieba's search-mode words plus every
+character bigram and single character, so a 2-character word is found inside any longer
+word (人口 inside 常住人口基本信息) whatever jieba decides. Other runs (codes such as
+330182, USCC) are indexed whole. Tokens contain only letters and digits, never
+whitespace or query syntax, so both backends can take them verbatim.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+
+import jieba
+
+# Unified ideographs, extension A, compatibility ideographs and the supplementary planes.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_RUN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+# Longer tokens are cut: nobody searches for them, and PostgreSQL limits lexeme size.
+MAX_TOKEN_CHARS = 64
+# Text beyond this is not indexed (a catalogue abstract is far shorter).
+MAX_TEXT_CHARS = 20_000
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> jieba.Tokenizer:
+    # jieba logs its dictionary loading at INFO; that is noise for a server.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, lower case: the same text form for documents and queries."""
+    return unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).lower()
+
+
+def runs(text: str) -> Iterator[str]:
+    """Maximal runs of CJK ideographs or of other letters and digits, in order."""
+    for match in _RUN.finditer(normalise(text)):
+        run = match.group()
+        if not is_cjk(run):
+            yield run[:MAX_TOKEN_CHARS]
+        elif run.isalnum():
+            yield run
+        else:  # unassigned code points inside the CJK blocks separate runs
+            yield from "".join(c if c.isalnum() else " " for c in run).split()
+
+
+def is_cjk(run: str) -> bool:
+    return _CJK_RUN.match(run) is not None
+
+
+def bigrams(run: str) -> list[str]:
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def segment(text: str) -> list[str]:
+    """The tokens indexed for ``text`` (pure: no database, deterministic)."""
+    tokens: list[str] = []
+    for run in runs(text):
+        if not is_cjk(run):
+            tokens.append(run)
+            continue
+        words = [w for w in _jieba().cut_for_search(run, HMM=False) if len(w) > 2]
+        tokens.extend(w[:MAX_TOKEN_CHARS] for w in words)
+        tokens.extend(bigrams(run))
+        tokens.extend(run)
+    return tokens
+
+
+def words(run: str) -> list[str]:
+    """A CJK run cut into words the way a reader would (for queries)."""
+    return [w for w in _jieba().cut(run, HMM=False) if w.strip()]
