@@ -119,7 +119,7 @@ def list_elements(ctx: Ctx) -> list[ElementOut]:
             select(DataItem.element_id, func.count())
             .where(DataItem.element_id.is_not(None))
             .group_by(DataItem.element_id)
-        ).tuples()
+        ).all()
     )
     return [
         _element_out(ctx, e, counts.get(e.id, 0))
