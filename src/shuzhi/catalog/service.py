@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import RULES as PERMISSIONS
 from shuzhi.auth.permissions import allowed, deny, require
-from shuzhi.catalog import codes, sources
+from shuzhi.catalog import codes, dcat, sources, tasks
 from shuzhi.catalog.events import (
+    CatalogExported,
     EntryApproved,
     EntryCreated,
     EntryReturned,
@@ -44,6 +45,9 @@ from shuzhi.catalog.models import (
 )
 from shuzhi.catalog.rules import check_entry
 from shuzhi.catalog.schemas import (
+    CatalogOverview,
+    ElementIn,
+    ElementOut,
     EntryBrief,
     EntryCreate,
     EntryEventOut,
@@ -1038,3 +1042,70 @@ def review_queue(ctx: Ctx) -> list[EntryBrief]:
     )
     units: dict[int, UnitBrief] = {}
     return [_brief(ctx, e, units, counts.get(e.id, 0)) for e in rows]
+
+
+# ---------------------------------------------------------------- exports and overview
+
+
+def export_dcat(ctx: Ctx) -> dict[str, Any]:
+    """Every published entry (as last published) as a DCAT 3 JSON-LD catalogue."""
+    require(ctx, "export_catalog")
+    labels = codes.code_labels(ctx, "zh-CN")
+    entries = ctx.db.scalars(
+        select(CatalogEntry)
+        .where(
+            CatalogEntry.published_version.is_not(None),
+            CatalogEntry.status != EntryStatus.WITHDRAWN,
+        )
+        .order_by(CatalogEntry.resource_code)
+    )
+    datasets = [dcat.dataset(_public_view(ctx, e)[0], labels) for e in entries]
+    regions = [u for u in org.all_unit_briefs(ctx) if u.kind == "region"]
+    title = f"{regions[0].name}政务数据资源目录" if regions else "政务数据资源目录"
+    record(ctx, CatalogExported(format="dcat-jsonld", entries=len(datasets)))
+    return dcat.catalog(title, datasets)
+
+
+def catalog_overview(ctx: Ctx) -> CatalogOverview:
+    """Entry counts by status (own unit for unit staff) and open source conflicts."""
+    require(ctx, "view_catalog")
+    query = select(CatalogEntry.status, func.count()).group_by(CatalogEntry.status)
+    if not sees_all_drafts(ctx):
+        query = query.where(
+            (CatalogEntry.published_version.is_not(None))
+            | (CatalogEntry.unit_id == (ctx.actor.unit_id or 0))
+        )
+    counts = {status: int(n) for status, n in ctx.db.execute(query).all()}
+    return CatalogOverview(
+        entries=sum(counts.values()),
+        published=counts.get(EntryStatus.PUBLISHED, 0),
+        submitted=counts.get(EntryStatus.SUBMITTED, 0),
+        drafts=counts.get(EntryStatus.DRAFT, 0),
+        open_conflicts=sources.open_conflict_count(ctx),
+    )
+
+
+# The rest of the capability's operations, so callers need only ``catalog.service``.
+get_segment_lengths = codes.get_segment_lengths
+list_code_tables = codes.list_code_tables
+code_labels = codes.code_labels
+save_code = codes.save_code
+set_segment_lengths = codes.set_segment_lengths
+list_elements = sources.list_elements
+list_conflicts = sources.list_conflicts
+resolve_source_conflict = sources.resolve_source_conflict
+create_duty = tasks.create_duty
+create_matter = tasks.create_matter
+create_task = tasks.create_task
+list_duties = tasks.list_duties
+list_tasks = tasks.list_tasks
+uncatalogued_matters = tasks.uncatalogued_matters
+compile_rate = tasks.compile_rate
+compile_trend = tasks.compile_trend
+
+
+def save_element(ctx: Ctx, data: ElementIn) -> ElementOut:
+    """Add or change a data element and refresh the search synonyms."""
+    out = sources.save_element(ctx, data)
+    sync_synonyms(ctx)
+    return out

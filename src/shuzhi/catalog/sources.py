@@ -203,6 +203,17 @@ def list_conflicts(ctx: Ctx, status: ConflictStatus | None = None) -> list[Confl
     return [_conflict_out(ctx, c) for c in ctx.db.scalars(query)]
 
 
+def open_conflict_count(ctx: Ctx) -> int:
+    return int(
+        ctx.db.scalar(
+            select(func.count())
+            .select_from(SourceConflict)
+            .where(SourceConflict.status == ConflictStatus.OPEN)
+        )
+        or 0
+    )
+
+
 def resolve_source_conflict(ctx: Ctx, conflict_id: int, data: ConflictResolve) -> ConflictOut:
     """Assign the element's source; all open conflicts on it close, other units now reference."""
     require(ctx, "resolve_source_conflict", target=str(conflict_id))
