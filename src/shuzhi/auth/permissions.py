@@ -48,6 +48,26 @@ RULES: dict[str, Rule] = {
     # audit
     "view_audit": Rule(REGION_READERS),
     "verify_audit": Rule(frozenset({Role.AUDITOR, Role.CDO_EXECUTIVE})),
+    # catalog: staff read the published catalogue; only the owning unit compiles its entries
+    "view_catalog": Rule(REGION_READERS | UNIT_STAFF | frozenset({Role.CONSUMER})),
+    "view_entry_drafts": Rule(REGION_READERS, UNIT_STAFF),
+    "create_entry": Rule(NOBODY, UNIT_STAFF),
+    "update_entry": Rule(NOBODY, UNIT_STAFF),
+    "submit_entry": Rule(NOBODY, UNIT_STAFF),
+    "approve_entry": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
+    "return_entry": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
+    "revise_entry": Rule(NOBODY, UNIT_STAFF),
+    "withdraw_entry": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
+    "set_publish_date": Rule(NOBODY),
+    "export_catalog": Rule(REGION_READERS | UNIT_STAFF | frozenset({Role.CONSUMER})),
+    "view_code_tables": Rule(REGION_READERS | UNIT_STAFF | frozenset({Role.CONSUMER})),
+    "manage_code_tables": Rule(EXECUTIVE),
+    "manage_data_elements": Rule(EXECUTIVE),
+    "view_source_conflicts": Rule(REGION_READERS, UNIT_STAFF),
+    "resolve_source_conflict": Rule(EXECUTIVE),
+    "view_function_list": Rule(REGION_READERS, UNIT_STAFF),
+    "manage_function_list": Rule(EXECUTIVE, UNIT_STAFF),
+    "view_compile_rate": Rule(REGION_READERS | UNIT_STAFF),
 }
 
 

@@ -1,0 +1,1 @@
+"""Data resource catalogue (政务数据资源目录) to the national metadata standard."""
