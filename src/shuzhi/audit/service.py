@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 
 from shuzhi.audit.events import AuditEvent, AuditVerified, OperationDenied
 from shuzhi.audit.models import GENESIS, AuditEntry, AuditHead
@@ -47,23 +48,29 @@ def entry_hash(entry: Any) -> str:
     return hashlib.sha256(_canonical(fields).encode("utf-8")).hexdigest()
 
 
+# Core statements on the tables: appending happens on every state change, so it skips the
+# ORM's unit-of-work bookkeeping.
+_HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
+_ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
+
+
 def _advance_head(ctx: Ctx) -> tuple[int, str]:
     """Take the write lock on the chain head and return (new seq, previous hash)."""
     row = ctx.db.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.last_hash)
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
+        .values(seq=_HEAD.c.seq + 1)
+        .returning(_HEAD.c.seq, _HEAD.c.last_hash)
     ).first()
     if row is None:
         raise RuntimeError("audit_head row missing: the database was not created by migrations")
     return int(row[0]), str(row[1])
 
 
-def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> AuditEntry:
+def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> None:
     """Append one event to the chain in the current transaction."""
     seq, prev = _advance_head(ctx)
-    entry = AuditEntry(
+    entry = SimpleNamespace(
         seq=seq,
         at=utcnow(),
         actor=ctx.actor.label,
@@ -75,13 +82,10 @@ def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> AuditEntry:
         outcome=outcome,
         details=_canonical(event.details()),
         prev_hash=prev,
-        hash="",
     )
     entry.hash = entry_hash(entry)
-    ctx.db.add(entry)
-    ctx.db.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash))
-    ctx.db.flush()
-    return entry
+    ctx.db.execute(insert(_ENTRIES).values(**vars(entry)))
+    ctx.db.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=entry.hash))
 
 
 def record_denied(ctx: Ctx, operation: str, target: str) -> None:
