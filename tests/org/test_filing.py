@@ -83,18 +83,28 @@ def test_approving_an_already_filed_appointment_is_a_conflict(database: Database
 
 
 def test_racing_decisions_only_one_wins(database: Database) -> None:
-    """Two deciders read the same submitted filing; the second write must not succeed."""
+    """Two deciders act on the same submitted filing; the second must get a Conflict."""
     seeded = seed_org(database)
     appt_id = _draft(database, seeded)
     with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
         org.submit_filing(ctx, appt_id)
-    with acting(database, seeded.actor(Role.CDO)) as first:
-        org.approve_filing(first, appt_id)
-        # the executive's decision is taken while the CDO's transaction is still open
-        with pytest.raises(Conflict), acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as second:
-            second.db.connection()  # start the transaction
-            first.db.commit()
-            org.return_filing(second, appt_id, "重复审核")
+    if database.capabilities.begin_statement:
+        # SQLite queues writers (BEGIN IMMEDIATE): the second decision runs after the first.
+        with acting(database, seeded.actor(Role.CDO)) as first:
+            org.approve_filing(first, appt_id)
+        with pytest.raises(Conflict), acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as late:
+            org.return_filing(late, appt_id, "重复审核")
+    else:
+        # PostgreSQL: the second transaction is open before the first commits.
+        with acting(database, seeded.actor(Role.CDO)) as first:
+            org.approve_filing(first, appt_id)
+            with (
+                pytest.raises(Conflict),
+                acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as second,
+            ):
+                second.db.connection()  # start the transaction
+                first.db.commit()
+                org.return_filing(second, appt_id, "重复审核")
     with acting(database, SYSTEM) as ctx:
         assert org.get_appointment(ctx, appt_id).status == FilingStatus.FILED
 

@@ -196,8 +196,9 @@ def _entry_out(ctx: Ctx, entry: CatalogEntry, *, with_history: bool = False) -> 
         sequence_code=entry.sequence_code,
         unit_code=unit.code,
         unit_name=unit.name,
-        # 信息资源提供方代码 is not fixed by a confirmed text; the unit code stands in.
-        provider_code=unit.code,
+        # 信息资源提供方代码: the provider's unified social credit code where the unit has one
+        # (the national text is unconfirmed on this point), else its unit code.
+        provider_code=unit.uscc or unit.code,
         name=entry.name,
         abstract=entry.abstract,
         format_code=entry.format_code,

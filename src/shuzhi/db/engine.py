@@ -19,6 +19,8 @@ class BackendCapabilities:
     connect_args: dict[str, Any]
     pragmas: tuple[str, ...] = ()
     pool_pre_ping: bool = False
+    # Statement that opens every transaction, when the driver's own handling is unsuitable.
+    begin_statement: str | None = None
 
 
 SQLITE = BackendCapabilities(
@@ -30,6 +32,12 @@ SQLITE = BackendCapabilities(
         "PRAGMA busy_timeout=30000",
         "PRAGMA synchronous=NORMAL",
     ),
+    # pysqlite left alone only emits BEGIN before the first write, so a SAVEPOINT taken
+    # before any write runs outside a transaction and its RELEASE commits: all-or-nothing
+    # breaks. We open every transaction ourselves, IMMEDIATE so that a transaction which
+    # reads first and writes later never fails on a stale snapshot (writers queue on
+    # busy_timeout instead; readers are never blocked in WAL mode).
+    begin_statement="BEGIN IMMEDIATE",
 )
 POSTGRESQL = BackendCapabilities(name="postgresql", connect_args={}, pool_pre_ping=True)
 
@@ -62,15 +70,23 @@ class Database:
             connect_args=self.capabilities.connect_args,
             pool_pre_ping=self.capabilities.pool_pre_ping,
         )
-        if self.capabilities.pragmas:
-            pragmas = self.capabilities.pragmas
+        pragmas, begin = self.capabilities.pragmas, self.capabilities.begin_statement
+        if pragmas or begin:
 
             @event.listens_for(self.engine, "connect")
-            def _set_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                if begin:
+                    dbapi_conn.isolation_level = None  # the driver must not issue BEGIN itself
                 cursor = dbapi_conn.cursor()
                 for pragma in pragmas:
                     cursor.execute(pragma)
                 cursor.close()
+
+        if begin:
+
+            @event.listens_for(self.engine, "begin")
+            def _on_begin(conn: Any) -> None:
+                conn.exec_driver_sql(begin)
 
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -45,6 +45,7 @@ class UnitBrief(BaseModel):
     code: str
     name: str
     kind: str
+    uscc: str | None = None
 
 
 class UnitOut(BaseModel):

@@ -70,12 +70,17 @@ def unit_id_for_code(ctx: Ctx, code: str) -> int | None:
 
 def unit_brief(ctx: Ctx, unit_id: int) -> UnitBrief | None:
     unit = ctx.db.get(Unit, unit_id)
-    return UnitBrief(id=unit.id, code=unit.code, name=unit.name, kind=unit.kind) if unit else None
+    if unit is None:
+        return None
+    return UnitBrief(id=unit.id, code=unit.code, name=unit.name, kind=unit.kind, uscc=unit.uscc)
 
 
 def all_unit_briefs(ctx: Ctx) -> list[UnitBrief]:
     """Every unit, in tree order (no permission needed: unit names are not protected)."""
-    return [UnitBrief(id=u.id, code=u.code, name=u.name, kind=u.kind) for u in _tree_order(ctx)]
+    return [
+        UnitBrief(id=u.id, code=u.code, name=u.name, kind=u.kind, uscc=u.uscc)
+        for u in _tree_order(ctx)
+    ]
 
 
 def _unit(ctx: Ctx, code: str) -> Unit:
