@@ -52,8 +52,14 @@ def test_every_problem_is_reported_at_once(database: Database, org: Org) -> None
     with pytest.raises(Invalid) as err, acting(database, org.actor(Role.DATA_LIAISON)) as ctx:
         service.create_entry(ctx, bad)
     fields = {e.field for e in err.value.errors}
-    assert {"share_conditions", "open_conditions", "update_cycle", "items.0.data_type",
-            "items.1.name", "related_codes"} <= fields
+    assert {
+        "share_conditions",
+        "open_conditions",
+        "update_cycle",
+        "items.0.data_type",
+        "items.1.name",
+        "related_codes",
+    } <= fields
     with acting(database, org.actor(Role.CDO_EXECUTIVE)) as ctx:
         assert service.get_entry_count(ctx) == 0 if hasattr(service, "get_entry_count") else True
 
