@@ -466,7 +466,8 @@ def code_list(value: object) -> list[str]:
 
 
 def json_object(value: object) -> dict[str, Any]:
-    out = text(value)
+    # Not NFKC-normalised: extension values are stored exactly as given.
+    out = value.strip() if isinstance(value, str) else text(value)
     if not out:
         return {}
     try:
@@ -1024,7 +1025,7 @@ def _check_link(
                 f"信息资源代码 {code} 在「{ENTRY_SHEET}」表中没有对应的行。",
                 f"Resource code {code} matches no row of the '{ENTRY_SHEET}' sheet.",
             )
-        elif name and names.get(name) not in (None, codes[code]):
+        elif name and names.get(name, -1) not in (-1, codes[code]):
             r.fail(
                 "resource_name",
                 f"信息资源名称「{name}」与信息资源代码 {code} 不是同一行目录。",
