@@ -13,6 +13,8 @@ from shuzhi.audit import api as audit_api
 from shuzhi.audit import views as audit_views
 from shuzhi.auth import api as auth_api
 from shuzhi.auth import views as auth_views
+from shuzhi.catalog import api as catalog_api
+from shuzhi.catalog import views as catalog_views
 from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
 from shuzhi.org import api as org_api
@@ -27,9 +29,11 @@ ROUTERS = [
     auth_api.router,
     org_api.router,
     audit_api.router,
+    catalog_api.router,
     auth_views.router,
     org_views.router,
     audit_views.router,
+    catalog_views.router,
 ]
 
 

@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import RULES as PERMISSIONS
 from shuzhi.auth.permissions import allowed, deny, require
-from shuzhi.catalog import codes, sources
+from shuzhi.catalog import codes, dcat, sources, tasks
 from shuzhi.catalog.events import (
+    CatalogExported,
     EntryApproved,
     EntryCreated,
     EntryReturned,
@@ -31,6 +32,7 @@ from shuzhi.catalog.events import (
 )
 from shuzhi.catalog.models import (
     CatalogEntry,
+    CodeTable,
     CompileTask,
     DataElement,
     DataItem,
@@ -38,14 +40,20 @@ from shuzhi.catalog.models import (
     EntryStatus,
     EntryVersion,
     OpenType,
+    Setting,
     ShareType,
 )
 from shuzhi.catalog.rules import check_entry
 from shuzhi.catalog.schemas import (
+    CatalogOverview,
+    ElementIn,
+    ElementOut,
+    EntryBrief,
     EntryCreate,
     EntryEventOut,
     EntryFields,
     EntryOut,
+    EntryPage,
     EntryUpdate,
     FieldChange,
     ItemIn,
@@ -57,7 +65,11 @@ from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
 from shuzhi.org import service as org
+from shuzhi.org.schemas import UnitBrief
+from shuzhi.search import service as search
+from shuzhi.search.service import SearchDoc
 
+SYNONYMS_KEY = "synonyms_synced"
 # Fields of EntryOut that describe the workflow rather than the resource (left out of diffs).
 WORKFLOW_FIELDS = {
     "status",
@@ -591,7 +603,7 @@ def update_entry(ctx: Ctx, resource_code: str, data: EntryUpdate) -> EntryOut:
     _link_tasks(ctx, entry, data.task_ids)
     ctx.db.flush()
     ctx.db.expire(entry)
-    after = _entry_out(ctx, entry, with_history=True)
+    after = _entry_out(ctx, entry)
     fields, added, removed, changed = diff_entries(before, after)
     names = [c.field for c in fields]
     if added or removed or changed:
@@ -608,8 +620,8 @@ def update_entry(ctx: Ctx, resource_code: str, data: EntryUpdate) -> EntryOut:
             fields=names,
         ),
     )
-    _reindex(ctx, entry)
-    return after
+    _reindex(ctx, entry, before.resource_code)
+    return _entry_out(ctx, entry, with_history=True)
 
 
 def _transition(
@@ -841,6 +853,259 @@ def entry_actions(ctx: Ctx, out: EntryOut) -> list[str]:
     return actions
 
 
-def _reindex(ctx: Ctx, entry: CatalogEntry) -> None:
-    """Hook for the search index (filled in when search is wired)."""
-    return None
+# ---------------------------------------------------------------- search
+
+
+SEARCH_KIND = "catalog_entry"
+FACETS = (
+    "unit",
+    "class",
+    "subclass",
+    "share_type",
+    "open_type",
+    "update_cycle",
+    "status",
+    "format",
+)
+
+
+def _public_view(ctx: Ctx, entry: CatalogEntry) -> tuple[EntryOut, int | None]:
+    """What other units may read, and the unit the document is limited to (None: everyone)."""
+    if entry.status in (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN):
+        return _entry_out(ctx, entry), None
+    if entry.published_version is not None:
+        return _snapshot(ctx, entry, entry.published_version), None
+    return _entry_out(ctx, entry), entry.unit_id
+
+
+def _search_doc(out: EntryOut, scope: int | None, labels: dict[str, dict[str, str]]) -> SearchDoc:
+    subclass = out.class_code + out.subclass_code
+    body = [
+        out.abstract,
+        " ".join(i.name for i in out.items),
+        " ".join(i.element_name for i in out.items if i.element_name),
+        out.unit_name,
+        out.unit_code,
+        out.resource_code,
+        labels.get(CodeTable.RESOURCE_SUBCLASS, {}).get(subclass, ""),
+    ]
+    status = EntryStatus.PUBLISHED if out.showing_version is not None else out.status
+    return SearchDoc(
+        kind=SEARCH_KIND,
+        key=out.resource_code,
+        title=out.name,
+        body="\n".join(b for b in body if b),
+        facets={
+            "unit": out.unit_code,
+            "class": out.class_code,
+            "subclass": subclass,
+            "share_type": out.share_type.value,
+            "open_type": out.open_type.value,
+            "update_cycle": out.update_cycle,
+            "status": status.value,
+            "format": out.format_code,
+        },
+        scope_unit_id=scope,
+    )
+
+
+def _reindex(ctx: Ctx, entry: CatalogEntry, old_code: str | None = None) -> None:
+    """Keep the entry's search document equal to what each viewer may read."""
+    if old_code and old_code != entry.resource_code:
+        search.remove_documents(ctx, SEARCH_KIND, [old_code])
+    out, scope = _public_view(ctx, entry)
+    search.index_documents(ctx, [_search_doc(out, scope, codes.code_labels(ctx, "zh-CN"))])
+
+
+def reindex_catalog(ctx: Ctx) -> int:
+    """Rebuild every entry's search document and the data-element synonyms."""
+    require(ctx, "manage_code_tables")
+    labels = codes.code_labels(ctx, "zh-CN")
+    entries = list(ctx.db.scalars(select(CatalogEntry).order_by(CatalogEntry.id)))
+    search.index_documents(ctx, (_search_doc(*_public_view(ctx, e), labels) for e in entries))
+    sync_synonyms(ctx)
+    return len(entries)
+
+
+def sync_synonyms(ctx: Ctx) -> None:
+    """Hand the data elements' names and synonyms to the search index (身份证 ↔ 公民身份号码)."""
+    groups = sources.synonym_groups(ctx)
+    if groups:
+        search.set_synonyms(ctx, groups)
+    stored = ctx.db.get(Setting, SYNONYMS_KEY)
+    if stored is None:
+        ctx.db.add(Setting(key=SYNONYMS_KEY, value=json.dumps(len(groups))))
+    else:
+        stored.value = json.dumps(len(groups))
+    ctx.db.flush()
+
+
+def _ensure_synonyms(ctx: Ctx) -> None:
+    if ctx.db.get(Setting, SYNONYMS_KEY) is None:
+        sync_synonyms(ctx)
+
+
+def _brief(ctx: Ctx, entry: CatalogEntry, units: dict[int, UnitBrief], items: int) -> EntryBrief:
+    unit = units.get(entry.unit_id) or org.unit_brief(ctx, entry.unit_id)
+    assert unit is not None
+    units[entry.unit_id] = unit
+    name, status = entry.name, EntryStatus(entry.status)
+    revising = status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED) and entry.published_version
+    if revising and entry.published_version and not sees_working_copy(ctx, entry.unit_id):
+        snap = _snapshot(ctx, entry, entry.published_version)
+        name, status, items = snap.name, EntryStatus.PUBLISHED, len(snap.items)
+    return EntryBrief(
+        resource_code=entry.resource_code,
+        name=name,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        status=status,
+        share_type=ShareType(entry.share_type),
+        open_type=OpenType(entry.open_type),
+        update_cycle=entry.update_cycle,
+        format_code=entry.format_code,
+        class_code=entry.class_code,
+        version=entry.version,
+        published_version=entry.published_version,
+        publish_date=entry.publish_date,
+        items=items,
+    )
+
+
+def list_entries(
+    ctx: Ctx,
+    q: str = "",
+    *,
+    filters: dict[str, list[str]] | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> EntryPage:
+    """Search the catalogue (Chinese words, codes) with facets; drafts only for their viewers.
+
+    ``filters`` keys are the facet names (unit, class, subclass, share_type, open_type,
+    update_cycle, status, format); values are ORed within a facet and ANDed across facets.
+    """
+    require(ctx, "view_catalog")
+    _ensure_synonyms(ctx)
+    wanted = {k: v for k, v in (filters or {}).items() if v}
+    unknown = set(wanted) - set(FACETS)
+    if unknown:
+        raise Invalid.field(
+            "filters", f"未知的筛选项：{', '.join(sorted(unknown))}。", "Unknown filter."
+        )
+    drafts_own = allowed(ctx, "view_entry_drafts", ctx.actor.unit_id)
+    result = search.search(
+        ctx,
+        SEARCH_KIND,
+        q,
+        filters=wanted,
+        facet_fields=FACETS,
+        limit=max(1, min(limit, search.MAX_LIMIT)),
+        offset=max(0, offset),
+        viewer_unit_id=ctx.actor.unit_id if drafts_own else None,
+        viewer_sees_all=sees_all_drafts(ctx),
+        sort="relevance" if q.strip() else "key",
+    )
+    rows = {
+        e.resource_code: e
+        for e in ctx.db.scalars(
+            select(CatalogEntry).where(CatalogEntry.resource_code.in_(result.keys))
+        )
+    }
+    counts = dict(
+        ctx.db.execute(
+            select(DataItem.entry_id, func.count())
+            .where(DataItem.entry_id.in_([e.id for e in rows.values()]))
+            .group_by(DataItem.entry_id)
+        ).all()
+    )
+    units: dict[int, UnitBrief] = {}
+    items = [
+        _brief(ctx, rows[k], units, counts.get(rows[k].id, 0)) for k in result.keys if k in rows
+    ]
+    return EntryPage(total=result.total, items=items, facets=result.facets)
+
+
+def review_queue(ctx: Ctx) -> list[EntryBrief]:
+    """Submitted entries the actor may approve (a unit CDO: their own unit's)."""
+    require(ctx, "view_catalog")
+    query = select(CatalogEntry).where(CatalogEntry.status == EntryStatus.SUBMITTED)
+    if not sees_all_drafts(ctx):
+        query = query.where(CatalogEntry.unit_id == (ctx.actor.unit_id or 0))
+    rows = list(ctx.db.scalars(query.order_by(CatalogEntry.submitted_at)))
+    counts = dict(
+        ctx.db.execute(
+            select(DataItem.entry_id, func.count())
+            .where(DataItem.entry_id.in_([e.id for e in rows]))
+            .group_by(DataItem.entry_id)
+        ).all()
+    )
+    units: dict[int, UnitBrief] = {}
+    return [_brief(ctx, e, units, counts.get(e.id, 0)) for e in rows]
+
+
+# ---------------------------------------------------------------- exports and overview
+
+
+def export_dcat(ctx: Ctx) -> dict[str, Any]:
+    """Every published entry (as last published) as a DCAT 3 JSON-LD catalogue."""
+    require(ctx, "export_catalog")
+    labels = codes.code_labels(ctx, "zh-CN")
+    entries = ctx.db.scalars(
+        select(CatalogEntry)
+        .where(
+            CatalogEntry.published_version.is_not(None),
+            CatalogEntry.status != EntryStatus.WITHDRAWN,
+        )
+        .order_by(CatalogEntry.resource_code)
+    )
+    datasets = [dcat.dataset(_public_view(ctx, e)[0], labels) for e in entries]
+    regions = [u for u in org.all_unit_briefs(ctx) if u.kind == "region"]
+    title = f"{regions[0].name}政务数据资源目录" if regions else "政务数据资源目录"
+    record(ctx, CatalogExported(format="dcat-jsonld", entries=len(datasets)))
+    return dcat.catalog(title, datasets)
+
+
+def catalog_overview(ctx: Ctx) -> CatalogOverview:
+    """Entry counts by status (own unit for unit staff) and open source conflicts."""
+    require(ctx, "view_catalog")
+    query = select(CatalogEntry.status, func.count()).group_by(CatalogEntry.status)
+    if not sees_all_drafts(ctx):
+        query = query.where(
+            (CatalogEntry.published_version.is_not(None))
+            | (CatalogEntry.unit_id == (ctx.actor.unit_id or 0))
+        )
+    counts = {status: int(n) for status, n in ctx.db.execute(query).all()}
+    return CatalogOverview(
+        entries=sum(counts.values()),
+        published=counts.get(EntryStatus.PUBLISHED, 0),
+        submitted=counts.get(EntryStatus.SUBMITTED, 0),
+        drafts=counts.get(EntryStatus.DRAFT, 0),
+        open_conflicts=sources.open_conflict_count(ctx),
+    )
+
+
+# The rest of the capability's operations, so callers need only ``catalog.service``.
+get_segment_lengths = codes.get_segment_lengths
+list_code_tables = codes.list_code_tables
+code_labels = codes.code_labels
+save_code = codes.save_code
+set_segment_lengths = codes.set_segment_lengths
+list_elements = sources.list_elements
+list_conflicts = sources.list_conflicts
+resolve_source_conflict = sources.resolve_source_conflict
+create_duty = tasks.create_duty
+create_matter = tasks.create_matter
+create_task = tasks.create_task
+list_duties = tasks.list_duties
+list_tasks = tasks.list_tasks
+uncatalogued_matters = tasks.uncatalogued_matters
+compile_rate = tasks.compile_rate
+compile_trend = tasks.compile_trend
+
+
+def save_element(ctx: Ctx, data: ElementIn) -> ElementOut:
+    """Add or change a data element and refresh the search synonyms."""
+    out = sources.save_element(ctx, data)
+    sync_synonyms(ctx)
+    return out

@@ -119,7 +119,7 @@ def list_elements(ctx: Ctx) -> list[ElementOut]:
             select(DataItem.element_id, func.count())
             .where(DataItem.element_id.is_not(None))
             .group_by(DataItem.element_id)
-        ).tuples()
+        ).all()
     )
     return [
         _element_out(ctx, e, counts.get(e.id, 0))
@@ -201,6 +201,17 @@ def list_conflicts(ctx: Ctx, status: ConflictStatus | None = None) -> list[Confl
             (SourceConflict.claimant_unit_id == scope) | (SourceConflict.source_unit_id == scope)
         )
     return [_conflict_out(ctx, c) for c in ctx.db.scalars(query)]
+
+
+def open_conflict_count(ctx: Ctx) -> int:
+    return int(
+        ctx.db.scalar(
+            select(func.count())
+            .select_from(SourceConflict)
+            .where(SourceConflict.status == ConflictStatus.OPEN)
+        )
+        or 0
+    )
 
 
 def resolve_source_conflict(ctx: Ctx, conflict_id: int, data: ConflictResolve) -> ConflictOut:
