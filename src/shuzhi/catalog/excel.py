@@ -148,6 +148,11 @@ class ProblemLog:
     def failed(self) -> bool:
         return self.error_count > 0
 
+    @property
+    def full(self) -> bool:
+        """The report holds as many errors as it will show; later ones are only counted."""
+        return self.error_count >= MAX_PROBLEMS
+
 
 # ---------------------------------------------------------------- code tables as people write them
 
@@ -495,6 +500,7 @@ class EntryRow:
     unit_name: str
     publish_date: date | None
     values: dict[str, Any]
+    ok: bool = True  # False: the row has problems of its own (already reported)
 
 
 @dataclass
@@ -503,6 +509,7 @@ class ItemRow:
     resource_code: str
     resource_name: str
     values: dict[str, Any]
+    ok: bool = True
 
 
 @dataclass
@@ -823,11 +830,17 @@ def _read_entries(
         elif name:
             seen[(entry.unit_code, name)] = number
             names[name] = -1 if name in names else number
-        if problems.failed:
-            out.clear()  # nothing will be imported: keep memory flat on huge bad files
-        else:
-            out.append(entry)
+        entry.ok = r.ok
+        _keep(out, entry, problems)
     return out, codes, names
+
+
+def _keep(out: list[Any], row: EntryRow | ItemRow, problems: ProblemLog) -> None:
+    """Keep rows for the service's checks until the report is full; then keep memory flat."""
+    if problems.full:
+        out.clear()
+    else:
+        out.append(row)
 
 
 def _read_entry(r: _RowReader, vocab: Vocabulary, widths: Mapping[str, int]) -> EntryRow:
@@ -1003,10 +1016,7 @@ def _read_items(
         link_code = text(r.raw("resource_code")).replace(" ", "")
         link_name = text(r.raw("resource_name"))
         _check_link(r, link_code, link_name, codes, names)
-        if problems.failed:
-            out.clear()
-        else:
-            out.append(ItemRow(number, link_code, link_name, values))
+        _keep(out, ItemRow(number, link_code, link_name, values, r.ok), problems)
     return out
 
 

@@ -47,9 +47,10 @@ from shuzhi.catalog.excel import (
 )
 from shuzhi.catalog.excel_events import CatalogImported, CatalogImportRejected
 from shuzhi.catalog.models import CatalogEntry, CodeTable, EntryStatus
-from shuzhi.catalog.schemas import EntryCreate, EntryOut, EntryUpdate
+from shuzhi.catalog.rules import check_entry
+from shuzhi.catalog.schemas import EntryCreate, EntryFields, EntryOut, EntryUpdate
 from shuzhi.context import Ctx
-from shuzhi.errors import FieldError, Invalid, NotFound, ShuzhiError
+from shuzhi.errors import ErrorCollector, FieldError, Invalid, NotFound, ShuzhiError
 from shuzhi.org import service as org
 from shuzhi.validation import translate
 
@@ -148,6 +149,7 @@ class _Importer:
         sequence_width: int,
     ):
         self.ctx, self.problems, self.sequence_width = ctx, problems, sequence_width
+        self.code_book, self.lengths = codes.code_book(ctx), codes.segment_lengths(ctx)
         self.entry_layout, self.item_layout = entry_layout, item_layout
 
     # where problems go ------------------------------------------------------------------
@@ -245,6 +247,11 @@ class _Importer:
             EntryCreate.model_validate(base)
         except ValidationError as exc:
             self.field_errors(plan, translate(exc.errors()))
+            return False
+        errors = ErrorCollector()
+        check_entry(EntryFields.model_validate(base), self.code_book, self.lengths, errors)
+        if errors.errors:
+            self.field_errors(plan, errors.errors)
             return False
         plan.action = self.action(plan)
         return True
@@ -354,7 +361,7 @@ def import_workbook(
         return _finish(ctx, report, problems, target_id)
     widths = _widths(ctx)
     parsed = read_workbook(content, vocabulary(ctx), widths, problems)
-    if parsed is None or problems.failed:
+    if parsed is None or problems.full:
         return _finish(ctx, report, problems, target_id)
     report.entries_read, report.items_read = len(parsed.entries), len(parsed.items)
     importer = _Importer(ctx, problems, parsed.entry_layout, parsed.item_layout, widths["sequence"])
@@ -365,7 +372,9 @@ def import_workbook(
     new_codes = {
         p.row.resource_code: p.row.row for p in plans if p.existing is None and p.row.resource_code
     }
-    ready = [p for p in plans if importer.prepare(p, new_codes)]
+    # Rows with problems of their own are not checked further (already reported).
+    checkable = [p for p in plans if p.row.ok and all(i.ok for i in p.items)]
+    ready = [p for p in checkable if importer.prepare(p, new_codes)]
     if problems.failed:
         return _finish(ctx, report, problems, target_id)
     # Recorded first, in the same transaction: rolled back with everything else if a row
