@@ -162,3 +162,17 @@ def test_api_and_console(client, database: Database) -> None:  # type: ignore[no
         "/catalog/projects/new", data={"code": "坏 编号", "name": "x", "csrf_token": token}
     )
     assert bad.status_code == 422
+
+
+def test_demo_projects(database: Database) -> None:
+    from shuzhi.catalog.projects.demo import build_demo_projects
+    from shuzhi.context import SYSTEM
+    from shuzhi.demo.district import build_demo
+
+    build_demo(database)
+    assert build_demo_projects(database, SYSTEM) == 5
+    assert build_demo_projects(database, SYSTEM) == 0  # idempotent
+    with acting(database, SYSTEM) as ctx:
+        listed = projects.list_projects(ctx)
+    outcomes = {p.last_gate.outcome for p in listed if p.last_gate}
+    assert "failed" in outcomes

@@ -322,9 +322,12 @@ def _fields_of(out: EntryOut) -> dict[str, Any]:
 def _same(update: EntryUpdate, existing: EntryOut, sequence_width: int) -> bool:
     mine = update.model_dump(mode="json")
     mine["sequence_code"] = mine["sequence_code"].zfill(sequence_width)
-    return mine == EntryUpdate.model_validate(existing.model_dump(mode="json")).model_dump(
-        mode="json"
-    )
+    stored = EntryUpdate.model_validate(existing.model_dump(mode="json")).model_dump(mode="json")
+    # An item without a data element gets one from its name in the service: same name, same one.
+    for mine_item, stored_item in zip(mine["items"], stored["items"], strict=False):
+        if mine_item["element_code"] is None and mine_item["name"] == stored_item["name"]:
+            mine_item["element_code"] = stored_item["element_code"]
+    return bool(mine == stored)
 
 
 def _target_unit(ctx: Ctx, unit_code: str | None) -> tuple[int | None, str | None]:
