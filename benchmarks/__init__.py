@@ -1,1 +1,1 @@
-"""Benchmarks: one command each, printing a comparison table."""
+"""Benchmarks: each module runs on its own (``python -m benchmarks.NAME``) and prints a table."""

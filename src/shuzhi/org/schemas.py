@@ -53,6 +53,7 @@ class UnitOut(BaseModel):
     name_en: str | None
     kind: str
     parent_code: str | None
+    parent_name: str | None = None
     uscc: str | None
     org_code: str | None
     sort_order: int
