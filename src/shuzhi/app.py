@@ -14,7 +14,11 @@ from shuzhi.audit import views as audit_views
 from shuzhi.auth import api as auth_api
 from shuzhi.auth import views as auth_views
 from shuzhi.catalog import api as catalog_api
+from shuzhi.catalog import excel_api as catalog_excel_api
+from shuzhi.catalog import excel_views as catalog_excel_views
 from shuzhi.catalog import views as catalog_views
+from shuzhi.catalog.projects import api as catalog_projects_api
+from shuzhi.catalog.projects import views as catalog_projects_views
 from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
 from shuzhi.org import api as org_api
@@ -29,10 +33,14 @@ ROUTERS = [
     auth_api.router,
     org_api.router,
     audit_api.router,
+    catalog_excel_api.router,
+    catalog_projects_api.router,
     catalog_api.router,
     auth_views.router,
     org_views.router,
     audit_views.router,
+    catalog_excel_views.router,
+    catalog_projects_views.router,
     catalog_views.router,
 ]
 

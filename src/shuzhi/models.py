@@ -3,6 +3,7 @@
 from shuzhi.audit import models as audit_models
 from shuzhi.auth import models as auth_models
 from shuzhi.catalog import models as catalog_models
+from shuzhi.catalog.projects import models as catalog_project_models
 from shuzhi.db.base import Base
 from shuzhi.org import models as org_models
 from shuzhi.search import models as search_models
@@ -13,6 +14,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "catalog_models",
+    "catalog_project_models",
     "metadata",
     "org_models",
     "search_models",

@@ -68,6 +68,15 @@ RULES: dict[str, Rule] = {
     "view_function_list": Rule(REGION_READERS, UNIT_STAFF),
     "manage_function_list": Rule(EXECUTIVE, UNIT_STAFF),
     "view_compile_rate": Rule(REGION_READERS | UNIT_STAFF),
+    # catalog: the Excel compile template and the IT-project gate
+    "import_workbook": Rule(NOBODY, UNIT_STAFF),
+    "export_workbook": Rule(REGION_READERS, UNIT_STAFF),
+    "view_projects": Rule(REGION_READERS, UNIT_STAFF),
+    "create_project": Rule(EXECUTIVE, UNIT_STAFF),
+    "update_project": Rule(EXECUTIVE, UNIT_STAFF),
+    "check_project_gate": Rule(LEADERS, UNIT_STAFF),
+    "approve_project": Rule(EXECUTIVE),
+    "accept_project": Rule(EXECUTIVE),
 }
 
 

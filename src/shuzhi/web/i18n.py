@@ -269,6 +269,78 @@ TEXTS: dict[str, tuple[str, str]] = {
     "catalog.table.open_type": ("开放类型", "Open type"),
     "catalog.table.not_open_reason": ("不予开放理由", "Reason for not opening"),
     "catalog.table.update_cycle": ("更新周期", "Update cycle"),
+    # catalog: Excel compile template and IT-project gate
+    "catalog_excel.nav": ("导入导出", "Import / export"),
+    "catalog_excel.title": ("编目模板导入导出", "Compile template import and export"),
+    "catalog_excel.intro": (
+        "使用编目模板（Excel）批量编制目录：「信息资源目录」表每行一条目录，「信息项」表每行一个信息项，"
+        "以信息资源代码关联。已有的草稿将被修改，已发布的目录将生成新的修订版本。",
+        "Compile entries in bulk with the Excel template: one entry per row of the 信息资源目录"
+        " sheet, one data item per row of the 信息项 sheet, linked by resource code. Existing"
+        " drafts are updated; published entries get a new draft version.",
+    ),
+    "catalog_excel.policy": (
+        "整体导入：文件中任何一处有错，则全部不导入，并列出每一处问题。",
+        "All or nothing: one problem anywhere and nothing is imported; every problem is listed.",
+    ),
+    "catalog_excel.export": ("导出编目模板（含现有目录）", "Export the template with entries"),
+    "catalog_excel.file": ("Excel 文件（.xlsx）", "Excel file (.xlsx)"),
+    "catalog_excel.import": ("导入", "Import"),
+    "catalog_excel.done": (
+        "导入完成：新建 {created} 条，修改 {updated} 条，修订 {revised} 条，"
+        "未变 {unchanged} 条；信息项 {items} 个。",
+        "Imported: {created} created, {updated} updated, {revised} revised, {unchanged}"
+        " unchanged; {items} data items.",
+    ),
+    "catalog_excel.refused": (
+        "导入未执行：发现 {count} 处问题，文件中的内容均未导入。",
+        "Nothing was imported: {count} problems were found.",
+    ),
+    "catalog_excel.more": ("另有 {count} 处问题未列出。", "{count} more problems are not listed."),
+    "catalog_excel.sheet": ("工作表", "Sheet"),
+    "catalog_excel.row": ("行", "Row"),
+    "catalog_excel.column": ("列", "Column"),
+    "catalog_excel.reason": ("问题", "Problem"),
+    "catalog_excel.warnings": ("提示", "Warnings"),
+    "projects.nav": ("信息化项目", "IT projects"),
+    "projects.title": ("信息化项目数据关口", "IT projects: the data gate"),
+    "projects.intro": (
+        "信息化项目立项和验收时，须确认其产生的数据均已编目并发布；数据归集能力上线后还将核验是否已归集。",
+        "At approval and acceptance an IT project's data must be catalogued and published;"
+        " once aggregation exists, it must be aggregated too.",
+    ),
+    "projects.new": ("登记项目", "Record a project"),
+    "projects.edit": ("编辑项目", "Edit project"),
+    "projects.name": ("项目名称", "Project name"),
+    "projects.code": ("项目编号", "Project code"),
+    "projects.budget": ("预算（万元）", "Budget (10k CNY)"),
+    "projects.description": ("项目说明", "Description"),
+    "projects.datasets": ("产生的数据资源", "Data sets produced"),
+    "projects.datasets_hint": (
+        "每行一个：名称 | 信息资源代码 | 说明（代码和说明可省略）",
+        "One a line: name | resource code | note (code and note optional)",
+    ),
+    "projects.dataset": ("数据资源", "Data set"),
+    "projects.note": ("说明", "Note"),
+    "projects.approval_date": ("立项日期", "Approved on"),
+    "projects.acceptance_date": ("验收日期", "Accepted on"),
+    "projects.gate": ("数据关口", "Data gate"),
+    "projects.not_checked": ("尚未核验", "Not checked yet"),
+    "projects.check.approval": ("按立项核验", "Check for approval"),
+    "projects.check.acceptance": ("按验收核验", "Check for acceptance"),
+    "projects.approve": ("立项", "Approve"),
+    "projects.accept": ("验收", "Accept"),
+    "projects.status.proposed": ("申报中", "Proposed"),
+    "projects.status.approved": ("已立项", "Approved"),
+    "projects.status.accepted": ("已验收", "Accepted"),
+    "projects.stage.approval": ("立项", "approval"),
+    "projects.stage.acceptance": ("验收", "acceptance"),
+    "projects.outcome.passed": ("通过", "Passed"),
+    "projects.outcome.failed": ("未通过", "Failed"),
+    "projects.outcome.incomplete": ("通过（部分暂无法核验）", "Passed (some not yet checkable)"),
+    "projects.finding.passed": ("通过", "passed"),
+    "projects.finding.failed": ("未通过", "failed"),
+    "projects.finding.not_checkable": ("暂无法核验", "not yet checkable"),
 }
 
 
