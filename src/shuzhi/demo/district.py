@@ -19,6 +19,7 @@ from shuzhi.auth import service as auth
 from shuzhi.auth.models import User
 from shuzhi.auth.passwords import verify_password
 from shuzhi.auth.schemas import UserCreate
+from shuzhi.catalog.projects.demo import build_demo_projects
 from shuzhi.context import Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.demo import names
@@ -244,5 +245,6 @@ def build_demo(database: Database) -> list[DemoAccount]:
     _build_users(database, accounts)
     with unit_of_work(database, DEMO_ACTOR) as ctx:
         build_catalog(ctx, SEED)
+    build_demo_projects(database, DEMO_ACTOR)
     write_credentials(data_dir, accounts)
     return accounts
