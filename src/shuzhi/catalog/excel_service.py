@@ -381,8 +381,7 @@ def import_workbook(
     if problems.failed:
         return _finish(ctx, report, problems, target_id)
     # Recorded first, in the same transaction: rolled back with everything else if a row
-    # fails below. Writing before any savepoint also opens the transaction for real on
-    # SQLite, so the per-row savepoints nest inside it.
+    # fails below.
     actions = [p.action for p in ready]
     record(
         ctx,
@@ -396,11 +395,12 @@ def import_workbook(
             items=report.items_read,
         ),
     )
-    for plan in ready:
-        importer.write(plan, report)
-    for plan in ready:
-        if plan.deferred_related and not problems.failed:
-            importer.link_related(plan)
+    with service.deferred_indexing(ctx):  # index every written entry once, at the end
+        for plan in ready:
+            importer.write(plan, report)
+        for plan in ready:
+            if plan.deferred_related and not problems.failed:
+                importer.link_related(plan)
     return _finish(ctx, report, problems, target_id)
 
 
