@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from operator import mul
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
@@ -78,7 +79,7 @@ def uscc_from_parts(authority: str, category: str, region: str, org_code_body: s
 
 
 def ric_check_char(first17: str) -> str:
-    total = sum(int(c) * w for c, w in zip(first17, RIC_WEIGHTS, strict=True))
+    total = sum(map(mul, map(int, first17), RIC_WEIGHTS))
     return RIC_CHECK[total % 11]
 
 

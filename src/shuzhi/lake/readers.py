@@ -1,0 +1,815 @@
+"""Open a source and stream it as Arrow record batches of bounded size.
+
+Value types: CSV/TSV/TXT, XLSX, JSON Lines and database sources yield string columns (values
+as read; an empty string becomes null; XLSX dates become ISO text, numbers their shortest
+text; JSON scalars their JSON text, nested values compact JSON; database values their
+canonical text, e.g. ``2024-01-02 08:00:00`` or ``12.50``). Parquet sources keep their
+native Arrow types. Dates are never parsed here: the profile and quality layers do that.
+
+Database sources are given as SQLAlchemy URLs and read with server-side cursors:
+``sqlite:///path.db``, ``postgresql://user:pass@host:5432/db`` (psycopg 3) and, with the
+``pymysql`` package installed, ``mysql+pymysql://user:pass@host:3306/db?charset=utf8mb4``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import hashlib
+import io
+import json
+import zipfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shuzhi.errors import Invalid
+from shuzhi.lake.rejects import DiscardRejects, Reject, RejectReason, RejectSink
+from shuzhi.lake.text import (
+    CleanCopy,
+    Encoding,
+    clean_copy,
+    clean_names,
+    detect_delimiter,
+    detect_encoding,
+    parse_header,
+    read_text_sample,
+    scan_utf8,
+)
+
+HASH_DOMAIN = b"shuzhi.lake.content/1\n"
+# Database rows are hashed as Arrow IPC batches of this fixed size, so the hash does not
+# depend on any tunable batch size.
+CANONICAL_BATCH_ROWS = 50_000
+PREVIEW_BYTES = 4 * 1024 * 1024
+JSONL_SCHEMA_LINES = 1000
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    JSONL = "jsonl"
+    PARQUET = "parquet"
+
+
+SUFFIXES: dict[str, FileFormat] = {
+    ".csv": FileFormat.CSV,
+    ".tsv": FileFormat.CSV,
+    ".txt": FileFormat.CSV,
+    ".xlsx": FileFormat.XLSX,
+    ".xlsm": FileFormat.XLSX,
+    ".jsonl": FileFormat.JSONL,
+    ".ndjson": FileFormat.JSONL,
+    ".parquet": FileFormat.PARQUET,
+}
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A file; format, encoding and delimiter are detected unless given."""
+
+    path: Path
+    format: FileFormat | None = None
+    encoding: Encoding | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class DatabaseSource:
+    """A table (optionally in a schema) or a query in a database given by SQLAlchemy URL."""
+
+    url: str
+    table: str | None = None
+    query: str | None = None
+    schema: str | None = None
+
+
+Source = FileSource | DatabaseSource
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    batch_rows: int = 65_536
+    # Longer lines are rejected while streaming, never held in memory whole.
+    max_line_bytes: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DuckScan:
+    """A text file DuckDB can scan itself (the fast path), plus how to report its rejects."""
+
+    file: Path
+    delimiter: str
+    columns: list[str]
+    max_line_bytes: int
+    copy: CleanCopy | None = None
+
+    def sql(self) -> str:
+        cols = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in self.columns)
+        return (
+            f"read_csv({sql_literal(str(self.file))}, header = true, auto_detect = false,"
+            f" delim = {sql_literal(self.delimiter)}, quote = '\"', escape = '\"',"
+            f" columns = {{{cols}}}, store_rejects = true, strict_mode = true,"
+            f" null_padding = false, max_line_size = {int(self.max_line_bytes)})"
+        )
+
+    def reject_count(self, con: Any) -> int:
+        row = con.execute("SELECT count(DISTINCT line) FROM reject_errors").fetchone()
+        return int(row[0]) if row else 0
+
+    def collect_rejects(self, con: Any, rejects: RejectSink, limit: int | None = None) -> None:
+        """Copy DuckDB's rejects to ``rejects`` with physical source line numbers."""
+        query = (
+            "SELECT line, min(line_byte_position), min(error_type), min(error_message)"
+            " FROM reject_errors GROUP BY line ORDER BY line"
+        )
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        found = con.execute(query).fetchall()
+        positions = [int(r[1]) - 1 for r in found]
+        located = _locate_lines(self.file, positions)
+        for (_, _, error_type, message), pos in zip(found, positions, strict=True):
+            copied_line, raw = located[pos]
+            line = self.copy.original_line(copied_line) if self.copy else copied_line
+            rejects.add(
+                Reject.of(
+                    line,
+                    _DUCKDB_REASONS.get(error_type, RejectReason.OTHER),
+                    str(message).split("\n")[0][:200],
+                    raw,
+                )
+            )
+
+
+_DUCKDB_REASONS = {
+    "MISSING COLUMNS": RejectReason.TOO_FEW_FIELDS,
+    "TOO MANY COLUMNS": RejectReason.TOO_MANY_FIELDS,
+    "INVALID ENCODING": RejectReason.INVALID_ENCODING,
+    "INVALID UNICODE": RejectReason.INVALID_ENCODING,
+    "UNQUOTED VALUE": RejectReason.BAD_QUOTING,
+    "LINE SIZE OVER MAXIMUM": RejectReason.LINE_TOO_LONG,
+}
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal (for values that cannot be bound, e.g. table-function options)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _locate_lines(path: Path, positions: list[int]) -> dict[int, tuple[int, bytes]]:
+    """1-based line number and raw prefix of the lines starting at the given byte offsets."""
+    result: dict[int, tuple[int, bytes]] = {}
+    if not positions:
+        return result
+    wanted = sorted(set(positions))
+    newlines, offset, index = 0, 0, 0
+    with open(path, "rb") as fh:
+        while index < len(wanted):
+            chunk = fh.read(1024 * 1024)
+            if not chunk:
+                break
+            end = offset + len(chunk)
+            while index < len(wanted) and wanted[index] < end:
+                pos = wanted[index]
+                result[pos] = (newlines + chunk.count(b"\n", 0, pos - offset) + 1, b"")
+                index += 1
+            newlines += chunk.count(b"\n")
+            offset = end
+        for pos in wanted:
+            fh.seek(pos)
+            raw = fh.read(800).split(b"\n", 1)[0]
+            line = result.get(pos, (newlines + 1, b""))[0]
+            result[pos] = (line, raw.rstrip(b"\r"))
+    return result
+
+
+def _invalid(zh: str, en: str) -> Invalid:
+    return Invalid.field("source", zh, en)
+
+
+def _hasher(description: dict[str, Any]) -> Any:
+    h = hashlib.sha256(HASH_DOMAIN)
+    h.update(json.dumps(description, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+    return h
+
+
+def _hash_file(path: Path, description: dict[str, Any]) -> str:
+    h = _hasher(description)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            h.update(chunk)
+    return str(h.hexdigest())
+
+
+def _string_batch(columns: list[str], rows: list[list[str | None]]) -> pa.RecordBatch:
+    arrays = [pa.array([row[i] for row in rows], pa.string()) for i in range(len(columns))]
+    return pa.RecordBatch.from_arrays(arrays, names=columns)
+
+
+def text_value(value: object) -> str | None:
+    """Canonical text of a value read from a spreadsheet or a database."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value)
+
+
+class Reader(ABC):
+    """One opened source, read once."""
+
+    format: str
+    columns: list[str]
+    source_columns: list[str]
+
+    @abstractmethod
+    def batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
+        """Stream the rows; rows that cannot be read go to ``rejects``."""
+
+    @abstractmethod
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical content; valid once ``batches`` is exhausted."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """What was read and how it was interpreted (stored in the manifest, hashed)."""
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([(c, pa.string()) for c in self.columns])
+
+    def duckdb_scan(
+        self, workdir: Path, rejects: RejectSink, progress: Callable[[int], None] | None = None
+    ) -> DuckScan | None:
+        """Offer a DuckDB-native scan instead of Arrow batches (text files only)."""
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        raise _invalid(f"找不到文件：{path.name}。", f"File not found: {path.name}.")
+    return path
+
+
+class CsvReader(Reader):
+    """Delimited text; DuckDB parses it (see ``duckdb_scan``) after a streaming pre-pass."""
+
+    format = "csv"
+
+    def __init__(self, source: FileSource, options: ReadOptions) -> None:
+        self.path = _existing(source.path)
+        self.options = options
+        self.encoding = source.encoding or detect_encoding(self.path)
+        sample = read_text_sample(self.path, self.encoding)
+        self.delimiter = source.delimiter or detect_delimiter(sample, self.path.suffix)
+        header = parse_header(sample, self.delimiter)
+        if not header:
+            raise _invalid("文件为空（没有表头）。", "The file is empty (no header line).")
+        self.source_columns = header
+        self.columns = clean_names(header)
+        self._hash: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "file",
+            "format": self.format,
+            "name": self.path.name,
+            "bytes": self.path.stat().st_size,
+            "encoding": self.encoding.value,
+            "delimiter": self.delimiter,
+        }
+
+    def _hash_description(self) -> dict[str, Any]:
+        return {k: v for k, v in self.describe().items() if k not in ("name", "bytes")}
+
+    def duckdb_scan(
+        self, workdir: Path, rejects: RejectSink, progress: Callable[[int], None] | None = None
+    ) -> DuckScan:
+        hasher = _hasher(self._hash_description())
+        cap = self.options.max_line_bytes
+        needs_copy = not self.encoding.is_utf8
+        if not needs_copy:
+            needs_copy = scan_utf8(self.path, cap, hasher)
+            hasher_for_copy = None
+        else:
+            hasher_for_copy = hasher
+        copy: CleanCopy | None = None
+        target = self.path
+        if needs_copy:
+            target = workdir / "source.utf8.csv"
+            with open(target, "wb") as out:
+                encoding = self.encoding if not self.encoding.is_utf8 else Encoding.UTF8
+                copy = clean_copy(self.path, out, encoding, rejects, cap, hasher_for_copy, progress)
+        self._hash = str(hasher.hexdigest())
+        return DuckScan(target, self.delimiter, self.columns, cap, copy)
+
+    def batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
+        import tempfile
+
+        import duckdb
+
+        with tempfile.TemporaryDirectory(prefix="shuzhi-csv-") as tmp:
+            scan = self.duckdb_scan(Path(tmp), rejects)
+            con = duckdb.connect()
+            try:
+                result = con.execute(f"SELECT * FROM {scan.sql()}")
+                reader: Any = result.to_arrow_reader(self.options.batch_rows)
+                for batch in reader:
+                    yield batch.rename_columns(self.columns)
+                scan.collect_rejects(con, rejects)
+            finally:
+                con.close()
+
+    def preview(self, n: int) -> list[list[str | None]]:
+        """The first ``n`` well-formed data rows, read from a prefix only."""
+        sample = read_text_sample(self.path, self.encoding, PREVIEW_BYTES)
+        rows: list[list[str | None]] = []
+        parsed = csv.reader(io.StringIO(sample), delimiter=self.delimiter)
+        next(parsed, None)
+        for row in parsed:
+            if len(rows) >= n:
+                break
+            if len(row) == len(self.columns):
+                rows.append([v or None for v in row])
+        return rows
+
+    def content_hash(self) -> str:
+        if self._hash is None:
+            self._hash = _hash_file(self.path, self._hash_description())
+        return self._hash
+
+
+class XlsxReader(Reader):
+    """First (or named) sheet; formula cells give their cached values, never re-evaluated."""
+
+    format = "xlsx"
+
+    def __init__(self, source: FileSource, options: ReadOptions) -> None:
+        import openpyxl
+
+        self.path = _existing(source.path)
+        self.options = options
+        try:
+            # data_only: cached results of formulas; a workbook never calculated by a
+            # spreadsheet program has none, and those cells read as empty.
+            self._book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise _invalid(
+                "不是有效的 XLSX 文件（旧版 .xls 请另存为 .xlsx）。",
+                f"Not a valid XLSX workbook (save old .xls files as .xlsx): {exc}",
+            ) from None
+        names: list[str] = list(self._book.sheetnames)
+        if source.sheet is not None and source.sheet not in names:
+            self._book.close()
+            raise _invalid(
+                f"工作表“{source.sheet}”不存在；可选：{'、'.join(names)}。",
+                f"No sheet named {source.sheet!r}; sheets: {', '.join(names)}.",
+            )
+        self.sheet = source.sheet or names[0]
+        self._rows = enumerate(self._book[self.sheet].iter_rows(values_only=True), start=1)
+        self.source_columns = []
+        for _, row in self._rows:
+            if any(text_value(v) for v in row):
+                header = [text_value(v) or "" for v in row]
+                while header and not header[-1]:
+                    header.pop()
+                self.source_columns = header
+                break
+        if not self.source_columns:
+            self._book.close()
+            raise _invalid("工作表为空。", f"Sheet {self.sheet!r} is empty.")
+        self.columns = clean_names(self.source_columns)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "file",
+            "format": self.format,
+            "name": self.path.name,
+            "bytes": self.path.stat().st_size,
+            "sheet": self.sheet,
+        }
+
+    def batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
+        width = len(self.columns)
+        rows: list[list[str | None]] = []
+        for number, row in self._rows:
+            values = [text_value(v) for v in row]
+            if not any(values):
+                continue
+            if any(values[width:]):
+                rejects.add(
+                    Reject.of(
+                        number,
+                        RejectReason.TOO_MANY_FIELDS,
+                        f"expected {width} cells, found {len(values)}",
+                        ",".join(v or "" for v in values),
+                    )
+                )
+                continue
+            rows.append((values + [None] * width)[:width])
+            if len(rows) >= self.options.batch_rows:
+                yield _string_batch(self.columns, rows)
+                rows = []
+        if rows:
+            yield _string_batch(self.columns, rows)
+
+    def content_hash(self) -> str:
+        return _hash_file(self.path, {"format": self.format, "sheet": self.sheet})
+
+    def close(self) -> None:
+        self._book.close()
+
+
+class JsonLinesReader(Reader):
+    """One JSON object per line (UTF-8); columns are the keys seen in the first lines."""
+
+    format = "jsonl"
+
+    def __init__(self, source: FileSource, options: ReadOptions) -> None:
+        self.path = _existing(source.path)
+        self.options = options
+        self._fh = open(self.path, "rb")  # noqa: SIM115 — closed by close()
+        self._hasher = _hasher({"format": self.format})
+        self._line = 0
+        self._head: list[tuple[int, dict[str, Any] | Reject]] = []
+        keys: dict[str, None] = {}
+        for number, item in self._parsed_lines():
+            self._head.append((number, item))
+            if isinstance(item, dict):
+                keys.update(dict.fromkeys(item))
+            if len(self._head) >= JSONL_SCHEMA_LINES:
+                break
+        if not keys:
+            self._fh.close()
+            raise _invalid("文件中没有 JSON 对象。", "The file holds no JSON objects.")
+        self.source_columns = list(keys)
+        self.columns = clean_names(self.source_columns)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "file",
+            "format": self.format,
+            "name": self.path.name,
+            "bytes": self.path.stat().st_size,
+        }
+
+    def _read_line(self) -> tuple[bytes, bool] | None:
+        """Next line (bounded), and whether it was too long (then only its prefix)."""
+        cap = self.options.max_line_bytes
+        data = self._fh.readline(cap + 1)
+        if not data:
+            return None
+        self._hasher.update(data)
+        if len(data) <= cap or data.endswith(b"\n"):
+            return data, False
+        prefix = data
+        while data and not data.endswith(b"\n"):
+            data = self._fh.readline(1024 * 1024)
+            self._hasher.update(data)
+        return prefix, True
+
+    def _parsed_lines(self) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
+        while (read := self._read_line()) is not None:
+            data, overlong = read
+            self._line += 1
+            number = self._line
+            if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+            if overlong:
+                detail = f"line longer than {self.options.max_line_bytes} bytes"
+                yield number, Reject.of(number, RejectReason.LINE_TOO_LONG, detail, data)
+                continue
+            if not data.strip():
+                continue
+            try:
+                item = json.loads(data.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                detail = f"not UTF-8 at byte {exc.start + 1}"
+                yield number, Reject.of(number, RejectReason.INVALID_ENCODING, detail, data)
+                continue
+            except json.JSONDecodeError as exc:
+                yield number, Reject.of(number, RejectReason.INVALID_JSON, exc.msg, data)
+                continue
+            if not isinstance(item, dict):
+                yield (
+                    number,
+                    Reject.of(number, RejectReason.NOT_AN_OBJECT, type(item).__name__, data),
+                )
+                continue
+            yield number, item
+
+    def batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
+        known = set(self.source_columns)
+        rows: list[list[str | None]] = []
+
+        def items() -> Iterator[tuple[int, dict[str, Any] | Reject]]:
+            yield from self._head
+            yield from self._parsed_lines()
+
+        for number, item in items():
+            if isinstance(item, Reject):
+                rejects.add(item)
+                continue
+            extra = [k for k in item if k not in known]
+            if extra:
+                raw = json.dumps(item, ensure_ascii=False)
+                rejects.add(Reject.of(number, RejectReason.UNKNOWN_FIELDS, ", ".join(extra), raw))
+                continue
+            rows.append([_json_text(item.get(key)) for key in self.source_columns])
+            if len(rows) >= self.options.batch_rows:
+                yield _string_batch(self.columns, rows)
+                rows = []
+        if rows:
+            yield _string_batch(self.columns, rows)
+
+    def content_hash(self) -> str:
+        return str(self._hasher.hexdigest())
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _json_text(value: object) -> str | None:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return text_value(value)
+
+
+class ParquetReader(Reader):
+    """A Parquet file, streamed by row group; native types are kept."""
+
+    format = "parquet"
+
+    def __init__(self, source: FileSource, options: ReadOptions) -> None:
+        self.path = _existing(source.path)
+        self.options = options
+        try:
+            self._file = pq.ParquetFile(self.path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise _invalid(
+                "不是有效的 Parquet 文件。", f"Not a valid Parquet file: {exc}"
+            ) from None
+        self.source_columns = list(self._file.schema_arrow.names)
+        if not self.source_columns:
+            raise _invalid("Parquet 文件没有列。", "The Parquet file has no columns.")
+        self.columns = clean_names(self.source_columns)
+
+    @property
+    def schema(self) -> pa.Schema:
+        arrow = self._file.schema_arrow
+        return pa.schema([pa.field(c, arrow.field(i).type) for i, c in enumerate(self.columns)])
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "file",
+            "format": self.format,
+            "name": self.path.name,
+            "bytes": self.path.stat().st_size,
+        }
+
+    def batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
+        for batch in self._file.iter_batches(batch_size=self.options.batch_rows):
+            yield batch.rename_columns(self.columns)
+
+    def content_hash(self) -> str:
+        return _hash_file(self.path, {"format": self.format})
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _normalise_url(url: str) -> str:
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable URL)"
+
+
+class DatabaseReader(Reader):
+    """A table or a query, streamed with a server-side cursor (``stream_results``)."""
+
+    format = "database"
+
+    def __init__(self, source: DatabaseSource, options: ReadOptions) -> None:
+        from sqlalchemy import MetaData, Table, create_engine, inspect, select, text
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+        if (source.table is None) == (source.query is None):
+            raise _invalid("请指定表名或查询语句（二选一）。", "Give either a table or a query.")
+        self.source = source
+        self.options = options
+        shown = _safe_url(source.url)
+        try:
+            self._engine = create_engine(_normalise_url(source.url))
+            self._conn = self._engine.connect()
+        except (ArgumentError, NoSuchModuleError, SQLAlchemyError, ImportError) as exc:
+            raise _invalid(
+                f"无法连接数据库 {shown}，请检查地址、账号和网络。",
+                f"Cannot connect to the database {shown}: {type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:200]}",
+            ) from None
+        try:
+            if source.table is not None:
+                if not inspect(self._conn).has_table(source.table, schema=source.schema):
+                    raise _invalid(
+                        f"数据库中没有表 {source.table}。",
+                        f"The database has no table {source.table!r}.",
+                    )
+                table = Table(
+                    source.table, MetaData(), autoload_with=self._conn, schema=source.schema
+                )
+                statement: Any = select(table)
+            else:
+                statement = text(source.query or "")
+            self._result = self._conn.execution_options(
+                stream_results=True, yield_per=CANONICAL_BATCH_ROWS
+            ).execute(statement)
+        except SQLAlchemyError as exc:
+            self.close()
+            raise _invalid(
+                "读取数据库失败，请检查表名或查询语句。",
+                f"Reading the database failed: {str(exc).splitlines()[0][:200]}",
+            ) from None
+        except Invalid:
+            self.close()
+            raise
+        self.source_columns = [str(k) for k in self._result.keys()]  # noqa: SIM118
+        self.columns = clean_names(self.source_columns)
+        self._hasher = _hasher(self._hash_description())
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "database",
+            "format": self.format,
+            "url": _safe_url(self.source.url),
+            "table": self.source.table,
+            "schema": self.source.schema,
+            "query": self.source.query,
+        }
+
+    def _hash_description(self) -> dict[str, Any]:
+        return {k: v for k, v in self.describe().items() if k != "url"}
+
+    def batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        sink = _HashSink(self._hasher)
+        writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), self.schema)
+        try:
+            for partition in self._result.partitions(CANONICAL_BATCH_ROWS):
+                batch = _string_batch(
+                    self.columns, [[text_value(v) for v in row] for row in partition]
+                )
+                writer.write_batch(batch)
+                yield batch
+        except SQLAlchemyError as exc:
+            raise _invalid(
+                "读取数据库时出错。",
+                f"Reading the database failed: {str(exc).splitlines()[0][:200]}",
+            ) from None
+        writer.close()
+
+    def content_hash(self) -> str:
+        return str(self._hasher.hexdigest())
+
+    def close(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+        self._engine.dispose()
+
+
+class _HashSink(io.RawIOBase):
+    def __init__(self, hasher: Any) -> None:
+        self._hasher = hasher
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self._hasher.update(view)
+        return view.nbytes
+
+
+_FILE_READERS: dict[FileFormat, Callable[[FileSource, ReadOptions], Reader]] = {
+    FileFormat.CSV: CsvReader,
+    FileFormat.XLSX: XlsxReader,
+    FileFormat.JSONL: JsonLinesReader,
+    FileFormat.PARQUET: ParquetReader,
+}
+
+
+def file_format(source: FileSource) -> FileFormat:
+    if source.format is not None:
+        return source.format
+    suffix = source.path.suffix.lower()
+    if suffix == ".xls":
+        raise _invalid(
+            "不支持旧版 .xls，请另存为 .xlsx。", "Old .xls is not supported; save as .xlsx."
+        )
+    found = SUFFIXES.get(suffix)
+    if found is None:
+        supported = ", ".join(sorted(SUFFIXES))
+        raise _invalid(
+            f"不支持的文件类型 {suffix or '（无扩展名）'}；支持：{supported}。",
+            f"Unsupported file type {suffix or '(none)'}; supported: {supported}.",
+        )
+    return found
+
+
+def open_reader(source: Source, options: ReadOptions | None = None) -> Reader:
+    """Open ``source``; raises ``Invalid`` (zh/en) for anything that cannot be read at all."""
+    options = options or ReadOptions()
+    if isinstance(source, DatabaseSource):
+        return DatabaseReader(source, options)
+    return _FILE_READERS[file_format(source)](source, options)
+
+
+def sample_columns(
+    source: Source, n: int = 1000, options: ReadOptions | None = None
+) -> dict[str, list[str | None]]:
+    """Up to ``n`` values per column as text, read from the start only (for the classifier)."""
+    reader = open_reader(source, options)
+    try:
+        if isinstance(reader, CsvReader):
+            rows = reader.preview(n)
+            return {c: [row[i] for row in rows] for i, c in enumerate(reader.columns)}
+        values: dict[str, list[str | None]] = {c: [] for c in reader.columns}
+        taken = 0
+        batches = reader.batches(DiscardRejects())
+        try:
+            for batch in batches:
+                for name, column in zip(reader.columns, batch.columns, strict=True):
+                    values[name].extend(text_value(v) for v in column.to_pylist()[: n - taken])
+                taken += min(batch.num_rows, n - taken)
+                if taken >= n:
+                    break
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+        return values
+    finally:
+        reader.close()
+
+
+@dataclass
+class Preview:
+    """What an operator sees before loading: detection results and a few rows."""
+
+    format: str
+    columns: list[str]
+    source_columns: list[str]
+    details: dict[str, Any] = field(default_factory=dict)
+    rows: list[list[str | None]] = field(default_factory=list)
+
+
+def inspect_source(source: Source, n: int = 10) -> Preview:
+    """Detected format, encoding, delimiter, cleaned columns and the first rows."""
+    values = sample_columns(source, n)
+    reader = open_reader(source)
+    try:
+        details = reader.describe()
+        preview = Preview(reader.format, reader.columns, reader.source_columns, details)
+    finally:
+        reader.close()
+    length = max((len(v) for v in values.values()), default=0)
+    preview.rows = [[values[c][i] for c in preview.columns] for i in range(length)]
+    return preview

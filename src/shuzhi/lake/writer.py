@@ -1,0 +1,280 @@
+"""Turn one read of a source into one immutable, complete version — or nothing at all.
+
+Order of work (a ``kill -9`` at any point leaves no visible version):
+
+1. take the directory lock; remove leftovers of killed loads (``.tmp-*``, data files
+   without a manifest);
+2. read into ``.tmp-<id>/data.parquet`` (and ``rejects.csv``), fsync;
+3. check the reject ratio; compare the content hash with the current version (duplicate →
+   keep the current version, write nothing);
+4. rename data and rejects into place, fsync the directory;
+5. write the manifest to the work directory, fsync, rename into place, fsync the directory.
+   Only now does the version exist.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from shuzhi.errors import FieldError, Invalid, Message
+from shuzhi.lake.manifest import (
+    DATA_SUFFIX,
+    LOCK_FILE,
+    MANIFEST_SUFFIX,
+    REJECTS_SUFFIX,
+    TEMP_PREFIX,
+    ColumnSchema,
+    RejectSummary,
+    Version,
+    current_version,
+    file_sha256,
+)
+from shuzhi.lake.readers import Reader, ReadOptions, Source, open_reader, sql_literal
+from shuzhi.lake.rejects import RejectLog
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Tunables of one load; the defaults suit a district server."""
+
+    max_reject_ratio: float = 0.01
+    compression: str = "zstd"
+    compression_level: int = 1
+    read: ReadOptions = field(default_factory=ReadOptions)
+    duckdb_memory_limit: str = "512MB"
+    duckdb_threads: int | None = None
+    skip_duplicates: bool = True
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    version: Version
+    duplicate: bool  # same content as the current version: nothing new was written
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    # flock is released by the kernel when a killed process dies: no stale locks.
+    with open(directory / LOCK_FILE, "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def clean_leftovers(directory: Path) -> list[str]:
+    """Remove work directories and data files of loads that never got a manifest."""
+    removed = []
+    manifests = {p.name[: -len(MANIFEST_SUFFIX)] for p in directory.glob(f"*{MANIFEST_SUFFIX}")}
+    for entry in directory.iterdir():
+        name = entry.name
+        stem = None
+        if name.endswith(REJECTS_SUFFIX):
+            stem = name[: -len(REJECTS_SUFFIX)]
+        elif name.endswith(DATA_SUFFIX):
+            stem = name[: -len(DATA_SUFFIX)]
+        orphan = stem is not None and stem not in manifests
+        if name.startswith(TEMP_PREFIX) or orphan:
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(name)
+    return removed
+
+
+def _duckdb_connection(options: LoadOptions, workdir: Path):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": options.duckdb_memory_limit,
+        "temp_directory": str(workdir / "spill"),
+        "preserve_insertion_order": True,
+    }
+    if options.duckdb_threads:
+        config["threads"] = options.duckdb_threads
+    return duckdb.connect(config=config)
+
+
+def _too_many_rejects(log: RejectLog, rows: int, max_ratio: float) -> Invalid:
+    total = rows + log.count
+    summary = log.summary_text()
+    return Invalid(
+        f"被拒绝的行过多：{log.count}/{total} 行，超过允许比例 {max_ratio:.2%}。未写入任何版本。",
+        f"Too many rejected rows: {log.count} of {total}, above the allowed {max_ratio:.2%}."
+        " Nothing was written.",
+        errors=[
+            FieldError(
+                "rejects",
+                Message(f"拒绝原因：{summary}", f"Reject reasons: {summary}"),
+            )
+        ],
+    )
+
+
+def _write_rows(
+    reader: Reader, workdir: Path, data: Path, log: RejectLog, options: LoadOptions
+) -> int:
+    """Write the rows to ``data``; return the number of rows written."""
+    import duckdb
+
+    scan = reader.duckdb_scan(workdir, log)
+    if scan is None:
+        writer = pq.ParquetWriter(
+            data,
+            reader.schema,
+            compression=options.compression,
+            compression_level=options.compression_level,
+        )
+        rows = 0
+        try:
+            for batch in reader.batches(log):
+                writer.write_batch(batch)
+                rows += batch.num_rows
+        finally:
+            writer.close()
+        return rows
+    con = _duckdb_connection(options, workdir)
+    try:
+        try:
+            result = con.execute(
+                f"COPY (SELECT * FROM {scan.sql()}) TO {sql_literal(str(data))}"
+                f" (FORMAT parquet, COMPRESSION {options.compression},"
+                f" COMPRESSION_LEVEL {int(options.compression_level)})"
+            ).fetchone()
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0][:300]
+            raise Invalid.field(
+                "source", f"无法解析该文件：{first}", f"The file cannot be parsed: {first}"
+            ) from None
+        rows = int(result[0]) if result else 0
+        rejected = scan.reject_count(con)
+        total = rows + log.count + rejected
+        if total and (log.count + rejected) / total > options.max_reject_ratio:
+            # Over the limit: only a few examples are needed for the error message.
+            scan.collect_rejects(con, log, limit=20)
+            log.count += rejected - min(rejected, 20)
+        else:
+            scan.collect_rejects(con, log)
+        return rows
+    finally:
+        con.close()
+
+
+def write_version(
+    source: Source | Reader,
+    dataset_dir: Path,
+    options: LoadOptions | None = None,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> LoadResult:
+    """Load ``source`` into ``dataset_dir`` as a new version, or raise leaving nothing behind.
+
+    Raises ``Invalid`` (zh/en) for unreadable sources and when rejects exceed the ratio.
+    """
+    options = options or LoadOptions()
+    started = time.perf_counter()
+    dataset_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(dataset_dir):
+        clean_leftovers(dataset_dir)
+        workdir = dataset_dir / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        workdir.mkdir()
+        placed: list[Path] = []
+        reader: Reader | None = None
+        try:
+            reader = source if isinstance(source, Reader) else open_reader(source, options.read)
+            data = workdir / "data.parquet"
+            log = RejectLog(workdir / "rejects.csv")
+            rows = _write_rows(reader, workdir, data, log, options)
+            rejects_file = log.close()
+            total = rows + log.count
+            ratio = log.count / total if total else 0.0
+            if ratio > options.max_reject_ratio:
+                raise _too_many_rejects(log, rows, options.max_reject_ratio)
+            read_done = time.perf_counter()
+            content_hash = reader.content_hash()
+            current = current_version(dataset_dir)
+            if options.skip_duplicates and current and current.content_hash == content_hash:
+                return LoadResult(current, duplicate=True)
+            _fsync_file(data)
+            sequence = current.sequence + 1 if current else 1
+            version_id = f"v{sequence:06d}-{content_hash[:12]}"
+            schema = pq.read_schema(data)
+            version = Version(
+                directory=dataset_dir,
+                version_id=version_id,
+                sequence=sequence,
+                created_at=clock().isoformat(timespec="seconds"),
+                data_file=f"{version_id}{DATA_SUFFIX}",
+                data_file_sha256=file_sha256(data),
+                data_bytes=data.stat().st_size,
+                row_count=rows,
+                columns=tuple(
+                    ColumnSchema(name, str(schema.field(name).type), source_name)
+                    for name, source_name in zip(reader.columns, reader.source_columns, strict=True)
+                ),
+                content_hash=content_hash,
+                source=reader.describe(),
+                rejects=RejectSummary(
+                    count=log.count,
+                    ratio=round(ratio, 6),
+                    max_ratio=options.max_reject_ratio,
+                    by_reason=dict(log.by_reason),
+                    file=f"{version_id}{REJECTS_SUFFIX}" if rejects_file else None,
+                ),
+                timings={
+                    "read_write_seconds": round(read_done - started, 3),
+                    "total_seconds": 0.0,
+                },
+            )
+            final_data = dataset_dir / version.data_file
+            os.rename(data, final_data)
+            placed.append(final_data)
+            if rejects_file is not None and version.rejects_path is not None:
+                os.rename(rejects_file, version.rejects_path)
+                placed.append(version.rejects_path)
+            _fsync_dir(dataset_dir)
+            version.timings["total_seconds"] = round(time.perf_counter() - started, 3)
+            manifest_tmp = workdir / "manifest.json"
+            with open(manifest_tmp, "w", encoding="utf-8") as fh:
+                json.dump(version.to_json(), fh, ensure_ascii=False, indent=2)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.rename(manifest_tmp, version.manifest_path)
+            placed.clear()  # the version is complete: nothing to undo from here on
+            _fsync_dir(dataset_dir)
+            return LoadResult(version, duplicate=False)
+        except BaseException:
+            for path in placed:
+                path.unlink(missing_ok=True)
+            raise
+        finally:
+            if reader is not None and reader is not source:
+                reader.close()
+            shutil.rmtree(workdir, ignore_errors=True)

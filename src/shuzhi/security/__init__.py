@@ -1,0 +1,1 @@
+"""Classification, grading and masking of dataset columns (pure logic, no storage)."""
