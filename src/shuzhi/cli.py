@@ -18,6 +18,7 @@ from shuzhi.context import Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
 from shuzhi.errors import Invalid, ShuzhiError
+from shuzhi.lake.cli import lake_app
 from shuzhi.org import service as org
 from shuzhi.org.models import UnitKind
 from shuzhi.org.schemas import UnitCreate
@@ -35,6 +36,7 @@ audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(lake_app, name="lake")
 
 console = Console()
 err_console = Console(stderr=True)

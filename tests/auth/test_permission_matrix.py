@@ -21,6 +21,7 @@ from shuzhi.errors import Forbidden
 from shuzhi.org import service as org
 from shuzhi.org.models import Position, UnitKind
 from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
+from tests.catalog import matrix as catalog_matrix
 from tests.conftest import acting
 from tests.factories import Org, seed_org
 
@@ -145,6 +146,9 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
     "view_audit": (lambda d, u: u, lambda c, u: audit.view_audit(c)),
     "verify_audit": (lambda d, u: u, lambda c, u: audit.verify_audit(c)),
 }
+
+EXPECTED.update(catalog_matrix.EXPECTED)
+OPERATIONS.update(catalog_matrix.OPERATIONS)
 
 
 def test_every_rule_is_in_the_matrix() -> None:

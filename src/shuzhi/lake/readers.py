@@ -337,7 +337,7 @@ class CsvReader(Reader):
             scan = self.duckdb_scan(Path(tmp), rejects)
             con = duckdb.connect()
             try:
-                result = con.execute(f"SELECT * FROM {scan.sql()}")
+                result = con.sql(f"SELECT * FROM {scan.sql()}")
                 reader: Any = result.to_arrow_reader(self.options.batch_rows)
                 for batch in reader:
                     yield batch.rename_columns(self.columns)

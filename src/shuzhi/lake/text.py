@@ -69,6 +69,11 @@ def _decodes(data: bytes, codec: str) -> bool:
     return True
 
 
+def _probe_codec(encoding: Encoding) -> str:
+    # Detection tells GBK from GB18030 with the strict GBK codec; decoding uses GB18030.
+    return "gbk" if encoding is Encoding.GBK else encoding.codec
+
+
 def detect_encoding(path: Path) -> Encoding:
     """Decide the encoding from a prefix sample; raise ``Invalid`` for empty or binary files."""
     with open(path, "rb") as fh:
@@ -99,10 +104,19 @@ def detect_encoding(path: Path) -> Encoding:
                 probe = chunk[chunk.find(b"\n") + 1 :]
         if probe.isascii():
             return Encoding.UTF8
-    for encoding in (Encoding.UTF8, Encoding.GBK, Encoding.GB18030):
-        python_codec = "gbk" if encoding is Encoding.GBK else encoding.codec
-        if _decodes(probe, python_codec):
+    if _decodes(probe, "utf-8"):
+        return Encoding.UTF8
+    # UTF-8 text often decodes as GBK too, so UTF-8 is decided by a line vote first: a file
+    # that is mostly UTF-8 stays UTF-8 and its odd lines become rejects.
+    lines = [line for line in probe.split(b"\n")[:-1] if not line.isascii()]
+    utf8_lines = sum(_decodes(line, "utf-8") for line in lines)
+    if utf8_lines * 2 > len(lines):
+        return Encoding.UTF8
+    for encoding in (Encoding.GBK, Encoding.GB18030):
+        if _decodes(probe, _probe_codec(encoding)):
             return encoding
+    if sum(_decodes(line, "gb18030") for line in lines) * 2 > len(lines):
+        return Encoding.GB18030
     raise _invalid(
         "无法识别文件编码（支持 UTF-8、GBK、GB18030），文件可能已损坏或混用了多种编码。",
         "Cannot recognise the encoding (UTF-8, GBK, GB18030 are supported); the file may be"

@@ -53,7 +53,7 @@ class LoadOptions:
     compression: str = "zstd"
     compression_level: int = 1
     read: ReadOptions = field(default_factory=ReadOptions)
-    duckdb_memory_limit: str = "512MB"
+    duckdb_memory_limit: str = "768MB"
     duckdb_threads: int | None = None
     skip_duplicates: bool = True
 

@@ -22,11 +22,11 @@ from shuzhi.standards.attributes import (
 )
 from shuzhi.standards.dates import parse_date
 from shuzhi.standards.documents import (
+    bank_card_from_digits,
     is_bank_account,
     is_license_plate,
     is_passport,
     is_travel_permit,
-    parse_bank_card,
 )
 from shuzhi.standards.health import health_strength
 from shuzhi.standards.identifiers import (
@@ -39,7 +39,7 @@ from shuzhi.standards.names import is_dotted_name, is_person_name
 from shuzhi.standards.network import is_email, parse_ip
 from shuzhi.standards.phones import mobile_digits, parse_landline, parse_mobile
 from shuzhi.standards.resident_id import decode_resident_id, id_shape
-from shuzhi.standards.text import compact, has_hanzi
+from shuzhi.standards.text import compact_normalized, has_hanzi
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Cell:
 
 def make_cell(text: str) -> Cell:
     """Cell of an already normalised value."""
-    code = compact(text)
+    code = compact_normalized(text)
     return Cell(text, code, has_hanzi(text), code.lstrip("+").isdigit())
 
 
@@ -113,7 +113,7 @@ def _bank_card(c: Cell) -> int:
         return 1 if 16 <= len(c.code) <= 19 and _MASKED_CARD.match(c.code) else 0
     if not c.digits:
         return 0
-    card = parse_bank_card(c.code) if 16 <= len(c.code) <= 19 else None
+    card = bank_card_from_digits(c.code) if 16 <= len(c.code) <= 19 else None
     if card is not None:
         return 2 if card.luhn else 1
     return 1 if is_bank_account(c.code) else 0

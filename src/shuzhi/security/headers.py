@@ -105,6 +105,7 @@ _SUFFIX_CODES = frozenset(
     | {"yzbm", "xm", "dz", "rq", "sj", "mc", "bh", "lsh", "ddh", "zdmc", "jbmc", "zjxy"}
 )
 _CODE_TAILS = ("dm", "bm", "mc")
+_CODE_TABLES = frozenset({C.GENDER, C.ETHNICITY, C.RELIGION})
 _PREFIXES = frozenset({"t", "tb", "tbl", "f", "fld", "c", "col", "v", "s", "x"})
 
 
@@ -170,9 +171,9 @@ def _ascii(name: str) -> str | None:
             if len(phrase) == size and phrase in _ASCII_CUES:
                 matches.append((i + size, len("".join(phrase)), "_".join(phrase)))
         if (word,) not in _ASCII_CUES:
-            for tail in _CODE_TAILS:  # MZDM 民族代码, XBMC 性别名称: the code names the column
+            for tail in _CODE_TAILS:  # MZDM 民族代码, XBMC 性别名称: a code-table attribute
                 stem = (word[: -len(tail)],)
-                if word.endswith(tail) and _ASCII_CUES.get(stem):
+                if word.endswith(tail) and set(_ASCII_CUES.get(stem, ())) & _CODE_TABLES:
                     matches.append((i + 1, len(word), stem[0]))
             for code in _SUFFIX_CODES:
                 if len(word) > len(code) and word.endswith(code):

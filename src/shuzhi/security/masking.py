@@ -94,7 +94,7 @@ def keep(text: str, head: int, tail: int) -> str:
 
 
 def _generic(value: str) -> str:
-    return keep(compact(value), 1, 1)
+    return keep(normalize(value).replace(" ", ""), 1, 1)
 
 
 def mask_resident_id(value: str) -> str:
@@ -177,7 +177,7 @@ _ADDRESS_TAIL = "****"
 def mask_address(value: str) -> str:
     text = normalize(value).replace(" ", "")
     if text.endswith(_ADDRESS_TAIL):
-        text = text[: -len(_ADDRESS_TAIL)]
+        return text  # already cut by this rule
     ends = [m.end() for m in ADMIN_CUE.finditer(text)]
     street = _STREET_LEVEL.search(text)
     cut = street.end() if street else (ends[-1] if ends else 0)
@@ -202,7 +202,7 @@ _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})")
 def mask_birth_date(value: str) -> str:
     text = normalize(value)
     m = _YEAR.search(text)
-    if m is None or not any(c.isdigit() for c in text[: m.start()] + text[m.end() :]):
+    if m is None or not any(c.isdigit() or c == MASK for c in text[: m.start()] + text[m.end() :]):
         # No year, or nothing but a year: nothing finer to hide, so hide it all.
         return re.sub(r"\d", MASK, text) if m is None else MASK * 4
     return text[: m.end()] + re.sub(r"\d", MASK, text[m.end() :])

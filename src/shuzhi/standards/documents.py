@@ -71,7 +71,11 @@ _CARD = re.compile(r"^(?:62|60|4|5[1-5]|35|9)\d{14,18}$")
 
 def parse_bank_card(value: str) -> BankCard | None:
     """A 16–19 digit payment card number with a known issuer prefix (Luhn noted, not required)."""
-    digits = compact(value)
+    return bank_card_from_digits(compact(value))
+
+
+def bank_card_from_digits(digits: str) -> BankCard | None:
+    """``parse_bank_card`` for an already compacted value."""
     if not (16 <= len(digits) <= 19) or _CARD.match(digits) is None:
         return None
     return BankCard(digits, luhn_ok(digits))

@@ -101,13 +101,12 @@ def is_valid_resident_id(value: str) -> bool:
     return False
 
 
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
 def luhn_ok(digits: str) -> bool:
     if not digits.isdigit():
         return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2 == 1:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
+    reverse = digits[::-1]
+    total = sum(map(int, reverse[0::2])) + sum(_LUHN_DOUBLED[int(c)] for c in reverse[1::2])
     return total % 10 == 0

@@ -43,7 +43,8 @@ MOBILE_PREFIXES_2020 = MobilePrefixTable(
         "190-193 195-199 1740 1741 1749"
     ),
 )
-# 2024: adds the 194 segment and 1410 data-only numbers are still excluded (13 digits).
+# 2024: adds the 194 segment (reported, not confirmed against an official allocation list;
+# 13-digit IoT numbers such as 1410/1440 stay excluded because they are not 11 digits).
 MOBILE_PREFIXES_2024 = MobilePrefixTable(
     "2024-01", MOBILE_PREFIXES_2020.prefixes | frozenset({"194"})
 )

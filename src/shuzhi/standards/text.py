@@ -53,7 +53,12 @@ def is_blank(value: str | None) -> bool:
 
 def compact(value: str) -> str:
     """Normalised text without spaces, hyphens, dots, underscores and brackets (for numbers)."""
-    return normalize(value).translate(_SEPARATORS).upper()
+    return compact_normalized(normalize(value))
+
+
+def compact_normalized(text: str) -> str:
+    """``compact`` for text that has already been through ``normalize``."""
+    return text.translate(_SEPARATORS).upper()
 
 
 def is_hanzi(ch: str) -> bool:

@@ -1,0 +1,76 @@
+"""``shuzhi lake …``: operator commands for looking at sources before loading them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shuzhi.errors import ShuzhiError
+from shuzhi.lake.readers import DatabaseSource, FileSource, Source, inspect_source
+
+lake_app = typer.Typer(help="Data lake: look at sources before loading them.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _source(source: str, sheet: str | None, table: str | None, query: str | None) -> Source:
+    if "://" in source:
+        return DatabaseSource(source, table=table, query=query)
+    return FileSource(Path(source), sheet=sheet)
+
+
+@lake_app.command("inspect")
+def inspect(
+    source: Annotated[str, typer.Argument(help="A file, or a SQLAlchemy database URL")],
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first)")] = None,
+    table: Annotated[str | None, typer.Option(help="Database table")] = None,
+    query: Annotated[str | None, typer.Option(help="Database query")] = None,
+    rows: Annotated[int, typer.Option(help="Sample rows to show")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Print detected format, encoding, delimiter, cleaned columns and a sample of rows."""
+    try:
+        preview = inspect_source(_source(source, sheet, table, query), rows)
+    except ShuzhiError as err:
+        err_console.print(f"[red]{err.message.zh}[/]\n{err.message.en}")
+        for e in getattr(err, "errors", []):
+            err_console.print(f"  - {e.field}: {e.message.zh} / {e.message.en}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "format": preview.format,
+                    "details": preview.details,
+                    "columns": preview.columns,
+                    "source_columns": preview.source_columns,
+                    "rows": preview.rows,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    for key, value in preview.details.items():
+        if value is not None:
+            console.print(f"{key}: {value!r}" if key == "delimiter" else f"{key}: {value}")
+    columns = Table(title="Columns / 列")
+    columns.add_column("#")
+    columns.add_column("name / 列名")
+    columns.add_column("in source / 原表头")
+    for i, (name, original) in enumerate(
+        zip(preview.columns, preview.source_columns, strict=True), 1
+    ):
+        columns.add_row(str(i), name, original if original != name else "")
+    console.print(columns)
+    sample = Table(title=f"First {len(preview.rows)} rows / 前 {len(preview.rows)} 行")
+    for name in preview.columns:
+        sample.add_column(name)
+    for row in preview.rows:
+        sample.add_row(*["" if v is None else v for v in row])
+    console.print(sample)

@@ -1,0 +1,215 @@
+"""Masking rules and keyed pseudonyms, with property-based checks over synthetic values."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shuzhi.security import synthetic
+from shuzhi.security.categories import CATEGORY_INFO, Category
+from shuzhi.security.masking import (
+    MASKERS,
+    MaskLevel,
+    compare_levels,
+    is_more_masked,
+    mask,
+    may_override,
+    pseudonymise,
+    strictest,
+)
+from shuzhi.standards.text import compact
+
+C = Category
+R = random.Random
+
+
+def _landline(rng: R) -> str:
+    return synthetic.with_landline_format(rng, *synthetic.landline(rng))
+
+
+def _birth(rng: R) -> str:
+    return synthetic.fmt_date(rng, synthetic._birth(rng), "mixed")
+
+
+def _location(rng: R) -> str:
+    return synthetic._coordinates(rng)
+
+
+# A generator of realistic original values for every category that has a partial mask.
+GENERATORS: dict[Category, Callable[[R], str]] = {
+    C.RESIDENT_ID: synthetic.resident_id,
+    C.USCC: synthetic.uscc,
+    C.ORG_CODE: synthetic.org_code,
+    C.MOBILE_PHONE: lambda r: synthetic.with_mobile_format(r, synthetic.mobile(r)),
+    C.LANDLINE_PHONE: _landline,
+    C.BANK_CARD: lambda r: synthetic.spaced_card(r, synthetic.bank_card(r)),
+    C.PASSPORT: synthetic.passport,
+    C.TRAVEL_PERMIT: synthetic.travel_permit,
+    C.LICENSE_PLATE: synthetic.plate,
+    C.EMAIL: synthetic.email,
+    C.IP_ADDRESS: synthetic.ip_address,
+    C.ADDRESS: synthetic.address,
+    C.PERSON_NAME: synthetic.person_name,
+    C.BIRTH_DATE: _birth,
+    C.HEALTH: lambda r: r.choice(synthetic.DIAGNOSES),
+    C.POSTAL_CODE: synthetic._postal,
+    C.GENDER: lambda r: r.choice(["男", "女"]),
+    C.ETHNICITY: lambda r: r.choice(synthetic.ETHNIC_WEIGHTED),
+    C.RELIGION: lambda r: r.choice(synthetic.RELIGIONS),
+    C.BIOMETRIC: lambda r: synthetic._b64(r, 64),
+    C.PRECISE_LOCATION: _location,
+}
+MASKED = sorted(GENERATORS)
+seeds = st.integers(min_value=0, max_value=2**32)
+KEY = b"k" * 32
+
+
+def test_every_category_has_a_masker_and_a_generator() -> None:
+    assert set(MASKERS) == {c.value for c in Category}
+    assert set(GENERATORS) == set(Category) - {C.NONE}
+
+
+@pytest.mark.parametrize(
+    ("category", "value", "masked"),
+    [
+        (C.RESIDENT_ID, "44010519900307123X", "4401051990********"),
+        (C.RESIDENT_ID, "440105900307123", "44010590*******"),
+        (C.MOBILE_PHONE, "13812345678", "138****5678"),
+        (C.MOBILE_PHONE, "+86 138 1234 5678", "138****5678"),
+        (C.LANDLINE_PHONE, "(0571)88886666", "0571-******66"),
+        (C.BANK_CARD, "6222 0212 3456 7890", "************7890"),
+        (C.PASSPORT, "EA1234567", "E******67"),
+        (C.TRAVEL_PERMIT, "C12345678", "C******78"),
+        (C.LICENSE_PLATE, "浙A·D12345", "浙A******"),
+        (C.EMAIL, "zhangsan@example.com", "z***@example.com"),
+        (C.IP_ADDRESS, "192.168.10.20", "192.168.*.*"),
+        (C.ADDRESS, "浙江省杭州市西湖区文新街道文一西路100号3幢", "浙江省杭州市西湖区文新街道****"),
+        (C.ADDRESS, "北京市朝阳区建国路88号", "北京市朝阳区****"),
+        (C.ADDRESS, "浙江省杭州市西湖区文新街道", "浙江省杭州市西湖区****"),
+        (C.PERSON_NAME, "张三丰", "张**"),
+        (C.PERSON_NAME, "欧阳娜娜", "欧阳**"),
+        (C.BIRTH_DATE, "1990-03-07", "1990-**-**"),
+        (C.BIRTH_DATE, "1990年3月7日", "1990年*月*日"),
+        (C.USCC, "91110000600037341L", "91110000**********"),
+        (C.PRECISE_LOCATION, "30.274085,120.155070", "30.27****,120.15****"),
+        (C.HEALTH, "2型糖尿病", "***"),
+        (C.NONE, "anything", "anything"),
+    ],
+)
+def test_documented_rules(category: Category, value: str, masked: str) -> None:
+    assert CATEGORY_INFO[category].mask(value) == masked
+
+
+@pytest.mark.parametrize("category", MASKED)
+@settings(max_examples=30)
+@given(seed=seeds)
+def test_masked_output_never_contains_the_original(category: Category, seed: int) -> None:
+    original = GENERATORS[category](random.Random(seed))
+    masked = MASKERS[category](original)
+    assert original.strip() not in masked
+    assert compact(original) not in compact(masked)
+
+
+@pytest.mark.parametrize("category", MASKED)
+@settings(max_examples=30)
+@given(seed=seeds)
+def test_masking_is_idempotent(category: Category, seed: int) -> None:
+    once = MASKERS[category](GENERATORS[category](random.Random(seed)))
+    assert MASKERS[category](once) == once
+
+
+# Categories whose mask promises to keep the (canonical) length.
+LENGTH_KEPT = [C.RESIDENT_ID, C.BANK_CARD, C.PASSPORT, C.TRAVEL_PERMIT, C.USCC, C.POSTAL_CODE]
+
+
+@pytest.mark.parametrize("category", LENGTH_KEPT)
+@settings(max_examples=30)
+@given(seed=seeds)
+def test_length_is_kept(category: Category, seed: int) -> None:
+    original = GENERATORS[category](random.Random(seed))
+    assert len(MASKERS[category](original)) == len(compact(original))
+
+
+@given(seed=seeds)
+def test_formats_are_kept(seed: int) -> None:
+    rng = random.Random(seed)
+    phone = MASKERS[C.MOBILE_PHONE](synthetic.mobile(rng))
+    assert len(phone) == 11 and phone[3:7] == "****"
+    name = synthetic.person_name(rng)
+    masked_name = MASKERS[C.PERSON_NAME](name)
+    assert len(masked_name) == len(name) and masked_name[0] == name[0]
+    plate = synthetic.plate(rng)
+    assert MASKERS[C.LICENSE_PLATE](plate)[:2] == plate[:2]
+    born = synthetic._birth(rng)
+    assert MASKERS[C.BIRTH_DATE](born.isoformat()) == f"{born.year}-**-**"
+
+
+def test_short_and_odd_values_are_still_masked() -> None:
+    assert MASKERS["resident_id"]("12") == "**"
+    assert MASKERS["mobile_phone"]("abc") == "a*c"
+    assert MASKERS["person_name"]("张") == "*"
+    assert MASKERS["birth_date"]("1990") == "****"
+    assert MASKERS["email"]("no-at-sign") == "n********n"
+
+
+@pytest.mark.parametrize("category", MASKED)
+@settings(max_examples=30)
+@given(seed=seeds)
+def test_pseudonyms_are_stable_per_key_and_differ_across_keys(
+    category: Category, seed: int
+) -> None:
+    value = GENERATORS[category](random.Random(seed))
+    first = pseudonymise(value, KEY, category)
+    assert first == pseudonymise(value, KEY, category)
+    assert first != pseudonymise(value, b"j" * 32, category)
+    assert len(first) == 26 and value not in first
+
+
+def test_pseudonyms_join_across_spellings_but_not_categories() -> None:
+    assert pseudonymise("+86 138 1234 5678", KEY, C.MOBILE_PHONE) == pseudonymise(
+        "13812345678", KEY, C.MOBILE_PHONE
+    )
+    assert pseudonymise("110105491231002", KEY, C.RESIDENT_ID) == pseudonymise(
+        "11010519491231002x", KEY, C.RESIDENT_ID
+    )
+    assert pseudonymise("13812345678", KEY, C.MOBILE_PHONE) != pseudonymise(
+        "13812345678", KEY, C.BANK_CARD
+    )
+
+
+def test_pseudonym_is_not_a_bare_hash() -> None:
+    import hashlib
+
+    value = "11010519491231002X"
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    assert pseudonymise(value, KEY, C.RESIDENT_ID) not in digest
+
+
+def test_short_keys_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 16 bytes"):
+        pseudonymise("13812345678", b"short", C.MOBILE_PHONE)
+
+
+def test_mask_levels_are_ordered() -> None:
+    order = [MaskLevel.NONE, MaskLevel.PARTIAL, MaskLevel.PSEUDONYM, MaskLevel.REDACT]
+    assert sorted(order, key=lambda lv: lv.rank) == order
+    assert is_more_masked(MaskLevel.REDACT, MaskLevel.PSEUDONYM)
+    assert not is_more_masked(MaskLevel.PARTIAL, MaskLevel.PARTIAL)
+    assert compare_levels(MaskLevel.NONE, MaskLevel.PARTIAL) == -1
+    assert compare_levels(MaskLevel.PARTIAL, MaskLevel.PARTIAL) == 0
+    assert may_override(MaskLevel.PARTIAL, MaskLevel.REDACT)
+    assert not may_override(MaskLevel.PARTIAL, MaskLevel.NONE)
+    assert strictest(MaskLevel.PARTIAL, MaskLevel.PSEUDONYM) is MaskLevel.PSEUDONYM
+
+
+def test_mask_applies_a_level() -> None:
+    assert mask("13812345678", C.MOBILE_PHONE, MaskLevel.NONE) == "13812345678"
+    assert mask("13812345678", C.MOBILE_PHONE, MaskLevel.PARTIAL) == "138****5678"
+    assert mask("13812345678", C.MOBILE_PHONE, MaskLevel.REDACT) == "***"
+    assert len(mask("13812345678", C.MOBILE_PHONE, MaskLevel.PSEUDONYM, KEY)) == 26
+    with pytest.raises(ValueError, match="secret key"):
+        mask("13812345678", C.MOBILE_PHONE, MaskLevel.PSEUDONYM)
