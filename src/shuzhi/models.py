@@ -4,7 +4,9 @@ from shuzhi.audit import models as audit_models
 from shuzhi.auth import models as auth_models
 from shuzhi.catalog import models as catalog_models
 from shuzhi.db.base import Base
+from shuzhi.lake import models as lake_models
 from shuzhi.org import models as org_models
+from shuzhi.quality import models as quality_models
 from shuzhi.search import models as search_models
 
 metadata = Base.metadata
@@ -13,7 +15,9 @@ __all__ = [
     "audit_models",
     "auth_models",
     "catalog_models",
+    "lake_models",
     "metadata",
     "org_models",
+    "quality_models",
     "search_models",
 ]

@@ -22,6 +22,7 @@ from shuzhi.org import service as org
 from shuzhi.org.models import Position, UnitKind
 from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
 from tests.catalog import matrix as catalog_matrix
+from tests.datasets import matrix as datasets_matrix
 from tests.conftest import acting
 from tests.factories import Org, seed_org
 
@@ -149,6 +150,8 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
 
 EXPECTED.update(catalog_matrix.EXPECTED)
 OPERATIONS.update(catalog_matrix.OPERATIONS)
+EXPECTED.update(datasets_matrix.EXPECTED)
+OPERATIONS.update(datasets_matrix.OPERATIONS)
 
 
 def test_every_rule_is_in_the_matrix() -> None:
