@@ -22,8 +22,8 @@ from shuzhi.org import service as org
 from shuzhi.org.models import Position, UnitKind
 from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
 from tests.catalog import matrix as catalog_matrix
-from tests.datasets import matrix as datasets_matrix
 from tests.conftest import acting
+from tests.datasets import matrix as datasets_matrix
 from tests.factories import Org, seed_org
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
