@@ -19,6 +19,7 @@ from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
 from shuzhi.errors import Invalid, ShuzhiError
 from shuzhi.lake.cli import lake_app
+from shuzhi.lake.ingest_cli import ingest_command
 from shuzhi.org import service as org
 from shuzhi.org.models import UnitKind
 from shuzhi.org.schemas import UnitCreate
@@ -37,6 +38,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lake_app, name="lake")
+app.command("ingest")(ingest_command)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shuzhi.lake.models import VersionStatus
+from shuzhi.quality.schemas import IssueOut, ResultOut
 
 
 class ColumnOut(BaseModel):
@@ -207,3 +208,22 @@ class UnitFreshness(BaseModel):
 class FreshnessReport(BaseModel):
     rows: list[FreshnessRow]
     units: list[UnitFreshness]
+
+
+class DatasetOverview(BaseModel):
+    resource_code: str
+    name: str
+    unit_code: str
+    update_cycle: str
+    versions: list[VersionBrief]
+    sources: list[SourceOut]
+    can_upload: bool
+
+
+class VersionDetail(BaseModel):
+    version: VersionOut
+    rows: SampleRows | None
+    quality: list[ResultOut]
+    issues: list[IssueOut]
+    can_review: bool
+    can_override: bool

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 
 from shuzhi.audit.service import record
-from shuzhi.auth.permissions import require, scope_unit
+from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.catalog import codes as catalog_codes
 from shuzhi.catalog import service as catalog
 from shuzhi.context import Actor, Ctx, unit_of_work
@@ -52,6 +52,7 @@ from shuzhi.lake.schedule import parse_schedule
 from shuzhi.lake.schemas import (
     ColumnClassification,
     ColumnOut,
+    DatasetOverview,
     FreshnessReport,
     FreshnessRow,
     GradeOut,
@@ -65,6 +66,7 @@ from shuzhi.lake.schemas import (
     SourceRun,
     UnitFreshness,
     VersionBrief,
+    VersionDetail,
     VersionOut,
 )
 from shuzhi.lake.writer import LoadOptions, write_version
@@ -494,6 +496,15 @@ def ingest(
                 source, directory, LoadOptions(load_options.max_reject_ratio, skip_duplicates=False)
             )
             known = None
+        if version.row_count == 0:
+            # A header without rows would replace real data with nothing: refuse it.
+            if known is None:
+                _discard(version)
+            raise Invalid.field(
+                "source",
+                "文件中没有数据行（只有表头或为空），未生成新版本。",
+                "The source has no data rows (empty or header only); no version was created.",
+            )
         same = ctx.db.scalar(
             select(DatasetVersion).where(
                 DatasetVersion.dataset_id == dataset.id,
@@ -639,6 +650,47 @@ def override_classification(
         ),
     )
     return _out(ctx, dataset, row)
+
+
+# ---------------------------------------------------------------- console pages
+
+
+def dataset_overview(ctx: Ctx, resource_code: str) -> DatasetOverview:
+    """An entry's dataset page: its versions and sources (empty before the first load)."""
+    unit_id, name, cycle, _items = entry_facts(ctx, resource_code)
+    require(ctx, "view_datasets", unit_id, resource_code)
+    dataset = ctx.db.scalar(select(Dataset).where(Dataset.resource_code == resource_code))
+    brief = org.unit_brief(ctx, unit_id)
+    return DatasetOverview(
+        resource_code=resource_code,
+        name=name,
+        unit_code=brief.code if brief else "",
+        update_cycle=cycle,
+        versions=list_dataset_versions(ctx, resource_code) if dataset else [],
+        sources=list_sources(ctx, resource_code) if dataset else [],
+        can_upload=allowed(ctx, "ingest", unit_id),
+    )
+
+
+def version_detail(ctx: Ctx, resource_code: str, number: int) -> VersionDetail:
+    """A version page: what was found, a few masked rows, quality results and open issues."""
+    from shuzhi.quality import service as quality
+
+    version = get_dataset_version(ctx, resource_code, number)
+    dataset = _dataset(ctx, resource_code)
+    rows = (
+        sample_rows(ctx, resource_code, number)
+        if allowed(ctx, "view_dataset_rows", dataset.unit_id)
+        else None
+    )
+    return VersionDetail(
+        version=version,
+        rows=rows,
+        quality=quality.version_results(ctx, resource_code, number),
+        issues=quality.list_quality_issues(ctx, resource_code=resource_code),
+        can_review=allowed(ctx, "accept_drift", dataset.unit_id),
+        can_override=allowed(ctx, "override_classification", dataset.unit_id),
+    )
 
 
 # ---------------------------------------------------------------- scheduled pulls

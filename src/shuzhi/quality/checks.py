@@ -141,7 +141,7 @@ def _stream(
     """Count values for which ``bad`` is true (nulls never fail), keeping a few samples."""
     failing, sample = 0, list[str]()
     for values in _column_batches(engine, version, column):
-        flags = pc.fill_null(bad(values), False)
+        flags = pc.and_(pc.fill_null(bad(values), False), pc.is_valid(values))
         count = pc.sum(flags).as_py() or 0
         if count:
             failing += count
