@@ -104,7 +104,8 @@ def test_source_definition_and_due_run(
     db_file = tmp_path / "src.db"
     with sqlite3.connect(db_file) as conn:
         conn.execute(
-            "CREATE TABLE people (姓名 TEXT, 公民身份号码 TEXT, 联系电话 TEXT, 出生日期 TEXT, 年龄 TEXT)"
+            "CREATE TABLE people"
+            " (姓名 TEXT, 公民身份号码 TEXT, 联系电话 TEXT, 出生日期 TEXT, 年龄 TEXT)"
         )
         conn.executemany("INSERT INTO people VALUES (?,?,?,?,?)", people_rows(40))
     login(client, "a.liaison", PASSWORD)
