@@ -241,5 +241,8 @@ def build_demo(database: Database) -> list[DemoAccount]:
     if not exists:
         _build_org(database, random.Random(SEED))
     _build_users(database, accounts)
+    from shuzhi.demo.datasets import build_datasets
+
+    build_datasets(database, DEMO_ACTOR)
     write_credentials(data_dir, accounts)
     return accounts

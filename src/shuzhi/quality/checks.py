@@ -264,8 +264,10 @@ def evaluate(
     now: datetime | None = None,
 ) -> Outcome:
     """Run one rule; columns missing from this version make the rule fail as a whole."""
-    column = spec.column
+    # Rules may name a column as the source had it (headers are cleaned on load).
+    by_source = {c.source_name: c.name for c in version.columns}
     names = {c.name for c in version.columns}
+    column = spec.column if spec.column in names else by_source.get(spec.column or "", spec.column)
     if column is not None and column not in names:
         return Outcome(1, 1, [], f"column {column!r} is missing")
     p = spec.params

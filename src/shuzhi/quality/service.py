@@ -68,7 +68,7 @@ def define_quality_rule(ctx: Ctx, resource_code: str, data: RuleIn) -> RuleOut:
     unit_id, _name, _cycle, _items = _lake().entry_facts(ctx, resource_code)
     require(ctx, "define_quality_rule", unit_id, resource_code)
     current = _lake().current_version(ctx, resource_code)
-    known = {c.name for c in current[1].columns} if current else None
+    known = {n for c in current[1].columns for n in (c.name, c.source_name)} if current else None
     spec = RuleSpec(data.kind, data.column, data.params)
     validate_rule(spec, known)
     rule = QualityRule(
@@ -153,7 +153,9 @@ def check_version(
             max_age=lake.cycle_period(dataset_cycle),
             now=now,
         )
-        sample = _mask_sample(outcome.sample, hidden.get(rule.column_name or ""))
+        column = rule.column_name or ""
+        resolved = next((c.name for c in version.columns if column in (c.name, c.source_name)), "")
+        sample = _mask_sample(outcome.sample, hidden.get(resolved))
         ctx.db.add(
             QualityResult(
                 resource_code=resource_code,
