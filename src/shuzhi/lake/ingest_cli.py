@@ -109,7 +109,7 @@ def _run(database: Database, actor: Actor, entry: str, source: Source, ratio: fl
         console.print(f"unchanged / 内容未变化: version {v.number} ({v.content_hash[:12]})")
         return
     console.print(
-        f"version {v.number} [{v.status}]: {v.row_count} rows, {v.rejects.count} rejected,"
+        f"version {v.number} ({v.status}): {v.row_count} rows, {v.rejects.count} rejected,"
         f" quality {v.quality_score}, grade {v.grade.level if v.grade else '-'}"
     )
     if v.schema_check.drift:

@@ -39,6 +39,19 @@ _ID18 = r"^[1-9][0-9]{16}[0-9X]$"
 _CHECK_CHARS = pa.array(list(RIC_CHECK))
 
 
+def _group_table(start: int, width: int) -> pa.Array:
+    """Weighted digit sum of every ``width``-digit group starting at ``start`` (index = value)."""
+    weights = RIC_WEIGHTS[start : start + width]
+    sums = []
+    for value in range(10**width):
+        digits = f"{value:0{width}d}"
+        sums.append(sum(int(d) * w for d, w in zip(digits, weights, strict=True)))
+    return pa.array(sums, pa.int32())
+
+
+_GROUP_TABLES = [(start, _group_table(start, 4 if start < 16 else 1)) for start in range(0, 17, 4)]
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     kind: RuleKind
@@ -156,10 +169,12 @@ def resident_id_invalid(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chu
     text = pc.utf8_upper(pc.utf8_trim_whitespace(_text(values)))
     shaped = pc.match_substring_regex(text, _ID18)
     safe = pc.if_else(shaped, text, pa.scalar("100000190001010000"))
+    # Weighted digit sum in four-digit groups: one slice, cast and table lookup per group.
     total: Any = None
-    for i, weight in enumerate(RIC_WEIGHTS):
-        digit = pc.cast(pc.utf8_slice_codeunits(safe, i, i + 1), pa.int64())
-        term = pc.multiply(digit, weight)
+    for start, table in _GROUP_TABLES:
+        width = 4 if start < 16 else 1
+        group = pc.cast(pc.utf8_slice_codeunits(safe, start, start + width), pa.int16())
+        term = pc.take(table, group)
         total = term if total is None else pc.add(total, term)
     remainder = pc.subtract(total, pc.multiply(pc.divide(total, 11), 11))
     expected = pc.take(_CHECK_CHARS, remainder)
@@ -168,12 +183,13 @@ def resident_id_invalid(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chu
         pc.utf8_slice_codeunits(safe, 6, 14), format="%Y%m%d", unit="s", error_is_null=True
     )
     valid18 = pc.and_(pc.and_(shaped, check_ok), pc.is_valid(born))
+    result = pc.invert(valid18)
     # Other shapes (legacy 15-digit IDs, stray text) are rare: the reference validator decides.
-    others = [
-        None if v is None else (not is_valid_resident_id(v))
-        for v in pc.if_else(shaped, pa.scalar(None, pa.string()), text).to_pylist()
-    ]
-    return pc.if_else(shaped, pc.invert(valid18), pa.array(others, pa.bool_()))
+    odd = pc.and_(pc.invert(shaped), pc.is_valid(text))
+    if pc.any(odd).as_py():
+        verdicts = [not is_valid_resident_id(v) for v in pc.filter(text, odd).to_pylist()]
+        result = pc.replace_with_mask(result, odd, pa.array(verdicts, pa.bool_()))
+    return pc.if_else(pc.is_valid(text), result, pa.scalar(None, pa.bool_()))
 
 
 def _uscc_invalid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
