@@ -33,7 +33,7 @@ from shuzhi.standards.identifiers import (
 SAMPLE_SIZE = 5
 MAX_PATTERN = 200
 MAX_ALLOWED_VALUES = 1000
-MAX_DUPLICATE_GROUPS = 1_000_000
+MAX_DUPLICATE_GROUPS = 200_000  # above this, duplicates are counted but not sampled
 _NUMBER = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
 _ID18 = r"^[1-9][0-9]{16}[0-9X]$"
 _CHECK_CHARS = pa.array(list(RIC_CHECK))
