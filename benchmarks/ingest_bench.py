@@ -45,13 +45,13 @@ def child_duckdb(csv_path: Path, out: Path) -> dict[str, Any]:
     }
 
 
-def child_shuzhi(csv_path: Path, out: Path) -> dict[str, Any]:
+def child_shuzhi(csv_path: Path, out: Path, compression: Any = "zstd") -> dict[str, Any]:
     from shuzhi.lake.query import DuckDBEngine
     from shuzhi.lake.readers import FileSource
-    from shuzhi.lake.writer import write_version
+    from shuzhi.lake.writer import LoadOptions, write_version
 
     started = time.perf_counter()
-    result = write_version(FileSource(csv_path), out)
+    result = write_version(FileSource(csv_path), out, LoadOptions(compression=compression))
     ingested = time.perf_counter()
     engine = DuckDBEngine(out)
     profile = engine.profile(result.version)
@@ -75,9 +75,19 @@ def _transcode_gbk(source: Path, target: Path) -> None:
             dst.write(chunk)
 
 
-def _run_child(kind: str, csv_path: Path, out: Path) -> dict[str, Any]:
+def _run_child(kind: str, csv_path: Path, out: Path, compression: str) -> dict[str, Any]:
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.ingest_bench", "--child", kind, str(csv_path), str(out)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.ingest_bench",
+            "--compression",
+            compression,
+            "--child",
+            kind,
+            str(csv_path),
+            str(out),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -92,6 +102,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gbk", action="store_true", help="load a GBK copy of the file")
     parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
     parser.add_argument(
+        "--compression",
+        default="zstd",
+        choices=["zstd", "snappy"],
+        help="Shuzhi's Parquet codec (zstd, snappy)",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="alternate the two sides N times; report the best"
     )
     parser.add_argument("--child", nargs=3, metavar=("KIND", "CSV", "OUT"), help=argparse.SUPPRESS)
@@ -99,8 +115,10 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.child:
         kind, csv_path, out = args.child
-        run = child_duckdb if kind == "duckdb" else child_shuzhi
-        print(json.dumps(run(Path(csv_path), Path(out))))
+        if kind == "duckdb":
+            print(json.dumps(child_duckdb(Path(csv_path), Path(out))))
+        else:
+            print(json.dumps(child_shuzhi(Path(csv_path), Path(out), args.compression)))
         return
 
     with tempfile.TemporaryDirectory(prefix="shuzhi-bench-") as tmp:
@@ -122,8 +140,8 @@ def main(argv: list[str] | None = None) -> None:
             lake = work / f"lake-{time.time_ns()}"
             runs.append(
                 (
-                    _run_child("duckdb", csv_path, work / "duckdb.parquet"),
-                    _run_child("shuzhi", load_path, lake),
+                    _run_child("duckdb", csv_path, work / "duckdb.parquet", args.compression),
+                    _run_child("shuzhi", load_path, lake, args.compression),
                 )
             )
             shutil.rmtree(lake, ignore_errors=True)

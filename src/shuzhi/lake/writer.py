@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pyarrow.parquet as pq
 
@@ -50,7 +51,7 @@ class LoadOptions:
     """Tunables of one load; the defaults suit a district server."""
 
     max_reject_ratio: float = 0.01
-    compression: str = "zstd"
+    compression: Literal["zstd", "snappy", "gzip"] = "zstd"
     compression_level: int = 1
     read: ReadOptions = field(default_factory=ReadOptions)
     duckdb_memory_limit: str = "768MB"
@@ -150,7 +151,7 @@ def _write_rows(
             data,
             reader.schema,
             compression=options.compression,
-            compression_level=options.compression_level,
+            compression_level=options.compression_level if options.compression == "zstd" else None,
         )
         rows = 0
         try:
@@ -160,13 +161,15 @@ def _write_rows(
         finally:
             writer.close()
         return rows
+    codec = {"zstd": "zstd", "snappy": "snappy", "gzip": "gzip"}[options.compression]
+    if codec == "zstd":
+        codec += f", COMPRESSION_LEVEL {int(options.compression_level)}"
     con = _duckdb_connection(options, workdir)
     try:
         try:
             result = con.execute(
                 f"COPY (SELECT * FROM {scan.sql()}) TO {sql_literal(str(data))}"
-                f" (FORMAT parquet, COMPRESSION {options.compression},"
-                f" COMPRESSION_LEVEL {int(options.compression_level)})"
+                f" (FORMAT parquet, COMPRESSION {codec})"
             ).fetchone()
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0][:300]

@@ -64,7 +64,9 @@ class PersonCreate(BaseModel):
     name: Annotated[Text, Field(min_length=2, max_length=50)]
     title: Annotated[Text, Field(max_length=100)] = ""
     phone: Annotated[Text, Field(max_length=30, pattern=r"^[0-9+\- ()]*$")] = ""
-    email: Annotated[Text, Field(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")] = ""
+    email: Annotated[
+        Text, Field(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    ] = ""
 
 
 class PersonOut(BaseModel):
