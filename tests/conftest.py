@@ -29,8 +29,13 @@ _counter = itertools.count()
 
 
 def make_settings(data_dir: Path, database_url: str) -> Settings:
-    return Settings(data_dir=data_dir, database_url=database_url, secret_key="t" * 48,
-                    argon2_time_cost=1, argon2_memory_cost=1024)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key="t" * 48,
+        argon2_time_cost=1,
+        argon2_memory_cost=1024,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +106,7 @@ def acting(database: Database, actor: Actor = ANONYMOUS) -> Iterator[Ctx]:
         yield ctx
 
 
-def actor(role: Role | None, unit_id: int | None = None, name: str = "tester",
-          kind: str = "user") -> Actor:
+def actor(
+    role: Role | None, unit_id: int | None = None, name: str = "tester", kind: str = "user"
+) -> Actor:
     return Actor(kind=kind, id=1, name=name, role=role, unit_id=unit_id)  # type: ignore[arg-type]

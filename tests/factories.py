@@ -39,8 +39,9 @@ class Org:
     def other_unit_actor(self, role: Role) -> Actor:
         """The same role, but belonging to department B."""
         base = self.actors[role]
-        return Actor(kind=base.kind, id=base.id, name=f"b.{role}", role=role,
-                     unit_id=self.unit_ids["B"])
+        return Actor(
+            kind=base.kind, id=base.id, name=f"b.{role}", role=role, unit_id=self.unit_ids["B"]
+        )
 
 
 def uscc(n: int) -> str:
@@ -51,18 +52,31 @@ def seed_org(database: Database) -> Org:
     out = Org()
     with acting(database, SYSTEM) as ctx:
         org.create_unit(ctx, UnitCreate(code="R", name="测试区", kind=UnitKind.REGION))
-        for i, (code, name, kind) in enumerate([("A", "区甲局", UnitKind.DEPARTMENT),
-                                                ("B", "区乙局", UnitKind.DEPARTMENT),
-                                                ("S", "城南街道", UnitKind.STREET)]):
-            org.create_unit(ctx, UnitCreate(code=code, name=name, kind=kind, parent_code="R",
-                                            uscc=uscc(i + 1)))
+        for i, (code, name, kind) in enumerate(
+            [
+                ("A", "区甲局", UnitKind.DEPARTMENT),
+                ("B", "区乙局", UnitKind.DEPARTMENT),
+                ("S", "城南街道", UnitKind.STREET),
+            ]
+        ):
+            org.create_unit(
+                ctx, UnitCreate(code=code, name=name, kind=kind, parent_code="R", uscc=uscc(i + 1))
+            )
         for code in ("R", "A", "B", "S"):
             unit_id = org.unit_id_for_code(ctx, code)
             assert unit_id is not None
             out.unit_ids[code] = unit_id
         for role, (username, unit) in ACCOUNTS.items():
-            auth.create_user(ctx, UserCreate(username=username, display_name=username,
-                                             password=PASSWORD, role=role, unit_code=unit))
+            auth.create_user(
+                ctx,
+                UserCreate(
+                    username=username,
+                    display_name=username,
+                    password=PASSWORD,
+                    role=role,
+                    unit_code=unit,
+                ),
+            )
     with acting(database, SYSTEM) as ctx:
         for role, (username, _unit) in ACCOUNTS.items():
             out.actors[role] = auth.login(ctx, username, PASSWORD)

@@ -46,7 +46,8 @@ def start() -> PgServer:
     if bindir is None:
         raise RuntimeError(
             "PostgreSQL server binaries not found: install Debian's 'postgresql' package "
-            "(make test does) or set SHUZHI_TEST_POSTGRES_URL")
+            "(make test does) or set SHUZHI_TEST_POSTGRES_URL"
+        )
     root = Path(tempfile.mkdtemp(prefix="shuzhi-pg-"))
     data, port = root / "data", _free_port()
     as_root = os.geteuid() == 0
@@ -59,11 +60,31 @@ def start() -> PgServer:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         subprocess.run(cmd, check=True, capture_output=True)
 
-    run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8",
-        "--locale=C.UTF-8")
-    run("pg_ctl", "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+    run(
+        "initdb",
+        "-D",
+        str(data),
+        "-A",
+        "trust",
+        "-U",
+        "postgres",
+        "--no-sync",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+    )
+    run(
+        "pg_ctl",
+        "-D",
+        str(data),
+        "-l",
+        str(root / "log"),
+        "-w",
+        "-o",
         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off", "start")
+        "-c synchronous_commit=off -c full_page_writes=off",
+        "start",
+    )
 
     def stop() -> None:
         try:

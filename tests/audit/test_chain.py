@@ -34,18 +34,22 @@ def test_untouched_chain_verifies(database: Database) -> None:
 @pytest.mark.parametrize(
     ("sql", "bad"),
     [
-        ("UPDATE audit_entry SET details = '{\"username\":\"mallory\"}' WHERE seq = 3", 3),
+        ('UPDATE audit_entry SET details = \'{"username":"mallory"}\' WHERE seq = 3', 3),
         ("UPDATE audit_entry SET actor = 'user:someone' WHERE seq = 2", 2),
         ("DELETE FROM audit_entry WHERE seq = 4", 4),
         # swap two entries' positions: their hashes no longer link up
-        ("UPDATE audit_entry SET seq = -2 WHERE seq = 2; UPDATE audit_entry SET seq = 2 "
-         "WHERE seq = 3; UPDATE audit_entry SET seq = 3 WHERE seq = -2", 2),
+        (
+            "UPDATE audit_entry SET seq = -2 WHERE seq = 2; UPDATE audit_entry SET seq = 2 "
+            "WHERE seq = 3; UPDATE audit_entry SET seq = 3 WHERE seq = -2",
+            2,
+        ),
         ("DELETE FROM audit_entry WHERE seq = 5", 5),
     ],
     ids=["altered-details", "altered-actor", "deleted-middle", "reordered", "deleted-last"],
 )
-def test_tampering_is_detected_at_the_first_bad_entry(database: Database, sql: str,
-                                                      bad: int) -> None:
+def test_tampering_is_detected_at_the_first_bad_entry(
+    database: Database, sql: str, bad: int
+) -> None:
     _write(database, 5)
     _tamper(database, sql)
     with acting(database, SYSTEM) as ctx:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
 from shuzhi.errors import Invalid
+from shuzhi.search import backends
 from shuzhi.search.service import (
     MAX_OFFSET,
     SearchDoc,
@@ -278,3 +280,21 @@ def test_bad_documents_are_rejected_whole(database: Database) -> None:
         "docs[2].facets.u",
     }
     assert find(database, "").total == 0
+
+
+def test_broad_matches_put_title_matches_first_without_exact_scores(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = database.capabilities.name
+    cheap = dataclasses.replace(backends.BACKENDS[name], exact_rank_limit=1)
+    monkeypatch.setitem(backends.BACKENDS, name, cheap)
+    index(
+        database,
+        [
+            SearchDoc(KIND, "a-body", "法人名录", "常住人口说明", {}),
+            SearchDoc(KIND, "b-title", "常住人口基本信息", "", {}),
+            SearchDoc(KIND, "c-title", "户籍人口", "", {}),
+        ],
+    )
+    assert find(database, "人口").keys == ["b-title", "c-title", "a-body"]
+    assert find(database, "人口", sort="key").keys == ["a-body", "b-title", "c-title"]

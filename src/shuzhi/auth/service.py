@@ -168,10 +168,6 @@ def actor_for_session(ctx: Ctx, user_id: int, epoch: int) -> Actor | None:
     return actor_for_user(user)
 
 
-def display_name(ctx: Ctx, user_id: int) -> str:
-    return ctx.db.scalar(select(User.display_name).where(User.id == user_id)) or ""
-
-
 def logout(ctx: Ctx) -> None:
     """End every session of the current user."""
     if ctx.actor.kind != "user" or ctx.actor.id is None:

@@ -308,6 +308,9 @@ class TaskIn(BaseModel):
     matter_id: int
     name: Annotated[Text, Field(min_length=2, max_length=200)]
     high_value: bool = False
+    created_on: date | None = Field(
+        default=None, description="when the task was registered (default today; lists taken over)"
+    )
 
 
 class TaskOut(BaseModel):

@@ -9,10 +9,12 @@ Status changes are conditional UPDATEs, so two people acting at once cannot both
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shuzhi.audit.service import record
@@ -70,6 +72,7 @@ from shuzhi.search import service as search
 from shuzhi.search.service import SearchDoc
 
 SYNONYMS_KEY = "synonyms_synced"
+DEFER_KEY = "catalog.deferred_index"
 # Fields of EntryOut that describe the workflow rather than the resource (left out of diffs).
 WORKFLOW_FIELDS = {
     "status",
@@ -126,6 +129,17 @@ def sees_working_copy(ctx: Ctx, unit_id: int) -> bool:
     return allowed(ctx, "view_entry_drafts", unit_id)
 
 
+def _unit(ctx: Ctx, unit_id: int) -> UnitBrief:
+    """Unit code and name, read once per unit of work."""
+    cache: dict[int, UnitBrief] = ctx.db.info.setdefault("catalog.units", {})
+    if unit_id not in cache:
+        brief = org.unit_brief(ctx, unit_id)
+        if brief is None:
+            raise NotFound("单位不存在。", "No such unit.")
+        cache[unit_id] = brief
+    return cache[unit_id]
+
+
 def _items_out(ctx: Ctx, entry_id: int) -> list[ItemOut]:
     rows = ctx.db.execute(
         select(DataItem, DataElement)
@@ -133,15 +147,11 @@ def _items_out(ctx: Ctx, entry_id: int) -> list[ItemOut]:
         .where(DataItem.entry_id == entry_id)
         .order_by(DataItem.position)
     ).all()
-    unit_codes: dict[int, str] = {}
     out = []
     for item, element in rows:
         source_code = None
         if element is not None and element.source_unit_id is not None:
-            if element.source_unit_id not in unit_codes:
-                brief = org.unit_brief(ctx, element.source_unit_id)
-                unit_codes[element.source_unit_id] = brief.code if brief else "?"
-            source_code = unit_codes[element.source_unit_id]
+            source_code = _unit(ctx, element.source_unit_id).code
         out.append(
             ItemOut(
                 position=item.position,
@@ -159,17 +169,18 @@ def _items_out(ctx: Ctx, entry_id: int) -> list[ItemOut]:
     return out
 
 
+def _history(ctx: Ctx, entry_id: int) -> list[EntryEventOut]:
+    return [
+        EntryEventOut(version=e.version, action=e.action, actor=e.actor, note=e.note, at=e.at)
+        for e in ctx.db.scalars(
+            select(EntryEvent).where(EntryEvent.entry_id == entry_id).order_by(EntryEvent.id)
+        )
+    ]
+
+
 def _entry_out(ctx: Ctx, entry: CatalogEntry, *, with_history: bool = False) -> EntryOut:
-    unit = org.unit_brief(ctx, entry.unit_id)
-    assert unit is not None
-    history: list[EntryEventOut] = []
-    if with_history:
-        history = [
-            EntryEventOut(version=e.version, action=e.action, actor=e.actor, note=e.note, at=e.at)
-            for e in ctx.db.scalars(
-                select(EntryEvent).where(EntryEvent.entry_id == entry.id).order_by(EntryEvent.id)
-            )
-        ]
+    unit = _unit(ctx, entry.unit_id)
+    history = _history(ctx, entry.id) if with_history else []
     task_ids = list(
         ctx.db.scalars(
             select(CompileTask.id).where(CompileTask.entry_id == entry.id).order_by(CompileTask.id)
@@ -444,31 +455,43 @@ def _apply_fields(entry: CatalogEntry, f: EntryFields) -> None:
 
 
 def _write_items(
-    ctx: Ctx, entry: CatalogEntry, items: list[ItemIn], elements: list[int | None]
+    ctx: Ctx,
+    entry: CatalogEntry,
+    items: list[ItemIn],
+    elements: list[int | None],
+    *,
+    new: bool = False,
 ) -> None:
-    ctx.db.query(DataItem).filter(DataItem.entry_id == entry.id).delete(synchronize_session=False)
-    ctx.db.add_all(
-        DataItem(
-            entry_id=entry.id,
-            position=i,
-            name=item.name,
-            data_type=item.data_type.upper(),
-            length=item.length,
-            share_type=item.share_type,
-            element_id=element_id,
-            is_source=item.is_source and element_id is not None,
-            description=item.description,
-        )
-        for i, (item, element_id) in enumerate(zip(items, elements, strict=True), start=1)
-    )
-
-
-def _link_tasks(ctx: Ctx, entry: CatalogEntry, task_ids: list[int]) -> None:
+    if not new:
+        ctx.db.execute(delete(DataItem).where(DataItem.entry_id == entry.id))
+    if not items:
+        return
     ctx.db.execute(
-        update(CompileTask)
-        .where(CompileTask.entry_id == entry.id, CompileTask.id.not_in(task_ids or [0]))
-        .values(entry_id=None)
+        insert(DataItem),
+        [
+            {
+                "entry_id": entry.id,
+                "position": i,
+                "name": item.name,
+                "data_type": item.data_type.upper(),
+                "length": item.length,
+                "share_type": item.share_type.value,
+                "element_id": element_id,
+                "is_source": item.is_source and element_id is not None,
+                "description": item.description,
+            }
+            for i, (item, element_id) in enumerate(zip(items, elements, strict=True), start=1)
+        ],
     )
+
+
+def _link_tasks(ctx: Ctx, entry: CatalogEntry, task_ids: list[int], *, new: bool = False) -> None:
+    if not new:
+        ctx.db.execute(
+            update(CompileTask)
+            .where(CompileTask.entry_id == entry.id, CompileTask.id.not_in(task_ids or [0]))
+            .values(entry_id=None)
+        )
     if task_ids:
         ctx.db.execute(
             update(CompileTask).where(CompileTask.id.in_(task_ids)).values(entry_id=entry.id)
@@ -537,8 +560,8 @@ def create_entry(ctx: Ctx, data: EntryCreate) -> EntryOut:
     _apply_fields(entry, data)
     ctx.db.add(entry)
     _flush_unique(ctx, code)
-    _write_items(ctx, entry, data.items, elements)
-    _link_tasks(ctx, entry, data.task_ids)
+    _write_items(ctx, entry, data.items, elements, new=True)
+    _link_tasks(ctx, entry, data.task_ids, new=True)
     _log(ctx, entry, "created")
     ctx.db.flush()
     record(
@@ -548,7 +571,7 @@ def create_entry(ctx: Ctx, data: EntryCreate) -> EntryOut:
         ),
     )
     out = _entry_out(ctx, entry, with_history=True)
-    _reindex(ctx, entry)
+    _reindex(ctx, entry, working=out)
     return out
 
 
@@ -620,8 +643,9 @@ def update_entry(ctx: Ctx, resource_code: str, data: EntryUpdate) -> EntryOut:
             fields=names,
         ),
     )
-    _reindex(ctx, entry, before.resource_code)
-    return _entry_out(ctx, entry, with_history=True)
+    out = _entry_out(ctx, entry, with_history=True)
+    _reindex(ctx, entry, before.resource_code, working=out)
+    return out
 
 
 def _transition(
@@ -647,7 +671,7 @@ def _transition(
     ctx.db.refresh(entry)
 
 
-def _fields_of(ctx: Ctx, out: EntryOut) -> EntryFields:
+def _fields_of(out: EntryOut) -> EntryFields:
     """The stored working copy as input again (to re-check rules whose code tables changed)."""
     data = out.model_dump(mode="json")
     return EntryFields.model_validate(data)
@@ -657,8 +681,8 @@ def submit_entry(ctx: Ctx, resource_code: str) -> EntryOut:
     """Send a draft to the unit CDO; the rules are checked again against today's code tables."""
     entry = _entry(ctx, resource_code)
     require(ctx, "submit_entry", entry.unit_id, target=resource_code)
-    fields = _fields_of(ctx, _entry_out(ctx, entry))
-    _validate(ctx, fields, entry.unit_id, entry)
+    out = _entry_out(ctx, entry)
+    _validate(ctx, _fields_of(out), entry.unit_id, entry)
     _transition(
         ctx,
         entry,
@@ -673,7 +697,15 @@ def submit_entry(ctx: Ctx, resource_code: str) -> EntryOut:
         ctx,
         EntrySubmitted(resource_code=resource_code, unit=entry.unit_id, version=entry.version),
     )
-    return _entry_out(ctx, entry, with_history=True)
+    return out.model_copy(
+        update={
+            "status": EntryStatus.SUBMITTED,
+            "submitted_by": entry.submitted_by,
+            "submitted_at": entry.submitted_at,
+            "return_reason": None,
+            "history": _history(ctx, entry.id),
+        }
+    )
 
 
 def approve_entry(ctx: Ctx, resource_code: str, note: str = "") -> EntryOut:
@@ -719,7 +751,7 @@ def approve_entry(ctx: Ctx, resource_code: str, note: str = "") -> EntryOut:
             resource_code=resource_code, unit=entry.unit_id, version=entry.version, note=note
         ),
     )
-    _reindex(ctx, entry)
+    _reindex(ctx, entry, working=out)
     return out
 
 
@@ -802,7 +834,7 @@ def _reason(reason: str, step: str) -> str:
     return reason
 
 
-def set_publish_date(ctx: Ctx, resource_code: str, day: date) -> EntryOut:
+def set_publish_date(ctx: Ctx, resource_code: str, day: date) -> date:
     """Keep the original 发布日期 of a catalogue taken over from an earlier system."""
     entry = _entry(ctx, resource_code)
     require(ctx, "set_publish_date", entry.unit_id, target=resource_code)
@@ -829,7 +861,8 @@ def set_publish_date(ctx: Ctx, resource_code: str, day: date) -> EntryOut:
             publish_date=day.isoformat(),
         ),
     )
-    return _entry_out(ctx, entry)
+    _reindex(ctx, entry)
+    return day
 
 
 def entry_actions(ctx: Ctx, out: EntryOut) -> list[str]:
@@ -869,13 +902,15 @@ FACETS = (
 )
 
 
-def _public_view(ctx: Ctx, entry: CatalogEntry) -> tuple[EntryOut, int | None]:
+def _public_view(
+    ctx: Ctx, entry: CatalogEntry, working: EntryOut | None = None
+) -> tuple[EntryOut, int | None]:
     """What other units may read, and the unit the document is limited to (None: everyone)."""
     if entry.status in (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN):
-        return _entry_out(ctx, entry), None
+        return working or _entry_out(ctx, entry), None
     if entry.published_version is not None:
         return _snapshot(ctx, entry, entry.published_version), None
-    return _entry_out(ctx, entry), entry.unit_id
+    return working or _entry_out(ctx, entry), entry.unit_id
 
 
 def _search_doc(out: EntryOut, scope: int | None, labels: dict[str, dict[str, str]]) -> SearchDoc:
@@ -909,12 +944,37 @@ def _search_doc(out: EntryOut, scope: int | None, labels: dict[str, dict[str, st
     )
 
 
-def _reindex(ctx: Ctx, entry: CatalogEntry, old_code: str | None = None) -> None:
+def _reindex(
+    ctx: Ctx, entry: CatalogEntry, old_code: str | None = None, working: EntryOut | None = None
+) -> None:
     """Keep the entry's search document equal to what each viewer may read."""
     if old_code and old_code != entry.resource_code:
         search.remove_documents(ctx, SEARCH_KIND, [old_code])
-    out, scope = _public_view(ctx, entry)
+    deferred = ctx.db.info.get(DEFER_KEY)
+    if isinstance(deferred, set):
+        deferred.add(entry.id)
+        return
+    out, scope = _public_view(ctx, entry, working)
     search.index_documents(ctx, [_search_doc(out, scope, codes.code_labels(ctx, "zh-CN"))])
+
+
+@contextmanager
+def deferred_indexing(ctx: Ctx) -> Iterator[None]:
+    """Bulk compiles (imports, the demo) index every touched entry once, at the end."""
+    if isinstance(ctx.db.info.get(DEFER_KEY), set):
+        yield
+        return
+    touched: set[int] = set()
+    ctx.db.info[DEFER_KEY] = touched
+    try:
+        yield
+    finally:
+        del ctx.db.info[DEFER_KEY]
+    labels = codes.code_labels(ctx, "zh-CN")
+    for chunk in range(0, len(touched), 500):
+        ids = sorted(touched)[chunk : chunk + 500]
+        entries = ctx.db.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(ids)))
+        search.index_documents(ctx, [_search_doc(*_public_view(ctx, e), labels) for e in entries])
 
 
 def reindex_catalog(ctx: Ctx) -> int:
@@ -946,9 +1006,7 @@ def _ensure_synonyms(ctx: Ctx) -> None:
 
 
 def _brief(ctx: Ctx, entry: CatalogEntry, units: dict[int, UnitBrief], items: int) -> EntryBrief:
-    unit = units.get(entry.unit_id) or org.unit_brief(ctx, entry.unit_id)
-    assert unit is not None
-    units[entry.unit_id] = unit
+    unit = _unit(ctx, entry.unit_id)
     name, status = entry.name, EntryStatus(entry.status)
     revising = status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED) and entry.published_version
     if revising and entry.published_version and not sees_working_copy(ctx, entry.unit_id):

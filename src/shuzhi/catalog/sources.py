@@ -29,7 +29,10 @@ from shuzhi.org import service as org
 
 
 def element_lookup(ctx: Ctx) -> tuple[dict[str, int], dict[str, int]]:
-    """(code → id, name-or-synonym → id) over all data elements."""
+    """(code → id, name-or-synonym → id) over all data elements (cached per unit of work)."""
+    cached = ctx.db.info.get("catalog.elements")
+    if isinstance(cached, tuple):
+        return cached
     by_code: dict[str, int] = {}
     by_term: dict[str, int] = {}
     for element in ctx.db.scalars(select(DataElement)):
@@ -37,6 +40,7 @@ def element_lookup(ctx: Ctx) -> tuple[dict[str, int], dict[str, int]]:
         by_term[element.name] = element.id
         for term in json.loads(element.synonyms):
             by_term.setdefault(term, element.id)
+    ctx.db.info["catalog.elements"] = (by_code, by_term)
     return by_code, by_term
 
 
@@ -158,6 +162,7 @@ def save_element(ctx: Ctx, data: ElementIn) -> ElementOut:
     element.synonyms = json.dumps(data.synonyms, ensure_ascii=False)
     element.description = data.description
     ctx.db.flush()
+    ctx.db.info.pop("catalog.elements", None)
     record(ctx, ElementSaved(code=code, name=data.name, created=created))
     return _element_out(ctx, element)
 

@@ -121,12 +121,17 @@ def create_task(ctx: Ctx, data: TaskIn) -> TaskOut:
     if matter is None:
         raise NotFound("事项不存在。", "No such matter.")
     require(ctx, "manage_function_list", matter.unit_id, target=f"task:{matter.code}")
+    today = utcnow().date()
+    if data.created_on is not None and data.created_on > today:
+        raise Invalid.field(
+            "created_on", "登记日期不能晚于今天。", "The registration date cannot be in the future."
+        )
     task = CompileTask(
         matter_id=matter.id,
         unit_id=matter.unit_id,
         name=data.name,
         high_value=data.high_value,
-        created_on=utcnow().date(),
+        created_on=data.created_on or today,
     )
     ctx.db.add(task)
     ctx.db.flush()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from shuzhi.settings import Settings
 
@@ -75,12 +73,6 @@ class Database:
                 cursor.close()
 
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session whose transaction commits on success and rolls back on error."""
-        with self.sessions() as session, session.begin():
-            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,4 +1,5 @@
-"""Demo datasets: real-shaped data with valid identifiers attached to catalogue entries.
+"""Demo datasets: real-shaped data with valid identifiers, attached to the demo catalogue's
+entries (values generated per data item name).
 
 Deterministic (seeded) and loaded through the normal services, so every version is
 profiled, classified, graded and quality-checked like real data. A few problems are planted
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import random
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -63,164 +63,104 @@ def _address(rng: random.Random) -> str:
     )
 
 
-def _population(rng: random.Random, n: int) -> tuple[list[str], list[list[str]]]:
-    header = ["XM", "SFZHM", "XB", "CSRQ", "LXDH", "JZDZ", "SSJD"]
-    rows = []
-    for i in range(n):
+def _value(item: str, rng: random.Random, i: int) -> str:
+    """A plausible value for a data item, chosen by its name (with planted problems)."""
+    if "身份" in item or item == "SFZHM":
         rid = _rid(rng)
-        if i % 250 == 7:  # planted: a mistyped last digit
-            rid = rid[:-1] + ("1" if rid[-1] != "1" else "2")
-        phone = "" if i % 97 == 3 else _phone(rng)  # planted: missing phones
-        gender = "男" if int(rid[16]) % 2 else "女"
-        birth = f"{rid[6:10]}-{rid[10:12]}-{rid[12:14]}"
-        rows.append([_name(rng), rid, gender, birth, phone, _address(rng), rng.choice(STREETS)])
-    return header, rows
+        return rid[:-1] + ("1" if rid[-1] != "1" else "2") if i % 250 == 7 else rid
+    if "信用代码" in item:
+        code = uscc_from_parts("9", "1", rng.choice(REGIONS), f"{rng.randint(10**7, 10**8 - 1)}")
+        return code[:-1] + ("0" if code[-1] != "0" else "1") if i % 150 == 11 else code
+    if "手机" in item or "电话" in item:
+        return "" if i % 97 == 3 else _phone(rng)
+    if item in ("姓名", "法定代表人") or item.endswith("人姓名"):
+        return _name(rng)
+    if item == "性别":
+        return rng.choice(("男", "女"))
+    if "住址" in item or "地址" in item or item == "坐落":
+        return _address(rng)
+    if "日期" in item:
+        return f"{rng.randint(1950, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    if "企业名称" in item or "机构" in item:
+        return f"杭州{rng.choice(ROADS)[:2]}{rng.choice(('科技', '贸易', '餐饮'))}有限公司"
+    if item in ("注册资本", "建筑面积") or "金额" in item or "基数" in item:
+        return str(rng.choice((10, 50, 100, 500, 1000, 5000)))
+    if "编号" in item or "号码" in item:
+        return f"{rng.randint(2020, 2025)}{i:08d}"
+    if "状态" in item or "结果" in item:
+        return rng.choice(("已办结", "办理中", "不予受理"))
+    if item == "社会保障号码":
+        return _rid(rng)
+    return rng.choice(INDUSTRIES + INSURANCE)
 
 
-def _enterprises(rng: random.Random, n: int) -> tuple[list[str], list[list[str]]]:
-    header = ["统一社会信用代码", "企业名称", "法定代表人", "成立日期", "注册资本（万元）", "行业"]
-    rows = []
-    for i in range(n):
-        body = f"{rng.randint(10_000_000, 99_999_999)}"
-        code = uscc_from_parts("9", "1", rng.choice(REGIONS), body)
-        if i % 150 == 11:  # planted: corrupted credit codes
-            code = code[:-1] + ("0" if code[-1] != "0" else "1")
-        rows.append(
-            [
-                code,
-                f"杭州{rng.choice(ROADS)[:2]}{rng.choice(('科技', '贸易', '餐饮', '建设'))}"
-                f"有限公司{i:04d}",
-                _name(rng),
-                f"{rng.randint(1995, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                str(rng.choice((10, 50, 100, 500, 1000, 5000))),
-                rng.choice(INDUSTRIES),
+def _rows(items: list[str], rng: random.Random, n: int) -> list[list[str]]:
+    rows = [[_value(item, rng, i) for item in items] for i in range(n)]
+    if n > 20:
+        rows.append(list(rows[10]))  # planted: a duplicated record
+    return rows
+
+
+def _rules_for(items: list[str]) -> list[RuleIn]:
+    rules = []
+    for item in items:
+        if "身份" in item:
+            rules += [RuleIn(kind=RuleKind.RESIDENT_ID, column=item)]
+            rules += [RuleIn(kind=RuleKind.UNIQUE, column=item)]
+        elif "信用代码" in item:
+            rules += [RuleIn(kind=RuleKind.USCC, column=item)]
+        elif "手机" in item:
+            rules += [RuleIn(kind=RuleKind.NOT_NULL, column=item)]
+        elif item == "性别":
+            rules += [
+                RuleIn(kind=RuleKind.ALLOWED_VALUES, column=item, params={"values": ["男", "女"]})
             ]
-        )
-    return header, rows
-
-
-def _social_security(rng: random.Random, n: int) -> tuple[list[str], list[list[str]]]:
-    header = ["姓名", "公民身份号码", "险种", "参保日期", "缴费基数", "单位名称"]
-    rows = []
-    for i in range(n):
-        base = "" if i % 400 == 5 else str(rng.randint(3957, 24930))  # planted: missing base
-        rows.append(
-            [
-                _name(rng),
-                _rid(rng, rng.randint(1960, 2004)),
-                rng.choice(INSURANCE),
-                f"{rng.randint(2000, 2025)}{rng.randint(1, 12):02d}01",
-                base,
-                f"杭州示范企业{rng.randint(1, 300):03d}有限公司",
-            ]
-        )
-    rows.append(list(rows[10]))  # planted: a duplicated record
-    return header, rows
-
-
-def _checkups(rng: random.Random, n: int) -> tuple[list[str], list[list[str]]]:
-    header = ["姓名", "身份证号", "体检日期", "体检结论"]
-    rows = [
-        [
-            _name(rng),
-            _rid(rng, rng.randint(1950, 1960)),
-            f"2025-{rng.randint(1, 6):02d}-{rng.randint(1, 28):02d}",
-            rng.choice(("未见异常", "高血压", "糖尿病", "血脂异常")),
-        ]
-        for _ in range(n)
-    ]
-    return header, rows
+    return rules
 
 
 @dataclass(frozen=True)
 class DemoDataset:
     unit: str
-    name: str
-    abstract: str
-    update_cycle: str
-    make: Callable[[random.Random, int], tuple[list[str], list[list[str]]]]
+    keyword: str  # finds the demo catalogue's entry of this unit
     rows: int
-    types: dict[str, str]
-    rules: list[RuleIn]
-    overdue_days: int = 0
-
-
-def _rules(*items: tuple[RuleKind, str | None, dict[str, Any]]) -> list[RuleIn]:
-    return [RuleIn(kind=k, column=c, params=p) for k, c, p in items]
+    overdue: bool = False
 
 
 DATASETS = [
-    DemoDataset(
-        "GAJ",
-        "户籍人口基础信息",
-        "本区户籍人口的姓名、公民身份号码、性别、出生日期、联系电话和居住地址。",
-        "2",
-        _population,
-        4000,
-        {"CSRQ": "D"},
-        _rules(
-            (RuleKind.RESIDENT_ID, "SFZHM", {}),
-            (RuleKind.UNIQUE, "SFZHM", {}),
-            (RuleKind.NOT_NULL, "LXDH", {}),
-            (RuleKind.ALLOWED_VALUES, "XB", {"values": ["男", "女"]}),
-        ),
-    ),
-    DemoDataset(
-        "SCJ",
-        "市场主体登记信息",
-        "本区登记的企业名称、统一社会信用代码、法定代表人、成立日期、注册资本和行业。",
-        "3",
-        _enterprises,
-        2000,
-        {"成立日期": "D", "注册资本（万元）": "N"},
-        _rules(
-            (RuleKind.USCC, "统一社会信用代码", {}),
-            (RuleKind.UNIQUE, "统一社会信用代码", {}),
-            (RuleKind.RANGE, "注册资本（万元）", {"min": 1, "max": 1_000_000}),
-        ),
-    ),
-    DemoDataset(
-        "RSJ",
-        "社会保险参保信息",
-        "本区参保人员的险种、参保日期、缴费基数和参保单位。",
-        "4",
-        _social_security,
-        3000,
-        {"缴费基数": "N"},
-        _rules(
-            (RuleKind.RESIDENT_ID, "公民身份号码", {}),
-            (RuleKind.NOT_NULL, "缴费基数", {}),
-            (RuleKind.RANGE, "缴费基数", {"min": 3957, "max": 24930}),
-        ),
-    ),
-    DemoDataset(
-        "WJW",
-        "老年人健康体检信息",
-        "本区65岁以上老年人年度健康体检的结论。",
-        "4",
-        _checkups,
-        1500,
-        {"体检日期": "D"},
-        _rules((RuleKind.RESIDENT_ID, "身份证号", {})),
-        overdue_days=75,
-    ),
+    DemoDataset("GAJ", "户籍人口", 4000),
+    DemoDataset("SCJ", "企业登记", 2000),
+    DemoDataset("RSJ", "社会保险参保", 3000),
+    DemoDataset("WJW", "", 1500, overdue=True),
 ]
+FALLBACK_ITEMS = ["姓名", "公民身份号码", "性别", "出生日期", "手机号码", "住址"]
 
 
-def _entry(ctx: Any, spec: DemoDataset, header: list[str]) -> str:
+def _find_entry(ctx: Any, spec: DemoDataset) -> str | None:
+    filters = {"unit": [spec.unit], "status": ["published"]}
+    if spec.overdue:
+        filters["update_cycle"] = ["2", "4", "5"]
+    page = catalog.list_entries(ctx, spec.keyword, filters=filters, limit=20)
+    for brief in page.items:
+        if spec.keyword in brief.name and brief.items >= 3:
+            return brief.resource_code
+    return None
+
+
+def _own_entry(ctx: Any, spec: DemoDataset) -> str:
+    """Without the catalogue demo: a small entry of our own."""
     items = [
         {
-            "name": column,
-            "data_type": spec.types.get(column, "C"),
+            "name": n,
+            "data_type": "D" if "日期" in n else "C",
             "length": 200,
             "share_type": "conditional",
         }
-        for column in header
+        for n in FALLBACK_ITEMS
     ]
     data = EntryCreate.model_validate(
         {
-            "name": spec.name,
-            "abstract": spec.abstract,
+            "name": f"{spec.keyword or '健康体检'}信息",
+            "abstract": "演示数据集。",
             "unit_code": spec.unit,
             "class_code": "3",
             "subclass_code": "01",
@@ -233,7 +173,7 @@ def _entry(ctx: Any, spec: DemoDataset, header: list[str]) -> str:
             "share_method_type": "interface",
             "open_type": "not_open",
             "not_open_reason": "sensitive",
-            "update_cycle": spec.update_cycle,
+            "update_cycle": "4",
             "items": items,
         }
     )
@@ -251,24 +191,27 @@ def build_datasets(database: Database, actor: Actor) -> int:
     rng = random.Random(SEED)
     with tempfile.TemporaryDirectory(prefix="shuzhi-demo-") as tmp:
         for i, spec in enumerate(DATASETS):
-            header, rows = spec.make(rng, spec.rows)
+            with unit_of_work(database, actor) as ctx:
+                code = _find_entry(ctx, spec) or _own_entry(ctx, spec)
+                entry = catalog.get_entry(ctx, code)
+                items = [item.name for item in entry.items]
+                for rule in _rules_for(items):
+                    quality.define_quality_rule(ctx, code, rule)
             path = Path(tmp) / f"demo{i}.csv"
             with open(path, "w", encoding="gbk" if i == 0 else "utf-8", newline="") as fh:
                 writer = csv.writer(fh)
-                writer.writerow(header)
-                writer.writerows(rows)
+                writer.writerow(items)
+                writer.writerows(_rows(items, rng, spec.rows))
             with unit_of_work(database, actor) as ctx:
-                code = _entry(ctx, spec, header)
-                for rule in spec.rules:
-                    quality.define_quality_rule(ctx, code, rule)
                 lake.ingest(ctx, code, FileSource(path))
-                if spec.overdue_days:
-                    # Demo only: pretend this entry was last loaded long ago.
+                if spec.overdue:
+                    period = lake.cycle_period(entry.update_cycle) or timedelta(days=31)
+                    # Demo only: pretend this entry was last loaded two cycles ago.
                     dataset_id = ctx.db.query(Dataset.id).filter_by(resource_code=code).scalar()
                     ctx.db.execute(
                         update(DatasetVersion)
                         .where(DatasetVersion.dataset_id == dataset_id)
-                        .values(created_at=utcnow() - timedelta(days=spec.overdue_days))
+                        .values(created_at=utcnow() - 2 * period - timedelta(days=3))
                     )
     lake.close_engine(database)
     return len(DATASETS)

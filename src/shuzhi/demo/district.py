@@ -22,6 +22,7 @@ from shuzhi.auth.schemas import UserCreate
 from shuzhi.context import Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.demo import names
+from shuzhi.demo.catalog import build_catalog
 from shuzhi.org import service as org
 from shuzhi.org.models import Position, UnitKind
 from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
@@ -241,6 +242,8 @@ def build_demo(database: Database) -> list[DemoAccount]:
     if not exists:
         _build_org(database, random.Random(SEED))
     _build_users(database, accounts)
+    with unit_of_work(database, DEMO_ACTOR) as ctx:
+        build_catalog(ctx, SEED)
     from shuzhi.demo.datasets import build_datasets
 
     build_datasets(database, DEMO_ACTOR)

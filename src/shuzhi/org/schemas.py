@@ -53,6 +53,7 @@ class UnitOut(BaseModel):
     name_en: str | None
     kind: str
     parent_code: str | None
+    parent_name: str | None = None
     uscc: str | None
     org_code: str | None
     sort_order: int
@@ -64,9 +65,7 @@ class PersonCreate(BaseModel):
     name: Annotated[Text, Field(min_length=2, max_length=50)]
     title: Annotated[Text, Field(max_length=100)] = ""
     phone: Annotated[Text, Field(max_length=30, pattern=r"^[0-9+\- ()]*$")] = ""
-    email: Annotated[
-        Text, Field(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    ] = ""
+    email: Annotated[Text, Field(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")] = ""
 
 
 class PersonOut(BaseModel):

@@ -115,13 +115,14 @@ def _depths(units: list[Unit]) -> dict[int, int]:
     return depth
 
 
-def _unit_out(unit: Unit, codes: dict[int, str], depth: int = 0) -> UnitOut:
+def _unit_out(unit: Unit, parent: Unit | None, depth: int = 0) -> UnitOut:
     return UnitOut(
         code=unit.code,
         name=unit.name,
         name_en=unit.name_en,
         kind=unit.kind,
-        parent_code=codes.get(unit.parent_id) if unit.parent_id else None,
+        parent_code=parent.code if parent else None,
+        parent_name=parent.name if parent else None,
         uscc=unit.uscc,
         org_code=unit.org_code,
         sort_order=unit.sort_order,
@@ -133,16 +134,16 @@ def list_units(ctx: Ctx) -> list[UnitOut]:
     """The unit tree, depth-first, each unit with its depth."""
     require(ctx, "view_units")
     units = _tree_order(ctx)
-    codes = {u.id: u.code for u in units}
+    by_id = {u.id: u for u in units}
     depth = _depths(units)
-    return [_unit_out(u, codes, depth[u.id]) for u in units]
+    return [_unit_out(u, by_id.get(u.parent_id or 0), depth[u.id]) for u in units]
 
 
 def get_unit(ctx: Ctx, code: str) -> UnitOut:
     require(ctx, "view_units")
     unit = _unit(ctx, code)
     parent = ctx.db.get(Unit, unit.parent_id) if unit.parent_id else None
-    return _unit_out(unit, {parent.id: parent.code} if parent else {})
+    return _unit_out(unit, parent)
 
 
 def parent_choices(ctx: Ctx, code: str | None = None) -> list[UnitOut]:
@@ -260,7 +261,7 @@ def create_unit(ctx: Ctx, data: UnitCreate) -> UnitOut:
     record(
         ctx, UnitCreated(code=unit.code, unit=unit.id, name=unit.name, parent_code=data.parent_code)
     )
-    return _unit_out(unit, {parent.id: parent.code} if parent else {})
+    return _unit_out(unit, parent)
 
 
 def update_unit(ctx: Ctx, code: str, data: UnitUpdate) -> UnitOut:
@@ -287,7 +288,7 @@ def update_unit(ctx: Ctx, code: str, data: UnitUpdate) -> UnitOut:
     if changes:
         ctx.db.flush()
         record(ctx, UnitUpdated(code=unit.code, unit=unit.id, changes=changes))
-    return _unit_out(unit, {parent.id: parent.code} if parent else {})
+    return _unit_out(unit, parent)
 
 
 # ---------------------------------------------------------------- people

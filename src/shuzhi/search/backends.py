@@ -23,11 +23,20 @@ class FullTextBackend:
 
     name: str
     render_query: Callable[[Expr], str]
+    # The same query restricted to titles (bound parameter ``:tq``).
+    render_title_query: Callable[[Expr], str]
     # Ids of the documents matching ``:q``, with (``ranked``) or without their score.
     matched: str
     ranked: str
     # ORDER BY expression over ``ranked``'s ``score`` putting the best match first.
     best_first: str
+    # Ids of the documents whose title matches ``:tq`` (orders broad matches).
+    title_matched: str
+    # Matched sets larger than this are not scored exactly (scoring reads every match).
+    exact_rank_limit: int
+    # Join operator that keeps the left side as the outer loop (SQLite's planner would
+    # otherwise rerun the whole text match for every document row).
+    join: str
     # Remove text rows of documents ``:ids`` (None: the text lives on the document row).
     delete_text: str | None
     # Write the text of document ``:id`` from the parameters ``encode`` returns.
@@ -51,10 +60,14 @@ def _tsvector_literal(title: Sequence[str], body: Sequence[str]) -> dict[str, st
 SQLITE_FTS5 = FullTextBackend(
     name="sqlite",
     render_query=render_fts5,
+    render_title_query=lambda expr: "{title} : " + render_fts5(expr),
     matched="SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :q",
     ranked="SELECT rowid AS id, bm25(search_fts, 10.0, 1.0) AS score "
     "FROM search_fts WHERE search_fts MATCH :q",
     best_first="score",
+    join="CROSS JOIN",
+    title_matched="SELECT rowid FROM search_fts WHERE search_fts MATCH :tq",
+    exact_rank_limit=3000,
     delete_text="DELETE FROM search_fts WHERE rowid IN :ids",
     write_text="INSERT INTO search_fts (rowid, title, body) VALUES (:id, :title, :body)",
     encode=_fts5_encode,
@@ -63,10 +76,14 @@ SQLITE_FTS5 = FullTextBackend(
 POSTGRES_TSVECTOR = FullTextBackend(
     name="postgresql",
     render_query=render_tsquery,
+    render_title_query=lambda expr: render_tsquery(expr, weights="A"),
     matched="SELECT id FROM search_doc WHERE tsv @@ CAST(:q AS tsquery)",
     ranked="SELECT id, ts_rank(tsv, CAST(:q AS tsquery)) AS score "
     "FROM search_doc WHERE tsv @@ CAST(:q AS tsquery)",
     best_first="score DESC",
+    join="JOIN",
+    title_matched="SELECT id FROM search_doc WHERE tsv @@ CAST(:tq AS tsquery)",
+    exact_rank_limit=3000,
     delete_text=None,
     write_text="UPDATE search_doc SET tsv = CAST(:tsv AS tsvector) WHERE id = :id",
     encode=_tsvector_literal,

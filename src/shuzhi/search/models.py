@@ -1,4 +1,9 @@
-"""Search tables: indexed documents, their facet values and synonym groups.
+"""Search tables: indexed documents, their facet value sets and synonym groups.
+
+Facet values are stored once per distinct *set* of values (many documents share the
+same unit, share type, status and class), and each document points at its set. Facet
+counts are then a GROUP BY over one integer column of the matched documents followed by
+a lookup in a small table, instead of touching several rows per matched document.
 
 The full-text part is backend-specific and lives outside the ORM: an FTS5 table
 ``search_fts`` (rowid = ``search_doc.id``) on SQLite, a ``tsv`` tsvector column on
@@ -29,17 +34,27 @@ class IndexedDoc(Base):
     kind: Mapped[str] = mapped_column(String(KIND_CHARS))
     key: Mapped[str] = mapped_column(String(KEY_CHARS))
     scope_unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    facet_set_id: Mapped[int] = mapped_column(ForeignKey("search_facet_set.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class FacetSet(Base):
+    """One distinct set of facet values, identified by a digest of its sorted pairs."""
+
+    __tablename__ = "search_facet_set"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+
+
 class IndexedFacet(Base):
-    """One facet value of one document; counts are a GROUP BY over the matched documents."""
+    """One facet value of one facet set."""
 
     __tablename__ = "search_facet"
-    __table_args__ = (Index("ix_search_facet_field_value", "field", "value", "doc_id"),)
+    __table_args__ = (Index("ix_search_facet_field_value", "field", "value", "set_id"),)
 
-    doc_id: Mapped[int] = mapped_column(
-        ForeignKey("search_doc.id", ondelete="CASCADE"), primary_key=True
+    set_id: Mapped[int] = mapped_column(
+        ForeignKey("search_facet_set.id", ondelete="CASCADE"), primary_key=True
     )
     field: Mapped[str] = mapped_column(String(FIELD_CHARS), primary_key=True)
     value: Mapped[str] = mapped_column(String(VALUE_CHARS), primary_key=True)

@@ -117,8 +117,10 @@ def render_fts5(expr: Expr) -> str:
     return "(" + joiner.join(render_fts5(p) for p in expr.parts) + ")"
 
 
-def render_tsquery(expr: Expr) -> str:
+def render_tsquery(expr: Expr, weights: str = "") -> str:
+    """tsquery text; ``weights`` (e.g. "A") restricts every token to those weights."""
     if isinstance(expr, Token):
-        return "'" + expr.text.replace("\\", "\\\\").replace("'", "''") + "'"
+        lexeme = "'" + expr.text.replace("\\", "\\\\").replace("'", "''") + "'"
+        return f"{lexeme}:{weights}" if weights else lexeme
     joiner = " & " if isinstance(expr, AllOf) else " | "
-    return "(" + joiner.join(render_tsquery(p) for p in expr.parts) + ")"
+    return "(" + joiner.join(render_tsquery(p, weights) for p in expr.parts) + ")"

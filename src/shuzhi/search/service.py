@@ -14,26 +14,24 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, text
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy import delete, func, insert, select
 
 from shuzhi.context import Ctx
-from shuzhi.db.base import utcnow
 from shuzhi.errors import ErrorCollector
 from shuzhi.search import models as m
+from shuzhi.search import store
 from shuzhi.search.backends import FullTextBackend, backend_for
+from shuzhi.search.plan import Plan, facet_counts
 from shuzhi.search.query import build, canonical_term, synonym_candidates
-from shuzhi.search.segmenter import segment
+from shuzhi.search.store import Prepared
 
 MAX_QUERY_CHARS = 200
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
 SORTS = ("relevance", "key")
-_CHUNK = 500
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -56,16 +54,6 @@ class SearchResult:
     total: int
     keys: list[str]
     facets: dict[str, dict[str, int]]
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    doc: SearchDoc
-    facets: list[tuple[str, str]]
-
-    @property
-    def ident(self) -> tuple[str, str]:
-        return (self.doc.kind, self.doc.key)
 
 
 # ---------------------------------------------------------------- validation
@@ -91,7 +79,7 @@ def _facet_values(value: str | Sequence[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _prepare(doc: SearchDoc, errors: ErrorCollector, where: str) -> _Prepared:
+def _prepare(doc: SearchDoc, errors: ErrorCollector, where: str) -> Prepared:
     _check_name(errors, f"{where}.kind", doc.kind, m.KIND_CHARS)
     if not isinstance(doc.key, str) or not _storable(doc.key, m.KEY_CHARS):
         errors.add(
@@ -111,7 +99,7 @@ def _prepare(doc: SearchDoc, errors: ErrorCollector, where: str) -> _Prepared:
                 )
             else:
                 pairs.add((name, item))
-    return _Prepared(doc, sorted(pairs))
+    return Prepared(doc.kind, doc.key, doc.title, doc.body, doc.scope_unit_id, tuple(sorted(pairs)))
 
 
 # ---------------------------------------------------------------- writing
@@ -121,92 +109,16 @@ def _backend(ctx: Ctx) -> FullTextBackend:
     return backend_for(ctx.database.capabilities.name)
 
 
-def _chunks(items: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
-
-
-def _ids(ctx: Ctx, kind: str, keys: Sequence[str]) -> dict[str, int]:
-    rows = ctx.db.execute(
-        select(m.IndexedDoc.key, m.IndexedDoc.id).where(
-            m.IndexedDoc.kind == kind, m.IndexedDoc.key.in_(keys)
-        )
-    )
-    return {key: doc_id for key, doc_id in rows}
-
-
-def _expanding(sql: str) -> TextClause:
-    return text(sql).bindparams(bindparam("ids", expanding=True))
-
-
-def _drop_content(ctx: Ctx, doc_ids: list[int]) -> None:
-    """Forget the facets and text of documents about to be rewritten or removed."""
-    if not doc_ids:
-        return
-    ctx.db.execute(delete(m.IndexedFacet).where(m.IndexedFacet.doc_id.in_(doc_ids)))
-    backend = _backend(ctx)
-    if backend.delete_text is not None:
-        ctx.db.execute(_expanding(backend.delete_text), {"ids": doc_ids})
-
-
-def _write_chunk(ctx: Ctx, chunk: list[_Prepared]) -> None:
-    now = utcnow()
-    ids: dict[tuple[str, str], int] = {}
-    for kind, group in itertools.groupby(
-        sorted(chunk, key=lambda p: p.ident), lambda p: p.ident[0]
-    ):
-        ids.update(((kind, k), v) for k, v in _ids(ctx, kind, [p.doc.key for p in group]).items())
-    _drop_content(ctx, list(ids.values()))
-    if ids:
-        ctx.db.execute(
-            text("UPDATE search_doc SET scope_unit_id = :scope, updated_at = :now WHERE id = :id"),
-            [
-                {"scope": p.doc.scope_unit_id, "now": now, "id": ids[p.ident]}
-                for p in chunk
-                if p.ident in ids
-            ],
-        )
-    new = [p for p in chunk if p.ident not in ids]
-    if new:
-        ctx.db.execute(
-            insert(m.IndexedDoc),
-            [
-                {
-                    "kind": p.doc.kind,
-                    "key": p.doc.key,
-                    "scope_unit_id": p.doc.scope_unit_id,
-                    "updated_at": now,
-                }
-                for p in new
-            ],
-        )
-        for kind, group in itertools.groupby(new, lambda p: p.ident[0]):
-            found = _ids(ctx, kind, [p.doc.key for p in group])
-            ids.update(((kind, k), v) for k, v in found.items())
-    facets = [{"doc_id": ids[p.ident], "field": f, "value": v} for p in chunk for f, v in p.facets]
-    if facets:
-        ctx.db.execute(insert(m.IndexedFacet), facets)
-    backend = _backend(ctx)
-    ctx.db.execute(
-        text(backend.write_text),
-        [
-            {"id": ids[p.ident], **backend.encode(segment(p.doc.title), segment(p.doc.body))}
-            for p in chunk
-        ],
-    )
-
-
 def index_documents(ctx: Ctx, docs: Iterable[SearchDoc]) -> None:
     """Insert or replace documents by ``(kind, key)``; streams in chunks for bulk loads."""
-    for number, chunk in enumerate(_chunks(docs)):
+    for number, chunk in enumerate(store.chunks(docs)):
         errors = ErrorCollector()
         latest = {}
         for i, doc in enumerate(chunk):
-            prepared = _prepare(doc, errors, f"docs[{number * _CHUNK + i}]")
+            prepared = _prepare(doc, errors, f"docs[{number * store.CHUNK + i}]")
             latest[prepared.ident] = prepared
         errors.raise_if_any()
-        _write_chunk(ctx, sorted(latest.values(), key=lambda p: p.ident))
+        store.write(ctx, _backend(ctx), sorted(latest.values(), key=lambda p: p.ident))
 
 
 def remove_documents(ctx: Ctx, kind: str, keys: Iterable[str]) -> None:
@@ -214,11 +126,8 @@ def remove_documents(ctx: Ctx, kind: str, keys: Iterable[str]) -> None:
     errors = ErrorCollector()
     _check_name(errors, "kind", kind, m.KIND_CHARS)
     errors.raise_if_any()
-    for chunk in _chunks(k for k in keys if isinstance(k, str) and _storable(k, m.KEY_CHARS)):
-        doc_ids = list(_ids(ctx, kind, chunk).values())
-        _drop_content(ctx, doc_ids)
-        if doc_ids:
-            ctx.db.execute(delete(m.IndexedDoc).where(m.IndexedDoc.id.in_(doc_ids)))
+    for chunk in store.chunks(k for k in keys if isinstance(k, str) and _storable(k, m.KEY_CHARS)):
+        store.remove(ctx, _backend(ctx), kind, chunk)
 
 
 # ---------------------------------------------------------------- synonyms
@@ -259,7 +168,7 @@ def synonym_groups(ctx: Ctx) -> list[list[str]]:
 
 def _synonyms_for(ctx: Ctx, query: str) -> dict[str, list[str]]:
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(synonym_candidates(query))):
+    for chunk in store.chunks(sorted(synonym_candidates(query))):
         rows = ctx.db.execute(
             select(m.SynonymTerm.term, m.SynonymTerm.group_id).where(m.SynonymTerm.term.in_(chunk))
         )
@@ -280,30 +189,8 @@ def _synonyms_for(ctx: Ctx, query: str) -> dict[str, list[str]]:
 # ---------------------------------------------------------------- searching
 
 
-@dataclass
-class _Plan:
-    """The matched set, shared by the page, total and facet queries."""
-
-    where: list[str]
-    params: dict[str, Any]
-    binds: list[Any]
-    # Text match: the backend's id subqueries (without and with a score), else None.
-    matched: str | None = None
-    ranked: str | None = None
-    order: str = "d.key"
-
-    def sql(self, select_list: str, *, ranked: bool = False) -> str:
-        source = "search_doc d"
-        text_match = (self.ranked or self.matched) if ranked else self.matched
-        if text_match is not None:
-            source = f"({text_match}) m JOIN search_doc d ON d.id = m.id"
-        return f"SELECT {select_list} FROM {source} WHERE {' AND '.join(self.where)}"
-
-    def clause(self, sql: str) -> TextClause:
-        return text(sql).bindparams(*self.binds)
-
-
 def _check_search(
+    kind: str,
     query: str,
     filters: Mapping[str, Sequence[str]],
     facet_fields: Sequence[str],
@@ -311,7 +198,8 @@ def _check_search(
     sort: str,
 ) -> None:
     errors = ErrorCollector()
-    if len(query) > MAX_QUERY_CHARS:
+    _check_name(errors, "kind", kind, m.KIND_CHARS)
+    if not isinstance(query, str) or len(query) > MAX_QUERY_CHARS:
         errors.add(
             "q",
             f"检索词过长（最多 {MAX_QUERY_CHARS} 个字符）。",
@@ -338,52 +226,6 @@ def _check_search(
     errors.raise_if_any()
 
 
-def _plan(
-    ctx: Ctx,
-    kind: str,
-    query: str,
-    filters: Mapping[str, list[str]],
-    viewer_unit_id: int | None,
-    viewer_sees_all: bool,
-    sort: str,
-) -> _Plan:
-    plan = _Plan(["d.kind = :kind"], {"kind": kind}, [])
-    if not viewer_sees_all:
-        plan.where.append("(d.scope_unit_id IS NULL OR d.scope_unit_id = :viewer)")
-        plan.params["viewer"] = viewer_unit_id
-    for i, (name, values) in enumerate(sorted(filters.items())):
-        plan.where.append(
-            f"d.id IN (SELECT doc_id FROM search_facet WHERE field = :ff{i} AND value IN :fv{i})"
-        )
-        plan.params |= {f"ff{i}": name, f"fv{i}": values}
-        plan.binds.append(bindparam(f"fv{i}", expanding=True))
-    if not query.strip():
-        return plan
-    expr = build(query, _synonyms_for(ctx, query))
-    if expr is None:  # only punctuation: treated like an empty query
-        return plan
-    backend = _backend(ctx)
-    plan.matched, plan.params["q"] = backend.matched, backend.render_query(expr)
-    if sort == "relevance":
-        plan.ranked, plan.order = backend.ranked, f"{backend.best_first}, d.key"
-    return plan
-
-
-def _facet_counts(ctx: Ctx, plan: _Plan, fields: Sequence[str]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {name: {} for name in fields}
-    if not fields:
-        return out
-    sql = (
-        "SELECT f.field, f.value, count(*) AS n FROM search_facet f "
-        f"WHERE f.field IN :facet_fields AND f.doc_id IN ({plan.sql('d.id')}) "
-        "GROUP BY f.field, f.value ORDER BY n DESC, f.value"
-    )
-    clause = plan.clause(sql).bindparams(bindparam("facet_fields", expanding=True))
-    for name, value, count in ctx.db.execute(clause, {**plan.params, "facet_fields": fields}):
-        out[name][value] = int(count)
-    return out
-
-
 def search(
     ctx: Ctx,
     kind: str,
@@ -403,21 +245,15 @@ def search(
     is ignored. Facet counts cover every match after filters, not only the page.
     """
     given = {k: _facet_values(v) for k, v in (filters or {}).items()}
-    _check_search(query, given, facet_fields, offset, sort)
+    _check_search(kind, query, given, facet_fields, offset, sort)
     limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
-    errors = ErrorCollector()
-    _check_name(errors, "kind", kind, m.KIND_CHARS)
-    errors.raise_if_any()
     active = {k: sorted(set(v)) for k, v in given.items() if v}
-    plan = _plan(ctx, kind, query, active, viewer_unit_id, viewer_sees_all, sort)
-    page_sql = plan.sql("d.key, count(*) OVER () AS total", ranked=True) + (
-        f" ORDER BY {plan.order} LIMIT :limit OFFSET :offset"
-    )
-    rows = ctx.db.execute(plan.clause(page_sql), {**plan.params, "limit": limit, "offset": offset})
-    keys, total = [], 0
-    for key, count in rows:
-        keys.append(key)
-        total = int(count)
-    if not keys and offset:
-        total = int(ctx.db.scalar(plan.clause(plan.sql("count(*)")), plan.params) or 0)
-    return SearchResult(total=total, keys=keys, facets=_facet_counts(ctx, plan, facet_fields))
+    plan = Plan.create(_backend(ctx), kind, active, viewer_unit_id, viewer_sees_all)
+    expr = build(query, _synonyms_for(ctx, query)) if query.strip() else None
+    if expr is not None:  # None also for text without letters or digits: match all
+        plan.match(expr)
+    by_set = plan.count_by_set(ctx) if facet_fields else None
+    total = sum(by_set.values()) if by_set is not None else plan.count(ctx)
+    keys = plan.page(ctx, total, sort, limit, offset) if offset < total else []
+    facets = facet_counts(ctx, by_set, facet_fields) if by_set is not None else {}
+    return SearchResult(total=total, keys=keys, facets=facets)

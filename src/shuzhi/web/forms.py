@@ -9,7 +9,7 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from shuzhi.context import Ctx
-from shuzhi.errors import Invalid, ShuzhiError
+from shuzhi.errors import Invalid
 
 T = TypeVar("T")
 
@@ -33,5 +33,3 @@ def attempt(ctx: Ctx, action: Callable[[], T]) -> tuple[T | None, list[dict[str,
     except Invalid as err:
         ctx.fail(err)
         return None, [{"field": e.field, "message": e.message.get(ctx.locale)} for e in err.errors]
-    except ShuzhiError:
-        raise

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from shuzhi.db.migrate import include_object
 from shuzhi.models import metadata
 
 config = context.config
@@ -12,5 +13,6 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,
     )
     context.run_migrations()

@@ -33,20 +33,12 @@ FULL_TEXT_DOWN = {
 
 def upgrade() -> None:
     op.create_table(
-        "search_doc",
+        "search_facet_set",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("scope_unit_id", sa.Integer(), nullable=True),
-        sa.Column("updated_at", shuzhi.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_search_doc")),
-        sa.UniqueConstraint("kind", "key", name="uq_search_doc_kind_key"),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_search_facet_set")),
+        sa.UniqueConstraint("digest", name=op.f("uq_search_facet_set_digest")),
     )
-    with op.batch_alter_table("search_doc", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_search_doc_scope_unit_id"), ["scope_unit_id"], unique=False
-        )
-
     op.create_table(
         "search_synonym",
         sa.Column("term", sa.String(length=100), nullable=False),
@@ -57,21 +49,45 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_search_synonym_group_id"), ["group_id"], unique=False)
 
     op.create_table(
+        "search_doc",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("scope_unit_id", sa.Integer(), nullable=True),
+        sa.Column("facet_set_id", sa.Integer(), nullable=False),
+        sa.Column("updated_at", shuzhi.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["facet_set_id"],
+            ["search_facet_set.id"],
+            name=op.f("fk_search_doc_facet_set_id_search_facet_set"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_search_doc")),
+        sa.UniqueConstraint("kind", "key", name="uq_search_doc_kind_key"),
+    )
+    with op.batch_alter_table("search_doc", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_search_doc_facet_set_id"), ["facet_set_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_search_doc_scope_unit_id"), ["scope_unit_id"], unique=False
+        )
+
+    op.create_table(
         "search_facet",
-        sa.Column("doc_id", sa.Integer(), nullable=False),
+        sa.Column("set_id", sa.Integer(), nullable=False),
         sa.Column("field", sa.String(length=60), nullable=False),
         sa.Column("value", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
-            ["doc_id"],
-            ["search_doc.id"],
-            name=op.f("fk_search_facet_doc_id_search_doc"),
+            ["set_id"],
+            ["search_facet_set.id"],
+            name=op.f("fk_search_facet_set_id_search_facet_set"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("doc_id", "field", "value", name=op.f("pk_search_facet")),
+        sa.PrimaryKeyConstraint("set_id", "field", "value", name=op.f("pk_search_facet")),
     )
     with op.batch_alter_table("search_facet", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_search_facet_field_value", ["field", "value", "doc_id"], unique=False
+            "ix_search_facet_field_value", ["field", "value", "set_id"], unique=False
         )
 
     for statement in FULL_TEXT_UP[op.get_bind().dialect.name]:
@@ -85,11 +101,13 @@ def downgrade() -> None:
         batch_op.drop_index("ix_search_facet_field_value")
 
     op.drop_table("search_facet")
+    with op.batch_alter_table("search_doc", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_search_doc_scope_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_search_doc_facet_set_id"))
+
+    op.drop_table("search_doc")
     with op.batch_alter_table("search_synonym", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_search_synonym_group_id"))
 
     op.drop_table("search_synonym")
-    with op.batch_alter_table("search_doc", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_search_doc_scope_unit_id"))
-
-    op.drop_table("search_doc")
+    op.drop_table("search_facet_set")

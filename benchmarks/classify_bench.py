@@ -1,6 +1,6 @@
 """Time the column classifier on 1,000-value samples of each kind of column.
 
-    python benchmarks/classify_columns.py [--repeat 20]
+    python -m benchmarks.classify_bench [--repeat 20]
 
 Prints CPU milliseconds per column (process time, so other load on the machine does not
 count) and the category found.

@@ -1,0 +1,57 @@
+"""The demo catalogue: deterministic, idempotent, with the figures the issue describes."""
+
+from __future__ import annotations
+
+import pytest
+
+from shuzhi.audit.service import check_chain
+from shuzhi.catalog import service
+from shuzhi.context import SYSTEM
+from shuzhi.db.engine import Database
+from shuzhi.demo import catalog as demo_catalog
+from shuzhi.demo.district import build_demo
+from tests.conftest import acting
+
+
+def _figures(database: Database) -> tuple[object, ...]:
+    with acting(database, SYSTEM) as ctx:
+        rate = service.compile_rate(ctx)
+        overview = service.catalog_overview(ctx)
+        conflicts = sorted(
+            (c.element_code, c.source_unit_code, c.claimant_unit_code)
+            for c in service.list_conflicts(ctx)
+        )
+        first = service.list_entries(ctx, "", limit=5).items
+        return rate.region, overview, conflicts, [(e.resource_code, e.name) for e in first]
+
+
+def test_small_demo_is_deterministic_and_idempotent(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {"TASKS": 150, "PUBLISHED": 120, "SUBMITTED": 5, "DRAFTS": 5}.items():
+        monkeypatch.setattr(demo_catalog, name, value)
+    build_demo(database)
+    region, overview, conflicts, first = _figures(database)
+    assert (region.tasks, region.done) == (150, 120)  # type: ignore[attr-defined]
+    assert overview.submitted == 5 and overview.drafts == 5  # type: ignore[attr-defined]
+    assert conflicts, "some units claim elements other units are the source of"
+    build_demo(database)
+    assert _figures(database) == (region, overview, conflicts, first)
+    with acting(database, SYSTEM) as ctx:
+        every = overview.entries  # type: ignore[attr-defined]
+        assert service.list_entries(ctx, "信息").total == every  # every name ends in 信息
+        assert check_chain(ctx).ok
+
+
+@pytest.mark.slow
+def test_full_demo_catalogue(settings: object, database: Database) -> None:
+    if database.capabilities.name != "sqlite":
+        pytest.skip("the full-size build is checked once, on SQLite")
+    build_demo(database)
+    region, overview, conflicts, _ = _figures(database)
+    assert (region.tasks, region.done, region.rate) == (1739, 1609, 0.9252)  # type: ignore[attr-defined]
+    assert overview.published == 1609 and overview.submitted == 25  # type: ignore[attr-defined]
+    assert len(conflicts) == 6
+    with acting(database, SYSTEM) as ctx:
+        assert service.list_entries(ctx, "人口").total > 100
+        assert service.list_entries(ctx, "身份证").total > 100
