@@ -21,8 +21,13 @@ from shuzhi.catalog.projects import api as catalog_projects_api
 from shuzhi.catalog.projects import views as catalog_projects_views
 from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
+from shuzhi.lake import api as lake_api
+from shuzhi.lake import service as lake_service
+from shuzhi.lake import views as lake_views
 from shuzhi.org import api as org_api
 from shuzhi.org import views as org_views
+from shuzhi.quality import api as quality_api
+from shuzhi.quality import views as quality_views
 from shuzhi.settings import Settings
 from shuzhi.web import problems
 from shuzhi.web.deps import csrf_protect
@@ -36,12 +41,16 @@ ROUTERS = [
     catalog_excel_api.router,
     catalog_projects_api.router,
     catalog_api.router,
+    lake_api.router,
+    quality_api.router,
     auth_views.router,
     org_views.router,
     audit_views.router,
     catalog_excel_views.router,
     catalog_projects_views.router,
     catalog_views.router,
+    lake_views.router,
+    quality_views.router,
 ]
 
 
@@ -73,6 +82,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.database = database
+    # The one query engine of this app (dataset contents are read only through it).
+    app.state.query_engine = lake_service.open_engine(database)
     problems.install(app)
 
     @app.get("/healthz", tags=["system"])

@@ -19,6 +19,7 @@ from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
 from shuzhi.errors import Invalid, ShuzhiError
 from shuzhi.lake.cli import lake_app
+from shuzhi.lake.ingest_cli import ingest_command
 from shuzhi.org import service as org
 from shuzhi.org.models import UnitKind
 from shuzhi.org.schemas import UnitCreate
@@ -39,6 +40,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(lake_app, name="lake")
 catalog_app = typer.Typer(help="Data resource catalogue (政务数据资源目录).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+app.command("ingest")(ingest_command)
 
 console = Console()
 err_console = Console(stderr=True)

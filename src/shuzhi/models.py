@@ -5,7 +5,9 @@ from shuzhi.auth import models as auth_models
 from shuzhi.catalog import models as catalog_models
 from shuzhi.catalog.projects import models as catalog_project_models
 from shuzhi.db.base import Base
+from shuzhi.lake import models as lake_models
 from shuzhi.org import models as org_models
+from shuzhi.quality import models as quality_models
 from shuzhi.search import models as search_models
 
 metadata = Base.metadata
@@ -15,7 +17,9 @@ __all__ = [
     "auth_models",
     "catalog_models",
     "catalog_project_models",
+    "lake_models",
     "metadata",
     "org_models",
+    "quality_models",
     "search_models",
 ]

@@ -31,6 +31,8 @@ class Settings:
     argon2_memory_cost: int = 65536
     default_locale: str = "zh-CN"
     static_vendor_dir: Path | None = None
+    # Grading scheme shown with datasets: "national" (GB/T 43697) or a local scheme code.
+    grading_scheme: str = "national"
 
     @property
     def is_production(self) -> bool:
@@ -97,6 +99,7 @@ def load_settings(
         login_lockout_seconds=int(env.get("SHUZHI_LOGIN_LOCKOUT_SECONDS", 15 * 60)),
         default_locale=env.get("SHUZHI_DEFAULT_LOCALE", "zh-CN"),
         static_vendor_dir=Path(vendor) if vendor else None,
+        grading_scheme=env.get("SHUZHI_GRADING_SCHEME", "national"),
     )
     settings.check()
     return settings

@@ -24,6 +24,7 @@ from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
 from tests.catalog import matrix as catalog_matrix
 from tests.catalog import matrix_excel_projects as catalog_excel_matrix
 from tests.conftest import acting
+from tests.datasets import matrix as datasets_matrix
 from tests.factories import Org, seed_org
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
@@ -152,6 +153,8 @@ EXPECTED.update(catalog_matrix.EXPECTED)
 OPERATIONS.update(catalog_matrix.OPERATIONS)
 EXPECTED.update(catalog_excel_matrix.EXPECTED)
 OPERATIONS.update(catalog_excel_matrix.OPERATIONS)
+EXPECTED.update(datasets_matrix.EXPECTED)
+OPERATIONS.update(datasets_matrix.OPERATIONS)
 
 
 def test_every_rule_is_in_the_matrix() -> None:

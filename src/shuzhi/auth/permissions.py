@@ -77,6 +77,21 @@ RULES: dict[str, Rule] = {
     "check_project_gate": Rule(LEADERS, UNIT_STAFF),
     "approve_project": Rule(EXECUTIVE),
     "accept_project": Rule(EXECUTIVE),
+    # lake: the owning unit loads its data; its CDO decides on drift and classification
+    "ingest": Rule(EXECUTIVE, UNIT_STAFF),
+    "view_datasets": Rule(REGION_READERS, UNIT_STAFF),
+    "view_dataset_rows": Rule(EXECUTIVE, UNIT_STAFF),
+    "accept_drift": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "reject_drift": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "override_classification": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "define_source": Rule(EXECUTIVE, UNIT_STAFF),
+    "run_due_sources": Rule(EXECUTIVE),
+    "view_freshness": Rule(REGION_READERS, UNIT_STAFF),
+    # quality: problems go back to the source unit; the bureau or its CDO verifies fixes
+    "define_quality_rule": Rule(EXECUTIVE, UNIT_STAFF),
+    "view_quality": Rule(REGION_READERS, UNIT_STAFF),
+    "mark_issue_fixed": Rule(NOBODY, UNIT_STAFF),
+    "verify_issue": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
 }
 
 

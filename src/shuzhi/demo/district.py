@@ -24,6 +24,7 @@ from shuzhi.context import Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.demo import names
 from shuzhi.demo.catalog import build_catalog
+from shuzhi.demo.datasets import build_datasets
 from shuzhi.org import service as org
 from shuzhi.org.models import Position, UnitKind
 from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
@@ -246,5 +247,6 @@ def build_demo(database: Database) -> list[DemoAccount]:
     with unit_of_work(database, DEMO_ACTOR) as ctx:
         build_catalog(ctx, SEED)
     build_demo_projects(database, DEMO_ACTOR)
+    build_datasets(database, DEMO_ACTOR)
     write_credentials(data_dir, accounts)
     return accounts

@@ -1,0 +1,221 @@
+"""Datasets benchmark: Shuzhi's full load (ingest + profile + classify + quality, through the
+lake service) against DuckDB's own CSV→Parquet copy of the same file.
+
+    python -m benchmarks.datasets_bench [--rows 10000000] [--workdir DIR] [--repeat N]
+
+Each side runs in its own subprocess so its peak resident memory (ru_maxrss) is its own.
+The Shuzhi side loads into a fresh data directory with a catalogue entry whose data items
+match the file and five quality rules (valid resident ID, unique ID, phone not null,
+allowed gender codes, subsidy range); only the ``ingest`` service call is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.gen_csv import generate
+from benchmarks.ingest_bench import _peak_mb, child_duckdb
+
+COLUMNS = [
+    "序号",
+    "姓名",
+    "身份证号",
+    "性别",
+    "出生日期",
+    "联系电话",
+    "居住地址",
+    "登记日期",
+    "补贴金额",
+    "来源部门",
+    "状态",
+]
+
+
+def _prepare(data_dir: Path) -> tuple[Any, str]:
+    from shuzhi.catalog import service as catalog
+    from shuzhi.catalog.schemas import EntryCreate
+    from shuzhi.context import SYSTEM, unit_of_work
+    from shuzhi.db.engine import Database
+    from shuzhi.db.migrate import upgrade
+    from shuzhi.org import service as org
+    from shuzhi.org.models import UnitKind
+    from shuzhi.org.schemas import UnitCreate
+    from shuzhi.quality import service as quality
+    from shuzhi.quality.models import RuleKind
+    from shuzhi.quality.schemas import RuleIn
+    from shuzhi.settings import Settings
+    from shuzhi.standards.identifiers import uscc_from_parts
+
+    settings = Settings(data_dir, f"sqlite:///{data_dir / 'shuzhi.db'}", "b" * 48)
+    database = Database(settings)
+    upgrade(database)
+    with unit_of_work(database, SYSTEM) as ctx:
+        org.create_unit(ctx, UnitCreate(code="R", name="基准区", kind=UnitKind.REGION))
+        org.create_unit(
+            ctx,
+            UnitCreate(
+                code="GAJ",
+                name="区公安分局",
+                kind=UnitKind.DEPARTMENT,
+                parent_code="R",
+                uscc=uscc_from_parts("1", "1", "510105", "00000001"),
+            ),
+        )
+        items = [
+            {
+                "name": c,
+                "data_type": "D" if c == "出生日期" else "C",
+                "length": 200,
+                "share_type": "conditional",
+            }
+            for c in COLUMNS
+        ]
+        entry = EntryCreate.model_validate(
+            {
+                "name": "户籍人口信息（基准）",
+                "abstract": "基准测试用的人口数据。",
+                "unit_code": "GAJ",
+                "class_code": "1",
+                "subclass_code": "01",
+                "group_code": "001",
+                "format_code": "3",
+                "format_subtype": "MySQL",
+                "share_type": "conditional",
+                "share_conditions": "基准",
+                "share_method": "platform",
+                "share_method_type": "interface",
+                "open_type": "not_open",
+                "not_open_reason": "sensitive",
+                "update_cycle": "2",
+                "items": items,
+            }
+        )
+        code = catalog.create_entry(ctx, entry).resource_code
+        catalog.submit_entry(ctx, code)
+        catalog.approve_entry(ctx, code)
+        for kind, column, params in (
+            (RuleKind.RESIDENT_ID, "身份证号", {}),
+            (RuleKind.UNIQUE, "身份证号", {}),
+            (RuleKind.NOT_NULL, "联系电话", {}),
+            (RuleKind.ALLOWED_VALUES, "性别", {"values": ["男", "女"]}),
+            (RuleKind.RANGE, "补贴金额", {"min": 0, "max": 100000}),
+        ):
+            quality.define_quality_rule(ctx, code, RuleIn(kind=kind, column=column, params=params))
+    return database, code
+
+
+def child_shuzhi(csv_path: Path, out: Path) -> dict[str, Any]:
+    from shuzhi.context import SYSTEM, unit_of_work
+    from shuzhi.lake import service as lake
+    from shuzhi.lake.readers import FileSource
+
+    out.mkdir(parents=True, exist_ok=True)
+    database, code = _prepare(out)
+    steps: dict[str, float] = {}
+    started = time.perf_counter()
+    last = [started]
+
+    def progress(step: str) -> None:
+        now = time.perf_counter()
+        steps[step] = now
+        last[0] = now
+
+    with unit_of_work(database, SYSTEM) as ctx:
+        result = lake.ingest(ctx, code, FileSource(csv_path), progress=progress)
+    done = time.perf_counter()
+    lake.close_engine(database)
+    marks = (
+        [("load", started)] + [(k, v) for k, v in steps.items() if k != "load"] + [("end", done)]
+    )
+    phases = {a: round(marks[i + 1][1] - t, 2) for i, (a, t) in enumerate(marks[:-1])}
+    v = result.version
+    return {
+        "seconds": done - started,
+        "phases": phases,
+        "rows": v.row_count,
+        "quality_score": v.quality_score,
+        "status": v.status,
+        "rejects": v.rejects.count,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def _run_child(kind: str, csv_path: Path, out: Path) -> dict[str, Any]:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.datasets_bench",
+            "--child",
+            kind,
+            str(csv_path),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the CSV here")
+    parser.add_argument("--repeat", type=int, default=1, help="alternate N times; report best")
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "CSV", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, csv_path, out = args.child
+        run = child_duckdb if kind == "duckdb" else child_shuzhi
+        print(json.dumps(run(Path(csv_path), Path(out))))
+        return
+    with tempfile.TemporaryDirectory(prefix="shuzhi-dsbench-") as tmp:
+        work = args.workdir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        csv_path = work / f"population-{args.rows}.csv"
+        if not csv_path.exists():
+            generate(csv_path, args.rows)
+        runs = []
+        for _ in range(max(1, args.repeat)):
+            target = work / f"shuzhi-{time.time_ns()}"
+            runs.append(
+                (
+                    _run_child("duckdb", csv_path, work / "duckdb.parquet"),
+                    _run_child("shuzhi", csv_path, target),
+                )
+            )
+            shutil.rmtree(target, ignore_errors=True)
+        duck = min((r[0] for r in runs), key=lambda r: float(r["seconds"]))
+        shuzhi = min((r[1] for r in runs), key=lambda r: float(r["seconds"]))
+        ratio = duck["seconds"] / shuzhi["seconds"]
+        size = csv_path.stat().st_size / 1e6
+        print(f"file: {args.rows:,} rows, {size:,.0f} MB (UTF-8 CSV)")
+        print(f"{'':42}{'seconds':>10}{'rows/s':>14}{'peak MB':>10}")
+        print(
+            f"{'DuckDB COPY csv→parquet':42}{duck['seconds']:>10.2f}"
+            f"{duck['rows'] / duck['seconds']:>14,.0f}{duck['peak_mb']:>10.0f}"
+        )
+        print(
+            f"{'Shuzhi ingest+profile+classify+quality':42}{shuzhi['seconds']:>10.2f}"
+            f"{shuzhi['rows'] / shuzhi['seconds']:>14,.0f}{shuzhi['peak_mb']:>10.0f}"
+        )
+        for phase, seconds in shuzhi["phases"].items():
+            print(f"{'  ' + phase:42}{seconds:>10.2f}")
+        print(
+            f"throughput ratio Shuzhi/DuckDB: {ratio:.2f} (target ≥ 0.50); quality score"
+            f" {shuzhi['quality_score']}; status {shuzhi['status']}; rejects {shuzhi['rejects']}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Audit events of the lake capability (loads, reviews, overrides, sources, data reads)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from shuzhi.audit.events import AuditEvent
+
+
+@dataclass(frozen=True)
+class _DatasetEvent(AuditEvent):
+    target_type: ClassVar[str] = "dataset"
+    resource_code: str
+    unit: int
+
+    @property
+    def target_id(self) -> str:
+        return self.resource_code
+
+    @property
+    def unit_id(self) -> int | None:
+        return self.unit
+
+
+@dataclass(frozen=True)
+class VersionIngested(_DatasetEvent):
+    action: ClassVar[str] = "lake.version_ingested"
+    version: int
+    rows: int
+    content_hash: str
+    status: str
+    source: str
+    rejects: int
+
+
+@dataclass(frozen=True)
+class IngestUnchanged(_DatasetEvent):
+    action: ClassVar[str] = "lake.ingest_unchanged"
+    version: int
+    content_hash: str
+    source: str
+
+
+@dataclass(frozen=True)
+class IngestFailed(_DatasetEvent):
+    action: ClassVar[str] = "lake.ingest_failed"
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DriftAccepted(_DatasetEvent):
+    action: ClassVar[str] = "lake.drift_accepted"
+    version: int
+    note: str
+
+
+@dataclass(frozen=True)
+class DriftRejected(_DatasetEvent):
+    action: ClassVar[str] = "lake.drift_rejected"
+    version: int
+    note: str
+
+
+@dataclass(frozen=True)
+class ClassificationOverridden(_DatasetEvent):
+    action: ClassVar[str] = "lake.classification_overridden"
+    column: str
+    detected: str
+    category: str
+    note: str
+
+
+@dataclass(frozen=True)
+class SampleViewed(_DatasetEvent):
+    action: ClassVar[str] = "lake.sample_viewed"
+    version: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class SourceDefined(_DatasetEvent):
+    action: ClassVar[str] = "lake.source_defined"
+    source_id: int
+    url: str  # password hidden
+    schedule: str

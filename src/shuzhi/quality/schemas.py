@@ -1,0 +1,84 @@
+"""What the quality capability takes and returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shuzhi.quality.models import IssueStatus, RuleKind
+
+
+class RuleIn(BaseModel):
+    kind: RuleKind
+    column: str | None = Field(default=None, max_length=200)
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="pattern: {pattern}; range: {min, max}; allowed_values: {values}; "
+        "reference: {resource_code, column}; freshness: {max_age_days} (default: update cycle)",
+    )
+    weight: float = Field(default=1.0, gt=0, le=100)
+
+
+class RuleOut(BaseModel):
+    id: int
+    resource_code: str
+    kind: RuleKind
+    column: str | None
+    params: dict[str, Any]
+    weight: float
+    active: bool
+
+
+class ResultOut(BaseModel):
+    rule_id: int
+    kind: RuleKind
+    column: str | None
+    checked: int
+    failing: int
+    pass_rate: float
+    sample: list[str] = Field(description="a few failing values, masked if sensitive")
+    message: str
+
+
+class IssueOut(BaseModel):
+    id: int
+    resource_code: str
+    unit_code: str
+    unit_name: str
+    rule_id: int
+    kind: RuleKind
+    column: str | None
+    version_number: int
+    failing: int
+    summary: str
+    status: IssueStatus
+    fixed_by: str | None
+    fix_note: str
+    verified_by: str | None
+    created_at: datetime
+
+
+class IssueNote(BaseModel):
+    note: str = Field(default="", max_length=1000)
+
+
+class EntryScore(BaseModel):
+    resource_code: str
+    unit_code: str
+    version_number: int
+    score: float
+
+
+class UnitScore(BaseModel):
+    unit_code: str
+    unit_name: str
+    entries: int
+    score: float
+    open_issues: int
+
+
+class ScoreBoard(BaseModel):
+    entries: list[EntryScore]
+    units: list[UnitScore]

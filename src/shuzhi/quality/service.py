@@ -1,0 +1,342 @@
+"""Quality control: rules per dataset, run on every load, scores, and issues routed back to
+the unit that supplies the data (open → fixed by its liaison → verified by the bureau or
+the unit CDO).
+
+Quality score of a version (0–100)::
+
+    score = 100 × (Σ_r w_r · p_r + p_0) / (Σ_r w_r + 1)
+
+where ``p_r = 1 − failing_r / checked_r`` is the pass rate of active rule ``r`` with weight
+``w_r`` (dataset-level rules such as freshness check one thing: pass or fail), and
+``p_0 = 1 − reject ratio`` is the share of source rows that could be parsed at all. A
+dataset without rules therefore scores its parse rate. An entry's score is its current
+version's; a unit's score is the mean of its entries' scores.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from shuzhi.audit.service import record
+from shuzhi.auth.permissions import require, scope_unit
+from shuzhi.context import Ctx
+from shuzhi.db.base import utcnow
+from shuzhi.errors import Conflict, NotFound
+from shuzhi.lake.manifest import Version
+from shuzhi.org import service as org
+from shuzhi.quality.checks import Outcome, RuleSpec, evaluate, validate_rule
+from shuzhi.quality.events import IssueFixed, IssueVerified, RuleDefined, VersionChecked
+from shuzhi.quality.models import IssueStatus, QualityIssue, QualityResult, QualityRule, RuleKind
+from shuzhi.quality.schemas import (
+    EntryScore,
+    IssueOut,
+    ResultOut,
+    RuleIn,
+    RuleOut,
+    ScoreBoard,
+    UnitScore,
+)
+from shuzhi.security.categories import Category
+
+LIVE_ISSUES = (IssueStatus.OPEN, IssueStatus.FIXED)
+
+
+def _lake() -> Any:
+    from shuzhi.lake import service as lake  # lake calls quality on every load
+
+    return lake
+
+
+def _rule_out(r: QualityRule) -> RuleOut:
+    return RuleOut(
+        id=r.id,
+        resource_code=r.resource_code,
+        kind=RuleKind(r.kind),
+        column=r.column_name,
+        params=json.loads(r.params),
+        weight=r.weight,
+        active=r.active,
+    )
+
+
+def define_quality_rule(ctx: Ctx, resource_code: str, data: RuleIn) -> RuleOut:
+    """Add a rule to an entry's dataset; it runs from the next load on."""
+    unit_id, _name, _cycle, _items = _lake().entry_facts(ctx, resource_code)
+    require(ctx, "define_quality_rule", unit_id, resource_code)
+    current = _lake().current_version(ctx, resource_code)
+    known = {n for c in current[1].columns for n in (c.name, c.source_name)} if current else None
+    spec = RuleSpec(data.kind, data.column, data.params)
+    validate_rule(spec, known)
+    rule = QualityRule(
+        resource_code=resource_code,
+        unit_id=unit_id,
+        kind=data.kind.value,
+        column_name=data.column,
+        params=json.dumps(data.params, ensure_ascii=False),
+        weight=data.weight,
+        created_by=ctx.actor.label,
+    )
+    ctx.db.add(rule)
+    ctx.db.flush()
+    record(ctx, RuleDefined(rule.id, resource_code, unit_id, rule.kind, rule.column_name))
+    return _rule_out(rule)
+
+
+def list_quality_rules(ctx: Ctx, resource_code: str) -> list[RuleOut]:
+    rules = list(
+        ctx.db.scalars(
+            select(QualityRule)
+            .where(QualityRule.resource_code == resource_code)
+            .order_by(QualityRule.id)
+        )
+    )
+    unit_id, *_ = _lake().entry_facts(ctx, resource_code)
+    require(ctx, "view_quality", unit_id, resource_code)
+    return [_rule_out(r) for r in rules]
+
+
+def _mask_sample(values: list[str], category: Category | None) -> list[str]:
+    if category is None:
+        return values
+    from shuzhi.lake.analysis import mask_value
+
+    return [mask_value(v, category) for v in values]
+
+
+def _summary(rule: QualityRule, outcome: Outcome) -> str:
+    where = f" {rule.column_name}" if rule.column_name else ""
+    text = f"{rule.kind}{where}: {outcome.failing} of {outcome.checked} failing"
+    return f"{text} ({outcome.message})" if outcome.message else text
+
+
+def check_version(
+    ctx: Ctx,
+    resource_code: str,
+    unit_id: int,
+    version_key: int,
+    number: int,
+    version: Version,
+    hidden: dict[str, Category],
+    reject_ratio: float,
+    now: datetime | None = None,
+) -> float:
+    """Run every active rule on a freshly loaded version; return its score.
+
+    Called by ``lake.service.ingest`` inside the load's unit of work (the load was already
+    authorised); results, issues and the audit record commit or roll back with the load.
+    """
+    lake = _lake()
+    engine = lake.query_engine(ctx)
+    dataset_cycle = lake.update_cycle_of(ctx, resource_code)
+    rules = ctx.db.scalars(
+        select(QualityRule)
+        .where(QualityRule.resource_code == resource_code, QualityRule.active.is_(True))
+        .order_by(QualityRule.id)
+    )
+    weighted, weights, failing_rules = 1.0 - reject_ratio, 1.0, 0
+    for rule in rules:
+        params = json.loads(rule.params)
+        spec = RuleSpec(RuleKind(rule.kind), rule.column_name, params)
+        reference = None
+        if spec.kind is RuleKind.REFERENCE:
+            found = lake.current_version(ctx, str(params.get("resource_code", "")))
+            reference = found[1] if found else None
+        outcome = evaluate(
+            engine,
+            version,
+            spec,
+            reference=reference,
+            max_age=lake.cycle_period(dataset_cycle),
+            now=now,
+        )
+        column = rule.column_name or ""
+        resolved = next((c.name for c in version.columns if column in (c.name, c.source_name)), "")
+        sample = _mask_sample(outcome.sample, hidden.get(resolved))
+        ctx.db.add(
+            QualityResult(
+                resource_code=resource_code,
+                version_key=version_key,
+                version_number=number,
+                rule_id=rule.id,
+                checked=outcome.checked,
+                failing=outcome.failing,
+                sample_json=json.dumps(sample, ensure_ascii=False),
+                message=outcome.message,
+            )
+        )
+        rate = 1.0 - outcome.failing / outcome.checked if outcome.checked else 1.0
+        weighted += rule.weight * max(0.0, rate)
+        weights += rule.weight
+        if outcome.failing:
+            failing_rules += 1
+            _raise_issue(ctx, rule, unit_id, number, outcome)
+    score = round(100.0 * weighted / weights, 1)
+    record(ctx, VersionChecked(resource_code, unit_id, number, score, failing_rules))
+    return score
+
+
+def _raise_issue(ctx: Ctx, rule: QualityRule, unit_id: int, number: int, outcome: Outcome) -> None:
+    issue = ctx.db.scalar(
+        select(QualityIssue).where(
+            QualityIssue.rule_id == rule.id, QualityIssue.status.in_(LIVE_ISSUES)
+        )
+    )
+    if issue is None:
+        issue = QualityIssue(
+            resource_code=rule.resource_code, unit_id=unit_id, rule_id=rule.id, status="open"
+        )
+        ctx.db.add(issue)
+    issue.version_number, issue.failing = number, outcome.failing
+    issue.summary = _summary(rule, outcome)
+    ctx.db.flush()
+
+
+def version_results(ctx: Ctx, resource_code: str, number: int) -> list[ResultOut]:
+    """What each rule found in one version (samples are stored masked)."""
+    version = _lake().get_dataset_version(ctx, resource_code, number)  # checks permission
+    rows = ctx.db.execute(
+        select(QualityResult, QualityRule)
+        .join(QualityRule, QualityRule.id == QualityResult.rule_id)
+        .where(
+            QualityResult.resource_code == resource_code,
+            QualityResult.version_number == version.number,
+        )
+        .order_by(QualityRule.id)
+    ).all()
+    return [
+        ResultOut(
+            rule_id=rule.id,
+            kind=RuleKind(rule.kind),
+            column=rule.column_name,
+            checked=res.checked,
+            failing=res.failing,
+            pass_rate=round(1 - res.failing / res.checked, 4) if res.checked else 1.0,
+            sample=json.loads(res.sample_json),
+            message=res.message,
+        )
+        for res, rule in rows
+    ]
+
+
+def _issue_out(ctx: Ctx, issue: QualityIssue, rule: QualityRule) -> IssueOut:
+    unit = org.unit_brief(ctx, issue.unit_id)
+    return IssueOut(
+        id=issue.id,
+        resource_code=issue.resource_code,
+        unit_code=unit.code if unit else "",
+        unit_name=unit.name if unit else "",
+        rule_id=rule.id,
+        kind=RuleKind(rule.kind),
+        column=rule.column_name,
+        version_number=issue.version_number,
+        failing=issue.failing,
+        summary=issue.summary,
+        status=IssueStatus(issue.status),
+        fixed_by=issue.fixed_by,
+        fix_note=issue.fix_note,
+        verified_by=issue.verified_by,
+        created_at=issue.created_at,
+    )
+
+
+def list_quality_issues(
+    ctx: Ctx, *, status: IssueStatus | None = None, resource_code: str | None = None
+) -> list[IssueOut]:
+    """Issues, per unit: unit staff see their own unit's, the bureau sees all."""
+    scope = scope_unit(ctx, "view_quality")
+    query = select(QualityIssue, QualityRule).join(
+        QualityRule, QualityRule.id == QualityIssue.rule_id
+    )
+    if scope is not None:
+        query = query.where(QualityIssue.unit_id == scope)
+    if status is not None:
+        query = query.where(QualityIssue.status == status)
+    if resource_code:
+        query = query.where(QualityIssue.resource_code == resource_code)
+    rows = ctx.db.execute(query.order_by(QualityIssue.unit_id, QualityIssue.id.desc())).all()
+    return [_issue_out(ctx, i, r) for i, r in rows]
+
+
+def _issue(ctx: Ctx, issue_id: int) -> tuple[QualityIssue, QualityRule]:
+    row = ctx.db.execute(
+        select(QualityIssue, QualityRule)
+        .join(QualityRule, QualityRule.id == QualityIssue.rule_id)
+        .where(QualityIssue.id == issue_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"质量问题 {issue_id} 不存在。", f"Quality issue {issue_id} does not exist.")
+    return row[0], row[1]
+
+
+def mark_issue_fixed(ctx: Ctx, issue_id: int, note: str = "") -> IssueOut:
+    """The source unit says it corrected the data."""
+    issue, rule = _issue(ctx, issue_id)
+    require(ctx, "mark_issue_fixed", issue.unit_id, str(issue_id))
+    if issue.status != IssueStatus.OPEN:
+        raise Conflict(
+            "只有未处理的问题可以标记为已整改。", "Only open issues can be marked fixed."
+        )
+    issue.status, issue.fixed_by, issue.fixed_at = IssueStatus.FIXED, ctx.actor.label, utcnow()
+    issue.fix_note = note.strip()
+    ctx.db.flush()
+    record(ctx, IssueFixed(issue.id, issue.resource_code, issue.unit_id, note.strip()))
+    return _issue_out(ctx, issue, rule)
+
+
+def verify_issue(ctx: Ctx, issue_id: int, note: str = "") -> IssueOut:
+    """The bureau or the unit CDO confirms the fix."""
+    issue, rule = _issue(ctx, issue_id)
+    require(ctx, "verify_issue", issue.unit_id, str(issue_id))
+    if issue.status != IssueStatus.FIXED:
+        raise Conflict("只有已整改的问题可以核验。", "Only fixed issues can be verified.")
+    issue.status = IssueStatus.VERIFIED
+    issue.verified_by, issue.verified_at = ctx.actor.label, utcnow()
+    ctx.db.flush()
+    record(ctx, IssueVerified(issue.id, issue.resource_code, issue.unit_id, note.strip()))
+    return _issue_out(ctx, issue, rule)
+
+
+def quality_scores(ctx: Ctx) -> ScoreBoard:
+    """Score per entry (its current version) and per unit (mean of its entries)."""
+    scope = scope_unit(ctx, "view_quality")
+    current = _lake().current_scores(ctx)
+    units = {u.id: u for u in org.all_unit_briefs(ctx)}
+    open_counts = dict(
+        ctx.db.execute(
+            select(QualityIssue.unit_id, func.count())
+            .where(QualityIssue.status.in_(LIVE_ISSUES))
+            .group_by(QualityIssue.unit_id)
+        ).all()
+    )
+    entries: list[EntryScore] = []
+    per_unit: dict[int, list[float]] = {}
+    for code, unit_id, number, score in current:
+        if score is None or (scope is not None and unit_id != scope):
+            continue
+        unit = units.get(unit_id)
+        entries.append(
+            EntryScore(
+                resource_code=code,
+                unit_code=unit.code if unit else "",
+                version_number=number,
+                score=score,
+            )
+        )
+        per_unit.setdefault(unit_id, []).append(score)
+    return ScoreBoard(
+        entries=entries,
+        units=[
+            UnitScore(
+                unit_code=units[u].code if u in units else "",
+                unit_name=units[u].name if u in units else "",
+                entries=len(scores),
+                score=round(sum(scores) / len(scores), 1),
+                open_issues=int(open_counts.get(u, 0)),
+            )
+            for u, scores in sorted(per_unit.items())
+        ],
+    )
