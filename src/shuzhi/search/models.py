@@ -5,6 +5,10 @@ same unit, share type, status and class), and each document points at its set. F
 counts are then a GROUP BY over one integer column of the matched documents followed by
 a lookup in a small table, instead of touching several rows per matched document.
 
+``search_doc_count`` keeps how many documents share each (kind, facet set, scope); it
+is updated in the same transaction as the documents, so a search without text reads
+its total and facet counts from a few hundred rows instead of every document.
+
 The full-text part is backend-specific and lives outside the ORM: an FTS5 table
 ``search_fts`` (rowid = ``search_doc.id``) on SQLite, a ``tsv`` tsvector column on
 ``search_doc`` on PostgreSQL; both are created by the ``search_0001`` migration.
@@ -58,6 +62,24 @@ class IndexedFacet(Base):
     )
     field: Mapped[str] = mapped_column(String(FIELD_CHARS), primary_key=True)
     value: Mapped[str] = mapped_column(String(VALUE_CHARS), primary_key=True)
+
+
+class DocCount(Base):
+    """How many documents of a kind share one facet set and scope (rows with n = 0 go).
+
+    The scope may be NULL, so rows carry a surrogate id rather than a unique triple;
+    readers always sum ``n``, which stays exact even if concurrent writers added two
+    rows for the same triple.
+    """
+
+    __tablename__ = "search_doc_count"
+    __table_args__ = (Index("ix_search_doc_count_kind_set", "kind", "facet_set_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(KIND_CHARS))
+    facet_set_id: Mapped[int] = mapped_column(ForeignKey("search_facet_set.id"))
+    scope_unit_id: Mapped[int | None] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class SynonymTerm(Base):

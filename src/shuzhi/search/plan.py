@@ -3,6 +3,10 @@
 Exact bm25/ts_rank scores are computed only when the matched set is small enough to
 score quickly (``FullTextBackend.exact_rank_limit``); a broader match is ordered by
 "every word in the title" first, then by key, which costs one extra index lookup.
+
+Totals and facet counts are computed in one statement from matched documents per facet
+set; without query text those come from the per-bucket counts (``search_doc_count``),
+so browsing and filter-only searches never touch every document.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from sqlalchemy.sql.elements import BindParameter, TextClause
 from shuzhi.context import Ctx
 from shuzhi.search.backends import FullTextBackend
 from shuzhi.search.query import Expr
-from shuzhi.search.store import chunks
 
 
 @dataclass
@@ -70,15 +73,47 @@ class Plan:
         # Only the parameters the statement names (drivers reject unused ones).
         return {k: v for k, v in {**self.params, **more}.items() if f":{k}" in sql}
 
-    def count_by_set(self, ctx: Ctx) -> Counter[int]:
-        """Matched documents per facet set (their sum is the total)."""
-        sql = self._sql("d.facet_set_id, count(*)") + " GROUP BY d.facet_set_id"
-        rows = ctx.db.execute(self._clause(sql), self._params(sql))
-        return Counter({set_id: int(n) for set_id, n in rows})
+    def _by_set(self) -> str:
+        """Matched documents per facet set, as rows (set_id, n)."""
+        if self.has_text:
+            return self._sql("d.facet_set_id AS set_id, count(*) AS n") + " GROUP BY d.facet_set_id"
+        where = " AND ".join(self.where)
+        return (
+            "SELECT d.facet_set_id AS set_id, sum(d.n) AS n FROM search_doc_count d "
+            f"WHERE {where} GROUP BY d.facet_set_id"
+        )
 
     def count(self, ctx: Ctx) -> int:
-        sql = self._sql("count(*)")
+        if self.has_text:
+            sql = self._sql("count(*)")
+        else:
+            sql = f"SELECT sum(d.n) FROM search_doc_count d WHERE {' AND '.join(self.where)}"
         return int(ctx.db.scalar(self._clause(sql), self._params(sql)) or 0)
+
+    def count_with_facets(
+        self, ctx: Ctx, fields: Sequence[str]
+    ) -> tuple[int, dict[str, dict[str, int]]]:
+        """The total and, per field and value, the matches (most frequent first)."""
+        sql = (
+            f"WITH by_set AS MATERIALIZED ({self._by_set()}) "
+            "SELECT NULL AS field, NULL AS value, sum(n) AS n FROM by_set UNION ALL "
+            "SELECT f.field, f.value, sum(b.n) FROM by_set b "
+            "JOIN search_facet f ON f.set_id = b.set_id "
+            "WHERE f.field IN :fields GROUP BY f.field, f.value"
+        )
+        clause = self._clause(sql, bindparam("fields", expanding=True))
+        total = 0
+        counts: dict[str, Counter[str]] = {name: Counter() for name in fields}
+        for name, value, n in ctx.db.execute(clause, self._params(sql, fields=list(fields))):
+            if name is None:
+                total = int(n or 0)
+            else:
+                counts[name][value] = int(n)
+        facets = {
+            name: dict(sorted(c.items(), key=lambda item: (-item[1], item[0])))
+            for name, c in counts.items()
+        }
+        return total, facets
 
     def page(self, ctx: Ctx, total: int, sort: str, limit: int, offset: int) -> list[str]:
         ranked = self.has_text and sort == "relevance" and total <= self.backend.exact_rank_limit
@@ -91,22 +126,3 @@ class Plan:
         sql = self._sql("d.key", ranked=ranked) + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
         rows = ctx.db.execute(self._clause(sql), self._params(sql, limit=limit, offset=offset))
         return [key for (key,) in rows]
-
-
-def facet_counts(
-    ctx: Ctx, by_set: Counter[int], fields: Sequence[str]
-) -> dict[str, dict[str, int]]:
-    """Counts per field and value, most frequent first, from the per-set counts."""
-    counts: dict[str, Counter[str]] = {name: Counter() for name in fields}
-    clause = text(
-        "SELECT set_id, field, value FROM search_facet WHERE field IN :fields AND set_id IN :sets"
-    ).bindparams(bindparam("fields", expanding=True), bindparam("sets", expanding=True))
-    for set_ids in chunks(sorted(by_set)):
-        for set_id, name, value in ctx.db.execute(
-            clause, {"fields": list(fields), "sets": set_ids}
-        ):
-            counts[name][value] += by_set[set_id]
-    return {
-        name: dict(sorted(c.items(), key=lambda item: (-item[1], item[0])))
-        for name, c in counts.items()
-    }

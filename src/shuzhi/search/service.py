@@ -24,7 +24,7 @@ from shuzhi.errors import ErrorCollector
 from shuzhi.search import models as m
 from shuzhi.search import store
 from shuzhi.search.backends import FullTextBackend, backend_for
-from shuzhi.search.plan import Plan, facet_counts
+from shuzhi.search.plan import Plan
 from shuzhi.search.query import build, canonical_term, synonym_candidates
 from shuzhi.search.store import Prepared
 
@@ -252,8 +252,9 @@ def search(
     expr = build(query, _synonyms_for(ctx, query)) if query.strip() else None
     if expr is not None:  # None also for text without letters or digits: match all
         plan.match(expr)
-    by_set = plan.count_by_set(ctx) if facet_fields else None
-    total = sum(by_set.values()) if by_set is not None else plan.count(ctx)
+    if facet_fields:
+        total, facets = plan.count_with_facets(ctx, facet_fields)
+    else:
+        total, facets = plan.count(ctx), {}
     keys = plan.page(ctx, total, sort, limit, offset) if offset < total else []
-    facets = facet_counts(ctx, by_set, facet_fields) if by_set is not None else {}
     return SearchResult(total=total, keys=keys, facets=facets)

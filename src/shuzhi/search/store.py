@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,20 +47,55 @@ def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
         yield chunk
 
 
-def doc_ids(ctx: Ctx, kind: str, keys: Sequence[str]) -> dict[str, int]:
+# Documents sharing a kind, facet set and scope are counted together (search_doc_count).
+Bucket = tuple[str, int, int | None]
+
+
+def _indexed(ctx: Ctx, kind: str, keys: Sequence[str]) -> dict[str, tuple[int, Bucket]]:
+    """Id and bucket of each indexed document of ``kind`` among ``keys``."""
+    d = m.IndexedDoc
     rows = ctx.db.execute(
-        select(m.IndexedDoc.key, m.IndexedDoc.id).where(
-            m.IndexedDoc.kind == kind, m.IndexedDoc.key.in_(keys)
-        )
+        select(d.key, d.id, d.facet_set_id, d.scope_unit_id).where(d.kind == kind, d.key.in_(keys))
     )
-    return {key: doc_id for key, doc_id in rows}
+    return {key: (doc_id, (kind, set_id, scope)) for key, doc_id, set_id, scope in rows}
 
 
-def _ids_of(ctx: Ctx, docs: Sequence[Prepared]) -> dict[tuple[str, str], int]:
-    out: dict[tuple[str, str], int] = {}
+def _indexed_of(ctx: Ctx, docs: Sequence[Prepared]) -> dict[tuple[str, str], tuple[int, Bucket]]:
+    out: dict[tuple[str, str], tuple[int, Bucket]] = {}
     for kind, group in itertools.groupby(sorted(docs, key=lambda p: p.ident), lambda p: p.kind):
-        out.update(((kind, k), v) for k, v in doc_ids(ctx, kind, [p.key for p in group]).items())
+        found = _indexed(ctx, kind, [p.key for p in group])
+        out.update(((kind, key), value) for key, value in found.items())
     return out
+
+
+def _count(ctx: Ctx, deltas: Counter[Bucket]) -> None:
+    """Add ``deltas`` to the per-bucket document counts, dropping buckets left empty."""
+    c = m.DocCount
+    changed = sorted(((b, n) for b, n in deltas.items() if n), key=lambda item: item[0][0])
+    for kind, group in itertools.groupby(changed, lambda item: item[0][0]):
+        wanted = {(set_id, scope): n for (_, set_id, scope), n in group}
+        rows: dict[tuple[int, int | None], int] = {}
+        for set_ids in chunks(sorted({set_id for set_id, _ in wanted})):
+            query = select(c.facet_set_id, c.scope_unit_id, c.id).where(
+                c.kind == kind, c.facet_set_id.in_(set_ids)
+            )
+            rows.update(
+                {(set_id, scope): row_id for set_id, scope, row_id in ctx.db.execute(query)}
+            )
+        present = [{"row_id": rows[b], "delta": n} for b, n in wanted.items() if b in rows]
+        if present:
+            ctx.db.execute(
+                text("UPDATE search_doc_count SET n = n + :delta WHERE id = :row_id"), present
+            )
+            emptied = delete(c).where(c.id.in_([p["row_id"] for p in present]), c.n == 0)
+            ctx.db.execute(emptied)
+        missing = [
+            {"kind": kind, "facet_set_id": s, "scope_unit_id": u, "n": n}
+            for (s, u), n in wanted.items()
+            if (s, u) not in rows
+        ]
+        if missing:
+            ctx.db.execute(insert(c), missing)
 
 
 def _facet_set_ids(ctx: Ctx, docs: Sequence[Prepared]) -> dict[str, int]:
@@ -91,7 +127,11 @@ def write(ctx: Ctx, backend: FullTextBackend, docs: Sequence[Prepared]) -> None:
     """Insert or replace one chunk of documents (unique by identity)."""
     now = utcnow()
     sets = _facet_set_ids(ctx, docs)
-    ids = _ids_of(ctx, docs)
+    old = _indexed_of(ctx, docs)
+    ids = {ident: doc_id for ident, (doc_id, _) in old.items()}
+    deltas = Counter((p.kind, sets[p.digest], p.scope_unit_id) for p in docs)
+    deltas.subtract(bucket for _, bucket in old.values())
+    _count(ctx, deltas)
     _drop_text(ctx, backend, list(ids.values()))
     if ids:
         ctx.db.execute(
@@ -122,7 +162,7 @@ def write(ctx: Ctx, backend: FullTextBackend, docs: Sequence[Prepared]) -> None:
                 for p in new
             ],
         )
-        ids |= _ids_of(ctx, new)
+        ids |= {ident: doc_id for ident, (doc_id, _) in _indexed_of(ctx, new).items()}
     ctx.db.execute(
         text(backend.write_text),
         [{"id": ids[p.ident], **backend.encode(segment(p.title), segment(p.body))} for p in docs],
@@ -130,7 +170,11 @@ def write(ctx: Ctx, backend: FullTextBackend, docs: Sequence[Prepared]) -> None:
 
 
 def remove(ctx: Ctx, backend: FullTextBackend, kind: str, keys: Sequence[str]) -> None:
-    ids = list(doc_ids(ctx, kind, keys).values())
-    if ids:
+    found = _indexed(ctx, kind, keys).values()
+    if found:
+        ids = [doc_id for doc_id, _ in found]
         _drop_text(ctx, backend, ids)
         ctx.db.execute(delete(m.IndexedDoc).where(m.IndexedDoc.id.in_(ids)))
+        deltas: Counter[Bucket] = Counter()
+        deltas.subtract(bucket for _, bucket in found)
+        _count(ctx, deltas)

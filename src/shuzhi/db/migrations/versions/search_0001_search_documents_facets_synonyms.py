@@ -73,6 +73,25 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "search_doc_count",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("facet_set_id", sa.Integer(), nullable=False),
+        sa.Column("scope_unit_id", sa.Integer(), nullable=True),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["facet_set_id"],
+            ["search_facet_set.id"],
+            name=op.f("fk_search_doc_count_facet_set_id_search_facet_set"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_search_doc_count")),
+    )
+    with op.batch_alter_table("search_doc_count", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_search_doc_count_kind_set", ["kind", "facet_set_id"], unique=False
+        )
+
+    op.create_table(
         "search_facet",
         sa.Column("set_id", sa.Integer(), nullable=False),
         sa.Column("field", sa.String(length=60), nullable=False),
@@ -101,6 +120,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_search_facet_field_value")
 
     op.drop_table("search_facet")
+    with op.batch_alter_table("search_doc_count", schema=None) as batch_op:
+        batch_op.drop_index("ix_search_doc_count_kind_set")
+
+    op.drop_table("search_doc_count")
     with op.batch_alter_table("search_doc", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_search_doc_scope_unit_id"))
         batch_op.drop_index(batch_op.f("ix_search_doc_facet_set_id"))
