@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from shuzhi.audit.service import check_chain
@@ -10,7 +13,7 @@ from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
 from shuzhi.demo import catalog as demo_catalog
 from shuzhi.demo.district import build_demo
-from tests.conftest import acting
+from tests.conftest import acting, make_settings
 
 
 def _figures(database: Database) -> tuple[object, ...]:
@@ -44,9 +47,10 @@ def test_small_demo_is_deterministic_and_idempotent(
 
 
 @pytest.mark.slow
-def test_full_demo_catalogue(settings: object, database: Database) -> None:
-    if database.capabilities.name != "sqlite":
-        pytest.skip("the full-size build is checked once, on SQLite")
+def test_full_demo_catalogue(tmp_path: Path, sqlite_template: Path) -> None:
+    """The full-size build is slow, so it is checked once, on the default (SQLite) backend."""
+    shutil.copy(sqlite_template, tmp_path / "shuzhi.db")
+    database = Database(make_settings(tmp_path, f"sqlite:///{tmp_path / 'shuzhi.db'}"))
     build_demo(database)
     region, overview, conflicts, _ = _figures(database)
     assert (region.tasks, region.done, region.rate) == (1739, 1609, 0.9252)  # type: ignore[attr-defined]
@@ -55,3 +59,4 @@ def test_full_demo_catalogue(settings: object, database: Database) -> None:
     with acting(database, SYSTEM) as ctx:
         assert service.list_entries(ctx, "人口").total > 100
         assert service.list_entries(ctx, "身份证").total > 100
+    database.dispose()
