@@ -30,6 +30,9 @@ def test_pages_render(client: TestClient, database: Database, role: Role) -> Non
         response = client.get(path)
         assert response.status_code == 200, (path, response.text[:500])
     assert "户籍人口信息" in client.get("/catalog?q=人口").text
+    # a published entry leads to its dataset (upload and versions)
+    assert f'href="/datasets/{code}"' in client.get(f"/catalog/entries/{code}").text
+    assert client.get(f"/datasets/{code}").status_code == 200
 
 
 def test_editor_adds_rows_and_saves(client: TestClient, database: Database) -> None:
