@@ -1,0 +1,1 @@
+"""Sharing and exchange (共享交换): requests, decisions, grants, connected systems, gateway."""
