@@ -9,16 +9,27 @@ from typing import Any, ClassVar
 
 @dataclass(frozen=True)
 class AuditEvent:
+    """An event names, as data, which of its fields identify the target and the owning unit.
+
+    ``target_fields`` are joined with ``:`` into the target id (``("table", "code")`` →
+    ``"share_type:1"``); ``unit_field`` names the field holding the unit id, if any.
+    """
+
     action: ClassVar[str]
     target_type: ClassVar[str]
+    target_fields: ClassVar[tuple[str, ...]]
+    unit_field: ClassVar[str | None] = None
 
     @property
     def target_id(self) -> str:
-        raise NotImplementedError
+        return ":".join(str(getattr(self, name)) for name in self.target_fields)
 
     @property
     def unit_id(self) -> int | None:
-        return None
+        if self.unit_field is None:
+            return None
+        unit: int | None = getattr(self, self.unit_field)
+        return unit
 
     def details(self) -> dict[str, Any]:
         return asdict(self)
@@ -28,21 +39,16 @@ class AuditEvent:
 class OperationDenied(AuditEvent):
     action: ClassVar[str] = "operation.denied"
     target_type: ClassVar[str] = "operation"
+    target_fields: ClassVar[tuple[str, ...]] = ("operation",)
     operation: str
     target: str
-
-    @property
-    def target_id(self) -> str:
-        return self.operation
 
 
 @dataclass(frozen=True)
 class AuditVerified(AuditEvent):
     action: ClassVar[str] = "audit.verified"
     target_type: ClassVar[str] = "audit_log"
+    target_fields: ClassVar[tuple[str, ...]] = ("chain",)
     entries: int
     ok: bool
-
-    @property
-    def target_id(self) -> str:
-        return "chain"
+    chain: str = "chain"

@@ -11,11 +11,8 @@ from shuzhi.audit.events import AuditEvent
 @dataclass(frozen=True)
 class _UserEvent(AuditEvent):
     target_type: ClassVar[str] = "user"
+    target_fields: ClassVar[tuple[str, ...]] = ("username",)
     username: str
-
-    @property
-    def target_id(self) -> str:
-        return self.username
 
 
 @dataclass(frozen=True)
@@ -51,11 +48,8 @@ class PasswordChanged(_UserEvent):
 @dataclass(frozen=True)
 class _KeyEvent(AuditEvent):
     target_type: ClassVar[str] = "api_key"
+    target_fields: ClassVar[tuple[str, ...]] = ("prefix",)
     prefix: str
-
-    @property
-    def target_id(self) -> str:
-        return self.prefix
 
 
 @dataclass(frozen=True)

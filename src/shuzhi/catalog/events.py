@@ -11,17 +11,11 @@ from shuzhi.audit.events import AuditEvent
 @dataclass(frozen=True)
 class _EntryEvent(AuditEvent):
     target_type: ClassVar[str] = "catalog_entry"
+    target_fields: ClassVar[tuple[str, ...]] = ("resource_code",)
+    unit_field: ClassVar[str | None] = "unit"
     resource_code: str
     unit: int
     version: int
-
-    @property
-    def target_id(self) -> str:
-        return self.resource_code
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit
 
 
 @dataclass(frozen=True)
@@ -80,113 +74,80 @@ class EntryViewed(_EntryEvent):
 class CatalogExported(AuditEvent):
     action: ClassVar[str] = "catalog.exported"
     target_type: ClassVar[str] = "catalog"
+    target_fields: ClassVar[tuple[str, ...]] = ("format",)
     format: str
     entries: int
-
-    @property
-    def target_id(self) -> str:
-        return self.format
 
 
 @dataclass(frozen=True)
 class CodeChanged(AuditEvent):
     action: ClassVar[str] = "catalog.code_changed"
     target_type: ClassVar[str] = "code_table"
+    target_fields: ClassVar[tuple[str, ...]] = ("table", "code")
     table: str
     code: str
     changes: dict[str, list[object]]
-
-    @property
-    def target_id(self) -> str:
-        return f"{self.table}:{self.code}"
 
 
 @dataclass(frozen=True)
 class SettingChanged(AuditEvent):
     action: ClassVar[str] = "catalog.setting_changed"
     target_type: ClassVar[str] = "catalog_setting"
+    target_fields: ClassVar[tuple[str, ...]] = ("key",)
     key: str
     value: dict[str, object]
-
-    @property
-    def target_id(self) -> str:
-        return self.key
 
 
 @dataclass(frozen=True)
 class ElementSaved(AuditEvent):
     action: ClassVar[str] = "catalog.element_saved"
     target_type: ClassVar[str] = "data_element"
+    target_fields: ClassVar[tuple[str, ...]] = ("code",)
     code: str
     name: str
     created: bool
-
-    @property
-    def target_id(self) -> str:
-        return self.code
 
 
 @dataclass(frozen=True)
 class SourceClaimed(AuditEvent):
     action: ClassVar[str] = "catalog.source_claimed"
     target_type: ClassVar[str] = "data_element"
+    target_fields: ClassVar[tuple[str, ...]] = ("code",)
+    unit_field: ClassVar[str | None] = "unit"
     code: str
     unit: int
-
-    @property
-    def target_id(self) -> str:
-        return self.code
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit
 
 
 @dataclass(frozen=True)
 class ConflictRaised(AuditEvent):
     action: ClassVar[str] = "catalog.source_conflict_raised"
     target_type: ClassVar[str] = "source_conflict"
+    target_fields: ClassVar[tuple[str, ...]] = ("conflict_id",)
+    unit_field: ClassVar[str | None] = "claimant_unit"
     conflict_id: int
     element_code: str
     claimant_unit: int
     source_unit: int
-
-    @property
-    def target_id(self) -> str:
-        return str(self.conflict_id)
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.claimant_unit
 
 
 @dataclass(frozen=True)
 class ConflictResolved(AuditEvent):
     action: ClassVar[str] = "catalog.source_conflict_resolved"
     target_type: ClassVar[str] = "source_conflict"
+    target_fields: ClassVar[tuple[str, ...]] = ("conflict_id",)
     conflict_id: int
     element_code: str
     assigned_unit: int
     note: str
-
-    @property
-    def target_id(self) -> str:
-        return str(self.conflict_id)
 
 
 @dataclass(frozen=True)
 class FunctionListChanged(AuditEvent):
     action: ClassVar[str] = "catalog.function_list_changed"
     target_type: ClassVar[str] = "function_list"
+    target_fields: ClassVar[tuple[str, ...]] = ("kind", "item_id")
+    unit_field: ClassVar[str | None] = "unit"
     kind: str  # duty / matter / task
     item_id: int
     unit: int
     name: str
-
-    @property
-    def target_id(self) -> str:
-        return f"{self.kind}:{self.item_id}"
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit

@@ -12,6 +12,8 @@ from shuzhi.audit.events import AuditEvent
 class CatalogImported(AuditEvent):
     action: ClassVar[str] = "catalog.workbook_imported"
     target_type: ClassVar[str] = "catalog"
+    target_fields: ClassVar[tuple[str, ...]] = ("filename",)
+    unit_field: ClassVar[str | None] = "unit"
     filename: str
     unit: int | None
     created: int
@@ -20,14 +22,6 @@ class CatalogImported(AuditEvent):
     unchanged: int
     items: int
 
-    @property
-    def target_id(self) -> str:
-        return self.filename or "workbook"
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit
-
 
 @dataclass(frozen=True)
 class CatalogImportRejected(AuditEvent):
@@ -35,14 +29,8 @@ class CatalogImportRejected(AuditEvent):
 
     action: ClassVar[str] = "catalog.workbook_rejected"
     target_type: ClassVar[str] = "catalog"
+    target_fields: ClassVar[tuple[str, ...]] = ("filename",)
+    unit_field: ClassVar[str | None] = "unit"
     filename: str
     unit: int | None
     errors: int
-
-    @property
-    def target_id(self) -> str:
-        return self.filename or "workbook"
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit

@@ -352,7 +352,8 @@ def import_workbook(
     target_id, target_code = _target_unit(ctx, unit_code)
     require(ctx, "import_workbook", target_id, target=f"unit:{target_code or '*'}")
     problems = ProblemLog()
-    report = ImportReport(ok=False, filename=filename)
+    # The file name is the audit target; an upload without one is still one workbook.
+    report = ImportReport(ok=False, filename=filename or "workbook")
     if len(content) > MAX_FILE_BYTES:
         problems.error(
             None,
@@ -386,7 +387,7 @@ def import_workbook(
     record(
         ctx,
         CatalogImported(
-            filename=filename,
+            filename=report.filename,
             unit=target_id,
             created=actions.count("create"),
             updated=actions.count("update"),

@@ -11,16 +11,10 @@ from shuzhi.audit.events import AuditEvent
 @dataclass(frozen=True)
 class _DatasetEvent(AuditEvent):
     target_type: ClassVar[str] = "dataset"
+    target_fields: ClassVar[tuple[str, ...]] = ("resource_code",)
+    unit_field: ClassVar[str | None] = "unit"
     resource_code: str
     unit: int
-
-    @property
-    def target_id(self) -> str:
-        return self.resource_code
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,10 @@ from shuzhi.audit.events import AuditEvent
 @dataclass(frozen=True)
 class _UnitEvent(AuditEvent):
     target_type: ClassVar[str] = "unit"
+    target_fields: ClassVar[tuple[str, ...]] = ("code",)
+    unit_field: ClassVar[str | None] = "unit"
     code: str
     unit: int
-
-    @property
-    def target_id(self) -> str:
-        return self.code
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit
 
 
 @dataclass(frozen=True)
@@ -40,32 +34,20 @@ class UnitUpdated(_UnitEvent):
 class PersonCreated(AuditEvent):
     action: ClassVar[str] = "org.person_created"
     target_type: ClassVar[str] = "person"
+    target_fields: ClassVar[tuple[str, ...]] = ("person_id",)
+    unit_field: ClassVar[str | None] = "unit"
     person_id: int
     unit: int
     name: str
-
-    @property
-    def target_id(self) -> str:
-        return str(self.person_id)
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit
 
 
 @dataclass(frozen=True)
 class _FilingEvent(AuditEvent):
     target_type: ClassVar[str] = "appointment"
+    target_fields: ClassVar[tuple[str, ...]] = ("appointment_id",)
+    unit_field: ClassVar[str | None] = "unit"
     appointment_id: int
     unit: int
-
-    @property
-    def target_id(self) -> str:
-        return str(self.appointment_id)
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit
 
 
 @dataclass(frozen=True)
@@ -102,9 +84,6 @@ class AppointmentEnded(_FilingEvent):
 class RosterExported(AuditEvent):
     action: ClassVar[str] = "org.roster_exported"
     target_type: ClassVar[str] = "roster"
+    target_fields: ClassVar[tuple[str, ...]] = ("scope",)
     scope: str
     rows: int
-
-    @property
-    def target_id(self) -> str:
-        return self.scope

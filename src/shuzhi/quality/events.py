@@ -12,36 +12,24 @@ from shuzhi.audit.events import AuditEvent
 class RuleDefined(AuditEvent):
     action: ClassVar[str] = "quality.rule_defined"
     target_type: ClassVar[str] = "quality_rule"
+    target_fields: ClassVar[tuple[str, ...]] = ("rule_id",)
+    unit_field: ClassVar[str | None] = "unit"
     rule_id: int
     resource_code: str
     unit: int
     kind: str
     column: str | None
 
-    @property
-    def target_id(self) -> str:
-        return str(self.rule_id)
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit
-
 
 @dataclass(frozen=True)
 class _IssueEvent(AuditEvent):
     target_type: ClassVar[str] = "quality_issue"
+    target_fields: ClassVar[tuple[str, ...]] = ("issue_id",)
+    unit_field: ClassVar[str | None] = "unit"
     issue_id: int
     resource_code: str
     unit: int
     note: str
-
-    @property
-    def target_id(self) -> str:
-        return str(self.issue_id)
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit
 
 
 @dataclass(frozen=True)
@@ -58,16 +46,10 @@ class IssueVerified(_IssueEvent):
 class VersionChecked(AuditEvent):
     action: ClassVar[str] = "quality.version_checked"
     target_type: ClassVar[str] = "dataset"
+    target_fields: ClassVar[tuple[str, ...]] = ("resource_code",)
+    unit_field: ClassVar[str | None] = "unit"
     resource_code: str
     unit: int
     version: int
     score: float
     failing_rules: int
-
-    @property
-    def target_id(self) -> str:
-        return self.resource_code
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit

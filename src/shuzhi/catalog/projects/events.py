@@ -11,16 +11,10 @@ from shuzhi.audit.events import AuditEvent
 @dataclass(frozen=True)
 class _ProjectEvent(AuditEvent):
     target_type: ClassVar[str] = "it_project"
+    target_fields: ClassVar[tuple[str, ...]] = ("code",)
+    unit_field: ClassVar[str | None] = "unit"
     code: str
     unit: int
-
-    @property
-    def target_id(self) -> str:
-        return self.code
-
-    @property
-    def unit_id(self) -> int | None:
-        return self.unit
 
 
 @dataclass(frozen=True)
