@@ -71,7 +71,10 @@ def ingest_command(
         if due:
             runs = service.run_due_sources(database, actor)
             for run in runs:
-                console.print(f"{run.resource_code} #{run.source_id}: {run.outcome} {run.message}")
+                text = f"{run.resource_code} #{run.source_id}: {run.outcome} {run.message}"
+                if run.outcome == "failed":
+                    text += f"\n  {run.message_zh}"
+                console.print(text, markup=False)
             console.print(f"{len(runs)} source(s) run / 已执行")
             if any(r.outcome == "failed" for r in runs):
                 raise typer.Exit(1)

@@ -183,6 +183,7 @@ class SourceRun(BaseModel):
     resource_code: str
     outcome: str
     message: str
+    message_zh: str = ""
 
 
 class FreshnessRow(BaseModel):

@@ -32,7 +32,7 @@ from shuzhi.context import Actor, Ctx, unit_of_work
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Invalid, NotFound, ShuzhiError
-from shuzhi.lake import analysis
+from shuzhi.lake import analysis, credentials
 from shuzhi.lake.events import (
     ClassificationOverridden,
     DriftAccepted,
@@ -132,13 +132,7 @@ def _dataset_dir(ctx: Ctx, resource_code: str) -> Path:
 
 def safe_url(url: str) -> str:
     """A database URL with its password hidden (for display and the audit log)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable URL)"
+    return credentials.mask_url(url)
 
 
 def describe_source(source: Source) -> str:
@@ -703,7 +697,7 @@ def _source_out(ctx: Ctx, dataset: Dataset, s: SourceDefinition) -> SourceOut:
         id=s.id,
         resource_code=dataset.resource_code,
         name=s.name,
-        url=safe_url(s.url),
+        url=s.url,
         table=s.table_name,
         query=s.query,
         schedule=s.schedule,
@@ -721,11 +715,14 @@ def define_source(ctx: Ctx, resource_code: str, data: SourceIn) -> SourceOut:
     if (data.table is None) == (data.query is None):
         raise Invalid.field("table", "请指定表名或查询语句（二选一）。", "Give a table or a query.")
     parse_schedule(data.schedule)
+    url = data.url.strip()
+    sealed = credentials.seal(url, ctx.settings.credentials_key)
     dataset = _ensure_dataset(ctx, resource_code, unit_id, name, cycle)
     row = SourceDefinition(
         dataset_id=dataset.id,
         name=data.name.strip(),
-        url=data.url.strip(),
+        url=safe_url(url),
+        url_sealed=sealed,
         table_name=data.table,
         query=data.query,
         schedule=data.schedule.strip(),
@@ -764,6 +761,28 @@ def _due(ctx: Ctx, now: datetime) -> list[tuple[int, str]]:
     return due
 
 
+def _stored_source(ctx: Ctx, s: SourceDefinition, code: str) -> DatabaseSource:
+    """The source a definition pulls from, its URL unsealed (a failure is audited)."""
+    try:
+        url = credentials.unseal(s.url_sealed, ctx.settings.credentials_key, f"#{s.id}")
+    except ShuzhiError as err:
+        dataset = ctx.db.get(Dataset, s.dataset_id)
+        what = f"database:{s.url} " + (f"table {s.table_name}" if s.table_name else "query")
+        event = IngestFailed(code, dataset.unit_id if dataset else 0, what, err.message.en)
+        _on_failure(err, event)
+        raise
+    return DatabaseSource(url, table=s.table_name, query=s.query)
+
+
+def _explain(err: ShuzhiError) -> tuple[str, str]:
+    """(zh, en) text of an error with its field errors, for a run's outcome."""
+    zh, en = err.message.zh, err.message.en
+    if isinstance(err, Invalid) and err.errors:
+        zh += " " + "；".join(e.message.zh for e in err.errors)
+        en += " " + "; ".join(e.message.en for e in err.errors)
+    return zh, en
+
+
 def run_due_sources(
     database: Database, actor: Actor, now: datetime | None = None
 ) -> list[SourceRun]:
@@ -778,21 +797,27 @@ def run_due_sources(
             with unit_of_work(database, actor) as ctx:
                 s = ctx.db.get(SourceDefinition, source_id)
                 assert s is not None
-                source = DatabaseSource(s.url, table=s.table_name, query=s.query)
-                result = ingest(ctx, code, source)
-                message = f"version {result.version.number}"
+                result = ingest(ctx, code, _stored_source(ctx, s, code))
+                message = message_zh = f"version {result.version.number}"
                 outcome: str = result.outcome
+                stored = f"{outcome}: {message}"
         except ShuzhiError as err:
-            outcome, message = "failed", err.message.en
-            if isinstance(err, Invalid) and err.errors:
-                message += " " + "; ".join(e.message.en for e in err.errors)
+            outcome = "failed"
+            message_zh, message = _explain(err)
+            stored = f"{outcome}: {message_zh} / {message}"
         with unit_of_work(database, actor) as ctx:
             s = ctx.db.get(SourceDefinition, source_id)
             if s is not None:
                 s.last_run_at = now
-                s.last_outcome = f"{outcome}: {message}"[:1000]
+                s.last_outcome = stored[:1000]
         runs.append(
-            SourceRun(source_id=source_id, resource_code=code, outcome=outcome, message=message)
+            SourceRun(
+                source_id=source_id,
+                resource_code=code,
+                outcome=outcome,
+                message=message,
+                message_zh=message_zh,
+            )
         )
     return runs
 
