@@ -55,6 +55,7 @@ from shuzhi.lake.schemas import (
     DatasetOverview,
     FreshnessReport,
     FreshnessRow,
+    FreshnessState,
     GradeOut,
     IngestOut,
     ProfileOut,
@@ -830,9 +831,14 @@ def cycle_period(code: str) -> timedelta | None:
 
 
 def freshness_report(
-    ctx: Ctx, *, overdue_only: bool = False, now: datetime | None = None
+    ctx: Ctx,
+    *,
+    overdue_only: bool = False,
+    state: FreshnessState | None = None,
+    now: datetime | None = None,
 ) -> FreshnessReport:
-    """Datasets whose newest current load is older than their entry's update cycle promises."""
+    """Datasets against their entry's update cycle: loaded on time, overdue, or published
+    with a deadline-bearing cycle and never loaded (``overdue_only``: the last two)."""
     scope = scope_unit(ctx, "view_freshness")
     now = now or datetime.now(UTC)
     labels = catalog_codes.code_labels(ctx, ctx.locale).get("update_cycle", {})
@@ -842,47 +848,64 @@ def freshness_report(
         .group_by(DatasetVersion.dataset_id)
         .subquery()
     )
-    query = (
-        select(Dataset, latest.c.at)
-        .outerjoin(latest, latest.c.dataset_id == Dataset.id)
-        .order_by(Dataset.resource_code)
-    )
+    query = select(Dataset, latest.c.at).outerjoin(latest, latest.c.dataset_id == Dataset.id)
     if scope is not None:
         query = query.where(Dataset.unit_id == scope)
+    # (resource code, name, unit id, update cycle, newest current load)
+    found: dict[str, tuple[str, int, str, datetime | None]] = {
+        d.resource_code: (d.name, d.unit_id, d.update_cycle, at)
+        for d, at in ctx.db.execute(query).all()
+    }
+    for code, name, unit_id, cycle in catalog.published_cycles(ctx, scope):
+        loaded = found[code][3] if code in found else None
+        if code in found or cycle_period(cycle) is not None:
+            found[code] = (name, unit_id, cycle, loaded)  # the catalogue's promise holds
     units = {u.id: u for u in org.all_unit_briefs(ctx)}
     rows: list[FreshnessRow] = []
-    per_unit: dict[int, list[bool]] = {}
-    for dataset, loaded in ctx.db.execute(query).all():
-        period = cycle_period(dataset.update_cycle)
+    per_unit: dict[int, list[FreshnessState]] = {}
+    for code in sorted(found):
+        name, unit_id, cycle, loaded = found[code]
+        period = cycle_period(cycle)
         loaded_at = loaded.replace(tzinfo=UTC) if loaded and loaded.tzinfo is None else loaded
         due = loaded_at + period + GRACE if (loaded_at and period) else None
-        overdue = period is not None and (due is None or due < now)
-        late = (now - due).days if (overdue and due) else 0
-        per_unit.setdefault(dataset.unit_id, []).append(overdue)
-        if overdue_only and not overdue:
+        if loaded_at is None and period is not None:
+            row_state = FreshnessState.NEVER_LOADED
+        elif due is not None and due < now:
+            row_state = FreshnessState.OVERDUE
+        else:
+            row_state = FreshnessState.FRESH
+        per_unit.setdefault(unit_id, []).append(row_state)
+        if state is not None and row_state is not state:
             continue
-        unit = units.get(dataset.unit_id)
+        if overdue_only and row_state is FreshnessState.FRESH:
+            continue
+        unit = units.get(unit_id)
         rows.append(
             FreshnessRow(
-                resource_code=dataset.resource_code,
-                name=dataset.name,
+                resource_code=code,
+                name=name,
                 unit_code=unit.code if unit else "",
                 unit_name=unit.name if unit else "",
-                update_cycle=dataset.update_cycle,
-                update_cycle_label=labels.get(dataset.update_cycle, dataset.update_cycle),
+                update_cycle=cycle,
+                update_cycle_label=labels.get(cycle, cycle),
+                state=row_state,
                 last_loaded_at=loaded_at,
                 due_by=due,
-                overdue=overdue,
-                days_overdue=late,
+                overdue=row_state is FreshnessState.OVERDUE,
+                never_loaded=row_state is FreshnessState.NEVER_LOADED,
+                days_overdue=(now - due).days
+                if (due and row_state is FreshnessState.OVERDUE)
+                else 0,
             )
         )
     summary = [
         UnitFreshness(
             unit_code=units[u].code if u in units else "",
             unit_name=units[u].name if u in units else "",
-            entries=len(flags),
-            overdue=sum(flags),
+            entries=len(states),
+            overdue=states.count(FreshnessState.OVERDUE),
+            never_loaded=states.count(FreshnessState.NEVER_LOADED),
         )
-        for u, flags in sorted(per_unit.items())
+        for u, states in sorted(per_unit.items())
     ]
     return FreshnessReport(rows=rows, units=summary)
