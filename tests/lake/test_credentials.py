@@ -88,3 +88,13 @@ def test_development_key_is_generated_once_and_production_requires_one(tmp_path:
         load_settings(production, data_dir=tmp_path / "prod")
     ok = load_settings({**production, "SHUZHI_CREDENTIALS_KEY": "c" * 40}, data_dir=tmp_path)
     assert ok.credentials_key == "c" * 40
+
+
+def test_a_password_in_the_query_string_stays_out_of_reader_errors() -> None:
+    from shuzhi.lake.readers import DatabaseSource, open_reader
+
+    url = "postgresql://etl@127.0.0.1:1/pop?password=Hidden7"
+    with pytest.raises(Invalid) as caught:
+        open_reader(DatabaseSource(url, table="people"))
+    text = " ".join(f"{e.message.zh} {e.message.en}" for e in caught.value.errors)
+    assert "Hidden7" not in text and "password=***" in text

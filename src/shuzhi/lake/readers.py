@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shuzhi.errors import Invalid
+from shuzhi.lake.credentials import mask_url
 from shuzhi.lake.progress import ByteMeter, CountingFile
 from shuzhi.lake.rejects import DiscardRejects, Reject, RejectReason, RejectSink
 from shuzhi.lake.text import (
@@ -637,13 +638,7 @@ def _normalise_url(url: str) -> str:
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable URL)"
+    return mask_url(url)  # password and password-like query parameters hidden
 
 
 class DatabaseReader(Reader):
