@@ -21,7 +21,6 @@ from tests.datasets.helpers import people_rows, published_entry, write_csv
 from tests.factories import PASSWORD, Org, seed_org
 from tests.web.helpers import login
 
-LATER = datetime.now(UTC) + timedelta(days=3)
 FRESH, LATE, N = FreshnessState.FRESH, FreshnessState.OVERDUE, FreshnessState.NEVER_LOADED
 
 
@@ -58,6 +57,11 @@ def _district(database: Database, tmp_path: Path) -> tuple[Org, dict[str, str]]:
     return seeded, codes
 
 
+def _later() -> datetime:
+    """Three days after the loads: daily is overdue, monthly is not."""
+    return datetime.now(UTC) + timedelta(days=3)
+
+
 def _states(report: FreshnessReport) -> dict[str, FreshnessState]:
     return {r.resource_code: r.state for r in report.rows}
 
@@ -67,9 +71,9 @@ def test_never_loaded_entries_are_reported_with_overdue_ones(
 ) -> None:
     seeded, codes = _district(database, tmp_path)
     with acting(database, seeded.actor(Role.CDO)) as ctx:
-        report = lake.freshness_report(ctx, now=LATER)
-        attention = lake.freshness_report(ctx, overdue_only=True, now=LATER)
-        never = lake.freshness_report(ctx, state=N, now=LATER)
+        report = lake.freshness_report(ctx, now=_later())
+        attention = lake.freshness_report(ctx, overdue_only=True, now=_later())
+        never = lake.freshness_report(ctx, state=N, now=_later())
     assert _states(report) == {
         codes["monthly_loaded"]: FRESH,
         codes["daily_loaded"]: LATE,
@@ -95,7 +99,7 @@ def test_never_loaded_entries_are_reported_with_overdue_ones(
 def test_a_unit_sees_only_its_own_entries(database: Database, tmp_path: Path) -> None:
     seeded, codes = _district(database, tmp_path)
     with acting(database, seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
-        report = lake.freshness_report(ctx, now=LATER)
+        report = lake.freshness_report(ctx, now=_later())
     assert _states(report) == {codes["weekly_never_b"]: N}
     assert [(u.unit_code, u.never_loaded) for u in report.units] == [("B", 1)]
 

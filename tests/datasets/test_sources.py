@@ -30,7 +30,13 @@ from tests.factories import PASSWORD, seed_org
 from tests.web.helpers import csrf, login
 
 SECRET = "TopSecret9"
-LATER = datetime.now(UTC) + timedelta(minutes=5)
+
+
+def _later() -> datetime:
+    """A moment at which a source defined just now with 'every 1m' is due."""
+    return datetime.now(UTC) + timedelta(minutes=5)
+
+
 COLUMNS = "姓名 TEXT, 公民身份号码 TEXT, 联系电话 TEXT, 出生日期 TEXT, 年龄 TEXT"
 
 
@@ -111,7 +117,7 @@ def test_the_pull_unseals_the_url_and_loads(
         source_url = f"sqlite:///{db_file}"
     _define(database, code, source_url)
     assert all(SECRET not in str(v) for row in _raw_sources(database) for v in row.values())
-    runs = lake.run_due_sources(database, SYSTEM, now=LATER)
+    runs = lake.run_due_sources(database, SYSTEM, now=_later())
     assert [r.outcome for r in runs] == ["created"], runs
     with acting(database, SYSTEM) as ctx:
         version = lake.get_dataset_version(ctx, code)
@@ -126,7 +132,7 @@ def test_a_wrong_key_fails_the_pull_clearly(
     _define(database, code, f"postgresql://etl:{SECRET}@127.0.0.1:1/pop")
     rotated = Database(settings.with_overrides(credentials_key="r" * 48))
     try:
-        runs = lake.run_due_sources(rotated, SYSTEM, now=LATER)
+        runs = lake.run_due_sources(rotated, SYSTEM, now=_later())
     finally:
         rotated.dispose()
     assert [r.outcome for r in runs] == ["failed"]
