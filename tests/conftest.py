@@ -33,6 +33,7 @@ def make_settings(data_dir: Path, database_url: str) -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         secret_key="t" * 48,
+        credentials_key="k" * 48,
         argon2_time_cost=1,
         argon2_memory_cost=1024,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("shuzhi-data")
 SECRET_FILE = "secret_key"
+CREDENTIALS_FILE = "credentials_key"
 
 
 class UnsafeSettings(RuntimeError):
@@ -33,6 +34,8 @@ class Settings:
     static_vendor_dir: Path | None = None
     # Grading scheme shown with datasets: "national" (GB/T 43697) or a local scheme code.
     grading_scheme: str = "national"
+    # Encrypts stored source connection URLs (they hold database passwords).
+    credentials_key: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -52,6 +55,8 @@ class Settings:
         problems = []
         if len(self.secret_key) < 32:
             problems.append("SHUZHI_SECRET_KEY must be set to at least 32 characters")
+        if len(self.credentials_key) < 32:
+            problems.append("SHUZHI_CREDENTIALS_KEY must be set to at least 32 characters")
         if not self.cookie_secure:
             problems.append("SHUZHI_COOKIE_SECURE must be true (serve over HTTPS)")
         if problems:
@@ -64,9 +69,9 @@ def _truthy(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _persistent_secret(data_dir: Path) -> str:
+def _persistent_secret(data_dir: Path, name: str = SECRET_FILE) -> str:
     """A development secret kept in the data directory so sessions survive restarts."""
-    path = data_dir / SECRET_FILE
+    path = data_dir / name
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -87,6 +92,9 @@ def load_settings(
     production = environment == "production"
     database_url = env.get("SHUZHI_DATABASE_URL") or f"sqlite:///{directory / 'shuzhi.db'}"
     secret = env.get("SHUZHI_SECRET_KEY") or ("" if production else _persistent_secret(directory))
+    credentials = env.get("SHUZHI_CREDENTIALS_KEY") or (
+        "" if production else _persistent_secret(directory, CREDENTIALS_FILE)
+    )
     vendor = env.get("SHUZHI_STATIC_VENDOR_DIR")
     settings = Settings(
         data_dir=directory,
@@ -100,6 +108,7 @@ def load_settings(
         default_locale=env.get("SHUZHI_DEFAULT_LOCALE", "zh-CN"),
         static_vendor_dir=Path(vendor) if vendor else None,
         grading_scheme=env.get("SHUZHI_GRADING_SCHEME", "national"),
+        credentials_key=credentials,
     )
     settings.check()
     return settings

@@ -1168,3 +1168,38 @@ def save_element(ctx: Ctx, data: ElementIn) -> ElementOut:
     out = sources.save_element(ctx, data)
     sync_synonyms(ctx)
     return out
+
+
+def published_cycles(ctx: Ctx, unit_id: int | None = None) -> list[tuple[str, str, int, str]]:
+    """For the lake's freshness monitor: (resource code, name, unit id, update-cycle code) of
+    every entry as last published (withdrawn ones left out), optionally of one unit."""
+    require(ctx, "view_catalog")
+    query = select(
+        CatalogEntry.id,
+        CatalogEntry.resource_code,
+        CatalogEntry.name,
+        CatalogEntry.unit_id,
+        CatalogEntry.update_cycle,
+        CatalogEntry.status,
+        CatalogEntry.published_version,
+    ).where(
+        CatalogEntry.published_version.is_not(None),
+        CatalogEntry.status != EntryStatus.WITHDRAWN,
+    )
+    if unit_id is not None:
+        query = query.where(CatalogEntry.unit_id == unit_id)
+    out: list[tuple[str, str, int, str]] = []
+    for entry_id, code, name, unit, cycle, status, published in ctx.db.execute(
+        query.order_by(CatalogEntry.resource_code)
+    ).all():
+        if status != EntryStatus.PUBLISHED:  # under revision: the published text still holds
+            content = ctx.db.scalar(
+                select(EntryVersion.content).where(
+                    EntryVersion.entry_id == entry_id, EntryVersion.number == published
+                )
+            )
+            if content is not None:
+                snapshot = json.loads(content)
+                name, cycle = snapshot.get("name", name), snapshot.get("update_cycle", cycle)
+        out.append((str(code), str(name), int(unit), str(cycle)))
+    return out

@@ -43,6 +43,7 @@ def alembic_config(db: Database) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = db.engine
+    config.attributes["settings"] = db.settings  # keys for data steps (sealing source URLs)
     return config
 
 

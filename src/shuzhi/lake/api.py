@@ -14,6 +14,7 @@ from shuzhi.lake import service
 from shuzhi.lake.readers import FileSource
 from shuzhi.lake.schemas import (
     FreshnessReport,
+    FreshnessState,
     IngestOut,
     OverrideIn,
     ReviewIn,
@@ -29,8 +30,10 @@ router = APIRouter(prefix="/api/v1", tags=["datasets"])
 
 
 @router.get("/freshness")
-def freshness(ctx: CtxDep, overdue_only: bool = False) -> FreshnessReport:
-    return service.freshness_report(ctx, overdue_only=overdue_only)
+def freshness(
+    ctx: CtxDep, overdue_only: bool = False, state: FreshnessState | None = None
+) -> FreshnessReport:
+    return service.freshness_report(ctx, overdue_only=overdue_only, state=state)
 
 
 @router.post("/datasets/{code:path}/uploads", status_code=201)

@@ -4,10 +4,12 @@ or run the stored source definitions that are due (for cron or a systemd timer).
 from __future__ import annotations
 
 import getpass
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import filesize
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -71,7 +73,10 @@ def ingest_command(
         if due:
             runs = service.run_due_sources(database, actor)
             for run in runs:
-                console.print(f"{run.resource_code} #{run.source_id}: {run.outcome} {run.message}")
+                text = f"{run.resource_code} #{run.source_id}: {run.outcome} {run.message}"
+                if run.outcome == "failed":
+                    text += f"\n  {run.message_zh}"
+                console.print(text, markup=False)
             console.print(f"{len(runs)} source(s) run / 已执行")
             if any(r.outcome == "failed" for r in runs):
                 raise typer.Exit(1)
@@ -85,25 +90,69 @@ def ingest_command(
         database.dispose()
 
 
+class IngestProgress:
+    """Bytes of a file (rows of a database) read, then the ingest steps, as two bars."""
+
+    def __init__(self, bar: Progress, source: Source, entry: str) -> None:
+        self.bar = bar
+        self.entry = entry
+        self.total: int | None = None
+        if isinstance(source, FileSource) and source.path.is_file():
+            self.total = source.path.stat().st_size
+        self.read = bar.add_task(f"read / {entry}", total=self.total, detail="")
+        self.steps = bar.add_task(f"load / {entry}", total=len(STEPS), detail="")
+        self.bytes_read = 0
+        self.rows_read = 0
+
+    def attach(self, source: Source) -> Source:
+        """The same source, reporting its reading progress here."""
+        if isinstance(source, FileSource):
+            return replace(source, on_bytes=self.on_bytes)
+        return replace(source, on_rows=self.on_rows)
+
+    def on_bytes(self, done: int) -> None:
+        # A second read of the same file (a rejected duplicate re-loaded) never goes back.
+        self.bytes_read = max(self.bytes_read, done)
+        total = filesize.decimal(self.total) if self.total is not None else "?"
+        detail = f"{filesize.decimal(self.bytes_read)} / {total}"
+        self.bar.update(self.read, completed=self.bytes_read, detail=detail)
+
+    def on_rows(self, done: int) -> None:
+        self.rows_read = max(self.rows_read, done)
+        self.bar.update(self.read, completed=self.rows_read, detail=f"{self.rows_read:,} rows")
+
+    def step(self, name: str) -> None:
+        done = STEPS.index(name) if name in STEPS else 0
+        self.bar.update(self.steps, completed=done, description=f"{name} / {self.entry}")
+        if done > 0 and self.total is not None:  # reading is over once analysis starts
+            self.on_bytes(self.total)
+
+    def finish(self) -> None:
+        self.bar.update(self.steps, completed=len(STEPS), description=f"done / {self.entry}")
+
+
 def _run(database: Database, actor: Actor, entry: str, source: Source, ratio: float) -> None:
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=console,
     ) as bar:
-        task = bar.add_task("load", total=len(STEPS))
-
-        def step(name: str) -> None:
-            done = STEPS.index(name) if name in STEPS else 0
-            bar.update(task, completed=done, description=f"{name} / {entry}")
-
+        shown = IngestProgress(bar, source, entry)
         try:
             with unit_of_work(database, actor) as ctx:
                 result = service.ingest(
-                    ctx, entry, source, service.IngestOptions(ratio), progress=step
+                    ctx,
+                    entry,
+                    shown.attach(source),
+                    service.IngestOptions(ratio),
+                    progress=shown.step,
                 )
         except ShuzhiError as err:
             bar.stop()
             raise _fail(err) from None
-        bar.update(task, completed=len(STEPS), description=f"done / {entry}")
+        shown.finish()
     v = result.version
     if result.outcome == "unchanged":
         console.print(f"unchanged / 内容未变化: version {v.number} ({v.content_hash[:12]})")

@@ -98,8 +98,10 @@ class SourceDefinition(Base):
         ForeignKey("lake_dataset.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(100))
-    # The connection URL is needed to connect; it is never shown or audited with a password.
+    # The connection URL with its password masked, for display and the audit log.
     url: Mapped[str] = mapped_column(Text)
+    # The full URL, needed to connect, sealed by ``lake.credentials`` (never stored in clear).
+    url_sealed: Mapped[str] = mapped_column(Text, default="")
     table_name: Mapped[str | None] = mapped_column(String(200))
     query: Mapped[str | None] = mapped_column(Text)
     schedule: Mapped[str] = mapped_column(String(100))

@@ -31,6 +31,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shuzhi.errors import Invalid
+from shuzhi.lake.credentials import mask_url
+from shuzhi.lake.progress import ByteMeter, CountingFile
 from shuzhi.lake.rejects import DiscardRejects, Reject, RejectReason, RejectSink
 from shuzhi.lake.text import (
     CleanCopy,
@@ -80,6 +82,8 @@ class FileSource:
     encoding: Encoding | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    # Told the bytes of the file read so far (never decreasing, ending at the file size).
+    on_bytes: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class DatabaseSource:
     table: str | None = None
     query: str | None = None
     schema: str | None = None
+    # Told the rows read so far after each batch (the total is not known in advance).
+    on_rows: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
 
 
 Source = FileSource | DatabaseSource
@@ -293,6 +299,7 @@ class CsvReader(Reader):
         self.source_columns = header
         self.columns = clean_names(header)
         self._hash: str | None = None
+        self._meter = ByteMeter(source.on_bytes, self.path.stat().st_size)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -313,8 +320,9 @@ class CsvReader(Reader):
         hasher = _hasher(self._hash_description())
         cap = self.options.max_line_bytes
         needs_copy = not self.encoding.is_utf8
+        progress = self._meter.chain(progress)
         if not needs_copy:
-            needs_copy = scan_utf8(self.path, cap, hasher)
+            needs_copy = scan_utf8(self.path, cap, hasher, progress)
             hasher_for_copy = None
         else:
             hasher_for_copy = hasher
@@ -326,6 +334,7 @@ class CsvReader(Reader):
                 encoding = self.encoding if not self.encoding.is_utf8 else Encoding.UTF8
                 copy = clean_copy(self.path, out, encoding, rejects, cap, hasher_for_copy, progress)
         self._hash = str(hasher.hexdigest())
+        self._meter.finish()
         return DuckScan(target, self.delimiter, self.columns, cap, copy)
 
     def batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
@@ -374,10 +383,15 @@ class XlsxReader(Reader):
 
         self.path = _existing(source.path)
         self.options = options
+        self._meter = ByteMeter(source.on_bytes, self.path.stat().st_size)
+        # Reads are counted only when someone watches (the workbook is read lazily).
+        self._file = CountingFile(self.path, self._meter) if source.on_bytes else None
         try:
             # data_only: cached results of formulas; a workbook never calculated by a
             # spreadsheet program has none, and those cells read as empty.
-            self._book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            self._book = openpyxl.load_workbook(
+                self._file or self.path, read_only=True, data_only=True
+            )
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise _invalid(
                 "不是有效的 XLSX 文件（旧版 .xls 请另存为 .xlsx）。",
@@ -437,12 +451,15 @@ class XlsxReader(Reader):
                 rows = []
         if rows:
             yield _string_batch(self.columns, rows)
+        self._meter.finish()
 
     def content_hash(self) -> str:
         return _hash_file(self.path, {"format": self.format, "sheet": self.sheet})
 
     def close(self) -> None:
         self._book.close()
+        if self._file is not None:
+            self._file.close()
 
 
 class JsonLinesReader(Reader):
@@ -454,6 +471,7 @@ class JsonLinesReader(Reader):
         self.path = _existing(source.path)
         self.options = options
         self._fh = open(self.path, "rb")  # noqa: SIM115 — closed by close()
+        self._meter = ByteMeter(source.on_bytes, self.path.stat().st_size)
         self._hasher = _hasher({"format": self.format})
         self._line = 0
         self._head: list[tuple[int, dict[str, Any] | Reject]] = []
@@ -486,11 +504,13 @@ class JsonLinesReader(Reader):
             return None
         self._hasher.update(data)
         if len(data) <= cap or data.endswith(b"\n"):
+            self._meter.at(self._fh.tell())
             return data, False
         prefix = data
         while data and not data.endswith(b"\n"):
             data = self._fh.readline(1024 * 1024)
             self._hasher.update(data)
+        self._meter.at(self._fh.tell())
         return prefix, True
 
     def _parsed_lines(self) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
@@ -546,6 +566,7 @@ class JsonLinesReader(Reader):
                 rows = []
         if rows:
             yield _string_batch(self.columns, rows)
+        self._meter.finish()
 
     def content_hash(self) -> str:
         return str(self._hasher.hexdigest())
@@ -570,6 +591,7 @@ class ParquetReader(Reader):
     def __init__(self, source: FileSource, options: ReadOptions) -> None:
         self.path = _existing(source.path)
         self.options = options
+        self._meter = ByteMeter(source.on_bytes, self.path.stat().st_size)
         try:
             self._file = pq.ParquetFile(self.path)
         except (pa.ArrowInvalid, OSError) as exc:
@@ -595,8 +617,12 @@ class ParquetReader(Reader):
         }
 
     def batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
+        total, done = max(1, self._file.metadata.num_rows), 0
         for batch in self._file.iter_batches(batch_size=self.options.batch_rows):
+            done += batch.num_rows
+            self._meter.share(done / total)  # Arrow reads natively: progress by rows
             yield batch.rename_columns(self.columns)
+        self._meter.finish()
 
     def content_hash(self) -> str:
         return _hash_file(self.path, {"format": self.format})
@@ -612,13 +638,7 @@ def _normalise_url(url: str) -> str:
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable URL)"
+    return mask_url(url)  # password and password-like query parameters hidden
 
 
 class DatabaseReader(Reader):
@@ -691,12 +711,16 @@ class DatabaseReader(Reader):
 
         sink = _HashSink(self._hasher)
         writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), self.schema)
+        rows = 0
         try:
             for partition in self._result.partitions(CANONICAL_BATCH_ROWS):
                 batch = _string_batch(
                     self.columns, [[text_value(v) for v in row] for row in partition]
                 )
                 writer.write_batch(batch)
+                rows += batch.num_rows
+                if self.source.on_rows is not None:
+                    self.source.on_rows(rows)
                 yield batch
         except SQLAlchemyError as exc:
             raise _invalid(

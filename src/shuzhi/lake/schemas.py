@@ -4,6 +4,7 @@ classification, grade and quality score, and source definitions for scheduled pu
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -183,6 +184,13 @@ class SourceRun(BaseModel):
     resource_code: str
     outcome: str
     message: str
+    message_zh: str = ""
+
+
+class FreshnessState(StrEnum):
+    FRESH = "fresh"  # loaded, and the update cycle's deadline (if any) has not passed
+    OVERDUE = "overdue"  # loaded, but the newest current load is older than the cycle allows
+    NEVER_LOADED = "never_loaded"  # published with a deadline-bearing cycle, nothing current yet
 
 
 class FreshnessRow(BaseModel):
@@ -192,9 +200,11 @@ class FreshnessRow(BaseModel):
     unit_name: str
     update_cycle: str
     update_cycle_label: str
+    state: FreshnessState
     last_loaded_at: datetime | None
     due_by: datetime | None
-    overdue: bool
+    overdue: bool = Field(description="loaded, but later than the update cycle promises")
+    never_loaded: bool = Field(description="no version has ever become current")
     days_overdue: int
 
 
@@ -203,6 +213,7 @@ class UnitFreshness(BaseModel):
     unit_name: str
     entries: int
     overdue: int
+    never_loaded: int
 
 
 class FreshnessReport(BaseModel):

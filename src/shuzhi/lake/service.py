@@ -32,7 +32,7 @@ from shuzhi.context import Actor, Ctx, unit_of_work
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Invalid, NotFound, ShuzhiError
-from shuzhi.lake import analysis
+from shuzhi.lake import analysis, credentials
 from shuzhi.lake.events import (
     ClassificationOverridden,
     DriftAccepted,
@@ -55,6 +55,7 @@ from shuzhi.lake.schemas import (
     DatasetOverview,
     FreshnessReport,
     FreshnessRow,
+    FreshnessState,
     GradeOut,
     IngestOut,
     ProfileOut,
@@ -132,13 +133,7 @@ def _dataset_dir(ctx: Ctx, resource_code: str) -> Path:
 
 def safe_url(url: str) -> str:
     """A database URL with its password hidden (for display and the audit log)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable URL)"
+    return credentials.mask_url(url)
 
 
 def describe_source(source: Source) -> str:
@@ -703,7 +698,7 @@ def _source_out(ctx: Ctx, dataset: Dataset, s: SourceDefinition) -> SourceOut:
         id=s.id,
         resource_code=dataset.resource_code,
         name=s.name,
-        url=safe_url(s.url),
+        url=s.url,
         table=s.table_name,
         query=s.query,
         schedule=s.schedule,
@@ -721,11 +716,14 @@ def define_source(ctx: Ctx, resource_code: str, data: SourceIn) -> SourceOut:
     if (data.table is None) == (data.query is None):
         raise Invalid.field("table", "请指定表名或查询语句（二选一）。", "Give a table or a query.")
     parse_schedule(data.schedule)
+    url = data.url.strip()
+    sealed = credentials.seal(url, ctx.settings.credentials_key)
     dataset = _ensure_dataset(ctx, resource_code, unit_id, name, cycle)
     row = SourceDefinition(
         dataset_id=dataset.id,
         name=data.name.strip(),
-        url=data.url.strip(),
+        url=safe_url(url),
+        url_sealed=sealed,
         table_name=data.table,
         query=data.query,
         schedule=data.schedule.strip(),
@@ -764,6 +762,28 @@ def _due(ctx: Ctx, now: datetime) -> list[tuple[int, str]]:
     return due
 
 
+def _stored_source(ctx: Ctx, s: SourceDefinition, code: str) -> DatabaseSource:
+    """The source a definition pulls from, its URL unsealed (a failure is audited)."""
+    try:
+        url = credentials.unseal(s.url_sealed, ctx.settings.credentials_key, f"#{s.id}")
+    except ShuzhiError as err:
+        dataset = ctx.db.get(Dataset, s.dataset_id)
+        what = f"database:{s.url} " + (f"table {s.table_name}" if s.table_name else "query")
+        event = IngestFailed(code, dataset.unit_id if dataset else 0, what, err.message.en)
+        _on_failure(err, event)
+        raise
+    return DatabaseSource(url, table=s.table_name, query=s.query)
+
+
+def _explain(err: ShuzhiError) -> tuple[str, str]:
+    """(zh, en) text of an error with its field errors, for a run's outcome."""
+    zh, en = err.message.zh, err.message.en
+    if isinstance(err, Invalid) and err.errors:
+        zh += " " + "；".join(e.message.zh for e in err.errors)
+        en += " " + "; ".join(e.message.en for e in err.errors)
+    return zh, en
+
+
 def run_due_sources(
     database: Database, actor: Actor, now: datetime | None = None
 ) -> list[SourceRun]:
@@ -778,21 +798,27 @@ def run_due_sources(
             with unit_of_work(database, actor) as ctx:
                 s = ctx.db.get(SourceDefinition, source_id)
                 assert s is not None
-                source = DatabaseSource(s.url, table=s.table_name, query=s.query)
-                result = ingest(ctx, code, source)
-                message = f"version {result.version.number}"
+                result = ingest(ctx, code, _stored_source(ctx, s, code))
+                message = message_zh = f"version {result.version.number}"
                 outcome: str = result.outcome
+                stored = f"{outcome}: {message}"
         except ShuzhiError as err:
-            outcome, message = "failed", err.message.en
-            if isinstance(err, Invalid) and err.errors:
-                message += " " + "; ".join(e.message.en for e in err.errors)
+            outcome = "failed"
+            message_zh, message = _explain(err)
+            stored = f"{outcome}: {message_zh} / {message}"
         with unit_of_work(database, actor) as ctx:
             s = ctx.db.get(SourceDefinition, source_id)
             if s is not None:
                 s.last_run_at = now
-                s.last_outcome = f"{outcome}: {message}"[:1000]
+                s.last_outcome = stored[:1000]
         runs.append(
-            SourceRun(source_id=source_id, resource_code=code, outcome=outcome, message=message)
+            SourceRun(
+                source_id=source_id,
+                resource_code=code,
+                outcome=outcome,
+                message=message,
+                message_zh=message_zh,
+            )
         )
     return runs
 
@@ -805,9 +831,14 @@ def cycle_period(code: str) -> timedelta | None:
 
 
 def freshness_report(
-    ctx: Ctx, *, overdue_only: bool = False, now: datetime | None = None
+    ctx: Ctx,
+    *,
+    overdue_only: bool = False,
+    state: FreshnessState | None = None,
+    now: datetime | None = None,
 ) -> FreshnessReport:
-    """Datasets whose newest current load is older than their entry's update cycle promises."""
+    """Datasets against their entry's update cycle: loaded on time, overdue, or published
+    with a deadline-bearing cycle and never loaded (``overdue_only``: the last two)."""
     scope = scope_unit(ctx, "view_freshness")
     now = now or datetime.now(UTC)
     labels = catalog_codes.code_labels(ctx, ctx.locale).get("update_cycle", {})
@@ -817,47 +848,64 @@ def freshness_report(
         .group_by(DatasetVersion.dataset_id)
         .subquery()
     )
-    query = (
-        select(Dataset, latest.c.at)
-        .outerjoin(latest, latest.c.dataset_id == Dataset.id)
-        .order_by(Dataset.resource_code)
-    )
+    query = select(Dataset, latest.c.at).outerjoin(latest, latest.c.dataset_id == Dataset.id)
     if scope is not None:
         query = query.where(Dataset.unit_id == scope)
+    # (resource code, name, unit id, update cycle, newest current load)
+    found: dict[str, tuple[str, int, str, datetime | None]] = {
+        d.resource_code: (d.name, d.unit_id, d.update_cycle, at)
+        for d, at in ctx.db.execute(query).all()
+    }
+    for code, name, unit_id, cycle in catalog.published_cycles(ctx, scope):
+        loaded = found[code][3] if code in found else None
+        if code in found or cycle_period(cycle) is not None:
+            found[code] = (name, unit_id, cycle, loaded)  # the catalogue's promise holds
     units = {u.id: u for u in org.all_unit_briefs(ctx)}
     rows: list[FreshnessRow] = []
-    per_unit: dict[int, list[bool]] = {}
-    for dataset, loaded in ctx.db.execute(query).all():
-        period = cycle_period(dataset.update_cycle)
+    per_unit: dict[int, list[FreshnessState]] = {}
+    for code in sorted(found):
+        name, unit_id, cycle, loaded = found[code]
+        period = cycle_period(cycle)
         loaded_at = loaded.replace(tzinfo=UTC) if loaded and loaded.tzinfo is None else loaded
         due = loaded_at + period + GRACE if (loaded_at and period) else None
-        overdue = period is not None and (due is None or due < now)
-        late = (now - due).days if (overdue and due) else 0
-        per_unit.setdefault(dataset.unit_id, []).append(overdue)
-        if overdue_only and not overdue:
+        if loaded_at is None and period is not None:
+            row_state = FreshnessState.NEVER_LOADED
+        elif due is not None and due < now:
+            row_state = FreshnessState.OVERDUE
+        else:
+            row_state = FreshnessState.FRESH
+        per_unit.setdefault(unit_id, []).append(row_state)
+        if state is not None and row_state is not state:
             continue
-        unit = units.get(dataset.unit_id)
+        if overdue_only and row_state is FreshnessState.FRESH:
+            continue
+        unit = units.get(unit_id)
         rows.append(
             FreshnessRow(
-                resource_code=dataset.resource_code,
-                name=dataset.name,
+                resource_code=code,
+                name=name,
                 unit_code=unit.code if unit else "",
                 unit_name=unit.name if unit else "",
-                update_cycle=dataset.update_cycle,
-                update_cycle_label=labels.get(dataset.update_cycle, dataset.update_cycle),
+                update_cycle=cycle,
+                update_cycle_label=labels.get(cycle, cycle),
+                state=row_state,
                 last_loaded_at=loaded_at,
                 due_by=due,
-                overdue=overdue,
-                days_overdue=late,
+                overdue=row_state is FreshnessState.OVERDUE,
+                never_loaded=row_state is FreshnessState.NEVER_LOADED,
+                days_overdue=(now - due).days
+                if (due and row_state is FreshnessState.OVERDUE)
+                else 0,
             )
         )
     summary = [
         UnitFreshness(
             unit_code=units[u].code if u in units else "",
             unit_name=units[u].name if u in units else "",
-            entries=len(flags),
-            overdue=sum(flags),
+            entries=len(states),
+            overdue=states.count(FreshnessState.OVERDUE),
+            never_loaded=states.count(FreshnessState.NEVER_LOADED),
         )
-        for u, flags in sorted(per_unit.items())
+        for u, states in sorted(per_unit.items())
     ]
     return FreshnessReport(rows=rows, units=summary)

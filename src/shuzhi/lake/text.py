@@ -184,7 +184,12 @@ def clean_names(names: list[str]) -> list[str]:
     return cleaned
 
 
-def scan_utf8(path: Path, max_line_bytes: int, hasher: hashlib._Hash) -> bool:
+def scan_utf8(
+    path: Path,
+    max_line_bytes: int,
+    hasher: hashlib._Hash,
+    progress: Callable[[int], None] | None = None,
+) -> bool:
     """Hash the file; return True if some line is longer than ``max_line_bytes``."""
     chunk_size = min(CHUNK_BYTES, max_line_bytes)
     run = 0
@@ -192,6 +197,8 @@ def scan_utf8(path: Path, max_line_bytes: int, hasher: hashlib._Hash) -> bool:
     with open(path, "rb") as fh:
         while chunk := fh.read(chunk_size):
             hasher.update(chunk)
+            if progress is not None:
+                progress(len(chunk))
             if overlong:
                 continue
             first = chunk.find(b"\n")

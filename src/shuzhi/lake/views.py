@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from shuzhi.lake import service
 from shuzhi.lake.readers import FileSource
+from shuzhi.lake.schemas import FreshnessState
 from shuzhi.security.categories import CATEGORY_INFO
 from shuzhi.web.deps import CtxDep
 from shuzhi.web.forms import FormDep, attempt
@@ -32,9 +33,11 @@ def _page(request: Request, ctx: CtxDep, code: str, errors: list[dict[str, str]]
 
 
 @router.get("/datasets")
-def datasets(request: Request, ctx: CtxDep, overdue: bool = False) -> Response:
-    report = service.freshness_report(ctx, overdue_only=overdue)
-    return render(request, "datasets/index.html", report=report, overdue=overdue)
+def datasets(
+    request: Request, ctx: CtxDep, overdue: bool = False, state: FreshnessState | None = None
+) -> Response:
+    report = service.freshness_report(ctx, overdue_only=overdue, state=state)
+    return render(request, "datasets/index.html", report=report, overdue=overdue, state=state)
 
 
 @router.post("/datasets/{code:path}/upload")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from shuzhi.security.categories import Category
 from shuzhi.standards.addresses import address_strength
@@ -20,7 +21,7 @@ from shuzhi.standards.attributes import (
     is_postal_code,
     religion_strength,
 )
-from shuzhi.standards.dates import parse_date
+from shuzhi.standards.dates import parse_date, parse_year_month
 from shuzhi.standards.documents import (
     bank_card_from_digits,
     is_bank_account,
@@ -146,10 +147,17 @@ def _address(c: Cell) -> int:
     return address_strength(c.text) if c.hanzi else 0
 
 
+# A name in Latin script (passport style ZHANG XIAOMING, Zhang, Xiaoming): the shape only,
+# so it counts under a name header but never decides alone (two words are too common).
+_LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z'\-]{0,19}(?:,? [A-Za-z][A-Za-z'\-]{0,19}){1,3}$")
+
+
 def _person_name(c: Cell) -> int:
     if "*" in c.text:
         return 1 if _MASKED_NAME.match(c.text) else 0
-    if not c.hanzi or len(c.text) > 20:
+    if not c.hanzi:
+        return 1 if len(c.text) <= 40 and _LATIN_NAME.match(c.text) else 0
+    if len(c.text) > 20:
         return 0
     if is_person_name(c.text):
         return 2
@@ -157,7 +165,14 @@ def _person_name(c: Cell) -> int:
 
 
 def _birth_date(c: Cell) -> int:
-    if len(c.text) > 30 or (c.digits and len(c.code) != 8):
+    if len(c.text) > 30:
+        return 0
+    month = parse_year_month(c.text) if len(c.code) <= 9 else None
+    if month is not None:
+        # A year and a month (出生年月) fit a birth date but prove nothing without a header:
+        # reporting periods (账期 202403) look the same.
+        return 1 if 1890 <= month[0] <= date.today().year else 0
+    if c.digits and len(c.code) != 8:
         return 0
     born = parse_date(c.text)
     if born is None:

@@ -320,6 +320,7 @@ class TableSpec:
     file: str
     rows: int
     columns: tuple[ColumnSpec, ...]
+    style: str | None = None  # header style fixed by the case (else rotated per seed)
 
 
 def _m(f: Callable[[R], str]) -> Maker:
@@ -746,6 +747,203 @@ TABLES: tuple[TableSpec, ...] = (
     ),
 )
 
+# ---- Hard cases -------------------------------------------------------------------------
+#
+# Columns as real exports have them, labelled by what a person reading header and values would
+# say: the label is the category most non-blank values belong to; a column where only some
+# values are personal data (a remarks column with the odd phone number) is ``none``.
+
+NULL_SPELLINGS = ("空", "NULL", "-", "/", "无", "暂无", "", "null", "N/A", "(空)")
+EXTENSION_STYLES = ("{n}", "{n}", "分机{n}", "转{n}", "内线 {n}", "ext.{n}")
+PLACE_NAMES = words(
+    """王家村 李家桥 张店 周庄 高桥 石桥 马坊 何家湾 陈家坝 刘集 赵庄 孙家堡 杨柳村 黄泥岗
+    吴山 郑家塘 林场 罗店镇 梁家河 谢家湾 宋庄 唐家墩 许村 韩家营 冯家屯 邓家寨 曹庄 彭家岭
+    曾家沟 田庄 董家埠 袁家圩 潘家巷 蒋村 蔡家坡 余杭 杜家铺 叶家洲 程家港 苏家口"""
+)
+REMARKS = words(
+    """已电话回访，群众满意。 材料齐全，当场办结。 需补交户口簿复印件。 申请人委托家属代办。
+    系统故障，次日补录。 已转街道处理。 无 夜间来电，已登记。 已现场核实。 待复核。"""
+)
+PHONE_MODELS = words("iPhone15Pro 华为Mate60 小米14 OPPO-Reno11 vivoX100 荣耀Magic6 iPhone13")
+WORKPLACES = DEPARTMENTS + words(
+    "青川第一中学 青川人民医院 青川华源科技有限公司 城西社区卫生服务中心"
+)
+
+
+def _nulls(make: Maker, rate: float) -> Maker:
+    """Blanks spelled every way exports spell them (空, NULL, -, /, 无 …)."""
+
+    def wrapped(rng: R, i: int) -> str | None:
+        return rng.choice(NULL_SPELLINGS) if rng.random() < rate else make(rng, i)
+
+    return wrapped
+
+
+def _full_width(make: Maker) -> Maker:
+    def wrapped(rng: R, i: int) -> str | None:
+        value = make(rng, i)
+        return None if value is None else value.translate(FULL_WIDTH)
+
+    return wrapped
+
+
+def _rid_typos(rate: float) -> Maker:
+    """Resident IDs of which ``rate`` carry a wrong check digit (typed in by hand)."""
+    return lambda rng, _i: bad_check_id(rng) if rng.random() < rate else resident_id(rng)
+
+
+def _uscc_every_authority(rng: R, i: int) -> str:
+    """Credit codes cycling through all 12 registering authorities (not mostly enterprises)."""
+    authority = sorted(USCC_AUTHORITIES)[i % len(USCC_AUTHORITIES)]
+    category = rng.choice(USCC_AUTHORITIES[authority])
+    body = "".join(rng.choice(USCC_ALPHABET) for _ in range(8))
+    return uscc_from_parts(authority, category, rng.choice(COUNTY_CODES), body)
+
+
+def _birth_five_formats(rng: R, _i: int) -> str:
+    return _five_formats(rng, _birth(rng, 1935, 2015))
+
+
+def _recent_five_formats(rng: R, _i: int) -> str:
+    return _five_formats(rng, date(2023, 1, 1) + timedelta(days=rng.randrange(700)))
+
+
+def _five_formats(rng: R, d: date) -> str:
+    style = rng.randrange(5)
+    if style == 0:
+        return d.isoformat()
+    if style == 1:
+        return f"{d.year}/{d.month}/{d.day}"
+    if style == 2:
+        return d.strftime("%Y%m%d")
+    if style == 3:
+        return f"{d.year}年{d.month}月{d.day}日"
+    return d.strftime("%Y.%m.%d")
+
+
+def _birth_month(rng: R, _i: int) -> str:
+    d = _birth(rng, 1935, 2015)
+    return rng.choice(
+        [f"{d.year}-{d.month:02d}", f"{d.year}{d.month:02d}", f"{d.year}年{d.month}月"]
+    )
+
+
+def _extension(rng: R, _i: int) -> str:
+    number = str(rng.randint(200, 8999))
+    return rng.choice(EXTENSION_STYLES).format(n=number)
+
+
+def _remark_with_phone(rng: R, _i: int) -> str:
+    if rng.random() < 0.1:
+        return rng.choice(["请联系", "家属电话", "回电"]) + mobile(rng)
+    return rng.choice(REMARKS)
+
+
+PINYIN_SURNAMES = words("ZHANG WANG LI LIU CHEN YANG HUANG ZHAO WU ZHOU XU SUN MA ZHU HU GUO HE")
+PINYIN_GIVEN = words("WEI FANG NA MIN JING QIANG LEI JUN YONG YAN JIE TAO MING CHAO XIU YING")
+PINYIN_GIVEN += words("HUA JIAN GUO ZHI WEN BO YU TONG ZI HAN XIN YI HAO RAN SI YUAN XIAO")
+
+
+def _latin_name(rng: R, _i: int) -> str:
+    """A name as written in a passport or a foreign-language form (ZHANG XIAOMING)."""
+    given = "".join(rng.choice(PINYIN_GIVEN) for _ in range(rng.choice([1, 2, 2])))
+    name = f"{rng.choice(PINYIN_SURNAMES)} {given}"
+    return name if rng.random() < 0.6 else name.title()
+
+
+def _mostly_landlines(rng: R, _i: int) -> str:
+    """A 手机号 field that people filled with office numbers (old systems, no validation)."""
+    if rng.random() < 0.2:
+        return mobile(rng)
+    return with_landline_format(rng, *landline(rng))
+
+
+def _any_document(rng: R, _i: int) -> str:
+    roll = rng.random()
+    if roll < 0.75:
+        return resident_id(rng)
+    return passport(rng) if roll < 0.9 else travel_permit(rng)
+
+
+def _masked_id(rng: R, _i: int) -> str:
+    value = resident_id(rng)
+    return value[:6] + "********" + value[14:]
+
+
+def _id_expiry(rng: R, _i: int) -> str:
+    if rng.random() < 0.15:
+        return "长期"
+    d = date(2025, 1, 1) + timedelta(days=rng.randrange(3650))
+    return d.isoformat() if rng.random() < 0.5 else d.strftime("%Y.%m.%d")
+
+
+HARD_TABLES: tuple[TableSpec, ...] = (
+    TableSpec(
+        "pinyin_register.csv",
+        140,
+        (
+            S("身份证号码", "SFZHM", "sfzhm", C.RESIDENT_ID, _rid(0.0, 0.5), BLANK),
+            S("姓名", "XM", "xm", C.PERSON_NAME, _m(person_name)),
+            S("联系电话", "LXDH", "lxdh", C.MOBILE_PHONE, _mobile_col(0.05), 0.1),
+            S("统一社会信用代码", "TYSHXYDM", "tyshxydm", C.USCC, _uscc_every_authority),
+            S("居住地址", "JZDZ", "jzdz", C.ADDRESS, _m(address)),
+            S("出生日期", "CSRQ", "csrq", C.BIRTH_DATE, _birth_five_formats),
+            S("银行卡号", "YHKH", "yhkh", C.BANK_CARD, _m(lambda r: spaced_card(r, bank_card(r)))),
+            S("车牌号码", "CPHM", "cphm", C.LICENSE_PLATE, _m(plate), 0.3),
+            S("工作单位", "GZDW", "gzdw", C.NONE, _choice(WORKPLACES)),
+            S("备注", "BZ", "bz", C.NONE, _remark_with_phone, 0.3),
+            S("业务编号", "YWBH", "ywbh", C.NONE, _m(_phone_like_order)),
+        ),
+        style="pinyin",
+    ),
+    TableSpec(
+        "misleading_headers.csv",
+        150,
+        (
+            S("电话", "DH", "tel", C.NONE, _extension),
+            S("备注", "BZ", "remark", C.NONE, _remark_with_phone, 0.2),
+            S("身份证号", "SFZH", "id_card", C.RESIDENT_ID, _rid_typos(0.15)),
+            S("老身份证号", "LSFZH", "old_id_card", C.RESIDENT_ID, _m(legacy_id)),
+            S("登记证号", "DJZH", "registration_no", C.USCC, _uscc_every_authority),
+            S("受理编号", "SLBH", "case_no", C.NONE, _m(_phone_like_order)),
+            S("所在村社区", "SZCSQ", "village", C.NONE, _choice(PLACE_NAMES)),
+            S("联系人", "LXR", "contact", C.PERSON_NAME, _m(person_name)),
+            S("出生年月", "CSNY", "birth_month", C.BIRTH_DATE, _birth_month),
+            S("办理日期", "BLRQ", "handled_on", C.NONE, _recent_five_formats),
+            S("手机型号", "SJXH", "phone_model", C.NONE, _choice(PHONE_MODELS)),
+            S("身份证有效期", "SFZYXQ", "id_valid_until", C.NONE, _id_expiry),
+            S("紧急联系人电话", "JJLXRDH", "emergency_phone", C.MOBILE_PHONE, _mobile_col()),
+            S("补贴金额", "BTJE", "subsidy", C.NONE, _full_width(_m(_amount))),
+            S("联系手机", "LXSJ", "mobile", C.MOBILE_PHONE, _nulls(_mobile_col(), 0.4), BLANK),
+            S("手机号", "SJH", "mobile_no", C.LANDLINE_PHONE, _mostly_landlines),
+            S("经办人", "JBR", "handled_by", C.NONE, _sequence("E", 20180001, 8, 3)),
+            S("证件号码", "ZJHM", "document_no", C.RESIDENT_ID, _any_document),
+            S("身份证号（脱敏）", "SFZHTM", "id_masked", C.RESIDENT_ID, _masked_id),
+            S("英文姓名", "YWXM", "latin_name", C.PERSON_NAME, _latin_name, 0.2),
+        ),
+        style="zh",
+    ),
+    TableSpec(
+        "field_export.csv",
+        140,
+        (
+            S("字段1", "ZD1", "field1", C.RESIDENT_ID, _m(legacy_id)),
+            S("字段2", "ZD2", "field2", C.RESIDENT_ID, _rid_typos(0.12)),
+            S("字段3", "ZD3", "field3", C.MOBILE_PHONE, _full_width(_mobile_col())),
+            S("字段4", "ZD4", "field4", C.NONE, _choice(PLACE_NAMES)),
+            S("字段5", "ZD5", "field5", C.PERSON_NAME, _nulls(_m(person_name), 0.2), BLANK),
+            S("字段6", "ZD6", "field6", C.USCC, _uscc_every_authority),
+            S("字段7", "ZD7", "field7", C.BIRTH_DATE, _birth_five_formats),
+            S("字段8", "ZD8", "field8", C.NONE, _recent_five_formats),
+            S("字段9", "ZD9", "field9", C.NONE, _extension),
+            S("字段10", "ZD10", "field10", C.EMAIL, _nulls(_m(email), 0.3), BLANK),
+            S("字段11", "ZD11", "field11", C.BANK_CARD, _full_width(_m(bank_card))),
+        ),
+        style="zh",
+    ),
+)
+TABLES += HARD_TABLES
+
 STYLES = ("zh", "pinyin", "en", "mixed")
 
 
@@ -793,7 +991,7 @@ def generate_corpus(directory: Path, seed: int = 2024) -> list[Label]:
     directory.mkdir(parents=True, exist_ok=True)
     labels: list[Label] = []
     for index, spec in enumerate(TABLES):
-        style = STYLES[(index + seed) % len(STYLES)]
+        style = spec.style or STYLES[(index + seed) % len(STYLES)]
         headers, body = generate_table(spec, rng, style)
         with (directory / spec.file).open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)

@@ -28,6 +28,18 @@ def parse_date(value: str) -> date | None:
         return None
 
 
+_YEAR_MONTH = re.compile(r"^(?P<y>\d{4})\s*(?:[-/.年]\s*(?P<m>\d{1,2})\s*月?|(?P<mm>\d{2}))$")
+
+
+def parse_year_month(value: str) -> tuple[int, int] | None:
+    """(year, month) of a value that gives only those (出生年月: 1985-03, 1985年3月, 198503)."""
+    m = _YEAR_MONTH.match(normalize(value))
+    if m is None:
+        return None
+    month = int(m.group("m") or m.group("mm"))
+    return (int(m.group("y")), month) if 1 <= month <= 12 else None
+
+
 def has_time(value: str) -> bool:
     """True when a time of day follows the date (a timestamp rather than a date)."""
     return _TIME.search(value) is not None and not value.rstrip().endswith(("00:00:00", "00:00"))

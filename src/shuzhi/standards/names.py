@@ -31,8 +31,12 @@ COMPOUND_SURNAMES = frozenset(
     )
 )
 
-# Characters that end organisation and place names, never a given name in practice.
-_NON_NAME_ENDINGS = frozenset("局区市县省司厂店院校所站队部会室组村镇乡路街委办处科馆社园场库行")
+# Characters that end organisation and place names, never a given name in practice; the
+# second line: generic parts of village and hamlet names (周庄, 何家湾, 陈家坝, 孙家堡).
+_NON_NAME_ENDINGS = frozenset(
+    "局区市县省司厂店院校所站队部会室组村镇乡路街委办处科馆社园场库行"
+    "庄桥湾坝集堡屯寨沟埠圩墩铺巷坊塘坡营"
+)
 
 _DOTTED = re.compile(r"^[\u4e00-\u9fff]{1,8}(?:·[\u4e00-\u9fff]{1,8}){1,3}$")
 

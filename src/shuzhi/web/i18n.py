@@ -438,6 +438,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "quality.kind.allowed_values": ("代码值", "Allowed codes"),
     "quality.kind.reference": ("参照一致", "Reference"),
     "quality.kind.freshness": ("时效", "Freshness"),
+    # freshness: entries published with an update cycle but never loaded
+    "ds.never_loaded": ("从未归集", "Never loaded"),
+    "ds.show_attention": ("只看逾期或从未归集", "Only overdue or never loaded"),
+    "ds.show_never_loaded": ("只看从未归集", "Only never loaded"),
+    "ds.state.fresh": ("按期", "On time"),
+    "ds.state.never_loaded": ("从未归集", "Never loaded"),
 }
 
 
