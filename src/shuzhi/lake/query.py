@@ -420,6 +420,7 @@ class DuckDBEngine:
         relation, rel_params, schema = self._relation(version)
         cursor = self._cursor()
         try:
-            return compute_profile(cursor, relation, rel_params, schema, top_k)
+            numbered = "read_parquet(?, file_row_number = true)"
+            return compute_profile(cursor, relation, rel_params, schema, top_k, numbered)
         finally:
             cursor.close()
