@@ -28,7 +28,7 @@ from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, NotFound
 from shuzhi.lake.manifest import Version
 from shuzhi.org import service as org
-from shuzhi.quality.checks import Outcome, RuleSpec, evaluate, validate_rule
+from shuzhi.quality.checks import Outcome, RuleSpec, evaluate_all, validate_rule
 from shuzhi.quality.events import IssueFixed, IssueVerified, RuleDefined, VersionChecked
 from shuzhi.quality.models import IssueStatus, QualityIssue, QualityResult, QualityRule, RuleKind
 from shuzhi.quality.schemas import (
@@ -132,27 +132,29 @@ def check_version(
     lake = _lake()
     engine = lake.query_engine(ctx)
     dataset_cycle = lake.update_cycle_of(ctx, resource_code)
-    rules = ctx.db.scalars(
-        select(QualityRule)
-        .where(QualityRule.resource_code == resource_code, QualityRule.active.is_(True))
-        .order_by(QualityRule.id)
+    rules = list(
+        ctx.db.scalars(
+            select(QualityRule)
+            .where(QualityRule.resource_code == resource_code, QualityRule.active.is_(True))
+            .order_by(QualityRule.id)
+        )
+    )
+    specs = [RuleSpec(RuleKind(r.kind), r.column_name, json.loads(r.params)) for r in rules]
+    references: dict[int, Version | None] = {}
+    for index, spec in enumerate(specs):
+        if spec.kind is RuleKind.REFERENCE:
+            found = lake.current_version(ctx, str(spec.params.get("resource_code", "")))
+            references[index] = found[1] if found else None
+    outcomes = evaluate_all(
+        engine,
+        version,
+        specs,
+        references=references,
+        max_age=lake.cycle_period(dataset_cycle),
+        now=now,
     )
     weighted, weights, failing_rules = 1.0 - reject_ratio, 1.0, 0
-    for rule in rules:
-        params = json.loads(rule.params)
-        spec = RuleSpec(RuleKind(rule.kind), rule.column_name, params)
-        reference = None
-        if spec.kind is RuleKind.REFERENCE:
-            found = lake.current_version(ctx, str(params.get("resource_code", "")))
-            reference = found[1] if found else None
-        outcome = evaluate(
-            engine,
-            version,
-            spec,
-            reference=reference,
-            max_age=lake.cycle_period(dataset_cycle),
-            now=now,
-        )
+    for rule, outcome in zip(rules, outcomes, strict=True):
         column = rule.column_name or ""
         resolved = next((c.name for c in version.columns if column in (c.name, c.source_name)), "")
         sample = _mask_sample(outcome.sample, hidden.get(resolved))
