@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
@@ -112,3 +113,29 @@ def test_vectorised_resident_id_check_matches_validator(value: str) -> None:
     flags = resident_id_invalid(pa.array([value, None]))
     assert flags[0].as_py() is (not is_valid_resident_id(value))
     assert flags[1].as_py() is None
+
+
+_IDS = st.one_of(
+    # Real birth dates, leap days included, with a correct check character.
+    st.tuples(st.integers(0, 999), st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31))).map(
+        lambda nd: resident_id(nd[0], nd[1].strftime("%Y%m%d").rjust(8, "0"))
+    ),
+    # The plain shape with anything in the date and check positions.
+    st.from_regex(r"[1-9][0-9]{16}[0-9Xx]", fullmatch=True),
+    st.from_regex(
+        r"[0-9]{6}[0-9]{4}(0[0-9]|1[0-3])(0[0-9]|[1-3][0-9])[0-9]{3}[0-9Xx]", fullmatch=True
+    ),
+    # Shapes the byte-level check must leave to the validator.
+    st.text(alphabet="0123456789Xx ０１２\t", min_size=15, max_size=20),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_IDS, min_size=1, max_size=12), st.integers(0, 3))
+def test_resident_id_batches_match_the_validator(values: list[str], skip: int) -> None:
+    # A sliced array has an offset into its buffers, as batches read from Parquet may have.
+    padded = ["330106198503120011"] * skip + values + [None]
+    flags = resident_id_invalid(pa.array(padded, pa.string()).slice(skip)).to_pylist()
+    assert flags == [not is_valid_resident_id(v) for v in values] + [None]
+    large = resident_id_invalid(pa.array(values, pa.large_string())).to_pylist()
+    assert large == [not is_valid_resident_id(v) for v in values]

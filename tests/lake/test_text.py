@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shuzhi.errors import Invalid
-from shuzhi.lake.rejects import RejectLog, RejectReason
+from shuzhi.lake.rejects import DiscardRejects, RejectLog, RejectReason
 from shuzhi.lake.text import (
     SAMPLE_BYTES,
     Encoding,
+    _Copier,
     clean_copy,
     clean_names,
     detect_delimiter,
@@ -183,3 +185,41 @@ def test_overlong_last_line_without_newline(tmp_path: Path) -> None:
     text, log, _ = _copy(b"a,b\n1,2\n" + b"z" * 10_000, tmp_path, Encoding.UTF8, cap=4096)
     assert text == "a,b\n1,2\n"
     assert log.examples[0].line == 3
+
+
+_UTF8_CJK = re.compile(rb"(?:[\xe3-\xe9][\x80-\xbf]{2}){2}")
+
+
+def _utf8_lines_by_regex(block: bytes) -> set[int]:
+    """Reference: start offsets of lines with two UTF-8 CJK characters in a row that decode."""
+    found, checked = set(), -1
+    for match in _UTF8_CJK.finditer(block):
+        start = block.rfind(b"\n", 0, match.start()) + 1
+        if start <= checked:
+            continue
+        checked = start
+        end = block.find(b"\n", match.end())
+        try:
+            block[start : end if end >= 0 else len(block)].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        found.add(start)
+    return found
+
+
+_LINE = st.one_of(
+    st.text(alphabet="编号名称混入的行中文abc,0123456789", max_size=12).map(
+        lambda t: t.encode("gbk")
+    ),
+    st.text(alphabet="编号名称混入的行中文abc,0123456789", max_size=12).map(
+        lambda t: t.encode("utf-8")
+    ),
+    st.binary(max_size=16).map(lambda b: b.replace(b"\n", b"")),
+)
+
+
+@given(st.lists(_LINE, max_size=20))
+def test_utf8_lines_in_gbk_match_the_regular_expression(lines: list[bytes]) -> None:
+    block = b"\n".join(lines) + b"\n"
+    copier = _Copier(Encoding.GBK, io.BytesIO(), DiscardRejects(), 1024)
+    assert copier._utf8_lines(block) == _utf8_lines_by_regex(block)

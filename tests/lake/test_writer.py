@@ -69,6 +69,27 @@ def test_same_content_is_a_duplicate_and_new_content_a_new_version(
     assert forced.version.sequence == 3 and forced.version.content_hash == second.content_hash
 
 
+@pytest.mark.parametrize("kind", ["utf-8", "gbk", "overlong line"])
+def test_a_duplicate_is_recognised_before_anything_is_kept(tmp_path: Path, kind: str) -> None:
+    rows = [[f"名称{i}", f"{i:018d}", "2024-01-02", str(i)] for i in range(20_000)]
+    path = write_csv(
+        tmp_path / "f.csv", [PEOPLE[0], *rows], encoding="gbk" if kind == "gbk" else "utf-8"
+    )
+    if kind == "overlong line":
+        with open(path, "ab") as fh:
+            fh.write(b"x" * (80 * 1024) + b",y,z,w\n")
+    options = LoadOptions(read=ReadOptions(max_line_bytes=64 * 1024))
+    lake = tmp_path / "lake"
+    first = write_version(FileSource(path), lake, options)
+    assert first.version.row_count == 20_000 and not first.duplicate
+    again = write_version(FileSource(path), lake, options)
+    assert again.duplicate and again.version == first.version
+    assert sorted(p.name for p in lake.iterdir()) == sorted(
+        [".lock", first.version.data_file, first.version.manifest_path.name]
+        + ([first.version.rejects.file] if first.version.rejects.file else [])
+    )
+
+
 def test_gbk_and_utf8_copies_load_the_same_rows(tmp_path: Path) -> None:
     utf8 = write_csv(tmp_path / "u.csv", PEOPLE)
     gbk = write_csv(tmp_path / "g.csv", PEOPLE, encoding="gbk")

@@ -1,10 +1,10 @@
 """Per-column profile of a version: inferred type, nulls, distinct estimate, min/max, top values.
 
 Raw versions hold text, so types are inferred: candidates (boolean, five date formats,
-datetime, integer, decimal) are tried on a sample (every row up to 20,000 rows, a system
-sample of about 20,000 rows above). A column is typed only if every sampled non-null value conforms;
-otherwise it stays ``text`` and ``dominant_type`` tells what most values looked like. The
-profile describes; the quality layer checks every row.
+datetime, integer, decimal) are tried on a sample (every row up to 20,000 rows; above, ten
+evenly spaced blocks of 2,000 rows). A column is typed only if every sampled non-null value
+conforms; otherwise it stays ``text`` and ``dominant_type`` tells what most values looked
+like. The profile describes; the quality layer checks every row.
 
 Top values are raw. Sensitive columns must be masked before anyone sees them:
 ``profile.masked(mask, columns)`` applies the caller's masking function.
@@ -22,8 +22,14 @@ import pyarrow as pa
 from shuzhi.lake.readers import text_value
 
 SAMPLE_TARGET_ROWS = 20_000
+SAMPLE_BLOCKS = 10
 FULL_SCAN_BELOW_ROWS = SAMPLE_TARGET_ROWS
 TOP_VALUES_MAX_DISTINCT = 100_000
+# Up to this many rows every column is grouped exactly (no column can exceed the top-values
+# limit by much); above it, a column is grouped only if at most this share of its sampled
+# values are distinct, otherwise it gets a HyperLogLog estimate.
+GROUP_ALL_BELOW_ROWS = TOP_VALUES_MAX_DISTINCT
+GROUPED_MAX_RATIO = 0.5
 
 
 class InferredType(StrEnum):
@@ -158,30 +164,59 @@ def _sortable(arrow_type: pa.DataType) -> bool:
     return not (pa.types.is_nested(arrow_type) or pa.types.is_binary(arrow_type))
 
 
-def _candidates_from_sample(
-    cursor: Any, relation: str, params: list[Any], text_columns: list[str], rows: int
-) -> tuple[dict[str, tuple[Candidate, int]], int]:
-    """Per text column, the best candidate type and how many sampled values do not match it."""
-    if not text_columns:
-        return {}, 0
-    source, source_params = relation, params
-    if rows > FULL_SCAN_BELOW_ROWS:
+def _sample_source(
+    relation: str, params: list[Any], numbered: str | None, rows: int
+) -> tuple[str, list[Any], bool]:
+    """Where the type sample is read from: (SQL, parameters, whether it is a temporary table)."""
+    if rows <= FULL_SCAN_BELOW_ROWS:
+        return relation, params, False
+    if numbered is not None:
+        # Evenly spaced blocks of consecutive rows: the scan reads only the pages that hold
+        # them, so the cost does not grow with the size of the version.
+        block = SAMPLE_TARGET_ROWS // SAMPLE_BLOCKS
+        step = rows // SAMPLE_BLOCKS
+        ranges = " OR ".join(
+            f"(file_row_number >= {i * step} AND file_row_number < {i * step + block})"
+            for i in range(SAMPLE_BLOCKS)
+        )
+        return f"(SELECT * FROM {numbered} WHERE {ranges})", params, False
+    return "profile_sample", [], True
+
+
+def _sample(
+    cursor: Any,
+    relation: str,
+    params: list[Any],
+    numbered: str | None,
+    text_columns: list[str],
+    counted_columns: list[str],
+    rows: int,
+) -> tuple[dict[str, tuple[Candidate, int]], dict[str, tuple[int, int]], int]:
+    """Read the sample once: the best candidate type per text column (and how many sampled
+    values miss it), and (non-null, distinct) sampled values per column in ``counted_columns``.
+    """
+    if not text_columns and not counted_columns:
+        return {}, {}, 0
+    source, source_params, temporary = _sample_source(relation, params, numbered, rows)
+    if temporary:
         # Materialise the sample first: DuckDB evaluates expressions before sampling.
         percent = max(0.01, min(100.0, 100.0 * SAMPLE_TARGET_ROWS / rows))
-        listed = ", ".join(_ident(n) for n in text_columns)
+        listed = ", ".join(_ident(n) for n in dict.fromkeys(text_columns + counted_columns))
         cursor.execute(
             f"CREATE OR REPLACE TEMP TABLE profile_sample AS SELECT {listed} FROM {relation}"
             f" USING SAMPLE {percent:.4f}% (system, 42)",
             params,
         )
-        source, source_params = "profile_sample", []
     exprs = ["count(*)"]
     for name in text_columns:
         col = _ident(name)
         exprs.append(f"count({col})")
         exprs += [f"count_if({c.match_sql(col)})" for c in CANDIDATES]
+    for name in counted_columns:
+        col = _ident(name)
+        exprs += [f"count({col})", f"count(DISTINCT {col})"]
     row = cursor.execute(f"SELECT {', '.join(exprs)} FROM {source}", source_params).fetchone()
-    if source != relation:
+    if temporary:
         cursor.execute("DROP TABLE profile_sample")
     sampled = int(row[0])
     chosen: dict[str, tuple[Candidate, int]] = {}
@@ -197,63 +232,112 @@ def _candidates_from_sample(
         best, hits = max(zip(CANDIDATES, matches, strict=True), key=lambda cn: cn[1])
         if hits * 2 >= nonnull:
             chosen[name] = (best, nonnull - hits)
-    return chosen, sampled
+    offset = 1 + len(text_columns) * width
+    counted = {
+        name: (int(row[offset + 2 * i]), int(row[offset + 2 * i + 1]))
+        for i, name in enumerate(counted_columns)
+    }
+    return chosen, counted, sampled
+
+
+def _grouped(
+    cursor: Any, relation: str, params: list[Any], name: str, top_k: int
+) -> tuple[int, tuple[TopValue, ...]]:
+    """Exact distinct count and top values of one column, from one grouped scan."""
+    col = _ident(name)
+    found = cursor.execute(
+        f"WITH g AS MATERIALIZED (SELECT {col} AS v, count(*) AS n FROM {relation}"
+        f" WHERE {col} IS NOT NULL GROUP BY {col})"
+        f" SELECT (SELECT count(*) FROM g) AS d, v, n FROM g ORDER BY n DESC, v LIMIT {int(top_k)}",
+        params,
+    ).fetchall()
+    distinct = int(found[0][0]) if found else 0
+    if distinct > TOP_VALUES_MAX_DISTINCT:
+        return distinct, ()
+    return distinct, tuple(TopValue(str(text_value(v)), int(n)) for _, v, n in found)
 
 
 def compute_profile(
-    cursor: Any, relation: str, params: list[Any], schema: pa.Schema, top_k: int = 10
+    cursor: Any,
+    relation: str,
+    params: list[Any],
+    schema: pa.Schema,
+    top_k: int = 10,
+    numbered: str | None = None,
 ) -> Profile:
     """Profile ``relation`` (SQL text with bound ``params``) using a DuckDB cursor.
 
+    ``numbered`` is the same rows with a ``file_row_number`` column (0-based position); when
+    given, the type sample is read as evenly spaced blocks of rows instead of a system sample.
+
     Cost is bounded: types come from a sample; null counts and min/max come from Parquet
-    statistics where possible; top values are counted exactly, but only for columns with at
-    most ``TOP_VALUES_MAX_DISTINCT`` distinct values (near-unique columns have no useful top).
+    statistics where possible. Distinct counts: a column whose sample is mostly repeated
+    values is grouped exactly, which gives its distinct count and top values in one scan; a
+    column whose sampled values are mostly distinct gets a HyperLogLog estimate instead, and
+    top values only if that estimate is at most ``TOP_VALUES_MAX_DISTINCT`` (near-unique
+    columns have no useful top).
     """
     names = list(schema.names)
     total = int(cursor.execute(f"SELECT count(*) FROM {relation}", params).fetchone()[0])
     text_columns = [n for n in names if _native_type(schema.field(n).type) is InferredType.TEXT]
-    candidates, sampled = _candidates_from_sample(cursor, relation, params, text_columns, total)
+    sortable = [n for n in names if _sortable(schema.field(n).type)]
+    routed = [] if total <= GROUP_ALL_BELOW_ROWS else sortable
+    candidates, in_sample, sampled = _sample(
+        cursor, relation, params, numbered, text_columns, routed, total
+    )
 
-    # Two passes: the first is answered from Parquet statistics; the second scans.
+    # Null counts and min/max are answered from Parquet statistics.
     stats_exprs: list[str] = []
-    scan_exprs: list[str] = []
-    slots: dict[str, dict[str, tuple[int, int]]] = {}
-
-    def add(name: str, key: str, expr: str, scan: bool = False) -> None:
-        target = scan_exprs if scan else stats_exprs
-        slots.setdefault(name, {})[key] = (int(scan), len(target))
-        target.append(expr)
-
     for name in names:
         col = _ident(name)
-        add(name, "nonnull", f"count({col})")
-        if not _sortable(schema.field(name).type):
-            continue
-        add(name, "min", f"min({col})")
-        add(name, "max", f"max({col})")
-        add(name, "distinct", f"approx_count_distinct({col})", scan=True)
-        candidate = candidates.get(name)
-        if candidate is not None and candidate[1] == 0 and candidate[0].cast is not None:
-            typed = f"TRY_CAST({col} AS {candidate[0].cast})"
-            add(name, "tmin", f"min({typed})", scan=True)
-            add(name, "tmax", f"max({typed})", scan=True)
-    rows = [
-        cursor.execute(f"SELECT {', '.join(stats_exprs)} FROM {relation}", params).fetchone(),
-        cursor.execute(f"SELECT {', '.join(scan_exprs)} FROM {relation}", params).fetchone()
-        if scan_exprs
-        else (),
-    ]
+        stats_exprs.append(f"count({col})")
+        if name in sortable:
+            stats_exprs += [f"min({col})", f"max({col})"]
+    stats = iter(
+        cursor.execute(f"SELECT {', '.join(stats_exprs)} FROM {relation}", params).fetchone()
+    )
+    nonnulls: dict[str, int] = {}
+    extremes: dict[str, tuple[Any, Any]] = {}
+    for name in names:
+        nonnulls[name] = int(next(stats))
+        if name in sortable:
+            extremes[name] = (next(stats), next(stats))
 
-    def get(name: str, key: str) -> Any:
-        which, index = slots[name][key]
-        return rows[which][index]
+    # One scan for the HyperLogLog estimates and the numeric min/max of numeric text columns.
+    estimated = [
+        n
+        for n in sortable
+        if nonnulls[n]
+        and n in in_sample
+        and (not in_sample[n][0] or in_sample[n][1] > in_sample[n][0] * GROUPED_MAX_RATIO)
+    ]
+    scan_exprs: list[str] = [f"approx_count_distinct({_ident(n)})" for n in estimated]
+    typed: list[str] = []
+    for name in sortable:
+        candidate = candidates.get(name)
+        if nonnulls[name] and candidate and candidate[1] == 0 and candidate[0].cast is not None:
+            cast = f"TRY_CAST({_ident(name)} AS {candidate[0].cast})"
+            scan_exprs += [f"min({cast})", f"max({cast})"]
+            typed.append(name)
+    scanned = (
+        iter(cursor.execute(f"SELECT {', '.join(scan_exprs)} FROM {relation}", params).fetchone())
+        if scan_exprs
+        else iter(())
+    )
+    distinct: dict[str, int] = {n: int(next(scanned)) for n in estimated}
+    for name in typed:
+        extremes[name] = (next(scanned), next(scanned))
+
+    tops: dict[str, tuple[TopValue, ...]] = {}
+    for name in sortable:
+        if not nonnulls[name] or distinct.get(name, 0) > TOP_VALUES_MAX_DISTINCT:
+            continue
+        distinct[name], tops[name] = _grouped(cursor, relation, params, name, top_k)
 
     profiles = []
     for name in names:
-        s = slots[name]
         arrow_type = schema.field(name).type
-        nonnull = int(get(name, "nonnull"))
-        distinct = int(get(name, "distinct")) if "distinct" in s else 0
+        nonnull = nonnulls[name]
         inferred, dominant, fmt, bad = _native_type(arrow_type), None, None, 0
         best, misses = candidates.get(name, (None, 0))
         if nonnull == 0:
@@ -264,11 +348,7 @@ def compute_profile(
                 fmt = best.label
         elif best is not None:
             dominant, bad = best.type, misses
-        low = get(name, "tmin") if "tmin" in s else get(name, "min") if "min" in s else None
-        high = get(name, "tmax") if "tmax" in s else get(name, "max") if "max" in s else None
-        tops: tuple[TopValue, ...] = ()
-        if "distinct" in s and nonnull and distinct <= TOP_VALUES_MAX_DISTINCT:
-            tops = _top_values(cursor, relation, params, name, top_k)
+        low, high = extremes.get(name, (None, None))
         profiles.append(
             ColumnProfile(
                 name=name,
@@ -279,22 +359,10 @@ def compute_profile(
                 nonconforming=bad,
                 null_count=total - nonnull,
                 null_rate=round((total - nonnull) / total, 6) if total else 0.0,
-                distinct_estimate=distinct,
+                distinct_estimate=distinct.get(name, 0),
                 min=text_value(low),
                 max=text_value(high),
-                top_values=tops,
+                top_values=tops.get(name, ()),
             )
         )
     return Profile(row_count=total, columns=tuple(profiles), type_sample_rows=sampled)
-
-
-def _top_values(
-    cursor: Any, relation: str, params: list[Any], name: str, top_k: int
-) -> tuple[TopValue, ...]:
-    col = _ident(name)
-    found = cursor.execute(
-        f"SELECT {col}, count(*) AS n FROM {relation} WHERE {col} IS NOT NULL"
-        f" GROUP BY {col} ORDER BY n DESC, {col} LIMIT {int(top_k)}",
-        params,
-    ).fetchall()
-    return tuple(TopValue(str(text_value(v)), int(n)) for v, n in found)

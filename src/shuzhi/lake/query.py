@@ -265,17 +265,23 @@ class _Compiler:
         return " OR ".join(terms)
 
 
+SPILL_DIR = ".spill"
+
+
 class DuckDBEngine:
     """``QueryEngine`` over the versions' Parquet files, confined to the lake directory."""
 
     capabilities = DUCKDB_CAPABILITIES
 
-    def __init__(self, root: Path, *, threads: int | None = None, memory_limit: str = "1GB"):
+    def __init__(self, root: Path, *, threads: int | None = None, memory_limit: str = "384MB"):
         import duckdb
 
         self.root = root.resolve()
         self._db = duckdb.connect()
+        # Bounded memory: large aggregates (exact distinct counts of near-unique columns) spill
+        # to a directory inside the lake instead of growing the process.
         self._db.execute("SET memory_limit = ?", [memory_limit])
+        self._db.execute("SET temp_directory = ?", [str(self.root / SPILL_DIR)])
         if threads:
             self._db.execute(f"SET threads = {int(threads)}")
         # Defence in depth: the engine can read the lake and nothing else, and no query can
@@ -420,6 +426,7 @@ class DuckDBEngine:
         relation, rel_params, schema = self._relation(version)
         cursor = self._cursor()
         try:
-            return compute_profile(cursor, relation, rel_params, schema, top_k)
+            numbered = "read_parquet(?, file_row_number = true)"
+            return compute_profile(cursor, relation, rel_params, schema, top_k, numbered)
         finally:
             cursor.close()

@@ -22,6 +22,7 @@ import json
 import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -110,13 +111,19 @@ class ReadOptions:
 
 @dataclass(frozen=True)
 class DuckScan:
-    """A text file DuckDB can scan itself (the fast path), plus how to report its rejects."""
+    """A text file DuckDB can scan itself (the fast path), plus how to report its rejects.
+
+    ``prepass``, when set, is the pre-pass over the source (content hash, line lengths)
+    still running beside the scan: its result says whether the file must be cleaned first
+    (``CsvReader.clean_scan``), in which case whatever was read from ``file`` is discarded.
+    """
 
     file: Path
     delimiter: str
     columns: list[str]
     max_line_bytes: int
     copy: CleanCopy | None = None
+    prepass: Future[bool] | None = None
 
     def sql(self) -> str:
         cols = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in self.columns)
@@ -267,7 +274,12 @@ class Reader(ABC):
         return pa.schema([(c, pa.string()) for c in self.columns])
 
     def duckdb_scan(
-        self, workdir: Path, rejects: RejectSink, progress: Callable[[int], None] | None = None
+        self,
+        workdir: Path,
+        rejects: RejectSink,
+        progress: Callable[[int], None] | None = None,
+        *,
+        concurrent: bool = False,
     ) -> DuckScan | None:
         """Offer a DuckDB-native scan instead of Arrow batches (text files only)."""
         return None
@@ -300,6 +312,7 @@ class CsvReader(Reader):
         self.columns = clean_names(header)
         self._hash: str | None = None
         self._meter = ByteMeter(source.on_bytes, self.path.stat().st_size)
+        self._prepass: Future[bool] | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -315,25 +328,57 @@ class CsvReader(Reader):
         return {k: v for k, v in self.describe().items() if k not in ("name", "bytes")}
 
     def duckdb_scan(
-        self, workdir: Path, rejects: RejectSink, progress: Callable[[int], None] | None = None
+        self,
+        workdir: Path,
+        rejects: RejectSink,
+        progress: Callable[[int], None] | None = None,
+        *,
+        concurrent: bool = False,
     ) -> DuckScan:
+        """The scan of this file; GBK files are transcoded first, UTF-8 files only if some line
+        is longer than ``max_line_bytes``. With ``concurrent`` the UTF-8 pre-pass (hash and
+        line lengths) runs in a thread while the caller scans: see ``DuckScan.prepass``.
+        """
         hasher = _hasher(self._hash_description())
         cap = self.options.max_line_bytes
-        needs_copy = not self.encoding.is_utf8
         progress = self._meter.chain(progress)
-        if not needs_copy:
-            needs_copy = scan_utf8(self.path, cap, hasher, progress)
-            hasher_for_copy = None
-        else:
-            hasher_for_copy = hasher
-        copy: CleanCopy | None = None
-        target = self.path
-        if needs_copy:
-            target = workdir / "source.utf8.csv"
-            with open(target, "wb") as out:
-                encoding = self.encoding if not self.encoding.is_utf8 else Encoding.UTF8
-                copy = clean_copy(self.path, out, encoding, rejects, cap, hasher_for_copy, progress)
+        if not self.encoding.is_utf8:
+            return self._clean(workdir, rejects, self.encoding, hasher, progress)
+        if concurrent:
+            pool = ThreadPoolExecutor(1, thread_name_prefix="shuzhi-prepass")
+            self._prepass = pool.submit(self._prepass_utf8, hasher, progress)
+            pool.shutdown(wait=False)
+            return DuckScan(self.path, self.delimiter, self.columns, cap, prepass=self._prepass)
+        if self._prepass_utf8(hasher, progress):
+            return self._clean(workdir, rejects, Encoding.UTF8, None, progress)
+        return DuckScan(self.path, self.delimiter, self.columns, cap)
+
+    def clean_scan(
+        self, workdir: Path, rejects: RejectSink, progress: Callable[[int], None] | None = None
+    ) -> DuckScan:
+        """The scan of a clean UTF-8 copy, once a concurrent pre-pass asked for one."""
+        return self._clean(workdir, rejects, Encoding.UTF8, None, progress)
+
+    def _prepass_utf8(self, hasher: Any, progress: Callable[[int], None] | None = None) -> bool:
+        overlong = scan_utf8(self.path, self.options.max_line_bytes, hasher, progress)
         self._hash = str(hasher.hexdigest())
+        self._meter.finish()
+        return overlong
+
+    def _clean(
+        self,
+        workdir: Path,
+        rejects: RejectSink,
+        encoding: Encoding,
+        hasher: Any,
+        progress: Callable[[int], None] | None,
+    ) -> DuckScan:
+        target = workdir / "source.utf8.csv"
+        cap = self.options.max_line_bytes
+        with open(target, "wb") as out:
+            copy = clean_copy(self.path, out, encoding, rejects, cap, hasher, progress)
+        if hasher is not None:
+            self._hash = str(hasher.hexdigest())
         self._meter.finish()
         return DuckScan(target, self.delimiter, self.columns, cap, copy)
 
@@ -368,6 +413,8 @@ class CsvReader(Reader):
         return rows
 
     def content_hash(self) -> str:
+        if self._prepass is not None:
+            self._prepass.result()
         if self._hash is None:
             self._hash = _hash_file(self.path, self._hash_description())
         return self._hash

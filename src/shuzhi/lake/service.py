@@ -16,6 +16,7 @@ import shutil
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -421,7 +422,14 @@ def _register(
 ) -> DatasetVersion:
     from shuzhi.quality import service as quality
 
-    check, profile, classification, grade = _analyse(ctx, dataset, version, items, progress)
+    # The quality rules read only the lake: they run beside profiling and classification
+    # (DuckDB and Arrow release the interpreter lock), their results are stored afterwards.
+    plan = quality.plan_checks(ctx, dataset.resource_code)
+    with ThreadPoolExecutor(1, thread_name_prefix="shuzhi-quality") as pool:
+        checked = pool.submit(plan.run, query_engine(ctx), version)
+        check, profile, classification, grade = _analyse(ctx, dataset, version, items, progress)
+        progress("quality")
+        outcomes = checked.result()
     row = DatasetVersion(
         dataset_id=dataset.id,
         number=version.sequence,
@@ -445,9 +453,10 @@ def _register(
     ctx.db.flush()
     if not check.drift:
         _make_current(ctx, dataset, row)
-    progress("quality")
-    row.quality_score = quality.check_version(
+    row.quality_score = quality.record_checks(
         ctx,
+        plan,
+        outcomes,
         dataset.resource_code,
         dataset.unit_id,
         row.id,

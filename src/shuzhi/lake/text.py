@@ -12,7 +12,6 @@ import codecs
 import csv
 import hashlib
 import io
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,8 +28,14 @@ CHUNK_BYTES = 1024 * 1024
 DELIMITERS = (",", "\t", ";", "|")
 SNIFF_LINES = 50
 
-# Two UTF-8 encoded CJK characters in a row: the mark of a UTF-8 line inside a GBK file.
-UTF8_CJK = re.compile(rb"(?:[\xe3-\xe9][\x80-\xbf]{2}){2}")
+# Two UTF-8 encoded CJK characters in a row (lead byte E3–E9, two continuation bytes 80–BF,
+# twice) mark a UTF-8 line inside a GBK file. Searched as a substring of byte classes (lead
+# L, continuation C), which is much faster on Chinese text than a regular expression.
+_UTF8_CLASSES = bytes(
+    ord("L") if 0xE3 <= b <= 0xE9 else ord("C") if 0x80 <= b <= 0xBF else ord(".")
+    for b in range(256)
+)
+_UTF8_CJK_CLASSES = b"LCCLCC"
 
 
 class Encoding(StrEnum):
@@ -278,18 +283,18 @@ class _Copier:
     def _utf8_lines(self, block: bytes) -> set[int]:
         """Start offsets of lines that are valid UTF-8 with Chinese text (mixed encodings)."""
         found: set[int] = set()
-        checked = -1
-        for match in UTF8_CJK.finditer(block):
-            start = block.rfind(b"\n", 0, match.start()) + 1
-            if start <= checked:
-                continue
-            end = block.find(b"\n", match.end())
-            checked = start
+        classes = block.translate(_UTF8_CLASSES)
+        hit = classes.find(_UTF8_CJK_CLASSES)
+        while hit >= 0:
+            start = block.rfind(b"\n", 0, hit) + 1
+            end = block.find(b"\n", hit)
+            end = end if end >= 0 else len(block)
             try:
-                block[start : end if end >= 0 else len(block)].decode("utf-8")
+                block[start:end].decode("utf-8")
+                found.add(start)
             except UnicodeDecodeError:
-                continue
-            found.add(start)
+                pass
+            hit = classes.find(_UTF8_CJK_CLASSES, end)  # one test per line
         return found
 
 

@@ -1,16 +1,17 @@
-"""Evaluate one quality rule on one version through the query engine.
+"""Evaluate a version's quality rules through the query engine.
 
 Set-wise rules are pushed down as structured counts and aggregates (not null, unique,
-range on numeric columns, freshness); per-row rules stream column batches through ``scan``
-and use Arrow's vectorised kernels (patterns run on RE2, which has no catastrophic
-backtracking). Resident IDs are checked vectorised with the same weights and check
-characters as ``shuzhi.standards.identifiers``; odd shapes fall back to its validator.
+freshness); per-row rules (pattern, range, resident ID, USCC, allowed values, reference)
+share one ``scan`` of the columns they need and use Arrow's vectorised kernels (patterns run
+on RE2, which has no catastrophic backtracking). Resident IDs of the plain 18-character
+shape are checked on their bytes with the same weights and check characters as
+``shuzhi.standards.identifiers``; other shapes fall back to its validator.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -50,6 +51,19 @@ def _group_table(start: int, width: int) -> pa.Array:
 
 
 _GROUP_TABLES = [(start, _group_table(start, 4 if start < 16 else 1)) for start in range(0, 17, 4)]
+
+# Byte-level tables for plain 18-character IDs (see ``_plain_resident_ids``).
+_NOT_DIGIT = 1000  # larger than any weighted digit sum, so one non-digit spoils the sum
+_DIGIT_OF_BYTE = pa.array([b - 48 if 48 <= b <= 57 else _NOT_DIGIT for b in range(256)], pa.int32())
+# The 18th character: digits and X as themselves, x as X (IDs are upper-cased), others 0.
+_CHECK_OF_BYTE = pa.array(
+    [b if 48 <= b <= 57 or b == 88 else 88 if b == 120 else 0 for b in range(256)], pa.uint8()
+)
+_CHECK_OF_SUM = pa.array(
+    [ord(RIC_CHECK[total % 11]) for total in range(9 * sum(RIC_WEIGHTS) + 1)], pa.uint8()
+)
+_IS_LEAP = pa.array([y % 4 == 0 and (y % 100 != 0 or y % 400 == 0) for y in range(10_000)])
+_MONTH_DAYS = pa.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] + [0] * 87, pa.int32())
 
 
 @dataclass(frozen=True)
@@ -132,41 +146,93 @@ def _anchored(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-def _column_batches(
-    engine: QueryEngine, version: Version, column: str
-) -> Iterator[pa.Array | pa.ChunkedArray]:
-    for batch in engine.scan(version, [column]):
-        yield batch.column(0)
-
-
 def _text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
         return values
     return pc.cast(values, pa.string())
 
 
-def _stream(
-    engine: QueryEngine,
-    version: Version,
-    column: str,
-    bad: Callable[[pa.Array | pa.ChunkedArray], pa.Array | pa.ChunkedArray],
-) -> Outcome:
-    """Count values for which ``bad`` is true (nulls never fail), keeping a few samples."""
-    failing, sample = 0, list[str]()
-    for values in _column_batches(engine, version, column):
-        flags = pc.and_(pc.fill_null(bad(values), False), pc.is_valid(values))
+Predicate = Callable[[pa.Array | pa.ChunkedArray], pa.Array | pa.ChunkedArray]
+
+
+@dataclass
+class _RowRule:
+    """A per-row rule while its column streams by: failing values counted, a few kept."""
+
+    column: str
+    bad: Predicate
+    failing: int = 0
+    sample: list[str] = field(default_factory=list)
+
+    def feed(self, values: pa.Array | pa.ChunkedArray) -> None:
+        flags = pc.and_(pc.fill_null(self.bad(values), False), pc.is_valid(values))
         count = pc.sum(flags).as_py() or 0
         if count:
-            failing += count
-            if len(sample) < SAMPLE_SIZE:
-                found = pc.filter(values, flags).slice(0, SAMPLE_SIZE - len(sample))
-                sample.extend(str(v) for v in found.to_pylist())
-    return Outcome(version.row_count, failing, sample)
+            self.failing += count
+            if len(self.sample) < SAMPLE_SIZE:
+                found = pc.filter(values, flags).slice(0, SAMPLE_SIZE - len(self.sample))
+                self.sample.extend(str(v) for v in found.to_pylist())
 
 
-def resident_id_invalid(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Vectorised ``not is_valid_resident_id`` (null stays null)."""
-    text = pc.utf8_upper(pc.utf8_trim_whitespace(_text(values)))
+def _stream(engine: QueryEngine, version: Version, rules: list[_RowRule]) -> None:
+    """One scan of the columns the per-row rules need; nulls never fail."""
+    if not rules:
+        return
+    columns = list(dict.fromkeys(r.column for r in rules))
+    for batch in engine.scan(version, columns):
+        for rule in rules:
+            rule.feed(batch.column(columns.index(rule.column)))
+
+
+def _i32(value: int) -> pa.Scalar:
+    # Typed scalars keep the kernels on int32; a Python int would widen every array to int64.
+    return pa.scalar(value, pa.int32())
+
+
+def _plain_resident_ids(text: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    """(plain, invalid): the verdict for values of exactly 18 bytes, 17 ASCII digits (the first
+    not 0) and a digit, X or x, decided from their bytes; ``plain`` is false for the others.
+    """
+    n = len(text)
+    fixed = pc.fill_null(pc.equal(pc.binary_length(text), pa.scalar(18, pa.int32())), False)
+    data = text.buffers()[2]
+    if data is None or data.size < 18 or not pc.any(fixed).as_py():
+        return fixed, None
+    raw = pa.Array.from_buffers(pa.uint8(), data.size, [None, data])
+    offset_type = pa.int64() if pa.types.is_large_string(text.type) else pa.int32()
+    offsets = pa.Array.from_buffers(offset_type, n, [None, text.buffers()[1]], offset=text.offset)
+    starts = pc.if_else(fixed, offsets, pa.scalar(0, offset_type))
+    digits = [pc.take(_DIGIT_OF_BYTE, pc.take(raw.slice(j), starts)) for j in range(17)]
+    check = pc.take(_CHECK_OF_BYTE, pc.take(raw.slice(17), starts))
+    total: Any = None
+    for digit, weight in zip(digits, RIC_WEIGHTS, strict=True):
+        term = pc.multiply(digit, _i32(weight))
+        total = term if total is None else pc.add(total, term)
+    plain = pc.and_(
+        pc.and_(fixed, pc.less(total, _i32(_NOT_DIGIT))),
+        pc.and_(pc.not_equal(digits[0], _i32(0)), pc.not_equal(check, pa.scalar(0, pa.uint8()))),
+    )
+    check_ok = pc.equal(check, pc.take(_CHECK_OF_SUM, pc.if_else(plain, total, _i32(0))))
+
+    def number(part: list[Any]) -> Any:
+        value = part[0]
+        for digit in part[1:]:
+            value = pc.add(pc.multiply(value, _i32(10)), digit)
+        return pc.if_else(plain, value, _i32(0))
+
+    year, month, day = number(digits[6:10]), number(digits[10:12]), number(digits[12:14])
+    leap_day = pc.cast(pc.and_(pc.equal(month, _i32(2)), pc.take(_IS_LEAP, year)), pa.int32())
+    days = pc.add(pc.take(_MONTH_DAYS, month), leap_day)
+    born = pc.and_(
+        pc.and_(pc.greater_equal(year, _i32(1)), pc.greater_equal(day, _i32(1))),
+        pc.less_equal(day, days),
+    )
+    return plain, pc.invert(pc.and_(check_ok, born))
+
+
+def _resident_id_invalid_general(text: pa.Array) -> pa.Array:
+    """Any shape: trimmed and upper-cased first; legacy and stray shapes by the validator."""
+    text = pc.utf8_upper(pc.utf8_trim_whitespace(text))
     shaped = pc.match_substring_regex(text, _ID18)
     safe = pc.if_else(shaped, text, pa.scalar("100000190001010000"))
     # Weighted digit sum in four-digit groups: one slice, cast and table lookup per group.
@@ -192,6 +258,22 @@ def resident_id_invalid(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chu
     return pc.if_else(pc.is_valid(text), result, pa.scalar(None, pa.bool_()))
 
 
+def resident_id_invalid(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Vectorised ``not is_valid_resident_id`` (null stays null)."""
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array([resident_id_invalid(c) for c in values.chunks], pa.bool_())
+    text = _text(values)
+    plain, invalid = _plain_resident_ids(text)
+    if invalid is None:
+        return _resident_id_invalid_general(text)
+    result = pc.if_else(plain, invalid, pa.scalar(None, pa.bool_()))
+    rest = pc.and_(pc.invert(plain), pc.is_valid(text))
+    if pc.any(rest).as_py():
+        general = _resident_id_invalid_general(pc.filter(text, rest))
+        result = pc.replace_with_mask(result, rest, general)
+    return result
+
+
 def _uscc_invalid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     cache: dict[str, bool] = {}
     out: list[bool | None] = []
@@ -212,10 +294,17 @@ def _numeric_bad(low: float | None, high: float | None) -> Callable[[Any], Any]:
             numeric = pc.is_valid(values)
         else:
             text = _text(values)
-            numeric = pc.match_substring_regex(text, _NUMBER)
-            numbers = pc.cast(
-                pc.utf8_trim_whitespace(pc.if_else(numeric, text, pa.scalar("0"))), pa.float64()
-            )
+            # Plain decimals (digits and at most one point) need no regular expression.
+            plain = pc.ascii_is_decimal(pc.replace_substring(text, ".", "", max_replacements=1))
+            if pc.all(plain).as_py():
+                numeric = pc.is_valid(text)
+                numbers = pc.cast(text, pa.float64())
+            else:
+                numeric = pc.match_substring_regex(text, _NUMBER)
+                numbers = pc.cast(
+                    pc.utf8_trim_whitespace(pc.if_else(numeric, text, pa.scalar("0"))),
+                    pa.float64(),
+                )
         out = pc.invert(numeric)
         if low is not None:
             out = pc.or_(out, pc.less(numbers, low))
@@ -238,16 +327,10 @@ def _unique(engine: QueryEngine, version: Version, column: str) -> Outcome:
     return Outcome(version.row_count, failing, sample)
 
 
-def _reference(
-    engine: QueryEngine, version: Version, column: str, target: Version | None, ref_column: str
-) -> Outcome:
-    if target is None:
-        return Outcome(1, 1, [], "referenced dataset has no current version")
+def _in_reference(engine: QueryEngine, target: Version, ref_column: str) -> Predicate:
     known = engine.aggregate(target, [(AggFunc.COUNT, None)], group_by=[ref_column]).column(0)
     allowed = pc.cast(pc.drop_null(known), pa.string()).combine_chunks()
-    return _stream(
-        engine, version, column, lambda v: pc.invert(pc.is_in(_text(v), value_set=allowed))
-    )
+    return lambda v: pc.invert(pc.is_in(_text(v), value_set=allowed))
 
 
 def _freshness(
@@ -270,6 +353,80 @@ def _freshness(
     return Outcome(1, int(stale), [newest.isoformat()] if stale else [], f"newest {newest}")
 
 
+def _row_predicate(spec: RuleSpec) -> Predicate | None:
+    p = spec.params
+    if spec.kind is RuleKind.PATTERN:
+        pattern = _anchored(str(p["pattern"]))
+        return lambda v: pc.invert(pc.match_substring_regex(_text(v), pattern))
+    if spec.kind is RuleKind.RANGE:
+        return _numeric_bad(p.get("min"), p.get("max"))
+    if spec.kind is RuleKind.RESIDENT_ID:
+        return resident_id_invalid
+    if spec.kind is RuleKind.USCC:
+        return _uscc_invalid
+    if spec.kind is RuleKind.ALLOWED_VALUES:
+        allowed = pa.array([str(v) for v in p["values"]], pa.string())
+        return lambda v: pc.invert(pc.is_in(_text(v), value_set=allowed))
+    return None
+
+
+def evaluate_all(
+    engine: QueryEngine,
+    version: Version,
+    specs: Sequence[RuleSpec],
+    *,
+    references: Mapping[int, Version | None] | None = None,
+    max_age: timedelta | None = None,
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """Run rules (``references``: the referenced version per index of a reference rule); the
+    per-row rules share one scan. A column missing from this version fails its rule as a whole.
+    """
+    # Rules may name a column as the source had it (headers are cleaned on load).
+    by_source = {c.source_name: c.name for c in version.columns}
+    names = {c.name for c in version.columns}
+    outcomes: list[Outcome | None] = []
+    streamed: list[tuple[int, _RowRule]] = []
+    for index, spec in enumerate(specs):
+        column = (
+            spec.column if spec.column in names else by_source.get(spec.column or "", spec.column)
+        )
+        if column is not None and column not in names:
+            outcomes.append(Outcome(1, 1, [], f"column {column!r} is missing"))
+            continue
+        kind = spec.kind
+        if kind is RuleKind.FRESHNESS:
+            days = spec.params.get("max_age_days")
+            age = timedelta(days=int(days)) if days else max_age
+            outcomes.append(_freshness(engine, version, str(column), age, now or datetime.now(UTC)))
+            continue
+        assert column is not None
+        if kind is RuleKind.NOT_NULL:
+            failing = engine.count(version, [Filter(column, Op.IS_NULL)])
+            outcomes.append(Outcome(version.row_count, failing))
+            continue
+        if kind is RuleKind.UNIQUE:
+            outcomes.append(_unique(engine, version, column))
+            continue
+        bad: Predicate | None
+        if kind is RuleKind.REFERENCE:
+            target = (references or {}).get(index)
+            if target is None:
+                outcomes.append(Outcome(1, 1, [], "referenced dataset has no current version"))
+                continue
+            bad = _in_reference(engine, target, str(spec.params["column"]))
+        else:
+            bad = _row_predicate(spec)
+        if bad is None:  # pragma: no cover
+            raise ValueError(f"unknown rule kind {kind}")
+        streamed.append((index, _RowRule(column, bad)))
+        outcomes.append(None)
+    _stream(engine, version, [rule for _, rule in streamed])
+    for index, rule in streamed:
+        outcomes[index] = Outcome(version.row_count, rule.failing, rule.sample)
+    return [o for o in outcomes if o is not None]
+
+
 def evaluate(
     engine: QueryEngine,
     version: Version,
@@ -279,44 +436,7 @@ def evaluate(
     max_age: timedelta | None = None,
     now: datetime | None = None,
 ) -> Outcome:
-    """Run one rule; columns missing from this version make the rule fail as a whole."""
-    # Rules may name a column as the source had it (headers are cleaned on load).
-    by_source = {c.source_name: c.name for c in version.columns}
-    names = {c.name for c in version.columns}
-    column = spec.column if spec.column in names else by_source.get(spec.column or "", spec.column)
-    if column is not None and column not in names:
-        return Outcome(1, 1, [], f"column {column!r} is missing")
-    p = spec.params
-    kind = spec.kind
-    if kind is RuleKind.FRESHNESS:
-        days = p.get("max_age_days")
-        age = timedelta(days=int(days)) if days else max_age
-        return _freshness(engine, version, str(column), age, now or datetime.now(UTC))
-    assert column is not None
-    if kind is RuleKind.NOT_NULL:
-        failing = engine.count(version, [Filter(column, Op.IS_NULL)])
-        return Outcome(version.row_count, failing)
-    if kind is RuleKind.UNIQUE:
-        return _unique(engine, version, column)
-    if kind is RuleKind.PATTERN:
-        pattern = _anchored(str(p["pattern"]))
-        return _stream(
-            engine,
-            version,
-            column,
-            lambda v: pc.invert(pc.match_substring_regex(_text(v), pattern)),
-        )
-    if kind is RuleKind.RANGE:
-        return _stream(engine, version, column, _numeric_bad(p.get("min"), p.get("max")))
-    if kind is RuleKind.RESIDENT_ID:
-        return _stream(engine, version, column, resident_id_invalid)
-    if kind is RuleKind.USCC:
-        return _stream(engine, version, column, _uscc_invalid)
-    if kind is RuleKind.ALLOWED_VALUES:
-        allowed = pa.array([str(v) for v in p["values"]], pa.string())
-        return _stream(
-            engine, version, column, lambda v: pc.invert(pc.is_in(_text(v), value_set=allowed))
-        )
-    if kind is RuleKind.REFERENCE:
-        return _reference(engine, version, column, reference, str(p["column"]))
-    raise ValueError(f"unknown rule kind {kind}")  # pragma: no cover
+    """Run one rule (see ``evaluate_all``)."""
+    return evaluate_all(
+        engine, version, [spec], references={0: reference}, max_age=max_age, now=now
+    )[0]

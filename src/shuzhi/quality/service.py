@@ -16,7 +16,8 @@ version's; a unit's score is the mean of its entries' scores.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,8 +28,9 @@ from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, NotFound
 from shuzhi.lake.manifest import Version
+from shuzhi.lake.query import QueryEngine
 from shuzhi.org import service as org
-from shuzhi.quality.checks import Outcome, RuleSpec, evaluate, validate_rule
+from shuzhi.quality.checks import Outcome, RuleSpec, evaluate_all, validate_rule
 from shuzhi.quality.events import IssueFixed, IssueVerified, RuleDefined, VersionChecked
 from shuzhi.quality.models import IssueStatus, QualityIssue, QualityResult, QualityRule, RuleKind
 from shuzhi.quality.schemas import (
@@ -113,8 +115,53 @@ def _summary(rule: QualityRule, outcome: Outcome) -> str:
     return f"{text} ({outcome.message})" if outcome.message else text
 
 
-def check_version(
+@dataclass(frozen=True)
+class QualityPlan:
+    """A dataset's active rules and what they refer to, read before the checks run."""
+
+    rules: list[QualityRule]
+    specs: list[RuleSpec]
+    references: dict[int, Version | None]
+    max_age: timedelta | None
+
+    def run(
+        self, engine: QueryEngine, version: Version, now: datetime | None = None
+    ) -> list[Outcome]:
+        """Evaluate every rule; reads only the lake, so it may run beside other work."""
+        return evaluate_all(
+            engine,
+            version,
+            self.specs,
+            references=self.references,
+            max_age=self.max_age,
+            now=now,
+        )
+
+
+def plan_checks(ctx: Ctx, resource_code: str) -> QualityPlan:
+    """For ``lake.service.ingest``: the active rules of a dataset, ready to run on a version."""
+    lake = _lake()
+    rules = list(
+        ctx.db.scalars(
+            select(QualityRule)
+            .where(QualityRule.resource_code == resource_code, QualityRule.active.is_(True))
+            .order_by(QualityRule.id)
+        )
+    )
+    specs = [RuleSpec(RuleKind(r.kind), r.column_name, json.loads(r.params)) for r in rules]
+    references: dict[int, Version | None] = {}
+    for index, spec in enumerate(specs):
+        if spec.kind is RuleKind.REFERENCE:
+            found = lake.current_version(ctx, str(spec.params.get("resource_code", "")))
+            references[index] = found[1] if found else None
+    max_age = lake.cycle_period(lake.update_cycle_of(ctx, resource_code))
+    return QualityPlan(rules, specs, references, max_age)
+
+
+def record_checks(
     ctx: Ctx,
+    plan: QualityPlan,
+    outcomes: list[Outcome],
     resource_code: str,
     unit_id: int,
     version_key: int,
@@ -122,37 +169,14 @@ def check_version(
     version: Version,
     hidden: dict[str, Category],
     reject_ratio: float,
-    now: datetime | None = None,
 ) -> float:
-    """Run every active rule on a freshly loaded version; return its score.
+    """Store what the rules found in a freshly loaded version, raise issues; return its score.
 
     Called by ``lake.service.ingest`` inside the load's unit of work (the load was already
     authorised); results, issues and the audit record commit or roll back with the load.
     """
-    lake = _lake()
-    engine = lake.query_engine(ctx)
-    dataset_cycle = lake.update_cycle_of(ctx, resource_code)
-    rules = ctx.db.scalars(
-        select(QualityRule)
-        .where(QualityRule.resource_code == resource_code, QualityRule.active.is_(True))
-        .order_by(QualityRule.id)
-    )
     weighted, weights, failing_rules = 1.0 - reject_ratio, 1.0, 0
-    for rule in rules:
-        params = json.loads(rule.params)
-        spec = RuleSpec(RuleKind(rule.kind), rule.column_name, params)
-        reference = None
-        if spec.kind is RuleKind.REFERENCE:
-            found = lake.current_version(ctx, str(params.get("resource_code", "")))
-            reference = found[1] if found else None
-        outcome = evaluate(
-            engine,
-            version,
-            spec,
-            reference=reference,
-            max_age=lake.cycle_period(dataset_cycle),
-            now=now,
-        )
+    for rule, outcome in zip(plan.rules, outcomes, strict=True):
         column = rule.column_name or ""
         resolved = next((c.name for c in version.columns if column in (c.name, c.source_name)), "")
         sample = _mask_sample(outcome.sample, hidden.get(resolved))
@@ -177,6 +201,35 @@ def check_version(
     score = round(100.0 * weighted / weights, 1)
     record(ctx, VersionChecked(resource_code, unit_id, number, score, failing_rules))
     return score
+
+
+def check_version(
+    ctx: Ctx,
+    resource_code: str,
+    unit_id: int,
+    version_key: int,
+    number: int,
+    version: Version,
+    hidden: dict[str, Category],
+    reject_ratio: float,
+    now: datetime | None = None,
+) -> float:
+    """Run every active rule on a freshly loaded version; return its score (see
+    ``record_checks``)."""
+    plan = plan_checks(ctx, resource_code)
+    outcomes = plan.run(_lake().query_engine(ctx), version, now)
+    return record_checks(
+        ctx,
+        plan,
+        outcomes,
+        resource_code,
+        unit_id,
+        version_key,
+        number,
+        version,
+        hidden,
+        reject_ratio,
+    )
 
 
 def _raise_issue(ctx: Ctx, rule: QualityRule, unit_id: int, number: int, outcome: Outcome) -> None:
