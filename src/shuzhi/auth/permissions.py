@@ -92,6 +92,8 @@ RULES: dict[str, Rule] = {
     "view_quality": Rule(REGION_READERS, UNIT_STAFF),
     "mark_issue_fixed": Rule(NOBODY, UNIT_STAFF),
     "verify_issue": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    # gateway: call statistics, region-wide or of the calls a unit made or served
+    "view_call_stats": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
 }
 
 
