@@ -10,6 +10,7 @@ from shuzhi.lake import models as lake_models
 from shuzhi.org import models as org_models
 from shuzhi.quality import models as quality_models
 from shuzhi.search import models as search_models
+from shuzhi.sharing import models as sharing_models
 
 metadata = Base.metadata
 
@@ -24,4 +25,5 @@ __all__ = [
     "org_models",
     "quality_models",
     "search_models",
+    "sharing_models",
 ]
