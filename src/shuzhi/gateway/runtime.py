@@ -9,7 +9,6 @@ round trip on the request path. Current dataset versions are cached for the same
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib
 import logging
@@ -36,6 +35,7 @@ from shuzhi.gateway.meter import CallMeter
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import QueryEngine
+from shuzhi.sharing import access
 from shuzhi.sharing.grants import AppPrincipal, CallGrant
 
 log = logging.getLogger("shuzhi.gateway")
@@ -54,21 +54,18 @@ class GrantSource(Protocol):
 
 
 class SharingGrants:
-    """The real source: the sharing capability's service functions."""
+    """The real source: the sharing capability's access checks."""
 
     def authenticate(self, session: Session, token: str, now: datetime) -> AppPrincipal:
-        sharing = importlib.import_module("shuzhi.sharing.service")
-        return sharing.authenticate_application(session, token, now)  # type: ignore[no-any-return]
+        return access.authenticate_application(session, token, now)
 
     def grant(
         self, session: Session, principal: AppPrincipal, resource_code: str, now: datetime
     ) -> CallGrant:
-        sharing = importlib.import_module("shuzhi.sharing.service")
-        return sharing.grant_for_call(session, principal, resource_code, now)  # type: ignore[no-any-return]
+        return access.grant_for_call(session, principal, resource_code, now)
 
     def revision(self, session: Session) -> object:
-        sharing = importlib.import_module("shuzhi.sharing.service")
-        return sharing.grants_revision(session)
+        return access.grants_revision(session)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -111,8 +108,9 @@ class GatewayOptions:
 
 def _fresh(err: ShuzhiError) -> ShuzhiError:
     """A cached refusal raised anew (re-raising one instance would grow its traceback)."""
-    clone = copy.copy(err)
-    clone.__traceback__ = None
+    clone = type(err).__new__(type(err))
+    clone.__dict__.update(err.__dict__)
+    clone.args = err.args
     return clone
 
 
