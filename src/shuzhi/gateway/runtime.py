@@ -10,7 +10,6 @@ round trip on the request path. Current dataset versions are cached for the same
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import os
 import threading
