@@ -39,6 +39,8 @@ from shuzhi.web.deps import csrf_protect
 STATIC = Path(__file__).parent / "web" / "static"
 # Capabilities register here, API routers first; each brings its api.py and views.py.
 ROUTERS = [
+    # The gateway's consumer routes come first: they are the hot path, matched in order.
+    gateway_api.router,
     auth_api.router,
     org_api.router,
     audit_api.router,
@@ -47,7 +49,6 @@ ROUTERS = [
     catalog_api.router,
     lake_api.router,
     quality_api.router,
-    gateway_api.router,
     gateway_api.stats_router,
     auth_views.router,
     org_views.router,

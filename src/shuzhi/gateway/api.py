@@ -21,7 +21,7 @@ from shuzhi.gateway import service
 from shuzhi.gateway.models import Endpoint
 from shuzhi.gateway.runtime import GatewayRuntime
 from shuzhi.gateway.schemas import CallStats, Problem, Record, RecordsPage
-from shuzhi.web.deps import CtxDep, client_of
+from shuzhi.web.deps import CtxDep, bearer_token, client_of
 
 router = APIRouter(prefix="/api/v1/share", tags=["gateway"])
 stats_router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])
@@ -85,21 +85,52 @@ def _json(body: bytes) -> Response:
     return Response(body, media_type="application/json")
 
 
+# The keyed lookup is the hot path: the handler takes the bare request (no parameter or
+# dependency solving, which costs more than the lookup itself); its parameters and security
+# are documented by hand below.
+LOOKUP_PARAMETERS = [
+    {
+        "name": "resource_code",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "Resource code of the catalogue entry (contains a slash).",
+    },
+    {
+        "name": "key",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "Value of the grant's key column, e.g. a resident ID.",
+    },
+    {
+        "name": "fields",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Comma-separated granted columns to return (default: all granted).",
+    },
+]
+
+
 @router.get(
     "/{resource_code:path}/records/{key}",
     response_model=Record,
     responses=ERRORS,
     summary="One record by the grant's key column (e.g. resident ID)",
+    openapi_extra={"parameters": LOOKUP_PARAMETERS, "security": [{"ApplicationKey": []}]},
 )
-async def lookup_record(
-    request: Request,
-    resource_code: str,
-    key: str,
-    creds: Credentials,
-    fields: Annotated[str | None, FIELDS] = None,
-) -> Response:
-    call = _call(request, Endpoint.LOOKUP, resource_code, creds)
-    return _json(await service.lookup_record(call, key, fields))
+async def lookup_record(request: Request) -> Response:
+    params = request.path_params
+    call = service.Call(
+        runtime=request.app.state.gateway,
+        endpoint=Endpoint.LOOKUP,
+        resource_code=params["resource_code"],
+        token=bearer_token(request),
+        client=client_of(request),
+    )
+    fields = request.query_params.get("fields")
+    return _json(await service.lookup_record(call, params["key"], fields))
 
 
 @router.get(

@@ -114,15 +114,21 @@ class KeyIndexes:
         self.data_dir = data_dir
         self.background = background
         self._open: dict[Path, KeyIndex] = {}
+        self._known: dict[tuple[str, str, str], KeyIndex] = {}  # no path work when warm
         self._building: set[Path] = set()
         self._failed: set[Path] = set()  # not retried in this process: the engine serves
         self._lock = threading.Lock()
 
     def get(self, version: Version, key_column: str) -> KeyIndex | None:
         """The ready index, or None (a build starts) so the caller asks the engine meanwhile."""
+        known = (str(version.directory), version.data_file, key_column)
+        hit = self._known.get(known)
+        if hit is not None:
+            return hit
         path = index_path(self.data_dir, version, key_column)
         found = self._open.get(path)
         if found is not None:
+            self._known[known] = found
             return found
         if not indexable(version) or key_column not in version.column_types():
             return None

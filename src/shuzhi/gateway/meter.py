@@ -21,7 +21,9 @@ from shuzhi.audit.service import Pending, record_batch
 from shuzhi.context import SYSTEM, Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.gateway.events import CallRefused, DataServed
+from shuzhi.gateway.filters import describe
 from shuzhi.gateway.models import ApiCall, Endpoint, Outcome
+from shuzhi.lake.query import Filter
 
 log = logging.getLogger("shuzhi.gateway")
 
@@ -44,14 +46,20 @@ class CallRecord:
     application_code: str | None
     key_id: int | None
     grant_id: int | None
-    filter: str
+    # The caller's conditions; described (values as keyed digests) when written, off the
+    # request path.
+    filters: tuple[Filter, ...]
+    digest_key: bytes
     rows: int
     latency_us: int
     status: int
     outcome: Outcome
     client: str | None
 
-    def row(self) -> dict[str, object]:
+    def filter_text(self) -> str:
+        return describe(self.filters, self.digest_key)
+
+    def row(self, filter_text: str) -> dict[str, object]:
         at = self.at.astimezone(UTC)
         return {
             "call_id": self.call_id,
@@ -65,7 +73,7 @@ class CallRecord:
             "application_code": self.application_code,
             "key_id": self.key_id,
             "grant_id": self.grant_id,
-            "filter": self.filter,
+            "filter": filter_text,
             "rows": self.rows,
             "latency_us": self.latency_us,
             "status": self.status,
@@ -84,7 +92,7 @@ class CallRecord:
             unit_id=self.consumer_unit_id,
         )
 
-    def pending(self) -> Pending:
+    def pending(self, filter_text: str) -> Pending:
         served = self.outcome is Outcome.OK
         event_type = DataServed if served else CallRefused
         event = event_type(
@@ -94,7 +102,7 @@ class CallRecord:
             provider_unit=self.provider_unit_id,
             application=self.application_code,
             grant_id=self.grant_id,
-            filter=self.filter,
+            filter=filter_text,
             rows=self.rows,
             status=self.status,
         )
@@ -106,8 +114,9 @@ def write_calls(database: Database, records: Sequence[CallRecord]) -> None:
     with unit_of_work(database, SYSTEM) as ctx:
         for start in range(0, len(records), WRITE_CHUNK):
             chunk = records[start : start + WRITE_CHUNK]
-            ctx.db.execute(insert(_CALLS), [r.row() for r in chunk])
-            record_batch(ctx, [r.pending() for r in chunk])
+            texts = [r.filter_text() for r in chunk]
+            ctx.db.execute(insert(_CALLS), [r.row(t) for r, t in zip(chunk, texts, strict=True)])
+            record_batch(ctx, [r.pending(t) for r, t in zip(chunk, texts, strict=True)])
 
 
 class CallMeter:

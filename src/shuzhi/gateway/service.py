@@ -14,10 +14,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import math
+import os
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -34,7 +35,6 @@ from shuzhi.errors import Conflict, Forbidden, Invalid, NotFound, ShuzhiError, U
 from shuzhi.gateway.cursor import Position
 from shuzhi.gateway.filters import (
     coerce_key,
-    describe,
     matches,
     parse_fields,
     parse_filters,
@@ -73,10 +73,10 @@ class Call:
     client: str | None = None
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
     started: float = field(default_factory=time.perf_counter)
-    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    call_id: str = field(default_factory=lambda: next_call_id())
     principal: AppPrincipal | None = None
     grant: CallGrant | None = None
-    filter: str = "[]"
+    filters: tuple[Filter, ...] = ()
     rows: int = 0
     deferred: bool = False
 
@@ -96,7 +96,8 @@ class Call:
                 application_code=p.application_code if p else None,
                 key_id=p.key_id if p else None,
                 grant_id=g.grant_id if g else None,
-                filter=self.filter,
+                filters=self.filters,
+                digest_key=self.runtime.digest_key,
                 rows=self.rows,
                 latency_us=int((time.perf_counter() - self.started) * 1_000_000),
                 status=status,
@@ -104,6 +105,15 @@ class Call:
                 client=(self.client or "")[:64] or None,
             )
         )
+
+
+_ID_BASE = f"{time.time_ns():x}{os.getpid():x}"[-20:]
+_id_counter = itertools.count(1)
+
+
+def next_call_id() -> str:
+    """Unique across workers and restarts without reading the OS random source per call."""
+    return f"{_ID_BASE}{next(_id_counter):012x}"
 
 
 class _Metered:
@@ -233,7 +243,7 @@ async def read_records(
         grant, version = await _admit(call, DeliveryMode.API)
         available = _available(grant, version)
         filters = parse_filters(conditions, available)
-        call.filter = describe(filters, runtime.digest_key)
+        call.filters = tuple(filters)
         chosen = parse_fields(fields, list(available))
         size = runtime.options.default_page if limit is None else limit
         if not 1 <= size <= runtime.options.max_page:
@@ -301,7 +311,7 @@ async def lookup_record(call: Call, key: str, fields: str | None) -> bytes:
             value = coerce_key(key, types[key_column])
         except ValueError:
             raise _no_record() from None
-        call.filter = describe([Filter(key_column, Op.EQ, value)], runtime.digest_key)
+        call.filters = (Filter(key_column, Op.EQ, value),)
         needed = list(dict.fromkeys([*chosen, *(f.column for f in row_filter)]))
         index = runtime.keys.get(version, key_column) if runtime.options.key_index else None
         if index is not None:
@@ -404,7 +414,7 @@ async def export_records(
         grant, version = await _admit(call, DeliveryMode.BULK)
         available = _available(grant, version)
         filters = parse_filters(conditions, available)
-        call.filter = describe(filters, runtime.digest_key)
+        call.filters = tuple(filters)
         chosen = parse_fields(fields, list(available))
         all_filters = _row_filter(grant, version) + filters
         how = _plan(runtime, grant, chosen)
