@@ -60,7 +60,9 @@ LUA = r"""
 local keys = {}
 for line in io.lines(os.getenv("BENCH_KEYS")) do keys[#keys + 1] = line end
 local tokens = {}
-for token in string.gmatch(os.getenv("BENCH_TOKENS") or "", "[^,]+") do tokens[#tokens + 1] = token end
+for token in string.gmatch(os.getenv("BENCH_TOKENS") or "", "[^,]+") do
+  tokens[#tokens + 1] = token
+end
 local prefix = os.getenv("BENCH_PREFIX")
 local suffix = os.getenv("BENCH_SUFFIX") or ""
 local counter = 0

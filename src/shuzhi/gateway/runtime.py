@@ -9,11 +9,13 @@ round trip on the request path. Current dataset versions are cached for the same
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import hashlib
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,6 +86,9 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 @dataclass(frozen=True)
 class GatewayOptions:
     cache_seconds: float = 5.0
+    # After cache_seconds an answer is refreshed in the background and served meanwhile, for
+    # at most stale_seconds (revocations clear the caches at once, whatever the age).
+    stale_seconds: float = 60.0
     revision_poll_seconds: float = 1.0
     flush_rows: int = 500
     flush_seconds: float = 1.0
@@ -130,9 +135,13 @@ class GatewayRuntime:
         self.options = options or GatewayOptions()
         self.source: GrantSource = grants or SharingGrants()
         ttl = self.options.cache_seconds
-        self.principals: TTLCache[str, AppPrincipal | ShuzhiError] = TTLCache(ttl)
-        self.grants: TTLCache[tuple[int, str], CallGrant | ShuzhiError] = TTLCache(ttl)
-        self.versions: TTLCache[str, Version | ShuzhiError] = TTLCache(ttl, 1000)
+        stale = self.options.stale_seconds
+        self.principals: TTLCache[str, AppPrincipal | ShuzhiError] = TTLCache(ttl, max_age=stale)
+        self.grants: TTLCache[tuple[int, str], CallGrant | ShuzhiError] = TTLCache(
+            ttl, max_age=stale
+        )
+        self.versions: TTLCache[str, Version | ShuzhiError] = TTLCache(ttl, 1000, max_age=stale)
+        self._inflight: dict[tuple[int, object], asyncio.Future[Any]] = {}
         self.plans: dict[tuple[Any, ...], Any] = {}
         self.meter = CallMeter(
             database, batch_size=self.options.flush_rows, interval=self.options.flush_seconds
@@ -193,26 +202,55 @@ class GatewayRuntime:
         except ShuzhiError as err:
             return err
 
+    async def _through(
+        self, cache: TTLCache[Any, Any], key: object, fetch: Callable[[], Any]
+    ) -> Any:
+        """The cached answer; a stale one is served while a single refresh runs behind it,
+        a missing one is fetched once however many calls wait for it."""
+        found = cache.lookup(key)
+        flight = (id(cache), key)
+        if found is not None:
+            value, fresh = found
+            if not fresh and flight not in self._inflight:
+                self._inflight[flight] = self._fetch(cache, key, fetch, flight)
+            return value
+        pending = self._inflight.get(flight)
+        if pending is None:
+            pending = self._inflight[flight] = self._fetch(cache, key, fetch, flight)
+        return await asyncio.shield(pending)
+
+    def _fetch(
+        self, cache: TTLCache[Any, Any], key: object, fetch: Callable[[], Any], flight: Any
+    ) -> asyncio.Future[Any]:
+        generation = cache.generation
+        future = asyncio.ensure_future(run_in_threadpool(fetch))
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self._inflight.pop(flight, None)
+            if not f.cancelled() and f.exception() is None:
+                cache.put(key, f.result(), generation)
+
+        future.add_done_callback(done)
+        return future
+
     async def principal(self, token: str, now: datetime) -> AppPrincipal:
         self._start_poller()
-        digest = key_hash(token)
-        found = self.principals.get(digest)
-        if found is None:
-            found = await run_in_threadpool(self._authenticate, token, now)
-            self.principals.put(digest, found)
+        found = await self._through(
+            self.principals, key_hash(token), lambda: self._authenticate(token, now)
+        )
         if isinstance(found, ShuzhiError):
             raise _fresh(found)
-        return found
+        return found  # type: ignore[no-any-return]
 
     async def grant(self, principal: AppPrincipal, resource_code: str, now: datetime) -> CallGrant:
-        cache_key = (principal.key_id, resource_code)
-        found = self.grants.get(cache_key)
-        if found is None:
-            found = await run_in_threadpool(self._grant, principal, resource_code, now)
-            self.grants.put(cache_key, found)
+        found = await self._through(
+            self.grants,
+            (principal.key_id, resource_code),
+            lambda: self._grant(principal, resource_code, now),
+        )
         if isinstance(found, ShuzhiError):
             raise _fresh(found)
-        return found
+        return found  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ datasets
 
@@ -227,13 +265,12 @@ class GatewayRuntime:
         return found[1]
 
     async def version(self, resource_code: str) -> Version:
-        found = self.versions.get(resource_code)
-        if found is None:
-            found = await run_in_threadpool(self._current, resource_code)
-            self.versions.put(resource_code, found)
+        found = await self._through(
+            self.versions, resource_code, lambda: self._current(resource_code)
+        )
         if isinstance(found, ShuzhiError):
             raise _fresh(found)
-        return found
+        return found  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ lifecycle
 
@@ -247,7 +284,13 @@ class GatewayRuntime:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Application lifespan: on shutdown the meter writes what it still holds."""
+    """Application lifespan: on shutdown the meter writes what it still holds.
+
+    At start-up the objects built so far (routes, templates, caches' code) are moved out of
+    the garbage collector's reach (``gc.freeze``): full collections then scan only what
+    requests create, which keeps their pauses out of the gateway's tail latency.
+    """
+    gc.freeze()
     try:
         yield
     finally:
