@@ -367,9 +367,10 @@ def run_gateway(
         prefix = f"/api/v1/share/{state['code']}/records/"
         wrk_env = {**env, "BENCH_TOKENS": ",".join(state["tokens"])}
         sample = _sample(base + prefix, state["tokens"][0], Path(env["BENCH_KEYS"]))
-        _wrk(base, prefix, "", wrk_env, args.warmup, args.connections)
+        warm = _wrk(base, prefix, "", wrk_env, args.warmup, args.connections)
         result = _wrk(base, prefix, "", wrk_env, args.seconds, args.connections)
         result["sample"] = sample
+        result["sent"] = warm["requests"] + result["requests"] + 1
         return result
     finally:
         _stop(process)
