@@ -36,7 +36,7 @@ from shuzhi.audit.service import record
 from shuzhi.auth.permissions import RULES, allowed, deny, require, scope_unit
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.models import EntryStatus, ShareType
-from shuzhi.catalog.schemas import EntryOut
+from shuzhi.catalog.schemas import EntryBrief, EntryOut
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
@@ -220,18 +220,22 @@ def _conditions(data: str) -> list[ConditionOut]:
     return out
 
 
-def _request_out(ctx: Ctx, req: ShareRequest, with_history: bool = False) -> RequestOut:
+def _request_out(
+    ctx: Ctx, req: ShareRequest, with_history: bool = False, now: datetime | None = None
+) -> RequestOut:
     consumer, provider = (
         _unit_name(ctx, req.consumer_unit_id),
         _unit_name(ctx, req.provider_unit_id),
     )
     app_code, app_name = _app_names(ctx, req.application_id)
-    today = local_day(utcnow())
+    today = local_day(now or utcnow())
     left: int | None = None
     overdue = False
     if req.status in WAITING and req.due_on is not None:
-        overdue = today > req.due_on
-        left = work_calendar(ctx, req.jurisdiction).working_days(today, req.due_on)
+        overdue = req.status == S.ESCALATED or today > req.due_on
+        left = (
+            0 if overdue else work_calendar(ctx, req.jurisdiction).working_days(today, req.due_on)
+        )
     history = []
     if with_history:
         history = [
@@ -564,7 +568,9 @@ def _stored_terms(cols: Columns, req: ShareRequest) -> Terms:
     )
 
 
-def _decided_terms(ctx: Ctx, cols: Columns, req: ShareRequest, data: DecisionIn) -> Terms:
+def _decided_terms(
+    ctx: Ctx, cols: Columns, req: ShareRequest, data: DecisionIn, from_form: bool = False
+) -> Terms:
     """What a decision grants: the request, narrowed as a partial approval says."""
     terms = _stored_terms(cols, req)
     if not terms.rate_limit:
@@ -620,7 +626,7 @@ def _decided_terms(ctx: Ctx, cols: Columns, req: ShareRequest, data: DecisionIn)
                 continue
             terms.masking[key] = strictest(level, terms.masking.get(key, MaskLevel.NONE))
         terms.row_filter += _parse_filter(
-            cols, terms.columns, data.row_filter, errors, "row_filter", from_text=False
+            cols, terms.columns, data.row_filter, errors, "row_filter", from_text=from_form
         )
         if data.duration_days is not None:
             if data.duration_days > terms.duration_days:
@@ -647,15 +653,15 @@ def _decided_terms(ctx: Ctx, cols: Columns, req: ShareRequest, data: DecisionIn)
                     f"The rate limit cannot exceed {terms.rate_limit} per minute.",
                 )
             terms.rate_limit = min(data.rate_limit_per_minute, terms.rate_limit)
-    # Whatever was asked or decided, items catalogued as not shared are never granted.
-    _shareable(cols, terms.columns, errors, "columns")
-    errors.raise_if_any()
     if ShareType(cols.entry.share_type) == ShareType.NOT_SHARED:
         raise Conflict(
             "该目录登记为不予共享，不能授权；如认定应予共享，请先由提供单位修订目录并重新发布。",
             "The entry is catalogued as not shared and cannot be granted; if it should be"
             " shared, the provider must first revise and republish the entry.",
         )
+    # Whatever was asked or decided, items catalogued as not shared are never granted.
+    _shareable(cols, terms.columns, errors, "columns")
+    errors.raise_if_any()
     # Columns dropped by a partial approval take their conditions with them.
     granted = {cols.names[k] for k in terms.columns}
     terms.row_filter = [f for f in terms.row_filter if f.column in granted]
@@ -809,6 +815,7 @@ def _conclude(
     *,
     arbitration: bool,
     automatic: bool = False,
+    from_form: bool = False,
 ) -> None:
     """Apply a decision or an arbitration: move the status, issue the grant, tell people."""
     now = utcnow()
@@ -827,7 +834,7 @@ def _conclude(
         _transition(ctx, req, allowed_from, S.REFUSED, outcome=Outcome.REFUSE, **who, **note)
     else:
         cols = entry_columns(ctx, req.resource_code)
-        terms = _decided_terms(ctx, cols, req, data)
+        terms = _decided_terms(ctx, cols, req, data, from_form)
         _transition(ctx, req, allowed_from, _TO[data.outcome], outcome=data.outcome, **who, **note)
         req.grant_id = _issue_grant(ctx, req, cols, terms).id
         ctx.db.flush()
@@ -1112,7 +1119,9 @@ def withdraw_share_request(ctx: Ctx, request_id: int, reason: str = "") -> Reque
     return _request_out(ctx, req, with_history=True)
 
 
-def decide_share_request(ctx: Ctx, request_id: int, data: DecisionIn) -> RequestOut:
+def decide_share_request(
+    ctx: Ctx, request_id: int, data: DecisionIn, *, from_form: bool = False
+) -> RequestOut:
     """The provider unit's CDO decides; once escalated, the executive may decide instead."""
     req = _request(ctx, request_id)
     target = f"share_request:{request_id}"
@@ -1133,7 +1142,7 @@ def decide_share_request(ctx: Ctx, request_id: int, data: DecisionIn) -> Request
             "不能审批自己提交的申请。",
             "You cannot decide your own request.",
         )
-    _conclude(ctx, req, data, WAITING, arbitration=False)
+    _conclude(ctx, req, data, WAITING, arbitration=False, from_form=from_form)
     return _request_out(ctx, req, with_history=True)
 
 
@@ -1164,7 +1173,9 @@ def appeal_share_request(ctx: Ctx, request_id: int, reason: str) -> RequestOut:
     return _request_out(ctx, req, with_history=True)
 
 
-def arbitrate_share_request(ctx: Ctx, request_id: int, data: DecisionIn) -> RequestOut:
+def arbitrate_share_request(
+    ctx: Ctx, request_id: int, data: DecisionIn, *, from_form: bool = False
+) -> RequestOut:
     """The executive arbitrates an appeal: uphold the refusal, or grant (in full or in part)."""
     req = _request(ctx, request_id)
     target = f"share_request:{request_id}"
@@ -1176,7 +1187,7 @@ def arbitrate_share_request(ctx: Ctx, request_id: int, data: DecisionIn) -> Requ
             "您参与了原决定或申请，不能仲裁本申诉，请由其他领导仲裁。",
             "You took part in the decision or the request; another leader must arbitrate.",
         )
-    _conclude(ctx, req, data, (S.APPEALED,), arbitration=True)
+    _conclude(ctx, req, data, (S.APPEALED,), arbitration=True, from_form=from_form)
     return _request_out(ctx, req, with_history=True)
 
 
@@ -1238,7 +1249,7 @@ def escalate_overdue(ctx: Ctx, now: datetime | None = None) -> list[RequestOut]:
     """Escalate every pending request whose deadline has passed (CLI, scheduler, executive)."""
     require(ctx, "escalate_overdue")
     moment = now or utcnow()
-    return [_request_out(ctx, r) for r in _escalate(ctx, moment, ctx.actor.label)]
+    return [_request_out(ctx, r, now=moment) for r in _escalate(ctx, moment, ctx.actor.label)]
 
 
 def _escalate_on_view(ctx: Ctx, now: datetime | None) -> None:
@@ -1281,7 +1292,7 @@ def decision_queue(ctx: Ctx, now: datetime | None = None) -> list[RequestOut]:
     if scope is not None:
         query = query.where(ShareRequest.provider_unit_id == scope)
     rows = ctx.db.scalars(query.order_by(ShareRequest.due_on, ShareRequest.id))
-    return [_request_out(ctx, r) for r in rows]
+    return [_request_out(ctx, r, now=now) for r in rows]
 
 
 def executive_queue(ctx: Ctx, now: datetime | None = None) -> list[RequestOut]:
@@ -1299,7 +1310,7 @@ def executive_queue(ctx: Ctx, now: datetime | None = None) -> list[RequestOut]:
         if allowed(ctx, "view_share_requests", r.provider_unit_id)
         or allowed(ctx, "view_share_requests", r.consumer_unit_id)
     ]
-    return [_request_out(ctx, r) for r in visible]
+    return [_request_out(ctx, r, now=now) for r in visible]
 
 
 def get_share_request(ctx: Ctx, request_id: int) -> RequestOut:
@@ -1505,8 +1516,28 @@ class FormColumn:
     name: str
     share_type: ShareType
     category: str
+    category_label: str
+    default_mask: MaskLevel
     family: str
     requestable: bool
+
+
+def _form_column(ctx: Ctx, cols: Columns, key: str, requestable: bool) -> FormColumn:
+    category = cols.categories.get(key, Category.NONE.value)
+    try:
+        info = CATEGORY_INFO[Category(category)]
+        label = info.label_en if ctx.locale.startswith("en") else info.label_zh
+    except ValueError:
+        label = category
+    return FormColumn(
+        name=cols.item_names[key],
+        share_type=cols.share[key],
+        category=category,
+        category_label=label,
+        default_mask=_default_level(category),
+        family=cols.types[key].value,
+        requestable=requestable,
+    )
 
 
 @dataclass(frozen=True)
@@ -1524,13 +1555,7 @@ def request_form(ctx: Ctx, resource_code: str) -> RequestForm:
     cols = entry_columns(ctx, resource_code)
     entry_shared = ShareType(cols.entry.share_type) != ShareType.NOT_SHARED
     columns = [
-        FormColumn(
-            name=cols.item_names[k],
-            share_type=cols.share[k],
-            category=cols.categories.get(k, "none"),
-            family=cols.types[k].value,
-            requestable=cols.share[k] != ShareType.NOT_SHARED or not entry_shared,
-        )
+        _form_column(ctx, cols, k, cols.share[k] != ShareType.NOT_SHARED or not entry_shared)
         for k in cols.item_names
     ]
     apps = [
@@ -1542,3 +1567,45 @@ def request_form(ctx: Ctx, resource_code: str) -> RequestForm:
         )
     ]
     return RequestForm(entry=cols.entry, columns=columns, applications=apps, loaded=cols.loaded)
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    request: RequestOut
+    actions: list[str]
+    columns: list[FormColumn]  # the requested columns, for a decision form
+    masks: dict[str, list[str]]  # column → masking levels a decision may choose
+    grant: GrantOut | None
+
+
+def request_page(ctx: Ctx, request_id: int) -> RequestPage:
+    """A request with the steps the actor may take and what a decision form needs."""
+    out = get_share_request(ctx, request_id)
+    actions = request_actions(ctx, out)
+    columns: list[FormColumn] = []
+    masks: dict[str, list[str]] = {}
+    if {"decide", "arbitrate"} & set(actions):
+        cols = entry_columns(ctx, out.resource_code)
+        for name in out.columns:
+            k = cols.key_of(name)
+            if k is None:
+                continue
+            column = _form_column(ctx, cols, k, cols.share[k] != ShareType.NOT_SHARED)
+            columns.append(column)
+            masks[name] = [m.value for m in MaskLevel if may_override(column.default_mask, m)]
+    grant = None
+    if out.grant_id is not None:
+        row = _grant(ctx, out.grant_id)
+        if allowed(ctx, "view_grants", row.consumer_unit_id) or allowed(
+            ctx, "view_grants", row.provider_unit_id
+        ):
+            grant = _grant_out(ctx, row)
+    return RequestPage(request=out, actions=actions, columns=columns, masks=masks, grant=grant)
+
+
+def shareable_entries(ctx: Ctx, q: str = "") -> list[EntryBrief]:
+    """Published entries of other units the actor's unit may ask for (search by words/codes)."""
+    require(ctx, "submit_share_request", ctx.actor.unit_id)
+    page = catalog.list_entries(ctx, q, filters={"status": [EntryStatus.PUBLISHED]}, limit=50)
+    own = _unit_name(ctx, ctx.actor.unit_id)[0] if ctx.actor.unit_id else None
+    return [e for e in page.items if e.unit_code != own]
