@@ -488,6 +488,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sh.deadline_rule": ("{n} 个工作日", "{n} working days"),
     "sh.days_left": ("剩 {n} 个工作日", "{n} working days left"),
     "sh.overdue": ("已超期", "overdue"),
+    "sh.due_today": ("今日到期", "due today"),
     "sh.escalated_at": ("超期上报", "Escalated"),
     "sh.decision": ("审批决定", "Decision"),
     "sh.appeal": ("申诉", "Appeal"),
