@@ -33,6 +33,8 @@ from shuzhi.org import views as org_views
 from shuzhi.quality import api as quality_api
 from shuzhi.quality import views as quality_views
 from shuzhi.settings import Settings
+from shuzhi.sharing import api as sharing_api
+from shuzhi.sharing import views as sharing_views
 from shuzhi.web import problems
 from shuzhi.web.deps import csrf_protect
 
@@ -49,6 +51,7 @@ ROUTERS = [
     catalog_api.router,
     lake_api.router,
     quality_api.router,
+    sharing_api.router,
     gateway_api.stats_router,
     auth_views.router,
     org_views.router,
@@ -58,6 +61,7 @@ ROUTERS = [
     catalog_views.router,
     lake_views.router,
     quality_views.router,
+    sharing_views.router,
     gateway_views.router,
 ]
 

@@ -102,3 +102,23 @@ def approve(database: Database, seeded: Org, request_id: int, **decision: Any) -
     data = DecisionIn.model_validate({"outcome": "approve", **decision})
     with acting(database, provider_cdo(seeded)) as ctx:
         return service.decide_share_request(ctx, request_id, data)
+
+
+def provider_account(database: Database, username: str = "b.cdo") -> str:
+    """A log-in for department B's CDO (the provider in these tests); returns the username."""
+    from shuzhi.auth import service as auth
+    from shuzhi.auth.schemas import UserCreate
+    from tests.factories import PASSWORD
+
+    with acting(database, SYSTEM) as ctx:
+        auth.create_user(
+            ctx,
+            UserCreate(
+                username=username,
+                display_name=username,
+                password=PASSWORD,
+                role=Role.UNIT_CDO,
+                unit_code="B",
+            ),
+        )
+    return username

@@ -9,12 +9,13 @@ without downtime) and revoked. Every change that narrows access bumps the grants
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
 from shuzhi.audit.service import record
-from shuzhi.auth.permissions import require, scope_unit
+from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.auth.service import new_token, token_digest
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
@@ -206,6 +207,27 @@ def get_application(ctx: Ctx, code: str) -> ApplicationOut:
     require(ctx, "view_applications", app.unit_id, target=code)
     keys, grants = _counts(ctx, [app.id], utcnow())
     return _app_out(ctx, app, keys[app.id], grants[app.id], with_keys=True)
+
+
+@dataclass(frozen=True)
+class ApplicationPage:
+    application: ApplicationOut
+    can_keys: bool
+    can_revoke: bool
+    can_retire: bool
+
+
+def application_page(ctx: Ctx, code: str) -> ApplicationPage:
+    """An application with its keys and what the actor may do with them."""
+    out = get_application(ctx, code)
+    unit_id = _application(ctx, code).unit_id
+    active = out.status == ApplicationStatus.ACTIVE
+    return ApplicationPage(
+        application=out,
+        can_keys=active and allowed(ctx, "create_app_key", unit_id),
+        can_revoke=allowed(ctx, "revoke_app_key", unit_id),
+        can_retire=active and allowed(ctx, "retire_application", unit_id),
+    )
 
 
 def connected_systems(ctx: Ctx) -> list[UnitSystems]:

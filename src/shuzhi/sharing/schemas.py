@@ -129,7 +129,8 @@ class RequestOut(BaseModel):
     decision_days: int | None
     due_on: date | None
     working_days_left: int | None = Field(
-        description="working days until the deadline, today included; None when not waiting"
+        description="working days after today up to the deadline (0: due today or overdue);"
+        " None when not waiting"
     )
     overdue: bool
     escalated_at: datetime | None

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,15 +36,13 @@ from shuzhi.audit.service import record
 from shuzhi.auth.permissions import RULES, allowed, deny, require, scope_unit
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.models import EntryStatus, ShareType
-from shuzhi.catalog.schemas import EntryOut
+from shuzhi.catalog.schemas import EntryBrief, EntryOut
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
-from shuzhi.lake import service as lake
 from shuzhi.lake.query import Filter
 from shuzhi.org import service as org
 from shuzhi.security.categories import CATEGORY_INFO, Category
-from shuzhi.security.classifier import classify_column
 from shuzhi.security.masking import MaskLevel, may_override, strictest
 from shuzhi.sharing import filters
 from shuzhi.sharing.access import active_key, bump_revision
@@ -62,7 +60,6 @@ from shuzhi.sharing.events import (
     RequestSubmitted,
     RequestWithdrawn,
 )
-from shuzhi.sharing.filters import Family
 from shuzhi.sharing.grants import DeliveryMode
 from shuzhi.sharing.models import (
     Application,
@@ -79,7 +76,6 @@ from shuzhi.sharing.models import (
 from shuzhi.sharing.notify import Outgoing, queue
 from shuzhi.sharing.schemas import (
     ColumnMaskOut,
-    ConditionIn,
     ConditionOut,
     DecisionIn,
     GrantOut,
@@ -89,6 +85,17 @@ from shuzhi.sharing.schemas import (
     RequestEventOut,
     RequestOut,
 )
+from shuzhi.sharing.terms import (
+    Columns,
+    Terms,
+    check_shareable,
+    column_keys,
+    decided_terms,
+    default_level,
+    entry_columns,
+    parse_filter,
+    route,
+)
 
 S = RequestStatus
 WAITING = (S.PENDING, S.ESCALATED)
@@ -96,100 +103,6 @@ STAFF_ROLES = (Role.UNIT_CDO, Role.DATA_LIAISON)
 EXEC_ROLES = (Role.CDO_EXECUTIVE, Role.CDO)
 # Identifier categories usable for keyed lookups, best first.
 KEY_CATEGORIES = (Category.RESIDENT_ID, Category.USCC, Category.ORG_CODE)
-_SHARE_RANK = {ShareType.UNCONDITIONAL: 0, ShareType.CONDITIONAL: 1, ShareType.NOT_SHARED: 2}
-
-
-# ---------------------------------------------------------------- the entry's columns
-
-
-def column_key(name: str) -> str:
-    """Items and dataset columns match when equal ignoring spaces and case (as lake does)."""
-    return "".join(name.split()).casefold()
-
-
-@dataclass
-class Columns:
-    """An entry's requestable columns: item share types, gateway names, types, categories."""
-
-    entry: EntryOut
-    share: dict[str, ShareType] = field(default_factory=dict)  # key → item share type
-    item_names: dict[str, str] = field(default_factory=dict)  # key → item name
-    names: dict[str, str] = field(default_factory=dict)  # key → dataset column (or item name)
-    types: dict[str, Family] = field(default_factory=dict)  # key → value family
-    categories: dict[str, str] = field(default_factory=dict)  # key → classification category
-    loaded: bool = False
-
-    def key_of(self, name: str) -> str | None:
-        key = column_key(name)
-        return key if key in self.item_names else None
-
-    def types_by_name(self) -> dict[str, Family]:
-        """Families under both spellings (item and dataset column) for condition parsing."""
-        out = {self.item_names[k]: f for k, f in self.types.items()}
-        out.update({self.names[k]: f for k, f in self.types.items()})
-        return out
-
-
-def _published_entry(ctx: Ctx, resource_code: str) -> EntryOut:
-    """The entry as last published (never a unit's unpublished working copy)."""
-    try:
-        entry = catalog.get_entry(ctx, resource_code)
-        if entry.status == EntryStatus.WITHDRAWN:
-            raise Invalid.field(
-                "resource_code",
-                f"目录 {resource_code} 已撤销，不能申请共享。",
-                f"Entry {resource_code} has been withdrawn and cannot be requested.",
-            )
-        if entry.showing_version is None and entry.status != EntryStatus.PUBLISHED:
-            if entry.published_version is None:
-                raise NotFound()
-            entry = catalog.get_entry(ctx, resource_code, entry.published_version)
-    except NotFound:
-        raise Invalid.field(
-            "resource_code",
-            f"没有已发布的目录 {resource_code}。",
-            f"No published catalogue entry {resource_code}.",
-        ) from None
-    return entry
-
-
-def entry_columns(ctx: Ctx, resource_code: str) -> Columns:
-    """Items of the published entry, matched to the dataset's current version when loaded."""
-    entry = _published_entry(ctx, resource_code)
-    cols = Columns(entry=entry)
-    for item in entry.items:
-        key = column_key(item.name)
-        cols.share[key] = ShareType(item.share_type)
-        cols.item_names[key] = item.name
-        cols.names[key] = item.name
-        cols.types[key] = Family.TEXT  # text sources are stored as text
-    current = lake.current_version(ctx, resource_code)
-    if current is not None:
-        version, _files = current
-        cols.loaded = True
-        by_key: dict[str, tuple[str, str]] = {}
-        for c in version.columns:
-            by_key.setdefault(column_key(c.source_name), (c.name, c.type))
-            by_key.setdefault(column_key(c.name), (c.name, c.type))
-        category = {c.name: c.category for c in version.classification}
-        for key in cols.item_names:
-            if key in by_key:
-                name, arrow = by_key[key]
-                cols.names[key] = name
-                cols.types[key] = filters.family_of(arrow)
-                if name in category:
-                    cols.categories[key] = category[name]
-    for key, name in cols.item_names.items():
-        if key not in cols.categories:  # not loaded yet: classify by the item's name alone
-            cols.categories[key] = classify_column(name, []).category.value
-    return cols
-
-
-def _default_level(category: str) -> MaskLevel:
-    try:
-        return CATEGORY_INFO[Category(category)].default_level
-    except ValueError:
-        return MaskLevel.PARTIAL  # an unknown category is hidden rather than shown
 
 
 # ---------------------------------------------------------------- reading helpers
@@ -220,18 +133,21 @@ def _conditions(data: str) -> list[ConditionOut]:
     return out
 
 
-def _request_out(ctx: Ctx, req: ShareRequest, with_history: bool = False) -> RequestOut:
+def _request_out(
+    ctx: Ctx, req: ShareRequest, with_history: bool = False, now: datetime | None = None
+) -> RequestOut:
     consumer, provider = (
         _unit_name(ctx, req.consumer_unit_id),
         _unit_name(ctx, req.provider_unit_id),
     )
     app_code, app_name = _app_names(ctx, req.application_id)
-    today = local_day(utcnow())
+    today = local_day(now or utcnow())
     left: int | None = None
     overdue = False
     if req.status in WAITING and req.due_on is not None:
-        overdue = today > req.due_on
-        left = work_calendar(ctx, req.jurisdiction).working_days(today, req.due_on)
+        overdue = req.status == S.ESCALATED or today > req.due_on
+        calendar = work_calendar(ctx, req.jurisdiction)
+        left = 0 if overdue else calendar.working_days(today + timedelta(days=1), req.due_on)
     history = []
     if with_history:
         history = [
@@ -461,207 +377,6 @@ def _link(req: ShareRequest) -> str:
     return f"/sharing/requests/{req.id}"
 
 
-# ---------------------------------------------------------------- terms
-
-
-@dataclass
-class Terms:
-    columns: list[str]  # keys
-    row_filter: list[Filter]  # gateway column names
-    masking: dict[str, MaskLevel]  # key → requested level (may only be stricter)
-    duration_days: int
-    delivery: list[DeliveryMode]
-    rate_limit: int
-
-
-def _shareable(cols: Columns, keys: Sequence[str], errors: ErrorCollector, field: str) -> None:
-    refused = [cols.item_names[k] for k in keys if cols.share[k] == ShareType.NOT_SHARED]
-    if refused:
-        errors.add(
-            field,
-            f"以下信息项不予共享，不能申请或授权：{'、'.join(refused)}。",
-            f"These data items are not shared and cannot be requested or granted: "
-            f"{', '.join(refused)}.",
-        )
-
-
-def _keys(cols: Columns, names: Sequence[str], errors: ErrorCollector, field: str) -> list[str]:
-    keys: list[str] = []
-    for name in names:
-        key = cols.key_of(name)
-        if key is None:
-            errors.add(
-                field,
-                f"目录中没有信息项「{name}」。",
-                f"The entry has no data item {name!r}.",
-            )
-        elif key not in keys:
-            keys.append(key)
-    return keys
-
-
-def _parse_filter(
-    cols: Columns,
-    keys: Sequence[str],
-    raw: Sequence[ConditionIn],
-    errors: ErrorCollector,
-    field: str,
-    from_text: bool,
-) -> list[Filter]:
-    """Conditions on the given columns, renamed to the gateway's column names."""
-    allowed_names = {cols.item_names[k] for k in keys} | {cols.names[k] for k in keys}
-    types = {n: f for n, f in cols.types_by_name().items() if n in allowed_names}
-    parsed = filters.parse_conditions(
-        [c.model_dump() for c in raw], types, errors, field=field, from_text=from_text
-    )
-    out = []
-    for f in parsed:
-        key = cols.key_of(f.column) or column_key(f.column)
-        out.append(Filter(cols.names.get(key, f.column), f.op, f.value))
-    return out
-
-
-def _route(cols: Columns, keys: Sequence[str]) -> ShareType:
-    """Strictest of the entry's share type and the requested items' share types."""
-    types = [ShareType(cols.entry.share_type), *(cols.share[k] for k in keys)]
-    return max(types, key=lambda t: _SHARE_RANK[t])
-
-
-def _stored_terms(cols: Columns, req: ShareRequest) -> Terms:
-    """The terms a request asked for, against the entry as it is now."""
-    errors = ErrorCollector()
-    keys = _keys(cols, json.loads(req.columns), errors, "columns")
-    masking = {
-        k: MaskLevel(level)
-        for name, level in json.loads(req.masking).items()
-        if (k := cols.key_of(name)) is not None
-    }
-    stored = filters.decode(json.loads(req.row_filter))
-    row_filter = []
-    for f in stored:
-        key = cols.key_of(f.column)
-        if key is None:
-            errors.add(
-                "row_filter",
-                f"条件中的列「{f.column}」已不在目录中。",
-                f"Column {f.column!r} is gone.",
-            )
-            continue
-        row_filter.append(Filter(cols.names[key], f.op, f.value))
-    if errors.errors:
-        raise Conflict(
-            "目录信息项已变更，申请中的列或条件不再存在，请重新申请。",
-            "The entry's data items changed; the request's columns or conditions no longer"
-            " exist. Submit a new request.",
-        )
-    return Terms(
-        columns=keys,
-        row_filter=row_filter,
-        masking=masking,
-        duration_days=req.duration_days,
-        delivery=[DeliveryMode(d) for d in json.loads(req.delivery)],
-        rate_limit=req.rate_limit_per_minute or 0,  # 0: the jurisdiction's default
-    )
-
-
-def _decided_terms(ctx: Ctx, cols: Columns, req: ShareRequest, data: DecisionIn) -> Terms:
-    """What a decision grants: the request, narrowed as a partial approval says."""
-    terms = _stored_terms(cols, req)
-    if not terms.rate_limit:
-        terms.rate_limit = policy_for(ctx, req.jurisdiction).rate_limit_per_minute
-    errors = ErrorCollector()
-    narrowing = (
-        data.columns is not None
-        or data.masking
-        or data.row_filter
-        or data.duration_days is not None
-        or data.delivery is not None
-        or data.rate_limit_per_minute is not None
-    )
-    if data.outcome == Outcome.APPROVE and narrowing:
-        raise Invalid.field(
-            "outcome",
-            "“同意”按申请内容授权；要调整列、脱敏、条件、期限或方式，请选择“部分同意”。",
-            "'approve' grants what was asked; to change columns, masking, conditions, duration"
-            " or modes choose 'partly_approve'.",
-        )
-    if data.outcome == Outcome.PARTLY_APPROVE:
-        if len(data.reason) < 2:
-            errors.add("reason", "部分同意时请说明理由。", "Explain a partial approval.")
-        if data.columns is not None:
-            keys = _keys(cols, data.columns, errors, "columns")
-            extra = [cols.item_names[k] for k in keys if k not in terms.columns]
-            if extra:
-                errors.add(
-                    "columns",
-                    f"只能在申请的列中选择：{'、'.join(extra)} 未被申请。",
-                    f"Choose among the requested columns: {', '.join(extra)} was not requested.",
-                )
-            if not keys:
-                errors.add("columns", "至少保留一列。", "Keep at least one column.")
-            terms.columns = [k for k in terms.columns if k in keys]
-        for name, level in data.masking.items():
-            key = cols.key_of(name)
-            if key is None or key not in terms.columns:
-                errors.add(
-                    "masking",
-                    f"「{name}」不是授权的列。",
-                    f"{name!r} is not one of the granted columns.",
-                )
-                continue
-            default = _default_level(cols.categories[key])
-            if not may_override(default, level):
-                errors.add(
-                    "masking",
-                    f"「{name}」的脱敏只能加强，不能低于默认的 {default.value}。",
-                    f"Masking of {name!r} may only be made stricter than its default"
-                    f" ({default.value}).",
-                )
-                continue
-            terms.masking[key] = strictest(level, terms.masking.get(key, MaskLevel.NONE))
-        terms.row_filter += _parse_filter(
-            cols, terms.columns, data.row_filter, errors, "row_filter", from_text=False
-        )
-        if data.duration_days is not None:
-            if data.duration_days > terms.duration_days:
-                errors.add(
-                    "duration_days",
-                    "授权期限不能长于申请的期限。",
-                    "The duration cannot exceed the requested one.",
-                )
-            terms.duration_days = min(data.duration_days, terms.duration_days)
-        if data.delivery is not None:
-            wider = [d for d in data.delivery if d not in terms.delivery]
-            if wider or not data.delivery:
-                errors.add(
-                    "delivery",
-                    "交付方式只能在申请的方式中选择，且至少一种。",
-                    "Choose at least one of the requested delivery modes.",
-                )
-            terms.delivery = [d for d in terms.delivery if d in data.delivery]
-        if data.rate_limit_per_minute is not None:
-            if data.rate_limit_per_minute > terms.rate_limit:
-                errors.add(
-                    "rate_limit_per_minute",
-                    f"调用频率上限不能高于 {terms.rate_limit} 次/分钟。",
-                    f"The rate limit cannot exceed {terms.rate_limit} per minute.",
-                )
-            terms.rate_limit = min(data.rate_limit_per_minute, terms.rate_limit)
-    # Whatever was asked or decided, items catalogued as not shared are never granted.
-    _shareable(cols, terms.columns, errors, "columns")
-    errors.raise_if_any()
-    if ShareType(cols.entry.share_type) == ShareType.NOT_SHARED:
-        raise Conflict(
-            "该目录登记为不予共享，不能授权；如认定应予共享，请先由提供单位修订目录并重新发布。",
-            "The entry is catalogued as not shared and cannot be granted; if it should be"
-            " shared, the provider must first revise and republish the entry.",
-        )
-    # Columns dropped by a partial approval take their conditions with them.
-    granted = {cols.names[k] for k in terms.columns}
-    terms.row_filter = [f for f in terms.row_filter if f.column in granted]
-    return terms
-
-
 # ---------------------------------------------------------------- grants
 
 
@@ -692,7 +407,7 @@ def _issue_grant(ctx: Ctx, req: ShareRequest, cols: Columns, terms: Terms) -> Gr
     masking = {}
     for k in terms.columns:
         category = cols.categories.get(k, Category.NONE.value)
-        level = strictest(_default_level(category), terms.masking.get(k, MaskLevel.NONE))
+        level = strictest(default_level(category), terms.masking.get(k, MaskLevel.NONE))
         masking[cols.names[k]] = {"category": category, "level": level.value}
     key_column = next(
         (
@@ -809,6 +524,7 @@ def _conclude(
     *,
     arbitration: bool,
     automatic: bool = False,
+    from_form: bool = False,
 ) -> None:
     """Apply a decision or an arbitration: move the status, issue the grant, tell people."""
     now = utcnow()
@@ -827,7 +543,7 @@ def _conclude(
         _transition(ctx, req, allowed_from, S.REFUSED, outcome=Outcome.REFUSE, **who, **note)
     else:
         cols = entry_columns(ctx, req.resource_code)
-        terms = _decided_terms(ctx, cols, req, data)
+        terms = decided_terms(ctx, cols, req, data, from_form)
         _transition(ctx, req, allowed_from, _TO[data.outcome], outcome=data.outcome, **who, **note)
         req.grant_id = _issue_grant(ctx, req, cols, terms).id
         ctx.db.flush()
@@ -934,7 +650,7 @@ def _file(
     assert provider is not None
     entry_id = catalog.published_entry_id(ctx.db, entry.resource_code)
     assert entry_id is not None
-    route = _route(cols, keys)
+    routed = route(cols, keys)
     jurisdiction = jurisdiction_of(ctx, provider)
     now = utcnow()
     req = ShareRequest(
@@ -947,7 +663,7 @@ def _file(
         entry_id=entry_id,
         entry_name=entry.name,
         entry_version=entry.showing_version or entry.published_version or entry.version,
-        share_type=route,
+        share_type=routed,
         purpose=purpose,
         legal_basis=legal_basis,
         columns=json.dumps([cols.item_names[k] for k in keys], ensure_ascii=False),
@@ -961,7 +677,7 @@ def _file(
         requested_at=now,
         jurisdiction=jurisdiction,
     )
-    if route == ShareType.CONDITIONAL:
+    if routed == ShareType.CONDITIONAL:
         days = policy_for(ctx, jurisdiction).decision_working_days
         req.decision_days = days
         req.due_on = work_calendar(ctx, jurisdiction).add_working_days(local_day(now), days)
@@ -981,12 +697,12 @@ def _file(
             provider_unit=provider,
             application=app.code,
             columns=json.loads(req.columns),
-            route=route,
+            route=routed,
             due_on=req.due_on.isoformat() if req.due_on else None,
         ),
     )
     link = _link(req)
-    if route == ShareType.UNCONDITIONAL:
+    if routed == ShareType.UNCONDITIONAL:
         with _as_platform(ctx):
             _conclude(
                 ctx,
@@ -1009,7 +725,7 @@ def _file(
             request_id=req.id,
             grant_id=req.grant_id,
         )
-    elif route == ShareType.NOT_SHARED:
+    elif routed == ShareType.NOT_SHARED:
         basis = entry.not_shared_basis or "（目录未登记依据）"
         with _as_platform(ctx):
             _conclude(
@@ -1050,12 +766,12 @@ def submit_share_request(ctx: Ctx, data: RequestCreate, *, from_form: bool = Fal
         )
     app = application_for(ctx, data.application_code, consumer)
     errors = ErrorCollector()
-    keys = _keys(cols, data.columns, errors, "columns")
+    keys = column_keys(cols, data.columns, errors, "columns")
     not_shared_entry = ShareType(cols.entry.share_type) == ShareType.NOT_SHARED
     if not not_shared_entry:
         # An entry that is shared may still hold items that are not: those are never asked for.
-        _shareable(cols, keys, errors, "columns")
-    row_filter = _parse_filter(cols, keys, data.row_filter, errors, "row_filter", from_form)
+        check_shareable(cols, keys, errors, "columns")
+    row_filter = parse_filter(cols, keys, data.row_filter, errors, "row_filter", from_form)
     errors.raise_if_any()
     waiting = ctx.db.scalar(
         select(ShareRequest.id).where(
@@ -1112,7 +828,9 @@ def withdraw_share_request(ctx: Ctx, request_id: int, reason: str = "") -> Reque
     return _request_out(ctx, req, with_history=True)
 
 
-def decide_share_request(ctx: Ctx, request_id: int, data: DecisionIn) -> RequestOut:
+def decide_share_request(
+    ctx: Ctx, request_id: int, data: DecisionIn, *, from_form: bool = False
+) -> RequestOut:
     """The provider unit's CDO decides; once escalated, the executive may decide instead."""
     req = _request(ctx, request_id)
     target = f"share_request:{request_id}"
@@ -1133,7 +851,7 @@ def decide_share_request(ctx: Ctx, request_id: int, data: DecisionIn) -> Request
             "不能审批自己提交的申请。",
             "You cannot decide your own request.",
         )
-    _conclude(ctx, req, data, WAITING, arbitration=False)
+    _conclude(ctx, req, data, WAITING, arbitration=False, from_form=from_form)
     return _request_out(ctx, req, with_history=True)
 
 
@@ -1164,7 +882,9 @@ def appeal_share_request(ctx: Ctx, request_id: int, reason: str) -> RequestOut:
     return _request_out(ctx, req, with_history=True)
 
 
-def arbitrate_share_request(ctx: Ctx, request_id: int, data: DecisionIn) -> RequestOut:
+def arbitrate_share_request(
+    ctx: Ctx, request_id: int, data: DecisionIn, *, from_form: bool = False
+) -> RequestOut:
     """The executive arbitrates an appeal: uphold the refusal, or grant (in full or in part)."""
     req = _request(ctx, request_id)
     target = f"share_request:{request_id}"
@@ -1176,7 +896,7 @@ def arbitrate_share_request(ctx: Ctx, request_id: int, data: DecisionIn) -> Requ
             "您参与了原决定或申请，不能仲裁本申诉，请由其他领导仲裁。",
             "You took part in the decision or the request; another leader must arbitrate.",
         )
-    _conclude(ctx, req, data, (S.APPEALED,), arbitration=True)
+    _conclude(ctx, req, data, (S.APPEALED,), arbitration=True, from_form=from_form)
     return _request_out(ctx, req, with_history=True)
 
 
@@ -1238,7 +958,7 @@ def escalate_overdue(ctx: Ctx, now: datetime | None = None) -> list[RequestOut]:
     """Escalate every pending request whose deadline has passed (CLI, scheduler, executive)."""
     require(ctx, "escalate_overdue")
     moment = now or utcnow()
-    return [_request_out(ctx, r) for r in _escalate(ctx, moment, ctx.actor.label)]
+    return [_request_out(ctx, r, now=moment) for r in _escalate(ctx, moment, ctx.actor.label)]
 
 
 def _escalate_on_view(ctx: Ctx, now: datetime | None) -> None:
@@ -1281,7 +1001,7 @@ def decision_queue(ctx: Ctx, now: datetime | None = None) -> list[RequestOut]:
     if scope is not None:
         query = query.where(ShareRequest.provider_unit_id == scope)
     rows = ctx.db.scalars(query.order_by(ShareRequest.due_on, ShareRequest.id))
-    return [_request_out(ctx, r) for r in rows]
+    return [_request_out(ctx, r, now=now) for r in rows]
 
 
 def executive_queue(ctx: Ctx, now: datetime | None = None) -> list[RequestOut]:
@@ -1299,7 +1019,7 @@ def executive_queue(ctx: Ctx, now: datetime | None = None) -> list[RequestOut]:
         if allowed(ctx, "view_share_requests", r.provider_unit_id)
         or allowed(ctx, "view_share_requests", r.consumer_unit_id)
     ]
-    return [_request_out(ctx, r) for r in visible]
+    return [_request_out(ctx, r, now=now) for r in visible]
 
 
 def get_share_request(ctx: Ctx, request_id: int) -> RequestOut:
@@ -1406,7 +1126,7 @@ def renew_grant(ctx: Ctx, grant_id: int, data: RenewalIn) -> RequestOut:
     app = application_for(ctx, _app_names(ctx, grant.application_id)[0], grant.consumer_unit_id)
     cols = entry_columns(ctx, grant.resource_code)
     errors = ErrorCollector()
-    keys = _keys(cols, json.loads(grant.columns), errors, "columns")
+    keys = column_keys(cols, json.loads(grant.columns), errors, "columns")
     if errors.errors:
         raise Conflict(
             "目录信息项已变更，授权中的列不再存在，请提交新的申请。",
@@ -1417,7 +1137,7 @@ def renew_grant(ctx: Ctx, grant_id: int, data: RenewalIn) -> RequestOut:
         cols.item_names[k]: m["level"]
         for c, m in json.loads(grant.masking).items()
         if (k := cols.key_of(c)) is not None
-        and MaskLevel(m["level"]) != _default_level(cols.categories.get(k, "none"))
+        and MaskLevel(m["level"]) != default_level(cols.categories.get(k, "none"))
     }
     req = _file(
         ctx,
@@ -1505,8 +1225,28 @@ class FormColumn:
     name: str
     share_type: ShareType
     category: str
+    category_label: str
+    default_mask: MaskLevel
     family: str
     requestable: bool
+
+
+def _form_column(ctx: Ctx, cols: Columns, key: str, requestable: bool) -> FormColumn:
+    category = cols.categories.get(key, Category.NONE.value)
+    try:
+        info = CATEGORY_INFO[Category(category)]
+        label = info.label_en if ctx.locale.startswith("en") else info.label_zh
+    except ValueError:
+        label = category
+    return FormColumn(
+        name=cols.item_names[key],
+        share_type=cols.share[key],
+        category=category,
+        category_label=label,
+        default_mask=default_level(category),
+        family=cols.types[key].value,
+        requestable=requestable,
+    )
 
 
 @dataclass(frozen=True)
@@ -1524,13 +1264,7 @@ def request_form(ctx: Ctx, resource_code: str) -> RequestForm:
     cols = entry_columns(ctx, resource_code)
     entry_shared = ShareType(cols.entry.share_type) != ShareType.NOT_SHARED
     columns = [
-        FormColumn(
-            name=cols.item_names[k],
-            share_type=cols.share[k],
-            category=cols.categories.get(k, "none"),
-            family=cols.types[k].value,
-            requestable=cols.share[k] != ShareType.NOT_SHARED or not entry_shared,
-        )
+        _form_column(ctx, cols, k, cols.share[k] != ShareType.NOT_SHARED or not entry_shared)
         for k in cols.item_names
     ]
     apps = [
@@ -1542,3 +1276,45 @@ def request_form(ctx: Ctx, resource_code: str) -> RequestForm:
         )
     ]
     return RequestForm(entry=cols.entry, columns=columns, applications=apps, loaded=cols.loaded)
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    request: RequestOut
+    actions: list[str]
+    columns: list[FormColumn]  # the requested columns, for a decision form
+    masks: dict[str, list[str]]  # column → masking levels a decision may choose
+    grant: GrantOut | None
+
+
+def request_page(ctx: Ctx, request_id: int) -> RequestPage:
+    """A request with the steps the actor may take and what a decision form needs."""
+    out = get_share_request(ctx, request_id)
+    actions = request_actions(ctx, out)
+    columns: list[FormColumn] = []
+    masks: dict[str, list[str]] = {}
+    if {"decide", "arbitrate"} & set(actions):
+        cols = entry_columns(ctx, out.resource_code)
+        for name in out.columns:
+            k = cols.key_of(name)
+            if k is None:
+                continue
+            column = _form_column(ctx, cols, k, cols.share[k] != ShareType.NOT_SHARED)
+            columns.append(column)
+            masks[name] = [m.value for m in MaskLevel if may_override(column.default_mask, m)]
+    grant = None
+    if out.grant_id is not None:
+        row = _grant(ctx, out.grant_id)
+        if allowed(ctx, "view_grants", row.consumer_unit_id) or allowed(
+            ctx, "view_grants", row.provider_unit_id
+        ):
+            grant = _grant_out(ctx, row)
+    return RequestPage(request=out, actions=actions, columns=columns, masks=masks, grant=grant)
+
+
+def shareable_entries(ctx: Ctx, q: str = "") -> list[EntryBrief]:
+    """Published entries of other units the actor's unit may ask for (search by words/codes)."""
+    require(ctx, "submit_share_request", ctx.actor.unit_id)
+    page = catalog.list_entries(ctx, q, filters={"status": [EntryStatus.PUBLISHED]}, limit=50)
+    own = _unit_name(ctx, ctx.actor.unit_id)[0] if ctx.actor.unit_id else None
+    return [e for e in page.items if e.unit_code != own]
