@@ -184,7 +184,15 @@ async def export_records(
     )
 
 
-@stats_router.get("/stats", summary="Call statistics (daily series and top lists)")
+@stats_router.get(
+    "/stats",
+    summary="Call statistics (daily series and top lists)",
+    responses={
+        401: _problem("Not logged in (session or platform API key)."),
+        403: _problem("The role may not read call statistics."),
+        422: _problem("Bad period."),
+    },
+)
 def call_stats(
     ctx: CtxDep,
     days: Annotated[int, Query(ge=1, le=366)] = 30,

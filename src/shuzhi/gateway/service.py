@@ -374,7 +374,7 @@ def _export_chunks(
             text = io.StringIO()
             writer = csv.writer(text)
             writer.writerow(chosen)
-            for batch in runtime.engine.scan(version, chosen, filters, [Order(chosen[0])]):
+            for batch in runtime.engine.scan(version, chosen, filters):
                 for row in batch.to_pylist():
                     shaped = shape(row, how)
                     writer.writerow([shaped[c] for c in chosen])
@@ -386,7 +386,7 @@ def _export_chunks(
             return
         schema = pa.schema([(c, pa.string()) for c in chosen])
         with pq.ParquetWriter(sink, schema, compression="zstd") as parquet:
-            for batch in runtime.engine.scan(version, chosen, filters, [Order(chosen[0])]):
+            for batch in runtime.engine.scan(version, chosen, filters):
                 out = [shape(r, how) for r in batch.to_pylist()]
                 columns = [pa.array([_text(r[c]) for r in out], pa.string()) for c in chosen]
                 parquet.write_table(pa.Table.from_arrays(columns, schema=schema))
