@@ -493,8 +493,9 @@ def main(argv: list[str] | None = None) -> None:
         f"gateway p99 {gateway['p99_ms']:.1f} ms (target ≤ 50 ms)"
     )
     print(
-        f"calls metered and audited during the run: {after - before:,} "
-        f"(audit chain verified: {'ok' if chain_ok else 'BROKEN'})"
+        f"gateway requests answered (warm-up, run, sample): {gateway['sent']:,}; calls metered"
+        f" and audited: {after - before:,} (a few more when wrk stops with requests in"
+        f" flight); audit chain verified: {'ok' if chain_ok else 'BROKEN'}"
     )
     print(f"sample gateway answer: {json.dumps(gateway['sample'], ensure_ascii=False)}")
     print(f"sample Datasette answer: {json.dumps(datasette['sample'], ensure_ascii=False)[:300]}")
