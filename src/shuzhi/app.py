@@ -21,6 +21,10 @@ from shuzhi.catalog.projects import api as catalog_projects_api
 from shuzhi.catalog.projects import views as catalog_projects_views
 from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
+from shuzhi.gateway import api as gateway_api
+from shuzhi.gateway import views as gateway_views
+from shuzhi.gateway.runtime import GatewayOptions, GatewayRuntime
+from shuzhi.gateway.runtime import lifespan as gateway_lifespan
 from shuzhi.lake import api as lake_api
 from shuzhi.lake import service as lake_service
 from shuzhi.lake import views as lake_views
@@ -29,12 +33,16 @@ from shuzhi.org import views as org_views
 from shuzhi.quality import api as quality_api
 from shuzhi.quality import views as quality_views
 from shuzhi.settings import Settings
+from shuzhi.sharing import api as sharing_api
+from shuzhi.sharing import views as sharing_views
 from shuzhi.web import problems
 from shuzhi.web.deps import csrf_protect
 
 STATIC = Path(__file__).parent / "web" / "static"
 # Capabilities register here, API routers first; each brings its api.py and views.py.
 ROUTERS = [
+    # The gateway's consumer routes come first: they are the hot path, matched in order.
+    gateway_api.router,
     auth_api.router,
     org_api.router,
     audit_api.router,
@@ -43,6 +51,8 @@ ROUTERS = [
     catalog_api.router,
     lake_api.router,
     quality_api.router,
+    sharing_api.router,
+    gateway_api.stats_router,
     auth_views.router,
     org_views.router,
     audit_views.router,
@@ -51,6 +61,8 @@ ROUTERS = [
     catalog_views.router,
     lake_views.router,
     quality_views.router,
+    sharing_views.router,
+    gateway_views.router,
 ]
 
 
@@ -79,11 +91,13 @@ def create_app(
         description="Catalogue, aggregate, share, open and protect public data. "
         "Authenticate with a session cookie or `Authorization: Bearer <api key>`.",
         dependencies=[Depends(csrf_protect)],
+        lifespan=gateway_lifespan,
     )
     app.state.settings = settings
     app.state.database = database
     # The one query engine of this app (dataset contents are read only through it).
     app.state.query_engine = lake_service.open_engine(database)
+    app.state.gateway = GatewayRuntime(database, app.state.query_engine, GatewayOptions.from_env())
     problems.install(app)
 
     @app.get("/healthz", tags=["system"])

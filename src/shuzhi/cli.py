@@ -24,6 +24,7 @@ from shuzhi.org import service as org
 from shuzhi.org.models import UnitKind
 from shuzhi.org.schemas import UnitCreate
 from shuzhi.settings import Settings, UnsafeSettings, load_settings
+from shuzhi.sharing.cli import sharing_app
 from shuzhi.validation import parse
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lake_app, name="lake")
+app.add_typer(sharing_app, name="sharing")
 catalog_app = typer.Typer(help="Data resource catalogue (政务数据资源目录).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.command("ingest")(ingest_command)

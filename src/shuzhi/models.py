@@ -5,10 +5,12 @@ from shuzhi.auth import models as auth_models
 from shuzhi.catalog import models as catalog_models
 from shuzhi.catalog.projects import models as catalog_project_models
 from shuzhi.db.base import Base
+from shuzhi.gateway import models as gateway_models
 from shuzhi.lake import models as lake_models
 from shuzhi.org import models as org_models
 from shuzhi.quality import models as quality_models
 from shuzhi.search import models as search_models
+from shuzhi.sharing import models as sharing_models
 
 metadata = Base.metadata
 
@@ -17,9 +19,11 @@ __all__ = [
     "auth_models",
     "catalog_models",
     "catalog_project_models",
+    "gateway_models",
     "lake_models",
     "metadata",
     "org_models",
     "quality_models",
     "search_models",
+    "sharing_models",
 ]

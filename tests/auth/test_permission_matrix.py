@@ -26,6 +26,8 @@ from tests.catalog import matrix_excel_projects as catalog_excel_matrix
 from tests.conftest import acting
 from tests.datasets import matrix as datasets_matrix
 from tests.factories import Org, seed_org
+from tests.gateway import matrix as gateway_matrix
+from tests.sharing import matrix as sharing_matrix
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
 STAFF = {Role.UNIT_CDO, Role.DATA_LIAISON}
@@ -155,6 +157,10 @@ EXPECTED.update(catalog_excel_matrix.EXPECTED)
 OPERATIONS.update(catalog_excel_matrix.OPERATIONS)
 EXPECTED.update(datasets_matrix.EXPECTED)
 OPERATIONS.update(datasets_matrix.OPERATIONS)
+EXPECTED.update(sharing_matrix.EXPECTED)
+OPERATIONS.update(sharing_matrix.OPERATIONS)
+EXPECTED.update(gateway_matrix.EXPECTED)
+OPERATIONS.update(gateway_matrix.OPERATIONS)
 
 
 def test_every_rule_is_in_the_matrix() -> None:

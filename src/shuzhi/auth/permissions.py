@@ -92,6 +92,28 @@ RULES: dict[str, Rule] = {
     "view_quality": Rule(REGION_READERS, UNIT_STAFF),
     "mark_issue_fixed": Rule(NOBODY, UNIT_STAFF),
     "verify_issue": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    # sharing: the consumer unit's staff ask; the provider's CDO decides; the bureau arbitrates
+    "submit_share_request": Rule(NOBODY, UNIT_STAFF),
+    "withdraw_share_request": Rule(NOBODY, UNIT_STAFF),
+    "decide_share_request": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "escalate_overdue": Rule(EXECUTIVE),
+    "appeal_share_request": Rule(NOBODY, UNIT_STAFF),
+    "arbitrate_share_request": Rule(LEADERS),
+    "renew_grant": Rule(NOBODY, UNIT_STAFF),
+    "revoke_grant": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "view_share_requests": Rule(REGION_READERS, UNIT_STAFF),
+    "view_grants": Rule(REGION_READERS, UNIT_STAFF),
+    "register_application": Rule(EXECUTIVE, UNIT_STAFF),
+    "retire_application": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "view_applications": Rule(REGION_READERS, UNIT_STAFF),
+    "create_app_key": Rule(NOBODY, UNIT_STAFF),
+    "rotate_app_key": Rule(NOBODY, UNIT_STAFF),
+    "revoke_app_key": Rule(EXECUTIVE, UNIT_STAFF),
+    "view_sharing_calendar": Rule(REGION_READERS | UNIT_STAFF),
+    "manage_sharing_calendar": Rule(EXECUTIVE),
+    "view_notifications": Rule(frozenset(Role)),
+    # gateway: call statistics, region-wide or of the calls a unit made or served
+    "view_call_stats": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
 }
 
 

@@ -196,8 +196,27 @@ def change_password(ctx: Ctx, username: str, new_password: str) -> None:
 # ---------------------------------------------------------------- API keys
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a key: SHA-256 of the whole token (its secret has 256 bits)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token(kind: str = KEY_PREFIX) -> tuple[str, str]:
+    """A fresh ``<kind>_<prefix>_<secret>`` token and its lookup prefix (shown only once)."""
+    prefix = secrets.token_hex(6)
+    return prefix, f"{kind}_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def token_prefix(token: str, kind: str = KEY_PREFIX) -> str | None:
+    """The lookup prefix of a well-formed token of ``kind``, or None when it is malformed."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != kind or not parts[1] or not parts[2]:
+        return None
+    return parts[1]
+
+
+def token_matches(stored_digest: str, token: str) -> bool:
+    return hmac.compare_digest(stored_digest, token_digest(token))
 
 
 def _key_status(key: ApiKey, now: datetime) -> str:
@@ -230,12 +249,11 @@ def create_api_key(ctx: Ctx, data: ApiKeyCreate) -> ApiKeyCreatedOut:
     errors = ErrorCollector()
     unit_id = _resolve_role_unit(ctx, data.role, data.unit_code, errors)
     errors.raise_if_any()
-    prefix = secrets.token_hex(6)
-    token = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    prefix, token = new_token()
     expires = utcnow() + timedelta(days=data.expires_in_days) if data.expires_in_days else None
     key = ApiKey(
         prefix=prefix,
-        key_hash=_digest(token),
+        key_hash=token_digest(token),
         name=data.name,
         role=data.role,
         unit_id=unit_id,
@@ -276,11 +294,11 @@ def revoke_api_key(ctx: Ctx, prefix: str) -> ApiKeyOut:
 
 def actor_for_api_key(ctx: Ctx, token: str) -> Actor:
     """Authenticate a bearer token; the reason for a refusal is stated (expired, revoked…)."""
-    parts = token.split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+    prefix = token_prefix(token)
+    if prefix is None:
         raise Unauthenticated("API 密钥格式不正确。", "The API key is malformed.")
-    key = ctx.db.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
-    if key is None or not hmac.compare_digest(key.key_hash, _digest(token)):
+    key = ctx.db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None or not token_matches(key.key_hash, token):
         raise Unauthenticated("API 密钥无效。", "The API key is not valid.")
     now = utcnow()
     status = _key_status(key, now)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import RULES as PERMISSIONS
@@ -115,6 +116,16 @@ def _entry(ctx: Ctx, resource_code: str) -> CatalogEntry:
             f"目录 {resource_code} 不存在。", f"Catalogue entry {resource_code} does not exist."
         )
     return entry
+
+
+def published_entry_id(db: Session, resource_code: str) -> int | None:
+    """Id of an entry that has a published version (for sharing checks made without an actor)."""
+    return db.scalar(
+        select(CatalogEntry.id).where(
+            CatalogEntry.resource_code == resource_code,
+            CatalogEntry.published_version.is_not(None),
+        )
+    )
 
 
 def sees_all_drafts(ctx: Ctx) -> bool:

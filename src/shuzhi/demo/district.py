@@ -25,6 +25,7 @@ from shuzhi.db.engine import Database
 from shuzhi.demo import names
 from shuzhi.demo.catalog import build_catalog
 from shuzhi.demo.datasets import build_datasets
+from shuzhi.demo.sharing import build_sharing
 from shuzhi.org import service as org
 from shuzhi.org.models import Position, UnitKind
 from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
@@ -248,5 +249,6 @@ def build_demo(database: Database) -> list[DemoAccount]:
         build_catalog(ctx, SEED)
     build_demo_projects(database, DEMO_ACTOR)
     build_datasets(database, DEMO_ACTOR)
-    write_credentials(data_dir, accounts)
+    sharing = build_sharing(database, DEMO_ACTOR, data_dir / CREDENTIALS_FILE)
+    write_credentials(data_dir, accounts, **({"sharing": sharing} if sharing else {}))
     return accounts

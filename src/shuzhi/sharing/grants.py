@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shuzhi.errors import Forbidden, Unauthenticated
 from shuzhi.lake.query import Filter
 from shuzhi.security.masking import MaskLevel
 
@@ -59,3 +60,23 @@ class CallGrant:
 
     def allows(self, column: str) -> bool:
         return column in self.columns
+
+
+class ApplicationKeyRejected(Unauthenticated):
+    """An application key that cannot be used; ``reason`` is a stable code for metering.
+
+    Reasons: ``malformed``, ``unknown`` (no such key, or the secret does not match),
+    ``revoked``, ``expired``, ``retired`` (the application was retired).
+    """
+
+    def __init__(self, reason: str, zh: str, en: str) -> None:
+        super().__init__(zh, en)
+        self.reason = reason
+
+
+class NoActiveGrant(Forbidden):
+    """The application holds no usable grant for the entry; ``reason``: ``none`` or ``expired``."""
+
+    def __init__(self, reason: str, zh: str, en: str) -> None:
+        super().__init__(zh, en, operation="call_gateway")
+        self.reason = reason

@@ -1,0 +1,505 @@
+"""Sharing gateway benchmark: keyed lookups through Shuzhi's gateway against Datasette's JSON
+API serving the same rows from SQLite with an index on the key.
+
+    python -m benchmarks.gateway_bench [--rows 1000000] [--workdir DIR] [--seconds 20]
+                                       [--connections 32] [--workers 2]
+
+Both sides answer "the record whose resident ID is X" for keys drawn in turn from one list of
+10,000 existing keys, under the same load generator (wrk with a Lua script), the same
+concurrency, back to back on the same machine. The Shuzhi side runs the whole call: the
+application key is authenticated, the grant checked (expiry, delivery, rate limit), the row
+filter applied, every granted column masked, the call metered and audited (buffered, written
+in batches while the load runs). Datasette serves the SQLite file immutable (its fastest
+mode), ``/db/people.json?身份证号=X&_shape=array``. Eight consumer systems share the load,
+each with its own key and grant (100,000 calls per minute each), so the rate limits are on
+but not in the way. Target: ≥ 3× Datasette's requests per second and p99 ≤ 50 ms.
+
+The data directory (CSV, lake, SQLite copy, key list) is kept in ``--workdir`` and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from benchmarks.gen_csv import generate
+
+COLUMNS = [
+    "序号",
+    "姓名",
+    "身份证号",
+    "性别",
+    "出生日期",
+    "联系电话",
+    "居住地址",
+    "登记日期",
+    "补贴金额",
+    "来源部门",
+    "状态",
+]
+GRANTED = ["姓名", "身份证号", "性别", "出生日期", "联系电话", "居住地址", "状态"]
+KEY = "身份证号"
+APPLICATIONS = 8
+KEYS_IN_LIST = 10_000
+WRK = "/usr/bin/wrk"
+SECRET = "bench-secret-" + "x" * 40
+
+LUA = r"""
+local keys = {}
+for line in io.lines(os.getenv("BENCH_KEYS")) do keys[#keys + 1] = line end
+local tokens = {}
+for token in string.gmatch(os.getenv("BENCH_TOKENS") or "", "[^,]+") do
+  tokens[#tokens + 1] = token
+end
+local prefix = os.getenv("BENCH_PREFIX")
+local suffix = os.getenv("BENCH_SUFFIX") or ""
+local counter = 0
+local thread_no = 0
+
+function setup(thread)
+  thread:set("thread_no", thread_no)
+  thread_no = thread_no + 1
+end
+
+function init(args)
+  counter = thread_no * 7919
+end
+
+function request()
+  counter = counter + 1
+  local key = keys[(counter % #keys) + 1]
+  local headers = {}
+  if #tokens > 0 then
+    headers["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1]
+  end
+  return wrk.format("GET", prefix .. key .. suffix, headers)
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    'RESULT {"requests": %d, "seconds": %.3f, "p50_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, ' ..
+    '"non2xx": %d, "socket_errors": %d}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000, errors.status,
+    errors.connect + errors.read + errors.write + errors.timeout))
+end
+"""
+
+
+# ---------------------------------------------------------------- the app under test
+
+
+def make_app() -> Any:
+    """ASGI factory for the uvicorn workers (reads ``SHUZHI_DATA_DIR`` like the CLI does)."""
+    from shuzhi.app import create_app
+    from shuzhi.settings import load_settings
+
+    return create_app(load_settings(), migrate=False)
+
+
+# ---------------------------------------------------------------- preparation (kept in workdir)
+
+
+def _settings(data_dir: Path) -> Any:
+    from shuzhi.settings import Settings
+
+    return Settings(data_dir, f"sqlite:///{data_dir / 'shuzhi.db'}", SECRET)
+
+
+def prepare_shuzhi(csv_path: Path, data_dir: Path) -> dict[str, Any]:
+    """Org, entry, a 1M-row version, eight applications with keys and approved grants."""
+    from shuzhi.catalog import service as catalog
+    from shuzhi.catalog.schemas import EntryCreate
+    from shuzhi.context import SYSTEM, unit_of_work
+    from shuzhi.db.engine import Database
+    from shuzhi.db.migrate import upgrade
+    from shuzhi.gateway.keyindex import KeyIndexes
+    from shuzhi.lake import service as lake
+    from shuzhi.lake.readers import FileSource
+    from shuzhi.org import service as org
+    from shuzhi.org.models import UnitKind
+    from shuzhi.org.schemas import UnitCreate
+    from shuzhi.sharing import apps_service as apps
+    from shuzhi.sharing import calendar_service as calendar
+    from shuzhi.sharing import service as sharing
+    from shuzhi.sharing.schemas import (
+        AppKeyIn,
+        ApplicationIn,
+        DecisionIn,
+        PolicyIn,
+        RequestCreate,
+    )
+    from shuzhi.standards.identifiers import uscc_from_parts
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(_settings(data_dir))
+    upgrade(database)
+    timings: dict[str, float] = {}
+    with unit_of_work(database, SYSTEM) as ctx:
+        org.create_unit(ctx, UnitCreate(code="R", name="基准区", kind=UnitKind.REGION))
+        for i, (code, name) in enumerate([("GAJ", "区公安分局"), ("MZJ", "区民政局")]):
+            org.create_unit(
+                ctx,
+                UnitCreate(
+                    code=code,
+                    name=name,
+                    kind=UnitKind.DEPARTMENT,
+                    parent_code="R",
+                    uscc=uscc_from_parts("1", "1", "510105", f"{i + 1:08d}"),
+                ),
+            )
+        items = [
+            {
+                "name": c,
+                "data_type": "C",
+                "length": 200,
+                "share_type": "conditional",
+            }
+            for c in COLUMNS
+        ]
+        entry = EntryCreate.model_validate(
+            {
+                "name": "户籍人口信息（基准）",
+                "abstract": "基准测试用的人口数据。",
+                "unit_code": "GAJ",
+                "class_code": "1",
+                "subclass_code": "01",
+                "group_code": "001",
+                "format_code": "3",
+                "format_subtype": "MySQL",
+                "share_type": "conditional",
+                "share_conditions": "依法履职",
+                "share_method": "platform",
+                "share_method_type": "interface",
+                "open_type": "not_open",
+                "not_open_reason": "sensitive",
+                "update_cycle": "2",
+                "items": items,
+            }
+        )
+        code = catalog.create_entry(ctx, entry).resource_code
+        catalog.submit_entry(ctx, code)
+        catalog.approve_entry(ctx, code)
+    started = time.perf_counter()
+    with unit_of_work(database, SYSTEM) as ctx:
+        version = lake.ingest(ctx, code, FileSource(csv_path)).version
+    timings["ingest_s"] = round(time.perf_counter() - started, 1)
+    tokens = []
+    with unit_of_work(database, SYSTEM) as ctx:
+        calendar.set_sharing_policy(
+            ctx, "R", PolicyIn(decision_working_days=10, rate_limit_per_minute=100_000)
+        )
+    with unit_of_work(database, SYSTEM) as ctx:
+        for n in range(APPLICATIONS):
+            app_code = f"BENCH-{n + 1:02d}"
+            apps.register_application(
+                ctx, ApplicationIn(code=app_code, name=f"业务系统{n + 1}", unit_code="MZJ")
+            )
+            tokens.append(
+                apps.create_app_key(ctx, app_code, AppKeyIn(label="基准", expires_in_days=30)).token
+            )
+            req = sharing.submit_share_request(
+                ctx,
+                RequestCreate(
+                    resource_code=code,
+                    application_code=app_code,
+                    purpose="核验办事群众身份信息",
+                    legal_basis="《政务数据共享条例》",
+                    columns=GRANTED,
+                    unit_code="MZJ",
+                ),
+            )
+            sharing.decide_share_request(ctx, req.id, DecisionIn(outcome="approve"))
+    # The key index is built at first use; the benchmark builds it up front and times it.
+    with unit_of_work(database, SYSTEM) as ctx:
+        found = lake.current_version(ctx, code)
+    assert found is not None and found[0].number == version.number
+    started = time.perf_counter()
+    engine = lake.open_engine(database)
+    index = KeyIndexes(engine, data_dir, background=False).get(found[1], KEY)
+    assert index is not None
+    timings["key_index_s"] = round(time.perf_counter() - started, 1)
+    lake.close_engine(database)
+    database.dispose()
+    return {"code": code, "tokens": tokens, **timings}
+
+
+def prepare_sqlite(csv_path: Path, db_path: Path) -> float:
+    started = time.perf_counter()
+    work = db_path.with_suffix(".tmp")
+    work.unlink(missing_ok=True)
+    conn = sqlite3.connect(work)
+    cols = ", ".join(f'"{c}" TEXT' for c in COLUMNS)
+    conn.execute(f"CREATE TABLE people ({cols})")
+    with open(csv_path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        marks = ", ".join("?" for _ in COLUMNS)
+        conn.executemany(f"INSERT INTO people VALUES ({marks})", reader)
+    conn.execute(f'CREATE INDEX ix_people_key ON people ("{KEY}")')
+    conn.commit()
+    conn.close()
+    os.replace(work, db_path)
+    return round(time.perf_counter() - started, 1)
+
+
+def key_list(csv_path: Path, out: Path) -> None:
+    seen: dict[str, int] = {}
+    with open(csv_path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        position = next(reader).index(KEY)
+        for row in reader:
+            seen[row[position]] = seen.get(row[position], 0) + 1
+    unique = [k for k, n in seen.items() if n == 1]
+    step = max(1, len(unique) // KEYS_IN_LIST)
+    out.write_text("\n".join(unique[::step][:KEYS_IN_LIST]) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- serving and loading
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _wrk(
+    url: str, prefix: str, suffix: str, env: dict[str, str], seconds: int, conns: int
+) -> dict[str, Any]:
+    command = [
+        WRK,
+        "-t2",
+        f"-c{conns}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        env["BENCH_LUA"],
+        url,
+    ]
+    result = subprocess.run(
+        command,
+        env={**os.environ, **env, "BENCH_PREFIX": prefix, "BENCH_SUFFIX": suffix},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
+    data: dict[str, Any] = json.loads(line[len("RESULT ") :])
+    data["rps"] = data["requests"] / data["seconds"]
+    return data
+
+
+def _quote(text: str) -> str:
+    return urllib.request.quote(text)
+
+
+def run_gateway(
+    data_dir: Path, state: dict[str, Any], env: dict[str, str], args: argparse.Namespace
+) -> dict[str, Any]:
+    port = _free_port()
+    loop = ["--loop", "uvloop"] if _has("uvloop") else []
+    http = ["--http", "httptools"] if _has("httptools") else []
+    server_env = {
+        **os.environ,
+        "SHUZHI_DATA_DIR": str(data_dir),
+        "SHUZHI_SECRET_KEY": SECRET,
+        "WEB_CONCURRENCY": str(args.workers),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "benchmarks.gateway_bench:make_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            *loop,
+            *http,
+        ],
+        env=server_env,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait(base + "/healthz")
+        prefix = f"/api/v1/share/{state['code']}/records/"
+        wrk_env = {**env, "BENCH_TOKENS": ",".join(state["tokens"])}
+        sample = _sample(base + prefix, state["tokens"][0], Path(env["BENCH_KEYS"]))
+        warm = _wrk(base, prefix, "", wrk_env, args.warmup, args.connections)
+        result = _wrk(base, prefix, "", wrk_env, args.seconds, args.connections)
+        result["sample"] = sample
+        result["sent"] = warm["requests"] + result["requests"] + 1
+        return result
+    finally:
+        _stop(process)
+
+
+def run_datasette(db_path: Path, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "datasette", "serve", "-i", str(db_path), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait(base + "/-/versions.json")
+        prefix = f"/{db_path.stem}/people.json?{_quote(KEY)}="
+        suffix = "&_shape=array"
+        first = Path(env["BENCH_KEYS"]).read_text().split()[0]
+        with urllib.request.urlopen(base + prefix + first + suffix, timeout=10) as response:
+            sample = json.loads(response.read())
+        _wrk(base, prefix, suffix, env, args.warmup, args.connections)
+        result = _wrk(base, prefix, suffix, env, args.seconds, args.connections)
+        result["sample"] = sample
+        return result
+    finally:
+        _stop(process)
+
+
+def _sample(url: str, token: str, keys: Path) -> Any:
+    first = keys.read_text().split()[0]
+    request = urllib.request.Request(url + first, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _calls_written(data_dir: Path) -> tuple[int, bool]:
+    from sqlalchemy import func, select
+
+    from shuzhi.audit import service as audit
+    from shuzhi.context import SYSTEM, unit_of_work
+    from shuzhi.db.engine import Database
+    from shuzhi.gateway.models import ApiCall
+
+    database = Database(_settings(data_dir))
+    try:
+        with unit_of_work(database, SYSTEM) as ctx:
+            n = int(ctx.db.scalar(select(func.count()).select_from(ApiCall)) or 0)
+            ok = audit.check_chain(ctx).ok
+        return n, ok
+    finally:
+        database.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/shuzhi-gateway-bench"))
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not Path(WRK).exists():
+        sys.exit("wrk is missing: run scripts/install-system-deps (Debian package wrk)")
+    work = args.workdir / f"rows-{args.rows}"
+    work.mkdir(parents=True, exist_ok=True)
+    csv_path = work / "people.csv"
+    state_path = work / "state.json"
+    data_dir = work / "shuzhi"
+    db_path = work / "bench.db"
+    keys = work / "keys.txt"
+    if not state_path.exists():
+        print(f"preparing {args.rows:,} rows in {work} (once) …", flush=True)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        generate(csv_path, args.rows)
+        state = prepare_shuzhi(csv_path, data_dir)
+        state["sqlite_s"] = prepare_sqlite(csv_path, db_path)
+        key_list(csv_path, keys)
+        state_path.write_text(json.dumps(state), encoding="utf-8")
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    lua = work / "lookup.lua"
+    lua.write_text(LUA, encoding="utf-8")
+    env = {"BENCH_KEYS": str(keys), "BENCH_LUA": str(lua)}
+    before, _ = _calls_written(data_dir)
+    load_before = os.getloadavg()
+    gateway = run_gateway(data_dir, state, env, args)
+    datasette = run_datasette(db_path, env, args)
+    load_after = os.getloadavg()
+    after, chain_ok = _calls_written(data_dir)
+    print(
+        f"\n{args.rows:,} rows; {args.connections} connections; {args.seconds} s per side "
+        f"after {args.warmup} s warm-up; {os.cpu_count()} CPUs; gateway workers: {args.workers}"
+    )
+    print(
+        f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
+        f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}"
+    )
+    print(
+        f"prepared: ingest {state.get('ingest_s')} s, key index {state.get('key_index_s')} s, "
+        f"SQLite copy with index {state.get('sqlite_s')} s"
+    )
+    print(f"\n{'':44}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'errors':>8}")
+    for name, r in (
+        ("Shuzhi gateway (auth, grant, mask, meter, audit)", gateway),
+        ("Datasette JSON API (SQLite, indexed, immutable)", datasette),
+    ):
+        print(
+            f"{name:44.44}{r['rps']:>10,.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
+            f"{r['non2xx']:>10}{r['socket_errors']:>8}"
+        )
+    ratio = gateway["rps"] / datasette["rps"] if datasette["rps"] else float("inf")
+    print(
+        f"\nthroughput ratio gateway / Datasette: {ratio:.2f}x (target ≥ 3x); "
+        f"gateway p99 {gateway['p99_ms']:.1f} ms (target ≤ 50 ms)"
+    )
+    print(
+        f"gateway requests answered (warm-up, run, sample): {gateway['sent']:,}; calls metered"
+        f" and audited: {after - before:,} (a few more when wrk stops with requests in"
+        f" flight); audit chain verified: {'ok' if chain_ok else 'BROKEN'}"
+    )
+    print(f"sample gateway answer: {json.dumps(gateway['sample'], ensure_ascii=False)}")
+    print(f"sample Datasette answer: {json.dumps(datasette['sample'], ensure_ascii=False)[:300]}")
+
+
+if __name__ == "__main__":
+    main()

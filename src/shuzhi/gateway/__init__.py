@@ -1,0 +1,2 @@
+"""The sharing gateway: consumers' systems read granted data through it, masked, metered and
+audited on every call."""

@@ -1,0 +1,202 @@
+"""JSON API of the gateway: consumers read granted data (/api/v1/share), staff read call
+statistics (/api/v1/gateway).
+
+Resource codes contain a slash, so they are path parameters; the lookup route is declared
+before the page route. Handlers return ready JSON bytes (the models document them) so the
+hot path skips response validation.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from shuzhi.gateway import service
+from shuzhi.gateway.models import Endpoint
+from shuzhi.gateway.runtime import GatewayRuntime
+from shuzhi.gateway.schemas import CallStats, Problem, Record, RecordsPage
+from shuzhi.web.deps import CtxDep, bearer_token, client_of
+
+router = APIRouter(prefix="/api/v1/share", tags=["gateway"])
+stats_router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApplicationKey",
+    description="The application key issued to a connected system: `Authorization: Bearer <key>`.",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+
+
+def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "model": Problem,
+        "description": description,
+        "content": {"application/problem+json": {}},
+    }
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _problem("No application key, or an unknown, expired or revoked one."),
+    403: _problem("The grant has expired or does not include this delivery mode."),
+    404: _problem("No grant of this application covers the entry, or no such record."),
+    409: _problem("The grant cannot be applied to the dataset's current version."),
+    422: _problem("Bad conditions, fields, limit or cursor (columns outside the grant included)."),
+    429: _problem(
+        "The grant's rate limit is exhausted.",
+        {
+            "Retry-After": {
+                "description": "seconds until a call is allowed",
+                "schema": {"type": "integer"},
+            }
+        },
+    ),
+}
+CONDITIONS = Query(
+    description="Condition `column:op:value`, repeatable (ANDed with each other and with the "
+    "grant's row filter). op: eq, ne, lt, le, gt, ge, in (comma-separated values or a JSON "
+    "array), like_prefix, is_null, not_null (no value). Only granted columns.",
+    examples=["性别:eq:男"],
+)
+FIELDS = Query(description="Comma-separated granted columns to return (default: all granted).")
+
+
+def _call(request: Request, endpoint: Endpoint, code: str, creds: Credentials) -> service.Call:
+    runtime: GatewayRuntime = request.app.state.gateway
+    return service.Call(
+        runtime=runtime,
+        endpoint=endpoint,
+        resource_code=code,
+        token=creds.credentials if creds else None,
+        client=client_of(request),
+    )
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+# The keyed lookup is the hot path: the handler takes the bare request (no parameter or
+# dependency solving, which costs more than the lookup itself); its parameters and security
+# are documented by hand below.
+LOOKUP_PARAMETERS = [
+    {
+        "name": "resource_code",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "Resource code of the catalogue entry (contains a slash).",
+    },
+    {
+        "name": "key",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "Value of the grant's key column, e.g. a resident ID.",
+    },
+    {
+        "name": "fields",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Comma-separated granted columns to return (default: all granted).",
+    },
+]
+
+
+@router.get(
+    "/{resource_code:path}/records/{key}",
+    response_model=Record,
+    responses=ERRORS,
+    summary="One record by the grant's key column (e.g. resident ID)",
+    openapi_extra={"parameters": LOOKUP_PARAMETERS, "security": [{"ApplicationKey": []}]},
+)
+async def lookup_record(request: Request) -> Response:
+    params = request.path_params
+    call = service.Call(
+        runtime=request.app.state.gateway,
+        endpoint=Endpoint.LOOKUP,
+        resource_code=params["resource_code"],
+        token=bearer_token(request),
+        client=client_of(request),
+    )
+    fields = request.query_params.get("fields")
+    return _json(await service.lookup_record(call, params["key"], fields))
+
+
+@router.get(
+    "/{resource_code:path}/records",
+    response_model=RecordsPage,
+    responses=ERRORS,
+    summary="Granted rows, filtered, a page at a time (keyset pagination)",
+)
+async def read_records(
+    request: Request,
+    resource_code: str,
+    creds: Credentials,
+    f: Annotated[list[str], CONDITIONS] = [],  # noqa: B006 (FastAPI copies defaults)
+    fields: Annotated[str | None, FIELDS] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="rows per page (100)")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=4096, description="`next` of the previous page")
+    ] = None,
+) -> Response:
+    call = _call(request, Endpoint.RECORDS, resource_code, creds)
+    return _json(await service.read_records(call, f, fields, limit, cursor))
+
+
+@router.get(
+    "/{resource_code:path}/export",
+    responses={
+        200: {
+            "description": "The whole granted, filtered, masked data set, streamed.",
+            "content": {"text/csv": {}, "application/vnd.apache.parquet": {}},
+        },
+        **ERRORS,
+    },
+    response_class=StreamingResponse,
+    summary="Bulk export as CSV or Parquet (grants with bulk delivery)",
+)
+async def export_records(
+    request: Request,
+    resource_code: str,
+    creds: Credentials,
+    format: Annotated[str, Query(pattern="^(csv|parquet)$", description="csv or parquet")] = "csv",
+    f: Annotated[list[str], CONDITIONS] = [],  # noqa: B006
+    fields: Annotated[str | None, FIELDS] = None,
+) -> StreamingResponse:
+    call = _call(request, Endpoint.EXPORT, resource_code, creds)
+    media, chunks = await service.export_records(call, format, f, fields)
+    filename = re.sub(r"[^A-Za-z0-9._-]", "-", resource_code)[:80] + "." + format
+    return StreamingResponse(
+        chunks,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@stats_router.get(
+    "/stats",
+    summary="Call statistics (daily series and top lists)",
+    responses={
+        401: _problem("Not logged in (session or platform API key)."),
+        403: _problem("The role may not read call statistics."),
+        422: _problem("Bad period."),
+    },
+)
+def call_stats(
+    ctx: CtxDep,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+    until: date | None = None,
+    resource_code: str | None = None,
+) -> CallStats:
+    return service.call_stats(ctx, days, until, resource_code)

@@ -1,0 +1,222 @@
+"""The gateway's query language: structured conditions in the query string, never SQL.
+
+``f=column:op:value`` (repeatable; conditions are ANDed). ``op`` is one of ``eq ne lt le gt
+ge in like_prefix is_null not_null``; ``in`` takes comma-separated values (or a JSON array of
+strings when a value contains a comma); ``is_null``/``not_null`` take no value. Values are
+typed by the column (text columns take the text as given).
+
+A column that is not granted is reported exactly like a column that does not exist, so an
+error never tells a caller which other columns a dataset has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from shuzhi.errors import ErrorCollector, FieldError, Invalid, Message
+from shuzhi.lake.query import Filter, Op
+
+MAX_FILTERS = 20
+MAX_IN_VALUES = 100
+MAX_VALUE_CHARS = 1000
+PARAM = "f"
+
+
+def unavailable(column: str) -> Message:
+    """The one message for a column outside the grant (existing or not)."""
+    shown = column[:100]
+    return Message(
+        f"列 {shown!r} 不存在或不在授权范围内。",
+        f"Column {shown!r} does not exist or is not granted to this application.",
+    )
+
+
+def _coercer(type_name: str) -> Callable[[str], Any]:
+    """Text → the column's value type; the lake stores text, other engines may not."""
+    t = type_name.lower()
+    if t.startswith(("int", "uint")):
+        return int
+    if t.startswith(("double", "float", "decimal")):
+        return float
+    if t.startswith("bool"):
+        return _boolean
+    if t.startswith("date"):
+        return dt.date.fromisoformat
+    if t.startswith("timestamp"):
+        return dt.datetime.fromisoformat
+    return _text
+
+
+def _text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("NUL")
+    return value
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise ValueError(value)
+
+
+def _values(raw: str) -> list[str]:
+    if raw.startswith("["):
+        parsed = json.loads(raw)
+        if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+            raise ValueError("a JSON array of strings")
+        return parsed
+    return raw.split(",")
+
+
+def parse_filters(raw: Sequence[str], columns: Mapping[str, str]) -> list[Filter]:
+    """Parse ``f`` parameters against the columns a caller may use (name → type)."""
+    errors = ErrorCollector()
+    if len(raw) > MAX_FILTERS:
+        errors.add(PARAM, f"最多 {MAX_FILTERS} 个条件。", f"At most {MAX_FILTERS} conditions.")
+        errors.raise_if_any()
+    parsed: list[Filter] = []
+    for i, text in enumerate(raw):
+        where = f"{PARAM}[{i}]"
+        column, sep, rest = text.partition(":")
+        op_text, sep2, value = rest.partition(":")
+        if not sep or not column:
+            errors.add(where, "条件格式应为 列:运算:值。", "A condition reads column:op:value.")
+            continue
+        if column not in columns:
+            message = unavailable(column)
+            errors.errors.append(FieldError(where, message))
+            continue
+        try:
+            op = Op(op_text)
+        except ValueError:
+            errors.add(
+                where,
+                f"不支持的运算 {op_text[:20]!r}。",
+                f"Unsupported operator {op_text[:20]!r}; use one of "
+                + ", ".join(o.value for o in Op)
+                + ".",
+            )
+            continue
+        if op in (Op.IS_NULL, Op.NOT_NULL):
+            if sep2:
+                errors.add(where, "空值判断不需要条件值。", f"{op.value} takes no value.")
+                continue
+            parsed.append(Filter(column, op))
+            continue
+        if not sep2:
+            errors.add(where, "缺少条件值。", "The condition needs a value.")
+            continue
+        if len(value) > MAX_VALUE_CHARS:
+            errors.add(
+                where, "条件值过长。", f"Values are limited to {MAX_VALUE_CHARS} characters."
+            )
+            continue
+        coerce = _coercer(columns[column])
+        try:
+            if op is Op.IN:
+                items = _values(value)
+                if not items or len(items) > MAX_IN_VALUES:
+                    raise ValueError("count")
+                parsed.append(Filter(column, op, tuple(coerce(v) for v in items)))
+            else:
+                if op is Op.LIKE_PREFIX and coerce is not _text:
+                    raise ValueError("prefix on a non-text column")
+                parsed.append(Filter(column, op, coerce(value)))
+        except (ValueError, TypeError, OverflowError):
+            errors.add(
+                where,
+                f"条件值不符合列 {column[:100]} 的类型或格式。",
+                f"The value does not suit column {column[:100]!r} (type, format or count).",
+            )
+    errors.raise_if_any()
+    return parsed
+
+
+def parse_fields(raw: str | None, granted: Sequence[str]) -> list[str]:
+    """``fields=a,b``: a subset of the granted columns, in the order asked; default all."""
+    if raw is None or not raw.strip():
+        return list(granted)
+    allowed = set(granted)
+    chosen: list[str] = []
+    errors = ErrorCollector()
+    for name in raw.split(","):
+        name = name.strip()
+        if not name or name in chosen:
+            continue
+        if name not in allowed:
+            errors.errors.append(FieldError("fields", unavailable(name)))
+            continue
+        chosen.append(name)
+    errors.raise_if_any()
+    if not chosen:
+        raise Invalid.field("fields", "至少选择一列。", "Select at least one column.")
+    return chosen
+
+
+def coerce_key(value: str, type_name: str) -> Any:
+    """A path key as the key column's value type (``ValueError`` when it cannot be)."""
+    return _coercer(type_name)(value)
+
+
+# ---------------------------------------------------------------- evaluation in Python
+
+
+def _compare(op: Op, left: Any, right: Any) -> bool:
+    if op is Op.EQ:
+        return bool(left == right)
+    if op is Op.NE:
+        return bool(left != right)
+    if op is Op.LT:
+        return bool(left < right)
+    if op is Op.LE:
+        return bool(left <= right)
+    if op is Op.GT:
+        return bool(left > right)
+    return bool(left >= right)
+
+
+def matches(row: Mapping[str, Any], filters: Sequence[Filter]) -> bool:
+    """SQL semantics in Python (null matches only ``is_null``), for rows read by key."""
+    for f in filters:
+        value = row.get(f.column)
+        op = Op(f.op)
+        if op is Op.IS_NULL:
+            ok = value is None
+        elif op is Op.NOT_NULL:
+            ok = value is not None
+        elif value is None:
+            ok = False
+        elif op is Op.IN:
+            ok = value in tuple(f.value)
+        elif op is Op.LIKE_PREFIX:
+            ok = isinstance(value, str) and value.startswith(f.value)
+        else:
+            try:
+                ok = _compare(op, value, f.value)
+            except TypeError:
+                ok = False
+        if not ok:
+            return False
+    return True
+
+
+def describe(filters: Sequence[Filter], key: bytes) -> str:
+    """The conditions for the call log: columns and operators, values as keyed digests."""
+
+    def digest(value: Any) -> str:
+        text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]
+
+    return json.dumps(
+        [[f.column, str(f.op), None if f.value is None else digest(f.value)] for f in filters],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )

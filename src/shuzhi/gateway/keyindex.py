@@ -1,0 +1,169 @@
+"""Key indexes: keyed lookups without scanning the Parquet file.
+
+A version is immutable, so a lookup structure derived from it stays true for its whole
+life. The first keyed lookup on a (version, key column) starts building one in the
+background: every row, read through the query engine in key order, goes into a small
+SQLite file (primary key = key + load ordinal) under ``DATA_DIR/gateway/keys``. Until it is
+ready, lookups go to the engine. Building is single-flight within a process and, through a
+file lock, across worker processes; the file appears atomically (rename) when complete.
+
+Only versions whose columns are all text are indexed (what the lake writes); others are
+served by the engine.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from shuzhi.lake.manifest import Version
+from shuzhi.lake.query import Order, QueryEngine
+
+log = logging.getLogger("shuzhi.gateway")
+
+INDEX_DIR = "gateway/keys"
+FORMAT = 1
+TEXT_TYPES = ("string", "large_string", "utf8", "large_utf8")
+
+
+def indexable(version: Version) -> bool:
+    return all(c.type in TEXT_TYPES for c in version.columns)
+
+
+def index_path(data_dir: Path, version: Version, key_column: str) -> Path:
+    ident = hashlib.sha256(
+        f"{FORMAT}\x1f{version.data_path.resolve()}\x1f{version.data_file_sha256}\x1f{key_column}".encode()
+    ).hexdigest()[:32]
+    return data_dir / INDEX_DIR / f"{ident}.sqlite"
+
+
+class KeyIndex:
+    """A read-only key → rows file; one connection per thread (SQLite's rule)."""
+
+    def __init__(self, path: Path, columns: Sequence[str]) -> None:
+        self.path = path
+        self.columns = tuple(columns)
+        self._position = {name: i for i, name in enumerate(self.columns)}
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=True
+            )
+            self._local.conn = conn
+        return conn
+
+    def get(self, key: str, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
+        """Rows whose key equals ``key``, in load order, with ``columns`` only."""
+        names = ", ".join(f"c{self._position[c]}" for c in columns)
+        rows = self._conn().execute(
+            f"SELECT {names} FROM rows WHERE k = ? ORDER BY n LIMIT ?", (key, limit)
+        )
+        return [dict(zip(columns, r, strict=True)) for r in rows]
+
+
+def build(engine: QueryEngine, version: Version, key_column: str, target: Path) -> None:
+    """Write the index file for one version (atomically; nothing visible until complete)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    columns = [c.name for c in version.columns]
+    key_at = columns.index(key_column)
+    work = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    work.unlink(missing_ok=True)
+    conn = sqlite3.connect(work)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        cells = ", ".join(f"c{i}" for i in range(len(columns)))
+        conn.execute(
+            f"CREATE TABLE rows (k TEXT NOT NULL, n INTEGER NOT NULL, {cells}, "
+            "PRIMARY KEY (k, n)) WITHOUT ROWID"
+        )
+        marks = ", ".join("?" for _ in range(len(columns) + 2))
+        sql = f"INSERT INTO rows VALUES ({marks})"
+        n = 0
+        for batch in engine.scan(version, columns, order_by=[Order(key_column)]):
+            data = [batch.column(i).to_pylist() for i in range(len(columns))]
+            keys = data[key_at]
+            out = []
+            for j, row in enumerate(zip(*data, strict=True)):
+                key = keys[j]
+                n += 1
+                if key is not None:
+                    out.append((key, n, *row))
+            conn.executemany(sql, out)
+        conn.commit()
+    finally:
+        conn.close()
+    os.replace(work, target)
+
+
+class KeyIndexes:
+    """The indexes of one process: opened when present, built once when missing."""
+
+    def __init__(self, engine: QueryEngine, data_dir: Path, *, background: bool = True) -> None:
+        self.engine = engine
+        self.data_dir = data_dir
+        self.background = background
+        self._open: dict[Path, KeyIndex] = {}
+        self._known: dict[tuple[str, str, str], KeyIndex] = {}  # no path work when warm
+        self._building: set[Path] = set()
+        self._failed: set[Path] = set()  # not retried in this process: the engine serves
+        self._lock = threading.Lock()
+
+    def get(self, version: Version, key_column: str) -> KeyIndex | None:
+        """The ready index, or None (a build starts) so the caller asks the engine meanwhile."""
+        known = (str(version.directory), version.data_file, key_column)
+        hit = self._known.get(known)
+        if hit is not None:
+            return hit
+        path = index_path(self.data_dir, version, key_column)
+        found = self._open.get(path)
+        if found is not None:
+            self._known[known] = found
+            return found
+        if not indexable(version) or key_column not in version.column_types():
+            return None
+        columns = [c.name for c in version.columns]
+        if path.exists():
+            index = KeyIndex(path, columns)
+            self._open[path] = index
+            return index
+        with self._lock:
+            if path in self._building or path in self._failed:
+                return None
+            self._building.add(path)
+        if self.background:
+            threading.Thread(
+                target=self._build, args=(version, key_column, path), daemon=True
+            ).start()
+            return None
+        self._build(version, key_column, path)
+        return self.get(version, key_column)
+
+    def _build(self, version: Version, key_column: str, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(path.with_suffix(".lock"), "a+b") as lock:
+                # Another worker building the same index holds the lock: wait for it.
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+                try:
+                    if not path.exists():
+                        build(self.engine, version, key_column, path)
+                finally:
+                    fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        except Exception:
+            log.exception("building the key index %s failed", path.name)
+            with self._lock:
+                self._failed.add(path)
+        finally:
+            with self._lock:
+                self._building.discard(path)

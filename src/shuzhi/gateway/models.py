@@ -1,0 +1,64 @@
+"""Gateway tables: one row per metered call.
+
+No foreign keys into the sharing tables: calls are a log, kept after applications, keys and
+grants are gone, and the gateway's migration branch stays independent of the workflow's.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Date, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shuzhi.db.base import Base
+
+
+class Endpoint(StrEnum):
+    RECORDS = "records"
+    LOOKUP = "lookup"
+    EXPORT = "export"
+
+
+class Outcome(StrEnum):
+    """How a call ended, coarser than the HTTP status (what statistics group by)."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    RATE_LIMITED = "rate_limited"
+    ERROR = "error"
+
+
+class ApiCall(Base):
+    """One call through the gateway (接口调用); written in batches, never updated."""
+
+    __tablename__ = "gateway_call"
+    __table_args__ = (
+        Index("ix_gateway_call_day_resource", "day", "resource_code"),
+        Index("ix_gateway_call_day_consumer", "day", "consumer_unit_id"),
+        Index("ix_gateway_call_day_latency", "day", "latency_us"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(32), unique=True)
+    at: Mapped[datetime]
+    day: Mapped[date] = mapped_column(Date)
+    endpoint: Mapped[str] = mapped_column(String(20))
+    resource_code: Mapped[str] = mapped_column(String(64))
+    consumer_unit_id: Mapped[int | None] = mapped_column(Integer)
+    provider_unit_id: Mapped[int | None] = mapped_column(Integer)
+    application_id: Mapped[int | None] = mapped_column(Integer)
+    application_code: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[int | None] = mapped_column(Integer)
+    grant_id: Mapped[int | None] = mapped_column(Integer)
+    # The caller's conditions with every value replaced by a keyed digest (no personal data).
+    filter: Mapped[str] = mapped_column(Text, default="[]")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    latency_us: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    client: Mapped[str | None] = mapped_column(String(64))

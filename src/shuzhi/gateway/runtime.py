@@ -1,0 +1,302 @@
+"""The gateway's per-process state: caches, rate limits, the meter and key indexes.
+
+One ``GatewayRuntime`` per application (``app.state.gateway``). Principals (by key hash) and
+grants (by application and resource code) are cached for a few seconds; a background thread
+polls the sharing workflow's grants revision every second and drops both caches when it
+moves, so a revoked key or grant stops working within about a second, without a database
+round trip on the request path. Current dataset versions are cached for the same few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from shuzhi.context import SYSTEM, unit_of_work
+from shuzhi.db.engine import Database
+from shuzhi.errors import NotFound, ShuzhiError
+from shuzhi.gateway.cache import TTLCache
+from shuzhi.gateway.cursor import CursorCodec, derive_key
+from shuzhi.gateway.keyindex import KeyIndexes
+from shuzhi.gateway.limits import RateLimiter
+from shuzhi.gateway.meter import CallMeter
+from shuzhi.lake import service as lake
+from shuzhi.lake.manifest import Version
+from shuzhi.lake.query import QueryEngine
+from shuzhi.sharing import access
+from shuzhi.sharing.grants import AppPrincipal, CallGrant
+
+log = logging.getLogger("shuzhi.gateway")
+
+
+class GrantSource(Protocol):
+    """What the gateway asks the sharing workflow (a seam: tests may supply their own)."""
+
+    def authenticate(self, session: Session, token: str, now: datetime) -> AppPrincipal: ...
+
+    def grant(
+        self, session: Session, principal: AppPrincipal, resource_code: str, now: datetime
+    ) -> CallGrant: ...
+
+    def revision(self, session: Session) -> object: ...
+
+
+class SharingGrants:
+    """The real source: the sharing capability's access checks."""
+
+    def authenticate(self, session: Session, token: str, now: datetime) -> AppPrincipal:
+        return access.authenticate_application(session, token, now)
+
+    def grant(
+        self, session: Session, principal: AppPrincipal, resource_code: str, now: datetime
+    ) -> CallGrant:
+        return access.grant_for_call(session, principal, resource_code, now)
+
+    def revision(self, session: Session) -> object:
+        return access.grants_revision(session)
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return max(1, int(env.get(name, default)))
+    except ValueError:
+        return default
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        return max(0.01, float(env.get(name, default)))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class GatewayOptions:
+    cache_seconds: float = 5.0
+    # After cache_seconds an answer is refreshed in the background and served meanwhile, for
+    # at most stale_seconds (revocations clear the caches at once, whatever the age).
+    stale_seconds: float = 60.0
+    revision_poll_seconds: float = 1.0
+    flush_rows: int = 500
+    flush_seconds: float = 1.0
+    workers: int = 1
+    default_page: int = 100
+    max_page: int = 1000
+    key_index: bool = True
+    key_index_background: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayOptions:
+        """Read once at start-up (``SHUZHI_GATEWAY_*``; ``WEB_CONCURRENCY`` = workers)."""
+        env = os.environ if env is None else env
+        return cls(
+            cache_seconds=_float(env, "SHUZHI_GATEWAY_CACHE_SECONDS", 5.0),
+            flush_rows=_int(env, "SHUZHI_GATEWAY_FLUSH_ROWS", 500),
+            flush_seconds=_float(env, "SHUZHI_GATEWAY_FLUSH_SECONDS", 1.0),
+            workers=_int(env, "WEB_CONCURRENCY", 1),
+        )
+
+
+def _fresh(err: ShuzhiError) -> ShuzhiError:
+    """A cached refusal raised anew (re-raising one instance would grow its traceback)."""
+    clone = type(err).__new__(type(err))
+    clone.__dict__.update(err.__dict__)
+    clone.args = err.args
+    return clone
+
+
+def key_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class GatewayRuntime:
+    def __init__(
+        self,
+        database: Database,
+        engine: QueryEngine,
+        options: GatewayOptions | None = None,
+        grants: GrantSource | None = None,
+    ) -> None:
+        self.database = database
+        self.engine = engine
+        self.options = options or GatewayOptions()
+        self.source: GrantSource = grants or SharingGrants()
+        ttl = self.options.cache_seconds
+        stale = self.options.stale_seconds
+        self.principals: TTLCache[str, AppPrincipal | ShuzhiError] = TTLCache(ttl, max_age=stale)
+        self.grants: TTLCache[tuple[int, str], CallGrant | ShuzhiError] = TTLCache(
+            ttl, max_age=stale
+        )
+        self.versions: TTLCache[str, Version | ShuzhiError] = TTLCache(ttl, 1000, max_age=stale)
+        self._inflight: dict[tuple[int, object], asyncio.Future[Any]] = {}
+        self.plans: dict[tuple[Any, ...], Any] = {}
+        self.meter = CallMeter(
+            database, batch_size=self.options.flush_rows, interval=self.options.flush_seconds
+        )
+        self.limiter = RateLimiter(self.options.workers)
+        self.keys = KeyIndexes(
+            engine, database.settings.data_dir, background=self.options.key_index_background
+        )
+        secret = database.settings.secret_key
+        self.cursors = CursorCodec(secret)
+        self.mask_key = derive_key(secret, "shuzhi.pseudonym.v1")
+        self.digest_key = derive_key(secret, "shuzhi.gateway.filter-digest")
+        self._revision: object = None
+        self._poller: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    # ------------------------------------------------------------ principals and grants
+
+    def _start_poller(self) -> None:
+        if self._poller is None and not self._stop.is_set():
+            self._poller = threading.Thread(
+                target=self._poll, name="shuzhi-gateway-grants", daemon=True
+            )
+            self._poller.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.options.revision_poll_seconds):
+            self.check_revision()
+
+    def check_revision(self) -> bool:
+        """Drop cached principals and grants when the workflow's revision moved."""
+        try:
+            with self.database.sessions() as session:
+                revision = self.source.revision(session)
+        except Exception:
+            log.exception("reading the grants revision failed; clearing caches to be safe")
+            revision = object()
+        if revision == self._revision:
+            return False
+        self._revision = revision
+        self.principals.clear()
+        self.grants.clear()
+        return True
+
+    def _authenticate(self, token: str, now: datetime) -> AppPrincipal | ShuzhiError:
+        try:
+            with self.database.sessions.begin() as session:
+                return self.source.authenticate(session, token, now)
+        except ShuzhiError as err:
+            return err
+
+    def _grant(
+        self, principal: AppPrincipal, resource_code: str, now: datetime
+    ) -> CallGrant | ShuzhiError:
+        try:
+            with self.database.sessions.begin() as session:
+                return self.source.grant(session, principal, resource_code, now)
+        except ShuzhiError as err:
+            return err
+
+    async def _through(
+        self, cache: TTLCache[Any, Any], key: object, fetch: Callable[[], Any]
+    ) -> Any:
+        """The cached answer; a stale one is served while a single refresh runs behind it,
+        a missing one is fetched once however many calls wait for it."""
+        found = cache.lookup(key)
+        flight = (id(cache), key)
+        if found is not None:
+            value, fresh = found
+            if not fresh and flight not in self._inflight:
+                self._inflight[flight] = self._fetch(cache, key, fetch, flight)
+            return value
+        pending = self._inflight.get(flight)
+        if pending is None:
+            pending = self._inflight[flight] = self._fetch(cache, key, fetch, flight)
+        return await asyncio.shield(pending)
+
+    def _fetch(
+        self, cache: TTLCache[Any, Any], key: object, fetch: Callable[[], Any], flight: Any
+    ) -> asyncio.Future[Any]:
+        generation = cache.generation
+        future = asyncio.ensure_future(run_in_threadpool(fetch))
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self._inflight.pop(flight, None)
+            if not f.cancelled() and f.exception() is None:
+                cache.put(key, f.result(), generation)
+
+        future.add_done_callback(done)
+        return future
+
+    async def principal(self, token: str, now: datetime) -> AppPrincipal:
+        self._start_poller()
+        found = await self._through(
+            self.principals, key_hash(token), lambda: self._authenticate(token, now)
+        )
+        if isinstance(found, ShuzhiError):
+            raise _fresh(found)
+        return found  # type: ignore[no-any-return]
+
+    async def grant(self, principal: AppPrincipal, resource_code: str, now: datetime) -> CallGrant:
+        found = await self._through(
+            self.grants,
+            (principal.key_id, resource_code),
+            lambda: self._grant(principal, resource_code, now),
+        )
+        if isinstance(found, ShuzhiError):
+            raise _fresh(found)
+        return found  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------ datasets
+
+    def _current(self, resource_code: str) -> Version | ShuzhiError:
+        with unit_of_work(self.database, SYSTEM) as ctx:
+            found = lake.current_version(ctx, resource_code)
+        if found is None:
+            return NotFound(
+                f"目录 {resource_code} 暂无可共享的数据。",
+                f"Entry {resource_code} has no data to share yet.",
+            )
+        return found[1]
+
+    async def version(self, resource_code: str) -> Version:
+        found = await self._through(
+            self.versions, resource_code, lambda: self._current(resource_code)
+        )
+        if isinstance(found, ShuzhiError):
+            raise _fresh(found)
+        return found  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Stop the threads and write every buffered call (graceful shutdown)."""
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=10)
+        self.meter.close()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Application lifespan: on shutdown the meter writes what it still holds.
+
+    At start-up the objects built so far (routes, templates, caches' code) are moved out of
+    the garbage collector's reach (``gc.freeze``): full collections then scan only what
+    requests create, which keeps their pauses out of the gateway's tail latency. Shutdown
+    hands them back (an application created and stopped many times, as in tests, leaks
+    nothing).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        runtime: GatewayRuntime | None = getattr(app.state, "gateway", None)
+        if runtime is not None:
+            await run_in_threadpool(runtime.close)

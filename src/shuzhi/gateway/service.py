@@ -1,0 +1,536 @@
+"""Gateway operations: what a consumer's system may read, and the statistics of its calls.
+
+Every consumer call runs the same steps: authenticate the application key (cached), find the
+grant for (key, resource code) (cached), check expiry, delivery mode and rate limit, then
+read through the query engine with the grant's row filter ANDed to the caller's conditions,
+keep only granted columns and mask each per the grant. Whatever happens, the call is metered
+and audited through the buffered meter. Consumer operations are ``async`` so a warm keyed
+lookup runs without leaving the event loop; anything that may block (a cache miss, a scan,
+an export) runs in the thread pool.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import case, func, or_, select
+from starlette.concurrency import run_in_threadpool
+
+from shuzhi.auth.permissions import scope_unit
+from shuzhi.context import Ctx
+from shuzhi.errors import Conflict, Forbidden, Invalid, NotFound, ShuzhiError, Unauthenticated
+from shuzhi.gateway.cursor import Position
+from shuzhi.gateway.filters import (
+    coerce_key,
+    matches,
+    parse_fields,
+    parse_filters,
+)
+from shuzhi.gateway.meter import CallRecord
+from shuzhi.gateway.models import ApiCall, Endpoint, Outcome
+from shuzhi.gateway.runtime import GatewayRuntime
+from shuzhi.gateway.schemas import CallStats, DayStats, RecentCall, TopItem
+from shuzhi.gateway.shaping import Plan, plan, shape
+from shuzhi.lake.manifest import Version
+from shuzhi.lake.query import Filter, Op, Order
+from shuzhi.org import service as org
+from shuzhi.sharing.grants import AppPrincipal, CallGrant, DeliveryMode
+
+LOOKUP_LIMIT = 100
+OUTCOMES = {
+    401: Outcome.UNAUTHENTICATED,
+    403: Outcome.FORBIDDEN,
+    404: Outcome.NOT_FOUND,
+    422: Outcome.INVALID,
+    429: Outcome.RATE_LIMITED,
+}
+
+
+EXPORT_MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+
+
+@dataclass
+class Call:
+    """One consumer call in progress; what it learns on the way is what gets metered."""
+
+    runtime: GatewayRuntime
+    endpoint: Endpoint
+    resource_code: str
+    token: str | None
+    client: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started: float = field(default_factory=time.perf_counter)
+    call_id: str = field(default_factory=lambda: next_call_id())
+    principal: AppPrincipal | None = None
+    grant: CallGrant | None = None
+    filters: tuple[Filter, ...] = ()
+    rows: int = 0
+    deferred: bool = False
+
+    def finish(self, status: int) -> None:
+        """Hand the call to the meter (never raises on the request path)."""
+        outcome = Outcome.OK if status < 400 else OUTCOMES.get(status, Outcome.ERROR)
+        p, g = self.principal, self.grant
+        self.runtime.meter.add(
+            CallRecord(
+                call_id=self.call_id,
+                at=self.at,
+                endpoint=self.endpoint,
+                resource_code=self.resource_code,
+                consumer_unit_id=p.unit_id if p else None,
+                provider_unit_id=g.provider_unit_id if g else None,
+                application_id=p.application_id if p else None,
+                application_code=p.application_code if p else None,
+                key_id=p.key_id if p else None,
+                grant_id=g.grant_id if g else None,
+                filters=self.filters,
+                digest_key=self.runtime.digest_key,
+                rows=self.rows,
+                latency_us=int((time.perf_counter() - self.started) * 1_000_000),
+                status=status,
+                outcome=outcome,
+                client=(self.client or "")[:64] or None,
+            )
+        )
+
+
+_ID_BASE = f"{time.time_ns():x}{os.getpid():x}"[-20:]
+_id_counter = itertools.count(1)
+
+
+def next_call_id() -> str:
+    """Unique across workers and restarts without reading the OS random source per call."""
+    return f"{_ID_BASE}{next(_id_counter):012x}"
+
+
+class _Metered:
+    """Meter the call when the operation ends, successfully or not (exports: at stream end)."""
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+
+    def __enter__(self) -> Call:
+        return self.call
+
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: Any
+    ) -> None:
+        if err is None:
+            if not self.call.deferred:
+                self.call.finish(200)
+        elif isinstance(err, ShuzhiError):
+            self.call.finish(err.status)
+        else:
+            self.call.finish(500)
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# ---------------------------------------------------------------- admission
+
+
+async def _admit(call: Call, mode: DeliveryMode) -> tuple[CallGrant, Version]:
+    runtime = call.runtime
+    if not call.token:
+        raise Unauthenticated(
+            "请在 Authorization 头中提供应用密钥（Bearer）。",
+            "Send the application key as `Authorization: Bearer <key>`.",
+        )
+    call.principal = principal = await runtime.principal(call.token, call.at)
+    call.grant = grant = await runtime.grant(principal, call.resource_code, call.at)
+    if grant.expires_at <= call.at:
+        raise Forbidden("该授权已过期，请申请续期。", "The grant has expired; ask for a renewal.")
+    if mode not in grant.delivery:
+        raise Forbidden(
+            f"该授权不包含此交付方式（{mode.value}）。",
+            f"The grant does not include this delivery mode ({mode.value}).",
+        )
+    runtime.limiter.take(principal.key_id, grant.grant_id, grant.rate_limit_per_minute)
+    return grant, await runtime.version(call.resource_code)
+
+
+def _available(grant: CallGrant, version: Version) -> dict[str, str]:
+    """Granted columns present in the current version (name → type), in grant order."""
+    types = version.column_types()
+    return {name: types[name] for name in grant.columns if name in types}
+
+
+def _row_filter(grant: CallGrant, version: Version) -> list[Filter]:
+    types = version.column_types()
+    if any(f.column not in types for f in grant.row_filter):
+        # Fail closed: a row filter that cannot be applied must not widen the grant.
+        raise Conflict(
+            "授权的行过滤条件与当前数据版本不符，暂停提供数据，请联系提供方。",
+            "The grant's row filter does not fit the current data version; nothing is served"
+            " until the provider fixes it.",
+        )
+    return list(grant.row_filter)
+
+
+def _plan(runtime: GatewayRuntime, grant: CallGrant, fields: Sequence[str]) -> Plan:
+    cache_key = (grant.grant_id, tuple(fields))
+    found = runtime.plans.get(cache_key)
+    if found is not None and found[0] is grant:
+        return found[1]  # type: ignore[no-any-return]
+    made = plan(grant, fields, runtime.mask_key)
+    if len(runtime.plans) > 10_000:
+        runtime.plans.clear()
+    runtime.plans[cache_key] = (grant, made)
+    return made
+
+
+def _engine_failed() -> Invalid:
+    # The engine's own message could name a column outside the grant: never pass it on.
+    return Invalid.field(
+        "f", "查询条件无法执行，请检查条件。", "The conditions cannot be applied; check them."
+    )
+
+
+# ---------------------------------------------------------------- records (keyset pages)
+
+
+def _binding(call: Call, grant: CallGrant, filters: Sequence[Filter], fields: Sequence[str]) -> str:
+    text = json.dumps(
+        [call.resource_code, grant.grant_id, [[f.column, str(f.op), f.value] for f in filters]],
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256((text + "\x1f" + ",".join(fields)).encode()).hexdigest()
+
+
+def _scan(
+    runtime: GatewayRuntime,
+    version: Version,
+    columns: list[str],
+    filters: list[Filter],
+    order: list[Order],
+    limit: int,
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    try:
+        for batch in runtime.engine.scan(version, columns, filters, order, limit=limit):
+            rows.extend(batch.to_pylist())
+    except Invalid:
+        raise _engine_failed() from None
+    return rows
+
+
+async def read_records(
+    call: Call,
+    conditions: Sequence[str],
+    fields: str | None,
+    limit: int | None,
+    cursor: str | None,
+) -> bytes:
+    """One page of granted rows: ``{"items": [...], "next": cursor or null}``."""
+    with _Metered(call):
+        runtime = call.runtime
+        grant, version = await _admit(call, DeliveryMode.API)
+        available = _available(grant, version)
+        filters = parse_filters(conditions, available)
+        call.filters = tuple(filters)
+        chosen = parse_fields(fields, list(available))
+        size = runtime.options.default_page if limit is None else limit
+        if not 1 <= size <= runtime.options.max_page:
+            raise Invalid.field(
+                "limit",
+                f"每页条数应在 1 到 {runtime.options.max_page} 之间。",
+                f"limit must be between 1 and {runtime.options.max_page}.",
+            )
+        row_filter = _row_filter(grant, version)
+        order_column = (
+            grant.key_column if grant.key_column in available else next(iter(available), None)
+        )
+        if order_column is None:
+            raise NotFound("该授权没有可提供的列。", "The grant has no columns to serve.")
+        binding = _binding(call, grant, filters, chosen)
+        position = runtime.cursors.decode(cursor, binding) if cursor else Position(None, 0)
+        keyset = [Filter(order_column, Op.NOT_NULL)]
+        if position.after is not None:
+            try:
+                after = coerce_key(str(position.after), available[order_column])
+            except ValueError:
+                raise Invalid.field("cursor", "分页游标无效。", "Invalid cursor.") from None
+            keyset = [Filter(order_column, Op.GE, after)]
+        columns = [order_column, *(c for c in chosen if c != order_column)]
+        fetched = await run_in_threadpool(
+            _scan,
+            runtime,
+            version,
+            columns,
+            row_filter + filters + keyset,
+            [Order(c) for c in columns],
+            position.skip + size + 1,
+        )
+        page = fetched[position.skip : position.skip + size]
+        following = None
+        if len(fetched) > position.skip + size:
+            last = page[-1][order_column]
+            skip = sum(1 for r in fetched[: position.skip + size] if r[order_column] == last)
+            following = runtime.cursors.encode(Position(last, skip), binding)
+        how = _plan(runtime, grant, chosen)
+        call.rows = len(page)
+        return _dumps({"items": [shape(r, how) for r in page], "next": following})
+
+
+# ---------------------------------------------------------------- lookup by key
+
+
+def _no_record() -> NotFound:
+    return NotFound("没有该键对应的记录。", "No record has this key.")
+
+
+async def lookup_record(call: Call, key: str, fields: str | None) -> bytes:
+    """The granted, masked record whose key column equals ``key``; 404 when there is none."""
+    with _Metered(call):
+        runtime = call.runtime
+        grant, version = await _admit(call, DeliveryMode.API)
+        available = _available(grant, version)
+        key_column = grant.key_column
+        types = version.column_types()
+        if key_column is None or key_column not in types:
+            raise NotFound("该授权不支持按键查询。", "This grant does not offer lookups by key.")
+        chosen = parse_fields(fields, list(available))
+        row_filter = _row_filter(grant, version)
+        try:
+            value = coerce_key(key, types[key_column])
+        except ValueError:
+            raise _no_record() from None
+        call.filters = (Filter(key_column, Op.EQ, value),)
+        needed = list(dict.fromkeys([*chosen, *(f.column for f in row_filter)]))
+        index = runtime.keys.get(version, key_column) if runtime.options.key_index else None
+        if index is not None:
+            rows = index.get(value, needed, LOOKUP_LIMIT)
+        else:
+            rows = await run_in_threadpool(
+                runtime.engine.lookup, version, key_column, value, needed, LOOKUP_LIMIT
+            )
+        found = next((r for r in rows if matches(r, row_filter)), None)
+        if found is None:
+            raise _no_record()
+        call.rows = 1
+        return _dumps(shape(found, _plan(runtime, grant, chosen)))
+
+
+# ---------------------------------------------------------------- bulk export
+
+
+class _Sink(io.RawIOBase):
+    """A write-only file whose bytes are handed out as they are written (streamed export)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        self.position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self.position
+
+    def take(self) -> bytes:
+        out, self.chunks = b"".join(self.chunks), []
+        return out
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else value if isinstance(value, str) else str(value)
+
+
+def _export_chunks(
+    call: Call,
+    version: Version,
+    fmt: str,
+    chosen: list[str],
+    filters: list[Filter],
+    how: Plan,
+) -> Iterator[bytes]:
+    runtime = call.runtime
+    status = 200
+    try:
+        sink = _Sink()
+        if fmt == "csv":
+            text = io.StringIO()
+            writer = csv.writer(text)
+            writer.writerow(chosen)
+            for batch in runtime.engine.scan(version, chosen, filters):
+                for row in batch.to_pylist():
+                    shaped = shape(row, how)
+                    writer.writerow([shaped[c] for c in chosen])
+                    call.rows += 1
+                yield text.getvalue().encode("utf-8")
+                text.seek(0)
+                text.truncate()
+            yield text.getvalue().encode("utf-8")
+            return
+        schema = pa.schema([(c, pa.string()) for c in chosen])
+        with pq.ParquetWriter(sink, schema, compression="zstd") as parquet:
+            for batch in runtime.engine.scan(version, chosen, filters):
+                out = [shape(r, how) for r in batch.to_pylist()]
+                columns = [pa.array([_text(r[c]) for r in out], pa.string()) for c in chosen]
+                parquet.write_table(pa.Table.from_arrays(columns, schema=schema))
+                call.rows += len(out)
+                yield sink.take()
+        yield sink.take()
+    except GeneratorExit:
+        status = 499  # the client went away; what was sent is still metered
+        raise
+    except Exception:
+        status = 500
+        raise
+    finally:
+        call.finish(status)
+
+
+async def export_records(
+    call: Call, fmt: str, conditions: Sequence[str], fields: str | None
+) -> tuple[str, Iterator[bytes]]:
+    """A streamed file (CSV or Parquet) of every granted row matching the conditions."""
+    with _Metered(call):
+        runtime = call.runtime
+        if fmt not in EXPORT_MEDIA:
+            raise Invalid.field("format", "格式应为 csv 或 parquet。", "format is csv or parquet.")
+        grant, version = await _admit(call, DeliveryMode.BULK)
+        available = _available(grant, version)
+        filters = parse_filters(conditions, available)
+        call.filters = tuple(filters)
+        chosen = parse_fields(fields, list(available))
+        all_filters = _row_filter(grant, version) + filters
+        how = _plan(runtime, grant, chosen)
+        # Check the conditions before the first byte is sent (errors after it cannot be 4xx).
+        await run_in_threadpool(_scan, runtime, version, chosen[:1], all_filters, [], 0)
+        call.deferred = True
+        return EXPORT_MEDIA[fmt], _export_chunks(call, version, fmt, chosen, all_filters, how)
+
+
+# ---------------------------------------------------------------- statistics (console, API)
+
+MAX_STATS_DAYS = 366
+TOP = 10
+
+
+def _percentile(ctx: Ctx, where: list[Any], n: int, q: float) -> float | None:
+    """Exact percentile (nearest rank) in milliseconds, with one indexed query."""
+    if n == 0:
+        return None
+    offset = max(0, math.ceil(q * n) - 1)
+    value = ctx.db.scalar(
+        select(ApiCall.latency_us)
+        .where(*where)
+        .order_by(ApiCall.latency_us)
+        .limit(1)
+        .offset(offset)
+    )
+    return None if value is None else round(value / 1000, 2)
+
+
+def _top(ctx: Ctx, where: list[Any], column: Any, label: Callable[[Any], str]) -> list[TopItem]:
+    calls = func.count().label("calls")
+    rows = ctx.db.execute(
+        select(column, calls, func.coalesce(func.sum(ApiCall.rows), 0))
+        .where(*where, column.is_not(None))
+        .group_by(column)
+        .order_by(calls.desc(), column)
+        .limit(TOP)
+    ).all()
+    return [TopItem(key=str(k), label=label(k), calls=c, rows=int(r)) for k, c, r in rows]
+
+
+def call_stats(
+    ctx: Ctx, days: int = 30, until: date | None = None, resource_code: str | None = None
+) -> CallStats:
+    """Daily calls, rows, errors and latency, and the top consumers, entries and systems."""
+    unit = scope_unit(ctx, "view_call_stats")
+    if not 1 <= days <= MAX_STATS_DAYS:
+        raise Invalid.field(
+            "days", f"天数应在 1 到 {MAX_STATS_DAYS} 之间。", f"days is 1 to {MAX_STATS_DAYS}."
+        )
+    until = until or datetime.now(UTC).date()
+    since = until - timedelta(days=days - 1)
+    where: list[Any] = [ApiCall.day >= since, ApiCall.day <= until]
+    if unit is not None:
+        where.append(or_(ApiCall.consumer_unit_id == unit, ApiCall.provider_unit_id == unit))
+    if resource_code:
+        where.append(ApiCall.resource_code == resource_code)
+    failed = func.sum(case((ApiCall.outcome != Outcome.OK.value, 1), else_=0))
+    per_day = ctx.db.execute(
+        select(ApiCall.day, func.count(), func.coalesce(func.sum(ApiCall.rows), 0), failed)
+        .where(*where)
+        .group_by(ApiCall.day)
+    ).all()
+    counted = {d: (int(c), int(r), int(e or 0)) for d, c, r, e in per_day}
+    series = []
+    for i in range(days):
+        day = since + timedelta(days=i)
+        n, rows, errors = counted.get(day, (0, 0, 0))
+        on_day = [*where, ApiCall.day == day]
+        series.append(
+            DayStats(
+                day=day,
+                calls=n,
+                rows=rows,
+                errors=errors,
+                p50_ms=_percentile(ctx, on_day, n, 0.5),
+                p99_ms=_percentile(ctx, on_day, n, 0.99),
+            )
+        )
+    total = sum(d.calls for d in series)
+    outcomes = dict(
+        ctx.db.execute(
+            select(ApiCall.outcome, func.count()).where(*where).group_by(ApiCall.outcome)
+        ).all()
+    )
+
+    def unit_name(unit_id: Any) -> str:
+        brief = org.unit_brief(ctx, int(unit_id))
+        return brief.name if brief else str(unit_id)
+
+    recent = ctx.db.scalars(select(ApiCall).where(*where).order_by(ApiCall.id.desc()).limit(20))
+    return CallStats(
+        since=since,
+        until=until,
+        calls=total,
+        rows=sum(d.rows for d in series),
+        errors=sum(d.errors for d in series),
+        p50_ms=_percentile(ctx, where, total, 0.5),
+        p99_ms=_percentile(ctx, where, total, 0.99),
+        days=series,
+        outcomes={str(k): int(v) for k, v in outcomes.items()},
+        top_consumers=_top(ctx, where, ApiCall.consumer_unit_id, unit_name),
+        top_entries=_top(ctx, where, ApiCall.resource_code, str),
+        top_applications=_top(ctx, where, ApiCall.application_code, str),
+        recent=[
+            RecentCall(
+                at=c.at,
+                endpoint=c.endpoint,
+                resource_code=c.resource_code,
+                application_code=c.application_code,
+                rows=c.rows,
+                status=c.status,
+                outcome=c.outcome,
+                latency_ms=round(c.latency_us / 1000, 2),
+            )
+            for c in recent
+        ],
+    )

@@ -1,0 +1,143 @@
+"""What the gateway asks on every call: who is calling, and what may they read.
+
+Both answers are cheap (one indexed query each) and carry no actor: the gateway may cache
+them for a few seconds and must then check ``grants_revision``. The revision is a single
+counter bumped in the same transaction as every change that can narrow what a caller may
+do (a grant revoked, superseded or issued; a key revoked or its rotation overlap set; an
+application retired), so "revision unchanged" means "every cached answer is still true".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shuzhi.auth.service import token_matches, token_prefix
+from shuzhi.catalog import service as catalog
+from shuzhi.errors import NotFound
+from shuzhi.security.masking import MaskLevel
+from shuzhi.sharing import filters
+from shuzhi.sharing.grants import (
+    ApplicationKeyRejected,
+    AppPrincipal,
+    CallGrant,
+    ColumnMask,
+    DeliveryMode,
+    NoActiveGrant,
+)
+from shuzhi.sharing.models import AppKey, Application, ApplicationStatus, Grant, Revision
+
+# Application keys use the platform's key scheme with their own kind marker, so a platform
+# API key is never mistaken for an application key (or the other way round).
+APP_KEY_KIND = "sza"
+
+
+def active_key(application_id: int, resource_code: str) -> str:
+    """The value of ``Grant.active_key`` for the one active grant of an application and entry."""
+    return f"{application_id}:{resource_code}"
+
+
+def authenticate_application(session: Session, token: str, now: datetime) -> AppPrincipal:
+    """The application behind ``token``; ``ApplicationKeyRejected`` (401) says why not."""
+    prefix = token_prefix(token, APP_KEY_KIND)
+    if prefix is None:
+        raise ApplicationKeyRejected(
+            "malformed", "应用密钥格式不正确。", "The application key is malformed."
+        )
+    row = session.execute(
+        select(AppKey, Application.code, Application.unit_id, Application.status)
+        .join(Application, Application.id == AppKey.application_id)
+        .where(AppKey.prefix == prefix)
+    ).first()
+    if row is None or not token_matches(row[0].key_hash, token):
+        raise ApplicationKeyRejected(
+            "unknown", "应用密钥无效。", "The application key is not valid."
+        )
+    key, code, unit_id, status = row
+    if key.revoked_at is not None:
+        raise ApplicationKeyRejected(
+            "revoked", "应用密钥已被吊销。", "The application key has been revoked."
+        )
+    if key.expires_at <= now:
+        raise ApplicationKeyRejected(
+            "expired", "应用密钥已过期。", "The application key has expired."
+        )
+    if status != ApplicationStatus.ACTIVE:
+        raise ApplicationKeyRejected(
+            "retired", "该应用系统已停用。", "The application has been retired."
+        )
+    return AppPrincipal(
+        application_id=key.application_id, application_code=code, unit_id=unit_id, key_id=key.id
+    )
+
+
+def call_grant(grant: Grant) -> CallGrant:
+    """The gateway's frozen view of a stored grant."""
+    masking = {
+        column: ColumnMask(category=m["category"], level=MaskLevel(m["level"]))
+        for column, m in json.loads(grant.masking).items()
+    }
+    return CallGrant(
+        grant_id=grant.id,
+        application_id=grant.application_id,
+        consumer_unit_id=grant.consumer_unit_id,
+        provider_unit_id=grant.provider_unit_id,
+        entry_id=grant.entry_id,
+        resource_code=grant.resource_code,
+        columns=tuple(json.loads(grant.columns)),
+        row_filter=filters.decode(json.loads(grant.row_filter)),
+        masking=masking,
+        key_column=grant.key_column,
+        delivery=frozenset(DeliveryMode(d) for d in json.loads(grant.delivery)),
+        purpose=grant.purpose,
+        expires_at=grant.expires_at,
+        rate_limit_per_minute=grant.rate_limit_per_minute,
+    )
+
+
+def grant_for_call(
+    session: Session, principal: AppPrincipal, resource_code: str, now: datetime
+) -> CallGrant:
+    """The active grant of the calling application for an entry.
+
+    ``NotFound`` (404) when no published catalogue entry has this resource code;
+    ``NoActiveGrant`` (403) when the application holds no unexpired active grant for it.
+    """
+    grant = session.scalar(
+        select(Grant).where(Grant.active_key == active_key(principal.application_id, resource_code))
+    )
+    if grant is not None and grant.expires_at > now:
+        return call_grant(grant)
+    if catalog.published_entry_id(session, resource_code) is None:
+        raise NotFound(
+            f"目录 {resource_code} 不存在。", f"Catalogue entry {resource_code} does not exist."
+        )
+    if grant is not None:
+        raise NoActiveGrant(
+            "expired",
+            "该应用对此目录的授权已过期，请申请续期。",
+            "This application's grant for the entry has expired; ask for a renewal.",
+        )
+    raise NoActiveGrant(
+        "none",
+        "该应用没有此目录的有效授权。",
+        "This application holds no active grant for the entry.",
+    )
+
+
+def grants_revision(session: Session) -> int:
+    """A number that grows whenever a cached principal or grant may have become too wide."""
+    return session.scalar(select(Revision.value).where(Revision.id == 1)) or 0
+
+
+def bump_revision(session: Session) -> None:
+    """Called in the transaction of every narrowing change (see the module docstring)."""
+    result = session.execute(
+        update(Revision).where(Revision.id == 1).values(value=Revision.value + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.add(Revision(id=1, value=1))
+        session.flush()

@@ -1,0 +1,211 @@
+"""Jurisdictions' sharing rules: the decision deadline, the default rate limit and the
+working-day calendar (national days, overlaid by a region's own).
+
+A jurisdiction is ``national`` or the code of a region unit; a unit's jurisdiction is the
+region at the top of its tree. Without rows of its own a region follows the national
+calendar and the national defaults (10 working days).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, extract, select
+
+from shuzhi.audit.service import record
+from shuzhi.auth.permissions import require
+from shuzhi.context import Ctx
+from shuzhi.errors import Invalid, NotFound
+from shuzhi.org import service as org
+from shuzhi.org.models import UnitKind
+from shuzhi.sharing.calendar import (
+    DEFAULT_DECISION_DAYS,
+    DEFAULT_RATE_LIMIT,
+    NATIONAL,
+    WorkCalendar,
+)
+from shuzhi.sharing.events import CalendarDayRemoved, CalendarDaySet, PolicySet
+from shuzhi.sharing.models import CalendarDay, DayKind, Policy
+from shuzhi.sharing.schemas import (
+    CalendarDayIn,
+    CalendarDayOut,
+    CalendarOut,
+    PolicyIn,
+    PolicyOut,
+)
+
+_CAL_CACHE = "sharing.calendars"
+_JUR_CACHE = "sharing.jurisdictions"
+
+
+def jurisdiction_of(ctx: Ctx, unit_id: int) -> str:
+    """The code of the region at the top of the unit's tree (``national`` if there is none)."""
+    cache: dict[int, str] = ctx.db.info.setdefault(_JUR_CACHE, {})
+    if unit_id in cache:
+        return cache[unit_id]
+    brief = org.unit_brief(ctx, unit_id)
+    found = NATIONAL
+    code = brief.code if brief else None
+    seen: set[str] = set()
+    while code is not None and code not in seen:
+        seen.add(code)
+        unit = org.get_unit(ctx, code)
+        if unit.kind == UnitKind.REGION:
+            found = unit.code
+        code = unit.parent_code
+    cache[unit_id] = found
+    return found
+
+
+def _known(ctx: Ctx, jurisdiction: str) -> str:
+    if jurisdiction == NATIONAL:
+        return jurisdiction
+    unit_id = org.unit_id_for_code(ctx, jurisdiction)
+    brief = org.unit_brief(ctx, unit_id) if unit_id is not None else None
+    if brief is None or brief.kind != UnitKind.REGION:
+        raise NotFound(
+            f"管辖区域 {jurisdiction} 不存在（应为 national 或区域单位代码）。",
+            f"No jurisdiction {jurisdiction} (use 'national' or a region unit code).",
+        )
+    return jurisdiction
+
+
+def work_calendar(ctx: Ctx, jurisdiction: str) -> WorkCalendar:
+    """National exceptions overlaid by the jurisdiction's own (read once per unit of work)."""
+    cache: dict[str, WorkCalendar] = ctx.db.info.setdefault(_CAL_CACHE, {})
+    if jurisdiction not in cache:
+        rows = ctx.db.execute(
+            select(CalendarDay.jurisdiction, CalendarDay.day, CalendarDay.kind).where(
+                CalendarDay.jurisdiction.in_({NATIONAL, jurisdiction})
+            )
+        ).all()
+        ordered = sorted(rows, key=lambda r: r[0] != NATIONAL)  # local rows last: they win
+        cache[jurisdiction] = WorkCalendar.from_days((r[1], r[2]) for r in ordered)
+    return cache[jurisdiction]
+
+
+def policy_for(ctx: Ctx, jurisdiction: str) -> PolicyOut:
+    """The jurisdiction's rules, else the national row, else the national defaults."""
+    for code in (jurisdiction, NATIONAL):
+        row = ctx.db.get(Policy, code)
+        if row is not None:
+            return PolicyOut(
+                jurisdiction=jurisdiction,
+                decision_working_days=row.decision_working_days,
+                rate_limit_per_minute=row.rate_limit_per_minute,
+                national_default=code != jurisdiction,
+            )
+    return PolicyOut(
+        jurisdiction=jurisdiction,
+        decision_working_days=DEFAULT_DECISION_DAYS,
+        rate_limit_per_minute=DEFAULT_RATE_LIMIT,
+        national_default=True,
+    )
+
+
+def jurisdictions(ctx: Ctx) -> list[str]:
+    """``national`` and every region unit's code."""
+    require(ctx, "view_sharing_calendar")
+    return [NATIONAL] + [u.code for u in org.all_unit_briefs(ctx) if u.kind == UnitKind.REGION]
+
+
+def get_calendar(ctx: Ctx, jurisdiction: str, year: int) -> CalendarOut:
+    """One year of a jurisdiction's calendar exceptions, with its working-day count."""
+    require(ctx, "view_sharing_calendar")
+    jurisdiction = _known(ctx, jurisdiction)
+    if not 2000 <= year <= 2100:
+        raise Invalid.field("year", "年份应在 2000–2100 之间。", "Year must be 2000–2100.")
+    rows = ctx.db.scalars(
+        select(CalendarDay)
+        .where(
+            CalendarDay.jurisdiction.in_({NATIONAL, jurisdiction}),
+            extract("year", CalendarDay.day) == year,
+        )
+        .order_by(CalendarDay.day, CalendarDay.jurisdiction != NATIONAL)
+    )
+    days: dict[date, CalendarDayOut] = {}
+    for r in rows:  # a local row replaces the national row of the same day
+        days[r.day] = CalendarDayOut(
+            day=r.day, kind=DayKind(r.kind), name=r.name, jurisdiction=r.jurisdiction
+        )
+    calendar = work_calendar(ctx, jurisdiction)
+    return CalendarOut(
+        jurisdiction=jurisdiction,
+        year=year,
+        days=list(days.values()),
+        working_days=calendar.working_days(date(year, 1, 1), date(year, 12, 31)),
+        seeded=any(d.kind == DayKind.HOLIDAY for d in days.values()),
+        policy=policy_for(ctx, jurisdiction),
+    )
+
+
+def set_calendar_day(ctx: Ctx, jurisdiction: str, data: CalendarDayIn) -> CalendarDayOut:
+    """Record a holiday or an adjusted working day (replacing that day's entry, if any)."""
+    require(ctx, "manage_sharing_calendar", target=jurisdiction)
+    jurisdiction = _known(ctx, jurisdiction)
+    weekend = data.day.weekday() >= 5
+    if data.kind == DayKind.WORKDAY and not weekend:
+        raise Invalid.field(
+            "kind",
+            "调休上班日应是周六或周日。",
+            "An adjusted working day must fall on a Saturday or Sunday.",
+        )
+    row = ctx.db.scalar(
+        select(CalendarDay).where(
+            CalendarDay.jurisdiction == jurisdiction, CalendarDay.day == data.day
+        )
+    )
+    if row is None:
+        row = CalendarDay(jurisdiction=jurisdiction, day=data.day)
+        ctx.db.add(row)
+    row.kind, row.name, row.updated_by = data.kind, data.name, ctx.actor.label
+    ctx.db.flush()
+    ctx.db.info.pop(_CAL_CACHE, None)
+    record(
+        ctx,
+        CalendarDaySet(
+            jurisdiction=jurisdiction, day=data.day.isoformat(), kind=data.kind, name=data.name
+        ),
+    )
+    return CalendarDayOut(
+        day=row.day, kind=DayKind(row.kind), name=row.name, jurisdiction=jurisdiction
+    )
+
+
+def remove_calendar_day(ctx: Ctx, jurisdiction: str, day: date) -> None:
+    """Drop an exception: the day is again an ordinary weekday or weekend day."""
+    require(ctx, "manage_sharing_calendar", target=jurisdiction)
+    jurisdiction = _known(ctx, jurisdiction)
+    result = ctx.db.execute(
+        delete(CalendarDay).where(CalendarDay.jurisdiction == jurisdiction, CalendarDay.day == day)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound(
+            f"{jurisdiction} 的日历中没有 {day} 的记录。",
+            f"{jurisdiction}'s calendar has no entry for {day}.",
+        )
+    ctx.db.info.pop(_CAL_CACHE, None)
+    record(ctx, CalendarDayRemoved(jurisdiction=jurisdiction, day=day.isoformat()))
+
+
+def set_sharing_policy(ctx: Ctx, jurisdiction: str, data: PolicyIn) -> PolicyOut:
+    """Set a jurisdiction's decision deadline and default rate limit (new requests only)."""
+    require(ctx, "manage_sharing_calendar", target=jurisdiction)
+    jurisdiction = _known(ctx, jurisdiction)
+    row = ctx.db.get(Policy, jurisdiction)
+    if row is None:
+        row = Policy(jurisdiction=jurisdiction)
+        ctx.db.add(row)
+    row.decision_working_days = data.decision_working_days
+    row.rate_limit_per_minute = data.rate_limit_per_minute
+    row.updated_by = ctx.actor.label
+    ctx.db.flush()
+    record(
+        ctx,
+        PolicySet(
+            jurisdiction=jurisdiction,
+            decision_working_days=data.decision_working_days,
+            rate_limit_per_minute=data.rate_limit_per_minute,
+        ),
+    )
+    return policy_for(ctx, jurisdiction)

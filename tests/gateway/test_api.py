@@ -1,0 +1,229 @@
+"""The gateway end to end with real grants: request → approval → key → calls."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pyarrow.parquet as pq
+from fastapi import FastAPI
+
+from shuzhi.audit import service as audit
+from shuzhi.context import SYSTEM, Role
+from shuzhi.db.engine import Database
+from shuzhi.sharing import apps_service as apps
+from shuzhi.sharing import service as sharing
+from tests.conftest import acting
+from tests.factories import PASSWORD
+from tests.gateway.helpers import call_count, calls, gateway, ids, phones, share
+from tests.sharing.helpers import application, key
+from tests.web.helpers import login
+
+
+def test_lookup_returns_the_masked_granted_record(app: FastAPI, database: Database) -> None:
+    shared = share(database)
+    target = ids(30)[4]
+    with gateway(app) as client:
+        response = client.get(f"/api/v1/share/{shared.code}/records/{target}", headers=shared.auth)
+        assert response.status_code == 200, response.text
+        record = response.json()
+        assert set(record) == {"姓名", "公民身份号码", "年龄"}
+        assert record["公民身份号码"] == target[:10] + "*" * 8
+        assert record["姓名"][0] != "*" and set(record["姓名"][1:]) == {"*"}
+        assert record["年龄"] == "24"
+        missing = client.get(
+            f"/api/v1/share/{shared.code}/records/110101199001011234", headers=shared.auth
+        )
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("application/problem+json")
+    # Shutting the app down wrote both calls, each with its audit entry.
+    logged = calls(database)
+    assert [(c.endpoint, c.status, c.rows, c.outcome) for c in logged] == [
+        ("lookup", 200, 1, "ok"),
+        ("lookup", 404, 0, "not_found"),
+    ]
+    assert logged[0].consumer_unit_id == shared.seeded.unit_ids["A"]
+    assert logged[0].provider_unit_id == shared.seeded.unit_ids["B"]
+    assert logged[0].application_code == shared.app
+    assert target not in logged[0].filter  # the key itself is not logged, only its digest
+    with acting(database, SYSTEM) as ctx:
+        assert audit.view_audit(ctx, action="gateway.data_served").total == 1
+        assert audit.view_audit(ctx, action="gateway.call_refused").total == 1
+        assert audit.check_chain(ctx).ok
+
+
+def test_records_are_paged_filtered_and_masked(app: FastAPI, database: Database) -> None:
+    shared = share(database, rows=25)
+    with gateway(app) as client:
+        seen: list[dict[str, str]] = []
+        url = f"/api/v1/share/{shared.code}/records"
+        cursor = None
+        pages = 0
+        while True:
+            params = {"limit": 10, **({"cursor": cursor} if cursor else {})}
+            page = client.get(url, headers=shared.auth, params=params).json()
+            seen.extend(page["items"])
+            pages += 1
+            cursor = page["next"]
+            if cursor is None:
+                break
+        assert pages == 3 and len(seen) == 25
+        assert all(r["公民身份号码"].endswith("*" * 8) for r in seen)
+        old = client.get(
+            f"/api/v1/share/{shared.code}/records",
+            headers=shared.auth,
+            params={"f": ["年龄:ge:40"], "fields": "年龄"},
+        ).json()
+        assert old["items"] and all(
+            set(r) == {"年龄"} and int(r["年龄"]) >= 40 for r in old["items"]
+        )
+
+
+def test_columns_outside_the_grant_never_leave(app: FastAPI, database: Database) -> None:
+    shared = share(database)
+    secret_values = phones(30)
+    base = f"/api/v1/share/{shared.code}/records"
+    with gateway(app) as client:
+        asked = client.get(base, headers=shared.auth, params={"fields": "联系电话"})
+        invented = client.get(base, headers=shared.auth, params={"fields": "不存在的列"})
+        filtered = client.get(base, headers=shared.auth, params={"f": "联系电话:like_prefix:138"})
+        bodies = [asked, invented, filtered]
+        assert [r.status_code for r in bodies] == [422, 422, 422]
+        # A granted-but-hidden column reads exactly like one that does not exist.
+        assert asked.json()["errors"][0]["message_en"].replace("联系电话", "X") == (
+            invented.json()["errors"][0]["message_en"].replace("不存在的列", "X")
+        )
+        everything = [
+            client.get(base, headers=shared.auth, params={"limit": 1000}),
+            client.get(f"{base}/{ids(30)[0]}", headers=shared.auth),
+            client.get(f"{base}/{ids(30)[0]}", headers=shared.auth, params={"fields": "联系电话"}),
+        ]
+        text = "".join(r.text for r in bodies + everything)
+        assert "联系电话" not in everything[0].text
+        assert not any(p in text for p in secret_values)
+        assert "出生日期" not in text
+
+
+def test_injection_attempts_are_plain_values(app: FastAPI, database: Database) -> None:
+    shared = share(database)
+    base = f"/api/v1/share/{shared.code}/records"
+    with gateway(app) as client:
+        for value in ["' OR '1'='1", 'x"; DROP TABLE t; --', "王%", "1) OR (1=1"]:
+            response = client.get(base, headers=shared.auth, params={"f": f"姓名:eq:{value}"})
+            assert response.status_code == 200 and response.json()["items"] == []
+        assert client.get(f"{base}/1' OR '1'='1", headers=shared.auth).status_code == 404
+        bad_column = client.get(base, headers=shared.auth, params={"f": '姓名" OR 1=1 --:eq:x'})
+        assert bad_column.status_code == 422
+
+
+def test_refusals(app: FastAPI, database: Database) -> None:
+    shared = share(database)
+    base = f"/api/v1/share/{shared.code}/records"
+    other_app = application(database)
+    other_token = key(database, other_app, shared.seeded.actor(Role.DATA_LIAISON))
+    with gateway(app) as client:
+        assert client.get(base).status_code == 401
+        assert client.get(base).headers["www-authenticate"] == "Bearer"
+        assert (
+            client.get(base, headers={"Authorization": "Bearer sza_nope_nope"}).status_code == 401
+        )
+        # A key of another application has no grant for this entry.
+        assert (
+            client.get(base, headers={"Authorization": f"Bearer {other_token}"}).status_code == 403
+        )
+        assert client.get("/api/v1/share/NO/SUCH/records", headers=shared.auth).status_code == 404
+        assert client.get(base, headers=shared.auth, params={"limit": 5000}).status_code == 422
+        assert client.get(base, headers=shared.auth, params={"cursor": "AAAA"}).status_code == 422
+        first = client.get(base, headers=shared.auth, params={"limit": 2}).json()
+        # A cursor belongs to its query: reusing it with other conditions is refused.
+        reused = client.get(
+            base,
+            headers=shared.auth,
+            params={"limit": 2, "cursor": first["next"], "f": "年龄:ge:1"},
+        )
+        assert reused.status_code == 422
+        # Bulk export is not part of this grant (API only).
+        assert (
+            client.get(f"/api/v1/share/{shared.code}/export", headers=shared.auth).status_code
+            == 403
+        )
+    outcomes = [c.outcome for c in calls(database)]
+    assert outcomes.count("unauthenticated") == 3
+    assert outcomes.count("forbidden") == 2 and outcomes.count("not_found") == 1
+    with acting(database, SYSTEM) as ctx:
+        assert audit.check_chain(ctx).ok
+
+
+def test_revoked_key_and_grant_stop_working_at_the_next_revision(
+    app: FastAPI, database: Database
+) -> None:
+    shared = share(database)
+    url = f"/api/v1/share/{shared.code}/records/{ids(30)[0]}"
+    with gateway(app) as client:
+        runtime = app.state.gateway
+        assert client.get(url, headers=shared.auth).status_code == 200
+        with acting(database, shared.seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
+            grant_id = sharing.list_grants(ctx)[0].id
+            sharing.revoke_grant(ctx, grant_id, "业务终止")
+        runtime.check_revision()
+        assert client.get(url, headers=shared.auth).status_code == 403
+        prefix = shared.token.split("_")[1]
+        with acting(database, shared.seeded.actor(Role.DATA_LIAISON)) as ctx:
+            apps.revoke_app_key(ctx, shared.app, prefix)
+        runtime.check_revision()
+        assert client.get(url, headers=shared.auth).status_code == 401
+
+
+def test_rate_limit_answers_429_with_retry_after(app: FastAPI, database: Database) -> None:
+    shared = share(database, outcome="partly_approve", reason="限流测试", rate_limit_per_minute=2)
+    url = f"/api/v1/share/{shared.code}/records/{ids(30)[0]}"
+    with gateway(app) as client:
+        assert [client.get(url, headers=shared.auth).status_code for _ in range(2)] == [200, 200]
+        limited = client.get(url, headers=shared.auth)
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+    assert calls(database)[-1].outcome == "rate_limited"
+
+
+def test_bulk_export_streams_masked_csv_and_parquet(app: FastAPI, database: Database) -> None:
+    shared = share(database, request_over={"delivery": ["api", "bulk"]})
+    base = f"/api/v1/share/{shared.code}/export"
+    with gateway(app) as client:
+        response = client.get(base, headers=shared.auth, params={"f": "年龄:lt:40"})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert rows[0] == ["姓名", "公民身份号码", "年龄"]
+        assert rows[1:] and all(int(r[2]) < 40 and r[1].endswith("*" * 8) for r in rows[1:])
+        parquet = client.get(base, headers=shared.auth, params={"format": "parquet"})
+        assert parquet.status_code == 200
+        table = pq.read_table(io.BytesIO(parquet.content))
+        assert table.num_rows == 30 and table.column_names == ["姓名", "公民身份号码", "年龄"]
+        assert all(v.endswith("*" * 8) for v in table.column("公民身份号码").to_pylist())
+        assert (
+            client.get(base, headers=shared.auth, params={"f": "联系电话:eq:1"}).status_code == 422
+        )
+    exported = calls(database, endpoint="export", status=200)
+    assert sorted(c.rows for c in exported) == sorted([len(rows) - 1, 30])
+
+
+def test_stats_api_counts_the_calls(app: FastAPI, database: Database) -> None:
+    shared = share(database)
+    with gateway(app) as client:
+        for target in ids(30)[:3]:
+            client.get(f"/api/v1/share/{shared.code}/records/{target}", headers=shared.auth)
+        client.get(f"/api/v1/share/{shared.code}/records/nobody", headers=shared.auth)
+        app.state.gateway.meter.flush()
+        login(client, "exec", PASSWORD)
+        stats = client.get("/api/v1/gateway/stats", params={"days": 7}).json()
+        assert stats["calls"] == 4 and stats["rows"] == 3 and stats["errors"] == 1
+        assert stats["top_entries"][0]["key"] == shared.code
+        assert stats["top_consumers"][0]["label"] == "区甲局"
+        assert stats["top_applications"][0]["label"] == shared.app
+        assert stats["outcomes"] == {"ok": 3, "not_found": 1}
+        assert stats["days"][-1]["calls"] == 4 and stats["days"][-1]["p99_ms"] is not None
+        page = client.get("/gateway/stats")
+        assert page.status_code == 200 and shared.app in page.text and "<svg" in page.text
+    assert call_count(database) == 4
+    assert json.loads(calls(database)[0].filter)[0][:2] == ["公民身份号码", "eq"]

@@ -1,0 +1,134 @@
+"""Enforcement against a hand-made grant (exact control): row filters, expiry, delivery,
+exact keyset paging over duplicate keys, and key-index lookups equal to engine lookups."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from shuzhi.context import SYSTEM
+from shuzhi.db.base import utcnow
+from shuzhi.db.engine import Database
+from shuzhi.lake import service as lake
+from shuzhi.lake.query import Filter, Op
+from shuzhi.lake.readers import FileSource
+from shuzhi.sharing.grants import DeliveryMode
+from tests.conftest import acting
+from tests.datasets.helpers import HEADER, people_rows, write_csv
+from tests.factories import seed_org
+from tests.gateway.helpers import AUTH, TEST_OPTIONS, FakeGrants, calls, gateway, make_grant
+from tests.sharing.helpers import shared_entry
+
+
+def _loaded(database: Database, tmp_path: Path, rows: list[list[str]]) -> str:
+    seed_org(database)
+    code = shared_entry(database)
+    with acting(database, SYSTEM) as ctx:
+        lake.ingest(ctx, code, FileSource(write_csv(tmp_path / "p.csv", rows, HEADER)))
+    return code
+
+
+def _rows_with_duplicates() -> list[list[str]]:
+    rows = people_rows(23)
+    dup = rows[5][1]
+    for i in (6, 7, 8, 15):  # five rows share one key, differing elsewhere
+        rows[i][1] = dup
+    rows[20][1] = ""  # no key: not addressable, not listed
+    return rows
+
+
+def test_pages_cover_every_keyed_row_exactly_once(
+    app: FastAPI, database: Database, tmp_path: Path
+) -> None:
+    rows = _rows_with_duplicates()
+    code = _loaded(database, tmp_path, rows)
+    grants = FakeGrants(make_grant(code))
+    expected = sorted((r[0], r[1], r[4]) for r in rows if r[1])
+    for size in (1, 2, 3, 7, 100):
+        with gateway(app, grants=grants) as client:
+            seen, cursor = [], None
+            while True:
+                params = {"limit": size, **({"cursor": cursor} if cursor else {})}
+                page = client.get(f"/api/v1/share/{code}/records", headers=AUTH, params=params)
+                assert page.status_code == 200, page.text
+                seen += [(r["姓名"], r["公民身份号码"], r["年龄"]) for r in page.json()["items"]]
+                cursor = page.json()["next"]
+                if cursor is None:
+                    break
+        assert sorted(seen) == expected, size
+
+
+def test_row_filter_binds_every_endpoint(app: FastAPI, database: Database, tmp_path: Path) -> None:
+    rows = people_rows(20)
+    code = _loaded(database, tmp_path, rows)
+    grant = make_grant(code, row_filter=(Filter("年龄", Op.LT, "30"),))
+    young = [r for r in rows if r[4] < "30"]
+    old = [r for r in rows if r[4] >= "30"]
+    for use_index in (True, False):
+        options = replace(TEST_OPTIONS, key_index=use_index)
+        with gateway(app, options, FakeGrants(grant)) as client:
+            base = f"/api/v1/share/{code}"
+            listed = client.get(f"{base}/records", headers=AUTH, params={"limit": 1000}).json()
+            assert sorted(r["公民身份号码"] for r in listed["items"]) == sorted(r[1] for r in young)
+            assert client.get(f"{base}/records/{young[0][1]}", headers=AUTH).status_code == 200
+            # A row outside the filter is "not found", exactly like a key that does not exist.
+            hidden = client.get(f"{base}/records/{old[0][1]}", headers=AUTH)
+            assert hidden.status_code == 404
+            # The caller's own conditions cannot widen the grant.
+            widened = client.get(f"{base}/records", headers=AUTH, params={"f": "年龄:ge:30"})
+            assert widened.json()["items"] == []
+            export = client.get(f"{base}/export", headers=AUTH)
+            assert export.text.count("\n") == len(young) + 1
+
+
+def test_key_index_answers_like_the_engine(
+    app: FastAPI, database: Database, tmp_path: Path
+) -> None:
+    rows = _rows_with_duplicates()
+    code = _loaded(database, tmp_path, rows)
+    grants = FakeGrants(make_grant(code))
+    keys = [r[1] for r in rows[:12]] + ["330106000000000000", "x' OR 1=1"]
+    answers = []
+    for use_index in (True, False):
+        options = replace(TEST_OPTIONS, key_index=use_index)
+        with gateway(app, options, grants) as client:
+            answers.append(
+                [
+                    (r.status_code, r.json() if r.status_code == 200 else None)
+                    for r in (
+                        client.get(f"/api/v1/share/{code}/records/{k}", headers=AUTH) for k in keys
+                    )
+                ]
+            )
+    assert answers[0] == answers[1]
+    assert any((database.settings.data_dir / "gateway" / "keys").glob("*.sqlite"))
+
+
+def test_expiry_delivery_and_unknown_entries(
+    app: FastAPI, database: Database, tmp_path: Path
+) -> None:
+    code = _loaded(database, tmp_path, people_rows(5))
+    expired = make_grant(code, expires_at=utcnow() - timedelta(seconds=1))
+    bulk_only = make_grant(code, delivery=frozenset({DeliveryMode.BULK}))
+    with gateway(app, grants=FakeGrants(expired)) as client:
+        assert client.get(f"/api/v1/share/{code}/records", headers=AUTH).status_code == 403
+    with gateway(app, grants=FakeGrants(bulk_only)) as client:
+        assert client.get(f"/api/v1/share/{code}/records", headers=AUTH).status_code == 403
+        assert client.get(f"/api/v1/share/{code}/export", headers=AUTH).status_code == 200
+        assert client.get("/api/v1/share/NO-SUCH/records", headers=AUTH).status_code == 404
+        assert client.get("/api/v1/share/OTHER/records", headers=AUTH).status_code == 403
+
+
+def test_unappliable_row_filter_fails_closed(
+    app: FastAPI, database: Database, tmp_path: Path
+) -> None:
+    code = _loaded(database, tmp_path, people_rows(5))
+    grant = make_grant(code, row_filter=(Filter("已删除的列", Op.EQ, "x"),))
+    with gateway(app, grants=FakeGrants(grant)) as client:
+        response = client.get(f"/api/v1/share/{code}/records", headers=AUTH)
+        assert response.status_code == 409
+        assert "已删除的列" not in response.text
+    assert calls(database)[0].rows == 0
