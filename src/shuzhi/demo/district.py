@@ -26,6 +26,7 @@ from shuzhi.demo import names
 from shuzhi.demo.catalog import build_catalog
 from shuzhi.demo.datasets import build_datasets
 from shuzhi.demo.sharing import build_sharing
+from shuzhi.gateway.demo import seed_demo_calls
 from shuzhi.org import service as org
 from shuzhi.org.models import Position, UnitKind
 from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
@@ -250,5 +251,6 @@ def build_demo(database: Database) -> list[DemoAccount]:
     build_demo_projects(database, DEMO_ACTOR)
     build_datasets(database, DEMO_ACTOR)
     sharing = build_sharing(database, DEMO_ACTOR, data_dir / CREDENTIALS_FILE)
+    seed_demo_calls(database)
     write_credentials(data_dir, accounts, **({"sharing": sharing} if sharing else {}))
     return accounts
