@@ -203,3 +203,34 @@ def test_executive_edits_the_calendar(client: TestClient, database: Database) ->
     assert reply.status_code == 303
     assert 'id="decision-days">5<' in client.get("/sharing/calendar?jurisdiction=R").text
     assert 'id="decision-days">10<' in client.get("/sharing/calendar").text
+
+
+def test_hostile_input_is_refused_not_crashed(client: TestClient, database: Database) -> None:
+    seed_org(database)
+    entry = shared_entry(database, "conditional")
+    app = application(database)
+    login(client, "a.liaison", PASSWORD)
+    headers = {"X-CSRF-Token": csrf(client, "/sharing/requests")}
+    body = {
+        "resource_code": entry,
+        "application_code": app,
+        "purpose": "核验\x00身份",
+        "legal_basis": "条例",
+        "columns": ["姓名"],
+    }
+    nul = client.post("/api/v1/sharing/requests", json=body, headers=headers)
+    assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "purpose"
+    body["purpose"] = "核验身份"
+    body["resource_code"] = "x\x00y"
+    assert client.post("/api/v1/sharing/requests", json=body, headers=headers).status_code == 422
+    for path in (
+        "/api/v1/sharing/requests/99999999999999999999",
+        "/api/v1/sharing/grants/-1",
+        "/api/v1/sharing/applications/A%00B",
+        "/api/v1/sharing/calendar/R%00/2026",
+    ):
+        assert client.get(path).status_code == 404, path
+    marked = client.post(
+        "/api/v1/sharing/notifications/read", json={"ids": [2**70, -5]}, headers=headers
+    )
+    assert marked.status_code == 200 and marked.json() == {"marked": 0}

@@ -42,7 +42,7 @@ def active_key(application_id: int, resource_code: str) -> str:
 
 def authenticate_application(session: Session, token: str, now: datetime) -> AppPrincipal:
     """The application behind ``token``; ``ApplicationKeyRejected`` (401) says why not."""
-    prefix = token_prefix(token, APP_KEY_KIND)
+    prefix = token_prefix(token, APP_KEY_KIND) if "\x00" not in token else None
     if prefix is None:
         raise ApplicationKeyRejected(
             "malformed", "应用密钥格式不正确。", "The application key is malformed."
@@ -106,6 +106,8 @@ def grant_for_call(
     ``NotFound`` (404) when no published catalogue entry has this resource code;
     ``NoActiveGrant`` (403) when the application holds no unexpired active grant for it.
     """
+    if "\x00" in resource_code:  # no backend stores it; PostgreSQL refuses to compare it
+        raise NotFound("目录不存在。", "No such catalogue entry.")
     grant = session.scalar(
         select(Grant).where(Grant.active_key == active_key(principal.application_id, resource_code))
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -35,6 +36,7 @@ from shuzhi.sharing.schemas import (
 from shuzhi.web.deps import CtxDep
 
 router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
+Side = Literal["consumer", "provider"]
 
 
 class MarkRead(BaseModel):
@@ -51,7 +53,7 @@ class Unread(BaseModel):
 
 @router.get("/requests")
 def list_requests(
-    ctx: CtxDep, side: str | None = None, status: RequestStatus | None = None
+    ctx: CtxDep, side: Side | None = None, status: RequestStatus | None = None
 ) -> list[RequestOut]:
     """Requests of your unit as consumer (side=consumer), provider (side=provider), or both."""
     return service.list_share_requests(ctx, side=side, status=status)
@@ -106,7 +108,7 @@ def arbitrate_request(ctx: CtxDep, request_id: int, data: DecisionIn) -> Request
 
 @router.get("/grants")
 def list_grants(
-    ctx: CtxDep, side: str | None = None, include_ended: bool = False
+    ctx: CtxDep, side: Side | None = None, include_ended: bool = False
 ) -> list[GrantOut]:
     return service.list_grants(ctx, side=side, include_ended=include_ended)
 

@@ -48,7 +48,11 @@ from shuzhi.sharing.schemas import (
 
 
 def _application(ctx: Ctx, code: str) -> Application:
-    app = ctx.db.scalar(select(Application).where(Application.code == code.strip()))
+    app = (
+        None
+        if "\x00" in code
+        else ctx.db.scalar(select(Application).where(Application.code == code.strip()))
+    )
     if app is None:
         raise NotFound(f"应用系统 {code} 不存在。", f"No application {code}.")
     return app
@@ -56,7 +60,11 @@ def _application(ctx: Ctx, code: str) -> Application:
 
 def application_for(ctx: Ctx, code: str, unit_id: int) -> Application:
     """For requests: an active application of ``unit_id`` (field error otherwise)."""
-    app = ctx.db.scalar(select(Application).where(Application.code == code.strip()))
+    app = (
+        None
+        if "\x00" in code
+        else ctx.db.scalar(select(Application).where(Application.code == code.strip()))
+    )
     if app is None or app.unit_id != unit_id:
         raise Invalid.field(
             "application_code",
@@ -316,8 +324,12 @@ def create_app_key(ctx: Ctx, code: str, data: AppKeyIn) -> AppKeyCreated:
 
 
 def _key(ctx: Ctx, app: Application, prefix: str) -> AppKey:
-    key = ctx.db.scalar(
-        select(AppKey).where(AppKey.prefix == prefix.strip(), AppKey.application_id == app.id)
+    key = (
+        None
+        if "\x00" in prefix
+        else ctx.db.scalar(
+            select(AppKey).where(AppKey.prefix == prefix.strip(), AppKey.application_id == app.id)
+        )
     )
     if key is None:
         raise NotFound("应用密钥不存在。", "No such application key.")

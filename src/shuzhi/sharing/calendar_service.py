@@ -60,7 +60,7 @@ def jurisdiction_of(ctx: Ctx, unit_id: int) -> str:
 def _known(ctx: Ctx, jurisdiction: str) -> str:
     if jurisdiction == NATIONAL:
         return jurisdiction
-    unit_id = org.unit_id_for_code(ctx, jurisdiction)
+    unit_id = None if "\x00" in jurisdiction else org.unit_id_for_code(ctx, jurisdiction)
     brief = org.unit_brief(ctx, unit_id) if unit_id is not None else None
     if brief is None or brief.kind != UnitKind.REGION:
         raise NotFound(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from shuzhi.catalog.models import ShareType
 from shuzhi.lake.query import Op
@@ -20,8 +20,16 @@ from shuzhi.sharing.models import (
 )
 from shuzhi.validation import blank_to_none, clean_text
 
-Text = Annotated[str, BeforeValidator(clean_text)]
-OptText = Annotated[str | None, BeforeValidator(blank_to_none)]
+
+def _no_control(value: Any) -> Any:
+    """Text is stored: refuse NUL and other control characters (tab and newlines allowed)."""
+    if isinstance(value, str) and any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        raise ValueError("control characters are not allowed / 不能包含控制字符")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(clean_text), AfterValidator(_no_control)]
+OptText = Annotated[str | None, BeforeValidator(blank_to_none), AfterValidator(_no_control)]
 ColumnName = Annotated[Text, Field(min_length=1, max_length=200)]
 AppCode = Annotated[
     str,

@@ -243,15 +243,18 @@ def _grant_out(ctx: Ctx, grant: Grant) -> GrantOut:
     )
 
 
+MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer exist on no backend: not found, not an error
+
+
 def _request(ctx: Ctx, request_id: int) -> ShareRequest:
-    req = ctx.db.get(ShareRequest, request_id)
+    req = ctx.db.get(ShareRequest, request_id) if 0 < request_id <= MAX_ID else None
     if req is None:
         raise NotFound("共享申请不存在。", "No such share request.")
     return req
 
 
 def _grant(ctx: Ctx, grant_id: int) -> Grant:
-    grant = ctx.db.get(Grant, grant_id)
+    grant = ctx.db.get(Grant, grant_id) if 0 < grant_id <= MAX_ID else None
     if grant is None:
         raise NotFound("授权不存在。", "No such grant.")
     return grant
@@ -365,7 +368,7 @@ def mark_notifications_read(ctx: Ctx, ids: Sequence[int] | None = None) -> int:
     require(ctx, "view_notifications")
     query = select(Notification.id).where(_audience(ctx), _unread(ctx))
     if ids is not None:
-        query = query.where(Notification.id.in_(list(ids)))
+        query = query.where(Notification.id.in_([i for i in ids if 0 < i <= MAX_ID]))
     found = list(ctx.db.scalars(query))
     for nid in found:
         ctx.db.add(NotificationRead(notification_id=nid, reader=ctx.actor.label))
@@ -682,10 +685,7 @@ def _file(
         req.decision_days = days
         req.due_on = work_calendar(ctx, jurisdiction).add_working_days(local_day(now), days)
     ctx.db.add(req)
-    try:
-        ctx.db.flush()
-    except IntegrityError:  # pragma: no cover - no unique constraints on requests
-        raise Conflict() from None
+    ctx.db.flush()
     _log(ctx, req, "renewal_requested" if kind == RequestKind.RENEWAL else "submitted")
     record(
         ctx,

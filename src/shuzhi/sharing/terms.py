@@ -64,6 +64,8 @@ class Columns:
 def published_entry(ctx: Ctx, resource_code: str) -> EntryOut:
     """The entry as last published (never a unit's unpublished working copy)."""
     try:
+        if "\x00" in resource_code:
+            raise NotFound()
         entry = catalog.get_entry(ctx, resource_code)
         if entry.status == EntryStatus.WITHDRAWN:
             raise Invalid.field(
