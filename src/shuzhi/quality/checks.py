@@ -38,6 +38,7 @@ MAX_DUPLICATE_GROUPS = 200_000  # above this, duplicates are counted but not sam
 _NUMBER = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
 _ID18 = r"^[1-9][0-9]{16}[0-9X]$"
 _CHECK_CHARS = pa.array(list(RIC_CHECK))
+_TEXT_TYPES = ("string", "large_string")
 
 
 def _group_table(start: int, width: int) -> pa.Array:
@@ -327,6 +328,19 @@ def _unique(engine: QueryEngine, version: Version, column: str) -> Outcome:
     return Outcome(version.row_count, failing, sample)
 
 
+def _not_allowed(
+    engine: QueryEngine, version: Version, column: str, values: Sequence[Any]
+) -> Outcome:
+    """Allowed codes of a text column, counted by the engine (nulls never fail)."""
+    outside = [Filter(column, Op.NOT_IN, sorted({str(v) for v in values}))]
+    failing = engine.count(version, outside)
+    sample: list[str] = []
+    if failing:
+        for batch in engine.scan(version, [column], outside, limit=SAMPLE_SIZE):
+            sample.extend(str(v) for v in batch.column(0).to_pylist())
+    return Outcome(version.row_count, failing, sample)
+
+
 def _in_reference(engine: QueryEngine, target: Version, ref_column: str) -> Predicate:
     known = engine.aggregate(target, [(AggFunc.COUNT, None)], group_by=[ref_column]).column(0)
     allowed = pc.cast(pc.drop_null(known), pa.string()).combine_chunks()
@@ -384,7 +398,8 @@ def evaluate_all(
     """
     # Rules may name a column as the source had it (headers are cleaned on load).
     by_source = {c.source_name: c.name for c in version.columns}
-    names = {c.name for c in version.columns}
+    types = version.column_types()
+    names = set(types)
     outcomes: dict[int, Outcome] = {}
     streamed: list[tuple[int, _RowRule]] = []
     pushed_down: list[tuple[int, RuleKind, str]] = []
@@ -404,7 +419,9 @@ def evaluate_all(
             )
             continue
         assert column is not None
-        if kind in (RuleKind.NOT_NULL, RuleKind.UNIQUE):
+        if kind in (RuleKind.NOT_NULL, RuleKind.UNIQUE) or (
+            kind is RuleKind.ALLOWED_VALUES and types[column] in _TEXT_TYPES
+        ):
             pushed_down.append((index, kind, column))
             continue
         bad: Predicate | None
@@ -428,6 +445,8 @@ def evaluate_all(
         if kind is RuleKind.NOT_NULL:
             failing = engine.count(version, [Filter(column, Op.IS_NULL)])
             outcomes[index] = Outcome(version.row_count, failing)
+        elif kind is RuleKind.ALLOWED_VALUES:
+            outcomes[index] = _not_allowed(engine, version, column, specs[index].params["values"])
         else:
             outcomes[index] = _unique(engine, version, column)
     return [outcomes[i] for i in range(len(specs))]
