@@ -75,6 +75,8 @@ def test_scan_filters_order_limit(lake: tuple[DuckDBEngine, Version]) -> None:
         (Filter("name", Op.GT, "人290"), 10),
         (Filter("name", Op.GE, "人290"), 11),
         (Filter("district", Op.IN, ["东城", "西城"]), 200),
+        (Filter("district", Op.NOT_IN, ["东城", "西城"]), 100),
+        (Filter("note", Op.NOT_IN, ["nothing"]), 225),  # nulls never match
         (Filter("note", Op.IS_NULL), 75),
         (Filter("note", Op.NOT_NULL), 225),
         (Filter("name", Op.LIKE_PREFIX, "人1"), 100),

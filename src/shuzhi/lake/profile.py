@@ -27,9 +27,11 @@ FULL_SCAN_BELOW_ROWS = SAMPLE_TARGET_ROWS
 TOP_VALUES_MAX_DISTINCT = 100_000
 # Up to this many rows every column is grouped exactly (no column can exceed the top-values
 # limit by much); above it, a column is grouped only if at most this share of its sampled
-# values are distinct, otherwise it gets a HyperLogLog estimate.
+# values are distinct, otherwise it gets a HyperLogLog estimate (and is grouped afterwards
+# if the estimate is within the top-values limit). 20,000 sampled rows of a uniformly spread
+# column with 35,000 distinct values are about 75 % distinct; with 100,000 about 90 %.
 GROUP_ALL_BELOW_ROWS = TOP_VALUES_MAX_DISTINCT
-GROUPED_MAX_RATIO = 0.5
+GROUPED_MAX_RATIO = 0.75
 
 
 class InferredType(StrEnum):

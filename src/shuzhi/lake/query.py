@@ -6,7 +6,8 @@ count, profile — never for SQL text, so another engine (Spark, Trino) can impl
 values are bound as parameters and type-checked against the column first. What differs
 between engines is data in ``EngineCapabilities``.
 
-Semantics every engine must keep: ``ne`` does not match nulls (SQL three-valued logic);
+Semantics every engine must keep: ``ne`` and ``not_in`` do not match nulls (SQL
+three-valued logic);
 ``like_prefix`` is a literal prefix (no wildcards); keyset pagination (``after_key``) skips
 rows whose order columns are null; ``sum``/``avg`` over a text column read it as numbers,
 non-numeric text counting as null.
@@ -41,6 +42,7 @@ class Op(StrEnum):
     GT = "gt"
     GE = "ge"
     IN = "in"
+    NOT_IN = "not_in"
     LIKE_PREFIX = "like_prefix"
     IS_NULL = "is_null"
     NOT_NULL = "not_null"
@@ -227,14 +229,14 @@ class _Compiler:
             if f.value is not None:
                 raise _bad("空值判断不需要条件值。", f"{op} takes no value.")
             return f"{col} IS {'NOT ' if op is Op.NOT_NULL else ''}NULL"
-        if op is Op.IN:
+        if op in (Op.IN, Op.NOT_IN):
             values = f.value
             if not isinstance(values, list | tuple | set | frozenset) or not values:
-                raise _bad("in 运算需要非空列表。", "'in' needs a non-empty list.")
+                raise _bad("in 运算需要非空列表。", f"'{op}' needs a non-empty list.")
             if len(values) > DUCKDB_CAPABILITIES.max_in_values:
-                raise _bad("in 列表过长。", "The 'in' list is too long.")
+                raise _bad("in 列表过长。", f"The '{op}' list is too long.")
             marks = ", ".join(self.value(f.column, v) for v in values)
-            return f"{col} IN ({marks})"
+            return f"{col} {'NOT ' if op is Op.NOT_IN else ''}IN ({marks})"
         if op is Op.LIKE_PREFIX:
             if _family(self.types[f.column]) is not _Family.TEXT:
                 raise _bad("前缀匹配只适用于文本列。", "like_prefix needs a text column.")
