@@ -137,7 +137,7 @@ SQLITE_FTS5 = FullTextBackend(
     "AND +kind = :kind), (SELECT count(*) FROM search_fts WHERE search_fts MATCH :wq "
     "AND rowid BETWEEN {lo} AND {hi}), (SELECT count(*) FROM search_fts_title "
     "WHERE search_fts_title MATCH :tq AND rowid BETWEEN {lo} AND {hi})",
-    window_ids=500,
+    window_ids=2000,
     exact_rank_limit=3000,
     walk_cost=0.3,
     test_cost=5.0,
@@ -185,7 +185,7 @@ POSTGRES_TSVECTOR = FullTextBackend(
     window="SELECT count(*), count(*) FILTER (WHERE tsv @@ CAST(:wq AS tsquery)), "
     "count(*) FILTER (WHERE tsv_title @@ CAST(:tq AS tsquery)) "
     "FROM search_doc WHERE id BETWEEN {lo} AND {hi} AND kind = :kind",
-    window_ids=100,
+    window_ids=400,
     exact_rank_limit=3000,
     walk_cost=1.0,
     test_cost=10.0,

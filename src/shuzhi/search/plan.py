@@ -39,7 +39,7 @@ from shuzhi.search.query import Expr, simplify, size
 # A match this dense (share of the kind's documents) is counted through its complement.
 DENSE_SHARE = 0.5
 # Id windows read to estimate densities; fewer documents of the kind seen: no estimate.
-WINDOWS = 4
+WINDOWS = 1
 MIN_SAMPLE = 30
 # A walk may visit this many times the rows it is expected to need, plus a margin.
 WALK_SLACK = 4.0
@@ -69,6 +69,7 @@ class Plan:
     dense: bool = False
     kind_docs: int = 0
     visible_docs: int = 0
+    visible_known: bool = False
 
     @classmethod
     def create(
@@ -136,9 +137,10 @@ class Plan:
         width = self.backend.window_ids
         if top <= WINDOWS * width:
             bounds = [(1, top)]
-        else:
+        else:  # evenly spread, the first one centred when there is only one
             step = top // WINDOWS
-            bounds = [(i * step + 1, i * step + width) for i in range(WINDOWS)]
+            first = (step - width) // 2
+            bounds = [(first + i * step + 1, first + i * step + width) for i in range(WINDOWS)]
         sql = " UNION ALL ".join(
             self.backend.window.format(lo=f":lo{i}", hi=f":hi{i}") for i in range(len(bounds))
         )
@@ -175,35 +177,31 @@ class Plan:
                     "GROUP BY d.facet_set_id) x GROUP BY set_id"
                 )
             else:
+                visible = ""
                 by_set = (
                     "SELECT d.facet_set_id AS set_id, count(*) AS n FROM "
                     f"{self.backend.source[DocSet.MATCH]} WHERE {self._conditions()} "
                     "GROUP BY d.facet_set_id"
                 )
-        parts = [
-            "SELECT 0 AS part, NULL AS field, NULL AS value, sum(n) AS n FROM by_set",
-            "SELECT 1, NULL, NULL, sum(n) FROM visible",
-            "SELECT 2, NULL, NULL, sum(c.n) FROM search_doc_count c WHERE c.kind = :kind",
-        ]
+        parts = ["SELECT 0 AS part, NULL AS field, NULL AS value, sum(n) AS n FROM by_set"]
+        if visible:
+            parts.append("SELECT 1, NULL, NULL, sum(n) FROM visible")
         if fields:
             parts.append(
-                "SELECT 3, f.field, f.value, sum(b.n) FROM by_set b "
+                "SELECT 2, f.field, f.value, sum(b.n) FROM by_set b "
                 "JOIN search_facet f ON f.set_id = b.set_id "
                 "WHERE f.field IN :fields GROUP BY f.field, f.value"
             )
-        sql = (
-            f"WITH visible AS MATERIALIZED ({visible}), by_set AS MATERIALIZED ({by_set}) "
-            + " UNION ALL ".join(parts)
-        )
+        ctes = [f"visible AS MATERIALIZED ({visible})"] if visible else []
+        ctes.append(f"by_set AS MATERIALIZED ({by_set})")
+        sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts)
         total = 0
         counts: dict[str, Counter[str]] = {name: Counter() for name in fields}
         for part, name, value, n in self._run(ctx, sql, fields=list(fields)):
             if part == 0:
                 total = int(n or 0)
             elif part == 1:
-                self.visible_docs = int(n or 0)
-            elif part == 2:
-                self.kind_docs = int(n or 0)
+                self.visible_docs, self.visible_known = int(n or 0), True
             elif int(n):
                 counts[name][value] = int(n)
         facets = {
@@ -212,19 +210,31 @@ class Plan:
         }
         return total, facets
 
+    def _sizes(self, ctx: Ctx) -> None:
+        """How many documents the kind holds and how many of them the search may see."""
+        visible = f"SELECT sum(d.n) FROM search_doc_count d WHERE {self._conditions()}"
+        if self.visible_known:  # counted with the totals
+            visible = "NULL"
+        sql = f"SELECT (SELECT sum(c.n) FROM search_doc_count c WHERE c.kind = :kind), ({visible})"
+        ((kind_docs, visible_docs),) = self._run(ctx, sql)
+        self.kind_docs = int(kind_docs or 0)
+        if not self.visible_known:
+            self.visible_docs, self.visible_known = int(visible_docs or 0), True
+
     # ------------------------------------------------------------ pages
 
     def page(self, ctx: Ctx, total: int, sort: str, limit: int, offset: int) -> list[str]:
-        if not self.has_text:
-            return self._first(ctx, (), total, limit, offset)
-        if sort != "relevance":
-            return self._first(ctx, (Member(DocSet.MATCH),), total, limit, offset)
+        if not self.has_text or sort != "relevance":
+            self._sizes(ctx)
+            members = (Member(DocSet.MATCH),) if self.has_text else ()
+            return self._first(ctx, members, total, limit, offset)
         if total <= self.backend.exact_rank_limit:
             sql = (
                 f"SELECT d.key FROM {self.backend.ranked} WHERE {self._conditions()} "
                 f"ORDER BY {self.backend.best_first}, d.key LIMIT :limit OFFSET :offset"
             )
             return [key for (key,) in self._run(ctx, sql, limit=limit, offset=offset)]
+        self._sizes(ctx)
         end = offset + limit
         titled = round((self.title_share or 0.0) * self.visible_docs)
         head = self._first(ctx, (Member(DocSet.TITLE),), min(titled, total), end, 0, exact=False)
