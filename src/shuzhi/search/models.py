@@ -9,9 +9,10 @@ a lookup in a small table, instead of touching several rows per matched document
 is updated in the same transaction as the documents, so a search without text reads
 its total and facet counts from a few hundred rows instead of every document.
 
-The full-text part is backend-specific and lives outside the ORM: an FTS5 table
-``search_fts`` (rowid = ``search_doc.id``) on SQLite, a ``tsv`` tsvector column on
-``search_doc`` on PostgreSQL; both are created by the ``search_0001`` migration.
+The full-text part is backend-specific and lives outside the ORM: FTS5 tables
+``search_fts`` (title, body) and ``search_fts_title`` (title alone), rowid =
+``search_doc.id``, on SQLite; tsvector columns ``tsv`` and ``tsv_title`` on ``search_doc``
+on PostgreSQL; created by the ``search_0001`` and ``search_0002`` migrations.
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ class DocCount(Base):
     """
 
     __tablename__ = "search_doc_count"
-    __table_args__ = (Index("ix_search_doc_count_kind_set", "kind", "facet_set_id"),)
+    # Covering: totals and facet counts without text read this index alone.
+    __table_args__ = (
+        Index("ix_search_doc_count_bucket", "kind", "facet_set_id", "scope_unit_id", "n"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(KIND_CHARS))

@@ -1,16 +1,29 @@
 """Running one search: the matched set, its total and facet counts, and one ranked page.
 
-Exact bm25/ts_rank scores are computed only when the matched set is small enough to
-score quickly (``FullTextBackend.exact_rank_limit``); a broader match is ordered by
-"every word in the title" first, then by key, which costs one extra index lookup.
+Every plan here returns exactly the same total, facet counts and page; plans differ only
+in cost, and the cheapest is chosen from a few facts read first:
 
-Totals and facet counts are computed in one statement from matched documents per facet
-set; without query text those come from the per-bucket counts (``search_doc_count``),
-so browsing and filter-only searches never touch every document.
+- How dense the match is: counted in a few id windows (a sample of the kind's
+  documents). A query matching most of its kind is counted through the documents of the
+  kind it does *not* match (a text query on the kind token every document carries),
+  subtracted from the per-bucket counts in ``search_doc_count``; a sparser one through
+  its matches. Without text, counts come from ``search_doc_count`` alone.
+- A page in key order is either read from the matches (every match joined, filtered and
+  ordered) or found by walking the ``(kind, key)`` index and testing each row, which
+  stops after the page when matches are dense. A walk is bounded: if the rows it may
+  visit hold too few matches, the page is read instead.
+- Exact bm25/ts_rank scores are computed only when the matched set is small enough to
+  score quickly (``FullTextBackend.exact_rank_limit``); a broader match is ordered by
+  "every word in the title" first, then by key: the title matches come first in key
+  order (found through a title-only index), then the other matches in key order.
+
+Text conditions use the simplified query (``query.simplify``: same matches, fewer
+tokens); exact scores use the query as written.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,8 +33,25 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.sql.elements import BindParameter, TextClause
 
 from shuzhi.context import Ctx
-from shuzhi.search.backends import FullTextBackend
-from shuzhi.search.query import Expr
+from shuzhi.search.backends import DocSet, FullTextBackend
+from shuzhi.search.query import Expr, simplify, size
+
+# A match this dense (share of the kind's documents) is counted through its complement.
+DENSE_SHARE = 0.5
+# Id windows read to estimate densities; fewer documents of the kind seen: no estimate.
+WINDOWS = 1
+MIN_SAMPLE = 30
+# A walk may visit this many times the rows it is expected to need, plus a margin.
+WALK_SLACK = 4.0
+WALK_MARGIN = 200
+
+
+@dataclass(frozen=True)
+class Member:
+    """A membership condition of a page: in (or, ``negated``, not in) a set."""
+
+    docs: DocSet
+    negated: bool = False
 
 
 @dataclass
@@ -31,6 +61,15 @@ class Plan:
     params: dict[str, Any]
     binds: list[BindParameter[Any]] = field(default_factory=list)
     has_text: bool = False
+    filtered: bool = False
+    tokens: int = 0
+    # Facts learnt before the page is planned.
+    match_share: float | None = None
+    title_share: float | None = None
+    dense: bool = False
+    kind_docs: int = 0
+    visible_docs: int = 0
+    visible_known: bool = False
 
     @classmethod
     def create(
@@ -41,7 +80,7 @@ class Plan:
         viewer_unit_id: int | None,
         viewer_sees_all: bool,
     ) -> Plan:
-        plan = cls(backend, ["d.kind = :kind"], {"kind": kind})
+        plan = cls(backend, ["d.kind = :kind"], {"kind": kind}, filtered=bool(filters))
         if not viewer_sees_all:
             plan.where.append("(d.scope_unit_id IS NULL OR d.scope_unit_id = :viewer)")
             plan.params["viewer"] = viewer_unit_id
@@ -56,58 +95,114 @@ class Plan:
 
     def match(self, expr: Expr) -> None:
         self.has_text = True
-        self.params["q"] = self.backend.render_query(expr)
-        self.params["tq"] = self.backend.render_title_query(expr)
+        kind = self.params["kind"]
+        matching = simplify(expr)
+        self.tokens = size(matching)
+        rendered = self.backend.render_query(matching)
+        self.params |= {
+            DocSet.MATCH.value: rendered,
+            DocSet.TITLE.value: rendered,
+            DocSet.COMPLEMENT.value: self.backend.render_complement(kind, matching),
+            "rq": self.backend.render_query(expr),
+            "wq": self.backend.render_window_query(kind, matching),
+        }
 
-    def _sql(self, select_list: str, *, ranked: bool = False) -> str:
-        source = "search_doc d"
-        if self.has_text:
-            matched = self.backend.ranked if ranked else self.backend.matched
-            source = f"({matched}) m {self.backend.join} search_doc d ON d.id = m.id"
-        return f"SELECT {select_list} FROM {source} WHERE {' AND '.join(self.where)}"
+    # ------------------------------------------------------------ plumbing
 
-    def _clause(self, sql: str, *extra: BindParameter[Any]) -> TextClause:
-        return text(sql).bindparams(*self.binds, *extra)
+    def choose(self, decision: str, costs: Mapping[str, float]) -> str:
+        """The cheapest option of one decision (the first listed on a tie)."""
+        return min(costs, key=lambda option: costs[option])
 
-    def _params(self, sql: str, **more: Any) -> dict[str, Any]:
+    def _run(self, ctx: Ctx, sql: str, **more: Any) -> list[Any]:
         # Only the parameters the statement names (drivers reject unused ones).
-        return {k: v for k, v in {**self.params, **more}.items() if f":{k}" in sql}
-
-    def _by_set(self) -> str:
-        """Matched documents per facet set, as rows (set_id, n)."""
-        if self.has_text:
-            return self._sql("d.facet_set_id AS set_id, count(*) AS n") + " GROUP BY d.facet_set_id"
-        where = " AND ".join(self.where)
-        return (
-            "SELECT d.facet_set_id AS set_id, sum(d.n) AS n FROM search_doc_count d "
-            f"WHERE {where} GROUP BY d.facet_set_id"
+        params = {k: v for k, v in {**self.params, **more}.items() if f":{k}" in sql}
+        clause: TextClause = text(sql).bindparams(
+            *(b for b in self.binds if b.key in params),
+            *(
+                bindparam(k, expanding=True)
+                for k, v in params.items()
+                if k in more and isinstance(v, list)
+            ),
         )
+        return list(ctx.db.execute(clause, params))
 
-    def count(self, ctx: Ctx) -> int:
-        if self.has_text:
-            sql = self._sql("count(*)")
-        else:
-            sql = f"SELECT sum(d.n) FROM search_doc_count d WHERE {' AND '.join(self.where)}"
-        return int(ctx.db.scalar(self._clause(sql), self._params(sql)) or 0)
+    def _conditions(self, *extra: str, kind: bool = True) -> str:
+        return " AND ".join([*(self.where if kind else self.where[1:]), *extra]) or "1 = 1"
 
-    def count_with_facets(
-        self, ctx: Ctx, fields: Sequence[str]
-    ) -> tuple[int, dict[str, dict[str, int]]]:
+    # ------------------------------------------------------------ estimates
+
+    def _estimate(self, ctx: Ctx) -> None:
+        """Shares of the kind's documents matching the query and its title query, sampled."""
+        top = int(self._run(ctx, "SELECT max(id) FROM search_doc")[0][0] or 0)
+        width = self.backend.window_ids
+        if top <= WINDOWS * width:
+            bounds = [(1, top)]
+        else:  # evenly spread, the first one centred when there is only one
+            step = top // WINDOWS
+            first = (step - width) // 2
+            bounds = [(first + i * step + 1, first + i * step + width) for i in range(WINDOWS)]
+        sql = " UNION ALL ".join(
+            self.backend.window.format(lo=f":lo{i}", hi=f":hi{i}") for i in range(len(bounds))
+        )
+        ranges = {f"lo{i}": lo for i, (lo, _) in enumerate(bounds)}
+        ranges |= {f"hi{i}": hi for i, (_, hi) in enumerate(bounds)}
+        seen = matched = titled = 0
+        for docs, matches, titles in self._run(ctx, sql, **ranges):
+            seen, matched, titled = seen + docs, matched + matches, titled + titles
+        if seen >= MIN_SAMPLE or (len(bounds) == 1 and seen):
+            self.match_share = min(1.0, matched / seen)
+            self.title_share = min(self.match_share, titled / seen)
+
+    # ------------------------------------------------------------ counting
+
+    def totals(self, ctx: Ctx, fields: Sequence[str]) -> tuple[int, dict[str, dict[str, int]]]:
         """The total and, per field and value, the matches (most frequent first)."""
-        sql = (
-            f"WITH by_set AS MATERIALIZED ({self._by_set()}) "
-            "SELECT NULL AS field, NULL AS value, sum(n) AS n FROM by_set UNION ALL "
-            "SELECT f.field, f.value, sum(b.n) FROM by_set b "
-            "JOIN search_facet f ON f.set_id = b.set_id "
-            "WHERE f.field IN :fields GROUP BY f.field, f.value"
+        visible = (
+            "SELECT d.facet_set_id AS set_id, sum(d.n) AS n FROM search_doc_count d "
+            f"WHERE {self._conditions()} GROUP BY d.facet_set_id"
         )
-        clause = self._clause(sql, bindparam("fields", expanding=True))
+        if not self.has_text:
+            by_set = "SELECT set_id, n FROM visible"
+        else:
+            self._estimate(ctx)
+            share = self.match_share
+            costs = {"matches": share if share is not None else 0.0}
+            costs["complement"] = 1.0 - share + 0.1 if share is not None else math.inf
+            self.dense = self.choose("count", costs) == "complement"
+            if self.dense:
+                by_set = (
+                    "SELECT set_id, sum(n) AS n FROM (SELECT set_id, n FROM visible UNION ALL "
+                    "SELECT d.facet_set_id, -count(*) FROM "
+                    f"{self.backend.source[DocSet.COMPLEMENT]} WHERE {self._conditions()} "
+                    "GROUP BY d.facet_set_id) x GROUP BY set_id"
+                )
+            else:
+                visible = ""
+                by_set = (
+                    "SELECT d.facet_set_id AS set_id, count(*) AS n FROM "
+                    f"{self.backend.source[DocSet.MATCH]} WHERE {self._conditions()} "
+                    "GROUP BY d.facet_set_id"
+                )
+        parts = ["SELECT 0 AS part, NULL AS field, NULL AS value, sum(n) AS n FROM by_set"]
+        if visible:
+            parts.append("SELECT 1, NULL, NULL, sum(n) FROM visible")
+        if fields:
+            parts.append(
+                "SELECT 2, f.field, f.value, sum(b.n) FROM by_set b "
+                "JOIN search_facet f ON f.set_id = b.set_id "
+                "WHERE f.field IN :fields GROUP BY f.field, f.value"
+            )
+        ctes = [f"visible AS MATERIALIZED ({visible})"] if visible else []
+        ctes.append(f"by_set AS MATERIALIZED ({by_set})")
+        sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts)
         total = 0
         counts: dict[str, Counter[str]] = {name: Counter() for name in fields}
-        for name, value, n in ctx.db.execute(clause, self._params(sql, fields=list(fields))):
-            if name is None:
+        for part, name, value, n in self._run(ctx, sql, fields=list(fields)):
+            if part == 0:
                 total = int(n or 0)
-            else:
+            elif part == 1:
+                self.visible_docs, self.visible_known = int(n or 0), True
+            elif int(n):
                 counts[name][value] = int(n)
         facets = {
             name: dict(sorted(c.items(), key=lambda item: (-item[1], item[0])))
@@ -115,14 +210,128 @@ class Plan:
         }
         return total, facets
 
+    def _sizes(self, ctx: Ctx) -> None:
+        """How many documents the kind holds and how many of them the search may see."""
+        visible = f"SELECT sum(d.n) FROM search_doc_count d WHERE {self._conditions()}"
+        if self.visible_known:  # counted with the totals
+            visible = "NULL"
+        sql = f"SELECT (SELECT sum(c.n) FROM search_doc_count c WHERE c.kind = :kind), ({visible})"
+        ((kind_docs, visible_docs),) = self._run(ctx, sql)
+        self.kind_docs = int(kind_docs or 0)
+        if not self.visible_known:
+            self.visible_docs, self.visible_known = int(visible_docs or 0), True
+
+    # ------------------------------------------------------------ pages
+
     def page(self, ctx: Ctx, total: int, sort: str, limit: int, offset: int) -> list[str]:
-        ranked = self.has_text and sort == "relevance" and total <= self.backend.exact_rank_limit
-        if ranked:
-            order = f"{self.backend.best_first}, d.key"
-        elif self.has_text and sort == "relevance":
-            order = f"d.id IN ({self.backend.title_matched}) DESC, d.key"
+        if not self.has_text or sort != "relevance":
+            self._sizes(ctx)
+            members = (Member(DocSet.MATCH),) if self.has_text else ()
+            return self._first(ctx, members, total, limit, offset)
+        if total <= self.backend.exact_rank_limit:
+            sql = (
+                f"SELECT d.key FROM {self.backend.ranked} WHERE {self._conditions()} "
+                f"ORDER BY {self.backend.best_first}, d.key LIMIT :limit OFFSET :offset"
+            )
+            return [key for (key,) in self._run(ctx, sql, limit=limit, offset=offset)]
+        self._sizes(ctx)
+        end = offset + limit
+        titled = round((self.title_share or 0.0) * self.visible_docs)
+        head = self._first(ctx, (Member(DocSet.TITLE),), min(titled, total), end, 0, exact=False)
+        if len(head) == end:
+            return head[offset:]
+        skip = max(0, offset - len(head))
+        others = (Member(DocSet.MATCH), Member(DocSet.TITLE, negated=True))
+        rest = self._first(ctx, others, total - len(head), end - len(head) - skip, skip)
+        return head[offset:] + rest
+
+    def _set_size(self, docs: DocSet) -> float:
+        """Estimated documents of the kind in a set (before scope and filters)."""
+        share = {
+            DocSet.MATCH: self.match_share,
+            DocSet.TITLE: self.title_share,
+            DocSet.COMPLEMENT: None if self.match_share is None else 1 - self.match_share,
+        }[docs]
+        return (share if share is not None else 1.0) * self.kind_docs
+
+    def _evaluation(self, docs: DocSet) -> float:
+        """Estimated cost of evaluating one set's text query once (it reads posting lists)."""
+        share = 0.2 if docs == DocSet.TITLE else 1.0  # titles are short: short lists
+        return self.backend.eval_cost * self.tokens * self.kind_docs * share
+
+    def _membership(self, member: Member, rows: float) -> tuple[str, float]:
+        """The cheapest condition for testing ``rows`` rows, and its cost."""
+        backend, docs = self.backend, member.docs
+        test = backend.test_cost + backend.test_token_cost * self.tokens
+        costs = {
+            "test": rows * test,
+            "ids": self._evaluation(docs) + self._set_size(docs) * backend.build_cost,
+        }
+        conditions = {"test": backend.row_in[docs], "ids": f"d.id IN ({backend.ids[docs]})"}
+        if docs == DocSet.MATCH and self.dense:
+            conditions["complement"] = f"d.id NOT IN ({backend.ids[DocSet.COMPLEMENT]})"
+            costs["complement"] = (
+                self._evaluation(DocSet.COMPLEMENT)
+                + self._set_size(DocSet.COMPLEMENT) * backend.build_cost
+            )
+        chosen = self.choose(f"member {docs.name}", costs)
+        condition = conditions[chosen]
+        return (f"NOT ({condition})" if member.negated else condition), costs[chosen]
+
+    def _first(
+        self,
+        ctx: Ctx,
+        members: Sequence[Member],
+        count: int,
+        limit: int,
+        offset: int,
+        *,
+        exact: bool = True,
+    ) -> list[str]:
+        """Keys ``offset..offset+limit`` in key order of visible documents in ``members``.
+
+        ``count`` is how many visible documents are in every member (an estimate unless
+        ``exact``); it sizes the index walk.
+        """
+        backend, want = self.backend, offset + limit
+        visit = want * self.kind_docs / count if count else float(self.kind_docs)
+        budget = min(self.kind_docs, int(visit * WALK_SLACK) + WALK_MARGIN)
+        tested = visit * self.visible_docs / max(self.kind_docs, 1)
+        walk = [self._membership(m, min(tested, budget)) for m in members]
+        walk_cost = min(visit, budget) * backend.walk_cost + sum(c for _, c in walk)
+        source = members[0].docs if members and not members[0].negated else None
+        read_size = self._set_size(source) if source else float(self.visible_docs)
+        read = [self._membership(m, read_size) for m in members[1:]]
+        read_cost = read_size * backend.read_cost + sum(c for _, c in read)
+        read_cost += self._evaluation(source) if source else 0.0
+        if not self.has_text and not self.filtered:
+            read_cost = math.inf  # nothing narrower than the kind to read from
+        if not exact and count == 0:
+            walk_cost = math.inf
+        if self.choose("page", {"read": read_cost, "walk": walk_cost}) == "walk":
+            bounded = budget < self.kind_docs
+            # The walk stops at the page or at the budget-th key of the kind, if sooner.
+            bound = (
+                "d.key <= (SELECT b.key FROM search_doc b WHERE b.kind = :kind "
+                "ORDER BY b.key LIMIT 1 OFFSET :budget)"
+            )
+            conditions = [bound] if bounded else []
+            conditions += [c for c, _ in walk]
+            sql = (
+                f"SELECT d.key FROM search_doc d WHERE {self._conditions(*conditions)} "
+                "ORDER BY d.key LIMIT :limit OFFSET :offset"
+            )
+            keys = [k for (k,) in self._run(ctx, sql, budget=budget, limit=limit, offset=offset)]
+            if len(keys) == limit or not bounded:
+                return keys
+        if source is None:
+            # The kind index would be walked again; the filters' index is narrower.
+            conditions = ["d.kind || '' = :kind", *self.where[1:]]
+            sql = f"SELECT d.key FROM search_doc d WHERE {' AND '.join(conditions)}"
         else:
-            order = "d.key"
-        sql = self._sql("d.key", ranked=ranked) + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
-        rows = ctx.db.execute(self._clause(sql), self._params(sql, limit=limit, offset=offset))
-        return [key for (key,) in rows]
+            sql = (
+                f"SELECT d.key FROM {backend.source[source]} "
+                f"WHERE {self._conditions(*(c for c, _ in read))}"
+            )
+        sql += " ORDER BY d.key LIMIT :limit OFFSET :offset"
+        return [k for (k,) in self._run(ctx, sql, limit=limit, offset=offset)]

@@ -110,6 +110,61 @@ def build(query: str, synonyms: Synonyms) -> Expr | None:
     return _combine(AllOf, [e for p in chosen if (e := _expand(p, synonyms)) is not None])
 
 
+def _implied(token: Token) -> frozenset[str]:
+    """Tokens every document holding ``token`` also holds (a CJK word brings its bigrams)."""
+    if is_cjk(token.text) and len(token.text) > 2:
+        return frozenset([token.text, *bigrams(token.text)])
+    return frozenset([token.text])
+
+
+def _required(expr: Expr) -> frozenset[str] | None:
+    """The tokens a match of ``expr`` must hold, if ``expr`` is a plain conjunction."""
+    if isinstance(expr, Token):
+        return _implied(expr)
+    if isinstance(expr, AllOf) and all(isinstance(p, Token) for p in expr.parts):
+        return frozenset().union(*(_implied(p) for p in expr.parts if isinstance(p, Token)))
+    return None
+
+
+def simplify(expr: Expr) -> Expr:
+    """An expression matching exactly the same documents, with fewer tokens to look up.
+
+    Documents index every bigram of every CJK run, so a CJK word implies its bigrams and
+    an alternative that implies another alternative of the same ``AnyOf`` adds nothing:
+    ``AnyOf(身份证, AllOf(身份, 份证))`` matches what ``AllOf(身份, 份证)`` matches. Scores
+    differ, so ranked pages keep the original expression.
+    """
+    if isinstance(expr, Token):
+        return expr
+    parts: list[Expr] = []
+    for part in map(simplify, expr.parts):  # (a AND (b AND c)) is (a AND b AND c)
+        same = isinstance(part, AllOf | AnyOf) and type(part) is type(expr)
+        parts.extend(part.parts if same and not isinstance(part, Token) else [part])
+    if isinstance(expr, AllOf):
+        combined = _combine(AllOf, parts)
+        assert combined is not None
+        return combined
+    needs = [_required(p) for p in parts]
+    kept = [
+        part
+        for i, (part, need) in enumerate(zip(parts, needs, strict=True))
+        if need is None
+        or not any(
+            other is not None and other <= need and (other < need or j < i)
+            for j, other in enumerate(needs)
+            if j != i
+        )
+    ]
+    combined = _combine(AnyOf, kept)
+    assert combined is not None
+    return combined
+
+
+def size(expr: Expr) -> int:
+    """How many tokens the expression looks up (a cost measure)."""
+    return 1 if isinstance(expr, Token) else sum(size(p) for p in expr.parts)
+
+
 def render_fts5(expr: Expr) -> str:
     if isinstance(expr, Token):
         return '"' + expr.text.replace('"', '""') + '"'

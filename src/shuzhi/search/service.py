@@ -252,9 +252,6 @@ def search(
     expr = build(query, _synonyms_for(ctx, query)) if query.strip() else None
     if expr is not None:  # None also for text without letters or digits: match all
         plan.match(expr)
-    if facet_fields:
-        total, facets = plan.count_with_facets(ctx, facet_fields)
-    else:
-        total, facets = plan.count(ctx), {}
+    total, facets = plan.totals(ctx, facet_fields)
     keys = plan.page(ctx, total, sort, limit, offset) if offset < total else []
     return SearchResult(total=total, keys=keys, facets=facets)

@@ -118,8 +118,8 @@ def _facet_set_ids(ctx: Ctx, docs: Sequence[Prepared]) -> dict[str, int]:
 
 
 def _drop_text(ctx: Ctx, backend: FullTextBackend, ids: list[int]) -> None:
-    if ids and backend.delete_text is not None:
-        clause = text(backend.delete_text).bindparams(bindparam("ids", expanding=True))
+    for statement in backend.delete_text if ids else ():
+        clause = text(statement).bindparams(bindparam("ids", expanding=True))
         ctx.db.execute(clause, {"ids": ids})
 
 
@@ -163,10 +163,12 @@ def write(ctx: Ctx, backend: FullTextBackend, docs: Sequence[Prepared]) -> None:
             ],
         )
         ids |= {ident: doc_id for ident, (doc_id, _) in _indexed_of(ctx, new).items()}
-    ctx.db.execute(
-        text(backend.write_text),
-        [{"id": ids[p.ident], **backend.encode(segment(p.title), segment(p.body))} for p in docs],
-    )
+    rows = [
+        {"id": ids[p.ident], **backend.encode(p.kind, segment(p.title), segment(p.body))}
+        for p in docs
+    ]
+    for statement in backend.write_text:
+        ctx.db.execute(text(statement), rows)
 
 
 def remove(ctx: Ctx, backend: FullTextBackend, kind: str, keys: Sequence[str]) -> None:
