@@ -12,9 +12,10 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shuzhi.audit.service import record
@@ -32,6 +33,7 @@ from shuzhi.catalog.events import (
     EntryWithdrawn,
     PublishDateSet,
 )
+from shuzhi.catalog.memo import remembered
 from shuzhi.catalog.models import (
     CatalogEntry,
     CodeTable,
@@ -63,6 +65,7 @@ from shuzhi.catalog.schemas import (
     VersionDiff,
     VersionOut,
 )
+from shuzhi.catalog.sources import ElementRef
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
@@ -130,8 +133,8 @@ def sees_working_copy(ctx: Ctx, unit_id: int) -> bool:
 
 
 def _unit(ctx: Ctx, unit_id: int) -> UnitBrief:
-    """Unit code and name, read once per unit of work."""
-    cache: dict[int, UnitBrief] = ctx.db.info.setdefault("catalog.units", {})
+    """Unit code and name, read once per transaction."""
+    cache: dict[int, UnitBrief] = remembered(ctx, "units", dict)
     if unit_id not in cache:
         brief = org.unit_brief(ctx, unit_id)
         if brief is None:
@@ -140,52 +143,136 @@ def _unit(ctx: Ctx, unit_id: int) -> UnitBrief:
     return cache[unit_id]
 
 
-def _items_out(ctx: Ctx, entry_id: int) -> list[ItemOut]:
-    rows = ctx.db.execute(
-        select(DataItem, DataElement)
-        .outerjoin(DataElement, DataElement.id == DataItem.element_id)
-        .where(DataItem.entry_id == entry_id)
-        .order_by(DataItem.position)
-    ).all()
-    out = []
-    for item, element in rows:
-        source_code = None
-        if element is not None and element.source_unit_id is not None:
-            source_code = _unit(ctx, element.source_unit_id).code
-        out.append(
-            ItemOut(
-                position=item.position,
-                name=item.name,
-                data_type=item.data_type,
-                length=item.length,
-                share_type=ShareType(item.share_type),
-                element_code=element.code if element else None,
-                element_name=element.name if element else None,
-                is_source=item.is_source,
-                source_unit_code=source_code,
-                description=item.description,
-            )
+def _unit_id(ctx: Ctx, code: str) -> int | None:
+    """The unit with this code (unit codes never change; read once per transaction)."""
+    cache: dict[str, int] = remembered(ctx, "unit_ids", dict)
+    code = code.strip()
+    if code not in cache:
+        unit_id = org.unit_id_for_code(ctx, code)
+        if unit_id is None:
+            return None
+        cache[code] = unit_id
+    return cache[code]
+
+
+def _item_out(ctx: Ctx, item: Any, element: ElementRef | None) -> ItemOut:
+    """A data item as shown, from a stored row or from the input just written."""
+    source = element.source_unit_id if element is not None else None
+    return ItemOut(
+        position=item.position,
+        name=item.name,
+        data_type=item.data_type,
+        length=item.length,
+        share_type=ShareType(item.share_type),
+        element_code=element.code if element else None,
+        element_name=element.name if element else None,
+        is_source=item.is_source,
+        source_unit_code=_unit(ctx, source).code if source is not None else None,
+        description=item.description,
+    )
+
+
+_ITEM_COLUMNS = (
+    DataItem.entry_id,
+    DataItem.position,
+    DataItem.name,
+    DataItem.data_type,
+    DataItem.length,
+    DataItem.share_type,
+    DataItem.is_source,
+    DataItem.description,
+    DataElement.code.label("element_code"),
+    DataElement.name.label("element_name"),
+    DataElement.source_unit_id,
+)
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _items_of(ctx: Ctx, entry_ids: list[int]) -> dict[int, list[ItemOut]]:
+    out: dict[int, list[ItemOut]] = {i: [] for i in entry_ids}
+    for ids in _chunks(entry_ids):
+        rows = ctx.db.execute(
+            select(*_ITEM_COLUMNS)
+            .outerjoin(DataElement, DataElement.id == DataItem.element_id)
+            .where(DataItem.entry_id.in_(ids))
+            .order_by(DataItem.entry_id, DataItem.position)
         )
+        for row in rows:
+            element = None
+            if row.element_code is not None:
+                element = ElementRef(row.element_code, row.element_name, row.source_unit_id)
+            out[row.entry_id].append(_item_out(ctx, row, element))
+    return out
+
+
+def _history_of(ctx: Ctx, entry_ids: list[int]) -> dict[int, list[EntryEventOut]]:
+    out: dict[int, list[EntryEventOut]] = {i: [] for i in entry_ids}
+    for ids in _chunks(entry_ids):
+        rows = ctx.db.execute(
+            select(
+                EntryEvent.entry_id,
+                EntryEvent.version,
+                EntryEvent.action,
+                EntryEvent.actor,
+                EntryEvent.note,
+                EntryEvent.at,
+            )
+            .where(EntryEvent.entry_id.in_(ids))
+            .order_by(EntryEvent.id)
+        )
+        for e in rows:
+            out[e.entry_id].append(
+                EntryEventOut(
+                    version=e.version, action=e.action, actor=e.actor, note=e.note, at=e.at
+                )
+            )
     return out
 
 
 def _history(ctx: Ctx, entry_id: int) -> list[EntryEventOut]:
-    return [
-        EntryEventOut(version=e.version, action=e.action, actor=e.actor, note=e.note, at=e.at)
-        for e in ctx.db.scalars(
-            select(EntryEvent).where(EntryEvent.entry_id == entry_id).order_by(EntryEvent.id)
+    return _history_of(ctx, [entry_id])[entry_id]
+
+
+def _tasks_of(ctx: Ctx, entry_ids: list[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {i: [] for i in entry_ids}
+    for ids in _chunks(entry_ids):
+        rows = ctx.db.execute(
+            select(CompileTask.id, CompileTask.entry_id)
+            .where(CompileTask.entry_id.in_(ids))
+            .order_by(CompileTask.id)
         )
-    ]
+        for task_id, entry_id in rows:
+            if entry_id is not None:
+                out[entry_id].append(task_id)
+    return out
+
+
+def _entry_outs(
+    ctx: Ctx, entries: list[CatalogEntry], *, with_history: bool = False
+) -> list[EntryOut]:
+    """Working copies of many entries, with a few queries for all of them."""
+    ids = [e.id for e in entries]
+    items, tasks = _items_of(ctx, ids), _tasks_of(ctx, ids)
+    history = _history_of(ctx, ids) if with_history else {}
+    return [_compose(ctx, e, items[e.id], tasks[e.id], history.get(e.id, [])) for e in entries]
 
 
 def _entry_out(ctx: Ctx, entry: CatalogEntry, *, with_history: bool = False) -> EntryOut:
+    return _entry_outs(ctx, [entry], with_history=with_history)[0]
+
+
+def _compose(
+    ctx: Ctx,
+    entry: CatalogEntry,
+    items: list[ItemOut],
+    task_ids: list[int],
+    history: list[EntryEventOut],
+) -> EntryOut:
     unit = _unit(ctx, entry.unit_id)
-    history = _history(ctx, entry.id) if with_history else []
-    task_ids = list(
-        ctx.db.scalars(
-            select(CompileTask.id).where(CompileTask.entry_id == entry.id).order_by(CompileTask.id)
-        )
-    )
     return EntryOut(
         resource_code=entry.resource_code,
         classification_code=_classification(entry),
@@ -217,7 +304,7 @@ def _entry_out(ctx: Ctx, entry: CatalogEntry, *, with_history: bool = False) -> 
         related_codes=json.loads(entry.related_codes),
         is_classified=entry.is_classified,
         extension=json.loads(entry.extension),
-        items=_items_out(ctx, entry.id),
+        items=items,
         status=EntryStatus(entry.status),
         version=entry.version,
         published_version=entry.published_version,
@@ -261,6 +348,27 @@ def get_entry(ctx: Ctx, resource_code: str, version: int | None = None) -> Entry
     raise NotFound(
         f"目录 {resource_code} 不存在。", f"Catalogue entry {resource_code} does not exist."
     )
+
+
+def get_entries(ctx: Ctx, resource_codes: list[str]) -> dict[str, EntryOut]:
+    """``get_entry`` for many codes at once (imports, exports); codes not visible are left out."""
+    require(ctx, "view_catalog")
+    wanted = list(dict.fromkeys(c.strip() for c in resource_codes if c.strip()))
+    entries: list[CatalogEntry] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        entries += ctx.db.scalars(select(CatalogEntry).where(CatalogEntry.resource_code.in_(chunk)))
+    live = (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN)
+    own = [e for e in entries if sees_working_copy(ctx, e.unit_id)]
+    public = [e for e in entries if e not in own and e.status in live]
+    found: dict[str, EntryOut] = {}
+    for group, history in ((own, True), (public, False)):
+        outs = _entry_outs(ctx, group, with_history=history)
+        found.update((e.resource_code, out) for e, out in zip(group, outs, strict=True))
+    for e in entries:
+        if e.resource_code not in found and e.published_version is not None:
+            found[e.resource_code] = _snapshot(ctx, e, e.published_version)
+    return found
 
 
 def list_versions(ctx: Ctx, resource_code: str) -> list[VersionOut]:
@@ -329,7 +437,7 @@ def diff_versions(
 
 def _resolve_unit(ctx: Ctx, unit_code: str | None) -> int:
     if unit_code:
-        unit_id = org.unit_id_for_code(ctx, unit_code)
+        unit_id = _unit_id(ctx, unit_code)
         if unit_id is None:
             raise Invalid.field(
                 "unit_code", f"单位 {unit_code} 不存在。", f"Unit {unit_code} does not exist."
@@ -455,6 +563,11 @@ def _apply_fields(entry: CatalogEntry, f: EntryFields) -> None:
     entry.extension = json.dumps(f.extension, ensure_ascii=False, sort_keys=True)
 
 
+# Items are written with Core on the table: one multi-row statement, none of the ORM's
+# per-row bookkeeping (nothing holds DataItem objects).
+_ITEM_TABLE: Table = DataItem.__table__  # type: ignore[assignment]
+
+
 def _write_items(
     ctx: Ctx,
     entry: CatalogEntry,
@@ -468,7 +581,7 @@ def _write_items(
     if not items:
         return
     ctx.db.execute(
-        insert(DataItem),
+        insert(_ITEM_TABLE),
         [
             {
                 "entry_id": entry.id,
@@ -499,16 +612,16 @@ def _link_tasks(ctx: Ctx, entry: CatalogEntry, task_ids: list[int], *, new: bool
         )
 
 
-def _log(ctx: Ctx, entry: CatalogEntry, action: str, note: str = "") -> None:
-    ctx.db.add(
-        EntryEvent(
-            entry_id=entry.id,
-            version=entry.version,
-            action=action,
-            actor=ctx.actor.label,
-            note=note,
-        )
+def _log(ctx: Ctx, entry: CatalogEntry, action: str, note: str = "") -> EntryEvent:
+    event = EntryEvent(
+        entry_id=entry.id,
+        version=entry.version,
+        action=action,
+        actor=ctx.actor.label,
+        note=note,
     )
+    ctx.db.add(event)
+    return event
 
 
 def _flush_unique(ctx: Ctx, resource_code: str) -> None:
@@ -563,7 +676,7 @@ def create_entry(ctx: Ctx, data: EntryCreate) -> EntryOut:
     _flush_unique(ctx, code)
     _write_items(ctx, entry, data.items, elements, new=True)
     _link_tasks(ctx, entry, data.task_ids, new=True)
-    _log(ctx, entry, "created")
+    created = _log(ctx, entry, "created")
     ctx.db.flush()
     record(
         ctx,
@@ -571,9 +684,49 @@ def create_entry(ctx: Ctx, data: EntryCreate) -> EntryOut:
             resource_code=code, unit=unit_id, version=1, name=entry.name, items=len(data.items)
         ),
     )
-    out = _entry_out(ctx, entry, with_history=True)
+    out = _created_out(ctx, entry, data, elements, created)
     _reindex(ctx, entry, working=out)
     return out
+
+
+def _created_out(
+    ctx: Ctx,
+    entry: CatalogEntry,
+    data: EntryCreate,
+    elements: list[int | None],
+    created: EntryEvent,
+) -> EntryOut:
+    """The new entry as ``_entry_out`` would read it back, composed from what was just written
+    (bulk compiles create thousands; reading each back is most of their cost)."""
+    refs = sources.element_refs(ctx)
+    items = [
+        _item_out(
+            ctx,
+            SimpleNamespace(
+                position=position,
+                name=item.name,
+                data_type=item.data_type.upper(),
+                length=item.length,
+                share_type=item.share_type.value,
+                is_source=item.is_source and element_id is not None,
+                description=item.description,
+            ),
+            refs[element_id] if element_id is not None else None,
+        )
+        for position, (item, element_id) in enumerate(
+            zip(data.items, elements, strict=True), start=1
+        )
+    ]
+    history = [
+        EntryEventOut(
+            version=created.version,
+            action=created.action,
+            actor=created.actor,
+            note=created.note,
+            at=created.at,
+        )
+    ]
+    return _compose(ctx, entry, items, sorted(set(data.task_ids)), history)
 
 
 def _lock_draft(ctx: Ctx, entry: CatalogEntry) -> None:
@@ -914,6 +1067,21 @@ def _public_view(
     return working or _entry_out(ctx, entry), entry.unit_id
 
 
+def _public_views(ctx: Ctx, entries: list[CatalogEntry]) -> list[tuple[EntryOut, int | None]]:
+    """``_public_view`` of many entries, their working copies read together."""
+    live = (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN)
+    revising = [e for e in entries if e.status not in live and e.published_version is not None]
+    rest = [e for e in entries if e not in revising]
+    working = dict(zip((e.id for e in rest), _entry_outs(ctx, rest), strict=True))
+    views: list[tuple[EntryOut, int | None]] = []
+    for e in entries:
+        if e.id in working:
+            views.append((working[e.id], None if e.status in live else e.unit_id))
+        else:
+            views.append((_snapshot(ctx, e, e.published_version or 0), None))
+    return views
+
+
 def _search_doc(out: EntryOut, scope: int | None, labels: dict[str, dict[str, str]]) -> SearchDoc:
     subclass = out.class_code + out.subclass_code
     body = [
@@ -972,10 +1140,9 @@ def deferred_indexing(ctx: Ctx) -> Iterator[None]:
     finally:
         del ctx.db.info[DEFER_KEY]
     labels = codes.code_labels(ctx, "zh-CN")
-    for chunk in range(0, len(touched), 500):
-        ids = sorted(touched)[chunk : chunk + 500]
-        entries = ctx.db.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(ids)))
-        search.index_documents(ctx, [_search_doc(*_public_view(ctx, e), labels) for e in entries])
+    for ids in _chunks(sorted(touched)):
+        entries = list(ctx.db.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(ids))))
+        search.index_documents(ctx, [_search_doc(*v, labels) for v in _public_views(ctx, entries)])
 
 
 def reindex_catalog(ctx: Ctx) -> int:
@@ -983,7 +1150,9 @@ def reindex_catalog(ctx: Ctx) -> int:
     require(ctx, "manage_code_tables")
     labels = codes.code_labels(ctx, "zh-CN")
     entries = list(ctx.db.scalars(select(CatalogEntry).order_by(CatalogEntry.id)))
-    search.index_documents(ctx, (_search_doc(*_public_view(ctx, e), labels) for e in entries))
+    for start in range(0, len(entries), 500):
+        chunk = entries[start : start + 500]
+        search.index_documents(ctx, [_search_doc(*v, labels) for v in _public_views(ctx, chunk)])
     sync_synonyms(ctx)
     return len(entries)
 
@@ -1110,15 +1279,17 @@ def export_dcat(ctx: Ctx) -> dict[str, Any]:
     """Every published entry (as last published) as a DCAT 3 JSON-LD catalogue."""
     require(ctx, "export_catalog")
     labels = codes.code_labels(ctx, "zh-CN")
-    entries = ctx.db.scalars(
-        select(CatalogEntry)
-        .where(
-            CatalogEntry.published_version.is_not(None),
-            CatalogEntry.status != EntryStatus.WITHDRAWN,
+    entries = list(
+        ctx.db.scalars(
+            select(CatalogEntry)
+            .where(
+                CatalogEntry.published_version.is_not(None),
+                CatalogEntry.status != EntryStatus.WITHDRAWN,
+            )
+            .order_by(CatalogEntry.resource_code)
         )
-        .order_by(CatalogEntry.resource_code)
     )
-    datasets = [dcat.dataset(_public_view(ctx, e)[0], labels) for e in entries]
+    datasets = [dcat.dataset(out, labels) for out, _ in _public_views(ctx, entries)]
     regions = [u for u in org.all_unit_briefs(ctx) if u.kind == "region"]
     title = f"{regions[0].name}政务数据资源目录" if regions else "政务数据资源目录"
     record(ctx, CatalogExported(format="dcat-jsonld", entries=len(datasets)))
