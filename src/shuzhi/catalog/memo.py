@@ -16,6 +16,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from shuzhi.context import Ctx
+from shuzhi.errors import NotFound
+from shuzhi.org import service as org
+from shuzhi.org.schemas import UnitBrief
 
 T = TypeVar("T")
 _KEY = "catalog.memo"
@@ -54,3 +57,26 @@ def remembered(ctx: Ctx, name: str, load: Callable[[], T]) -> T:
 def forget(ctx: Ctx) -> None:
     """Drop everything remembered: called by every function that changes reference data."""
     _drop(ctx.db)
+
+
+def unit(ctx: Ctx, unit_id: int) -> UnitBrief:
+    """A unit's code and name."""
+    known: dict[int, UnitBrief] = remembered(ctx, "units", dict)
+    if unit_id not in known:
+        brief = org.unit_brief(ctx, unit_id)
+        if brief is None:
+            raise NotFound("单位不存在。", "No such unit.")
+        known[unit_id] = brief
+    return known[unit_id]
+
+
+def unit_id(ctx: Ctx, code: str) -> int | None:
+    """The unit with this code (unit codes never change)."""
+    known: dict[str, int] = remembered(ctx, "unit_ids", dict)
+    code = code.strip()
+    if code not in known:
+        found = org.unit_id_for_code(ctx, code)
+        if found is None:
+            return None
+        known[code] = found
+    return known[code]

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import RULES as PERMISSIONS
 from shuzhi.auth.permissions import allowed, deny, require
-from shuzhi.catalog import codes, dcat, sources, tasks
+from shuzhi.catalog import codes, dcat, memo, sources, tasks
 from shuzhi.catalog.events import (
     CatalogExported,
     EntryApproved,
@@ -33,7 +33,6 @@ from shuzhi.catalog.events import (
     EntryWithdrawn,
     PublishDateSet,
 )
-from shuzhi.catalog.memo import remembered
 from shuzhi.catalog.models import (
     CatalogEntry,
     CodeTable,
@@ -132,27 +131,8 @@ def sees_working_copy(ctx: Ctx, unit_id: int) -> bool:
     return allowed(ctx, "view_entry_drafts", unit_id)
 
 
-def _unit(ctx: Ctx, unit_id: int) -> UnitBrief:
-    """Unit code and name, read once per transaction."""
-    cache: dict[int, UnitBrief] = remembered(ctx, "units", dict)
-    if unit_id not in cache:
-        brief = org.unit_brief(ctx, unit_id)
-        if brief is None:
-            raise NotFound("单位不存在。", "No such unit.")
-        cache[unit_id] = brief
-    return cache[unit_id]
-
-
-def _unit_id(ctx: Ctx, code: str) -> int | None:
-    """The unit with this code (unit codes never change; read once per transaction)."""
-    cache: dict[str, int] = remembered(ctx, "unit_ids", dict)
-    code = code.strip()
-    if code not in cache:
-        unit_id = org.unit_id_for_code(ctx, code)
-        if unit_id is None:
-            return None
-        cache[code] = unit_id
-    return cache[code]
+_unit = memo.unit
+_unit_id = memo.unit_id
 
 
 def _item_out(ctx: Ctx, item: Any, element: ElementRef | None) -> ItemOut:
@@ -475,13 +455,22 @@ def _check_stored(
     entry: CatalogEntry | None = None,
 ) -> None:
     own_id = entry.id if entry else None
-    same_name = ctx.db.scalar(
-        select(CatalogEntry.resource_code).where(
-            CatalogEntry.unit_id == unit_id,
-            CatalogEntry.name == f.name,
-            CatalogEntry.status != EntryStatus.WITHDRAWN,
-            CatalogEntry.id != (own_id or 0),
-        )
+    # Found by name alone, the rest checked here: with the unit in the query SQLite walks the
+    # unit's index, i.e. every entry of the unit, for each entry an import writes.
+    same_name = next(
+        (
+            code
+            for code, unit, status, other_id in ctx.db.execute(
+                select(
+                    CatalogEntry.resource_code,
+                    CatalogEntry.unit_id,
+                    CatalogEntry.status,
+                    CatalogEntry.id,
+                ).where(CatalogEntry.name == f.name)
+            )
+            if unit == unit_id and status != EntryStatus.WITHDRAWN and other_id != own_id
+        ),
+        None,
     )
     if same_name:
         errors.add(
@@ -729,21 +718,29 @@ def _created_out(
     return _compose(ctx, entry, items, sorted(set(data.task_ids)), history)
 
 
+def _update_if(
+    ctx: Ctx, entry: CatalogEntry, allowed_from: tuple[EntryStatus, ...], **values: object
+) -> bool:
+    """Conditional UPDATE of the entry's row; on success ``entry`` holds the new row (RETURNING
+    it saves reading it back)."""
+    moved = ctx.db.scalars(
+        update(CatalogEntry)
+        .where(CatalogEntry.id == entry.id, CatalogEntry.status.in_(allowed_from))
+        .values(**values)
+        .returning(CatalogEntry)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).all()
+    return len(moved) == 1
+
+
 def _lock_draft(ctx: Ctx, entry: CatalogEntry) -> None:
     """Claim the draft for editing: fails if a submit or approval got there first."""
-    result = ctx.db.execute(
-        update(CatalogEntry)
-        .where(CatalogEntry.id == entry.id, CatalogEntry.status == EntryStatus.DRAFT)
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not _update_if(ctx, entry, (EntryStatus.DRAFT,), updated_at=utcnow()):
         ctx.db.refresh(entry)
         raise Conflict(
             f"目录当前状态为「{entry.status}」，只有草稿可以修改。",
             f"The entry is '{entry.status}'; only drafts can be edited.",
         )
-    ctx.db.refresh(entry)
 
 
 def update_entry(ctx: Ctx, resource_code: str, data: EntryUpdate) -> EntryOut:
@@ -810,19 +807,12 @@ def _transition(
     **values: object,
 ) -> None:
     """Move status only if it is still what we read: a racing decision makes this a Conflict."""
-    result = ctx.db.execute(
-        update(CatalogEntry)
-        .where(CatalogEntry.id == entry.id, CatalogEntry.status.in_(allowed_from))
-        .values(status=to, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not _update_if(ctx, entry, allowed_from, status=to, updated_at=utcnow(), **values):
         ctx.db.refresh(entry)
         raise Conflict(
             f"目录当前状态为「{entry.status}」，不能执行此操作。",
             f"The entry is '{entry.status}'; this step is not possible now.",
         )
-    ctx.db.refresh(entry)
 
 
 def _fields_of(out: EntryOut) -> EntryFields:
