@@ -103,7 +103,7 @@ def _follow_last(ctx: Ctx, event: AuditEvent, outcome: str) -> dict[str, Any] | 
         return None
     old_seq, old_hash = last
     entry = _entry_for(ctx, event, outcome, old_seq + 1, old_hash)
-    moved = ctx.db.execute(
+    moved = ctx.db.connection().execute(
         _MOVE_HEAD,
         {
             "old_seq": old_seq,
@@ -112,19 +112,22 @@ def _follow_last(ctx: Ctx, event: AuditEvent, outcome: str) -> dict[str, Any] | 
             "new_hash": entry["hash"],
         },
     )
-    return entry if moved.rowcount == 1 else None  # type: ignore[attr-defined]
+    return entry if moved.rowcount == 1 else None
 
 
 def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> None:
     """Append one event to the chain in the current transaction."""
     entry = _follow_last(ctx, event, outcome)
+    # On the session's connection: the log's tables are no ORM objects, so there is nothing
+    # to flush first (the change being audited is flushed with the transaction either way).
+    conn = ctx.db.connection()
     if entry is None:
-        row = ctx.db.execute(_TAKE_HEAD).first()  # takes the write lock on the head
+        row = conn.execute(_TAKE_HEAD).first()  # takes the write lock on the head
         if row is None:
             raise RuntimeError("audit_head row missing: the database was not created by migrations")
         entry = _entry_for(ctx, event, outcome, int(row[0]), str(row[1]))
-        ctx.db.execute(_SET_HASH, {"new_hash": entry["hash"]})
-    ctx.db.execute(_APPEND, entry)
+        conn.execute(_SET_HASH, {"new_hash": entry["hash"]})
+    conn.execute(_APPEND, entry)
     ctx.db.info[_LAST_KEY] = (entry["seq"], entry["hash"])
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shuzhi.audit.service import record
@@ -96,6 +96,66 @@ WORKFLOW_FIELDS = {
 LIVE_STATES = (EntryStatus.DRAFT, EntryStatus.SUBMITTED, EntryStatus.PUBLISHED)
 
 
+# Statements run for every entry of a bulk compile, built once (building a statement costs
+# about as much as running it on SQLite).
+_BY_CODE = select(CatalogEntry).where(CatalogEntry.resource_code == bindparam("code"))
+_ID_BY_CODE = select(CatalogEntry.id).where(CatalogEntry.resource_code == bindparam("code"))
+_SAME_NAME = select(
+    CatalogEntry.resource_code, CatalogEntry.unit_id, CatalogEntry.status, CatalogEntry.id
+).where(CatalogEntry.name == bindparam("name"))
+_TASK = select(CompileTask.unit_id, CompileTask.entry_id, CompileTask.name).where(
+    CompileTask.id == bindparam("id")
+)
+_SEQUENCES = select(CatalogEntry.sequence_code).where(
+    CatalogEntry.class_code
+    + CatalogEntry.subclass_code
+    + CatalogEntry.group_code
+    + CatalogEntry.detail_code
+    == bindparam("classification")
+)
+_ITEMS_OF = (
+    select(
+        DataItem.entry_id,
+        DataItem.position,
+        DataItem.name,
+        DataItem.data_type,
+        DataItem.length,
+        DataItem.share_type,
+        DataItem.is_source,
+        DataItem.description,
+        DataElement.code.label("element_code"),
+        DataElement.name.label("element_name"),
+        DataElement.source_unit_id,
+    )
+    .outerjoin(DataElement, DataElement.id == DataItem.element_id)
+    .where(DataItem.entry_id.in_(bindparam("ids", expanding=True)))
+    .order_by(DataItem.entry_id, DataItem.position)
+)
+_TASKS_OF = (
+    select(CompileTask.id, CompileTask.entry_id)
+    .where(CompileTask.entry_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CompileTask.id)
+)
+_HISTORY_OF = (
+    select(
+        EntryEvent.entry_id,
+        EntryEvent.version,
+        EntryEvent.action,
+        EntryEvent.actor,
+        EntryEvent.note,
+        EntryEvent.at,
+    )
+    .where(EntryEvent.entry_id.in_(bindparam("ids", expanding=True)))
+    .order_by(EntryEvent.id)
+)
+_EVENTS: Table = EntryEvent.__table__  # type: ignore[assignment]
+_ADD_EVENT = insert(_EVENTS)
+# Items are written with Core on the table: one multi-row statement, none of the ORM's
+# per-row bookkeeping (nothing holds DataItem objects).
+_ITEMS: Table = DataItem.__table__  # type: ignore[assignment]
+_ADD_ITEMS = insert(_ITEMS)
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -109,9 +169,7 @@ def _classification(f: EntryFields | CatalogEntry) -> str:
 
 
 def _entry(ctx: Ctx, resource_code: str) -> CatalogEntry:
-    entry = ctx.db.scalar(
-        select(CatalogEntry).where(CatalogEntry.resource_code == resource_code.strip())
-    )
+    entry = ctx.db.scalar(_BY_CODE, {"code": resource_code.strip()})
     if entry is None:
         raise NotFound(
             f"目录 {resource_code} 不存在。", f"Catalogue entry {resource_code} does not exist."
@@ -152,21 +210,6 @@ def _item_out(ctx: Ctx, item: Any, element: ElementRef | None) -> ItemOut:
     )
 
 
-_ITEM_COLUMNS = (
-    DataItem.entry_id,
-    DataItem.position,
-    DataItem.name,
-    DataItem.data_type,
-    DataItem.length,
-    DataItem.share_type,
-    DataItem.is_source,
-    DataItem.description,
-    DataElement.code.label("element_code"),
-    DataElement.name.label("element_name"),
-    DataElement.source_unit_id,
-)
-
-
 def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -175,13 +218,7 @@ def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
 def _items_of(ctx: Ctx, entry_ids: list[int]) -> dict[int, list[ItemOut]]:
     out: dict[int, list[ItemOut]] = {i: [] for i in entry_ids}
     for ids in _chunks(entry_ids):
-        rows = ctx.db.execute(
-            select(*_ITEM_COLUMNS)
-            .outerjoin(DataElement, DataElement.id == DataItem.element_id)
-            .where(DataItem.entry_id.in_(ids))
-            .order_by(DataItem.entry_id, DataItem.position)
-        )
-        for row in rows:
+        for row in ctx.db.execute(_ITEMS_OF, {"ids": ids}):
             element = None
             if row.element_code is not None:
                 element = ElementRef(row.element_code, row.element_name, row.source_unit_id)
@@ -192,19 +229,7 @@ def _items_of(ctx: Ctx, entry_ids: list[int]) -> dict[int, list[ItemOut]]:
 def _history_of(ctx: Ctx, entry_ids: list[int]) -> dict[int, list[EntryEventOut]]:
     out: dict[int, list[EntryEventOut]] = {i: [] for i in entry_ids}
     for ids in _chunks(entry_ids):
-        rows = ctx.db.execute(
-            select(
-                EntryEvent.entry_id,
-                EntryEvent.version,
-                EntryEvent.action,
-                EntryEvent.actor,
-                EntryEvent.note,
-                EntryEvent.at,
-            )
-            .where(EntryEvent.entry_id.in_(ids))
-            .order_by(EntryEvent.id)
-        )
-        for e in rows:
+        for e in ctx.db.execute(_HISTORY_OF, {"ids": ids}):
             out[e.entry_id].append(
                 EntryEventOut(
                     version=e.version, action=e.action, actor=e.actor, note=e.note, at=e.at
@@ -220,12 +245,7 @@ def _history(ctx: Ctx, entry_id: int) -> list[EntryEventOut]:
 def _tasks_of(ctx: Ctx, entry_ids: list[int]) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {i: [] for i in entry_ids}
     for ids in _chunks(entry_ids):
-        rows = ctx.db.execute(
-            select(CompileTask.id, CompileTask.entry_id)
-            .where(CompileTask.entry_id.in_(ids))
-            .order_by(CompileTask.id)
-        )
-        for task_id, entry_id in rows:
+        for task_id, entry_id in ctx.db.execute(_TASKS_OF, {"ids": ids}):
             if entry_id is not None:
                 out[entry_id].append(task_id)
     return out
@@ -460,14 +480,7 @@ def _check_stored(
     same_name = next(
         (
             code
-            for code, unit, status, other_id in ctx.db.execute(
-                select(
-                    CatalogEntry.resource_code,
-                    CatalogEntry.unit_id,
-                    CatalogEntry.status,
-                    CatalogEntry.id,
-                ).where(CatalogEntry.name == f.name)
-            )
+            for code, unit, status, other_id in ctx.db.execute(_SAME_NAME, {"name": f.name})
             if unit == unit_id and status != EntryStatus.WITHDRAWN and other_id != own_id
         ),
         None,
@@ -479,7 +492,7 @@ def _check_stored(
             f"Your unit already has an entry with this name ({same_name}).",
         )
     for code in f.related_codes:
-        related = ctx.db.scalar(select(CatalogEntry.id).where(CatalogEntry.resource_code == code))
+        related = ctx.db.scalar(_ID_BY_CODE, {"code": code})
         if related is None or related == own_id:
             errors.add(
                 "related_codes",
@@ -487,7 +500,7 @@ def _check_stored(
                 f"Related resource code {code} does not exist or is this entry.",
             )
     for task_id in f.task_ids:
-        task = ctx.db.get(CompileTask, task_id)
+        task = ctx.db.execute(_TASK, {"id": task_id}).first()
         if task is None or task.unit_id != unit_id:
             errors.add(
                 "task_ids",
@@ -516,15 +529,7 @@ def _validate(
 
 def _next_sequence(ctx: Ctx, classification: str) -> str:
     width = codes.segment_lengths(ctx).sequence
-    used = ctx.db.scalars(
-        select(CatalogEntry.sequence_code).where(
-            CatalogEntry.class_code
-            + CatalogEntry.subclass_code
-            + CatalogEntry.group_code
-            + CatalogEntry.detail_code
-            == classification
-        )
-    )
+    used = ctx.db.scalars(_SEQUENCES, {"classification": classification})
     highest = max((int(s) for s in used if s.isdigit()), default=0)
     return str(highest + 1).zfill(width)
 
@@ -552,11 +557,6 @@ def _apply_fields(entry: CatalogEntry, f: EntryFields) -> None:
     entry.extension = json.dumps(f.extension, ensure_ascii=False, sort_keys=True)
 
 
-# Items are written with Core on the table: one multi-row statement, none of the ORM's
-# per-row bookkeeping (nothing holds DataItem objects).
-_ITEM_TABLE: Table = DataItem.__table__  # type: ignore[assignment]
-
-
 def _write_items(
     ctx: Ctx,
     entry: CatalogEntry,
@@ -570,7 +570,7 @@ def _write_items(
     if not items:
         return
     ctx.db.execute(
-        insert(_ITEM_TABLE),
+        _ADD_ITEMS,
         [
             {
                 "entry_id": entry.id,
@@ -601,15 +601,12 @@ def _link_tasks(ctx: Ctx, entry: CatalogEntry, task_ids: list[int], *, new: bool
         )
 
 
-def _log(ctx: Ctx, entry: CatalogEntry, action: str, note: str = "") -> EntryEvent:
-    event = EntryEvent(
-        entry_id=entry.id,
-        version=entry.version,
-        action=action,
-        actor=ctx.actor.label,
-        note=note,
+def _log(ctx: Ctx, entry: CatalogEntry, action: str, note: str = "") -> EntryEventOut:
+    """Append to the entry's history (Core: nothing reads these rows as ORM objects)."""
+    event = EntryEventOut(
+        version=entry.version, action=action, actor=ctx.actor.label, note=note, at=utcnow()
     )
-    ctx.db.add(event)
+    ctx.db.execute(_ADD_EVENT, {"entry_id": entry.id, **event.model_dump()})
     return event
 
 
@@ -626,7 +623,7 @@ def _flush_unique(ctx: Ctx, resource_code: str) -> None:
 
 
 def _duplicate_code(ctx: Ctx, code: str, own_id: int | None = None) -> None:
-    other = ctx.db.scalar(select(CatalogEntry.id).where(CatalogEntry.resource_code == code))
+    other = ctx.db.scalar(_ID_BY_CODE, {"code": code})
     if other is not None and other != own_id:
         raise Invalid.field(
             "sequence_code",
@@ -683,7 +680,7 @@ def _created_out(
     entry: CatalogEntry,
     data: EntryCreate,
     elements: list[int | None],
-    created: EntryEvent,
+    created: EntryEventOut,
 ) -> EntryOut:
     """The new entry as ``_entry_out`` would read it back, composed from what was just written
     (bulk compiles create thousands; reading each back is most of their cost)."""
@@ -706,16 +703,7 @@ def _created_out(
             zip(data.items, elements, strict=True), start=1
         )
     ]
-    history = [
-        EntryEventOut(
-            version=created.version,
-            action=created.action,
-            actor=created.actor,
-            note=created.note,
-            at=created.at,
-        )
-    ]
-    return _compose(ctx, entry, items, sorted(set(data.task_ids)), history)
+    return _compose(ctx, entry, items, sorted(set(data.task_ids)), [created])
 
 
 def _update_if(
