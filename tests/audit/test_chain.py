@@ -66,3 +66,36 @@ def test_entries_roll_back_with_the_change_they_describe(database: Database) -> 
     with acting(database, SYSTEM) as ctx:
         report = check_chain(ctx)
     assert report.ok and report.entries == 0
+
+
+def test_a_rolled_back_savepoint_leaves_no_gap(database: Database) -> None:
+    with acting(database, SYSTEM) as ctx:
+        record(ctx, LoggedOut(username="kept1"))
+        with pytest.raises(RuntimeError), ctx.db.begin_nested():
+            record(ctx, LoggedOut(username="undone1"))
+            record(ctx, LoggedOut(username="undone2"))
+            raise RuntimeError("this part failed")
+        record(ctx, LoggedOut(username="kept2"))
+        record(ctx, LoggedOut(username="kept3"))
+    with acting(database, SYSTEM) as ctx:
+        report = check_chain(ctx)
+        names = ctx.db.execute(text("SELECT details FROM audit_entry ORDER BY seq")).scalars()
+        assert [n for n in names] == [
+            '{"username":"kept1"}',
+            '{"username":"kept2"}',
+            '{"username":"kept3"}',
+        ]
+    assert report.ok and report.entries == 3
+
+
+def test_entries_after_a_rollback_in_the_same_session_follow_the_stored_head(
+    database: Database,
+) -> None:
+    _write(database, 2)
+    with acting(database, SYSTEM) as ctx:
+        record(ctx, LoggedOut(username="undone"))
+        ctx.db.rollback()
+        record(ctx, LoggedOut(username="after"))
+    with acting(database, SYSTEM) as ctx:
+        report = check_chain(ctx)
+    assert report.ok and report.entries == 3

@@ -4,6 +4,11 @@ Every entry's hash covers its own fields and the previous entry's hash, so alter
 deleting or reordering any row breaks the chain from that row on. Appenders serialise on
 the single ``audit_head`` row, inside the caller's transaction: the entry commits or rolls
 back together with the change it describes.
+
+A transaction that appends many entries (an import, the demo) remembers the head it wrote
+last and advances it with one conditional UPDATE that names the old (seq, hash): it succeeds
+only when the head is still exactly that, so the values are the ones a fresh read would give.
+After a rollback, or another writer's commit, the condition fails and the head is read again.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 
 from shuzhi.audit.events import AuditEvent, AuditVerified, OperationDenied
 from shuzhi.audit.models import GENESIS, AuditEntry, AuditHead
@@ -50,28 +55,32 @@ def entry_hash(entry: Any) -> str:
     return hashlib.sha256(_canonical(fields).encode("utf-8")).hexdigest()
 
 
-# Core statements on the tables: appending happens on every state change, so it skips the
-# ORM's unit-of-work bookkeeping.
+# Core statements on the tables, built once: appending happens on every state change, so it
+# skips the ORM's unit-of-work bookkeeping and statement construction.
 _HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
 _ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
+_TAKE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.last_hash)
+)
+_SET_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("new_hash"))
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(
+        _HEAD.c.id == 1,
+        _HEAD.c.seq == bindparam("old_seq"),
+        _HEAD.c.last_hash == bindparam("old_hash"),
+    )
+    .values(seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+)
+_APPEND = insert(_ENTRIES)
+# Session info key: the (seq, hash) this session last wrote to the head.
+_LAST_KEY = "audit.last_written"
 
 
-def _advance_head(ctx: Ctx) -> tuple[int, str]:
-    """Take the write lock on the chain head and return (new seq, previous hash)."""
-    row = ctx.db.execute(
-        update(_HEAD)
-        .where(_HEAD.c.id == 1)
-        .values(seq=_HEAD.c.seq + 1)
-        .returning(_HEAD.c.seq, _HEAD.c.last_hash)
-    ).first()
-    if row is None:
-        raise RuntimeError("audit_head row missing: the database was not created by migrations")
-    return int(row[0]), str(row[1])
-
-
-def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> None:
-    """Append one event to the chain in the current transaction."""
-    seq, prev = _advance_head(ctx)
+def _entry_for(ctx: Ctx, event: AuditEvent, outcome: str, seq: int, prev: str) -> dict[str, Any]:
     entry = SimpleNamespace(
         seq=seq,
         at=utcnow(),
@@ -86,8 +95,42 @@ def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> None:
         prev_hash=prev,
     )
     entry.hash = entry_hash(entry)
-    ctx.db.execute(insert(_ENTRIES).values(**vars(entry)))
-    ctx.db.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=entry.hash))
+    return vars(entry)
+
+
+def _follow_last(ctx: Ctx, event: AuditEvent, outcome: str) -> dict[str, Any] | None:
+    """The next entry after the one this session wrote last, if the head still points at it."""
+    last = ctx.db.info.get(_LAST_KEY)
+    if not isinstance(last, tuple):
+        return None
+    old_seq, old_hash = last
+    entry = _entry_for(ctx, event, outcome, old_seq + 1, old_hash)
+    moved = ctx.db.connection().execute(
+        _MOVE_HEAD,
+        {
+            "old_seq": old_seq,
+            "old_hash": old_hash,
+            "new_seq": entry["seq"],
+            "new_hash": entry["hash"],
+        },
+    )
+    return entry if moved.rowcount == 1 else None
+
+
+def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> None:
+    """Append one event to the chain in the current transaction."""
+    entry = _follow_last(ctx, event, outcome)
+    # On the session's connection: the log's tables are no ORM objects, so there is nothing
+    # to flush first (the change being audited is flushed with the transaction either way).
+    conn = ctx.db.connection()
+    if entry is None:
+        row = conn.execute(_TAKE_HEAD).first()  # takes the write lock on the head
+        if row is None:
+            raise RuntimeError("audit_head row missing: the database was not created by migrations")
+        entry = _entry_for(ctx, event, outcome, int(row[0]), str(row[1]))
+        conn.execute(_SET_HASH, {"new_hash": entry["hash"]})
+    conn.execute(_APPEND, entry)
+    ctx.db.info[_LAST_KEY] = (entry["seq"], entry["hash"])
 
 
 @dataclass(frozen=True)

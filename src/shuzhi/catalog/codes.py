@@ -14,6 +14,7 @@ from sqlalchemy import select
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require
 from shuzhi.catalog.events import CodeChanged, SettingChanged
+from shuzhi.catalog.memo import forget, remembered
 from shuzhi.catalog.models import Code, CodeTable, Setting
 from shuzhi.catalog.rules import CodeBook
 from shuzhi.catalog.schemas import CodeIn, CodeOut, SegmentLengths
@@ -30,40 +31,27 @@ PARENT_TABLE = {
 }
 
 
-# Read once per unit of work (bulk compiles validate thousands of entries) and dropped
-# from the session's cache whenever a code or a setting changes.
-_CACHE_KEYS = ("catalog.code_book", "catalog.segments", "catalog.labels.zh-CN", "catalog.labels.en")
-
-
-def forget_cached(ctx: Ctx) -> None:
-    for key in _CACHE_KEYS:
-        ctx.db.info.pop(key, None)
-
-
 def code_book(ctx: Ctx) -> CodeBook:
     """Active values of every code table, for the validation rules."""
-    cached = ctx.db.info.get("catalog.code_book")
-    if isinstance(cached, CodeBook):
-        return cached
-    tables: dict[str, dict[str, str | None]] = {}
-    for table, code, parent in ctx.db.execute(
-        select(Code.table_name, Code.code, Code.parent_code).where(Code.active.is_(True))
-    ):
-        tables.setdefault(table, {})[code] = parent
-    book = CodeBook(tables)
-    ctx.db.info["catalog.code_book"] = book
-    return book
+
+    def load() -> CodeBook:
+        tables: dict[str, dict[str, str | None]] = {}
+        for table, code, parent in ctx.db.execute(
+            select(Code.table_name, Code.code, Code.parent_code).where(Code.active.is_(True))
+        ):
+            tables.setdefault(table, {})[code] = parent
+        return CodeBook(tables)
+
+    return remembered(ctx, "code_book", load)
 
 
 def segment_lengths(ctx: Ctx) -> SegmentLengths:
-    cached = ctx.db.info.get("catalog.segments")
-    if isinstance(cached, SegmentLengths):
-        return cached
-    stored = ctx.db.get(Setting, SEGMENT_LENGTHS_KEY)
-    value = json.loads(stored.value) if stored else DEFAULT_SEGMENT_LENGTHS
-    lengths = SegmentLengths.model_validate(value)
-    ctx.db.info["catalog.segments"] = lengths
-    return lengths
+    def load() -> SegmentLengths:
+        stored = ctx.db.get(Setting, SEGMENT_LENGTHS_KEY)
+        value = json.loads(stored.value) if stored else DEFAULT_SEGMENT_LENGTHS
+        return SegmentLengths.model_validate(value)
+
+    return remembered(ctx, "segment_lengths", load)
 
 
 def _out(row: Code) -> CodeOut:
@@ -94,16 +82,16 @@ def list_code_tables(ctx: Ctx, *, active_only: bool = False) -> dict[str, list[C
 
 def code_labels(ctx: Ctx, locale: str) -> dict[str, dict[str, str]]:
     """table → code → label in the given language (for rendering stored codes)."""
-    key = f"catalog.labels.{'en' if locale == 'en' else 'zh-CN'}"
-    cached = ctx.db.info.get(key)
-    if isinstance(cached, dict):
-        return cached
-    labels: dict[str, dict[str, str]] = {}
-    for row in ctx.db.scalars(select(Code)):
-        text = row.label_en if locale == "en" and row.label_en else row.label_zh
-        labels.setdefault(row.table_name, {})[row.code] = text
-    ctx.db.info[key] = labels
-    return labels
+    english = locale == "en"
+
+    def load() -> dict[str, dict[str, str]]:
+        labels: dict[str, dict[str, str]] = {}
+        for row in ctx.db.scalars(select(Code)):
+            text = row.label_en if english and row.label_en else row.label_zh
+            labels.setdefault(row.table_name, {})[row.code] = text
+        return labels
+
+    return remembered(ctx, "labels.en" if english else "labels.zh-CN", load)
 
 
 def _table(name: str) -> CodeTable:
@@ -161,7 +149,7 @@ def save_code(ctx: Ctx, table: str, code: str, data: CodeIn) -> CodeOut:
                 changes[field] = [getattr(row, field), value]
                 setattr(row, field, value)
     ctx.db.flush()
-    forget_cached(ctx)
+    forget(ctx)
     if changes:
         record(ctx, CodeChanged(table=kind, code=code, changes=changes))
     return _out(row)
@@ -187,6 +175,6 @@ def set_segment_lengths(ctx: Ctx, data: SegmentLengths) -> SegmentLengths:
     else:
         stored.value = text
     ctx.db.flush()
-    forget_cached(ctx)
+    forget(ctx)
     record(ctx, SettingChanged(key=SEGMENT_LENGTHS_KEY, value=value))
     return data

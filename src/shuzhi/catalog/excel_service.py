@@ -201,12 +201,6 @@ class _Importer:
 
     # steps ------------------------------------------------------------------------------
 
-    def existing(self, code: str) -> EntryOut | None:
-        try:
-            return service.get_entry(self.ctx, code)
-        except NotFound:
-            return None
-
     def prepare(self, plan: _Plan, new_codes: Mapping[str, int]) -> bool:
         """Merge the row over the stored entry (if any) and validate it as service input."""
         row = plan.row
@@ -370,9 +364,9 @@ def import_workbook(
     report.entries_read, report.items_read = len(parsed.entries), len(parsed.items)
     importer = _Importer(ctx, problems, parsed.entry_layout, parsed.item_layout, widths["sequence"])
     plans = _plans(ctx, importer, parsed.entries, parsed.items, target_id, target_code)
+    stored = service.get_entries(ctx, [p.row.resource_code for p in plans if p.row.resource_code])
     for plan in plans:
-        if plan.row.resource_code:
-            plan.existing = importer.existing(plan.row.resource_code)
+        plan.existing = stored.get(plan.row.resource_code.strip())
     new_codes = {
         p.row.resource_code: p.row.row for p in plans if p.existing is None and p.row.resource_code
     }
@@ -515,8 +509,12 @@ def export_workbook(ctx: Ctx, unit_code: str | None = None) -> bytes:
     vocab = vocabulary(ctx, active_only=False)
     entries: list[dict[str, object]] = []
     items: list[dict[str, object]] = []
-    for code in ctx.db.scalars(query.order_by(CatalogEntry.resource_code)):
-        out = service.get_entry(ctx, code)
+    codes_in_order = list(ctx.db.scalars(query.order_by(CatalogEntry.resource_code)))
+    stored = service.get_entries(ctx, codes_in_order)
+    for code in codes_in_order:
+        if code not in stored:
+            raise NotFound(f"目录 {code} 不存在。", f"Catalogue entry {code} does not exist.")
+        out = stored[code]
         entries.append(entry_row(out, vocab))
         items.extend(item_rows(out, vocab))
     record(ctx, CatalogExported(format="xlsx", entries=len(entries)))

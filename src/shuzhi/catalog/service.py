@@ -12,16 +12,17 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import RULES as PERMISSIONS
 from shuzhi.auth.permissions import allowed, deny, require
-from shuzhi.catalog import codes, dcat, sources, tasks
+from shuzhi.catalog import codes, dcat, memo, sources, tasks
 from shuzhi.catalog.events import (
     CatalogExported,
     EntryApproved,
@@ -64,6 +65,7 @@ from shuzhi.catalog.schemas import (
     VersionDiff,
     VersionOut,
 )
+from shuzhi.catalog.sources import ElementRef
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
@@ -95,6 +97,66 @@ WORKFLOW_FIELDS = {
 LIVE_STATES = (EntryStatus.DRAFT, EntryStatus.SUBMITTED, EntryStatus.PUBLISHED)
 
 
+# Statements run for every entry of a bulk compile, built once (building a statement costs
+# about as much as running it on SQLite).
+_BY_CODE = select(CatalogEntry).where(CatalogEntry.resource_code == bindparam("code"))
+_ID_BY_CODE = select(CatalogEntry.id).where(CatalogEntry.resource_code == bindparam("code"))
+_SAME_NAME = select(
+    CatalogEntry.resource_code, CatalogEntry.unit_id, CatalogEntry.status, CatalogEntry.id
+).where(CatalogEntry.name == bindparam("name"))
+_TASK = select(CompileTask.unit_id, CompileTask.entry_id, CompileTask.name).where(
+    CompileTask.id == bindparam("id")
+)
+_SEQUENCES = select(CatalogEntry.sequence_code).where(
+    CatalogEntry.class_code
+    + CatalogEntry.subclass_code
+    + CatalogEntry.group_code
+    + CatalogEntry.detail_code
+    == bindparam("classification")
+)
+_ITEMS_OF = (
+    select(
+        DataItem.entry_id,
+        DataItem.position,
+        DataItem.name,
+        DataItem.data_type,
+        DataItem.length,
+        DataItem.share_type,
+        DataItem.is_source,
+        DataItem.description,
+        DataElement.code.label("element_code"),
+        DataElement.name.label("element_name"),
+        DataElement.source_unit_id,
+    )
+    .outerjoin(DataElement, DataElement.id == DataItem.element_id)
+    .where(DataItem.entry_id.in_(bindparam("ids", expanding=True)))
+    .order_by(DataItem.entry_id, DataItem.position)
+)
+_TASKS_OF = (
+    select(CompileTask.id, CompileTask.entry_id)
+    .where(CompileTask.entry_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CompileTask.id)
+)
+_HISTORY_OF = (
+    select(
+        EntryEvent.entry_id,
+        EntryEvent.version,
+        EntryEvent.action,
+        EntryEvent.actor,
+        EntryEvent.note,
+        EntryEvent.at,
+    )
+    .where(EntryEvent.entry_id.in_(bindparam("ids", expanding=True)))
+    .order_by(EntryEvent.id)
+)
+_EVENTS: Table = EntryEvent.__table__  # type: ignore[assignment]
+_ADD_EVENT = insert(_EVENTS)
+# Items are written with Core on the table: one multi-row statement, none of the ORM's
+# per-row bookkeeping (nothing holds DataItem objects).
+_ITEMS: Table = DataItem.__table__  # type: ignore[assignment]
+_ADD_ITEMS = insert(_ITEMS)
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -108,9 +170,7 @@ def _classification(f: EntryFields | CatalogEntry) -> str:
 
 
 def _entry(ctx: Ctx, resource_code: str) -> CatalogEntry:
-    entry = ctx.db.scalar(
-        select(CatalogEntry).where(CatalogEntry.resource_code == resource_code.strip())
-    )
+    entry = ctx.db.scalar(_BY_CODE, {"code": resource_code.strip()})
     if entry is None:
         raise NotFound(
             f"目录 {resource_code} 不存在。", f"Catalogue entry {resource_code} does not exist."
@@ -140,63 +200,90 @@ def sees_working_copy(ctx: Ctx, unit_id: int) -> bool:
     return allowed(ctx, "view_entry_drafts", unit_id)
 
 
-def _unit(ctx: Ctx, unit_id: int) -> UnitBrief:
-    """Unit code and name, read once per unit of work."""
-    cache: dict[int, UnitBrief] = ctx.db.info.setdefault("catalog.units", {})
-    if unit_id not in cache:
-        brief = org.unit_brief(ctx, unit_id)
-        if brief is None:
-            raise NotFound("单位不存在。", "No such unit.")
-        cache[unit_id] = brief
-    return cache[unit_id]
+_unit = memo.unit
+_unit_id = memo.unit_id
 
 
-def _items_out(ctx: Ctx, entry_id: int) -> list[ItemOut]:
-    rows = ctx.db.execute(
-        select(DataItem, DataElement)
-        .outerjoin(DataElement, DataElement.id == DataItem.element_id)
-        .where(DataItem.entry_id == entry_id)
-        .order_by(DataItem.position)
-    ).all()
-    out = []
-    for item, element in rows:
-        source_code = None
-        if element is not None and element.source_unit_id is not None:
-            source_code = _unit(ctx, element.source_unit_id).code
-        out.append(
-            ItemOut(
-                position=item.position,
-                name=item.name,
-                data_type=item.data_type,
-                length=item.length,
-                share_type=ShareType(item.share_type),
-                element_code=element.code if element else None,
-                element_name=element.name if element else None,
-                is_source=item.is_source,
-                source_unit_code=source_code,
-                description=item.description,
+def _item_out(ctx: Ctx, item: Any, element: ElementRef | None) -> ItemOut:
+    """A data item as shown, from a stored row or from the input just written."""
+    source = element.source_unit_id if element is not None else None
+    return ItemOut(
+        position=item.position,
+        name=item.name,
+        data_type=item.data_type,
+        length=item.length,
+        share_type=ShareType(item.share_type),
+        element_code=element.code if element else None,
+        element_name=element.name if element else None,
+        is_source=item.is_source,
+        source_unit_code=_unit(ctx, source).code if source is not None else None,
+        description=item.description,
+    )
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _items_of(ctx: Ctx, entry_ids: list[int]) -> dict[int, list[ItemOut]]:
+    out: dict[int, list[ItemOut]] = {i: [] for i in entry_ids}
+    for ids in _chunks(entry_ids):
+        for row in ctx.db.execute(_ITEMS_OF, {"ids": ids}):
+            element = None
+            if row.element_code is not None:
+                element = ElementRef(row.element_code, row.element_name, row.source_unit_id)
+            out[row.entry_id].append(_item_out(ctx, row, element))
+    return out
+
+
+def _history_of(ctx: Ctx, entry_ids: list[int]) -> dict[int, list[EntryEventOut]]:
+    out: dict[int, list[EntryEventOut]] = {i: [] for i in entry_ids}
+    for ids in _chunks(entry_ids):
+        for e in ctx.db.execute(_HISTORY_OF, {"ids": ids}):
+            out[e.entry_id].append(
+                EntryEventOut(
+                    version=e.version, action=e.action, actor=e.actor, note=e.note, at=e.at
+                )
             )
-        )
     return out
 
 
 def _history(ctx: Ctx, entry_id: int) -> list[EntryEventOut]:
-    return [
-        EntryEventOut(version=e.version, action=e.action, actor=e.actor, note=e.note, at=e.at)
-        for e in ctx.db.scalars(
-            select(EntryEvent).where(EntryEvent.entry_id == entry_id).order_by(EntryEvent.id)
-        )
-    ]
+    return _history_of(ctx, [entry_id])[entry_id]
+
+
+def _tasks_of(ctx: Ctx, entry_ids: list[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {i: [] for i in entry_ids}
+    for ids in _chunks(entry_ids):
+        for task_id, entry_id in ctx.db.execute(_TASKS_OF, {"ids": ids}):
+            if entry_id is not None:
+                out[entry_id].append(task_id)
+    return out
+
+
+def _entry_outs(
+    ctx: Ctx, entries: list[CatalogEntry], *, with_history: bool = False
+) -> list[EntryOut]:
+    """Working copies of many entries, with a few queries for all of them."""
+    ids = [e.id for e in entries]
+    items, tasks = _items_of(ctx, ids), _tasks_of(ctx, ids)
+    history = _history_of(ctx, ids) if with_history else {}
+    return [_compose(ctx, e, items[e.id], tasks[e.id], history.get(e.id, [])) for e in entries]
 
 
 def _entry_out(ctx: Ctx, entry: CatalogEntry, *, with_history: bool = False) -> EntryOut:
+    return _entry_outs(ctx, [entry], with_history=with_history)[0]
+
+
+def _compose(
+    ctx: Ctx,
+    entry: CatalogEntry,
+    items: list[ItemOut],
+    task_ids: list[int],
+    history: list[EntryEventOut],
+) -> EntryOut:
     unit = _unit(ctx, entry.unit_id)
-    history = _history(ctx, entry.id) if with_history else []
-    task_ids = list(
-        ctx.db.scalars(
-            select(CompileTask.id).where(CompileTask.entry_id == entry.id).order_by(CompileTask.id)
-        )
-    )
     return EntryOut(
         resource_code=entry.resource_code,
         classification_code=_classification(entry),
@@ -228,7 +315,7 @@ def _entry_out(ctx: Ctx, entry: CatalogEntry, *, with_history: bool = False) -> 
         related_codes=json.loads(entry.related_codes),
         is_classified=entry.is_classified,
         extension=json.loads(entry.extension),
-        items=_items_out(ctx, entry.id),
+        items=items,
         status=EntryStatus(entry.status),
         version=entry.version,
         published_version=entry.published_version,
@@ -272,6 +359,27 @@ def get_entry(ctx: Ctx, resource_code: str, version: int | None = None) -> Entry
     raise NotFound(
         f"目录 {resource_code} 不存在。", f"Catalogue entry {resource_code} does not exist."
     )
+
+
+def get_entries(ctx: Ctx, resource_codes: list[str]) -> dict[str, EntryOut]:
+    """``get_entry`` for many codes at once (imports, exports); codes not visible are left out."""
+    require(ctx, "view_catalog")
+    wanted = list(dict.fromkeys(c.strip() for c in resource_codes if c.strip()))
+    entries: list[CatalogEntry] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        entries += ctx.db.scalars(select(CatalogEntry).where(CatalogEntry.resource_code.in_(chunk)))
+    live = (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN)
+    own = [e for e in entries if sees_working_copy(ctx, e.unit_id)]
+    public = [e for e in entries if e not in own and e.status in live]
+    found: dict[str, EntryOut] = {}
+    for group, history in ((own, True), (public, False)):
+        outs = _entry_outs(ctx, group, with_history=history)
+        found.update((e.resource_code, out) for e, out in zip(group, outs, strict=True))
+    for e in entries:
+        if e.resource_code not in found and e.published_version is not None:
+            found[e.resource_code] = _snapshot(ctx, e, e.published_version)
+    return found
 
 
 def list_versions(ctx: Ctx, resource_code: str) -> list[VersionOut]:
@@ -340,7 +448,7 @@ def diff_versions(
 
 def _resolve_unit(ctx: Ctx, unit_code: str | None) -> int:
     if unit_code:
-        unit_id = org.unit_id_for_code(ctx, unit_code)
+        unit_id = _unit_id(ctx, unit_code)
         if unit_id is None:
             raise Invalid.field(
                 "unit_code", f"单位 {unit_code} 不存在。", f"Unit {unit_code} does not exist."
@@ -378,13 +486,15 @@ def _check_stored(
     entry: CatalogEntry | None = None,
 ) -> None:
     own_id = entry.id if entry else None
-    same_name = ctx.db.scalar(
-        select(CatalogEntry.resource_code).where(
-            CatalogEntry.unit_id == unit_id,
-            CatalogEntry.name == f.name,
-            CatalogEntry.status != EntryStatus.WITHDRAWN,
-            CatalogEntry.id != (own_id or 0),
-        )
+    # Found by name alone, the rest checked here: with the unit in the query SQLite walks the
+    # unit's index, i.e. every entry of the unit, for each entry an import writes.
+    same_name = next(
+        (
+            code
+            for code, unit, status, other_id in ctx.db.execute(_SAME_NAME, {"name": f.name})
+            if unit == unit_id and status != EntryStatus.WITHDRAWN and other_id != own_id
+        ),
+        None,
     )
     if same_name:
         errors.add(
@@ -393,7 +503,7 @@ def _check_stored(
             f"Your unit already has an entry with this name ({same_name}).",
         )
     for code in f.related_codes:
-        related = ctx.db.scalar(select(CatalogEntry.id).where(CatalogEntry.resource_code == code))
+        related = ctx.db.scalar(_ID_BY_CODE, {"code": code})
         if related is None or related == own_id:
             errors.add(
                 "related_codes",
@@ -401,7 +511,7 @@ def _check_stored(
                 f"Related resource code {code} does not exist or is this entry.",
             )
     for task_id in f.task_ids:
-        task = ctx.db.get(CompileTask, task_id)
+        task = ctx.db.execute(_TASK, {"id": task_id}).first()
         if task is None or task.unit_id != unit_id:
             errors.add(
                 "task_ids",
@@ -430,15 +540,7 @@ def _validate(
 
 def _next_sequence(ctx: Ctx, classification: str) -> str:
     width = codes.segment_lengths(ctx).sequence
-    used = ctx.db.scalars(
-        select(CatalogEntry.sequence_code).where(
-            CatalogEntry.class_code
-            + CatalogEntry.subclass_code
-            + CatalogEntry.group_code
-            + CatalogEntry.detail_code
-            == classification
-        )
-    )
+    used = ctx.db.scalars(_SEQUENCES, {"classification": classification})
     highest = max((int(s) for s in used if s.isdigit()), default=0)
     return str(highest + 1).zfill(width)
 
@@ -479,7 +581,7 @@ def _write_items(
     if not items:
         return
     ctx.db.execute(
-        insert(DataItem),
+        _ADD_ITEMS,
         [
             {
                 "entry_id": entry.id,
@@ -510,16 +612,13 @@ def _link_tasks(ctx: Ctx, entry: CatalogEntry, task_ids: list[int], *, new: bool
         )
 
 
-def _log(ctx: Ctx, entry: CatalogEntry, action: str, note: str = "") -> None:
-    ctx.db.add(
-        EntryEvent(
-            entry_id=entry.id,
-            version=entry.version,
-            action=action,
-            actor=ctx.actor.label,
-            note=note,
-        )
+def _log(ctx: Ctx, entry: CatalogEntry, action: str, note: str = "") -> EntryEventOut:
+    """Append to the entry's history (Core: nothing reads these rows as ORM objects)."""
+    event = EntryEventOut(
+        version=entry.version, action=action, actor=ctx.actor.label, note=note, at=utcnow()
     )
+    ctx.db.execute(_ADD_EVENT, {"entry_id": entry.id, **event.model_dump()})
+    return event
 
 
 def _flush_unique(ctx: Ctx, resource_code: str) -> None:
@@ -535,7 +634,7 @@ def _flush_unique(ctx: Ctx, resource_code: str) -> None:
 
 
 def _duplicate_code(ctx: Ctx, code: str, own_id: int | None = None) -> None:
-    other = ctx.db.scalar(select(CatalogEntry.id).where(CatalogEntry.resource_code == code))
+    other = ctx.db.scalar(_ID_BY_CODE, {"code": code})
     if other is not None and other != own_id:
         raise Invalid.field(
             "sequence_code",
@@ -574,7 +673,7 @@ def create_entry(ctx: Ctx, data: EntryCreate) -> EntryOut:
     _flush_unique(ctx, code)
     _write_items(ctx, entry, data.items, elements, new=True)
     _link_tasks(ctx, entry, data.task_ids, new=True)
-    _log(ctx, entry, "created")
+    created = _log(ctx, entry, "created")
     ctx.db.flush()
     record(
         ctx,
@@ -582,26 +681,65 @@ def create_entry(ctx: Ctx, data: EntryCreate) -> EntryOut:
             resource_code=code, unit=unit_id, version=1, name=entry.name, items=len(data.items)
         ),
     )
-    out = _entry_out(ctx, entry, with_history=True)
+    out = _created_out(ctx, entry, data, elements, created)
     _reindex(ctx, entry, working=out)
     return out
 
 
+def _created_out(
+    ctx: Ctx,
+    entry: CatalogEntry,
+    data: EntryCreate,
+    elements: list[int | None],
+    created: EntryEventOut,
+) -> EntryOut:
+    """The new entry as ``_entry_out`` would read it back, composed from what was just written
+    (bulk compiles create thousands; reading each back is most of their cost)."""
+    refs = sources.element_refs(ctx)
+    items = [
+        _item_out(
+            ctx,
+            SimpleNamespace(
+                position=position,
+                name=item.name,
+                data_type=item.data_type.upper(),
+                length=item.length,
+                share_type=item.share_type.value,
+                is_source=item.is_source and element_id is not None,
+                description=item.description,
+            ),
+            refs[element_id] if element_id is not None else None,
+        )
+        for position, (item, element_id) in enumerate(
+            zip(data.items, elements, strict=True), start=1
+        )
+    ]
+    return _compose(ctx, entry, items, sorted(set(data.task_ids)), [created])
+
+
+def _update_if(
+    ctx: Ctx, entry: CatalogEntry, allowed_from: tuple[EntryStatus, ...], **values: object
+) -> bool:
+    """Conditional UPDATE of the entry's row; on success ``entry`` holds the new row (RETURNING
+    it saves reading it back)."""
+    moved = ctx.db.scalars(
+        update(CatalogEntry)
+        .where(CatalogEntry.id == entry.id, CatalogEntry.status.in_(allowed_from))
+        .values(**values)
+        .returning(CatalogEntry)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).all()
+    return len(moved) == 1
+
+
 def _lock_draft(ctx: Ctx, entry: CatalogEntry) -> None:
     """Claim the draft for editing: fails if a submit or approval got there first."""
-    result = ctx.db.execute(
-        update(CatalogEntry)
-        .where(CatalogEntry.id == entry.id, CatalogEntry.status == EntryStatus.DRAFT)
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not _update_if(ctx, entry, (EntryStatus.DRAFT,), updated_at=utcnow()):
         ctx.db.refresh(entry)
         raise Conflict(
             f"目录当前状态为「{entry.status}」，只有草稿可以修改。",
             f"The entry is '{entry.status}'; only drafts can be edited.",
         )
-    ctx.db.refresh(entry)
 
 
 def update_entry(ctx: Ctx, resource_code: str, data: EntryUpdate) -> EntryOut:
@@ -668,19 +806,12 @@ def _transition(
     **values: object,
 ) -> None:
     """Move status only if it is still what we read: a racing decision makes this a Conflict."""
-    result = ctx.db.execute(
-        update(CatalogEntry)
-        .where(CatalogEntry.id == entry.id, CatalogEntry.status.in_(allowed_from))
-        .values(status=to, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not _update_if(ctx, entry, allowed_from, status=to, updated_at=utcnow(), **values):
         ctx.db.refresh(entry)
         raise Conflict(
             f"目录当前状态为「{entry.status}」，不能执行此操作。",
             f"The entry is '{entry.status}'; this step is not possible now.",
         )
-    ctx.db.refresh(entry)
 
 
 def _fields_of(out: EntryOut) -> EntryFields:
@@ -925,6 +1056,21 @@ def _public_view(
     return working or _entry_out(ctx, entry), entry.unit_id
 
 
+def _public_views(ctx: Ctx, entries: list[CatalogEntry]) -> list[tuple[EntryOut, int | None]]:
+    """``_public_view`` of many entries, their working copies read together."""
+    live = (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN)
+    revising = [e for e in entries if e.status not in live and e.published_version is not None]
+    rest = [e for e in entries if e not in revising]
+    working = dict(zip((e.id for e in rest), _entry_outs(ctx, rest), strict=True))
+    views: list[tuple[EntryOut, int | None]] = []
+    for e in entries:
+        if e.id in working:
+            views.append((working[e.id], None if e.status in live else e.unit_id))
+        else:
+            views.append((_snapshot(ctx, e, e.published_version or 0), None))
+    return views
+
+
 def _search_doc(out: EntryOut, scope: int | None, labels: dict[str, dict[str, str]]) -> SearchDoc:
     subclass = out.class_code + out.subclass_code
     body = [
@@ -983,10 +1129,9 @@ def deferred_indexing(ctx: Ctx) -> Iterator[None]:
     finally:
         del ctx.db.info[DEFER_KEY]
     labels = codes.code_labels(ctx, "zh-CN")
-    for chunk in range(0, len(touched), 500):
-        ids = sorted(touched)[chunk : chunk + 500]
-        entries = ctx.db.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(ids)))
-        search.index_documents(ctx, [_search_doc(*_public_view(ctx, e), labels) for e in entries])
+    for ids in _chunks(sorted(touched)):
+        entries = list(ctx.db.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(ids))))
+        search.index_documents(ctx, [_search_doc(*v, labels) for v in _public_views(ctx, entries)])
 
 
 def reindex_catalog(ctx: Ctx) -> int:
@@ -994,7 +1139,9 @@ def reindex_catalog(ctx: Ctx) -> int:
     require(ctx, "manage_code_tables")
     labels = codes.code_labels(ctx, "zh-CN")
     entries = list(ctx.db.scalars(select(CatalogEntry).order_by(CatalogEntry.id)))
-    search.index_documents(ctx, (_search_doc(*_public_view(ctx, e), labels) for e in entries))
+    for start in range(0, len(entries), 500):
+        chunk = entries[start : start + 500]
+        search.index_documents(ctx, [_search_doc(*v, labels) for v in _public_views(ctx, chunk)])
     sync_synonyms(ctx)
     return len(entries)
 
@@ -1121,15 +1268,17 @@ def export_dcat(ctx: Ctx) -> dict[str, Any]:
     """Every published entry (as last published) as a DCAT 3 JSON-LD catalogue."""
     require(ctx, "export_catalog")
     labels = codes.code_labels(ctx, "zh-CN")
-    entries = ctx.db.scalars(
-        select(CatalogEntry)
-        .where(
-            CatalogEntry.published_version.is_not(None),
-            CatalogEntry.status != EntryStatus.WITHDRAWN,
+    entries = list(
+        ctx.db.scalars(
+            select(CatalogEntry)
+            .where(
+                CatalogEntry.published_version.is_not(None),
+                CatalogEntry.status != EntryStatus.WITHDRAWN,
+            )
+            .order_by(CatalogEntry.resource_code)
         )
-        .order_by(CatalogEntry.resource_code)
     )
-    datasets = [dcat.dataset(_public_view(ctx, e)[0], labels) for e in entries]
+    datasets = [dcat.dataset(out, labels) for out, _ in _public_views(ctx, entries)]
     regions = [u for u in org.all_unit_briefs(ctx) if u.kind == "region"]
     title = f"{regions[0].name}政务数据资源目录" if regions else "政务数据资源目录"
     record(ctx, CatalogExported(format="dcat-jsonld", entries=len(datasets)))

@@ -8,12 +8,14 @@ assigns the source; every other unit's items then reference that source instead.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require, scope_unit
 from shuzhi.catalog.events import ConflictRaised, ConflictResolved, ElementSaved, SourceClaimed
+from shuzhi.catalog.memo import forget, remembered
 from shuzhi.catalog.models import (
     CatalogEntry,
     ConflictStatus,
@@ -28,20 +30,45 @@ from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
 from shuzhi.org import service as org
 
 
+@dataclass(frozen=True)
+class ElementRef:
+    """What an entry's data item shows of its element."""
+
+    code: str
+    name: str
+    source_unit_id: int | None
+
+
+@dataclass(frozen=True)
+class _Elements:
+    by_code: dict[str, int]
+    by_term: dict[str, int]
+    by_id: dict[int, ElementRef]
+
+
+def _elements(ctx: Ctx) -> _Elements:
+    def load() -> _Elements:
+        found = _Elements({}, {}, {})
+        for element in ctx.db.scalars(select(DataElement)):
+            found.by_code[element.code.upper()] = element.id
+            found.by_term[element.name] = element.id
+            for term in json.loads(element.synonyms):
+                found.by_term.setdefault(term, element.id)
+            found.by_id[element.id] = ElementRef(element.code, element.name, element.source_unit_id)
+        return found
+
+    return remembered(ctx, "elements", load)
+
+
 def element_lookup(ctx: Ctx) -> tuple[dict[str, int], dict[str, int]]:
-    """(code → id, name-or-synonym → id) over all data elements (cached per unit of work)."""
-    cached = ctx.db.info.get("catalog.elements")
-    if isinstance(cached, tuple):
-        return cached
-    by_code: dict[str, int] = {}
-    by_term: dict[str, int] = {}
-    for element in ctx.db.scalars(select(DataElement)):
-        by_code[element.code.upper()] = element.id
-        by_term[element.name] = element.id
-        for term in json.loads(element.synonyms):
-            by_term.setdefault(term, element.id)
-    ctx.db.info["catalog.elements"] = (by_code, by_term)
-    return by_code, by_term
+    """(code → id, name-or-synonym → id) over all data elements (read once per transaction)."""
+    found = _elements(ctx)
+    return found.by_code, found.by_term
+
+
+def element_refs(ctx: Ctx) -> dict[int, ElementRef]:
+    """Element id → code, name and source unit (read once per transaction)."""
+    return _elements(ctx).by_id
 
 
 def synonym_groups(ctx: Ctx) -> list[list[str]]:
@@ -65,6 +92,7 @@ def claim_sources(ctx: Ctx, entry_id: int, unit_id: int) -> None:
     for element in claims:
         if element.source_unit_id is None:
             element.source_unit_id = unit_id
+            forget(ctx)
             record(ctx, SourceClaimed(code=element.code, unit=unit_id))
             continue
         if element.source_unit_id == unit_id:
@@ -162,7 +190,7 @@ def save_element(ctx: Ctx, data: ElementIn) -> ElementOut:
     element.synonyms = json.dumps(data.synonyms, ensure_ascii=False)
     element.description = data.description
     ctx.db.flush()
-    ctx.db.info.pop("catalog.elements", None)
+    forget(ctx)
     record(ctx, ElementSaved(code=code, name=data.name, created=created))
     return _element_out(ctx, element)
 
@@ -253,6 +281,7 @@ def resolve_source_conflict(ctx: Ctx, conflict_id: int, data: ConflictResolve) -
     element = ctx.db.get(DataElement, conflict.element_id)
     assert element is not None
     element.source_unit_id = unit_id
+    forget(ctx)
     # Items of the assigned unit are the source; everyone else's now reference it.
     entry_ids = select(CatalogEntry.id).where(CatalogEntry.unit_id == unit_id)
     ctx.db.execute(

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require, scope_unit
+from shuzhi.catalog import memo
 from shuzhi.catalog.events import FunctionListChanged
 from shuzhi.catalog.models import (
     CatalogEntry,
@@ -55,7 +56,7 @@ def _done_condition() -> ColumnElement[bool]:
 
 def _unit(ctx: Ctx, code: str | None) -> int:
     if code:
-        unit_id = org.unit_id_for_code(ctx, code)
+        unit_id = memo.unit_id(ctx, code)
         if unit_id is None:
             raise Invalid.field(
                 "unit_code", f"单位 {code} 不存在。", f"Unit {code} does not exist."
@@ -77,10 +78,8 @@ def create_duty(ctx: Ctx, data: DutyIn) -> DutyOut:
     ctx.db.add(duty)
     ctx.db.flush()
     record(ctx, FunctionListChanged(kind="duty", item_id=duty.id, unit=unit_id, name=duty.name))
-    brief = org.unit_brief(ctx, unit_id)
-    return DutyOut(
-        id=duty.id, unit_code=brief.code if brief else "", code=duty.code, name=duty.name, matters=0
-    )
+    brief = memo.unit(ctx, unit_id)
+    return DutyOut(id=duty.id, unit_code=brief.code, code=duty.code, name=duty.name, matters=0)
 
 
 def create_matter(ctx: Ctx, data: MatterIn) -> MatterOut:
@@ -101,8 +100,7 @@ def create_matter(ctx: Ctx, data: MatterIn) -> MatterOut:
         ctx,
         FunctionListChanged(kind="matter", item_id=matter.id, unit=duty.unit_id, name=matter.name),
     )
-    brief = org.unit_brief(ctx, duty.unit_id)
-    assert brief is not None
+    brief = memo.unit(ctx, duty.unit_id)
     return MatterOut(
         id=matter.id,
         unit_code=brief.code,
@@ -117,9 +115,14 @@ def create_matter(ctx: Ctx, data: MatterIn) -> MatterOut:
 
 def create_task(ctx: Ctx, data: TaskIn) -> TaskOut:
     """Add a compile task: a data resource the matter produces that must be catalogued."""
-    matter = ctx.db.get(Matter, data.matter_id)
-    if matter is None:
+    found = ctx.db.execute(
+        select(Matter, Duty.name)
+        .join(Duty, Duty.id == Matter.duty_id)
+        .where(Matter.id == data.matter_id)
+    ).first()
+    if found is None:
         raise NotFound("事项不存在。", "No such matter.")
+    matter, duty_name = found
     require(ctx, "manage_function_list", matter.unit_id, target=f"task:{matter.code}")
     today = utcnow().date()
     if data.created_on is not None and data.created_on > today:
@@ -138,7 +141,18 @@ def create_task(ctx: Ctx, data: TaskIn) -> TaskOut:
     record(
         ctx, FunctionListChanged(kind="task", item_id=task.id, unit=matter.unit_id, name=task.name)
     )
-    return _tasks(ctx, [CompileTask.id == task.id])[0]
+    # Composed from what was written, as ``_tasks`` would read it (a new task has no entry).
+    return TaskOut(
+        id=task.id,
+        unit_code=memo.unit(ctx, task.unit_id).code,
+        duty_name=duty_name,
+        matter_code=matter.code,
+        matter_name=matter.name,
+        name=task.name,
+        high_value=task.high_value,
+        resource_code=None,
+        done=False,
+    )
 
 
 def _tasks(ctx: Ctx, where: list[object], limit: int = 1000, offset: int = 0) -> list[TaskOut]:
@@ -152,12 +166,8 @@ def _tasks(ctx: Ctx, where: list[object], limit: int = 1000, offset: int = 0) ->
         .limit(limit)
         .offset(offset)
     )
-    codes: dict[int, str] = {}
     out = []
     for task, matter, duty, entry in ctx.db.execute(query):
-        if task.unit_id not in codes:
-            brief = org.unit_brief(ctx, task.unit_id)
-            codes[task.unit_id] = brief.code if brief else "?"
         done = (
             entry is not None
             and entry.published_version is not None
@@ -166,7 +176,7 @@ def _tasks(ctx: Ctx, where: list[object], limit: int = 1000, offset: int = 0) ->
         out.append(
             TaskOut(
                 id=task.id,
-                unit_code=codes[task.unit_id],
+                unit_code=memo.unit(ctx, task.unit_id).code,
                 duty_name=duty.name,
                 matter_code=matter.code,
                 matter_name=matter.name,

@@ -69,11 +69,15 @@ def segment(text: str) -> list[str]:
         if not is_cjk(run):
             tokens.append(run)
             continue
-        words = [w for w in _jieba().cut_for_search(run, HMM=False) if len(w) > 2]
-        tokens.extend(w[:MAX_TOKEN_CHARS] for w in words)
-        tokens.extend(bigrams(run))
-        tokens.extend(run)
+        tokens.extend(_cjk_tokens(run))
     return tokens
+
+
+@lru_cache(maxsize=8192)
+def _cjk_tokens(run: str) -> tuple[str, ...]:
+    # Catalogue documents repeat the same runs (item names, unit names) thousands of times.
+    words = [w for w in _jieba().cut_for_search(run, HMM=False) if len(w) > 2]
+    return (*(w[:MAX_TOKEN_CHARS] for w in words), *bigrams(run), *run)
 
 
 def words(run: str) -> list[str]:
