@@ -63,10 +63,11 @@ class LoadOptions:
     max_reject_ratio: float = 0.01
     compression: Literal["zstd", "snappy", "gzip"] = "zstd"
     compression_level: int = 1
-    # Dictionary-encode a column chunk only while it has at most this many distinct values:
-    # building (and abandoning) large dictionaries for near-unique text columns cost DuckDB's
-    # writer about a third of its time; files grow by about 15 %.
-    dictionary_size_limit: int = 1000
+    # Dictionary-encode a column chunk only while it has at most this many distinct values
+    # (codes, districts, ten years of dates): building and then abandoning DuckDB's default,
+    # much larger dictionaries for near-unique text columns cost its writer about a third of
+    # its time; files grow by about 10 %.
+    dictionary_size_limit: int = 4000
     read: ReadOptions = field(default_factory=ReadOptions)
     duckdb_memory_limit: str = "768MB"
     duckdb_threads: int | None = None
