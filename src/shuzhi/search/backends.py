@@ -69,13 +69,14 @@ class FullTextBackend:
     # Rough costs in microseconds, to choose between plans: one row of an index walk; a
     # one-row membership test (fixed part and per query token); one row read from a text
     # match (join, filter, order); one id of a set built for ``IN``; evaluating a text
-    # query once, per query token and document of the kind.
+    # query once, per document of the kind (fixed part and per query token).
     walk_cost: float
     test_cost: float
     test_token_cost: float
     read_cost: float
     build_cost: float
     eval_cost: float
+    eval_token_cost: float
     # Remove text rows of documents ``:ids`` (empty: the text lives on the document row).
     delete_text: Sequence[str]
     # Write the text of document ``:id`` from the parameters ``encode`` returns.
@@ -142,8 +143,9 @@ SQLITE_FTS5 = FullTextBackend(
     test_cost=5.0,
     test_token_cost=30.0,
     read_cost=0.5,
-    build_cost=0.2,
-    eval_cost=0.02,
+    build_cost=0.12,
+    eval_cost=0.025,
+    eval_token_cost=0.005,
     delete_text=(
         "DELETE FROM search_fts WHERE rowid IN :ids",
         "DELETE FROM search_fts_title WHERE rowid IN :ids",
@@ -193,7 +195,8 @@ POSTGRES_TSVECTOR = FullTextBackend(
     test_token_cost=1.0,
     read_cost=6.0,
     build_cost=6.0,
-    eval_cost=0.02,
+    eval_cost=0.01,
+    eval_token_cost=0.002,
     delete_text=(),
     write_text=(
         "UPDATE search_doc SET tsv = CAST(:tsv AS tsvector), "

@@ -213,12 +213,13 @@ class Plan:
     def _sizes(self, ctx: Ctx) -> None:
         """How many documents the kind holds and how many of them the search may see."""
         visible = f"SELECT sum(d.n) FROM search_doc_count d WHERE {self._conditions()}"
-        if self.visible_known:  # counted with the totals
+        if self.visible_known or len(self.where) == 1:  # counted already, or the kind's
             visible = "NULL"
         sql = f"SELECT (SELECT sum(c.n) FROM search_doc_count c WHERE c.kind = :kind), ({visible})"
         ((kind_docs, visible_docs),) = self._run(ctx, sql)
         self.kind_docs = int(kind_docs or 0)
         if not self.visible_known:
+            visible_docs = self.kind_docs if len(self.where) == 1 else visible_docs
             self.visible_docs, self.visible_known = int(visible_docs or 0), True
 
     # ------------------------------------------------------------ pages
@@ -257,7 +258,9 @@ class Plan:
     def _evaluation(self, docs: DocSet) -> float:
         """Estimated cost of evaluating one set's text query once (it reads posting lists)."""
         share = 0.2 if docs == DocSet.TITLE else 1.0  # titles are short: short lists
-        return self.backend.eval_cost * self.tokens * self.kind_docs * share
+        backend = self.backend
+        per_doc = backend.eval_cost + backend.eval_token_cost * self.tokens
+        return per_doc * self.kind_docs * share
 
     def _membership(self, member: Member, rows: float) -> tuple[str, float]:
         """The cheapest condition for testing ``rows`` rows, and its cost."""
