@@ -11,6 +11,7 @@ Target: SQLite p95 under 50 ms at 100,000 documents.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -329,8 +330,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             seconds = load(database, args.docs)
             with unit_of_work(database, SYSTEM) as ctx:  # warm caches and jieba once
                 search(ctx, KIND, "人口")
+            before = os.getloadavg()[0]
             timings = run_queries(database, args.repeat)
+            after = os.getloadavg()[0]
         every = [t for values in timings.values() for t in values]
+        print(f"{name}: load average {before:.2f} before the queries, {after:.2f} after")
         rows.append((name, seconds, statistics.median(every), _p(every, 0.95), max(every)))
         if args.per_query:
             print(f"\n{name}: per query (ms)  p50 / p95 / max")

@@ -55,10 +55,9 @@ class FullTextBackend:
     row_in: Mapping[DocSet, str]
     # Ids of one set, as a subquery (for ``d.id IN (...)``, built once per statement).
     ids: Mapping[DocSet, str]
-    # FROM fragment yielding ``d`` and ``score`` for the matches of ``:rq`` (the query as
-    # written: scores depend on its exact form).
+    # FROM fragment yielding ``d`` for the matches of ``:rq`` (the query as written:
+    # scores depend on its exact form), and the ORDER BY expression putting the best first.
     ranked: str
-    # ORDER BY expression over ``ranked``'s ``score`` putting the best match first.
     best_first: str
     # One row for the ids {lo}..{hi} (placeholders): documents of ``:kind``, how many
     # of them match ``:wq`` and how many titles match ``:tq`` (an estimate).
@@ -70,13 +69,14 @@ class FullTextBackend:
     # Rough costs in microseconds, to choose between plans: one row of an index walk; a
     # one-row membership test (fixed part and per query token); one row read from a text
     # match (join, filter, order); one id of a set built for ``IN``; evaluating a text
-    # query once, per query token and document of the kind.
+    # query once, per document of the kind (fixed part and per query token).
     walk_cost: float
     test_cost: float
     test_token_cost: float
     read_cost: float
     build_cost: float
     eval_cost: float
+    eval_token_cost: float
     # Remove text rows of documents ``:ids`` (empty: the text lives on the document row).
     delete_text: Sequence[str]
     # Write the text of document ``:id`` from the parameters ``encode`` returns.
@@ -143,8 +143,9 @@ SQLITE_FTS5 = FullTextBackend(
     test_cost=5.0,
     test_token_cost=30.0,
     read_cost=0.5,
-    build_cost=0.2,
-    eval_cost=0.02,
+    build_cost=0.12,
+    eval_cost=0.025,
+    eval_token_cost=0.005,
     delete_text=(
         "DELETE FROM search_fts WHERE rowid IN :ids",
         "DELETE FROM search_fts_title WHERE rowid IN :ids",
@@ -163,6 +164,12 @@ def _pg_row_in(column: str, param: str) -> str:
     return f"d.{column} @@ CAST(:{param} AS tsquery)"
 
 
+def _pg_source(condition: str) -> str:
+    # OFFSET 0 keeps the text match a unit of its own: the planner would otherwise merge
+    # it with the facet filters and rescan the text index once per facet set.
+    return f"(SELECT * FROM search_doc d WHERE {condition} OFFSET 0) d"
+
+
 POSTGRES_TSVECTOR = FullTextBackend(
     name="postgresql",
     render_query=render_tsquery,
@@ -170,18 +177,14 @@ POSTGRES_TSVECTOR = FullTextBackend(
         render_tsquery(Token(kind_token(kind))) + " & !" + render_tsquery(expr)
     ),
     render_window_query=lambda kind, expr: render_tsquery(expr),
-    source={
-        s: f"(SELECT * FROM search_doc d WHERE {_pg_row_in(c, s.value)}) d"
-        for s, c in _PG_COLUMNS.items()
-    },
+    source={s: _pg_source(_pg_row_in(c, s.value)) for s, c in _PG_COLUMNS.items()},
     row_in={s: _pg_row_in(c, s.value) for s, c in _PG_COLUMNS.items()},
     ids={
-        s: f"SELECT d.id FROM search_doc d WHERE {_pg_row_in(c, s.value)}"
+        s: f"SELECT d.id FROM search_doc d WHERE {_pg_row_in(c, s.value)} OFFSET 0"
         for s, c in _PG_COLUMNS.items()
     },
-    ranked="(SELECT d.*, ts_rank(d.tsv, CAST(:rq AS tsquery)) AS score "
-    "FROM search_doc d WHERE d.tsv @@ CAST(:rq AS tsquery)) d",
-    best_first="score DESC",
+    ranked=_pg_source(_pg_row_in("tsv", "rq")),
+    best_first="ts_rank(d.tsv, CAST(:rq AS tsquery)) DESC",
     window="SELECT count(*), count(*) FILTER (WHERE tsv @@ CAST(:wq AS tsquery)), "
     "count(*) FILTER (WHERE tsv_title @@ CAST(:tq AS tsquery)) "
     "FROM search_doc WHERE id BETWEEN {lo} AND {hi} AND kind = :kind",
@@ -192,7 +195,8 @@ POSTGRES_TSVECTOR = FullTextBackend(
     test_token_cost=1.0,
     read_cost=6.0,
     build_cost=6.0,
-    eval_cost=0.02,
+    eval_cost=0.01,
+    eval_token_cost=0.002,
     delete_text=(),
     write_text=(
         "UPDATE search_doc SET tsv = CAST(:tsv AS tsvector), "

@@ -213,12 +213,13 @@ class Plan:
     def _sizes(self, ctx: Ctx) -> None:
         """How many documents the kind holds and how many of them the search may see."""
         visible = f"SELECT sum(d.n) FROM search_doc_count d WHERE {self._conditions()}"
-        if self.visible_known:  # counted with the totals
+        if self.visible_known or len(self.where) == 1:  # counted already, or the kind's
             visible = "NULL"
         sql = f"SELECT (SELECT sum(c.n) FROM search_doc_count c WHERE c.kind = :kind), ({visible})"
         ((kind_docs, visible_docs),) = self._run(ctx, sql)
         self.kind_docs = int(kind_docs or 0)
         if not self.visible_known:
+            visible_docs = self.kind_docs if len(self.where) == 1 else visible_docs
             self.visible_docs, self.visible_known = int(visible_docs or 0), True
 
     # ------------------------------------------------------------ pages
@@ -257,7 +258,9 @@ class Plan:
     def _evaluation(self, docs: DocSet) -> float:
         """Estimated cost of evaluating one set's text query once (it reads posting lists)."""
         share = 0.2 if docs == DocSet.TITLE else 1.0  # titles are short: short lists
-        return self.backend.eval_cost * self.tokens * self.kind_docs * share
+        backend = self.backend
+        per_doc = backend.eval_cost + backend.eval_token_cost * self.tokens
+        return per_doc * self.kind_docs * share
 
     def _membership(self, member: Member, rows: float) -> tuple[str, float]:
         """The cheapest condition for testing ``rows`` rows, and its cost."""
@@ -267,9 +270,11 @@ class Plan:
             "test": rows * test,
             "ids": self._evaluation(docs) + self._set_size(docs) * backend.build_cost,
         }
-        conditions = {"test": backend.row_in[docs], "ids": f"d.id IN ({backend.ids[docs]})"}
+        # "+d.id": a filter on the rows the plan reads, never a way in by id (SQLite would
+        # otherwise look up every id of the set instead of reading the planned rows).
+        conditions = {"test": backend.row_in[docs], "ids": f"+d.id IN ({backend.ids[docs]})"}
         if docs == DocSet.MATCH and self.dense:
-            conditions["complement"] = f"d.id NOT IN ({backend.ids[DocSet.COMPLEMENT]})"
+            conditions["complement"] = f"+d.id NOT IN ({backend.ids[DocSet.COMPLEMENT]})"
             costs["complement"] = (
                 self._evaluation(DocSet.COMPLEMENT)
                 + self._set_size(DocSet.COMPLEMENT) * backend.build_cost
@@ -298,17 +303,29 @@ class Plan:
         budget = min(self.kind_docs, int(visit * WALK_SLACK) + WALK_MARGIN)
         tested = visit * self.visible_docs / max(self.kind_docs, 1)
         walk = [self._membership(m, min(tested, budget)) for m in members]
-        walk_cost = min(visit, budget) * backend.walk_cost + sum(c for _, c in walk)
-        source = members[0].docs if members and not members[0].negated else None
-        read_size = self._set_size(source) if source else float(self.visible_docs)
-        read = [self._membership(m, read_size) for m in members[1:]]
-        read_cost = read_size * backend.read_cost + sum(c for _, c in read)
-        read_cost += self._evaluation(source) if source else 0.0
-        if not self.has_text and not self.filtered:
-            read_cost = math.inf  # nothing narrower than the kind to read from
+        costs = {"walk": min(visit, budget) * backend.walk_cost + sum(c for _, c in walk)}
         if not exact and count == 0:
-            walk_cost = math.inf
-        if self.choose("page", {"read": read_cost, "walk": walk_cost}) == "walk":
+            costs["walk"] = math.inf
+        # Reads: every document of one member set (joined, filtered, ordered), or every
+        # visible document when filters narrow the kind (through their own index).
+        reads: dict[str, tuple[str, list[str]]] = {}
+        if members and not members[0].negated:
+            docs = members[0].docs
+            size = self._set_size(docs)
+            tests = [self._membership(m, size) for m in members[1:]]
+            reads[f"read {docs.name}"] = (backend.source[docs], [c for c, _ in tests])
+            costs[f"read {docs.name}"] = (
+                size * backend.read_cost + self._evaluation(docs) + sum(c for _, c in tests)
+            )
+        if self.filtered or not members:
+            size = float(self.visible_docs)
+            tests = [self._membership(m, size) for m in members]
+            reads["read visible"] = ("search_doc d", [c for c, _ in tests])
+            costs["read visible"] = size * backend.read_cost + sum(c for _, c in tests)
+            if not self.filtered:
+                costs["read visible"] = math.inf  # nothing narrower than the kind to read
+        chosen = self.choose("page", costs)
+        if chosen == "walk":
             bounded = budget < self.kind_docs
             # The walk stops at the page or at the budget-th key of the kind, if sooner.
             bound = (
@@ -324,14 +341,14 @@ class Plan:
             keys = [k for (k,) in self._run(ctx, sql, budget=budget, limit=limit, offset=offset)]
             if len(keys) == limit or not bounded:
                 return keys
-        if source is None:
+            del costs["walk"]  # too few in the budget: the cheapest read instead
+            chosen = self.choose("page after walk", costs)
+        source, conditions = reads[chosen]
+        if source == "search_doc d":
             # The kind index would be walked again; the filters' index is narrower.
-            conditions = ["d.kind || '' = :kind", *self.where[1:]]
-            sql = f"SELECT d.key FROM search_doc d WHERE {' AND '.join(conditions)}"
+            conditions = ["d.kind || '' = :kind", *self.where[1:], *conditions]
+            where = " AND ".join(conditions)
         else:
-            sql = (
-                f"SELECT d.key FROM {backend.source[source]} "
-                f"WHERE {self._conditions(*(c for c, _ in read))}"
-            )
-        sql += " ORDER BY d.key LIMIT :limit OFFSET :offset"
+            where = self._conditions(*conditions)
+        sql = f"SELECT d.key FROM {source} WHERE {where} ORDER BY d.key LIMIT :limit OFFSET :offset"
         return [k for (k,) in self._run(ctx, sql, limit=limit, offset=offset)]
