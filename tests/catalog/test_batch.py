@@ -3,15 +3,18 @@ transaction and forgotten when it changes or is rolled back (both backends)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from shuzhi.catalog import codes, service
 from shuzhi.catalog.models import CodeTable
 from shuzhi.catalog.schemas import CodeIn, DutyIn, MatterIn, TaskIn
-from shuzhi.context import SYSTEM
+from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
-from shuzhi.errors import Invalid
-from tests.catalog.helpers import create, item
+from shuzhi.errors import Invalid, NotFound
+from tests.catalog.helpers import create, item, update
+from tests.catalog.test_lifecycle import publish
 from tests.conftest import acting
 from tests.factories import Org, seed_org
 
@@ -79,3 +82,24 @@ def test_reference_data_rolled_back_with_a_savepoint_is_forgotten(
         assert not codes.code_book(ctx).has(CodeTable.UPDATE_CYCLE, "9")
         with pytest.raises(Invalid):
             service.create_entry(ctx, create(unit_code="A", update_cycle="9"))
+
+
+def test_many_entries_read_at_once_are_what_each_viewer_reads_one_by_one(
+    database: Database, org: Org
+) -> None:
+    published = publish(database, org).resource_code
+    revising = publish(database, org, name="流动人口信息").resource_code
+    with acting(database, org.actor(Role.DATA_LIAISON)) as ctx:
+        service.revise_entry(ctx, revising)
+        service.update_entry(ctx, revising, update(name="流动人口信息（修订）"))
+        draft = service.create_entry(ctx, create(name="暂住人口信息")).resource_code
+    codes = [published, revising, draft, "999999/000001"]
+    for viewer in (org.actor(Role.DATA_LIAISON), org.other_unit_actor(Role.DATA_LIAISON), SYSTEM):
+        with acting(database, viewer) as ctx:
+            many = service.get_entries(ctx, [f" {c} " for c in codes])
+            one_by_one = {}
+            for code in codes:
+                with contextlib.suppress(NotFound):
+                    one_by_one[code] = service.get_entry(ctx, code)
+        assert many == one_by_one
+    assert set(many) == {published, revising, draft}

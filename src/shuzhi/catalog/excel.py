@@ -183,6 +183,10 @@ class Vocabulary:
     elements: Mapping[str, Sequence[str]] = field(default_factory=dict)
     _index: dict[str, dict[str, set[str]]] = field(default_factory=dict, init=False)
     _elements: dict[str, set[str]] = field(default_factory=dict, init=False)
+    # A file repeats the same few values (and the same wrong ones) in every row.
+    _found: dict[tuple[str, str], tuple[str | None, list[str]]] = field(
+        default_factory=dict, init=False
+    )
 
     def __post_init__(self) -> None:
         for table, values in self.tables.items():
@@ -204,6 +208,12 @@ class Vocabulary:
 
     def lookup(self, table: str, text: str) -> tuple[str | None, list[str]]:
         """(code, []) on a match; (None, candidates) when ambiguous; (None, []) when unknown."""
+        if (table, text) not in self._found:
+            self._found[table, text] = self._lookup(table, text)
+        code, candidates = self._found[table, text]
+        return code, list(candidates)
+
+    def _lookup(self, table: str, text: str) -> tuple[str | None, list[str]]:
         index = self._index.get(table, {})
         key = _key(text)
         for attempt in (key, key.removesuffix("类"), key.removesuffix("型")):

@@ -364,7 +364,8 @@ def import_workbook(
     report.entries_read, report.items_read = len(parsed.entries), len(parsed.items)
     importer = _Importer(ctx, problems, parsed.entry_layout, parsed.item_layout, widths["sequence"])
     plans = _plans(ctx, importer, parsed.entries, parsed.items, target_id, target_code)
-    stored = service.get_entries(ctx, [p.row.resource_code for p in plans if p.row.resource_code])
+    written = [p.row.resource_code for p in plans if p.row.resource_code]
+    stored = service.get_entries(ctx, written) if written else {}
     for plan in plans:
         plan.existing = stored.get(plan.row.resource_code.strip())
     new_codes = {
@@ -510,7 +511,7 @@ def export_workbook(ctx: Ctx, unit_code: str | None = None) -> bytes:
     entries: list[dict[str, object]] = []
     items: list[dict[str, object]] = []
     codes_in_order = list(ctx.db.scalars(query.order_by(CatalogEntry.resource_code)))
-    stored = service.get_entries(ctx, codes_in_order)
+    stored = service.get_entries(ctx, codes_in_order) if codes_in_order else {}
     for code in codes_in_order:
         if code not in stored:
             raise NotFound(f"目录 {code} 不存在。", f"Catalogue entry {code} does not exist.")

@@ -1139,9 +1139,10 @@ def reindex_catalog(ctx: Ctx) -> int:
     require(ctx, "manage_code_tables")
     labels = codes.code_labels(ctx, "zh-CN")
     entries = list(ctx.db.scalars(select(CatalogEntry).order_by(CatalogEntry.id)))
-    for start in range(0, len(entries), 500):
-        chunk = entries[start : start + 500]
-        search.index_documents(ctx, [_search_doc(*v, labels) for v in _public_views(ctx, chunk)])
+    views = (
+        v for i in range(0, len(entries), 500) for v in _public_views(ctx, entries[i : i + 500])
+    )
+    search.index_documents(ctx, (_search_doc(*v, labels) for v in views))
     sync_synonyms(ctx)
     return len(entries)
 
