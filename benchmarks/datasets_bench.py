@@ -198,6 +198,14 @@ def main(argv: list[str] | None = None) -> None:
                 )
             )
             shutil.rmtree(target, ignore_errors=True)
+            d, z = runs[-1]
+            print(
+                f"run {len(runs)}: DuckDB {d['seconds']:.2f} s ({d['cpu_seconds']:.2f} CPU s,"
+                f" {d['peak_mb']:.0f} MB), Shuzhi {z['seconds']:.2f} s ({z['cpu_seconds']:.2f}"
+                f" CPU s, {z['peak_mb']:.0f} MB), ratio {d['seconds'] / z['seconds']:.2f},"
+                f" phases {z['phases']}",
+                flush=True,
+            )
         duck = min((r[0] for r in runs), key=lambda r: float(r["seconds"]))
         shuzhi = min((r[1] for r in runs), key=lambda r: float(r["seconds"]))
         ratio = duck["seconds"] / shuzhi["seconds"]

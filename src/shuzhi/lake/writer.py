@@ -69,7 +69,7 @@ class LoadOptions:
     # its time; files grow by about 10 %.
     dictionary_size_limit: int = 4000
     read: ReadOptions = field(default_factory=ReadOptions)
-    duckdb_memory_limit: str = "768MB"
+    duckdb_memory_limit: str = "512MB"
     duckdb_threads: int | None = None
     skip_duplicates: bool = True
 
