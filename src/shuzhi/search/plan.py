@@ -38,8 +38,7 @@ from shuzhi.search.query import Expr, simplify, size
 
 # A match this dense (share of the kind's documents) is counted through its complement.
 DENSE_SHARE = 0.5
-# Id windows read to estimate densities; fewer documents of the kind seen: no estimate.
-WINDOWS = 1
+# Fewer documents of the kind in the sampled id window: no density estimate.
 MIN_SAMPLE = 30
 # A walk may visit this many times the rows it is expected to need, plus a margin.
 WALK_SLACK = 4.0
@@ -70,6 +69,7 @@ class Plan:
     kind_docs: int = 0
     visible_docs: int = 0
     visible_known: bool = False
+    sized: bool = False
 
     @classmethod
     def create(
@@ -132,24 +132,17 @@ class Plan:
     # ------------------------------------------------------------ estimates
 
     def _estimate(self, ctx: Ctx) -> None:
-        """Shares of the kind's documents matching the query and its title query, sampled."""
-        top = int(self._run(ctx, "SELECT max(id) FROM search_doc")[0][0] or 0)
-        width = self.backend.window_ids
-        if top <= WINDOWS * width:
-            bounds = [(1, top)]
-        else:  # evenly spread, the first one centred when there is only one
-            step = top // WINDOWS
-            first = (step - width) // 2
-            bounds = [(first + i * step + 1, first + i * step + width) for i in range(WINDOWS)]
-        sql = " UNION ALL ".join(
-            self.backend.window.format(lo=f":lo{i}", hi=f":hi{i}") for i in range(len(bounds))
-        )
-        ranges = {f"lo{i}": lo for i, (lo, _) in enumerate(bounds)}
-        ranges |= {f"hi{i}": hi for i, (_, hi) in enumerate(bounds)}
-        seen = matched = titled = 0
-        for docs, matches, titles in self._run(ctx, sql, **ranges):
-            seen, matched, titled = seen + docs, matched + matches, titled + titles
-        if seen >= MIN_SAMPLE or (len(bounds) == 1 and seen):
+        """Shares of the kind's documents matching the query and its title query, sampled.
+
+        The sample is the window of ids around the middle of the id range (all of them in
+        a small index); too few documents of the kind there give no estimate.
+        """
+        middle = "(SELECT max(id) / 2 FROM search_doc)"
+        window = self.backend.window.format(lo=f"{middle} - :half", hi=f"{middle} + :half")
+        sql = f"SELECT w.*, (SELECT max(id) FROM search_doc) FROM ({window}) w"
+        half = self.backend.window_ids // 2
+        ((seen, matched, titled, top),) = self._run(ctx, sql, half=half)
+        if seen and (seen >= MIN_SAMPLE or (top or 0) <= 2 * half):
             self.match_share = min(1.0, matched / seen)
             self.title_share = min(self.match_share, titled / seen)
 
@@ -186,6 +179,10 @@ class Plan:
         parts = ["SELECT 0 AS part, NULL AS field, NULL AS value, sum(n) AS n FROM by_set"]
         if visible:
             parts.append("SELECT 1, NULL, NULL, sum(n) FROM visible")
+        if not self.has_text and len(self.where) > 1:  # the kind's size, for the page plan
+            parts.append(
+                "SELECT 3, NULL, NULL, sum(c.n) FROM search_doc_count c WHERE c.kind = :kind"
+            )
         if fields:
             parts.append(
                 "SELECT 2, f.field, f.value, sum(b.n) FROM by_set b "
@@ -202,8 +199,12 @@ class Plan:
                 total = int(n or 0)
             elif part == 1:
                 self.visible_docs, self.visible_known = int(n or 0), True
+            elif part == 3:
+                self.kind_docs, self.sized = int(n or 0), True
             elif int(n):
                 counts[name][value] = int(n)
+        if not self.has_text and len(self.where) == 1:
+            self.kind_docs, self.sized = total, True
         facets = {
             name: dict(sorted(c.items(), key=lambda item: (-item[1], item[0])))
             for name, c in counts.items()
@@ -212,6 +213,9 @@ class Plan:
 
     def _sizes(self, ctx: Ctx) -> None:
         """How many documents the kind holds and how many of them the search may see."""
+        if self.sized:
+            return
+        self.sized = True
         visible = f"SELECT sum(d.n) FROM search_doc_count d WHERE {self._conditions()}"
         if self.visible_known or len(self.where) == 1:  # counted already, or the kind's
             visible = "NULL"
