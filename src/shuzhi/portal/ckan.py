@@ -134,13 +134,13 @@ def organization(unit: UnitFigures, packages: list[dict[str, Any]] | None = None
 
 def resource(d: OpenDataset, fmt: str, base: str) -> dict[str, Any]:
     return {
-        "id": f"{d.resource_code}-{fmt}",
-        "package_id": d.resource_code,
+        "id": f"{d.slug}-{fmt}",
+        "package_id": d.slug,
         "name": f"{d.entry.name}.{fmt}",
         "description": d.entry.abstract if fmt == "csv" else "",
         "format": fmt.upper(),
         "mimetype": CONTENT_TYPES[fmt].split(";")[0],
-        "url": f"{base}/open/datasets/{d.resource_code}/download.{fmt}",
+        "url": f"{base}/open/datasets/{d.slug}/download.{fmt}",
         "url_type": None,
         "state": "active",
         "created": d.opened_at.isoformat(),
@@ -162,8 +162,8 @@ def package(d: OpenDataset, base: str, unit: UnitFigures | None = None) -> dict[
         "state": "active",
     }
     return {
-        "id": d.resource_code,
-        "name": d.resource_code.lower(),
+        "id": d.slug,
+        "name": d.slug.lower(),
         "title": e.name,
         "notes": e.abstract,
         "type": "dataset",
@@ -175,7 +175,7 @@ def package(d: OpenDataset, base: str, unit: UnitFigures | None = None) -> dict[
         "maintainer": e.unit_name,
         "license_id": "notspecified",
         "license_title": "开放数据利用协议" if d.conditional else "无条件开放",
-        "url": f"{base}/open/datasets/{d.resource_code}",
+        "url": f"{base}/open/datasets/{d.slug}",
         "metadata_created": d.opened_at.isoformat(),
         "metadata_modified": d.modified_at.isoformat(),
         "resources": resources,

@@ -27,10 +27,10 @@ def _distributions(d: OpenDataset, base: str) -> list[dict[str, Any]]:
         return []
     return [
         {
-            "@id": f"{base}/open/datasets/{d.resource_code}#{fmt}",
+            "@id": f"{base}/open/datasets/{d.slug}#{fmt}",
             "@type": "dcat:Distribution",
             "dct:title": f"{d.entry.name} ({fmt.upper()})",
-            "dcat:downloadURL": {"@id": f"{base}/open/datasets/{d.resource_code}/download.{fmt}"},
+            "dcat:downloadURL": {"@id": f"{base}/open/datasets/{d.slug}/download.{fmt}"},
             "dcat:mediaType": CONTENT_TYPES[fmt].split(";")[0],
             "dct:format": fmt.upper(),
         }
@@ -41,7 +41,7 @@ def _distributions(d: OpenDataset, base: str) -> list[dict[str, Any]]:
 def dataset_node(d: OpenDataset, base: str) -> dict[str, Any]:
     e = d.entry
     node: dict[str, Any] = {
-        "@id": f"{base}/open/datasets/{d.resource_code}",
+        "@id": f"{base}/open/datasets/{d.slug}",
         "@type": "dcat:Dataset",
         "dct:identifier": d.resource_code,
         "dct:title": {"@value": e.name, "@language": "zh-CN"},
@@ -49,7 +49,7 @@ def dataset_node(d: OpenDataset, base: str) -> dict[str, Any]:
         "dct:publisher": {"@type": "foaf:Organization", "foaf:name": e.unit_name},
         "dct:issued": {"@value": d.opened_at.date().isoformat(), "@type": "xsd:date"},
         "dct:modified": {"@value": d.modified_at.date().isoformat(), "@type": "xsd:date"},
-        "dcat:landingPage": {"@id": f"{base}/open/datasets/{d.resource_code}"},
+        "dcat:landingPage": {"@id": f"{base}/open/datasets/{d.slug}"},
         "dcat:keyword": [i.name for i in e.items[:20]],
         "dct:accessRights": "有条件开放" if d.conditional else "无条件开放",
         "dcat:distribution": _distributions(d, base),
@@ -119,7 +119,7 @@ def schema_org(d: OpenDataset, base: str) -> dict[str, Any]:
         "name": e.name,
         "description": e.abstract,
         "identifier": d.resource_code,
-        "url": f"{base}/open/datasets/{d.resource_code}",
+        "url": f"{base}/open/datasets/{d.slug}",
         "inLanguage": "zh-CN",
         "isAccessibleForFree": True,
         "creator": {"@type": "Organization", "name": e.unit_name},
@@ -131,7 +131,7 @@ def schema_org(d: OpenDataset, base: str) -> dict[str, Any]:
             {
                 "@type": "DataDownload",
                 "encodingFormat": CONTENT_TYPES[fmt].split(";")[0],
-                "contentUrl": f"{base}/open/datasets/{d.resource_code}/download.{fmt}",
+                "contentUrl": f"{base}/open/datasets/{d.slug}/download.{fmt}",
             }
             for fmt in FORMATS
         ]

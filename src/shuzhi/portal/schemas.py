@@ -13,6 +13,16 @@ from shuzhi.portal.models import ApplicationStatus, PublicationStatus
 FORMATS = ("csv", "xlsx", "json", "parquet")
 
 
+def slug(resource_code: str) -> str:
+    """The resource code in URLs and CKAN names: ``101001/000001`` → ``101001-000001``."""
+    return resource_code.replace("/", "-")
+
+
+def code_of(slug_text: str) -> str:
+    """Back from a slug (resource codes are digits and one slash, never a hyphen)."""
+    return slug_text.replace("-", "/")
+
+
 class OpenColumn(BaseModel):
     name: str
     type: str
@@ -35,6 +45,10 @@ class OpenDataset(BaseModel):
     modified_at: datetime
 
     @property
+    def slug(self) -> str:
+        return slug(self.resource_code)
+
+    @property
     def conditional(self) -> bool:
         return self.entry.open_type == "conditional"
 
@@ -49,6 +63,10 @@ class OpenBrief(BaseModel):
     update_cycle: str
     record_count: int
     opened_at: datetime
+
+    @property
+    def slug(self) -> str:
+        return slug(self.resource_code)
 
 
 class OpenPage(BaseModel):
@@ -137,7 +155,7 @@ class ApplicantOut(BaseModel):
 
 class ApplicationIn(BaseModel):
     resource_code: Annotated[str, Field(min_length=1, max_length=64)]
-    purpose: Annotated[str, Field(min_length=10, max_length=2000)]
+    purpose: Annotated[str, Field(max_length=2000)] = ""
     accept_agreement: bool = False
 
 

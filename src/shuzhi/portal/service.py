@@ -600,6 +600,13 @@ def count_use(ctx: Ctx, p: Publication, kind: UsageKind, n: int = 1) -> None:
         ctx.db.execute(update(UsageCount).where(*where).values(count=UsageCount.count + n))
 
 
+def count_api_use(ctx: Ctx, resource_code: str) -> None:
+    """A CKAN or data API read of one open dataset."""
+    p = ctx.db.scalar(select(Publication).where(Publication.resource_code == resource_code))
+    if p is not None:
+        count_use(ctx, p, UsageKind.API)
+
+
 def visitor_digest(secret: str, day: date, client: str) -> str:
     """A day-bound keyed digest of a client address: counts visitors, identifies nobody."""
     message = f"{day.isoformat()}|{client}".encode()
@@ -691,12 +698,13 @@ def _figures(ctx: Ctx, days: int) -> PortalFigures:
         days=[
             DayFigures(
                 day=d,
-                views=per_day[d].get(UsageKind.VIEW, 0),
-                downloads=per_day[d].get(UsageKind.DOWNLOAD, 0),
-                api_calls=per_day[d].get(UsageKind.API, 0),
+                views=per_day.get(d, {}).get(UsageKind.VIEW, 0),
+                downloads=per_day.get(d, {}).get(UsageKind.DOWNLOAD, 0),
+                api_calls=per_day.get(d, {}).get(UsageKind.API, 0),
                 visitors=int(visitors.get(d, 0)),
             )
             for d in sorted(set(per_day) | set(visitors))
+            if days > 0
         ],
     )
 
@@ -794,6 +802,12 @@ def submit_open_application(
             "resource_code",
             "该数据集无条件开放，无需申请，可直接下载。",
             "This dataset is open without conditions; download it directly.",
+        )
+    if len(data.purpose.strip()) < 10:
+        errors.add(
+            "purpose",
+            "请说明数据用途（至少 10 个字）。",
+            "Describe what the data is for (at least 10 characters).",
         )
     if not data.accept_agreement:
         errors.add(
