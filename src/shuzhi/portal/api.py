@@ -343,6 +343,7 @@ async def _params(request: Request) -> dict[str, Any]:
 
 
 @router.api_route("/api/3/action/{action}", methods=["GET", "POST"])
+@router.api_route("/api/action/{action}", methods=["GET", "POST"], include_in_schema=False)
 async def action(request: Request, action: str) -> Response:
     help_url = f"{base_url(request)}/api/3/action/help_show?name={quote(action[:40])}"
     try:

@@ -96,7 +96,7 @@ AGREEMENT_VERSION = "2026-1"
 DECISION_DAYS = 10  # the provider answers within ten days (Guizhou's rule, the common one)
 KEY_DAYS = 365
 PREVIEW_ROWS = 20
-MAX_PAGE = 100
+MAX_PAGE = search.MAX_LIMIT
 APPLICANT_KINDS = ("person", "company", "research")
 
 
