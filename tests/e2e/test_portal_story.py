@@ -45,7 +45,7 @@ def test_visitor_finds_opens_and_downloads(live_server: LiveServer, page: Page) 
         page.click("#downloads >> text=CSV")
     download = info.value
     assert download.suggested_filename.endswith(".csv")
-    raw = open(download.path(), "rb").read()
+    raw = download.path().read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows == [STATS_HEADER, *stats_rows(40)]
