@@ -25,6 +25,7 @@ from shuzhi.db.engine import Database
 from shuzhi.demo import names
 from shuzhi.demo.catalog import build_catalog
 from shuzhi.demo.datasets import build_datasets
+from shuzhi.demo.portal import build_portal
 from shuzhi.demo.sharing import build_sharing
 from shuzhi.gateway.demo import seed_demo_calls
 from shuzhi.org import service as org
@@ -251,6 +252,7 @@ def build_demo(database: Database) -> list[DemoAccount]:
     build_demo_projects(database, DEMO_ACTOR)
     build_datasets(database, DEMO_ACTOR)
     sharing = build_sharing(database, DEMO_ACTOR, data_dir / CREDENTIALS_FILE)
+    build_portal(database, DEMO_ACTOR)
     seed_demo_calls(database)
     write_credentials(data_dir, accounts, **({"sharing": sharing} if sharing else {}))
     return accounts

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shuzhi.audit.service import record
@@ -578,9 +578,58 @@ def masked_batches(
 # ---------------------------------------------------------------- usage statistics
 
 
-def count_use(ctx: Ctx, p: Publication, kind: UsageKind, n: int = 1) -> None:
-    """Add to today's count for a dataset (one row per dataset, kind and day)."""
-    today = datetime.now(UTC).date()
+def seed_usage(ctx: Ctx, counts: dict[tuple[str, UsageKind, date], int]) -> None:
+    """Past usage in one go (the demo; figures carried over from a previous portal)."""
+    if ctx.actor.kind != "system":
+        raise Forbidden(operation="seed_usage")
+    units = dict(
+        ctx.db.execute(
+            select(Publication.resource_code, Publication.unit_id).where(
+                Publication.resource_code.in_({code for code, _, _ in counts})
+            )
+        ).all()
+    )
+    existing = {
+        (r.resource_code, r.kind, r.day)
+        for r in ctx.db.execute(
+            select(UsageCount.resource_code, UsageCount.kind, UsageCount.day).where(
+                UsageCount.resource_code.in_(units)
+            )
+        )
+    }
+    fresh = []
+    for (code, kind, day), n in counts.items():
+        if code not in units:
+            continue
+        if (code, kind.value, day) in existing:
+            ctx.db.execute(
+                update(UsageCount)
+                .where(
+                    UsageCount.day == day,
+                    UsageCount.resource_code == code,
+                    UsageCount.kind == kind.value,
+                )
+                .values(count=UsageCount.count + n)
+            )
+        else:
+            fresh.append(
+                {
+                    "day": day,
+                    "resource_code": code,
+                    "unit_id": units[code],
+                    "kind": kind,
+                    "count": n,
+                }
+            )
+    if fresh:
+        ctx.db.execute(insert(UsageCount), fresh)
+
+
+def count_use(
+    ctx: Ctx, p: Publication, kind: UsageKind, n: int = 1, day: date | None = None
+) -> None:
+    """Add to a day's count for a dataset (one row per dataset, kind and day)."""
+    today = day or datetime.now(UTC).date()
     where = (
         UsageCount.day == today,
         UsageCount.resource_code == p.resource_code,
