@@ -2,7 +2,7 @@
 1,000,000-row CSV download (time to first byte, total time, server memory).
 
     python -m benchmarks.portal_bench [--rows 1000000] [--workdir DIR] [--seconds 20]
-                                      [--connections 32] [--workers 2]
+                                      [--connections 32] [--workers 2] [--prepare]
 
 The data is the demo district (its open datasets, built once through the normal services)
 plus one open dataset of ``--rows`` rows of non-personal statistics (station passenger
@@ -246,6 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--prepare", action="store_true", help="only build the workdir")
     args = parser.parse_args(argv)
     if not Path(WRK).exists():
         sys.exit("wrk is missing: run scripts/install-system-deps (Debian package wrk)")
@@ -257,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
         state = prepare(data_dir, work / "big.csv", args.rows)
         state_path.write_text(json.dumps(state), encoding="utf-8")
     state = json.loads(state_path.read_text(encoding="utf-8"))
+    if args.prepare:
+        return
     big = state["code"].replace("/", "-")
     load_before = os.getloadavg()
     process, base = _serve(data_dir, args.workers)
