@@ -48,9 +48,8 @@ def test_personal_information_needs_the_providers_confirmation(database: Databas
     assert "公民身份号码" in err.value.errors[0].message.zh
     opened(database, seeded, code, confirm=True)
     with acting(database) as ctx:
-        found = service.get_open_dataset(ctx, code)
-        shown = service.preview(ctx, found)
-    assert shown is not None
+        found, shown = service.dataset_page(ctx, code)
+    assert shown is not None and found.columns[1].deidentified
     ids = [row[shown.columns.index("公民身份号码")] for row in shown.rows]
     assert all(i is not None and "*" in i for i in ids)
 

@@ -73,6 +73,9 @@ class OpenPage(BaseModel):
     total: int
     items: list[OpenBrief]
     facets: dict[str, dict[str, int]]
+    labels: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="code labels by table, unit names under 'unit'"
+    )
 
 
 class UnitFigures(BaseModel):

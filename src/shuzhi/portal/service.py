@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +28,7 @@ from shuzhi.audit.service import record
 from shuzhi.auth.passwords import check_strength, hash_password, verify_password
 from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.auth.service import new_token, token_digest, token_matches, token_prefix
+from shuzhi.catalog import codes as catalog_codes
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.models import EntryStatus, OpenType
 from shuzhi.catalog.schemas import EntryOut
@@ -405,27 +407,23 @@ def _dataset(ctx: Ctx, p: Publication) -> tuple[OpenDataset, Version | None]:
 
 
 def get_open_dataset(ctx: Ctx, resource_code: str) -> OpenDataset:
-    """An open dataset's page (anyone); counts a view."""
+    """An open dataset's metadata and schema (anyone); counts a view."""
+    return dataset_page(ctx, resource_code)[0]
+
+
+def dataset_page(ctx: Ctx, resource_code: str) -> tuple[OpenDataset, Preview | None]:
+    """A dataset page: metadata, schema and, for unconditional data, a masked preview."""
     p = _open(ctx, resource_code)
-    found, _ = _dataset(ctx, p)
+    found, version = _dataset(ctx, p)
     count_use(ctx, p, UsageKind.VIEW)
-    return found
-
-
-def preview(ctx: Ctx, dataset: OpenDataset) -> Preview | None:
-    """The first rows of unconditionally open data, de-identified columns masked."""
-    if dataset.conditional or not dataset.data_available:
-        return None
-    p = _open(ctx, dataset.resource_code)
-    _, version = _dataset(ctx, p)
-    if version is None:
-        return None
+    if found.conditional or version is None:
+        return found, None
     rows = [
         [None if v is None else str(v) for v in row]
         for batch in masked_batches(ctx, p, version, limit=PREVIEW_ROWS)
         for row in zip(*(c.to_pylist() for c in batch.columns), strict=True)
     ]
-    return Preview(columns=[c.name for c in version.columns], rows=rows)
+    return found, Preview(columns=[c.name for c in version.columns], rows=rows)
 
 
 def _brief(p: Publication, entry: EntryOut) -> OpenBrief:
@@ -493,7 +491,27 @@ def search_open(
     items = [
         _brief(rows[k], EntryOut.model_validate_json(rows[k].entry_json)) for k in keys if k in rows
     ]
-    return OpenPage(total=result.total, items=items, facets=result.facets)
+    return OpenPage(total=result.total, items=items, facets=result.facets, labels=labels(ctx))
+
+
+_LABELS: dict[tuple[int, str], tuple[float, dict[str, dict[str, str]]]] = {}
+LABELS_SECONDS = 60.0
+
+
+def labels(ctx: Ctx) -> dict[str, dict[str, str]]:
+    """Code labels for public pages (update cycles, classes) and unit names under "unit".
+
+    Kept per process for a minute: public pages are read far more often than codes change.
+    """
+    key = (id(ctx.database), ctx.locale)
+    now = time.monotonic()
+    cached = _LABELS.get(key)
+    if cached is not None and now - cached[0] < LABELS_SECONDS:
+        return cached[1]
+    found = dict(catalog_codes.code_labels(ctx, ctx.locale))
+    found["unit"] = {u.code: u.name for u in org.all_unit_briefs(ctx)}
+    _LABELS[key] = (now, found)
+    return found
 
 
 def list_open_codes(ctx: Ctx) -> list[str]:

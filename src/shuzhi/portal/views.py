@@ -14,7 +14,6 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from shuzhi.catalog import codes as catalog_codes
 from shuzhi.context import Ctx
 from shuzhi.errors import Unauthenticated
 from shuzhi.portal import dcat, service
@@ -56,7 +55,7 @@ def _page(request: Request, ctx: Ctx, template: str, status: int = 200, **data: 
         f"portal/{template}",
         status=status,
         applicant=applicant_of(request, ctx),
-        labels=catalog_codes.code_labels(ctx, ctx.locale),
+        labels=service.labels(ctx),
         **data,
     )
 
@@ -88,7 +87,6 @@ def search_page(
         request,
         ctx,
         "search.html",
-        unit_names={u.unit_code: u.unit_name for u in service.open_units(ctx)},
         q=q[:200],
         found=found,
         filters=filters,
@@ -99,14 +97,14 @@ def search_page(
 
 @router.get("/open/datasets/{name}")
 def dataset_page(request: Request, ctx: PortalCtx, name: str) -> Response:
-    found = service.get_open_dataset(ctx, code_of(name))
+    found, preview = service.dataset_page(ctx, code_of(name))
     markup = json.dumps(dcat.schema_org(found, base_url(request)), ensure_ascii=False)
     return _page(
         request,
         ctx,
         "dataset.html",
         d=found,
-        preview=service.preview(ctx, found),
+        preview=preview,
         formats=FORMATS,
         markup=markup.replace("</", "<\\/"),
     )
