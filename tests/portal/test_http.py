@@ -115,3 +115,29 @@ def test_anonymous_bursts_are_rate_limited(
     assert codes[:5] == [200] * 5 and codes[-1] == 429
     limited = client.get("/open/sitemap.xml")
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+
+
+def test_hostile_ckan_requests_get_ckan_shaped_4xx(database: Database, client: TestClient) -> None:
+    seed_org(database)
+    cases = [
+        ("post", "/api/3/action/package_search", {"json": [1, 2]}, 409),
+        ("post", "/api/3/action/package_search", {"json": {"q": {"a": 1}}}, 409),
+        ("post", "/api/3/action/package_search", {"json": {"q": "x" * 300}}, 409),
+        ("post", "/api/3/action/package_search", {"json": {"facet.field": '{"a": 1}'}}, 409),
+        (
+            "post",
+            "/api/3/action/package_search",
+            {"content": b"\xff\xfe", "headers": {"content-type": "application/json"}},
+            409,
+        ),
+        ("get", "/api/3/action/package_show?id=%00", {}, 409),
+        ("get", "/api/3/action/package_show", {}, 404),
+        ("get", "/api/3/action/package_list?limit=-1", {}, 409),
+        ("get", "/api/3/action/nope", {}, 400),
+        ("get", "/api/3/action/package_search?fq=open_type:%22", {}, 409),
+    ]
+    for method, url, extra, status in cases:
+        response = getattr(client, method)(url, **extra)
+        assert response.status_code == status, (url, response.text)
+        body = response.json()
+        assert body["success"] is False and body["error"]["__type"], url

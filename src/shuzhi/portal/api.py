@@ -342,7 +342,8 @@ async def _params(request: Request) -> dict[str, Any]:
     return params
 
 
-@router.api_route("/api/3/action/{action}", methods=["GET", "POST"])
+@router.get("/api/3/action/{action}", operation_id="ckan_action_get")
+@router.post("/api/3/action/{action}", operation_id="ckan_action_post")
 @router.api_route("/api/action/{action}", methods=["GET", "POST"], include_in_schema=False)
 async def action(request: Request, action: str) -> Response:
     help_url = f"{base_url(request)}/api/3/action/help_show?name={quote(action[:40])}"
