@@ -99,6 +99,7 @@ def create_app(
     app.state.query_engine = lake_service.open_engine(database)
     app.state.gateway = GatewayRuntime(database, app.state.query_engine, GatewayOptions.from_env())
     problems.install(app)
+    app.add_middleware(gateway_api.LookupFastPath)
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, str]:

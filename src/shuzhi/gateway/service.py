@@ -31,7 +31,15 @@ from starlette.concurrency import run_in_threadpool
 
 from shuzhi.auth.permissions import scope_unit
 from shuzhi.context import Ctx
-from shuzhi.errors import Conflict, Forbidden, Invalid, NotFound, ShuzhiError, Unauthenticated
+from shuzhi.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ShuzhiError,
+    Unauthenticated,
+    Unavailable,
+)
 from shuzhi.gateway.cursor import Position
 from shuzhi.gateway.filters import (
     coerce_key,
@@ -56,6 +64,7 @@ OUTCOMES = {
     404: Outcome.NOT_FOUND,
     422: Outcome.INVALID,
     429: Outcome.RATE_LIMITED,
+    503: Outcome.BUSY,
 }
 
 
@@ -146,6 +155,12 @@ def _dumps(value: Any) -> bytes:
 
 async def _admit(call: Call, mode: DeliveryMode) -> tuple[CallGrant, Version]:
     runtime = call.runtime
+    if runtime.meter.saturated:
+        raise Unavailable(
+            "调用记录写入滞后，为保证每次调用都有审计记录，请稍后再试。",
+            "Call records are being written behind schedule; so that every call stays "
+            "audited, try again shortly.",
+        )
     if not call.token:
         raise Unauthenticated(
             "请在 Authorization 头中提供应用密钥（Bearer）。",

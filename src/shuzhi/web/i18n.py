@@ -695,6 +695,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gw.outcome.unauthenticated": ("密钥无效", "Bad key"),
     "gw.outcome.forbidden": ("无权", "Forbidden"),
     "gw.outcome.rate_limited": ("限流", "Rate limited"),
+    "gw.outcome.busy": ("记录滞后暂停", "Paused: records behind"),
     "gw.outcome.error": ("服务器错误", "Server error"),
 }
 
