@@ -114,6 +114,18 @@ RULES: dict[str, Rule] = {
     "view_notifications": Rule(frozenset(Role)),
     # gateway: call statistics, region-wide or of the calls a unit made or served
     "view_call_stats": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
+    # cockpit: leaders see the region, unit staff their own unit; leaders define indicators
+    "view_cockpit": Rule(REGION_READERS, UNIT_STAFF),
+    "export_cockpit": Rule(REGION_READERS, UNIT_STAFF),
+    "take_snapshot": Rule(EXECUTIVE),
+    "view_scenarios": Rule(REGION_READERS, UNIT_STAFF),
+    "register_scenario": Rule(EXECUTIVE, UNIT_STAFF),
+    "reach_milestone": Rule(EXECUTIVE, UNIT_STAFF),
+    "cancel_scenario": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "view_indicators": Rule(REGION_READERS, UNIT_STAFF),
+    "define_indicator": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "evaluate_indicators": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "acknowledge_alert": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
 }
 
 
