@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import select
@@ -121,7 +121,10 @@ def test_scenario_progress_flags_and_target(database: Database, seeded: Org) -> 
     a = next(f for f in figures if f.unit_code == "A")
     assert (a.scenarios, a.scenarios_delivered, a.scenario_target) == (1, 1, 3)
     # Another unit's staff cannot report progress on it.
-    with pytest.raises(Forbidden), acting(database, seeded.other_unit_actor(Role.DATA_LIAISON)) as ctx:
+    with (
+        pytest.raises(Forbidden),
+        acting(database, seeded.other_unit_actor(Role.DATA_LIAISON)) as ctx,
+    ):
         service.register_scenario(ctx, _scenario(unit_code="A"))
 
 
@@ -148,7 +151,9 @@ def test_contradicting_thresholds_and_unknown_columns(database: Database, seeded
     with pytest.raises(Invalid), acting(database, cdo) as ctx:
         service.define_indicator(ctx, _indicator("X2", code, **below))
     with pytest.raises(Invalid) as err, acting(database, cdo) as ctx:
-        service.define_indicator(ctx, _indicator("X3", code, column="身高", warn_at=None, alarm_at=None))
+        service.define_indicator(
+            ctx, _indicator("X3", code, column="身高", warn_at=None, alarm_at=None)
+        )
     assert {e.field for e in err.value.errors} == {"column", "alarm_at"}
     with pytest.raises(Invalid) as err, acting(database, cdo) as ctx:
         service.define_indicator(ctx, _indicator("X4", code, filters="姓名 between 1"))
@@ -167,7 +172,7 @@ def test_indicator_alarm_history_and_schema_change(database: Database, seeded: O
         )
         result = service.evaluate_indicators(ctx)
     assert ind.unit_code == "A"
-    (reading_code, reading), = result.readings
+    ((reading_code, reading),) = result.readings
     assert reading_code == "AGE" and reading.level == "alarm" and reading.group_key
     assert len(result.alerts) == 1 and result.alerts[0].level == "alarm"
     # Evaluating again at the same level raises no second alert, but keeps history.
@@ -185,7 +190,7 @@ def test_indicator_alarm_history_and_schema_change(database: Database, seeded: O
         lake.accept_drift(ctx, code, 2)
     with acting(database, seeded.actor(Role.UNIT_CDO)) as ctx:
         after = service.evaluate_indicators(ctx)
-    (_, broken), = after.readings
+    ((_, broken),) = after.readings
     assert broken.level == "error" and "年龄" in broken.message
     assert after.alerts[0].level == "error"
 
@@ -210,9 +215,9 @@ def test_alert_acknowledged_with_a_note_is_audited(database: Database, seeded: O
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append(json.loads(body))
         self.send_response(204)

@@ -104,11 +104,19 @@ def _scenarios(ctx: Ctx, today: date) -> None:
             cockpit.cancel_scenario(ctx, out.id, ScenarioCancel(reason="并入区级统一建设项目"))
 
 
-def _dataset(ctx: Ctx, name: str) -> str | None:
+def _datasets(ctx: Ctx) -> dict[str, tuple[str, set[str], int]]:
+    """Loaded datasets by name: (resource code, column names, rows)."""
+    out: dict[str, tuple[str, set[str], int]] = {}
     for row in lake.freshness_report(ctx).rows:
-        if row.name == name and lake.current_version(ctx, row.resource_code) is not None:
-            return row.resource_code
-    return None
+        found = lake.current_version(ctx, row.resource_code)
+        if found is not None:
+            version = found[1]
+            out[row.name] = (
+                row.resource_code,
+                {c.name for c in version.columns},
+                version.row_count,
+            )
+    return out
 
 
 def _indicators(ctx: Ctx) -> None:
@@ -123,28 +131,53 @@ def _indicators(ctx: Ctx) -> None:
         ("QY-CAPITAL", "企业平均注册资本（万元）", "企业登记档案信息", "avg", "注册资本",
          "", None, "above", 50000.0, 100000.0),
     ]  # fmt: skip
+    loaded = _datasets(ctx)
     for code, name, dataset, func, column, filters, group, direction, warn, alarm in specs:
-        resource = _dataset(ctx, dataset)
-        if resource is None:
+        resource, columns, _ = loaded.get(dataset, ("", set(), 0))
+        needed = {c for c in (column, group, filters.split(" ")[0] if filters else None) if c}
+        if not resource or not needed <= columns:
             continue
-        cockpit.define_indicator(
-            ctx,
-            IndicatorCreate.model_validate(
-                {
-                    "code": code,
-                    "name": name,
-                    "resource_code": resource,
-                    "func": func,
-                    "column": column,
-                    "filters": filters,
-                    "group_by": group,
-                    "direction": direction,
-                    "warn_at": warn,
-                    "alarm_at": alarm,
-                }
-            ),
-        )
-    cockpit.evaluate_indicators(ctx)
+        _define(ctx, code, name, resource, func, column, filters, group, direction, warn, alarm)
+    if not any(
+        i.level == "alarm" for i in (r for _, r in cockpit.evaluate_indicators(ctx).readings)
+    ):
+        # A smaller demo catalogue lacks those datasets: keep the promise of one alarm.
+        name, (resource, _, rows) = max(loaded.items(), key=lambda kv: kv[1][2])
+        _define(ctx, "DATA-VOLUME", f"{name}记录数", resource, "count", None, "", None,
+                "above", rows / 4, rows / 2)  # fmt: skip
+        cockpit.evaluate_indicators(ctx, ["DATA-VOLUME"])
+
+
+def _define(
+    ctx: Ctx,
+    code: str,
+    name: str,
+    resource: str,
+    func: str,
+    column: str | None,
+    filters: str,
+    group: str | None,
+    direction: str,
+    warn: float,
+    alarm: float,
+) -> None:
+    cockpit.define_indicator(
+        ctx,
+        IndicatorCreate.model_validate(
+            {
+                "code": code,
+                "name": name,
+                "resource_code": resource,
+                "func": func,
+                "column": column,
+                "filters": filters,
+                "group_by": group,
+                "direction": direction,
+                "warn_at": warn,
+                "alarm_at": alarm,
+            }
+        ),
+    )  # fmt: skip
 
 
 def _history(ctx: Ctx, today: date) -> None:
