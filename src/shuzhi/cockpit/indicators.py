@@ -17,7 +17,7 @@ import urllib.request
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from shuzhi.audit.service import record
@@ -515,13 +515,23 @@ def acknowledge_alert(ctx: Ctx, alert_id: int, data: AlertAck) -> AlertOut:
         raise NotFound(f"告警 {alert_id} 不存在。", f"Alert {alert_id} does not exist.")
     alert, ind = row[0], row[1]
     require(ctx, "acknowledge_alert", alert.unit_id, target=f"alert:{alert_id}")
-    if alert.status != AlertStatus.OPEN:
+    # A conditional update: of two people acknowledging at once, one wins, one is told.
+    taken = ctx.db.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.status == AlertStatus.OPEN)
+        .values(
+            status=AlertStatus.ACKNOWLEDGED,
+            acknowledged_by=ctx.actor.label,
+            acknowledged_at=utcnow(),
+            note=data.note,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    ctx.db.refresh(alert)
+    if getattr(taken, "rowcount", 0) != 1:
         raise Conflict(
             f"该告警已由 {alert.acknowledged_by} 确认。",
             f"The alert was already acknowledged by {alert.acknowledged_by}.",
         )
-    alert.status = AlertStatus.ACKNOWLEDGED
-    alert.acknowledged_by, alert.acknowledged_at, alert.note = ctx.actor.label, utcnow(), data.note
-    ctx.db.flush()
     record(ctx, AlertAcknowledged(alert_id=alert.id, unit=alert.unit_id, note=data.note))
     return _alert_out(ctx, alert, ind)

@@ -214,15 +214,18 @@ SHRINKING = {"overdue", "never_loaded", "open_issues", "overdue_decisions"}
 def _past(
     metric: str, value: float, progress: float, rng: random.Random, compiled: float | None
 ) -> float | None:
-    wobble = 1 + rng.uniform(-0.06, 0.06)
+    """One past value: counts move steadily towards today's; rates and scores wobble a bit."""
+    wobble = 1 + rng.uniform(-0.04, 0.04)
     if metric == "compile_rate":
         return compiled
-    if metric in GROWING:
+    if metric == "records":
         return float(round(value * (0.45 + 0.55 * progress) * wobble))
+    if metric in GROWING:
+        return float(round(value * (0.45 + 0.55 * progress)))
     if metric in SHRINKING:
-        return float(max(0, round((value + 2) * (1.8 - 0.8 * progress) * wobble)))
+        return float(round((value + 2) * (1.8 - 0.8 * progress)))
     if metric == "quality_score":
-        return round(min(100.0, value - 9 * (1 - progress) + rng.uniform(-1.5, 1.5)), 1)
+        return round(min(100.0, value - 9 * (1 - progress) + rng.uniform(-1.0, 1.0)), 1)
     if metric in ("classification_coverage", "score"):
         return round(max(0.0, value * (0.7 + 0.3 * progress) * wobble), 4)
     return None
