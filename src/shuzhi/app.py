@@ -32,6 +32,8 @@ from shuzhi.lake import service as lake_service
 from shuzhi.lake import views as lake_views
 from shuzhi.org import api as org_api
 from shuzhi.org import views as org_views
+from shuzhi.portal import api as portal_api
+from shuzhi.portal import views as portal_views
 from shuzhi.quality import api as quality_api
 from shuzhi.quality import views as quality_views
 from shuzhi.settings import Settings
@@ -54,6 +56,7 @@ ROUTERS = [
     lake_api.router,
     quality_api.router,
     sharing_api.router,
+    portal_api.router,
     gateway_api.stats_router,
     cockpit_api.router,
     auth_views.router,
@@ -66,6 +69,7 @@ ROUTERS = [
     quality_views.router,
     sharing_views.router,
     gateway_views.router,
+    portal_views.router,
     cockpit_views.router,
 ]
 

@@ -9,6 +9,7 @@ from shuzhi.db.base import Base
 from shuzhi.gateway import models as gateway_models
 from shuzhi.lake import models as lake_models
 from shuzhi.org import models as org_models
+from shuzhi.portal import models as portal_models
 from shuzhi.quality import models as quality_models
 from shuzhi.search import models as search_models
 from shuzhi.sharing import models as sharing_models
@@ -25,6 +26,7 @@ __all__ = [
     "lake_models",
     "metadata",
     "org_models",
+    "portal_models",
     "quality_models",
     "search_models",
     "sharing_models",

@@ -22,6 +22,7 @@ from shuzhi.gateway import service as gateway
 from shuzhi.lake import service as lake
 from shuzhi.lake.schemas import FreshnessState
 from shuzhi.org import service as org
+from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
 from shuzhi.quality.models import IssueStatus
 from shuzhi.sharing import service as sharing
@@ -103,11 +104,13 @@ def test_sharing_gateway_and_org_figures(
         grants = sharing.list_grants(ctx)
         stats = gateway.call_stats(ctx, 30)
         overview = org.org_overview(ctx)
+        opened = portal.portal_figures(ctx)
     assert f.requests_by_state == dict(sorted(Counter(r.status.value for r in requests).items()))
     assert f.overdue_decisions == sum(1 for r in requests if r.overdue or r.status == "escalated")
     assert f.active_grants == sum(1 for g in grants if g.status == "active")
     assert (f.calls_30d, f.rows_30d) == (stats.calls, stats.rows) and f.calls_30d > 0
     assert f.filings_pending == overview.filings_pending
+    assert (f.open_entries, f.downloads) == (opened.open_entries, opened.downloads)
     calls = next(t for t in summary.trends if t.metric == "calls").points
     assert sum(p.value or 0 for p in calls[-30:]) == stats.calls
 

@@ -75,7 +75,7 @@ def test_units_without_tasks_have_no_rates_and_no_crash(database: Database, seed
     assert all(r.compile_rate is None for r in summary.ranking)
     assert [a.key for a in summary.answers] == ["aggregation", "comparison", "scenarios"]
     assert summary.figures.scenario_target == 3 * 3
-    assert summary.unavailable == ["portal"]
+    assert (summary.figures.open_entries, summary.figures.downloads) == (0, 0)
     assert [len(t.points) for t in summary.trends] == [30] * len(summary.trends)
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from importlib import import_module
-from typing import Any
 
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.models import ConflictStatus
@@ -22,6 +20,7 @@ from shuzhi.lake import service as lake
 from shuzhi.org import service as org
 from shuzhi.org.models import FilingStatus
 from shuzhi.org.schemas import UnitBrief
+from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
 from shuzhi.sharing import service as sharing
 
@@ -43,17 +42,9 @@ class ScenarioCounts:
     at_risk: int = 0
 
 
-def portal_figures(ctx: Ctx) -> dict[int, tuple[int, int]] | None:
-    """Open entries and downloads per unit from the open-data portal, if it is installed."""
-    try:
-        portal: Any = import_module("shuzhi.portal.service")
-    except ImportError:
-        return None
-    reader = getattr(portal, "portal_figures", None)
-    if reader is None:
-        return None
-    found: dict[int, tuple[int, int]] = reader(ctx)
-    return found
+def open_data_figures(ctx: Ctx) -> dict[int, tuple[int, int]]:
+    """Open entries and downloads per unit, from the open-data portal's figures."""
+    return {u.unit_id: (u.open_entries, u.downloads) for u in portal.portal_figures(ctx).units}
 
 
 def _score(f: Figures) -> float | None:
@@ -108,7 +99,7 @@ def gather(
     filings = Counter(
         a.unit_code for a in org.list_appointments(ctx, status=FilingStatus.SUBMITTED)
     )
-    portal = portal_figures(ctx)
+    opened = open_data_figures(ctx)
 
     def one(u: UnitBrief) -> Figures:
         n_tasks, n_done = tasks.get(u.code, (0, 0))
@@ -150,8 +141,8 @@ def gather(
             scenarios_in_progress=sc.in_progress,
             scenarios_overdue=sc.overdue,
             scenarios_at_risk=sc.at_risk,
-            open_entries=portal.get(u.id, (0, 0))[0] if portal is not None else None,
-            downloads=portal.get(u.id, (0, 0))[1] if portal is not None else None,
+            open_entries=opened.get(u.id, (0, 0))[0],
+            downloads=opened.get(u.id, (0, 0))[1],
             score=None,
         )
         return figures.model_copy(update={"score": _score(figures)})
@@ -202,8 +193,8 @@ def gather(
         scenarios_in_progress=region_sc.in_progress,
         scenarios_overdue=region_sc.overdue,
         scenarios_at_risk=region_sc.at_risk,
-        open_entries=sum(o for o, _ in portal.values()) if portal is not None else None,
-        downloads=sum(d for _, d in portal.values()) if portal is not None else None,
+        open_entries=sum(o for o, _ in opened.values()),
+        downloads=sum(d for _, d in opened.values()),
         score=None,
     )
     region_figures = region_figures.model_copy(update={"score": _score(region_figures)})

@@ -238,8 +238,8 @@ class Figures(BaseModel):
     scenarios_in_progress: int
     scenarios_overdue: int
     scenarios_at_risk: int
-    open_entries: int | None = Field(None, description="null until the open-data portal exists")
-    downloads: int | None = Field(None, description="null until the open-data portal exists")
+    open_entries: int = Field(description="entries open on the open-data portal")
+    downloads: int = Field(description="downloads from the open-data portal, all time")
     score: float | None = Field(description="the ranking score, 0..100 (mean of the rates)")
 
 
@@ -274,4 +274,3 @@ class CockpitSummary(BaseModel):
     scenarios: list[ScenarioOut]
     indicators: list[IndicatorOut]
     alerts: list[AlertOut]
-    unavailable: list[str] = Field(description="capabilities whose figures are not available")

@@ -57,6 +57,8 @@ SNAPSHOT_METRICS = (
     "overdue_decisions",
     "active_grants",
     "scenarios_delivered",
+    "open_entries",
+    "downloads",
     "score",
 )
 # Trends shown on the cockpit; "calls" and "rows" are read from the gateway's call records.
@@ -237,7 +239,6 @@ def cockpit_summary(
         scenarios=listed,
         indicators=indicators.list_indicators(ctx, unit_id, history=HISTORY_ON_PAGE),
         alerts=indicators.list_alerts(ctx, unit_id),
-        unavailable=[] if current.open_entries is not None else ["portal"],
     )
 
 

@@ -207,7 +207,14 @@ def _history(ctx: Ctx, today: date) -> None:
     cockpit.record_history(ctx, rows)
 
 
-GROWING = {"datasets", "records", "active_grants", "scenarios_delivered"}
+GROWING = {
+    "datasets",
+    "records",
+    "active_grants",
+    "scenarios_delivered",
+    "open_entries",
+    "downloads",
+}
 SHRINKING = {"overdue", "never_loaded", "open_issues", "overdue_decisions"}
 
 
