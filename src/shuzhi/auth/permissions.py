@@ -127,6 +127,8 @@ RULES: dict[str, Rule] = {
     "view_cockpit": Rule(REGION_READERS, UNIT_STAFF),
     "export_cockpit": Rule(REGION_READERS, UNIT_STAFF),
     "take_snapshot": Rule(EXECUTIVE),
+    "snapshot_points": Rule(REGION_READERS),
+    "record_history": Rule(EXECUTIVE),
     "view_scenarios": Rule(REGION_READERS, UNIT_STAFF),
     "register_scenario": Rule(EXECUTIVE, UNIT_STAFF),
     "reach_milestone": Rule(EXECUTIVE, UNIT_STAFF),

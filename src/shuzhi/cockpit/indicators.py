@@ -114,9 +114,7 @@ def _missing_columns(ind_columns: list[str], types: dict[str, str]) -> list[str]
     return [c for c in ind_columns if c not in types]
 
 
-def _columns_of(
-    func: str, column: str | None, specs: list[FilterIn], group: str | None
-) -> list[str]:
+def _columns_of(column: str | None, specs: list[FilterIn], group: str | None) -> list[str]:
     names = [f.column for f in specs]
     if column:
         names.append(column)
@@ -144,9 +142,7 @@ def define_indicator(ctx: Ctx, data: IndicatorCreate) -> IndicatorOut:
     types = _column_types(version)
     if data.func is not Measure.COUNT and not data.column:
         errors.add("column", "该统计方式需要指定列。", f"'{data.func}' needs a column.")
-    for name in _missing_columns(
-        _columns_of(data.func, data.column, data.filters, data.group_by), types
-    ):
+    for name in _missing_columns(_columns_of(data.column, data.filters, data.group_by), types):
         errors.add("column", f"数据集中没有列 {name}。", f"The dataset has no column {name!r}.")
     for f in data.filters:
         if f.op not in {o.value for o in Op}:
@@ -254,7 +250,7 @@ def _measure(ctx: Ctx, ind: Indicator) -> tuple[float | None, str | None, Level,
     version = found[1]
     specs = _specs(ind)
     missing = _missing_columns(
-        _columns_of(ind.func, ind.column_name, specs, ind.group_by), _column_types(version)
+        _columns_of(ind.column_name, specs, ind.group_by), _column_types(version)
     )
     if missing:
         names = "、".join(missing)

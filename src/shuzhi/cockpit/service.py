@@ -278,7 +278,7 @@ class SnapshotPoint:
 
 def snapshot_points(ctx: Ctx, day: date) -> list[SnapshotPoint]:
     """The figures kept for one day (region and units)."""
-    require(ctx, "take_snapshot")
+    require(ctx, "snapshot_points")
     rows = ctx.db.execute(
         select(Snapshot.unit_id, Snapshot.metric, Snapshot.value).where(Snapshot.day == day)
     )
@@ -287,7 +287,7 @@ def snapshot_points(ctx: Ctx, day: date) -> list[SnapshotPoint]:
 
 def record_history(ctx: Ctx, rows: list[dict[str, object]]) -> int:
     """Write past figures in bulk (a migration from an older system, or the demo's year)."""
-    require(ctx, "take_snapshot")
+    require(ctx, "record_history")
     days = {r["day"] for r in rows if isinstance(r["day"], date)}
     for day in days:
         ctx.db.execute(delete(Snapshot).where(Snapshot.day == day))
