@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from shuzhi.catalog import service as catalog
@@ -26,16 +27,30 @@ from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
 from shuzhi.quality.models import IssueStatus
 from shuzhi.sharing import service as sharing
-from tests.conftest import acting, make_settings
+from tests import pg
+from tests.conftest import BACKENDS, acting, make_settings
 
 CDO = Actor(kind="user", id=1, name="cdo", role=Role.CDO, unit_id=None)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Database]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     directory = tmp_path_factory.mktemp("cockpit-demo")
-    shutil.copy(sqlite_template, directory / "shuzhi.db")
-    database = Database(make_settings(directory, f"sqlite:///{directory / 'shuzhi.db'}"))
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copy(template, directory / "shuzhi.db")
+        url = f"sqlite:///{directory / 'shuzhi.db'}"
+    else:
+        server: pg.PgServer = request.getfixturevalue("pg_server")
+        name = f"shuzhi_cockpit_demo_{directory.name}".replace("-", "_")
+        with psycopg.connect(server.admin_url, autocommit=True) as conn:
+            conn.execute(
+                f"CREATE DATABASE {name} TEMPLATE {request.getfixturevalue('pg_template')}"
+            )
+        url = server.url(name)
+    database = Database(make_settings(directory, url))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(demo_catalog, "TASKS", 120)
         patch.setattr(demo_catalog, "PUBLISHED", 100)
