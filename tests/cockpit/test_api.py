@@ -113,3 +113,25 @@ def test_forms_register_scenario_define_indicator_and_acknowledge(
     )
     assert ack.status_code == 303
     assert client.get("/api/v1/cockpit/alerts").json() == []
+
+
+def test_names_cannot_break_out_of_the_embedded_chart_data(
+    client: TestClient, database: Database
+) -> None:
+    seed_org(database)
+    login(client, "a.liaison", PASSWORD)
+    today = utcnow().date()
+    client.post(
+        "/cockpit/scenarios",
+        data={
+            "csrf_token": csrf(client, "/cockpit/scenarios"),
+            "year": str(today.year),
+            "name": "</script><script>alert(1)</script>",
+            "goal": "g",
+            "owner": "o",
+            "milestones": f"m {today + timedelta(days=3)}",
+        },
+    )
+    page = client.get("/cockpit").text
+    assert "<script>alert(1)" not in page
+    assert "\\u003c/script\\u003e" in page

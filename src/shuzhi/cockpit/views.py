@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -50,7 +48,7 @@ def _page(
         s=summary,
         f=summary.figures,
         unit=unit or "",
-        chart_data=json.dumps(summary.model_dump(mode="json"), ensure_ascii=False),
+        chart_data=summary.model_dump(mode="json"),
         can_evaluate=allowed(ctx, "evaluate_indicators"),
         can_ack=allowed(ctx, "acknowledge_alert"),
         errors=errors or [],
