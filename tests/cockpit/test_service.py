@@ -158,6 +158,9 @@ def test_contradicting_thresholds_and_unknown_columns(database: Database, seeded
     with pytest.raises(Invalid) as err, acting(database, cdo) as ctx:
         service.define_indicator(ctx, _indicator("X4", code, filters="姓名 between 1"))
     assert err.value.errors[0].field == "filters"
+    with pytest.raises(Invalid) as err, acting(database, cdo) as ctx:
+        service.define_indicator(ctx, _indicator("X6", code, func="max", column="姓名"))
+    assert err.value.errors[0].field == "column" and "文本" in err.value.errors[0].message.zh
     # A unit CDO cannot define indicators over another unit's data.
     other = shared_entry(database, unit="B", loaded=True)
     with pytest.raises(Forbidden), acting(database, cdo) as ctx:

@@ -6,6 +6,7 @@ import getpass
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from shuzhi.cockpit import service
 from shuzhi.context import Actor, unit_of_work
@@ -33,7 +34,7 @@ def evaluate(
         figures = 0 if no_snapshot else service.take_snapshot(ctx)
     for code, reading in result.readings:
         value = "—" if reading.value is None else f"{reading.value:g}"
-        console.print(f"{code}: {value} [{reading.level.value}] {reading.message}")
+        console.print(escape(f"{code}: {value} [{reading.level.value}] {reading.message}"))
     console.print(
         f"Indicators / 指标: {result.evaluated}; alerts / 告警: {len(result.alerts)};"
         f" figures kept / 快照: {figures}"

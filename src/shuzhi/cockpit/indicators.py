@@ -10,6 +10,7 @@ after a schema change, its dataset is gone) gets an ``error`` reading that says 
 
 from __future__ import annotations
 
+import decimal
 import json
 import logging
 import math
@@ -142,6 +143,17 @@ def define_indicator(ctx: Ctx, data: IndicatorCreate) -> IndicatorOut:
     types = _column_types(version)
     if data.func is not Measure.COUNT and not data.column:
         errors.add("column", "该统计方式需要指定列。", f"'{data.func}' needs a column.")
+    if (
+        data.func in (Measure.MIN, Measure.MAX)
+        and data.column in types
+        and not types[data.column].startswith(NUMERIC)
+    ):
+        errors.add(
+            "column",
+            f"列 {data.column} 是文本，最小/最大值须用于数值列（文本数字请用平均或求和）。",
+            f"Column {data.column!r} is text: min/max need a numeric column"
+            " (avg and sum read numbers written as text).",
+        )
     for name in _missing_columns(_columns_of(data.column, data.filters, data.group_by), types):
         errors.add("column", f"数据集中没有列 {name}。", f"The dataset has no column {name!r}.")
     for f in data.filters:
@@ -209,10 +221,15 @@ def _aggregate(
     measure = table.column_names[-1]
     out: list[tuple[str | None, float | None]] = []
     for row in rows:
-        value = row[measure]
-        number = float(value) if isinstance(value, int | float) else None
-        out.append((str(row[group]) if group else None, number))
+        out.append((str(row[group]) if group else None, _number(row[measure])))
     return out
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | decimal.Decimal):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def level_of(value: float | None, direction: str, warn: float | None, alarm: float | None) -> Level:
