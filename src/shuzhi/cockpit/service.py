@@ -61,6 +61,7 @@ SNAPSHOT_METRICS = (
     "downloads",
     "score",
 )
+HISTORY_ON_PAGE = 14  # indicator readings shown beside each indicator
 # Trends shown on the cockpit; "calls" and "rows" are read from the gateway's call records.
 TREND_METRICS = (
     "compile_rate",
@@ -240,9 +241,6 @@ def cockpit_summary(
         indicators=indicators.list_indicators(ctx, unit_id, history=HISTORY_ON_PAGE),
         alerts=indicators.list_alerts(ctx, unit_id),
     )
-
-
-HISTORY_ON_PAGE = 14
 
 
 # ---------------------------------------------------------------- snapshots
