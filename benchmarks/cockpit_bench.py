@@ -24,12 +24,12 @@ from pathlib import Path
 
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
+from tests.e2e.conftest import CHROMIUM_ARGS, _free_port, chromium_path
 
 from shuzhi.app import create_app
 from shuzhi.db.engine import Database
 from shuzhi.demo.district import CREDENTIALS_FILE, build_demo
 from shuzhi.settings import load_settings
-from tests.e2e.conftest import CHROMIUM_ARGS, _free_port, chromium_path
 
 PAGES = ["/cockpit", "/cockpit?days=365", "/cockpit?unit=RSJ"]
 TIMING = """() => {

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.cockpit_bench import cdo_page, served_demo  # noqa: E402
+from benchmarks.cockpit_bench import cdo_page, served_demo
 
 
 def main() -> None:
