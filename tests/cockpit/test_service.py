@@ -196,6 +196,17 @@ def test_indicator_alarm_history_and_schema_change(database: Database, seeded: O
     ((_, broken),) = after.readings
     assert broken.level == "error" and "年龄" in broken.message
     assert after.alerts[0].level == "error"
+    # The unit CDO edits the definition to the new schema; the history is kept.
+    fixed = _indicator("AGE", code, func="count", column=None, warn_at=100, alarm_at=200)
+    with pytest.raises(Forbidden), acting(database, seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
+        service.update_indicator(ctx, "AGE", fixed)
+    with acting(database, seeded.actor(Role.UNIT_CDO)) as ctx:
+        assert service.update_indicator(ctx, "AGE", fixed).func == "count"
+        ((_, healed),) = service.evaluate_indicators(ctx).readings
+        history = service.get_indicator(ctx, "AGE").history
+    assert (healed.level, healed.value) == ("ok", 20.0)
+    assert [r.level for r in history] == ["alarm", "alarm", "error", "ok"]
+    assert _actions(database, "cockpit.indicator_updated")[0]["func"] == "count"
 
 
 def test_alert_acknowledged_with_a_note_is_audited(database: Database, seeded: Org) -> None:

@@ -135,6 +135,7 @@ RULES: dict[str, Rule] = {
     "cancel_scenario": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
     "view_indicators": Rule(REGION_READERS, UNIT_STAFF),
     "define_indicator": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "update_indicator": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
     "evaluate_indicators": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
     "acknowledge_alert": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
 }

@@ -75,6 +75,11 @@ def define_indicator(ctx: CtxDep, data: IndicatorCreate) -> IndicatorOut:
     return service.define_indicator(ctx, data)
 
 
+@router.put("/indicators/{code}")
+def update_indicator(ctx: CtxDep, code: str, data: IndicatorCreate) -> IndicatorOut:
+    return service.update_indicator(ctx, code, data)
+
+
 @router.get("/indicators/{code}")
 def get_indicator(ctx: CtxDep, code: str) -> IndicatorOut:
     return service.get_indicator(ctx, code)

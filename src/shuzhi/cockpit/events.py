@@ -77,6 +77,19 @@ class IndicatorDefined(AuditEvent):
 
 
 @dataclass(frozen=True)
+class IndicatorUpdated(AuditEvent):
+    action: ClassVar[str] = "cockpit.indicator_updated"
+    target_type: ClassVar[str] = "indicator"
+    target_fields: ClassVar[tuple[str, ...]] = ("code",)
+    unit_field: ClassVar[str | None] = "unit"
+    code: str
+    unit: int
+    resource_code: str
+    func: str
+    column: str | None
+
+
+@dataclass(frozen=True)
 class IndicatorEvaluated(AuditEvent):
     """Evaluating reads a dataset's contents (an aggregate): audited like any data access."""
 

@@ -28,6 +28,7 @@ from shuzhi.cockpit.events import (
     AlertRaised,
     IndicatorDefined,
     IndicatorEvaluated,
+    IndicatorUpdated,
 )
 from shuzhi.cockpit.models import Alert, AlertStatus, Direction, Indicator, Level, Reading
 from shuzhi.cockpit.schemas import (
@@ -124,8 +125,9 @@ def _columns_of(column: str | None, specs: list[FilterIn], group: str | None) ->
     return names
 
 
-def define_indicator(ctx: Ctx, data: IndicatorCreate) -> IndicatorOut:
-    """Define an indicator over a dataset; checked against its current schema and tried once."""
+def _checked(ctx: Ctx, data: IndicatorCreate, operation: str, own_id: int | None) -> int:
+    """Every check of a definition against the dataset's current schema, and one trial run;
+    returns the owning unit (the dataset's)."""
     found = lake.current_version(ctx, data.resource_code)
     if found is None:
         raise Invalid.field(
@@ -135,9 +137,10 @@ def define_indicator(ctx: Ctx, data: IndicatorCreate) -> IndicatorOut:
         )
     out_version, version = found
     unit_id = org.unit_id_for_code(ctx, out_version.unit_code)
-    require(ctx, "define_indicator", unit_id, target=data.code)
+    require(ctx, operation, unit_id, target=data.code)
     errors = ErrorCollector()
-    if ctx.db.scalar(select(Indicator.id).where(Indicator.code == data.code)) is not None:
+    other = ctx.db.scalar(select(Indicator.id).where(Indicator.code == data.code))
+    if other is not None and other != own_id:
         errors.add("code", f"指标编码 {data.code} 已存在。", f"Indicator {data.code} exists.")
     _check_thresholds(data, errors)
     types = _column_types(version)
@@ -165,26 +168,50 @@ def define_indicator(ctx: Ctx, data: IndicatorCreate) -> IndicatorOut:
     except Invalid as err:
         raise Invalid(errors=[_as_field(e) for e in err.errors]) from None
     assert unit_id is not None
-    ind = Indicator(
-        code=data.code,
-        name=data.name,
-        unit_id=unit_id,
-        resource_code=data.resource_code,
-        func=data.func.value,
-        column_name=data.column,
-        filters_json=json.dumps([f.model_dump() for f in data.filters], ensure_ascii=False),
-        group_by=data.group_by,
-        direction=data.direction.value,
-        warn_at=data.warn_at,
-        alarm_at=data.alarm_at,
-        level=Level.OK,
-        created_by=ctx.actor.label,
-    )
+    return unit_id
+
+
+def _apply(ind: Indicator, data: IndicatorCreate, unit_id: int) -> None:
+    ind.code, ind.name, ind.unit_id = data.code, data.name, unit_id
+    ind.resource_code, ind.func, ind.column_name = data.resource_code, data.func.value, data.column
+    ind.filters_json = json.dumps([f.model_dump() for f in data.filters], ensure_ascii=False)
+    ind.group_by, ind.direction = data.group_by, data.direction.value
+    ind.warn_at, ind.alarm_at = data.warn_at, data.alarm_at
+
+
+def define_indicator(ctx: Ctx, data: IndicatorCreate) -> IndicatorOut:
+    """Define an indicator over a dataset; checked against its current schema and tried once."""
+    unit_id = _checked(ctx, data, "define_indicator", None)
+    ind = Indicator(level=Level.OK, created_by=ctx.actor.label)
+    _apply(ind, data, unit_id)
     ctx.db.add(ind)
     ctx.db.flush()
     record(
         ctx,
         IndicatorDefined(
+            code=ind.code,
+            unit=unit_id,
+            resource_code=ind.resource_code,
+            func=ind.func,
+            column=ind.column_name,
+        ),
+    )
+    return _out(ctx, ind, [])
+
+
+def update_indicator(ctx: Ctx, code: str, data: IndicatorCreate) -> IndicatorOut:
+    """Change a definition (e.g. after a schema change); history and alerts are kept, and
+    the next evaluation compares with the level the indicator had."""
+    ind = ctx.db.scalar(select(Indicator).where(Indicator.code == code))
+    if ind is None:
+        raise NotFound(f"指标 {code} 不存在。", f"Indicator {code} does not exist.")
+    require(ctx, "update_indicator", ind.unit_id, target=f"indicator:{code}")
+    unit_id = _checked(ctx, data, "update_indicator", ind.id)
+    _apply(ind, data, unit_id)
+    ctx.db.flush()
+    record(
+        ctx,
+        IndicatorUpdated(
             code=ind.code,
             unit=unit_id,
             resource_code=ind.resource_code,

@@ -451,6 +451,7 @@ get_scenario = scenarios.get_scenario
 reach_milestone = scenarios.reach_milestone
 cancel_scenario = scenarios.cancel_scenario
 define_indicator = indicators.define_indicator
+update_indicator = indicators.update_indicator
 evaluate_indicators = indicators.evaluate_indicators
 list_indicators = indicators.list_indicators
 get_indicator = indicators.get_indicator
