@@ -104,6 +104,15 @@ def test_forms_register_scenario_define_indicator_and_acknowledge(
         "/cockpit/indicators", data={**indicator, "warn_at": "10"}, follow_redirects=False
     )
     assert ok.status_code == 303
+    edit = client.get("/cockpit/indicators/AGE/edit")
+    assert 'action="/cockpit/indicators/AGE/edit"' in edit.text and 'value="年龄"' in edit.text
+    changed = client.post(
+        "/cockpit/indicators/AGE/edit",
+        data={**indicator, "name": "年龄均值", "warn_at": "11"},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    assert client.get("/api/v1/cockpit/indicators/AGE").json()["warn_at"] == 11
     client.post("/cockpit/indicators/evaluate", data={"csrf_token": token})
     alert = client.get("/api/v1/cockpit/alerts").json()[0]
     ack = client.post(

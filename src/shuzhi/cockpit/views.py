@@ -13,6 +13,7 @@ from shuzhi.cockpit.schemas import (
     AlertAck,
     CockpitSummary,
     IndicatorCreate,
+    IndicatorOut,
     Measure,
     MilestoneDone,
     ScenarioCancel,
@@ -180,6 +181,7 @@ def _indicators_page(
     ctx: CtxDep,
     form: dict[str, str] | None = None,
     errors: list[dict[str, str]] | None = None,
+    editing: str | None = None,
 ) -> Response:
     return render(
         request,
@@ -194,6 +196,7 @@ def _indicators_page(
         ops=list(Op),
         form=form or {"direction": "above", "func": "count"},
         errors=errors or [],
+        editing=editing,
     )
 
 
@@ -207,4 +210,35 @@ def define(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     made, errors = attempt(ctx, lambda: service.define_indicator(ctx, parse(IndicatorCreate, form)))
     if made is None:
         return _indicators_page(request, ctx, form, errors)
+    return _see("/cockpit/indicators")
+
+
+def _as_form(ind: IndicatorOut) -> dict[str, str]:
+    return {
+        "code": ind.code,
+        "name": ind.name,
+        "resource_code": ind.resource_code,
+        "func": ind.func,
+        "column": ind.column or "",
+        "group_by": ind.group_by or "",
+        "filters": "\n".join(f"{f.column} {f.op} {'' if f.value is None else f.value}".strip()
+                              for f in ind.filters),
+        "direction": ind.direction.value,
+        "warn_at": "" if ind.warn_at is None else f"{ind.warn_at:g}",
+        "alarm_at": "" if ind.alarm_at is None else f"{ind.alarm_at:g}",
+    }  # fmt: skip
+
+
+@router.get("/cockpit/indicators/{code}/edit")
+def edit_indicator_page(request: Request, ctx: CtxDep, code: str) -> Response:
+    return _indicators_page(request, ctx, _as_form(service.get_indicator(ctx, code)), None, code)
+
+
+@router.post("/cockpit/indicators/{code}/edit")
+def edit_indicator(request: Request, ctx: CtxDep, code: str, form: FormDep) -> Response:
+    made, errors = attempt(
+        ctx, lambda: service.update_indicator(ctx, code, parse(IndicatorCreate, form))
+    )
+    if made is None:
+        return _indicators_page(request, ctx, form, errors, code)
     return _see("/cockpit/indicators")
