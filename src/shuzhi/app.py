@@ -19,6 +19,8 @@ from shuzhi.catalog import excel_views as catalog_excel_views
 from shuzhi.catalog import views as catalog_views
 from shuzhi.catalog.projects import api as catalog_projects_api
 from shuzhi.catalog.projects import views as catalog_projects_views
+from shuzhi.cockpit import api as cockpit_api
+from shuzhi.cockpit import views as cockpit_views
 from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
 from shuzhi.gateway import api as gateway_api
@@ -30,6 +32,8 @@ from shuzhi.lake import service as lake_service
 from shuzhi.lake import views as lake_views
 from shuzhi.org import api as org_api
 from shuzhi.org import views as org_views
+from shuzhi.portal import api as portal_api
+from shuzhi.portal import views as portal_views
 from shuzhi.quality import api as quality_api
 from shuzhi.quality import views as quality_views
 from shuzhi.settings import Settings
@@ -52,7 +56,9 @@ ROUTERS = [
     lake_api.router,
     quality_api.router,
     sharing_api.router,
+    portal_api.router,
     gateway_api.stats_router,
+    cockpit_api.router,
     auth_views.router,
     org_views.router,
     audit_views.router,
@@ -63,6 +69,8 @@ ROUTERS = [
     quality_views.router,
     sharing_views.router,
     gateway_views.router,
+    portal_views.router,
+    cockpit_views.router,
 ]
 
 
@@ -76,6 +84,15 @@ def vendor_dir(settings: Settings) -> Path | None:
     for base in candidates:
         if base is not None and (base / "htmx.org" / "dist" / "htmx.min.js").exists():
             return base / "htmx.org" / "dist"
+    return None
+
+
+def echarts_dir(settings: Settings) -> Path | None:
+    """ECharts from the npm registry, for the cockpit's charts (tables work without it)."""
+    vendor = vendor_dir(settings)
+    base = vendor.parents[1] if vendor is not None else None
+    if base is not None and (base / "echarts" / "dist" / "echarts.min.js").exists():
+        return base / "echarts" / "dist"
     return None
 
 
@@ -109,6 +126,9 @@ def create_app(
 
     for router in ROUTERS:
         app.include_router(router)
+    charts = echarts_dir(settings)
+    if charts is not None:
+        app.mount("/static/vendor/echarts", StaticFiles(directory=charts), name="echarts")
     vendor = vendor_dir(settings)
     if vendor is not None:
         app.mount("/static/vendor", StaticFiles(directory=vendor), name="vendor")

@@ -4,10 +4,12 @@ from shuzhi.audit import models as audit_models
 from shuzhi.auth import models as auth_models
 from shuzhi.catalog import models as catalog_models
 from shuzhi.catalog.projects import models as catalog_project_models
+from shuzhi.cockpit import models as cockpit_models
 from shuzhi.db.base import Base
 from shuzhi.gateway import models as gateway_models
 from shuzhi.lake import models as lake_models
 from shuzhi.org import models as org_models
+from shuzhi.portal import models as portal_models
 from shuzhi.quality import models as quality_models
 from shuzhi.search import models as search_models
 from shuzhi.sharing import models as sharing_models
@@ -19,10 +21,12 @@ __all__ = [
     "auth_models",
     "catalog_models",
     "catalog_project_models",
+    "cockpit_models",
     "gateway_models",
     "lake_models",
     "metadata",
     "org_models",
+    "portal_models",
     "quality_models",
     "search_models",
     "sharing_models",

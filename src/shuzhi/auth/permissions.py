@@ -114,6 +114,30 @@ RULES: dict[str, Rule] = {
     "view_notifications": Rule(frozenset(Role)),
     # gateway: call statistics, region-wide or of the calls a unit made or served
     "view_call_stats": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
+    # portal: the provider's CDO opens its data and decides applications; the bureau may close
+    "open_dataset": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
+    "republish_dataset": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
+    "close_dataset": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "view_publications": Rule(REGION_READERS, UNIT_STAFF),
+    "view_open_applications": Rule(REGION_READERS, UNIT_STAFF),
+    "decide_open_application": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
+    "revoke_open_application": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "view_portal_figures": Rule(REGION_READERS | UNIT_STAFF),
+    # cockpit: leaders see the region, unit staff their own unit; leaders define indicators
+    "view_cockpit": Rule(REGION_READERS, UNIT_STAFF),
+    "export_cockpit": Rule(REGION_READERS, UNIT_STAFF),
+    "take_snapshot": Rule(EXECUTIVE),
+    "snapshot_points": Rule(REGION_READERS),
+    "record_history": Rule(EXECUTIVE),
+    "view_scenarios": Rule(REGION_READERS, UNIT_STAFF),
+    "register_scenario": Rule(EXECUTIVE, UNIT_STAFF),
+    "reach_milestone": Rule(EXECUTIVE, UNIT_STAFF),
+    "cancel_scenario": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "view_indicators": Rule(REGION_READERS, UNIT_STAFF),
+    "define_indicator": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "update_indicator": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "evaluate_indicators": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "acknowledge_alert": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
 }
 
 

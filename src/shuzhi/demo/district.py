@@ -24,6 +24,7 @@ from shuzhi.context import Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.demo import names
 from shuzhi.demo.catalog import build_catalog
+from shuzhi.demo.cockpit import build_cockpit
 from shuzhi.demo.datasets import build_datasets
 from shuzhi.demo.sharing import build_sharing
 from shuzhi.gateway.demo import seed_demo_calls
@@ -252,5 +253,6 @@ def build_demo(database: Database) -> list[DemoAccount]:
     build_datasets(database, DEMO_ACTOR)
     sharing = build_sharing(database, DEMO_ACTOR, data_dir / CREDENTIALS_FILE)
     seed_demo_calls(database)
+    build_cockpit(database, DEMO_ACTOR)
     write_credentials(data_dir, accounts, **({"sharing": sharing} if sharing else {}))
     return accounts

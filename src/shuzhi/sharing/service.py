@@ -26,10 +26,10 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shuzhi.audit.service import record
@@ -1366,3 +1366,46 @@ def shareable_entries(ctx: Ctx, q: str = "") -> list[EntryBrief]:
     page = catalog.list_entries(ctx, q, filters={"status": [EntryStatus.PUBLISHED]}, limit=50)
     own = _unit_name(ctx, ctx.actor.unit_id)[0] if ctx.actor.unit_id else None
     return [e for e in page.items if e.unit_code != own]
+
+
+# ---------------------------------------------------------------- figures for the cockpit
+
+
+def request_figures(ctx: Ctx, today: date | None = None) -> list[tuple[int, int, str, bool, int]]:
+    """For the cockpit: (consumer unit, provider unit, status, decision overdue, count) of
+    the requests the actor may see; overdue = escalated, or waiting past its due date.
+    Read-only: unlike the queues, it does not apply deadlines first."""
+    scope = scope_unit(ctx, "view_share_requests")
+    day = today or local_day(utcnow())
+    late = or_(
+        ShareRequest.status == S.ESCALATED,
+        and_(ShareRequest.status == S.PENDING, ShareRequest.due_on < day),
+    )
+    overdue = case((late, True), else_=False)
+    query = select(
+        ShareRequest.consumer_unit_id,
+        ShareRequest.provider_unit_id,
+        ShareRequest.status,
+        overdue,
+        func.count(),
+    ).group_by(
+        ShareRequest.consumer_unit_id, ShareRequest.provider_unit_id, ShareRequest.status, overdue
+    )
+    if scope is not None:
+        query = query.where(
+            or_(ShareRequest.consumer_unit_id == scope, ShareRequest.provider_unit_id == scope)
+        )
+    return [(int(c), int(p), str(s), bool(o), int(n)) for c, p, s, o, n in ctx.db.execute(query)]
+
+
+def active_grant_figures(ctx: Ctx, now: datetime | None = None) -> list[tuple[int, int, int]]:
+    """For the cockpit: (consumer unit, provider unit, count) of grants in force now."""
+    scope = scope_unit(ctx, "view_grants")
+    query = (
+        select(Grant.consumer_unit_id, Grant.provider_unit_id, func.count())
+        .where(Grant.status == GrantStatus.ACTIVE, Grant.expires_at > (now or utcnow()))
+        .group_by(Grant.consumer_unit_id, Grant.provider_unit_id)
+    )
+    if scope is not None:
+        query = query.where(or_(Grant.consumer_unit_id == scope, Grant.provider_unit_id == scope))
+    return [(int(c), int(p), int(n)) for c, p, n in ctx.db.execute(query)]

@@ -16,6 +16,7 @@ from shuzhi.web.i18n import locale_of
 from shuzhi.web.session import CSRF_FIELD, CSRF_HEADER, csrf_matches, read_session
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SESSIONLESS_PREFIXES = ("/api/3/action/", "/api/action/")
 
 
 def client_of(request: Request) -> str | None:
@@ -59,6 +60,8 @@ async def csrf_protect(request: Request) -> None:
     """Every state-changing request made with a session cookie must carry the CSRF token."""
     if request.method in SAFE_METHODS or bearer_token(request) is not None:
         return
+    if request.url.path.startswith(SESSIONLESS_PREFIXES):
+        return  # CKAN actions read public data and never act on a session cookie
     submitted = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")
     if submitted is None and (
