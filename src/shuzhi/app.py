@@ -91,7 +91,7 @@ def echarts_dir(settings: Settings) -> Path | None:
     """ECharts from the npm registry, for the cockpit's charts (tables work without it)."""
     vendor = vendor_dir(settings)
     base = vendor.parents[1] if vendor is not None else None
-    if base is not None and (base / "echarts" / "dist" / "echarts.min.js").exists():
+    if base is not None and (base / "echarts" / "dist" / "echarts.common.min.js").exists():
         return base / "echarts" / "dist"
     return None
 

@@ -52,7 +52,7 @@ def test_region_cdo_sees_answers_and_acknowledges_alert(
     expect(page.locator("#answer-scenarios p")).to_contain_text("年度目标 9 个应用场景")
     # ECharts drew the charts; their tables stay available behind them.
     expect(page.locator("html")).to_have_attribute("data-charts-ready", "9")
-    expect(page.locator("#chart-ranking svg")).to_have_count(1)
+    expect(page.locator("#chart-ranking canvas")).to_have_count(1)
     expect(page.locator("#ranking-table tbody tr")).to_have_count(3)
     expect(page.locator("#indicator-table tr.level-alarm")).to_contain_text("平均年龄")
     alert = page.locator("#alerts li").first

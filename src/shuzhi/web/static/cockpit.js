@@ -18,7 +18,7 @@
     }
     function draw(el, option) {
       show(el.closest("[data-chart]") || el);
-      var chart = echarts.init(el, null, { renderer: "svg" });
+      var chart = echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(Object.assign({ animation: false, aria: { enabled: true } }, option));
       charts.push(chart);
     }
