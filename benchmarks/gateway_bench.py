@@ -90,10 +90,11 @@ end
 function done(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format(
-    'RESULT {"requests": %d, "seconds": %.3f, "p50_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, ' ..
-    '"non2xx": %d, "socket_errors": %d}\n',
+    'RESULT {"requests": %d, "seconds": %.3f, "p50_ms": %.3f, "p90_ms": %.3f, "p99_ms": %.3f, ' ..
+    '"p999_ms": %.3f, "max_ms": %.3f, "non2xx": %d, "socket_errors": %d}\n',
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000, errors.status,
+    latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    latency:percentile(99.9) / 1000, latency.max / 1000, errors.status,
     errors.connect + errors.read + errors.write + errors.timeout))
 end
 """
@@ -478,14 +479,17 @@ def main(argv: list[str] | None = None) -> None:
         f"prepared: ingest {state.get('ingest_s')} s, key index {state.get('key_index_s')} s, "
         f"SQLite copy with index {state.get('sqlite_s')} s"
     )
-    print(f"\n{'':44}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'errors':>8}")
+    print(
+        f"\n{'':44}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'p99.9 ms':>10}"
+        f"{'non-2xx':>10}{'errors':>8}"
+    )
     for name, r in (
         ("Shuzhi gateway (auth, grant, mask, meter, audit)", gateway),
         ("Datasette JSON API (SQLite, indexed, immutable)", datasette),
     ):
         print(
-            f"{name:44.44}{r['rps']:>10,.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
-            f"{r['non2xx']:>10}{r['socket_errors']:>8}"
+            f"{name:44.44}{r['rps']:>10,.0f}{r['p50_ms']:>10.2f}{r['p90_ms']:>10.2f}"
+            f"{r['p99_ms']:>10.2f}{r['p999_ms']:>10.2f}{r['non2xx']:>10}{r['socket_errors']:>8}"
         )
     ratio = gateway["rps"] / datasette["rps"] if datasette["rps"] else float("inf")
     print(

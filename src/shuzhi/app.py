@@ -19,6 +19,8 @@ from shuzhi.catalog import excel_views as catalog_excel_views
 from shuzhi.catalog import views as catalog_views
 from shuzhi.catalog.projects import api as catalog_projects_api
 from shuzhi.catalog.projects import views as catalog_projects_views
+from shuzhi.cockpit import api as cockpit_api
+from shuzhi.cockpit import views as cockpit_views
 from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
 from shuzhi.gateway import api as gateway_api
@@ -56,6 +58,7 @@ ROUTERS = [
     sharing_api.router,
     portal_api.router,
     gateway_api.stats_router,
+    cockpit_api.router,
     auth_views.router,
     org_views.router,
     audit_views.router,
@@ -67,6 +70,7 @@ ROUTERS = [
     sharing_views.router,
     gateway_views.router,
     portal_views.router,
+    cockpit_views.router,
 ]
 
 
@@ -80,6 +84,15 @@ def vendor_dir(settings: Settings) -> Path | None:
     for base in candidates:
         if base is not None and (base / "htmx.org" / "dist" / "htmx.min.js").exists():
             return base / "htmx.org" / "dist"
+    return None
+
+
+def echarts_dir(settings: Settings) -> Path | None:
+    """ECharts from the npm registry, for the cockpit's charts (tables work without it)."""
+    vendor = vendor_dir(settings)
+    base = vendor.parents[1] if vendor is not None else None
+    if base is not None and (base / "echarts" / "dist" / "echarts.common.min.js").exists():
+        return base / "echarts" / "dist"
     return None
 
 
@@ -103,6 +116,7 @@ def create_app(
     app.state.query_engine = lake_service.open_engine(database)
     app.state.gateway = GatewayRuntime(database, app.state.query_engine, GatewayOptions.from_env())
     problems.install(app)
+    app.add_middleware(gateway_api.LookupFastPath)
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, str]:
@@ -112,6 +126,9 @@ def create_app(
 
     for router in ROUTERS:
         app.include_router(router)
+    charts = echarts_dir(settings)
+    if charts is not None:
+        app.mount("/static/vendor/echarts", StaticFiles(directory=charts), name="echarts")
     vendor = vendor_dir(settings)
     if vendor is not None:
         app.mount("/static/vendor", StaticFiles(directory=vendor), name="vendor")

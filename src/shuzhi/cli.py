@@ -14,6 +14,7 @@ from rich.table import Table
 from shuzhi.audit import service as audit
 from shuzhi.auth import service as auth
 from shuzhi.auth.schemas import ApiKeyCreate, UserCreate
+from shuzhi.cockpit.cli import cockpit_app
 from shuzhi.context import Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
@@ -40,6 +41,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lake_app, name="lake")
 app.add_typer(sharing_app, name="sharing")
+app.add_typer(cockpit_app, name="cockpit")
 catalog_app = typer.Typer(help="Data resource catalogue (政务数据资源目录).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.command("ingest")(ingest_command)

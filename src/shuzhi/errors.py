@@ -93,6 +93,20 @@ class TooManyRequests(ShuzhiError):
         self.retry_after = retry_after
 
 
+class Unavailable(ShuzhiError):
+    """The service cannot take the request now (e.g. its audit trail is behind)."""
+
+    status = 503
+    kind = "unavailable"
+    default = Message("服务繁忙，请稍后再试。", "The service is busy; try again later.")
+
+    def __init__(
+        self, zh: str | None = None, en: str | None = None, *, retry_after: int = 5
+    ) -> None:
+        super().__init__(zh, en)
+        self.retry_after = retry_after
+
+
 class Invalid(ShuzhiError):
     status = 422
     kind = "invalid"

@@ -4,6 +4,7 @@ from shuzhi.audit import models as audit_models
 from shuzhi.auth import models as auth_models
 from shuzhi.catalog import models as catalog_models
 from shuzhi.catalog.projects import models as catalog_project_models
+from shuzhi.cockpit import models as cockpit_models
 from shuzhi.db.base import Base
 from shuzhi.gateway import models as gateway_models
 from shuzhi.lake import models as lake_models
@@ -20,6 +21,7 @@ __all__ = [
     "auth_models",
     "catalog_models",
     "catalog_project_models",
+    "cockpit_models",
     "gateway_models",
     "lake_models",
     "metadata",

@@ -36,6 +36,9 @@ class Settings:
     grading_scheme: str = "national"
     # Encrypts stored source connection URLs (they hold database passwords).
     credentials_key: str = ""
+    # Cockpit: application scenarios each unit commits to per year; where alerts are posted.
+    scenario_annual_target: int = 3
+    cockpit_webhook_url: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -109,6 +112,8 @@ def load_settings(
         static_vendor_dir=Path(vendor) if vendor else None,
         grading_scheme=env.get("SHUZHI_GRADING_SCHEME", "national"),
         credentials_key=credentials,
+        scenario_annual_target=int(env.get("SHUZHI_SCENARIO_TARGET", 3)),
+        cockpit_webhook_url=env.get("SHUZHI_COCKPIT_WEBHOOK_URL", ""),
     )
     settings.check()
     return settings

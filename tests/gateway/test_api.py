@@ -7,16 +7,18 @@ import io
 import json
 
 import pyarrow.parquet as pq
+import pytest
 from fastapi import FastAPI
 
 from shuzhi.audit import service as audit
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
+from shuzhi.gateway import service as gateway_service
 from shuzhi.sharing import apps_service as apps
 from shuzhi.sharing import service as sharing
 from tests.conftest import acting
 from tests.factories import PASSWORD
-from tests.gateway.helpers import call_count, calls, gateway, ids, phones, share
+from tests.gateway.helpers import call_count, calls, fresh_app, gateway, ids, phones, share
 from tests.sharing.helpers import application, key
 from tests.web.helpers import login
 
@@ -51,6 +53,29 @@ def test_lookup_returns_the_masked_granted_record(app: FastAPI, database: Databa
         assert audit.view_audit(ctx, action="gateway.data_served").total == 1
         assert audit.view_audit(ctx, action="gateway.call_refused").total == 1
         assert audit.check_chain(ctx).ok
+
+
+def test_lookup_is_answered_before_routing_and_fails_like_any_route(
+    app: FastAPI, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = share(database)
+    target = ids(30)[2]
+    # The fast path answers without consulting the router (a broken router changes nothing).
+    with gateway(app) as client:
+        app.router.routes.clear()
+        answer = client.get(f"/api/v1/share/{shared.code}/records/{target}", headers=shared.auth)
+        assert answer.status_code == 200 and answer.json()["公民身份号码"].startswith(target[:10])
+        assert client.get("/healthz").status_code == 404  # everything else is routed
+
+    async def broken(*_args: object) -> bytes:
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(gateway_service, "lookup_record", broken)
+    with gateway(fresh_app(database)) as client:
+        failed = client.get(f"/api/v1/share/{shared.code}/records/{target}", headers=shared.auth)
+    assert failed.status_code == 500
+    assert failed.headers["content-type"].startswith("application/problem+json")
+    assert failed.json()["detail_en"].startswith("Internal error") and "exploded" not in failed.text
 
 
 def test_records_are_paged_filtered_and_masked(app: FastAPI, database: Database) -> None:

@@ -107,6 +107,27 @@ def test_key_index_answers_like_the_engine(
     assert any((database.settings.data_dir / "gateway" / "keys").glob("*.sqlite"))
 
 
+def test_a_new_version_s_key_index_replaces_the_earlier_one(
+    app: FastAPI, database: Database, tmp_path: Path
+) -> None:
+    code = _loaded(database, tmp_path, people_rows(10))
+    grants = FakeGrants(make_grant(code))
+    index_dir = database.settings.data_dir / "gateway" / "keys"
+    first_key, new_key = people_rows(10)[3][1], people_rows(15)[12][1]
+    with gateway(app, grants=grants) as client:
+        assert client.get(f"/api/v1/share/{code}/records/{first_key}", headers=AUTH).is_success
+    first = sorted(index_dir.glob("*.sqlite"))
+    assert len(first) == 1
+
+    with acting(database, SYSTEM) as ctx:  # a second load of the same entry
+        lake.ingest(ctx, code, FileSource(write_csv(tmp_path / "p2.csv", people_rows(15), HEADER)))
+    with gateway(app, grants=grants) as client:
+        assert client.get(f"/api/v1/share/{code}/records/{new_key}", headers=AUTH).is_success
+    second = sorted(index_dir.glob("*.sqlite"))
+    assert len(second) == 1 and second != first
+    assert second[0].name.split("-")[0] == first[0].name.split("-")[0]  # same dataset family
+
+
 def test_expiry_delivery_and_unknown_entries(
     app: FastAPI, database: Database, tmp_path: Path
 ) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import signal
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -14,7 +17,7 @@ from shuzhi.audit import service as audit
 from shuzhi.audit.events import OperationDenied
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
-from shuzhi.gateway.meter import CallMeter, CallRecord, write_calls
+from shuzhi.gateway.meter import CallMeter, CallRecord, WriterProcess, unwritten, write_calls
 from shuzhi.gateway.models import Endpoint, Outcome
 from tests.conftest import acting
 from tests.gateway.helpers import TEST_OPTIONS, call_count, calls, gateway, ids, share
@@ -113,3 +116,73 @@ def test_graceful_shutdown_writes_every_buffered_call(
     with acting(database, SYSTEM) as ctx:
         assert audit.view_audit(ctx, action="gateway.data_served").total == calls_made
         assert audit.check_chain(ctx).ok
+
+
+def test_writer_process_writes_in_a_child_and_resends_after_it_dies(
+    database: Database,
+) -> None:
+    writer = WriterProcess(database.settings, niceness=0)
+    meter = CallMeter(database, batch_size=10**6, interval=3600, writer=writer)
+    for i in range(30):
+        meter.add(_record(i))
+    assert meter.flush() == 30 and call_count(database) == 30
+    child = writer.pid
+    assert child is not None and child != os.getpid()
+
+    os.kill(child, signal.SIGKILL)  # the child dies between batches
+    for i in range(30, 50):
+        meter.add(_record(i))
+    assert meter.flush() == 0 and meter.pending == 20  # kept, not lost
+    assert meter.flush() == 20  # a new child took it
+    assert writer.pid not in (None, child)
+    meter.close()
+    assert call_count(database) == 50
+    with acting(database, SYSTEM) as ctx:
+        assert audit.check_chain(ctx).ok
+        assert audit.view_audit(ctx, action="gateway.data_served").total == 50
+
+
+def test_a_batch_sent_again_skips_calls_already_stored(database: Database) -> None:
+    write_calls(database, [_record(i) for i in range(3)])
+    again = [_record(i) for i in range(5)]
+    assert [r.call_id for r in unwritten(database, again)] == [_record(i).call_id for i in (3, 4)]
+
+
+def test_shutdown_writes_in_process_when_the_child_cannot(database: Database) -> None:
+    broken = dataclasses.replace(database.settings, database_url="sqlite:////nonexistent/x.db")
+    meter = CallMeter(database, batch_size=10**6, interval=3600, writer=WriterProcess(broken))
+    for i in range(7):
+        meter.add(_record(i))
+    meter.close(attempts=2)
+    assert meter.pending == 0 and call_count(database) == 7
+
+
+def test_server_options_meter_in_a_child_process(app: FastAPI, database: Database) -> None:
+    shared = share(database)
+    options = replace(TEST_OPTIONS, meter_process=True, flush_rows=10**6, flush_seconds=3600)
+    with gateway(app, options) as client:
+        for i in range(12):
+            answer = client.get(
+                f"/api/v1/share/{shared.code}/records/{ids(30)[i]}", headers=shared.auth
+            )
+            assert answer.status_code == 200
+        assert call_count(database) == 0
+    assert call_count(database) == 12  # written through the child at shutdown
+    with acting(database, SYSTEM) as ctx:
+        assert audit.check_chain(ctx).ok
+
+
+def test_gateway_pauses_with_503_when_call_records_fall_behind(
+    app: FastAPI, database: Database
+) -> None:
+    shared = share(database)
+    options = replace(TEST_OPTIONS, meter_max_pending=3, flush_rows=10**6, flush_seconds=3600)
+    with gateway(app, options) as client:
+        url = f"/api/v1/share/{shared.code}/records/{ids(30)[0]}"
+        assert [client.get(url, headers=shared.auth).status_code for _ in range(3)] == [200] * 3
+        busy = client.get(url, headers=shared.auth)
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+        assert "公民身份号码" not in busy.text
+        app.state.gateway.meter.flush()  # the writer catches up: served again
+        assert client.get(url, headers=shared.auth).status_code == 200
+    assert [c.outcome for c in calls(database)] == ["ok", "ok", "ok", "busy", "ok"]

@@ -3,8 +3,20 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,10 @@ class AuditEvent:
         return unit
 
     def details(self) -> dict[str, Any]:
+        """The fields as a dict (flat events, the usual case, without ``asdict``'s deep copy)."""
+        out = {name: getattr(self, name) for name in _field_names(type(self))}
+        if all(type(v) in _SCALARS for v in out.values()):
+            return out
         return asdict(self)
 
 

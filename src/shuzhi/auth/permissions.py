@@ -123,6 +123,21 @@ RULES: dict[str, Rule] = {
     "decide_open_application": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
     "revoke_open_application": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
     "view_portal_figures": Rule(REGION_READERS | UNIT_STAFF),
+    # cockpit: leaders see the region, unit staff their own unit; leaders define indicators
+    "view_cockpit": Rule(REGION_READERS, UNIT_STAFF),
+    "export_cockpit": Rule(REGION_READERS, UNIT_STAFF),
+    "take_snapshot": Rule(EXECUTIVE),
+    "snapshot_points": Rule(REGION_READERS),
+    "record_history": Rule(EXECUTIVE),
+    "view_scenarios": Rule(REGION_READERS, UNIT_STAFF),
+    "register_scenario": Rule(EXECUTIVE, UNIT_STAFF),
+    "reach_milestone": Rule(EXECUTIVE, UNIT_STAFF),
+    "cancel_scenario": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "view_indicators": Rule(REGION_READERS, UNIT_STAFF),
+    "define_indicator": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "update_indicator": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "evaluate_indicators": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "acknowledge_alert": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
 }
 
 

@@ -7,6 +7,10 @@ SQLite file (primary key = key + load ordinal) under ``DATA_DIR/gateway/keys``. 
 ready, lookups go to the engine. Building is single-flight within a process and, through a
 file lock, across worker processes; the file appears atomically (rename) when complete.
 
+Files are named ``<dataset and key column>-<version id>.sqlite``; once a version's index is
+complete, the indexes of the same dataset and key column for earlier versions are deleted
+(a worker still reading one keeps its open file until it closes it).
+
 Only versions whose columns are all text are indexed (what the lake writes); others are
 served by the engine.
 """
@@ -29,7 +33,7 @@ from shuzhi.lake.query import Order, QueryEngine
 log = logging.getLogger("shuzhi.gateway")
 
 INDEX_DIR = "gateway/keys"
-FORMAT = 1
+FORMAT = 2
 TEXT_TYPES = ("string", "large_string", "utf8", "large_utf8")
 
 
@@ -37,11 +41,28 @@ def indexable(version: Version) -> bool:
     return all(c.type in TEXT_TYPES for c in version.columns)
 
 
+def _family(version: Version, key_column: str) -> str:
+    """The part of an index file's name shared by every version of a dataset and key column."""
+    ident = f"{FORMAT}\x1f{version.directory.resolve()}\x1f{key_column}"
+    return hashlib.sha256(ident.encode()).hexdigest()[:24]
+
+
 def index_path(data_dir: Path, version: Version, key_column: str) -> Path:
-    ident = hashlib.sha256(
-        f"{FORMAT}\x1f{version.data_path.resolve()}\x1f{version.data_file_sha256}\x1f{key_column}".encode()
-    ).hexdigest()[:32]
-    return data_dir / INDEX_DIR / f"{ident}.sqlite"
+    content = version.data_file_sha256[:12]
+    name = f"{_family(version, key_column)}-{version.version_id}-{content}.sqlite"
+    return data_dir / INDEX_DIR / name
+
+
+def remove_earlier(data_dir: Path, version: Version, key_column: str) -> list[Path]:
+    """Delete the indexes of earlier versions of the same dataset and key column."""
+    removed = []
+    current = index_path(data_dir, version, key_column)
+    for path in current.parent.glob(f"{_family(version, key_column)}-*.sqlite"):
+        if path.name < current.name:  # version ids sort by sequence (v000012-…)
+            path.unlink(missing_ok=True)
+            path.with_suffix(".lock").unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 class KeyIndex:
@@ -158,6 +179,7 @@ class KeyIndexes:
                 try:
                     if not path.exists():
                         build(self.engine, version, key_column, path)
+                        remove_earlier(self.data_dir, version, key_column)
                 finally:
                     fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
         except Exception:

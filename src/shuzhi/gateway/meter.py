@@ -5,17 +5,29 @@ A background thread writes the buffer when it holds ``batch_size`` calls or ever
 one transaction (``audit.record_batch`` keeps the hash chain exact). ``close`` — run by the
 application's shutdown — stops the thread and writes everything still buffered, so a graceful
 shutdown loses nothing. A failed write keeps the batch and retries on the next tick.
+
+Where the writing runs is the writer's business: ``write_calls`` in the thread itself, or
+``WriterProcess``, which hands each batch to a child process and waits for its
+acknowledgement. A server answering calls uses the child: the database work (building rows,
+hashing the chain, the driver) then never holds the request process's interpreter lock,
+which is what stretched the gateway's tail latency. The batch stays with the meter until the
+child acknowledges its commit, so a child that dies loses nothing the meter holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
 
 from shuzhi.audit.service import Pending, record_batch
 from shuzhi.context import SYSTEM, Actor, Role, unit_of_work
@@ -24,6 +36,7 @@ from shuzhi.gateway.events import CallRefused, DataServed
 from shuzhi.gateway.filters import describe
 from shuzhi.gateway.models import ApiCall, Endpoint, Outcome
 from shuzhi.lake.query import Filter
+from shuzhi.settings import Settings
 
 log = logging.getLogger("shuzhi.gateway")
 
@@ -119,6 +132,108 @@ def write_calls(database: Database, records: Sequence[CallRecord]) -> None:
             record_batch(ctx, [r.pending(t) for r, t in zip(chunk, texts, strict=True)])
 
 
+def unwritten(database: Database, records: Sequence[CallRecord]) -> list[CallRecord]:
+    """The records whose call id is not stored yet (a batch sent again after a lost answer)."""
+    stored: set[str] = set()
+    with database.sessions() as session:
+        for start in range(0, len(records), WRITE_CHUNK):
+            ids = [r.call_id for r in records[start : start + WRITE_CHUNK]]
+            stored.update(session.scalars(select(ApiCall.call_id).where(ApiCall.call_id.in_(ids))))
+    return [r for r in records if r.call_id not in stored]
+
+
+def _serve(settings: Settings, conn: Connection, niceness: int) -> None:
+    """The child's loop: write each batch received, answer None (committed) or the error."""
+    if niceness:
+        os.nice(niceness)
+    database = Database(settings)
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except EOFError:  # the parent is gone
+                return
+            if message is None:
+                return
+            again, records = message
+            try:
+                write_calls(database, unwritten(database, records) if again else records)
+            except Exception as exc:
+                log.exception("writing %d gateway calls failed", len(records))
+                conn.send(f"{type(exc).__name__}: {exc}")
+            else:
+                conn.send(None)
+    finally:
+        database.dispose()
+
+
+class WriterProcess:
+    """A ``CallMeter`` writer that writes in a child process (started at the first batch).
+
+    ``niceness`` lowers the child's scheduling priority so its bursts yield to requests.
+    """
+
+    def __init__(self, settings: Settings, niceness: int = 10) -> None:
+        self.settings = settings
+        self.niceness = niceness
+        self._context = multiprocessing.get_context("spawn")
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._again = False  # the last batch's outcome is unknown: skip what was stored
+        self._lock = threading.Lock()
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._process is None or not self._process.is_alive():
+            self._stop_child()
+            parent, child = self._context.Pipe()
+            process = self._context.Process(
+                target=_serve,
+                args=(self.settings, child, self.niceness),
+                name="shuzhi-gateway-meter-writer",
+                daemon=True,
+            )
+            process.start()
+            child.close()
+            self._process, self._conn = process, parent
+        return self._conn
+
+    def __call__(self, database: Database, records: Sequence[CallRecord]) -> None:
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.send((self._again, list(records)))
+                answer = conn.recv()
+            except (EOFError, OSError) as exc:
+                self._again = True
+                self._stop_child()
+                raise RuntimeError("the meter's writer process stopped") from exc
+            self._again = answer is not None
+            if answer is not None:
+                raise RuntimeError(f"the meter's writer process failed: {answer}")
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _stop_child(self, timeout: float = 30.0) -> None:
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+            conn.close()
+        if process is not None:
+            process.join(timeout)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+    def close(self) -> None:
+        """Let the child finish and exit (the meter has written everything through it)."""
+        with self._lock:
+            self._stop_child()
+
+
 class CallMeter:
     """The in-memory buffer of calls and the thread that writes it."""
 
@@ -128,12 +243,15 @@ class CallMeter:
         *,
         batch_size: int = 500,
         interval: float = 1.0,
+        max_pending: int = 200_000,
         writer: Callable[[Database, Sequence[CallRecord]], None] = write_calls,
     ) -> None:
         self.database = database
         self.batch_size = batch_size
+        self.max_pending = max_pending
         self.interval = interval
         self._writer = writer
+        self._writer_at_start = writer
         self._buffer: list[CallRecord] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -169,33 +287,61 @@ class CallMeter:
                 return
             self.flush()
 
+    @property
+    def saturated(self) -> bool:
+        """The writer is this far behind: the gateway refuses calls rather than serve
+        data its audit trail cannot keep up with."""
+        return self.pending >= self.max_pending
+
     def flush(self) -> int:
-        """Write what is buffered now; on failure keep it (in order) for the next attempt."""
+        """Write what is buffered now, ``batch_size`` calls at a time (a writer never holds
+        the interpreter for a whole backlog); on failure keep the rest, in order, for the
+        next attempt. Returns the number written."""
+        written = 0
         with self._write_lock:
-            with self._lock:
-                batch, self._buffer = self._buffer, []
-            if not batch:
-                return 0
-            try:
-                self._writer(self.database, batch)
-            except Exception:
-                self.failures += 1
-                log.exception("writing %d gateway calls failed; kept for retry", len(batch))
+            while True:
                 with self._lock:
-                    self._buffer[:0] = batch
-                return 0
-            self.written += len(batch)
-            return len(batch)
+                    batch = self._buffer[: self.batch_size]
+                    del self._buffer[: self.batch_size]
+                if not batch:
+                    return written
+                try:
+                    self._writer(self.database, batch)
+                except Exception:
+                    self.failures += 1
+                    log.exception("writing %d gateway calls failed; kept for retry", len(batch))
+                    with self._lock:
+                        self._buffer[:0] = batch
+                    return written
+                self.written += len(batch)
+                written += len(batch)
 
     def close(self, attempts: int = 5) -> None:
-        """Stop the thread and write everything still buffered (graceful shutdown)."""
+        """Stop the thread and write everything still buffered (graceful shutdown).
+
+        If the writer cannot take the rest (a writer process that will not start), the
+        meter writes it itself rather than lose it.
+        """
         self._stop.set()
         self._wake.set()
         thread = self._thread
         if thread is not None:
             thread.join(timeout=30)
-        for _ in range(attempts):
-            self.flush()
-            if not self.pending:
-                return
-        log.error("%d gateway calls could not be written at shutdown", self.pending)
+        try:
+            for _ in range(attempts):
+                self.flush()
+                if not self.pending:
+                    return
+            if self._writer is not write_calls:
+                self._writer = _write_unwritten
+                self.flush()
+            if self.pending:
+                log.error("%d gateway calls could not be written at shutdown", self.pending)
+        finally:
+            close = getattr(self._writer_at_start, "close", None)
+            if callable(close):
+                close()
+
+
+def _write_unwritten(database: Database, records: Sequence[CallRecord]) -> None:
+    write_calls(database, unwritten(database, records))

@@ -30,6 +30,7 @@ class Outcome(StrEnum):
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
     RATE_LIMITED = "rate_limited"
+    BUSY = "busy"  # refused while the call records were behind (503)
     ERROR = "error"
 
 

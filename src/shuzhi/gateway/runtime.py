@@ -32,7 +32,7 @@ from shuzhi.gateway.cache import TTLCache
 from shuzhi.gateway.cursor import CursorCodec, derive_key
 from shuzhi.gateway.keyindex import KeyIndexes
 from shuzhi.gateway.limits import RateLimiter
-from shuzhi.gateway.meter import CallMeter
+from shuzhi.gateway.meter import CallMeter, WriterProcess, write_calls
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import QueryEngine
@@ -92,6 +92,10 @@ class GatewayOptions:
     revision_poll_seconds: float = 1.0
     flush_rows: int = 500
     flush_seconds: float = 1.0
+    # Write the meter's batches in a child process (servers); False: in the meter's thread.
+    meter_process: bool = False
+    # Calls waiting to be written beyond which the gateway answers 503 (audit before data).
+    meter_max_pending: int = 200_000
     workers: int = 1
     default_page: int = 100
     max_page: int = 1000
@@ -106,6 +110,8 @@ class GatewayOptions:
             cache_seconds=_float(env, "SHUZHI_GATEWAY_CACHE_SECONDS", 5.0),
             flush_rows=_int(env, "SHUZHI_GATEWAY_FLUSH_ROWS", 500),
             flush_seconds=_float(env, "SHUZHI_GATEWAY_FLUSH_SECONDS", 1.0),
+            meter_process=env.get("SHUZHI_GATEWAY_METER_PROCESS", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
             workers=_int(env, "WEB_CONCURRENCY", 1),
         )
 
@@ -144,7 +150,11 @@ class GatewayRuntime:
         self._inflight: dict[tuple[int, object], asyncio.Future[Any]] = {}
         self.plans: dict[tuple[Any, ...], Any] = {}
         self.meter = CallMeter(
-            database, batch_size=self.options.flush_rows, interval=self.options.flush_seconds
+            database,
+            batch_size=self.options.flush_rows,
+            interval=self.options.flush_seconds,
+            max_pending=self.options.meter_max_pending,
+            writer=WriterProcess(database.settings) if self.options.meter_process else write_calls,
         )
         self.limiter = RateLimiter(self.options.workers)
         self.keys = KeyIndexes(

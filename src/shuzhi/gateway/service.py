@@ -29,9 +29,17 @@ import pyarrow.parquet as pq
 from sqlalchemy import case, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
-from shuzhi.auth.permissions import scope_unit
+from shuzhi.auth.permissions import require, scope_unit
 from shuzhi.context import Ctx
-from shuzhi.errors import Conflict, Forbidden, Invalid, NotFound, ShuzhiError, Unauthenticated
+from shuzhi.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ShuzhiError,
+    Unauthenticated,
+    Unavailable,
+)
 from shuzhi.gateway.cursor import Position
 from shuzhi.gateway.filters import (
     coerce_key,
@@ -56,6 +64,7 @@ OUTCOMES = {
     404: Outcome.NOT_FOUND,
     422: Outcome.INVALID,
     429: Outcome.RATE_LIMITED,
+    503: Outcome.BUSY,
 }
 
 
@@ -146,6 +155,12 @@ def _dumps(value: Any) -> bytes:
 
 async def _admit(call: Call, mode: DeliveryMode) -> tuple[CallGrant, Version]:
     runtime = call.runtime
+    if runtime.meter.saturated:
+        raise Unavailable(
+            "调用记录写入滞后，为保证每次调用都有审计记录，请稍后再试。",
+            "Call records are being written behind schedule; so that every call stays "
+            "audited, try again shortly.",
+        )
     if not call.token:
         raise Unauthenticated(
             "请在 Authorization 头中提供应用密钥（Bearer）。",
@@ -534,3 +549,36 @@ def call_stats(
             for c in recent
         ],
     )
+
+
+def call_totals(
+    ctx: Ctx, since: date, until: date, unit_id: int | None = None
+) -> tuple[list[tuple[date, int, int]], dict[int, tuple[int, int]]]:
+    """For the cockpit: calls and rows per day (days without calls left out), and per unit
+    (as consumer or provider) over the period, of one unit if given. Two grouped reads."""
+    unit = scope_unit(ctx, "view_call_stats")
+    if unit_id is not None:
+        require(ctx, "view_call_stats", unit_id)
+        unit = unit_id
+    where: list[Any] = [ApiCall.day >= since, ApiCall.day <= until]
+    if unit is not None:
+        where.append(or_(ApiCall.consumer_unit_id == unit, ApiCall.provider_unit_id == unit))
+    rows = func.coalesce(func.sum(ApiCall.rows), 0)
+    days = [
+        (d, int(c), int(r))
+        for d, c, r in ctx.db.execute(
+            select(ApiCall.day, func.count(), rows).where(*where).group_by(ApiCall.day)
+        )
+    ]
+    units: dict[int, tuple[int, int]] = {}
+    pairs = ctx.db.execute(
+        select(ApiCall.consumer_unit_id, ApiCall.provider_unit_id, func.count(), rows)
+        .where(*where)
+        .group_by(ApiCall.consumer_unit_id, ApiCall.provider_unit_id)
+    )
+    for consumer, provider, n, r in pairs:
+        for u in {consumer, provider}:
+            if u is not None:
+                calls, delivered = units.get(u, (0, 0))
+                units[u] = (calls + int(n), delivered + int(r))
+    return sorted(days), units

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require, scope_unit
@@ -918,3 +918,20 @@ def freshness_report(
         for u, states in sorted(per_unit.items())
     ]
     return FreshnessReport(rows=rows, units=summary)
+
+
+def dataset_figures(ctx: Ctx) -> dict[int, tuple[int, int, int]]:
+    """For the cockpit: per unit, (datasets with a current version, their records, how many
+    of them are graded), limited to the actor's unit when it sees only its own."""
+    scope = scope_unit(ctx, "view_datasets")
+    graded = func.sum(case((DatasetVersion.grade_json.not_in(["", "{}"]), 1), else_=0))
+    query = (
+        select(Dataset.unit_id, func.count(), func.coalesce(func.sum(DatasetVersion.row_count), 0))
+        .add_columns(graded)
+        .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
+        .where(DatasetVersion.status == S.CURRENT)
+        .group_by(Dataset.unit_id)
+    )
+    if scope is not None:
+        query = query.where(Dataset.unit_id == scope)
+    return {int(u): (int(n), int(r), int(g or 0)) for u, n, r, g in ctx.db.execute(query).all()}

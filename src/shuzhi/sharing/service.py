@@ -26,10 +26,10 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shuzhi.audit.service import record
@@ -1165,6 +1165,16 @@ def revoke_grant(ctx: Ctx, grant_id: int, reason: str) -> GrantOut:
     reason = reason.strip()
     if len(reason) < 2:
         raise Invalid.field("reason", "撤销授权时必须写明理由。", "Give a reason for revoking.")
+    if not _end_grant(ctx, grant, reason, reason):
+        raise Conflict(
+            f"该授权当前状态为 {grant.status}，不能撤销。",
+            f"The grant is '{grant.status}'; it cannot be revoked.",
+        )
+    return _grant_out(ctx, grant)
+
+
+def _end_grant(ctx: Ctx, grant: Grant, reason_zh: str, reason_en: str) -> bool:
+    """Revoke an active grant (conditional update: False if it was no longer active)."""
     now = utcnow()
     result = ctx.db.execute(
         update(Grant)
@@ -1174,31 +1184,69 @@ def revoke_grant(ctx: Ctx, grant_id: int, reason: str) -> GrantOut:
             active_key=None,
             revoked_at=now,
             revoked_by=ctx.actor.label,
-            revoke_reason=reason,
+            revoke_reason=reason_zh,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        ctx.db.refresh(grant)
-        raise Conflict(
-            f"该授权当前状态为 {grant.status}，不能撤销。",
-            f"The grant is '{grant.status}'; it cannot be revoked.",
-        )
     ctx.db.refresh(grant)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
     bump_revision(ctx.db)
-    record(ctx, GrantRevoked(grant_id=grant.id, unit=grant.provider_unit_id, reason=reason))
+    record(ctx, GrantRevoked(grant_id=grant.id, unit=grant.provider_unit_id, reason=reason_zh))
     _notify(
         ctx,
         "grant_revoked",
         grant.consumer_unit_id,
         STAFF_ROLES,
-        f"目录「{grant.entry_name}」的授权 #{grant.id} 已被撤销：{reason}",
-        f"Grant #{grant.id} for {grant.resource_code} was revoked: {reason}",
+        f"目录「{grant.entry_name}」的授权 #{grant.id} 已被撤销：{reason_zh}",
+        f"Grant #{grant.id} for {grant.resource_code} was revoked: {reason_en}",
         f"/sharing/grants/{grant.id}",
         grant_id=grant.id,
     )
-    return _grant_out(ctx, grant)
+    return True
+
+
+def _active_grants(ctx: Ctx, resource_code: str) -> list[Grant]:
+    return list(
+        ctx.db.scalars(
+            select(Grant)
+            .where(Grant.resource_code == resource_code, Grant.status == GrantStatus.ACTIVE)
+            .order_by(Grant.id)
+        )
+    )
+
+
+def entry_withdrawn(ctx: Ctx, resource_code: str, reason: str) -> list[int]:
+    """End every active grant of an entry taken out of the catalogue (called by the catalogue
+    in the withdrawing transaction); returns the revoked grant ids."""
+    return [
+        grant.id
+        for grant in _active_grants(ctx, resource_code)
+        if _end_grant(ctx, grant, f"目录已撤销：{reason}", f"the entry was withdrawn: {reason}")
+    ]
+
+
+def entry_republished(ctx: Ctx, resource_code: str) -> list[int]:
+    """End the active grants a newly published revision no longer supports: a granted column
+    whose item was removed or is now not shared. The consumer asks again for what remains
+    (grants are never widened or silently rewritten). Returns the revoked grant ids."""
+    grants = _active_grants(ctx, resource_code)
+    if not grants:
+        return []
+    cols = entry_columns(ctx, resource_code)
+    shared = {cols.names[k] for k, share in cols.share.items() if share != ShareType.NOT_SHARED}
+    ended = []
+    for grant in grants:
+        lost = [c for c in json.loads(grant.columns) if c not in shared]
+        if lost and _end_grant(
+            ctx,
+            grant,
+            "目录修订后以下数据项不再共享：" + "、".join(lost),
+            "after a revision of the entry these items are no longer shared: " + ", ".join(lost),
+        ):
+            ended.append(grant.id)
+    return ended
 
 
 def grants_for_entry(ctx: Ctx, resource_code: str) -> list[GrantOut]:
@@ -1318,3 +1366,46 @@ def shareable_entries(ctx: Ctx, q: str = "") -> list[EntryBrief]:
     page = catalog.list_entries(ctx, q, filters={"status": [EntryStatus.PUBLISHED]}, limit=50)
     own = _unit_name(ctx, ctx.actor.unit_id)[0] if ctx.actor.unit_id else None
     return [e for e in page.items if e.unit_code != own]
+
+
+# ---------------------------------------------------------------- figures for the cockpit
+
+
+def request_figures(ctx: Ctx, today: date | None = None) -> list[tuple[int, int, str, bool, int]]:
+    """For the cockpit: (consumer unit, provider unit, status, decision overdue, count) of
+    the requests the actor may see; overdue = escalated, or waiting past its due date.
+    Read-only: unlike the queues, it does not apply deadlines first."""
+    scope = scope_unit(ctx, "view_share_requests")
+    day = today or local_day(utcnow())
+    late = or_(
+        ShareRequest.status == S.ESCALATED,
+        and_(ShareRequest.status == S.PENDING, ShareRequest.due_on < day),
+    )
+    overdue = case((late, True), else_=False)
+    query = select(
+        ShareRequest.consumer_unit_id,
+        ShareRequest.provider_unit_id,
+        ShareRequest.status,
+        overdue,
+        func.count(),
+    ).group_by(
+        ShareRequest.consumer_unit_id, ShareRequest.provider_unit_id, ShareRequest.status, overdue
+    )
+    if scope is not None:
+        query = query.where(
+            or_(ShareRequest.consumer_unit_id == scope, ShareRequest.provider_unit_id == scope)
+        )
+    return [(int(c), int(p), str(s), bool(o), int(n)) for c, p, s, o, n in ctx.db.execute(query)]
+
+
+def active_grant_figures(ctx: Ctx, now: datetime | None = None) -> list[tuple[int, int, int]]:
+    """For the cockpit: (consumer unit, provider unit, count) of grants in force now."""
+    scope = scope_unit(ctx, "view_grants")
+    query = (
+        select(Grant.consumer_unit_id, Grant.provider_unit_id, func.count())
+        .where(Grant.status == GrantStatus.ACTIVE, Grant.expires_at > (now or utcnow()))
+        .group_by(Grant.consumer_unit_id, Grant.provider_unit_id)
+    )
+    if scope is not None:
+        query = query.where(or_(Grant.consumer_unit_id == scope, Grant.provider_unit_id == scope))
+    return [(int(c), int(p), int(n)) for c, p, n in ctx.db.execute(query)]

@@ -25,6 +25,7 @@ from shuzhi.errors import (
     ShuzhiError,
     TooManyRequests,
     Unauthenticated,
+    Unavailable,
 )
 from shuzhi.validation import translate
 from shuzhi.web.i18n import locale_of
@@ -84,7 +85,11 @@ def _field_errors(err: ShuzhiError, locale: str) -> list[dict[str, str]]:
 
 def error_response(request: Request, err: ShuzhiError) -> Response:
     locale = locale_of(request)
-    headers = {"Retry-After": str(err.retry_after)} if isinstance(err, TooManyRequests) else {}
+    headers = (
+        {"Retry-After": str(err.retry_after)}
+        if isinstance(err, TooManyRequests | Unavailable)
+        else {}
+    )
     if wants_json(request):
         if isinstance(err, Unauthenticated):
             headers["WWW-Authenticate"] = "Bearer"
@@ -119,6 +124,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _internal(request: Request, err: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        shaped = ShuzhiError(INTERNAL.zh, INTERNAL.en)
-        shaped.status = 500
-        return error_response(request, shaped)
+        return error_response(request, internal_error())
+
+
+def internal_error() -> ShuzhiError:
+    """What an unexpected failure shows: a 500 that says it was logged, and nothing else."""
+    shaped = ShuzhiError(INTERNAL.zh, INTERNAL.en)
+    shaped.status = 500
+    return shaped
