@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from shuzhi.audit.service import view_audit
+from shuzhi.catalog import service as catalog
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Forbidden, Invalid, NotFound
 from shuzhi.portal import service
+from tests.catalog.helpers import update
 from tests.conftest import acting
 from tests.factories import seed_org
-from tests.portal.helpers import open_entry, opened, provider
+from tests.portal.helpers import STATS_ITEMS, open_entry, opened, provider
 
 
 def test_unconditional_entry_opens_and_is_found_by_a_two_character_word(
@@ -80,6 +82,56 @@ def test_closing_hides_and_republishing_is_audited(database: Database) -> None:
     assert {"portal.dataset_opened", "portal.dataset_republished", "portal.dataset_closed"} <= set(
         actions
     )
+
+
+def test_withdrawing_the_entry_closes_its_publication_and_it_cannot_reopen(
+    database: Database,
+) -> None:
+    seeded = seed_org(database)
+    code = open_entry(database, name="公交站台统计")
+    opened(database, seeded, code)
+    with acting(database, provider(seeded)) as ctx:
+        catalog.withdraw_entry(ctx, code, "统计口径停用")
+    with acting(database) as ctx:
+        assert service.search_open(ctx, "公交").total == 0
+        with pytest.raises(NotFound):
+            service.get_open_dataset(ctx, code)
+    with acting(database, provider(seeded)) as ctx:
+        closed = [p for p in service.list_publications(ctx) if p.resource_code == code]
+        assert closed[0].status == "closed" and "统计口径停用" in closed[0].close_reason
+        with pytest.raises(Conflict):
+            service.open_dataset(ctx, code)
+
+
+def test_a_revision_to_not_open_closes_the_publication(database: Database) -> None:
+    seeded = seed_org(database)
+    code = open_entry(database, name="公交客流统计")
+    kept = open_entry(database, name="公交线网统计")
+    opened(database, seeded, code)
+    opened(database, seeded, kept)
+    liaison, cdo = seeded.other_unit_actor(Role.DATA_LIAISON), provider(seeded)
+    for target, open_type in ((code, "not_open"), (kept, "unconditional")):
+        with acting(database, cdo) as ctx:
+            current = catalog.get_entry(ctx, target)
+        with acting(database, liaison) as ctx:
+            catalog.revise_entry(ctx, target)
+            extra = {"not_open_reason": "sensitive"} if open_type == "not_open" else {}
+            catalog.update_entry(
+                ctx,
+                target,
+                update(
+                    name=current.name,
+                    unit_code="B",
+                    items=STATS_ITEMS,
+                    open_type=open_type,
+                    **({"not_open_reason": ""} | extra),
+                ),
+            )
+            catalog.submit_entry(ctx, target)
+        with acting(database, cdo) as ctx:
+            catalog.approve_entry(ctx, target)
+    with acting(database) as ctx:
+        assert [i.resource_code for i in service.search_open(ctx, "公交").items] == [kept]
 
 
 def test_figures_per_unit_and_day(database: Database) -> None:

@@ -895,20 +895,24 @@ def approve_entry(ctx: Ctx, resource_code: str, note: str = "") -> EntryOut:
         ),
     )
     _reindex(ctx, entry, working=out)
-    _sharing_consequences(ctx, resource_code, withdrawn=None)
+    _dependents_follow(ctx, resource_code, withdrawn=None)
     return out
 
 
-def _sharing_consequences(ctx: Ctx, resource_code: str, *, withdrawn: str | None) -> None:
-    """Grants rely on the published entry: withdrawing it ends them, and a revision ends those
-    that include an item it removed or no longer shares. Sharing builds on the catalogue (it
-    imports this module), hence the import here."""
+def _dependents_follow(ctx: Ctx, resource_code: str, *, withdrawn: str | None) -> None:
+    """Grants and open-data publications rely on the published entry. Withdrawing it ends
+    them; a revision ends the grants that include an item it removed or no longer shares,
+    and closes the publication if the entry is no longer open. Both capabilities build on
+    the catalogue (they import this module), hence the imports here."""
+    from shuzhi.portal import service as portal
     from shuzhi.sharing import service as sharing
 
     if withdrawn is not None:
         sharing.entry_withdrawn(ctx, resource_code, withdrawn)
+        portal.entry_withdrawn(ctx, resource_code, withdrawn)
     else:
         sharing.entry_republished(ctx, resource_code)
+        portal.entry_republished(ctx, resource_code)
 
 
 def return_entry(ctx: Ctx, resource_code: str, reason: str) -> EntryOut:
@@ -978,7 +982,7 @@ def withdraw_entry(ctx: Ctx, resource_code: str, reason: str) -> EntryOut:
         ),
     )
     _reindex(ctx, entry)
-    _sharing_consequences(ctx, resource_code, withdrawn=reason)
+    _dependents_follow(ctx, resource_code, withdrawn=reason)
     return _entry_out(ctx, entry, with_history=True)
 
 

@@ -127,6 +127,7 @@ class PublicationOut(BaseModel):
     opened_by: str
     opened_at: datetime
     closed_at: datetime | None
+    close_reason: str = ""
 
 
 class Candidate(BaseModel):

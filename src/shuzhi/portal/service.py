@@ -124,6 +124,11 @@ def _public_level(category: str) -> MaskLevel:
 def _published_entry(ctx: Ctx, resource_code: str) -> EntryOut:
     """The entry as last published (never a unit's working copy)."""
     out = catalog.get_entry(ctx, resource_code)
+    if out.status is EntryStatus.WITHDRAWN:
+        raise Conflict(
+            f"目录 {resource_code} 已撤销，不能开放。",
+            f"Entry {resource_code} has been withdrawn from the catalogue; it cannot be opened.",
+        )
     if out.status not in (EntryStatus.PUBLISHED,) and out.published_version is not None:
         out = catalog.get_entry(ctx, resource_code, out.published_version)
     elif out.status is not EntryStatus.PUBLISHED:
@@ -218,6 +223,7 @@ def _publication_out(p: Publication) -> PublicationOut:
         opened_by=p.opened_by,
         opened_at=p.opened_at,
         closed_at=p.closed_at,
+        close_reason=p.close_reason or "",
     )
 
 
@@ -297,10 +303,43 @@ def close_dataset(ctx: Ctx, resource_code: str, reason: str) -> PublicationOut:
         raise Invalid.field("reason", "请填写关闭开放的原因。", "Give a reason for closing.")
     if p.status != PublicationStatus.OPEN:
         raise Conflict("该目录未开放。", "The entry is not open.")
-    p.status, p.closed_at, p.close_reason = PublicationStatus.CLOSED, utcnow(), reason.strip()
-    search.remove_documents(ctx, SEARCH_KIND, [p.resource_code])
-    record(ctx, DatasetClosed(p.resource_code, p.unit_id, reason.strip()))
+    _close(ctx, p, reason.strip())
     return _publication_out(p)
+
+
+def _close(ctx: Ctx, p: Publication, reason: str) -> None:
+    p.status, p.closed_at, p.close_reason = PublicationStatus.CLOSED, utcnow(), reason
+    search.remove_documents(ctx, SEARCH_KIND, [p.resource_code])
+    record(ctx, DatasetClosed(p.resource_code, p.unit_id, reason))
+
+
+def _open_publication(ctx: Ctx, resource_code: str) -> Publication | None:
+    return ctx.db.scalar(
+        select(Publication).where(
+            Publication.resource_code == resource_code,
+            Publication.status == PublicationStatus.OPEN,
+        )
+    )
+
+
+def entry_withdrawn(ctx: Ctx, resource_code: str, reason: str) -> bool:
+    """Close the publication of an entry taken out of the catalogue (called by the catalogue
+    in the withdrawing transaction); True if one was open."""
+    p = _open_publication(ctx, resource_code)
+    if p is None:
+        return False
+    _close(ctx, p, f"目录已撤销：{reason}")
+    return True
+
+
+def entry_republished(ctx: Ctx, resource_code: str) -> bool:
+    """Close the publication when a newly published revision makes the entry not open (the
+    portal keeps showing the text it was opened with until the provider republishes)."""
+    p = _open_publication(ctx, resource_code)
+    if p is None or catalog.get_entry(ctx, resource_code).open_type is not OpenType.NOT_OPEN:
+        return False
+    _close(ctx, p, "目录修订后开放属性为“不予开放”")
+    return True
 
 
 def _publication(ctx: Ctx, resource_code: str) -> Publication:
