@@ -304,3 +304,30 @@ def test_empty_version_profile(tmp_path: Path) -> None:
     p = DuckDBEngine(tmp_path).profile(v)
     assert p.row_count == 0
     assert {c.inferred_type for c in p.columns} == {InferredType.EMPTY}
+
+
+def test_large_profile_routes_columns_by_their_sampled_share_of_distinct_values(
+    tmp_path: Path,
+) -> None:
+    # Above GROUP_ALL_BELOW_ROWS the type sample decides per column: mostly repeated values are
+    # grouped exactly (top values), mostly distinct values get a HyperLogLog estimate.
+    n = 120_000
+    path = tmp_path / "big.csv"
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("serial,code\n")
+        fh.writelines(f"{i},{['甲', '乙', '丙'][i % 3]}\n" for i in range(n))
+    v = write_version(FileSource(path), tmp_path / "l").version
+    p = DuckDBEngine(tmp_path).profile(v)
+    assert p.row_count == n and p.type_sample_rows == 20_000
+    code = p.column("code")
+    assert code.distinct_estimate == 3
+    assert sorted((t.value, t.count) for t in code.top_values) == [
+        ("丙", n // 3),
+        ("乙", n // 3),
+        ("甲", n // 3),
+    ]
+    serial = p.column("serial")
+    assert serial.inferred_type is InferredType.INTEGER
+    assert (serial.min, serial.max) == ("0", str(n - 1))
+    assert abs(serial.distinct_estimate - n) < n * 0.05  # an estimate, not a count
+    assert serial.top_values == ()

@@ -195,7 +195,8 @@ def _sample(
     rows: int,
 ) -> tuple[dict[str, tuple[Candidate, int]], dict[str, tuple[int, int]], int]:
     """Read the sample once: the best candidate type per text column (and how many sampled
-    values miss it), and (non-null, distinct) sampled values per column in ``counted_columns``.
+    values miss it), and (non-null, estimated distinct) sampled values per column in
+    ``counted_columns``.
     """
     if not text_columns and not counted_columns:
         return {}, {}, 0
@@ -216,7 +217,10 @@ def _sample(
         exprs += [f"count_if({c.match_sql(col)})" for c in CANDIDATES]
     for name in counted_columns:
         col = _ident(name)
-        exprs += [f"count({col})", f"count(DISTINCT {col})"]
+        # Only a share is needed (to route the column): a HyperLogLog estimate has a fixed
+        # size, where exact counts grew one hash table per column, which stalled on memory
+        # while the quality checks ran beside the profile in the same engine.
+        exprs += [f"count({col})", f"approx_count_distinct({col})"]
     row = cursor.execute(f"SELECT {', '.join(exprs)} FROM {source}", source_params).fetchone()
     if temporary:
         cursor.execute("DROP TABLE profile_sample")
@@ -236,7 +240,10 @@ def _sample(
             chosen[name] = (best, nonnull - hits)
     offset = 1 + len(text_columns) * width
     counted = {
-        name: (int(row[offset + 2 * i]), int(row[offset + 2 * i + 1]))
+        name: (
+            int(row[offset + 2 * i]),
+            min(int(row[offset + 2 * i]), int(row[offset + 2 * i + 1])),
+        )
         for i, name in enumerate(counted_columns)
     }
     return chosen, counted, sampled
