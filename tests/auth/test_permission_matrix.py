@@ -23,6 +23,7 @@ from shuzhi.org.models import Position, UnitKind
 from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
 from tests.catalog import matrix as catalog_matrix
 from tests.catalog import matrix_excel_projects as catalog_excel_matrix
+from tests.cockpit import matrix as cockpit_matrix
 from tests.conftest import acting
 from tests.datasets import matrix as datasets_matrix
 from tests.factories import Org, seed_org
@@ -161,6 +162,8 @@ EXPECTED.update(sharing_matrix.EXPECTED)
 OPERATIONS.update(sharing_matrix.OPERATIONS)
 EXPECTED.update(gateway_matrix.EXPECTED)
 OPERATIONS.update(gateway_matrix.OPERATIONS)
+EXPECTED.update(cockpit_matrix.EXPECTED)
+OPERATIONS.update(cockpit_matrix.OPERATIONS)
 
 
 def test_every_rule_is_in_the_matrix() -> None:

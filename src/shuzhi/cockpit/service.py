@@ -83,12 +83,12 @@ def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
 
 
-def _scope(ctx: Ctx, unit_code: str | None) -> int | None:
+def _scope(ctx: Ctx, unit_code: str | None, operation: str = "view_cockpit") -> int | None:
     """The unit the view is limited to (None: the region); refuses another unit's view."""
-    own = scope_unit(ctx, "view_cockpit")
+    own = scope_unit(ctx, operation)
     if unit_code:
         unit_id = scenarios.unit_of(ctx, unit_code, "unit")
-        require(ctx, "view_cockpit", unit_id, target=f"cockpit:{unit_code}")
+        require(ctx, operation, unit_id, target=f"cockpit:{unit_code}")
         return unit_id
     return own
 
@@ -334,8 +334,7 @@ def _cell(value: object) -> object:
 
 def export_cockpit(ctx: Ctx, unit_code: str | None = None, days: int = 30) -> bytes:
     """The cockpit as an Excel workbook for meetings: answers, figures, ranking, trends."""
-    unit_id = _scope(ctx, unit_code)
-    require(ctx, "export_cockpit", unit_id)
+    unit_id = _scope(ctx, unit_code, "export_cockpit")
     summary = cockpit_summary(ctx, unit_code, days)
     book = Workbook()
     sheet = book.active
