@@ -28,6 +28,7 @@ from tests.conftest import acting
 from tests.datasets import matrix as datasets_matrix
 from tests.factories import Org, seed_org
 from tests.gateway import matrix as gateway_matrix
+from tests.portal import matrix as portal_matrix
 from tests.sharing import matrix as sharing_matrix
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
@@ -164,6 +165,8 @@ EXPECTED.update(gateway_matrix.EXPECTED)
 OPERATIONS.update(gateway_matrix.OPERATIONS)
 EXPECTED.update(cockpit_matrix.EXPECTED)
 OPERATIONS.update(cockpit_matrix.OPERATIONS)
+EXPECTED.update(portal_matrix.EXPECTED)
+OPERATIONS.update(portal_matrix.OPERATIONS)
 
 
 def test_every_rule_is_in_the_matrix() -> None:

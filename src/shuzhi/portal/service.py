@@ -149,6 +149,8 @@ class _Checked:
 
 
 def _check(ctx: Ctx, resource_code: str, confirm_deidentified: bool, operation: str) -> _Checked:
+    # Roles that may never open are refused as this operation, before the catalogue is read.
+    require(ctx, operation, target=resource_code)
     entry = _published_entry(ctx, resource_code)
     unit_id = org.unit_id_for_code(ctx, entry.unit_code)
     if unit_id is None:
