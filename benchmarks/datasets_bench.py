@@ -23,6 +23,7 @@ from typing import Any
 
 from benchmarks.gen_csv import generate
 from benchmarks.ingest_bench import _cpu_seconds, _peak_mb, child_duckdb
+from benchmarks.population import population_entry
 
 COLUMNS = [
     "序号",
@@ -40,67 +41,19 @@ COLUMNS = [
 
 
 def _prepare(data_dir: Path) -> tuple[Any, str]:
-    from shuzhi.catalog import service as catalog
-    from shuzhi.catalog.schemas import EntryCreate
     from shuzhi.context import SYSTEM, unit_of_work
     from shuzhi.db.engine import Database
     from shuzhi.db.migrate import upgrade
-    from shuzhi.org import service as org
-    from shuzhi.org.models import UnitKind
-    from shuzhi.org.schemas import UnitCreate
     from shuzhi.quality import service as quality
     from shuzhi.quality.models import RuleKind
     from shuzhi.quality.schemas import RuleIn
     from shuzhi.settings import Settings
-    from shuzhi.standards.identifiers import uscc_from_parts
 
     settings = Settings(data_dir, f"sqlite:///{data_dir / 'shuzhi.db'}", "b" * 48)
     database = Database(settings)
     upgrade(database)
     with unit_of_work(database, SYSTEM) as ctx:
-        org.create_unit(ctx, UnitCreate(code="R", name="基准区", kind=UnitKind.REGION))
-        org.create_unit(
-            ctx,
-            UnitCreate(
-                code="GAJ",
-                name="区公安分局",
-                kind=UnitKind.DEPARTMENT,
-                parent_code="R",
-                uscc=uscc_from_parts("1", "1", "510105", "00000001"),
-            ),
-        )
-        items = [
-            {
-                "name": c,
-                "data_type": "D" if c == "出生日期" else "C",
-                "length": 200,
-                "share_type": "conditional",
-            }
-            for c in COLUMNS
-        ]
-        entry = EntryCreate.model_validate(
-            {
-                "name": "户籍人口信息（基准）",
-                "abstract": "基准测试用的人口数据。",
-                "unit_code": "GAJ",
-                "class_code": "1",
-                "subclass_code": "01",
-                "group_code": "001",
-                "format_code": "3",
-                "format_subtype": "MySQL",
-                "share_type": "conditional",
-                "share_conditions": "基准",
-                "share_method": "platform",
-                "share_method_type": "interface",
-                "open_type": "not_open",
-                "not_open_reason": "sensitive",
-                "update_cycle": "2",
-                "items": items,
-            }
-        )
-        code = catalog.create_entry(ctx, entry).resource_code
-        catalog.submit_entry(ctx, code)
-        catalog.approve_entry(ctx, code)
+        code = population_entry(ctx, COLUMNS, dates=("出生日期",))
         for kind, column, params in (
             (RuleKind.RESIDENT_ID, "身份证号", {}),
             (RuleKind.UNIQUE, "身份证号", {}),

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.gen_csv import generate
+from benchmarks.population import population_entry
 
 COLUMNS = [
     "序号",
@@ -122,17 +123,12 @@ def _settings(data_dir: Path) -> Any:
 
 def prepare_shuzhi(csv_path: Path, data_dir: Path) -> dict[str, Any]:
     """Org, entry, a 1M-row version, eight applications with keys and approved grants."""
-    from shuzhi.catalog import service as catalog
-    from shuzhi.catalog.schemas import EntryCreate
     from shuzhi.context import SYSTEM, unit_of_work
     from shuzhi.db.engine import Database
     from shuzhi.db.migrate import upgrade
     from shuzhi.gateway.keyindex import KeyIndexes
     from shuzhi.lake import service as lake
     from shuzhi.lake.readers import FileSource
-    from shuzhi.org import service as org
-    from shuzhi.org.models import UnitKind
-    from shuzhi.org.schemas import UnitCreate
     from shuzhi.sharing import apps_service as apps
     from shuzhi.sharing import calendar_service as calendar
     from shuzhi.sharing import service as sharing
@@ -143,57 +139,13 @@ def prepare_shuzhi(csv_path: Path, data_dir: Path) -> dict[str, Any]:
         PolicyIn,
         RequestCreate,
     )
-    from shuzhi.standards.identifiers import uscc_from_parts
 
     data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(_settings(data_dir))
     upgrade(database)
     timings: dict[str, float] = {}
     with unit_of_work(database, SYSTEM) as ctx:
-        org.create_unit(ctx, UnitCreate(code="R", name="基准区", kind=UnitKind.REGION))
-        for i, (code, name) in enumerate([("GAJ", "区公安分局"), ("MZJ", "区民政局")]):
-            org.create_unit(
-                ctx,
-                UnitCreate(
-                    code=code,
-                    name=name,
-                    kind=UnitKind.DEPARTMENT,
-                    parent_code="R",
-                    uscc=uscc_from_parts("1", "1", "510105", f"{i + 1:08d}"),
-                ),
-            )
-        items = [
-            {
-                "name": c,
-                "data_type": "C",
-                "length": 200,
-                "share_type": "conditional",
-            }
-            for c in COLUMNS
-        ]
-        entry = EntryCreate.model_validate(
-            {
-                "name": "户籍人口信息（基准）",
-                "abstract": "基准测试用的人口数据。",
-                "unit_code": "GAJ",
-                "class_code": "1",
-                "subclass_code": "01",
-                "group_code": "001",
-                "format_code": "3",
-                "format_subtype": "MySQL",
-                "share_type": "conditional",
-                "share_conditions": "依法履职",
-                "share_method": "platform",
-                "share_method_type": "interface",
-                "open_type": "not_open",
-                "not_open_reason": "sensitive",
-                "update_cycle": "2",
-                "items": items,
-            }
-        )
-        code = catalog.create_entry(ctx, entry).resource_code
-        catalog.submit_entry(ctx, code)
-        catalog.approve_entry(ctx, code)
+        code = population_entry(ctx, COLUMNS, departments=("GAJ", "MZJ"))
     started = time.perf_counter()
     with unit_of_work(database, SYSTEM) as ctx:
         version = lake.ingest(ctx, code, FileSource(csv_path)).version
