@@ -11,16 +11,21 @@ import itertools
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from shuzhi.app import create_app
 from shuzhi.context import ANONYMOUS, Actor, Ctx, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
+from shuzhi.demo import catalog as demo_catalog
+from shuzhi.demo.district import build_demo
+from shuzhi.lake.service import DATASETS_DIR
 from shuzhi.settings import Settings
 from tests import pg
 
@@ -80,6 +85,95 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     with psycopg.connect(server.admin_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_name}")
     return make_settings(tmp_path, server.url(name))
+
+
+# The demo district's catalogue in tests: big enough for every state, small enough to build
+# quickly (the full-size catalogue is checked once, in tests/catalog/test_demo.py).
+SMALL_CATALOGUE = {"TASKS": 120, "PUBLISHED": 100, "SUBMITTED": 5, "DRAFTS": 5}
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    """A demo district built once per session; tests get copies, never the template itself."""
+
+    data_dir: Path  # credentials file and lake files (and shuzhi.db on SQLite)
+    pg_database: str | None = None  # the PostgreSQL template database, None on SQLite
+
+
+@pytest.fixture
+def small_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Demo builds in the test (first or idempotent re-runs) use the small catalogue."""
+    for name, value in SMALL_CATALOGUE.items():
+        monkeypatch.setattr(demo_catalog, name, value)
+
+
+def _build_demo_template(settings: Settings, pg_database: str | None = None) -> DemoTemplate:
+    database = Database(settings)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in SMALL_CATALOGUE.items():
+            patch.setattr(demo_catalog, name, value)
+        build_demo(database)
+    database.dispose()
+    return DemoTemplate(data_dir=settings.data_dir, pg_database=pg_database)
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> DemoTemplate:
+    directory = tmp_path_factory.mktemp("demo-template")
+    shutil.copy(sqlite_template, directory / "shuzhi.db")
+    return _build_demo_template(make_settings(directory, f"sqlite:///{directory / 'shuzhi.db'}"))
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(
+    pg_server: pg.PgServer, pg_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> DemoTemplate:
+    name = "shuzhi_demo_template"
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    directory = tmp_path_factory.mktemp("pg-demo-template")
+    return _build_demo_template(make_settings(directory, pg_server.url(name)), name)
+
+
+def copy_demo(request: pytest.FixtureRequest, backend: str, directory: Path) -> Settings:
+    """Settings for a fresh copy of the demo district in ``directory`` (on ``backend``)."""
+    if backend == "sqlite":
+        template: DemoTemplate = request.getfixturevalue("sqlite_demo_template")
+        shutil.copytree(template.data_dir, directory, dirs_exist_ok=True)
+        settings = make_settings(directory, f"sqlite:///{directory / 'shuzhi.db'}")
+    else:
+        template = request.getfixturevalue("pg_demo_template")
+        server: pg.PgServer = request.getfixturevalue("pg_server")
+        shutil.copytree(template.data_dir, directory, dirs_exist_ok=True)
+        name = f"shuzhi_test_{next(_counter)}"
+        with psycopg.connect(server.admin_url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {template.pg_database}")
+        settings = make_settings(directory, server.url(name))
+    # Lake versions are recorded by absolute path: point them at the copied files.
+    database = Database(settings)
+    with database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE lake_version SET manifest_path = replace(manifest_path, :old, :new)"),
+            {
+                "old": f"{template.data_dir.resolve() / DATASETS_DIR}/",
+                "new": f"{directory.resolve() / DATASETS_DIR}/",
+            },
+        )
+    database.dispose()
+    return settings
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_database(
+    request: pytest.FixtureRequest, tmp_path: Path, small_catalogue: None
+) -> Iterator[Database]:
+    """A private copy of the demo district (small catalogue), on each backend."""
+    db = Database(copy_demo(request, request.param, tmp_path))
+    yield db
+    db.dispose()
 
 
 @pytest.fixture

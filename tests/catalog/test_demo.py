@@ -11,9 +11,8 @@ from shuzhi.audit.service import check_chain
 from shuzhi.catalog import service
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
-from shuzhi.demo import catalog as demo_catalog
 from shuzhi.demo.district import build_demo
-from tests.conftest import acting, make_settings
+from tests.conftest import SMALL_CATALOGUE, acting, make_settings
 
 
 def _figures(database: Database) -> tuple[object, ...]:
@@ -28,19 +27,16 @@ def _figures(database: Database) -> tuple[object, ...]:
         return rate.region, overview, conflicts, [(e.resource_code, e.name) for e in first]
 
 
-def test_small_demo_is_deterministic_and_idempotent(
-    database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name, value in {"TASKS": 150, "PUBLISHED": 120, "SUBMITTED": 5, "DRAFTS": 5}.items():
-        monkeypatch.setattr(demo_catalog, name, value)
-    build_demo(database)
-    region, overview, conflicts, first = _figures(database)
-    assert (region.tasks, region.done) == (150, 120)  # type: ignore[attr-defined]
-    assert overview.submitted == 5 and overview.drafts == 5  # type: ignore[attr-defined]
+def test_small_demo_is_deterministic_and_idempotent(demo_database: Database) -> None:
+    region, overview, conflicts, first = _figures(demo_database)
+    small = SMALL_CATALOGUE
+    assert (region.tasks, region.done) == (small["TASKS"], small["PUBLISHED"])  # type: ignore[attr-defined]
+    assert overview.submitted == small["SUBMITTED"]  # type: ignore[attr-defined]
+    assert overview.drafts == small["DRAFTS"]  # type: ignore[attr-defined]
     assert conflicts, "some units claim elements other units are the source of"
-    build_demo(database)
-    assert _figures(database) == (region, overview, conflicts, first)
-    with acting(database, SYSTEM) as ctx:
+    build_demo(demo_database)
+    assert _figures(demo_database) == (region, overview, conflicts, first)
+    with acting(demo_database, SYSTEM) as ctx:
         every = overview.entries  # type: ignore[attr-defined]
         assert service.list_entries(ctx, "信息").total == every  # every name ends in 信息
         assert check_chain(ctx).ok

@@ -164,14 +164,13 @@ def test_api_and_console(client, database: Database) -> None:  # type: ignore[no
     assert bad.status_code == 422
 
 
-def test_demo_projects(database: Database) -> None:
+def test_demo_projects(demo_database: Database) -> None:
     from shuzhi.catalog.projects.demo import build_demo_projects
     from shuzhi.context import SYSTEM
-    from shuzhi.demo.district import build_demo
 
-    build_demo(database)  # the demo district builds its projects
-    assert build_demo_projects(database, SYSTEM) == 0  # idempotent
-    with acting(database, SYSTEM) as ctx:
+    # demo_database is a built demo district: it built its projects
+    assert build_demo_projects(demo_database, SYSTEM) == 0  # idempotent
+    with acting(demo_database, SYSTEM) as ctx:
         listed = projects.list_projects(ctx)
     assert len(listed) == 5
     outcomes = {p.last_gate.outcome for p in listed if p.last_gate}

@@ -1,14 +1,11 @@
 """Every cockpit figure checked against the capability that owns it, on the demo district
-(built once for the module, with a small catalogue)."""
+(one copy per module of the session's demo district, with its small catalogue)."""
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
-import psycopg
 import pytest
 
 from shuzhi.catalog import service as catalog
@@ -17,8 +14,6 @@ from shuzhi.cockpit import service
 from shuzhi.cockpit.schemas import CockpitSummary
 from shuzhi.context import Actor, Role
 from shuzhi.db.engine import Database
-from shuzhi.demo import catalog as demo_catalog
-from shuzhi.demo.district import build_demo
 from shuzhi.gateway import service as gateway
 from shuzhi.lake import service as lake
 from shuzhi.lake.schemas import FreshnessState
@@ -27,8 +22,7 @@ from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
 from shuzhi.quality.models import IssueStatus
 from shuzhi.sharing import service as sharing
-from tests import pg
-from tests.conftest import BACKENDS, acting, make_settings
+from tests.conftest import BACKENDS, acting, copy_demo
 
 CDO = Actor(kind="user", id=1, name="cdo", role=Role.CDO, unit_id=None)
 
@@ -37,26 +31,9 @@ CDO = Actor(kind="user", id=1, name="cdo", role=Role.CDO, unit_id=None)
 def demo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Database]:
+    """The figures are only read: one copy of the session's demo district per module."""
     directory = tmp_path_factory.mktemp("cockpit-demo")
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copy(template, directory / "shuzhi.db")
-        url = f"sqlite:///{directory / 'shuzhi.db'}"
-    else:
-        server: pg.PgServer = request.getfixturevalue("pg_server")
-        name = f"shuzhi_cockpit_demo_{directory.name}".replace("-", "_")
-        with psycopg.connect(server.admin_url, autocommit=True) as conn:
-            conn.execute(
-                f"CREATE DATABASE {name} TEMPLATE {request.getfixturevalue('pg_template')}"
-            )
-        url = server.url(name)
-    database = Database(make_settings(directory, url))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(demo_catalog, "TASKS", 120)
-        patch.setattr(demo_catalog, "PUBLISHED", 100)
-        patch.setattr(demo_catalog, "SUBMITTED", 5)
-        patch.setattr(demo_catalog, "DRAFTS", 5)
-        build_demo(database)
+    database = Database(copy_demo(request, request.param, directory))
     yield database
     database.dispose()
 

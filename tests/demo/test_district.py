@@ -1,4 +1,5 @@
-"""The demo district is realistic, deterministic and idempotent."""
+"""The demo district is realistic, deterministic and idempotent (``demo_database`` is a copy
+of one built for the session, with a small catalogue)."""
 
 from __future__ import annotations
 
@@ -20,21 +21,20 @@ def _snapshot(database: Database) -> tuple[object, ...]:
         return tuple(units), tuple(sorted(appts)), org.org_overview(ctx)
 
 
-def test_demo_district_shape(database: Database) -> None:
-    accounts = build_demo(database)
-    _units, appointments, overview = _snapshot(database)
+def test_demo_district_shape(demo_database: Database) -> None:
+    accounts = build_demo(demo_database)  # already built: returns the accounts it made
+    _units, appointments, overview = _snapshot(demo_database)
     kinds = overview.units_by_kind  # type: ignore[attr-defined]
     assert kinds == {"region": 1, "department": 31, "street": 18, "enterprise": 3}
     statuses = {a[3] for a in appointments}
     assert {"filed", "submitted", "returned", "draft"} <= statuses
-    with acting(database, SYSTEM) as ctx:
+    with acting(demo_database, SYSTEM) as ctx:
         for account in accounts:
             assert auth.login(ctx, account.username, account.password).role == account.role
         assert check_chain(ctx).ok
 
 
-def test_demo_is_idempotent(database: Database) -> None:
-    build_demo(database)
-    first = _snapshot(database)
-    build_demo(database)
-    assert _snapshot(database) == first
+def test_demo_is_idempotent(demo_database: Database) -> None:
+    first = _snapshot(demo_database)
+    build_demo(demo_database)
+    assert _snapshot(demo_database) == first

@@ -24,9 +24,8 @@ def _state(database: Database) -> tuple[object, ...]:
     return tuple(sorted(requests.items())), tuple(sorted(grants.items())), keys
 
 
-def test_demo_sharing(database: Database) -> None:
-    build_demo(database)
-    requests, grants, keys = _state(database)
+def test_demo_sharing(demo_database: Database) -> None:
+    requests, grants, keys = _state(demo_database)
     statuses = {status for (status, _kind), _n in requests}  # type: ignore[misc]
     assert {
         "pending",
@@ -39,15 +38,15 @@ def test_demo_sharing(database: Database) -> None:
     } <= statuses
     assert ("pending", "renewal") in dict(requests)  # type: ignore[arg-type]
     assert {"active", "revoked", "superseded"} <= dict(grants).keys()  # type: ignore[arg-type]
-    credentials = database.settings.data_dir / CREDENTIALS_FILE
+    credentials = demo_database.settings.data_dir / CREDENTIALS_FILE
     sharing = json.loads(credentials.read_text(encoding="utf-8"))["sharing"]
     assert parse_resident_id(sharing["sample_key"]) is not None
-    with acting(database, SYSTEM) as ctx:
+    with acting(demo_database, SYSTEM) as ctx:
         principal = authenticate_application(ctx.db, sharing["api_key"], utcnow())
         grant = grant_for_call(ctx.db, principal, sharing["resource_code"], utcnow())
     assert principal.application_code == sharing["application"] == "CX-JCZL"
     assert grant.key_column == sharing["key_column"] and grant.allows(grant.key_column)
     before = credentials.read_text(encoding="utf-8")
-    build_demo(database)
-    assert _state(database) == (requests, grants, keys)
+    build_demo(demo_database)
+    assert _state(demo_database) == (requests, grants, keys)
     assert credentials.read_text(encoding="utf-8") == before
