@@ -23,14 +23,14 @@ install: $(STAMP) node_modules/.package-lock.json
 demo: install
 	$(BIN)/shuzhi demo
 
-## test: the whole suite, SQLite and PostgreSQL, with the real-browser tests
+## test: the whole suite, SQLite and PostgreSQL, with the real-browser tests (one worker per core)
 test: install
 	scripts/install-system-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 ## test-fast: skip the PostgreSQL and browser tests (local iteration only; CI runs everything)
 test-fast: install
-	$(BIN)/pytest -q -m "not postgres and not browser"
+	$(BIN)/pytest -q -n auto --dist worksteal -m "not postgres and not browser"
 
 ## check: formatting, lint and strict types
 check: install

@@ -44,6 +44,11 @@ def make_settings(data_dir: Path, database_url: str) -> Settings:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests start first, so parallel workers (``make test``) finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[pg.PgServer]:
     server = pg.start()
@@ -63,14 +68,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_template(pg_server: pg.PgServer, tmp_path_factory: pytest.TempPathFactory) -> str:
+    name = pg.database_name("shuzhi_template")
     with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS shuzhi_template")
-        conn.execute("CREATE DATABASE shuzhi_template")
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
     directory = tmp_path_factory.mktemp("pgtemplate")
-    database = Database(make_settings(directory, pg_server.url("shuzhi_template")))
+    database = Database(make_settings(directory, pg_server.url(name)))
     upgrade(database)
     database.dispose()
-    return "shuzhi_template"
+    return name
 
 
 @pytest.fixture(params=BACKENDS)
@@ -81,7 +87,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         return make_settings(tmp_path, f"sqlite:///{tmp_path / 'shuzhi.db'}")
     server: pg.PgServer = request.getfixturevalue("pg_server")
     template_name: str = request.getfixturevalue("pg_template")
-    name = f"shuzhi_test_{next(_counter)}"
+    name = pg.database_name(f"shuzhi_test_{next(_counter)}")
     with psycopg.connect(server.admin_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_name}")
     return make_settings(tmp_path, server.url(name))
@@ -130,7 +136,7 @@ def sqlite_demo_template(
 def pg_demo_template(
     pg_server: pg.PgServer, pg_template: str, tmp_path_factory: pytest.TempPathFactory
 ) -> DemoTemplate:
-    name = "shuzhi_demo_template"
+    name = pg.database_name("shuzhi_demo_template")
     with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
@@ -148,7 +154,7 @@ def copy_demo(request: pytest.FixtureRequest, backend: str, directory: Path) -> 
         template = request.getfixturevalue("pg_demo_template")
         server: pg.PgServer = request.getfixturevalue("pg_server")
         shutil.copytree(template.data_dir, directory, dirs_exist_ok=True)
-        name = f"shuzhi_test_{next(_counter)}"
+        name = pg.database_name(f"shuzhi_test_{next(_counter)}")
         with psycopg.connect(server.admin_url, autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name} TEMPLATE {template.pg_database}")
         settings = make_settings(directory, server.url(name))

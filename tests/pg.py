@@ -23,6 +23,12 @@ class PgServer:
         return f"{base}/{database}"
 
 
+def database_name(stem: str) -> str:
+    """A database name private to this test process (parallel workers may share a server)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{stem}_{worker}" if worker else stem
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -92,6 +92,7 @@ def test_bad_arguments_are_explained(env: dict[str, str]) -> None:
     assert "password" in out and "unit_code" in out
 
 
+@pytest.mark.slow
 def test_demo_builds_idempotently_and_writes_credentials(
     env: dict[str, str], settings: Settings
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,7 @@ FUZZED = r"^/api/v1/(share|gateway|sharing)/"
 EXAMPLES = 40
 
 
+@pytest.mark.slow
 def test_no_input_makes_the_api_fail(app: FastAPI, database: Database) -> None:
     shared = share(database, request_over={"delivery": ["api", "bulk"]})
     app.state.gateway = GatewayRuntime(database, app.state.query_engine, TEST_OPTIONS)

@@ -295,6 +295,7 @@ def _closed_port() -> int:
         "mysql+nodriver://u:secret@h/db",
         "sqlite:////nonexistent/dir/x.db",
     ],
+    ids=["closed-port", "unknown-scheme", "missing-driver", "missing-file"],  # ports vary
 )
 def test_database_that_cannot_connect_is_a_clear_error(url: str) -> None:
     with pytest.raises(Invalid) as err:
@@ -306,10 +307,11 @@ def test_database_that_cannot_connect_is_a_clear_error(url: str) -> None:
 
 @pytest.mark.postgres
 def test_postgresql_table_with_server_side_cursor(pg_server: pg.PgServer) -> None:
+    name = pg.database_name("lake_source")
     with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS lake_source")
-        conn.execute("CREATE DATABASE lake_source")
-    url = pg_server.url("lake_source")
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    url = pg_server.url(name)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE enterprises (code text, name text, capital numeric(12,2),"
