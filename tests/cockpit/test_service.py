@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from shuzhi.audit.models import AuditEntry
-from shuzhi.cockpit import service
+from shuzhi.cockpit import indicators, service
+from shuzhi.cockpit.models import Alert
 from shuzhi.cockpit.schemas import (
     AlertAck,
     IndicatorCreate,
@@ -230,9 +231,15 @@ def test_alert_acknowledged_with_a_note_is_audited(database: Database, seeded: O
 
 class _Receiver(BaseHTTPRequestHandler):
     received: ClassVar[list[dict[str, Any]]] = []
+    refuse: ClassVar[int] = 0  # answer this many posts with 503 before accepting
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        if type(self).refuse > 0:
+            type(self).refuse -= 1
+            self.send_response(503)
+            self.end_headers()
+            return
         type(self).received.append(json.loads(body))
         self.send_response(204)
         self.end_headers()
@@ -244,6 +251,7 @@ class _Receiver(BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     _Receiver.received = []
+    _Receiver.refuse = 0
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -271,6 +279,81 @@ def test_alerts_are_posted_to_the_webhook_after_commit(
             service.evaluate_indicators(ctx, ["AGE2"])
             raise RuntimeError("boom")
         assert len(received) == 1
+        assert _webhook_states(database) == {received[0]["alert_id"]: ("sent", 1)}
+    finally:
+        database.dispose()
+
+
+def _webhook_states(database: Database) -> dict[int, tuple[str, int]]:
+    with acting(database, SYSTEM) as ctx:
+        return {
+            a.id: (a.webhook_state, a.webhook_attempts)
+            for a in ctx.db.scalars(select(Alert).order_by(Alert.id))
+        }
+
+
+def test_alerts_the_receiver_refused_are_retried_by_later_evaluations(
+    settings: Any, seeded: Org, receiver: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = receiver
+    database = Database(settings.with_overrides(cockpit_webhook_url=url))
+    try:
+        code = shared_entry(database, unit="A", loaded=True)
+        _Receiver.refuse = 2
+        with acting(database, seeded.actor(Role.CDO)) as ctx:
+            service.define_indicator(ctx, _indicator("AGE", code))
+            alert = service.evaluate_indicators(ctx).alerts[0]
+        assert received == [] and _webhook_states(database) == {alert.id: ("pending", 1)}
+        for attempts in (2, 3):  # same level again: no new alert, the old one is retried
+            with acting(database, seeded.actor(Role.CDO)) as ctx:
+                assert service.evaluate_indicators(ctx).alerts == []
+            assert _webhook_states(database)[alert.id][1] == attempts
+        assert [r["alert_id"] for r in received] == [alert.id]
+        assert received[0]["level"] == "alarm"
+        assert _webhook_states(database) == {alert.id: ("sent", 3)}
+        with acting(database, seeded.actor(Role.CDO)) as ctx:
+            service.evaluate_indicators(ctx)
+        assert len(received) == 1  # a delivered alert is not sent again
+    finally:
+        database.dispose()
+
+
+def test_undeliverable_alerts_are_abandoned_not_retried_forever(
+    settings: Any,
+    seeded: Org,
+    receiver: tuple[str, list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, received = receiver
+    monkeypatch.setattr(indicators, "WEBHOOK_ATTEMPTS", 2)
+    quiet = Database(settings)  # raised while no webhook is configured: never sent
+    try:
+        code = shared_entry(quiet, unit="A", loaded=True)
+        with acting(quiet, seeded.actor(Role.CDO)) as ctx:
+            service.define_indicator(ctx, _indicator("OLD", code))
+            unsent = service.evaluate_indicators(ctx).alerts[0].id
+    finally:
+        quiet.dispose()
+    database = Database(settings.with_overrides(cockpit_webhook_url=url))
+    try:
+        _Receiver.refuse = 100
+        with acting(database, seeded.actor(Role.CDO)) as ctx:
+            service.define_indicator(ctx, _indicator("AGE", code))
+            failing = service.evaluate_indicators(ctx, ["AGE"]).alerts[0].id
+            service.define_indicator(ctx, _indicator("AGE2", code, warn_at=1, alarm_at=2))
+            late = service.evaluate_indicators(ctx, ["AGE2"]).alerts[0].id
+        states = _webhook_states(database)
+        assert states[unsent] == ("none", 0)
+        assert states[failing] == ("pending", 1) and states[late] == ("pending", 1)
+        assert indicators.deliver_webhooks(database, url) == (0, 2)
+        assert _webhook_states(database)[failing] == ("abandoned", 2)
+        # Too old to be worth sending: abandoned without another try.
+        _Receiver.refuse = 0
+        with acting(database, SYSTEM) as ctx:
+            ctx.db.get(Alert, late).webhook_state = "pending"  # type: ignore[union-attr]
+        later = utcnow() + indicators.WEBHOOK_RETRY_WINDOW + timedelta(hours=1)
+        assert indicators.deliver_webhooks(database, url, now=later) == (0, 0)
+        assert _webhook_states(database)[late][0] == "abandoned" and received == []
     finally:
         database.dispose()
 

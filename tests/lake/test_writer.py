@@ -51,6 +51,22 @@ def test_first_load_writes_parquet_then_manifest(tmp_path: Path, people_csv: Pat
     assert pq.ParquetFile(v.data_path).metadata.row_group(0).column(0).compression == "ZSTD"
 
 
+@pytest.mark.parametrize(
+    ("version", "encoding"), [("V2", "DELTA_LENGTH_BYTE_ARRAY"), ("V1", "PLAIN")]
+)
+def test_text_columns_are_written_with_the_chosen_page_version(
+    tmp_path: Path, version: Any, encoding: str
+) -> None:
+    rows = [["编号", "身份证号"]] + [[str(i), f"11010119900307{i:04d}"] for i in range(5000)]
+    source = write_csv(tmp_path / "ids.csv", rows)
+    result = write_version(
+        FileSource(source), tmp_path / "lake", LoadOptions(parquet_version=version)
+    )
+    chunk = pq.ParquetFile(result.version.data_path).metadata.row_group(0).column(1)
+    assert encoding in chunk.encodings  # unique values outgrow the dictionary limit
+    assert pq.read_table(result.version.data_path).column(1)[4999].as_py() == "110101199003074999"
+
+
 def test_same_content_is_a_duplicate_and_new_content_a_new_version(
     tmp_path: Path, people_csv: Path
 ) -> None:

@@ -15,7 +15,7 @@ import json
 import logging
 import math
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, select, update
@@ -30,7 +30,15 @@ from shuzhi.cockpit.events import (
     IndicatorEvaluated,
     IndicatorUpdated,
 )
-from shuzhi.cockpit.models import Alert, AlertStatus, Direction, Indicator, Level, Reading
+from shuzhi.cockpit.models import (
+    Alert,
+    AlertStatus,
+    Direction,
+    Indicator,
+    Level,
+    Reading,
+    WebhookState,
+)
 from shuzhi.cockpit.schemas import (
     AlertAck,
     AlertOut,
@@ -41,8 +49,9 @@ from shuzhi.cockpit.schemas import (
     Measure,
     ReadingOut,
 )
-from shuzhi.context import Ctx
+from shuzhi.context import SYSTEM, Ctx, unit_of_work
 from shuzhi.db.base import utcnow
+from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, ErrorCollector, FieldError, Invalid, NotFound
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
@@ -51,8 +60,11 @@ from shuzhi.org import service as org
 
 log = logging.getLogger("shuzhi.cockpit.webhook")
 HISTORY = 30
-WEBHOOK_BOX = "cockpit.webhooks"
+WEBHOOK_HOOKED = "cockpit.webhook_hooked"
 WEBHOOK_TIMEOUT = 5.0
+WEBHOOK_ATTEMPTS = 8  # one per evaluation (the schedule runs it), then the alert is abandoned
+WEBHOOK_RETRY_WINDOW = timedelta(days=3)
+WEBHOOK_BATCH = 20  # alerts posted per evaluation, so a dead receiver cannot stall it long
 NUMERIC = ("int", "float", "double", "decimal", "uint")
 SEVERITY = {Level.OK: 0, Level.WARN: 1, Level.ALARM: 2, Level.ERROR: 3}
 
@@ -321,28 +333,70 @@ def _measure(ctx: Ctx, ind: Indicator) -> tuple[float | None, str | None, Level,
     return value, group, level_of(value, ind.direction, ind.warn_at, ind.alarm_at), ""
 
 
-def _queue_webhook(ctx: Ctx, payload: dict[str, Any]) -> None:
-    """Post the alert after the transaction commits (a rolled-back alert is never sent)."""
+def _deliver_after_commit(ctx: Ctx) -> None:
+    """Post pending alerts once the transaction commits (a rolled-back alert is never sent)."""
     url = ctx.settings.cockpit_webhook_url
-    if not url:
-        return
     session: Session = ctx.db
-    box: list[dict[str, Any]] | None = session.info.get(WEBHOOK_BOX)
-    if box is None:
-        box = session.info[WEBHOOK_BOX] = []
+    if not url or session.info.get(WEBHOOK_HOOKED):
+        return
+    session.info[WEBHOOK_HOOKED] = True
+    database = ctx.database
 
-        def deliver(s: Session) -> None:
-            pending = list(s.info.get(WEBHOOK_BOX) or [])
-            s.info[WEBHOOK_BOX] = []
-            for item in pending:
-                post_webhook(url, item)
+    def deliver(_s: Session) -> None:
+        session.info.pop(WEBHOOK_HOOKED, None)
+        deliver_webhooks(database, url)
 
-        def discard(s: Session) -> None:
-            s.info[WEBHOOK_BOX] = []
+    event.listen(session, "after_commit", deliver, once=True)
 
-        event.listen(session, "after_commit", deliver)
-        event.listen(session, "after_rollback", discard)
-    box.append(payload)
+
+def deliver_webhooks(database: Database, url: str, now: datetime | None = None) -> tuple[int, int]:
+    """Post pending alerts, oldest first, at most ``WEBHOOK_BATCH``; returns (sent, failed).
+
+    Reads and writes happen in short transactions of their own: no lock is held while a
+    slow receiver answers. An alert still unsent after ``WEBHOOK_ATTEMPTS`` tries, or older
+    than ``WEBHOOK_RETRY_WINDOW``, is abandoned (and logged) rather than retried forever.
+    """
+    moment = now or utcnow()
+    with unit_of_work(database, SYSTEM) as ctx:
+        ctx.db.execute(
+            update(Alert)
+            .where(
+                Alert.webhook_state == WebhookState.PENDING,
+                Alert.raised_at < moment - WEBHOOK_RETRY_WINDOW,
+            )
+            .values(webhook_state=WebhookState.ABANDONED)
+        )
+        rows = ctx.db.execute(
+            select(Alert, Indicator)
+            .join(Indicator, Indicator.id == Alert.indicator_id)
+            .where(Alert.webhook_state == WebhookState.PENDING)
+            .order_by(Alert.id)
+            .limit(WEBHOOK_BATCH)
+        ).all()
+        todo = [
+            (a.id, {"alert_id": a.id, **_alert_out(ctx, a, ind).model_dump(mode="json")})
+            for a, ind in rows
+        ]
+    outcomes = [(alert_id, post_webhook(url, payload)) for alert_id, payload in todo]
+    if not outcomes:
+        return 0, 0
+    with unit_of_work(database, SYSTEM) as ctx:
+        for alert_id, ok in outcomes:
+            alert = ctx.db.get(Alert, alert_id)
+            if alert is None or alert.webhook_state != WebhookState.PENDING:
+                continue
+            alert.webhook_attempts += 1
+            if ok:
+                alert.webhook_state = WebhookState.SENT
+            elif alert.webhook_attempts >= WEBHOOK_ATTEMPTS:
+                alert.webhook_state = WebhookState.ABANDONED
+                log.warning(
+                    "cockpit webhook: alert %s abandoned after %s attempts",
+                    alert_id,
+                    alert.webhook_attempts,
+                )
+    sent = sum(ok for _, ok in outcomes)
+    return sent, len(outcomes) - sent
 
 
 def post_webhook(url: str, payload: dict[str, Any]) -> bool:
@@ -388,6 +442,9 @@ def _evaluate(ctx: Ctx, ind: Indicator, now: datetime) -> tuple[ReadingOut, Aler
             value=value,
             message=text,
             raised_at=now,
+            webhook_state=(
+                WebhookState.PENDING if ctx.settings.cockpit_webhook_url else WebhookState.NONE
+            ),
         )
         ctx.db.add(alert)
         ctx.db.flush()
@@ -395,7 +452,6 @@ def _evaluate(ctx: Ctx, ind: Indicator, now: datetime) -> tuple[ReadingOut, Aler
             ctx, AlertRaised(alert_id=alert.id, unit=ind.unit_id, indicator=ind.code, level=level)
         )
         alert_out = _alert_out(ctx, alert, ind)
-        _queue_webhook(ctx, {"alert_id": alert.id, **alert_out.model_dump(mode="json")})
     return _reading_out(reading), alert_out
 
 
@@ -428,6 +484,7 @@ def evaluate_indicators(
     moment = now or utcnow()
     readings: list[tuple[str, ReadingOut]] = []
     alerts: list[AlertOut] = []
+    _deliver_after_commit(ctx)  # new alerts, and earlier ones the receiver did not take
     for ind in chosen:
         reading, alert = _evaluate(ctx, ind, moment)
         readings.append((ind.code, reading))

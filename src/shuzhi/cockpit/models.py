@@ -38,6 +38,15 @@ class AlertStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
 
 
+class WebhookState(StrEnum):
+    """Delivery of an alert to the configured webhook."""
+
+    NONE = "none"  # no webhook was configured when the alert was raised
+    PENDING = "pending"  # not yet accepted by the receiver; retried by later evaluations
+    SENT = "sent"
+    ABANDONED = "abandoned"  # gave up after the last attempt or when the alert grew old
+
+
 class Scenario(Base):
     """A data-sharing application scenario a unit commits to deliver in a year."""
 
@@ -132,6 +141,10 @@ class Alert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     acknowledged_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(Text, default="")
+    webhook_state: Mapped[str] = mapped_column(
+        String(10), default=WebhookState.NONE, server_default=WebhookState.NONE, index=True
+    )
+    webhook_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Snapshot(Base):
