@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from shuzhi.app import create_app
 from shuzhi.audit.events import AuditVerified
 from shuzhi.audit.models import AuditEntry
 from shuzhi.audit.service import check_chain, record
@@ -19,7 +20,9 @@ from shuzhi.org import service as org
 from shuzhi.org.models import UnitKind
 from shuzhi.org.schemas import UnitCreate
 from shuzhi.portal import service as portal
+from shuzhi.portal import tally
 from shuzhi.portal.models import UsageCount, Visitor
+from shuzhi.settings import Settings
 from tests.conftest import acting, actor
 from tests.factories import seed_org
 from tests.portal.helpers import open_entry, opened
@@ -123,9 +126,25 @@ def _usage(database: Database) -> tuple[int, int]:
 def test_page_views_are_counted_after_the_read(database: Database, client: TestClient) -> None:
     page = _page_request(database, client)
     before = _usage(database)
-    assert client.get("/open").status_code == 200  # a new visitor
-    assert client.get(page).status_code == 200  # a view
-    assert _usage(database) == (before[0] + 1, before[1] + 1)
+    assert client.get("/open").status_code == 200  # a new visitor: written with the request
+    assert client.get(page).status_code == 200  # a view: held in the process's tally
+    assert _usage(database) == (before[0], before[1] + 1)
+    tally.tally_for(database).max_age = 0  # due at once: the next view writes both
+    assert client.get(page).status_code == 200
+    assert _usage(database) == (before[0] + 2, before[1] + 1)
+    assert client.get(page).status_code == 200
+    assert portal.flush_usage(database) == 0  # nothing held any more
+
+
+def test_counts_held_at_shutdown_are_written(database: Database, settings: Settings) -> None:
+    app = create_app(settings, database=database, migrate=False)
+    with TestClient(app) as client:
+        page = _page_request(database, client)
+        before = _usage(database)
+        assert client.get(page).status_code == 200
+        assert client.get(page).status_code == 200
+        assert _usage(database) == before
+    assert _usage(database) == (before[0] + 2, before[1])
 
 
 def test_a_request_whose_queued_write_fails_errors_and_writes_nothing(
@@ -133,13 +152,16 @@ def test_a_request_whose_queued_write_fails_errors_and_writes_nothing(
 ) -> None:
     page = _page_request(database, client)
     before, entries = _usage(database), _entries(database)
+    tally.tally_for(database).max_age = 0
 
     def broken(*_args: object) -> None:
         raise RuntimeError("usage table unavailable")
 
     monkeypatch.setattr(portal, "_add_use", broken)
     with TestClient(client.app, raise_server_exceptions=False) as failing:
-        assert failing.get(page).status_code == 500
+        # The download's audit record and its count go in one transaction: neither lands.
+        assert failing.get(f"{page}/download.csv").status_code == 500
+    monkeypatch.undo()
     assert _usage(database) == before and _entries(database) == entries
 
 

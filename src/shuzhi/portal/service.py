@@ -32,8 +32,9 @@ from shuzhi.catalog import codes as catalog_codes
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.models import EntryStatus, OpenType
 from shuzhi.catalog.schemas import EntryOut
-from shuzhi.context import Ctx
+from shuzhi.context import SYSTEM, Ctx, unit_of_work
 from shuzhi.db.base import utcnow
+from shuzhi.db.engine import Database
 from shuzhi.errors import (
     Conflict,
     ErrorCollector,
@@ -48,6 +49,7 @@ from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.schemas import ColumnClassification, ColumnOut, VersionOut
 from shuzhi.org import service as org
+from shuzhi.portal import tally
 from shuzhi.portal.events import (
     ApplicantKeyIssued,
     ApplicantRegistered,
@@ -717,10 +719,33 @@ def seed_usage(ctx: Ctx, counts: dict[tuple[str, UsageKind, date], int]) -> None
 def count_use(
     ctx: Ctx, p: Publication, kind: UsageKind, n: int = 1, day: date | None = None
 ) -> None:
-    """Add to a day's count for a dataset (one row per dataset, kind and day)."""
+    """Add to a day's count for a dataset (one row per dataset, kind and day).
+
+    A read request adds to the process's tally, written in batches (see ``tally``).
+    """
     today = day or datetime.now(UTC).date()
     code, unit_id = p.resource_code, p.unit_id
-    ctx.write(lambda c: _add_use(c, code, unit_id, kind, n, today))
+    if not ctx.reading:
+        _add_use(ctx, code, unit_id, kind, n, today)
+        return
+    pending = tally.tally_for(ctx.database)
+    if pending.add((today, code, unit_id, kind), n):
+        ctx.write(lambda c: _write_counts(c, pending.take()))
+
+
+def _write_counts(ctx: Ctx, counts: dict[tally.Key, int]) -> None:
+    for (day, code, unit_id, kind), n in sorted(counts.items()):
+        _add_use(ctx, code, unit_id, kind, n, day)
+
+
+def flush_usage(database: Database) -> int:
+    """Write the usage counts this process still holds (at shutdown); how many were held."""
+    pending = tally.forget(database)
+    counts = pending.take() if pending is not None else {}
+    if counts:
+        with unit_of_work(database, SYSTEM) as ctx:
+            _write_counts(ctx, counts)
+    return len(counts)
 
 
 def _add_use(ctx: Ctx, code: str, unit_id: int, kind: UsageKind, n: int, day: date) -> None:
