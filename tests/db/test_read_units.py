@@ -152,7 +152,6 @@ def test_a_request_whose_queued_write_fails_errors_and_writes_nothing(
 ) -> None:
     page = _page_request(database, client)
     before, entries = _usage(database), _entries(database)
-    tally.tally_for(database).max_age = 0
 
     def broken(*_args: object) -> None:
         raise RuntimeError("usage table unavailable")

@@ -721,12 +721,14 @@ def count_use(
 ) -> None:
     """Add to a day's count for a dataset (one row per dataset, kind and day).
 
-    A read request adds to the process's tally, written in batches (see ``tally``).
+    Views and API reads of a read request go to the process's tally, written in batches
+    (see ``tally``); a download is audited, so its request writes anyway and its count
+    goes with the audit record.
     """
     today = day or datetime.now(UTC).date()
     code, unit_id = p.resource_code, p.unit_id
-    if not ctx.reading:
-        _add_use(ctx, code, unit_id, kind, n, today)
+    if not ctx.reading or kind is UsageKind.DOWNLOAD:
+        ctx.write(lambda c: _add_use(c, code, unit_id, kind, n, today))
         return
     pending = tally.tally_for(ctx.database)
     if pending.add((today, code, unit_id, kind), n):

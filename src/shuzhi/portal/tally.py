@@ -2,9 +2,11 @@
 
 A page view would otherwise write to the database on every request: on SQLite each such
 write takes the single write lock, and under load the waits make up the page's latency
-tail. Read requests add to this tally instead; the first read request that finds it due
-(its oldest count older than ``MAX_AGE_SECONDS``, or ``MAX_KEYS`` distinct counts) writes
-all of it in its queued write, and the application writes what is left at shutdown.
+tail. Read requests add their views and API reads to this tally instead (downloads are
+audited, so their requests write anyway and count at once); the first read request that
+finds it due (its oldest count older than ``MAX_AGE_SECONDS``, or ``MAX_KEYS`` distinct
+counts) writes all of it in its queued write, and the application writes what is left at
+shutdown.
 Usage figures are statistics: a process killed without a clean shutdown loses the counts
 it held (at most the last ``MAX_AGE_SECONDS`` of its traffic). Audit records never go
 through here.
