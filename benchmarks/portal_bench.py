@@ -143,6 +143,14 @@ def prepare(data_dir: Path, csv_path: Path, rows: int) -> dict[str, Any]:
     }
 
 
+def _migrate(data_dir: Path) -> None:
+    from shuzhi.db.migrate import upgrade
+
+    database = _database(data_dir)
+    upgrade(database)
+    database.dispose()
+
+
 # ---------------------------------------------------------------- serving and loading
 
 
@@ -258,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
         state = prepare(data_dir, work / "big.csv", args.rows)
         state_path.write_text(json.dumps(state), encoding="utf-8")
     state = json.loads(state_path.read_text(encoding="utf-8"))
+    _migrate(data_dir)  # a work directory kept from an older build gets the newer tables
     if args.prepare:
         return
     big = state["code"].replace("/", "-")

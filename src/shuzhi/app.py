@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from shuzhi import __version__
 from shuzhi.audit import api as audit_api
@@ -33,6 +36,7 @@ from shuzhi.lake import views as lake_views
 from shuzhi.org import api as org_api
 from shuzhi.org import views as org_views
 from shuzhi.portal import api as portal_api
+from shuzhi.portal import service as portal_service
 from shuzhi.portal import views as portal_views
 from shuzhi.quality import api as quality_api
 from shuzhi.quality import views as quality_views
@@ -96,6 +100,16 @@ def echarts_dir(settings: Settings) -> Path | None:
     return None
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The gateway's lifespan; at shutdown the portal also writes the usage counts it holds."""
+    async with gateway_lifespan(app):
+        try:
+            yield
+        finally:
+            await run_in_threadpool(portal_service.flush_usage, app.state.database)
+
+
 def create_app(
     settings: Settings, *, database: Database | None = None, migrate: bool = True
 ) -> FastAPI:
@@ -108,7 +122,7 @@ def create_app(
         description="Catalogue, aggregate, share, open and protect public data. "
         "Authenticate with a session cookie or `Authorization: Bearer <api key>`.",
         dependencies=[Depends(csrf_protect)],
-        lifespan=gateway_lifespan,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.database = database

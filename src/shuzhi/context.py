@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -63,14 +63,32 @@ class Ctx:
     # Set when a caller caught a ShuzhiError and carried on (e.g. to re-show a form):
     # the unit of work then rolls back instead of committing, keeping the error's record.
     failures: list[ShuzhiError] = field(default_factory=list)
+    # A read unit's session must not write; the writes it needs wait here (see ``write``).
+    reading: bool = False
+    queued: list[Callable[[Ctx], object]] = field(default_factory=list)
 
     def fail(self, err: ShuzhiError) -> None:
         self.failures.append(err)
 
+    def write(self, work: Callable[[Ctx], object]) -> None:
+        """Do a write a read needs (audit, counters): now, or after a read unit's reads.
+
+        ``work`` gets the Ctx to write with; it must not use objects loaded by the read.
+        """
+        if self.reading:
+            self.queued.append(work)
+        else:
+            work(self)
+
 
 @contextmanager
 def unit_of_work(
-    database: Database, actor: Actor, *, locale: str = "zh-CN", client: str | None = None
+    database: Database,
+    actor: Actor,
+    *,
+    locale: str = "zh-CN",
+    client: str | None = None,
+    read: bool = False,
 ) -> Iterator[Ctx]:
     """One transaction per request or command.
 
@@ -78,38 +96,63 @@ def unit_of_work(
     ``ctx.fail``) everything rolls back; records the error still needs (the audit entry of a
     refusal, a failed-login counter) are then written in a transaction of their own, so
     refusals are audited without keeping half of the work.
+
+    A read unit (``read=True``: safe requests) reads in a transaction that takes no write
+    lock (a deferred BEGIN on SQLite) and must not write; the writes it needs, passed to
+    ``ctx.write``, are done after the reads in one short write transaction of their own,
+    before the unit ends: all of them or none, and never when the reads failed.
     """
-    session = database.sessions()
     ctx = Ctx(
-        db=session,
+        db=(database.read_sessions if read else database.sessions)(),
         actor=actor,
         settings=database.settings,
         database=database,
         locale=locale,
         client=client,
+        reading=read,
     )
     try:
         yield ctx
         if not ctx.failures:
-            session.commit()
+            ctx.db.commit()
+            if ctx.queued:
+                _write_queued(ctx)
             return
-        session.rollback()
-        _after_rollback(session, ctx, ctx.failures)
+        ctx.db.rollback()
+        _after_rollback(ctx, ctx.failures)
     except ShuzhiError as err:
-        session.rollback()
-        _after_rollback(session, ctx, [*ctx.failures, err])
+        ctx.db.rollback()
+        _after_rollback(ctx, [*ctx.failures, err])
         raise
     except BaseException:
-        session.rollback()
+        ctx.db.rollback()
         raise
     finally:
-        session.close()
+        ctx.db.close()
 
 
-def _after_rollback(session: Session, ctx: Ctx, errors: list[ShuzhiError]) -> None:
+def _to_writing(ctx: Ctx) -> None:
+    """Leave a read unit's (finished) transaction for a session that may write."""
+    if ctx.reading:
+        ctx.db.close()
+        ctx.db = ctx.database.sessions()
+        ctx.reading = False
+
+
+def _write_queued(ctx: Ctx) -> None:
+    _to_writing(ctx)
+    work, ctx.queued = ctx.queued, []
+    for item in work:
+        item(ctx)
+    ctx.db.commit()
+
+
+def _after_rollback(ctx: Ctx, errors: list[ShuzhiError]) -> None:
+    ctx.queued = []  # part of the work that failed
     hooks = [e.after_rollback for e in errors if e.after_rollback is not None]
     if not hooks:
         return
+    _to_writing(ctx)
     for hook in hooks:
         hook(ctx)
-    session.commit()
+    ctx.db.commit()

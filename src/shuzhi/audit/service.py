@@ -80,10 +80,12 @@ _APPEND = insert(_ENTRIES)
 _LAST_KEY = "audit.last_written"
 
 
-def _entry_for(ctx: Ctx, event: AuditEvent, outcome: str, seq: int, prev: str) -> dict[str, Any]:
+def _entry_for(
+    ctx: Ctx, event: AuditEvent, outcome: str, at: datetime, seq: int, prev: str
+) -> dict[str, Any]:
     entry = SimpleNamespace(
         seq=seq,
-        at=utcnow(),
+        at=at,
         actor=ctx.actor.label,
         actor_role=str(ctx.actor.role) if ctx.actor.role else None,
         unit_id=event.unit_id,
@@ -98,13 +100,13 @@ def _entry_for(ctx: Ctx, event: AuditEvent, outcome: str, seq: int, prev: str) -
     return vars(entry)
 
 
-def _follow_last(ctx: Ctx, event: AuditEvent, outcome: str) -> dict[str, Any] | None:
+def _follow_last(ctx: Ctx, event: AuditEvent, outcome: str, at: datetime) -> dict[str, Any] | None:
     """The next entry after the one this session wrote last, if the head still points at it."""
     last = ctx.db.info.get(_LAST_KEY)
     if not isinstance(last, tuple):
         return None
     old_seq, old_hash = last
-    entry = _entry_for(ctx, event, outcome, old_seq + 1, old_hash)
+    entry = _entry_for(ctx, event, outcome, at, old_seq + 1, old_hash)
     moved = ctx.db.connection().execute(
         _MOVE_HEAD,
         {
@@ -118,8 +120,13 @@ def _follow_last(ctx: Ctx, event: AuditEvent, outcome: str) -> dict[str, Any] | 
 
 
 def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> None:
-    """Append one event to the chain in the current transaction."""
-    entry = _follow_last(ctx, event, outcome)
+    """Append one event to the chain in the current transaction (a read unit: after its reads)."""
+    at = utcnow()
+    ctx.write(lambda c: _append(c, event, outcome, at))
+
+
+def _append(ctx: Ctx, event: AuditEvent, outcome: str, at: datetime) -> None:
+    entry = _follow_last(ctx, event, outcome, at)
     # On the session's connection: the log's tables are no ORM objects, so there is nothing
     # to flush first (the change being audited is flushed with the transaction either way).
     conn = ctx.db.connection()
@@ -127,7 +134,7 @@ def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> None:
         row = conn.execute(_TAKE_HEAD).first()  # takes the write lock on the head
         if row is None:
             raise RuntimeError("audit_head row missing: the database was not created by migrations")
-        entry = _entry_for(ctx, event, outcome, int(row[0]), str(row[1]))
+        entry = _entry_for(ctx, event, outcome, at, int(row[0]), str(row[1]))
         conn.execute(_SET_HASH, {"new_hash": entry["hash"]})
     conn.execute(_APPEND, entry)
     ctx.db.info[_LAST_KEY] = (entry["seq"], entry["hash"])

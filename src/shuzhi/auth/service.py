@@ -307,7 +307,12 @@ def actor_for_api_key(ctx: Ctx, token: str) -> Actor:
     if status == "expired":
         raise Unauthenticated("API 密钥已过期。", "The API key has expired.")
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
-        key.last_used_at = now
+        key_id = key.id
+        ctx.write(
+            lambda c: c.db.execute(
+                update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)
+            )
+        )
     return Actor(
         kind="api_key", id=key.id, name=key.prefix, role=Role(key.role), unit_id=key.unit_id
     )

@@ -1180,6 +1180,11 @@ def sync_synonyms(ctx: Ctx) -> None:
 
 def _ensure_synonyms(ctx: Ctx) -> None:
     if ctx.db.get(Setting, SYNONYMS_KEY) is None:
+        ctx.write(_sync_if_missing)  # a read unit: after its reads
+
+
+def _sync_if_missing(ctx: Ctx) -> None:
+    if ctx.db.get(Setting, SYNONYMS_KEY) is None:
         sync_synonyms(ctx)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from shuzhi.settings import Settings
 
@@ -21,6 +21,8 @@ class BackendCapabilities:
     pool_pre_ping: bool = False
     # Statement that opens every transaction, when the driver's own handling is unsuitable.
     begin_statement: str | None = None
+    # Statement that opens a read unit's transaction (see ``context.unit_of_work``).
+    read_begin_statement: str | None = None
 
 
 SQLITE = BackendCapabilities(
@@ -38,6 +40,9 @@ SQLITE = BackendCapabilities(
     # reads first and writes later never fails on a stale snapshot (writers queue on
     # busy_timeout instead; readers are never blocked in WAL mode).
     begin_statement="BEGIN IMMEDIATE",
+    # A read unit never writes (its writes are queued and done in a transaction of their
+    # own), so a deferred BEGIN is safe there and takes no write lock.
+    read_begin_statement="BEGIN",
 )
 POSTGRESQL = BackendCapabilities(name="postgresql", connect_args={}, pool_pre_ping=True)
 
@@ -55,6 +60,47 @@ def _normalise(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+# Execution option marking the connections of read units.
+READ_UNIT = "shuzhi_read_unit"
+_WRITE_VERBS = frozenset(
+    {"INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "MERGE", "CREATE", "DROP", "ALTER"}
+)
+
+
+class WriteInReadUnit(RuntimeError):
+    """A read unit tried to write: a programming error (queue the write with ``ctx.write``)."""
+
+
+def _is_write(statement: str, context: Any) -> bool:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        return True
+    words = statement.lstrip().split(None, 1)
+    return bool(words) and words[0].upper() in _WRITE_VERBS
+
+
+def _guard_reads(engine: Engine) -> None:
+    """Refuse any write statement on a read unit's connection, on every backend."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse(
+        conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if conn.get_execution_options().get(READ_UNIT) and _is_write(statement, context):
+            raise WriteInReadUnit(
+                "write inside a read unit of work (queue it with ctx.write): "
+                + " ".join(statement.split())[:200]
+            )
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    changed = [*session.new, *session.dirty, *session.deleted]
+    if changed:
+        names = ", ".join(sorted({type(o).__name__ for o in changed}))
+        raise WriteInReadUnit(
+            f"flush of changed {names} inside a read unit of work (queue it with ctx.write)"
+        )
 
 
 class Database:
@@ -82,13 +128,21 @@ class Database:
                     cursor.execute(pragma)
                 cursor.close()
 
+        read_begin = self.capabilities.read_begin_statement
         if begin:
 
             @event.listens_for(self.engine, "begin")
             def _on_begin(conn: Any) -> None:
-                conn.exec_driver_sql(begin)
+                reading = conn.get_execution_options().get(READ_UNIT)
+                conn.exec_driver_sql(read_begin if read_begin and reading else begin)
 
+        _guard_reads(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Read units: same pool, connections marked so their transactions begin as reads.
+        self.read_sessions = sessionmaker(
+            self.engine.execution_options(**{READ_UNIT: True}), expire_on_commit=False
+        )
+        event.listen(self.read_sessions, "before_flush", _refuse_flush)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -29,7 +29,7 @@ from shuzhi.portal import ckan, data, dcat, service
 from shuzhi.portal.ckan import CkanError
 from shuzhi.portal.schemas import FORMATS, code_of, slug
 from shuzhi.search.service import MAX_OFFSET
-from shuzhi.web.deps import client_of
+from shuzhi.web.deps import client_of, reads_only
 from shuzhi.web.i18n import locale_of
 from shuzhi.web.problems import PROBLEM_JSON, problem
 
@@ -76,6 +76,7 @@ def portal_ctx(request: Request) -> Iterator[Ctx]:
         ANONYMOUS,
         locale=locale_of(request, database.settings.default_locale),
         client=client_of(request),
+        read=reads_only(request),
     ) as ctx:
         yield ctx
 
@@ -373,7 +374,9 @@ def _run(
 ) -> Any:
     throttle(request)
     database: Database = request.app.state.database
-    with unit_of_work(database, ANONYMOUS, client=client_of(request)) as ctx:
+    with unit_of_work(
+        database, ANONYMOUS, client=client_of(request), read=reads_only(request)
+    ) as ctx:
         return fn(request, ctx, params)
 
 

@@ -52,6 +52,10 @@ class Publication(Base):
     checked_version: Mapped[int | None] = mapped_column(Integer)
     deidentified_json: Mapped[str] = mapped_column(Text, default="{}")
     record_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The checked version's columns as listings show them (OpenColumn list as JSON), so that
+    # listings read no lake manifest. None: opened before they were kept; listings then
+    # read the lake.
+    columns_json: Mapped[str | None] = mapped_column(Text)
     opened_by: Mapped[str] = mapped_column(String(200))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     republished_at: Mapped[datetime | None]

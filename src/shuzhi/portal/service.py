@@ -32,8 +32,9 @@ from shuzhi.catalog import codes as catalog_codes
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.models import EntryStatus, OpenType
 from shuzhi.catalog.schemas import EntryOut
-from shuzhi.context import Ctx
+from shuzhi.context import SYSTEM, Ctx, unit_of_work
 from shuzhi.db.base import utcnow
+from shuzhi.db.engine import Database
 from shuzhi.errors import (
     Conflict,
     ErrorCollector,
@@ -46,8 +47,9 @@ from shuzhi.errors import (
 )
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
-from shuzhi.lake.schemas import ColumnClassification
+from shuzhi.lake.schemas import ColumnClassification, ColumnOut, VersionOut
 from shuzhi.org import service as org
+from shuzhi.portal import tally
 from shuzhi.portal.events import (
     ApplicantKeyIssued,
     ApplicantRegistered,
@@ -143,8 +145,7 @@ def _published_entry(ctx: Ctx, resource_code: str) -> EntryOut:
 class _Checked:
     entry: EntryOut
     unit_id: int
-    version: int
-    rows: int
+    version: VersionOut
     personal: dict[str, str]
 
 
@@ -182,7 +183,7 @@ def _check(ctx: Ctx, resource_code: str, confirm_deidentified: bool, operation: 
                 )
             ],
         )
-    return _Checked(entry, unit_id, out.number, out.row_count, personal)
+    return _Checked(entry, unit_id, out, personal)
 
 
 def _field_error(name: str, zh: str, en: str) -> FieldError:
@@ -229,14 +230,32 @@ def _publication_out(p: Publication) -> PublicationOut:
     )
 
 
+def _open_columns(
+    entry: EntryOut, columns: list[ColumnOut], hidden: dict[str, str]
+) -> list[OpenColumn]:
+    described = {i.name: i.description or i.name for i in entry.items}
+    return [
+        OpenColumn(
+            name=c.name,
+            type=c.type,
+            description=described.get(c.name, ""),
+            deidentified=c.name in hidden,
+        )
+        for c in columns
+    ]
+
+
 def _store(ctx: Ctx, p: Publication, checked: _Checked) -> None:
+    version = checked.version
     p.unit_id = checked.unit_id
     p.status = PublicationStatus.OPEN
     p.open_type = checked.entry.open_type.value
     p.entry_json = checked.entry.model_dump_json()
-    p.checked_version = checked.version
+    p.checked_version = version.number
     p.deidentified_json = json.dumps(checked.personal, ensure_ascii=False, sort_keys=True)
-    p.record_count = checked.rows
+    p.record_count = version.row_count
+    columns = _open_columns(checked.entry, version.columns, checked.personal)
+    p.columns_json = json.dumps([c.model_dump() for c in columns], ensure_ascii=False)
     p.closed_at = None
     p.close_reason = ""
     ctx.db.flush()
@@ -267,7 +286,7 @@ def open_dataset(
             code,
             checked.unit_id,
             checked.entry.open_type.value,
-            checked.version,
+            checked.version.number,
             sorted(checked.personal),
         ),
     )
@@ -290,7 +309,7 @@ def republish_dataset(
             p.resource_code,
             checked.unit_id,
             checked.entry.open_type.value,
-            checked.version,
+            checked.version.number,
             sorted(checked.personal),
         ),
     )
@@ -417,19 +436,10 @@ def _dataset(ctx: Ctx, p: Publication) -> tuple[OpenDataset, Version | None]:
     version: Version | None = None
     available = False
     columns: list[OpenColumn] = []
-    described = {i.name: i.description or i.name for i in entry.items}
     if current is not None:
         out, version = current
         available = set(_personal(out.classification)) <= set(hidden)
-        columns = [
-            OpenColumn(
-                name=c.name,
-                type=c.type,
-                description=described.get(c.name, ""),
-                deidentified=c.name in hidden,
-            )
-            for c in out.columns
-        ]
+        columns = _open_columns(entry, out.columns, hidden)
     return (
         OpenDataset(
             resource_code=p.resource_code,
@@ -444,6 +454,28 @@ def _dataset(ctx: Ctx, p: Publication) -> tuple[OpenDataset, Version | None]:
             modified_at=p.republished_at or p.opened_at,
         ),
         version if available else None,
+    )
+
+
+def _listed(ctx: Ctx, p: Publication) -> OpenDataset:
+    """An open dataset for listings: the version checked when it was opened or republished.
+
+    Listings (CKAN, DCAT) read only the publication; the dataset page and downloads read
+    the current version, and a newer one is listed once the provider republishes.
+    """
+    if p.columns_json is None:
+        return _dataset(ctx, p)[0]
+    return OpenDataset(
+        resource_code=p.resource_code,
+        unit_id=p.unit_id,
+        status=PublicationStatus(p.status),
+        entry=EntryOut.model_validate_json(p.entry_json),
+        columns=[OpenColumn.model_validate(c) for c in json.loads(p.columns_json)],
+        record_count=p.record_count,
+        version=p.checked_version,
+        data_available=True,  # the guard held for this version when it was (re)published
+        opened_at=p.opened_at,
+        modified_at=p.republished_at or p.opened_at,
     )
 
 
@@ -571,7 +603,7 @@ def open_datasets(ctx: Ctx, codes: list[str] | None = None) -> list[OpenDataset]
     query = select(Publication).where(Publication.status == PublicationStatus.OPEN)
     if codes is not None:
         query = query.where(Publication.resource_code.in_(codes))
-    return [_dataset(ctx, p)[0] for p in ctx.db.scalars(query.order_by(Publication.resource_code))]
+    return [_listed(ctx, p) for p in ctx.db.scalars(query.order_by(Publication.resource_code))]
 
 
 def open_units(ctx: Ctx) -> list[UnitFigures]:
@@ -687,11 +719,41 @@ def seed_usage(ctx: Ctx, counts: dict[tuple[str, UsageKind, date], int]) -> None
 def count_use(
     ctx: Ctx, p: Publication, kind: UsageKind, n: int = 1, day: date | None = None
 ) -> None:
-    """Add to a day's count for a dataset (one row per dataset, kind and day)."""
+    """Add to a day's count for a dataset (one row per dataset, kind and day).
+
+    Views and API reads of a read request go to the process's tally, written in batches
+    (see ``tally``); a download is audited, so its request writes anyway and its count
+    goes with the audit record.
+    """
     today = day or datetime.now(UTC).date()
+    code, unit_id = p.resource_code, p.unit_id
+    if not ctx.reading or kind is UsageKind.DOWNLOAD:
+        ctx.write(lambda c: _add_use(c, code, unit_id, kind, n, today))
+        return
+    pending = tally.tally_for(ctx.database)
+    if pending.add((today, code, unit_id, kind), n):
+        ctx.write(lambda c: _write_counts(c, pending.take()))
+
+
+def _write_counts(ctx: Ctx, counts: dict[tally.Key, int]) -> None:
+    for (day, code, unit_id, kind), n in sorted(counts.items()):
+        _add_use(ctx, code, unit_id, kind, n, day)
+
+
+def flush_usage(database: Database) -> int:
+    """Write the usage counts this process still holds (at shutdown); how many were held."""
+    pending = tally.forget(database)
+    counts = pending.take() if pending is not None else {}
+    if counts:
+        with unit_of_work(database, SYSTEM) as ctx:
+            _write_counts(ctx, counts)
+    return len(counts)
+
+
+def _add_use(ctx: Ctx, code: str, unit_id: int, kind: UsageKind, n: int, day: date) -> None:
     where = (
-        UsageCount.day == today,
-        UsageCount.resource_code == p.resource_code,
+        UsageCount.day == day,
+        UsageCount.resource_code == code,
         UsageCount.kind == kind.value,
     )
     done = ctx.db.execute(update(UsageCount).where(*where).values(count=UsageCount.count + n))
@@ -699,11 +761,7 @@ def count_use(
         return
     try:
         with ctx.db.begin_nested():
-            ctx.db.add(
-                UsageCount(
-                    day=today, resource_code=p.resource_code, unit_id=p.unit_id, kind=kind, count=n
-                )
-            )
+            ctx.db.add(UsageCount(day=day, resource_code=code, unit_id=unit_id, kind=kind, count=n))
     except IntegrityError:  # another request created today's row first
         ctx.db.execute(update(UsageCount).where(*where).values(count=UsageCount.count + n))
 
@@ -728,12 +786,15 @@ def count_visitor(ctx: Ctx) -> None:
     today = datetime.now(UTC).date()
     digest = visitor_digest(ctx.settings.secret_key, today, ctx.client)
     seen = ctx.db.scalar(select(Visitor.id).where(Visitor.day == today, Visitor.digest == digest))
-    if seen is not None:
-        return
+    if seen is None:
+        ctx.write(lambda c: _add_visitor(c, today, digest))
+
+
+def _add_visitor(ctx: Ctx, day: date, digest: str) -> None:
     try:
         with ctx.db.begin_nested():
-            ctx.db.add(Visitor(day=today, digest=digest))
-    except IntegrityError:
+            ctx.db.add(Visitor(day=day, digest=digest))
+    except IntegrityError:  # seen by a concurrent request
         pass
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
@@ -28,8 +29,18 @@ MAX_TOKEN_CHARS = 64
 MAX_TEXT_CHARS = 20_000
 
 
-@lru_cache(maxsize=1)
+_JIEBA_LOCK = threading.Lock()
+
+
 def _jieba() -> jieba.Tokenizer:
+    # lru_cache does not hold concurrent first callers back: without the lock every request
+    # thread of a fresh server loads its own copy of the dictionary (seconds each).
+    with _JIEBA_LOCK:
+        return _load_jieba()
+
+
+@lru_cache(maxsize=1)
+def _load_jieba() -> jieba.Tokenizer:
     # jieba logs its dictionary loading at INFO; that is noise for a server.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()

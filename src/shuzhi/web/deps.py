@@ -39,6 +39,11 @@ def _authenticate(ctx: Ctx, request: Request) -> Actor:
     return auth.actor_for_session(ctx, *session) or ANONYMOUS
 
 
+def reads_only(request: Request) -> bool:
+    """Safe methods and CKAN actions (read-only by definition) run in a read unit of work."""
+    return request.method in SAFE_METHODS or request.url.path.startswith(SESSIONLESS_PREFIXES)
+
+
 def get_ctx(request: Request) -> Iterator[Ctx]:
     """One unit of work per request, committed before the response is sent."""
     database: Database = request.app.state.database
@@ -47,6 +52,7 @@ def get_ctx(request: Request) -> Iterator[Ctx]:
         ANONYMOUS,
         locale=locale_of(request, database.settings.default_locale),
         client=client_of(request),
+        read=reads_only(request),
     ) as ctx:
         ctx.actor = _authenticate(ctx, request)
         request.state.actor = ctx.actor
