@@ -167,8 +167,6 @@ def test_a_request_whose_queued_write_fails_errors_and_writes_nothing(
 @pytest.fixture
 def write_lock(database: Database) -> object:
     """Another connection holding SQLite's write lock (BEGIN IMMEDIATE) for the test."""
-    if database.capabilities.name != "sqlite":
-        pytest.skip("the write lock is SQLite's")
     path = database.settings.database_url.removeprefix("sqlite:///")
     holder = sqlite3.connect(path, isolation_level=None, timeout=0)
     holder.execute("BEGIN IMMEDIATE")
@@ -177,6 +175,10 @@ def write_lock(database: Database) -> object:
     holder.close()
 
 
+SQLITE_ONLY = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # SQLite's lock
+
+
+@SQLITE_ONLY
 def test_a_read_unit_is_not_blocked_by_a_held_write_lock(
     database: Database, write_lock: sqlite3.Connection
 ) -> None:
@@ -189,12 +191,11 @@ def test_a_read_unit_is_not_blocked_by_a_held_write_lock(
     probe.close()
 
 
+@SQLITE_ONLY
 def test_read_requests_complete_while_another_connection_holds_the_write_lock(
     database: Database, client: TestClient
 ) -> None:
     _page_request(database, client)
-    if database.capabilities.name != "sqlite":
-        pytest.skip("the write lock is SQLite's")
     path = database.settings.database_url.removeprefix("sqlite:///")
     holder = sqlite3.connect(path, isolation_level=None, timeout=0)
     holder.execute("BEGIN IMMEDIATE")
