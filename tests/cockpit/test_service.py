@@ -7,6 +7,7 @@ import json
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -260,28 +261,22 @@ def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     server.server_close()
 
 
-def test_alerts_are_posted_to_the_webhook_after_commit(
-    settings: Any, seeded: Org, receiver: tuple[str, list[dict[str, Any]]]
-) -> None:
+@dataclass(frozen=True)
+class Hooked:
+    database: Database  # the test's database, with the webhook configured
+    code: str  # a loaded dataset whose "年龄" average is above 20
+    received: list[dict[str, Any]]
+
+
+@pytest.fixture
+def hooked(
+    settings: Any, database: Database, seeded: Org, receiver: tuple[str, list[dict[str, Any]]]
+) -> Iterator[Hooked]:
     url, received = receiver
-    database = Database(settings.with_overrides(cockpit_webhook_url=url))
-    try:
-        code = shared_entry(database, unit="A", loaded=True)
-        with acting(database, seeded.actor(Role.CDO)) as ctx:
-            service.define_indicator(ctx, _indicator("AGE", code))
-            service.evaluate_indicators(ctx)
-            assert received == []  # nothing leaves before the commit
-        assert len(received) == 1
-        assert received[0]["indicator_code"] == "AGE" and received[0]["level"] == "alarm"
-        # A rolled-back evaluation sends nothing.
-        with pytest.raises(RuntimeError), acting(database, seeded.actor(Role.CDO)) as ctx:
-            service.define_indicator(ctx, _indicator("AGE2", code, warn_at=1, alarm_at=2))
-            service.evaluate_indicators(ctx, ["AGE2"])
-            raise RuntimeError("boom")
-        assert len(received) == 1
-        assert _webhook_states(database) == {received[0]["alert_id"]: ("sent", 1)}
-    finally:
-        database.dispose()
+    code = shared_entry(database, unit="A", loaded=True)
+    with_webhook = Database(settings.with_overrides(cockpit_webhook_url=url))
+    yield Hooked(with_webhook, code, received)
+    with_webhook.dispose()
 
 
 def _webhook_states(database: Database) -> dict[int, tuple[str, int]]:
@@ -292,70 +287,71 @@ def _webhook_states(database: Database) -> dict[int, tuple[str, int]]:
         }
 
 
+def test_alerts_are_posted_to_the_webhook_after_commit(hooked: Hooked, seeded: Org) -> None:
+    database, code, received = hooked.database, hooked.code, hooked.received
+    with acting(database, seeded.actor(Role.CDO)) as ctx:
+        service.define_indicator(ctx, _indicator("AGE", code))
+        service.evaluate_indicators(ctx)
+        assert received == []  # nothing leaves before the commit
+    assert len(received) == 1
+    assert received[0]["indicator_code"] == "AGE" and received[0]["level"] == "alarm"
+    # A rolled-back evaluation sends nothing.
+    with pytest.raises(RuntimeError), acting(database, seeded.actor(Role.CDO)) as ctx:
+        service.define_indicator(ctx, _indicator("AGE2", code, warn_at=1, alarm_at=2))
+        service.evaluate_indicators(ctx, ["AGE2"])
+        raise RuntimeError("boom")
+    assert len(received) == 1
+    assert _webhook_states(database) == {received[0]["alert_id"]: ("sent", 1)}
+
+
 def test_alerts_the_receiver_refused_are_retried_by_later_evaluations(
-    settings: Any, seeded: Org, receiver: tuple[str, list[dict[str, Any]]]
+    hooked: Hooked, seeded: Org
 ) -> None:
-    url, received = receiver
-    database = Database(settings.with_overrides(cockpit_webhook_url=url))
-    try:
-        code = shared_entry(database, unit="A", loaded=True)
-        _Receiver.refuse = 2
+    database, received = hooked.database, hooked.received
+    _Receiver.refuse = 2
+    with acting(database, seeded.actor(Role.CDO)) as ctx:
+        service.define_indicator(ctx, _indicator("AGE", hooked.code))
+        alert = service.evaluate_indicators(ctx).alerts[0]
+    assert received == [] and _webhook_states(database) == {alert.id: ("pending", 1)}
+    for attempts in (2, 3):  # same level again: no new alert, the old one is retried
         with acting(database, seeded.actor(Role.CDO)) as ctx:
-            service.define_indicator(ctx, _indicator("AGE", code))
-            alert = service.evaluate_indicators(ctx).alerts[0]
-        assert received == [] and _webhook_states(database) == {alert.id: ("pending", 1)}
-        for attempts in (2, 3):  # same level again: no new alert, the old one is retried
-            with acting(database, seeded.actor(Role.CDO)) as ctx:
-                assert service.evaluate_indicators(ctx).alerts == []
-            assert _webhook_states(database)[alert.id][1] == attempts
-        assert [r["alert_id"] for r in received] == [alert.id]
-        assert received[0]["level"] == "alarm"
-        assert _webhook_states(database) == {alert.id: ("sent", 3)}
-        with acting(database, seeded.actor(Role.CDO)) as ctx:
-            service.evaluate_indicators(ctx)
-        assert len(received) == 1  # a delivered alert is not sent again
-    finally:
-        database.dispose()
+            assert service.evaluate_indicators(ctx).alerts == []
+        assert _webhook_states(database)[alert.id][1] == attempts
+    assert [r["alert_id"] for r in received] == [alert.id]
+    assert received[0]["level"] == "alarm"
+    assert _webhook_states(database) == {alert.id: ("sent", 3)}
+    with acting(database, seeded.actor(Role.CDO)) as ctx:
+        service.evaluate_indicators(ctx)
+    assert len(received) == 1  # a delivered alert is not sent again
 
 
 def test_undeliverable_alerts_are_abandoned_not_retried_forever(
-    settings: Any,
-    seeded: Org,
-    receiver: tuple[str, list[dict[str, Any]]],
-    monkeypatch: pytest.MonkeyPatch,
+    database: Database, hooked: Hooked, seeded: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url, received = receiver
     monkeypatch.setattr(indicators, "WEBHOOK_ATTEMPTS", 2)
-    quiet = Database(settings)  # raised while no webhook is configured: never sent
-    try:
-        code = shared_entry(quiet, unit="A", loaded=True)
-        with acting(quiet, seeded.actor(Role.CDO)) as ctx:
-            service.define_indicator(ctx, _indicator("OLD", code))
-            unsent = service.evaluate_indicators(ctx).alerts[0].id
-    finally:
-        quiet.dispose()
-    database = Database(settings.with_overrides(cockpit_webhook_url=url))
-    try:
-        _Receiver.refuse = 100
-        with acting(database, seeded.actor(Role.CDO)) as ctx:
-            service.define_indicator(ctx, _indicator("AGE", code))
-            failing = service.evaluate_indicators(ctx, ["AGE"]).alerts[0].id
-            service.define_indicator(ctx, _indicator("AGE2", code, warn_at=1, alarm_at=2))
-            late = service.evaluate_indicators(ctx, ["AGE2"]).alerts[0].id
-        states = _webhook_states(database)
-        assert states[unsent] == ("none", 0)
-        assert states[failing] == ("pending", 1) and states[late] == ("pending", 1)
-        assert indicators.deliver_webhooks(database, url) == (0, 2)
-        assert _webhook_states(database)[failing] == ("abandoned", 2)
-        # Too old to be worth sending: abandoned without another try.
-        _Receiver.refuse = 0
-        with acting(database, SYSTEM) as ctx:
-            ctx.db.get(Alert, late).webhook_state = "pending"  # type: ignore[union-attr]
-        later = utcnow() + indicators.WEBHOOK_RETRY_WINDOW + timedelta(hours=1)
-        assert indicators.deliver_webhooks(database, url, now=later) == (0, 0)
-        assert _webhook_states(database)[late][0] == "abandoned" and received == []
-    finally:
-        database.dispose()
+    code, received, url = hooked.code, hooked.received, hooked.database.settings.cockpit_webhook_url
+    with acting(database, seeded.actor(Role.CDO)) as ctx:  # no webhook configured: never sent
+        service.define_indicator(ctx, _indicator("OLD", code))
+        unsent = service.evaluate_indicators(ctx).alerts[0].id
+    database = hooked.database
+    _Receiver.refuse = 100
+    with acting(database, seeded.actor(Role.CDO)) as ctx:
+        service.define_indicator(ctx, _indicator("AGE", code))
+        failing = service.evaluate_indicators(ctx, ["AGE"]).alerts[0].id
+        service.define_indicator(ctx, _indicator("AGE2", code, warn_at=1, alarm_at=2))
+        late = service.evaluate_indicators(ctx, ["AGE2"]).alerts[0].id
+    states = _webhook_states(database)
+    assert states[unsent] == ("none", 0)
+    assert states[failing] == ("pending", 1) and states[late] == ("pending", 1)
+    assert indicators.deliver_webhooks(database, url) == (0, 2)
+    assert _webhook_states(database)[failing] == ("abandoned", 2)
+    # Too old to be worth sending: abandoned without another try.
+    _Receiver.refuse = 0
+    with acting(database, SYSTEM) as ctx:
+        ctx.db.get(Alert, late).webhook_state = "pending"  # type: ignore[union-attr]
+    later = utcnow() + indicators.WEBHOOK_RETRY_WINDOW + timedelta(hours=1)
+    assert indicators.deliver_webhooks(database, url, now=later) == (0, 0)
+    assert _webhook_states(database)[late][0] == "abandoned" and received == []
 
 
 def test_snapshots_make_trends_and_exports_open(database: Database, seeded: Org) -> None:

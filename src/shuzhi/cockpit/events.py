@@ -64,8 +64,9 @@ class ScenarioCancelled(_ScenarioEvent):
 
 
 @dataclass(frozen=True)
-class IndicatorDefined(AuditEvent):
-    action: ClassVar[str] = "cockpit.indicator_defined"
+class _IndicatorChange(AuditEvent):
+    """A definition written: what the indicator now measures."""
+
     target_type: ClassVar[str] = "indicator"
     target_fields: ClassVar[tuple[str, ...]] = ("code",)
     unit_field: ClassVar[str | None] = "unit"
@@ -77,16 +78,13 @@ class IndicatorDefined(AuditEvent):
 
 
 @dataclass(frozen=True)
-class IndicatorUpdated(AuditEvent):
+class IndicatorDefined(_IndicatorChange):
+    action: ClassVar[str] = "cockpit.indicator_defined"
+
+
+@dataclass(frozen=True)
+class IndicatorUpdated(_IndicatorChange):
     action: ClassVar[str] = "cockpit.indicator_updated"
-    target_type: ClassVar[str] = "indicator"
-    target_fields: ClassVar[tuple[str, ...]] = ("code",)
-    unit_field: ClassVar[str | None] = "unit"
-    code: str
-    unit: int
-    resource_code: str
-    func: str
-    column: str | None
 
 
 @dataclass(frozen=True)

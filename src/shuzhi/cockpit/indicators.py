@@ -198,16 +198,7 @@ def define_indicator(ctx: Ctx, data: IndicatorCreate) -> IndicatorOut:
     _apply(ind, data, unit_id)
     ctx.db.add(ind)
     ctx.db.flush()
-    record(
-        ctx,
-        IndicatorDefined(
-            code=ind.code,
-            unit=unit_id,
-            resource_code=ind.resource_code,
-            func=ind.func,
-            column=ind.column_name,
-        ),
-    )
+    record(ctx, _change(IndicatorDefined, ind))
     return _out(ctx, ind, [])
 
 
@@ -221,17 +212,20 @@ def update_indicator(ctx: Ctx, code: str, data: IndicatorCreate) -> IndicatorOut
     unit_id = _checked(ctx, data, "update_indicator", ind.id)
     _apply(ind, data, unit_id)
     ctx.db.flush()
-    record(
-        ctx,
-        IndicatorUpdated(
-            code=ind.code,
-            unit=unit_id,
-            resource_code=ind.resource_code,
-            func=ind.func,
-            column=ind.column_name,
-        ),
-    )
+    record(ctx, _change(IndicatorUpdated, ind))
     return _out(ctx, ind, [])
+
+
+def _change(
+    kind: type[IndicatorDefined] | type[IndicatorUpdated], ind: Indicator
+) -> IndicatorDefined | IndicatorUpdated:
+    return kind(
+        code=ind.code,
+        unit=ind.unit_id,
+        resource_code=ind.resource_code,
+        func=ind.func,
+        column=ind.column_name,
+    )
 
 
 def _as_field(e: FieldError) -> FieldError:
