@@ -65,6 +65,11 @@ def population_entry(
             "items": items,
         }
     )
+    return published_entry(ctx, entry)
+
+
+def published_entry(ctx: Ctx, entry: EntryCreate) -> str:
+    """Create, submit and approve a catalogue entry; returns its resource code."""
     code = catalog.create_entry(ctx, entry).resource_code
     catalog.submit_entry(ctx, code)
     catalog.approve_entry(ctx, code)

@@ -81,7 +81,7 @@ def generate_big(path: Path, rows: int) -> None:
 
 
 def prepare(data_dir: Path, csv_path: Path, rows: int) -> dict[str, Any]:
-    from shuzhi.catalog import service as catalog
+    from benchmarks.population import published_entry
     from shuzhi.catalog.schemas import EntryCreate
     from shuzhi.context import SYSTEM, unit_of_work
     from shuzhi.db.migrate import upgrade
@@ -122,9 +122,7 @@ def prepare(data_dir: Path, csv_path: Path, rows: int) -> dict[str, Any]:
                 "items": items,
             }
         )
-        code = catalog.create_entry(ctx, data).resource_code
-        catalog.submit_entry(ctx, code)
-        catalog.approve_entry(ctx, code)
+        code = published_entry(ctx, data)
     started = time.perf_counter()
     with unit_of_work(database, SYSTEM) as ctx:
         lake.ingest(ctx, code, FileSource(csv_path))
