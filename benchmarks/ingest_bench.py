@@ -1,6 +1,7 @@
 """Ingest benchmark: DuckDB's raw CSV→Parquet copy vs Shuzhi's ingest + profile, same file.
 
     python -m benchmarks.ingest_bench [--rows 10000000] [--gbk] [--workdir DIR]
+        [--compression zstd|snappy] [--parquet-version V2|V1] [--repeat N]
 
 Each side runs in its own subprocess so its peak resident memory (ru_maxrss) is its own.
 In ``--gbk`` mode Shuzhi loads a GBK copy of the file (transcoding as it streams); DuckDB,
@@ -52,22 +53,28 @@ def child_duckdb(csv_path: Path, out: Path) -> dict[str, Any]:
     }
 
 
-def child_shuzhi(csv_path: Path, out: Path, compression: Any = "zstd") -> dict[str, Any]:
+def child_shuzhi(
+    csv_path: Path, out: Path, compression: Any = "zstd", parquet_version: Any = "V2"
+) -> dict[str, Any]:
     from shuzhi.lake.query import DuckDBEngine
     from shuzhi.lake.readers import FileSource
     from shuzhi.lake.writer import LoadOptions, write_version
 
-    started = time.perf_counter()
-    result = write_version(FileSource(csv_path), out, LoadOptions(compression=compression))
-    ingested = time.perf_counter()
+    options = LoadOptions(compression=compression, parquet_version=parquet_version)
+    started, cpu = time.perf_counter(), _cpu_seconds()
+    result = write_version(FileSource(csv_path), out, options)
+    ingested, cpu_ingested = time.perf_counter(), _cpu_seconds()
     engine = DuckDBEngine(out)
     profile = engine.profile(result.version)
     engine.close()
-    done = time.perf_counter()
+    done, cpu_done = time.perf_counter(), _cpu_seconds()
     return {
         "seconds": done - started,
         "ingest_seconds": ingested - started,
         "profile_seconds": done - ingested,
+        "ingest_cpu_seconds": cpu_ingested - cpu,
+        "profile_cpu_seconds": cpu_done - cpu_ingested,
+        "data_mb": result.version.data_bytes / 1e6,
         "rows": result.version.row_count,
         "profiled_rows": profile.row_count,
         "encoding": result.version.source.get("encoding"),
@@ -82,7 +89,9 @@ def _transcode_gbk(source: Path, target: Path) -> None:
             dst.write(chunk)
 
 
-def _run_child(kind: str, csv_path: Path, out: Path, compression: str) -> dict[str, Any]:
+def _run_child(
+    kind: str, csv_path: Path, out: Path, compression: str, parquet_version: str
+) -> dict[str, Any]:
     completed = subprocess.run(
         [
             sys.executable,
@@ -90,6 +99,8 @@ def _run_child(kind: str, csv_path: Path, out: Path, compression: str) -> dict[s
             "benchmarks.ingest_bench",
             "--compression",
             compression,
+            "--parquet-version",
+            parquet_version,
             "--child",
             kind,
             str(csv_path),
@@ -115,6 +126,12 @@ def main(argv: list[str] | None = None) -> None:
         help="Shuzhi's Parquet codec (zstd, snappy)",
     )
     parser.add_argument(
+        "--parquet-version",
+        default="V2",
+        choices=["V2", "V1"],
+        help="Shuzhi's Parquet data page version (V2, V1)",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="alternate the two sides N times; report the best"
     )
     parser.add_argument("--child", nargs=3, metavar=("KIND", "CSV", "OUT"), help=argparse.SUPPRESS)
@@ -125,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         if kind == "duckdb":
             print(json.dumps(child_duckdb(Path(csv_path), Path(out))))
         else:
-            print(json.dumps(child_shuzhi(Path(csv_path), Path(out), args.compression)))
+            shuzhi = child_shuzhi(Path(csv_path), Path(out), args.compression, args.parquet_version)
+            print(json.dumps(shuzhi))
         return
 
     with tempfile.TemporaryDirectory(prefix="shuzhi-bench-") as tmp:
@@ -143,12 +161,13 @@ def main(argv: list[str] | None = None) -> None:
                 _transcode_gbk(csv_path, load_path)
         size_mb = csv_path.stat().st_size / 1e6
         runs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        codec = (args.compression, args.parquet_version)
         for _ in range(max(1, args.repeat)):
             lake = work / f"lake-{time.time_ns()}"
             runs.append(
                 (
-                    _run_child("duckdb", csv_path, work / "duckdb.parquet", args.compression),
-                    _run_child("shuzhi", load_path, lake, args.compression),
+                    _run_child("duckdb", csv_path, work / "duckdb.parquet", *codec),
+                    _run_child("shuzhi", load_path, lake, *codec),
                 )
             )
             shutil.rmtree(lake, ignore_errors=True)
@@ -177,8 +196,14 @@ def main(argv: list[str] | None = None) -> None:
             f"{'Shuzhi ingest + profile':30}{shuzhi['seconds']:>10.2f}"
             f"{shuzhi['rows'] / shuzhi['seconds']:>14,.0f}{shuzhi['peak_mb']:>10.0f}"
         )
-        print(f"{'  of which ingest':30}{shuzhi['ingest_seconds']:>10.2f}")
-        print(f"{'  of which profile':30}{shuzhi['profile_seconds']:>10.2f}")
+        print(
+            f"{'  of which ingest':30}{shuzhi['ingest_seconds']:>10.2f}"
+            f"  ({shuzhi['ingest_cpu_seconds']:.2f} CPU s, {shuzhi['data_mb']:.1f} MB Parquet)"
+        )
+        print(
+            f"{'  of which profile':30}{shuzhi['profile_seconds']:>10.2f}"
+            f"  ({shuzhi['profile_cpu_seconds']:.2f} CPU s)"
+        )
         print(
             f"throughput ratio Shuzhi/DuckDB: {ratio:.2f} (target ≥ 0.50);"
             f" rejects: {shuzhi['rejects']}; encoding: {shuzhi['encoding']}"
