@@ -30,6 +30,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -279,7 +280,7 @@ def _wrk(
 
 
 def _quote(text: str) -> str:
-    return urllib.request.quote(text)
+    return urllib.parse.quote(text)
 
 
 def run_gateway(

@@ -219,7 +219,7 @@ def download(base: str, slug: str, pid: int) -> dict[str, Any]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     url = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=600)
     started = time.perf_counter()
     conn.request("GET", f"/open/datasets/{slug}/download.csv")
     response = conn.getresponse()

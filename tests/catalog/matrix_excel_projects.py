@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import count
+from typing import cast
 
 from shuzhi.catalog import excel_service
 from shuzhi.catalog.projects import service as projects
@@ -56,7 +57,7 @@ def _project(database: Database, unit: str, state: str = "proposed") -> str:
             code=code,
             name="矩阵项目",
             unit_code=unit,
-            datasets=[{"name": "人口数据", "resource_code": entry}],  # type: ignore[list-item]
+            datasets=[{"name": "人口数据", "resource_code": entry}],
         )
         projects.create_project(ctx, data)
         if state == "approved":
@@ -69,7 +70,7 @@ Prep = Callable[[Database, str], object]
 
 
 def _import(c: Ctx, args: object) -> object:
-    unit, content = args  # type: ignore[misc]
+    unit, content = cast(tuple[str, bytes], args)
     return excel_service.import_workbook(c, content, unit)
 
 

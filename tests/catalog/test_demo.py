@@ -9,13 +9,16 @@ import pytest
 
 from shuzhi.audit.service import check_chain
 from shuzhi.catalog import service
+from shuzhi.catalog.schemas import CatalogOverview, UnitRate
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
 from shuzhi.demo.district import build_demo
 from tests.conftest import SMALL_CATALOGUE, acting, make_settings
 
+Figures = tuple[UnitRate, CatalogOverview, list[tuple[str, str, str]], list[tuple[str, str]]]
 
-def _figures(database: Database) -> tuple[object, ...]:
+
+def _figures(database: Database) -> Figures:
     with acting(database, SYSTEM) as ctx:
         rate = service.compile_rate(ctx)
         overview = service.catalog_overview(ctx)
@@ -30,14 +33,14 @@ def _figures(database: Database) -> tuple[object, ...]:
 def test_small_demo_is_deterministic_and_idempotent(demo_database: Database) -> None:
     region, overview, conflicts, first = _figures(demo_database)
     small = SMALL_CATALOGUE
-    assert (region.tasks, region.done) == (small["TASKS"], small["PUBLISHED"])  # type: ignore[attr-defined]
-    assert overview.submitted == small["SUBMITTED"]  # type: ignore[attr-defined]
-    assert overview.drafts == small["DRAFTS"]  # type: ignore[attr-defined]
+    assert (region.tasks, region.done) == (small["TASKS"], small["PUBLISHED"])
+    assert overview.submitted == small["SUBMITTED"]
+    assert overview.drafts == small["DRAFTS"]
     assert conflicts, "some units claim elements other units are the source of"
     build_demo(demo_database)
     assert _figures(demo_database) == (region, overview, conflicts, first)
     with acting(demo_database, SYSTEM) as ctx:
-        every = overview.entries  # type: ignore[attr-defined]
+        every = overview.entries
         assert service.list_entries(ctx, "信息").total == every  # every name ends in 信息
         assert check_chain(ctx).ok
 
@@ -49,8 +52,8 @@ def test_full_demo_catalogue(tmp_path: Path, sqlite_template: Path) -> None:
     database = Database(make_settings(tmp_path, f"sqlite:///{tmp_path / 'shuzhi.db'}"))
     build_demo(database)
     region, overview, conflicts, _ = _figures(database)
-    assert (region.tasks, region.done, region.rate) == (1739, 1609, 0.9252)  # type: ignore[attr-defined]
-    assert overview.published == 1609 and overview.submitted == 25  # type: ignore[attr-defined]
+    assert (region.tasks, region.done, region.rate) == (1739, 1609, 0.9252)
+    assert overview.published == 1609 and overview.submitted == 25
     assert len(conflicts) == 6
     with acting(database, SYSTEM) as ctx:
         assert service.list_entries(ctx, "人口").total > 100

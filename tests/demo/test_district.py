@@ -9,10 +9,15 @@ from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
 from shuzhi.demo.district import build_demo
 from shuzhi.org import service as org
+from shuzhi.org.schemas import OrgOverview
 from tests.conftest import acting
 
+Units = tuple[tuple[str, str, str | None], ...]
+Appointments = tuple[tuple[str, str, str, str], ...]
+Snapshot = tuple[Units, Appointments, OrgOverview]
 
-def _snapshot(database: Database) -> tuple[object, ...]:
+
+def _snapshot(database: Database) -> Snapshot:
     with acting(database, SYSTEM) as ctx:
         units = [(u.code, u.name, u.uscc) for u in org.list_units(ctx)]
         appts = [
@@ -24,7 +29,7 @@ def _snapshot(database: Database) -> tuple[object, ...]:
 def test_demo_district_shape(demo_database: Database) -> None:
     accounts = build_demo(demo_database)  # already built: returns the accounts it made
     _units, appointments, overview = _snapshot(demo_database)
-    kinds = overview.units_by_kind  # type: ignore[attr-defined]
+    kinds = overview.units_by_kind
     assert kinds == {"region": 1, "department": 31, "street": 18, "enterprise": 3}
     statuses = {a[3] for a in appointments}
     assert {"filed", "submitted", "returned", "draft"} <= statuses

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 from shuzhi.context import SYSTEM
 from shuzhi.db.base import utcnow
@@ -15,8 +16,10 @@ from shuzhi.sharing.access import authenticate_application, grant_for_call
 from shuzhi.standards.resident_id import parse_resident_id
 from tests.conftest import acting
 
+Counts = tuple[tuple[Any, int], ...]
 
-def _state(database: Database) -> tuple[object, ...]:
+
+def _state(database: Database) -> tuple[Counts, Counts, int]:
     with acting(database, SYSTEM) as ctx:
         requests = Counter((r.status, r.kind) for r in service.list_share_requests(ctx))
         grants = Counter(g.status for g in service.list_grants(ctx, include_ended=True))
@@ -26,7 +29,7 @@ def _state(database: Database) -> tuple[object, ...]:
 
 def test_demo_sharing(demo_database: Database) -> None:
     requests, grants, keys = _state(demo_database)
-    statuses = {status for (status, _kind), _n in requests}  # type: ignore[misc]
+    statuses = {status for (status, _kind), _n in requests}
     assert {
         "pending",
         "escalated",
@@ -36,8 +39,8 @@ def test_demo_sharing(demo_database: Database) -> None:
         "appealed",
         "withdrawn",
     } <= statuses
-    assert ("pending", "renewal") in dict(requests)  # type: ignore[arg-type]
-    assert {"active", "revoked", "superseded"} <= dict(grants).keys()  # type: ignore[arg-type]
+    assert ("pending", "renewal") in dict(requests)
+    assert {"active", "revoked", "superseded"} <= dict(grants).keys()
     credentials = demo_database.settings.data_dir / CREDENTIALS_FILE
     sharing = json.loads(credentials.read_text(encoding="utf-8"))["sharing"]
     assert parse_resident_id(sharing["sample_key"]) is not None
@@ -45,7 +48,8 @@ def test_demo_sharing(demo_database: Database) -> None:
         principal = authenticate_application(ctx.db, sharing["api_key"], utcnow())
         grant = grant_for_call(ctx.db, principal, sharing["resource_code"], utcnow())
     assert principal.application_code == sharing["application"] == "CX-JCZL"
-    assert grant.key_column == sharing["key_column"] and grant.allows(grant.key_column)
+    assert grant.key_column is not None and grant.key_column == sharing["key_column"]
+    assert grant.allows(grant.key_column)
     before = credentials.read_text(encoding="utf-8")
     build_demo(demo_database)
     assert _state(demo_database) == (requests, grants, keys)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -133,7 +133,7 @@ def test_lookup_and_aggregate(lake: tuple[DuckDBEngine, Version]) -> None:
     [
         lambda e, v: e.count(v, [Filter("missing", Op.EQ, "x")]),
         lambda e, v: e.count(v, [Filter("id", Op.EQ, 5)]),  # text column, int value
-        lambda e, v: e.count(v, [Filter("id", "regex", "x")]),
+        lambda e, v: e.count(v, [Filter("id", cast(Op, "regex"), "x")]),
         lambda e, v: e.count(v, [Filter("id", Op.IN, [])]),
         lambda e, v: e.count(v, [Filter("id", Op.IS_NULL, "x")]),
         lambda e, v: e.count(v, [Filter("id", Op.IN, ["1"] * 1001)]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import count
+from typing import cast
 
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.schemas import EntryCreate
@@ -117,14 +118,14 @@ def _sees(ctx: Ctx, unit: object) -> bool:
 
 
 def _list_publications(ctx: Ctx, prepared: object) -> object:
-    unit, code = prepared  # type: ignore[misc]
+    unit, code = cast(tuple[str, str], prepared)
     listed = {p.resource_code for p in service.list_publications(ctx)}
     assert (code in listed) == _sees(ctx, unit), f"{code} listed: {code in listed}"
     return listed
 
 
 def _list_applications(ctx: Ctx, prepared: object) -> object:
-    unit, application_id = prepared  # type: ignore[misc]
+    unit, application_id = cast(tuple[str, int], prepared)
     listed = {a.id for a in service.list_open_applications(ctx)}
     assert (application_id in listed) == _sees(ctx, unit), f"{application_id} listed"
     return listed

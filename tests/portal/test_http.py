@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 import pyarrow.parquet as pq
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
@@ -107,8 +109,8 @@ def test_dcat_turtle_and_sitemap(database: Database, client: TestClient) -> None
 
 
 def test_anonymous_bursts_are_rate_limited(
-    database: Database, client: TestClient, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    database: Database, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SHUZHI_PORTAL_RATE_LIMIT", "5")
     seed_org(database)
     codes = [client.get("/open/search").status_code for _ in range(8)]
@@ -119,7 +121,7 @@ def test_anonymous_bursts_are_rate_limited(
 
 def test_hostile_ckan_requests_get_ckan_shaped_4xx(database: Database, client: TestClient) -> None:
     seed_org(database)
-    cases = [
+    cases: list[tuple[str, str, dict[str, Any], int]] = [
         ("post", "/api/3/action/package_search", {"json": [1, 2]}, 409),
         ("post", "/api/3/action/package_search", {"json": {"q": {"a": 1}}}, 409),
         ("post", "/api/3/action/package_search", {"json": {"q": "x" * 300}}, 409),

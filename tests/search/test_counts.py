@@ -71,7 +71,9 @@ def _apply(database: Database, kind: str, ops: list[Put | Drop]) -> dict[str, Pu
     return model
 
 
-def _expected(model: dict[str, Put], viewer: int | None, sees_all: bool) -> tuple[int, dict]:
+def _expected(
+    model: dict[str, Put], viewer: int | None, sees_all: bool
+) -> tuple[int, dict[str, dict[str, int]]]:
     seen = [p for p in model.values() if sees_all or p.scope is None or p.scope == viewer]
     units = Counter(p.unit for p in seen)
     tags = Counter(t for p in seen for t in p.tags)

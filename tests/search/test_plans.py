@@ -225,7 +225,7 @@ def test_every_plan_gives_the_oracle_result(
 
 def test_a_dense_query_is_counted_through_its_complement(database: Database) -> None:
     kind = f"p{next(_kinds)}"
-    docs = [("常住人口基本信息", "信息项", "GAJ", ["x"], None)] * 40
+    docs: list[tuple[Any, ...]] = [("常住人口基本信息", "信息项", "GAJ", ["x"], None)] * 40
     docs += [("社保缴费记录", "缴费", "RSJ", [], 1)] * 4
     _index(database, kind, docs)
     seen: list[bool] = []

@@ -119,7 +119,7 @@ def test_text_values_are_kept_verbatim_never_interpreted(text: str) -> None:
 
 def test_form_text_is_converted_to_the_column_type() -> None:
     errors = ErrorCollector()
-    raw = [
+    raw: list[dict[str, Any]] = [
         {"column": "年龄", "op": "in", "value": "30，31、32"},
         {"column": "收入", "op": "ge", "value": "1.5e3"},
         {"column": "在册", "op": "eq", "value": "是"},
@@ -133,7 +133,7 @@ def test_form_text_is_converted_to_the_column_type() -> None:
 
 def test_json_values_must_have_the_right_type() -> None:
     errors = ErrorCollector()
-    raw = [
+    raw: list[dict[str, Any]] = [
         {"column": "年龄", "op": "eq", "value": "30"},
         {"column": "年龄", "op": "eq", "value": True},
         {"column": "收入", "op": "ge", "value": float("nan")},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -92,7 +93,7 @@ def test_partial_approval_narrows_and_only_narrows(database: Database) -> None:
         delivery=["api", "bulk"],
     )
     cdo = provider_cdo(seeded)
-    bad = [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"outcome": "approve", "columns": ["姓名"]}, "outcome"),
         ({"outcome": "partly_approve", "reason": "只给姓名", "columns": ["联系电话"]}, "columns"),
         (

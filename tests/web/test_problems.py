@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shuzhi.db.engine import Database
@@ -47,7 +48,7 @@ def test_unknown_api_route_and_unknown_page(client: TestClient) -> None:
     assert "页面或接口不存在" in page.text and "No such page" in page.text
 
 
-def test_internal_errors_show_no_stack_trace(app, database: Database) -> None:  # type: ignore[no-untyped-def]
+def test_internal_errors_show_no_stack_trace(app: FastAPI, database: Database) -> None:
     @app.get("/api/v1/boom")
     def boom() -> None:
         raise RuntimeError("secret internals")
