@@ -128,7 +128,9 @@ def create_app(
     app.state.database = database
     # The one query engine of this app (dataset contents are read only through it).
     app.state.query_engine = lake_service.open_engine(database)
-    app.state.gateway = GatewayRuntime(database, app.state.query_engine, GatewayOptions.from_env())
+    app.state.gateway = GatewayRuntime(
+        database, app.state.query_engine, GatewayOptions.from_settings(settings)
+    )
     problems.install(app)
     app.add_middleware(gateway_api.LookupFastPath)
 

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATA_DIR = Path("shuzhi-data")
 SECRET_FILE = "secret_key"
@@ -15,6 +16,10 @@ CREDENTIALS_FILE = "credentials_key"
 
 class UnsafeSettings(RuntimeError):
     """Raised when production settings would be unsafe (e.g. a missing secret key)."""
+
+
+class InvalidSetting(UnsafeSettings):
+    """Raised when an environment variable holds a value of the wrong kind or range."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,17 @@ class Settings:
     # Cockpit: application scenarios each unit commits to per year; where alerts are posted.
     scenario_annual_target: int = 3
     cockpit_webhook_url: str = ""
+    # Worker processes serving the app (WEB_CONCURRENCY, as uvicorn and gunicorn read it):
+    # each enforces its share of per-client rate limits.
+    workers: int = 1
+    # Gateway: how long a worker reuses an authenticated key and grant; meter batch size and
+    # age; whether batches are written in a child process of each worker.
+    gateway_cache_seconds: float = 5.0
+    gateway_flush_rows: int = 500
+    gateway_flush_seconds: float = 1.0
+    gateway_meter_process: bool = True
+    # Portal: requests per minute and client address before a 429 (0: no limit).
+    portal_rate_limit: int = 600
 
     @property
     def is_production(self) -> bool:
@@ -70,6 +86,21 @@ def _truthy(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: float, kind: type[int] | type[float], least: float
+) -> Any:
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise InvalidSetting(f"{name} must be a number, not {raw!r}") from None
+    if value < least:
+        raise InvalidSetting(f"{name} must be at least {least}, not {raw}")
+    return value
 
 
 def _persistent_secret(data_dir: Path, name: str = SECRET_FILE) -> str:
@@ -105,15 +136,21 @@ def load_settings(
         secret_key=secret,
         environment=environment,
         cookie_secure=_truthy(env.get("SHUZHI_COOKIE_SECURE"), production),
-        session_max_age_seconds=int(env.get("SHUZHI_SESSION_MAX_AGE", 12 * 3600)),
-        login_max_failures=int(env.get("SHUZHI_LOGIN_MAX_FAILURES", 5)),
-        login_lockout_seconds=int(env.get("SHUZHI_LOGIN_LOCKOUT_SECONDS", 15 * 60)),
+        session_max_age_seconds=_number(env, "SHUZHI_SESSION_MAX_AGE", 12 * 3600, int, 60),
+        login_max_failures=_number(env, "SHUZHI_LOGIN_MAX_FAILURES", 5, int, 1),
+        login_lockout_seconds=_number(env, "SHUZHI_LOGIN_LOCKOUT_SECONDS", 15 * 60, int, 0),
         default_locale=env.get("SHUZHI_DEFAULT_LOCALE", "zh-CN"),
         static_vendor_dir=Path(vendor) if vendor else None,
         grading_scheme=env.get("SHUZHI_GRADING_SCHEME", "national"),
         credentials_key=credentials,
-        scenario_annual_target=int(env.get("SHUZHI_SCENARIO_TARGET", 3)),
+        scenario_annual_target=_number(env, "SHUZHI_SCENARIO_TARGET", 3, int, 0),
         cockpit_webhook_url=env.get("SHUZHI_COCKPIT_WEBHOOK_URL", ""),
+        workers=_number(env, "WEB_CONCURRENCY", 1, int, 1),
+        gateway_cache_seconds=_number(env, "SHUZHI_GATEWAY_CACHE_SECONDS", 5.0, float, 0.01),
+        gateway_flush_rows=_number(env, "SHUZHI_GATEWAY_FLUSH_ROWS", 500, int, 1),
+        gateway_flush_seconds=_number(env, "SHUZHI_GATEWAY_FLUSH_SECONDS", 1.0, float, 0.01),
+        gateway_meter_process=_truthy(env.get("SHUZHI_GATEWAY_METER_PROCESS"), True),
+        portal_rate_limit=_number(env, "SHUZHI_PORTAL_RATE_LIMIT", 600, int, 0),
     )
     settings.check()
     return settings

@@ -8,11 +8,12 @@ import json
 from typing import Any
 
 import pyarrow.parquet as pq
-import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from shuzhi.app import create_app
 from shuzhi.db.engine import Database
+from shuzhi.settings import Settings
 from tests.factories import seed_org
 from tests.portal.helpers import STATS_HEADER, open_entry, opened, stats_rows
 
@@ -108,15 +109,15 @@ def test_dcat_turtle_and_sitemap(database: Database, client: TestClient) -> None
     assert f"/open/datasets/{_slug(code)}</loc>" in sitemap
 
 
-def test_anonymous_bursts_are_rate_limited(
-    database: Database, client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SHUZHI_PORTAL_RATE_LIMIT", "5")
+def test_anonymous_bursts_are_rate_limited(settings: Settings, database: Database) -> None:
     seed_org(database)
-    codes = [client.get("/open/search").status_code for _ in range(8)]
-    assert codes[:5] == [200] * 5 and codes[-1] == 429
-    limited = client.get("/open/sitemap.xml")
-    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    overrides = settings.with_overrides(portal_rate_limit=5)
+    limited_app = create_app(overrides, database=database, migrate=False)
+    with TestClient(limited_app, base_url="http://testserver") as client:
+        codes = [client.get("/open/search").status_code for _ in range(8)]
+        assert codes[:5] == [200] * 5 and codes[-1] == 429
+        limited = client.get("/open/sitemap.xml")
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
 
 
 def test_hostile_ckan_requests_get_ckan_shaped_4xx(database: Database, client: TestClient) -> None:

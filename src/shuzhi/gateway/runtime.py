@@ -13,9 +13,8 @@ import asyncio
 import gc
 import hashlib
 import logging
-import os
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +35,7 @@ from shuzhi.gateway.meter import CallMeter, WriterProcess, write_calls
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import QueryEngine
+from shuzhi.settings import Settings
 from shuzhi.sharing import access
 from shuzhi.sharing.grants import AppPrincipal, CallGrant
 
@@ -69,20 +69,6 @@ class SharingGrants:
         return access.grants_revision(session)
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    try:
-        return max(1, int(env.get(name, default)))
-    except ValueError:
-        return default
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    try:
-        return max(0.01, float(env.get(name, default)))
-    except ValueError:
-        return default
-
-
 @dataclass(frozen=True)
 class GatewayOptions:
     cache_seconds: float = 5.0
@@ -103,16 +89,14 @@ class GatewayOptions:
     key_index_background: bool = True
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayOptions:
-        """Read once at start-up (``SHUZHI_GATEWAY_*``; ``WEB_CONCURRENCY`` = workers)."""
-        env = os.environ if env is None else env
+    def from_settings(cls, settings: Settings) -> GatewayOptions:
+        """The serving options (``SHUZHI_GATEWAY_*`` and ``WEB_CONCURRENCY``, see settings)."""
         return cls(
-            cache_seconds=_float(env, "SHUZHI_GATEWAY_CACHE_SECONDS", 5.0),
-            flush_rows=_int(env, "SHUZHI_GATEWAY_FLUSH_ROWS", 500),
-            flush_seconds=_float(env, "SHUZHI_GATEWAY_FLUSH_SECONDS", 1.0),
-            meter_process=env.get("SHUZHI_GATEWAY_METER_PROCESS", "1").strip().lower()
-            not in ("0", "false", "no", "off"),
-            workers=_int(env, "WEB_CONCURRENCY", 1),
+            cache_seconds=settings.gateway_cache_seconds,
+            flush_rows=settings.gateway_flush_rows,
+            flush_seconds=settings.gateway_flush_seconds,
+            meter_process=settings.gateway_meter_process,
+            workers=settings.workers,
         )
 
 

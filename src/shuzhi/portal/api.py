@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -34,8 +33,6 @@ from shuzhi.web.i18n import locale_of
 from shuzhi.web.problems import PROBLEM_JSON, problem
 
 router = APIRouter(tags=["portal"])
-RATE_ENV = "SHUZHI_PORTAL_RATE_LIMIT"
-DEFAULT_RATE = 600  # requests per minute and client address
 _SLUG = re.compile(r"[0-9A-Za-z]{1,40}-[0-9A-Za-z]{1,20}")
 _limiter_lock = threading.Lock()
 
@@ -44,8 +41,9 @@ def _limiter(request: Request) -> tuple[RateLimiter, int]:
     state = request.app.state
     with _limiter_lock:
         if not hasattr(state, "portal_limiter"):
-            state.portal_limiter = RateLimiter(int(os.environ.get("WEB_CONCURRENCY", "1") or 1))
-            state.portal_rate = int(os.environ.get(RATE_ENV, DEFAULT_RATE) or 0)
+            settings = state.settings
+            state.portal_limiter = RateLimiter(settings.workers)
+            state.portal_rate = settings.portal_rate_limit
     return state.portal_limiter, state.portal_rate
 
 

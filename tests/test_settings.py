@@ -1,0 +1,56 @@
+"""Settings are read in one place, and a malformed value is refused by name at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shuzhi.gateway.runtime import GatewayOptions
+from shuzhi.settings import InvalidSetting, UnsafeSettings, load_settings
+
+
+def test_serving_options_come_from_the_environment(tmp_path: Path) -> None:
+    env = {
+        "WEB_CONCURRENCY": "4",
+        "SHUZHI_GATEWAY_CACHE_SECONDS": "2.5",
+        "SHUZHI_GATEWAY_FLUSH_ROWS": "50",
+        "SHUZHI_GATEWAY_METER_PROCESS": "off",
+        "SHUZHI_PORTAL_RATE_LIMIT": "0",
+    }
+    settings = load_settings(env, data_dir=tmp_path)
+    options = GatewayOptions.from_settings(settings)
+    assert (options.workers, options.cache_seconds, options.flush_rows) == (4, 2.5, 50)
+    assert options.meter_process is False and settings.portal_rate_limit == 0
+    defaults = load_settings({}, data_dir=tmp_path)
+    assert GatewayOptions.from_settings(defaults).meter_process is True
+    assert (defaults.workers, defaults.portal_rate_limit) == (1, 600)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WEB_CONCURRENCY", "two"),
+        ("WEB_CONCURRENCY", "0"),
+        ("SHUZHI_GATEWAY_FLUSH_SECONDS", "soon"),
+        ("SHUZHI_PORTAL_RATE_LIMIT", "-1"),
+        ("SHUZHI_LOGIN_MAX_FAILURES", "1.5"),
+    ],
+)
+def test_a_malformed_number_is_refused_by_name(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(InvalidSetting, match=name) as refused:
+        load_settings({name: value}, data_dir=tmp_path)
+    assert isinstance(refused.value, UnsafeSettings)  # the CLI and server refuse to start
+
+
+def test_the_environment_is_read_only_in_settings() -> None:
+    package = Path(__file__).resolve().parents[1] / "src" / "shuzhi"
+    readers = ("os.getenv(", "os.environ.get(", "os.environ[", "environ.get(")
+    offenders = [
+        f"{path.relative_to(package)}: {line.strip()}"
+        for path in package.rglob("*.py")
+        if path.name != "settings.py"
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if any(reader in line for reader in readers)
+    ]
+    assert offenders == []
