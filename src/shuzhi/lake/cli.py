@@ -7,15 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from shuzhi.command import console, fail
 from shuzhi.errors import ShuzhiError
 from shuzhi.lake.readers import DatabaseSource, FileSource, Source, inspect_source
 
 lake_app = typer.Typer(help="Data lake: look at sources before loading them.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
 
 
 def _source(source: str, sheet: str | None, table: str | None, query: str | None) -> Source:
@@ -37,10 +35,7 @@ def inspect(
     try:
         preview = inspect_source(_source(source, sheet, table, query), rows)
     except ShuzhiError as err:
-        err_console.print(f"[red]{err.message.zh}[/]\n{err.message.en}")
-        for e in getattr(err, "errors", []):
-            err_console.print(f"  - {e.field}: {e.message.zh} / {e.message.en}")
-        raise typer.Exit(1) from None
+        raise fail(err) from None
     if as_json:
         typer.echo(
             json.dumps(

@@ -3,35 +3,22 @@ or run the stored source definitions that are due (for cron or a systemd timer).
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich import filesize
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from shuzhi.command import DataDir, cli_actor, console, err_console, fail, open_database
 from shuzhi.context import Actor, unit_of_work
 from shuzhi.db.engine import Database
-from shuzhi.db.migrate import upgrade
-from shuzhi.errors import Invalid, ShuzhiError
+from shuzhi.errors import ShuzhiError
 from shuzhi.lake import service
 from shuzhi.lake.readers import DatabaseSource, FileSource, Source
-from shuzhi.settings import UnsafeSettings, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
 STEPS = ("load", "profile", "classify", "quality")
-
-
-def _fail(err: ShuzhiError) -> typer.Exit:
-    err_console.print(f"[red]{err.message.zh}[/]\n{err.message.en}")
-    if isinstance(err, Invalid):
-        for e in err.errors:
-            err_console.print(f"  - {e.field}: {e.message.zh} / {e.message.en}")
-    return typer.Exit(1)
 
 
 def _source(source: str, table: str | None, query: str | None, sheet: str | None) -> Source:
@@ -56,19 +43,11 @@ def ingest_command(
     due: Annotated[
         bool, typer.Option("--due", help="Run every stored source definition that is due")
     ] = False,
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", envvar="SHUZHI_DATA_DIR", help="Data directory")
-    ] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Load SOURCE into the dataset of catalogue entry --entry as a new version."""
-    try:
-        settings = load_settings(data_dir=data_dir)
-    except UnsafeSettings as exc:
-        err_console.print(f"[red]Unsafe settings / 配置不安全:[/] {exc}")
-        raise typer.Exit(2) from None
-    database = Database(settings)
-    upgrade(database)
-    actor = Actor(kind="system", name=f"cli:{getpass.getuser()}")
+    database = open_database(data_dir)
+    actor = cli_actor()
     try:
         if due:
             runs = service.run_due_sources(database, actor)
@@ -151,7 +130,7 @@ def _run(database: Database, actor: Actor, entry: str, source: Source, ratio: fl
                 )
         except ShuzhiError as err:
             bar.stop()
-            raise _fail(err) from None
+            raise fail(err) from None
         shown.finish()
     v = result.version
     if result.outcome == "unchanged":
