@@ -29,6 +29,7 @@ from shuzhi.audit.schemas import AuditEntryOut, AuditPage, VerifyReport
 from shuzhi.auth.permissions import require
 from shuzhi.context import Actor, Ctx
 from shuzhi.db.base import utcnow
+from shuzhi.db.cas import affected
 
 MAX_PAGE = 500
 
@@ -116,7 +117,7 @@ def _follow_last(ctx: Ctx, event: AuditEvent, outcome: str, at: datetime) -> dic
             "new_hash": entry["hash"],
         },
     )
-    return entry if moved.rowcount == 1 else None
+    return entry if affected(moved) == 1 else None
 
 
 def record(ctx: Ctx, event: AuditEvent, outcome: str = "ok") -> None:

@@ -68,6 +68,7 @@ from shuzhi.catalog.schemas import (
 from shuzhi.catalog.sources import ElementRef
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
+from shuzhi.db.cas import compare_and_set
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
 from shuzhi.org import service as org
 from shuzhi.org.schemas import UnitBrief
@@ -720,16 +721,8 @@ def _created_out(
 def _update_if(
     ctx: Ctx, entry: CatalogEntry, allowed_from: tuple[EntryStatus, ...], **values: object
 ) -> bool:
-    """Conditional UPDATE of the entry's row; on success ``entry`` holds the new row (RETURNING
-    it saves reading it back)."""
-    moved = ctx.db.scalars(
-        update(CatalogEntry)
-        .where(CatalogEntry.id == entry.id, CatalogEntry.status.in_(allowed_from))
-        .values(**values)
-        .returning(CatalogEntry)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).all()
-    return len(moved) == 1
+    """Conditional UPDATE of the entry's row; either way ``entry`` then holds the stored row."""
+    return compare_and_set(ctx.db, entry, CatalogEntry.status.in_(allowed_from), **values)
 
 
 def _lock_draft(ctx: Ctx, entry: CatalogEntry) -> None:

@@ -26,6 +26,7 @@ from shuzhi.catalog.models import (
 from shuzhi.catalog.schemas import ConflictOut, ConflictResolve, ElementIn, ElementOut
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
+from shuzhi.db.cas import affected
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
 from shuzhi.org import service as org
 
@@ -276,7 +277,7 @@ def resolve_source_conflict(ctx: Ctx, conflict_id: int, data: ConflictResolve) -
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if affected(result) == 0:
         raise Conflict("该冲突已处理。", "This conflict has already been resolved.")
     element = ctx.db.get(DataElement, conflict.element_id)
     assert element is not None

@@ -51,6 +51,7 @@ from shuzhi.cockpit.schemas import (
 )
 from shuzhi.context import SYSTEM, Ctx, unit_of_work
 from shuzhi.db.base import utcnow
+from shuzhi.db.cas import compare_and_set
 from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, ErrorCollector, FieldError, Invalid, NotFound
 from shuzhi.lake import service as lake
@@ -610,19 +611,15 @@ def acknowledge_alert(ctx: Ctx, alert_id: int, data: AlertAck) -> AlertOut:
     alert, ind = row[0], row[1]
     require(ctx, "acknowledge_alert", alert.unit_id, target=f"alert:{alert_id}")
     # A conditional update: of two people acknowledging at once, one wins, one is told.
-    taken = ctx.db.execute(
-        update(Alert)
-        .where(Alert.id == alert.id, Alert.status == AlertStatus.OPEN)
-        .values(
-            status=AlertStatus.ACKNOWLEDGED,
-            acknowledged_by=ctx.actor.label,
-            acknowledged_at=utcnow(),
-            note=data.note,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    ctx.db.refresh(alert)
-    if getattr(taken, "rowcount", 0) != 1:
+    if not compare_and_set(
+        ctx.db,
+        alert,
+        Alert.status == AlertStatus.OPEN,
+        status=AlertStatus.ACKNOWLEDGED,
+        acknowledged_by=ctx.actor.label,
+        acknowledged_at=utcnow(),
+        note=data.note,
+    ):
         raise Conflict(
             f"该告警已由 {alert.acknowledged_by} 确认。",
             f"The alert was already acknowledged by {alert.acknowledged_by}.",

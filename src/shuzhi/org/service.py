@@ -13,12 +13,13 @@ from collections import Counter
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, deny, require, scope_unit
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
+from shuzhi.db.cas import compare_and_set
 from shuzhi.errors import Conflict, ErrorCollector, NotFound
 from shuzhi.org.events import (
     AppointmentCreated,
@@ -448,19 +449,11 @@ def _transition(
     **values: object,
 ) -> None:
     """Move status only if it is still what we read: a racing decision makes this a Conflict."""
-    result = ctx.db.execute(
-        update(Appointment)
-        .where(Appointment.id == appt.id, Appointment.status.in_(allowed_from))
-        .values(status=to, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        ctx.db.refresh(appt)
+    if not compare_and_set(ctx.db, appt, Appointment.status.in_(allowed_from), status=to, **values):
         raise Conflict(
             f"该任职当前状态为「{FilingStatus(appt.status)}」，不能执行此操作。",
             f"The appointment is '{appt.status}'; this step is not possible now.",
         )
-    ctx.db.refresh(appt)
 
 
 def submit_filing(ctx: Ctx, appointment_id: int) -> AppointmentOut:

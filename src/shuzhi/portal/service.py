@@ -34,6 +34,7 @@ from shuzhi.catalog.models import EntryStatus, OpenType
 from shuzhi.catalog.schemas import EntryOut
 from shuzhi.context import SYSTEM, Ctx, unit_of_work
 from shuzhi.db.base import utcnow
+from shuzhi.db.cas import affected
 from shuzhi.db.engine import Database
 from shuzhi.errors import (
     Conflict,
@@ -757,7 +758,7 @@ def _add_use(ctx: Ctx, code: str, unit_id: int, kind: UsageKind, n: int, day: da
         UsageCount.kind == kind.value,
     )
     done = ctx.db.execute(update(UsageCount).where(*where).values(count=UsageCount.count + n))
-    if done.rowcount:  # type: ignore[attr-defined]
+    if affected(done):
         return
     try:
         with ctx.db.begin_nested():

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from shuzhi.auth.service import token_matches, token_prefix
 from shuzhi.catalog import service as catalog
+from shuzhi.db.cas import affected
 from shuzhi.errors import NotFound
 from shuzhi.security.masking import MaskLevel
 from shuzhi.sharing import filters
@@ -140,6 +141,6 @@ def bump_revision(session: Session) -> None:
     result = session.execute(
         update(Revision).where(Revision.id == 1).values(value=Revision.value + 1)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if affected(result) != 1:
         session.add(Revision(id=1, value=1))
         session.flush()

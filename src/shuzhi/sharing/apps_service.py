@@ -12,13 +12,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.auth.service import new_token, token_digest
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
+from shuzhi.db.cas import compare_and_set
 from shuzhi.errors import Conflict, Invalid, NotFound
 from shuzhi.org import service as org
 from shuzhi.sharing.access import APP_KEY_KIND, bump_revision
@@ -268,15 +269,11 @@ def retire_application(ctx: Ctx, code: str, reason: str) -> ApplicationOut:
     """Stop a system: its keys stop working at once (its grants stay for the record)."""
     app = _application(ctx, code)
     require(ctx, "retire_application", app.unit_id, target=code)
-    result = ctx.db.execute(
-        update(Application)
-        .where(Application.id == app.id, Application.status == ApplicationStatus.ACTIVE)
-        .values(status=ApplicationStatus.RETIRED, retired_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    active = Application.status == ApplicationStatus.ACTIVE
+    if not compare_and_set(
+        ctx.db, app, active, status=ApplicationStatus.RETIRED, retired_at=utcnow()
+    ):
         raise Conflict("该应用系统已停用。", "The application is already retired.")
-    ctx.db.refresh(app)
     bump_revision(ctx.db)
     record(ctx, ApplicationRetired(code=code, unit=app.unit_id, reason=reason.strip()))
     return get_application(ctx, code)
@@ -345,18 +342,12 @@ def rotate_app_key(ctx: Ctx, code: str, prefix: str, data: RotateIn) -> AppKeyCr
     old = _key(ctx, app, prefix)
     now = utcnow()
     until = min(old.expires_at, now + timedelta(hours=data.overlap_hours))
-    result = ctx.db.execute(
-        update(AppKey)
-        .where(AppKey.id == old.id, AppKey.revoked_at.is_(None), AppKey.expires_at > now)
-        .values(expires_at=until)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    working = (AppKey.revoked_at.is_(None), AppKey.expires_at > now)
+    if not compare_and_set(ctx.db, old, *working, expires_at=until):
         raise Conflict(
             "该密钥已失效（过期或吊销），请直接签发新密钥。",
             "That key no longer works (expired or revoked); issue a new key instead.",
         )
-    ctx.db.refresh(old)
     bump_revision(ctx.db)
     record(
         ctx,
@@ -371,15 +362,10 @@ def revoke_app_key(ctx: Ctx, code: str, prefix: str) -> AppKeyOut:
     app = _application(ctx, code)
     require(ctx, "revoke_app_key", app.unit_id, target=code)
     key = _key(ctx, app, prefix)
-    result = ctx.db.execute(
-        update(AppKey)
-        .where(AppKey.id == key.id, AppKey.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_by=ctx.actor.label)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not compare_and_set(
+        ctx.db, key, AppKey.revoked_at.is_(None), revoked_at=utcnow(), revoked_by=ctx.actor.label
+    ):
         raise Conflict("该密钥已被吊销。", "The key is already revoked.")
-    ctx.db.refresh(key)
     bump_revision(ctx.db)
     record(ctx, AppKeyRevoked(code=app.code, unit=app.unit_id, prefix=key.prefix))
     return _key_out(ctx, key, utcnow())

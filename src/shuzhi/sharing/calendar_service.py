@@ -15,6 +15,7 @@ from sqlalchemy import delete, extract, select
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require
 from shuzhi.context import Ctx
+from shuzhi.db.cas import affected
 from shuzhi.errors import Invalid, NotFound
 from shuzhi.org import service as org
 from shuzhi.org.models import UnitKind
@@ -179,7 +180,7 @@ def remove_calendar_day(ctx: Ctx, jurisdiction: str, day: date) -> None:
     result = ctx.db.execute(
         delete(CalendarDay).where(CalendarDay.jurisdiction == jurisdiction, CalendarDay.day == day)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if affected(result) != 1:
         raise NotFound(
             f"{jurisdiction} 的日历中没有 {day} 的记录。",
             f"{jurisdiction}'s calendar has no entry for {day}.",

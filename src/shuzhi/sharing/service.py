@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from shuzhi.audit.service import record
@@ -39,6 +39,7 @@ from shuzhi.catalog.models import EntryStatus, ShareType
 from shuzhi.catalog.schemas import EntryBrief, EntryOut
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.base import utcnow
+from shuzhi.db.cas import compare_and_set
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
 from shuzhi.lake.query import Filter
 from shuzhi.org import service as org
@@ -397,16 +398,15 @@ def _issue_grant(ctx: Ctx, req: ShareRequest, cols: Columns, terms: Terms) -> Gr
                 "The grant being renewed was revoked or replaced; it cannot be renewed.",
             )
         start = max(renewed.expires_at, now)
-    if previous is not None:
-        result = ctx.db.execute(
-            update(Grant)
-            .where(Grant.id == previous.id, Grant.status == GrantStatus.ACTIVE)
-            .values(status=GrantStatus.SUPERSEDED, active_key=None, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict("授权状态已变化，请刷新后重试。", "The grant changed; reload and retry.")
-        ctx.db.refresh(previous)
+    if previous is not None and not compare_and_set(
+        ctx.db,
+        previous,
+        Grant.status == GrantStatus.ACTIVE,
+        status=GrantStatus.SUPERSEDED,
+        active_key=None,
+        updated_at=now,
+    ):
+        raise Conflict("授权状态已变化，请刷新后重试。", "The grant changed; reload and retry.")
     masking = {}
     for k in terms.columns:
         category = cols.categories.get(k, Category.NONE.value)
@@ -487,19 +487,12 @@ def _transition(
     **values: object,
 ) -> None:
     """Move status only if it is still what we read: a racing step makes this a Conflict."""
-    result = ctx.db.execute(
-        update(ShareRequest)
-        .where(ShareRequest.id == req.id, ShareRequest.status.in_(list(allowed_from)))
-        .values(status=to, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        ctx.db.refresh(req)
+    current = ShareRequest.status.in_(list(allowed_from))
+    if not compare_and_set(ctx.db, req, current, status=to, updated_at=utcnow(), **values):
         raise Conflict(
             f"该申请当前状态为「{_STATUS_ZH.get(req.status, req.status)}」，不能执行此操作。",
             f"The request is '{req.status}'; this step is not possible now.",
         )
-    ctx.db.refresh(req)
 
 
 _STATUS_ZH: dict[str, str] = {
@@ -911,15 +904,11 @@ def _escalate(ctx: Ctx, now: datetime, triggered_by: str) -> list[ShareRequest]:
     )
     done = []
     for req in due:
-        result = ctx.db.execute(
-            update(ShareRequest)
-            .where(ShareRequest.id == req.id, ShareRequest.status == S.PENDING)
-            .values(status=S.ESCALATED, escalated_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        pending = ShareRequest.status == S.PENDING
+        if not compare_and_set(
+            ctx.db, req, pending, status=S.ESCALATED, escalated_at=now, updated_at=now
+        ):
             continue  # decided or escalated meanwhile
-        ctx.db.refresh(req)
         assert req.due_on is not None
         _log(ctx, req, "escalated", f"审批期限 {req.due_on} 已过")
         record(
@@ -1176,21 +1165,17 @@ def revoke_grant(ctx: Ctx, grant_id: int, reason: str) -> GrantOut:
 def _end_grant(ctx: Ctx, grant: Grant, reason_zh: str, reason_en: str) -> bool:
     """Revoke an active grant (conditional update: False if it was no longer active)."""
     now = utcnow()
-    result = ctx.db.execute(
-        update(Grant)
-        .where(Grant.id == grant.id, Grant.status == GrantStatus.ACTIVE)
-        .values(
-            status=GrantStatus.REVOKED,
-            active_key=None,
-            revoked_at=now,
-            revoked_by=ctx.actor.label,
-            revoke_reason=reason_zh,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    ctx.db.refresh(grant)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not compare_and_set(
+        ctx.db,
+        grant,
+        Grant.status == GrantStatus.ACTIVE,
+        status=GrantStatus.REVOKED,
+        active_key=None,
+        revoked_at=now,
+        revoked_by=ctx.actor.label,
+        revoke_reason=reason_zh,
+        updated_at=now,
+    ):
         return False
     bump_revision(ctx.db)
     record(ctx, GrantRevoked(grant_id=grant.id, unit=grant.provider_unit_id, reason=reason_zh))
