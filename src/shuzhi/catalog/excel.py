@@ -866,6 +866,29 @@ def _read_entry(r: _RowReader, vocab: Vocabulary, widths: Mapping[str, int]) -> 
     ):
         if r.has(key):
             values[key] = text(r.raw(key))
+    _read_classification(r, vocab, widths, values)
+    _read_coded(r, vocab, values)
+    publish_date = r.convert("publish_date", a_date) if r.has("publish_date") else None
+    code = text(r.raw("resource_code")).replace(" ", "")
+    if code:
+        _split_code(r, code, values, widths)
+    name = values.get("name", "")
+    if not name:
+        r.fail("name", "信息资源名称不能为空。", "The resource name is required.")
+    return EntryRow(
+        row=r.number,
+        resource_code=code,
+        unit_code=text(r.raw("unit_code")),
+        unit_name=text(r.raw("unit_name")),
+        publish_date=publish_date,
+        values=values,
+    )
+
+
+def _read_classification(
+    r: _RowReader, vocab: Vocabulary, widths: Mapping[str, int], values: dict[str, Any]
+) -> None:
+    """类/项/目/细目 as digits or labels, and the resource format (with its subtype)."""
     segment_keys = (
         ("class_code", "class"),
         ("subclass_code", "subclass"),
@@ -909,6 +932,11 @@ def _read_entry(r: _RowReader, vocab: Vocabulary, widths: Mapping[str, int]) -> 
             if found is not None
             else r.code("format_code", CodeTable.FORMAT, "信息资源格式", "resource format", vocab)
         )
+
+
+def _read_coded(r: _RowReader, vocab: Vocabulary, values: dict[str, Any]) -> None:
+    """Values taken from code tables (share and open types, cycle, share method), the related
+    codes, the classified flag and the extension object."""
     for key, table, zh, en in (
         ("share_type", CodeTable.SHARE_TYPE, "共享类型", "share type"),
         ("open_type", CodeTable.OPEN_TYPE, "开放类型", "open type"),
@@ -941,21 +969,6 @@ def _read_entry(r: _RowReader, vocab: Vocabulary, widths: Mapping[str, int]) -> 
         extension = r.convert("extension", json_object)
         if extension is not None:
             values["extension"] = extension
-    publish_date = r.convert("publish_date", a_date) if r.has("publish_date") else None
-    code = text(r.raw("resource_code")).replace(" ", "")
-    if code:
-        _split_code(r, code, values, widths)
-    name = values.get("name", "")
-    if not name:
-        r.fail("name", "信息资源名称不能为空。", "The resource name is required.")
-    return EntryRow(
-        row=r.number,
-        resource_code=code,
-        unit_code=text(r.raw("unit_code")),
-        unit_name=text(r.raw("unit_name")),
-        publish_date=publish_date,
-        values=values,
-    )
 
 
 def _split_code(

@@ -13,15 +13,18 @@ from datetime import date, timedelta
 
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.models import ConflictStatus
+from shuzhi.catalog.schemas import CompileRate
 from shuzhi.cockpit.schemas import Figures
 from shuzhi.context import Ctx
 from shuzhi.gateway import service as gateway
 from shuzhi.lake import service as lake
+from shuzhi.lake.schemas import UnitFreshness
 from shuzhi.org import service as org
 from shuzhi.org.models import FilingStatus
 from shuzhi.org.schemas import UnitBrief
 from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
+from shuzhi.quality.schemas import UnitScore
 from shuzhi.sharing import service as sharing
 
 CALL_DAYS = 30
@@ -63,25 +66,38 @@ def _score(f: Figures) -> float | None:
     return round(100 * sum(known) / len(known), 1) if known else None
 
 
-def gather(
-    ctx: Ctx, today: date, target: int, scenarios: dict[int, ScenarioCounts]
-) -> tuple[Figures, dict[int, Figures]]:
-    """(region figures, figures per unit id) as far as the actor may see them."""
-    units = org.all_unit_briefs(ctx)
-    region = next((u for u in units if u.kind == "region"), None)
+@dataclass(frozen=True)
+class _Sources:
+    """Every source read once, keyed by unit code or id as each service reports it."""
 
+    compile_rate: CompileRate
+    tasks: dict[str, tuple[int, int]]
+    uncatalogued: Counter[str]
+    open_conflicts: int
+    conflicts: Counter[str]
+    published: Counter[int]
+    datasets: dict[int, tuple[int, int, int]]
+    fresh: dict[str, UnitFreshness]
+    scored_entries: list[float]
+    scores: dict[str, UnitScore]
+    request_rows: list[tuple[int, int, str, bool, int]]
+    requests: dict[int, Counter[str]]
+    late: Counter[int]
+    grant_rows: list[tuple[int, int, int]]
+    grants: Counter[int]
+    days: list[tuple[date, int, int]]
+    calls: dict[int, tuple[int, int]]
+    filings: Counter[str]
+    opened: dict[int, tuple[int, int]]
+
+
+def _read_sources(ctx: Ctx, today: date) -> _Sources:
     compile_rate = catalog.compile_rate(ctx)
-    tasks = {r.unit_code: (r.tasks, r.done) for r in compile_rate.units}
-    uncatalogued = Counter(m.unit_code for m in catalog.uncatalogued_matters(ctx))
     conflicts: Counter[str] = Counter()
     open_conflicts = catalog.list_conflicts(ctx, ConflictStatus.OPEN)
     for c in open_conflicts:
         conflicts.update({c.claimant_unit_code, c.source_unit_code})
-    published = Counter(unit for _, _, unit, _ in catalog.published_cycles(ctx))
-    datasets = lake.dataset_figures(ctx)
-    fresh = {f.unit_code: f for f in lake.freshness_report(ctx).units}
     board = quality.quality_scores(ctx)
-    scores = {s.unit_code: s for s in board.units}
     requests: dict[int, Counter[str]] = {}
     late: Counter[int] = Counter()
     request_rows = sharing.request_figures(ctx, today)
@@ -96,78 +112,100 @@ def gather(
         for u in {consumer, provider}:
             grants[u] += n
     days, calls = gateway.call_totals(ctx, today - timedelta(days=CALL_DAYS - 1), today)
-    filings = Counter(
-        a.unit_code for a in org.list_appointments(ctx, status=FilingStatus.SUBMITTED)
+    return _Sources(
+        compile_rate=compile_rate,
+        tasks={r.unit_code: (r.tasks, r.done) for r in compile_rate.units},
+        uncatalogued=Counter(m.unit_code for m in catalog.uncatalogued_matters(ctx)),
+        open_conflicts=len(open_conflicts),
+        conflicts=conflicts,
+        published=Counter(unit for _, _, unit, _ in catalog.published_cycles(ctx)),
+        datasets=lake.dataset_figures(ctx),
+        fresh={f.unit_code: f for f in lake.freshness_report(ctx).units},
+        scored_entries=[e.score for e in board.entries],
+        scores={s.unit_code: s for s in board.units},
+        request_rows=request_rows,
+        requests=requests,
+        late=late,
+        grant_rows=grant_rows,
+        grants=grants,
+        days=days,
+        calls=calls,
+        filings=Counter(
+            a.unit_code for a in org.list_appointments(ctx, status=FilingStatus.SUBMITTED)
+        ),
+        opened=open_data_figures(ctx),
     )
-    opened = open_data_figures(ctx)
 
-    def one(u: UnitBrief) -> Figures:
-        n_tasks, n_done = tasks.get(u.code, (0, 0))
-        n_sets, records, graded = datasets.get(u.id, (0, 0, 0))
-        fr = fresh.get(u.code)
-        entries, overdue, never = (fr.entries, fr.overdue, fr.never_loaded) if fr else (0, 0, 0)
-        score = scores.get(u.code)
-        sc = scenarios.get(u.id, ScenarioCounts())
-        unit_calls, unit_rows = calls.get(u.id, (0, 0))
-        expected = max(published.get(u.id, 0), n_sets)
-        figures = Figures(
-            unit_code=u.code,
-            unit_name=u.name,
-            compile_tasks=n_tasks,
-            compile_done=n_done,
-            compile_rate=rate(n_done, n_tasks),
-            uncatalogued_matters=uncatalogued.get(u.code, 0),
-            source_conflicts=conflicts.get(u.code, 0),
-            entries_published=published.get(u.id, 0),
-            datasets=n_sets,
-            records=records,
-            fresh=entries - overdue - never,
-            overdue=overdue,
-            never_loaded=never,
-            quality_score=score.score if score else None,
-            open_issues=score.open_issues if score else 0,
-            classified=graded,
-            classification_coverage=rate(graded, expected),
-            requests_by_state=dict(sorted(requests.get(u.id, Counter()).items())),
-            overdue_decisions=late.get(u.id, 0),
-            active_grants=grants.get(u.id, 0),
-            calls_30d=unit_calls,
-            rows_30d=unit_rows,
-            calls_per_day=round(unit_calls / CALL_DAYS, 1),
-            filings_pending=filings.get(u.code, 0),
-            scenario_target=target if u.kind != "region" else 0,
-            scenarios=sc.registered,
-            scenarios_delivered=sc.delivered,
-            scenarios_in_progress=sc.in_progress,
-            scenarios_overdue=sc.overdue,
-            scenarios_at_risk=sc.at_risk,
-            open_entries=opened.get(u.id, (0, 0))[0],
-            downloads=opened.get(u.id, (0, 0))[1],
-            score=None,
-        )
-        return figures.model_copy(update={"score": _score(figures)})
 
-    per_unit = {u.id: one(u) for u in units}
-    members = [f for u, f in zip(units, per_unit.values(), strict=True) if u.kind != "region"]
-    every = list(per_unit.values())
-    total_calls = sum(c for _, c, _ in days)
-    scored = [e.score for e in board.entries]
+def _unit_figures(src: _Sources, u: UnitBrief, target: int, sc: ScenarioCounts) -> Figures:
+    n_tasks, n_done = src.tasks.get(u.code, (0, 0))
+    n_sets, records, graded = src.datasets.get(u.id, (0, 0, 0))
+    fr = src.fresh.get(u.code)
+    entries, overdue, never = (fr.entries, fr.overdue, fr.never_loaded) if fr else (0, 0, 0)
+    score = src.scores.get(u.code)
+    unit_calls, unit_rows = src.calls.get(u.id, (0, 0))
+    expected = max(src.published.get(u.id, 0), n_sets)
+    figures = Figures(
+        unit_code=u.code,
+        unit_name=u.name,
+        compile_tasks=n_tasks,
+        compile_done=n_done,
+        compile_rate=rate(n_done, n_tasks),
+        uncatalogued_matters=src.uncatalogued.get(u.code, 0),
+        source_conflicts=src.conflicts.get(u.code, 0),
+        entries_published=src.published.get(u.id, 0),
+        datasets=n_sets,
+        records=records,
+        fresh=entries - overdue - never,
+        overdue=overdue,
+        never_loaded=never,
+        quality_score=score.score if score else None,
+        open_issues=score.open_issues if score else 0,
+        classified=graded,
+        classification_coverage=rate(graded, expected),
+        requests_by_state=dict(sorted(src.requests.get(u.id, Counter()).items())),
+        overdue_decisions=src.late.get(u.id, 0),
+        active_grants=src.grants.get(u.id, 0),
+        calls_30d=unit_calls,
+        rows_30d=unit_rows,
+        calls_per_day=round(unit_calls / CALL_DAYS, 1),
+        filings_pending=src.filings.get(u.code, 0),
+        scenario_target=target if u.kind != "region" else 0,
+        scenarios=sc.registered,
+        scenarios_delivered=sc.delivered,
+        scenarios_in_progress=sc.in_progress,
+        scenarios_overdue=sc.overdue,
+        scenarios_at_risk=sc.at_risk,
+        open_entries=src.opened.get(u.id, (0, 0))[0],
+        downloads=src.opened.get(u.id, (0, 0))[1],
+        score=None,
+    )
+    return figures.model_copy(update={"score": _score(figures)})
+
+
+def _region_figures(
+    src: _Sources,
+    region: UnitBrief | None,
+    every: list[Figures],
+    target: int,
+    sc: ScenarioCounts,
+) -> Figures:
+    """The region's figures: sums of the units', except what joins two units (requests and
+    grants are counted once) and the quality score (the mean over entries)."""
+    total_calls = sum(c for _, c, _ in src.days)
     states: Counter[str] = Counter()
-    # Requests and grants join two units: count each once for the region.
-    for _, _, status, _, n in request_rows:
+    for _, _, status, _, n in src.request_rows:
         states[status] += n
-    region_sc = ScenarioCounts(
-        *(sum(getattr(s, k) for s in scenarios.values()) for k in ScenarioCounts.__annotations__)
-    )
-    region_figures = Figures(
+    scored = src.scored_entries
+    figures = Figures(
         unit_code=region.code if region else "region",
         unit_name=region.name if region else "",
-        compile_tasks=compile_rate.region.tasks,
-        compile_done=compile_rate.region.done,
-        compile_rate=rate(compile_rate.region.done, compile_rate.region.tasks),
-        uncatalogued_matters=sum(uncatalogued.values()),
-        source_conflicts=len(open_conflicts),
-        entries_published=sum(published.values()),
+        compile_tasks=src.compile_rate.region.tasks,
+        compile_done=src.compile_rate.region.done,
+        compile_rate=rate(src.compile_rate.region.done, src.compile_rate.region.tasks),
+        uncatalogued_matters=sum(src.uncatalogued.values()),
+        source_conflicts=src.open_conflicts,
+        entries_published=sum(src.published.values()),
         datasets=sum(f.datasets for f in every),
         records=sum(f.records for f in every),
         fresh=sum(f.fresh for f in every),
@@ -181,21 +219,38 @@ def gather(
             sum(max(f.entries_published, f.datasets) for f in every),
         ),
         requests_by_state=dict(sorted(states.items())),
-        overdue_decisions=sum(late.values()),
-        active_grants=sum(n for _, _, n in grant_rows),
+        overdue_decisions=sum(src.late.values()),
+        active_grants=sum(n for _, _, n in src.grant_rows),
         calls_30d=total_calls,
-        rows_30d=sum(r for _, _, r in days),
+        rows_30d=sum(r for _, _, r in src.days),
         calls_per_day=round(total_calls / CALL_DAYS, 1),
-        filings_pending=sum(filings.values()),
-        scenario_target=target * len(members),
-        scenarios=region_sc.registered,
-        scenarios_delivered=region_sc.delivered,
-        scenarios_in_progress=region_sc.in_progress,
-        scenarios_overdue=region_sc.overdue,
-        scenarios_at_risk=region_sc.at_risk,
-        open_entries=sum(o for o, _ in opened.values()),
-        downloads=sum(d for _, d in opened.values()),
+        filings_pending=sum(src.filings.values()),
+        scenario_target=target,
+        scenarios=sc.registered,
+        scenarios_delivered=sc.delivered,
+        scenarios_in_progress=sc.in_progress,
+        scenarios_overdue=sc.overdue,
+        scenarios_at_risk=sc.at_risk,
+        open_entries=sum(o for o, _ in src.opened.values()),
+        downloads=sum(d for _, d in src.opened.values()),
         score=None,
     )
-    region_figures = region_figures.model_copy(update={"score": _score(region_figures)})
-    return region_figures, per_unit
+    return figures.model_copy(update={"score": _score(figures)})
+
+
+def gather(
+    ctx: Ctx, today: date, target: int, scenarios: dict[int, ScenarioCounts]
+) -> tuple[Figures, dict[int, Figures]]:
+    """(region figures, figures per unit id) as far as the actor may see them."""
+    units = org.all_unit_briefs(ctx)
+    region = next((u for u in units if u.kind == "region"), None)
+    src = _read_sources(ctx, today)
+    per_unit = {
+        u.id: _unit_figures(src, u, target, scenarios.get(u.id, ScenarioCounts())) for u in units
+    }
+    members = sum(1 for u in units if u.kind != "region")
+    region_sc = ScenarioCounts(
+        *(sum(getattr(s, k) for s in scenarios.values()) for k in ScenarioCounts.__annotations__)
+    )
+    every = list(per_unit.values())
+    return _region_figures(src, region, every, target * members, region_sc), per_unit

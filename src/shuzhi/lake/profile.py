@@ -295,22 +295,7 @@ def compute_profile(
         cursor, relation, params, numbered, text_columns, routed, total
     )
 
-    # Null counts and min/max are answered from Parquet statistics.
-    stats_exprs: list[str] = []
-    for name in names:
-        col = _ident(name)
-        stats_exprs.append(f"count({col})")
-        if name in sortable:
-            stats_exprs += [f"min({col})", f"max({col})"]
-    stats = iter(
-        cursor.execute(f"SELECT {', '.join(stats_exprs)} FROM {relation}", params).fetchone()
-    )
-    nonnulls: dict[str, int] = {}
-    extremes: dict[str, tuple[Any, Any]] = {}
-    for name in names:
-        nonnulls[name] = int(next(stats))
-        if name in sortable:
-            extremes[name] = (next(stats), next(stats))
+    nonnulls, extremes = _statistics(cursor, relation, params, names, sortable)
 
     # One scan for the HyperLogLog estimates and the numeric min/max of numeric text columns.
     estimated = [
@@ -343,35 +328,76 @@ def compute_profile(
             continue
         distinct[name], tops[name] = _grouped(cursor, relation, params, name, top_k)
 
-    profiles = []
-    for name in names:
-        arrow_type = schema.field(name).type
-        nonnull = nonnulls[name]
-        inferred, dominant, fmt, bad = _native_type(arrow_type), None, None, 0
-        best, misses = candidates.get(name, (None, 0))
-        if nonnull == 0:
-            inferred = InferredType.EMPTY
-        elif best is not None and misses == 0:
-            inferred = best.type
-            if best.type in (InferredType.DATE, InferredType.DATETIME):
-                fmt = best.label
-        elif best is not None:
-            dominant, bad = best.type, misses
-        low, high = extremes.get(name, (None, None))
-        profiles.append(
-            ColumnProfile(
-                name=name,
-                physical_type=str(arrow_type),
-                inferred_type=inferred,
-                format=fmt,
-                dominant_type=dominant,
-                nonconforming=bad,
-                null_count=total - nonnull,
-                null_rate=round((total - nonnull) / total, 6) if total else 0.0,
-                distinct_estimate=distinct.get(name, 0),
-                min=text_value(low),
-                max=text_value(high),
-                top_values=tops.get(name, ()),
-            )
+    profiles = [
+        _column_profile(
+            name,
+            schema.field(name).type,
+            total,
+            nonnulls[name],
+            candidates.get(name, (None, 0)),
+            extremes.get(name, (None, None)),
+            distinct.get(name, 0),
+            tops.get(name, ()),
         )
+        for name in names
+    ]
     return Profile(row_count=total, columns=tuple(profiles), type_sample_rows=sampled)
+
+
+def _statistics(
+    cursor: Any, relation: str, params: list[Any], names: list[str], sortable: list[str]
+) -> tuple[dict[str, int], dict[str, tuple[Any, Any]]]:
+    """Non-null counts of every column and min/max of the sortable ones, in one statement
+    (answered from Parquet statistics where possible)."""
+    exprs: list[str] = []
+    for name in names:
+        col = _ident(name)
+        exprs.append(f"count({col})")
+        if name in sortable:
+            exprs += [f"min({col})", f"max({col})"]
+    stats = iter(cursor.execute(f"SELECT {', '.join(exprs)} FROM {relation}", params).fetchone())
+    nonnulls: dict[str, int] = {}
+    extremes: dict[str, tuple[Any, Any]] = {}
+    for name in names:
+        nonnulls[name] = int(next(stats))
+        if name in sortable:
+            extremes[name] = (next(stats), next(stats))
+    return nonnulls, extremes
+
+
+def _column_profile(
+    name: str,
+    arrow_type: pa.DataType,
+    total: int,
+    nonnull: int,
+    candidate: tuple[Candidate | None, int],
+    extremes: tuple[Any, Any],
+    distinct: int,
+    tops: tuple[TopValue, ...],
+) -> ColumnProfile:
+    """One column's profile from the figures gathered for all columns."""
+    inferred, dominant, fmt, bad = _native_type(arrow_type), None, None, 0
+    best, misses = candidate
+    if nonnull == 0:
+        inferred = InferredType.EMPTY
+    elif best is not None and misses == 0:
+        inferred = best.type
+        if best.type in (InferredType.DATE, InferredType.DATETIME):
+            fmt = best.label
+    elif best is not None:
+        dominant, bad = best.type, misses
+    low, high = extremes
+    return ColumnProfile(
+        name=name,
+        physical_type=str(arrow_type),
+        inferred_type=inferred,
+        format=fmt,
+        dominant_type=dominant,
+        nonconforming=bad,
+        null_count=total - nonnull,
+        null_rate=round((total - nonnull) / total, 6) if total else 0.0,
+        distinct_estimate=distinct,
+        min=text_value(low),
+        max=text_value(high),
+        top_values=tops,
+    )

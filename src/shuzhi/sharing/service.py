@@ -384,20 +384,48 @@ def _link(req: ShareRequest) -> str:
 # ---------------------------------------------------------------- grants
 
 
+def _grant_masking(cols: Columns, terms: Terms) -> dict[str, dict[str, str]]:
+    """Each granted column's category and masking level (the default, or stricter)."""
+    masking = {}
+    for k in terms.columns:
+        category = cols.categories.get(k, Category.NONE.value)
+        level = strictest(default_level(category), terms.masking.get(k, MaskLevel.NONE))
+        masking[cols.names[k]] = {"category": category, "level": level.value}
+    return masking
+
+
+def _key_column(cols: Columns, terms: Terms) -> str | None:
+    """The granted column keyed lookups use: the best identifier category granted."""
+    return next(
+        (
+            cols.names[k]
+            for cat in KEY_CATEGORIES
+            for k in terms.columns
+            if cols.categories.get(k) == cat.value
+        ),
+        None,
+    )
+
+
+def _grant_start(ctx: Ctx, req: ShareRequest, now: datetime) -> datetime:
+    """Now, or for a renewal the end of the grant it renews (which must still be active)."""
+    if req.kind != RequestKind.RENEWAL:
+        return now
+    renewed = ctx.db.get(Grant, req.renews_grant_id or 0)
+    if renewed is None or renewed.status != GrantStatus.ACTIVE:
+        raise Conflict(
+            "被续期的授权已被撤销或替换，不能续期。",
+            "The grant being renewed was revoked or replaced; it cannot be renewed.",
+        )
+    return max(renewed.expires_at, now)
+
+
 def _issue_grant(ctx: Ctx, req: ShareRequest, cols: Columns, terms: Terms) -> Grant:
     """Create the grant of an approved request, replacing the application's previous one."""
     now = utcnow()
     key = active_key(req.application_id, req.resource_code)
-    start = now
     previous = ctx.db.scalar(select(Grant).where(Grant.active_key == key))
-    if req.kind == RequestKind.RENEWAL:
-        renewed = ctx.db.get(Grant, req.renews_grant_id or 0)
-        if renewed is None or renewed.status != GrantStatus.ACTIVE:
-            raise Conflict(
-                "被续期的授权已被撤销或替换，不能续期。",
-                "The grant being renewed was revoked or replaced; it cannot be renewed.",
-            )
-        start = max(renewed.expires_at, now)
+    start = _grant_start(ctx, req, now)
     if previous is not None and not compare_and_set(
         ctx.db,
         previous,
@@ -407,20 +435,7 @@ def _issue_grant(ctx: Ctx, req: ShareRequest, cols: Columns, terms: Terms) -> Gr
         updated_at=now,
     ):
         raise Conflict("授权状态已变化，请刷新后重试。", "The grant changed; reload and retry.")
-    masking = {}
-    for k in terms.columns:
-        category = cols.categories.get(k, Category.NONE.value)
-        level = strictest(default_level(category), terms.masking.get(k, MaskLevel.NONE))
-        masking[cols.names[k]] = {"category": category, "level": level.value}
-    key_column = next(
-        (
-            cols.names[k]
-            for cat in KEY_CATEGORIES
-            for k in terms.columns
-            if cols.categories.get(k) == cat.value
-        ),
-        None,
-    )
+    masking = _grant_masking(cols, terms)
     grant = Grant(
         request_id=req.id,
         application_id=req.application_id,
@@ -432,7 +447,7 @@ def _issue_grant(ctx: Ctx, req: ShareRequest, cols: Columns, terms: Terms) -> Gr
         columns=json.dumps([cols.names[k] for k in terms.columns], ensure_ascii=False),
         row_filter=json.dumps(filters.encode(terms.row_filter), ensure_ascii=False),
         masking=json.dumps(masking, ensure_ascii=False),
-        key_column=key_column,
+        key_column=_key_column(cols, terms),
         delivery=json.dumps([d.value for d in terms.delivery]),
         purpose=req.purpose,
         starts_at=now,
@@ -543,6 +558,13 @@ def _conclude(
         _transition(ctx, req, allowed_from, _TO[data.outcome], outcome=data.outcome, **who, **note)
         req.grant_id = _issue_grant(ctx, req, cols, terms).id
         ctx.db.flush()
+    _announce(ctx, req, data, arbitration=arbitration, automatic=automatic)
+
+
+def _announce(
+    ctx: Ctx, req: ShareRequest, data: DecisionIn, *, arbitration: bool, automatic: bool
+) -> None:
+    """History, audit record and notifications of a decision or an arbitration."""
     outcome_zh = _OUTCOME_ZH[data.outcome]
     _log(
         ctx,
@@ -694,6 +716,15 @@ def _file(
             due_on=req.due_on.isoformat() if req.due_on else None,
         ),
     )
+    _route_filed(ctx, req, entry, consumer, provider, routed)
+    return req
+
+
+def _route_filed(
+    ctx: Ctx, req: ShareRequest, entry: EntryOut, consumer: int, provider: int, routed: str
+) -> None:
+    """Unconditional entries are granted at once, not-shared ones refused at once (both by the
+    platform); a conditional request goes to the provider's CDO with its deadline."""
     link = _link(req)
     if routed == ShareType.UNCONDITIONAL:
         with _as_platform(ctx):
@@ -742,7 +773,6 @@ def _file(
             link,
             request_id=req.id,
         )
-    return req
 
 
 def submit_share_request(ctx: Ctx, data: RequestCreate, *, from_form: bool = False) -> RequestOut:

@@ -10,7 +10,7 @@ fewer delivery modes, a lower rate limit. Items catalogued as not shared never p
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from shuzhi.catalog import service as catalog
@@ -254,67 +254,7 @@ def decided_terms(
             " or modes choose 'partly_approve'.",
         )
     if data.outcome == Outcome.PARTLY_APPROVE:
-        if len(data.reason) < 2:
-            errors.add("reason", "部分同意时请说明理由。", "Explain a partial approval.")
-        if data.columns is not None:
-            keys = column_keys(cols, data.columns, errors, "columns")
-            extra = [cols.item_names[k] for k in keys if k not in terms.columns]
-            if extra:
-                errors.add(
-                    "columns",
-                    f"只能在申请的列中选择：{'、'.join(extra)} 未被申请。",
-                    f"Choose among the requested columns: {', '.join(extra)} was not requested.",
-                )
-            if not keys:
-                errors.add("columns", "至少保留一列。", "Keep at least one column.")
-            terms.columns = [k for k in terms.columns if k in keys]
-        for name, level in data.masking.items():
-            key = cols.key_of(name)
-            if key is None or key not in terms.columns:
-                errors.add(
-                    "masking",
-                    f"「{name}」不是授权的列。",
-                    f"{name!r} is not one of the granted columns.",
-                )
-                continue
-            default = default_level(cols.categories[key])
-            if not may_override(default, level):
-                errors.add(
-                    "masking",
-                    f"「{name}」的脱敏只能加强，不能低于默认的 {default.value}。",
-                    f"Masking of {name!r} may only be made stricter than its default"
-                    f" ({default.value}).",
-                )
-                continue
-            terms.masking[key] = strictest(level, terms.masking.get(key, MaskLevel.NONE))
-        terms.row_filter += parse_filter(
-            cols, terms.columns, data.row_filter, errors, "row_filter", from_text=from_form
-        )
-        if data.duration_days is not None:
-            if data.duration_days > terms.duration_days:
-                errors.add(
-                    "duration_days",
-                    "授权期限不能长于申请的期限。",
-                    "The duration cannot exceed the requested one.",
-                )
-            terms.duration_days = min(data.duration_days, terms.duration_days)
-        if data.delivery is not None:
-            wider = [d for d in data.delivery if d not in terms.delivery]
-            if wider or not data.delivery:
-                errors.add(
-                    "delivery",
-                    "交付方式只能在申请的方式中选择，且至少一种。",
-                    "Choose at least one of the requested delivery modes.",
-                )
-            terms.delivery = [d for d in terms.delivery if d in data.delivery]
-        if data.rate_limit_per_minute is not None:
-            if data.rate_limit_per_minute > terms.rate_limit:
-                errors.add(
-                    "rate_limit_per_minute",
-                    f"调用频率上限不能高于 {terms.rate_limit} 次/分钟。",
-                    f"The rate limit cannot exceed {terms.rate_limit} per minute.",
-                )
-            terms.rate_limit = min(data.rate_limit_per_minute, terms.rate_limit)
+        _narrow(cols, terms, data, errors, from_form)
     if ShareType(cols.entry.share_type) == ShareType.NOT_SHARED:
         raise Conflict(
             "该目录登记为不予共享，不能授权；如认定应予共享，请先由提供单位修订目录并重新发布。",
@@ -328,3 +268,83 @@ def decided_terms(
     granted = {cols.names[k] for k in terms.columns}
     terms.row_filter = [f for f in terms.row_filter if f.column in granted]
     return terms
+
+
+def _narrow(
+    cols: Columns, terms: Terms, data: DecisionIn, errors: ErrorCollector, from_form: bool
+) -> None:
+    """A partial approval: each term may only shrink (columns, masking stricter, conditions
+    added, shorter duration, fewer modes, a lower rate); every violation is collected."""
+    if len(data.reason) < 2:
+        errors.add("reason", "部分同意时请说明理由。", "Explain a partial approval.")
+    if data.columns is not None:
+        _narrow_columns(cols, terms, data.columns, errors)
+    _narrow_masking(cols, terms, data.masking, errors)
+    terms.row_filter += parse_filter(
+        cols, terms.columns, data.row_filter, errors, "row_filter", from_text=from_form
+    )
+    if data.duration_days is not None:
+        if data.duration_days > terms.duration_days:
+            errors.add(
+                "duration_days",
+                "授权期限不能长于申请的期限。",
+                "The duration cannot exceed the requested one.",
+            )
+        terms.duration_days = min(data.duration_days, terms.duration_days)
+    if data.delivery is not None:
+        wider = [d for d in data.delivery if d not in terms.delivery]
+        if wider or not data.delivery:
+            errors.add(
+                "delivery",
+                "交付方式只能在申请的方式中选择，且至少一种。",
+                "Choose at least one of the requested delivery modes.",
+            )
+        terms.delivery = [d for d in terms.delivery if d in data.delivery]
+    if data.rate_limit_per_minute is not None:
+        if data.rate_limit_per_minute > terms.rate_limit:
+            errors.add(
+                "rate_limit_per_minute",
+                f"调用频率上限不能高于 {terms.rate_limit} 次/分钟。",
+                f"The rate limit cannot exceed {terms.rate_limit} per minute.",
+            )
+        terms.rate_limit = min(data.rate_limit_per_minute, terms.rate_limit)
+
+
+def _narrow_columns(
+    cols: Columns, terms: Terms, columns: Sequence[str], errors: ErrorCollector
+) -> None:
+    keys = column_keys(cols, columns, errors, "columns")
+    extra = [cols.item_names[k] for k in keys if k not in terms.columns]
+    if extra:
+        errors.add(
+            "columns",
+            f"只能在申请的列中选择：{'、'.join(extra)} 未被申请。",
+            f"Choose among the requested columns: {', '.join(extra)} was not requested.",
+        )
+    if not keys:
+        errors.add("columns", "至少保留一列。", "Keep at least one column.")
+    terms.columns = [k for k in terms.columns if k in keys]
+
+
+def _narrow_masking(
+    cols: Columns, terms: Terms, masking: Mapping[str, MaskLevel], errors: ErrorCollector
+) -> None:
+    for name, level in masking.items():
+        key = cols.key_of(name)
+        if key is None or key not in terms.columns:
+            errors.add(
+                "masking",
+                f"「{name}」不是授权的列。",
+                f"{name!r} is not one of the granted columns.",
+            )
+            continue
+        default = default_level(cols.categories[key])
+        if not may_override(default, level):
+            errors.add(
+                "masking",
+                f"「{name}」的脱敏只能加强，不能低于默认的 {default.value}。",
+                f"Masking of {name!r} may only be made stricter than its default"
+                f" ({default.value}).",
+            )
+            continue
+        terms.masking[key] = strictest(level, terms.masking.get(key, MaskLevel.NONE))
