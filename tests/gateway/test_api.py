@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 
 import pyarrow.parquet as pq
 import pytest
@@ -173,9 +174,9 @@ def test_refusals(app: FastAPI, database: Database) -> None:
             client.get(f"/api/v1/share/{shared.code}/export", headers=shared.auth).status_code
             == 403
         )
-    outcomes = [c.outcome for c in calls(database)]
-    assert outcomes.count("unauthenticated") == 3
-    assert outcomes.count("forbidden") == 2 and outcomes.count("not_found") == 1
+    outcomes = Counter(str(c.outcome) for c in calls(database))
+    assert outcomes["unauthenticated"] == 3
+    assert outcomes["forbidden"] == 2 and outcomes["not_found"] == 1
     with acting(database, SYSTEM) as ctx:
         assert audit.check_chain(ctx).ok
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, utcnow
+from shuzhi.db.base import Base, StrEnumType, utcnow
 
 
 class ShareType(StrEnum):
@@ -129,12 +129,12 @@ class CatalogEntry(Base):
     abstract: Mapped[str] = mapped_column(Text)
     format_code: Mapped[str] = mapped_column(String(4))
     format_subtype: Mapped[str] = mapped_column(String(40), default="")
-    share_type: Mapped[str] = mapped_column(String(20), index=True)
+    share_type: Mapped[ShareType] = mapped_column(StrEnumType(ShareType, 20), index=True)
     share_conditions: Mapped[str] = mapped_column(Text, default="")
     not_shared_basis: Mapped[str] = mapped_column(Text, default="")
     share_method: Mapped[str] = mapped_column(String(10), default="")
     share_method_type: Mapped[str] = mapped_column(String(20), default="")
-    open_type: Mapped[str] = mapped_column(String(20), index=True)
+    open_type: Mapped[OpenType] = mapped_column(StrEnumType(OpenType, 20), index=True)
     open_conditions: Mapped[str] = mapped_column(Text, default="")
     not_open_reason: Mapped[str] = mapped_column(String(20), default="")
     not_open_note: Mapped[str] = mapped_column(Text, default="")
@@ -144,7 +144,9 @@ class CatalogEntry(Base):
     related_codes: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
     is_classified: Mapped[bool] = mapped_column(Boolean, default=False)
     extension: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
-    status: Mapped[str] = mapped_column(String(20), default=EntryStatus.DRAFT, index=True)
+    status: Mapped[EntryStatus] = mapped_column(
+        StrEnumType(EntryStatus, 20), default=EntryStatus.DRAFT, index=True
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     published_version: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(200))
@@ -173,7 +175,7 @@ class DataItem(Base):
     name: Mapped[str] = mapped_column(String(100))
     data_type: Mapped[str] = mapped_column(String(1))
     length: Mapped[int | None] = mapped_column(Integer)
-    share_type: Mapped[str] = mapped_column(String(20))
+    share_type: Mapped[ShareType] = mapped_column(StrEnumType(ShareType, 20))
     element_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_element.id"), index=True)
     # The unit claims to be the authoritative source of the element (一数一源).
     is_source: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -224,7 +226,9 @@ class SourceConflict(Base):
     claimant_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     source_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entry.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(20), default=ConflictStatus.OPEN, index=True)
+    status: Mapped[ConflictStatus] = mapped_column(
+        StrEnumType(ConflictStatus, 20), default=ConflictStatus.OPEN, index=True
+    )
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     resolved_at: Mapped[datetime | None]

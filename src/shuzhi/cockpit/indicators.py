@@ -188,7 +188,7 @@ def _apply(ind: Indicator, data: IndicatorCreate, unit_id: int) -> None:
     ind.code, ind.name, ind.unit_id = data.code, data.name, unit_id
     ind.resource_code, ind.func, ind.column_name = data.resource_code, data.func.value, data.column
     ind.filters_json = json.dumps([f.model_dump() for f in data.filters], ensure_ascii=False)
-    ind.group_by, ind.direction = data.group_by, data.direction.value
+    ind.group_by, ind.direction = data.group_by, data.direction
     ind.warn_at, ind.alarm_at = data.warn_at, data.alarm_at
 
 

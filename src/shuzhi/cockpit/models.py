@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, utcnow
+from shuzhi.db.base import Base, StrEnumType, utcnow
 
 
 class ScenarioStatus(StrEnum):
@@ -60,7 +60,9 @@ class Scenario(Base):
     owner: Mapped[str] = mapped_column(String(100))
     resource_codes: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
     grant_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
-    status: Mapped[str] = mapped_column(String(20), default=ScenarioStatus.PLANNED, index=True)
+    status: Mapped[ScenarioStatus] = mapped_column(
+        StrEnumType(ScenarioStatus, 20), default=ScenarioStatus.PLANNED, index=True
+    )
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -96,10 +98,10 @@ class Indicator(Base):
     column_name: Mapped[str | None] = mapped_column(String(128))
     filters_json: Mapped[str] = mapped_column(Text, default="[]")
     group_by: Mapped[str | None] = mapped_column(String(128))
-    direction: Mapped[str] = mapped_column(String(10))
+    direction: Mapped[Direction] = mapped_column(StrEnumType(Direction, 10))
     warn_at: Mapped[float | None] = mapped_column(Float)
     alarm_at: Mapped[float | None] = mapped_column(Float)
-    level: Mapped[str] = mapped_column(String(10), default=Level.OK)
+    level: Mapped[Level] = mapped_column(StrEnumType(Level, 10), default=Level.OK)
     last_value: Mapped[float | None] = mapped_column(Float)
     last_evaluated_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(String(200))
@@ -118,7 +120,7 @@ class Reading(Base):
     )
     at: Mapped[datetime] = mapped_column(default=utcnow)
     value: Mapped[float | None] = mapped_column(Float)
-    level: Mapped[str] = mapped_column(String(10))
+    level: Mapped[Level] = mapped_column(StrEnumType(Level, 10))
     group_key: Mapped[str | None] = mapped_column(String(200))  # the group that set the value
     message: Mapped[str] = mapped_column(Text, default="")
 
@@ -133,11 +135,13 @@ class Alert(Base):
         ForeignKey("cockpit_indicator.id", ondelete="CASCADE"), index=True
     )
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    level: Mapped[str] = mapped_column(String(10))
+    level: Mapped[Level] = mapped_column(StrEnumType(Level, 10))
     value: Mapped[float | None] = mapped_column(Float)
     message: Mapped[str] = mapped_column(Text, default="")
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(20), default=AlertStatus.OPEN, index=True)
+    status: Mapped[AlertStatus] = mapped_column(
+        StrEnumType(AlertStatus, 20), default=AlertStatus.OPEN, index=True
+    )
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     acknowledged_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(Text, default="")

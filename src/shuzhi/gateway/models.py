@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base
+from shuzhi.db.base import Base, StrEnumType
 
 
 class Endpoint(StrEnum):
@@ -48,7 +48,7 @@ class ApiCall(Base):
     call_id: Mapped[str] = mapped_column(String(32), unique=True)
     at: Mapped[datetime]
     day: Mapped[date] = mapped_column(Date)
-    endpoint: Mapped[str] = mapped_column(String(20))
+    endpoint: Mapped[Endpoint] = mapped_column(StrEnumType(Endpoint, 20))
     resource_code: Mapped[str] = mapped_column(String(64))
     consumer_unit_id: Mapped[int | None] = mapped_column(Integer)
     provider_unit_id: Mapped[int | None] = mapped_column(Integer)
@@ -61,5 +61,5 @@ class ApiCall(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     latency_us: Mapped[int] = mapped_column(Integer)
     status: Mapped[int] = mapped_column(Integer)
-    outcome: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[Outcome] = mapped_column(StrEnumType(Outcome, 20))
     client: Mapped[str | None] = mapped_column(String(64))

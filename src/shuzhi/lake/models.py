@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, utcnow
+from shuzhi.db.base import Base, StrEnumType, utcnow
 
 
 class VersionStatus(StrEnum):
@@ -61,7 +61,7 @@ class DatasetVersion(Base):
     classification_json: Mapped[str] = mapped_column(Text, default="[]")
     grade_json: Mapped[str] = mapped_column(Text, default="{}")
     quality_score: Mapped[float | None]
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[VersionStatus] = mapped_column(StrEnumType(VersionStatus, 20), index=True)
     review_note: Mapped[str] = mapped_column(Text, default="")
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None]

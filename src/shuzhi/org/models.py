@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, utcnow
+from shuzhi.db.base import Base, StrEnumType, utcnow
 
 
 class UnitKind(StrEnum):
@@ -40,7 +40,7 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[UnitKind] = mapped_column(StrEnumType(UnitKind, 20))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     org_code: Mapped[str | None] = mapped_column(String(10))
@@ -67,10 +67,12 @@ class Appointment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("org_person.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    position: Mapped[str] = mapped_column(String(20))
+    position: Mapped[Position] = mapped_column(StrEnumType(Position, 20))
     appointed_on: Mapped[date] = mapped_column(Date)
     document_no: Mapped[str] = mapped_column(String(100), default="")
-    status: Mapped[str] = mapped_column(String(20), default=FilingStatus.DRAFT, index=True)
+    status: Mapped[FilingStatus] = mapped_column(
+        StrEnumType(FilingStatus, 20), default=FilingStatus.DRAFT, index=True
+    )
     submitted_by: Mapped[str | None] = mapped_column(String(200))
     submitted_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(200))

@@ -13,7 +13,8 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, utcnow
+from shuzhi.catalog.models import OpenType
+from shuzhi.db.base import Base, StrEnumType, utcnow
 
 
 class PublicationStatus(StrEnum):
@@ -43,8 +44,10 @@ class Publication(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resource_code: Mapped[str] = mapped_column(String(64), unique=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default=PublicationStatus.OPEN, index=True)
-    open_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[PublicationStatus] = mapped_column(
+        StrEnumType(PublicationStatus, 10), default=PublicationStatus.OPEN, index=True
+    )
+    open_type: Mapped[OpenType] = mapped_column(StrEnumType(OpenType, 20))
     # EntryOut as JSON: what the public reads until the provider republishes.
     entry_json: Mapped[str] = mapped_column(Text)
     # Dataset version the guard checked, and the personal columns the provider confirmed
@@ -73,7 +76,7 @@ class UsageCount(Base):
     day: Mapped[date] = mapped_column(Date, index=True)
     resource_code: Mapped[str] = mapped_column(String(64))
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[UsageKind] = mapped_column(StrEnumType(UsageKind, 10))
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -116,7 +119,9 @@ class OpenApplication(Base):
     purpose: Mapped[str] = mapped_column(Text)
     agreement_version: Mapped[str] = mapped_column(String(20))
     agreed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(12), default=ApplicationStatus.PENDING)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        StrEnumType(ApplicationStatus, 12), default=ApplicationStatus.PENDING
+    )
     due_at: Mapped[datetime]
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]

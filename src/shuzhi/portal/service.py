@@ -250,7 +250,7 @@ def _store(ctx: Ctx, p: Publication, checked: _Checked) -> None:
     version = checked.version
     p.unit_id = checked.unit_id
     p.status = PublicationStatus.OPEN
-    p.open_type = checked.entry.open_type.value
+    p.open_type = checked.entry.open_type
     p.entry_json = checked.entry.model_dump_json()
     p.checked_version = version.number
     p.deidentified_json = json.dumps(checked.personal, ensure_ascii=False, sort_keys=True)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, utcnow
+from shuzhi.db.base import Base, StrEnumType, utcnow
 
 
 class RuleKind(StrEnum):
@@ -38,7 +38,7 @@ class QualityRule(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resource_code: Mapped[str] = mapped_column(String(64), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[RuleKind] = mapped_column(StrEnumType(RuleKind, 20))
     column_name: Mapped[str | None] = mapped_column(String(200))
     params: Mapped[str] = mapped_column(Text, default="{}")
     weight: Mapped[float] = mapped_column(default=1.0)
@@ -79,7 +79,9 @@ class QualityIssue(Base):
     version_number: Mapped[int] = mapped_column(Integer)
     failing: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default=IssueStatus.OPEN, index=True)
+    status: Mapped[IssueStatus] = mapped_column(
+        StrEnumType(IssueStatus, 20), default=IssueStatus.OPEN, index=True
+    )
     fixed_by: Mapped[str | None] = mapped_column(String(200))
     fixed_at: Mapped[datetime | None]
     fix_note: Mapped[str] = mapped_column(Text, default="")

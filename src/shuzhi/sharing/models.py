@@ -13,7 +13,8 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, utcnow
+from shuzhi.catalog.models import ShareType
+from shuzhi.db.base import Base, StrEnumType, utcnow
 
 
 class RequestStatus(StrEnum):
@@ -64,7 +65,9 @@ class Application(Base):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     contact: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.ACTIVE)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        StrEnumType(ApplicationStatus, 20), default=ApplicationStatus.ACTIVE
+    )
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None]
@@ -95,7 +98,7 @@ class ShareRequest(Base):
     __tablename__ = "sharing_request"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default=RequestKind.NEW)
+    kind: Mapped[RequestKind] = mapped_column(StrEnumType(RequestKind, 20), default=RequestKind.NEW)
     renews_grant_id: Mapped[int | None] = mapped_column(Integer)
     consumer_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
     provider_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
@@ -104,7 +107,7 @@ class ShareRequest(Base):
     entry_id: Mapped[int] = mapped_column(Integer)
     entry_name: Mapped[str] = mapped_column(String(128))
     entry_version: Mapped[int] = mapped_column(Integer)
-    share_type: Mapped[str] = mapped_column(String(20))
+    share_type: Mapped[ShareType] = mapped_column(StrEnumType(ShareType, 20))
     purpose: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str] = mapped_column(Text)
     columns: Mapped[str] = mapped_column(Text)  # JSON list of column names
@@ -114,7 +117,7 @@ class ShareRequest(Base):
     delivery: Mapped[str] = mapped_column(Text)  # JSON list of delivery modes
     duration_days: Mapped[int] = mapped_column(Integer)
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[RequestStatus] = mapped_column(StrEnumType(RequestStatus, 20), index=True)
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The deadline is fixed when the request is filed; later calendar edits do not move it.
@@ -122,7 +125,7 @@ class ShareRequest(Base):
     decision_days: Mapped[int | None] = mapped_column(Integer)
     due_on: Mapped[date | None] = mapped_column(Date, index=True)
     escalated_at: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[Outcome | None] = mapped_column(StrEnumType(Outcome, 20))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str] = mapped_column(Text, default="")
@@ -174,7 +177,9 @@ class Grant(Base):
     starts_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default=GrantStatus.ACTIVE, index=True)
+    status: Mapped[GrantStatus] = mapped_column(
+        StrEnumType(GrantStatus, 20), default=GrantStatus.ACTIVE, index=True
+    )
     # "<application id>:<resource code>" while active, NULL otherwise: a unique column makes
     # "at most one active grant per application and entry" hold under racing approvals.
     active_key: Mapped[str | None] = mapped_column(String(100), unique=True)
@@ -234,7 +239,7 @@ class CalendarDay(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     jurisdiction: Mapped[str] = mapped_column(String(32))
     day: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[DayKind] = mapped_column(StrEnumType(DayKind, 10))
     name: Mapped[str] = mapped_column(String(60), default="")
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

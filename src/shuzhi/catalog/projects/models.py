@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, utcnow
+from shuzhi.db.base import Base, StrEnumType, utcnow
 
 
 class ProjectStatus(StrEnum):
@@ -44,7 +44,9 @@ class ItProject(Base):
     name: Mapped[str] = mapped_column(String(200))
     budget_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default=ProjectStatus.PROPOSED, index=True)
+    status: Mapped[ProjectStatus] = mapped_column(
+        StrEnumType(ProjectStatus, 20), default=ProjectStatus.PROPOSED, index=True
+    )
     approval_date: Mapped[date | None] = mapped_column(Date)
     acceptance_date: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(200))
@@ -76,8 +78,8 @@ class GateCheck(Base):
     project_id: Mapped[int] = mapped_column(
         ForeignKey("catalog_project.id", ondelete="CASCADE"), index=True
     )
-    stage: Mapped[str] = mapped_column(String(20))
-    outcome: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[GateStage] = mapped_column(StrEnumType(GateStage, 20))
+    outcome: Mapped[GateOutcome] = mapped_column(StrEnumType(GateOutcome, 20))
     findings: Mapped[str] = mapped_column(Text)
     checked_by: Mapped[str] = mapped_column(String(200))
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)
