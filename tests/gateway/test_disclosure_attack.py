@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from shuzhi.audit import service as audit
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
 from shuzhi.lake import service as lake
@@ -115,4 +116,7 @@ def test_masked_values_cannot_be_rebuilt_by_prefix_queries(
     # Each refusal was metered and audited as a refused call.
     refused = calls(database, outcome="forbidden")
     assert len(refused) == 2
-    assert all(target[1] not in (c.filters or "") for c in refused)
+    assert all(target[1][:11] not in c.filter and "like_prefix" in c.filter for c in refused)
+    with acting(database, SYSTEM) as ctx:
+        page = audit.view_audit(ctx, action="gateway.call_refused")
+    assert page.total == 2
