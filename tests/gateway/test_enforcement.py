@@ -1,5 +1,6 @@
 """Enforcement against a hand-made grant (exact control): row filters, expiry, delivery,
-exact paging in stored row order (duplicate and missing keys included), and key-index lookups equal to engine lookups."""
+exact paging in stored row order (duplicate and missing keys included), and key-index
+lookups equal to engine lookups."""
 
 from __future__ import annotations
 
