@@ -172,9 +172,7 @@ def test_contradicting_thresholds_and_unknown_columns(database: Database, seeded
 def test_indicator_alarm_history_and_schema_change(database: Database, seeded: Org) -> None:
     code = shared_entry(database, unit="A", loaded=True, rows=30)
     with acting(database, seeded.actor(Role.CDO)) as ctx:
-        ind = service.define_indicator(
-            ctx, _indicator("AGE", code, filters="年龄 ge 30")
-        )
+        ind = service.define_indicator(ctx, _indicator("AGE", code, filters="年龄 ge 30"))
         result = service.evaluate_indicators(ctx)
     assert ind.unit_code == "A"
     ((reading_code, reading),) = result.readings

@@ -105,9 +105,7 @@ def test_masked_values_cannot_be_rebuilt_by_prefix_queries(
             ("联系电话", shown["联系电话"], PHONE_ALPHABET),
         ):
             try:
-                outcomes[column] = prefix_attack(
-                    client, code, column, masked, target[4], alphabet
-                )
+                outcomes[column] = prefix_attack(client, code, column, masked, target[4], alphabet)
             except Refused as refused:
                 outcomes[column] = (refused.status, refused.queries)
     assert outcomes == {"公民身份号码": (403, 1), "联系电话": (403, 1)}, (

@@ -212,7 +212,9 @@ def _checked(ctx: Ctx, data: IndicatorCreate, operation: str, own_id: int | None
     if revealing:
         # Refused like any other refusal: audited after the rollback (columns, never values).
         refused = Invalid(errors=errors.errors)
-        target = f"indicator:{data.code[:60]}:" + ",".join(f"{u.value}:{c}" for c, u, _ in revealing)
+        target = f"indicator:{data.code[:60]}:" + ",".join(
+            f"{u.value}:{c}" for c, u, _ in revealing
+        )
         refused.after_rollback = lambda c: record_denied(c, operation, target[:200])
         raise refused
     errors.raise_if_any()
@@ -301,7 +303,10 @@ def _aggregate(
 
 
 def _shown(
-    rules: Disclosure, func: str, group: str | None, rows: list[tuple[str | None, float | None, int]]
+    rules: Disclosure,
+    func: str,
+    group: str | None,
+    rows: list[tuple[str | None, float | None, int]],
 ) -> tuple[list[tuple[str | None, float | None]], int]:
     """The figures that may be shown, and how many were suppressed as too small a group.
 

@@ -434,7 +434,7 @@ class DuckDBEngine:
     ) -> list[tuple[int, dict[str, Any]]]:
         """Rows in stored order after row position ``after`` (0-based), each with its position:
         pages whose order depends on no value (the gateway's, see security.disclosure)."""
-        relation, rel_params, schema = self._relation(version)
+        _, rel_params, schema = self._relation(version)
         if POSITION in schema.names:
             raise _bad(
                 f"数据集含有保留列名 {POSITION}，无法按行位置分页。",
