@@ -19,7 +19,7 @@ from shuzhi.db.engine import Database
 from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
 from shuzhi.security.masking import MaskLevel, mask_mobile, mask_resident_id
-from shuzhi.sharing.grants import ColumnMask
+from shuzhi.sharing.grants import CallGrant, ColumnMask
 from tests.conftest import acting
 from tests.datasets.helpers import HEADER, people_rows, write_csv
 from tests.factories import seed_org
@@ -38,7 +38,7 @@ def _loaded(database: Database, tmp_path: Path, rows: list[list[str]]) -> str:
     return code
 
 
-def masked_grant(code: str):  # type: ignore[no-untyped-def]
+def masked_grant(code: str) -> CallGrant:
     return make_grant(
         code,
         columns=("姓名", "公民身份号码", "联系电话", "年龄"),
@@ -99,15 +99,15 @@ def test_masked_values_cannot_be_rebuilt_by_prefix_queries(
         (shown,) = page.json()["items"]
         assert shown["公民身份号码"] == mask_resident_id(target[1])
         assert shown["联系电话"] == mask_mobile(target[2])
-        outcomes = {}
+        outcomes: dict[str, tuple[str | int, int]] = {}
         for column, masked, alphabet in (
             ("公民身份号码", shown["公民身份号码"], ID_ALPHABET),
             ("联系电话", shown["联系电话"], PHONE_ALPHABET),
         ):
             try:
                 outcomes[column] = prefix_attack(client, code, column, masked, target[4], alphabet)
-            except Refused as refused:
-                outcomes[column] = (refused.status, refused.queries)
+            except Refused as stopped:
+                outcomes[column] = (stopped.status, stopped.queries)
     assert outcomes == {"公民身份号码": (403, 1), "联系电话": (403, 1)}, (
         f"attack outcome (value, queries): {outcomes}"
     )
@@ -116,5 +116,5 @@ def test_masked_values_cannot_be_rebuilt_by_prefix_queries(
     assert len(refused) == 2
     assert all(target[1][:11] not in c.filter and "like_prefix" in c.filter for c in refused)
     with acting(database, SYSTEM) as ctx:
-        page = audit.view_audit(ctx, action="gateway.call_refused")
-    assert page.total == 2
+        audited = audit.view_audit(ctx, action="gateway.call_refused")
+    assert audited.total == 2
