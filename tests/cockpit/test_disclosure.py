@@ -126,6 +126,34 @@ def test_stored_definitions_that_reveal_are_not_computed(database: Database, see
     assert all(r.group_key is None for r in shown.history)
 
 
+def test_stored_filter_values_on_personal_columns_are_not_shown(
+    database: Database, seeded: Org
+) -> None:
+    code = shared_entry(database, unit="A", loaded=True, rows=30)
+    phone = people_rows(30)[3][2]
+    with acting(database, SYSTEM) as ctx:
+        unit_id = org.unit_id_for_code(ctx, "A")
+        assert unit_id is not None
+        ctx.db.add(
+            Indicator(
+                code="OLD-PHONE", name="按电话计数", unit_id=unit_id, resource_code=code,
+                func="count", column_name=None, group_by=None, direction="above",
+                filters_json=json.dumps(
+                    [{"column": "联系电话", "op": "eq", "value": phone},
+                     {"column": "年龄", "op": "ge", "value": "30"}]
+                ),
+                warn_at=0.5, alarm_at=1.0, level=Level.OK, created_by="user:old",
+            )
+        )  # fmt: skip
+    with acting(database, seeded.actor(Role.AUDITOR)) as ctx:
+        (shown,) = service.list_indicators(ctx)
+    assert phone not in shown.model_dump_json()
+    assert [(f.column, f.value) for f in shown.filters] == [("联系电话", "***"), ("年龄", "30")]
+    with acting(database, seeded.actor(Role.CDO)) as ctx:
+        ((_, reading),) = service.evaluate_indicators(ctx, ["OLD-PHONE"]).readings
+    assert reading.level == "error" and reading.value is None
+
+
 def test_small_groups_are_suppressed(database: Database, seeded: Org) -> None:
     # 280 people: ages 20..59 occur five times each, ages 60..79 four times each.
     code = shared_entry(database, unit="A", loaded=True, rows=280)

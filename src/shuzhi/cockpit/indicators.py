@@ -67,6 +67,7 @@ from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import Filter, Op
 from shuzhi.org import service as org
 from shuzhi.security.disclosure import Disclosure, Use
+from shuzhi.security.masking import REDACTED
 
 log = logging.getLogger("shuzhi.cockpit.webhook")
 HISTORY = 30
@@ -581,20 +582,39 @@ GROUP_HIDDEN = "（分组已隐藏 / group hidden）"
 _PROTECTED_MEMO = "cockpit.protected_columns"
 
 
+def _protected(ctx: Ctx, resource_code: str) -> frozenset[str] | None:
+    """The personal columns of a dataset's current version (None: no version to check).
+    Memoised per transaction."""
+    memo: dict[str, frozenset[str] | None] = ctx.db.info.setdefault(_PROTECTED_MEMO, {})
+    if resource_code not in memo:
+        found = lake.current_version(ctx, resource_code)
+        memo[resource_code] = (
+            None if found is None else _disclosure(found[0], "view_indicators").protected
+        )
+    return memo[resource_code]
+
+
 def _group_hidden(ctx: Ctx, ind: Indicator) -> bool:
     """Whether readings and alerts of ``ind`` must not show their group: it groups by a
     column now classified as personal (stored before the rule, or classified later), or its
-    dataset can no longer be checked. Memoised per transaction."""
+    dataset can no longer be checked."""
     if not ind.group_by:
         return False
-    memo: dict[str, frozenset[str] | None] = ctx.db.info.setdefault(_PROTECTED_MEMO, {})
-    if ind.resource_code not in memo:
-        found = lake.current_version(ctx, ind.resource_code)
-        memo[ind.resource_code] = (
-            None if found is None else _disclosure(found[0], "view_indicators").protected
-        )
-    protected = memo[ind.resource_code]
+    protected = _protected(ctx, ind.resource_code)
     return protected is None or ind.group_by in protected
+
+
+def _shown_filters(ctx: Ctx, ind: Indicator) -> list[FilterIn]:
+    """A stored definition's filters, with the value of any filter on a personal column
+    hidden (a definition stored before the rule may hold a phone number)."""
+    specs = _specs(ind)
+    protected = _protected(ctx, ind.resource_code)
+    return [
+        f.model_copy(update={"value": REDACTED})
+        if f.value is not None and (protected is None or f.column in protected)
+        else f
+        for f in specs
+    ]
 
 
 def _reading_out(r: Reading, hide_group: bool = False) -> ReadingOut:
@@ -618,7 +638,7 @@ def _out(ctx: Ctx, ind: Indicator, history: list[Reading]) -> IndicatorOut:
         resource_code=ind.resource_code,
         func=ind.func,
         column=ind.column_name,
-        filters=_specs(ind),
+        filters=_shown_filters(ctx, ind),
         group_by=ind.group_by,
         direction=Direction(ind.direction),
         warn_at=ind.warn_at,
