@@ -10,11 +10,13 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+from fastapi.testclient import TestClient
 
 from shuzhi.audit import service as audit
 from shuzhi.auth import service as auth
 from shuzhi.auth.permissions import RULES
 from shuzhi.auth.schemas import ApiKeyCreate, UserCreate
+from shuzhi.catalog import service as catalog
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.engine import Database
 from shuzhi.errors import Forbidden
@@ -212,3 +214,54 @@ def test_denials_are_audited(database: Database) -> None:
     entry = page.items[0]
     assert entry.actor == "user:a.liaison" and entry.outcome == "denied"
     assert entry.details["operation"] == "manage_units"
+
+
+# ---------------------------------------------------------------- lists of unpublished entries
+
+# Who may read the review queue (submitted, unpublished entries): region readers and their
+# own unit's staff. A consumer belongs to a unit too, but sees published entries only.
+REVIEW_QUEUE = R | STAFF
+
+
+def test_review_queue_is_scoped_to_who_may_see_drafts(database: Database) -> None:
+    seeded = seed_org(database)
+    own = catalog_matrix._entry(database, "A", "submitted")
+    other = catalog_matrix._entry(database, "B", "submitted")
+    for role in Role:
+        try:
+            with acting(database, seeded.actor(role)) as ctx:
+                queue = {e.resource_code for e in catalog.review_queue(ctx)}
+        except Forbidden:
+            queue = None
+        assert (queue is not None) == (role in REVIEW_QUEUE), role
+        if queue is not None:
+            assert queue == ({own, other} if role in R else {own}), role
+    # The overview's counts follow the same rule: a consumer of A counts no drafts of A.
+    with acting(database, seeded.actor(Role.CONSUMER)) as ctx:
+        assert catalog.catalog_overview(ctx).submitted == 0
+    with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
+        assert catalog.catalog_overview(ctx).submitted == 1
+
+
+def test_consumer_key_does_not_list_unpublished_entries(
+    client: TestClient, database: Database
+) -> None:
+    seed_org(database)
+    code = catalog_matrix._entry(database, "A", "submitted")
+    with acting(database, SYSTEM) as ctx:
+        key = auth.create_api_key(ctx, ApiKeyCreate(name="系统", role=Role.CONSUMER, unit_code="A"))
+        name = catalog.get_entry(ctx, code).name
+    headers = {"Authorization": f"Bearer {key.token}"}
+    queue = client.get("/api/v1/catalog/review-queue", headers=headers)
+    assert queue.status_code == 403
+    assert code not in queue.text and name not in queue.text
+    with acting(database, SYSTEM) as ctx:
+        denied = audit.view_audit(ctx, action="operation.denied")
+    assert any(e.details["operation"] == "view_entry_drafts" for e in denied.items)
+    # The other lists a consumer key may read show published entries only.
+    listed = client.get("/api/v1/catalog/entries", headers=headers)
+    assert listed.status_code == 200 and code not in listed.text and name not in listed.text
+    single = client.get(f"/api/v1/catalog/entries/{code}", headers=headers)
+    assert single.status_code == 404 and name not in single.text
+    overview = client.get("/api/v1/catalog/overview", headers=headers)
+    assert overview.status_code == 200 and overview.json()["submitted"] == 0

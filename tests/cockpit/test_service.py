@@ -172,13 +172,11 @@ def test_contradicting_thresholds_and_unknown_columns(database: Database, seeded
 def test_indicator_alarm_history_and_schema_change(database: Database, seeded: Org) -> None:
     code = shared_entry(database, unit="A", loaded=True, rows=30)
     with acting(database, seeded.actor(Role.CDO)) as ctx:
-        ind = service.define_indicator(
-            ctx, _indicator("AGE", code, filters="年龄 ge 30", group_by="姓名")
-        )
+        ind = service.define_indicator(ctx, _indicator("AGE", code, filters="年龄 ge 30"))
         result = service.evaluate_indicators(ctx)
     assert ind.unit_code == "A"
     ((reading_code, reading),) = result.readings
-    assert reading_code == "AGE" and reading.level == "alarm" and reading.group_key
+    assert reading_code == "AGE" and reading.level == "alarm" and reading.group_key is None
     assert len(result.alerts) == 1 and result.alerts[0].level == "alarm"
     # Evaluating again at the same level raises no second alert, but keeps history.
     with acting(database, seeded.actor(Role.CDO)) as ctx:

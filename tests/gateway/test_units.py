@@ -41,7 +41,7 @@ def test_any_condition_text_parses_or_is_invalid(raw: list[str]) -> None:
 
 @given(
     st.sampled_from(["name", "code"]),
-    st.sampled_from([o for o in Op if o not in (Op.IS_NULL, Op.NOT_NULL, Op.IN)]),
+    st.sampled_from([o for o in Op if o not in (Op.IS_NULL, Op.NOT_NULL, Op.IN, Op.NOT_IN)]),
     st.text(min_size=0, max_size=30).filter(lambda v: "\x00" not in v),
 )
 def test_conditions_keep_column_operator_and_value(column: str, op: Op, value: str) -> None:
@@ -51,6 +51,8 @@ def test_conditions_keep_column_operator_and_value(column: str, op: Op, value: s
 
 def test_condition_forms_and_errors() -> None:
     assert parse_filters(["n:in:1,2,3"], COLUMNS) == [Filter("n", Op.IN, (1, 2, 3))]
+    # not_in takes a list like in (parsed as one scalar it could never be executed).
+    assert parse_filters(["n:not_in:1,2"], COLUMNS) == [Filter("n", Op.NOT_IN, (1, 2))]
     assert parse_filters(['name:in:["a,b","c"]'], COLUMNS) == [Filter("name", Op.IN, ("a,b", "c"))]
     assert parse_filters(["code:is_null"], COLUMNS) == [Filter("code", Op.IS_NULL)]
     assert parse_filters(["name:eq:a:b"], COLUMNS) == [Filter("name", Op.EQ, "a:b")]

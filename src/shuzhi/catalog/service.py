@@ -1261,8 +1261,12 @@ def list_entries(
 
 
 def review_queue(ctx: Ctx) -> list[EntryBrief]:
-    """Submitted entries the actor may approve (a unit CDO: their own unit's)."""
-    require(ctx, "view_catalog")
+    """Submitted entries the actor may approve (a unit CDO: their own unit's).
+
+    Nothing in the queue is published, so only those who may see their unit's drafts may
+    read it: a consumer (an application's API key, a consumer account) is refused, audited,
+    although it belongs to a unit."""
+    require(ctx, "view_entry_drafts", ctx.actor.unit_id, target="review-queue")
     query = select(CatalogEntry).where(CatalogEntry.status == EntryStatus.SUBMITTED)
     if not sees_all_drafts(ctx):
         query = query.where(CatalogEntry.unit_id == (ctx.actor.unit_id or 0))
@@ -1307,9 +1311,10 @@ def catalog_overview(ctx: Ctx) -> CatalogOverview:
     require(ctx, "view_catalog")
     query = select(CatalogEntry.status, func.count()).group_by(CatalogEntry.status)
     if not sees_all_drafts(ctx):
+        # Own unit's unpublished entries count only for those who may see its drafts.
+        own = ctx.actor.unit_id if sees_working_copy(ctx, ctx.actor.unit_id or 0) else 0
         query = query.where(
-            (CatalogEntry.published_version.is_not(None))
-            | (CatalogEntry.unit_id == (ctx.actor.unit_id or 0))
+            (CatalogEntry.published_version.is_not(None)) | (CatalogEntry.unit_id == (own or 0))
         )
     counts = {status: int(n) for status, n in ctx.db.execute(query).all()}
     return CatalogOverview(

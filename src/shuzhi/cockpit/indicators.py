@@ -6,6 +6,14 @@ cron). Each run keeps a reading (the history); an alert is raised when the level
 worse than ok or changes while not ok, and is posted to the configured webhook after the
 transaction commits. An indicator that can no longer be computed (its column disappeared
 after a schema change, its dataset is gone) gets an ``error`` reading that says why.
+
+Disclosure rules (``security.disclosure``): people who see the cockpit need not be allowed
+to read rows, so an indicator may not filter on, group by, or take the minimum or maximum
+of a column classified as personal information; a definition that does is refused, and a
+stored one (defined before the rule, or whose column was classified later) gets an
+``error`` reading and its readings and alerts no longer show their group. A grouped figure
+over fewer than ``MIN_GROUP_SIZE`` rows (5), and any figure other than a plain count over
+fewer rows than that, is suppressed.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from shuzhi.audit.service import record
+from shuzhi.audit.service import record, record_denied
 from shuzhi.auth.permissions import require, scope_unit
 from shuzhi.cockpit.events import (
     AlertAcknowledged,
@@ -58,6 +66,8 @@ from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import Filter, Op
 from shuzhi.org import service as org
+from shuzhi.security.disclosure import Disclosure, Use
+from shuzhi.security.masking import REDACTED
 
 log = logging.getLogger("shuzhi.cockpit.webhook")
 HISTORY = 30
@@ -138,6 +148,27 @@ def _columns_of(column: str | None, specs: list[FilterIn], group: str | None) ->
     return names
 
 
+def _disclosure(out_version: Any, operation: str) -> Disclosure:
+    """The rules for cockpit readers over a dataset: every personal column is protected."""
+    categories = {c.name: c.category for c in out_version.classification}
+    return Disclosure.from_categories(categories, operation=operation)
+
+
+def _revealing(
+    rules: Disclosure, func: str, column: str | None, specs: list[FilterIn], group: str | None
+) -> list[tuple[str, Use, str]]:
+    """(column, use, form field) of every use of a protected column in a definition."""
+    found = [
+        (c, use, "filters" if use is Use.FILTER else "group_by")
+        for c, use in rules.violations(
+            filters=[f.column for f in specs], group=[group] if group else []
+        )
+    ]
+    if column and func in (Measure.MIN, Measure.MAX) and rules.is_protected(column):
+        found.append((column, Use.ORDER, "column"))  # the extreme is one person's value
+    return found
+
+
 def _checked(ctx: Ctx, data: IndicatorCreate, operation: str, own_id: int | None) -> int:
     """Every check of a definition against the dataset's current schema, and one trial run;
     returns the owning unit (the dataset's)."""
@@ -175,6 +206,18 @@ def _checked(ctx: Ctx, data: IndicatorCreate, operation: str, own_id: int | None
     for f in data.filters:
         if f.op not in {o.value for o in Op}:
             errors.add("filters", f"不支持的条件运算 {f.op}。", f"Unsupported operator {f.op!r}.")
+    rules = _disclosure(out_version, operation)
+    revealing = _revealing(rules, data.func, data.column, data.filters, data.group_by)
+    for column, use, form_field in revealing:
+        errors.errors.append(FieldError(form_field, rules.refusal(column, use).message))
+    if revealing:
+        # Refused like any other refusal: audited after the rollback (columns, never values).
+        refused = Invalid(errors=errors.errors)
+        target = f"indicator:{data.code[:60]}:" + ",".join(
+            f"{u.value}:{c}" for c, u, _ in revealing
+        )
+        refused.after_rollback = lambda c: record_denied(c, operation, target[:200])
+        raise refused
     errors.raise_if_any()
     try:  # a trial run: value types, numeric columns (reads one aggregate, audited below)
         _aggregate(ctx, data.func, data.column, data.filters, data.group_by, version)
@@ -243,20 +286,39 @@ def _aggregate(
     specs: list[FilterIn],
     group: str | None,
     version: Version,
-) -> list[tuple[str | None, float | None]]:
+) -> list[tuple[str | None, float | None, int]]:
+    """(group, figure, rows behind it) per group, or one triple without a group."""
     types = _column_types(version)
     table = lake.query_engine(ctx).aggregate(
         version,
-        [(func, column if func != Measure.COUNT or column else None)],
+        [(func, column if func != Measure.COUNT or column else None), (Measure.COUNT, None)],
         group_by=[group] if group else [],
         filters=_filters(specs, types),
     )
     rows = table.to_pylist()
-    measure = table.column_names[-1]
-    out: list[tuple[str | None, float | None]] = []
+    measure, size = table.column_names[-2], table.column_names[-1]
+    out: list[tuple[str | None, float | None, int]] = []
     for row in rows:
-        out.append((str(row[group]) if group else None, _number(row[measure])))
+        out.append((str(row[group]) if group else None, _number(row[measure]), int(row[size])))
     return out
+
+
+def _shown(
+    rules: Disclosure,
+    func: str,
+    group: str | None,
+    rows: list[tuple[str | None, float | None, int]],
+) -> tuple[list[tuple[str | None, float | None]], int]:
+    """The figures that may be shown, and how many were suppressed as too small a group.
+
+    A plain count without a group is an operational figure (a backlog of 3 is a fact about
+    the work, not about three people); everything else over fewer than the minimum number
+    of rows points at a handful of people and is left out."""
+    if func == Measure.COUNT and group is None:
+        return [(g, v) for g, v, _ in rows], 0
+    kept = [(g, v) for g, v, n in rows if not rules.suppress(n) and n > 0]
+    hidden = sum(1 for _, _, n in rows if rules.suppress(n))
+    return kept, hidden
 
 
 def _number(value: Any) -> float | None:
@@ -298,8 +360,23 @@ def _measure(ctx: Ctx, ind: Indicator) -> tuple[float | None, str | None, Level,
                 f" / Dataset {ind.resource_code} has no current version."
             ),
         )
-    version = found[1]
+    out_version, version = found
     specs = _specs(ind)
+    rules = _disclosure(out_version, "evaluate_indicators")
+    revealing = _revealing(rules, ind.func, ind.column_name, specs, ind.group_by)
+    if revealing:
+        names = "、".join(dict.fromkeys(c for c, _, _ in revealing))
+        return (
+            None,
+            None,
+            Level.ERROR,
+            (
+                f"指标使用了个人信息列 {names}（筛选、分组或取最值），已停止计算，请修改定义。"
+                f" / The indicator filters on, groups by or takes the extreme of personal"
+                f" column(s) {', '.join(dict.fromkeys(c for c, _, _ in revealing))};"
+                " it is no longer computed; edit it."
+            ),
+        )
     missing = _missing_columns(
         _columns_of(ind.column_name, specs, ind.group_by), _column_types(version)
     )
@@ -320,8 +397,18 @@ def _measure(ctx: Ctx, ind: Indicator) -> tuple[float | None, str | None, Level,
     except Invalid as err:
         first = err.errors[0].message if err.errors else err.message
         return None, None, Level.ERROR, f"{first.zh} / {first.en}"
-    known = [(g, v) for g, v in rows if v is not None]
+    shown, hidden = _shown(rules, ind.func, ind.group_by, rows)
+    known = [(g, v) for g, v in shown if v is not None]
     if not known:
+        if hidden:
+            n = rules.min_group_size
+            return (
+                None,
+                None,
+                Level.OK,
+                f"各组记录均少于 {n} 条，结果不予显示 / every group has fewer than {n} rows;"
+                " figures are suppressed",
+            )
         return None, None, Level.OK, "无数据 / no data"
     pick = max if ind.direction == Direction.ABOVE else min
     group, value = pick(known, key=lambda gv: gv[1] if gv[1] is not None else 0.0)
@@ -491,9 +578,52 @@ def evaluate_indicators(
 # ---------------------------------------------------------------- reading
 
 
-def _reading_out(r: Reading) -> ReadingOut:
+GROUP_HIDDEN = "（分组已隐藏 / group hidden）"
+_PROTECTED_MEMO = "cockpit.protected_columns"
+
+
+def _protected(ctx: Ctx, resource_code: str) -> frozenset[str] | None:
+    """The personal columns of a dataset's current version (None: no version to check).
+    Memoised per transaction."""
+    memo: dict[str, frozenset[str] | None] = ctx.db.info.setdefault(_PROTECTED_MEMO, {})
+    if resource_code not in memo:
+        found = lake.current_version(ctx, resource_code)
+        memo[resource_code] = (
+            None if found is None else _disclosure(found[0], "view_indicators").protected
+        )
+    return memo[resource_code]
+
+
+def _group_hidden(ctx: Ctx, ind: Indicator) -> bool:
+    """Whether readings and alerts of ``ind`` must not show their group: it groups by a
+    column now classified as personal (stored before the rule, or classified later), or its
+    dataset can no longer be checked."""
+    if not ind.group_by:
+        return False
+    protected = _protected(ctx, ind.resource_code)
+    return protected is None or ind.group_by in protected
+
+
+def _shown_filters(ctx: Ctx, ind: Indicator) -> list[FilterIn]:
+    """A stored definition's filters, with the value of any filter on a personal column
+    hidden (a definition stored before the rule may hold a phone number)."""
+    specs = _specs(ind)
+    protected = _protected(ctx, ind.resource_code)
+    return [
+        f.model_copy(update={"value": REDACTED})
+        if f.value is not None and (protected is None or f.column in protected)
+        else f
+        for f in specs
+    ]
+
+
+def _reading_out(r: Reading, hide_group: bool = False) -> ReadingOut:
     return ReadingOut(
-        at=r.at, value=r.value, level=Level(r.level), group_key=r.group_key, message=r.message
+        at=r.at,
+        value=r.value,
+        level=Level(r.level),
+        group_key=None if hide_group else r.group_key,
+        message=r.message,
     )
 
 
@@ -508,7 +638,7 @@ def _out(ctx: Ctx, ind: Indicator, history: list[Reading]) -> IndicatorOut:
         resource_code=ind.resource_code,
         func=ind.func,
         column=ind.column_name,
-        filters=_specs(ind),
+        filters=_shown_filters(ctx, ind),
         group_by=ind.group_by,
         direction=Direction(ind.direction),
         warn_at=ind.warn_at,
@@ -516,7 +646,7 @@ def _out(ctx: Ctx, ind: Indicator, history: list[Reading]) -> IndicatorOut:
         level=Level(ind.level),
         last_value=ind.last_value,
         last_evaluated_at=ind.last_evaluated_at,
-        history=[_reading_out(r) for r in history],
+        history=[_reading_out(r, _group_hidden(ctx, ind)) for r in history],
     )
 
 
@@ -567,6 +697,9 @@ def get_indicator(ctx: Ctx, code: str) -> IndicatorOut:
 
 def _alert_out(ctx: Ctx, a: Alert, ind: Indicator) -> AlertOut:
     unit = org.unit_brief(ctx, a.unit_id)
+    message = a.message
+    if _group_hidden(ctx, ind) and a.level != Level.ERROR:
+        message = f"{ind.name}{GROUP_HIDDEN}"
     return AlertOut(
         id=a.id,
         indicator_code=ind.code,
@@ -574,7 +707,7 @@ def _alert_out(ctx: Ctx, a: Alert, ind: Indicator) -> AlertOut:
         unit_code=unit.code if unit else "",
         level=Level(a.level),
         value=a.value,
-        message=a.message,
+        message=message,
         raised_at=a.raised_at,
         status=AlertStatus(a.status),
         acknowledged_by=a.acknowledged_by,

@@ -124,8 +124,9 @@ def _indicators(ctx: Ctx) -> None:
         # The backlog of vaccination records still being processed: in alarm in the demo.
         ("VAX-BACKLOG", "预防接种档案在办积压", "预防接种档案信息", "count", None,
          "办理结果 eq 办理中", None, "above", 50.0, 100.0),
-        ("HUJI-REFUSED", "户籍登记不予受理（按性别）", "户籍人口登记信息", "count", None,
-         "办理结果 eq 不予受理", "性别", "above", 1500.0, 2500.0),
+        # Counted as a whole: grouping by 性别 (personal information) is refused.
+        ("HUJI-REFUSED", "户籍登记不予受理", "户籍人口登记信息", "count", None,
+         "办理结果 eq 不予受理", None, "above", 1500.0, 2500.0),
         ("SB-RECORDS", "社保参保记录数", "社会保险参保统计信息", "count", None,
          "", None, "below", 1000.0, 500.0),
         ("QY-CAPITAL", "企业平均注册资本（万元）", "企业登记档案信息", "avg", "注册资本",

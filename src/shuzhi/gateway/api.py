@@ -194,7 +194,7 @@ class LookupFastPath:
     "/{resource_code:path}/records",
     response_model=RecordsPage,
     responses=ERRORS,
-    summary="Granted rows, filtered, a page at a time (keyset pagination)",
+    summary="Granted rows, filtered, a page at a time (stored row order)",
 )
 async def read_records(
     request: Request,

@@ -1,9 +1,9 @@
 """The gateway's query language: structured conditions in the query string, never SQL.
 
 ``f=column:op:value`` (repeatable; conditions are ANDed). ``op`` is one of ``eq ne lt le gt
-ge in like_prefix is_null not_null``; ``in`` takes comma-separated values (or a JSON array of
-strings when a value contains a comma); ``is_null``/``not_null`` take no value. Values are
-typed by the column (text columns take the text as given).
+ge in not_in like_prefix is_null not_null``; ``in``/``not_in`` take comma-separated values
+(or a JSON array of strings when a value contains a comma); ``is_null``/``not_null`` take
+no value. Values are typed by the column (text columns take the text as given).
 
 A column that is not granted is reported exactly like a column that does not exist, so an
 error never tells a caller which other columns a dataset has.
@@ -121,7 +121,7 @@ def parse_filters(raw: Sequence[str], columns: Mapping[str, str]) -> list[Filter
             continue
         coerce = _coercer(columns[column])
         try:
-            if op is Op.IN:
+            if op in (Op.IN, Op.NOT_IN):
                 items = _values(value)
                 if not items or len(items) > MAX_IN_VALUES:
                     raise ValueError("count")
@@ -196,6 +196,8 @@ def matches(row: Mapping[str, Any], filters: Sequence[Filter]) -> bool:
             ok = False
         elif op is Op.IN:
             ok = value in tuple(f.value)
+        elif op is Op.NOT_IN:
+            ok = value not in tuple(f.value)
         elif op is Op.LIKE_PREFIX:
             ok = isinstance(value, str) and value.startswith(f.value)
         else:

@@ -55,6 +55,7 @@ from shuzhi.gateway.shaping import Plan, plan, shape
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import Filter, Op, Order
 from shuzhi.org import service as org
+from shuzhi.security.disclosure import Disclosure
 from shuzhi.sharing.grants import AppPrincipal, CallGrant, DeliveryMode
 
 LOOKUP_LIMIT = 100
@@ -245,6 +246,29 @@ def _scan(
     return rows
 
 
+def _page(
+    runtime: GatewayRuntime,
+    version: Version,
+    columns: list[str],
+    filters: list[Filter],
+    after: int,
+    limit: int,
+) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        return runtime.engine.scan_positions(version, columns, filters, after, limit)
+    except Invalid:
+        raise _engine_failed() from None
+
+
+def disclosure(grant: CallGrant) -> Disclosure:
+    """The disclosure rules of a grant: what its caller may not ask about (masked columns)."""
+    return Disclosure.from_masking(
+        {c: m.level for c, m in grant.masking.items() if grant.allows(c)},
+        key_column=grant.key_column,
+        operation="call_gateway",
+    )
+
+
 async def read_records(
     call: Call,
     conditions: Sequence[str],
@@ -252,13 +276,19 @@ async def read_records(
     limit: int | None,
     cursor: str | None,
 ) -> bytes:
-    """One page of granted rows: ``{"items": [...], "next": cursor or null}``."""
+    """One page of granted rows: ``{"items": [...], "next": cursor or null}``.
+
+    Pages follow the stored row order (the row position in the current version), never the
+    value of a column: a page ordered by a column the caller sees masked would tell where
+    each hidden value sits among the others.
+    """
     with _Metered(call):
         runtime = call.runtime
         grant, version = await _admit(call, DeliveryMode.API)
         available = _available(grant, version)
         filters = parse_filters(conditions, available)
         call.filters = tuple(filters)
+        disclosure(grant).check_filter(filters)
         chosen = parse_fields(fields, list(available))
         size = runtime.options.default_page if limit is None else limit
         if not 1 <= size <= runtime.options.max_page:
@@ -268,39 +298,23 @@ async def read_records(
                 f"limit must be between 1 and {runtime.options.max_page}.",
             )
         row_filter = _row_filter(grant, version)
-        order_column = (
-            grant.key_column if grant.key_column in available else next(iter(available), None)
-        )
-        if order_column is None:
+        if not available:
             raise NotFound("该授权没有可提供的列。", "The grant has no columns to serve.")
         binding = _binding(call, grant, filters, chosen)
-        position = runtime.cursors.decode(cursor, binding) if cursor else Position(None, 0)
-        keyset = [Filter(order_column, Op.NOT_NULL)]
-        if position.after is not None:
-            try:
-                after = coerce_key(str(position.after), available[order_column])
-            except ValueError:
-                raise Invalid.field("cursor", "分页游标无效。", "Invalid cursor.") from None
-            keyset = [Filter(order_column, Op.GE, after)]
-        columns = [order_column, *(c for c in chosen if c != order_column)]
+        position = runtime.cursors.decode(cursor, binding) if cursor else Position(-1, 0)
+        after = position.after
+        if isinstance(after, bool) or not isinstance(after, int) or after < -1:
+            raise Invalid.field("cursor", "分页游标无效。", "Invalid cursor.")
         fetched = await run_in_threadpool(
-            _scan,
-            runtime,
-            version,
-            columns,
-            row_filter + filters + keyset,
-            [Order(c) for c in columns],
-            position.skip + size + 1,
+            _page, runtime, version, chosen, row_filter + filters, after, size + 1
         )
-        page = fetched[position.skip : position.skip + size]
+        page = fetched[:size]
         following = None
-        if len(fetched) > position.skip + size:
-            last = page[-1][order_column]
-            skip = sum(1 for r in fetched[: position.skip + size] if r[order_column] == last)
-            following = runtime.cursors.encode(Position(last, skip), binding)
+        if len(fetched) > size:
+            following = runtime.cursors.encode(Position(page[-1][0], 0), binding)
         how = _plan(runtime, grant, chosen)
         call.rows = len(page)
-        return _dumps({"items": [shape(r, how) for r in page], "next": following})
+        return _dumps({"items": [shape(r, how) for _, r in page], "next": following})
 
 
 # ---------------------------------------------------------------- lookup by key
@@ -327,6 +341,7 @@ async def lookup_record(call: Call, key: str, fields: str | None) -> bytes:
         except ValueError:
             raise _no_record() from None
         call.filters = (Filter(key_column, Op.EQ, value),)
+        disclosure(grant).check_lookup(key_column)
         needed = list(dict.fromkeys([*chosen, *(f.column for f in row_filter)]))
         index = runtime.keys.get(version, key_column) if runtime.options.key_index else None
         if index is not None:
@@ -430,6 +445,7 @@ async def export_records(
         available = _available(grant, version)
         filters = parse_filters(conditions, available)
         call.filters = tuple(filters)
+        disclosure(grant).check_filter(filters)
         chosen = parse_fields(fields, list(available))
         all_filters = _row_filter(grant, version) + filters
         how = _plan(runtime, grant, chosen)

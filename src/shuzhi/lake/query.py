@@ -124,6 +124,15 @@ class QueryEngine(Protocol):
 
     def count(self, version: Version, filters: Sequence[Filter] = ()) -> int: ...
 
+    def scan_positions(
+        self,
+        version: Version,
+        columns: Sequence[str],
+        filters: Sequence[Filter] = (),
+        after: int = -1,
+        limit: int = 100,
+    ) -> list[tuple[int, dict[str, Any]]]: ...
+
     def profile(self, version: Version, top_k: int = 10) -> Profile: ...
 
 
@@ -268,6 +277,7 @@ class _Compiler:
 
 
 SPILL_DIR = ".spill"
+POSITION = "file_row_number"  # the row position DuckDB adds to a Parquet scan
 
 
 class DuckDBEngine:
@@ -413,6 +423,45 @@ class DuckDBEngine:
                 raise _bad("求和/平均只适用于数值列。", f"{func} needs a numeric column.")
             return f"{func.value}({col})"
         return f"{func.value}({col})"
+
+    def scan_positions(
+        self,
+        version: Version,
+        columns: Sequence[str],
+        filters: Sequence[Filter] = (),
+        after: int = -1,
+        limit: int = 100,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Rows in stored order after row position ``after`` (0-based), each with its position:
+        pages whose order depends on no value (the gateway's, see security.disclosure)."""
+        _, rel_params, schema = self._relation(version)
+        if POSITION in schema.names:
+            raise _bad(
+                f"数据集含有保留列名 {POSITION}，无法按行位置分页。",
+                f"The dataset has a column named {POSITION!r}; it cannot be paged by position.",
+            )
+        if isinstance(after, bool) or not isinstance(after, int) or after < -1:
+            raise _bad("行位置必须是整数。", "A row position is an integer.")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise _bad("limit 必须是非负整数。", "limit must be a non-negative integer.")
+        c = _Compiler(schema)
+        selected = ", ".join(c.column(n) for n in columns)
+        if not selected:
+            raise _bad("至少选择一列。", "Select at least one column.")
+        where = c.where(filters, f"{POSITION} > {int(after)}")
+        numbered = "read_parquet(?, file_row_number = true)"
+        sql = (
+            f"SELECT {POSITION}, {selected} FROM {numbered}{where}"
+            f" ORDER BY {POSITION} LIMIT {int(limit)}"
+        )
+        cursor = self._cursor()
+        try:
+            table = cursor.sql(sql, params=rel_params + c.params).to_arrow_table()
+        finally:
+            cursor.close()
+        rows = table.to_pylist()
+        names = list(columns)
+        return [(int(r[POSITION]), {n: r[n] for n in names}) for r in rows]
 
     def count(self, version: Version, filters: Sequence[Filter] = ()) -> int:
         relation, rel_params, schema = self._relation(version)
