@@ -41,6 +41,10 @@ class Settings:
     grading_scheme: str = "national"
     # Encrypts stored source connection URLs (they hold database passwords).
     credentials_key: str = ""
+    # A load's worker process is killed after this many seconds / above this resident
+    # memory (None: the defaults in shuzhi.lake.limits).
+    load_seconds: int | None = None
+    load_memory_mb: int | None = None
     # Cockpit: application scenarios each unit commits to per year; where alerts are posted.
     scenario_annual_target: int = 3
     cockpit_webhook_url: str = ""
@@ -143,6 +147,8 @@ def load_settings(
         static_vendor_dir=Path(vendor) if vendor else None,
         grading_scheme=env.get("SHUZHI_GRADING_SCHEME", "national"),
         credentials_key=credentials,
+        load_seconds=_number(env, "SHUZHI_LOAD_SECONDS", 0, int, 1) or None,
+        load_memory_mb=_number(env, "SHUZHI_LOAD_MEMORY_MB", 0, int, 64) or None,
         scenario_annual_target=_number(env, "SHUZHI_SCENARIO_TARGET", 3, int, 0),
         cockpit_webhook_url=env.get("SHUZHI_COCKPIT_WEBHOOK_URL", ""),
         workers=_number(env, "WEB_CONCURRENCY", 1, int, 1),

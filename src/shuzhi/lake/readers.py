@@ -21,7 +21,7 @@ import io
 import json
 import zipfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -33,6 +33,21 @@ import pyarrow.parquet as pq
 
 from shuzhi.errors import Invalid
 from shuzhi.lake.credentials import mask_url
+from shuzhi.lake.limits import (
+    JSONL_SCHEMA_BYTES,
+    MAX_COLUMNS,
+    MAX_JSON_DEPTH,
+    MAX_LINE_BYTES,
+    XLSX_MAX_PART_BYTES,
+    XLSX_MAX_PARTS,
+    XLSX_MAX_RATIO,
+    XLSX_MAX_SHARED_STRINGS_BYTES,
+    XLSX_MAX_TOTAL_BYTES,
+    XLSX_RATIO_FROM_BYTES,
+    refuse,
+    size_text,
+    too_many_columns,
+)
 from shuzhi.lake.progress import ByteMeter, CountingFile
 from shuzhi.lake.rejects import DiscardRejects, Reject, RejectReason, RejectSink
 from shuzhi.lake.text import (
@@ -43,6 +58,7 @@ from shuzhi.lake.text import (
     detect_delimiter,
     detect_encoding,
     parse_header,
+    read_header_sample,
     read_text_sample,
     scan_utf8,
 )
@@ -106,7 +122,9 @@ Source = FileSource | DatabaseSource
 class ReadOptions:
     batch_rows: int = 65_536
     # Longer lines are rejected while streaming, never held in memory whole.
-    max_line_bytes: int = 2 * 1024 * 1024
+    max_line_bytes: int = MAX_LINE_BYTES
+    # DuckDB's memory when a reader parses with it (``CsvReader.batches``).
+    duckdb_memory_limit: str = "512MB"
 
 
 @dataclass(frozen=True)
@@ -208,6 +226,25 @@ def _invalid(zh: str, en: str) -> Invalid:
     return Invalid.field("source", zh, en)
 
 
+def engine_error(exc: Exception, memory_limit: str) -> Invalid:
+    """DuckDB's failure to parse or write a source, in the platform's words.
+
+    Running out of the engine's memory cap is named as such (with the cap), never shown
+    as the engine's own "Out of Memory Error" text.
+    """
+    import duckdb
+
+    if isinstance(exc, duckdb.OutOfMemoryException) or "Out of Memory" in str(exc):
+        return refuse(
+            f"读取该数据源所需内存超过上限 {memory_limit}（列太多或单行太大）。"
+            "请减少列数或拆分文件后再试。",
+            f"Reading this source needs more than the memory limit of {memory_limit}"
+            " (too many columns or very large rows). Reduce the columns or split the file.",
+        )
+    first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return _invalid(f"无法解析该文件：{first}", f"The file cannot be parsed: {first}")
+
+
 def _hasher(description: dict[str, Any]) -> Any:
     h = hashlib.sha256(HASH_DOMAIN)
     h.update(json.dumps(description, sort_keys=True, ensure_ascii=False).encode() + b"\n")
@@ -303,7 +340,7 @@ class CsvReader(Reader):
         self.path = _existing(source.path)
         self.options = options
         self.encoding = source.encoding or detect_encoding(self.path)
-        sample = read_text_sample(self.path, self.encoding)
+        sample = read_header_sample(self.path, self.encoding)
         self.delimiter = source.delimiter or detect_delimiter(sample, self.path.suffix)
         header = parse_header(sample, self.delimiter)
         if not header:
@@ -389,13 +426,20 @@ class CsvReader(Reader):
 
         with tempfile.TemporaryDirectory(prefix="shuzhi-csv-") as tmp:
             scan = self.duckdb_scan(Path(tmp), rejects)
-            con = duckdb.connect()
+            con = duckdb.connect(
+                config={
+                    "memory_limit": self.options.duckdb_memory_limit,
+                    "temp_directory": str(Path(tmp) / "spill"),
+                }
+            )
             try:
                 result = con.sql(f"SELECT * FROM {scan.sql()}")
                 reader: Any = result.to_arrow_reader(self.options.batch_rows)
                 for batch in reader:
                     yield batch.rename_columns(self.columns)
                 scan.collect_rejects(con, rejects)
+            except duckdb.Error as exc:
+                raise engine_error(exc, self.options.duckdb_memory_limit) from None
             finally:
                 con.close()
 
@@ -404,12 +448,15 @@ class CsvReader(Reader):
         sample = read_text_sample(self.path, self.encoding, PREVIEW_BYTES)
         rows: list[list[str | None]] = []
         parsed = csv.reader(io.StringIO(sample), delimiter=self.delimiter)
-        next(parsed, None)
-        for row in parsed:
-            if len(rows) >= n:
-                break
-            if len(row) == len(self.columns):
-                rows.append([v or None for v in row])
+        try:
+            next(parsed, None)
+            for row in parsed:
+                if len(rows) >= n:
+                    break
+                if len(row) == len(self.columns):
+                    rows.append([v or None for v in row])
+        except csv.Error:  # a NUL or an overlong field: the preview ends there
+            pass
         return rows
 
     def content_hash(self) -> str:
@@ -420,8 +467,65 @@ class CsvReader(Reader):
         return self._hash
 
 
+def _not_a_workbook(exc: BaseException) -> Invalid:
+    detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return _invalid(
+        "不是有效的 XLSX 文件（旧版 .xls 请另存为 .xlsx）。",
+        f"Not a valid XLSX workbook (save old .xls files as .xlsx): {detail}",
+    )
+
+
+def check_xlsx_archive(path: Path) -> None:
+    """Refuse a workbook whose parts would inflate beyond the limits (a zip bomb), from the
+    zip directory alone, before any part is parsed.
+
+    The sizes checked are the ones the zip reader enforces: it never inflates a part beyond
+    its declared size (a larger part fails its checksum).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise _not_a_workbook(exc) from None
+    if len(parts) > XLSX_MAX_PARTS:
+        raise refuse(
+            f"XLSX 文件包含的部件过多（{len(parts):,} 个，上限 {XLSX_MAX_PARTS:,} 个）。",
+            f"The XLSX file has too many parts ({len(parts):,}; the limit is {XLSX_MAX_PARTS:,}).",
+        )
+    total = 0
+    for part in parts:
+        size, name = part.file_size, part.filename
+        total += size
+        if name.lower().endswith("sharedstrings.xml"):
+            limit = XLSX_MAX_SHARED_STRINGS_BYTES
+        elif "/worksheets/" in name.lower():
+            limit = XLSX_MAX_TOTAL_BYTES
+        else:
+            limit = XLSX_MAX_PART_BYTES
+        ratio = size / max(1, part.compress_size)
+        if size > limit or total > XLSX_MAX_TOTAL_BYTES:
+            shown = size_text(min(limit, XLSX_MAX_TOTAL_BYTES))
+            raise refuse(
+                f"XLSX 文件解压后过大：部件 {name} 超过 {shown}。请拆分工作簿或另存为 CSV。",
+                f"The XLSX file inflates too much: part {name} goes beyond {shown}."
+                " Split the workbook or save it as CSV.",
+            )
+        if size > XLSX_RATIO_FROM_BYTES and ratio > XLSX_MAX_RATIO:
+            raise refuse(
+                f"XLSX 文件的部件 {name} 压缩比异常（{ratio:,.0f} 倍，上限"
+                f" {XLSX_MAX_RATIO} 倍），疑似压缩炸弹。",
+                f"Part {name} of the XLSX file inflates {ratio:,.0f} times (the limit is"
+                f" {XLSX_MAX_RATIO}); it looks like a zip bomb.",
+            )
+
+
 class XlsxReader(Reader):
-    """First (or named) sheet; formula cells give their cached values, never re-evaluated."""
+    """First (or named) sheet; formula cells give their cached values, never re-evaluated.
+
+    The declared dimensions of the sheet are ignored (a workbook can claim a million rows
+    and 16,384 columns): rows are as wide as their last cell, and empty rows are skipped.
+    Anything openpyxl fails on is an invalid workbook.
+    """
 
     format = "xlsx"
 
@@ -430,6 +534,7 @@ class XlsxReader(Reader):
 
         self.path = _existing(source.path)
         self.options = options
+        check_xlsx_archive(self.path)
         self._meter = ByteMeter(source.on_bytes, self.path.stat().st_size)
         # Reads are counted only when someone watches (the workbook is read lazily).
         self._file = CountingFile(self.path, self._meter) if source.on_bytes else None
@@ -439,30 +544,44 @@ class XlsxReader(Reader):
             self._book = openpyxl.load_workbook(
                 self._file or self.path, read_only=True, data_only=True
             )
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise _invalid(
-                "不是有效的 XLSX 文件（旧版 .xls 请另存为 .xlsx）。",
-                f"Not a valid XLSX workbook (save old .xls files as .xlsx): {exc}",
-            ) from None
+        except Exception as exc:  # openpyxl raises many kinds on broken archives and XML
+            self._close_file()
+            raise _not_a_workbook(exc) from None
+        try:
+            self._open_sheet(source.sheet)
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, Invalid) or not isinstance(exc, Exception):
+                raise
+            raise _not_a_workbook(exc) from None
+
+    def _open_sheet(self, wanted: str | None) -> None:
         names: list[str] = list(self._book.sheetnames)
-        if source.sheet is not None and source.sheet not in names:
-            self._book.close()
+        if not names:
+            raise _invalid("工作簿中没有工作表。", "The workbook has no sheets.")
+        if wanted is not None and wanted not in names:
             raise _invalid(
-                f"工作表“{source.sheet}”不存在；可选：{'、'.join(names)}。",
-                f"No sheet named {source.sheet!r}; sheets: {', '.join(names)}.",
+                f"工作表“{wanted}”不存在；可选：{'、'.join(names)}。",
+                f"No sheet named {wanted!r}; sheets: {', '.join(names)}.",
             )
-        self.sheet = source.sheet or names[0]
-        self._rows = enumerate(self._book[self.sheet].iter_rows(values_only=True), start=1)
+        self.sheet = wanted or names[0]
+        sheet = self._book[self.sheet]
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()
+        self._rows = enumerate(sheet.iter_rows(values_only=True), start=1)
         self.source_columns = []
         for _, row in self._rows:
+            if row.count(None) == len(row):
+                continue
             if any(text_value(v) for v in row):
                 header = [text_value(v) or "" for v in row]
                 while header and not header[-1]:
                     header.pop()
+                if len(header) > MAX_COLUMNS:
+                    raise too_many_columns(len(header))
                 self.source_columns = header
                 break
         if not self.source_columns:
-            self._book.close()
             raise _invalid("工作表为空。", f"Sheet {self.sheet!r} is empty.")
         self.columns = clean_names(self.source_columns)
 
@@ -476,23 +595,35 @@ class XlsxReader(Reader):
         }
 
     def batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self._batches(rejects)
+        except Invalid:
+            raise
+        except Exception as exc:  # a broken part of the sheet, found while streaming it
+            raise _not_a_workbook(exc) from None
+
+    def _batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
         width = len(self.columns)
         rows: list[list[str | None]] = []
         for number, row in self._rows:
-            values = [text_value(v) for v in row]
-            if not any(values):
+            if row.count(None) == len(row):
                 continue
-            if any(values[width:]):
+            values = [text_value(v) for v in row[:width]]
+            extra = row[width:]
+            if extra.count(None) != len(extra) and any(text_value(v) for v in extra):
+                shown = [v or "" for v in values] + [text_value(v) or "" for v in extra[:50]]
                 rejects.add(
                     Reject.of(
                         number,
                         RejectReason.TOO_MANY_FIELDS,
-                        f"expected {width} cells, found {len(values)}",
-                        ",".join(v or "" for v in values),
+                        f"expected {width} cells, found {len(row)}",
+                        ",".join(shown),
                     )
                 )
                 continue
-            rows.append((values + [None] * width)[:width])
+            if not any(values):
+                continue
+            rows.append(values + [None] * (width - len(values)))
             if len(rows) >= self.options.batch_rows:
                 yield _string_batch(self.columns, rows)
                 rows = []
@@ -503,14 +634,35 @@ class XlsxReader(Reader):
     def content_hash(self) -> str:
         return _hash_file(self.path, {"format": self.format, "sheet": self.sheet})
 
-    def close(self) -> None:
-        self._book.close()
+    def _close_file(self) -> None:
         if self._file is not None:
             self._file.close()
 
+    def close(self) -> None:
+        book = getattr(self, "_book", None)
+        if book is not None:
+            book.close()
+        self._close_file()
+
+
+def _json_depth_over(value: object, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than ``limit`` (iterative: no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        assert isinstance(children, Iterable)
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
 
 class JsonLinesReader(Reader):
-    """One JSON object per line (UTF-8); columns are the keys seen in the first lines."""
+    """One JSON object per line (UTF-8); columns are the keys seen in the first lines
+    (``JSONL_SCHEMA_LINES`` lines or ``JSONL_SCHEMA_BYTES`` bytes, whichever comes first)."""
 
     format = "jsonl"
 
@@ -527,7 +679,10 @@ class JsonLinesReader(Reader):
             self._head.append((number, item))
             if isinstance(item, dict):
                 keys.update(dict.fromkeys(item))
-            if len(self._head) >= JSONL_SCHEMA_LINES:
+                if len(keys) > MAX_COLUMNS:
+                    self._fh.close()
+                    raise too_many_columns(len(keys))
+            if len(self._head) >= JSONL_SCHEMA_LINES or self._fh.tell() > JSONL_SCHEMA_BYTES:
                 break
         if not keys:
             self._fh.close()
@@ -582,11 +737,23 @@ class JsonLinesReader(Reader):
             except json.JSONDecodeError as exc:
                 yield number, Reject.of(number, RejectReason.INVALID_JSON, exc.msg, data)
                 continue
+            except RecursionError:
+                detail = f"nested deeper than {MAX_JSON_DEPTH} levels"
+                yield number, Reject.of(number, RejectReason.INVALID_JSON, detail, data)
+                continue
+            except ValueError as exc:  # e.g. an integer of more digits than Python converts
+                detail = str(exc).splitlines()[0][:200]
+                yield number, Reject.of(number, RejectReason.INVALID_JSON, detail, data)
+                continue
             if not isinstance(item, dict):
                 yield (
                     number,
                     Reject.of(number, RejectReason.NOT_AN_OBJECT, type(item).__name__, data),
                 )
+                continue
+            if _json_depth_over(item, MAX_JSON_DEPTH):
+                detail = f"nested deeper than {MAX_JSON_DEPTH} levels"
+                yield number, Reject.of(number, RejectReason.INVALID_JSON, detail, data)
                 continue
             yield number, item
 
@@ -605,7 +772,10 @@ class JsonLinesReader(Reader):
             extra = [k for k in item if k not in known]
             if extra:
                 raw = json.dumps(item, ensure_ascii=False)
-                rejects.add(Reject.of(number, RejectReason.UNKNOWN_FIELDS, ", ".join(extra), raw))
+                shown = ", ".join(extra[:20])
+                if len(extra) > 20:
+                    shown += f" (+{len(extra) - 20})"
+                rejects.add(Reject.of(number, RejectReason.UNKNOWN_FIELDS, shown, raw))
                 continue
             rows.append([_json_text(item.get(key)) for key in self.source_columns])
             if len(rows) >= self.options.batch_rows:
@@ -630,6 +800,11 @@ def _json_text(value: object) -> str | None:
     return text_value(value)
 
 
+def _not_parquet(exc: BaseException) -> Invalid:
+    detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return _invalid("不是有效的 Parquet 文件。", f"Not a valid Parquet file: {detail}")
+
+
 class ParquetReader(Reader):
     """A Parquet file, streamed by row group; native types are kept."""
 
@@ -641,10 +816,8 @@ class ParquetReader(Reader):
         self._meter = ByteMeter(source.on_bytes, self.path.stat().st_size)
         try:
             self._file = pq.ParquetFile(self.path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise _invalid(
-                "不是有效的 Parquet 文件。", f"Not a valid Parquet file: {exc}"
-            ) from None
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise _not_parquet(exc) from None
         self.source_columns = list(self._file.schema_arrow.names)
         if not self.source_columns:
             raise _invalid("Parquet 文件没有列。", "The Parquet file has no columns.")
@@ -665,10 +838,13 @@ class ParquetReader(Reader):
 
     def batches(self, rejects: RejectSink) -> Iterator[pa.RecordBatch]:
         total, done = max(1, self._file.metadata.num_rows), 0
-        for batch in self._file.iter_batches(batch_size=self.options.batch_rows):
-            done += batch.num_rows
-            self._meter.share(done / total)  # Arrow reads natively: progress by rows
-            yield batch.rename_columns(self.columns)
+        try:
+            for batch in self._file.iter_batches(batch_size=self.options.batch_rows):
+                done += batch.num_rows
+                self._meter.share(done / total)  # Arrow reads natively: progress by rows
+                yield batch.rename_columns(self.columns)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise _not_parquet(exc) from None
         self._meter.finish()
 
     def content_hash(self) -> str:

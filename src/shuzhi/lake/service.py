@@ -71,7 +71,8 @@ from shuzhi.lake.schemas import (
     VersionDetail,
     VersionOut,
 )
-from shuzhi.lake.writer import LoadOptions, write_version
+from shuzhi.lake.worker import WorkerLimits, load_in_worker
+from shuzhi.lake.writer import LoadOptions
 from shuzhi.org import service as org
 from shuzhi.security.categories import Category
 from shuzhi.security.classifier import SAMPLE_LIMIT
@@ -349,19 +350,11 @@ def _on_failure(err: ShuzhiError, event: IngestFailed) -> None:
     err.after_rollback = hook
 
 
-def _load(source: Source, directory: Path, options: LoadOptions) -> tuple[Version, bool]:
-    import duckdb
-    import pyarrow as pa
-
-    try:
-        result = write_version(source, directory, options)
-    except ShuzhiError:
-        raise
-    except (OSError, ValueError, UnicodeError, pa.ArrowException, duckdb.Error) as exc:
-        detail = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        raise Invalid.field(
-            "source", f"无法读取该数据源：{detail}", f"The source cannot be read: {detail}"
-        ) from None
+def _load(
+    source: Source, directory: Path, options: LoadOptions, limits: WorkerLimits
+) -> tuple[Version, bool]:
+    """The one way a source is read: in a worker process, within time and memory limits."""
+    result = load_in_worker(source, directory, options, limits)
     return result.version, result.duplicate
 
 
@@ -487,7 +480,8 @@ def ingest(
         directory = _dataset_dir(ctx, resource_code)
         load_options = LoadOptions(max_reject_ratio=options.max_reject_ratio)
         report("load")
-        version, duplicate = _load(source, directory, load_options)
+        limits = WorkerLimits.of(ctx.settings)
+        version, duplicate = _load(source, directory, load_options, limits)
         known = ctx.db.scalar(
             select(DatasetVersion).where(
                 DatasetVersion.dataset_id == dataset.id,
@@ -497,7 +491,10 @@ def ingest(
         if duplicate and known is not None and known.status == S.REJECTED:
             # The same content was rejected before: a new submission gets a new version.
             version, duplicate = _load(
-                source, directory, LoadOptions(load_options.max_reject_ratio, skip_duplicates=False)
+                source,
+                directory,
+                LoadOptions(load_options.max_reject_ratio, skip_duplicates=False),
+                limits,
             )
             known = None
         if version.row_count == 0:

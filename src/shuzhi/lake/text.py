@@ -20,6 +20,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from shuzhi.errors import Invalid
+from shuzhi.lake.limits import (
+    MAX_COLUMN_NAME_CHARS,
+    MAX_COLUMNS,
+    MAX_HEADER_BYTES,
+    refuse,
+    size_text,
+    too_many_columns,
+)
 from shuzhi.lake.rejects import Reject, RejectReason, RejectSink
 
 SAMPLE_BYTES = 64 * 1024
@@ -141,15 +149,51 @@ def read_text_sample(path: Path, encoding: Encoding, limit: int = SAMPLE_BYTES) 
     return data.decode(encoding.codec, errors="replace")
 
 
+def read_header_sample(path: Path, encoding: Encoding) -> str:
+    """The decoded start of the file for delimiter and header detection: ``SAMPLE_BYTES``,
+    or more until the first line that is not blank ends (cut at the last complete line).
+
+    Refuses a header line longer than ``MAX_HEADER_BYTES``, such as a large file without a
+    single line break, before anything parses it.
+    """
+    with open(path, "rb") as fh:
+        data = fh.read(SAMPLE_BYTES)
+        while True:
+            start = len(data) - len(data.lstrip())
+            if data.find(b"\n", start) >= 0:
+                more = bool(fh.read(1))
+                break
+            if len(data) - start > MAX_HEADER_BYTES:
+                limit = size_text(MAX_HEADER_BYTES)
+                raise refuse(
+                    f"表头行超过 {limit}（其中没有换行），这不像是分隔符文本文件。",
+                    f"The header line is longer than {limit} (no line break in it);"
+                    " this does not look like a delimited text file.",
+                )
+            chunk = fh.read(SAMPLE_BYTES)
+            if not chunk:
+                more = False
+                break
+            data += chunk
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    if more:
+        data = data[: data.rfind(b"\n") + 1]
+    return data.decode(encoding.codec, errors="replace")
+
+
 def detect_delimiter(sample: str, suffix: str = "") -> str:
     """The candidate that splits the sample's first lines into the most consistent field count."""
     lines = sample.splitlines()[:SNIFF_LINES]
     preferred = "\t" if suffix.lower() == ".tsv" else ","
     best, best_score = preferred, (0, 0)
     for candidate in sorted(DELIMITERS, key=lambda d: d != preferred):
-        counts = [
-            len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=candidate)
-        ]
+        try:
+            counts = [
+                len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=candidate)
+            ]
+        except csv.Error:  # a NUL, or a field longer than the csv module's limit
+            continue
         if not counts:
             continue
         width = max(set(counts), key=counts.count)
@@ -162,27 +206,48 @@ def detect_delimiter(sample: str, suffix: str = "") -> str:
 
 
 def parse_header(sample: str, delimiter: str) -> list[str]:
-    for row in csv.reader(io.StringIO(sample), delimiter=delimiter):
-        if any(cell.strip() for cell in row):
-            return row
+    try:
+        for row in csv.reader(io.StringIO(sample), delimiter=delimiter):
+            if any(cell.strip() for cell in row):
+                return row
+    except csv.Error as exc:
+        raise _invalid(
+            f"表头行无法读取：{exc}。", f"The header line cannot be read: {exc}."
+        ) from None
     return []
 
 
 def clean_names(names: list[str]) -> list[str]:
     """Trim and NFKC-normalise headers; empty ones become col_N; duplicates get _2, _3, …
 
-    Uniqueness is case-insensitive because the query engine's identifiers are.
+    Uniqueness is case-insensitive because the query engine's identifiers are. Linear in
+    the number of names: each base name remembers the next suffix to try, and a suffix is
+    passed over only when that name is already taken (once per taken name). Refuses more
+    than ``MAX_COLUMNS`` names or a name longer than ``MAX_COLUMN_NAME_CHARS``.
     """
+    if len(names) > MAX_COLUMNS:
+        raise too_many_columns(len(names))
     cleaned: list[str] = []
     taken: set[str] = set()
+    next_suffix: dict[str, int] = {}
     for position, raw in enumerate(names, start=1):
         name = unicodedata.normalize("NFKC", raw.replace("\ufeff", "")).strip()
         name = " ".join(name.split())
+        if len(name) > MAX_COLUMN_NAME_CHARS:
+            raise refuse(
+                f"第 {position} 列的列名过长（{len(name):,} 个字符，上限"
+                f" {MAX_COLUMN_NAME_CHARS} 个）。",
+                f"The name of column {position} is too long ({len(name):,} characters;"
+                f" the limit is {MAX_COLUMN_NAME_CHARS}).",
+            )
         if not name:
             name = f"col_{position}"
-        candidate, n = name, 1
-        while candidate.lower() in taken:
-            n += 1
+        candidate, key = name, name.lower()
+        if key in taken:
+            n = next_suffix.get(key, 2)
+            while f"{name}_{n}".lower() in taken:
+                n += 1
+            next_suffix[key] = n + 1
             candidate = f"{name}_{n}"
         taken.add(candidate.lower())
         cleaned.append(candidate)

@@ -50,6 +50,7 @@ from shuzhi.lake.readers import (
     Reader,
     ReadOptions,
     Source,
+    engine_error,
     open_reader,
     sql_literal,
 )
@@ -189,13 +190,6 @@ def _copy_sql(scan: DuckScan, data: Path, options: LoadOptions) -> str:
     )
 
 
-def _unparseable(exc: Exception) -> Invalid:
-    first = str(exc).splitlines()[0][:300]
-    return Invalid.field(
-        "source", f"无法解析该文件：{first}", f"The file cannot be parsed: {first}"
-    )
-
-
 def _write_rows(
     reader: Reader,
     workdir: Path,
@@ -258,7 +252,7 @@ def _write_rows(
                 except duckdb.Error as exc:
                     failure = exc
         if failure is not None:
-            raise _unparseable(failure) from None
+            raise engine_error(failure, options.duckdb_memory_limit) from None
         rows = int(result[0]) if result else 0
         rejected = scan.reject_count(con)
         total = rows + log.count + rejected

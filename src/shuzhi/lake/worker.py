@@ -1,0 +1,310 @@
+"""Loads run in a worker process, so that no source can stall the server or the command.
+
+``load_in_worker`` is the one way a source becomes a version, for the console and API
+uploads as for ``shuzhi ingest`` and the scheduled pulls: it runs ``writer.write_version``
+in a child process and waits for it. The caller's thread (never the event loop: the upload
+routes are plain functions, which the web framework runs in its thread pool) only relays
+progress and watches:
+
+- time: the child is killed after ``WorkerLimits.seconds``;
+- memory: the child's resident memory is read every quarter second and the child is
+  killed above ``WorkerLimits.memory_mb`` (DuckDB inside it has its own, lower cap, whose
+  exhaustion is translated too, see ``readers.engine_error``);
+- death: a child that dies (killed by the system, a crash in native code) is reported as
+  such.
+
+Each of these ends in ``Invalid`` with a Chinese and an English message naming the limit;
+the dataset directory keeps its current version (the writer's work directory of a killed
+load is removed by the next load, its lock released by the kernel). At most
+``MAX_CONCURRENT_LOADS`` children run at once per process; the child runs at a lower CPU
+priority than the web server.
+
+Children are forked from a small server process started on first use (``forkserver``):
+never from the multi-threaded web process itself, and without re-importing the libraries
+for every load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Protocol
+
+from shuzhi.errors import Invalid, ShuzhiError
+from shuzhi.lake.limits import LOAD_MEMORY_MB, LOAD_SECONDS, MAX_CONCURRENT_LOADS, refuse
+from shuzhi.lake.readers import DatabaseSource, FileSource, Source, engine_error
+from shuzhi.lake.writer import LoadOptions, LoadResult, write_version
+
+# The child's CPU priority relative to the server (nice increment).
+CHILD_NICENESS = 5
+POLL_SECONDS = 0.25
+# Progress is relayed at most every this many bytes (or PROGRESS_SECONDS).
+PROGRESS_BYTES = 1024 * 1024
+PROGRESS_SECONDS = 0.2
+
+_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_LOADS)
+_PRELOAD = ["shuzhi.lake.worker", "duckdb", "openpyxl", "pyarrow.parquet"]
+_context_lock = threading.Lock()
+_context: Any = None
+
+
+class SettingsLike(Protocol):
+    load_seconds: int | None
+    load_memory_mb: int | None
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    """How long a load may run and how much memory its process may hold."""
+
+    seconds: float = LOAD_SECONDS
+    memory_mb: int = LOAD_MEMORY_MB
+
+    @classmethod
+    def of(cls, settings: SettingsLike) -> WorkerLimits:
+        return cls(
+            seconds=settings.load_seconds or LOAD_SECONDS,
+            memory_mb=settings.load_memory_mb or LOAD_MEMORY_MB,
+        )
+
+
+class WorkerCrashed(RuntimeError):
+    """The child raised something that is not a refusal: a defect, reported as such."""
+
+
+def _mp_context() -> Any:
+    global _context
+    with _context_lock:
+        if _context is None:
+            methods = multiprocessing.get_all_start_methods()
+            _context = multiprocessing.get_context(
+                "forkserver" if "forkserver" in methods else "spawn"
+            )
+            if "forkserver" in methods:
+                _context.set_forkserver_preload(_PRELOAD)
+        return _context
+
+
+def _rss_mb(pid: int) -> float | None:
+    """Resident memory of a process in MB (Linux ``/proc``; elsewhere unknown)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def load_error(exc: BaseException, options: LoadOptions) -> ShuzhiError | None:
+    """What a failed load tells people, or ``None`` for a defect (reported as a crash)."""
+    import duckdb
+    import pyarrow as pa
+
+    if isinstance(exc, ShuzhiError):
+        return exc
+    if isinstance(exc, duckdb.Error):
+        return engine_error(exc, options.duckdb_memory_limit)
+    if isinstance(exc, MemoryError):
+        return refuse(
+            "读取该数据源时内存不足。请减少列数或拆分文件后再试。",
+            "Reading this source ran out of memory. Reduce the columns or split the file.",
+        )
+    if isinstance(exc, OSError | ValueError | UnicodeError | RecursionError | pa.ArrowException):
+        detail = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        return refuse(f"无法读取该数据源：{detail}", f"The source cannot be read: {detail}")
+    return None
+
+
+def _error_state(err: ShuzhiError) -> tuple[type[ShuzhiError], dict[str, Any]]:
+    state = {k: v for k, v in vars(err).items() if k != "after_rollback"}
+    return type(err), state
+
+
+def _rebuild(kind: type[ShuzhiError], state: dict[str, Any]) -> ShuzhiError:
+    err = kind.__new__(kind)
+    Exception.__init__(err, state["message"].en)
+    err.__dict__.update(state)
+    err.after_rollback = None
+    return err
+
+
+class _Relay:
+    """The child's progress callbacks: throttled messages to the parent."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.sent: dict[str, tuple[int, float]] = {}
+        self.pending: dict[str, int] = {}
+
+    def __call__(self, kind: str, value: int) -> None:
+        last, at = self.sent.get(kind, (0, 0.0))
+        now = time.monotonic()
+        if value - last >= PROGRESS_BYTES or now - at >= PROGRESS_SECONDS or kind == "rows":
+            self.conn.send((kind, value))
+            self.sent[kind] = (value, now)
+            self.pending.pop(kind, None)
+        else:
+            self.pending[kind] = value
+
+    def flush(self) -> None:
+        for kind, value in self.pending.items():
+            self.conn.send((kind, value))
+        self.pending.clear()
+
+
+def _load_job(
+    relay: _Relay,
+    source: Source,
+    directory: Path,
+    options: LoadOptions,
+    watch: bool,
+) -> LoadResult:
+    if watch and isinstance(source, FileSource):
+        source = replace(source, on_bytes=lambda n: relay("bytes", n))
+    elif watch and isinstance(source, DatabaseSource):
+        source = replace(source, on_rows=lambda n: relay("rows", n))
+    try:
+        return write_version(source, directory, options)
+    except BaseException as exc:
+        if not isinstance(exc, Exception):
+            raise
+        translated = load_error(exc, options)
+        if translated is None or translated is exc:
+            raise
+        raise translated from None
+    finally:
+        relay.flush()
+
+
+def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    with contextlib.suppress(OSError):  # lowering priority is always allowed on Linux
+        os.nice(CHILD_NICENESS)
+    relay = _Relay(conn)
+    try:
+        result = job(relay, *args)
+    except ShuzhiError as err:
+        conn.send(("error", _error_state(err)))
+    except BaseException as exc:
+        conn.send(("crash", f"{type(exc).__name__}: {str(exc)[:500]}"))
+    else:
+        conn.send(("ok", result))
+    finally:
+        conn.close()
+
+
+def _timed_out(limits: WorkerLimits) -> Invalid:
+    return refuse(
+        f"读取该数据源超过时间上限 {limits.seconds:g} 秒，已停止，未生成新版本。"
+        "请拆分文件后再试，或请管理员调整 SHUZHI_LOAD_SECONDS。",
+        f"Reading this source took longer than the limit of {limits.seconds:g} seconds and"
+        " was stopped; no version was created. Split the file, or ask the administrator to"
+        " raise SHUZHI_LOAD_SECONDS.",
+    )
+
+
+def _over_memory(limits: WorkerLimits) -> Invalid:
+    return refuse(
+        f"读取该数据源所需内存超过上限 {limits.memory_mb} MB，已停止，未生成新版本。"
+        "请减少列数或拆分文件后再试。",
+        f"Reading this source needed more than the memory limit of {limits.memory_mb} MB"
+        " and was stopped; no version was created. Reduce the columns or split the file.",
+    )
+
+
+def _died(exitcode: int | None) -> Invalid:
+    return refuse(
+        f"读取该数据源的进程意外结束（退出码 {exitcode}），可能是内存不足。未生成新版本。",
+        f"The process reading this source ended unexpectedly (exit code {exitcode}),"
+        " possibly out of memory. No version was created.",
+    )
+
+
+def run_job(
+    job: Callable[..., Any],
+    args: tuple[Any, ...],
+    limits: WorkerLimits,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> Any:
+    """Run ``job(relay, *args)`` in a child process within ``limits``; return its result.
+
+    ``ShuzhiError`` raised by the job is raised here as it was; the job's progress
+    messages ``relay(kind, value)`` reach ``on_progress``. Anything else the job raises is
+    a ``WorkerCrashed``.
+    """
+    context = _mp_context()
+    with _SLOTS:
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_child, args=(send, job, args), name="shuzhi-load", daemon=True
+        )
+        process.start()
+        send.close()
+        deadline = time.monotonic() + limits.seconds
+        next_check = 0.0
+        try:
+            while True:
+                now = time.monotonic()
+                if now >= deadline:
+                    raise _timed_out(limits)
+                if now >= next_check:
+                    next_check = now + POLL_SECONDS
+                    rss = _rss_mb(process.pid or 0)
+                    if rss is not None and rss > limits.memory_mb:
+                        raise _over_memory(limits)
+                if not receive.poll(min(POLL_SECONDS, deadline - now)):
+                    continue
+                try:
+                    kind, payload = receive.recv()
+                except EOFError:
+                    process.join(5)
+                    raise _died(process.exitcode) from None
+                if kind == "ok":
+                    return payload
+                if kind == "error":
+                    raise _rebuild(*payload)
+                if kind == "crash":
+                    raise WorkerCrashed(payload)
+                if on_progress is not None:
+                    on_progress(kind, payload)
+        finally:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            receive.close()
+
+
+def load_in_worker(
+    source: Source,
+    directory: Path,
+    options: LoadOptions | None = None,
+    limits: WorkerLimits | None = None,
+) -> LoadResult:
+    """``writer.write_version`` in a worker process (see the module docstring)."""
+    options = options or LoadOptions()
+    limits = limits or WorkerLimits()
+    on_bytes = source.on_bytes if isinstance(source, FileSource) else None
+    on_rows = source.on_rows if isinstance(source, DatabaseSource) else None
+    plain: Source = (
+        replace(source, on_bytes=None)
+        if isinstance(source, FileSource)
+        else replace(source, on_rows=None)
+    )
+
+    def relay(kind: str, value: int) -> None:
+        if kind == "bytes" and on_bytes is not None:
+            on_bytes(value)
+        elif kind == "rows" and on_rows is not None:
+            on_rows(value)
+
+    watch = on_bytes is not None or on_rows is not None
+    result: LoadResult = run_job(_load_job, (plain, directory, options, watch), limits, relay)
+    return result
