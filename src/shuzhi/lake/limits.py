@@ -21,6 +21,9 @@ MAX_HEADER_BYTES = 256 * 1024
 # Bytes of one data line (and so of one field): longer lines are rejects, skipped while
 # streaming (``ReadOptions.max_line_bytes``).
 MAX_LINE_BYTES = 2 * 1024 * 1024
+# Fields of one data line of delimited text (delimiters counted, quotes not): lines with
+# more are rejects, found before DuckDB parses them (see ``text._Crowding``).
+MAX_FIELDS_PER_LINE = 4_096
 # Nesting of arrays and objects in one JSON line; deeper lines are rejects.
 MAX_JSON_DEPTH = 64
 # JSON Lines: the schema (the keys) comes from the first 1,000 lines or this many bytes.

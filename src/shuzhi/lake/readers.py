@@ -397,7 +397,9 @@ class CsvReader(Reader):
         return self._clean(workdir, rejects, Encoding.UTF8, None, progress)
 
     def _prepass_utf8(self, hasher: Any, progress: Callable[[int], None] | None = None) -> bool:
-        overlong = scan_utf8(self.path, self.options.max_line_bytes, hasher, progress)
+        overlong = scan_utf8(
+            self.path, self.options.max_line_bytes, hasher, progress, self.delimiter
+        )
         self._hash = str(hasher.hexdigest())
         self._meter.finish()
         return overlong
@@ -413,7 +415,9 @@ class CsvReader(Reader):
         target = workdir / "source.utf8.csv"
         cap = self.options.max_line_bytes
         with open(target, "wb") as out:
-            copy = clean_copy(self.path, out, encoding, rejects, cap, hasher, progress)
+            copy = clean_copy(
+                self.path, out, encoding, rejects, cap, hasher, progress, self.delimiter
+            )
         if hasher is not None:
             self._hash = str(hasher.hexdigest())
         self._meter.finish()

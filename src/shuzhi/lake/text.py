@@ -23,6 +23,7 @@ from shuzhi.errors import Invalid
 from shuzhi.lake.limits import (
     MAX_COLUMN_NAME_CHARS,
     MAX_COLUMNS,
+    MAX_FIELDS_PER_LINE,
     MAX_HEADER_BYTES,
     refuse,
     size_text,
@@ -44,6 +45,39 @@ _UTF8_CLASSES = bytes(
     for b in range(256)
 )
 _UTF8_CJK_CLASSES = b"LCCLCC"
+
+
+def _only_delimiters(delimiter: str) -> bytes:
+    """Bytes to delete so that only newlines and ``delimiter`` remain (see ``_Crowding``)."""
+    keep = {ord("\n"), ord(delimiter)}
+    return bytes(b for b in range(256) if b not in keep)
+
+
+class _Crowding:
+    """Finds lines with ``MAX_FIELDS_PER_LINE`` or more delimiters, at the speed of
+    ``bytes.translate`` and a substring search: everything but newlines and delimiters is
+    deleted, then a run of that many delimiters is looked for. Quotes are not considered
+    (a quoted field full of delimiters counts too). DuckDB's handling of a row with far
+    more fields than the header grows with the square of the fields (16,000 fields: 4 s),
+    so such lines are rejects before it sees them.
+    """
+
+    def __init__(self, delimiter: str, limit: int = MAX_FIELDS_PER_LINE) -> None:
+        self.delimiter = delimiter.encode("ascii")
+        self.delete = _only_delimiters(delimiter)
+        self.needle = self.delimiter * limit
+        self.limit = limit
+        self.carry = 0  # delimiters of the unfinished line at the end of the last chunk
+
+    def feed(self, chunk: bytes) -> bool:
+        """Whether a line crossing or inside ``chunk`` (streamed in order) is crowded."""
+        reduced = self.delimiter * self.carry + chunk.translate(None, self.delete)
+        tail = reduced.rsplit(b"\n", 1)[-1]
+        self.carry = min(len(tail), self.limit)
+        return self.needle in reduced
+
+    def crowded(self, line: bytes) -> bool:
+        return line.count(self.delimiter) >= self.limit
 
 
 class Encoding(StrEnum):
@@ -259,17 +293,23 @@ def scan_utf8(
     max_line_bytes: int,
     hasher: hashlib._Hash,
     progress: Callable[[int], None] | None = None,
+    delimiter: str | None = None,
 ) -> bool:
-    """Hash the file; return True if some line is longer than ``max_line_bytes``."""
+    """Hash the file; return True if some line is longer than ``max_line_bytes`` or has
+    ``MAX_FIELDS_PER_LINE`` or more ``delimiter`` bytes (then it must be cleaned first)."""
     chunk_size = min(CHUNK_BYTES, max_line_bytes)
     run = 0
     overlong = False
+    crowding = _Crowding(delimiter) if delimiter else None
     with open(path, "rb") as fh:
         while chunk := fh.read(chunk_size):
             hasher.update(chunk)
             if progress is not None:
                 progress(len(chunk))
             if overlong:
+                continue
+            if crowding is not None and crowding.feed(chunk):
+                overlong = True
                 continue
             first = chunk.find(b"\n")
             if first < 0:
@@ -306,7 +346,9 @@ class _Copier:
         out: BinaryIO,
         rejects: RejectSink,
         max_line_bytes: int,
+        delimiter: str | None = None,
     ) -> None:
+        self.crowding = _Crowding(delimiter) if delimiter else None
         self.codec = encoding.codec
         self.check_mixed = not encoding.is_utf8
         self.out = out
@@ -325,7 +367,10 @@ class _Copier:
     def lines(self, block: bytes, first_line: int) -> None:
         """Write complete lines (``block`` ends with a newline), rejecting the bad ones."""
         bad_spans = self._utf8_lines(block) if self.check_mixed else set()
-        if not bad_spans:
+        crowded = self.crowding is not None and self.crowding.needle in block.translate(
+            None, self.crowding.delete
+        )
+        if not bad_spans and not crowded:
             try:
                 self.out.write(block.decode(self.codec).encode("utf-8"))
                 return
@@ -335,7 +380,10 @@ class _Copier:
         while start < len(block):
             end = block.index(b"\n", start) + 1
             raw = block[start:end]
-            if start in bad_spans:
+            if crowded and self.crowding is not None and self.crowding.crowded(raw):
+                detail = f"{MAX_FIELDS_PER_LINE} or more fields"
+                self.drop(line, RejectReason.TOO_MANY_FIELDS, detail, raw)
+            elif start in bad_spans:
                 self.drop(line, RejectReason.MIXED_ENCODING, "UTF-8 line in a GBK file", raw)
             else:
                 try:
@@ -371,13 +419,15 @@ def clean_copy(
     max_line_bytes: int,
     hasher: hashlib._Hash | None = None,
     progress: Callable[[int], None] | None = None,
+    delimiter: str | None = None,
 ) -> CleanCopy:
     """Stream ``path`` to ``out`` as UTF-8, rejecting overlong, undecodable and mixed lines.
 
-    Memory stays bounded by ``max_line_bytes``: an overlong line is skipped as it streams,
+    With ``delimiter``, lines with ``MAX_FIELDS_PER_LINE`` or more delimiters are rejects
+    too. Memory stays bounded by ``max_line_bytes``: an overlong line is skipped as it streams,
     never held whole. Line numbers in the copy map back with ``CleanCopy.original_line``.
     """
-    copier = _Copier(encoding, out, rejects, max_line_bytes)
+    copier = _Copier(encoding, out, rejects, max_line_bytes, delimiter)
     chunk_size = min(CHUNK_BYTES, max_line_bytes)
     carry = b""
     skipping = False

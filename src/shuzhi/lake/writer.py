@@ -230,10 +230,15 @@ def _write_rows(
         if prepass is not None:
             prepass.add_done_callback(settled)
         failure: duckdb.Error | None = None
-        try:
-            result = con.execute(_copy_sql(scan, data, options)).fetchone()
-        except duckdb.Error as exc:
-            failure, result = exc, None
+        result = None
+        # A pre-pass already finished (a small file) has had its say before the copy
+        # started, where an interrupt has no effect: a file it wants cleaned is not copied.
+        settled_first = prepass is not None and prepass.done() and prepass.exception() is None
+        if not (settled_first and prepass is not None and prepass.result()):
+            try:
+                result = con.execute(_copy_sql(scan, data, options)).fetchone()
+            except duckdb.Error as exc:
+                failure, result = exc, None
         with copying:
             running[0] = False
         if prepass is not None:
