@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from shuzhi.catalog import excel_service
 from shuzhi.catalog.excel_service import MAX_FILE_BYTES, ImportReport
@@ -25,7 +26,10 @@ async def import_workbook(
 ) -> JSONResponse:
     """Import a compile-template workbook, all or nothing; the report lists every problem."""
     content = await file.read(MAX_FILE_BYTES + 1)
-    report = excel_service.import_workbook(ctx, content, unit, filename=file.filename or "")
+    # Parsing a workbook blocks: it runs in the thread pool, never on the event loop.
+    report = await run_in_threadpool(
+        excel_service.import_workbook, ctx, content, unit, filename=file.filename or ""
+    )
     return JSONResponse(report.model_dump(mode="json"), status_code=200 if report.ok else 422)
 
 

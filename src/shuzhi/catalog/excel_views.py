@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -37,7 +38,10 @@ async def import_upload(
     unit: Annotated[str, Form()] = "",
 ) -> Response:
     content = await file.read(MAX_FILE_BYTES + 1)
-    report = excel_service.import_workbook(ctx, content, unit or None, filename=file.filename or "")
+    # Parsing a workbook blocks: it runs in the thread pool, never on the event loop.
+    report = await run_in_threadpool(
+        excel_service.import_workbook, ctx, content, unit or None, filename=file.filename or ""
+    )
     return render(
         request,
         "catalog/import.html",

@@ -1,0 +1,99 @@
+"""Loads in a worker process: results, refusals and progress cross the process boundary;
+a load over its time or memory limit is killed and refused, and the dataset is untouched."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shuzhi.errors import Invalid
+from shuzhi.lake.manifest import current_version
+from shuzhi.lake.readers import FileSource
+from shuzhi.lake.worker import WorkerCrashed, WorkerLimits, load_in_worker, run_job
+from shuzhi.settings import Settings
+from tests.lake.conftest import PEOPLE, write_csv
+
+pytestmark = pytest.mark.slow
+
+
+def messages(err: Invalid) -> str:
+    return " ".join(f"{e.message.zh} {e.message.en}" for e in err.errors)
+
+
+def big_csv(path: Path, rows: int = 400_000) -> Path:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("id,name,amount,date\n")
+        for i in range(rows):
+            fh.write(f"{i},张三{i},{i % 1000}.50,2024-01-{i % 28 + 1:02d}\n")
+    return path
+
+
+def test_load_in_worker_gives_the_version_and_relays_progress(
+    people_csv: Path, tmp_path: Path
+) -> None:
+    seen: list[int] = []
+    result = load_in_worker(FileSource(people_csv, on_bytes=seen.append), tmp_path / "ds")
+    assert result.version.row_count == len(PEOPLE) - 1
+    assert current_version(tmp_path / "ds") == result.version
+    assert seen and seen == sorted(seen) and seen[-1] == people_csv.stat().st_size
+
+
+def test_refusals_cross_the_process_in_both_languages(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(["abc"] * 8000) + "\n")
+    with pytest.raises(Invalid) as caught:
+        load_in_worker(FileSource(path), tmp_path / "ds")
+    assert "列数过多" in messages(caught.value) and "Too many columns" in messages(caught.value)
+    assert caught.value.after_rollback is None
+
+
+def test_a_load_over_its_time_limit_is_killed_and_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "ds"
+    first = load_in_worker(FileSource(write_csv(tmp_path / "a.csv", PEOPLE)), directory)
+    with pytest.raises(Invalid) as caught:
+        load_in_worker(
+            FileSource(big_csv(tmp_path / "big.csv")), directory, limits=WorkerLimits(seconds=0.3)
+        )
+    assert "0.3" in messages(caught.value) and "时间上限" in messages(caught.value)
+    assert current_version(directory) == first.version
+    # The killed load left its work directory; the next load removes it and succeeds.
+    again = load_in_worker(FileSource(write_csv(tmp_path / "b.csv", PEOPLE[:2])), directory)
+    assert again.version.sequence == 2
+    assert not [p for p in directory.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_a_load_over_its_memory_limit_is_killed_and_refused(tmp_path: Path) -> None:
+    with pytest.raises(Invalid) as caught:
+        load_in_worker(
+            FileSource(big_csv(tmp_path / "big.csv")),
+            tmp_path / "ds",
+            limits=WorkerLimits(memory_mb=30),
+        )
+    assert "30 MB" in messages(caught.value)
+    assert current_version(tmp_path / "ds") is None
+
+
+def _exit_job(relay: Any) -> None:
+    os._exit(3)
+
+
+def _failing_job(relay: Any) -> None:
+    raise KeyError("a defect")
+
+
+def test_a_worker_that_dies_is_reported_and_a_defect_is_not_a_refusal() -> None:
+    with pytest.raises(Invalid) as caught:
+        run_job(_exit_job, (), WorkerLimits())
+    assert "exit code 3" in messages(caught.value)
+    with pytest.raises(WorkerCrashed, match="KeyError"):
+        run_job(_failing_job, (), WorkerLimits())
+
+
+def test_limits_come_from_the_settings(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://", secret_key="x")
+    assert WorkerLimits.of(settings) == WorkerLimits()
+    tuned = settings.with_overrides(load_seconds=60, load_memory_mb=512)
+    assert WorkerLimits.of(tuned) == WorkerLimits(seconds=60, memory_mb=512)
