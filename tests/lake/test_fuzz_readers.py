@@ -80,7 +80,7 @@ def test_random_bytes(tmp_path: Path, data: bytes, suffix: str) -> None:
 
 CELL_TEXT = st.text(
     alphabet=st.sampled_from(
-        list('ab1 ,;|\t"\'\r\n') + ["张", "三", "𠀀", "\x00", "\x1b", "\ufeff", "Ａ", "é"]
+        [*"ab1 ,;|\t\"'\r\n", "张", "三", "𠀀", "\x00", "\x1b", "\ufeff", "Ａ", "é"]
     ),
     max_size=12,
 )
@@ -187,9 +187,7 @@ XLSX_CELLS = st.one_of(
     st.integers(-(2**40), 2**40),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
-    st.text(
-        alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=15
-    ),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=15),
     st.dates(),
 )
 

@@ -56,8 +56,11 @@ _context: Any = None
 
 
 class SettingsLike(Protocol):
-    load_seconds: int | None
-    load_memory_mb: int | None
+    @property
+    def load_seconds(self) -> int | None: ...
+
+    @property
+    def load_memory_mb(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
