@@ -51,7 +51,8 @@ def read_table(path: Path) -> pa.Table:
 def table_or_invalid(path: Path) -> pa.Table | Invalid:
     """The reader's outcome; anything but a table or ``Invalid`` fails the test."""
     try:
-        return within(BOUND_SECONDS, lambda: read_table(path))  # type: ignore[no-any-return]
+        table: pa.Table = within(BOUND_SECONDS, lambda: read_table(path))
+        return table
     except Invalid as err:
         assert err.errors and all(e.message.zh and e.message.en for e in err.errors)
         return err
