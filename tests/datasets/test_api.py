@@ -155,3 +155,24 @@ def test_password_never_in_audit_or_api(client: TestClient, database: Database) 
     assert made.status_code == 201 and "TopSecret9" not in made.text
     login(client, "auditor", PASSWORD)
     assert "TopSecret9" not in client.get("/api/v1/audit/entries").text
+
+
+def test_reported_hostile_uploads_are_refused_naming_the_limit(
+    client: TestClient, database: Database
+) -> None:
+    # 8,000 identical header cells in 32 KB froze the server 17 s and ended in DuckDB's raw
+    # "Out of Memory Error"; a 30 MB line without a newline hung it beyond SIGTERM.
+    seed_org(database)
+    code = published_entry(database)
+    login(client, "a.liaison", PASSWORD)
+    token = csrf(client, "/")
+    cases = {
+        "wide.csv": (",".join(["abc"] * 8000) + "\n").encode(),
+        "line.csv": b"a," * (15 * 1024 * 1024),
+    }
+    expected = {"wide.csv": "1,000", "line.csv": "256 KiB"}
+    for name, body in cases.items():
+        response = _upload(client, code, name, body, token)
+        assert response.status_code == 422, (name, response.text)
+        assert expected[name] in response.text and "Out of Memory" not in response.text
+    assert client.get(f"{API}/datasets/{code}/versions").status_code in (200, 404)
