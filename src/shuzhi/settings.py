@@ -30,7 +30,11 @@ class Settings:
     environment: str = "development"
     cookie_secure: bool = False
     session_max_age_seconds: int = 12 * 3600
+    # Login throttling (see docs/auth.md): failed logins counted over a sliding window of
+    # login_lockout_seconds, per account and address, per account, and per address.
     login_max_failures: int = 5
+    login_account_max_failures: int = 50
+    login_address_max_failures: int = 10
     login_lockout_seconds: int = 15 * 60
     # argon2id cost: the RFC 9106 low-memory profile; tests lower it
     argon2_time_cost: int = 3
@@ -142,6 +146,12 @@ def load_settings(
         cookie_secure=_truthy(env.get("SHUZHI_COOKIE_SECURE"), production),
         session_max_age_seconds=_number(env, "SHUZHI_SESSION_MAX_AGE", 12 * 3600, int, 60),
         login_max_failures=_number(env, "SHUZHI_LOGIN_MAX_FAILURES", 5, int, 1),
+        login_account_max_failures=_number(
+            env, "SHUZHI_LOGIN_ACCOUNT_MAX_FAILURES", 50, int, 1
+        ),
+        login_address_max_failures=_number(
+            env, "SHUZHI_LOGIN_ADDRESS_MAX_FAILURES", 10, int, 1
+        ),
         login_lockout_seconds=_number(env, "SHUZHI_LOGIN_LOCKOUT_SECONDS", 15 * 60, int, 0),
         default_locale=env.get("SHUZHI_DEFAULT_LOCALE", "zh-CN"),
         static_vendor_dir=Path(vendor) if vendor else None,

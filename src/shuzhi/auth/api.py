@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
 
 from shuzhi.auth import service
-from shuzhi.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, UserCreate, UserOut
+from shuzhi.auth.schemas import (
+    AccountSecurity,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    PasswordChange,
+    PasswordReset,
+    PasswordResetOut,
+    TotpConfirm,
+    TotpDisable,
+    TotpEnrolment,
+    TotpStart,
+    UserCreate,
+    UserOut,
+)
 from shuzhi.errors import Unauthenticated
 from shuzhi.web.deps import CtxDep
+from shuzhi.web.session import SESSION_COOKIE, write_session
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -40,6 +57,51 @@ def list_users(ctx: CtxDep) -> list[UserOut]:
 @router.post("/users", status_code=201)
 def create_user(ctx: CtxDep, data: UserCreate) -> UserOut:
     return service.create_user(ctx, data)
+
+
+@router.post("/users/{username}/reset-password")
+def reset_password(ctx: CtxDep, username: str, data: PasswordReset) -> PasswordResetOut:
+    """Reset an account's password; a generated temporary password is returned once."""
+    return service.reset_password(ctx, username, data)
+
+
+def _no_content(ctx: CtxDep, request: Request) -> Response:
+    """204; a caller on a session cookie gets a fresh one (its account's sessions were ended)."""
+    response = Response(status_code=204)
+    if request.cookies.get(SESSION_COOKIE) and ctx.actor.kind == "user" and ctx.actor.id:
+        epoch = service.session_epoch(ctx, ctx.actor.id)
+        write_session(ctx.settings, response, ctx.actor.id, epoch)
+    return response
+
+
+@router.get("/account")
+def account(ctx: CtxDep) -> AccountSecurity:
+    return service.account_security(ctx)
+
+
+@router.post("/account/password", status_code=204)
+def change_password(ctx: CtxDep, request: Request, data: PasswordChange) -> Response:
+    """Change one's own password (the current one is needed); other sessions end."""
+    service.change_password(ctx, data)
+    return _no_content(ctx, request)
+
+
+@router.post("/account/totp", status_code=201)
+def start_totp(ctx: CtxDep, data: TotpStart) -> TotpEnrolment:
+    """Begin enrolling a TOTP second factor; the secret is returned once."""
+    return service.start_totp(ctx, data)
+
+
+@router.post("/account/totp/confirm", status_code=204)
+def confirm_totp(ctx: CtxDep, request: Request, data: TotpConfirm) -> Response:
+    service.confirm_totp(ctx, data)
+    return _no_content(ctx, request)
+
+
+@router.post("/account/totp/disable", status_code=204)
+def disable_totp(ctx: CtxDep, request: Request, data: TotpDisable) -> Response:
+    service.disable_totp(ctx, data)
+    return _no_content(ctx, request)
 
 
 @router.get("/api-keys")

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from shuzhi.auth import service as auth
-from shuzhi.auth.schemas import ApiKeyCreate, UserCreate
+from shuzhi.auth.schemas import ApiKeyCreate, PasswordChange, PasswordReset, UserCreate
 from shuzhi.command import DataDir, acting, console
 from shuzhi.context import Role
 from shuzhi.validation import parse
@@ -41,6 +41,51 @@ def user_add(
     with acting(data_dir) as ctx:
         user = auth.create_user(ctx, parse(UserCreate, data))
     console.print(f"Created user / 已创建账号: {user.username} ({user.role})")
+
+
+@user_app.command("passwd")
+def user_passwd(username: str, data_dir: DataDir = None) -> None:
+    """Change an account's password, knowing the current one (both prompted)."""
+    current = typer.prompt("Current password / 当前密码", hide_input=True)
+    new = typer.prompt("New password / 新密码", hide_input=True, confirmation_prompt=True)
+    with acting(data_dir) as ctx:
+        data = parse(PasswordChange, {"current_password": current, "new_password": new})
+        auth.change_password(ctx, data, username=username)
+    console.print(f"Password changed / 密码已修改: {username}")
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    username: str,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SHUZHI_USER_PASSWORD", help="New password (a temporary one is generated)"
+        ),
+    ] = None,
+    require_change: Annotated[
+        bool,
+        typer.Option(
+            "--require-change/--no-require-change", help="Must change it at the next login"
+        ),
+    ] = True,
+    remove_second_factor: Annotated[
+        bool, typer.Option("--remove-second-factor", help="Also remove the second factor")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Reset an account's password (e.g. a forgotten one); its sessions end."""
+    data = {
+        "new_password": password or None,
+        "require_change": require_change,
+        "remove_second_factor": remove_second_factor,
+    }
+    with acting(data_dir) as ctx:
+        done = auth.reset_password(ctx, username, parse(PasswordReset, data))
+    console.print(f"Password reset / 密码已重置: {done.username}")
+    if done.temporary_password:
+        # the only place it is ever shown
+        typer.echo(done.temporary_password)
 
 
 @apikey_app.command("create")

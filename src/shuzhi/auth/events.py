@@ -19,6 +19,7 @@ class _UserEvent(AuditEvent):
 class LoginSucceeded(_UserEvent):
     action: ClassVar[str] = "auth.login"
     client: str | None
+    second_factor: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,28 @@ class UserCreated(_UserEvent):
 @dataclass(frozen=True)
 class PasswordChanged(_UserEvent):
     action: ClassVar[str] = "auth.password_changed"
+
+
+@dataclass(frozen=True)
+class PasswordReset(_UserEvent):
+    action: ClassVar[str] = "auth.password_reset"
+    require_change: bool
+    second_factor_removed: bool
+
+
+@dataclass(frozen=True)
+class SecondFactorEnrolmentStarted(_UserEvent):
+    action: ClassVar[str] = "auth.second_factor_enrolment_started"
+
+
+@dataclass(frozen=True)
+class SecondFactorEnabled(_UserEvent):
+    action: ClassVar[str] = "auth.second_factor_enabled"
+
+
+@dataclass(frozen=True)
+class SecondFactorDisabled(_UserEvent):
+    action: ClassVar[str] = "auth.second_factor_disabled"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuzhi.db.base import Base, utcnow
@@ -23,13 +23,31 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on logout and password change: every older session cookie stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # Set by an administrator's reset: the next login must choose a new password first.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    password_changed_at: Mapped[datetime | None]
+    # TOTP second factor: the secret sealed under the credentials key; enabled once confirmed.
+    totp_secret_sealed: Mapped[str | None] = mapped_column(Text)
+    totp_enabled_at: Mapped[datetime | None]
+    # The last time step a code was accepted for: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
 
 class LoginFailure(Base):
+    """One failed login (wrong password or code), counted per account and per address.
+
+    Throttled attempts are refused without a check and leave no row here.
+    """
+
     __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_user_at", "username", "at"),)
+    __table_args__ = (
+        Index("ix_login_failure_user_at", "username", "at"),
+        Index("ix_login_failure_client_at", "client", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))

@@ -45,6 +45,9 @@ RULES: dict[str, Rule] = {
     "manage_users": Rule(EXECUTIVE),
     "view_users": Rule(REGION_READERS),
     "manage_api_keys": Rule(EXECUTIVE),
+    "reset_password": Rule(EXECUTIVE),
+    "change_own_password": Rule(frozenset(Role)),
+    "manage_own_totp": Rule(REGION_READERS),
     # audit
     "view_audit": Rule(REGION_READERS),
     "verify_audit": Rule(frozenset({Role.AUDITOR, Role.CDO_EXECUTIVE})),

@@ -28,6 +28,62 @@ class UserOut(BaseModel):
     unit_name: str | None = None
     active: bool
     last_login_at: datetime | None
+    must_change_password: bool = False
+    second_factor: bool = False
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=1000)
+
+
+class PasswordReset(BaseModel):
+    new_password: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Omit to have a temporary password generated (returned once).",
+    )
+    require_change: bool = Field(
+        default=True, description="The holder must choose a new password at the next login."
+    )
+    remove_second_factor: bool = Field(
+        default=False, description="Also remove the account's second factor (a lost phone)."
+    )
+
+
+class PasswordResetOut(BaseModel):
+    username: str
+    temporary_password: str | None = Field(
+        description="The generated password, shown only once (None when one was given)."
+    )
+    require_change: bool
+
+
+class TotpStart(BaseModel):
+    password: str = Field(max_length=200)
+
+
+class TotpEnrolment(BaseModel):
+    secret: str = Field(description="Base32 secret for the authenticator app; shown once.")
+    otpauth_uri: str
+
+
+class TotpConfirm(BaseModel):
+    code: str = Field(max_length=20)
+
+
+class TotpDisable(BaseModel):
+    password: str = Field(max_length=200)
+    code: str = Field(max_length=20)
+
+
+class AccountSecurity(BaseModel):
+    username: str
+    display_name: str
+    password_changed_at: datetime | None
+    second_factor_allowed: bool
+    second_factor_enabled: bool
+    second_factor_pending: bool
 
 
 class ApiKeyCreate(BaseModel):

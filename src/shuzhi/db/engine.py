@@ -23,6 +23,9 @@ class BackendCapabilities:
     begin_statement: str | None = None
     # Statement that opens a read unit's transaction (see ``context.unit_of_work``).
     read_begin_statement: str | None = None
+    # Statement taking a transaction-scoped lock on the integer ``:key`` (e.g. to serialise
+    # login attempts per account across workers); None where transactions already serialise.
+    xact_lock_statement: str | None = None
 
 
 SQLITE = BackendCapabilities(
@@ -44,7 +47,12 @@ SQLITE = BackendCapabilities(
     # own), so a deferred BEGIN is safe there and takes no write lock.
     read_begin_statement="BEGIN",
 )
-POSTGRESQL = BackendCapabilities(name="postgresql", connect_args={}, pool_pre_ping=True)
+POSTGRESQL = BackendCapabilities(
+    name="postgresql",
+    connect_args={},
+    pool_pre_ping=True,
+    xact_lock_statement="SELECT pg_advisory_xact_lock(:key)",
+)
 
 
 def capabilities_for(url: str) -> BackendCapabilities:

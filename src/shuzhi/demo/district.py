@@ -18,7 +18,7 @@ from sqlalchemy import select
 from shuzhi.auth import service as auth
 from shuzhi.auth.models import User
 from shuzhi.auth.passwords import verify_password
-from shuzhi.auth.schemas import UserCreate
+from shuzhi.auth.schemas import PasswordReset, UserCreate
 from shuzhi.catalog.projects.demo import build_demo_projects
 from shuzhi.context import Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
@@ -223,7 +223,11 @@ def _build_users(database: Database, accounts: list[DemoAccount]) -> None:
             if stored is not None:
                 # Keep the accounts usable with the password the credentials file shows.
                 if not verify_password(ctx.settings, stored, account.password):
-                    auth.change_password(ctx, account.username, account.password)
+                    auth.reset_password(
+                        ctx,
+                        account.username,
+                        PasswordReset(new_password=account.password, require_change=False),
+                    )
                 continue
             auth.create_user(
                 ctx,

@@ -1,0 +1,126 @@
+"""Login throttling, shared by every API worker through the database.
+
+Each failed check of a password or second-factor code leaves one ``login_failure`` row
+(username as typed, lower-cased; client address). Three sliding-window limits are counted
+over the last ``login_lockout_seconds``:
+
+- per account and address (``login_max_failures``): one address guessing one account;
+- per address (``login_address_max_failures``): one address spraying many accounts;
+- per account from all addresses (``login_account_max_failures``): a distributed guess.
+  A browser that has logged in to the account before (it holds a signed device cookie) is
+  exempt from this one, so many addresses together cannot lock the owner out either.
+
+A throttled attempt is refused before any check and leaves no row, so hammering a locked
+account never extends its lock: the limit lifts as the counted failures age out of the window.
+An attacker at one address can therefore lock out only that address, and only for a window.
+
+On PostgreSQL the attempt takes transaction-scoped advisory locks on its address and account,
+so concurrent attempts on several workers are counted one after the other; SQLite's write
+transactions already serialise them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, select, text
+
+from shuzhi.auth.models import LoginFailure
+from shuzhi.context import Ctx
+from shuzhi.db.base import utcnow
+
+USERNAME_CHARS = 64  # the column's width; longer input is cut before it is stored or matched
+
+
+def _lock_key(kind: str, value: str) -> int:
+    digest = hashlib.sha256(f"shuzhi login {kind}:{value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def serialise(ctx: Ctx, username: str, client: str | None) -> None:
+    """Hold this attempt's address and account until the transaction ends (in that order)."""
+    statement = ctx.database.capabilities.xact_lock_statement
+    if statement is None:
+        return
+    if client:
+        ctx.db.execute(text(statement), {"key": _lock_key("address", client)})
+    ctx.db.execute(text(statement), {"key": _lock_key("account", username)})
+
+
+def _client_is(client: str | None) -> ColumnElement[bool]:
+    return LoginFailure.client.is_(None) if client is None else LoginFailure.client == client
+
+
+def _lifts_in(ctx: Ctx, where: ColumnElement[bool], limit: int) -> int | None:
+    """Seconds until fewer than ``limit`` failures matching ``where`` are in the window."""
+    if limit <= 0:
+        return None
+    window = timedelta(seconds=ctx.settings.login_lockout_seconds)
+    now = utcnow()
+    # the limit-th newest failure in the window: once it ages out, the limit is no longer met
+    at = ctx.db.scalar(
+        select(LoginFailure.at)
+        .where(where, LoginFailure.at >= now - window)
+        .order_by(LoginFailure.at.desc())
+        .offset(limit - 1)
+        .limit(1)
+    )
+    if at is None:
+        return None
+    return max(1, int((at + window - now).total_seconds()) + 1)
+
+
+def wait_seconds(
+    ctx: Ctx, username: str, client: str | None, *, trusted_device: bool = False
+) -> int | None:
+    """How long this attempt must wait (None: it may go ahead)."""
+    settings = ctx.settings
+    waits = [
+        _lifts_in(
+            ctx,
+            and_(LoginFailure.username == username, _client_is(client)),
+            settings.login_max_failures,
+        )
+    ]
+    if client is not None:
+        waits.append(
+            _lifts_in(ctx, LoginFailure.client == client, settings.login_address_max_failures)
+        )
+    if not trusted_device:
+        waits.append(
+            _lifts_in(ctx, LoginFailure.username == username, settings.login_account_max_failures)
+        )
+    found = [w for w in waits if w is not None]
+    return max(found) if found else None
+
+
+def record_failure(ctx: Ctx, username: str, client: str | None) -> None:
+    """Count one failed check; rows that left the window are pruned on the way."""
+    cutoff = utcnow() - timedelta(seconds=ctx.settings.login_lockout_seconds)
+    ctx.db.execute(
+        delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.at < cutoff)
+    )
+    if client is not None:
+        ctx.db.execute(
+            delete(LoginFailure).where(LoginFailure.client == client, LoginFailure.at < cutoff)
+        )
+    ctx.db.add(LoginFailure(username=username, client=client, at=utcnow()))
+    ctx.db.flush()
+
+
+def forget_failures(ctx: Ctx, username: str, client: str | None) -> None:
+    """After a success: this address's failures on this account no longer count.
+
+    Failures from other addresses stay (they may be an attack on the account), and so do
+    this address's failures on other accounts (logging in to one's own account must not
+    reset a spraying address's count).
+    """
+    ctx.db.execute(
+        delete(LoginFailure).where(LoginFailure.username == username, _client_is(client))
+    )
+
+
+def forget_account(ctx: Ctx, username: str) -> None:
+    """An administrator reset the account: its failures from every address are dropped."""
+    ctx.db.execute(delete(LoginFailure).where(LoginFailure.username == username))
