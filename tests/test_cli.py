@@ -40,7 +40,7 @@ def test_init_user_apikey_and_audit_verify(env: dict[str, str], database: Databa
         "--admin",
         "chief",
         "--admin-password",
-        "Chief-pass-2026",
+        "Region-head-2026",
     )
     assert code == 0, out
     code, out = run(

@@ -15,7 +15,13 @@ from fastapi.testclient import TestClient
 from shuzhi.audit import service as audit
 from shuzhi.auth import service as auth
 from shuzhi.auth.permissions import RULES
-from shuzhi.auth.schemas import ApiKeyCreate, UserCreate
+from shuzhi.auth.schemas import (
+    ApiKeyCreate,
+    PasswordChange,
+    PasswordReset,
+    TotpStart,
+    UserCreate,
+)
 from shuzhi.catalog import service as catalog
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.engine import Database
@@ -28,7 +34,7 @@ from tests.catalog import matrix_excel_projects as catalog_excel_matrix
 from tests.cockpit import matrix as cockpit_matrix
 from tests.conftest import acting
 from tests.datasets import matrix as datasets_matrix
-from tests.factories import Org, seed_org
+from tests.factories import PASSWORD, Org, seed_org
 from tests.gateway import matrix as gateway_matrix
 from tests.portal import matrix as portal_matrix
 from tests.sharing import matrix as sharing_matrix
@@ -55,6 +61,9 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "manage_users": (EXEC, EXEC),
     "view_users": (R, R),
     "manage_api_keys": (EXEC, EXEC),
+    "reset_password": (EXEC, EXEC),
+    "change_own_password": (set(Role), set(Role)),
+    "manage_own_totp": (R, R),
     "view_audit": (R, R),
     "verify_audit": ({Role.AUDITOR, Role.CDO_EXECUTIVE}, {Role.AUDITOR, Role.CDO_EXECUTIVE}),
 }
@@ -80,6 +89,13 @@ def _appointment(database: Database, unit: str, state: str) -> int:
 def _person(database: Database, unit: str) -> int:
     with acting(database, SYSTEM) as ctx:
         return org.create_person(ctx, PersonCreate(unit_code=unit, name=f"人员{next(_n)}")).id
+
+
+def _change_and_back(ctx: Ctx) -> None:
+    """Change one's own password, then back, so the next call knows the password again."""
+    other = "Spare-lantern-orchid-42"
+    auth.change_password(ctx, PasswordChange(current_password=PASSWORD, new_password=other))
+    auth.change_password(ctx, PasswordChange(current_password=other, new_password=PASSWORD))
 
 
 # operation → (prepare(database, unit) -> args, call(ctx, args))
@@ -150,6 +166,15 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
         lambda c, u: auth.create_api_key(
             c, ApiKeyCreate(name="系统", role=Role.CONSUMER, unit_code=str(u))
         ),
+    ),
+    "reset_password": (
+        lambda d, u: u,
+        lambda c, u: auth.reset_password(c, "operator", PasswordReset()),
+    ),
+    "change_own_password": (lambda d, u: u, lambda c, u: _change_and_back(c)),
+    "manage_own_totp": (
+        lambda d, u: u,
+        lambda c, u: auth.start_totp(c, TotpStart(password=PASSWORD)),
     ),
     "view_audit": (lambda d, u: u, lambda c, u: audit.view_audit(c)),
     "verify_audit": (lambda d, u: u, lambda c, u: audit.verify_audit(c)),
