@@ -20,7 +20,14 @@ from shuzhi.auth.schemas import (
     UserCreate,
 )
 from shuzhi.context import Actor, Role
-from shuzhi.errors import Invalid, Message, ShuzhiError, TooManyRequests, Unauthenticated
+from shuzhi.errors import (
+    Conflict,
+    Invalid,
+    Message,
+    ShuzhiError,
+    TooManyRequests,
+    Unauthenticated,
+)
 from shuzhi.org import service as org
 from shuzhi.validation import parse
 from shuzhi.web.deps import CtxDep
@@ -259,6 +266,10 @@ def revoke_api_key(ctx: CtxDep, prefix: str) -> Response:
 # ---------------------------------------------------------------- own account
 
 
+# Refusals shown on the account forms; others (forbidden…) go to the error page.
+FORM_ERRORS = (Invalid, Unauthenticated, TooManyRequests, Conflict)
+
+
 def _form_errors(ctx: CtxDep, err: ShuzhiError) -> list[dict[str, str]]:
     """A refusal on an account form, shown on the form (a wrong current password included)."""
     ctx.fail(err)
@@ -274,11 +285,12 @@ def _account_page(
     errors: list[dict[str, str]] | None = None,
     notice: str | None = None,
     enrolment: object = None,
+    status: int = 200,
 ) -> Response:
     return render(
         request,
         "auth/account.html",
-        status=422 if errors else 200,
+        status=status,
         account=service.account_security(ctx),
         errors=errors or [],
         notice=notice,
@@ -303,8 +315,8 @@ def account_page(request: Request, ctx: CtxDep, done: str = "") -> Response:
 def change_password(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     try:
         service.change_password(ctx, parse(PasswordChange, form))
-    except ShuzhiError as err:
-        return _account_page(request, ctx, errors=_form_errors(ctx, err))
+    except FORM_ERRORS as err:
+        return _account_page(request, ctx, errors=_form_errors(ctx, err), status=err.status)
     return _keep_session(ctx, RedirectResponse("/account?done=password", status_code=303))
 
 
@@ -312,8 +324,8 @@ def change_password(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 def start_totp(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     try:
         enrolment = service.start_totp(ctx, parse(TotpStart, form))
-    except ShuzhiError as err:
-        return _account_page(request, ctx, errors=_form_errors(ctx, err))
+    except FORM_ERRORS as err:
+        return _account_page(request, ctx, errors=_form_errors(ctx, err), status=err.status)
     # The secret is shown on this response only.
     return _account_page(request, ctx, enrolment=enrolment)
 
@@ -322,8 +334,8 @@ def start_totp(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 def confirm_totp(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     try:
         service.confirm_totp(ctx, parse(TotpConfirm, form))
-    except ShuzhiError as err:
-        return _account_page(request, ctx, errors=_form_errors(ctx, err))
+    except FORM_ERRORS as err:
+        return _account_page(request, ctx, errors=_form_errors(ctx, err), status=err.status)
     return _keep_session(ctx, RedirectResponse("/account?done=totp_on", status_code=303))
 
 
@@ -331,8 +343,8 @@ def confirm_totp(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 def disable_totp(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     try:
         service.disable_totp(ctx, parse(TotpDisable, form))
-    except ShuzhiError as err:
-        return _account_page(request, ctx, errors=_form_errors(ctx, err))
+    except FORM_ERRORS as err:
+        return _account_page(request, ctx, errors=_form_errors(ctx, err), status=err.status)
     return RedirectResponse("/account?done=totp_off", status_code=303)
 
 
