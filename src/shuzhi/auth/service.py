@@ -324,7 +324,10 @@ def continue_login(
         return _complete(ctx, user, after_second_factor=True)
     if stage != "new_password" or not user.must_change_password:
         raise expired
+    throttle.serialise(ctx, key, ctx.client)
     _set_password(ctx, user, new_password, field="new_password")
+    # failures are forgotten before the audit log's head is taken (lock order: failures, head)
+    throttle.forget_failures(ctx, key, ctx.client)
     record(ctx, PasswordChanged(username=user.username))
     return _complete(ctx, user, after_second_factor=True)
 
@@ -520,7 +523,13 @@ def disable_totp(ctx: Ctx, data: TotpDisable, *, username: str | None = None) ->
         raise Conflict("双因素认证未启用。", "The second factor is not enabled.")
     _confirm_password(ctx, user, data.password)
     if _totp_step(ctx, user, data.code) is None:
-        raise Invalid.field("code", "验证码不正确。", "The verification code is not correct.")
+        # counted like a login: a stolen session and password must not guess their way past
+        _refuse(
+            ctx,
+            _key(user.username),
+            "bad second factor",
+            ("验证码不正确。", "The verification code is not correct."),
+        )
     _clear_totp(user)
     record(ctx, SecondFactorDisabled(username=user.username))
 
