@@ -146,12 +146,8 @@ def load_settings(
         cookie_secure=_truthy(env.get("SHUZHI_COOKIE_SECURE"), production),
         session_max_age_seconds=_number(env, "SHUZHI_SESSION_MAX_AGE", 12 * 3600, int, 60),
         login_max_failures=_number(env, "SHUZHI_LOGIN_MAX_FAILURES", 5, int, 1),
-        login_account_max_failures=_number(
-            env, "SHUZHI_LOGIN_ACCOUNT_MAX_FAILURES", 50, int, 1
-        ),
-        login_address_max_failures=_number(
-            env, "SHUZHI_LOGIN_ADDRESS_MAX_FAILURES", 10, int, 1
-        ),
+        login_account_max_failures=_number(env, "SHUZHI_LOGIN_ACCOUNT_MAX_FAILURES", 50, int, 1),
+        login_address_max_failures=_number(env, "SHUZHI_LOGIN_ADDRESS_MAX_FAILURES", 10, int, 1),
         login_lockout_seconds=_number(env, "SHUZHI_LOGIN_LOCKOUT_SECONDS", 15 * 60, int, 0),
         default_locale=env.get("SHUZHI_DEFAULT_LOCALE", "zh-CN"),
         static_vendor_dir=Path(vendor) if vendor else None,
