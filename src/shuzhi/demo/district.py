@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from shuzhi.auth import service as auth
 from shuzhi.auth.models import User
-from shuzhi.auth.passwords import verify_password
+from shuzhi.auth.passwords import check_strength, verify_password
 from shuzhi.auth.schemas import PasswordReset, UserCreate
 from shuzhi.catalog.projects.demo import build_demo_projects
 from shuzhi.context import Actor, Role, unit_of_work
@@ -28,6 +28,7 @@ from shuzhi.demo.cockpit import build_cockpit
 from shuzhi.demo.datasets import build_datasets
 from shuzhi.demo.portal import build_portal
 from shuzhi.demo.sharing import build_sharing
+from shuzhi.errors import ErrorCollector
 from shuzhi.gateway.demo import seed_demo_calls
 from shuzhi.org import service as org
 from shuzhi.org.models import Position, UnitKind
@@ -241,12 +242,23 @@ def _build_users(database: Database, accounts: list[DemoAccount]) -> None:
             )
 
 
+def _demo_password() -> str:
+    """One random password every demo account accepts (none may contain its username)."""
+    while True:
+        candidate = "Demo-" + secrets.token_urlsafe(9)
+        errors = ErrorCollector()
+        for account in _accounts(candidate):
+            check_strength(candidate, errors, username=account.username, display_name="")
+        if not errors.errors:
+            return candidate
+
+
 def build_demo(database: Database) -> list[DemoAccount]:
     """Create the demo district if missing; return its accounts (passwords included)."""
     data_dir = database.settings.data_dir
     accounts = _read_credentials(data_dir / CREDENTIALS_FILE)
     if accounts is None:
-        accounts = _accounts("Demo-" + secrets.token_urlsafe(9))
+        accounts = _accounts(_demo_password())
     with unit_of_work(database, DEMO_ACTOR) as ctx:
         exists = org.unit_id_for_code(ctx, names.REGION[0]) is not None
     if not exists:
