@@ -79,3 +79,26 @@ class SourceDefined(_DatasetEvent):
     source_id: int
     url: str  # password hidden
     schedule: str
+
+
+@dataclass(frozen=True)
+class LeftoversRemoved(_DatasetEvent):
+    """A load removed what killed loads had left in its dataset's directory (and staged
+    uploads nobody was using any more)."""
+
+    action: ClassVar[str] = "lake.leftovers_removed"
+    files: int
+    names: str
+
+
+@dataclass(frozen=True)
+class LakeGarbageCollected(AuditEvent):
+    action: ClassVar[str] = "lake.garbage_collected"
+    target_type: ClassVar[str] = "lake"
+    target_fields: ClassVar[tuple[str, ...]] = ("scope",)
+    scope: str
+    applied: bool
+    files: int
+    bytes: int
+    busy: int
+    names: str

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -24,7 +25,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 
+from shuzhi.audit.events import AuditEvent
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.catalog import codes as catalog_codes
@@ -40,11 +43,12 @@ from shuzhi.lake.events import (
     DriftRejected,
     IngestFailed,
     IngestUnchanged,
+    LeftoversRemoved,
     SampleViewed,
     SourceDefined,
     VersionIngested,
 )
-from shuzhi.lake.manifest import Version, load_version
+from shuzhi.lake.manifest import TEMP_PREFIX, Version, load_version
 from shuzhi.lake.models import ColumnOverride, Dataset, DatasetVersion, SourceDefinition
 from shuzhi.lake.models import VersionStatus as S
 from shuzhi.lake.query import DuckDBEngine
@@ -72,10 +76,17 @@ from shuzhi.lake.schemas import (
     VersionOut,
 )
 from shuzhi.lake.worker import WorkerLimits, load_in_worker
-from shuzhi.lake.writer import LoadOptions
+from shuzhi.lake.writer import (
+    LoadOptions,
+    clean_leftovers,
+    locked,
+    remove,
+    renumber,
+)
 from shuzhi.org import service as org
 from shuzhi.security.categories import Category
 from shuzhi.security.classifier import SAMPLE_LIMIT
+from shuzhi.settings import Settings
 
 DATASETS_DIR = "datasets"
 UPLOADS_DIR = "uploads"
@@ -123,6 +134,36 @@ def close_engine(database: Database) -> None:
 
 def query_engine(ctx: Ctx) -> DuckDBEngine:
     return open_engine(ctx.database)
+
+
+def stored_path(settings: Settings, path: Path) -> str:
+    """How a file under the data directory is recorded: relative to it (``datasets/…``), so
+    that the data directory can be moved or restored elsewhere."""
+    return path.resolve().relative_to(settings.data_dir.resolve()).as_posix()
+
+
+def manifest_file(settings: Settings, stored: str) -> Path:
+    """The manifest a version row names. Paths are relative to the data directory; absolute
+    paths (recorded before migration ``lake_0003``) are accepted while they lie inside it."""
+    root = settings.data_dir.resolve()
+    path = Path(stored)
+    full = (path if path.is_absolute() else root / path).resolve()
+    if not full.is_relative_to(root / DATASETS_DIR):
+        raise NotFound(
+            "该版本的文件不在数据目录中。", "The version's files are not in the data directory."
+        )
+    return full
+
+
+def version_files(ctx: Ctx, row: DatasetVersion) -> Version:
+    """The files of a registered version (its manifest, read from the data directory)."""
+    try:
+        return load_version(manifest_file(ctx.settings, row.manifest_path))
+    except (OSError, ValueError, KeyError) as exc:
+        raise NotFound(
+            f"第 {row.number} 版的文件缺失或已损坏。",
+            f"The files of version {row.number} are missing or damaged.",
+        ) from exc
 
 
 def _dataset_dir(ctx: Ctx, resource_code: str) -> Path:
@@ -249,7 +290,7 @@ def current_version(ctx: Ctx, resource_code: str) -> tuple[VersionOut, Version] 
     )
     if row is None:
         return None
-    return _out(ctx, dataset, row), load_version(Path(row.manifest_path))
+    return _out(ctx, dataset, row), version_files(ctx, row)
 
 
 def sample_rows(ctx: Ctx, resource_code: str, number: int, limit: int = 20) -> SampleRows:
@@ -257,7 +298,7 @@ def sample_rows(ctx: Ctx, resource_code: str, number: int, limit: int = 20) -> S
     dataset = _dataset(ctx, resource_code)
     require(ctx, "view_dataset_rows", dataset.unit_id, resource_code)
     row = _version_row(ctx, dataset, number)
-    version = load_version(Path(row.manifest_path))
+    version = version_files(ctx, row)
     classification = [
         ColumnClassification.model_validate(c) for c in json.loads(row.classification_json)
     ]
@@ -338,23 +379,27 @@ def _discard(version: Version) -> None:
         version.rejects_path.unlink(missing_ok=True)
 
 
-def _on_failure(err: ShuzhiError, event: IngestFailed) -> None:
-    """Keep an audit record of the failed load after the unit of work rolls back."""
+def _on_failure(err: ShuzhiError, *events: AuditEvent) -> None:
+    """Keep audit records of the failed load after the unit of work rolls back."""
     previous = err.after_rollback
 
     def hook(ctx: Any) -> None:
         if previous is not None:
             previous(ctx)
-        record(ctx, event, outcome="failed")
+        for event in events:
+            record(ctx, event, outcome="failed" if isinstance(event, IngestFailed) else "ok")
 
     err.after_rollback = hook
 
 
 def _load(
-    source: Source, directory: Path, options: LoadOptions, limits: WorkerLimits
+    source: Source, directory: Path, options: LoadOptions, sequence: int, limits: WorkerLimits
 ) -> tuple[Version, bool]:
-    """The one way a source is read: in a worker process, within time and memory limits."""
-    result = load_in_worker(source, directory, options, limits)
+    """The one way a source is read: in a worker process, within time and memory limits,
+    numbered ``sequence``; the caller holds the directory's lock."""
+    result = load_in_worker(
+        source, directory, options, limits, sequence=sequence, locked_by_caller=True
+    )
     return result.version, result.duplicate
 
 
@@ -367,31 +412,53 @@ def _samples(ctx: Ctx, version: Version) -> dict[str, list[str | None]]:
     return values
 
 
-def _overrides(ctx: Ctx, dataset: Dataset) -> dict[str, tuple[str, str]]:
+def _overrides(ctx: Ctx, dataset: Dataset | None) -> dict[str, tuple[str, str]]:
+    if dataset is None:
+        return {}
     rows = ctx.db.scalars(select(ColumnOverride).where(ColumnOverride.dataset_id == dataset.id))
     return {r.column_name: (r.category, r.decided_by) for r in rows}
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What the analysis of a freshly written version found (no database involved)."""
+
+    check: SchemaCheck
+    profile: ProfileOut
+    classification: list[ColumnClassification]
+    grade: GradeOut
+    outcomes: list[Any]
+
+
 def _analyse(
     ctx: Ctx,
-    dataset: Dataset,
     version: Version,
     items: list[tuple[str, str]],
+    overrides: dict[str, tuple[str, str]],
+    plan: Any,
     progress: Progress,
-) -> tuple[SchemaCheck, ProfileOut, list[ColumnClassification], GradeOut]:
+) -> _Found:
+    """Profile, classify, check the schema and run the quality plan: reads only the lake, so
+    it runs holding no database transaction."""
     engine = query_engine(ctx)
-    progress("profile")
-    profile = engine.profile(version)
-    progress("classify")
-    classification = analysis.classify(_samples(ctx, version), _overrides(ctx, dataset))
-    hidden = analysis.hidden_columns(classification)
-    check = analysis.check_schema(
-        items,
-        [(c.name, c.source_name) for c in version.columns],
-        {c.name: c.inferred_type for c in profile.columns},
-    )
-    grade = analysis.grade(classification, version.row_count, ctx.settings.grading_scheme)
-    return check, analysis.masked_profile(profile, hidden), classification, grade
+    # The quality rules run beside profiling and classification (DuckDB and Arrow release
+    # the interpreter lock); their results are stored with the version.
+    with ThreadPoolExecutor(1, thread_name_prefix="shuzhi-quality") as pool:
+        checked = pool.submit(plan.run, engine, version)
+        progress("profile")
+        profile = engine.profile(version)
+        progress("classify")
+        classification = analysis.classify(_samples(ctx, version), overrides)
+        hidden = analysis.hidden_columns(classification)
+        check = analysis.check_schema(
+            items,
+            [(c.name, c.source_name) for c in version.columns],
+            {c.name: c.inferred_type for c in profile.columns},
+        )
+        grade = analysis.grade(classification, version.row_count, ctx.settings.grading_scheme)
+        progress("quality")
+        outcomes = checked.result()
+    return _Found(check, analysis.masked_profile(profile, hidden), classification, grade, outcomes)
 
 
 def _make_current(ctx: Ctx, dataset: Dataset, row: DatasetVersion) -> None:
@@ -406,60 +473,152 @@ def _make_current(ctx: Ctx, dataset: Dataset, row: DatasetVersion) -> None:
     row.status = S.CURRENT
 
 
+@dataclass(frozen=True)
+class _Registered:
+    """A version the catalogue knows, as a load's short read saw it."""
+
+    number: int
+    status: str
+    content_hash: str
+
+
+def _registered(ctx: Ctx, resource_code: str) -> dict[str, _Registered]:
+    """Every registered version of a dataset by its lake version id."""
+    rows = ctx.db.execute(
+        select(
+            DatasetVersion.lake_version_id,
+            DatasetVersion.number,
+            DatasetVersion.status,
+            DatasetVersion.content_hash,
+        )
+        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+        .where(Dataset.resource_code == resource_code)
+    ).all()
+    return {str(v): _Registered(int(n), str(st), str(h)) for v, n, st, h in rows}
+
+
+def _end_transaction(ctx: Ctx) -> None:
+    """Commit what the unit has done so far: slow work that follows holds no database lock
+    (the next statement opens a new transaction)."""
+    ctx.db.commit()
+
+
+CLAIM_ATTEMPTS = 5
+
+
+def _claim(
+    ctx: Ctx, facts: tuple[int, str, str], resource_code: str, version: Version, found: _Found
+) -> tuple[Dataset, DatasetVersion, Version]:
+    """Insert the version row under the next free number (the files follow the number).
+
+    The number is read and taken in one savepoint: SQLite's write lock serialises this, and
+    on PostgreSQL a load that registered the same number first makes the insert fail on the
+    unique (dataset, number) constraint; the savepoint is rolled back and the next number
+    tried. The dataset row is created here too, under the same retry.
+    """
+    unit_id, name, cycle = facts
+    for attempt in range(CLAIM_ATTEMPTS):
+        try:
+            with ctx.db.begin_nested():
+                dataset = _ensure_dataset(ctx, resource_code, unit_id, name, cycle)
+                taken = ctx.db.scalar(
+                    select(func.max(DatasetVersion.number)).where(
+                        DatasetVersion.dataset_id == dataset.id
+                    )
+                )
+                version = renumber(version, (taken or 0) + 1)
+                row = DatasetVersion(
+                    dataset_id=dataset.id,
+                    number=version.sequence,
+                    lake_version_id=version.version_id,
+                    manifest_path=stored_path(ctx.settings, version.manifest_path),
+                    schema_json=json.dumps(
+                        [c.__dict__ for c in version.columns], ensure_ascii=False
+                    ),
+                    row_count=version.row_count,
+                    content_hash=version.content_hash,
+                    source_json=json.dumps(version.source, ensure_ascii=False, default=str),
+                    rejects_json=json.dumps(version.rejects.__dict__, ensure_ascii=False),
+                    schema_check_json=found.check.model_dump_json(),
+                    profile_json=found.profile.model_dump_json(),
+                    classification_json=json.dumps(
+                        [c.model_dump(mode="json") for c in found.classification],
+                        ensure_ascii=False,
+                    ),
+                    grade_json=found.grade.model_dump_json(),
+                    status=S.PENDING_REVIEW if found.check.drift else S.CURRENT,
+                    created_by=ctx.actor.label,
+                )
+                ctx.db.add(row)
+                ctx.db.flush()
+            return dataset, row, version
+        except IntegrityError:
+            if attempt == CLAIM_ATTEMPTS - 1:
+                _discard(version)
+                raise Conflict(
+                    "同一数据集的其他归集同时完成，请重新上传。",
+                    "Other loads of this dataset finished at the same time; load again.",
+                ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _register(
     ctx: Ctx,
-    dataset: Dataset,
+    facts: tuple[int, str, str],
+    resource_code: str,
     version: Version,
-    items: list[tuple[str, str]],
-    progress: Progress,
-) -> DatasetVersion:
+    found: _Found,
+    plan: Any,
+    described: str,
+    removed: list[str],
+) -> IngestOut:
+    """The load's one short write transaction: the version row, its number, quality
+    results and issues, the audit records; committed here, before the load lock is freed."""
     from shuzhi.quality import service as quality
 
-    # The quality rules read only the lake: they run beside profiling and classification
-    # (DuckDB and Arrow release the interpreter lock), their results are stored afterwards.
-    plan = quality.plan_checks(ctx, dataset.resource_code)
-    with ThreadPoolExecutor(1, thread_name_prefix="shuzhi-quality") as pool:
-        checked = pool.submit(plan.run, query_engine(ctx), version)
-        check, profile, classification, grade = _analyse(ctx, dataset, version, items, progress)
-        progress("quality")
-        outcomes = checked.result()
-    row = DatasetVersion(
-        dataset_id=dataset.id,
-        number=version.sequence,
-        lake_version_id=version.version_id,
-        manifest_path=str(version.manifest_path),
-        schema_json=json.dumps([c.__dict__ for c in version.columns], ensure_ascii=False),
-        row_count=version.row_count,
-        content_hash=version.content_hash,
-        source_json=json.dumps(version.source, ensure_ascii=False, default=str),
-        rejects_json=json.dumps(version.rejects.__dict__, ensure_ascii=False),
-        schema_check_json=check.model_dump_json(),
-        profile_json=profile.model_dump_json(),
-        classification_json=json.dumps(
-            [c.model_dump(mode="json") for c in classification], ensure_ascii=False
-        ),
-        grade_json=grade.model_dump_json(),
-        status=S.PENDING_REVIEW if check.drift else S.CURRENT,
-        created_by=ctx.actor.label,
-    )
-    ctx.db.add(row)
-    ctx.db.flush()
-    if not check.drift:
-        _make_current(ctx, dataset, row)
-    row.quality_score = quality.record_checks(
-        ctx,
-        plan,
-        outcomes,
-        dataset.resource_code,
-        dataset.unit_id,
-        row.id,
-        row.number,
-        version,
-        analysis.hidden_columns(classification),
-        version.rejects.ratio,
-    )
-    ctx.db.flush()
-    return row
+    try:
+        dataset, row, version = _claim(ctx, facts, resource_code, version, found)
+        if not found.check.drift:
+            _make_current(ctx, dataset, row)
+        row.quality_score = quality.record_checks(
+            ctx,
+            plan,
+            found.outcomes,
+            dataset.resource_code,
+            dataset.unit_id,
+            row.id,
+            row.number,
+            version,
+            analysis.hidden_columns(found.classification),
+            version.rejects.ratio,
+        )
+        ctx.db.flush()
+        if removed:
+            record(ctx, _cleaned(resource_code, dataset.unit_id, removed))
+        record(
+            ctx,
+            VersionIngested(
+                resource_code,
+                dataset.unit_id,
+                row.number,
+                row.row_count,
+                row.content_hash,
+                row.status,
+                described,
+                version.rejects.count,
+            ),
+        )
+        out = IngestOut(outcome="created", version=_out(ctx, dataset, row))
+        ctx.db.commit()
+    except BaseException:
+        ctx.db.rollback()
+        _discard(version)
+        raise
+    return out
+
+
+def _cleaned(resource_code: str, unit_id: int, removed: list[str]) -> LeftoversRemoved:
+    return LeftoversRemoved(resource_code, unit_id, len(removed), ", ".join(removed)[:1000])
 
 
 def ingest(
@@ -469,100 +628,147 @@ def ingest(
     options: IngestOptions | None = None,
     progress: Progress | None = None,
 ) -> IngestOut:
-    """Load ``source`` as a new version of the entry's dataset (idempotent by content hash)."""
+    """Load ``source`` as a new version of the entry's dataset (idempotent by content hash).
+
+    Transactions: what the load needs (entry, permission, registered versions, overrides,
+    quality rules) is read in short transactions; reading the source, writing Parquet and
+    the analysis then hold no database transaction; the version is registered in one short
+    write transaction that this function commits (``_register``), so the caller's unit of
+    work is committed too. Loads of one dataset are serialised by the dataset directory's
+    file lock, held from before the files are written until they are registered; under it,
+    files of loads that were killed before registering are removed first.
+    """
+    from shuzhi.quality import service as quality
+
     options = options or IngestOptions()
     report = progress or (lambda step: None)
     unit_id, name, cycle, items = entry_facts(ctx, resource_code)
     require(ctx, "ingest", unit_id, resource_code)
     described = describe_source(source)
+    removed: list[str] = []
     try:
-        dataset = _ensure_dataset(ctx, resource_code, unit_id, name, cycle)
         directory = _dataset_dir(ctx, resource_code)
-        load_options = LoadOptions(max_reject_ratio=options.max_reject_ratio)
-        report("load")
-        limits = WorkerLimits.of(ctx.settings)
-        version, duplicate = _load(source, directory, load_options, limits)
-        known = ctx.db.scalar(
-            select(DatasetVersion).where(
-                DatasetVersion.dataset_id == dataset.id,
-                DatasetVersion.lake_version_id == version.version_id,
+        dataset = ctx.db.scalar(select(Dataset).where(Dataset.resource_code == resource_code))
+        overrides = _overrides(ctx, dataset)
+        plan = quality.plan_checks(ctx, resource_code)
+        _end_transaction(ctx)
+        with locked(directory):
+            known = _registered(ctx, resource_code)
+            _end_transaction(ctx)
+            removed = clean_leftovers(directory, keep=known) + _clean_uploads(ctx.settings)
+            number = max((k.number for k in known.values()), default=0) + 1
+            report("load")
+            load_options = LoadOptions(max_reject_ratio=options.max_reject_ratio)
+            limits = WorkerLimits.of(ctx.settings)
+            version, duplicate = _load(source, directory, load_options, number, limits)
+            same_file = known.get(version.version_id) if duplicate else None
+            if duplicate and (same_file is None or same_file.status == S.REJECTED):
+                # The same content was rejected before: a new submission gets a new version.
+                forced = LoadOptions(options.max_reject_ratio, skip_duplicates=False)
+                version, duplicate = _load(source, directory, forced, number, limits)
+            if version.row_count == 0:
+                # A header without rows would replace real data with nothing: refuse it.
+                if not duplicate:
+                    _discard(version)
+                raise Invalid.field(
+                    "source",
+                    "文件中没有数据行（只有表头或为空），未生成新版本。",
+                    "The source has no data rows (empty or header only); no version was created.",
+                )
+            live = (S.CURRENT, S.PENDING_REVIEW)
+            same = next(
+                (
+                    k
+                    for k in known.values()
+                    if k.content_hash == version.content_hash and k.status in live
+                ),
+                None,
             )
-        )
-        if duplicate and known is not None and known.status == S.REJECTED:
-            # The same content was rejected before: a new submission gets a new version.
-            version, duplicate = _load(
-                source,
-                directory,
-                LoadOptions(load_options.max_reject_ratio, skip_duplicates=False),
-                limits,
-            )
-            known = None
-        if version.row_count == 0:
-            # A header without rows would replace real data with nothing: refuse it.
-            if known is None:
+            if same is not None:
+                if not duplicate:
+                    _discard(version)
+                return _unchanged(ctx, resource_code, same.number, described, removed)
+            try:
+                found = _analyse(ctx, version, items, overrides, plan, report)
+            except BaseException:
                 _discard(version)
-            raise Invalid.field(
-                "source",
-                "文件中没有数据行（只有表头或为空），未生成新版本。",
-                "The source has no data rows (empty or header only); no version was created.",
+                raise
+            return _register(
+                ctx, (unit_id, name, cycle), resource_code, version, found, plan, described, removed
             )
-        same = ctx.db.scalar(
-            select(DatasetVersion).where(
-                DatasetVersion.dataset_id == dataset.id,
-                DatasetVersion.content_hash == version.content_hash,
-                DatasetVersion.status.in_((S.CURRENT, S.PENDING_REVIEW)),
-            )
-        )
-        if same is not None:
-            if not duplicate and same.lake_version_id != version.version_id:
-                _discard(version)
-            record(
-                ctx,
-                IngestUnchanged(resource_code, unit_id, same.number, same.content_hash, described),
-            )
-            return IngestOut(outcome="unchanged", version=_out(ctx, dataset, same))
-        try:
-            row = _register(ctx, dataset, version, items, report)
-        except BaseException:
-            _discard(version)
-            raise
     except ShuzhiError as err:
         reason = err.message.en
         if isinstance(err, Invalid) and err.errors:
             reason += " " + "; ".join(e.message.en for e in err.errors)
-        _on_failure(err, IngestFailed(resource_code, unit_id, described, reason[:1000]))
+        failed = IngestFailed(resource_code, unit_id, described, reason[:1000])
+        cleaned = [_cleaned(resource_code, unit_id, removed)] if removed else []
+        _on_failure(err, *cleaned, failed)
         raise
+
+
+def _unchanged(
+    ctx: Ctx, resource_code: str, number: int, described: str, removed: list[str]
+) -> IngestOut:
+    dataset = _dataset(ctx, resource_code)
+    row = _version_row(ctx, dataset, number)
+    if removed:
+        record(ctx, _cleaned(resource_code, dataset.unit_id, removed))
     record(
         ctx,
-        VersionIngested(
-            resource_code,
-            unit_id,
-            row.number,
-            row.row_count,
-            row.content_hash,
-            row.status,
-            described,
-            version.rejects.count,
-        ),
+        IngestUnchanged(resource_code, dataset.unit_id, row.number, row.content_hash, described),
     )
-    return IngestOut(outcome="created", version=_out(ctx, dataset, row))
+    return IngestOut(outcome="unchanged", version=_out(ctx, dataset, row))
+
+
+# Staged uploads younger than this are never taken for leftovers (the lock of a staging
+# directory is taken just after it is created).
+UPLOAD_GRACE_SECONDS = 60.0
 
 
 @contextmanager
 def staged_upload(ctx: Ctx, filename: str, stream: BinaryIO) -> Iterator[Path]:
-    """Copy an uploaded file to a private work file (keeping its suffix), removed afterwards."""
+    """Copy an uploaded file to a private work file (keeping its suffix), removed afterwards.
+
+    The work directory's lock is held while the file is in use: a staging directory whose
+    lock is free belongs to a process that was killed and is removed by the next load or by
+    ``collect_lake_garbage``.
+    """
     suffix = Path(filename or "upload").suffix.lower()[:10]
     directory = ctx.settings.data_dir / UPLOADS_DIR
     directory.mkdir(parents=True, exist_ok=True)
-    work = directory / f".tmp-{uuid.uuid4().hex}"
+    work = directory / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
     work.mkdir()
     target = work / f"upload{suffix}"
     try:
-        with open(target, "wb") as fh:
-            shutil.copyfileobj(stream, fh, 1024 * 1024)
-        yield target
+        with locked(work):
+            with open(target, "wb") as fh:
+                shutil.copyfileobj(stream, fh, 1024 * 1024)
+            yield target
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _stale_uploads(settings: Settings) -> list[Path]:
+    """Staging directories of uploads whose process is gone (their lock is free)."""
+    directory = settings.data_dir / UPLOADS_DIR
+    if not directory.is_dir():
+        return []
+    stale = []
+    for work in sorted(directory.glob(f"{TEMP_PREFIX}*")):
+        try:
+            young = time.time() - work.stat().st_mtime < UPLOAD_GRACE_SECONDS
+        except FileNotFoundError:
+            continue
+        if young or not work.is_dir():
+            continue
+        with locked(work, wait=False) as free:
+            if free:
+                stale.append(work)
+    return stale
+
+
+def _clean_uploads(settings: Settings) -> list[str]:
+    return [f"{UPLOADS_DIR}/{name}" for name in remove(_stale_uploads(settings))]
 
 
 # ---------------------------------------------------------------- review and overrides
@@ -632,7 +838,7 @@ def override_classification(
     existing.decided_by, existing.decided_at = ctx.actor.label, utcnow()
     updated = analysis.with_override(classification, column, chosen, ctx.actor.label)
     # Re-derive what depends on the categories: grade and the masking of the stored profile.
-    version = load_version(Path(row.manifest_path))
+    version = version_files(ctx, row)
     hidden = analysis.hidden_columns(updated)
     row.profile_json = analysis.masked_profile(
         query_engine(ctx).profile(version), hidden

@@ -170,13 +170,17 @@ def _load_job(
     directory: Path,
     options: LoadOptions,
     watch: bool,
+    sequence: int | None = None,
+    locked_by_caller: bool = False,
 ) -> LoadResult:
     if watch and isinstance(source, FileSource):
         source = replace(source, on_bytes=lambda n: relay("bytes", n))
     elif watch and isinstance(source, DatabaseSource):
         source = replace(source, on_rows=lambda n: relay("rows", n))
     try:
-        return write_version(source, directory, options)
+        return write_version(
+            source, directory, options, sequence=sequence, locked_by_caller=locked_by_caller
+        )
     except BaseException as exc:
         if not isinstance(exc, Exception):
             raise
@@ -290,8 +294,13 @@ def load_in_worker(
     directory: Path,
     options: LoadOptions | None = None,
     limits: WorkerLimits | None = None,
+    *,
+    sequence: int | None = None,
+    locked_by_caller: bool = False,
 ) -> LoadResult:
-    """``writer.write_version`` in a worker process (see the module docstring)."""
+    """``writer.write_version`` in a worker process (see the module docstring); ``sequence``
+    and ``locked_by_caller`` are passed on (the caller holding the directory's lock: the
+    worker must not take it again)."""
     options = options or LoadOptions()
     limits = limits or WorkerLimits()
     on_bytes = source.on_bytes if isinstance(source, FileSource) else None
@@ -309,5 +318,6 @@ def load_in_worker(
             on_rows(value)
 
     watch = on_bytes is not None or on_rows is not None
-    result: LoadResult = run_job(_load_job, (plain, directory, options, watch), limits, relay)
+    args = (plain, directory, options, watch, sequence, locked_by_caller)
+    result: LoadResult = run_job(_load_job, args, limits, relay)
     return result

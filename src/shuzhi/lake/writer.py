@@ -14,6 +14,7 @@ Order of work (a ``kill -9`` at any point leaves no visible version):
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -21,10 +22,10 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -100,35 +101,101 @@ def _fsync_file(path: Path) -> None:
 
 
 @contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    # flock is released by the kernel when a killed process dies: no stale locks.
+def locked(directory: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the directory's load lock (``flock`` on ``.lock``); yields False, holding
+    nothing, when ``wait`` is off and another process holds it.
+
+    flock is released by the kernel when a killed process dies: no stale locks. Two opens of
+    the lock file in one process exclude each other too, so a caller holding the lock passes
+    ``locked=True`` to ``write_version``.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
     with open(directory / LOCK_FILE, "a+b") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def clean_leftovers(directory: Path) -> list[str]:
-    """Remove work directories and data files of loads that never got a manifest."""
-    removed = []
+def _stem(name: str) -> str | None:
+    for suffix in (MANIFEST_SUFFIX, REJECTS_SUFFIX, DATA_SUFFIX):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def leftovers(directory: Path, keep: Collection[str] | None = None) -> list[Path]:
+    """What loads that never finished left in ``directory`` (call it holding the lock): work
+    directories, data files without a manifest and, with ``keep`` (the version ids a catalogue
+    has registered), versions it never registered (a load killed after writing its files)."""
+    if not directory.is_dir():
+        return []
+    found = []
     manifests = {p.name[: -len(MANIFEST_SUFFIX)] for p in directory.glob(f"*{MANIFEST_SUFFIX}")}
-    for entry in directory.iterdir():
+    for entry in sorted(directory.iterdir()):
         name = entry.name
-        stem = None
-        if name.endswith(REJECTS_SUFFIX):
-            stem = name[: -len(REJECTS_SUFFIX)]
-        elif name.endswith(DATA_SUFFIX):
-            stem = name[: -len(DATA_SUFFIX)]
-        orphan = stem is not None and stem not in manifests
+        stem = _stem(name)
+        orphan = stem is not None and (
+            stem not in manifests or (keep is not None and stem not in keep)
+        )
         if name.startswith(TEMP_PREFIX) or orphan:
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            removed.append(name)
-    return removed
+            found.append(entry)
+    return found
+
+
+def remove(paths: Iterable[Path]) -> list[str]:
+    """Delete files and directories (manifests first: a version stops existing before its
+    data goes); returns their names."""
+    ordered = sorted(paths, key=lambda p: not p.name.endswith(MANIFEST_SUFFIX))
+    for path in ordered:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return [p.name for p in ordered]
+
+
+def clean_leftovers(directory: Path, keep: Collection[str] | None = None) -> list[str]:
+    """Remove what ``leftovers`` finds."""
+    return remove(leftovers(directory, keep))
+
+
+def renumber(version: Version, sequence: int) -> Version:
+    """The same version under another sequence number (its files renamed, a new manifest
+    written, the old one removed last). Used when the catalogue gives the version another
+    number than the one it was written under; a kill midway leaves unregistered files."""
+    if sequence == version.sequence:
+        return version
+    version_id = f"v{sequence:06d}-{version.content_hash[:12]}"
+    moved = replace(
+        version,
+        version_id=version_id,
+        sequence=sequence,
+        data_file=f"{version_id}{DATA_SUFFIX}",
+        rejects=replace(
+            version.rejects, file=f"{version_id}{REJECTS_SUFFIX}" if version.rejects.file else None
+        ),
+    )
+    os.rename(version.data_path, moved.data_path)
+    if version.rejects_path is not None and moved.rejects_path is not None:
+        os.rename(version.rejects_path, moved.rejects_path)
+    _write_manifest(moved, version.directory / f"{TEMP_PREFIX}{uuid.uuid4().hex}.json")
+    version.manifest_path.unlink(missing_ok=True)
+    _fsync_dir(version.directory)
+    return moved
+
+
+def _write_manifest(version: Version, work_file: Path) -> None:
+    with open(work_file, "w", encoding="utf-8") as fh:
+        json.dump(version.to_json(), fh, ensure_ascii=False, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.rename(work_file, version.manifest_path)
 
 
 def _duckdb_connection(options: LoadOptions, workdir: Path):  # type: ignore[no-untyped-def]
@@ -278,16 +345,22 @@ def write_version(
     options: LoadOptions | None = None,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sequence: int | None = None,
+    locked_by_caller: bool = False,
 ) -> LoadResult:
     """Load ``source`` into ``dataset_dir`` as a new version, or raise leaving nothing behind.
 
-    Raises ``Invalid`` (zh/en) for unreadable sources and when rejects exceed the ratio.
+    The version is numbered ``sequence`` (default: one above the newest version on disk).
+    ``locked_by_caller``: the caller holds ``locked(dataset_dir)`` and has removed the
+    leftovers itself. Raises ``Invalid`` (zh/en) for unreadable sources and when rejects
+    exceed the ratio.
     """
     options = options or LoadOptions()
     started = time.perf_counter()
     dataset_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(dataset_dir):
-        clean_leftovers(dataset_dir)
+    with contextlib.nullcontext(True) if locked_by_caller else locked(dataset_dir):
+        if not locked_by_caller:
+            clean_leftovers(dataset_dir)
         workdir = dataset_dir / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         workdir.mkdir()
         placed: list[Path] = []
@@ -312,7 +385,8 @@ def write_version(
             if known is not None and current is not None and content_hash == known:
                 return LoadResult(current, duplicate=True)
             _fsync_file(data)
-            sequence = current.sequence + 1 if current else 1
+            if sequence is None:
+                sequence = current.sequence + 1 if current else 1
             version_id = f"v{sequence:06d}-{content_hash[:12]}"
             schema = pq.read_schema(data)
             version = Version(
@@ -350,12 +424,7 @@ def write_version(
                 placed.append(version.rejects_path)
             _fsync_dir(dataset_dir)
             version.timings["total_seconds"] = round(time.perf_counter() - started, 3)
-            manifest_tmp = workdir / "manifest.json"
-            with open(manifest_tmp, "w", encoding="utf-8") as fh:
-                json.dump(version.to_json(), fh, ensure_ascii=False, indent=2)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.rename(manifest_tmp, version.manifest_path)
+            _write_manifest(version, workdir / "manifest.json")
             placed.clear()  # the version is complete: nothing to undo from here on
             _fsync_dir(dataset_dir)
             return LoadResult(version, duplicate=False)
