@@ -17,7 +17,6 @@ from pathlib import Path
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from shuzhi.app import create_app
 from shuzhi.context import ANONYMOUS, Actor, Ctx, Role, unit_of_work
@@ -25,7 +24,6 @@ from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
 from shuzhi.demo import catalog as demo_catalog
 from shuzhi.demo.district import build_demo
-from shuzhi.lake.service import DATASETS_DIR
 from shuzhi.settings import Settings
 from tests import pg
 
@@ -158,17 +156,7 @@ def copy_demo(request: pytest.FixtureRequest, backend: str, directory: Path) -> 
         with psycopg.connect(server.admin_url, autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name} TEMPLATE {template.pg_database}")
         settings = make_settings(directory, server.url(name))
-    # Lake versions are recorded by absolute path: point them at the copied files.
-    database = Database(settings)
-    with database.engine.begin() as conn:
-        conn.execute(
-            text("UPDATE lake_version SET manifest_path = replace(manifest_path, :old, :new)"),
-            {
-                "old": f"{template.data_dir.resolve() / DATASETS_DIR}/",
-                "new": f"{directory.resolve() / DATASETS_DIR}/",
-            },
-        )
-    database.dispose()
+    # Lake versions are recorded relative to the data directory: the copy serves them as is.
     return settings
 
 

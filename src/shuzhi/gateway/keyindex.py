@@ -33,7 +33,7 @@ from shuzhi.lake.query import Order, QueryEngine
 log = logging.getLogger("shuzhi.gateway")
 
 INDEX_DIR = "gateway/keys"
-FORMAT = 2
+FORMAT = 3  # 3: families named by the dataset's place inside the data directory
 TEXT_TYPES = ("string", "large_string", "utf8", "large_utf8")
 
 
@@ -41,15 +41,24 @@ def indexable(version: Version) -> bool:
     return all(c.type in TEXT_TYPES for c in version.columns)
 
 
-def _family(version: Version, key_column: str) -> str:
-    """The part of an index file's name shared by every version of a dataset and key column."""
-    ident = f"{FORMAT}\x1f{version.directory.resolve()}\x1f{key_column}"
+def family(place: str, key_column: str) -> str:
+    """The part of an index file's name shared by every version of a dataset and key column;
+    ``place`` is the dataset's directory relative to the data directory (``datasets/<code>``),
+    so that the names survive moving the data directory."""
+    ident = f"{FORMAT}\x1f{place}\x1f{key_column}"
     return hashlib.sha256(ident.encode()).hexdigest()[:24]
+
+
+def _family(data_dir: Path, version: Version, key_column: str) -> str:
+    directory = version.directory.resolve()
+    root = data_dir.resolve()
+    place = directory.relative_to(root).as_posix() if directory.is_relative_to(root) else ""
+    return family(place or str(directory), key_column)
 
 
 def index_path(data_dir: Path, version: Version, key_column: str) -> Path:
     content = version.data_file_sha256[:12]
-    name = f"{_family(version, key_column)}-{version.version_id}-{content}.sqlite"
+    name = f"{_family(data_dir, version, key_column)}-{version.version_id}-{content}.sqlite"
     return data_dir / INDEX_DIR / name
 
 
@@ -57,7 +66,7 @@ def remove_earlier(data_dir: Path, version: Version, key_column: str) -> list[Pa
     """Delete the indexes of earlier versions of the same dataset and key column."""
     removed = []
     current = index_path(data_dir, version, key_column)
-    for path in current.parent.glob(f"{_family(version, key_column)}-*.sqlite"):
+    for path in current.parent.glob(f"{_family(data_dir, version, key_column)}-*.sqlite"):
         if path.name < current.name:  # version ids sort by sequence (v000012-…)
             path.unlink(missing_ok=True)
             path.with_suffix(".lock").unlink(missing_ok=True)
