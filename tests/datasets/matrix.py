@@ -33,6 +33,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "override_classification": (DECIDERS, EXEC),
     "define_source": (EXEC | STAFF, EXEC),
     "run_due_sources": (EXEC, EXEC),
+    "collect_lake_garbage": (EXEC, EXEC),
     "view_freshness": (R | STAFF, R | STAFF),
     "define_quality_rule": (EXEC | STAFF, EXEC),
     "view_quality": (R | STAFF, R | STAFF),
@@ -101,6 +102,7 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
         ),
     ),
     "run_due_sources": (lambda d, u: u, lambda c, u: lake.run_due_sources(c.database, c.actor)),
+    "collect_lake_garbage": (lambda d, u: u, lambda c, u: lake.collect_lake_garbage(c)),
     "view_freshness": (lambda d, u: u, lambda c, u: lake.freshness_report(c)),
     "define_quality_rule": (
         _entry,

@@ -1,4 +1,5 @@
-"""``shuzhi lake …``: operator commands for looking at sources before loading them."""
+"""``shuzhi lake …``: operator commands for looking at sources before loading them and for
+clearing what killed loads left behind."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shuzhi.command import console, fail
+from shuzhi.command import DataDir, acting, console, fail
 from shuzhi.errors import ShuzhiError
+from shuzhi.lake import service
 from shuzhi.lake.readers import DatabaseSource, FileSource, Source, inspect_source
 
-lake_app = typer.Typer(help="Data lake: look at sources before loading them.", no_args_is_help=True)
+lake_app = typer.Typer(
+    help="Data lake: look at sources before loading them; clear leftovers of killed loads.",
+    no_args_is_help=True,
+)
 
 
 def _source(source: str, sheet: str | None, table: str | None, query: str | None) -> Source:
@@ -69,3 +74,30 @@ def inspect(
     for row in preview.rows:
         sample.add_row(*["" if v is None else v for v in row])
     console.print(sample)
+
+
+@lake_app.command("gc")
+def gc(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Remove what was found (default: only list it)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """List (with --apply: remove) version files never registered, work directories and
+    staged uploads that killed loads and uploads left behind. Audited."""
+    with acting(data_dir) as ctx:
+        report = service.collect_lake_garbage(ctx, apply=apply)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    for item in report.items:
+        console.print(f"{item.kind}\t{item.bytes}\t{item.path}", markup=False, highlight=False)
+    for code in report.busy:
+        console.print(f"busy (being loaded) / 正在归集，跳过: {code}", markup=False)
+    verb = (
+        "removed / 已删除"
+        if report.applied
+        else "found / 发现 (--apply to remove / 加 --apply 删除)"
+    )
+    console.print(f"{len(report.items)} item(s), {report.bytes} bytes {verb}", markup=False)

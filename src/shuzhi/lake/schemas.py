@@ -238,3 +238,23 @@ class VersionDetail(BaseModel):
     issues: list[IssueOut]
     can_review: bool
     can_override: bool
+
+
+class GarbageItem(BaseModel):
+    """A file or directory a killed load or upload left behind."""
+
+    path: str  # relative to the data directory
+    kind: Literal["unregistered_version", "incomplete_version", "work_directory", "staged_upload"]
+    bytes: int
+
+
+class LakeGarbage(BaseModel):
+    """What ``collect_lake_garbage`` found, and whether it removed it."""
+
+    applied: bool
+    items: list[GarbageItem]
+    busy: list[str]  # datasets being loaded right now: left alone
+
+    @property
+    def bytes(self) -> int:
+        return sum(i.bytes for i in self.items)
