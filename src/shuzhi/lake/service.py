@@ -82,6 +82,7 @@ from shuzhi.lake.worker import WorkerLimits, load_in_worker
 from shuzhi.lake.writer import (
     LoadOptions,
     clean_leftovers,
+    in_use,
     leftovers,
     locked,
     remove,
@@ -763,11 +764,8 @@ def _stale_uploads(settings: Settings) -> list[Path]:
             young = time.time() - work.stat().st_mtime < UPLOAD_GRACE_SECONDS
         except FileNotFoundError:
             continue
-        if young or not work.is_dir():
-            continue
-        with locked(work, wait=False) as free:
-            if free:
-                stale.append(work)
+        if not young and work.is_dir() and not in_use(work):
+            stale.append(work)
     return stale
 
 

@@ -122,6 +122,21 @@ def locked(directory: Path, *, wait: bool = True) -> Iterator[bool]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+def in_use(directory: Path) -> bool:
+    """Whether some process holds ``locked(directory)`` right now (creates nothing)."""
+    try:
+        fd = os.open(directory / LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing the descriptor lets go of a lock it took
+    return False
+
+
 def _stem(name: str) -> str | None:
     for suffix in (MANIFEST_SUFFIX, REJECTS_SUFFIX, DATA_SUFFIX):
         if name.endswith(suffix):
