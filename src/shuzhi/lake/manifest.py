@@ -6,7 +6,7 @@ Layout of a dataset directory::
     v000001-3f2a9c1b7d4e.rejects.csv    rejected rows (line, reason, detail, raw), if any
     v000001-3f2a9c1b7d4e.manifest.json  written last; names the Parquet file and its hash
     .tmp-…/                             work in progress; removed by the next load
-    .lock                               serialises loads into this directory
+    .lock                               serialises loads into this directory (``writer.locked``)
 
 The current version is the complete version with the highest sequence number.
 """

@@ -240,11 +240,16 @@ class VersionDetail(BaseModel):
     can_override: bool
 
 
+GarbageKind = Literal[
+    "unregistered_version", "incomplete_version", "work_directory", "staged_upload"
+]
+
+
 class GarbageItem(BaseModel):
     """A file or directory a killed load or upload left behind."""
 
     path: str  # relative to the data directory
-    kind: Literal["unregistered_version", "incomplete_version", "work_directory", "staged_upload"]
+    kind: GarbageKind
     bytes: int
 
 

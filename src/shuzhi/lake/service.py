@@ -7,6 +7,8 @@ entry's data items and runs the dataset's quality rules. A version whose columns
 the catalogue waits for the unit CDO (pending_review); otherwise it becomes current and the
 previous current version is superseded. Loading the same content again changes nothing.
 A failed load leaves the previous version current, writes nothing and is audited.
+A load holds no database transaction while it reads the source and analyses the version:
+it registers the version in one short transaction at the end (see ``ingest``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from shuzhi.lake.schemas import (
     FreshnessRow,
     FreshnessState,
     GarbageItem,
+    GarbageKind,
     GradeOut,
     IngestOut,
     LakeGarbage,
@@ -785,7 +788,7 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _kind(path: Path, manifests: set[str]) -> str:
+def _kind(path: Path, manifests: set[str]) -> GarbageKind:
     if path.name.startswith(TEMP_PREFIX):
         return "work_directory"
     stem = path.name.split(".", 1)[0]
@@ -831,7 +834,7 @@ def collect_lake_garbage(ctx: Ctx, *, apply: bool = False) -> LakeGarbage:
             items += [
                 GarbageItem(
                     path=p.resolve().relative_to(data_dir).as_posix(),
-                    kind=_kind(p, manifests),  # type: ignore[arg-type]
+                    kind=_kind(p, manifests),
                     bytes=_size(p),
                 )
                 for p in found

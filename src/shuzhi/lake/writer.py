@@ -3,7 +3,8 @@
 Order of work (a ``kill -9`` at any point leaves no visible version):
 
 1. take the directory lock; remove leftovers of killed loads (``.tmp-*``, data files
-   without a manifest);
+   without a manifest; with ``keep``, versions the catalogue never registered) — or the
+   caller holds the lock and has done so (``locked_by_caller``);
 2. read into ``.tmp-<id>/data.parquet`` (and ``rejects.csv``), fsync;
 3. check the reject ratio; compare the content hash with the current version (duplicate →
    keep the current version, write nothing);

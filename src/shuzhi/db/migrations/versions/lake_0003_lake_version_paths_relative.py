@@ -70,9 +70,7 @@ def upgrade() -> None:
     for row_id, path, code in _rows(bind):
         new = relative(path, code, data_dir)
         if new is not None:
-            bind.execute(
-                _version.update().where(_version.c.id == row_id).values(manifest_path=new)
-            )
+            bind.execute(_version.update().where(_version.c.id == row_id).values(manifest_path=new))
 
 
 def downgrade() -> None:
