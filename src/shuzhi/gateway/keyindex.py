@@ -71,6 +71,14 @@ def remove_earlier(data_dir: Path, version: Version, key_column: str) -> list[Pa
             path.unlink(missing_ok=True)
             path.with_suffix(".lock").unlink(missing_ok=True)
             removed.append(path)
+    # Format 2 named families by the dataset's absolute directory: once this dataset and key
+    # column have an index of the present format, those files serve nobody.
+    legacy = f"2\x1f{version.directory.resolve()}\x1f{key_column}"
+    prefix = hashlib.sha256(legacy.encode()).hexdigest()[:24]
+    for path in current.parent.glob(f"{prefix}-*.sqlite"):
+        path.unlink(missing_ok=True)
+        path.with_suffix(".lock").unlink(missing_ok=True)
+        removed.append(path)
     return removed
 
 

@@ -120,6 +120,8 @@ def _run(database: Database, actor: Actor, entry: str, source: Source, ratio: fl
     ) as bar:
         shown = IngestProgress(bar, source, entry)
         try:
+            # The ingest commits its short transactions itself and holds none while it
+            # reads and analyses: console users keep writing meanwhile (datasets.md).
             with unit_of_work(database, actor) as ctx:
                 result = service.ingest(
                     ctx,

@@ -739,8 +739,9 @@ def staged_upload(ctx: Ctx, filename: str, stream: BinaryIO) -> Iterator[Path]:
 
     The work directory's lock is held while the file is in use: a staging directory whose
     lock is free belongs to a process that was killed and is removed by the next load or by
-    ``collect_lake_garbage``.
+    ``collect_lake_garbage``. The copy holds no database transaction.
     """
+    _end_transaction(ctx)
     suffix = Path(filename or "upload").suffix.lower()[:10]
     directory = ctx.settings.data_dir / UPLOADS_DIR
     directory.mkdir(parents=True, exist_ok=True)
