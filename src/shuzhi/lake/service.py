@@ -629,6 +629,34 @@ def _cleaned(resource_code: str, unit_id: int, removed: list[str]) -> LeftoversR
     return LeftoversRemoved(resource_code, unit_id, len(removed), ", ".join(removed)[:1000])
 
 
+def _write(
+    source: Source,
+    directory: Path,
+    options: IngestOptions,
+    number: int,
+    known: dict[str, _Registered],
+    limits: WorkerLimits,
+) -> tuple[Version, bool]:
+    """Write the version's files (or find them unchanged on disk): (version, duplicate)."""
+    load_options = LoadOptions(max_reject_ratio=options.max_reject_ratio)
+    version, duplicate = _load(source, directory, load_options, number, limits)
+    same_file = known.get(version.version_id) if duplicate else None
+    if duplicate and (same_file is None or same_file.status == S.REJECTED):
+        # The same content was rejected before: a new submission gets a new version.
+        forced = LoadOptions(options.max_reject_ratio, skip_duplicates=False)
+        version, duplicate = _load(source, directory, forced, number, limits)
+    if version.row_count == 0:
+        # A header without rows would replace real data with nothing: refuse it.
+        if not duplicate:
+            _discard(version)
+        raise Invalid.field(
+            "source",
+            "文件中没有数据行（只有表头或为空），未生成新版本。",
+            "The source has no data rows (empty or header only); no version was created.",
+        )
+    return version, duplicate
+
+
 def ingest(
     ctx: Ctx,
     resource_code: str,
@@ -666,23 +694,8 @@ def ingest(
             removed = clean_leftovers(directory, keep=known) + _clean_uploads(ctx.settings)
             number = max((k.number for k in known.values()), default=0) + 1
             report("load")
-            load_options = LoadOptions(max_reject_ratio=options.max_reject_ratio)
             limits = WorkerLimits.of(ctx.settings)
-            version, duplicate = _load(source, directory, load_options, number, limits)
-            same_file = known.get(version.version_id) if duplicate else None
-            if duplicate and (same_file is None or same_file.status == S.REJECTED):
-                # The same content was rejected before: a new submission gets a new version.
-                forced = LoadOptions(options.max_reject_ratio, skip_duplicates=False)
-                version, duplicate = _load(source, directory, forced, number, limits)
-            if version.row_count == 0:
-                # A header without rows would replace real data with nothing: refuse it.
-                if not duplicate:
-                    _discard(version)
-                raise Invalid.field(
-                    "source",
-                    "文件中没有数据行（只有表头或为空），未生成新版本。",
-                    "The source has no data rows (empty or header only); no version was created.",
-                )
+            version, duplicate = _write(source, directory, options, number, known, limits)
             live = (S.CURRENT, S.PENDING_REVIEW)
             same = next(
                 (
