@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Table, inspect, select, text
 
-from shuzhi.audit import service
+from shuzhi.audit import anchors
 from shuzhi.audit.models import AuditEntry
 from shuzhi.audit.service import check_chain, record
 from shuzhi.auth.events import LoggedOut
@@ -45,9 +45,7 @@ def _write(database: Database, n: int) -> None:
 
 
 def _anchor(database: Database) -> None:
-    anchor = getattr(service, "write_anchor", None)
-    if anchor is not None:
-        anchor(database)
+    anchors.write_anchor(database)
 
 
 def _canonical_fields(row: dict[str, Any], prev: str) -> bytes:
@@ -80,10 +78,9 @@ def _rewrite(
 ) -> None:
     """Change entry ``start`` (its details) and re-chain it and every later one with
     ``digest``; set the head to the new last hash."""
+    set_alg = alg is not None and _has_alg(database)
     with database.engine.begin() as conn:
-        rows = [
-            dict(r._mapping) for r in conn.execute(select(_TABLE).order_by(_TABLE.c.seq)).all()
-        ]
+        rows = [dict(r._mapping) for r in conn.execute(select(_TABLE).order_by(_TABLE.c.seq)).all()]
         prev = next((r["hash"] for r in rows if r["seq"] == start - 1), "0" * 64)
         for row in rows:
             if row["seq"] < start:
@@ -93,7 +90,7 @@ def _rewrite(
             new = digest(row, prev)
             values: dict[str, Any] = {"seq": row["seq"], "d": row["details"], "p": prev, "h": new}
             extra = ""
-            if alg is not None and _has_alg(database):
+            if set_alg:
                 extra, values["alg"] = ", alg = :alg", alg
             conn.execute(
                 text(
