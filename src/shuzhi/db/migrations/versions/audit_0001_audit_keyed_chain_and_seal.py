@@ -27,7 +27,7 @@ from shuzhi.context import SYSTEM
 
 revision = "audit_0001"
 down_revision = "0001"
-branch_labels = None
+branch_labels = ("audit",)
 depends_on = None
 
 _entry = sa.table(
