@@ -24,23 +24,15 @@ from tests.conftest import acting
 # The entry table as it was before the marker column.
 _OLD_ENTRY = sa.table(
     "audit_entry",
+    sa.column("seq", sa.Integer()),
+    sa.column("at", UTCDateTime(timezone=True)),
+    *(sa.column(name, sa.String()) for name in ("actor", "actor_role")),
+    sa.column("unit_id", sa.Integer()),
     *(
-        sa.column(name, type_)
-        for name, type_ in [
-            ("seq", sa.Integer()),
-            ("at", UTCDateTime(timezone=True)),
-            ("actor", sa.String()),
-            ("actor_role", sa.String()),
-            ("unit_id", sa.Integer()),
-            ("action", sa.String()),
-            ("target_type", sa.String()),
-            ("target_id", sa.String()),
-            ("outcome", sa.String()),
-            ("details", sa.Text()),
-            ("prev_hash", sa.String()),
-            ("hash", sa.String()),
-        ]
+        sa.column(name, sa.String())
+        for name in ("action", "target_type", "target_id", "outcome", "details")
     ),
+    *(sa.column(name, sa.String()) for name in ("prev_hash", "hash")),
 )
 
 
