@@ -12,6 +12,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from shuzhi import __version__
+from shuzhi.audit import anchors as audit_anchors
 from shuzhi.audit import api as audit_api
 from shuzhi.audit import views as audit_views
 from shuzhi.auth import api as auth_api
@@ -102,12 +103,14 @@ def echarts_dir(settings: Settings) -> Path | None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The gateway's lifespan; at shutdown the portal also writes the usage counts it holds."""
+    """The gateway's lifespan; at shutdown the portal also writes the usage counts it holds,
+    and then the audit chain's head is anchored outside the database."""
     async with gateway_lifespan(app):
         try:
             yield
         finally:
             await run_in_threadpool(portal_service.flush_usage, app.state.database)
+    await run_in_threadpool(audit_anchors.anchor_at_shutdown, app.state.database)
 
 
 def create_app(

@@ -49,6 +49,12 @@ class Settings:
     # memory (None: the defaults in shuzhi.lake.limits).
     load_seconds: int | None = None
     load_memory_mb: int | None = None
+    # Keys the audit chain's MACs (HKDF from the secret key when empty); anchors of the chain
+    # head go to DATA_DIR/audit-anchors every so many entries or seconds, and to a command.
+    audit_key: str = ""
+    audit_anchor_every: int = 1000
+    audit_anchor_seconds: int = 300
+    audit_anchor_command: str = ""
     # Cockpit: application scenarios each unit commits to per year; where alerts are posted.
     scenario_annual_target: int = 3
     cockpit_webhook_url: str = ""
@@ -155,6 +161,10 @@ def load_settings(
         credentials_key=credentials,
         load_seconds=_number(env, "SHUZHI_LOAD_SECONDS", 0, int, 1) or None,
         load_memory_mb=_number(env, "SHUZHI_LOAD_MEMORY_MB", 0, int, 64) or None,
+        audit_key=env.get("SHUZHI_AUDIT_KEY", ""),
+        audit_anchor_every=_number(env, "SHUZHI_AUDIT_ANCHOR_EVERY", 1000, int, 0),
+        audit_anchor_seconds=_number(env, "SHUZHI_AUDIT_ANCHOR_SECONDS", 300, int, 0),
+        audit_anchor_command=env.get("SHUZHI_AUDIT_ANCHOR_COMMAND", ""),
         scenario_annual_target=_number(env, "SHUZHI_SCENARIO_TARGET", 3, int, 0),
         cockpit_webhook_url=env.get("SHUZHI_COCKPIT_WEBHOOK_URL", ""),
         workers=_number(env, "WEB_CONCURRENCY", 1, int, 1),

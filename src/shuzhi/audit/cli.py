@@ -1,25 +1,53 @@
-"""``shuzhi audit …``: inspect the audit log."""
+"""``shuzhi audit …``: inspect the audit log and anchor its head."""
 
 from __future__ import annotations
 
 import typer
 
+from shuzhi.audit import anchors
 from shuzhi.audit import service as audit
-from shuzhi.command import DataDir, acting, console, err_console
+from shuzhi.command import DataDir, acting, console, err_console, open_database
 
 audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
 
 
 @audit_app.command("verify")
 def audit_verify(data_dir: DataDir = None) -> None:
-    """Recompute the audit hash chain; exit 1 naming the first bad entry if it was tampered with."""
+    """Recompute the MAC chain and compare it with the anchors; exit 1 naming the first bad
+    entry if the log was tampered with."""
     with acting(data_dir) as ctx:
         report = audit.verify_audit(ctx)
     if report.ok:
-        console.print(f"OK: {report.entries} entries, chain intact / 哈希链完整")
+        console.print(
+            f"OK: {report.entries} entries, chain intact, {report.anchors} anchors match"
+            f" / 哈希链完整，{report.anchors} 个锚点一致"
+        )
+        if report.legacy_entries:
+            console.print(
+                f"The first {report.legacy_entries} entries predate the audit key (SHA-256,"
+                f" sealed) / 前 {report.legacy_entries} 条为启用密钥前的 SHA-256 条目（已封存）"
+            )
         return
     err_console.print(
         f"[red]BROKEN at entry {report.first_bad_seq}[/]: {report.reason}\n"
         f"哈希链在第 {report.first_bad_seq} 条处被破坏"
     )
     raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor(data_dir: DataDir = None) -> None:
+    """Write the chain head to DATA_DIR/audit-anchors (and the anchor command) now."""
+    database = open_database(data_dir)
+    try:
+        anchor = anchors.write_anchor(database)
+    except anchors.AnchorRefused as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        anchors.wait_for_hooks()
+        database.dispose()
+    if anchor is None:
+        console.print("The audit log is empty: nothing to anchor / 审计日志为空，无需锚定")
+        return
+    console.print(f"Anchored entry {anchor.seq} ({anchor.head}) / 已锚定第 {anchor.seq} 条")

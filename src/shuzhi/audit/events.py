@@ -68,3 +68,15 @@ class AuditVerified(AuditEvent):
     entries: int
     ok: bool
     chain: str = "chain"
+
+
+@dataclass(frozen=True)
+class AuditSealed(AuditEvent):
+    """The first keyed entry after entries hashed with plain SHA-256 (written on upgrade)."""
+
+    action: ClassVar[str] = "audit.sealed"
+    target_type: ClassVar[str] = "audit_log"
+    target_fields: ClassVar[tuple[str, ...]] = ("chain",)
+    legacy_entries: int
+    legacy_head: str
+    chain: str = "chain"

@@ -1,4 +1,4 @@
-"""Audit tables: the entries and the head of the hash chain."""
+"""Audit tables: the entries and the head of the MAC chain."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # How ``hash`` was made: "hmac-sha256" (keyed) or "sha256" (entries from before the key).
+    alg: Mapped[str] = mapped_column(String(16))
 
 
 class AuditHead(Base):

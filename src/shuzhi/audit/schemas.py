@@ -34,3 +34,6 @@ class VerifyReport(BaseModel):
     entries: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    # Entries from before the audit key (plain SHA-256, sealed) and anchors checked.
+    legacy_entries: int = 0
+    anchors: int = 0

@@ -1,9 +1,11 @@
 """Writing and checking the audit log.
 
-Every entry's hash covers its own fields and the previous entry's hash, so altering,
-deleting or reordering any row breaks the chain from that row on. Appenders serialise on
-the single ``audit_head`` row, inside the caller's transaction: the entry commits or rolls
-back together with the change it describes.
+Every entry's hash is a keyed MAC (HMAC-SHA-256, ``chain.py``) over its own fields and the
+previous entry's hash, so altering, deleting or reordering any row breaks the chain from
+that row on, and nobody without the audit key (which is not in the database) can re-chain
+the rows after a change. Anchors of the head outside the database (``anchors.py``) reveal
+entries cut from the end. Appenders serialise on the single ``audit_head`` row, inside the
+caller's transaction: the entry commits or rolls back together with the change it describes.
 
 A transaction that appends many entries (an import, the demo) remembers the head it wrote
 last and advances it with one conditional UPDATE that names the old (seq, hash): it succeeds
@@ -13,7 +15,6 @@ After a rollback, or another writer's commit, the condition fails and the head i
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 
-from shuzhi.audit.events import AuditEvent, AuditVerified, OperationDenied
+from shuzhi.audit import anchors
+from shuzhi.audit.chain import ALG_LEGACY, ALG_MAC, canonical, chain_mac, expected_hash, same
+from shuzhi.audit.events import AuditEvent, AuditSealed, AuditVerified, OperationDenied
 from shuzhi.audit.models import GENESIS, AuditEntry, AuditHead
 from shuzhi.audit.schemas import AuditEntryOut, AuditPage, VerifyReport
 from shuzhi.auth.permissions import require
@@ -32,28 +35,6 @@ from shuzhi.db.base import utcnow
 from shuzhi.db.cas import affected
 
 MAX_PAGE = 500
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def entry_hash(entry: Any) -> str:
-    """Hash of an entry (ORM object or table row) chained to its predecessor."""
-    fields = [
-        entry.seq,
-        entry.at.isoformat(),
-        entry.actor,
-        entry.actor_role,
-        entry.unit_id,
-        entry.action,
-        entry.target_type,
-        entry.target_id,
-        entry.outcome,
-        entry.details,
-        entry.prev_hash,
-    ]
-    return hashlib.sha256(_canonical(fields).encode("utf-8")).hexdigest()
 
 
 # Core statements on the tables, built once: appending happens on every state change, so it
@@ -94,10 +75,11 @@ def _entry_for(
         target_type=event.target_type,
         target_id=event.target_id,
         outcome=outcome,
-        details=_canonical(event.details()),
+        details=canonical(event.details()),
         prev_hash=prev,
+        alg=ALG_MAC,
     )
-    entry.hash = entry_hash(entry)
+    entry.hash = chain_mac(ctx.settings)(entry)
     return vars(entry)
 
 
@@ -139,6 +121,7 @@ def _append(ctx: Ctx, event: AuditEvent, outcome: str, at: datetime) -> None:
         conn.execute(_SET_HASH, {"new_hash": entry["hash"]})
     conn.execute(_APPEND, entry)
     ctx.db.info[_LAST_KEY] = (entry["seq"], entry["hash"])
+    anchors.note_appended(ctx.db, ctx.database, entry["seq"], entry["seq"])
 
 
 @dataclass(frozen=True)
@@ -155,7 +138,8 @@ def record_batch(ctx: Ctx, items: Sequence[Pending]) -> None:
     """Append many events with one turn of the head lock (buffered writers, e.g. metering).
 
     The chain stays exact: entries get consecutive sequence numbers in ``items`` order and
-    each hash links to the one before.
+    each MAC links to the one before. (The gateway's meter calls this in its writer process,
+    which has the same settings, hence the same audit key.)
     """
     if not items:
         return
@@ -168,6 +152,7 @@ def record_batch(ctx: Ctx, items: Sequence[Pending]) -> None:
     if row is None:
         raise RuntimeError("audit_head row missing: the database was not created by migrations")
     seq, prev = int(row[0]) - len(items), str(row[1])
+    first, mac = seq + 1, chain_mac(ctx.settings)
     entries = []
     for item in items:
         seq += 1
@@ -181,13 +166,15 @@ def record_batch(ctx: Ctx, items: Sequence[Pending]) -> None:
             target_type=item.event.target_type,
             target_id=item.event.target_id,
             outcome=item.outcome,
-            details=_canonical(item.event.details()),
+            details=canonical(item.event.details()),
             prev_hash=prev,
+            alg=ALG_MAC,
         )
-        entry.hash = prev = entry_hash(entry)
+        entry.hash = prev = mac(entry)
         entries.append(vars(entry))
     ctx.db.execute(insert(_ENTRIES), entries)
     ctx.db.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=prev))
+    anchors.note_appended(ctx.db, ctx.database, first, seq)
 
 
 def record_denied(ctx: Ctx, operation: str, target: str) -> None:
@@ -261,43 +248,97 @@ def _walk(ctx: Ctx, batch: int = 5000) -> Iterator[Any]:
         last = rows[-1].seq
 
 
+def _seals(entry: Any, legacy: int, prev: str) -> bool:
+    """Whether ``entry`` is the seal over the ``legacy`` SHA-256 entries ending in ``prev``."""
+    if entry.action != AuditSealed.action:
+        return False
+    try:
+        details = json.loads(entry.details)
+    except ValueError:
+        return False
+    return bool(details.get("legacy_entries") == legacy and details.get("legacy_head") == prev)
+
+
 def check_chain(ctx: Ctx) -> VerifyReport:
-    """Recompute the whole chain; name the first entry that does not fit."""
-    expected_seq, prev, count = 1, GENESIS, 0
+    """Recompute the whole chain and compare it with the anchors; name the first problem."""
+    mac = chain_mac(ctx.settings)
+    try:
+        marks = sorted(anchors.read_anchors(ctx.settings), key=lambda a: a.seq)
+    except anchors.BadAnchor as bad:
+        return VerifyReport(
+            ok=False, entries=0, reason=f"{bad} ({anchors.anchor_path(ctx.settings)})"
+        )
+    anchored = {a.seq for a in marks}
+    at_anchor: dict[int, str] = {}
+    expected_seq, prev, count, legacy, keyed = 1, GENESIS, 0, 0, False
+
+    def broken(seq: int, reason: str) -> VerifyReport:
+        return VerifyReport(
+            ok=False, entries=count, legacy_entries=legacy, first_bad_seq=seq, reason=reason
+        )
+
     for entry in _walk(ctx):
         if entry.seq != expected_seq:
-            return VerifyReport(
-                ok=False,
-                entries=count,
-                first_bad_seq=expected_seq,
-                reason=f"entry {expected_seq} is missing (next is {entry.seq})",
-            )
+            return broken(expected_seq, f"entry {expected_seq} is missing (next is {entry.seq})")
         if entry.prev_hash != prev:
-            return VerifyReport(
-                ok=False,
-                entries=count,
-                first_bad_seq=entry.seq,
-                reason="previous-hash link broken (reordered or replaced)",
-            )
-        if entry_hash(entry) != entry.hash:
-            return VerifyReport(
-                ok=False,
-                entries=count,
-                first_bad_seq=entry.seq,
-                reason="content does not match its hash (altered)",
-            )
+            return broken(entry.seq, "previous-hash link broken (reordered or replaced)")
+        digest = expected_hash(entry, mac)
+        if digest is None:
+            return broken(entry.seq, f"unknown hash algorithm {entry.alg!r}")
+        if entry.alg == ALG_LEGACY:
+            if keyed:
+                return broken(
+                    entry.seq,
+                    "entry hashed without the audit key after keyed entries"
+                    " (re-hashed with plain SHA-256)",
+                )
+            if not same(digest, entry.hash):
+                return broken(entry.seq, "content does not match its hash (altered)")
+            legacy += 1
+        else:
+            if legacy and not keyed and not _seals(entry, legacy, prev):
+                return broken(
+                    entry.seq,
+                    f"the {legacy} entries from before the audit key are not followed by"
+                    " their seal",
+                )
+            if not same(digest, entry.hash):
+                return broken(
+                    entry.seq,
+                    "content does not match its MAC (altered, or re-chained without the audit key)",
+                )
+            keyed = True
+        if entry.seq in anchored:
+            at_anchor[entry.seq] = entry.hash
         prev, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+    if legacy and not keyed:
+        return broken(
+            1,
+            f"all {legacy} entries are marked as hashed without the audit key and no seal"
+            " follows them (re-hashed with plain SHA-256)",
+        )
     head = ctx.db.get(AuditHead, 1)
     head_seq, head_hash = (head.seq, head.last_hash) if head else (0, GENESIS)
     if head_seq != count or head_hash != prev:
-        return VerifyReport(
-            ok=False,
-            entries=count,
-            first_bad_seq=count + 1,
-            reason=f"log ends at entry {count} but the head records {head_seq}"
+        return broken(
+            count + 1,
+            f"log ends at entry {count} but the head records {head_seq}"
             " (entries removed from the end)",
         )
-    return VerifyReport(ok=True, entries=count)
+    for mark in marks:
+        if mark.seq > count:
+            return broken(
+                count + 1,
+                f"the anchor written at {mark.at} records entry {mark.seq}, but the log ends at"
+                f" entry {count} (entries removed from the end)",
+            )
+        if not same(at_anchor[mark.seq], mark.head):
+            return broken(
+                mark.seq,
+                f"entry {mark.seq} differs from the anchor written at {mark.at}"
+                " (the log was rewritten)",
+            )
+    return VerifyReport(ok=True, entries=count, legacy_entries=legacy, anchors=len(marks))
 
 
 def verify_audit(ctx: Ctx) -> VerifyReport:

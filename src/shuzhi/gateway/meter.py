@@ -29,6 +29,7 @@ from multiprocessing.process import BaseProcess
 
 from sqlalchemy import Table, insert, select
 
+from shuzhi.audit.anchors import wait_for_hooks
 from shuzhi.audit.service import Pending, record_batch
 from shuzhi.context import SYSTEM, Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
@@ -164,6 +165,7 @@ def _serve(settings: Settings, conn: Connection, niceness: int) -> None:
             else:
                 conn.send(None)
     finally:
+        wait_for_hooks()  # an anchor command started after a batch's commit finishes
         database.dispose()
 
 

@@ -150,7 +150,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "filings.pending": ("待审核", "Waiting for a decision"),
     "audit.title": ("审计日志", "Audit log"),
     "audit.verify": ("校验哈希链", "Verify the hash chain"),
-    "audit.ok": ("哈希链完整：共 {n} 条记录未被篡改。", "Chain intact: {n} entries, none altered."),
+    "audit.ok": (
+        "哈希链完整：共 {n} 条记录未被篡改，{a} 个锚点一致。",
+        "Chain intact: {n} entries, none altered; {a} anchors match.",
+    ),
     "audit.bad": ("哈希链被破坏：第 {seq} 条 — {reason}", "Chain broken at entry {seq}: {reason}"),
     "audit.at": ("时间", "Time"),
     "audit.actor": ("操作者", "Actor"),
