@@ -16,7 +16,6 @@ import shutil
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import case, func, select
 
+from shuzhi import hooks
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.catalog import codes as catalog_codes
@@ -413,16 +413,7 @@ def _register(
     items: list[tuple[str, str]],
     progress: Progress,
 ) -> DatasetVersion:
-    from shuzhi.quality import service as quality
-
-    # The quality rules read only the lake: they run beside profiling and classification
-    # (DuckDB and Arrow release the interpreter lock), their results are stored afterwards.
-    plan = quality.plan_checks(ctx, dataset.resource_code)
-    with ThreadPoolExecutor(1, thread_name_prefix="shuzhi-quality") as pool:
-        checked = pool.submit(plan.run, query_engine(ctx), version)
-        check, profile, classification, grade = _analyse(ctx, dataset, version, items, progress)
-        progress("quality")
-        outcomes = checked.result()
+    check, profile, classification, grade = _analyse(ctx, dataset, version, items, progress)
     row = DatasetVersion(
         dataset_id=dataset.id,
         number=version.sequence,
@@ -446,20 +437,32 @@ def _register(
     ctx.db.flush()
     if not check.drift:
         _make_current(ctx, dataset, row)
-    row.quality_score = quality.record_checks(
+    progress("quality")
+    # Quality control runs its rules on the new version and scores it, in this transaction
+    # (subscriber: quality.service.on_version_loaded, which calls set_quality_score).
+    hooks.publish(
         ctx,
-        plan,
-        outcomes,
-        dataset.resource_code,
-        dataset.unit_id,
-        row.id,
-        row.number,
-        version,
-        analysis.hidden_columns(classification),
-        version.rejects.ratio,
+        hooks.VersionLoaded(
+            dataset.resource_code,
+            dataset.unit_id,
+            row.id,
+            row.number,
+            version,
+            analysis.hidden_columns(classification),
+            version.rejects.ratio,
+        ),
     )
     ctx.db.flush()
     return row
+
+
+def set_quality_score(ctx: Ctx, version_key: int, score: float) -> None:
+    """The quality score of a version being loaded (quality control's reaction to
+    ``hooks.VersionLoaded``, inside the load's unit of work)."""
+    row = ctx.db.get(DatasetVersion, version_key)
+    if row is None:
+        raise NotFound("数据集版本不存在。", f"Dataset version {version_key} does not exist.")
+    row.quality_score = score
 
 
 def ingest(
@@ -586,6 +589,7 @@ def accept_drift(ctx: Ctx, resource_code: str, number: int, note: str = "") -> V
     row.reviewed_by, row.reviewed_at, row.review_note = ctx.actor.label, utcnow(), note.strip()
     ctx.db.flush()
     record(ctx, DriftAccepted(resource_code, dataset.unit_id, number, note.strip()))
+    hooks.publish(ctx, hooks.VersionAccepted(resource_code, dataset.unit_id, number))
     return _out(ctx, dataset, row)
 
 
@@ -598,6 +602,7 @@ def reject_drift(ctx: Ctx, resource_code: str, number: int, note: str) -> Versio
     row.reviewed_by, row.reviewed_at, row.review_note = ctx.actor.label, utcnow(), note.strip()
     ctx.db.flush()
     record(ctx, DriftRejected(resource_code, dataset.unit_id, number, note.strip()))
+    hooks.publish(ctx, hooks.VersionRejected(resource_code, dataset.unit_id, number))
     return _out(ctx, dataset, row)
 
 
@@ -674,9 +679,8 @@ def dataset_overview(ctx: Ctx, resource_code: str) -> DatasetOverview:
 
 
 def version_detail(ctx: Ctx, resource_code: str, number: int) -> VersionDetail:
-    """A version page: what was found, a few masked rows, quality results and open issues."""
-    from shuzhi.quality import service as quality
-
+    """A version page: what was found and a few masked rows (the page adds quality control's
+    results and issues)."""
     version = get_dataset_version(ctx, resource_code, number)
     dataset = _dataset(ctx, resource_code)
     rows = (
@@ -687,8 +691,6 @@ def version_detail(ctx: Ctx, resource_code: str, number: int) -> VersionDetail:
     return VersionDetail(
         version=version,
         rows=rows,
-        quality=quality.version_results(ctx, resource_code, number),
-        issues=quality.list_quality_issues(ctx, resource_code=resource_code),
         can_review=allowed(ctx, "accept_drift", dataset.unit_id),
         can_override=allowed(ctx, "override_classification", dataset.unit_id),
     )
