@@ -72,7 +72,7 @@ def test_register_all_wires_the_documented_reactions_and_is_idempotent() -> None
         sharing.on_entry_republished,
         portal.on_entry_republished,
     ]
-    assert before[hooks.VersionLoaded] == [quality.on_version_loaded]
+    assert before[hooks.VersionWritten] == [quality.on_version_written]
 
 
 def _kinds() -> list[type[hooks.Hook]]:

@@ -22,7 +22,7 @@ This module imports no capability service: everything may import it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from shuzhi.context import Ctx
@@ -81,10 +81,27 @@ class EntryRevised(Hook):
 
 
 @dataclass(frozen=True)
+class VersionWritten(Hook):
+    """A load wrote a new version to the lake and is about to analyse it and register it.
+
+    A subscriber that must read the new data appends work to ``alongside``: each callable runs
+    on a worker thread beside the lake's own analysis, so it must read only the lake (never
+    the database session, which is the load's), and returns a ``Finish``: the function that
+    stores its result once the version is registered, called in the load's unit of work with
+    the ``VersionLoaded`` event, before that event is published."""
+
+    resource_code: str
+    unit_id: int
+    version: Version
+    alongside: list[Callable[[], Finish]] = field(default_factory=list, compare=False)
+
+
+@dataclass(frozen=True)
 class VersionLoaded(Hook):
-    """A load stored a new dataset version (current, or pending review when its columns drift
-    from the catalogue). ``hidden`` maps the columns whose values must not be shown in clear
-    to their category; ``reject_ratio`` is the share of source rows that could not be parsed."""
+    """A load registered a new dataset version (current, or pending review when its columns
+    drift from the catalogue). ``hidden`` maps the columns whose values must not be shown in
+    clear to their category; ``reject_ratio`` is the share of source rows that could not be
+    parsed."""
 
     resource_code: str
     unit_id: int
@@ -93,6 +110,9 @@ class VersionLoaded(Hook):
     version: Version
     hidden: Mapping[str, Category]
     reject_ratio: float
+
+
+Finish = Callable[[Ctx, VersionLoaded], None]
 
 
 @dataclass(frozen=True)

@@ -27,5 +27,5 @@ def register_all() -> None:
     hooks.subscribe(hooks.EntryRepublished, sharing.on_entry_republished)
     hooks.subscribe(hooks.EntryRepublished, portal.on_entry_republished)
     # Quality control checks and scores every loaded version.
-    hooks.subscribe(hooks.VersionLoaded, quality.on_version_loaded)
+    hooks.subscribe(hooks.VersionWritten, quality.on_version_written)
     hooks.REGISTRY.seal()

@@ -16,6 +16,7 @@ import shutil
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -413,7 +414,16 @@ def _register(
     items: list[tuple[str, str]],
     progress: Progress,
 ) -> DatasetVersion:
-    check, profile, classification, grade = _analyse(ctx, dataset, version, items, progress)
+    # Quality control plans its rules now; they read only the lake, so they run beside
+    # profiling and classification (DuckDB and Arrow release the interpreter lock), and
+    # their results are stored once the row exists (subscriber: quality.service).
+    written = hooks.VersionWritten(dataset.resource_code, dataset.unit_id, version)
+    hooks.publish(ctx, written)
+    with ThreadPoolExecutor(max(1, len(written.alongside)), "shuzhi-alongside") as pool:
+        started = [pool.submit(work) for work in written.alongside]
+        check, profile, classification, grade = _analyse(ctx, dataset, version, items, progress)
+        progress("quality")
+        finishers = [future.result() for future in started]
     row = DatasetVersion(
         dataset_id=dataset.id,
         number=version.sequence,
@@ -437,28 +447,25 @@ def _register(
     ctx.db.flush()
     if not check.drift:
         _make_current(ctx, dataset, row)
-    progress("quality")
-    # Quality control runs its rules on the new version and scores it, in this transaction
-    # (subscriber: quality.service.on_version_loaded, which calls set_quality_score).
-    hooks.publish(
-        ctx,
-        hooks.VersionLoaded(
-            dataset.resource_code,
-            dataset.unit_id,
-            row.id,
-            row.number,
-            version,
-            analysis.hidden_columns(classification),
-            version.rejects.ratio,
-        ),
+    loaded = hooks.VersionLoaded(
+        dataset.resource_code,
+        dataset.unit_id,
+        row.id,
+        row.number,
+        version,
+        analysis.hidden_columns(classification),
+        version.rejects.ratio,
     )
+    for finish in finishers:
+        finish(ctx, loaded)
+    hooks.publish(ctx, loaded)
     ctx.db.flush()
     return row
 
 
 def set_quality_score(ctx: Ctx, version_key: int, score: float) -> None:
-    """The quality score of a version being loaded (quality control's reaction to
-    ``hooks.VersionLoaded``, inside the load's unit of work)."""
+    """The quality score of a version being loaded (stored by quality control, inside the
+    load's unit of work)."""
     row = ctx.db.get(DatasetVersion, version_key)
     if row is None:
         raise NotFound("数据集版本不存在。", f"Dataset version {version_key} does not exist.")

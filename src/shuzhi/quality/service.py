@@ -226,19 +226,33 @@ def check_version(
     )
 
 
-def on_version_loaded(ctx: Ctx, event: hooks.VersionLoaded) -> None:
-    """Subscriber: check every freshly loaded version and give the lake its score."""
-    score = check_version(
-        ctx,
-        event.resource_code,
-        event.unit_id,
-        event.version_key,
-        event.number,
-        event.version,
-        dict(event.hidden),
-        event.reject_ratio,
-    )
-    lake.set_quality_score(ctx, event.version_key, score)
+def on_version_written(ctx: Ctx, event: hooks.VersionWritten) -> None:
+    """Subscriber: check every freshly written version. The rules run beside the lake's own
+    analysis; their results, issues and the score are stored once the version is registered."""
+    plan = plan_checks(ctx, event.resource_code)
+    engine = lake.query_engine(ctx)
+
+    def run() -> hooks.Finish:
+        outcomes = plan.run(engine, event.version)
+
+        def finish(ctx: Ctx, loaded: hooks.VersionLoaded) -> None:
+            score = record_checks(
+                ctx,
+                plan,
+                outcomes,
+                loaded.resource_code,
+                loaded.unit_id,
+                loaded.version_key,
+                loaded.number,
+                loaded.version,
+                dict(loaded.hidden),
+                loaded.reject_ratio,
+            )
+            lake.set_quality_score(ctx, loaded.version_key, score)
+
+        return finish
+
+    event.alongside.append(run)
 
 
 def _raise_issue(ctx: Ctx, rule: QualityRule, unit_id: int, number: int, outcome: Outcome) -> None:
