@@ -25,6 +25,7 @@ from shuzhi.db.migrate import upgrade
 from shuzhi.demo import catalog as demo_catalog
 from shuzhi.demo.district import build_demo
 from shuzhi.settings import Settings
+from shuzhi.wiring import register_all
 from tests import pg
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -40,6 +41,12 @@ def make_settings(data_dir: Path, database_url: str) -> Settings:
         argon2_time_cost=1,
         argon2_memory_cost=1024,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hook_subscribers() -> None:
+    """Tests call services without the app or the CLI: register the same subscribers."""
+    register_all()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -46,6 +46,7 @@ from shuzhi.sharing import api as sharing_api
 from shuzhi.sharing import views as sharing_views
 from shuzhi.web import problems
 from shuzhi.web.deps import csrf_protect
+from shuzhi.wiring import register_all
 
 STATIC = Path(__file__).parent / "web" / "static"
 # Capabilities register here, API routers first; each brings its api.py and views.py.
@@ -116,6 +117,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(
     settings: Settings, *, database: Database | None = None, migrate: bool = True
 ) -> FastAPI:
+    register_all()  # the capabilities' reactions to each other's hook events
     database = database or Database(settings)
     if migrate:
         upgrade(database)

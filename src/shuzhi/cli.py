@@ -27,6 +27,7 @@ from shuzhi.security.cli import classify, security_app
 from shuzhi.settings import Settings
 from shuzhi.sharing.cli import sharing_app
 from shuzhi.validation import parse
+from shuzhi.wiring import register_all
 
 app = typer.Typer(
     help="数治 Shuzhi — platform for the Chief Data Officer system.",
@@ -44,6 +45,13 @@ app.add_typer(security_app, name="security")
 app.command("classify")(classify)
 app.add_typer(sharing_app, name="sharing")
 app.add_typer(cockpit_app, name="cockpit")
+
+
+@app.callback()
+def _compose() -> None:
+    # Before any command: the capabilities' reactions to each other's hook events.
+    register_all()
+
 
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(help="Port to listen on.")]

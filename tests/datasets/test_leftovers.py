@@ -38,7 +38,9 @@ from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
 from shuzhi.lake.schemas import LakeGarbage
 from shuzhi.settings import Settings
+from shuzhi.wiring import register_all
 
+register_all()
 data_dir, url, code, source, unit_id = sys.argv[1:]
 settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="t" * 48,
                     credentials_key="k" * 48)

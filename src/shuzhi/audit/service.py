@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 
+from shuzhi import hooks
 from shuzhi.audit import anchors
 from shuzhi.audit.chain import ALG_LEGACY, ALG_MAC, canonical, chain_mac, expected_hash, same
 from shuzhi.audit.events import AuditEvent, AuditSealed, AuditVerified, OperationDenied
@@ -179,6 +180,11 @@ def record_batch(ctx: Ctx, items: Sequence[Pending]) -> None:
 
 def record_denied(ctx: Ctx, operation: str, target: str) -> None:
     record(ctx, OperationDenied(operation=operation, target=target), outcome="denied")
+
+
+def on_operation_refused(ctx: Ctx, event: hooks.OperationRefused) -> None:
+    """Subscriber: every refusal (``require``, ``deny``) is in the log."""
+    record_denied(ctx, event.operation, event.target)
 
 
 def _out(entry: AuditEntry) -> AuditEntryOut:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shuzhi import hooks
 from shuzhi.context import Ctx, Role
 from shuzhi.errors import Forbidden, Unauthenticated
 
@@ -147,9 +148,7 @@ RULES: dict[str, Rule] = {
 
 def _record_denial(operation: str, target: str) -> Callable[[Ctx], None]:
     def hook(ctx: Ctx) -> None:
-        from shuzhi.audit.service import record_denied
-
-        record_denied(ctx, operation, target)
+        hooks.publish(ctx, hooks.OperationRefused(operation=operation, target=target))
 
     return hook
 

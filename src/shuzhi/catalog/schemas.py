@@ -11,7 +11,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from shuzhi.catalog.models import ConflictStatus, EntryStatus, OpenType, ShareType
+# The catalogue's closed vocabularies are part of its public surface (re-exported).
+from shuzhi.catalog.models import ConflictStatus as ConflictStatus
+from shuzhi.catalog.models import EntryStatus as EntryStatus
+from shuzhi.catalog.models import OpenType as OpenType
+from shuzhi.catalog.models import ShareType as ShareType
 from shuzhi.validation import blank_to_none, clean_text
 
 Text = Annotated[str, BeforeValidator(clean_text)]

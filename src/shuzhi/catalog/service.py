@@ -19,6 +19,7 @@ from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shuzhi import hooks
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import RULES as PERMISSIONS
 from shuzhi.auth.permissions import allowed, deny, require
@@ -888,24 +889,10 @@ def approve_entry(ctx: Ctx, resource_code: str, note: str = "") -> EntryOut:
         ),
     )
     _reindex(ctx, entry, working=out)
-    _dependents_follow(ctx, resource_code, withdrawn=None)
+    # Sharing ends grants the revision no longer supports; the portal closes a publication
+    # that is no longer open (subscribers: shuzhi.wiring).
+    hooks.publish(ctx, hooks.EntryRepublished(resource_code, entry.unit_id, entry.version))
     return out
-
-
-def _dependents_follow(ctx: Ctx, resource_code: str, *, withdrawn: str | None) -> None:
-    """Grants and open-data publications rely on the published entry. Withdrawing it ends
-    them; a revision ends the grants that include an item it removed or no longer shares,
-    and closes the publication if the entry is no longer open. Both capabilities build on
-    the catalogue (they import this module), hence the imports here."""
-    from shuzhi.portal import service as portal
-    from shuzhi.sharing import service as sharing
-
-    if withdrawn is not None:
-        sharing.entry_withdrawn(ctx, resource_code, withdrawn)
-        portal.entry_withdrawn(ctx, resource_code, withdrawn)
-    else:
-        sharing.entry_republished(ctx, resource_code)
-        portal.entry_republished(ctx, resource_code)
 
 
 def return_entry(ctx: Ctx, resource_code: str, reason: str) -> EntryOut:
@@ -950,6 +937,7 @@ def revise_entry(ctx: Ctx, resource_code: str) -> EntryOut:
     record(
         ctx, EntryRevised(resource_code=resource_code, unit=entry.unit_id, version=entry.version)
     )
+    hooks.publish(ctx, hooks.EntryRevised(resource_code, entry.unit_id, entry.version))
     _reindex(ctx, entry)
     return _entry_out(ctx, entry, with_history=True)
 
@@ -975,7 +963,8 @@ def withdraw_entry(ctx: Ctx, resource_code: str, reason: str) -> EntryOut:
         ),
     )
     _reindex(ctx, entry)
-    _dependents_follow(ctx, resource_code, withdrawn=reason)
+    # Sharing ends the entry's grants; the portal closes its publication (same transaction).
+    hooks.publish(ctx, hooks.EntryWithdrawn(resource_code, entry.unit_id, reason))
     return _entry_out(ctx, entry, with_history=True)
 
 

@@ -12,16 +12,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from shuzhi.catalog import service as catalog
-from shuzhi.catalog.models import ConflictStatus
-from shuzhi.catalog.schemas import CompileRate
+from shuzhi.catalog.schemas import CompileRate, ConflictStatus
 from shuzhi.cockpit.schemas import Figures
 from shuzhi.context import Ctx
 from shuzhi.gateway import service as gateway
 from shuzhi.lake import service as lake
 from shuzhi.lake.schemas import UnitFreshness
 from shuzhi.org import service as org
-from shuzhi.org.models import FilingStatus
-from shuzhi.org.schemas import UnitBrief
+from shuzhi.org.schemas import FilingStatus, UnitBrief
 from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
 from shuzhi.quality.schemas import UnitScore

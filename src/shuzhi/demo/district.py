@@ -34,6 +34,7 @@ from shuzhi.org import service as org
 from shuzhi.org.models import Position, UnitKind
 from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
 from shuzhi.standards.identifiers import uscc_from_parts
+from shuzhi.wiring import register_all
 
 CREDENTIALS_FILE = "demo-credentials.json"
 DEMO_ACTOR = Actor(kind="system", name="demo")
@@ -255,6 +256,7 @@ def _demo_password() -> str:
 
 def build_demo(database: Database) -> list[DemoAccount]:
     """Create the demo district if missing; return its accounts (passwords included)."""
+    register_all()
     data_dir = database.settings.data_dir
     accounts = _read_credentials(data_dir / CREDENTIALS_FILE)
     if accounts is None:

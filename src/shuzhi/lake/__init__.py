@@ -15,3 +15,6 @@ stored as strings exactly as read (empty strings become null; dates stay text in
 the source used — typed parsing is the profile and quality layers' job). Parquet sources keep
 their native Arrow types.
 """
+
+# The public surface: the modules other packages may import.
+__all__ = ["analysis", "manifest", "query", "readers", "schemas", "service"]

@@ -10,7 +10,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shuzhi.lake.models import VersionStatus
-from shuzhi.quality.schemas import IssueOut, ResultOut
 
 
 class ColumnOut(BaseModel):
@@ -234,8 +233,6 @@ class DatasetOverview(BaseModel):
 class VersionDetail(BaseModel):
     version: VersionOut
     rows: SampleRows | None
-    quality: list[ResultOut]
-    issues: list[IssueOut]
     can_review: bool
     can_override: bool
 

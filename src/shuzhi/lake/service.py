@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
+from shuzhi import hooks
 from shuzhi.audit.events import AuditEvent
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require, scope_unit
@@ -435,7 +436,9 @@ class _Found:
     profile: ProfileOut
     classification: list[ColumnClassification]
     grade: GradeOut
-    outcomes: list[Any]
+    # What subscribers of VersionWritten computed beside the analysis, to store once the
+    # version is registered.
+    finishers: list[hooks.Finish]
 
 
 def _analyse(
@@ -443,16 +446,15 @@ def _analyse(
     version: Version,
     items: list[tuple[str, str]],
     overrides: dict[str, tuple[str, str]],
-    plan: Any,
+    alongside: list[Callable[[], hooks.Finish]],
     progress: Progress,
 ) -> _Found:
-    """Profile, classify, check the schema and run the quality plan: reads only the lake, so
-    it runs holding no database transaction."""
+    """Profile, classify and check the schema, with the subscribers' work (quality rules)
+    beside it: reads only the lake, so it runs holding no database transaction."""
     engine = query_engine(ctx)
-    # The quality rules run beside profiling and classification (DuckDB and Arrow release
-    # the interpreter lock); their results are stored with the version.
-    with ThreadPoolExecutor(1, thread_name_prefix="shuzhi-quality") as pool:
-        checked = pool.submit(plan.run, engine, version)
+    # DuckDB and Arrow release the interpreter lock, so the work runs in parallel.
+    with ThreadPoolExecutor(max(1, len(alongside)), thread_name_prefix="shuzhi-alongside") as pool:
+        started = [pool.submit(work) for work in alongside]
         progress("profile")
         profile = engine.profile(version)
         progress("classify")
@@ -465,8 +467,8 @@ def _analyse(
         )
         grade = analysis.grade(classification, version.row_count, ctx.settings.grading_scheme)
         progress("quality")
-        outcomes = checked.result()
-    return _Found(check, analysis.masked_profile(profile, hidden), classification, grade, outcomes)
+        finishers = [future.result() for future in started]
+    return _Found(check, analysis.masked_profile(profile, hidden), classification, grade, finishers)
 
 
 def _make_current(ctx: Ctx, dataset: Dataset, row: DatasetVersion) -> None:
@@ -576,22 +578,17 @@ def _register(
     resource_code: str,
     version: Version,
     found: _Found,
-    plan: Any,
     described: str,
     removed: list[str],
 ) -> IngestOut:
-    """The load's one short write transaction: the version row, its number, quality
-    results and issues, the audit records; committed here, before the load lock is freed."""
-    from shuzhi.quality import service as quality
-
+    """The load's one short write transaction: the version row, its number, what the
+    subscribers store (quality results, issues, score), the audit records; committed here,
+    before the load lock is freed."""
     try:
         dataset, row, version = _claim(ctx, facts, resource_code, version, found)
         if not found.check.drift:
             _make_current(ctx, dataset, row)
-        row.quality_score = quality.record_checks(
-            ctx,
-            plan,
-            found.outcomes,
+        loaded = hooks.VersionLoaded(
             dataset.resource_code,
             dataset.unit_id,
             row.id,
@@ -600,6 +597,9 @@ def _register(
             analysis.hidden_columns(found.classification),
             version.rejects.ratio,
         )
+        for finish in found.finishers:
+            finish(ctx, loaded)
+        hooks.publish(ctx, loaded)
         ctx.db.flush()
         if removed:
             record(ctx, _cleaned(resource_code, dataset.unit_id, removed))
@@ -657,6 +657,15 @@ def _write(
     return version, duplicate
 
 
+def set_quality_score(ctx: Ctx, version_key: int, score: float) -> None:
+    """The quality score of a version being loaded (stored by quality control, inside the
+    load's unit of work)."""
+    row = ctx.db.get(DatasetVersion, version_key)
+    if row is None:
+        raise NotFound("数据集版本不存在。", f"Dataset version {version_key} does not exist.")
+    row.quality_score = score
+
+
 def ingest(
     ctx: Ctx,
     resource_code: str,
@@ -674,8 +683,6 @@ def ingest(
     file lock, held from before the files are written until they are registered; under it,
     files of loads that were killed before registering are removed first.
     """
-    from shuzhi.quality import service as quality
-
     options = options or IngestOptions()
     report = progress or (lambda step: None)
     unit_id, name, cycle, items = entry_facts(ctx, resource_code)
@@ -686,7 +693,6 @@ def ingest(
         directory = _dataset_dir(ctx, resource_code)
         dataset = ctx.db.scalar(select(Dataset).where(Dataset.resource_code == resource_code))
         overrides = _overrides(ctx, dataset)
-        plan = quality.plan_checks(ctx, resource_code)
         _end_transaction(ctx)
         with locked(directory):
             known = _registered(ctx, resource_code)
@@ -710,12 +716,16 @@ def ingest(
                     _discard(version)
                 return _unchanged(ctx, resource_code, same.number, described, removed)
             try:
-                found = _analyse(ctx, version, items, overrides, plan, report)
+                # Subscribers (quality control) plan their work in a short read.
+                written = hooks.VersionWritten(resource_code, unit_id, version)
+                hooks.publish(ctx, written)
+                _end_transaction(ctx)
+                found = _analyse(ctx, version, items, overrides, written.alongside, report)
             except BaseException:
                 _discard(version)
                 raise
             return _register(
-                ctx, (unit_id, name, cycle), resource_code, version, found, plan, described, removed
+                ctx, (unit_id, name, cycle), resource_code, version, found, described, removed
             )
     except ShuzhiError as err:
         reason = err.message.en
@@ -900,6 +910,7 @@ def accept_drift(ctx: Ctx, resource_code: str, number: int, note: str = "") -> V
     row.reviewed_by, row.reviewed_at, row.review_note = ctx.actor.label, utcnow(), note.strip()
     ctx.db.flush()
     record(ctx, DriftAccepted(resource_code, dataset.unit_id, number, note.strip()))
+    hooks.publish(ctx, hooks.VersionAccepted(resource_code, dataset.unit_id, number))
     return _out(ctx, dataset, row)
 
 
@@ -912,6 +923,7 @@ def reject_drift(ctx: Ctx, resource_code: str, number: int, note: str) -> Versio
     row.reviewed_by, row.reviewed_at, row.review_note = ctx.actor.label, utcnow(), note.strip()
     ctx.db.flush()
     record(ctx, DriftRejected(resource_code, dataset.unit_id, number, note.strip()))
+    hooks.publish(ctx, hooks.VersionRejected(resource_code, dataset.unit_id, number))
     return _out(ctx, dataset, row)
 
 
@@ -988,9 +1000,8 @@ def dataset_overview(ctx: Ctx, resource_code: str) -> DatasetOverview:
 
 
 def version_detail(ctx: Ctx, resource_code: str, number: int) -> VersionDetail:
-    """A version page: what was found, a few masked rows, quality results and open issues."""
-    from shuzhi.quality import service as quality
-
+    """A version page: what was found and a few masked rows (the page adds quality control's
+    results and issues)."""
     version = get_dataset_version(ctx, resource_code, number)
     dataset = _dataset(ctx, resource_code)
     rows = (
@@ -1001,8 +1012,6 @@ def version_detail(ctx: Ctx, resource_code: str, number: int) -> VersionDetail:
     return VersionDetail(
         version=version,
         rows=rows,
-        quality=quality.version_results(ctx, resource_code, number),
-        issues=quality.list_quality_issues(ctx, resource_code=resource_code),
         can_review=allowed(ctx, "accept_drift", dataset.unit_id),
         can_override=allowed(ctx, "override_classification", dataset.unit_id),
     )

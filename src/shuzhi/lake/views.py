@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from shuzhi.lake import service
 from shuzhi.lake.readers import FileSource
 from shuzhi.lake.schemas import FreshnessState
+from shuzhi.quality import service as quality
 from shuzhi.security.categories import CATEGORY_INFO
 from shuzhi.web.deps import CtxDep
 from shuzhi.web.forms import FormDep, attempt
@@ -87,11 +88,14 @@ def _version(
     request: Request, ctx: CtxDep, code: str, number: int, errors: list[dict[str, str]]
 ) -> Response:
     detail = service.version_detail(ctx, code, number)
+    # Quality control builds on the lake; the page shows its findings beside the version.
     return render(
         request,
         "datasets/version.html",
         v=detail.version,
         detail=detail,
+        quality_results=quality.version_results(ctx, code, number),
+        quality_issues=quality.list_quality_issues(ctx, resource_code=code),
         categories=list(CATEGORY_INFO.values()),
         errors=errors,
         status=422 if errors else 200,

@@ -7,7 +7,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from shuzhi.org.models import FilingStatus, Position, UnitKind
+# The organisation's closed vocabularies are part of its public surface (re-exported).
+from shuzhi.org.models import FilingStatus as FilingStatus
+from shuzhi.org.models import Position as Position
+from shuzhi.org.models import UnitKind as UnitKind
 from shuzhi.validation import blank_to_none, clean_text
 
 Text = Annotated[str, BeforeValidator(clean_text)]

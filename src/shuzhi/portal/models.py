@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.catalog.models import OpenType
+from shuzhi.catalog.schemas import OpenType
 from shuzhi.db.base import Base, StrEnumType, utcnow
 
 

@@ -24,14 +24,14 @@ import pyarrow as pa
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from shuzhi import hooks
 from shuzhi.audit.service import record
 from shuzhi.auth.passwords import check_strength, hash_password, verify_password
 from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.auth.service import new_token, token_digest, token_matches, token_prefix
 from shuzhi.catalog import codes as catalog_codes
 from shuzhi.catalog import service as catalog
-from shuzhi.catalog.models import EntryStatus, OpenType
-from shuzhi.catalog.schemas import EntryOut
+from shuzhi.catalog.schemas import EntryOut, EntryStatus, OpenType
 from shuzhi.context import SYSTEM, Ctx, unit_of_work
 from shuzhi.db.base import utcnow
 from shuzhi.db.cas import affected
@@ -362,6 +362,16 @@ def entry_republished(ctx: Ctx, resource_code: str) -> bool:
         return False
     _close(ctx, p, "目录修订后开放属性为“不予开放”")
     return True
+
+
+def on_entry_withdrawn(ctx: Ctx, event: hooks.EntryWithdrawn) -> None:
+    """Subscriber: a withdrawn entry's publication closes."""
+    entry_withdrawn(ctx, event.resource_code, event.reason)
+
+
+def on_entry_republished(ctx: Ctx, event: hooks.EntryRepublished) -> None:
+    """Subscriber: a revision that makes the entry not open closes its publication."""
+    entry_republished(ctx, event.resource_code)
 
 
 def _publication(ctx: Ctx, resource_code: str) -> Publication:

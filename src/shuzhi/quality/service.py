@@ -18,15 +18,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 
+from shuzhi import hooks
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require, scope_unit
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, NotFound
+from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import QueryEngine
 from shuzhi.org import service as org
@@ -47,12 +48,6 @@ from shuzhi.security.categories import Category
 LIVE_ISSUES = (IssueStatus.OPEN, IssueStatus.FIXED)
 
 
-def _lake() -> Any:
-    from shuzhi.lake import service as lake  # lake calls quality on every load
-
-    return lake
-
-
 def _rule_out(r: QualityRule) -> RuleOut:
     return RuleOut(
         id=r.id,
@@ -67,9 +62,9 @@ def _rule_out(r: QualityRule) -> RuleOut:
 
 def define_quality_rule(ctx: Ctx, resource_code: str, data: RuleIn) -> RuleOut:
     """Add a rule to an entry's dataset; it runs from the next load on."""
-    unit_id, _name, _cycle, _items = _lake().entry_facts(ctx, resource_code)
+    unit_id, _name, _cycle, _items = lake.entry_facts(ctx, resource_code)
     require(ctx, "define_quality_rule", unit_id, resource_code)
-    current = _lake().current_version(ctx, resource_code)
+    current = lake.current_version(ctx, resource_code)
     known = {n for c in current[1].columns for n in (c.name, c.source_name)} if current else None
     spec = RuleSpec(data.kind, data.column, data.params)
     validate_rule(spec, known)
@@ -96,7 +91,7 @@ def list_quality_rules(ctx: Ctx, resource_code: str) -> list[RuleOut]:
             .order_by(QualityRule.id)
         )
     )
-    unit_id, *_ = _lake().entry_facts(ctx, resource_code)
+    unit_id, *_ = lake.entry_facts(ctx, resource_code)
     require(ctx, "view_quality", unit_id, resource_code)
     return [_rule_out(r) for r in rules]
 
@@ -140,7 +135,6 @@ class QualityPlan:
 
 def plan_checks(ctx: Ctx, resource_code: str) -> QualityPlan:
     """For ``lake.service.ingest``: the active rules of a dataset, ready to run on a version."""
-    lake = _lake()
     rules = list(
         ctx.db.scalars(
             select(QualityRule)
@@ -217,7 +211,7 @@ def check_version(
     """Run every active rule on a freshly loaded version; return its score (see
     ``record_checks``)."""
     plan = plan_checks(ctx, resource_code)
-    outcomes = plan.run(_lake().query_engine(ctx), version, now)
+    outcomes = plan.run(lake.query_engine(ctx), version, now)
     return record_checks(
         ctx,
         plan,
@@ -230,6 +224,35 @@ def check_version(
         hidden,
         reject_ratio,
     )
+
+
+def on_version_written(ctx: Ctx, event: hooks.VersionWritten) -> None:
+    """Subscriber: check every freshly written version. The rules run beside the lake's own
+    analysis; their results, issues and the score are stored once the version is registered."""
+    plan = plan_checks(ctx, event.resource_code)
+    engine = lake.query_engine(ctx)
+
+    def run() -> hooks.Finish:
+        outcomes = plan.run(engine, event.version)
+
+        def finish(ctx: Ctx, loaded: hooks.VersionLoaded) -> None:
+            score = record_checks(
+                ctx,
+                plan,
+                outcomes,
+                loaded.resource_code,
+                loaded.unit_id,
+                loaded.version_key,
+                loaded.number,
+                loaded.version,
+                dict(loaded.hidden),
+                loaded.reject_ratio,
+            )
+            lake.set_quality_score(ctx, loaded.version_key, score)
+
+        return finish
+
+    event.alongside.append(run)
 
 
 def _raise_issue(ctx: Ctx, rule: QualityRule, unit_id: int, number: int, outcome: Outcome) -> None:
@@ -250,7 +273,7 @@ def _raise_issue(ctx: Ctx, rule: QualityRule, unit_id: int, number: int, outcome
 
 def version_results(ctx: Ctx, resource_code: str, number: int) -> list[ResultOut]:
     """What each rule found in one version (samples are stored masked)."""
-    version = _lake().get_dataset_version(ctx, resource_code, number)  # checks permission
+    version = lake.get_dataset_version(ctx, resource_code, number)  # checks permission
     rows = ctx.db.execute(
         select(QualityResult, QualityRule)
         .join(QualityRule, QualityRule.id == QualityResult.rule_id)
@@ -356,7 +379,7 @@ def verify_issue(ctx: Ctx, issue_id: int, note: str = "") -> IssueOut:
 def quality_scores(ctx: Ctx) -> ScoreBoard:
     """Score per entry (its current version) and per unit (mean of its entries)."""
     scope = scope_unit(ctx, "view_quality")
-    current = _lake().current_scores(ctx)
+    current = lake.current_scores(ctx)
     units = {u.id: u for u in org.all_unit_briefs(ctx)}
     open_counts = dict(
         ctx.db.execute(

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from shuzhi import hooks
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.auth.service import new_token, token_digest
@@ -368,4 +369,5 @@ def revoke_app_key(ctx: Ctx, code: str, prefix: str) -> AppKeyOut:
         raise Conflict("该密钥已被吊销。", "The key is already revoked.")
     bump_revision(ctx.db)
     record(ctx, AppKeyRevoked(code=app.code, unit=app.unit_id, prefix=key.prefix))
+    hooks.publish(ctx, hooks.AppKeyRevoked(app.code, key.prefix))
     return _key_out(ctx, key, utcnow())

@@ -18,7 +18,7 @@ from shuzhi.context import Ctx
 from shuzhi.db.cas import affected
 from shuzhi.errors import Invalid, NotFound
 from shuzhi.org import service as org
-from shuzhi.org.models import UnitKind
+from shuzhi.org.schemas import UnitKind
 from shuzhi.sharing.calendar import (
     DEFAULT_DECISION_DAYS,
     DEFAULT_RATE_LIMIT,

@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.catalog.models import ShareType
+from shuzhi.catalog.schemas import ShareType
 from shuzhi.db.base import Base, StrEnumType, utcnow
 
 

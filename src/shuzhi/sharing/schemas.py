@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from shuzhi.catalog.models import ShareType
+from shuzhi.catalog.schemas import ShareType
 from shuzhi.lake.query import Op
 from shuzhi.security.masking import MaskLevel
 from shuzhi.sharing.grants import DeliveryMode

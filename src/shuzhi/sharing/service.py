@@ -32,11 +32,11 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from shuzhi import hooks
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import RULES, allowed, deny, require, scope_unit
 from shuzhi.catalog import service as catalog
-from shuzhi.catalog.models import EntryStatus, ShareType
-from shuzhi.catalog.schemas import EntryBrief, EntryOut
+from shuzhi.catalog.schemas import EntryBrief, EntryOut, EntryStatus, ShareType
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.cas import compare_and_set
@@ -1209,6 +1209,12 @@ def _end_grant(ctx: Ctx, grant: Grant, reason_zh: str, reason_en: str) -> bool:
         return False
     bump_revision(ctx.db)
     record(ctx, GrantRevoked(grant_id=grant.id, unit=grant.provider_unit_id, reason=reason_zh))
+    hooks.publish(
+        ctx,
+        hooks.GrantRevoked(
+            grant.id, grant.resource_code, grant.provider_unit_id, grant.consumer_unit_id
+        ),
+    )
     _notify(
         ctx,
         "grant_revoked",
@@ -1262,6 +1268,16 @@ def entry_republished(ctx: Ctx, resource_code: str) -> list[int]:
         ):
             ended.append(grant.id)
     return ended
+
+
+def on_entry_withdrawn(ctx: Ctx, event: hooks.EntryWithdrawn) -> None:
+    """Subscriber: a withdrawn entry ends its grants."""
+    entry_withdrawn(ctx, event.resource_code, event.reason)
+
+
+def on_entry_republished(ctx: Ctx, event: hooks.EntryRepublished) -> None:
+    """Subscriber: a new revision ends the grants it no longer supports."""
+    entry_republished(ctx, event.resource_code)
 
 
 def grants_for_entry(ctx: Ctx, resource_code: str) -> list[GrantOut]:

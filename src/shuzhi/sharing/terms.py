@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from shuzhi.catalog import service as catalog
-from shuzhi.catalog.models import EntryStatus, ShareType
-from shuzhi.catalog.schemas import EntryOut
+from shuzhi.catalog.schemas import EntryOut, EntryStatus, ShareType
 from shuzhi.context import Ctx
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
 from shuzhi.lake import service as lake

@@ -4,3 +4,6 @@ the data it produces is catalogued (and, once aggregation exists, aggregated).
 A part of the catalogue capability with the usual file names: the gate is a catalogue rule
 and reads entries through ``catalog.service``.
 """
+
+# The public surface: the modules other packages may import.
+__all__ = ["schemas", "service"]

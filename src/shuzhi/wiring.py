@@ -1,0 +1,31 @@
+"""The composition of capabilities: who reacts to which hook event (``shuzhi.hooks``).
+
+``register_all()`` is the one place the subscribers are listed. Every place that assembles
+the service stack calls it before any service runs: ``create_app``, the CLI, the demo
+builder, the benchmarks and the test session. It is idempotent, so calling it again (a
+second app in one process, a test that builds the demo) changes nothing.
+
+Order matters where two subscribers react to one event: they run in the order listed here.
+"""
+
+from __future__ import annotations
+
+from shuzhi import hooks
+from shuzhi.audit import service as audit
+from shuzhi.portal import service as portal
+from shuzhi.quality import service as quality
+from shuzhi.sharing import service as sharing
+
+
+def register_all() -> None:
+    """Subscribe every capability's reactions and seal the registry (idempotent)."""
+    # A refused operation is recorded in the audit log.
+    hooks.subscribe(hooks.OperationRefused, audit.on_operation_refused)
+    # Grants and open-data publications rely on the published catalogue entry.
+    hooks.subscribe(hooks.EntryWithdrawn, sharing.on_entry_withdrawn)
+    hooks.subscribe(hooks.EntryWithdrawn, portal.on_entry_withdrawn)
+    hooks.subscribe(hooks.EntryRepublished, sharing.on_entry_republished)
+    hooks.subscribe(hooks.EntryRepublished, portal.on_entry_republished)
+    # Quality control checks and scores every loaded version.
+    hooks.subscribe(hooks.VersionWritten, quality.on_version_written)
+    hooks.REGISTRY.seal()
