@@ -158,3 +158,25 @@ def test_roster_export_lists_live_appointments_in_chinese(database: Database) ->
     assert rows[1][0] == "A" and rows[1][4] == "周晓明"
     assert rows[1][6] == "部门/街道首席数据官" and rows[1][9] == "待备案"
     assert len(rows) == 2
+
+
+def test_roster_export_cells_never_hold_a_formula(database: Database) -> None:
+    seeded = seed_org(database)
+    hostile = {"title": '=HYPERLINK("http://evil.example","x")', "phone": "+1+1"}
+    with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
+        person = org.create_person(ctx, PersonCreate(unit_code="A", name="周晓明", **hostile))
+        org.create_appointment(
+            ctx,
+            AppointmentCreate(
+                person_id=person.id,
+                position=Position.UNIT_CDO,
+                appointed_on=date(2026, 3, 1),
+                document_no="-2+3",
+            ),
+        )
+        content = org.export_roster(ctx)
+    row = {c.column_letter: c for c in load_workbook(io.BytesIO(content)).active[2]}
+    for letter, value in (("F", hostile["title"]), ("I", "-2+3"), ("K", "+1+1")):
+        cell = row[letter]
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (value, "s", True), letter
+    assert row["H"].data_type == "s" and not row["H"].quotePrefix  # 2026-03-01, plain text

@@ -30,12 +30,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from pydantic import BaseModel, Field
 
 from shuzhi.catalog.models import CodeTable
+from shuzhi.security.cells import unguard, xlsx_row
 
 ENTRY_SHEET = "信息资源目录"
 ITEM_SHEET = "信息项"
@@ -392,7 +390,7 @@ def text(value: object) -> str:
         value = value.date() if value.time() == datetime.min.time() else value
     if isinstance(value, date):
         return value.isoformat()
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return unguard(unicodedata.normalize("NFKC", str(value)).strip()).strip()
 
 
 def digits(value: object, width: int) -> str:
@@ -482,7 +480,7 @@ def code_list(value: object) -> list[str]:
 
 def json_object(value: object) -> dict[str, Any]:
     # Not NFKC-normalised: extension values are stored exactly as given.
-    out = value.strip() if isinstance(value, str) else text(value)
+    out = unguard(value.strip()) if isinstance(value, str) else text(value)
     if not out:
         return {}
     try:
@@ -1115,17 +1113,6 @@ def _element(r: _RowReader, vocab: Vocabulary) -> str:
 # ---------------------------------------------------------------- writing
 
 
-def _cell_out(ws: Any, value: object, bold: bool = False) -> WriteOnlyCell:
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text, never a formula (and no formula injection)
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
 def write_workbook(
     entries: Sequence[Mapping[str, object]],
     items: Sequence[Mapping[str, object]],
@@ -1138,9 +1125,9 @@ def write_workbook(
     ):
         ws = wb.create_sheet(title)
         shown = [c for c in columns if c.export]
-        ws.append([_cell_out(ws, c.header, bold=True) for c in shown])
+        ws.append(xlsx_row(ws, [c.header for c in shown], bold=True))
         for row in rows:
-            ws.append([_cell_out(ws, row.get(c.key)) for c in shown])
+            ws.append(xlsx_row(ws, [row.get(c.key) for c in shown]))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

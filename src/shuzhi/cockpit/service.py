@@ -13,7 +13,6 @@ the gateway's dated call records instead. A snapshot holds figures, never data.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from shuzhi.db.base import utcnow
 from shuzhi.errors import Invalid
 from shuzhi.gateway import service as gateway
 from shuzhi.org import service as org
+from shuzhi.security.cells import csv_writer, seal_workbook
 
 # Figures kept in the daily snapshot (and so available as trends).
 SNAPSHOT_METRICS = (
@@ -390,6 +390,7 @@ def export_cockpit(ctx: Ctx, unit_code: str | None = None, days: int = 30) -> by
         for cell in ws[1]:
             cell.font = Font(bold=True)
     buffer = io.BytesIO()
+    seal_workbook(book)
     book.save(buffer)
     record(ctx, CockpitExported(scope=summary.scope, unit=unit_id, format="xlsx"))
     return buffer.getvalue()
@@ -404,7 +405,7 @@ def chart_csv(ctx: Ctx, chart: str, unit_code: str | None = None, days: int = 30
         raise Invalid.field("chart", f"没有名为 {chart} 的图表。", f"No chart named {chart!r}.")
     summary = cockpit_summary(ctx, unit_code, days)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     if chart == "trends":
         writer.writerow(["day", *(t.metric for t in summary.trends)])
         for i, point in enumerate(summary.trends[0].points):
@@ -439,8 +440,12 @@ def chart_csv(ctx: Ctx, chart: str, unit_code: str | None = None, days: int = 30
     return out.getvalue()
 
 
-def _csv(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+def _csv(value: float | None) -> float | str:
+    """A figure as a number cell (text would be guarded), without float noise."""
+    if value is None:
+        return ""
+    value = round(float(value), 6)
+    return int(value) if value.is_integer() else value
 
 
 # The rest of the capability's operations, so callers need only ``cockpit.service``.

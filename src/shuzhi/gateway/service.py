@@ -11,7 +11,6 @@ an export) runs in the thread pool.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import itertools
@@ -55,6 +54,7 @@ from shuzhi.gateway.shaping import Plan, plan, shape
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import Filter, Op, Order
 from shuzhi.org import service as org
+from shuzhi.security.cells import csv_writer
 from shuzhi.security.disclosure import Disclosure
 from shuzhi.sharing.grants import AppPrincipal, CallGrant, DeliveryMode
 
@@ -402,7 +402,7 @@ def _export_chunks(
         sink = _Sink()
         if fmt == "csv":
             text = io.StringIO()
-            writer = csv.writer(text)
+            writer = csv_writer(text)
             writer.writerow(chosen)
             for batch in runtime.engine.scan(version, chosen, filters):
                 for row in batch.to_pylist():

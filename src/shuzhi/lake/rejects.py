@@ -11,6 +11,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from shuzhi.security.cells import guard
+
 RAW_TEXT_LIMIT = 200
 EXAMPLES_KEPT = 20
 REJECTS_HEADER = ("line", "reason", "detail", "raw")
@@ -81,8 +83,8 @@ class RejectLog:
             {
                 "line": "" if reject.line is None else reject.line,
                 "reason": reject.reason.value,
-                "detail": reject.detail,
-                "raw": reject.raw,
+                "detail": guard(reject.detail),  # the file may be opened in a spreadsheet
+                "raw": guard(reject.raw),
             }
         )
 

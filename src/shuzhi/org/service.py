@@ -53,6 +53,7 @@ from shuzhi.org.schemas import (
     UnitOut,
     UnitUpdate,
 )
+from shuzhi.security.cells import seal_workbook
 from shuzhi.standards.identifiers import is_valid_org_code, is_valid_uscc
 
 REGION_POSITIONS = {Position.CDO, Position.CDO_EXECUTIVE}
@@ -665,6 +666,7 @@ def export_roster(ctx: Ctx) -> bytes:
     ):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
+    seal_workbook(book)
     book.save(buffer)
     scope_code = (
         "region"

@@ -3,6 +3,8 @@
 Every writer is a generator of byte chunks fed batch by batch, so a download of millions of
 rows starts at once and holds one batch in memory, never the whole file (XLSX excepted:
 the format is a zip whose parts are compressed in one pass, written to a temporary file).
+CSV and XLSX cells never run as formulas (``security.cells``): text columns are guarded,
+numeric columns stay numbers.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import json
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from shuzhi.security.cells import guard_batch, xlsx_row, xlsx_value
 from shuzhi.security.masking import MASKERS, MaskLevel, mask, redact
 
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
@@ -70,7 +74,7 @@ def csv_chunks(batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
     header = True
     for batch in batches:
         sink = io.BytesIO()
-        pacsv.write_csv(batch, sink, pacsv.WriteOptions(include_header=header))
+        pacsv.write_csv(guard_batch(batch), sink, pacsv.WriteOptions(include_header=header))
         header = False
         yield sink.getvalue()
 
@@ -130,19 +134,24 @@ def xlsx_chunks(batches: Iterable[pa.RecordBatch], title: str) -> Iterator[bytes
     written = 0
     for batch in batches:
         if written == 0:
-            sheet.append(batch.schema.names)
+            sheet.append(xlsx_row(sheet, batch.schema.names))
         for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
             if written >= XLSX_MAX_ROWS:
                 break
-            sheet.append(
-                [v if v is None or isinstance(v, int | float | str) else str(v) for v in row]
-            )
+            sheet.append([_xlsx(sheet, v) for v in row])
             written += 1
     with tempfile.TemporaryFile() as fh:
         book.save(fh)
         fh.seek(0)
         while chunk := fh.read(1 << 16):
             yield chunk
+
+
+def _xlsx(sheet: object, value: object) -> object:
+    """Numbers stay numbers, text is guarded text, anything else (dates …) is shown as text."""
+    if value is None or isinstance(value, int | float | Decimal):
+        return value
+    return xlsx_value(sheet, value if isinstance(value, str) else str(value))
 
 
 def chunks(fmt: str, batches: Iterable[pa.RecordBatch], title: str) -> Iterator[bytes]:

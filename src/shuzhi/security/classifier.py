@@ -4,12 +4,16 @@ Decision, in order (thresholds in ``ClassifierConfig``):
 
 1. Checksum evidence dominates: if most values pass a check digit (resident ID, USCC,
    organisation code), that is the category whatever the column is called.
-2. A positive header cue decides between the categories it names when enough values are
+2. Clear values dominate too: a column of (nearly) nothing but valid mobile numbers or
+   Luhn-valid bank cards, with enough distinct values and no running sequence, is that
+   category whatever the column is called (备注, 说明, 订单号 …): a misleading name must never
+   publish phone numbers unmasked.
+3. A positive header cue decides between the categories it names when enough values are
    compatible with one of them (an 11-digit column named LXDH is a mobile phone).
-3. Otherwise values alone decide, but only for formats specific enough to trust without a
+4. Otherwise values alone decide, but only for formats specific enough to trust without a
    name, only if the name is not a negative cue (订单号, amount …) and, for identifier-like
    formats, only if the values are not a running sequence (order or work-order numbers).
-4. Anything else is ``none``; the evidence says what was close.
+5. Anything else is ``none``; the evidence says what was close.
 """
 
 from __future__ import annotations
@@ -47,6 +51,21 @@ class ValueRule:
 
 
 @dataclass(frozen=True)
+class ClearRule:
+    """When values decide whatever the header says.
+
+    ``strong``: minimum share of non-empty values validated as the category or as one of
+    ``companions`` (a contact column with the odd landline); ``alone``: minimum share of the
+    category itself; ``support``: minimum share compatible with its format.
+    """
+
+    strong: float
+    alone: float
+    support: float = 0.0
+    companions: tuple[Category, ...] = ()
+
+
+@dataclass(frozen=True)
 class ClassifierConfig:
     checksum_ratio: float = 0.8
     header_support: float = 0.5
@@ -76,6 +95,19 @@ class ClassifierConfig:
             C.PERSON_NAME: ValueRule(0.75, 0.9),
         }
     )
+    # Formats without a check digit of their own (mobile numbers) need near-certainty; bank
+    # cards carry the Luhn digit (a random number passes one time in ten) but some legacy
+    # domestic debit cards fail it, so 85 % Luhn-valid among card-shaped values is clear.
+    clear_rules: Mapping[Category, ClearRule] = field(
+        default_factory=lambda: {
+            C.MOBILE_PHONE: ClearRule(0.95, 0.8, companions=(C.LANDLINE_PHONE,)),
+            C.BANK_CARD: ClearRule(0.85, 0.85, support=0.95),
+        }
+    )
+    # A few values repeated (placeholders, a short code list) are no evidence of people: an
+    # identifier-like format decides from values only with this many distinct values (or
+    # all values distinct in a smaller sample).
+    clear_min_distinct: int = 10
     name_min_distinct: float = 0.3  # names repeat little; status words repeat a lot
     birth_min_spread_years: int = 15  # a population spans generations; event dates do not
     birth_min_age_years: int = 15  # median age of the people in a birth-date column
@@ -207,6 +239,40 @@ def _birth_check(p: _Profile, config: ClassifierConfig) -> tuple[bool, str]:
     return spread_ok and age >= config.birth_min_age_years, detail
 
 
+def _varied(p: _Profile, config: ClassifierConfig) -> bool:
+    """Enough distinct values for an identifier format to mean people, not a code list."""
+    return p.distinct >= min(config.clear_min_distinct, p.n)
+
+
+def _clear_values(
+    p: _Profile, config: ClassifierConfig
+) -> tuple[Category, float, list[str]] | None:
+    """The category values establish beyond doubt, whatever the header says."""
+    if p.serial or not _varied(p, config):
+        return None
+    for c, rule in config.clear_rules.items():
+        if not p.might_reach(c, rule.alone, rule.support):
+            continue
+        alone = p.strong_ratio(c)
+        if alone < rule.alone or p.support(c) < rule.support:
+            continue
+        evidence = _value_evidence(p, c)
+        share = alone
+        for k in rule.companions if alone < rule.strong else ():
+            more = p.strong_ratio(k)
+            share = min(1.0, share + more)
+            if more:
+                evidence.append(f"{_pct(more)} more are {k.value} numbers")
+        if share < rule.strong:
+            continue
+        evidence.append(
+            f"values decide whatever the header says: {_pct(share)} valid"
+            f" (at least {_pct(rule.strong)}), {p.distinct} distinct values"
+        )
+        return c, round(min(0.97, 0.6 + 0.35 * share), 2), evidence
+    return None
+
+
 def _value_only(
     p: _Profile, cue: HeaderCue, config: ClassifierConfig
 ) -> tuple[Category, float, list[str]] | None:
@@ -217,7 +283,9 @@ def _value_only(
         if not p.might_reach(c, rule.strong, rule.support):
             continue
         r = p.strong_ratio(c)
-        if r < rule.strong or p.support(c) < rule.support or (p.serial and c in _SERIAL_PRONE):
+        if r < rule.strong or p.support(c) < rule.support:
+            continue
+        if c in _SERIAL_PRONE and (p.serial or not _varied(p, config)):
             continue
         if c is C.PERSON_NAME and p.distinct < config.name_min_distinct * p.n:
             continue
@@ -225,7 +293,8 @@ def _value_only(
             continue
         if best is None or r > best[0]:
             best = (r, c)
-    if best is None and not p.serial and p.might_reach(C.LANDLINE_PHONE, 0.1):
+    phones_ok = not p.serial and _varied(p, config)
+    if best is None and phones_ok and p.might_reach(C.LANDLINE_PHONE, 0.1):
         # A contact column mixing mobiles and landlines: the majority kind names it.
         phones = p.strong_ratio(C.MOBILE_PHONE) + p.strong_ratio(C.LANDLINE_PHONE)
         if phones >= config.value_rules[C.MOBILE_PHONE].strong:
@@ -272,6 +341,11 @@ def classify_column(
             agree = 0.05 if c in cue.categories else 0.0
             confidence = round(min(0.99, 0.55 + 0.4 * r + agree), 2)
             return ColumnClassification(name, c, confidence, [*_value_evidence(p, c), *evidence])
+
+    clear = _clear_values(p, config)
+    if clear is not None:
+        c, confidence, value_evidence = clear
+        return ColumnClassification(name, c, confidence, [*value_evidence, *evidence])
 
     if cue.positive:
         c = max(cue.categories, key=p.support)

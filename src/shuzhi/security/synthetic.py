@@ -423,8 +423,16 @@ def _vin(rng: R) -> str:
     return "L" + "".join(rng.choice(chars) for _ in range(16))
 
 
+PHONE_SHAPED_PREFIXES = tuple(f"1{d}{e}" for d in "3456789" for e in string.digits)
+
+
 def _phone_like_order(rng: R) -> str:
-    return mobile(rng)  # a business number that happens to fit the mobile format
+    """An 11-digit business number of the mobile shape (1, then 3–9, then nine digits).
+
+    About three in four fall in an allocated mobile segment by chance, never all: a column in
+    which every value is a valid mobile number is a phone column whatever it is called.
+    """
+    return rng.choice(PHONE_SHAPED_PREFIXES) + _digits(rng, 8)
 
 
 def _product_code(rng: R) -> str:
@@ -851,6 +859,16 @@ def _latin_name(rng: R, _i: int) -> str:
     return name if rng.random() < 0.6 else name.title()
 
 
+def _placeholder_phone(rng: R, _i: int) -> str:
+    """A field old systems filled with a few fixed test numbers (no one's phone)."""
+    return rng.choice(("13800138000", "13900000000", "18888888888", "15000000000"))
+
+
+def _card_shaped_voucher(rng: R, _i: int) -> str:
+    """A 19-digit voucher number that happens to start like a UnionPay card (no Luhn digit)."""
+    return "62" + _digits(rng, 17)
+
+
 def _mostly_landlines(rng: R, _i: int) -> str:
     """A 手机号 field that people filled with office numbers (old systems, no validation)."""
     if rng.random() < 0.2:
@@ -938,6 +956,25 @@ HARD_TABLES: tuple[TableSpec, ...] = (
             S("字段9", "ZD9", "field9", C.NONE, _extension),
             S("字段10", "ZD10", "field10", C.EMAIL, _nulls(_m(email), 0.3), BLANK),
             S("字段11", "ZD11", "field11", C.BANK_CARD, _full_width(_m(bank_card))),
+        ),
+        style="zh",
+    ),
+    # Personal data under names that look non-personal or say nothing: values decide.
+    TableSpec(
+        "hidden_personal.csv",
+        150,
+        (
+            S("备注", "BZ", "remark", C.MOBILE_PHONE, _mobile_col()),
+            S("说明", "SM", "note", C.BANK_CARD, _m(lambda r: spaced_card(r, bank_card(r)))),
+            S("其他", "QT", "other", C.RESIDENT_ID, _rid(0.03)),
+            S("col3", "col3", "col3", C.MOBILE_PHONE, _nulls(_mobile_col(0.03), 0.2), BLANK),
+            S("字段1", "ZD1", "field1", C.USCC, _m(uscc)),
+            S("BZ", "BZ", "bz", C.MOBILE_PHONE, _full_width(_mobile_col())),
+            S("remark", "remark", "remark", C.BANK_CARD, _m(bank_card)),
+            S("内容", "NR", "content", C.NONE, _remark_with_phone, 0.2),
+            S("业务编号", "YWBH", "business_no", C.NONE, _m(_phone_like_order)),
+            S("备用字段", "BYZD", "spare", C.NONE, _placeholder_phone),
+            S("凭证号码", "PZHM", "voucher_no", C.NONE, _card_shaped_voucher),
         ),
         style="zh",
     ),
