@@ -1,4 +1,5 @@
-"""Classification, grading and masking of dataset columns (pure logic, no storage)."""
+"""Classification, grading, masking and safe spreadsheet cells for dataset columns (pure logic,
+no storage)."""
 
 # The public surface: the modules other packages may import.
-__all__ = ["categories", "classifier", "disclosure", "grading", "masking"]
+__all__ = ["categories", "cells", "classifier", "disclosure", "grading", "masking"]
