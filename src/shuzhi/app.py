@@ -46,6 +46,7 @@ from shuzhi.sharing import api as sharing_api
 from shuzhi.sharing import views as sharing_views
 from shuzhi.web import problems
 from shuzhi.web.deps import csrf_protect
+from shuzhi.web.headers import SecurityHeaders
 
 STATIC = Path(__file__).parent / "web" / "static"
 # Capabilities register here, API routers first; each brings its api.py and views.py.
@@ -136,6 +137,8 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(gateway_api.LookupFastPath)
+    # Outermost of our layers, so the gateway's fast answers carry the headers too.
+    app.add_middleware(SecurityHeaders, https=settings.cookie_secure)
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, str]:
