@@ -185,7 +185,8 @@ class LookupFastPath:
         except ShuzhiError as err:
             response = problems.error_response(request, err)
         except Exception:
-            log.exception("unhandled error on GET %s", scope["path"])
+            # The key (often a resident ID) is never logged; the dataset is.
+            log.exception("unhandled error on a keyed lookup in %s", match["resource_code"])
             response = problems.error_response(request, problems.internal_error())
         await response(scope, receive, send)
 
