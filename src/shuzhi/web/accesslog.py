@@ -103,7 +103,7 @@ def redact_target(target: str, digest_key: bytes) -> str:
     cleaned = [(redact_text(name), redact_text(value)) for name, value in pairs]
     if cleaned == pairs:
         return f"{path}?{query}"
-    return f"{path}?{urlencode(cleaned, safe='[]')}"
+    return f"{path}?{urlencode(cleaned, safe='[]:,')}"
 
 
 class RedactPersonalData(logging.Filter):
