@@ -105,7 +105,9 @@ def test_the_applicant_site_flow(database: Database, client: TestClient) -> None
     )
     page = client.get(f"/open/datasets/{slug}/apply")
     assert "数据利用协议" in page.text
-    token = TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
+    found = TOKEN.search(page.text)
+    assert found is not None
+    token = found.group(1)
     missing = client.post(
         f"/open/datasets/{slug}/apply",
         data={"csrf_token": token, "purpose": "用于交通规划研究分析"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,9 +19,9 @@ from tests.web.helpers import login
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "shuzhi" / "web" / "templates"
 
 
-def assert_hardened(response: object, *, policy: str = CONSOLE_POLICY, hsts: bool = False) -> None:
-    headers = response.headers  # type: ignore[attr-defined]
-    where = f"{response.request.method} {response.request.url} → {response.status_code}"  # type: ignore[attr-defined]
+def assert_hardened(response: Any, *, policy: str = CONSOLE_POLICY, hsts: bool = False) -> None:
+    headers = response.headers
+    where = f"{response.request.method} {response.request.url} → {response.status_code}"
     assert headers.get("content-security-policy") == policy, where
     assert "frame-ancestors 'none'" in policy
     assert headers.get("x-frame-options") == "DENY", where
