@@ -71,12 +71,16 @@ def test_weak_keys_are_refused_naming_the_setting(
     assert not any(line.split(":")[0] in others for line in message.splitlines())
 
 
-def test_every_key_setting_is_a_field_and_read_from_its_variable() -> None:
+def test_every_key_and_throttle_setting_is_a_field_read_from_its_variable() -> None:
     fields = set(settings_module.Settings.__dataclass_fields__)
     source = Path(settings_module.__file__).read_text(encoding="utf-8")
-    for field, variable in KEY_SETTINGS:
+    checked = [*KEY_SETTINGS, *((f, v) for f, (v, _, _) in THROTTLE_LIMITS.items())]
+    for field, variable in checked:
         assert field in fields
         assert f'"{variable}"' in source
+    # every login limit of the settings is range-checked in production
+    limits = {f for f in fields if f.startswith("login_")}
+    assert limits == set(THROTTLE_LIMITS)
 
 
 def test_the_same_value_for_two_keys_is_refused(tmp_path: Path) -> None:
@@ -102,6 +106,8 @@ def test_sqlite_in_production_needs_the_explicit_setting(tmp_path: Path) -> None
         ("SHUZHI_LOGIN_LOCKOUT_SECONDS", "0"),
         ("SHUZHI_LOGIN_LOCKOUT_SECONDS", "5"),
         ("SHUZHI_LOGIN_LOCKOUT_SECONDS", str(365 * 86400)),
+        ("SHUZHI_LOGIN_ADDRESS_MAX_FAILURES", "100000"),
+        ("SHUZHI_LOGIN_ACCOUNT_MAX_FAILURES", "100000"),
     ],
 )
 def test_throttling_that_is_off_or_absurd_is_refused(

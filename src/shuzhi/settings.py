@@ -24,6 +24,8 @@ KEY_SETTINGS: tuple[tuple[str, str], ...] = (
 # off, ineffective or a lock-out of everyone).
 THROTTLE_LIMITS: dict[str, tuple[str, int, int]] = {
     "login_max_failures": ("SHUZHI_LOGIN_MAX_FAILURES", 1, 20),
+    "login_address_max_failures": ("SHUZHI_LOGIN_ADDRESS_MAX_FAILURES", 1, 1000),
+    "login_account_max_failures": ("SHUZHI_LOGIN_ACCOUNT_MAX_FAILURES", 1, 1000),
     "login_lockout_seconds": ("SHUZHI_LOGIN_LOCKOUT_SECONDS", 60, 24 * 3600),
 }
 
