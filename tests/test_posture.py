@@ -29,6 +29,7 @@ def production(**overrides: str) -> dict[str, str]:
         "SHUZHI_ENV": "production",
         "SHUZHI_SECRET_KEY": strong(),
         "SHUZHI_CREDENTIALS_KEY": strong(),
+        "SHUZHI_AUDIT_KEY": strong(),
         "SHUZHI_COOKIE_SECURE": "true",
         "SHUZHI_DATABASE_URL": "postgresql://shuzhi@db.internal/shuzhi",
     }

@@ -19,6 +19,7 @@ CREDENTIALS_FILE = "credentials_key"
 KEY_SETTINGS: tuple[tuple[str, str], ...] = (
     ("secret_key", "SHUZHI_SECRET_KEY"),
     ("credentials_key", "SHUZHI_CREDENTIALS_KEY"),
+    ("audit_key", "SHUZHI_AUDIT_KEY"),
 )
 # Login throttling settings and the range production accepts (outside it, throttling is
 # off, ineffective or a lock-out of everyone).

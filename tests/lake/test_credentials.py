@@ -83,6 +83,7 @@ def test_development_key_is_generated_once_and_production_requires_one(tmp_path:
     production = {
         "SHUZHI_ENV": "production",
         "SHUZHI_SECRET_KEY": secrets.token_urlsafe(48),
+        "SHUZHI_AUDIT_KEY": secrets.token_urlsafe(48),
         "SHUZHI_COOKIE_SECURE": "true",
         "SHUZHI_ALLOW_SQLITE": "true",
     }
