@@ -44,8 +44,9 @@ from shuzhi.quality import views as quality_views
 from shuzhi.settings import Settings
 from shuzhi.sharing import api as sharing_api
 from shuzhi.sharing import views as sharing_views
-from shuzhi.web import problems
+from shuzhi.web import accesslog, problems
 from shuzhi.web.deps import csrf_protect
+from shuzhi.web.headers import SecurityHeaders
 from shuzhi.wiring import register_all
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -138,6 +139,10 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(gateway_api.LookupFastPath)
+    # Outermost of our layers, so the gateway's fast answers carry the headers too.
+    app.add_middleware(SecurityHeaders, https=settings.cookie_secure)
+    # Access-log lines keep no resident IDs, phone numbers or lookup keys.
+    accesslog.install(settings.secret_key)
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, str]:

@@ -14,7 +14,15 @@ from shuzhi.auth.cli import apikey_app, user_app
 from shuzhi.auth.schemas import UserCreate
 from shuzhi.catalog.cli import catalog_app
 from shuzhi.cockpit.cli import cockpit_app
-from shuzhi.command import DataDir, cli_actor, console, fail, open_database
+from shuzhi.command import (
+    DataDir,
+    cli_actor,
+    console,
+    err_console,
+    fail,
+    open_database,
+    settings_or_exit,
+)
 from shuzhi.context import Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.errors import ShuzhiError
@@ -23,6 +31,7 @@ from shuzhi.lake.ingest_cli import ingest_command
 from shuzhi.org import service as org
 from shuzhi.org.models import UnitKind
 from shuzhi.org.schemas import UnitCreate
+from shuzhi.posture import demo_refusal, restrict_file_modes
 from shuzhi.security.cli import classify, security_app
 from shuzhi.settings import Settings
 from shuzhi.sharing.cli import sharing_app
@@ -48,8 +57,10 @@ app.add_typer(cockpit_app, name="cockpit")
 
 
 @app.callback()
-def _compose() -> None:
-    # Before any command: the capabilities' reactions to each other's hook events.
+def _before_every_command() -> None:
+    """Every command creates its files (database, datasets, secrets) for this account only,
+    with the capabilities' reactions to each other's hook events registered."""
+    restrict_file_modes()
     register_all()
 
 
@@ -131,7 +142,11 @@ def demo(
     """Create (idempotently) the demo district and serve it; prints the demo accounts."""
     from shuzhi.demo.district import CREDENTIALS_FILE, build_demo
 
-    database = open_database(data_dir)
+    settings = settings_or_exit(data_dir)
+    if settings.is_production:
+        err_console.print(f"[red]Settings refused / 配置被拒绝:[/]\n{demo_refusal()}")
+        raise typer.Exit(2)
+    database = open_database(data_dir, settings)
     accounts = build_demo(database)
     table = Table(title="Demo accounts / 演示账号")
     for column in ("username", "password", "role", "unit"):

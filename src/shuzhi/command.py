@@ -20,7 +20,7 @@ from shuzhi.context import Actor, Ctx, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.db.migrate import upgrade
 from shuzhi.errors import Invalid, ShuzhiError
-from shuzhi.settings import UnsafeSettings, load_settings
+from shuzhi.settings import Settings, UnsafeSettings, load_settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,14 +40,18 @@ def cli_actor() -> Actor:
     return Actor(kind="system", name=f"cli:{getpass.getuser()}")
 
 
-def open_database(data_dir: Path | None) -> Database:
-    """The data directory's database, migrated; refused settings end the command (exit 2)."""
+def settings_or_exit(data_dir: Path | None) -> Settings:
+    """The settings; refused ones are printed (one line per problem) and end the command."""
     try:
-        settings = load_settings(data_dir=data_dir)
+        return load_settings(data_dir=data_dir)
     except UnsafeSettings as exc:
-        err_console.print(f"[red]Settings refused / 配置被拒绝:[/] {exc}")
+        err_console.print(f"[red]Settings refused / 配置被拒绝:[/]\n{exc}")
         raise typer.Exit(2) from None
-    database = Database(settings)
+
+
+def open_database(data_dir: Path | None, settings: Settings | None = None) -> Database:
+    """The data directory's database, migrated; refused settings end the command (exit 2)."""
+    database = Database(settings or settings_or_exit(data_dir))
     upgrade(database)
     return database
 

@@ -9,13 +9,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from shuzhi.posture import production_problems
+
 DEFAULT_DATA_DIR = Path("shuzhi-data")
 SECRET_FILE = "secret_key"
 CREDENTIALS_FILE = "credentials_key"
 
 
 class UnsafeSettings(RuntimeError):
-    """Raised when production settings would be unsafe (e.g. a missing secret key)."""
+    """Raised when production settings would be unsafe (e.g. a missing secret key).
+
+    The message has one line per problem, each naming the variable, in Chinese and English.
+    """
 
 
 class InvalidSetting(UnsafeSettings):
@@ -69,6 +74,8 @@ class Settings:
     gateway_meter_process: bool = True
     # Portal: requests per minute and client address before a 429 (0: no limit).
     portal_rate_limit: int = 600
+    # Production runs on PostgreSQL unless the embedded SQLite file is chosen on purpose.
+    allow_sqlite: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -85,15 +92,9 @@ class Settings:
         """Refuse settings that would be unsafe in production."""
         if not self.is_production:
             return
-        problems = []
-        if len(self.secret_key) < 32:
-            problems.append("SHUZHI_SECRET_KEY must be set to at least 32 characters")
-        if len(self.credentials_key) < 32:
-            problems.append("SHUZHI_CREDENTIALS_KEY must be set to at least 32 characters")
-        if not self.cookie_secure:
-            problems.append("SHUZHI_COOKIE_SECURE must be true (serve over HTTPS)")
+        problems = production_problems(self)
         if problems:
-            raise UnsafeSettings("; ".join(problems))
+            raise UnsafeSettings("\n".join(str(p) for p in problems))
 
 
 def _truthy(value: str | None, default: bool) -> bool:
@@ -173,6 +174,7 @@ def load_settings(
         gateway_flush_seconds=_number(env, "SHUZHI_GATEWAY_FLUSH_SECONDS", 1.0, float, 0.01),
         gateway_meter_process=_truthy(env.get("SHUZHI_GATEWAY_METER_PROCESS"), True),
         portal_rate_limit=_number(env, "SHUZHI_PORTAL_RATE_LIMIT", 600, int, 0),
+        allow_sqlite=_truthy(env.get("SHUZHI_ALLOW_SQLITE"), False),
     )
     settings.check()
     return settings

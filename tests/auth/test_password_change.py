@@ -116,7 +116,9 @@ def test_admin_reset_forces_a_change_at_next_login(
     assert done.status_code == 303
     assert user.get("/org/units").status_code == 200
     # the temporary password is gone, and the step cannot be replayed
-    again = user.post("/login/step", data={**form, "new_password": "Another-lantern-77"})
+    # (with a CSRF token of the new session: the one from before the login is refused now)
+    replay = {**form, "csrf_token": csrf(user, "/"), "new_password": "Another-lantern-77"}
+    again = user.post("/login/step", data=replay)
     assert again.status_code == 401
     resets = _actions(database, seeded.actor(Role.AUDITOR), "auth.password_reset")
     assert resets == [{"username": "a.cdo", "require_change": True, "second_factor_removed": False}]

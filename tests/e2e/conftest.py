@@ -96,11 +96,20 @@ def browser() -> Iterator[Browser]:
         instance.close()
 
 
+def is_csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser page; any Content Security Policy violation on it fails the test."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    yield context.new_page()
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if is_csp_violation(m.text) else None)
+    yield page
     context.close()
+    assert not violations, f"the page broke its Content Security Policy: {violations}"
 
 
 def login(page: Page, base: str, username: str, password: str) -> None:

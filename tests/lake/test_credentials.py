@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -81,13 +82,16 @@ def test_development_key_is_generated_once_and_production_requires_one(tmp_path:
     assert given_key.credentials_key == "c" * 40
     production = {
         "SHUZHI_ENV": "production",
-        "SHUZHI_SECRET_KEY": "s" * 40,
+        "SHUZHI_SECRET_KEY": secrets.token_urlsafe(48),
+        "SHUZHI_AUDIT_KEY": secrets.token_urlsafe(48),
         "SHUZHI_COOKIE_SECURE": "true",
+        "SHUZHI_ALLOW_SQLITE": "true",
     }
     with pytest.raises(UnsafeSettings, match="SHUZHI_CREDENTIALS_KEY"):
         load_settings(production, data_dir=tmp_path / "prod")
-    ok = load_settings({**production, "SHUZHI_CREDENTIALS_KEY": "c" * 40}, data_dir=tmp_path)
-    assert ok.credentials_key == "c" * 40
+    strong = secrets.token_urlsafe(48)
+    ok = load_settings({**production, "SHUZHI_CREDENTIALS_KEY": strong}, data_dir=tmp_path)
+    assert ok.credentials_key == strong
 
 
 def test_a_password_in_the_query_string_stays_out_of_reader_errors() -> None:

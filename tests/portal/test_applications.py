@@ -13,6 +13,7 @@ from shuzhi.portal.schemas import ApplicantIn, ApplicationIn
 from tests.conftest import acting
 from tests.factories import seed_org
 from tests.portal.helpers import applicant, open_entry, opened, provider
+from tests.web.helpers import TOKEN, csrf
 
 
 def _apply(database: Database, who, code: str, accept: bool = True):  # type: ignore[no-untyped-def]
@@ -92,28 +93,28 @@ def test_the_applicant_site_flow(database: Database, client: TestClient) -> None
     code = open_entry(database, "conditional", name="公交客流明细")
     opened(database, seeded, code)
     slug = code.replace("/", "-")
-    client.get("/open/account/register")
-    token = client.cookies.get("shuzhi_csrf")
-    assert token is not None
-    from shuzhi.web.session import _serializer
-
-    csrf = str(_serializer(client.app.state.settings, "csrf").loads(token))  # type: ignore[attr-defined]
-    form = {"csrf_token": csrf, "email": "wang@example.cn", "name": "王企业", "kind": "company"}
+    # The CSRF token comes from the page, like a browser's (it is bound to the session).
+    token = csrf(client, "/open/account/register")
+    form = {"csrf_token": token, "email": "wang@example.cn", "name": "王企业", "kind": "company"}
     bad = client.post("/open/account/register", data={**form, "password": "short"})
     assert bad.status_code == 422
     client.post("/open/account/register", data={**form, "password": "Open-data-2026"})
     client.post(
         "/open/account/login",
-        data={"csrf_token": csrf, "email": "wang@example.cn", "password": "Open-data-2026"},
+        data={"csrf_token": token, "email": "wang@example.cn", "password": "Open-data-2026"},
     )
     page = client.get(f"/open/datasets/{slug}/apply")
     assert "数据利用协议" in page.text
+    found = TOKEN.search(page.text)
+    assert found is not None
+    token = found.group(1)
     missing = client.post(
-        f"/open/datasets/{slug}/apply", data={"csrf_token": csrf, "purpose": "用于交通规划研究分析"}
+        f"/open/datasets/{slug}/apply",
+        data={"csrf_token": token, "purpose": "用于交通规划研究分析"},
     )
     assert missing.status_code == 422
     client.post(
         f"/open/datasets/{slug}/apply",
-        data={"csrf_token": csrf, "purpose": "用于交通规划研究分析", "accept_agreement": "yes"},
+        data={"csrf_token": token, "purpose": "用于交通规划研究分析", "accept_agreement": "yes"},
     )
     assert "待审批" in client.get("/open/account").text

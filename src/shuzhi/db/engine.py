@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shuzhi.settings import Settings
@@ -70,6 +72,22 @@ def _normalise(url: str) -> str:
     return url
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 (its WAL and SHM files inherit the mode) or tighten it."""
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if path.parent.is_dir() and not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for companion in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            if companion.exists() and companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
+        except OSError:  # not ours to change: leave it to the administrator
+            pass
+
+
 # Execution option marking the connections of read units.
 READ_UNIT = "shuzhi_read_unit"
 _WRITE_VERBS = frozenset(
@@ -118,7 +136,8 @@ class Database:
         self.settings = settings
         self.capabilities = capabilities_for(settings.database_url)
         if self.capabilities is SQLITE:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private_sqlite_file(settings.database_url)
         self.engine: Engine = create_engine(
             _normalise(settings.database_url),
             connect_args=self.capabilities.connect_args,

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shuzhi.errors import ShuzhiError
 from shuzhi.gateway import service
 from shuzhi.gateway.models import Endpoint
+from shuzhi.gateway.redaction import LOOKUP_PATH
 from shuzhi.gateway.runtime import GatewayRuntime
 from shuzhi.gateway.schemas import CallStats, Problem, Record, RecordsPage
 from shuzhi.web import problems
@@ -157,7 +158,6 @@ async def _lookup(request: Request, resource_code: str, key: str) -> Response:
 
 
 # The lookup route's path, as the router matches it (a resource code may contain slashes).
-LOOKUP_PATH = re.compile(r"^/api/v1/share/(?P<resource_code>.*)/records/(?P<key>[^/]+)$")
 
 
 class LookupFastPath:
@@ -185,7 +185,8 @@ class LookupFastPath:
         except ShuzhiError as err:
             response = problems.error_response(request, err)
         except Exception:
-            log.exception("unhandled error on GET %s", scope["path"])
+            # The key (often a resident ID) is never logged; the dataset is.
+            log.exception("unhandled error on a keyed lookup in %s", match["resource_code"])
             response = problems.error_response(request, problems.internal_error())
         await response(scope, receive, send)
 

@@ -210,15 +210,19 @@ def matches(row: Mapping[str, Any], filters: Sequence[Filter]) -> bool:
     return True
 
 
+def value_digest(value: Any, key: bytes) -> str:
+    """A value as the call log (and the access log) shows it: a short keyed digest."""
+    text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def describe(filters: Sequence[Filter], key: bytes) -> str:
     """The conditions for the call log: columns and operators, values as keyed digests."""
-
-    def digest(value: Any) -> str:
-        text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
-        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]
-
     return json.dumps(
-        [[f.column, str(f.op), None if f.value is None else digest(f.value)] for f in filters],
+        [
+            [f.column, str(f.op), None if f.value is None else value_digest(f.value, key)]
+            for f in filters
+        ],
         ensure_ascii=False,
         separators=(",", ":"),
     )

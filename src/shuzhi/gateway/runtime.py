@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from shuzhi.context import SYSTEM, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.errors import NotFound, ShuzhiError
+from shuzhi.gateway import redaction
 from shuzhi.gateway.cache import TTLCache
 from shuzhi.gateway.cursor import CursorCodec, derive_key
 from shuzhi.gateway.keyindex import KeyIndexes
@@ -147,7 +148,7 @@ class GatewayRuntime:
         secret = database.settings.secret_key
         self.cursors = CursorCodec(secret)
         self.mask_key = derive_key(secret, "shuzhi.pseudonym.v1")
-        self.digest_key = derive_key(secret, "shuzhi.gateway.filter-digest")
+        self.digest_key = redaction.digest_key(secret)
         self._revision: object = None
         self._poller: threading.Thread | None = None
         self._stop = threading.Event()

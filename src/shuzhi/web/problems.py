@@ -28,6 +28,7 @@ from shuzhi.errors import (
     Unavailable,
 )
 from shuzhi.validation import translate
+from shuzhi.web.headers import apply_security_headers
 from shuzhi.web.i18n import locale_of
 
 log = logging.getLogger("shuzhi")
@@ -124,7 +125,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _internal(request: Request, err: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, internal_error())
+        response = error_response(request, internal_error())
+        # This answer is sent from outside the middleware stack: add the headers here.
+        apply_security_headers(
+            response.headers, request.url.path, https=request.app.state.settings.cookie_secure
+        )
+        return response
 
 
 def internal_error() -> ShuzhiError:
