@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from shuzhi.audit import service as audit
 from shuzhi.auth import service as auth
@@ -151,7 +151,7 @@ def test_staff_and_applicant_failures_never_share_counters(database: Database) -
     assert isinstance(staff("cdo", PASSWORD), Actor)
     # … and a staff "username" spelled like an applicant key counts on its own
     with database.engine.begin() as conn:
-        conn.execute(LoginFailure.__table__.delete())
+        conn.execute(delete(LoginFailure))
     for _ in range(5):
         staff("applicant:cdo@example.cn", WRONG)
     found = attempt(database, "cdo@example.cn", RIGHT)
@@ -286,6 +286,11 @@ def test_the_account_page_changes_the_password(database: Database, client: TestC
         data={"csrf_token": csrf, "current_password": RIGHT, "new_password": "short"},
     )
     assert weak.status_code == 422 and "12" in weak.text
+    overlong = client.post(
+        "/open/account/password",
+        data={"csrf_token": csrf, "current_password": RIGHT, "new_password": "x" * 201},
+    )
+    assert overlong.status_code == 422 and 'data-field="new_password"' in overlong.text
     new = "Harbour-lantern-fog-91"
     done = client.post(
         "/open/account/password",

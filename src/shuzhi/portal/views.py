@@ -243,11 +243,8 @@ def change_password(request: Request, ctx: PortalCtx, form: FormDep) -> Response
     applicant = applicant_of(request, ctx)
     if applicant is None:
         return RedirectResponse("/open/account/login?next=/open/account/password", 303)
-    data = ApplicantPasswordChange(
-        current_password=form.get("current_password", "")[:200],
-        new_password=form.get("new_password", "")[:200],
-    )
     try:
+        data = parse(ApplicantPasswordChange, form)
         epoch = service.change_applicant_password(ctx, applicant, data)
     except Invalid as err:
         ctx.fail(err)
