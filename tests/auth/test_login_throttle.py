@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from shuzhi.audit import service as audit
@@ -205,3 +207,16 @@ def test_a_throttled_attempt_never_checks_the_password(
     verifications.calls = 0
     assert isinstance(attempt(database, "cdo", PASSWORD), TooManyRequests)
     assert verifications.calls == 0
+
+
+@given(st.text(max_size=120), st.text(max_size=120))
+def test_staff_and_applicant_keys_never_meet(staff: str, email: str) -> None:
+    """Whatever is typed, a staff key is never an applicant key (separate namespaces)."""
+    from shuzhi.auth.throttle import APPLICANT, USERNAME_CHARS, account_key
+
+    staff_key, applicant_key = account_key(staff), account_key(email, APPLICANT)
+    assert staff_key != applicant_key
+    assert len(staff_key) <= USERNAME_CHARS and len(applicant_key) <= USERNAME_CHARS
+    name = staff.strip().lower()
+    if ":" not in name and "#" not in name:  # every real username: unchanged
+        assert staff_key == name[:USERNAME_CHARS]

@@ -31,7 +31,7 @@ TARGET = 150
 ROWS = (100, 2000)  # rows per dataset: small, like most district statistics tables
 POOL = 300  # distinct generated values per text column, drawn from at random
 APPLICANT = ("demo.researcher@example.cn", "陈研究", "区数字经济研究院")
-APPLICANT_PASSWORD = "Demo-applicant-2026"
+APPLICANT_PASSWORD = "Bamboo-river-survey-2026"
 
 
 def _cell(name: str, data_type: str, rng: random.Random, i: int) -> str:

@@ -57,6 +57,35 @@ class ApplicantRegistered(AuditEvent):
 
 
 @dataclass(frozen=True)
+class ApplicantLoggedIn(AuditEvent):
+    action: ClassVar[str] = "portal.applicant_logged_in"
+    target_type: ClassVar[str] = "applicant"
+    target_fields: ClassVar[tuple[str, ...]] = ("applicant",)
+    applicant: int
+    client: str | None
+
+
+@dataclass(frozen=True)
+class ApplicantLoginFailed(AuditEvent):
+    """A refused applicant log-in or current-password check (the e-mail as typed)."""
+
+    action: ClassVar[str] = "portal.applicant_login_failed"
+    target_type: ClassVar[str] = "applicant_email"
+    target_fields: ClassVar[tuple[str, ...]] = ("email",)
+    email: str
+    client: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ApplicantPasswordChanged(AuditEvent):
+    action: ClassVar[str] = "portal.applicant_password_changed"
+    target_type: ClassVar[str] = "applicant"
+    target_fields: ClassVar[tuple[str, ...]] = ("applicant",)
+    applicant: int
+
+
+@dataclass(frozen=True)
 class _ApplicationEvent(AuditEvent):
     target_type: ClassVar[str] = "open_application"
     target_fields: ClassVar[tuple[str, ...]] = ("application",)

@@ -149,6 +149,11 @@ class ApplicantIn(BaseModel):
     password: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class ApplicantPasswordChange(BaseModel):
+    current_password: Annotated[str, Field(max_length=200)]
+    new_password: Annotated[str, Field(max_length=200)]
+
+
 class ApplicantOut(BaseModel):
     id: int
     email: str

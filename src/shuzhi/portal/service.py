@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NoReturn
 
 import pyarrow as pa
 from sqlalchemy import func, insert, select, update
@@ -26,7 +27,14 @@ from sqlalchemy.exc import IntegrityError
 
 from shuzhi import hooks
 from shuzhi.audit.service import record
-from shuzhi.auth.passwords import check_strength, hash_password, verify_password
+from shuzhi.auth import throttle
+from shuzhi.auth.passwords import (
+    check_strength,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.auth.service import new_token, token_digest, token_matches, token_prefix
 from shuzhi.catalog import codes as catalog_codes
@@ -44,6 +52,7 @@ from shuzhi.errors import (
     Invalid,
     Message,
     NotFound,
+    TooManyRequests,
     Unauthenticated,
 )
 from shuzhi.lake import service as lake
@@ -53,6 +62,9 @@ from shuzhi.org import service as org
 from shuzhi.portal import tally
 from shuzhi.portal.events import (
     ApplicantKeyIssued,
+    ApplicantLoggedIn,
+    ApplicantLoginFailed,
+    ApplicantPasswordChanged,
     ApplicantRegistered,
     DatasetClosed,
     DatasetOpened,
@@ -76,6 +88,7 @@ from shuzhi.portal.models import (
 from shuzhi.portal.schemas import (
     ApplicantIn,
     ApplicantOut,
+    ApplicantPasswordChange,
     ApplicationIn,
     ApplicationOut,
     Candidate,
@@ -917,7 +930,7 @@ def register_applicant(ctx: Ctx, data: ApplicantIn) -> ApplicantOut:
         errors.add("email", "请填写有效的电子邮箱。", "Enter a valid e-mail address.")
     if data.kind not in APPLICANT_KINDS:
         errors.add("kind", "申请人类型无效。", "Unknown applicant type.")
-    check_strength(data.password, errors)
+    check_strength(data.password, errors, username=email, display_name=data.name.strip())
     errors.raise_if_any()
     if ctx.db.scalar(select(Applicant.id).where(Applicant.email == email)) is not None:
         raise Conflict("该邮箱已注册，请直接登录。", "This e-mail is already registered; log in.")
@@ -934,12 +947,98 @@ def register_applicant(ctx: Ctx, data: ApplicantIn) -> ApplicantOut:
     return _applicant_out(applicant)
 
 
+_WRONG_LOGIN = ("邮箱或密码不正确。", "Wrong e-mail or password.")
+_EMAIL_CHARS = 200  # the column's width
+
+
+def _gate(ctx: Ctx, email: str) -> None:
+    """Serialise and throttle an applicant's attempt (``auth.throttle``, applicant namespace).
+
+    A throttled attempt is refused before the password is checked and is not counted; the
+    refusal is audited after the rollback.
+    """
+    throttle.serialise(ctx, email, ctx.client, namespace=throttle.APPLICANT)
+    wait = throttle.wait_seconds(ctx, email, ctx.client, namespace=throttle.APPLICANT)
+    if wait is None:
+        return
+    err = TooManyRequests(
+        f"登录失败次数过多，请 {wait} 秒后再试。",
+        f"Too many failed logins; try again in {wait} seconds.",
+        retry_after=wait,
+    )
+    event = ApplicantLoginFailed(email=email[:_EMAIL_CHARS], client=ctx.client, reason="throttled")
+    err.after_rollback = lambda c: record(c, event, outcome="failed")
+    raise err
+
+
+def _refuse(ctx: Ctx, email: str, reason: str, message: tuple[str, str] = _WRONG_LOGIN) -> NoReturn:
+    """Count and audit a failed check, committed at once (while the attempt's locks are
+    held), then refuse."""
+    throttle.record_failure(ctx, email, ctx.client, namespace=throttle.APPLICANT)
+    event = ApplicantLoginFailed(email=email[:_EMAIL_CHARS], client=ctx.client, reason=reason)
+    record(ctx, event, outcome="failed")
+    ctx.db.commit()
+    raise Unauthenticated(*message)
+
+
 def login_applicant(ctx: Ctx, email: str, password: str) -> tuple[ApplicantOut, int]:
-    """The applicant and the session epoch to sign into the portal's own cookie."""
-    found = ctx.db.scalar(select(Applicant).where(Applicant.email == email.strip().lower()))
-    if found is None or not verify_password(ctx.settings, found.password_hash, password):
-        raise Unauthenticated("邮箱或密码不正确。", "Wrong e-mail or password.")
+    """The applicant and the session epoch to sign into the portal's own cookie.
+
+    Throttled like staff log-ins (in the applicant namespace); an unknown e-mail costs the
+    same argon2 work as a known one.
+    """
+    typed = email.strip().lower()
+    _gate(ctx, typed)
+    found = None
+    if len(typed) <= _EMAIL_CHARS:
+        found = ctx.db.scalar(select(Applicant).where(Applicant.email == typed))
+    stored = found.password_hash if found is not None else dummy_hash(ctx.settings)
+    if not verify_password(ctx.settings, stored, password) or found is None:
+        _refuse(ctx, typed, "bad credentials")
+    if needs_rehash(ctx.settings, found.password_hash):
+        found.password_hash = hash_password(ctx.settings, password)
+    # failures are forgotten before the audit log's head is taken (lock order: failures, head)
+    throttle.forget_failures(ctx, typed, ctx.client, namespace=throttle.APPLICANT)
+    record(ctx, ApplicantLoggedIn(found.id, ctx.client))
     return _applicant_out(found), found.epoch
+
+
+def change_applicant_password(
+    ctx: Ctx, applicant: ApplicantOut, data: ApplicantPasswordChange
+) -> int:
+    """A logged-in applicant sets a new password, knowing the current one.
+
+    The current password is throttled and counted like a log-in; the new one must meet the
+    password policy. Every other session of the applicant ends: the new session epoch is
+    returned for the browser that made the change.
+    """
+    found = ctx.db.get(Applicant, applicant.id)
+    if found is None:
+        raise Unauthenticated("请先登录。", "Log in first.")
+    _gate(ctx, found.email)
+    if not verify_password(ctx.settings, found.password_hash, data.current_password):
+        _refuse(
+            ctx,
+            found.email,
+            "bad current password",
+            ("当前密码不正确。", "The current password is not correct."),
+        )
+    errors = ErrorCollector()
+    check_strength(
+        data.new_password, errors, "new_password", username=found.email, display_name=found.name
+    )
+    if not errors.errors and verify_password(ctx.settings, found.password_hash, data.new_password):
+        errors.add(
+            "new_password",
+            "新密码不能与当前密码相同。",
+            "The new password must differ from the current one.",
+        )
+    errors.raise_if_any()
+    found.password_hash = hash_password(ctx.settings, data.new_password)
+    found.epoch += 1
+    throttle.forget_failures(ctx, found.email, ctx.client, namespace=throttle.APPLICANT)
+    record(ctx, ApplicantPasswordChanged(found.id))
+    return found.epoch
 
 
 def applicant_for_session(ctx: Ctx, applicant_id: int, epoch: int) -> ApplicantOut | None:

@@ -15,10 +15,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from shuzhi.context import Ctx
-from shuzhi.errors import Unauthenticated
+from shuzhi.errors import Invalid, ShuzhiError, TooManyRequests, Unauthenticated
 from shuzhi.portal import dcat, service
 from shuzhi.portal.api import PortalCtx, base_url
-from shuzhi.portal.schemas import FORMATS, ApplicantIn, ApplicantOut, ApplicationIn, code_of
+from shuzhi.portal.schemas import (
+    FORMATS,
+    ApplicantIn,
+    ApplicantOut,
+    ApplicantPasswordChange,
+    ApplicationIn,
+    code_of,
+)
 from shuzhi.settings import Settings
 from shuzhi.validation import parse
 from shuzhi.web.deps import CtxDep
@@ -49,11 +56,38 @@ def applicant_of(request: Request, ctx: Ctx) -> ApplicantOut | None:
         return None
 
 
-def _page(request: Request, ctx: Ctx, template: str, status: int = 200, **data: Any) -> Response:
+def _signed_in(ctx: Ctx, response: Response, applicant_id: int, epoch: int) -> Response:
+    response.set_cookie(
+        APPLICANT_COOKIE,
+        _signer(ctx.settings).dumps({"a": applicant_id, "e": epoch}),
+        max_age=ctx.settings.session_max_age_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.cookie_secure,
+        path="/open",
+    )
+    return response
+
+
+def _refused(ctx: Ctx, err: ShuzhiError) -> dict[str, str]:
+    """Keep a refusal's records; the headers to answer with (Retry-After when throttled)."""
+    ctx.fail(err)
+    return {"Retry-After": str(err.retry_after)} if isinstance(err, TooManyRequests) else {}
+
+
+def _page(
+    request: Request,
+    ctx: Ctx,
+    template: str,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **data: Any,
+) -> Response:
     return render(
         request,
         f"portal/{template}",
         status=status,
+        headers=headers,
         applicant=applicant_of(request, ctx),
         labels=service.labels(ctx),
         **data,
@@ -166,27 +200,18 @@ def login(request: Request, ctx: PortalCtx, form: FormDep) -> Response:
         applicant, epoch = service.login_applicant(
             ctx, form.get("email", ""), form.get("password", "")
         )
-    except Unauthenticated as err:
-        ctx.fail(err)
+    except (Unauthenticated, TooManyRequests) as err:
         return _page(
             request,
             ctx,
             "login.html",
-            status=401,
+            status=err.status,
+            headers=_refused(ctx, err),
             error=err.message.get(ctx.locale),
             next=_safe_next(form.get("next", "")),
         )
     response = RedirectResponse(_safe_next(form.get("next", "")), status_code=303)
-    response.set_cookie(
-        APPLICANT_COOKIE,
-        _signer(ctx.settings).dumps({"a": applicant.id, "e": epoch}),
-        max_age=ctx.settings.session_max_age_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=ctx.settings.cookie_secure,
-        path="/open",
-    )
-    return response
+    return _signed_in(ctx, response, applicant.id, epoch)
 
 
 @router.post("/open/account/logout")
@@ -204,6 +229,39 @@ def account(request: Request, ctx: PortalCtx) -> Response:
     return _page(
         request, ctx, "account.html", mine=service.my_applications(ctx, applicant), issued=None
     )
+
+
+@router.get("/open/account/password")
+def password_form(request: Request, ctx: PortalCtx) -> Response:
+    if applicant_of(request, ctx) is None:
+        return RedirectResponse("/open/account/login?next=/open/account/password", 303)
+    return _page(request, ctx, "password.html", errors=[], error=None)
+
+
+@router.post("/open/account/password")
+def change_password(request: Request, ctx: PortalCtx, form: FormDep) -> Response:
+    applicant = applicant_of(request, ctx)
+    if applicant is None:
+        return RedirectResponse("/open/account/login?next=/open/account/password", 303)
+    try:
+        data = parse(ApplicantPasswordChange, form)
+        epoch = service.change_applicant_password(ctx, applicant, data)
+    except Invalid as err:
+        ctx.fail(err)
+        errors = [{"field": e.field, "message": e.message.get(ctx.locale)} for e in err.errors]
+        return _page(request, ctx, "password.html", status=422, errors=errors, error=None)
+    except (Unauthenticated, TooManyRequests) as err:
+        return _page(
+            request,
+            ctx,
+            "password.html",
+            status=err.status,
+            headers=_refused(ctx, err),
+            errors=[],
+            error=err.message.get(ctx.locale),
+        )
+    response = RedirectResponse("/open/account?password_changed=1", status_code=303)
+    return _signed_in(ctx, response, applicant.id, epoch)
 
 
 @router.post("/open/account/applications/{application_id}/key")

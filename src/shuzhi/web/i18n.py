@@ -795,8 +795,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "po.kind.company": ("企业", "Company"),
     "po.kind.research": ("科研机构", "Research institution"),
     "po.password": (
-        "密码（至少 10 位，含字母和数字）",
-        "Password (10+ characters, letters and digits)",
+        "密码（至少 12 个字符，不能是常见密码，不能包含邮箱或姓名）",
+        "Password (12+ characters, not a common password, not containing your e-mail or name)",
+    ),
+    "po.change_password": ("修改密码", "Change password"),
+    "po.current_password": ("当前密码", "Current password"),
+    "po.new_password": (
+        "新密码（至少 12 个字符，不能是常见密码，不能包含邮箱或姓名）",
+        "New password (12+ characters, not a common password, not containing your e-mail or name)",
+    ),
+    "po.password_changed": (
+        "密码已修改，其他已登录的浏览器须重新登录。",
+        "Password changed; other browsers logged in to this account must log in again.",
     ),
     "po.count.entries": ("开放数据集", "open datasets"),
     "po.count.records": ("开放数据量（条）", "open records"),
