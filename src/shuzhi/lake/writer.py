@@ -403,41 +403,18 @@ def write_version(
             _fsync_file(data)
             if sequence is None:
                 sequence = current.sequence + 1 if current else 1
-            version_id = f"v{sequence:06d}-{content_hash[:12]}"
-            schema = pq.read_schema(data)
-            version = Version(
-                directory=dataset_dir,
-                version_id=version_id,
-                sequence=sequence,
-                created_at=clock().isoformat(timespec="seconds"),
-                data_file=f"{version_id}{DATA_SUFFIX}",
-                data_file_sha256=file_sha256(data),
-                data_bytes=data.stat().st_size,
-                row_count=rows,
-                columns=tuple(
-                    ColumnSchema(name, str(schema.field(name).type), source_name)
-                    for name, source_name in zip(reader.columns, reader.source_columns, strict=True)
-                ),
-                content_hash=content_hash,
-                source=reader.describe(),
-                rejects=RejectSummary(
-                    count=log.count,
-                    ratio=round(ratio, 6),
-                    max_ratio=options.max_reject_ratio,
-                    by_reason=dict(log.by_reason),
-                    file=f"{version_id}{REJECTS_SUFFIX}" if rejects_file else None,
-                ),
-                timings={
-                    "read_write_seconds": round(read_done - started, 3),
-                    "total_seconds": 0.0,
-                },
+            version = _new_version(
+                dataset_dir,
+                sequence,
+                content_hash,
+                data,
+                reader,
+                _Rejects(log, rejects_file, ratio, options.max_reject_ratio),
+                rows,
+                clock().isoformat(timespec="seconds"),
+                round(read_done - started, 3),
             )
-            final_data = dataset_dir / version.data_file
-            os.rename(data, final_data)
-            placed.append(final_data)
-            if rejects_file is not None and version.rejects_path is not None:
-                os.rename(rejects_file, version.rejects_path)
-                placed.append(version.rejects_path)
+            _place(version, data, rejects_file, placed)
             _fsync_dir(dataset_dir)
             version.timings["total_seconds"] = round(time.perf_counter() - started, 3)
             _write_manifest(version, workdir / "manifest.json")
@@ -452,3 +429,61 @@ def write_version(
             if reader is not None and reader is not source:
                 reader.close()
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _Rejects:
+    log: RejectLog
+    file: Path | None
+    ratio: float
+    max_ratio: float
+
+
+def _new_version(
+    dataset_dir: Path,
+    sequence: int,
+    content_hash: str,
+    data: Path,
+    reader: Reader,
+    rejects: _Rejects,
+    rows: int,
+    created_at: str,
+    read_seconds: float,
+) -> Version:
+    """The manifest of a version whose data file is written (not yet in place)."""
+    version_id = f"v{sequence:06d}-{content_hash[:12]}"
+    schema = pq.read_schema(data)
+    return Version(
+        directory=dataset_dir,
+        version_id=version_id,
+        sequence=sequence,
+        created_at=created_at,
+        data_file=f"{version_id}{DATA_SUFFIX}",
+        data_file_sha256=file_sha256(data),
+        data_bytes=data.stat().st_size,
+        row_count=rows,
+        columns=tuple(
+            ColumnSchema(name, str(schema.field(name).type), source_name)
+            for name, source_name in zip(reader.columns, reader.source_columns, strict=True)
+        ),
+        content_hash=content_hash,
+        source=reader.describe(),
+        rejects=RejectSummary(
+            count=rejects.log.count,
+            ratio=round(rejects.ratio, 6),
+            max_ratio=rejects.max_ratio,
+            by_reason=dict(rejects.log.by_reason),
+            file=f"{version_id}{REJECTS_SUFFIX}" if rejects.file else None,
+        ),
+        timings={"read_write_seconds": read_seconds, "total_seconds": 0.0},
+    )
+
+
+def _place(version: Version, data: Path, rejects_file: Path | None, placed: list[Path]) -> None:
+    """Move the written files to their version names (``placed`` lists what to undo)."""
+    final_data = version.directory / version.data_file
+    os.rename(data, final_data)
+    placed.append(final_data)
+    if rejects_file is not None and version.rejects_path is not None:
+        os.rename(rejects_file, version.rejects_path)
+        placed.append(version.rejects_path)
