@@ -21,6 +21,7 @@ from shuzhi.portal import service
 from shuzhi.portal.schemas import ApplicantIn, ApplicantOut, ApplicantPasswordChange
 from tests.factories import PASSWORD, seed_org
 from tests.portal.helpers import applicant
+from tests.web.helpers import csrf as csrf_token
 
 ATTACKER = "203.0.113.9"
 OWNER = "198.51.100.7"
@@ -249,13 +250,9 @@ def test_changing_the_password_is_throttled(database: Database) -> None:
     assert isinstance(refused, TooManyRequests)
 
 
-def _csrf(client: TestClient) -> str:
-    client.get("/open/account/login")
-    token = client.cookies.get("shuzhi_csrf")
-    assert token is not None
-    from shuzhi.web.session import _serializer
-
-    return str(_serializer(client.app.state.settings, "csrf").loads(token))  # type: ignore[attr-defined]
+def _csrf(client: TestClient, path: str = "/open/account/login") -> str:
+    """The form token of ``path`` (tokens are bound to the session: fetch anew after log-in)."""
+    return csrf_token(client, path)
 
 
 def test_the_login_page_says_429_with_retry_after(database: Database, client: TestClient) -> None:
@@ -281,6 +278,7 @@ def test_the_account_page_changes_the_password(database: Database, client: TestC
     )
     page = client.get("/open/account/password")
     assert page.status_code == 200 and 'name="current_password"' in page.text
+    csrf = _csrf(client, "/open/account/password")
     weak = client.post(
         "/open/account/password",
         data={"csrf_token": csrf, "current_password": RIGHT, "new_password": "short"},

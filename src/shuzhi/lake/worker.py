@@ -192,7 +192,16 @@ def _load_job(
         relay.flush()
 
 
-def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _current_umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...], umask: int) -> None:
+    # The fork server may have been started before the command restricted its file modes:
+    # the child creates files exactly as its parent would.
+    os.umask(umask)
     with contextlib.suppress(OSError):  # lowering priority is always allowed on Linux
         os.nice(CHILD_NICENESS)
     relay = _Relay(conn)
@@ -251,7 +260,10 @@ def run_job(
     with _SLOTS:
         receive, send = context.Pipe(duplex=False)
         process = context.Process(
-            target=_child, args=(send, job, args), name="shuzhi-load", daemon=True
+            target=_child,
+            args=(send, job, args, _current_umask()),
+            name="shuzhi-load",
+            daemon=True,
         )
         process.start()
         send.close()
