@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from shuzhi.app import create_app
@@ -206,3 +207,24 @@ def actor(
     role: Role | None, unit_id: int | None = None, name: str = "tester", kind: str = "user"
 ) -> Actor:
     return Actor(kind=kind, id=1, name=name, role=role, unit_id=unit_id)  # type: ignore[arg-type]
+
+
+class Verifications:
+    """How many argon2 verifications ran since the fixture started counting."""
+
+    calls = 0
+
+
+@pytest.fixture
+def verifications(monkeypatch: pytest.MonkeyPatch) -> type[Verifications]:
+    """Counts argon2 verifications; the real ones run (a spy, not a stand-in)."""
+    real = PasswordHasher.verify
+
+    def counting(hasher: PasswordHasher, stored: str | bytes, password: str | bytes) -> bool:
+        Verifications.calls += 1
+        result: bool = real(hasher, stored, password)
+        return result
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    Verifications.calls = 0
+    return Verifications

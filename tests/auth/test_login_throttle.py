@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from argon2 import PasswordHasher
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
@@ -17,6 +15,7 @@ from shuzhi.auth.models import LoginFailure
 from shuzhi.context import Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.errors import ShuzhiError, TooManyRequests, Unauthenticated
+from tests.conftest import Verifications
 from tests.factories import ACCOUNTS, PASSWORD, seed_org
 
 ATTACKER = "203.0.113.9"
@@ -161,28 +160,8 @@ def test_overlong_usernames_are_counted_without_a_database_error(database: Datab
     assert stored == "x" * 64
 
 
-class CountingVerify:
-    """Counts argon2 verifications (the real ones run: this is a spy, not a stand-in)."""
-
-    calls = 0
-
-
-@pytest.fixture
-def verifications(monkeypatch: pytest.MonkeyPatch) -> type[CountingVerify]:
-    real = PasswordHasher.verify
-
-    def counting(hasher: PasswordHasher, stored: str | bytes, password: str | bytes) -> bool:
-        CountingVerify.calls += 1
-        result: bool = real(hasher, stored, password)
-        return result
-
-    monkeypatch.setattr(PasswordHasher, "verify", counting)
-    CountingVerify.calls = 0
-    return CountingVerify
-
-
 def test_unknown_usernames_cost_the_same_argon2_work(
-    database: Database, verifications: type[CountingVerify]
+    database: Database, verifications: type[Verifications]
 ) -> None:
     seed_org(database)
     verifications.calls = 0
@@ -199,7 +178,7 @@ def test_unknown_usernames_cost_the_same_argon2_work(
 
 
 def test_a_throttled_attempt_never_checks_the_password(
-    database: Database, verifications: type[CountingVerify]
+    database: Database, verifications: type[Verifications]
 ) -> None:
     seed_org(database)
     for _ in range(5):

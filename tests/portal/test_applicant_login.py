@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, update
 
@@ -19,6 +18,7 @@ from shuzhi.db.engine import Database
 from shuzhi.errors import Invalid, ShuzhiError, TooManyRequests, Unauthenticated
 from shuzhi.portal import service
 from shuzhi.portal.schemas import ApplicantIn, ApplicantOut, ApplicantPasswordChange
+from tests.conftest import Verifications
 from tests.factories import PASSWORD, seed_org
 from tests.portal.helpers import applicant
 from tests.web.helpers import csrf as csrf_token
@@ -54,25 +54,6 @@ def age_failures(database: Database, seconds: int) -> None:
                 .where(LoginFailure.id == row_id)
                 .values(at=at - timedelta(seconds=seconds))
             )
-
-
-class Verifications:
-    calls = 0
-
-
-@pytest.fixture
-def verifications(monkeypatch: pytest.MonkeyPatch) -> type[Verifications]:
-    """Counts argon2 verifications; the real ones run (a spy, not a stand-in)."""
-    real = PasswordHasher.verify
-
-    def counting(hasher: PasswordHasher, stored: str | bytes, password: str | bytes) -> bool:
-        Verifications.calls += 1
-        result: bool = real(hasher, stored, password)
-        return result
-
-    monkeypatch.setattr(PasswordHasher, "verify", counting)
-    Verifications.calls = 0
-    return Verifications
 
 
 def test_unknown_and_known_emails_cost_one_argon2_verification_each(
