@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from shuzhi.catalog import excel_service
+from shuzhi.catalog.excel import service as excel_service
 from shuzhi.catalog.excel import write_workbook
 from shuzhi.context import SYSTEM, unit_of_work
 from shuzhi.db.engine import Database

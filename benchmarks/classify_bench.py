@@ -13,7 +13,8 @@ import random
 import time
 from collections.abc import Callable
 
-from shuzhi.security import synthetic
+from tests.security import synthetic
+
 from shuzhi.security.classifier import SAMPLE_LIMIT, classify_column
 
 R = random.Random

@@ -2,7 +2,7 @@
 
 Deterministic: the same seed always writes the same files. All identifiers are synthetic.
 
-    python scripts/generate_security_corpus.py [--seed 2024] [--out DIR]
+    python -m scripts.generate_security_corpus [--seed 2024] [--out DIR]
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tests.security.synthetic import generate_corpus
+
 from shuzhi.security.evaluation import CORPUS_DIR
-from shuzhi.security.synthetic import generate_corpus
 
 SHIPPED_SEED = 2024
 

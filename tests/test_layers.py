@@ -167,6 +167,21 @@ def _public(package: str) -> set[str] | None:
     return None
 
 
+def _bound(package: str) -> set[str]:
+    """Names a package's ``__init__.py`` defines or imports: a module split into a package
+    (``catalog.service``) lists in ``__all__`` the names it re-exports from its parts."""
+    tree = ast.parse(MODULES[package].read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom | ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
 def _surface_violation(imp: Import) -> str | None:
     home, there = _package_of(imp.importer), _package_of(imp.target)
     if there is None or there == home or there in OPEN_PACKAGES:
@@ -193,7 +208,8 @@ def test_the_import_graph_is_read() -> None:
     assert len(graph) > 150
     # Imports inside functions count (the CLI imports the demo builder lazily).
     assert "shuzhi.demo.district" in graph["shuzhi.cli"]
-    assert "shuzhi.catalog.service" in graph["shuzhi.lake.service"]
+    lake_service = [m for m in graph if m.startswith("shuzhi.lake.service.")]
+    assert any("shuzhi.catalog.service" in graph[m] for m in lake_service)
 
 
 def test_the_cycle_finder_finds_cycles() -> None:
@@ -215,7 +231,8 @@ def test_every_package_declares_its_public_surface() -> None:
     assert not missing, f"packages without __all__ in __init__.py: {missing}"
     for package in (m for m in MODULES if _is_package(m) and _package_of(m) not in OPEN_PACKAGES):
         for name in _public(package) or ():
-            assert f"{package}.{name}" in MODULES, f"{package}.__all__ lists unknown {name}"
+            known = f"{package}.{name}" in MODULES or name in _bound(package)
+            assert known, f"{package}.__all__ lists unknown {name}"
 
 
 def test_other_packages_are_used_only_through_their_public_surface() -> None:

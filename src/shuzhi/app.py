@@ -18,9 +18,9 @@ from shuzhi.audit import views as audit_views
 from shuzhi.auth import api as auth_api
 from shuzhi.auth import views as auth_views
 from shuzhi.catalog import api as catalog_api
-from shuzhi.catalog import excel_api as catalog_excel_api
-from shuzhi.catalog import excel_views as catalog_excel_views
 from shuzhi.catalog import views as catalog_views
+from shuzhi.catalog.excel import api as catalog_excel_api
+from shuzhi.catalog.excel import views as catalog_excel_views
 from shuzhi.catalog.projects import api as catalog_projects_api
 from shuzhi.catalog.projects import views as catalog_projects_views
 from shuzhi.cockpit import api as cockpit_api

@@ -33,9 +33,9 @@ from tests.catalog import matrix as catalog_matrix
 from tests.catalog import matrix_excel_projects as catalog_excel_matrix
 from tests.cockpit import matrix as cockpit_matrix
 from tests.conftest import acting
-from tests.datasets import matrix as datasets_matrix
 from tests.factories import PASSWORD, Org, seed_org
 from tests.gateway import matrix as gateway_matrix
+from tests.lake import matrix as datasets_matrix
 from tests.portal import matrix as portal_matrix
 from tests.sharing import matrix as sharing_matrix
 

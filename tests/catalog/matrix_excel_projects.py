@@ -6,7 +6,7 @@ from collections.abc import Callable
 from itertools import count
 from typing import cast
 
-from shuzhi.catalog import excel_service
+from shuzhi.catalog.excel import service as excel_service
 from shuzhi.catalog.projects import service as projects
 from shuzhi.catalog.projects.models import GateStage
 from shuzhi.catalog.projects.schemas import ProjectCreate, ProjectDecision, ProjectUpdate

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from shuzhi.catalog import excel_service, service
+from shuzhi.catalog import service
 from shuzhi.catalog.excel import ENTRY_SHEET, ITEM_SHEET, text
+from shuzhi.catalog.excel import service as excel_service
 from shuzhi.catalog.schemas import EntryCreate
 from shuzhi.context import Role
 from shuzhi.db.engine import Database

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shuzhi.catalog import excel_service, service
+from shuzhi.catalog import service
+from shuzhi.catalog.excel import service as excel_service
 from shuzhi.context import Role
 from shuzhi.db.engine import Database
 from tests.catalog.excel_helpers import entry_values, item_values, to_bytes, workbook

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shuzhi.catalog import excel_service, service
+from shuzhi.catalog import service
+from shuzhi.catalog.excel import service as excel_service
 from shuzhi.catalog.schemas import EntryCreate, EntryOut, EntryUpdate
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database

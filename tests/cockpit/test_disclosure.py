@@ -20,8 +20,8 @@ from shuzhi.errors import Invalid
 from shuzhi.org import service as org
 from shuzhi.security.disclosure import MIN_GROUP_SIZE
 from tests.conftest import acting
-from tests.datasets.helpers import people_rows
 from tests.factories import Org, seed_org
+from tests.lake.helpers import people_rows
 from tests.sharing.helpers import shared_entry
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from shuzhi.audit.models import AuditEntry
 from shuzhi.cockpit import indicators, service
+from shuzhi.cockpit.indicators import evaluation as indicator_evaluation
 from shuzhi.cockpit.models import Alert
 from shuzhi.cockpit.schemas import (
     AlertAck,
@@ -34,8 +35,8 @@ from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
 from shuzhi.validation import parse
 from tests.conftest import acting
-from tests.datasets.helpers import people_rows, write_csv
 from tests.factories import Org, seed_org
+from tests.lake.helpers import people_rows, write_csv
 from tests.sharing.helpers import shared_entry
 
 TODAY = utcnow().date()
@@ -326,7 +327,7 @@ def test_alerts_the_receiver_refused_are_retried_by_later_evaluations(
 def test_undeliverable_alerts_are_abandoned_not_retried_forever(
     database: Database, hooked: Hooked, seeded: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(indicators, "WEBHOOK_ATTEMPTS", 2)
+    monkeypatch.setattr(indicator_evaluation, "WEBHOOK_ATTEMPTS", 2)
     code, received, url = hooked.code, hooked.received, hooked.database.settings.cockpit_webhook_url
     with acting(database, seeded.actor(Role.CDO)) as ctx:  # no webhook configured: never sent
         service.define_indicator(ctx, _indicator("OLD", code))

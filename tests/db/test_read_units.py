@@ -22,6 +22,7 @@ from shuzhi.org.schemas import UnitCreate
 from shuzhi.portal import service as portal
 from shuzhi.portal import tally
 from shuzhi.portal.models import UsageCount, Visitor
+from shuzhi.portal.service import usage as portal_usage
 from shuzhi.settings import Settings
 from tests.conftest import acting, actor
 from tests.factories import seed_org
@@ -156,7 +157,7 @@ def test_a_request_whose_queued_write_fails_errors_and_writes_nothing(
     def broken(*_args: object) -> None:
         raise RuntimeError("usage table unavailable")
 
-    monkeypatch.setattr(portal, "_add_use", broken)
+    monkeypatch.setattr(portal_usage, "_add_use", broken)
     with TestClient(client.app, raise_server_exceptions=False) as failing:
         # The download's audit record and its count go in one transaction: neither lands.
         assert failing.get(f"{page}/download.csv").status_code == 500

@@ -13,9 +13,9 @@ from shuzhi.quality import service as quality
 from shuzhi.quality.models import RuleKind
 from shuzhi.quality.schemas import RuleIn
 from tests.conftest import acting
-from tests.datasets.helpers import people_rows, published_entry, write_csv
 from tests.e2e.conftest import LiveServer, login
 from tests.factories import PASSWORD, seed_org
+from tests.lake.helpers import people_rows, published_entry, write_csv
 
 pytestmark = pytest.mark.browser
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.datasets.helpers import people_rows
 from tests.e2e.conftest import LiveServer, login, logout
 from tests.factories import PASSWORD, seed_org
+from tests.lake.helpers import people_rows
 from tests.sharing.helpers import provider_account, shared_entry
 
 pytestmark = pytest.mark.browser

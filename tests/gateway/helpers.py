@@ -32,8 +32,8 @@ from shuzhi.sharing.grants import (
     NoActiveGrant,
 )
 from tests.conftest import acting
-from tests.datasets.helpers import people_rows
 from tests.factories import Org, seed_org
+from tests.lake.helpers import people_rows
 from tests.sharing.helpers import application, approve, key, request, shared_entry
 
 COLUMNS = ["姓名", "公民身份号码", "联系电话", "出生日期", "年龄"]

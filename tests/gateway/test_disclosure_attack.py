@@ -21,9 +21,9 @@ from shuzhi.lake.readers import FileSource
 from shuzhi.security.masking import MaskLevel, mask_mobile, mask_resident_id
 from shuzhi.sharing.grants import CallGrant, ColumnMask
 from tests.conftest import acting
-from tests.datasets.helpers import HEADER, people_rows, write_csv
 from tests.factories import seed_org
 from tests.gateway.helpers import AUTH, FakeGrants, calls, gateway, make_grant
+from tests.lake.helpers import HEADER, people_rows, write_csv
 from tests.sharing.helpers import shared_entry
 
 ID_ALPHABET = "0123456789X"

@@ -30,9 +30,9 @@ from shuzhi.lake.readers import FileSource
 from shuzhi.security.masking import MaskLevel
 from shuzhi.sharing.grants import ColumnMask
 from tests.conftest import acting
-from tests.datasets.helpers import HEADER, people_rows, write_csv
 from tests.factories import seed_org
 from tests.gateway.helpers import AUTH, FakeGrants, gateway, make_grant
+from tests.lake.helpers import HEADER, people_rows, write_csv
 from tests.sharing.helpers import shared_entry
 
 CATEGORIES = {

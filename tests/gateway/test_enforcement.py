@@ -18,9 +18,9 @@ from shuzhi.lake.query import Filter, Op
 from shuzhi.lake.readers import FileSource
 from shuzhi.sharing.grants import DeliveryMode
 from tests.conftest import acting
-from tests.datasets.helpers import HEADER, people_rows, write_csv
 from tests.factories import seed_org
 from tests.gateway.helpers import AUTH, TEST_OPTIONS, FakeGrants, calls, gateway, make_grant
+from tests.lake.helpers import HEADER, people_rows, write_csv
 from tests.sharing.helpers import shared_entry
 
 

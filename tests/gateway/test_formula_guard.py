@@ -14,9 +14,9 @@ from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
 from shuzhi.security.cells import needs_guard, unguard
 from tests.conftest import acting
-from tests.datasets.helpers import HEADER, people_rows, write_csv
 from tests.factories import seed_org
 from tests.gateway.helpers import AUTH, FakeGrants, gateway, make_grant
+from tests.lake.helpers import HEADER, people_rows, write_csv
 from tests.sharing.helpers import shared_entry
 
 MALICIOUS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(1)", "\t=1"]

@@ -11,7 +11,7 @@ from shuzhi.gateway.keyindex import INDEX_DIR, index_path, remove_earlier
 from shuzhi.lake.manifest import current_version
 from shuzhi.lake.readers import FileSource
 from shuzhi.lake.writer import write_version
-from tests.datasets.helpers import people_rows, write_csv
+from tests.lake.helpers import people_rows, write_csv
 
 
 def test_index_names_survive_moving_the_data_directory(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ from shuzhi.portal import service
 from shuzhi.portal.schemas import ApplicantIn, ApplicantOut
 from tests.catalog.helpers import entry_data, item
 from tests.conftest import acting
-from tests.datasets.helpers import ITEMS as PEOPLE_ITEMS
-from tests.datasets.helpers import people_rows, write_csv
 from tests.factories import Org
+from tests.lake.helpers import ITEMS as PEOPLE_ITEMS
+from tests.lake.helpers import people_rows, write_csv
 
 _n = count()
 _dir = Path(tempfile.mkdtemp(prefix="shuzhi-portal-"))

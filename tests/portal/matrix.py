@@ -22,7 +22,7 @@ from shuzhi.portal.models import ApplicationStatus, PublicationStatus
 from shuzhi.portal.schemas import ApplicantOut, ApplicationIn
 from tests.catalog.helpers import entry_data
 from tests.conftest import acting
-from tests.datasets.helpers import write_csv
+from tests.lake.helpers import write_csv
 from tests.portal.helpers import STATS_HEADER, STATS_ITEMS, applicant, stats_rows
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}

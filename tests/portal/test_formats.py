@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from shuzhi.portal import ckan, data
 from shuzhi.security.cells import guard, unguard
 from shuzhi.security.masking import MaskLevel
-from tests.datasets.helpers import resident_id
+from tests.lake.helpers import resident_id
 
 cells = st.one_of(st.none(), st.text(max_size=30))
 values = st.text(

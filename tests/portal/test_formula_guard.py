@@ -17,8 +17,8 @@ from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
 from shuzhi.portal import data
 from tests.conftest import acting
-from tests.datasets.helpers import write_csv
 from tests.factories import seed_org
+from tests.lake.helpers import write_csv
 from tests.portal.helpers import STATS_HEADER, STATS_ITEMS, _published, opened
 
 MALICIOUS = [

@@ -15,8 +15,8 @@ from shuzhi.lake.readers import FileSource
 from shuzhi.portal import service
 from shuzhi.portal.schemas import OpenDataset
 from tests.conftest import acting
-from tests.datasets.helpers import write_csv
 from tests.factories import seed_org
+from tests.lake.helpers import write_csv
 from tests.portal.helpers import STATS_HEADER, open_entry, opened, provider, stats_rows
 
 

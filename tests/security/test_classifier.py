@@ -6,7 +6,6 @@ import random
 
 import pytest
 
-from shuzhi.security import synthetic
 from shuzhi.security.categories import Category
 from shuzhi.security.classifier import (
     ClassifierConfig,
@@ -14,6 +13,7 @@ from shuzhi.security.classifier import (
     classify_column,
     classify_table,
 )
+from tests.security import synthetic
 
 C = Category
 

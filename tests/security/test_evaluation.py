@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from shuzhi.cli import app
 from shuzhi.security.evaluation import CORPUS_DIR, evaluate_corpus
-from shuzhi.security.synthetic import generate_corpus
+from tests.security.synthetic import generate_corpus
 
 SHIPPED_SEED = 2024
 TARGET = 0.95

@@ -10,7 +10,6 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shuzhi.security import synthetic
 from shuzhi.security.categories import Category
 from shuzhi.security.classifier import classify_column
 from shuzhi.security.evaluation import CORPUS_DIR, read_labels
@@ -18,6 +17,7 @@ from shuzhi.standards.dates import parse_year_month
 from shuzhi.standards.identifiers import USCC_AUTHORITIES
 from shuzhi.standards.names import is_person_name
 from shuzhi.standards.text import normalize
+from tests.security import synthetic
 
 C = Category
 

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shuzhi.security import synthetic
 from shuzhi.security.categories import CATEGORY_INFO, Category
 from shuzhi.security.masking import (
     MASKERS,
@@ -22,6 +21,7 @@ from shuzhi.security.masking import (
     strictest,
 )
 from shuzhi.standards.text import compact
+from tests.security import synthetic
 
 C = Category
 R = random.Random

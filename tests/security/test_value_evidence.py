@@ -14,13 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shuzhi.security import synthetic
 from shuzhi.security.categories import Category
 from shuzhi.security.classifier import classify_column
 from shuzhi.security.evaluation import CORPUS_DIR, read_csv_columns, read_labels
 from shuzhi.security.headers import header_cue
 from shuzhi.standards.phones import parse_mobile
 from shuzhi.standards.text import normalize
+from tests.security import synthetic
 
 C = Category
 R = random.Random

@@ -16,8 +16,8 @@ from shuzhi.sharing import service
 from shuzhi.sharing.schemas import AppKeyIn, ApplicationIn, DecisionIn, RequestCreate, RequestOut
 from tests.catalog.helpers import item
 from tests.conftest import acting
-from tests.datasets.helpers import people_rows, published_entry, write_csv
 from tests.factories import Org
+from tests.lake.helpers import people_rows, published_entry, write_csv
 
 _n = count()
 _dir = Path(tempfile.mkdtemp(prefix="shuzhi-sharing-"))

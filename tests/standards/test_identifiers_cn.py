@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shuzhi.security import synthetic
 from shuzhi.standards.documents import (
     is_license_plate,
     is_passport,
@@ -24,6 +23,7 @@ from shuzhi.standards.phones import (
     parse_mobile,
 )
 from shuzhi.standards.resident_id import parse_resident_id, upgrade_15
+from tests.security import synthetic
 
 seeds = st.integers(min_value=0, max_value=2**32)
 

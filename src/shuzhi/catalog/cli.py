@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shuzhi.catalog import excel_service
+from shuzhi.catalog.excel import service as excel_service
 from shuzhi.command import DataDir, acting, console, err_console
 
 catalog_app = typer.Typer(help="Data resource catalogue (政务数据资源目录).", no_args_is_help=True)

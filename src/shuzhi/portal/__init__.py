@@ -1,4 +1,4 @@
 """Open data portal (数据开放): public catalogue, downloads, CKAN and DCAT interfaces."""
 
 # The public surface: the modules other packages may import.
-__all__ = ["schemas", "service"]
+__all__ = ["schemas", "service", "texts"]

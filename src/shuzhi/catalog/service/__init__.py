@@ -1,0 +1,116 @@
+"""Catalogue entries: compile, validate, approve, publish, revise and withdraw.
+
+Lifecycle: draft → submitted → published (approved by the unit's CDO; nobody approves their
+own submission) → revised (a new draft version; the published snapshot stays readable) →
+published again, or withdrawn with a reason. Only the owning unit's liaison or CDO edits.
+Status changes are conditional UPDATEs, so two people acting at once cannot both win.
+"""
+
+from __future__ import annotations
+
+from shuzhi.catalog.service.common import DEFER_KEY, LIVE_STATES, SYNONYMS_KEY, WORKFLOW_FIELDS
+from shuzhi.catalog.service.overview import (
+    catalog_overview,
+    code_labels,
+    compile_rate,
+    compile_trend,
+    create_duty,
+    create_matter,
+    create_task,
+    export_dcat,
+    get_segment_lengths,
+    list_code_tables,
+    list_conflicts,
+    list_duties,
+    list_elements,
+    list_tasks,
+    published_cycles,
+    resolve_source_conflict,
+    save_code,
+    save_element,
+    set_segment_lengths,
+    uncatalogued_matters,
+)
+from shuzhi.catalog.service.reading import (
+    diff_entries,
+    diff_versions,
+    get_entries,
+    get_entry,
+    list_versions,
+    published_entry_id,
+    resource_code_of,
+    sees_all_drafts,
+    sees_working_copy,
+)
+from shuzhi.catalog.service.search import (
+    FACETS,
+    SEARCH_KIND,
+    deferred_indexing,
+    list_entries,
+    reindex_catalog,
+    review_queue,
+    sync_synonyms,
+)
+from shuzhi.catalog.service.writing import (
+    approve_entry,
+    create_entry,
+    entry_actions,
+    return_entry,
+    revise_entry,
+    set_publish_date,
+    submit_entry,
+    update_entry,
+    withdraw_entry,
+)
+
+__all__ = [
+    "DEFER_KEY",
+    "FACETS",
+    "LIVE_STATES",
+    "SEARCH_KIND",
+    "SYNONYMS_KEY",
+    "WORKFLOW_FIELDS",
+    "approve_entry",
+    "catalog_overview",
+    "code_labels",
+    "compile_rate",
+    "compile_trend",
+    "create_duty",
+    "create_entry",
+    "create_matter",
+    "create_task",
+    "deferred_indexing",
+    "diff_entries",
+    "diff_versions",
+    "entry_actions",
+    "export_dcat",
+    "get_entries",
+    "get_entry",
+    "get_segment_lengths",
+    "list_code_tables",
+    "list_conflicts",
+    "list_duties",
+    "list_elements",
+    "list_entries",
+    "list_tasks",
+    "list_versions",
+    "published_cycles",
+    "published_entry_id",
+    "reindex_catalog",
+    "resolve_source_conflict",
+    "resource_code_of",
+    "return_entry",
+    "review_queue",
+    "revise_entry",
+    "save_code",
+    "save_element",
+    "sees_all_drafts",
+    "sees_working_copy",
+    "set_publish_date",
+    "set_segment_lengths",
+    "submit_entry",
+    "sync_synonyms",
+    "uncatalogued_matters",
+    "update_entry",
+    "withdraw_entry",
+]

@@ -1,0 +1,281 @@
+"""Catalogue search: indexing entries and querying with facets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+
+from shuzhi.auth.permissions import allowed, require
+from shuzhi.catalog import codes, sources
+from shuzhi.catalog.models import (
+    CatalogEntry,
+    CodeTable,
+    DataItem,
+    EntryStatus,
+    OpenType,
+    Setting,
+    ShareType,
+)
+from shuzhi.catalog.schemas import (
+    EntryBrief,
+    EntryOut,
+    EntryPage,
+)
+from shuzhi.catalog.service.common import DEFER_KEY, SYNONYMS_KEY
+from shuzhi.catalog.service.reading import (
+    _chunks,
+    _entry_out,
+    _entry_outs,
+    _snapshot,
+    _unit,
+    sees_all_drafts,
+    sees_working_copy,
+)
+from shuzhi.context import Ctx
+from shuzhi.errors import Invalid
+from shuzhi.org.schemas import UnitBrief
+from shuzhi.search import service as search
+from shuzhi.search.service import SearchDoc
+
+SEARCH_KIND = "catalog_entry"
+
+
+FACETS = (
+    "unit",
+    "class",
+    "subclass",
+    "share_type",
+    "open_type",
+    "update_cycle",
+    "status",
+    "format",
+)
+
+
+def _public_view(
+    ctx: Ctx, entry: CatalogEntry, working: EntryOut | None = None
+) -> tuple[EntryOut, int | None]:
+    """What other units may read, and the unit the document is limited to (None: everyone)."""
+    if entry.status in (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN):
+        return working or _entry_out(ctx, entry), None
+    if entry.published_version is not None:
+        return _snapshot(ctx, entry, entry.published_version), None
+    return working or _entry_out(ctx, entry), entry.unit_id
+
+
+def _public_views(ctx: Ctx, entries: list[CatalogEntry]) -> list[tuple[EntryOut, int | None]]:
+    """``_public_view`` of many entries, their working copies read together."""
+    live = (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN)
+    revising = [e for e in entries if e.status not in live and e.published_version is not None]
+    rest = [e for e in entries if e not in revising]
+    working = dict(zip((e.id for e in rest), _entry_outs(ctx, rest), strict=True))
+    views: list[tuple[EntryOut, int | None]] = []
+    for e in entries:
+        if e.id in working:
+            views.append((working[e.id], None if e.status in live else e.unit_id))
+        else:
+            views.append((_snapshot(ctx, e, e.published_version or 0), None))
+    return views
+
+
+def _search_doc(out: EntryOut, scope: int | None, labels: dict[str, dict[str, str]]) -> SearchDoc:
+    subclass = out.class_code + out.subclass_code
+    body = [
+        out.abstract,
+        " ".join(i.name for i in out.items),
+        " ".join(i.element_name for i in out.items if i.element_name),
+        out.unit_name,
+        out.unit_code,
+        out.resource_code,
+        labels.get(CodeTable.RESOURCE_SUBCLASS, {}).get(subclass, ""),
+    ]
+    status = EntryStatus.PUBLISHED if out.showing_version is not None else out.status
+    return SearchDoc(
+        kind=SEARCH_KIND,
+        key=out.resource_code,
+        title=out.name,
+        body="\n".join(b for b in body if b),
+        facets={
+            "unit": out.unit_code,
+            "class": out.class_code,
+            "subclass": subclass,
+            "share_type": out.share_type.value,
+            "open_type": out.open_type.value,
+            "update_cycle": out.update_cycle,
+            "status": status.value,
+            "format": out.format_code,
+        },
+        scope_unit_id=scope,
+    )
+
+
+def _reindex(
+    ctx: Ctx, entry: CatalogEntry, old_code: str | None = None, working: EntryOut | None = None
+) -> None:
+    """Keep the entry's search document equal to what each viewer may read."""
+    if old_code and old_code != entry.resource_code:
+        search.remove_documents(ctx, SEARCH_KIND, [old_code])
+    deferred = ctx.db.info.get(DEFER_KEY)
+    if isinstance(deferred, set):
+        deferred.add(entry.id)
+        return
+    out, scope = _public_view(ctx, entry, working)
+    search.index_documents(ctx, [_search_doc(out, scope, codes.code_labels(ctx, "zh-CN"))])
+
+
+@contextmanager
+def deferred_indexing(ctx: Ctx) -> Iterator[None]:
+    """Bulk compiles (imports, the demo) index every touched entry once, at the end."""
+    if isinstance(ctx.db.info.get(DEFER_KEY), set):
+        yield
+        return
+    touched: set[int] = set()
+    ctx.db.info[DEFER_KEY] = touched
+    try:
+        yield
+    finally:
+        del ctx.db.info[DEFER_KEY]
+    labels = codes.code_labels(ctx, "zh-CN")
+    for ids in _chunks(sorted(touched)):
+        entries = list(ctx.db.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(ids))))
+        search.index_documents(ctx, [_search_doc(*v, labels) for v in _public_views(ctx, entries)])
+
+
+def reindex_catalog(ctx: Ctx) -> int:
+    """Rebuild every entry's search document and the data-element synonyms."""
+    require(ctx, "manage_code_tables")
+    labels = codes.code_labels(ctx, "zh-CN")
+    entries = list(ctx.db.scalars(select(CatalogEntry).order_by(CatalogEntry.id)))
+    views = (
+        v for i in range(0, len(entries), 500) for v in _public_views(ctx, entries[i : i + 500])
+    )
+    search.index_documents(ctx, (_search_doc(*v, labels) for v in views))
+    sync_synonyms(ctx)
+    return len(entries)
+
+
+def sync_synonyms(ctx: Ctx) -> None:
+    """Hand the data elements' names and synonyms to the search index (身份证 ↔ 公民身份号码)."""
+    groups = sources.synonym_groups(ctx)
+    if groups:
+        search.set_synonyms(ctx, groups)
+    stored = ctx.db.get(Setting, SYNONYMS_KEY)
+    if stored is None:
+        ctx.db.add(Setting(key=SYNONYMS_KEY, value=json.dumps(len(groups))))
+    else:
+        stored.value = json.dumps(len(groups))
+    ctx.db.flush()
+
+
+def _ensure_synonyms(ctx: Ctx) -> None:
+    if ctx.db.get(Setting, SYNONYMS_KEY) is None:
+        ctx.write(_sync_if_missing)  # a read unit: after its reads
+
+
+def _sync_if_missing(ctx: Ctx) -> None:
+    if ctx.db.get(Setting, SYNONYMS_KEY) is None:
+        sync_synonyms(ctx)
+
+
+def _brief(ctx: Ctx, entry: CatalogEntry, units: dict[int, UnitBrief], items: int) -> EntryBrief:
+    unit = _unit(ctx, entry.unit_id)
+    name, status = entry.name, EntryStatus(entry.status)
+    revising = status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED) and entry.published_version
+    if revising and entry.published_version and not sees_working_copy(ctx, entry.unit_id):
+        snap = _snapshot(ctx, entry, entry.published_version)
+        name, status, items = snap.name, EntryStatus.PUBLISHED, len(snap.items)
+    return EntryBrief(
+        resource_code=entry.resource_code,
+        name=name,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        status=status,
+        share_type=ShareType(entry.share_type),
+        open_type=OpenType(entry.open_type),
+        update_cycle=entry.update_cycle,
+        format_code=entry.format_code,
+        class_code=entry.class_code,
+        version=entry.version,
+        published_version=entry.published_version,
+        publish_date=entry.publish_date,
+        items=items,
+    )
+
+
+def list_entries(
+    ctx: Ctx,
+    q: str = "",
+    *,
+    filters: dict[str, list[str]] | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> EntryPage:
+    """Search the catalogue (Chinese words, codes) with facets; drafts only for their viewers.
+
+    ``filters`` keys are the facet names (unit, class, subclass, share_type, open_type,
+    update_cycle, status, format); values are ORed within a facet and ANDed across facets.
+    """
+    require(ctx, "view_catalog")
+    _ensure_synonyms(ctx)
+    wanted = {k: v for k, v in (filters or {}).items() if v}
+    unknown = set(wanted) - set(FACETS)
+    if unknown:
+        raise Invalid.field(
+            "filters", f"未知的筛选项：{', '.join(sorted(unknown))}。", "Unknown filter."
+        )
+    drafts_own = allowed(ctx, "view_entry_drafts", ctx.actor.unit_id)
+    result = search.search(
+        ctx,
+        SEARCH_KIND,
+        q,
+        filters=wanted,
+        facet_fields=FACETS,
+        limit=max(1, min(limit, search.MAX_LIMIT)),
+        offset=max(0, offset),
+        viewer_unit_id=ctx.actor.unit_id if drafts_own else None,
+        viewer_sees_all=sees_all_drafts(ctx),
+        sort="relevance" if q.strip() else "key",
+    )
+    rows = {
+        e.resource_code: e
+        for e in ctx.db.scalars(
+            select(CatalogEntry).where(CatalogEntry.resource_code.in_(result.keys))
+        )
+    }
+    counts = dict(
+        ctx.db.execute(
+            select(DataItem.entry_id, func.count())
+            .where(DataItem.entry_id.in_([e.id for e in rows.values()]))
+            .group_by(DataItem.entry_id)
+        ).all()
+    )
+    units: dict[int, UnitBrief] = {}
+    items = [
+        _brief(ctx, rows[k], units, counts.get(rows[k].id, 0)) for k in result.keys if k in rows
+    ]
+    return EntryPage(total=result.total, items=items, facets=result.facets)
+
+
+def review_queue(ctx: Ctx) -> list[EntryBrief]:
+    """Submitted entries the actor may approve (a unit CDO: their own unit's).
+
+    Nothing in the queue is published, so only those who may see their unit's drafts may
+    read it: a consumer (an application's API key, a consumer account) is refused, audited,
+    although it belongs to a unit."""
+    require(ctx, "view_entry_drafts", ctx.actor.unit_id, target="review-queue")
+    query = select(CatalogEntry).where(CatalogEntry.status == EntryStatus.SUBMITTED)
+    if not sees_all_drafts(ctx):
+        query = query.where(CatalogEntry.unit_id == (ctx.actor.unit_id or 0))
+    rows = list(ctx.db.scalars(query.order_by(CatalogEntry.submitted_at)))
+    counts = dict(
+        ctx.db.execute(
+            select(DataItem.entry_id, func.count())
+            .where(DataItem.entry_id.in_([e.id for e in rows]))
+            .group_by(DataItem.entry_id)
+        ).all()
+    )
+    units: dict[int, UnitBrief] = {}
+    return [_brief(ctx, e, units, counts.get(e.id, 0)) for e in rows]

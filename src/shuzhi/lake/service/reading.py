@@ -1,0 +1,186 @@
+"""Lake: reading datasets and their versions."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from shuzhi.audit.service import record
+from shuzhi.auth.permissions import require
+from shuzhi.context import Ctx
+from shuzhi.errors import NotFound
+from shuzhi.lake import analysis
+from shuzhi.lake.events import (
+    SampleViewed,
+)
+from shuzhi.lake.manifest import Version
+from shuzhi.lake.models import Dataset, DatasetVersion
+from shuzhi.lake.models import VersionStatus as S
+from shuzhi.lake.readers import text_value
+from shuzhi.lake.schemas import (
+    ColumnClassification,
+    ColumnOut,
+    GradeOut,
+    ProfileOut,
+    RejectsOut,
+    SampleRows,
+    SchemaCheck,
+    VersionBrief,
+    VersionOut,
+)
+from shuzhi.lake.service.common import SAMPLE_ROWS_MAX, query_engine, version_files
+from shuzhi.org import service as org
+
+
+def _dataset(ctx: Ctx, resource_code: str) -> Dataset:
+    found = ctx.db.scalar(select(Dataset).where(Dataset.resource_code == resource_code.strip()))
+    if found is None:
+        raise NotFound(
+            f"目录 {resource_code} 尚未归集数据。",
+            f"No data has been loaded for entry {resource_code} yet.",
+        )
+    return found
+
+
+def _version_row(ctx: Ctx, dataset: Dataset, number: int | None) -> DatasetVersion:
+    query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id)
+    if number is None:
+        current = ctx.db.scalar(query.where(DatasetVersion.status == S.CURRENT))
+        row = current or ctx.db.scalar(query.order_by(DatasetVersion.number.desc()).limit(1))
+    else:
+        row = ctx.db.scalar(query.where(DatasetVersion.number == number))
+    if row is None:
+        raise NotFound(
+            f"数据集 {dataset.resource_code} 没有该版本。",
+            f"Dataset {dataset.resource_code} has no such version.",
+        )
+    return row
+
+
+def _out(ctx: Ctx, dataset: Dataset, row: DatasetVersion) -> VersionOut:
+    brief = org.unit_brief(ctx, dataset.unit_id)
+    grade = json.loads(row.grade_json)
+    rejects = json.loads(row.rejects_json)
+    return VersionOut(
+        resource_code=dataset.resource_code,
+        dataset_name=dataset.name,
+        unit_code=brief.code if brief else "",
+        number=row.number,
+        version_id=row.lake_version_id,
+        status=S(row.status),
+        row_count=row.row_count,
+        content_hash=row.content_hash,
+        columns=[ColumnOut(**c) for c in json.loads(row.schema_json)],
+        source=json.loads(row.source_json),
+        rejects=RejectsOut(**{k: v for k, v in rejects.items() if k != "file"}),
+        schema_check=SchemaCheck.model_validate_json(row.schema_check_json),
+        profile=ProfileOut.model_validate_json(row.profile_json),
+        classification=[
+            ColumnClassification.model_validate(c) for c in json.loads(row.classification_json)
+        ],
+        grade=GradeOut.model_validate(grade) if grade else None,
+        quality_score=row.quality_score,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=row.reviewed_at,
+        review_note=row.review_note,
+    )
+
+
+def list_dataset_versions(ctx: Ctx, resource_code: str) -> list[VersionBrief]:
+    """Every version of a dataset, newest first."""
+    dataset = _dataset(ctx, resource_code)
+    require(ctx, "view_datasets", dataset.unit_id, resource_code)
+    rows = ctx.db.scalars(
+        select(DatasetVersion)
+        .where(DatasetVersion.dataset_id == dataset.id)
+        .order_by(DatasetVersion.number.desc())
+    )
+    return [
+        VersionBrief(
+            resource_code=dataset.resource_code,
+            number=r.number,
+            status=S(r.status),
+            row_count=r.row_count,
+            content_hash=r.content_hash,
+            quality_score=r.quality_score,
+            drift=SchemaCheck.model_validate_json(r.schema_check_json).drift,
+            created_by=r.created_by,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def get_dataset_version(ctx: Ctx, resource_code: str, number: int | None = None) -> VersionOut:
+    """One version (``None``: the current one, or the newest if none is current yet)."""
+    dataset = _dataset(ctx, resource_code)
+    require(ctx, "view_datasets", dataset.unit_id, resource_code)
+    return _out(ctx, dataset, _version_row(ctx, dataset, number))
+
+
+def current_version(ctx: Ctx, resource_code: str) -> tuple[VersionOut, Version] | None:
+    """For other capabilities' services: the current version and its files, if any."""
+    dataset = ctx.db.scalar(select(Dataset).where(Dataset.resource_code == resource_code))
+    if dataset is None:
+        return None
+    row = ctx.db.scalar(
+        select(DatasetVersion).where(
+            DatasetVersion.dataset_id == dataset.id, DatasetVersion.status == S.CURRENT
+        )
+    )
+    if row is None:
+        return None
+    return _out(ctx, dataset, row), version_files(ctx, row)
+
+
+def sample_rows(ctx: Ctx, resource_code: str, number: int, limit: int = 20) -> SampleRows:
+    """The first rows of a version with sensitive columns masked (a data access: audited)."""
+    dataset = _dataset(ctx, resource_code)
+    require(ctx, "view_dataset_rows", dataset.unit_id, resource_code)
+    row = _version_row(ctx, dataset, number)
+    version = version_files(ctx, row)
+    classification = [
+        ColumnClassification.model_validate(c) for c in json.loads(row.classification_json)
+    ]
+    hidden = analysis.hidden_columns(classification)
+    limit = max(1, min(limit, SAMPLE_ROWS_MAX))
+    names = [c.name for c in version.columns]
+    rows: list[list[str | None]] = []
+    for batch in query_engine(ctx).scan(version, limit=limit):
+        for item in batch.to_pylist():
+            values = []
+            for name in names:
+                value = text_value(item[name])
+                if value is not None and name in hidden:
+                    value = analysis.mask_value(value, hidden[name])
+                values.append(value)
+            rows.append(values)
+    record(ctx, SampleViewed(resource_code, dataset.unit_id, row.number, len(rows)))
+    return SampleRows(columns=names, rows=rows, masked_columns=sorted(hidden))
+
+
+def update_cycle_of(ctx: Ctx, resource_code: str) -> str:
+    """For the quality service: the update-cycle code the dataset was last loaded under."""
+    cycle = ctx.db.scalar(
+        select(Dataset.update_cycle).where(Dataset.resource_code == resource_code)
+    )
+    return cycle or ""
+
+
+def current_scores(ctx: Ctx) -> list[tuple[str, int, int, float | None]]:
+    """For the quality service: (resource code, unit id, number, score) of current versions."""
+    rows = ctx.db.execute(
+        select(
+            Dataset.resource_code,
+            Dataset.unit_id,
+            DatasetVersion.number,
+            DatasetVersion.quality_score,
+        )
+        .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
+        .where(DatasetVersion.status == S.CURRENT)
+        .order_by(Dataset.resource_code)
+    ).all()
+    return [(str(c), int(u), int(n), s) for c, u, n, s in rows]

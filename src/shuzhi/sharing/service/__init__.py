@@ -1,0 +1,110 @@
+"""Share requests, decisions and grants (共享申请与授权).
+
+A consumer unit's liaison or CDO asks for a published entry of another unit, naming the
+columns (data items), purpose, legal basis, duration, delivery modes and the application
+that will call. The entry's share type routes the request — strictest of the entry and the
+requested items:
+
+- unconditional → granted at once;
+- conditional   → the provider unit CDO's queue, due in N working days (per jurisdiction);
+  when the deadline passes the request is escalated to the executive, who may then decide
+  (the provider's CDO still may, late);
+- not_shared    → refused with the entry's recorded legal basis; the requester may appeal to
+  the executive, who arbitrates (but can never grant an item catalogued as not shared).
+
+Decisions: approve (as asked), partly approve (fewer columns, stricter masking, extra row
+conditions, shorter expiry, fewer delivery modes, a lower rate limit) or refuse with a
+reason. A requester may withdraw before the decision; a grant may be renewed (a new request,
+routed the same way) or revoked by the provider's CDO or the executive. Status changes are
+conditional updates, so racing decisions and revocations cannot both win; at most one
+active grant exists per application and entry. Every step is audited and notified.
+"""
+
+from __future__ import annotations
+
+from shuzhi.sharing.service.common import (
+    EXEC_ROLES,
+    KEY_CATEGORIES,
+    MAX_ID,
+    STAFF_ROLES,
+    WAITING,
+    S,
+    grant_status,
+)
+from shuzhi.sharing.service.figures import active_grant_figures, request_figures
+from shuzhi.sharing.service.form import (
+    FormColumn,
+    RequestForm,
+    RequestPage,
+    request_form,
+    request_page,
+    shareable_entries,
+)
+from shuzhi.sharing.service.grants import (
+    entry_republished,
+    entry_withdrawn,
+    get_grant,
+    grant_actions,
+    grants_for_entry,
+    list_grants,
+    on_entry_republished,
+    on_entry_withdrawn,
+    renew_grant,
+    revoke_grant,
+)
+from shuzhi.sharing.service.notices import list_notifications, mark_notifications_read, unread_count
+from shuzhi.sharing.service.requests import (
+    appeal_share_request,
+    arbitrate_share_request,
+    decide_share_request,
+    decision_queue,
+    escalate_overdue,
+    executive_queue,
+    get_share_request,
+    list_share_requests,
+    request_actions,
+    submit_share_request,
+    withdraw_share_request,
+)
+
+__all__ = [
+    "EXEC_ROLES",
+    "KEY_CATEGORIES",
+    "MAX_ID",
+    "STAFF_ROLES",
+    "WAITING",
+    "FormColumn",
+    "RequestForm",
+    "RequestPage",
+    "S",
+    "active_grant_figures",
+    "appeal_share_request",
+    "arbitrate_share_request",
+    "decide_share_request",
+    "decision_queue",
+    "entry_republished",
+    "entry_withdrawn",
+    "escalate_overdue",
+    "executive_queue",
+    "get_grant",
+    "get_share_request",
+    "grant_actions",
+    "grant_status",
+    "grants_for_entry",
+    "list_grants",
+    "list_notifications",
+    "list_share_requests",
+    "mark_notifications_read",
+    "on_entry_republished",
+    "on_entry_withdrawn",
+    "renew_grant",
+    "request_actions",
+    "request_figures",
+    "request_form",
+    "request_page",
+    "revoke_grant",
+    "shareable_entries",
+    "submit_share_request",
+    "unread_count",
+    "withdraw_share_request",
+]

@@ -1,0 +1,216 @@
+"""Sharing service: shared helpers for requests and grants (reading, outputs)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from shuzhi.auth.permissions import RULES, allowed, require
+from shuzhi.catalog.schemas import ShareType
+from shuzhi.context import Ctx, Role
+from shuzhi.db.base import utcnow
+from shuzhi.errors import NotFound
+from shuzhi.org import service as org
+from shuzhi.security.categories import Category
+from shuzhi.security.masking import MaskLevel
+from shuzhi.sharing import filters
+from shuzhi.sharing.calendar import local_day
+from shuzhi.sharing.calendar_service import work_calendar
+from shuzhi.sharing.grants import DeliveryMode
+from shuzhi.sharing.models import (
+    Application,
+    Grant,
+    GrantStatus,
+    Outcome,
+    RequestEvent,
+    RequestKind,
+    RequestStatus,
+    ShareRequest,
+)
+from shuzhi.sharing.schemas import (
+    ColumnMaskOut,
+    ConditionOut,
+    GrantOut,
+    RequestEventOut,
+    RequestOut,
+)
+
+S = RequestStatus
+
+
+WAITING = (S.PENDING, S.ESCALATED)
+
+
+STAFF_ROLES = (Role.UNIT_CDO, Role.DATA_LIAISON)
+
+
+EXEC_ROLES = (Role.CDO_EXECUTIVE, Role.CDO)
+
+
+# Identifier categories usable for keyed lookups, best first.
+KEY_CATEGORIES = (Category.RESIDENT_ID, Category.USCC, Category.ORG_CODE)
+
+
+def _unit_name(ctx: Ctx, unit_id: int) -> tuple[str, str]:
+    cache: dict[int, tuple[str, str]] = ctx.db.info.setdefault("sharing.units", {})
+    if unit_id not in cache:
+        brief = org.unit_brief(ctx, unit_id)
+        cache[unit_id] = (brief.code, brief.name) if brief else ("", "")
+    return cache[unit_id]
+
+
+def _app_names(ctx: Ctx, app_id: int) -> tuple[str, str]:
+    cache: dict[int, tuple[str, str]] = ctx.db.info.setdefault("sharing.apps", {})
+    if app_id not in cache:
+        app = ctx.db.get(Application, app_id)
+        cache[app_id] = (app.code, app.name) if app else ("", "")
+    return cache[app_id]
+
+
+def _conditions(data: str) -> list[ConditionOut]:
+    out = []
+    for f, raw in zip(filters.decode(json.loads(data)), json.loads(data), strict=True):
+        out.append(
+            ConditionOut(column=f.column, op=f.op, value=raw.get("value"), text=filters.describe(f))
+        )
+    return out
+
+
+def _request_out(
+    ctx: Ctx, req: ShareRequest, with_history: bool = False, now: datetime | None = None
+) -> RequestOut:
+    consumer, provider = (
+        _unit_name(ctx, req.consumer_unit_id),
+        _unit_name(ctx, req.provider_unit_id),
+    )
+    app_code, app_name = _app_names(ctx, req.application_id)
+    today = local_day(now or utcnow())
+    left: int | None = None
+    overdue = False
+    if req.status in WAITING and req.due_on is not None:
+        overdue = req.status == S.ESCALATED or today > req.due_on
+        calendar = work_calendar(ctx, req.jurisdiction)
+        left = 0 if overdue else calendar.working_days(today + timedelta(days=1), req.due_on)
+    history = []
+    if with_history:
+        history = [
+            RequestEventOut(action=e.action, actor=e.actor, note=e.note, at=e.at)
+            for e in ctx.db.scalars(
+                select(RequestEvent)
+                .where(RequestEvent.request_id == req.id)
+                .order_by(RequestEvent.id)
+            )
+        ]
+    return RequestOut(
+        id=req.id,
+        kind=RequestKind(req.kind),
+        renews_grant_id=req.renews_grant_id,
+        consumer_unit_code=consumer[0],
+        consumer_unit_name=consumer[1],
+        provider_unit_code=provider[0],
+        provider_unit_name=provider[1],
+        application_code=app_code,
+        application_name=app_name,
+        resource_code=req.resource_code,
+        entry_name=req.entry_name,
+        entry_version=req.entry_version,
+        share_type=ShareType(req.share_type),
+        purpose=req.purpose,
+        legal_basis=req.legal_basis,
+        columns=json.loads(req.columns),
+        row_filter=_conditions(req.row_filter),
+        delivery=[DeliveryMode(d) for d in json.loads(req.delivery)],
+        duration_days=req.duration_days,
+        status=S(req.status),
+        requested_by=req.requested_by,
+        requested_at=req.requested_at,
+        jurisdiction=req.jurisdiction,
+        decision_days=req.decision_days,
+        due_on=req.due_on,
+        working_days_left=left,
+        overdue=overdue,
+        escalated_at=req.escalated_at,
+        outcome=Outcome(req.outcome) if req.outcome else None,
+        decided_by=req.decided_by,
+        decided_at=req.decided_at,
+        decision_reason=req.decision_reason,
+        appeal_reason=req.appeal_reason,
+        appealed_at=req.appealed_at,
+        arbitrated_by=req.arbitrated_by,
+        arbitrated_at=req.arbitrated_at,
+        arbitration_note=req.arbitration_note,
+        withdrawn_at=req.withdrawn_at,
+        grant_id=req.grant_id,
+        history=history,
+    )
+
+
+def grant_status(grant: Grant, now: datetime) -> str:
+    if grant.status == GrantStatus.ACTIVE and grant.expires_at <= now:
+        return "expired"
+    return grant.status
+
+
+def _grant_out(ctx: Ctx, grant: Grant) -> GrantOut:
+    consumer = _unit_name(ctx, grant.consumer_unit_id)
+    provider = _unit_name(ctx, grant.provider_unit_id)
+    app_code, app_name = _app_names(ctx, grant.application_id)
+    return GrantOut(
+        id=grant.id,
+        request_id=grant.request_id,
+        application_code=app_code,
+        application_name=app_name,
+        consumer_unit_code=consumer[0],
+        consumer_unit_name=consumer[1],
+        provider_unit_code=provider[0],
+        provider_unit_name=provider[1],
+        resource_code=grant.resource_code,
+        entry_name=grant.entry_name,
+        columns=json.loads(grant.columns),
+        row_filter=_conditions(grant.row_filter),
+        masking=[
+            ColumnMaskOut(column=c, category=m["category"], level=MaskLevel(m["level"]))
+            for c, m in json.loads(grant.masking).items()
+        ],
+        key_column=grant.key_column,
+        delivery=[DeliveryMode(d) for d in json.loads(grant.delivery)],
+        purpose=grant.purpose,
+        starts_at=grant.starts_at,
+        expires_at=grant.expires_at,
+        rate_limit_per_minute=grant.rate_limit_per_minute,
+        status=grant_status(grant, utcnow()),
+        replaces_grant_id=grant.replaces_grant_id,
+        revoked_at=grant.revoked_at,
+        revoked_by=grant.revoked_by,
+        revoke_reason=grant.revoke_reason,
+    )
+
+
+MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer exist on no backend: not found, not an error
+
+
+def _request(ctx: Ctx, request_id: int) -> ShareRequest:
+    req = ctx.db.get(ShareRequest, request_id) if 0 < request_id <= MAX_ID else None
+    if req is None:
+        raise NotFound("共享申请不存在。", "No such share request.")
+    return req
+
+
+def _grant(ctx: Ctx, grant_id: int) -> Grant:
+    grant = ctx.db.get(Grant, grant_id) if 0 < grant_id <= MAX_ID else None
+    if grant is None:
+        raise NotFound("授权不存在。", "No such grant.")
+    return grant
+
+
+def _require_either(ctx: Ctx, operation: str, consumer: int, provider: int, target: str) -> None:
+    """Staff of either party (and region roles) may read a request or grant."""
+    if not allowed(ctx, operation, provider):
+        require(ctx, operation, consumer, target=target)
+
+
+def _is_region_actor(ctx: Ctx, operation: str) -> bool:
+    role = ctx.actor.role
+    return ctx.actor.kind == "system" or (role is not None and role in RULES[operation].region)
