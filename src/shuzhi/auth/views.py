@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 from urllib.parse import urlparse
 
@@ -311,13 +312,30 @@ def account_page(request: Request, ctx: CtxDep, done: str = "") -> Response:
     return _account_page(request, ctx, notice=notice)
 
 
-@router.post("/account/password")
-def change_password(request: Request, ctx: CtxDep, form: FormDep) -> Response:
+def _account_step(
+    request: Request,
+    ctx: CtxDep,
+    step: Callable[[], object],
+    done: str,
+    *,
+    new_session: bool,
+) -> Response:
+    """Run one account form's service call: its errors are shown on the account page; on
+    success, back to the page with ``done`` (with a fresh cookie when other sessions ended)."""
     try:
-        service.change_password(ctx, parse(PasswordChange, form))
+        step()
     except FORM_ERRORS as err:
         return _account_page(request, ctx, errors=_form_errors(ctx, err), status=err.status)
-    return _keep_session(ctx, RedirectResponse("/account?done=password", status_code=303))
+    response = RedirectResponse(f"/account?done={done}", status_code=303)
+    return _keep_session(ctx, response) if new_session else response
+
+
+@router.post("/account/password")
+def change_password(request: Request, ctx: CtxDep, form: FormDep) -> Response:
+    def step() -> None:
+        service.change_password(ctx, parse(PasswordChange, form))
+
+    return _account_step(request, ctx, step, "password", new_session=True)
 
 
 @router.post("/account/totp/start")
@@ -332,20 +350,18 @@ def start_totp(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 
 @router.post("/account/totp/confirm")
 def confirm_totp(request: Request, ctx: CtxDep, form: FormDep) -> Response:
-    try:
+    def step() -> None:
         service.confirm_totp(ctx, parse(TotpConfirm, form))
-    except FORM_ERRORS as err:
-        return _account_page(request, ctx, errors=_form_errors(ctx, err), status=err.status)
-    return _keep_session(ctx, RedirectResponse("/account?done=totp_on", status_code=303))
+
+    return _account_step(request, ctx, step, "totp_on", new_session=True)
 
 
 @router.post("/account/totp/disable")
 def disable_totp(request: Request, ctx: CtxDep, form: FormDep) -> Response:
-    try:
+    def step() -> None:
         service.disable_totp(ctx, parse(TotpDisable, form))
-    except FORM_ERRORS as err:
-        return _account_page(request, ctx, errors=_form_errors(ctx, err), status=err.status)
-    return RedirectResponse("/account?done=totp_off", status_code=303)
+
+    return _account_step(request, ctx, step, "totp_off", new_session=False)
 
 
 @router.post("/auth/users/reset")
