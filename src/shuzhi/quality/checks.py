@@ -4,8 +4,9 @@ Set-wise rules are pushed down as structured counts and aggregates (not null, un
 freshness); per-row rules (pattern, range, resident ID, USCC, allowed values, reference)
 share one ``scan`` of the columns they need and use Arrow's vectorised kernels (patterns run
 on RE2, which has no catastrophic backtracking). Resident IDs of the plain 18-character
-shape are checked on their bytes with the same weights and check characters as
-``shuzhi.standards.identifiers``; other shapes fall back to its validator.
+shape are checked on their bytes by the rules of the one resident-ID validator
+(``shuzhi.standards.resident_id``: check character, a real birth date from 1890 up to today, a
+GB/T 2260 division code); other shapes fall back to the validator itself.
 """
 
 from __future__ import annotations
@@ -24,12 +25,9 @@ from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import AggFunc, Filter, Op, QueryEngine
 from shuzhi.quality.models import RuleKind
 from shuzhi.standards.dates import parse_date
-from shuzhi.standards.identifiers import (
-    RIC_CHECK,
-    RIC_WEIGHTS,
-    is_valid_resident_id,
-    is_valid_uscc,
-)
+from shuzhi.standards.divisions import division_codes
+from shuzhi.standards.identifiers import RIC_CHECK, RIC_WEIGHTS, is_valid_uscc
+from shuzhi.standards.resident_id import EARLIEST_BIRTH_YEAR, is_valid_resident_id
 
 SAMPLE_SIZE = 5
 MAX_PATTERN = 200
@@ -64,6 +62,8 @@ _CHECK_OF_SUM = pa.array(
     [ord(RIC_CHECK[total % 11]) for total in range(9 * sum(RIC_WEIGHTS) + 1)], pa.uint8()
 )
 _IS_LEAP = pa.array([y % 4 == 0 and (y % 100 != 0 or y % 400 == 0) for y in range(10_000)])
+_DIVISIONS = pa.array(sorted(int(c) for c in division_codes()), pa.int32())
+_DIVISION_TEXTS = pa.array(sorted(division_codes()), pa.string())
 _MONTH_DAYS = pa.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] + [0] * 87, pa.int32())
 
 
@@ -228,7 +228,19 @@ def _plain_resident_ids(text: pa.Array) -> tuple[pa.Array, pa.Array | None]:
         pc.and_(pc.greater_equal(year, _i32(1)), pc.greater_equal(day, _i32(1))),
         pc.less_equal(day, days),
     )
-    return plain, pc.invert(pc.and_(check_ok, born))
+    yyyymmdd = pc.add(pc.add(pc.multiply(year, _i32(10_000)), pc.multiply(month, _i32(100))), day)
+    region = pc.is_in(number(digits[0:6]), value_set=_DIVISIONS)
+    valid = pc.and_(pc.and_(check_ok, born), pc.and_(_plausible_birth(yyyymmdd), region))
+    return plain, pc.invert(valid)
+
+
+def _plausible_birth(yyyymmdd: Any) -> Any:
+    """Born from 1890 up to today, as the validator requires (``yyyymmdd`` as int32)."""
+    today = int(date.today().strftime("%Y%m%d"))
+    return pc.and_(
+        pc.greater_equal(yyyymmdd, _i32(EARLIEST_BIRTH_YEAR * 10_000 + 101)),
+        pc.less_equal(yyyymmdd, _i32(today)),
+    )
 
 
 def _resident_id_invalid_general(text: pa.Array) -> pa.Array:
@@ -249,7 +261,11 @@ def _resident_id_invalid_general(text: pa.Array) -> pa.Array:
     born = pc.strptime(
         pc.utf8_slice_codeunits(safe, 6, 14), format="%Y%m%d", unit="s", error_is_null=True
     )
-    valid18 = pc.and_(pc.and_(shaped, check_ok), pc.is_valid(born))
+    region = pc.is_in(pc.utf8_slice_codeunits(safe, 0, 6), value_set=_DIVISION_TEXTS)
+    in_range = _plausible_birth(pc.cast(pc.utf8_slice_codeunits(safe, 6, 14), pa.int32()))
+    valid18 = pc.and_(
+        pc.and_(pc.and_(shaped, check_ok), pc.is_valid(born)), pc.and_(region, in_range)
+    )
     result = pc.invert(valid18)
     # Other shapes (legacy 15-digit IDs, stray text) are rare: the reference validator decides.
     odd = pc.and_(pc.invert(shaped), pc.is_valid(text))

@@ -8,7 +8,6 @@ code is newer than the birth year.
 from __future__ import annotations
 
 import re
-from datetime import date
 from operator import mul
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -83,22 +82,12 @@ def ric_check_char(first17: str) -> str:
     return RIC_CHECK[total % 11]
 
 
-def _is_date(yyyymmdd: str) -> bool:
-    try:
-        date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
-    except ValueError:
-        return False
-    return True
-
-
 def is_valid_resident_id(value: str) -> bool:
-    """18-digit 居民身份证号码 (MOD 11-2, real birth date) or the legacy 15-digit form."""
-    code = value.strip().upper()
-    if len(code) == 18 and code[:17].isdigit() and code[0] != "0":
-        return _is_date(code[6:14]) and ric_check_char(code[:17]) == code[17]
-    if len(code) == 15 and code.isdigit() and code[0] != "0":
-        return _is_date("19" + code[6:12])
-    return False
+    """18-digit 居民身份证号码 or the legacy 15-digit form: see ``resident_id.is_valid_resident_id``
+    (check character, real birth date up to today, real division code)."""
+    from shuzhi.standards.resident_id import is_valid_resident_id as validate
+
+    return validate(value)
 
 
 _LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)

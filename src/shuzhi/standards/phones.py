@@ -34,22 +34,20 @@ def _expand(spec: str) -> frozenset[str]:
     return frozenset(out)
 
 
-# Basic operators, MVNO (170/171/162/165/167), data cards (145/147/149), satellite and
-# emergency (1740/1741/1749) segments, and the 19x segments issued up to 2020.
+# Basic operators, MVNO (170/171/162/165/167), data cards (145/147/149), the satellite
+# segments (1740x maritime satellite, 1749 Tiantong) and the 19x segments issued up to 2020.
+# Not allocated to public mobile service, so never accepted: 1741x (the rest of 174 outside
+# 1740x and 1749 serves emergency communications, not subscribers) and 194. 13-digit IoT
+# numbers such as 1410/1440 stay excluded because they are not 11 digits.
 MOBILE_PREFIXES_2020 = MobilePrefixTable(
     "2020-05",
     _expand(
         "130-139 145 147 149 150-153 155-159 162 165-167 170-173 175-178 180-189 "
-        "190-193 195-199 1740 1741 1749"
+        "190-193 195-199 1740 1749"
     ),
 )
-# 2024: adds the 194 segment (reported, not confirmed against an official allocation list;
-# 13-digit IoT numbers such as 1410/1440 stay excluded because they are not 11 digits).
-MOBILE_PREFIXES_2024 = MobilePrefixTable(
-    "2024-01", MOBILE_PREFIXES_2020.prefixes | frozenset({"194"})
-)
-MOBILE_PREFIX_TABLES = {t.version: t for t in (MOBILE_PREFIXES_2020, MOBILE_PREFIXES_2024)}
-CURRENT_MOBILE_PREFIXES = MOBILE_PREFIXES_2024
+MOBILE_PREFIX_TABLES = {t.version: t for t in (MOBILE_PREFIXES_2020,)}
+CURRENT_MOBILE_PREFIXES = MOBILE_PREFIXES_2020
 
 _DIGITS_11 = re.compile(r"^1\d{10}$")
 

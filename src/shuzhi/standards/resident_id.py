@@ -1,8 +1,12 @@
 """Decoding of 居民身份证号码 (GB 11643-1999), including the legacy 15-digit form.
 
-Checks the MOD 11-2 check character, a real birth date in a plausible year and a real
-provincial code. County codes are not checked: an ID keeps the code current when it was
-issued, so a county created or renamed later does not make an older ID wrong.
+Checks the MOD 11-2 check character, a real birth date from 1890 up to today and a real
+6-digit administrative division code (GB/T 2260). An ID keeps the code current when it was
+issued, so codes are checked against every code that has ever existed, abolished ones
+included (``shuzhi.standards.divisions``).
+
+This is the one validator of resident IDs: classification evidence, masking, the quality
+rule (whose vectorised form is tested to agree with it) and password checks all use it.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from shuzhi.standards.divisions import is_division_code
 from shuzhi.standards.identifiers import ric_check_char
-from shuzhi.standards.regions import ID_PROVINCE_CODES
 from shuzhi.standards.text import compact
 
 EARLIEST_BIRTH_YEAR = 1890
@@ -61,7 +65,7 @@ def parse_resident_id(value: str, today: date | None = None) -> ResidentId | Non
 
 def decode_resident_id(code: str, today: date | None = None) -> ResidentId | None:
     """As ``parse_resident_id`` for an already compacted, upper-case value (the fast path)."""
-    if not (_SHAPE_18.match(code) or _SHAPE_15.match(code)) or code[:2] not in ID_PROVINCE_CODES:
+    if not (_SHAPE_18.match(code) or _SHAPE_15.match(code)) or not is_division_code(code[:6]):
         return None
     today = today or date.today()
     legacy = len(code) == 15
@@ -77,4 +81,11 @@ def decode_resident_id(code: str, today: date | None = None) -> ResidentId | Non
 
 
 def is_resident_id(value: str) -> bool:
+    """A resident ID as it may appear in an export (separators and full-width digits allowed)."""
     return parse_resident_id(value) is not None
+
+
+def is_valid_resident_id(value: str) -> bool:
+    """A resident ID written as one: surrounding blanks allowed, lower-case x accepted, nothing
+    else. The rules are those of ``decode_resident_id``; only the tolerance differs."""
+    return decode_resident_id(value.strip().upper()) is not None
