@@ -19,7 +19,7 @@ from shuzhi.quality import service as quality
 from shuzhi.quality.checks import resident_id_invalid
 from shuzhi.quality.models import IssueStatus, RuleKind
 from shuzhi.quality.schemas import RuleIn
-from shuzhi.standards.identifiers import is_valid_resident_id
+from shuzhi.standards.resident_id import is_valid_resident_id
 from tests.catalog.helpers import item
 from tests.conftest import acting
 from tests.factories import seed_org

@@ -12,8 +12,8 @@ from shuzhi.quality.checks import resident_id_invalid
 from shuzhi.security.categories import Category
 from shuzhi.security.detectors import DETECTORS, make_cell
 from shuzhi.standards.divisions import division_codes
-from shuzhi.standards.identifiers import is_valid_resident_id, ric_check_char
-from shuzhi.standards.resident_id import decode_resident_id
+from shuzhi.standards.identifiers import ric_check_char
+from shuzhi.standards.resident_id import decode_resident_id, is_valid_resident_id
 
 
 def _id(region: str, yyyymmdd: str, serial: str = "123") -> str:

@@ -72,3 +72,18 @@ def test_cli_classify_reports_unreadable_files(tmp_path: Path) -> None:
     path.write_bytes(b"\x00\x01")
     result = CliRunner().invoke(app, ["classify", str(path)])
     assert result.exit_code == 1
+
+
+def test_cli_evaluate_reads_a_gbk_corpus(tmp_path: Path) -> None:
+    # Exports from Windows offices come in GBK: the corpus, labels included, is read through
+    # the lake's encoding detection and scores exactly as its UTF-8 original.
+    for path in CORPUS_DIR.glob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        (tmp_path / path.name).write_bytes(text.encode("gbk", errors="replace"))
+    assert "公民身份号码" in (tmp_path / "population.csv").read_bytes().decode("gbk")
+    original, converted = evaluate_corpus(), evaluate_corpus(tmp_path)
+    assert converted.columns == original.columns
+    assert converted.correct == original.correct
+    result = CliRunner().invoke(app, ["security", "evaluate", "--corpus", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "resident_id" in result.output

@@ -28,8 +28,8 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from shuzhi.errors import ErrorCollector
 from shuzhi.settings import Settings
-from shuzhi.standards.identifiers import is_valid_resident_id
 from shuzhi.standards.phones import parse_mobile
+from shuzhi.standards.resident_id import is_valid_resident_id
 
 MIN_LENGTH = 12
 MAX_LENGTH = 200

@@ -1,4 +1,8 @@
-"""Precision and recall of the column classifier on a labelled corpus of CSV files."""
+"""Precision and recall of the column classifier on a labelled corpus of CSV files.
+
+Corpus files may be UTF-8 or GBK/GB18030 (exports from office PCs): the encoding is detected
+the way the lake detects it when loading a file.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from shuzhi.lake.readers import FileSource, open_reader
 from shuzhi.security.categories import Category
 from shuzhi.security.classifier import SAMPLE_LIMIT, ColumnClassification, classify_column
 
@@ -55,9 +60,20 @@ class EvaluationReport:
         return [s for s in self.scores if s.precision < minimum or s.recall < minimum]
 
 
+def text_codec(path: Path) -> str:
+    """The codec to read a text file with, as the lake's readers detect it."""
+    reader = open_reader(FileSource(path))
+    try:
+        encoding = str(reader.describe().get("encoding", "utf-8"))
+    finally:
+        reader.close()
+    # A BOM is skipped either way; GBK is read through its superset GB18030.
+    return "utf-8-sig" if encoding.startswith("utf-8") else "gb18030"
+
+
 def read_csv_columns(path: Path, limit: int = SAMPLE_LIMIT) -> dict[str, list[str | None]]:
-    """Column name → up to ``limit`` values of a UTF-8 CSV file."""
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    """Column name → up to ``limit`` values of a CSV file (UTF-8, GBK or GB18030)."""
+    with path.open(encoding=text_codec(path), newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, [])
         columns: dict[str, list[str | None]] = {name: [] for name in header}
@@ -70,7 +86,8 @@ def read_csv_columns(path: Path, limit: int = SAMPLE_LIMIT) -> dict[str, list[st
 
 
 def read_labels(directory: Path) -> dict[tuple[str, str], Category]:
-    with (directory / LABELS_FILE).open(encoding="utf-8", newline="") as fh:
+    path = directory / LABELS_FILE
+    with path.open(encoding=text_codec(path), newline="") as fh:
         return {(r["file"], r["column"]): Category(r["category"]) for r in csv.DictReader(fh)}
 
 

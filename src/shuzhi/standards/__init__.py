@@ -5,6 +5,7 @@ __all__ = [
     "addresses",
     "attributes",
     "dates",
+    "divisions",
     "documents",
     "health",
     "identifiers",

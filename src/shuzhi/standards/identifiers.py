@@ -82,14 +82,6 @@ def ric_check_char(first17: str) -> str:
     return RIC_CHECK[total % 11]
 
 
-def is_valid_resident_id(value: str) -> bool:
-    """18-digit 居民身份证号码 or the legacy 15-digit form: see ``resident_id.is_valid_resident_id``
-    (check character, real birth date up to today, real division code)."""
-    from shuzhi.standards.resident_id import is_valid_resident_id as validate
-
-    return validate(value)
-
-
 _LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 
