@@ -28,4 +28,6 @@ def register_all() -> None:
     hooks.subscribe(hooks.EntryRepublished, portal.on_entry_republished)
     # Quality control checks and scores every loaded version.
     hooks.subscribe(hooks.VersionWritten, quality.on_version_written)
+    # A rejected version's quality issues are not left on its unit's list.
+    hooks.subscribe(hooks.VersionRejected, quality.on_version_rejected)
     hooks.REGISTRY.seal()

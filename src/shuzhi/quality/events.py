@@ -53,3 +53,19 @@ class VersionChecked(AuditEvent):
     version: int
     score: float
     failing_rules: int
+
+
+@dataclass(frozen=True)
+class RejectedVersionIssuesWithdrawn(AuditEvent):
+    """A rejected version's findings left the unit's issue list: issues it raised were
+    withdrawn, issues it had updated went back to the current version's figures."""
+
+    action: ClassVar[str] = "quality.rejected_version_issues_withdrawn"
+    target_type: ClassVar[str] = "dataset"
+    target_fields: ClassVar[tuple[str, ...]] = ("resource_code",)
+    unit_field: ClassVar[str | None] = "unit"
+    resource_code: str
+    unit: int
+    version: int
+    withdrawn: int
+    restored: int

@@ -32,7 +32,13 @@ from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import QueryEngine
 from shuzhi.org import service as org
 from shuzhi.quality.checks import Outcome, RuleSpec, evaluate_all, validate_rule
-from shuzhi.quality.events import IssueFixed, IssueVerified, RuleDefined, VersionChecked
+from shuzhi.quality.events import (
+    IssueFixed,
+    IssueVerified,
+    RejectedVersionIssuesWithdrawn,
+    RuleDefined,
+    VersionChecked,
+)
 from shuzhi.quality.models import IssueStatus, QualityIssue, QualityResult, QualityRule, RuleKind
 from shuzhi.quality.schemas import (
     EntryScore,
@@ -269,6 +275,53 @@ def _raise_issue(ctx: Ctx, rule: QualityRule, unit_id: int, number: int, outcome
     issue.version_number, issue.failing = number, outcome.failing
     issue.summary = _summary(rule, outcome)
     ctx.db.flush()
+
+
+def on_version_rejected(ctx: Ctx, event: hooks.VersionRejected) -> None:
+    """Subscriber: a rejected version's findings are not the unit's to fix.
+
+    A live issue that now points at the rejected version either goes back to what the
+    current version found for the same rule (when that failed too), or is withdrawn (deleted;
+    the rejected version's results stay stored with it, and the audit log records the count).
+    """
+    issues = ctx.db.scalars(
+        select(QualityIssue).where(
+            QualityIssue.resource_code == event.resource_code,
+            QualityIssue.version_number == event.number,
+            QualityIssue.status.in_(LIVE_ISSUES),
+        )
+    ).all()
+    if not issues:
+        return
+    current = lake.current_version(ctx, event.resource_code)
+    withdrawn = restored = 0
+    for issue in issues:
+        found = None
+        if current is not None:
+            found = ctx.db.scalar(
+                select(QualityResult).where(
+                    QualityResult.resource_code == event.resource_code,
+                    QualityResult.version_number == current[0].number,
+                    QualityResult.rule_id == issue.rule_id,
+                    QualityResult.failing > 0,
+                )
+            )
+        rule = ctx.db.get(QualityRule, issue.rule_id)
+        if found is None or rule is None or current is None:
+            ctx.db.delete(issue)
+            withdrawn += 1
+            continue
+        outcome = Outcome(found.checked, found.failing, message=found.message)
+        issue.version_number, issue.failing = current[0].number, found.failing
+        issue.summary = _summary(rule, outcome)
+        restored += 1
+    ctx.db.flush()
+    record(
+        ctx,
+        RejectedVersionIssuesWithdrawn(
+            event.resource_code, event.unit_id, event.number, withdrawn, restored
+        ),
+    )
 
 
 def version_results(ctx: Ctx, resource_code: str, number: int) -> list[ResultOut]:
