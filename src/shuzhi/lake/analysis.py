@@ -20,8 +20,15 @@ from shuzhi.lake.schemas import (
 )
 from shuzhi.security.categories import CATEGORY_INFO, Category
 from shuzhi.security.classifier import classify_column
-from shuzhi.security.grading import NATIONAL, SCHEMES, grade_dataset
+from shuzhi.security.grading import (
+    DEFAULT_POLICY,
+    NATIONAL,
+    SCHEMES,
+    GradingPolicy,
+    grade_dataset,
+)
 from shuzhi.security.masking import MaskLevel, mask
+from shuzhi.security.minors import find_minors
 
 _I = InferredType
 _TEXTUAL = frozenset(_I)  # character, memo and general items accept any values
@@ -131,10 +138,37 @@ def with_override(
     return out
 
 
+# Identity documents whose distinct values count the persons of a dataset, in order of trust.
+IDENTITY_CATEGORIES = (Category.RESIDENT_ID, Category.PASSPORT, Category.TRAVEL_PERMIT)
+
+
+def identity_column(classification: Iterable[ColumnClassification]) -> str | None:
+    """The column whose distinct values count the individuals of a dataset, if any."""
+    by_category = {Category(c.category): c.name for c in reversed(list(classification))}
+    return next((by_category[c] for c in IDENTITY_CATEGORIES if c in by_category), None)
+
+
 def grade(
-    classification: Iterable[ColumnClassification], row_count: int, scheme_code: str
+    classification: Iterable[ColumnClassification],
+    individuals: int,
+    scheme_code: str,
+    *,
+    counted_by: str | None = None,
+    samples: Mapping[str, Sequence[str | None]] | None = None,
+    policy: GradingPolicy = DEFAULT_POLICY,
 ) -> GradeOut:
-    found = grade_dataset((Category(c.category) for c in classification), row_count)
+    """The dataset grade: categories, minors found in the sampled values, and scale
+    (``individuals``: distinct values of ``counted_by``, or rows)."""
+    columns = list(classification)
+    samples = samples or {}
+    minors = find_minors(samples, {c.name: Category(c.category) for c in columns})
+    found = grade_dataset(
+        (Category(c.category) for c in columns),
+        individuals,
+        counted_by=counted_by,
+        minors=minors or False,
+        policy=policy,
+    )
     scheme = SCHEMES.get(scheme_code, NATIONAL)
     level = NATIONAL.level(found.level.value) if scheme is NATIONAL else found.local(scheme)
     return GradeOut(
@@ -147,6 +181,9 @@ def grade(
         sensitive_personal=found.sensitive_personal,
         important_candidate=found.important_candidate,
         reasons=list(found.reasons),
+        sample_rows=max((len(v) for v in samples.values()), default=0),
+        individuals=found.individuals,
+        counted_by=found.counted_by,
     )
 
 

@@ -17,6 +17,7 @@ from shuzhi.db.engine import Database
 from shuzhi.errors import ShuzhiError
 from shuzhi.lake import service
 from shuzhi.lake.readers import DatabaseSource, FileSource, Source
+from shuzhi.lake.schemas import GradeOut
 
 STEPS = ("load", "profile", "classify", "quality")
 
@@ -140,10 +141,33 @@ def _run(database: Database, actor: Actor, entry: str, source: Source, ratio: fl
         return
     console.print(
         f"version {v.number} ({v.status}): {v.row_count} rows, {v.rejects.count} rejected,"
-        f" quality {v.quality_score}, grade {v.grade.level if v.grade else '-'}"
+        f" quality {v.quality_score}"
     )
+    if v.grade is not None:
+        _print_grade(v.grade, v.row_count)
     if v.schema_check.drift:
         console.print(
             "[yellow]schema differs from the catalogue; waiting for the unit CDO"
             " / 结构与目录不符，待单位首席数据官审核[/]"
         )
+
+
+def _print_grade(grade: GradeOut, rows: int) -> None:
+    """The grade with its reasons, the scale it was judged on and the important-data flag."""
+    console.print(
+        f"grade / 分级: {grade.level_zh} {grade.level_en} ({grade.scheme});"
+        f" classified from the first {grade.sample_rows:,} of {rows:,} rows"
+        f" / 按前 {grade.sample_rows:,} 行样本分类",
+        markup=False,
+        soft_wrap=True,
+    )
+    for reason in grade.reasons:
+        console.print(f"  - {reason}", markup=False, soft_wrap=True)
+    counted = f"distinct {grade.counted_by}" if grade.counted_by else "rows"
+    flag = "yes, review / 是，待评估" if grade.important_candidate else "no / 否"
+    console.print(
+        f"individuals / 个人数: {grade.individuals:,} ({counted});"
+        f" important data / 重要数据: {flag}",
+        markup=False,
+        soft_wrap=True,
+    )

@@ -86,6 +86,11 @@ class GradeOut(BaseModel):
     sensitive_personal: bool
     important_candidate: bool
     reasons: list[str]
+    # Columns were classified from the first ``sample_rows`` rows; the scale rules counted
+    # ``individuals``: distinct values of the ID column ``counted_by``, or rows (None).
+    sample_rows: int = 0
+    individuals: int = 0
+    counted_by: str | None = None
 
 
 class RejectsOut(BaseModel):

@@ -47,6 +47,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ds.personal": ("含个人信息", "Personal information"),
     "ds.sensitive": ("含敏感个人信息", "Sensitive personal information"),
     "ds.important_candidate": ("建议评估是否为重要数据", "Review as important data"),
+    "ds.grade_reasons": ("分级依据", "Grade reasons"),
+    "ds.individuals": (
+        "个人数：{n}（按“{column}”去重）",
+        "Individuals: {n} (distinct values of “{column}”)",
+    ),
+    "ds.individuals_rows": ("个人数：按行计 {n}", "Individuals: {n} (counted as rows)"),
+    "ds.sampled": (
+        "按前 {n} 行样本分类（共 {rows} 行）",
+        "Classified from a sample of the first {n} of {rows} rows",
+    ),
     "ds.source": ("来源", "Source"),
     "ds.rejects": ("被拒绝的行", "Rejected rows"),
     "ds.content_hash": ("内容哈希", "Content hash"),

@@ -2,4 +2,4 @@
 no storage)."""
 
 # The public surface: the modules other packages may import.
-__all__ = ["categories", "cells", "classifier", "disclosure", "grading", "masking"]
+__all__ = ["categories", "cells", "classifier", "disclosure", "grading", "masking", "minors"]

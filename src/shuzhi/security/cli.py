@@ -17,6 +17,7 @@ from shuzhi.security.categories import info
 from shuzhi.security.classifier import SAMPLE_LIMIT, classify_table
 from shuzhi.security.evaluation import evaluate_corpus
 from shuzhi.security.grading import NATIONAL, grade_dataset
+from shuzhi.security.minors import find_minors
 
 security_app = typer.Typer(help="Classification, grading and masking.", no_args_is_help=True)
 
@@ -107,10 +108,26 @@ def classify(
         )
     console.print(table)
     rows = max((len(v) for v in columns.values()), default=0)
-    grade = grade_dataset((r.category for r in results), rows)
+    minors = find_minors(columns, {r.name: r.category for r in results})
+    grade = grade_dataset((r.category for r in results), rows, minors=minors)
     level = NATIONAL.level(grade.level.value)
     console.print(
-        f"grade (floor, from {rows} sampled rows) / 分级（下限）: {level.name_zh} {level.name_en}; "
-        f"personal / 个人信息: {grade.personal}; sensitive / 敏感个人信息: "
-        f"{grade.sensitive_personal}"
+        f"sample / 样本: the first {rows:,} rows (at most {SAMPLE_LIMIT:,}) / 前 {rows:,} 行",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"grade (floor, from the sample) / 分级（下限，按样本）: {level.name_zh} {level.name_en};"
+        f" personal / 个人信息: {grade.personal}; sensitive / 敏感个人信息:"
+        f" {grade.sensitive_personal}",
+        markup=False,
+        soft_wrap=True,
+    )
+    for reason in grade.reasons:
+        console.print(f"  - {reason}", markup=False, soft_wrap=True)
+    console.print(
+        "important data / 重要数据: not assessed from a sample; `shuzhi ingest` counts the"
+        " individuals of the whole dataset / 样本不评估，入湖时按全量个人数评估",
+        markup=False,
+        soft_wrap=True,
     )

@@ -13,10 +13,15 @@ Automatic dataset grading from column categories (a floor; people may raise it):
 - direct identifiers (name, ID, phone, address …)  → 一般数据3级 (personal rights, 严重危害)
 - sensitive personal information or minors' data   → 一般数据4级 (personal rights, 特别严重危害)
 
-Scale never raises the grade automatically: a dataset with sensitive personal information of
-at least ``sensitive_rows`` records, or any personal information of at least ``personal_rows``
-records, is flagged as a candidate 重要数据 for human review (GB/T 43697 Annex G names
-scale as a factor; the thresholds are configuration, not taken from the standard).
+Minors are found from values (``shuzhi.security.minors``): a dataset of children under 14 is
+sensitive personal information (PIPL Art. 28) even when no column is sensitive by itself.
+
+Scale: personal information of at least ``personal_rows`` individuals (1 million, the usual
+trigger of 重要数据 catalogues) raises the grade to 重要数据, flagged for human review to
+confirm; sensitive personal information of at least ``sensitive_rows`` individuals is
+flagged for review without raising the grade (GB/T 43697 Annex G names scale as a factor; the
+thresholds are configuration). Individuals are counted as distinct values of the dataset's
+identity-document column where it has one, otherwise as rows.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 
 from shuzhi.errors import ErrorCollector
 from shuzhi.security.categories import CATEGORY_INFO, Category
+from shuzhi.security.minors import MinorsFinding
 
 
 class NationalLevel(StrEnum):
@@ -174,29 +180,46 @@ class DatasetGrade:
     important_candidate: bool  # a person should decide whether this is 重要数据
     impacts: tuple[tuple[AffectedObject, HarmDegree], ...]
     reasons: tuple[str, ...]
+    individuals: int = 0  # persons (distinct IDs) or rows the scale rules looked at
+    counted_by: str | None = None  # the ID column counted; None: rows
 
     def local(self, scheme: Scheme) -> Level:
         return scheme.for_national(self.level)
+
+
+def _people(individuals: int, counted_by: str | None) -> str:
+    if counted_by is None:
+        return f"{individuals:,} records"
+    return f"{individuals:,} individuals (distinct values of {counted_by!r})"
 
 
 def grade_dataset(
     categories: Iterable[Category],
     row_count: int,
     *,
-    minors: bool = False,
+    counted_by: str | None = None,
+    minors: MinorsFinding | bool = False,
     assessed: Iterable[tuple[AffectedObject, HarmDegree]] = (),
     policy: GradingPolicy = DEFAULT_POLICY,
 ) -> DatasetGrade:
-    """Grade a dataset from its column categories and size, plus any impacts a person assessed."""
+    """Grade a dataset from its column categories and scale, plus any impacts a person assessed.
+
+    ``row_count`` is the number of individuals: distinct values of the identity column named
+    ``counted_by``, or the rows when there is none. ``minors``: what the values showed about
+    children under 14 (``find_minors``).
+    """
     infos = [CATEGORY_INFO[c] for c in set(categories)]
-    personal = any(i.personal for i in infos)
-    sensitive = minors or any(i.sensitive for i in infos)
+    personal = any(i.personal for i in infos) or bool(minors)
+    sensitive = bool(minors) or any(i.sensitive for i in infos)
     identifying = any(i.identifying for i in infos)
     reasons: list[str] = []
     if sensitive:
         harm = HarmDegree.ESPECIALLY_SERIOUS
         names = sorted(i.code.value for i in infos if i.sensitive)
-        reasons.append("sensitive personal information: " + ", ".join(names or ["minors"]))
+        if names or not isinstance(minors, MinorsFinding):
+            reasons.append("sensitive personal information: " + ", ".join(names or ["minors"]))
+        if isinstance(minors, MinorsFinding):
+            reasons.append(minors.reason())
     elif identifying:
         harm = HarmDegree.SERIOUS
         names = sorted(i.code.value for i in infos if i.identifying)
@@ -207,14 +230,29 @@ def grade_dataset(
     else:
         harm = HarmDegree.NONE
         reasons.append("no personal information found")
-    impacts = ((AffectedObject.PERSONAL_RIGHTS, harm), *assessed)
-    level = level_for_impacts(impacts, policy.matrix)
-    candidate = (sensitive and row_count >= policy.sensitive_rows) or (
-        personal and row_count >= policy.personal_rows
+    impacts: tuple[tuple[AffectedObject, HarmDegree], ...] = (
+        (AffectedObject.PERSONAL_RIGHTS, harm),
+        *assessed,
     )
-    if candidate:
-        reasons.append(f"{row_count} records of personal information: review as 重要数据")
-    return DatasetGrade(level, personal, sensitive, candidate, tuple(impacts), tuple(reasons))
+    level = level_for_impacts(impacts, policy.matrix)
+    people = _people(row_count, counted_by)
+    candidate = False
+    if personal and row_count >= policy.personal_rows:
+        candidate = True
+        level = highest((level, NationalLevel.IMPORTANT))
+        reasons.append(
+            f"personal information of {people}, at least {policy.personal_rows:,}:"
+            " 重要数据 (important data) — confirm by review"
+        )
+    elif sensitive and row_count >= policy.sensitive_rows:
+        candidate = True
+        reasons.append(
+            f"sensitive personal information of {people}, at least {policy.sensitive_rows:,}:"
+            " review as 重要数据 (important data)"
+        )
+    return DatasetGrade(
+        level, personal, sensitive, candidate, impacts, tuple(reasons), row_count, counted_by
+    )
 
 
 def _preset(code: str, zh: str, en: str, source: str, names: list[tuple[str, str, str]]) -> Scheme:

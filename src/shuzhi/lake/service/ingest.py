@@ -33,6 +33,7 @@ from shuzhi.lake.events import (
 from shuzhi.lake.manifest import TEMP_PREFIX, Version
 from shuzhi.lake.models import ColumnOverride, Dataset, DatasetVersion
 from shuzhi.lake.models import VersionStatus as S
+from shuzhi.lake.query import AggFunc
 from shuzhi.lake.readers import Source, text_value
 from shuzhi.lake.schemas import (
     ColumnClassification,
@@ -130,6 +131,33 @@ def _samples(ctx: Ctx, version: Version) -> dict[str, list[str | None]]:
     return values
 
 
+def individuals(ctx: Ctx, version: Version, column: str | None) -> int:
+    """Persons in a version: distinct non-empty values of its ID column, or its rows."""
+    if column is None:
+        return version.row_count
+    table = query_engine(ctx).aggregate(version, [(AggFunc.COUNT_DISTINCT, column)])
+    return int(table.column(0)[0].as_py() or 0)
+
+
+def grade_version(
+    ctx: Ctx,
+    version: Version,
+    classification: list[ColumnClassification],
+    samples: dict[str, list[str | None]] | None = None,
+) -> GradeOut:
+    """A version's grade: categories, minors in the sampled values, and the individuals it
+    holds (counted over the whole version by its ID column, or its rows)."""
+    samples = _samples(ctx, version) if samples is None else samples
+    column = analysis.identity_column(classification)
+    return analysis.grade(
+        classification,
+        individuals(ctx, version, column),
+        ctx.settings.grading_scheme,
+        counted_by=column,
+        samples=samples,
+    )
+
+
 def _overrides(ctx: Ctx, dataset: Dataset | None) -> dict[str, tuple[str, str]]:
     if dataset is None:
         return {}
@@ -167,14 +195,15 @@ def _analyse(
         progress("profile")
         profile = engine.profile(version)
         progress("classify")
-        classification = analysis.classify(_samples(ctx, version), overrides)
+        samples = _samples(ctx, version)
+        classification = analysis.classify(samples, overrides)
         hidden = analysis.hidden_columns(classification)
         check = analysis.check_schema(
             items,
             [(c.name, c.source_name) for c in version.columns],
             {c.name: c.inferred_type for c in profile.columns},
         )
-        grade = analysis.grade(classification, version.row_count, ctx.settings.grading_scheme)
+        grade = grade_version(ctx, version, classification, samples)
         progress("quality")
         finishers = [future.result() for future in started]
     return _Found(check, analysis.masked_profile(profile, hidden), classification, grade, finishers)

@@ -26,7 +26,7 @@ from shuzhi.lake.schemas import (
     VersionOut,
 )
 from shuzhi.lake.service.common import query_engine, version_files
-from shuzhi.lake.service.ingest import _make_current
+from shuzhi.lake.service.ingest import _make_current, grade_version
 from shuzhi.lake.service.reading import _dataset, _out, _version_row
 from shuzhi.security.categories import Category
 
@@ -105,9 +105,7 @@ def override_classification(
     row.classification_json = json.dumps(
         [c.model_dump(mode="json") for c in updated], ensure_ascii=False
     )
-    row.grade_json = analysis.grade(
-        updated, row.row_count, ctx.settings.grading_scheme
-    ).model_dump_json()
+    row.grade_json = grade_version(ctx, version, updated).model_dump_json()
     ctx.db.flush()
     record(
         ctx,
