@@ -147,7 +147,9 @@ def landline(rng: R) -> tuple[str, str]:
     return area, local
 
 
-def bank_card(rng: R, legacy_rate: float = 0.08) -> str:
+def bank_card(rng: R, legacy_rate: float = 0.08, mastercard_2_rate: float = 0.0) -> str:
+    if rng.random() < mastercard_2_rate:
+        return mastercard_2_series(rng)
     body = rng.choice(CARD_BINS) + _digits(rng, rng.choice([9, 12, 12, 12]))
     for d in string.digits:
         if luhn_ok(body + d):
@@ -182,6 +184,47 @@ def travel_permit(rng: R) -> str:
     if kind < 0.6:
         return "C" + _digits(rng, 8)
     return rng.choice("HM") + _digits(rng, rng.choice([8, 10]))
+
+
+def taiwan_permit(rng: R) -> str:
+    """台胞证 (8 digits; the booklet adds its issue letter) or 往来台湾通行证 (L/T + 8 digits)."""
+    kind = rng.random()
+    if kind < 0.45:
+        return rng.choice("LLT") + _digits(rng, 8)
+    if kind < 0.6:
+        return _digits(rng, 8) + f"({rng.choice('ABCDE')})"
+    return _digits(rng, 8)
+
+
+def sar_passport(rng: R) -> str:
+    """HKSAR (K + 8 digits, K + letter + 7 digits) or Macao SAR (MA + 7 digits) passport."""
+    kind = rng.random()
+    if kind < 0.4:
+        return "K" + _digits(rng, 8)
+    if kind < 0.7:
+        return "K" + rng.choice("ABCDEFGHJKLMN") + _digits(rng, 7)
+    return "MA" + _digits(rng, 7)
+
+
+MISSION_CODES = words("014 023 104 131 224 201 317 222")
+
+
+def diplomatic_plate(rng: R) -> str:
+    """Embassy plates (使 + mission code + serial, either way round) and consulate plates."""
+    kind = rng.random()
+    serial = f"{rng.randint(1, 999):03d}"
+    if kind < 0.4:
+        return "使" + rng.choice(MISSION_CODES) + serial
+    if kind < 0.7:
+        return rng.choice(MISSION_CODES) + serial + "使"
+    province = rng.choice("沪粤川辽鄂云桂黑")
+    return province + rng.choice("AB") + _digits(rng, 4) + "领"
+
+
+def mastercard_2_series(rng: R) -> str:
+    """A Luhn-valid 16-digit Mastercard number of the 2221–2720 series."""
+    body = str(rng.randint(2221, 2720)) + _digits(rng, 11)
+    return next(body + d for d in string.digits if luhn_ok(body + d))
 
 
 def plate(rng: R) -> str:
@@ -618,6 +661,45 @@ TABLES: tuple[TableSpec, ...] = (
                 C.NONE,
                 _choice(["中国"] * 5 + ["中国香港", "中国澳门"]),
             ),
+        ),
+    ),
+    TableSpec(
+        "visitor_register.csv",
+        140,
+        (
+            S("姓名", "XM", "full_name", C.PERSON_NAME, _m(person_name)),
+            S("台胞证号码", "TBZHM", "mtp_no", C.TAIWAN_PERMIT, _m(taiwan_permit), BLANK),
+            S(
+                "往来台湾通行证号码",
+                "WLTWTXZHM",
+                "taiwan_permit",
+                C.TAIWAN_PERMIT,
+                _m(lambda r: r.choice("LLT") + _digits(r, 8)),
+                BLANK,
+            ),
+            S("特区护照号码", "TQHZHM", "sar_passport_no", C.SAR_PASSPORT, _m(sar_passport), BLANK),
+            S(
+                "使领馆车辆号牌",
+                "SLGHPHM",
+                "diplomatic_plate",
+                C.DIPLOMATIC_PLATE,
+                _m(diplomatic_plate),
+                BLANK,
+            ),
+            S("信用卡号", "XYKH", "card_number", C.BANK_CARD, _m(mastercard_2_series)),
+            # Hard negatives: eight-digit case numbers, ticket and batch numbers with a letter,
+            # sixteen-digit serial numbers in the Mastercard 2-series range.
+            S("受理编号", "SLBH", "case_no", C.NONE, lambda r, _i: _digits(r, 8)),
+            S("票号", "PH", "ticket_no", C.NONE, _sequence("T2024", 1, 4)),
+            S("批次号", "PCH", "batch_no", C.NONE, _sequence("K", 10030001, 8)),
+            S(
+                "交易流水号",
+                "JYLSH",
+                "serial_no",
+                C.NONE,
+                lambda r, _i: str(r.randint(2221, 2720)) + _digits(r, 12),
+            ),
+            S("入境日期", "RJRQ", "arrival", C.NONE, _recent_date("mixed")),
         ),
     ),
     TableSpec(

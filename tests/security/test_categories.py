@@ -10,7 +10,8 @@ STABLE = [
     *("resident_id", "uscc", "mobile_phone", "landline_phone", "bank_card", "passport"),
     *("travel_permit", "license_plate", "email", "ip_address", "address", "person_name"),
     *("birth_date", "health", "none", "org_code", "postal_code", "gender", "ethnicity"),
-    *("religion", "biometric", "precise_location"),
+    *("religion", "biometric", "precise_location", "taiwan_permit", "sar_passport"),
+    "diplomatic_plate",
 ]
 
 

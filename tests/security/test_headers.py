@@ -59,7 +59,13 @@ def test_generic_phone_names_allow_both_kinds(name: str) -> None:
 
 
 def test_document_number_names_allow_every_document() -> None:
-    assert header_cue("证件号码").categories == (C.RESIDENT_ID, C.PASSPORT, C.TRAVEL_PERMIT)
+    assert header_cue("证件号码").categories == (
+        C.RESIDENT_ID,
+        C.PASSPORT,
+        C.TRAVEL_PERMIT,
+        C.TAIWAN_PERMIT,
+        C.SAR_PASSPORT,
+    )
 
 
 @pytest.mark.parametrize(

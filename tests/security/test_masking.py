@@ -62,6 +62,9 @@ GENERATORS: dict[Category, Callable[[R], str]] = {
     C.RELIGION: lambda r: r.choice(synthetic.RELIGIONS),
     C.BIOMETRIC: lambda r: synthetic._b64(r, 64),
     C.PRECISE_LOCATION: _location,
+    C.TAIWAN_PERMIT: synthetic.taiwan_permit,
+    C.SAR_PASSPORT: synthetic.sar_passport,
+    C.DIPLOMATIC_PLATE: synthetic.diplomatic_plate,
 }
 MASKED = sorted(GENERATORS)
 seeds = st.integers(min_value=0, max_value=2**32)
@@ -124,6 +127,7 @@ def test_masking_is_idempotent(category: Category, seed: int) -> None:
 
 # Categories whose mask promises to keep the (canonical) length.
 LENGTH_KEPT = [C.RESIDENT_ID, C.BANK_CARD, C.PASSPORT, C.TRAVEL_PERMIT, C.USCC, C.POSTAL_CODE]
+LENGTH_KEPT += [C.TAIWAN_PERMIT, C.SAR_PASSPORT]
 
 
 @pytest.mark.parametrize("category", LENGTH_KEPT)

@@ -39,6 +39,9 @@ class Category(StrEnum):
     RELIGION = "religion"
     BIOMETRIC = "biometric"
     PRECISE_LOCATION = "precise_location"
+    TAIWAN_PERMIT = "taiwan_permit"
+    SAR_PASSPORT = "sar_passport"
+    DIPLOMATIC_PLATE = "diplomatic_plate"
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,32 @@ CATEGORY_INFO: dict[Category, CategoryInfo] = {
             sensitive=True,
             identifying=True,
             note="identity document",
+        ),
+        _info(
+            C.TAIWAN_PERMIT,
+            "往来台湾通行证号码",
+            "Taiwan travel permit number",
+            personal=True,
+            sensitive=True,
+            identifying=True,
+            note="identity document: 台胞证 (8 digits) and 往来台湾通行证 (L/T + 8 digits)",
+        ),
+        _info(
+            C.SAR_PASSPORT,
+            "港澳特区护照号码",
+            "Hong Kong/Macao SAR passport number",
+            personal=True,
+            sensitive=True,
+            identifying=True,
+            note="identity document: HKSAR K…, Macao SAR MA…",
+        ),
+        _info(
+            C.DIPLOMATIC_PLATE,
+            "使领馆车辆号牌",
+            "Embassy or consulate vehicle plate",
+            personal=True,
+            identifying=True,
+            note="identifies a mission's vehicle and its diplomatic or consular staff",
         ),
         _info(
             C.LICENSE_PLATE,

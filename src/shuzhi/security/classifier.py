@@ -39,6 +39,7 @@ CHECKSUM_CATEGORIES = (C.RESIDENT_ID, C.USCC, C.ORG_CODE)
 # Identifier-like formats that a running sequence of business numbers can imitate.
 _SERIAL_PRONE = frozenset(
     {C.MOBILE_PHONE, C.LANDLINE_PHONE, C.BANK_CARD, C.PASSPORT, C.TRAVEL_PERMIT, C.POSTAL_CODE}
+    | {C.TAIWAN_PERMIT, C.SAR_PASSPORT}
 )
 
 
@@ -79,9 +80,12 @@ class ClassifierConfig:
         default_factory=lambda: {
             C.EMAIL: ValueRule(0.8),
             C.IP_ADDRESS: ValueRule(0.8),
+            C.DIPLOMATIC_PLATE: ValueRule(0.8),
             C.LICENSE_PLATE: ValueRule(0.8),
             C.PASSPORT: ValueRule(0.8),
             C.TRAVEL_PERMIT: ValueRule(0.8),
+            C.SAR_PASSPORT: ValueRule(0.8),
+            C.TAIWAN_PERMIT: ValueRule(0.8),
             C.MOBILE_PHONE: ValueRule(0.8),
             C.LANDLINE_PHONE: ValueRule(0.8),
             C.BANK_CARD: ValueRule(0.6, 0.8),

@@ -25,8 +25,12 @@ from shuzhi.standards.dates import parse_date, parse_year_month
 from shuzhi.standards.documents import (
     bank_card_from_digits,
     is_bank_account,
+    is_diplomatic_plate,
     is_license_plate,
     is_passport,
+    is_sar_passport,
+    is_taiwan_booklet,
+    is_taiwan_permit,
     is_travel_permit,
 )
 from shuzhi.standards.health import health_strength
@@ -127,6 +131,27 @@ def _passport(c: Cell) -> int:
 def _travel_permit(c: Cell) -> int:
     ok = 9 <= len(c.code) <= 11 and c.code[0] in "CWHM" and is_travel_permit(c.code)
     return 2 if ok else 0
+
+
+def _taiwan_permit(c: Cell) -> int:
+    if not 8 <= len(c.code) <= 9 or c.hanzi:
+        return 0
+    if c.code[0] in "LT":
+        return 2 if is_taiwan_permit(c.code) else 0
+    if c.digits:
+        # Eight digits alone are dates, amounts and case numbers as often: the shape only.
+        return 1 if len(c.code) == 8 else 0
+    return 2 if is_taiwan_booklet(c.text) else 0
+
+
+def _sar_passport(c: Cell) -> int:
+    ok = len(c.code) == 9 and c.code[0] in "KM" and is_sar_passport(c.code)
+    return 2 if ok else 0
+
+
+def _diplomatic_plate(c: Cell) -> int:
+    ok = c.hanzi and 7 <= len(c.code) <= 10 and ("使" in c.text or "领" in c.text)
+    return 2 if ok and is_diplomatic_plate(c.text) else 0
 
 
 def _plate(c: Cell) -> int:
@@ -232,6 +257,9 @@ DETECTORS: dict[Category, Callable[[Cell], int]] = {
     Category.PASSPORT: _passport,
     Category.TRAVEL_PERMIT: _travel_permit,
     Category.LICENSE_PLATE: _plate,
+    Category.TAIWAN_PERMIT: _taiwan_permit,
+    Category.SAR_PASSPORT: _sar_passport,
+    Category.DIPLOMATIC_PLATE: _diplomatic_plate,
     Category.EMAIL: _email,
     Category.IP_ADDRESS: _ip,
     Category.ADDRESS: _address,
@@ -257,6 +285,9 @@ VALIDATED_BY: dict[Category, str] = {
     Category.PASSPORT: "match Chinese passport number series",
     Category.TRAVEL_PERMIT: "match HK/Macau travel permit series",
     Category.LICENSE_PLATE: "are vehicle plates",
+    Category.TAIWAN_PERMIT: "match Taiwan travel permit series (L/T + 8 digits, 8 + (letter))",
+    Category.SAR_PASSPORT: "match HK/Macao SAR passport series (K…, MA…)",
+    Category.DIPLOMATIC_PLATE: "are embassy (使) or consulate (领) plates",
     Category.EMAIL: "are e-mail addresses",
     Category.IP_ADDRESS: "are IP addresses",
     Category.ADDRESS: "are street-level addresses",

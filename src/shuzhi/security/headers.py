@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from shuzhi.security.categories import Category
 
 C = Category
-_ID_DOCS = (C.RESIDENT_ID, C.PASSPORT, C.TRAVEL_PERMIT)
+_ID_DOCS = (C.RESIDENT_ID, C.PASSPORT, C.TRAVEL_PERMIT, C.TAIWAN_PERMIT, C.SAR_PASSPORT)
 _PHONES = (C.MOBILE_PHONE, C.LANDLINE_PHONE)
 
 # Chinese keywords → categories; an empty tuple marks a negative cue.
@@ -33,7 +33,12 @@ _ZH: dict[tuple[Category, ...], str] = {
     (C.BANK_CARD,): "银行卡 银行卡号 银行账号 银行账户 开户账号 卡号 账号 社保卡银行账号",
     (C.PASSPORT,): "护照 护照号 护照号码",
     (C.TRAVEL_PERMIT,): "通行证 通行证号码 港澳通行证 回乡证 来往内地通行证",
+    (C.TAIWAN_PERMIT,): "台胞证 台胞证号 台胞证号码 台湾通行证 往来台湾通行证 赴台通行证"
+    " 台湾居民来往大陆通行证 大陆居民往来台湾通行证",
+    (C.SAR_PASSPORT,): "特区护照 特区护照号码 香港护照 澳门护照 香港特区护照 澳门特区护照",
     (C.LICENSE_PLATE,): "车牌 车牌号 车牌号码 号牌 号牌号码 车辆号牌",
+    (C.DIPLOMATIC_PLATE,): "使馆车牌 领馆车牌 使领馆车牌 外交车牌 使馆号牌 领馆号牌 使领馆号牌"
+    " 使领馆车辆号牌",
     (C.EMAIL,): "邮箱 电子邮箱 电子邮件 邮件地址 email e-mail",
     (C.IP_ADDRESS,): "ip地址 ip",
     (C.ADDRESS,): "地址 住址 住所 居住地 户籍地 户籍所在地 现住址 家庭住址 通讯地址 联系地址"
@@ -70,6 +75,10 @@ _ASCII: dict[tuple[Category, ...], str] = {
     " account_no account_number iban",
     (C.PASSPORT,): "hzhm hzh passport passport_no",
     (C.TRAVEL_PERMIT,): "txzhm gatxz hxzhm txz permit travel_permit home_return_permit",
+    (C.TAIWAN_PERMIT,): "tbz tbzh tbzhm twtxz wltwtxz taiwan_permit mtp mtp_no",
+    (C.SAR_PASSPORT,): "tqhz tqhzhm hk_passport hksar_passport macao_passport macau_passport"
+    " sar_passport",
+    (C.DIPLOMATIC_PLATE,): "slghp slghphm diplomatic_plate embassy_plate consulate_plate",
     (C.LICENSE_PLATE,): "cphm cph hphm plate license_plate licence_plate plate_no plate_number"
     " vehicle_plate car_no",
     (C.EMAIL,): "dzyx yx yxdz dzyj email mail e_mail",
@@ -102,6 +111,7 @@ _ASCII: dict[tuple[Category, ...], str] = {
 _SUFFIX_CODES = frozenset(
     {"sfzhm", "sfzh", "gmsfhm", "sfzmhm", "zjhm", "tyshxydm", "shxydm", "zzjgdm", "sjhm"}
     | {"lxdh", "gddh", "yhkh", "yhzh", "hzhm", "txzhm", "cphm", "hphm", "dzyx", "csrq"}
+    | {"tbzhm", "tqhzhm", "slghphm"}
     | {"yzbm", "xm", "dz", "rq", "sj", "mc", "bh", "lsh", "ddh", "zdmc", "jbmc", "zjxy"}
 )
 _CODE_TAILS = ("dm", "bm", "mc")

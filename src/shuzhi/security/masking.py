@@ -6,8 +6,11 @@ can pass through the same rule safely. Rules (what each keeps):
 
 - resident_id: region code (6) + birth year (4); of 15-digit IDs region + 2-digit year
 - mobile_phone: first 3 + last 4 (138****5678); landline_phone: area code + last 2 of the number
-- bank_card: last 4; passport / travel_permit: first character + last 2
+- bank_card: last 4; passport / travel_permit / taiwan_permit / sar_passport: first character
+  + last 2
 - license_plate: province + issuing-authority letter (浙A*****)
+- diplomatic_plate: 使 and the mission's three digits (使014***, 224***使); of consulate
+  plates the province, letter and 领 (沪A****领)
 - email: first character + domain, fixed ``***`` so the length is hidden
 - ip_address: first two IPv4 octets / first three IPv6 groups
 - address: administrative prefix down to street/town (街道/镇/乡), or one level above if
@@ -149,6 +152,17 @@ def mask_license_plate(value: str) -> str:
     return keep(plate, 2, 0) if len(plate) >= 4 else _generic(value)
 
 
+def mask_diplomatic_plate(value: str) -> str:
+    plate = normalize_plate(value)
+    if len(plate) < 5:
+        return _generic(value)
+    if plate.startswith("使"):
+        return keep(plate, 4, 0)
+    if plate.endswith("使"):
+        return keep(plate, 3, 1)
+    return keep(plate, 2, 1)
+
+
 def mask_email(value: str) -> str:
     text = normalize(value)
     local, at, domain = text.rpartition("@")
@@ -251,6 +265,9 @@ MASKERS: dict[str, Callable[[str], str]] = {
     "passport": mask_document,
     "travel_permit": mask_document,
     "license_plate": mask_license_plate,
+    "taiwan_permit": mask_document,
+    "sar_passport": mask_document,
+    "diplomatic_plate": mask_diplomatic_plate,
     "email": mask_email,
     "ip_address": mask_ip,
     "address": mask_address,
@@ -277,9 +294,10 @@ def canonical(value: str, category: str) -> str:
     if category == "landline_phone":
         landline = parse_landline(value)
         return landline.canonical() if landline else compact(value)
-    if category in ("bank_card", "passport", "travel_permit", "uscc", "org_code", "postal_code"):
+    documents = ("passport", "travel_permit", "taiwan_permit", "sar_passport")
+    if category in ("bank_card", *documents, "uscc", "org_code", "postal_code"):
         return compact(value)
-    if category == "license_plate":
+    if category in ("license_plate", "diplomatic_plate"):
         return normalize_plate(value)
     if category == "email":
         return normalize(value).lower()
