@@ -139,7 +139,13 @@ def with_override(
 
 
 # Identity documents whose distinct values count the persons of a dataset, in order of trust.
-IDENTITY_CATEGORIES = (Category.RESIDENT_ID, Category.PASSPORT, Category.TRAVEL_PERMIT)
+IDENTITY_CATEGORIES = (
+    Category.RESIDENT_ID,
+    Category.PASSPORT,
+    Category.TRAVEL_PERMIT,
+    Category.TAIWAN_PERMIT,
+    Category.SAR_PASSPORT,
+)
 
 
 def identity_column(classification: Iterable[ColumnClassification]) -> str | None:
