@@ -7,8 +7,8 @@ from pathlib import Path
 from shuzhi.context import Role
 from shuzhi.db.engine import Database
 from shuzhi.lake import service as lake
+from shuzhi.lake.models import VersionStatus
 from shuzhi.lake.readers import FileSource
-from shuzhi.lake.schemas import VersionStatus
 from shuzhi.quality import service as quality
 from shuzhi.quality.models import IssueStatus, RuleKind
 from shuzhi.quality.schemas import RuleIn

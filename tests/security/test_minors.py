@@ -82,7 +82,8 @@ def test_adults_and_a_few_children_are_not_a_minors_dataset() -> None:
 @given(st.lists(st.integers(0, 90), min_size=1, max_size=60), st.randoms())
 def test_minors_are_counted_by_age_at_grading_time(ages: list[int], rng: random.Random) -> None:
     born = [_born(rng, a, a) for a in ages]
-    values: list[str | None] = [b.isoformat() for b in born] + [None, "不详"]
+    values: list[str | None] = [b.isoformat() for b in born]
+    values += [None, "不详"]
     found = find_minors(
         {"csrq": values}, {"csrq": Category.BIRTH_DATE}, TODAY, min_share=0.0, min_count=1
     )

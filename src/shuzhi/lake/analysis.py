@@ -172,7 +172,7 @@ def grade(
         (Category(c.category) for c in columns),
         individuals,
         counted_by=counted_by,
-        minors=minors or False,
+        minors=minors,
         policy=policy,
     )
     scheme = SCHEMES.get(scheme_code, NATIONAL)

@@ -198,7 +198,7 @@ def grade_dataset(
     row_count: int,
     *,
     counted_by: str | None = None,
-    minors: MinorsFinding | bool = False,
+    minors: MinorsFinding | bool | None = False,
     assessed: Iterable[tuple[AffectedObject, HarmDegree]] = (),
     policy: GradingPolicy = DEFAULT_POLICY,
 ) -> DatasetGrade:
