@@ -117,6 +117,11 @@ CASES: dict[str, tuple[dict[str, Any], set[str], dict[str, Any]]] = {
         {"items"},
         {"format_code": "1", "format_subtype": "pdf", "items": []},
     ),
+    "item_length_required": (
+        {"items": [item("姓名", length=None), item("出生日期", data_type="D", length=None)]},
+        {"items.0.length"},
+        {"items": [item("姓名"), item("出生日期", data_type="D", length=None)]},
+    ),
     "item_data_type": (
         {"items": [item("姓名", data_type="X")]},
         {"items.0.data_type"},

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from shuzhi.catalog.models import CodeTable, OpenType, ShareType
 from shuzhi.catalog.schemas import EntryFields, SegmentLengths
-from shuzhi.catalog.seeds import STRUCTURED_FORMATS
+from shuzhi.catalog.seeds import FIXED_WIDTH_TYPES, STRUCTURED_FORMATS
 from shuzhi.errors import ErrorCollector
 
 
@@ -213,7 +213,7 @@ def _classified(f: EntryFields, book: CodeBook, seg: SegmentLengths, e: ErrorCol
         )
 
 
-@rule("structured_items", "电子表格/数据库 resources list their data items with type and length")
+@rule("structured_items", "电子表格/数据库 resources list their data items")
 def _structured(f: EntryFields, book: CodeBook, seg: SegmentLengths, e: ErrorCollector) -> None:
     if f.format_code not in STRUCTURED_FORMATS:
         return
@@ -223,12 +223,22 @@ def _structured(f: EntryFields, book: CodeBook, seg: SegmentLengths, e: ErrorCol
             "电子表格、数据库类资源必须填写信息项。",
             "Spreadsheet and database resources must list their data items.",
         )
+
+
+@rule("item_length_required", "structured items of a variable-width type give their length")
+def _item_length(f: EntryFields, book: CodeBook, seg: SegmentLengths, e: ErrorCollector) -> None:
+    # 数据长度 is the storage size of structured data (standards §1.6): a date or an integer
+    # has a fixed one, a character or numeric item declares its own.
+    if f.format_code not in STRUCTURED_FORMATS:
+        return
     for i, item in enumerate(f.items):
-        if item.length is None:
+        if item.length is None and item.data_type.upper() not in FIXED_WIDTH_TYPES:
             e.add(
                 f"items.{i}.length",
-                f"信息项「{item.name}」须填写数据长度。",
-                f"Data item '{item.name}' needs a length.",
+                f"信息项「{item.name}」须填写数据长度（字符型、数值型等须写明长度；"
+                "日期型、整型等可不填）。",
+                f"Data item '{item.name}' needs a length (character and numeric items declare"
+                " one; date, integer and similar items may leave it blank).",
             )
 
 

@@ -31,6 +31,11 @@ def _none_to_empty(value: Any) -> Any:
 
 
 LongText = Annotated[str, BeforeValidator(_none_to_empty), Field(max_length=2000)]
+# 数据长度: blank means "not given". The bounds sit on the int alone: pydantic 2.14 applies
+# constraints on an optional type to None as well (TypeError, not a validation error).
+Length = Annotated[
+    Annotated[int, Field(ge=1, le=10_000_000)] | None, BeforeValidator(blank_to_none)
+]
 
 
 class ItemIn(BaseModel):
@@ -38,7 +43,7 @@ class ItemIn(BaseModel):
 
     name: Annotated[Text, Field(min_length=1, max_length=100)]
     data_type: Annotated[Text, Field(min_length=1, max_length=1)]
-    length: Annotated[int | None, BeforeValidator(blank_to_none), Field(ge=1, le=10_000_000)] = None
+    length: Length = None
     share_type: ShareType = ShareType.UNCONDITIONAL
     element_code: OptText = None
     is_source: bool = False
@@ -86,6 +91,17 @@ class EntryCreate(EntryFields):
 
 class EntryUpdate(EntryFields):
     pass
+
+
+class EntryDefaults(BaseModel):
+    """What a new entry of a unit starts with in the editor."""
+
+    unit_code: str
+    class_code: str = Field(description="类 of the unit's latest entry; empty without entries")
+    subclass_code: str
+    group_code: str = Field(
+        description="目: the unit's own (most used), else the first one no other unit uses"
+    )
 
 
 class ItemOut(BaseModel):
@@ -251,7 +267,7 @@ class ElementIn(BaseModel):
     code: Annotated[Text, Field(min_length=2, max_length=20, pattern=r"^[A-Za-z0-9_\-]+$")]
     name: Annotated[Text, Field(min_length=2, max_length=100)]
     data_type: Annotated[Text, Field(min_length=1, max_length=1)]
-    length: int | None = Field(default=None, ge=1, le=10_000_000)
+    length: Length = None
     synonyms: list[Annotated[Text, Field(min_length=1, max_length=60)]] = Field(
         default_factory=list, max_length=50
     )

@@ -81,6 +81,10 @@ FORMAT_SUBTYPES = {
 }
 # Formats whose data items must be listed with type and length (structured data).
 STRUCTURED_FORMATS = frozenset({"2", "3"})
+# Data types whose storage size is fixed by the type (date 8, date-time 8, logical 1, memo and
+# general 4, double 8, integer 4, currency 8): their 数据长度 may be left blank. Every other
+# type (character, numeric, float, and any type added to the code table) declares its width.
+FIXED_WIDTH_TYPES = frozenset({"D", "T", "L", "M", "G", "B", "I", "Y"})
 
 DATA_TYPES = [
     ("C", "字符型", "Character"),

@@ -3,6 +3,7 @@ compile progress, source conflicts, code tables."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -129,14 +130,26 @@ def new_entry_page(request: Request, ctx: CtxDep, rows: int = BLANK_ROWS) -> Res
         "items": [],
         "tasks": [],
     }
+    if ctx.actor.unit_id is not None and allowed(ctx, "create_entry"):
+        defaults = service.new_entry_defaults(ctx)
+        form["group_code"] = defaults.group_code
+        if defaults.class_code:
+            form["class_code"] = defaults.class_code
+            form["subclass_code"] = defaults.subclass_code
     return _editor(request, ctx, form, [], None, rows)
+
+
+def _more_rows(form: dict[str, str], data: dict[str, Any]) -> int:
+    """Rows after 增加信息项行: every row the form had (blank ones too), and more."""
+    posted = [int(k.split("-")[1]) for k in form if re.fullmatch(r"items-\d+-\w+", k)]
+    return max([len(data["items"]), *(i + 1 for i in posted)]) + BLANK_ROWS
 
 
 @router.post("/catalog/entries/new")
 def create_entry(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     data = _entry_form(form)
     if form.get("action") == "add_row":
-        return _editor(request, ctx, data, [], None, len(data["items"]) + BLANK_ROWS)
+        return _editor(request, ctx, data, [], None, _more_rows(form, data))
     entry, errors = attempt(ctx, lambda: service.create_entry(ctx, parse(EntryCreate, data)))
     if entry is None:
         return _editor(request, ctx, data, errors, None, len(data["items"]) + 1)
@@ -169,6 +182,7 @@ def _editor(
         tasks=tasks,
         linked=linked,
         errors=errors,
+        field_errors={e["field"]: e["message"] for e in errors},
         tables=service.list_code_tables(ctx, active_only=True),
         share_types=list(ShareType),
         open_types=list(OpenType),
@@ -352,7 +366,7 @@ def update_entry(request: Request, ctx: CtxDep, code: str, form: FormDep) -> Res
     data = _entry_form(form)
     entry = service.get_entry(ctx, code)
     if form.get("action") == "add_row":
-        return _editor(request, ctx, data, [], entry, len(data["items"]) + BLANK_ROWS)
+        return _editor(request, ctx, data, [], entry, _more_rows(form, data))
     saved, errors = attempt(ctx, lambda: service.update_entry(ctx, code, parse(EntryUpdate, data)))
     if saved is None:
         return _editor(request, ctx, data, errors, entry, len(data["items"]) + 1)

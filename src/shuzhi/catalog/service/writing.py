@@ -33,6 +33,7 @@ from shuzhi.catalog.models import (
 )
 from shuzhi.catalog.schemas import (
     EntryCreate,
+    EntryDefaults,
     EntryEventOut,
     EntryFields,
     EntryOut,
@@ -152,6 +153,56 @@ def _duplicate_code(ctx: Ctx, code: str, own_id: int | None = None) -> None:
             f"资源代码 {code} 已存在。",
             f"Resource code {code} already exists.",
         )
+
+
+def new_entry_defaults(ctx: Ctx) -> EntryDefaults:
+    """The classification a new entry of the actor's unit starts with.
+
+    目 stands for the compiling department (standards §1.2), so it is the code the unit's live
+    entries use most; a unit without entries gets the first code no other unit uses.
+    """
+    require(ctx, "create_entry", ctx.actor.unit_id, target=f"unit:{ctx.actor.unit_id}")
+    unit_id = _resolve_unit(ctx, None)
+    unit = org.unit_brief(ctx, unit_id)
+    rows = ctx.db.execute(
+        select(
+            CatalogEntry.unit_id,
+            CatalogEntry.class_code,
+            CatalogEntry.subclass_code,
+            CatalogEntry.group_code,
+            func.count(),
+            func.max(CatalogEntry.id),
+        )
+        .where(CatalogEntry.status != EntryStatus.WITHDRAWN)
+        .group_by(
+            CatalogEntry.unit_id,
+            CatalogEntry.class_code,
+            CatalogEntry.subclass_code,
+            CatalogEntry.group_code,
+        )
+    ).all()
+    own = [r for r in rows if r.unit_id == unit_id]
+    code = unit.code if unit else ""
+    if own:
+        counts: dict[str, int] = {}
+        for r in own:
+            counts[r.group_code] = counts.get(r.group_code, 0) + r[4]
+        group = max(counts, key=lambda g: (counts[g], g))
+        latest = max(own, key=lambda r: r[5])
+        return EntryDefaults(
+            unit_code=code,
+            class_code=latest.class_code,
+            subclass_code=latest.subclass_code,
+            group_code=group,
+        )
+    width = codes.segment_lengths(ctx).group
+    taken = {r.group_code for r in rows}
+    number = 1
+    while str(number).zfill(width) in taken:
+        number += 1
+    return EntryDefaults(
+        unit_code=code, class_code="", subclass_code="", group_code=str(number).zfill(width)
+    )
 
 
 def create_entry(ctx: Ctx, data: EntryCreate) -> EntryOut:
