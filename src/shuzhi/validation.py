@@ -22,6 +22,9 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
         "内容过长（最多 {max_length} 个字符）。",
         "Too long (at most {max_length} characters).",
     ),
+    # Limits placed after a cleaning validator are checked generically (pydantic ≥ 2.14).
+    "too_short": ("长度不足（至少 {min_length}）。", "Too short (at least {min_length})."),
+    "too_long": ("长度超出（最多 {max_length}）。", "Too long (at most {max_length})."),
     "string_pattern_mismatch": ("格式不正确。", "The format is not valid."),
     "enum": ("取值不在允许范围内：{expected}。", "Not an allowed value: {expected}."),
     "literal_error": ("取值不在允许范围内：{expected}。", "Not an allowed value: {expected}."),
