@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shuzhi.catalog.excel.common import ENTRY_COLUMNS, ITEM_COLUMNS, Column
@@ -44,6 +44,8 @@ class Layout:
     header_row: int
     fields: dict[str, int]  # key → 0-based column index
     headers: dict[str, str]  # key → header as written in the file
+    # merged ranges of the sheet (min_col, min_row, max_col, max_row), 1-based as in Excel
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def column(self, key: str) -> str | None:
         return self.headers.get(key)

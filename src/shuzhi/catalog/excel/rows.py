@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -47,17 +48,48 @@ class ItemRow:
     ok: bool = True
 
 
+def _blank(row: Sequence[object]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
 def _rows(
     ws: Any, layout: Layout, problems: ProblemLog
 ) -> Iterator[tuple[int, tuple[object, ...]]]:
-    """Non-blank data rows below the header with their Excel row numbers."""
+    """Non-blank data rows below the header with their Excel row numbers.
+
+    A merged range holds its value in its top-left cell only; bureaus merge the entry
+    columns over an entry's block of item rows, or a provider column over the whole sheet.
+    Every cell of a range below the header reads as that value (down and across). A row
+    with nothing but merged cells in it is still a blank row.
+    """
     width = max(layout.fields.values()) + 1
+    pending = deque(
+        sorted(
+            (r for r in layout.merges if r[1] > layout.header_row and r[0] <= width),
+            key=lambda r: r[1],
+        )
+    )
+    active: list[tuple[tuple[int, int, int, int], object]] = []
     count = 0
-    for number, row in enumerate(
+    for number, cells in enumerate(
         ws.iter_rows(min_row=layout.header_row + 1, max_col=width, values_only=True),
         start=layout.header_row + 1,
     ):
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+        row: tuple[object, ...] = cells
+        if pending or active:
+            active = [(r, v) for r, v in active if r[3] >= number]
+            while pending and pending[0][1] <= number:
+                span = pending.popleft()
+                if span[1] == number:
+                    active.append((span, row[span[0] - 1] if span[0] <= len(row) else None))
+            if active and not _blank(row):
+                filled = list(row)
+                for (min_col, _, max_col, _), value in active:
+                    for i in range(min_col - 1, min(max_col, len(filled))):
+                        if filled[i] is None:
+                            filled[i] = value
+                row = tuple(filled)
+        if _blank(row):
             continue
         count += 1
         if count > MAX_ROWS:
@@ -218,7 +250,7 @@ def _read_entry(r: _RowReader, vocab: Vocabulary, widths: Mapping[str, int]) -> 
             values[key] = text(r.raw(key))
     _read_classification(r, vocab, widths, values)
     _read_coded(r, vocab, values)
-    publish_date = r.convert("publish_date", a_date) if r.has("publish_date") else None
+    publish_date = _read_only_date(r, "publish_date")
     code = text(r.raw("resource_code")).replace(" ", "")
     if code:
         _split_code(r, code, values, widths)
@@ -233,6 +265,24 @@ def _read_entry(r: _RowReader, vocab: Vocabulary, widths: Mapping[str, int]) -> 
         publish_date=publish_date,
         values=values,
     )
+
+
+def _read_only_date(r: _RowReader, key: str) -> date | None:
+    """A read-only date column (发布日期): never a fault; what is not a date is noted only."""
+    if not r.has(key):
+        return None
+    try:
+        return a_date(r.raw(key))
+    except BadValue as bad:
+        header = r.layout.column(key)
+        r.problems.warn(
+            r.layout.sheet,
+            r.number,
+            header,
+            f"「{header}」为只读列，导入时忽略：{bad.zh}",
+            f"'{header}' is a read-only column and is ignored on import: {bad.en}",
+        )
+        return None
 
 
 def _read_classification(

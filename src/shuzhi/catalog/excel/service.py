@@ -21,6 +21,7 @@ Import policy (also in docs/catalog-excel.md and in every report):
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -420,13 +421,13 @@ def _plans(
         )
         if owner is not None:
             grouped.setdefault(owner.row, []).append(item)
-    units: dict[str, int | None] = {}
+    units = _provider_codes(ctx)
     plans = []
     for entry in entries:
         plan = _Plan(entry, 0, "", grouped.get(entry.row, []))
         written = entry.unit_code
         if target_id is not None and target_code is not None:
-            if written and written != target_code:
+            if written and units.get(_provider_key(written), (None, ""))[0] != target_id:
                 importer.entry_error(
                     plan,
                     "unit_code",
@@ -445,17 +446,33 @@ def _plans(
                     "Give the provider unit code, or name the unit when importing.",
                 )
                 continue
-            if written not in units:
-                units[written] = org.unit_id_for_code(ctx, written)
-            unit_id = units[written]
+            unit_id, code = units.get(_provider_key(written), (None, ""))
             if unit_id is None:
                 importer.entry_error(
                     plan, "unit_code", f"单位 {written} 不存在。", f"Unit {written} does not exist."
                 )
                 continue
-            plan.unit_id, plan.unit_code = unit_id, written
+            plan.unit_id, plan.unit_code = unit_id, code
         plans.append(plan)
     return plans
+
+
+def _provider_key(written: str) -> str:
+    """信息资源提供方代码 as compared: half-width, no spaces, capitals (credit codes)."""
+    return "".join(unicodedata.normalize("NFKC", written).split()).upper()
+
+
+def _provider_codes(ctx: Ctx) -> dict[str, tuple[int, str]]:
+    """Provider code → (unit id, unit code): the unified social credit code that export writes
+    (as the API and DCAT do), and the internal unit code that older files carry."""
+    out: dict[str, tuple[int, str]] = {}
+    units = org.all_unit_briefs(ctx)
+    for unit in units:
+        if unit.uscc:
+            out[_provider_key(unit.uscc)] = (unit.id, unit.code)
+    for unit in units:
+        out.setdefault(_provider_key(unit.code), (unit.id, unit.code))
+    return out
 
 
 def _finish(
@@ -528,7 +545,7 @@ def entry_row(out: EntryOut, vocab: Vocabulary) -> dict[str, object]:
         "resource_code": out.resource_code,
         "name": out.name,
         "unit_name": out.unit_name,
-        "unit_code": out.unit_code,
+        "unit_code": out.provider_code,
         "abstract": out.abstract,
         "class_code": out.class_code,
         "subclass_code": out.subclass_code,

@@ -107,6 +107,7 @@ def _find_sheets(
                 ws,
                 detect_layout(title, head, merges, ITEM_HEADERS, problems) or _empty(title),
             )
+            layouts[title][1].merges = merges
             continue
         entry_layout = detect_layout(title, head, merges, ENTRY_HEADERS, scratch)
         if key in entry_names or (
@@ -121,6 +122,7 @@ def _find_sheets(
                 ws,
                 detect_layout(title, head, merges, ENTRY_HEADERS, problems) or _empty(title),
             )
+            layouts[title][1].merges = merges
     chosen: dict[str, tuple[Any, Layout] | None] = {}
     for role, zh, en in (("entries", ENTRY_SHEET, "entries"), ("items", ITEM_SHEET, "data items")):
         titles = [named[role]] if role in named else roles[role]
