@@ -27,12 +27,15 @@ class ProblemLog:
     warnings: list[ImportProblem] = field(default_factory=list)
     error_count: int = 0
     warning_count: int = 0
+    # cells with an error (kept while the report is not full)
+    cells: set[tuple[str | None, int | None, str | None]] = field(default_factory=set)
 
     def error(
         self, sheet: str | None, row: int | None, column: str | None, zh: str, en: str
     ) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_PROBLEMS:
+            self.cells.add((sheet, row, column))
             self.errors.append(
                 ImportProblem(sheet=sheet, row=row, column=column, message_zh=zh, message_en=en)
             )

@@ -9,20 +9,28 @@ Import policy (also in docs/catalog-excel.md and in every report):
   cycle is enough.
 * **Existing entries** are found by resource code. A draft of the importing unit is updated;
   a published (or withdrawn) one gets a new draft version (``revise_entry``), leaving the
-  published version readable until the unit CDO approves the new one; an entry under review
-  (submitted) is refused; an entry of another unit is never touched. Rows identical to the
-  stored entry change nothing, so re-importing an export is a no-op.
+  published version readable until the unit CDO approves the new one; a changed row of an
+  entry under review (submitted) is refused; an entry of another unit is never touched. Rows
+  identical to the stored entry change nothing whatever its state, so re-importing an export
+  (which includes drafts and entries under review) is a no-op.
+* **Every fault in one report**: rows with a problem of their own are still checked against
+  the rules, values the schema refuses are replaced by stand-ins so the rest of the row is
+  checked, and when the file has faults the clean rows still go through the service (then
+  rolled back) so faults only stored data can show are listed too.
 * **Missing columns keep stored values**: a column absent from the file leaves that field of
   an existing entry as it is; a present but blank cell clears it. Without a 信息项 sheet
   existing data items are kept; with one, each entry's items are exactly its rows there.
-* Import never submits or approves: 发布日期 and status are lifecycle facts, read only.
+* Import never submits or approves: 发布日期 and status are lifecycle facts, read only;
+  whatever those columns hold is ignored (a 发布日期 that is not a date is a warning).
+* 信息资源提供方代码 is written as the unit's unified social credit code (as the API and DCAT
+  give it; the unit code for a unit without one); import accepts either code.
 """
 
 from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -152,8 +160,17 @@ class _Importer:
         self.ctx, self.problems, self.sequence_width = ctx, problems, sequence_width
         self.code_book, self.lengths = codes.code_book(ctx), codes.segment_lengths(ctx)
         self.entry_layout, self.item_layout = entry_layout, item_layout
+        # Cells the reader already reported: a value that could not be read is, to the
+        # rules, also a missing one; the cell is reported once.
+        self.read_cells = frozenset(problems.cells)
 
     # where problems go ------------------------------------------------------------------
+
+    def error(
+        self, sheet: str | None, row: int | None, column: str | None, zh: str, en: str
+    ) -> None:
+        if column is None or (sheet, row, column) not in self.read_cells:
+            self.problems.error(sheet, row, column, zh, en)
 
     def entry_error(self, plan: _Plan, key: str | None, zh: str, en: str) -> None:
         column = None
@@ -164,7 +181,7 @@ class _Importer:
             ):
                 key = "resource_code"
             column = self.entry_layout.column(key) or ENTRY_HEADER.get(key)
-        self.problems.error(self.entry_layout.sheet, plan.row.row, column, zh, en)
+        self.error(self.entry_layout.sheet, plan.row.row, column, zh, en)
 
     def field_errors(self, plan: _Plan, errors: list[FieldError]) -> None:
         for e in errors:
@@ -177,9 +194,7 @@ class _Importer:
                     column = None
                     if attr is not None:
                         column = self.item_layout.column(attr) or ITEM_HEADER.get(attr)
-                    self.problems.error(
-                        self.item_layout.sheet, item.row, column, e.message.zh, e.message.en
-                    )
+                    self.error(self.item_layout.sheet, item.row, column, e.message.zh, e.message.en)
                     continue
                 name = plan.data.get("items", [{}] * (index + 1))[index].get("name", "")
                 self.entry_error(
@@ -218,14 +233,6 @@ class _Importer:
                     f" ({current.unit_name}); it cannot be changed by this import.",
                 )
                 return False
-            if current.status == EntryStatus.SUBMITTED:
-                self.entry_error(
-                    plan,
-                    "resource_code",
-                    f"目录 {row.resource_code} 正在审核中，请审核或退回后再导入修改。",
-                    f"Entry {row.resource_code} is under review; approve or return it first.",
-                )
-                return False
             base = _fields_of(current)
         base.update(row.values)
         if self.item_layout is not None or plan.existing is None:
@@ -239,24 +246,51 @@ class _Importer:
         base["unit_code"] = plan.unit_code
         plan.data = base
         try:
-            EntryCreate.model_validate(base)
+            fields = EntryFields.model_validate(base)
         except ValidationError as exc:
             self.field_errors(plan, translate(exc.errors()))
+            # The rules still look at the rest of the row, so one report lists everything.
+            lenient = _lenient(base, exc.errors(), plan.existing)
+            if lenient is not None:
+                self.check_rules(plan, lenient)
             return False
-        errors = ErrorCollector()
-        check_entry(EntryFields.model_validate(base), self.code_book, self.lengths, errors)
-        if errors.errors:
-            self.field_errors(plan, errors.errors)
+        existing = plan.existing
+        if existing is not None and self.unchanged(plan, existing):
+            # An unchanged row is left alone whatever the entry's state: re-importing an
+            # export that includes entries under review changes nothing and is no error.
+            plan.action = "unchanged"
+            return True
+        ok = self.check_rules(plan, fields)
+        if existing is not None and existing.status == EntryStatus.SUBMITTED:
+            self.entry_error(
+                plan,
+                "resource_code",
+                f"目录 {row.resource_code} 正在审核中，不能导入修改（未修改的行会跳过）；"
+                "请审核或退回后再导入。",
+                f"Entry {row.resource_code} is under review and cannot be changed by an import"
+                " (unchanged rows are skipped); approve or return it first.",
+            )
+            return False
+        if not ok:
             return False
         plan.action = self.action(plan)
         return True
+
+    def check_rules(self, plan: _Plan, fields: EntryFields) -> bool:
+        errors = ErrorCollector()
+        check_entry(fields, self.code_book, self.lengths, errors)
+        self.field_errors(plan, errors.errors)
+        return not errors.errors
+
+    def unchanged(self, plan: _Plan, existing: EntryOut) -> bool:
+        update = EntryUpdate.model_validate(plan.data)
+        return _same(update, existing, self.sequence_width) and not plan.deferred_related
 
     def action(self, plan: _Plan) -> Action:
         existing = plan.existing
         if existing is None:
             return "create"
-        update = EntryUpdate.model_validate(plan.data)
-        if _same(update, existing, self.sequence_width) and not plan.deferred_related:
+        if self.unchanged(plan, existing):
             return "unchanged"
         if existing.status in (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN):
             return "revise"
@@ -294,6 +328,57 @@ class _Importer:
                 )
         except ShuzhiError as err:
             self.fail(plan, err)
+
+
+# Stand-ins for values the schema refused, so the rules can look at the rest of a row: they
+# are valid and trigger no rule of their own (a date needs no length; placeholder names are
+# unique). Entry fields that steer other rules (share and open type) have none.
+_ITEM_STAND_INS: dict[str, Any] = {
+    "data_type": "D",
+    "length": None,
+    "element_code": None,
+    "is_source": False,
+    "description": "",
+}
+_ENTRY_STAND_INS: dict[str, Any] = {"name": "——", "abstract": "——", "items": []}
+
+
+def _lenient(
+    data: Mapping[str, Any], errors: Sequence[Any], existing: EntryOut | None
+) -> EntryFields | None:
+    """The row with every refused value replaced by a harmless stand-in, or None."""
+    out: dict[str, Any] = dict(data)
+    items = [dict(i) if isinstance(i, Mapping) else {} for i in out.get("items") or []]
+    stored = EntryUpdate.model_fields
+    for err in errors:
+        loc = err.get("loc", ())
+        if not loc:
+            return None
+        key = loc[0]
+        if key == "items" and len(loc) >= 3 and isinstance(loc[1], int) and loc[1] < len(items):
+            attr = str(loc[2])
+            if attr == "name":
+                items[loc[1]]["name"] = f"#{loc[1] + 1}"
+            elif attr == "share_type":
+                items[loc[1]]["share_type"] = out.get("share_type")
+            elif attr in _ITEM_STAND_INS:
+                items[loc[1]][attr] = _ITEM_STAND_INS[attr]
+            else:
+                return None
+        elif key in _ENTRY_STAND_INS:
+            out[key] = _ENTRY_STAND_INS[key]
+        elif existing is not None and key in stored:
+            out[key] = getattr(existing, str(key))
+        elif key in stored and not stored[str(key)].is_required():
+            out.pop(str(key))
+        else:
+            return None
+    if out.get("items"):
+        out["items"] = items
+    try:
+        return EntryFields.model_validate(out)
+    except ValidationError:
+        return None
 
 
 def _item_input(values: Mapping[str, Any], entry_share_type: object) -> dict[str, Any]:
@@ -372,31 +457,45 @@ def import_workbook(
     new_codes = {
         p.row.resource_code: p.row.row for p in plans if p.existing is None and p.row.resource_code
     }
-    # Rows with problems of their own are not checked further (already reported).
-    checkable = [p for p in plans if p.row.ok and all(i.ok for i in p.items)]
-    ready = [p for p in checkable if importer.prepare(p, new_codes)]
-    if problems.failed:
+    # Every row is checked, those with problems of their own too (their other faults belong
+    # in the same report); only rows without any problem go on to the service.
+    ready = [
+        p
+        for p in plans
+        if importer.prepare(p, new_codes) and p.row.ok and all(i.ok for i in p.items)
+    ]
+    if problems.full:
         return _finish(ctx, report, problems, target_id)
-    # Recorded first, in the same transaction: rolled back with everything else if a row
-    # fails below.
-    actions = [p.action for p in ready]
-    record(
-        ctx,
-        CatalogImported(
-            filename=report.filename,
-            unit=target_id,
-            created=actions.count("create"),
-            updated=actions.count("update"),
-            revised=actions.count("revise"),
-            unchanged=actions.count("unchanged"),
-            items=report.items_read,
-        ),
-    )
+    if problems.failed:
+        # The rows that passed are still written (and rolled back with the rest) to find
+        # what only stored data shows: names, codes and related entries already taken or
+        # missing. Related codes naming refused rows of this file are not held against them.
+        refused = {e.resource_code for e in parsed.entries} - {p.row.resource_code for p in ready}
+        for plan in ready:
+            related = plan.data.get("related_codes", [])
+            plan.data["related_codes"] = [c for c in related if c not in refused]
+            plan.deferred_related = [c for c in plan.deferred_related if c not in refused]
+    else:
+        # Recorded first, in the same transaction: rolled back with everything else if a
+        # row fails below.
+        actions = [p.action for p in ready]
+        record(
+            ctx,
+            CatalogImported(
+                filename=report.filename,
+                unit=target_id,
+                created=actions.count("create"),
+                updated=actions.count("update"),
+                revised=actions.count("revise"),
+                unchanged=actions.count("unchanged"),
+                items=report.items_read,
+            ),
+        )
     with service.deferred_indexing(ctx):  # index every written entry once, at the end
         for plan in ready:
             importer.write(plan, report)
         for plan in ready:
-            if plan.deferred_related and not problems.failed:
+            if plan.deferred_related:
                 importer.link_related(plan)
     return _finish(ctx, report, problems, target_id)
 

@@ -183,7 +183,9 @@ def read_workbook(
         return None
     try:
         entries_sheet, items_sheet = _find_sheets(wb, problems)
-        if entries_sheet is None or problems.failed:
+        # Which sheet is which must be clear; a header problem (two columns for one field)
+        # still lets the rows be read, so their problems come in the same report.
+        if entries_sheet is None or any(e.sheet is None for e in problems.errors):
             return None
         ws, entry_layout = entries_sheet
         ok = _required(entry_layout, REQUIRED_ENTRY_KEYS, ENTRY_COLUMNS, problems)
