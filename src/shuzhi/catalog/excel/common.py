@@ -85,8 +85,9 @@ ITEM_COLUMNS: tuple[Column, ...] = (
 )
 
 
-# Columns written on export for people to read but never imported.
-READ_ONLY_KEYS = frozenset({"status"})
+# Columns written on export for people to read but never imported, and never a fault on
+# import (the provider is read from its code; the publish date and status are lifecycle facts).
+READ_ONLY_KEYS = frozenset({"status", "publish_date", "unit_name"})
 
 
 REQUIRED_ENTRY_KEYS = ("name",)
