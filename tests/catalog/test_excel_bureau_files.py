@@ -52,7 +52,7 @@ def _cells(report: Any) -> set[tuple[str | None, int | None, str | None]]:
 
 
 def _column(ws: Any, header: str) -> int:
-    return next(c.column for c in ws[1] if c.value == header)
+    return int(next(c.column for c in ws[1] if c.value == header))
 
 
 # ---------------------------------------------------------------- unchanged round trip
@@ -97,7 +97,9 @@ def test_unchanged_export_with_an_entry_under_review_imports(database: Database)
 # ---------------------------------------------------------------- several faults at once
 
 
-def _with_columns(headers: list[str], rows: list[list[object]], extra: dict[str, list[object]]):  # type: ignore[no-untyped-def]
+def _with_columns(
+    headers: list[str], rows: list[list[object]], extra: dict[str, list[object]]
+) -> tuple[list[str], list[list[object]]]:
     out_headers = [*headers, *extra]
     out_rows = [[*row, *(values[i] for values in extra.values())] for i, row in enumerate(rows)]
     return out_headers, out_rows
