@@ -224,35 +224,24 @@ def test_merged_cells_are_filled_down_and_across(database: Database) -> None:
 
 def test_merged_cells_across_columns(database: Database) -> None:
     seeded = seed_org(database)
-    # 共享条件 and 开放条件 written once over both columns (the same sentence for both).
-    wb = workbook(
-        [
-            entry_values(
-                "101001/000001",
-                共享类型="有条件共享",
-                开放类型="有条件开放",
-                不予开放理由="",
-                共享条件="仅限依法履职使用",
-            )
-        ],
-        [item_values("101001/000001", "姓名", 共享类型="有条件共享")],
+    # 共享条件 and 开放条件 side by side, one sentence written once over both.
+    values = entry_values(
+        "101001/000001",
+        共享类型="有条件共享",
+        开放类型="有条件开放",
+        不予开放理由="",
+        共享条件="仅限依法履职使用",
     )
-    ws = wb["信息资源目录"]
-    first, second = _column(ws, "共享条件"), _column(ws, "共享方式")
-    assert second == first + 1
-    # Move 开放条件 next to 共享条件 by rebuilding the header order.
-    headers = [h.value for h in ws[1]]
-    values = [c.value for c in ws[2]]
-    order = list(range(len(headers)))
-    open_at = headers.index("开放条件")
-    order.remove(open_at)
-    order.insert(headers.index("共享条件") + 1, open_at)
-    for column, index in enumerate(order, start=1):
-        ws.cell(row=1, column=column, value=headers[index])
-        ws.cell(row=2, column=column, value=values[index])
+    kept = [(h, v) for h, v in zip(ENTRY_HEADERS, values, strict=True) if h != "开放条件"]
+    headers = [h for h, _ in kept]
+    rows = [[v for _, v in kept]]
     at = headers.index("共享条件") + 1
-    ws.cell(row=2, column=at + 1, value=None)
-    ws.merge_cells(start_row=2, end_row=2, start_column=at, end_column=at + 1)
+    headers.insert(at, "开放条件")
+    rows[0].insert(at, None)
+    wb = workbook(
+        rows, [item_values("101001/000001", "姓名", 共享类型="有条件共享")], entry_headers=headers
+    )
+    wb["信息资源目录"].merge_cells(start_row=2, end_row=2, start_column=at, end_column=at + 1)
     report = _import(database, seeded.actor(Role.DATA_LIAISON), to_bytes(wb))
     assert report.ok, report.errors
     with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
