@@ -273,7 +273,12 @@ class _Importer:
             return False
         if not ok:
             return False
-        plan.action = self.action(plan)
+        if existing is None:
+            plan.action = "create"
+        elif existing.status in (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN):
+            plan.action = "revise"
+        else:
+            plan.action = "update"
         return True
 
     def check_rules(self, plan: _Plan, fields: EntryFields) -> bool:
@@ -285,16 +290,6 @@ class _Importer:
     def unchanged(self, plan: _Plan, existing: EntryOut) -> bool:
         update = EntryUpdate.model_validate(plan.data)
         return _same(update, existing, self.sequence_width) and not plan.deferred_related
-
-    def action(self, plan: _Plan) -> Action:
-        existing = plan.existing
-        if existing is None:
-            return "create"
-        if self.unchanged(plan, existing):
-            return "unchanged"
-        if existing.status in (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN):
-            return "revise"
-        return "update"
 
     def write(self, plan: _Plan, report: ImportReport) -> None:
         """Create, update or revise the entry through the catalogue service."""
