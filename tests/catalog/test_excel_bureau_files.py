@@ -4,11 +4,14 @@ codes as the provider code, and several faults in one file."""
 
 from __future__ import annotations
 
+import io
 import random
 import unicodedata
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shuzhi.catalog import service
 from shuzhi.catalog.excel import service as excel_service
@@ -371,3 +374,76 @@ def test_provider_code_is_the_credit_code_and_either_is_accepted(database: Datab
     wb["信息资源目录"].cell(row=2, column=provider, value="91330100MA2XXXXXXX")
     report = _import(database, SYSTEM, to_bytes(wb))
     assert not report.ok and "91330100MA2XXXXXXX" in report.errors[0].message_zh
+
+
+# ---------------------------------------------------------------- property: merged ranges
+
+
+@st.composite
+def _merged_sheets(draw: st.DrawFn) -> tuple[list[list[object]], list[tuple[int, int, int, int]]]:
+    """A data grid (below one header row) and non-overlapping merged ranges over it."""
+    rows, cols = draw(st.integers(1, 7)), draw(st.integers(1, 4))
+    grid = [
+        [draw(st.one_of(st.none(), st.sampled_from(["甲", "乙", "7"]))) for _ in range(cols)]
+        for _ in range(rows)
+    ]
+    spans: list[tuple[int, int, int, int]] = []  # (min_col, min_row, max_col, max_row)
+    taken: set[tuple[int, int]] = set()
+    for _ in range(draw(st.integers(0, 4))):
+        c0, r0 = draw(st.integers(1, cols)), draw(st.integers(2, rows + 1))
+        c1, r1 = draw(st.integers(c0, cols)), draw(st.integers(r0, rows + 1))
+        cells = {(c, r) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)}
+        if len(cells) > 1 and not cells & taken:
+            taken |= cells
+            spans.append((c0, r0, c1, r1))
+    return grid, spans
+
+
+@settings(max_examples=60, deadline=None)
+@given(sheet=_merged_sheets())
+def test_merged_ranges_read_as_their_value_in_every_cell(
+    sheet: tuple[list[list[object]], list[tuple[int, int, int, int]]],
+) -> None:
+    from openpyxl import Workbook, load_workbook
+
+    from shuzhi.catalog.excel import Layout, ProblemLog, merged_ranges
+    from shuzhi.catalog.excel.rows import _rows
+
+    grid, spans = sheet
+    cols = len(grid[0])
+    headers = ["信息项名称", "数据类型", "数据长度", "信息项描述"][:cols]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(headers)
+    for row in grid:
+        ws.append(row)
+    for c0, r0, c1, r1 in spans:
+        ws.merge_cells(start_row=r0, end_row=r1, start_column=c0, end_column=c1)
+    # What a reader should see: each covered cell holds the range's top-left value.
+    kept = [
+        [ws.cell(row=r, column=c).value for c in range(1, cols + 1)]
+        for r in range(2, 2 + len(grid))
+    ]
+    expected: list[tuple[int, list[object]]] = []
+    for number, row in enumerate(kept, start=2):
+        if all(v is None for v in row):
+            continue  # nothing of its own: a blank row
+        filled = list(row)
+        for c0, r0, c1, r1 in spans:
+            if r0 <= number <= r1:
+                for c in range(c0, c1 + 1):
+                    filled[c - 1] = kept[r0 - 2][c0 - 1]
+        if any(v is not None for v in filled):
+            expected.append((number, filled))
+    read = load_workbook(io.BytesIO(to_bytes(wb)), read_only=True)
+    sheet_ = read.worksheets[0]
+    layout = Layout(
+        sheet_.title,
+        1,
+        {f"c{i}": i for i in range(cols)},
+        {f"c{i}": h for i, h in enumerate(headers)},
+        merges=merged_ranges(sheet_),
+    )
+    got = [(n, list(r) + [None] * (cols - len(r))) for n, r in _rows(sheet_, layout, ProblemLog())]
+    read.close()
+    assert got == expected
