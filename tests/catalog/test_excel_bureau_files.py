@@ -383,7 +383,7 @@ def test_provider_code_is_the_credit_code_and_either_is_accepted(database: Datab
 def _merged_sheets(draw: st.DrawFn) -> tuple[list[list[object]], list[tuple[int, int, int, int]]]:
     """A data grid (below one header row) and non-overlapping merged ranges over it."""
     rows, cols = draw(st.integers(1, 7)), draw(st.integers(1, 4))
-    grid = [
+    grid: list[list[object]] = [
         [draw(st.one_of(st.none(), st.sampled_from(["甲", "乙", "7"]))) for _ in range(cols)]
         for _ in range(rows)
     ]
