@@ -213,3 +213,53 @@ def test_an_existing_world_readable_database_is_tightened(tmp_path: Path) -> Non
     settings = load_settings({"SHUZHI_SECRET_KEY": strong()}, data_dir=tmp_path)
     Database(settings).dispose()
     assert _mode(db) == 0o600
+
+
+MAIL = {
+    "SHUZHI_SMTP_HOST": "smtp.dsj.example.gov.cn",
+    "SHUZHI_SMTP_PORT": "587",
+    "SHUZHI_SMTP_SECURITY": "starttls",
+    "SHUZHI_SMTP_USER": "shuzhi",
+    "SHUZHI_SMTP_PASSWORD": strong(),
+    "SHUZHI_MAIL_FROM": "shuzhi@dsj.example.gov.cn",
+}
+
+
+def test_a_complete_mail_setup_is_accepted(tmp_path: Path) -> None:
+    settings = load_settings(production(**MAIL), data_dir=tmp_path)
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_security) == (
+        "smtp.dsj.example.gov.cn",
+        587,
+        "starttls",
+    )
+    # No mail at all is accepted too: notices then stay in the console (and the webhook).
+    assert load_settings(production(), data_dir=tmp_path).smtp_host == ""
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"SHUZHI_MAIL_FROM": ""}, "SHUZHI_MAIL_FROM"),
+        ({"SHUZHI_MAIL_FROM": "not-an-address"}, "SHUZHI_MAIL_FROM"),
+        ({"SHUZHI_SMTP_PASSWORD": ""}, "SHUZHI_SMTP_PASSWORD"),
+        ({"SHUZHI_SMTP_SECURITY": "none"}, "SHUZHI_SMTP_SECURITY"),  # password in the clear
+        ({"SHUZHI_SMTP_SECURITY": "ssl"}, "SHUZHI_SMTP_PORT"),  # ssl on the starttls port
+        ({"SHUZHI_SMTP_PORT": "465"}, "SHUZHI_SMTP_PORT"),
+        ({"SHUZHI_SMTP_HOST": ""}, "SHUZHI_SMTP_HOST"),  # a sender but nowhere to send
+    ],
+)
+def test_misconfigured_mail_is_refused_in_production(
+    tmp_path: Path, change: dict[str, str], variable: str
+) -> None:
+    message = refusal(production(**{**MAIL, **change}), tmp_path)
+    assert variable in message and "/" in message  # names the variable, in both languages
+
+
+def test_plain_smtp_to_a_local_relay_is_fine_and_a_bad_mode_is_refused_anywhere(
+    tmp_path: Path,
+) -> None:
+    local = {"SHUZHI_SMTP_HOST": "localhost", "SHUZHI_SMTP_PORT": "25"}
+    plain = production(**local, SHUZHI_SMTP_SECURITY="none", SHUZHI_MAIL_FROM="a@b.cn")
+    assert load_settings(plain, data_dir=tmp_path).smtp_security == "none"
+    with pytest.raises(UnsafeSettings, match="SHUZHI_SMTP_SECURITY"):
+        load_settings({"SHUZHI_SMTP_SECURITY": "tls1"}, data_dir=tmp_path)

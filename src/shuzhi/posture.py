@@ -44,6 +44,24 @@ class Checked(Protocol):
     @property
     def is_sqlite(self) -> bool: ...
 
+    @property
+    def smtp_host(self) -> str: ...
+
+    @property
+    def smtp_port(self) -> int: ...
+
+    @property
+    def smtp_security(self) -> str: ...
+
+    @property
+    def smtp_user(self) -> str: ...
+
+    @property
+    def smtp_password(self) -> str: ...
+
+    @property
+    def mail_from(self) -> str: ...
+
 
 MIN_KEY_LENGTH = 32
 # Estimated bits (Shannon entropy of the key's own characters × its length). A random
@@ -163,6 +181,67 @@ def production_problems(settings: Checked) -> list[Problem]:
                     f"{value} weakens login throttling; production needs {low} to {high}",
                 )
             )
+    problems.extend(mail_problems(settings))
+    return problems
+
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+# Ports whose convention contradicts the chosen security (the connection would hang or fail).
+_SSL_PORTS, _PLAIN_PORTS = frozenset({465}), frozenset({25, 587})
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def mail_problems(settings: Checked) -> list[Problem]:
+    """What would make notice e-mail fail or leak in production (nothing set: mail is off)."""
+    host, security = settings.smtp_host, settings.smtp_security
+    problems: list[Problem] = []
+    if not host:
+        if settings.mail_from or settings.smtp_user:
+            problems.append(
+                Problem(
+                    "SHUZHI_SMTP_HOST",
+                    "已设置发件地址或账号但未设置 SMTP 服务器，通知邮件不会发出",
+                    "a sender or account is set but no SMTP server: no notice e-mail would leave",
+                )
+            )
+        return problems
+    sender = settings.mail_from
+    if not sender or sender.count("@") != 1 or not all(sender.split("@")):
+        problems.append(
+            Problem(
+                "SHUZHI_MAIL_FROM",
+                "须设置为发件邮箱地址（如 shuzhi@dsj.example.gov.cn）",
+                "must be the sender's address (e.g. shuzhi@dsj.example.gov.cn)",
+            )
+        )
+    if bool(settings.smtp_user) != bool(settings.smtp_password):
+        problems.append(
+            Problem(
+                "SHUZHI_SMTP_PASSWORD",
+                "SMTP 账号和密码须同时设置（或都不设置）",
+                "SHUZHI_SMTP_USER and SHUZHI_SMTP_PASSWORD go together (both or neither)",
+            )
+        )
+    if security == "none" and host.lower() not in _LOOPBACK:
+        problems.append(
+            Problem(
+                "SHUZHI_SMTP_SECURITY",
+                "连接其他主机的 SMTP 服务器须使用 starttls 或 ssl（none 仅限本机中继）",
+                "use starttls or ssl for an SMTP server on another host (none is for a relay"
+                " on this machine only)",
+            )
+        )
+    port = settings.smtp_port
+    if (security == "ssl" and port in _PLAIN_PORTS) or (
+        security == "starttls" and port in _SSL_PORTS
+    ):
+        problems.append(
+            Problem(
+                "SHUZHI_SMTP_PORT",
+                f"端口 {port} 与加密方式 {security} 不符（ssl 通常用 465，starttls 用 587）",
+                f"port {port} does not match {security} (ssl is usually 465, starttls 587)",
+            )
+        )
     return problems
 
 

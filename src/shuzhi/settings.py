@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from shuzhi.posture import production_problems
+from shuzhi.posture import SMTP_SECURITY, production_problems
 
 DEFAULT_DATA_DIR = Path("shuzhi-data")
 SECRET_FILE = "secret_key"
@@ -63,6 +63,17 @@ class Settings:
     # Cockpit: application scenarios each unit commits to per year; where alerts are posted.
     scenario_annual_target: int = 3
     cockpit_webhook_url: str = ""
+    # Notices (sharing decisions, deadlines, cockpit alerts) leave by e-mail over SMTP and/or
+    # as JSON posted to a webhook; both stay off while unset (docs/deployment.md).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = ""
+    notice_webhook_url: str = ""
+    # The console's address as users reach it, for links in e-mails (relative when unset).
+    console_url: str = ""
     # Worker processes serving the app (WEB_CONCURRENCY, as uvicorn and gunicorn read it):
     # each enforces its share of per-client rate limits.
     workers: int = 1
@@ -168,6 +179,14 @@ def load_settings(
         audit_anchor_command=env.get("SHUZHI_AUDIT_ANCHOR_COMMAND", ""),
         scenario_annual_target=_number(env, "SHUZHI_SCENARIO_TARGET", 3, int, 0),
         cockpit_webhook_url=env.get("SHUZHI_COCKPIT_WEBHOOK_URL", ""),
+        smtp_host=env.get("SHUZHI_SMTP_HOST", "").strip(),
+        smtp_port=_number(env, "SHUZHI_SMTP_PORT", 587, int, 1),
+        smtp_security=env.get("SHUZHI_SMTP_SECURITY", "starttls").strip().lower() or "starttls",
+        smtp_user=env.get("SHUZHI_SMTP_USER", ""),
+        smtp_password=env.get("SHUZHI_SMTP_PASSWORD", ""),
+        mail_from=env.get("SHUZHI_MAIL_FROM", "").strip(),
+        notice_webhook_url=env.get("SHUZHI_NOTICE_WEBHOOK_URL", "").strip(),
+        console_url=env.get("SHUZHI_CONSOLE_URL", "").strip().rstrip("/"),
         workers=_number(env, "WEB_CONCURRENCY", 1, int, 1),
         gateway_cache_seconds=_number(env, "SHUZHI_GATEWAY_CACHE_SECONDS", 5.0, float, 0.01),
         gateway_flush_rows=_number(env, "SHUZHI_GATEWAY_FLUSH_ROWS", 500, int, 1),
@@ -176,5 +195,10 @@ def load_settings(
         portal_rate_limit=_number(env, "SHUZHI_PORTAL_RATE_LIMIT", 600, int, 0),
         allow_sqlite=_truthy(env.get("SHUZHI_ALLOW_SQLITE"), False),
     )
+    if settings.smtp_security not in SMTP_SECURITY:
+        raise InvalidSetting(
+            f"SHUZHI_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)},"
+            f" not {settings.smtp_security!r}"
+        )
     settings.check()
     return settings
