@@ -56,6 +56,8 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "view_sharing_calendar": (R | STAFF, R | STAFF),
     "manage_sharing_calendar": (EXEC, EXEC),
     "view_notifications": (set(Role), set(Role)),
+    "manage_own_notices": (set(Role), set(Role)),
+    "view_notice_outbox": (R, R),
 }
 
 _n = count()
@@ -205,4 +207,6 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
         ),
     ),
     "view_notifications": (lambda d, u: u, lambda c, u: service.list_notifications(c)),
+    "manage_own_notices": (lambda d, u: u, lambda c, u: service.get_notice_address(c)),
+    "view_notice_outbox": (lambda d, u: u, lambda c, u: service.list_notice_outbox(c)),
 }

@@ -117,6 +117,8 @@ RULES: dict[str, Rule] = {
     "view_sharing_calendar": Rule(REGION_READERS | UNIT_STAFF),
     "manage_sharing_calendar": Rule(EXECUTIVE),
     "view_notifications": Rule(frozenset(Role)),
+    "manage_own_notices": Rule(frozenset(Role)),
+    "view_notice_outbox": Rule(REGION_READERS),
     # gateway: call statistics, region-wide or of the calls a unit made or served
     "view_call_stats": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
     # portal: the provider's CDO opens its data and decides applications; the bureau may close

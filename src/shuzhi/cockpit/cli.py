@@ -7,6 +7,7 @@ from rich.markup import escape
 
 from shuzhi.cockpit import service
 from shuzhi.command import DataDir, acting, console
+from shuzhi.sharing import outbox
 
 cockpit_app = typer.Typer(help="Leadership cockpit (驾驶舱).", no_args_is_help=True)
 
@@ -18,6 +19,7 @@ def evaluate(
 ) -> None:
     """Evaluate every indicator (alerts, webhook) and keep today's cockpit figures."""
     with acting(data_dir) as ctx:
+        outbox.deliver_inline(ctx.database)  # alert notices leave before the command ends
         result = service.evaluate_indicators(ctx)
         figures = 0 if no_snapshot else service.take_snapshot(ctx)
     for code, reading in result.readings:

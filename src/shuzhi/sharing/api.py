@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from shuzhi.sharing import apps_service as apps
 from shuzhi.sharing import calendar_service as calendar
 from shuzhi.sharing import service
-from shuzhi.sharing.models import RequestStatus
+from shuzhi.sharing.models import OutboxState, RequestStatus
 from shuzhi.sharing.schemas import (
     AppKeyCreated,
     AppKeyIn,
@@ -23,7 +23,10 @@ from shuzhi.sharing.schemas import (
     CalendarOut,
     DecisionIn,
     GrantOut,
+    NoticeAddressIn,
+    NoticeAddressOut,
     NotificationOut,
+    OutboxOut,
     PolicyIn,
     PolicyOut,
     ReasonIn,
@@ -183,6 +186,23 @@ def unread(ctx: CtxDep) -> Unread:
 @router.post("/notifications/read")
 def mark_read(ctx: CtxDep, data: MarkRead) -> Marked:
     return Marked(marked=service.mark_notifications_read(ctx, data.ids))
+
+
+@router.get("/notifications/mail")
+def get_notice_address(ctx: CtxDep) -> NoticeAddressOut:
+    return service.get_notice_address(ctx)
+
+
+@router.put("/notifications/mail")
+def set_notice_address(ctx: CtxDep, data: NoticeAddressIn) -> NoticeAddressOut:
+    return service.set_notice_address(ctx, data)
+
+
+@router.get("/outbox")
+def list_notice_outbox(
+    ctx: CtxDep, state: OutboxState | None = None, limit: int = 100
+) -> list[OutboxOut]:
+    return service.list_notice_outbox(ctx, state, limit)
 
 
 @router.get("/calendar/{jurisdiction}/{year}")

@@ -169,3 +169,13 @@ class PolicySet(_CalendarEvent):
     action: ClassVar[str] = "sharing.policy_set"
     decision_working_days: int
     rate_limit_per_minute: int
+
+
+@dataclass(frozen=True)
+class NoticeAddressSet(AuditEvent):
+    action: ClassVar[str] = "sharing.notice_address_set"
+    target_type: ClassVar[str] = "account"
+    target_fields: ClassVar[tuple[str, ...]] = ("username",)
+    username: str
+    email: str
+    mail_off: bool

@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuzhi.catalog.schemas import ShareType
@@ -254,4 +263,55 @@ class Policy(Base):
     decision_working_days: Mapped[int] = mapped_column(Integer)
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"  # not yet accepted; retried with growing pauses
+    SENT = "sent"
+    FAILED = "failed"  # given up after the last attempt: shown to the bureau
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class OutboxMessage(Base):
+    """One notice on its way out (an e-mail to one address, or one webhook post).
+
+    Written in the transaction that created the notice, so a committed notice is never
+    lost and a rolled-back one never leaves; delivered afterwards, outside any request."""
+
+    __tablename__ = "sharing_outbox"
+    __table_args__ = (Index("ix_sharing_outbox_state_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 10))
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(320))  # an address, or the webhook URL
+    username: Mapped[str | None] = mapped_column(String(64))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    roles: Mapped[str] = mapped_column(String(120), default="")
+    subject_zh: Mapped[str] = mapped_column(Text)
+    subject_en: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[OutboxState] = mapped_column(
+        StrEnumType(OutboxState, 10), default=OutboxState.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class NoticeAddress(Base):
+    """Where an account's notices are mailed, and whether it wants them by mail at all."""
+
+    __tablename__ = "sharing_notice_address"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), default="")
+    mail_off: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -258,6 +258,34 @@ class NotificationOut(BaseModel):
     read: bool
 
 
+class NoticeAddressIn(BaseModel):
+    """Where one's notices are mailed ("" for nowhere) and whether to mail them at all."""
+
+    email: str = Field(default="", max_length=320)
+    mail_off: bool = False
+
+
+class NoticeAddressOut(BaseModel):
+    username: str
+    email: str
+    mail_off: bool
+
+
+class OutboxOut(BaseModel):
+    """One outgoing notice as the bureau sees it (e-mail recipients by account only)."""
+
+    id: int
+    channel: str
+    kind: str
+    recipient: str
+    state: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
 class CalendarDayIn(BaseModel):
     day: date
     kind: DayKind

@@ -25,6 +25,7 @@ from shuzhi.sharing.schemas import (
     ApplicationIn,
     CalendarDayIn,
     DecisionIn,
+    NoticeAddressIn,
     PolicyIn,
     ReasonIn,
     RenewalIn,
@@ -390,15 +391,47 @@ def retire(ctx: CtxDep, code: str, form: MultiFormDep) -> Response:
 # ---------------------------------------------------------------- notifications
 
 
-@router.get("/sharing/notifications")
-def notifications(request: Request, ctx: CtxDep) -> Response:
+def _notifications_page(
+    request: Request, ctx: Ctx, errors: Errors | None = None, email: str | None = None
+) -> Response:
+    bureau = allowed(ctx, "view_notice_outbox")
+    trouble = (
+        [m for m in service.list_notice_outbox(ctx, limit=200) if m.last_error][:50]
+        if bureau
+        else []
+    )
+    address = service.get_notice_address(ctx) if ctx.actor.role is not None else None
     return _page(
         request,
         ctx,
         "sharing/notifications.html",
+        status=422 if errors else 200,
         section="notifications",
         notes=service.list_notifications(ctx),
+        address=address,
+        email=address.email if email is None and address else (email or ""),
+        mail_on=bool(ctx.settings.smtp_host and ctx.settings.mail_from),
+        outbox_counts=service.outbox_counts(ctx) if bureau else None,
+        trouble=trouble,
+        errors=errors or [],
     )
+
+
+@router.get("/sharing/notifications")
+def notifications(request: Request, ctx: CtxDep) -> Response:
+    return _notifications_page(request, ctx)
+
+
+@router.post("/sharing/notifications/mail")
+def set_notice_mail(request: Request, ctx: CtxDep, form: MultiFormDep) -> Response:
+    email = forms.first(form, "email")
+    data = {"email": email, "mail_off": bool(forms.first(form, "mail_off"))}
+    done, errors = attempt(
+        ctx, lambda: service.set_notice_address(ctx, parse(NoticeAddressIn, data))
+    )
+    if done is None:
+        return _notifications_page(request, ctx, errors, email)
+    return _see("/sharing/notifications")
 
 
 @router.post("/sharing/notifications/read")

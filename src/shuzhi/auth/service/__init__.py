@@ -35,7 +35,7 @@ from shuzhi.auth.service.logins import (
 )
 from shuzhi.auth.service.passwords import change_password, reset_password
 from shuzhi.auth.service.totp import account_security, confirm_totp, disable_totp, start_totp
-from shuzhi.auth.service.users import create_user, list_users
+from shuzhi.auth.service.users import accounts_holding, create_user, list_users
 
 __all__ = [
     "DEVICE_SECONDS",
@@ -47,6 +47,7 @@ __all__ = [
     "LoginStepExpired",
     "PendingLogin",
     "account_security",
+    "accounts_holding",
     "actor_for_api_key",
     "actor_for_session",
     "actor_for_user",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 
 from shuzhi.audit.service import record
@@ -85,3 +87,12 @@ def create_user(ctx: Ctx, data: UserCreate) -> UserOut:
 def list_users(ctx: Ctx) -> list[UserOut]:
     require(ctx, "view_users")
     return [_user_out(ctx, u) for u in ctx.db.scalars(select(User).order_by(User.username))]
+
+
+def accounts_holding(ctx: Ctx, unit_id: int | None, roles: Sequence[str]) -> list[str]:
+    """Usernames of the active accounts holding one of ``roles`` (in ``unit_id``; any unit
+    when None) — whom a notice concerns. A lookup for other services, not an operation."""
+    query = select(User.username).where(User.active.is_(True), User.role.in_(list(roles)))
+    if unit_id is not None:
+        query = query.where(User.unit_id == unit_id)
+    return list(ctx.db.scalars(query.order_by(User.username)))

@@ -45,12 +45,13 @@ from shuzhi.cockpit.schemas import (
     Measure,
     ReadingOut,
 )
-from shuzhi.context import SYSTEM, Ctx, unit_of_work
+from shuzhi.context import SYSTEM, Ctx, Role, unit_of_work
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Invalid, NotFound
 from shuzhi.lake import service as lake
 from shuzhi.security.disclosure import Disclosure
+from shuzhi.sharing import service as sharing
 
 
 def _shown(
@@ -272,8 +273,20 @@ def _evaluate(ctx: Ctx, ind: Indicator, now: datetime) -> tuple[ReadingOut, Aler
         record(
             ctx, AlertRaised(alert_id=alert.id, unit=ind.unit_id, indicator=ind.code, level=level)
         )
+        _post_alert_notice(ctx, ind, level, text)
         alert_out = _alert_out(ctx, alert, ind)
     return _reading_out(reading), alert_out
+
+
+_LEVEL_WORDS = {Level.WARN: "预警", Level.ALARM: "告警", Level.ERROR: "无法计算"}
+
+
+def _post_alert_notice(ctx: Ctx, ind: Indicator, level: Level, text: str) -> None:
+    """The unit's staff and the region's CDO see the alert in the console and by mail."""
+    zh = f"驾驶舱指标「{ind.name}」（{ind.code}）{_LEVEL_WORDS.get(level, level)}：{text}"
+    en = f"Cockpit indicator {ind.code} ({ind.name}) is at {level.value}: {text}"
+    sharing.post_notice(ctx, "cockpit_alert", ind.unit_id, sharing.STAFF_ROLES, zh, en, "/cockpit")
+    sharing.post_notice(ctx, "cockpit_alert", None, (Role.CDO,), zh, en, "/cockpit")
 
 
 def _alert_text(ind: Indicator, value: float | None, group: str | None, level: Level) -> str:

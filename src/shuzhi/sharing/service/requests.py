@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, deny, require, scope_unit
@@ -30,6 +30,7 @@ from shuzhi.sharing.events import (
 from shuzhi.sharing.grants import DeliveryMode
 from shuzhi.sharing.models import (
     Application,
+    Notification,
     Outcome,
     RequestKind,
     RequestStatus,
@@ -354,6 +355,37 @@ def arbitrate_share_request(
     return _request_out(ctx, req, with_history=True)
 
 
+def _remind(ctx: Ctx, today: date) -> None:
+    """Tell the provider unit once that a pending request falls due today or tomorrow."""
+    reminded = exists().where(
+        Notification.request_id == ShareRequest.id, Notification.kind == "request_due_soon"
+    )
+    soon = ctx.db.scalars(
+        select(ShareRequest)
+        .where(
+            ShareRequest.status == S.PENDING,
+            ShareRequest.due_on >= today,
+            ShareRequest.due_on <= today + timedelta(days=1),
+            ~reminded,
+        )
+        .order_by(ShareRequest.id)
+    )
+    for req in list(soon):
+        when_zh, when_en = ("今天", "today") if req.due_on == today else ("明天", "tomorrow")
+        _notify(
+            ctx,
+            "request_due_soon",
+            req.provider_unit_id,
+            STAFF_ROLES,
+            f"共享申请 #{req.id}（{req.entry_name}）审批期限为{when_zh}（{req.due_on}），"
+            "逾期将上报首席数据执行官。",
+            f"Share request #{req.id} ({req.resource_code}) is due {when_en} ({req.due_on});"
+            " after that it is escalated.",
+            _link(req),
+            request_id=req.id,
+        )
+
+
 def _escalate(ctx: Ctx, now: datetime, triggered_by: str) -> list[ShareRequest]:
     today = local_day(now)
     due = list(
@@ -405,9 +437,11 @@ def _escalate(ctx: Ctx, now: datetime, triggered_by: str) -> list[ShareRequest]:
 
 
 def escalate_overdue(ctx: Ctx, now: datetime | None = None) -> list[RequestOut]:
-    """Escalate every pending request whose deadline has passed (CLI, scheduler, executive)."""
+    """Escalate every pending request whose deadline has passed, and remind the provider
+    of those falling due today or tomorrow (CLI, scheduler, executive)."""
     require(ctx, "escalate_overdue")
     moment = now or utcnow()
+    _remind(ctx, local_day(moment))
     return [_request_out(ctx, r, now=moment) for r in _escalate(ctx, moment, ctx.actor.label)]
 
 
