@@ -74,6 +74,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sh.expires_at": ("到期", "Expires"),
     "sh.valid": ("有效期", "Valid"),
     "sh.key_column": ("查询主键", "Lookup key"),
+    "sh.key_column_gaps": (
+        "当前版本中有 {n} 行没有查询主键：分页查询和批量导出照常提供这些行，"
+        "但无法按主键查询到它们。",
+        "{n} rows have no lookup key in the current version: paged reads and bulk export"
+        " serve them as usual, but a lookup by key cannot find them.",
+    ),
     "sh.replaces": ("替换授权", "Replaces grant"),
     "sh.revoked": ("撤销", "Revoked"),
     "sh.renew": ("申请续期", "Ask for renewal"),

@@ -263,6 +263,7 @@ def _grant_page(
         status=422 if errors else 200,
         section="grants",
         g=grant,
+        without_key=service.rows_without_key(ctx, grant_id),
         actions=service.grant_actions(ctx, grant),
         errors=errors or [],
     )

@@ -51,6 +51,7 @@ from shuzhi.sharing.service.grants import (
     on_entry_withdrawn,
     renew_grant,
     revoke_grant,
+    rows_without_key,
 )
 from shuzhi.sharing.service.notices import (
     get_notice_address,
@@ -116,6 +117,7 @@ __all__ = [
     "request_form",
     "request_page",
     "revoke_grant",
+    "rows_without_key",
     "set_notice_address",
     "shareable_entries",
     "submit_share_request",

@@ -14,6 +14,8 @@ from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.db.cas import compare_and_set
 from shuzhi.errors import Conflict, ErrorCollector, Invalid
+from shuzhi.lake import service as lake
+from shuzhi.lake.query import Filter, Op
 from shuzhi.org import service as org
 from shuzhi.security.masking import MaskLevel
 from shuzhi.sharing import filters
@@ -79,6 +81,31 @@ def get_grant(ctx: Ctx, grant_id: int) -> GrantOut:
         ctx, "view_grants", grant.consumer_unit_id, grant.provider_unit_id, f"grant:{grant_id}"
     )
     return _grant_out(ctx, grant)
+
+
+def rows_without_key(ctx: Ctx, grant_id: int) -> int | None:
+    """How many rows the grant serves (current version, its row filter) have no value in
+    its lookup key column: paging and export serve them, keyed lookups cannot find them.
+    None when the grant has no key column or the entry no data."""
+    grant = _grant(ctx, grant_id)
+    _require_either(
+        ctx, "view_grants", grant.consumer_unit_id, grant.provider_unit_id, f"grant:{grant_id}"
+    )
+    found = lake.current_version(ctx, grant.resource_code)
+    if grant.key_column is None or found is None:
+        return None
+    version = found[1]
+    types = version.column_types()
+    if grant.key_column not in types:
+        return None
+    row_filter = list(filters.decode(json.loads(grant.row_filter)))
+    if any(f.column not in types for f in row_filter):
+        return None  # the gateway serves nothing until the provider fixes the filter
+    engine = lake.query_engine(ctx)
+    empty = [Filter(grant.key_column, Op.IS_NULL, None)]
+    if filters.family_of(types[grant.key_column]) == filters.Family.TEXT:
+        empty.append(Filter(grant.key_column, Op.EQ, ""))
+    return sum(engine.count(version, [*row_filter, f]) for f in empty)
 
 
 def grant_actions(ctx: Ctx, out: GrantOut) -> list[str]:
