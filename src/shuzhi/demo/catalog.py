@@ -17,7 +17,7 @@ from typing import Any
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.schemas import DutyIn, EntryCreate, MatterIn, TaskIn
 from shuzhi.context import Ctx
-from shuzhi.demo import names
+from shuzhi.demo import abstracts, names
 
 TASKS = 1739
 PUBLISHED = 1609
@@ -244,6 +244,12 @@ KINDS = [
     "档案信息",
     "申请材料信息",
 ]
+UNIT_NAMES = {
+    **{code: name for code, name, _ in names.DEPARTMENTS},
+    **dict(names.STREETS),
+    **dict(names.ENTERPRISES),
+}
+ABSTRACT_SEED = 7_2026  # abstracts draw from their own generator (see demo.abstracts)
 DUTIES = [
     "依法履行行政审批和服务职责",
     "依法履行监督管理职责",
@@ -346,8 +352,7 @@ def _entry(rng: random.Random, task: _Task, index: int, claim: str | None) -> En
     data: dict[str, Any] = {
         "unit_code": task.unit,
         "name": task.name,
-        "abstract": f"{task.name}，记录{task.name[:-2]}的主要内容、办理过程和结果，"
-        "供相关部门依职能共享使用。",
+        "abstract": "",  # written below, once the update cycle is chosen
         "class_code": "1" if base else "3",
         "subclass_code": BASE_SUBCLASS[subject] if base else "07",
         "group_code": f"{index:03d}",
@@ -363,6 +368,10 @@ def _entry(rng: random.Random, task: _Task, index: int, claim: str | None) -> En
         "items": items,
         "task_ids": [task.id],
     }
+    data["abstract"] = abstracts.abstract(
+        ABSTRACT_SEED, task.unit, UNIT_NAMES.get(task.unit, "本单位"), task.name,
+        data["update_cycle"],
+    )  # fmt: skip
     if data["format_code"] == "1":
         data["items"] = []
     if share == "conditional":

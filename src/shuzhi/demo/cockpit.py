@@ -4,13 +4,17 @@ year of daily figures so the trends have a shape.
 Scenarios and indicators go through the cockpit's services. The history is the one part
 that cannot: the demo district is built in a minute, so its past is written as snapshots.
 The compile rate's past is real (dated from the catalogue's publication dates); the other
-figures are a seeded path that ends at today's real value. Idempotent: once scenarios exist
-nothing is created again.
+figures follow a seeded year that ends at today's real value: counts grow in a dozen or so
+compile batches (more in the spring drive, mid-year and autumn, few around the Spring
+Festival and in August) and trickle in on working days, never at weekends; downloads follow
+the working week; backlogs jump after a batch and are worked down; scores dip and recover.
+Idempotent: once scenarios exist nothing is created again.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from shuzhi.catalog import service as catalog
@@ -194,18 +198,107 @@ def _history(ctx: Ctx, today: date) -> None:
             p.day: p.rate
             for p in catalog.compile_trend(ctx, HISTORY_DAYS, unit_code=code, today=today)
         }
-    rng = random.Random(SEED)
+    batches = batch_days(today)
+    usage = _usage(today)
+    paths = {None: _Path.of(today, batches, usage, random.Random(SEED), every_batch=True)}
+    for unit, code in units.items():
+        paths[unit] = _Path.of(today, batches, usage, random.Random(f"{SEED}:{code}"))
     rows: list[dict[str, object]] = []
     for back in range(1, HISTORY_DAYS):
         day = today - timedelta(days=back)
-        progress = 1 - back / HISTORY_DAYS  # 0 a year ago, 1 today
         for (unit_id, metric), value in now.items():
             if unit_id is not None and back > DAILY_UNIT_DAYS and back % 7:
                 continue
-            past = _past(metric, value, progress, rng, compile_past.get(unit_id, {}).get(day))
+            path = paths[unit_id]
+            past = _past(metric, value, path, back, compile_past.get(unit_id, {}).get(day))
             if past is not None:
                 rows.append({"day": day, "unit_id": unit_id, "metric": metric, "value": past})
     cockpit.record_history(ctx, rows)
+
+
+# How busy each month is for catalogue and data work: the spring drive after the Spring
+# Festival, the mid-year review and the autumn assessment; quiet in February and August.
+SEASON = {1: 0.5, 2: 0.1, 3: 1.6, 4: 1.8, 5: 1.0, 6: 1.5, 7: 0.6, 8: 0.15, 9: 1.3, 10: 0.8,
+          11: 1.7, 12: 1.2}  # fmt: skip
+BATCHES = 14  # batches of catalogues compiled and datasets loaded in the year
+BATCH_SHARE = 0.8  # of a count's growth over the year; the rest trickles in on working days
+UNIT_IN_BATCH = 0.45  # how likely one unit takes part in a district-wide batch
+
+
+def _working(day: date) -> bool:
+    return day.weekday() < 5
+
+
+def batch_days(today: date) -> list[tuple[date, float]]:
+    """The year's compile batches (working days, more of them in busy months) and sizes."""
+    rng = random.Random(f"{SEED}:batches:{today.isoformat()}")
+    days = [today - timedelta(days=b) for b in range(1, HISTORY_DAYS)]
+    candidates = [d for d in days if _working(d)]
+    weights = [SEASON[d.month] for d in candidates]
+    chosen: set[date] = set()
+    while len(chosen) < BATCHES:
+        chosen.add(rng.choices(candidates, weights)[0])
+    return [(d, round(rng.uniform(0.5, 2.0), 2)) for d in sorted(chosen)]
+
+
+def _usage(today: date) -> dict[date, float]:
+    """Share of a year's downloads made by each day: working days, seasons, a little chance."""
+    rng = random.Random(f"{SEED}:usage:{today.isoformat()}")
+    days = [today - timedelta(days=b) for b in range(HISTORY_DAYS - 1, -1, -1)]
+    daily = [
+        SEASON[d.month] ** 0.5 * (1.0 if _working(d) else 0.3) * rng.uniform(0.7, 1.3) for d in days
+    ]
+    total, running, out = sum(daily), 0.0, {}
+    for d, v in zip(days, daily, strict=True):
+        running += v
+        out[d] = running / total
+    return out
+
+
+@dataclass(frozen=True)
+class _Path:
+    """One unit's (or the region's) year, day by day, counted back from today."""
+
+    growth: list[float]  # share of the year's growth reached (steps at batches), 1.0 today
+    work: list[float]  # share of the year's working days passed, 1.0 today
+    backlog: list[float]  # new work a batch brought that is still open (decays on workdays)
+    usage: list[float]  # share of the year's downloads made
+
+    @staticmethod
+    def of(
+        today: date,
+        batches: list[tuple[date, float]],
+        usage: dict[date, float],
+        rng: random.Random,
+        every_batch: bool = False,
+    ) -> _Path:
+        mine = {d: size * rng.uniform(0.6, 1.4) for d, size in batches}
+        if not every_batch:  # a unit takes part in some batches only
+            mine = {d: v for d, v in mine.items() if rng.random() < UNIT_IN_BATCH} or mine
+        days = [today - timedelta(days=b) for b in range(HISTORY_DAYS - 1, -1, -1)]
+        workdays = sum(1 for d in days if _working(d)) or 1
+        batch_total = sum(mine.values()) or 1.0
+        grown = passed = open_ = 0.0
+        growth, work, backlog = [], [], []
+        for d in days:
+            if _working(d):
+                passed += 1
+                grown += (1 - BATCH_SHARE) / workdays
+                open_ *= 0.9
+            if d in mine:
+                grown += BATCH_SHARE * mine[d] / batch_total
+                open_ += mine[d]
+            growth.append(grown)
+            work.append(passed / workdays)
+            backlog.append(open_)
+        end = growth[-1] or 1.0
+        # Index 0 is a year ago, the last is today: reverse so [back] reads naturally.
+        return _Path(
+            growth=[g / end for g in reversed(growth)],
+            work=list(reversed(work)),
+            backlog=list(reversed(backlog)),
+            usage=[usage[d] for d in reversed(days)],
+        )
 
 
 GROWING = {
@@ -214,28 +307,32 @@ GROWING = {
     "active_grants",
     "scenarios_delivered",
     "open_entries",
-    "downloads",
 }
 SHRINKING = {"overdue", "never_loaded", "open_issues", "overdue_decisions"}
 
 
 def _past(
-    metric: str, value: float, progress: float, rng: random.Random, compiled: float | None
+    metric: str, value: float, path: _Path, back: int, compiled: float | None
 ) -> float | None:
-    """One past value: counts move steadily towards today's; rates and scores wobble a bit."""
-    wobble = 1 + rng.uniform(-0.04, 0.04)
+    """One past value ``back`` days ago: counts grow in batches on working days, downloads
+    with the working week and the seasons; backlogs jump after a batch and are worked down;
+    scores dip when a batch brings new data and recover."""
+    grown, work, bump = path.growth[back], path.work[back], path.backlog[back]
     if metric == "compile_rate":
         return compiled
     if metric == "records":
-        return float(round(value * (0.45 + 0.55 * progress) * wobble))
+        return float(round(value * (0.4 + 0.6 * grown)))
     if metric in GROWING:
-        return float(round(value * (0.45 + 0.55 * progress)))
+        return float(round(value * (0.45 + 0.55 * grown)))
+    if metric == "downloads":
+        return float(round(value * (0.3 + 0.7 * path.usage[back])))
     if metric in SHRINKING:
-        return float(round((value + 2) * (1.8 - 0.8 * progress)))
+        worked_down = (value + 2) * 0.6 * (1 - work)
+        return float(max(0, round(value + worked_down + bump * (value + 2) * 0.25)))
     if metric == "quality_score":
-        return round(min(100.0, value - 9 * (1 - progress) + rng.uniform(-1.0, 1.0)), 1)
+        return round(min(100.0, value - 9 * (1 - work) - 1.2 * bump), 1)
     if metric in ("classification_coverage", "score"):
-        return round(max(0.0, value * (0.7 + 0.3 * progress) * wobble), 4)
+        return round(max(0.0, value * (0.7 + 0.3 * grown) - 0.01 * bump), 4)
     return None
 
 
