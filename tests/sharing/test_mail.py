@@ -28,7 +28,7 @@ from shuzhi.settings import Settings
 from shuzhi.sharing import outbox, service
 from shuzhi.sharing.calendar import local_day
 from shuzhi.sharing.models import Channel, OutboxMessage, OutboxState
-from shuzhi.sharing.schemas import NoticeAddressIn
+from shuzhi.sharing.schemas import NoticeAddressIn, RequestCreate
 from tests.conftest import acting
 from tests.factories import PASSWORD, Org, seed_org
 from tests.sharing.helpers import application, approve, request, shared_entry
@@ -248,6 +248,28 @@ def test_cockpit_alerts_are_mailed_and_posted(mailing: Mailing) -> None:
     # and the console shows it to the unit's staff
     with acting(database, seeded.actor(Role.UNIT_CDO)) as ctx:
         assert [n.kind for n in service.list_notifications(ctx)] == ["cockpit_alert"]
+
+
+def test_a_rolled_back_notice_never_leaves(mailing: Mailing) -> None:
+    database, seeded, sink, hook = mailing.database, mailing.seeded, mailing.sink, mailing.hook
+    entry = shared_entry(database, "conditional")
+    app = application(database)
+    data = RequestCreate.model_validate(
+        {
+            "resource_code": entry,
+            "application_code": app,
+            "purpose": "核验办事群众身份信息",
+            "legal_basis": "《政务数据共享条例》",
+            "columns": ["姓名"],
+        }
+    )
+    with pytest.raises(RuntimeError), acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
+        service.submit_share_request(ctx, data)
+        assert ctx.db.scalars(select(OutboxMessage)).all()  # queued in this transaction
+        raise RuntimeError("the request fails after the notice was made")
+    assert _outbox(database) == []
+    request(database, seeded.actor(Role.DATA_LIAISON), entry, app)  # the next one does leave
+    assert eventually(lambda: len(sink.received) == 1 and len(hook.received) == 1)
 
 
 def test_without_smtp_or_webhook_nothing_is_queued(database: Database) -> None:

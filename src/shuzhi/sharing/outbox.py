@@ -49,6 +49,7 @@ LEASE = timedelta(minutes=5)  # a claimed message is not claimed again meanwhile
 BATCH = 50
 TIMEOUT = 10.0
 HOOKED = "sharing.outbox_hooked"
+PENDING = "sharing.outbox_pending"
 
 # What each kind of notice is called in a mail subject (zh, en).
 TITLES: dict[str, tuple[str, str]] = {
@@ -128,15 +129,15 @@ def enqueue(
         session.info[HOOKED] = True
 
         def after_commit(s: Session) -> None:
-            s.info.pop(HOOKED, None)
-            kick(database)
+            if s.info.pop(PENDING, False):
+                kick(database)
 
         def after_rollback(s: Session) -> None:
-            s.info.pop(HOOKED, None)
-            event.remove(s, "after_commit", after_commit)
+            s.info.pop(PENDING, None)  # the rows went with the transaction
 
-        event.listen(session, "after_commit", after_commit, once=True)
-        event.listen(session, "after_rollback", after_rollback, once=True)
+        event.listen(session, "after_commit", after_commit)
+        event.listen(session, "after_rollback", after_rollback)
+    session.info[PENDING] = True
     return len(rows)
 
 
