@@ -20,7 +20,7 @@ from tests.conftest import acting
 
 def _full_size_tasks() -> list[demo_catalog._Task]:
     """Every task name the full demo catalogue can have, unit by unit (no database)."""
-    tasks = []
+    tasks: list[demo_catalog._Task] = []
     for code, _, kind in demo_catalog._units():
         matters = (
             demo_catalog.STREET
@@ -114,9 +114,9 @@ def test_cockpit_trends_have_batches_weekends_and_seasons(demo_database: Databas
     weekend = [r for (d, _), r in zip(series[1:], rises, strict=True) if d.weekday() >= 5]
     assert weekend and all(r == 0 for r in weekend)
     # Seasons: most growth comes outside the Spring Festival and summer lulls.
-    by_month = Counter()
+    by_month: Counter[int] = Counter()
     for (d, _), r in zip(series[1:], rises, strict=True):
-        by_month[d.month] += r
+        by_month[d.month] += round(r)
     assert by_month[2] + by_month[8] < 0.15 * sum(by_month.values())
     # A backlog rises after batches and is worked down: it goes both ways.
     backlog = [v for _, v in _region_series(demo_database, "open_issues")]

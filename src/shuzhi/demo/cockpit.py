@@ -200,9 +200,12 @@ def _history(ctx: Ctx, today: date) -> None:
         }
     batches = batch_days(today)
     usage = _usage(today)
-    paths = {None: _Path.of(today, batches, usage, random.Random(SEED), every_batch=True)}
-    for unit, code in units.items():
-        paths[unit] = _Path.of(today, batches, usage, random.Random(f"{SEED}:{code}"))
+    paths: dict[int | None, _Path] = {
+        None: _Path.of(today, batches, usage, random.Random(SEED), every_batch=True)
+    }
+    for unit in {u for u, _ in now if u is not None}:
+        rng = random.Random(f"{SEED}:{units.get(unit, unit)}")
+        paths[unit] = _Path.of(today, batches, usage, rng)
     rows: list[dict[str, object]] = []
     for back in range(1, HISTORY_DAYS):
         day = today - timedelta(days=back)
