@@ -14,6 +14,7 @@ from shuzhi.lake import service
 from shuzhi.lake.readers import FileSource
 from shuzhi.lake.schemas import FreshnessState
 from shuzhi.quality import service as quality
+from shuzhi.security import evidence
 from shuzhi.security.categories import CATEGORY_INFO
 from shuzhi.web.deps import CtxDep
 from shuzhi.web.forms import FormDep, attempt
@@ -97,6 +98,8 @@ def _version(
         quality_results=quality.version_results(ctx, code, number),
         quality_issues=quality.list_quality_issues(ctx, resource_code=code),
         categories=list(CATEGORY_INFO.values()),
+        describe_evidence=lambda text: evidence.describe(text, ctx.locale),
+        outcome_text=lambda text: quality.outcome_text(text, ctx.locale),
         errors=errors,
         status=422 if errors else 200,
     )

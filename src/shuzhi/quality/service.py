@@ -16,6 +16,7 @@ version's; a unit's score is the mean of its entries' scores.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -108,6 +109,26 @@ def _mask_sample(values: list[str], category: Category | None) -> list[str]:
     from shuzhi.lake.analysis import mask_value
 
     return [mask_value(v, category) for v in values]
+
+
+# What a check says about itself beside its counts (``Outcome.message``), said in Chinese.
+_OUTCOME_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^no update cycle promise$"), "目录未约定更新周期"),
+    (re.compile(r"^no readable date in the column$"), "该列没有可识别的日期"),
+    (re.compile(r"^newest (.+)$"), r"最新日期 \1"),
+    (re.compile(r"^column '(.+)' is missing$"), r"缺少列 \1"),
+    (re.compile(r"^referenced dataset has no current version$"), "被参照的数据集没有当前版本"),
+)
+
+
+def outcome_text(message: str, locale: str) -> str:
+    """A check's own remark (stored in English) for the reader."""
+    if locale == "en":
+        return message
+    for pattern, zh in _OUTCOME_ZH:
+        if pattern.match(message):
+            return pattern.sub(zh, message)
+    return message
 
 
 def _summary(rule: QualityRule, outcome: Outcome) -> str:

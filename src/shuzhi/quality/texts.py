@@ -11,6 +11,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "quality.results": ("质量检查", "Quality checks"),
     "quality.rule": ("规则", "Rule"),
     "quality.failing": ("不合格", "Failing"),
+    "quality.failing_rows": ("{n} 条不合格", "{n} failing"),
     "quality.pass_rate": ("合格率", "Pass rate"),
     "quality.sample": ("不合格样例", "Failing sample"),
     "quality.no_rules": ("未设置质量规则。", "No quality rules defined."),

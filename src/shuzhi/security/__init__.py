@@ -2,4 +2,13 @@
 no storage)."""
 
 # The public surface: the modules other packages may import.
-__all__ = ["categories", "cells", "classifier", "disclosure", "grading", "masking", "minors"]
+__all__ = [
+    "categories",
+    "cells",
+    "classifier",
+    "disclosure",
+    "evidence",
+    "grading",
+    "masking",
+    "minors",
+]

@@ -124,6 +124,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sh.op.gt": ("大于", "greater than"),
     "sh.op.ge": ("大于等于", "at least"),
     "sh.op.in": ("属于（逗号分隔）", "one of (comma-separated)"),
+    "sh.op.not_in": ("不属于（逗号分隔）", "none of (comma-separated)"),
     "sh.op.like_prefix": ("开头为", "starts with"),
     "sh.op.is_null": ("为空", "is empty"),
     "sh.op.not_null": ("不为空", "is not empty"),
