@@ -7,12 +7,13 @@ import importlib
 import pkgutil
 
 import shuzhi
+from shuzhi.audit import texts as audit_texts
 from shuzhi.audit.events import AuditEvent
 
 
 def _all_events() -> list[type[AuditEvent]]:
     for module in pkgutil.walk_packages(shuzhi.__path__, "shuzhi."):
-        if module.name.endswith("events"):
+        if module.name.endswith("events") and ".migrations" not in module.name:
             importlib.import_module(module.name)
     found: list[type[AuditEvent]] = []
     pending = [AuditEvent]
@@ -45,3 +46,14 @@ def test_target_id_joins_the_named_fields() -> None:
     assert CodeChanged(table="share_type", code="1", changes={}).unit_id is None
     viewed = EntryViewed(resource_code="330182-1-01-0001", unit=7, version=1)
     assert (viewed.target_id, viewed.unit_id) == ("330182-1-01-0001", 7)
+
+
+def test_every_action_and_target_kind_has_a_name_in_both_languages() -> None:
+    """The audit page and its exports name every action and target kind, never a code."""
+    missing = []
+    for event in _all_events():
+        for key in (f"audit.act.{event.action}", f"audit.target_type.{event.target_type}"):
+            zh, en = audit_texts.TEXTS.get(key, ("", ""))
+            if not zh.strip() or not en.strip():
+                missing.append(f"{event.__name__}: {key}")
+    assert missing == []

@@ -22,6 +22,7 @@ from shuzhi.auth.schemas import (
     TotpStart,
     UserCreate,
 )
+from shuzhi.audit.schemas import AuditFilter
 from shuzhi.catalog import service as catalog
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.engine import Database
@@ -65,6 +66,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "change_own_password": (set(Role), set(Role)),
     "manage_own_totp": (R, R),
     "view_audit": (R, R),
+    "export_audit": (R, R),
     "verify_audit": ({Role.AUDITOR, Role.CDO_EXECUTIVE}, {Role.AUDITOR, Role.CDO_EXECUTIVE}),
 }
 
@@ -177,6 +179,10 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
         lambda c, u: auth.start_totp(c, TotpStart(password=PASSWORD)),
     ),
     "view_audit": (lambda d, u: u, lambda c, u: audit.view_audit(c)),
+    "export_audit": (
+        lambda d, u: u,
+        lambda c, u: audit.export_audit(c, AuditFilter(), "csv", {}),
+    ),
     "verify_audit": (lambda d, u: u, lambda c, u: audit.verify_audit(c)),
 }
 

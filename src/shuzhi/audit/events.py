@@ -71,6 +71,19 @@ class AuditVerified(AuditEvent):
 
 
 @dataclass(frozen=True)
+class AuditExported(AuditEvent):
+    """Entries of the log were exported (``filters``: the filter used, as canonical JSON)."""
+
+    action: ClassVar[str] = "audit.exported"
+    target_type: ClassVar[str] = "audit_log"
+    target_fields: ClassVar[tuple[str, ...]] = ("chain",)
+    rows: int
+    format: str
+    filters: str
+    chain: str = "chain"
+
+
+@dataclass(frozen=True)
 class AuditSealed(AuditEvent):
     """The first keyed entry after entries hashed with plain SHA-256 (written on upgrade)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AuditEntryOut(BaseModel):
@@ -27,6 +27,29 @@ class AuditEntryOut(BaseModel):
 class AuditPage(BaseModel):
     total: int
     items: list[AuditEntryOut]
+    # Keyset cursors: ``before=older`` gives the next older page, ``after=newer`` the newer one.
+    older: int | None = None
+    newer: int | None = None
+
+
+class AuditFilter(BaseModel):
+    """Which entries to show or export; every field narrows, none given means all."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    actor: str | None = Field(default=None, max_length=200)
+    unit_id: int | None = None
+    action: str | None = Field(
+        default=None, max_length=80, description="an action, or a capability ending in '.'"
+    )
+    target_type: str | None = Field(default=None, max_length=60)
+    target_id: str | None = Field(default=None, max_length=200)
+    target: str | None = Field(default=None, max_length=200, description="words in the target")
+    outcome: str | None = Field(default=None, max_length=20)
+    q: str | None = Field(default=None, max_length=200, description="words anywhere")
+
+    def is_empty(self) -> bool:
+        return not any(v not in (None, "") for v in self.model_dump().values())
 
 
 class VerifyReport(BaseModel):

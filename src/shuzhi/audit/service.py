@@ -16,26 +16,38 @@ After a rollback, or another writer's commit, the condition fails and the head i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, or_, select, update
 
 from shuzhi import hooks
 from shuzhi.audit import anchors
+from shuzhi.audit import export as audit_export
+from shuzhi.audit import texts as audit_texts
 from shuzhi.audit.chain import ALG_LEGACY, ALG_MAC, canonical, chain_mac, expected_hash, same
-from shuzhi.audit.events import AuditEvent, AuditSealed, AuditVerified, OperationDenied
+from shuzhi.audit.events import (
+    AuditEvent,
+    AuditExported,
+    AuditSealed,
+    AuditVerified,
+    OperationDenied,
+)
 from shuzhi.audit.models import GENESIS, AuditEntry, AuditHead
-from shuzhi.audit.schemas import AuditEntryOut, AuditPage, VerifyReport
-from shuzhi.auth.permissions import require
+from shuzhi.audit.schemas import AuditEntryOut, AuditFilter, AuditPage, VerifyReport
+from shuzhi.auth.permissions import require, scope_unit
 from shuzhi.context import Actor, Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.db.cas import affected
+from shuzhi.errors import ErrorCollector, Invalid
 
 MAX_PAGE = 500
+PAGE_SIZES = (25, 50, 100, 200, 500)
+EXPORT_LIMIT = 100_000
+OUTCOMES = ("ok", "denied", "failed")
 
 
 # Core statements on the tables, built once: appending happens on every state change, so it
@@ -203,6 +215,89 @@ def _out(entry: AuditEntry) -> AuditEntryOut:
     )
 
 
+def _like(words: str) -> str:
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _named(prefix: str, words: str) -> list[str]:
+    """Codes (actions, target kinds) whose Chinese or English name contains ``words``."""
+    folded = words.casefold()
+    return [
+        key[len(prefix) :]
+        for key, (zh, en) in audit_texts.TEXTS.items()
+        if key.startswith(prefix) and (folded in zh.casefold() or folded in en.casefold())
+    ]
+
+
+def check_filter(f: AuditFilter) -> None:
+    """Raise ``Invalid`` naming every field of the filter that cannot match as meant."""
+    errors = ErrorCollector()
+    if f.since and f.until and _utc(f.since) > _utc(f.until):
+        errors.add(
+            "since", "起始时间晚于截止时间。", "The start is after the end of the time range."
+        )
+    if f.outcome and f.outcome not in OUTCOMES:
+        errors.add(
+            "outcome",
+            f"结果只能是 {'、'.join(OUTCOMES)} 之一。",
+            f"The outcome must be one of {', '.join(OUTCOMES)}.",
+        )
+    errors.raise_if_any()
+
+
+def _utc(moment: datetime) -> datetime:
+    """Times without a zone are UTC, as the log shows them."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _where(query: Select[Any], f: AuditFilter, scope: int | None) -> Select[Any]:
+    e = AuditEntry
+    if scope is not None:  # staff limited to their unit see its entries only
+        query = query.where(e.unit_id == scope)
+    if f.since:
+        query = query.where(e.at >= _utc(f.since))
+    if f.until:
+        query = query.where(e.at <= _utc(f.until))
+    if f.actor:
+        query = query.where(or_(e.actor == f.actor, e.actor.ilike(_like(f.actor), escape="\\")))
+    if f.unit_id is not None:
+        query = query.where(e.unit_id == f.unit_id)
+    if f.action:
+        if f.action.endswith("."):
+            query = query.where(e.action.startswith(f.action, autoescape=True))
+        else:
+            query = query.where(e.action == f.action)
+    if f.target_type:
+        query = query.where(e.target_type == f.target_type)
+    if f.target_id:
+        query = query.where(e.target_id == f.target_id)
+    if f.target:
+        kinds = _named("audit.target_type.", f.target)
+        query = query.where(
+            or_(
+                e.target_id.ilike(_like(f.target), escape="\\"),
+                e.target_type.ilike(_like(f.target), escape="\\"),
+                e.target_type.in_(kinds),
+            )
+        )
+    if f.outcome:
+        query = query.where(e.outcome == f.outcome)
+    if f.q:
+        pattern = _like(f.q)
+        query = query.where(
+            or_(
+                e.actor.ilike(pattern, escape="\\"),
+                e.action.ilike(pattern, escape="\\"),
+                e.action.in_(_named("audit.act.", f.q)),
+                e.target_type.in_(_named("audit.target_type.", f.q)),
+                e.target_id.ilike(pattern, escape="\\"),
+                e.details.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
 def view_audit(
     ctx: Ctx,
     *,
@@ -212,22 +307,103 @@ def view_audit(
     target_id: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    filters: AuditFilter | None = None,
+    before: int | None = None,
+    after: int | None = None,
 ) -> AuditPage:
-    """Newest first, filtered; reading the log is itself not audited to keep it readable."""
-    require(ctx, "view_audit")
+    """Newest first, filtered; reading the log is itself not audited to keep it readable.
+
+    Paging by keyset: ``before`` gives the entries older than that sequence number,
+    ``after`` those newer (the page nearest to it); ``offset`` is kept for old callers.
+    """
+    scope = scope_unit(ctx, "view_audit")
+    f = filters or AuditFilter()
+    f = f.model_copy(
+        update={
+            k: v
+            for k, v in {
+                "action": action,
+                "actor": actor,
+                "target_type": target_type,
+                "target_id": target_id,
+            }.items()
+            if v
+        }
+    )
+    check_filter(f)
     limit = max(1, min(limit, MAX_PAGE))
-    query = select(AuditEntry)
-    if action:
-        query = query.where(AuditEntry.action == action)
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
-    if target_type:
-        query = query.where(AuditEntry.target_type == target_type)
-    if target_id:
-        query = query.where(AuditEntry.target_id == target_id)
+    query = _where(select(AuditEntry), f, scope)
     total = ctx.db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = ctx.db.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit).offset(max(0, offset)))
-    return AuditPage(total=total, items=[_out(r) for r in rows])
+    seq = AuditEntry.seq
+    if after is not None:
+        rows = list(ctx.db.scalars(query.where(seq > after).order_by(seq).limit(limit + 1)))
+        more_newer = len(rows) > limit
+        rows = list(reversed(rows[:limit]))
+        more_older = bool(rows) and _exists(ctx, query.where(seq < rows[-1].seq))
+    else:
+        if before is not None:
+            query_page = query.where(seq < before)
+        else:
+            query_page = query
+        rows = list(
+            ctx.db.scalars(
+                query_page.order_by(seq.desc()).limit(limit + 1).offset(max(0, offset))
+            )
+        )
+        more_older = len(rows) > limit
+        rows = rows[:limit]
+        more_newer = bool(rows) and (
+            offset > 0 or (before is not None and _exists(ctx, query.where(seq > rows[0].seq)))
+        )
+    return AuditPage(
+        total=total,
+        items=[_out(r) for r in rows],
+        older=rows[-1].seq if rows and more_older else None,
+        newer=rows[0].seq if rows and more_newer else None,
+    )
+
+
+def _exists(ctx: Ctx, query: Select[Any]) -> bool:
+    return ctx.db.scalar(select(query.limit(1).exists())) or False
+
+
+def export_audit(
+    ctx: Ctx,
+    filters: AuditFilter,
+    file_format: str,
+    unit_names: Mapping[int, tuple[str, str]],
+) -> bytes:
+    """The filtered entries as CSV or XLSX (no cell can be a formula); the export is audited.
+
+    ``unit_names`` maps unit ids to (code, name) for the unit columns.
+    """
+    require(ctx, "export_audit")
+    scope = scope_unit(ctx, "view_audit")
+    check_filter(filters)
+    if file_format not in ("csv", "xlsx"):
+        raise Invalid.field("format", "只能导出 CSV 或 XLSX。", "Export as CSV or XLSX only.")
+    query = _where(select(AuditEntry), filters, scope)
+    total = ctx.db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if total > EXPORT_LIMIT:
+        raise Invalid.field(
+            "q",
+            f"符合条件的记录有 {total} 条，超过一次导出的上限 {EXPORT_LIMIT} 条，请缩小筛选范围。",
+            f"{total} entries match, more than the {EXPORT_LIMIT} one export may hold;"
+            " narrow the filter.",
+        )
+    rows = ctx.db.scalars(query.order_by(AuditEntry.seq.desc()))
+    data = audit_export.write(
+        (_out(r) for r in rows), file_format, unit_names, ctx.locale, audit_texts.TEXTS
+    )
+    record(
+        ctx,
+        AuditExported(
+            rows=total,
+            format=file_format,
+            filters=canonical(filters.model_dump(mode="json", exclude_none=True)),
+        ),
+    )
+    return data
 
 
 def history(ctx: Ctx, target_type: str, target_id: str) -> list[AuditEntryOut]:

@@ -51,6 +51,7 @@ RULES: dict[str, Rule] = {
     "manage_own_totp": Rule(REGION_READERS),
     # audit
     "view_audit": Rule(REGION_READERS),
+    "export_audit": Rule(REGION_READERS),
     "verify_audit": Rule(frozenset({Role.AUDITOR, Role.CDO_EXECUTIVE})),
     # catalog: staff read the published catalogue; only the owning unit compiles its entries
     "view_catalog": Rule(REGION_READERS | UNIT_STAFF | frozenset({Role.CONSUMER})),
