@@ -95,6 +95,8 @@ RULES: dict[str, Rule] = {
     "view_freshness": Rule(REGION_READERS, UNIT_STAFF),
     # quality: problems go back to the source unit; the bureau or its CDO verifies fixes
     "define_quality_rule": Rule(EXECUTIVE, UNIT_STAFF),
+    "update_quality_rule": Rule(EXECUTIVE, UNIT_STAFF),
+    "delete_quality_rule": Rule(EXECUTIVE, UNIT_STAFF),
     "view_quality": Rule(REGION_READERS, UNIT_STAFF),
     "mark_issue_fixed": Rule(NOBODY, UNIT_STAFF),
     "verify_issue": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),

@@ -119,7 +119,7 @@ def _read_sources(ctx: Ctx, today: date) -> _Sources:
         published=Counter(unit for _, _, unit, _ in catalog.published_cycles(ctx)),
         datasets=lake.dataset_figures(ctx),
         fresh={f.unit_code: f for f in lake.freshness_report(ctx).units},
-        scored_entries=[e.score for e in board.entries],
+        scored_entries=[e.score for e in board.entries if e.score is not None],
         scores={s.unit_code: s for s in board.units},
         request_rows=request_rows,
         requests=requests,

@@ -83,6 +83,11 @@ def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
 
 
+def _quality(f: Figures, no_rules: str) -> str:
+    """The quality score, or that none of the loaded datasets has quality rules."""
+    return no_rules if f.quality_score is None and f.datasets else _num(f.quality_score)
+
+
 def _scope(ctx: Ctx, unit_code: str | None, operation: str = "view_cockpit") -> int | None:
     """The unit the view is limited to (None: the region); refuses another unit's view."""
     own = scope_unit(ctx, operation)
@@ -148,13 +153,13 @@ def _answers(f: Figures, ranking: list[Figures], trends: list[Trend], days: int)
             f"编目完成率 {_pct(f.compile_rate)}（{f.compile_done}/{f.compile_tasks}），"
             f"未编目事项 {f.uncatalogued_matters} 个；已归集 {f.datasets} 个数据集、"
             f"{f.records:,} 条记录，{f.overdue} 个超期未更新、{f.never_loaded} 个尚未归集；"
-            f"质量评分 {_num(f.quality_score)}，待整改问题 {f.open_issues} 个。"
+            f"质量评分 {_quality(f, '未设置规则')}，待整改问题 {f.open_issues} 个。"
         ),
         en=(
             f"Compile rate {_pct(f.compile_rate)} ({f.compile_done}/{f.compile_tasks}), "
             f"{f.uncatalogued_matters} matters uncatalogued; {f.datasets} datasets with "
             f"{f.records:,} records aggregated, {f.overdue} overdue, {f.never_loaded} never "
-            f"loaded; quality score {_num(f.quality_score)}, {f.open_issues} open issues."
+            f"loaded; quality score {_quality(f, 'no rules')}, {f.open_issues} open issues."
         ),
     )
     rated = [r for r in ranking if r.score is not None]

@@ -107,6 +107,7 @@ class VersionBrief(BaseModel):
     row_count: int
     content_hash: str
     quality_score: float | None
+    quality_score_reason: str | None = None  # "no_rules" when quality_score is null
     drift: bool
     created_by: str
     created_at: datetime
@@ -129,6 +130,7 @@ class VersionOut(BaseModel):
     classification: list[ColumnClassification]
     grade: GradeOut | None
     quality_score: float | None
+    quality_score_reason: str | None = None  # "no_rules" when quality_score is null
     created_by: str
     created_at: datetime
     reviewed_by: str | None = None

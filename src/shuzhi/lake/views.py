@@ -29,8 +29,16 @@ def _see(url: str) -> RedirectResponse:
 
 def _page(request: Request, ctx: CtxDep, code: str, errors: list[dict[str, str]]) -> Response:
     overview = service.dataset_overview(ctx, code)
+    # Quality control builds on the lake; the page shows the dataset's rules and their editor.
     return render(
-        request, "datasets/dataset.html", d=overview, errors=errors, status=422 if errors else 200
+        request,
+        "datasets/dataset.html",
+        d=overview,
+        errors=errors,
+        status=422 if errors else 200,
+        rules=quality.rule_sheet(ctx, code),
+        rule_form={},
+        editing=None,
     )
 
 

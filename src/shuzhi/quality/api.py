@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.responses import Response
 
 from shuzhi.quality import service
 from shuzhi.quality.models import IssueStatus
@@ -45,3 +46,14 @@ def define_rule(ctx: CtxDep, code: str, data: RuleIn) -> RuleOut:
 @router.get("/datasets/{code:path}/rules")
 def rules(ctx: CtxDep, code: str) -> list[RuleOut]:
     return service.list_quality_rules(ctx, code)
+
+
+@router.put("/rules/{rule_id}")
+def update_rule(ctx: CtxDep, rule_id: int, data: RuleIn) -> RuleOut:
+    return service.update_quality_rule(ctx, rule_id, data)
+
+
+@router.delete("/rules/{rule_id}", status_code=204)
+def delete_rule(ctx: CtxDep, rule_id: int) -> Response:
+    service.delete_quality_rule(ctx, rule_id)
+    return Response(status_code=204)

@@ -22,6 +22,18 @@ class RuleDefined(AuditEvent):
 
 
 @dataclass(frozen=True)
+class RuleUpdated(RuleDefined):
+    action: ClassVar[str] = "quality.rule_updated"
+
+
+@dataclass(frozen=True)
+class RuleDeleted(RuleDefined):
+    """A rule stops running; its past results and issues stay."""
+
+    action: ClassVar[str] = "quality.rule_deleted"
+
+
+@dataclass(frozen=True)
 class _IssueEvent(AuditEvent):
     target_type: ClassVar[str] = "quality_issue"
     target_fields: ClassVar[tuple[str, ...]] = ("issue_id",)
@@ -51,7 +63,7 @@ class VersionChecked(AuditEvent):
     resource_code: str
     unit: int
     version: int
-    score: float
+    score: float | None  # None: the dataset has no rules
     failing_rules: int
 
 

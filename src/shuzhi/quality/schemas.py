@@ -64,19 +64,35 @@ class IssueNote(BaseModel):
     note: str = Field(default="", max_length=1000)
 
 
+# Why a score is missing: the dataset (or every dataset of the unit) has no active rules.
+NO_RULES = "no_rules"
+
+
 class EntryScore(BaseModel):
     resource_code: str
     unit_code: str
     version_number: int
-    score: float
+    score: float | None = Field(description="null when the dataset has no rules (see reason)")
+    reason: str | None = Field(default=None, description="why score is null: no_rules")
 
 
 class UnitScore(BaseModel):
     unit_code: str
     unit_name: str
-    entries: int
-    score: float
+    entries: int = Field(description="entries with a current version")
+    scored_entries: int = Field(description="of those, entries whose dataset has rules")
+    score: float | None = Field(description="mean over scored entries; null when there are none")
+    reason: str | None = None
     open_issues: int
+
+
+class RuleSheet(BaseModel):
+    """A dataset's rules as its page shows them, and whether the reader may change them."""
+
+    rules: list[RuleOut]
+    can_edit: bool
+    columns: list[str]
+    kinds: list[RuleKind] = list(RuleKind)
 
 
 class ScoreBoard(BaseModel):

@@ -9,8 +9,10 @@ Quality score of a version (0–100)::
 where ``p_r = 1 − failing_r / checked_r`` is the pass rate of active rule ``r`` with weight
 ``w_r`` (dataset-level rules such as freshness check one thing: pass or fail), and
 ``p_0 = 1 − reject ratio`` is the share of source rows that could be parsed at all. A
-dataset without rules therefore scores its parse rate. An entry's score is its current
-version's; a unit's score is the mean of its entries' scores.
+dataset without rules has no score (``None``, shown as "no rules"): its parse rate alone
+would read as a perfect 100 beside issues found elsewhere. An entry's score is its current
+version's; a unit's score is the mean of its scored entries' scores (``None`` when none of
+its entries has rules).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy import func, select
 
 from shuzhi import hooks
 from shuzhi.audit.service import record
-from shuzhi.auth.permissions import require, scope_unit
+from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, NotFound
@@ -38,15 +40,19 @@ from shuzhi.quality.events import (
     IssueVerified,
     RejectedVersionIssuesWithdrawn,
     RuleDefined,
+    RuleDeleted,
+    RuleUpdated,
     VersionChecked,
 )
 from shuzhi.quality.models import IssueStatus, QualityIssue, QualityResult, QualityRule, RuleKind
 from shuzhi.quality.schemas import (
+    NO_RULES,
     EntryScore,
     IssueOut,
     ResultOut,
     RuleIn,
     RuleOut,
+    RuleSheet,
     ScoreBoard,
     UnitScore,
 )
@@ -67,14 +73,17 @@ def _rule_out(r: QualityRule) -> RuleOut:
     )
 
 
+def _known_columns(ctx: Ctx, resource_code: str) -> set[str] | None:
+    current = lake.current_version(ctx, resource_code)
+    return {n for c in current[1].columns for n in (c.name, c.source_name)} if current else None
+
+
 def define_quality_rule(ctx: Ctx, resource_code: str, data: RuleIn) -> RuleOut:
     """Add a rule to an entry's dataset; it runs from the next load on."""
     unit_id, _name, _cycle, _items = lake.entry_facts(ctx, resource_code)
     require(ctx, "define_quality_rule", unit_id, resource_code)
-    current = lake.current_version(ctx, resource_code)
-    known = {n for c in current[1].columns for n in (c.name, c.source_name)} if current else None
     spec = RuleSpec(data.kind, data.column, data.params)
-    validate_rule(spec, known)
+    validate_rule(spec, _known_columns(ctx, resource_code))
     rule = QualityRule(
         resource_code=resource_code,
         unit_id=unit_id,
@@ -90,17 +99,76 @@ def define_quality_rule(ctx: Ctx, resource_code: str, data: RuleIn) -> RuleOut:
     return _rule_out(rule)
 
 
-def list_quality_rules(ctx: Ctx, resource_code: str) -> list[RuleOut]:
-    rules = list(
-        ctx.db.scalars(
-            select(QualityRule)
-            .where(QualityRule.resource_code == resource_code)
-            .order_by(QualityRule.id)
-        )
+def _active_rule(ctx: Ctx, rule_id: int) -> QualityRule:
+    rule = ctx.db.get(QualityRule, rule_id)
+    if rule is None or not rule.active:
+        raise NotFound(f"质量规则 {rule_id} 不存在。", f"Quality rule {rule_id} does not exist.")
+    return rule
+
+
+def rule_dataset(ctx: Ctx, rule_id: int) -> str:
+    """The resource code of the dataset a rule checks (for pages that show the rule)."""
+    rule = ctx.db.get(QualityRule, rule_id)
+    if rule is None:
+        raise NotFound(f"质量规则 {rule_id} 不存在。", f"Quality rule {rule_id} does not exist.")
+    require(ctx, "view_quality", rule.unit_id, str(rule_id))
+    return rule.resource_code
+
+
+def update_quality_rule(ctx: Ctx, rule_id: int, data: RuleIn) -> RuleOut:
+    """Change a rule (kind, column, parameters, weight); it runs so from the next load on."""
+    rule = _active_rule(ctx, rule_id)
+    require(ctx, "update_quality_rule", rule.unit_id, str(rule_id))
+    validate_rule(
+        RuleSpec(data.kind, data.column, data.params), _known_columns(ctx, rule.resource_code)
     )
+    rule.kind = data.kind
+    rule.column_name = data.column
+    rule.params = json.dumps(data.params, ensure_ascii=False)
+    rule.weight = data.weight
+    ctx.db.flush()
+    record(
+        ctx, RuleUpdated(rule.id, rule.resource_code, rule.unit_id, rule.kind, rule.column_name)
+    )
+    return _rule_out(rule)
+
+
+def delete_quality_rule(ctx: Ctx, rule_id: int) -> None:
+    """Stop running a rule. Its past results and issues stay (they are history)."""
+    rule = _active_rule(ctx, rule_id)
+    require(ctx, "delete_quality_rule", rule.unit_id, str(rule_id))
+    rule.active = False
+    ctx.db.flush()
+    record(
+        ctx, RuleDeleted(rule.id, rule.resource_code, rule.unit_id, rule.kind, rule.column_name)
+    )
+
+
+def list_quality_rules(ctx: Ctx, resource_code: str) -> list[RuleOut]:
+    """The rules a dataset's loads are checked against (deleted ones are not listed)."""
     unit_id, *_ = lake.entry_facts(ctx, resource_code)
     require(ctx, "view_quality", unit_id, resource_code)
+    rules = ctx.db.scalars(
+        select(QualityRule)
+        .where(QualityRule.resource_code == resource_code, QualityRule.active.is_(True))
+        .order_by(QualityRule.id)
+    )
     return [_rule_out(r) for r in rules]
+
+
+def rule_sheet(ctx: Ctx, resource_code: str) -> RuleSheet | None:
+    """For the dataset page: its rules, the columns to pick from and whether the reader may
+    edit; None when the reader may not see quality findings of this dataset."""
+    unit_id, _name, _cycle, items = lake.entry_facts(ctx, resource_code)
+    if not allowed(ctx, "view_quality", unit_id):
+        return None
+    current = lake.current_version(ctx, resource_code)
+    columns = [c.name for c in current[1].columns] if current else [name for name, _ in items]
+    return RuleSheet(
+        rules=list_quality_rules(ctx, resource_code),
+        can_edit=allowed(ctx, "define_quality_rule", unit_id),
+        columns=columns,
+    )
 
 
 def _mask_sample(values: list[str], category: Category | None) -> list[str]:
@@ -190,8 +258,9 @@ def record_checks(
     version: Version,
     hidden: dict[str, Category],
     reject_ratio: float,
-) -> float:
-    """Store what the rules found in a freshly loaded version, raise issues; return its score.
+) -> float | None:
+    """Store what the rules found in a freshly loaded version, raise issues; return its score
+    (None when the dataset has no rules: there is nothing to score it against).
 
     Called by ``lake.service.ingest`` inside the load's unit of work (the load was already
     authorised); results, issues and the audit record commit or roll back with the load.
@@ -219,7 +288,7 @@ def record_checks(
         if outcome.failing:
             failing_rules += 1
             _raise_issue(ctx, rule, unit_id, number, outcome)
-    score = round(100.0 * weighted / weights, 1)
+    score = round(100.0 * weighted / weights, 1) if plan.rules else None
     record(ctx, VersionChecked(resource_code, unit_id, number, score, failing_rules))
     return score
 
@@ -234,7 +303,7 @@ def check_version(
     hidden: dict[str, Category],
     reject_ratio: float,
     now: datetime | None = None,
-) -> float:
+) -> float | None:
     """Run every active rule on a freshly loaded version; return its score (see
     ``record_checks``)."""
     plan = plan_checks(ctx, resource_code)
@@ -451,7 +520,10 @@ def verify_issue(ctx: Ctx, issue_id: int, note: str = "") -> IssueOut:
 
 
 def quality_scores(ctx: Ctx) -> ScoreBoard:
-    """Score per entry (its current version) and per unit (mean of its entries)."""
+    """Score per entry (its current version) and per unit (mean of its scored entries).
+
+    An entry whose dataset has no rules has no score (``reason="no_rules"``), never 100.
+    """
     scope = scope_unit(ctx, "view_quality")
     current = lake.current_scores(ctx)
     units = {u.id: u for u in org.all_unit_briefs(ctx)}
@@ -463,9 +535,9 @@ def quality_scores(ctx: Ctx) -> ScoreBoard:
         ).all()
     )
     entries: list[EntryScore] = []
-    per_unit: dict[int, list[float]] = {}
+    per_unit: dict[int, list[float | None]] = {}
     for code, unit_id, number, score in current:
-        if score is None or (scope is not None and unit_id != scope):
+        if scope is not None and unit_id != scope:
             continue
         unit = units.get(unit_id)
         entries.append(
@@ -474,19 +546,22 @@ def quality_scores(ctx: Ctx) -> ScoreBoard:
                 unit_code=unit.code if unit else "",
                 version_number=number,
                 score=score,
+                reason=NO_RULES if score is None else None,
             )
         )
         per_unit.setdefault(unit_id, []).append(score)
-    return ScoreBoard(
-        entries=entries,
-        units=[
+    out = []
+    for u, all_scores in sorted(per_unit.items()):
+        scores = [s for s in all_scores if s is not None]
+        out.append(
             UnitScore(
                 unit_code=units[u].code if u in units else "",
                 unit_name=units[u].name if u in units else "",
-                entries=len(scores),
-                score=round(sum(scores) / len(scores), 1),
+                entries=len(all_scores),
+                scored_entries=len(scores),
+                score=round(sum(scores) / len(scores), 1) if scores else None,
+                reason=None if scores else NO_RULES,
                 open_issues=int(open_counts.get(u, 0)),
             )
-            for u, scores in sorted(per_unit.items())
-        ],
-    )
+        )
+    return ScoreBoard(entries=entries, units=out)

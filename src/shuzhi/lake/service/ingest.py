@@ -395,7 +395,7 @@ def _write(
     return version, duplicate
 
 
-def set_quality_score(ctx: Ctx, version_key: int, score: float) -> None:
+def set_quality_score(ctx: Ctx, version_key: int, score: float | None) -> None:
     """The quality score of a version being loaded (stored by quality control, inside the
     load's unit of work)."""
     row = ctx.db.get(DatasetVersion, version_key)

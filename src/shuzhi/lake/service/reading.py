@@ -32,6 +32,10 @@ from shuzhi.lake.schemas import (
 from shuzhi.lake.service.common import SAMPLE_ROWS_MAX, query_engine, version_files
 from shuzhi.org import service as org
 
+# Every load is checked by quality control; a version without a score is one whose dataset
+# had no quality rules (quality control stores no score then, rather than 100).
+NO_SCORE = "no_rules"
+
 
 def _dataset(ctx: Ctx, resource_code: str) -> Dataset:
     found = ctx.db.scalar(select(Dataset).where(Dataset.resource_code == resource_code.strip()))
@@ -81,6 +85,7 @@ def _out(ctx: Ctx, dataset: Dataset, row: DatasetVersion) -> VersionOut:
         ],
         grade=GradeOut.model_validate(grade) if grade else None,
         quality_score=row.quality_score,
+        quality_score_reason=NO_SCORE if row.quality_score is None else None,
         created_by=row.created_by,
         created_at=row.created_at,
         reviewed_by=row.reviewed_by,
@@ -106,6 +111,7 @@ def list_dataset_versions(ctx: Ctx, resource_code: str) -> list[VersionBrief]:
             row_count=r.row_count,
             content_hash=r.content_hash,
             quality_score=r.quality_score,
+            quality_score_reason=NO_SCORE if r.quality_score is None else None,
             drift=SchemaCheck.model_validate_json(r.schema_check_json).drift,
             created_by=r.created_by,
             created_at=r.created_at,
