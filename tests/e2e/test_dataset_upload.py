@@ -48,3 +48,43 @@ def test_liaison_uploads_gbk_csv(live_server: LiveServer, page: Page, tmp_path: 
     expect(classification).to_contain_text("居民身份证号码")
     expect(page.locator("#quality-results")).to_contain_text("1 / 200")
     assert "330106198503120000" not in page.content()
+
+
+def test_liaison_edits_quality_rules_on_the_dataset_page(
+    live_server: LiveServer, page: Page, tmp_path: Path
+) -> None:
+    database = live_server.database
+    seed_org(database)
+    code = published_entry(database)
+    base = live_server.url
+    login(page, base, "a.liaison", PASSWORD)
+    page.goto(f"{base}/datasets/{code}")
+    page.set_input_files(
+        "#upload-form input[type=file]", str(write_csv(tmp_path / "p.csv", people_rows(50)))
+    )
+    page.click("#upload")
+    expect(page.locator("#quality-score")).to_have_text("未设置规则")
+    page.goto(f"{base}/datasets/{code}")
+    rules = page.locator("#quality-rules")
+    expect(rules).to_contain_text("未设置质量规则")
+    rules.locator("summary", has_text="添加规则").click()
+    form = page.locator("#rule-add")
+    form.locator("select[name=kind]").select_option("range")
+    form.locator("input[name=column]").fill("年龄")
+    form.locator("input[name=min]").fill("100")
+    form.locator("input[name=max]").fill("1")
+    form.locator("#rule-add-submit").click()
+    expect(page.locator(".alert[role=alert]")).to_contain_text("下限：下限不能大于上限")
+    form = page.locator("#rule-add")
+    form.locator("input[name=min]").fill("0")
+    form.locator("input[name=max]").fill("120")
+    form.locator("#rule-add-submit").click()
+    row = page.locator("#rule-list tbody tr").first
+    expect(row).to_contain_text("取值范围")
+    expect(row).to_contain_text("0 – 120")
+    row.locator("summary").click()
+    row.locator("select[name=kind]").select_option("not_null")
+    row.locator("button[type=submit]", has_text="保存规则").click()
+    expect(page.locator("#rule-list tbody tr").first).to_contain_text("非空")
+    page.locator("#rule-list tbody tr").first.locator("button", has_text="删除规则").click()
+    expect(page.locator("#quality-rules")).to_contain_text("未设置质量规则")

@@ -36,6 +36,8 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "collect_lake_garbage": (EXEC, EXEC),
     "view_freshness": (R | STAFF, R | STAFF),
     "define_quality_rule": (EXEC | STAFF, EXEC),
+    "update_quality_rule": (EXEC | STAFF, EXEC),
+    "delete_quality_rule": (EXEC | STAFF, EXEC),
     "view_quality": (R | STAFF, R | STAFF),
     "mark_issue_fixed": (STAFF, NONE),
     "verify_issue": (DECIDERS, EXEC),
@@ -81,6 +83,12 @@ def _issue(database: Database, unit: str, fixed: bool = False) -> int:
     return issue
 
 
+def _rule(database: Database, unit: str) -> int:
+    code = published_entry(database, unit)
+    with acting(database, SYSTEM) as ctx:
+        return quality.define_quality_rule(ctx, code, RuleIn(kind=RuleKind.NOT_NULL, column="年龄")).id
+
+
 Call = Callable[[Ctx, object], object]
 Prep = Callable[[Database, str], object]
 OPERATIONS: dict[str, tuple[Prep, Call]] = {
@@ -110,6 +118,13 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
             c, str(code), RuleIn(kind=RuleKind.NOT_NULL, column="姓名")
         ),
     ),
+    "update_quality_rule": (
+        _rule,
+        lambda c, i: quality.update_quality_rule(
+            c, int(str(i)), RuleIn(kind=RuleKind.UNIQUE, column="姓名")
+        ),
+    ),
+    "delete_quality_rule": (_rule, lambda c, i: quality.delete_quality_rule(c, int(str(i)))),
     "view_quality": (lambda d, u: u, lambda c, u: quality.list_quality_issues(c)),
     "mark_issue_fixed": (_issue, lambda c, i: quality.mark_issue_fixed(c, int(str(i)))),
     "verify_issue": (

@@ -64,6 +64,7 @@ CODE_LIKE = re.compile(r"(?<![\w.:/-])([a-z]+(?:[._][a-z]+)+)(?![\w:/-]|\.\w)")
 # Four or more English words in a row: a sentence left untranslated.
 ENGLISH = re.compile(r"(?<![\w.])[A-Za-z][a-z]+(?:[ ,:]+[A-Za-z][a-z]+){3,}")
 ROLES = ("cdo", "executive", "auditor", "rsj.cdo", "rsj.liaison")
+DOWNLOADS = (".csv", ".xlsx", ".parquet", ".zip", ".json")
 SKIP = ("/lang/", "/logout", "/api/", "/static/", "/portal", "/login", "/account/password")
 MAX_PAGES = 400
 
@@ -82,14 +83,15 @@ class _Page(HTMLParser):
         self.text: list[str] = []
         self.links: list[str] = []
         self.code: list[str] = []
-        self._open: list[tuple[str, bool]] = []
+        self._open: list[tuple[str, bool, bool]] = []
 
     def _hidden(self) -> bool:
-        return any(hidden for _, hidden in self._open)
+        return any(hidden for _, hidden, _ in self._open)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         hidden = tag in HIDDEN or (values.get("lang") or "").startswith("en")
+        verbatim = values.get("translate") == "no"  # a code shown as such, e.g. in a code table
         if tag == "a" and values.get("href"):
             self.links.append(str(values["href"]))
         if not hidden and not self._hidden():
@@ -97,7 +99,7 @@ class _Page(HTMLParser):
                 if values.get(name):
                     self.text.append(str(values[name]))
         if tag not in VOID and tag != "html":
-            self._open.append((tag, hidden))
+            self._open.append((tag, hidden, verbatim))
 
     def handle_endtag(self, tag: str) -> None:
         for index in range(len(self._open) - 1, -1, -1):
@@ -108,7 +110,7 @@ class _Page(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._hidden():
             self.text.append(data)
-        elif self._open and self._open[-1][0] == "code":
+        elif self._open and self._open[-1][0] == "code" and not self._open[-1][2]:
             self.code.append(data)
 
 
@@ -157,6 +159,7 @@ def _walk(client: TestClient) -> Iterator[tuple[str, list[str]]]:
             if (
                 parts.netloc != "testserver"
                 or parts.path.startswith(SKIP)
+                or parts.path.endswith(DOWNLOADS)
                 or "lang=" in parts.query
             ):
                 continue

@@ -12,11 +12,21 @@ from starlette.responses import HTMLResponse
 
 from shuzhi.context import ANONYMOUS, Actor
 from shuzhi.errors import Message
+from shuzhi.security.categories import CATEGORY_INFO, Category
 from shuzhi.settings import Settings
 from shuzhi.web.i18n import locale_of, translate
 from shuzhi.web.session import CSRF_FIELD, csrf_token, ensure_csrf
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def category_name(locale: str, code: str) -> str:
+    """A column category's name in the page's language (the code itself if unknown)."""
+    try:
+        info = CATEGORY_INFO[Category(code)]
+    except ValueError:
+        return code
+    return info.label_en if locale == "en" else info.label_zh
 
 
 def render(
@@ -32,6 +42,7 @@ def render(
     context = {
         "request": request,
         "t": partial(translate, locale),
+        "category_name": partial(category_name, locale),
         "locale": locale,
         "actor": actor,
         "csrf_field": CSRF_FIELD,
