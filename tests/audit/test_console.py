@@ -64,9 +64,7 @@ def test_bad_filters_are_explained_in_both_languages(
 ) -> None:
     _seeded(database)
     login(client, "auditor", PASSWORD)
-    bad = client.get(
-        "/audit", params={"since": "2026-13-45", "unit": "NOPE", "outcome": "maybe"}
-    )
+    bad = client.get("/audit", params={"since": "2026-13-45", "unit": "NOPE", "outcome": "maybe"})
     assert bad.status_code == 422
     assert "时间“2026-13-45”无法识别" in bad.text and "没有代码为 NOPE 的单位" in bad.text
     reversed_range = client.get("/audit", params={"since": "2026-02-01", "until": "2026-01-01"})

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shuzhi.audit import service as audit
+from shuzhi.audit.schemas import AuditFilter
 from shuzhi.auth import service as auth
 from shuzhi.auth.permissions import RULES
 from shuzhi.auth.schemas import (
@@ -22,7 +23,6 @@ from shuzhi.auth.schemas import (
     TotpStart,
     UserCreate,
 )
-from shuzhi.audit.schemas import AuditFilter
 from shuzhi.catalog import service as catalog
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.engine import Database

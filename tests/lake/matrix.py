@@ -86,7 +86,9 @@ def _issue(database: Database, unit: str, fixed: bool = False) -> int:
 def _rule(database: Database, unit: str) -> int:
     code = published_entry(database, unit)
     with acting(database, SYSTEM) as ctx:
-        return quality.define_quality_rule(ctx, code, RuleIn(kind=RuleKind.NOT_NULL, column="年龄")).id
+        return quality.define_quality_rule(
+            ctx, code, RuleIn(kind=RuleKind.NOT_NULL, column="年龄")
+        ).id
 
 
 Call = Callable[[Ctx, object], object]

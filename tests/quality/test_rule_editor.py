@@ -48,7 +48,8 @@ def test_a_dataset_without_rules_shows_no_rules_not_a_score(
     assert version.quality_score is None and version.quality_score_reason == "no_rules"
     scores = {e.resource_code: e for e in board.entries}
     assert scores[bare].score is None and scores[bare].reason == "no_rules"
-    assert scores[ruled].score is not None and 0 < scores[ruled].score < 100
+    ruled_score = scores[ruled].score
+    assert ruled_score is not None and 0 < ruled_score < 100
     unit = board.units[0]
     assert unit.score == scores[ruled].score and unit.entries == 2 and unit.scored_entries == 1
     login(client, "cdo", PASSWORD)
@@ -73,9 +74,11 @@ def test_old_scores_of_datasets_without_rules_are_cleared_by_the_migration(
     _load(database, bare, tmp_path / "bare.csv")
     _load(database, ruled, tmp_path / "ruled.csv")
     command.downgrade(alembic_config(database), "quality_0001")
-    table = DatasetVersion.__table__
+    table: sa.Table = DatasetVersion.__table__  # type: ignore[assignment]
     with database.engine.begin() as conn:
-        conn.execute(sa.update(table).where(table.c.quality_score.is_(None)).values(quality_score=100.0))
+        conn.execute(
+            sa.update(table).where(table.c.quality_score.is_(None)).values(quality_score=100.0)
+        )
         kept = conn.execute(sa.select(sa.func.min(table.c.quality_score))).scalar()
     upgrade(database)
     with database.engine.connect() as conn:
@@ -97,7 +100,10 @@ def test_rules_are_changed_and_deleted_with_the_define_permission(
             ctx, rule.id, RuleIn(kind=RuleKind.RANGE, column="无此列", params={"min": 9, "max": 1})
         )
     assert {e.field for e in bad.value.errors} == {"column", "min"}
-    with pytest.raises(Forbidden), acting(database, seeded.other_unit_actor(Role.DATA_LIAISON)) as ctx:
+    with (
+        pytest.raises(Forbidden),
+        acting(database, seeded.other_unit_actor(Role.DATA_LIAISON)) as ctx,
+    ):
         quality.delete_quality_rule(ctx, rule.id)
     with acting(database, liaison) as ctx:
         changed = quality.update_quality_rule(
@@ -144,7 +150,9 @@ def test_the_api_edits_rules_with_the_same_checks(
     assert client.get(f"/api/v1/quality/datasets/{code}/rules").json() == []
 
 
-def test_the_dataset_page_edits_rules(client: TestClient, database: Database, tmp_path: Path) -> None:
+def test_the_dataset_page_edits_rules(
+    client: TestClient, database: Database, tmp_path: Path
+) -> None:
     seeded = seed_org(database)
     code = published_entry(database)
     _load(database, code, tmp_path / "p.csv")
@@ -154,7 +162,12 @@ def test_the_dataset_page_edits_rules(client: TestClient, database: Database, tm
     token = csrf(client, f"/datasets/{code}")
     add = client.post(
         f"/quality/datasets/{code}/rules",
-        data={"csrf_token": token, "kind": "allowed_values", "column": "姓名", "values": "王小\n李明"},
+        data={
+            "csrf_token": token,
+            "kind": "allowed_values",
+            "column": "姓名",
+            "values": "王小\n李明",
+        },
         follow_redirects=False,
     )
     assert add.status_code == 303 and add.headers["location"].endswith("#quality-rules")
@@ -164,19 +177,31 @@ def test_the_dataset_page_edits_rules(client: TestClient, database: Database, tm
     # Every problem at once, in Chinese, with field names instead of identifiers.
     bad = client.post(
         f"/quality/rules/{rule.id}",
-        data={"csrf_token": token, "kind": "range", "column": "", "min": "九", "max": "1",
-              "weight": "0"},
+        data={
+            "csrf_token": token,
+            "kind": "range",
+            "column": "",
+            "min": "九",
+            "max": "1",
+            "weight": "0",
+        },
     )
     assert bad.status_code == 422
     text = bad.text
     assert "请指定列" in text and "下限" in text and "权重" in text
-    assert "data-field=\"min\"" in text and ">min：" not in text and ">column：" not in text
+    assert 'data-field="min"' in text and ">min：" not in text and ">column：" not in text
     with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
         assert quality.list_quality_rules(ctx, code) == [rule]  # nothing half-written
     edit = client.post(
         f"/quality/rules/{rule.id}",
-        data={"csrf_token": token, "kind": "range", "column": "年龄", "min": "0", "max": "120",
-              "weight": "2"},
+        data={
+            "csrf_token": token,
+            "kind": "range",
+            "column": "年龄",
+            "min": "0",
+            "max": "120",
+            "weight": "2",
+        },
         follow_redirects=False,
     )
     assert edit.status_code == 303
@@ -191,7 +216,9 @@ def test_the_dataset_page_edits_rules(client: TestClient, database: Database, tm
         assert quality.list_quality_rules(ctx, code) == []
 
 
-def test_readers_see_rules_but_no_editor(client: TestClient, database: Database, tmp_path: Path) -> None:
+def test_readers_see_rules_but_no_editor(
+    client: TestClient, database: Database, tmp_path: Path
+) -> None:
     seed_org(database)
     code = published_entry(database)
     _load(database, code, tmp_path / "p.csv")

@@ -21,7 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 import shuzhi
-
 from shuzhi.app import create_app
 from shuzhi.db.engine import Database
 from shuzhi.demo.district import CREDENTIALS_FILE
@@ -140,7 +139,9 @@ def _problems(text: str) -> list[str]:
 
 
 def _walk(client: TestClient) -> Iterator[tuple[str, list[str]]]:
-    queue, seen_shapes, seen = ["/"], set(), set()
+    queue: list[str] = ["/"]
+    seen_shapes: set[str] = set()
+    seen: set[str] = set()
     while queue and len(seen) < MAX_PAGES:
         path = queue.pop(0)
         if path in seen:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from openpyxl import Workbook
 
-from shuzhi.audit.schemas import AuditEntryOut
-from shuzhi.audit.chain import canonical
 from shuzhi.security.cells import csv_writer, xlsx_row
 
 HEADERS = (
@@ -32,58 +31,64 @@ HEADERS = (
 )
 
 
-def _name(texts: Mapping[str, tuple[str, str]], key: str, code: str, locale: str) -> str:
-    pair = texts.get(key)
-    if pair is None:
-        return code
-    return pair[1] if locale == "en" else pair[0]
+class _Names:
+    """Names of codes in one language, looked up once per code."""
+
+    def __init__(self, texts: Mapping[str, tuple[str, str]], locale: str) -> None:
+        self._texts = texts
+        self._en = locale == "en"
+        self._seen: dict[str, str] = {}
+
+    def __call__(self, key: str, code: str) -> str:
+        found = self._seen.get(key)
+        if found is None:
+            pair = self._texts.get(key)
+            found = self._seen[key] = code if pair is None else pair[1 if self._en else 0]
+        return found
 
 
-def _row(
-    e: AuditEntryOut,
-    unit_names: Mapping[int, tuple[str, str]],
-    locale: str,
-    texts: Mapping[str, tuple[str, str]],
-) -> list[object]:
-    code, name = unit_names.get(e.unit_id, ("", "")) if e.unit_id is not None else ("", "")
+def _row(e: Any, unit_names: Mapping[int, tuple[str, str]], name: _Names) -> list[object]:
+    code, unit = unit_names.get(e.unit_id, ("", "")) if e.unit_id is not None else ("", "")
     return [
         e.seq,
-        e.at.strftime("%Y-%m-%d %H:%M:%S"),
+        e.at.isoformat(sep=" ", timespec="seconds")[:19],
         e.actor,
         e.actor_role or "",
         code,
-        name,
+        unit,
         e.action,
-        _name(texts, f"audit.act.{e.action}", e.action, locale),
-        _name(texts, f"audit.target_type.{e.target_type}", e.target_type, locale),
+        name("audit.act." + e.action, e.action),
+        name("audit.target_type." + e.target_type, e.target_type),
         e.target_id,
-        _name(texts, f"audit.outcome.{e.outcome}", e.outcome, locale),
-        canonical(e.details),
+        name("audit.outcome." + e.outcome, e.outcome),
+        e.details,  # stored as canonical JSON
         e.hash,
     ]
 
 
 def write(
-    entries: Iterable[AuditEntryOut],
+    entries: Iterable[Any],
     file_format: str,
     unit_names: Mapping[int, tuple[str, str]],
     locale: str,
     texts: Mapping[str, tuple[str, str]],
 ) -> bytes:
-    """The entries as ``csv`` (UTF-8 with BOM, for spreadsheets) or ``xlsx`` bytes."""
+    """The entries (rows of ``audit_entry``) as ``csv`` (UTF-8 with BOM, for spreadsheets)
+    or ``xlsx`` bytes."""
     headers = [en if locale == "en" else zh for zh, en in HEADERS]
+    name = _Names(texts, locale)
     if file_format == "csv":
         text = io.StringIO()
         writer = csv_writer(text)
         writer.writerow(headers)
         for e in entries:
-            writer.writerow(_row(e, unit_names, locale, texts))
+            writer.writerow(_row(e, unit_names, name))
         return ("\ufeff" + text.getvalue()).encode("utf-8")
     book = Workbook(write_only=True)
     sheet = book.create_sheet("审计日志" if locale != "en" else "Audit log")
     sheet.append(xlsx_row(sheet, headers, bold=True))
     for e in entries:
-        sheet.append(xlsx_row(sheet, _row(e, unit_names, locale, texts)))
+        sheet.append(xlsx_row(sheet, _row(e, unit_names, name)))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -341,14 +341,9 @@ def view_audit(
         rows = list(reversed(rows[:limit]))
         more_older = bool(rows) and _exists(ctx, query.where(seq < rows[-1].seq))
     else:
-        if before is not None:
-            query_page = query.where(seq < before)
-        else:
-            query_page = query
+        query_page = query.where(seq < before) if before is not None else query
         rows = list(
-            ctx.db.scalars(
-                query_page.order_by(seq.desc()).limit(limit + 1).offset(max(0, offset))
-            )
+            ctx.db.scalars(query_page.order_by(seq.desc()).limit(limit + 1).offset(max(0, offset)))
         )
         more_older = len(rows) > limit
         rows = rows[:limit]
@@ -391,10 +386,12 @@ def export_audit(
             f"{total} entries match, more than the {EXPORT_LIMIT} one export may hold;"
             " narrow the filter.",
         )
-    rows = ctx.db.scalars(query.order_by(AuditEntry.seq.desc()))
-    data = audit_export.write(
-        (_out(r) for r in rows), file_format, unit_names, ctx.locale, audit_texts.TEXTS
+    # Plain rows, streamed: an export of many thousand entries builds no ORM objects.
+    rows = ctx.db.execute(
+        _where(select(_ENTRIES), filters, scope).order_by(AuditEntry.seq.desc()),
+        execution_options={"yield_per": 2000},
     )
+    data = audit_export.write(rows, file_format, unit_names, ctx.locale, audit_texts.TEXTS)
     record(
         ctx,
         AuditExported(

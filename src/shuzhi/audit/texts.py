@@ -35,7 +35,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.newer": ("较新", "Newer"),
     "audit.older": ("较早", "Older"),
     "audit.oldest": ("最早", "Oldest"),
-    "audit.shown": ("第 {first}–{last} 条，共 {total} 条符合", "Entries {first}–{last}; {total} match"),
+    "audit.shown": (
+        "第 {first}–{last} 条，共 {total} 条符合",
+        "Entries {first}–{last}; {total} match",
+    ),
     "audit.none": ("没有符合条件的记录。", "No entries match."),
     "audit.export_csv": ("导出 CSV", "Export CSV"),
     "audit.export_xlsx": ("导出 Excel", "Export Excel"),

@@ -127,9 +127,7 @@ def update_quality_rule(ctx: Ctx, rule_id: int, data: RuleIn) -> RuleOut:
     rule.params = json.dumps(data.params, ensure_ascii=False)
     rule.weight = data.weight
     ctx.db.flush()
-    record(
-        ctx, RuleUpdated(rule.id, rule.resource_code, rule.unit_id, rule.kind, rule.column_name)
-    )
+    record(ctx, RuleUpdated(rule.id, rule.resource_code, rule.unit_id, rule.kind, rule.column_name))
     return _rule_out(rule)
 
 
@@ -139,9 +137,7 @@ def delete_quality_rule(ctx: Ctx, rule_id: int) -> None:
     require(ctx, "delete_quality_rule", rule.unit_id, str(rule_id))
     rule.active = False
     ctx.db.flush()
-    record(
-        ctx, RuleDeleted(rule.id, rule.resource_code, rule.unit_id, rule.kind, rule.column_name)
-    )
+    record(ctx, RuleDeleted(rule.id, rule.resource_code, rule.unit_id, rule.kind, rule.column_name))
 
 
 def list_quality_rules(ctx: Ctx, resource_code: str) -> list[RuleOut]:

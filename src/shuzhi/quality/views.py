@@ -86,7 +86,9 @@ def rule_from_form(form: Mapping[str, str]) -> RuleIn:
             params["max_age_days"] = days
     weight = _number(form.get("weight", "") or "1", "weight", errors)
     if weight is not None and not 0 < weight <= 100:
-        errors.add("weight", "权重须大于 0、不超过 100。", "The weight must be above 0, at most 100.")
+        errors.add(
+            "weight", "权重须大于 0、不超过 100。", "The weight must be above 0, at most 100."
+        )
     column = form.get("column", "").strip() or None
     try:
         validate_rule(RuleSpec(kind, column, params))
