@@ -48,7 +48,8 @@ def test_upload_and_read_versions(client: TestClient, database: Database) -> Non
     assert {"schema_check", "profile", "classification", "quality_score", "row_count"} <= set(
         latest
     )
-    assert latest["row_count"] == 120 and latest["quality_score"] == 100.0
+    assert latest["row_count"] == 120 and latest["quality_score"] is None  # no rules
+    assert latest["quality_score_reason"] == "no_rules"
     assert latest["columns"][1]["name"] == "公民身份号码"
     by_name = {c["name"]: c for c in latest["classification"]}
     assert by_name["公民身份号码"]["category"] == "resident_id"
@@ -57,7 +58,7 @@ def test_upload_and_read_versions(client: TestClient, database: Database) -> Non
     rows = client.get(f"{API}/datasets/{code}/versions/1/rows", params={"limit": 3}).json()
     assert len(rows["rows"]) == 3 and "*" in rows["rows"][0][1]
     page = client.get(f"/datasets/{code}/versions/1")
-    assert page.status_code == 200 and "公民身份号码" in page.text and "100.0" in page.text
+    assert page.status_code == 200 and "公民身份号码" in page.text and "未设置规则" in page.text
 
 
 BAD = {

@@ -40,7 +40,7 @@ def test_ingest_creates_current_version_with_analysis(database: Database, tmp_pa
     assert v.grade is not None and v.grade.sensitive_personal and v.grade.level == "general_4"
     ids = v.profile.columns[1]
     assert ids.masked and ids.min is not None and "*" in ids.min
-    assert v.quality_score == 100.0
+    assert v.quality_score is None and v.quality_score_reason == "no_rules"  # no rules
     with acting(database, seeded.actor(Role.AUDITOR)) as ctx:
         assert audit.view_audit(ctx, action="lake.version_ingested").total == 1
 
