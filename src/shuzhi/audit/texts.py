@@ -149,6 +149,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.portal.dataset_republished": ("重新发布开放数据集", "Open dataset republished"),
     "audit.act.quality.issue_fixed": ("质量问题已整改", "Quality issue marked fixed"),
     "audit.act.quality.issue_verified": ("核验质量问题", "Quality issue verified"),
+    "audit.act.quality.rejected_version_issues_withdrawn": (
+        "撤销被拒版本的质量问题",
+        "Issues of a rejected version withdrawn",
+    ),
     "audit.act.quality.rule_defined": ("新建质量规则", "Quality rule defined"),
     "audit.act.quality.rule_updated": ("修改质量规则", "Quality rule changed"),
     "audit.act.quality.rule_deleted": ("删除质量规则", "Quality rule deleted"),
