@@ -1,10 +1,11 @@
-"""Classification evidence in the reader's language.
+"""Classification evidence and grading reasons in the reader's language.
 
-The classifier states its evidence as short English sentences, and those are what stored
-classifications keep (the API returns them as they are). The console shows them through
-``describe``, which recognises each sentence the classifier and the lake write and says it
-in Chinese, with category names instead of category codes; in English it only replaces the
-codes by names. A sentence it does not recognise is shown as stored, codes replaced.
+The classifier states its evidence, and grading its reasons, as short English sentences,
+and those are what stored versions keep (the API returns them as they are). The console
+shows them through ``describe``, which recognises each sentence the classifier, grading and
+the lake write and says it in Chinese, with category names instead of category codes; in
+English it only replaces the codes by names. A sentence it does not recognise is shown as
+stored, codes replaced.
 """
 
 from __future__ import annotations
@@ -57,6 +58,20 @@ def _names(text: str, locale: str) -> str:
 
 def _codes_zh(codes: str) -> str:
     return " / ".join(_name(c.strip(), "zh-CN") for c in codes.split("/"))
+
+
+def _list_zh(codes: str) -> str:
+    return "、".join(
+        "未成年人" if c.strip() == "minors" else _name(c.strip(), "zh-CN") for c in codes.split(",")
+    )
+
+
+def _people_zh(people: str) -> str:
+    found = re.match(r"^([\d,]+) individuals \(distinct values of (.+)\)$", people)
+    if found:
+        return f"{found.group(1)} 人（按列 {found.group(2)} 的不同值计）"
+    found = re.match(r"^([\d,]+) records$", people)
+    return f"{found.group(1)} 条记录" if found else people
 
 
 def _validated(pct: str, n: str, how: str) -> str:
@@ -126,6 +141,46 @@ _SENTENCES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (
         re.compile(r"^confirmed or overridden by (.+)$"),
         lambda m: f"由 {m.group(1)} 确认或修改",
+    ),
+    # Grading reasons (``security.grading`` and ``security.minors``).
+    (
+        re.compile(r"^sensitive personal information: (.+)$"),
+        lambda m: f"敏感个人信息：{_list_zh(m.group(1))}",
+    ),
+    (
+        re.compile(r"^direct identifiers of persons: (.+)$"),
+        lambda m: f"直接标识个人的信息：{_list_zh(m.group(1))}",
+    ),
+    (
+        re.compile(r"^personal information without direct identifiers$"),
+        lambda m: "含个人信息，但没有直接标识符",
+    ),
+    (re.compile(r"^no personal information found$"), lambda m: "未发现个人信息"),
+    (
+        re.compile(
+            r"^minors under (\d+) \(PIPL Art\. 28\): (\d+%) of (\d+) birth dates in column"
+            r" (.+) on ([\d-]+)$"
+        ),
+        lambda m: (
+            f"不满 {m.group(1)} 周岁的未成年人（《个人信息保护法》第二十八条）：截至 {m.group(5)}，"
+            f"列 {m.group(4)} 的 {m.group(3)} 个出生日期中占 {m.group(2)}"
+        ),
+    ),
+    (
+        re.compile(
+            r"^personal information of (.+), at least ([\d,]+): 重要数据 \(important data\)"
+            r" — confirm by review$"
+        ),
+        lambda m: (
+            f"{_people_zh(m.group(1))}的个人信息，不少于 {m.group(2)}：重要数据候选，须审核确认"
+        ),
+    ),
+    (
+        re.compile(
+            r"^sensitive personal information of (.+), at least ([\d,]+): review as 重要数据"
+            r" \(important data\)$"
+        ),
+        lambda m: f"{_people_zh(m.group(1))}的敏感个人信息，不少于 {m.group(2)}：按重要数据审核",
     ),
 ]
 
