@@ -133,3 +133,27 @@ def test_unit_staff_may_neither_read_nor_export_the_log(
     with acting(database, seeded.actor(Role.AUDITOR)) as ctx:
         denied = audit.view_audit(ctx, filters=AuditFilter(outcome="denied")).items
     assert {e.details["operation"] for e in denied} == {"view_audit", "export_audit"}
+
+
+def test_the_api_filters_pages_by_keyset_and_exports(
+    client: TestClient, database: Database
+) -> None:
+    _seeded(database)
+    login(client, "auditor", PASSWORD)
+    found = client.get("/api/v1/audit/entries", params={"q": "修改单位"}).json()
+    assert found["total"] == 1 and found["items"][0]["action"] == "org.unit_updated"
+    first = client.get("/api/v1/audit/entries", params={"limit": 3}).json()
+    assert first["newer"] is None and first["older"] == first["items"][-1]["seq"]
+    second = client.get(
+        "/api/v1/audit/entries", params={"limit": 3, "before": first["older"]}
+    ).json()
+    assert [e["seq"] for e in second["items"]] == [
+        first["older"] - 1,
+        first["older"] - 2,
+        first["older"] - 3,
+    ]
+    assert second["newer"] == second["items"][0]["seq"]
+    bad = client.get("/api/v1/audit/entries", params={"outcome": "maybe"})
+    assert bad.status_code == 422 and "结果只能是" in bad.text
+    export = client.get("/api/v1/audit/export", params={"format": "csv", "action": "auth.login"})
+    assert export.status_code == 200 and export.content.decode("utf-8-sig").count("\n") >= 2
