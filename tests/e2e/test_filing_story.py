@@ -50,6 +50,12 @@ def test_liaison_submits_and_executive_files(live_server: LiveServer, page: Page
     page.goto(f"{base}/audit")
     page.click("text=校验哈希链")
     expect(page.locator("#verify-result")).to_contain_text("哈希链完整")
+    page.select_option("#audit-filters select[name=action]", "org.filing_approved")
+    page.click("#audit-filter")
+    rows = page.locator("#audit-entries tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("任职备案通过")
+    expect(page.locator("#audit-export")).to_contain_text("导出 CSV")
 
     with acting(live_server.database, SYSTEM) as ctx:
         filed = org.list_appointments(ctx, unit_code="A")
