@@ -232,3 +232,25 @@ def test_every_prefixed_key_family_has_texts() -> None:
             if not any(key.startswith(prefix) for key in TEXTS):
                 empty.append(f"{path.relative_to(SRC)}: {prefix}")
     assert empty == []
+
+
+def test_closed_vocabularies_have_a_name_for_every_value() -> None:
+    """Keys built from an enum value (``t('sh.op.' ~ op)``) exist for every value."""
+    from shuzhi.audit.service import OUTCOMES
+    from shuzhi.cockpit.schemas import Measure
+    from shuzhi.context import Role
+    from shuzhi.lake.models import VersionStatus
+    from shuzhi.lake.query import Op
+    from shuzhi.quality.models import IssueStatus
+
+    families: dict[str, list[str]] = {
+        "sh.op.": [o.value for o in Op],
+        "quality.kind.": [k.value for k in RuleKind],
+        "quality.status.": [s.value for s in IssueStatus],
+        "ck.func.": [m.value for m in Measure],
+        "audit.outcome.": list(OUTCOMES),
+        "ds.status.": [s.value for s in VersionStatus],
+        "role.": [r.value for r in Role],
+    }
+    missing = [p + v for p, values in families.items() for v in values if p + v not in TEXTS]
+    assert missing == []
