@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shuzhi.audit import service as audit
 from shuzhi.context import SYSTEM, Role
@@ -18,8 +21,10 @@ from shuzhi.lake import service as lake
 from shuzhi.lake.models import DatasetVersion
 from shuzhi.lake.readers import FileSource
 from shuzhi.quality import service as quality
+from shuzhi.quality.checks import RuleSpec, validate_rule
 from shuzhi.quality.models import RuleKind
 from shuzhi.quality.schemas import RuleIn
+from shuzhi.quality.views import rule_from_form
 from tests.conftest import acting
 from tests.factories import PASSWORD, seed_org
 from tests.lake.helpers import people_rows, published_entry, write_csv
@@ -233,3 +238,36 @@ def test_readers_see_rules_but_no_editor(
         data={"csrf_token": token, "kind": "not_null", "column": "姓名"},
     )
     assert refused.status_code == 403
+
+
+FORM_FIELDS = (
+    "kind",
+    "column",
+    "pattern",
+    "min",
+    "max",
+    "values",
+    "ref_code",
+    "ref_column",
+    "max_age_days",
+    "weight",
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(FORM_FIELDS),
+        st.one_of(st.sampled_from([k.value for k in RuleKind]), st.text(max_size=12)),
+    )
+)
+def test_a_rule_form_gives_a_valid_rule_or_field_errors(form: dict[str, str]) -> None:
+    """Whatever is posted, the form reader returns a rule the checks accept, or Invalid."""
+    try:
+        rule = rule_from_form(form)
+    except Invalid as bad:
+        assert bad.errors and all(e.message.zh and e.message.en for e in bad.errors)
+        return
+    validate_rule(RuleSpec(rule.kind, rule.column, rule.params))
+    assert 0 < rule.weight <= 100
+    numbers = [v for v in rule.params.values() if isinstance(v, int | float)]
+    assert all(math.isfinite(v) for v in numbers)

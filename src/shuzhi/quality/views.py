@@ -3,6 +3,7 @@ the rule editor on a dataset's page."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -51,6 +52,8 @@ def _number(text: str, name: str, errors: ErrorCollector) -> float | int | None:
     try:
         value = float(text)
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
         errors.add(name, f"“{text}”不是数字。", f"{text!r} is not a number.")
         return None
     return int(value) if value.is_integer() and "." not in text else value
