@@ -167,6 +167,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.sharing.grant_issued": ("授予共享权限", "Grant issued"),
     "audit.act.sharing.grant_revoked": ("撤销共享权限", "Grant revoked"),
     "audit.act.sharing.grant_superseded": ("共享权限被替代", "Grant superseded"),
+    "audit.act.sharing.notice_address_set": ("设置通知邮箱", "Notice address set"),
     "audit.act.sharing.policy_set": ("设置共享策略", "Sharing policy set"),
     "audit.act.sharing.request_appealed": ("共享申请申诉", "Request appealed"),
     "audit.act.sharing.request_arbitrated": ("共享申请裁决", "Request arbitrated"),
@@ -175,6 +176,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.sharing.request_submitted": ("提交共享申请", "Request submitted"),
     "audit.act.sharing.request_withdrawn": ("撤回共享申请", "Request withdrawn"),
     # What each kind of target is called (``audit.target_type.<type>``).
+    "audit.target_type.account": ("账号", "Account"),
     "audit.target_type.alert": ("告警", "Alert"),
     "audit.target_type.api_key": ("API 密钥", "API key"),
     "audit.target_type.applicant": ("申请者", "Applicant"),
