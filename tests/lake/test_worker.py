@@ -4,11 +4,15 @@ a load over its time or memory limit is killed and refused, and the dataset is u
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import shuzhi
+import tests
 from shuzhi.errors import Invalid
 from shuzhi.lake.manifest import current_version
 from shuzhi.lake.readers import FileSource
@@ -97,3 +101,39 @@ def test_limits_come_from_the_settings(tmp_path: Path) -> None:
     assert WorkerLimits.of(settings) == WorkerLimits()
     tuned = settings.with_overrides(load_seconds=60, load_memory_mb=512)
     assert WorkerLimits.of(tuned) == WorkerLimits(seconds=60, memory_mb=512)
+
+
+def _answer(relay: Any) -> str:
+    return "answered"
+
+
+MAIN_SCRIPT = """
+import os
+import sys
+
+with open(os.environ["IMPORTS_LOG"], "a") as log:
+    log.write(__name__ + "\\n")
+
+if __name__ == "__main__":
+    from shuzhi.lake.worker import WorkerLimits, run_job
+    from tests.lake.test_worker import _answer
+
+    print(run_job(_answer, (), WorkerLimits()))
+"""
+
+
+def test_a_load_does_not_run_the_programs_main_module_again(tmp_path: Path) -> None:
+    """multiprocessing's children import the parent's main module (for the ``shuzhi``
+    command the whole application); a load's child needs only the worker's own modules."""
+    script = tmp_path / "main_program.py"
+    script.write_text(MAIN_SCRIPT, encoding="utf-8")
+    imports = tmp_path / "imports.log"
+    roots = [str(Path(shuzhi.__file__).parents[1]), str(Path(tests.__file__).parents[1])]
+    env = {**os.environ, "IMPORTS_LOG": str(imports), "PYTHONPATH": os.pathsep.join(roots)}
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "answered"
+    # Run once as the program; imported again (as __mp_main__) by a child, it would log twice.
+    assert imports.read_text(encoding="utf-8").split() == ["__main__"]

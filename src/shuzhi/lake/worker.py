@@ -21,19 +21,26 @@ priority than the web server.
 
 Children are forked from a small server process started on first use (``forkserver``):
 never from the multi-threaded web process itself, and without re-importing the libraries
-for every load.
+for every load. Nor do they run the program's main module again, as multiprocessing's
+children otherwise do (for ``shuzhi ingest`` that is the whole command-line application,
+about half a CPU-second per load): a job and its arguments must be importable from a module
+other than ``__main__``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from multiprocessing import forkserver, reduction, spawn, util
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerProcess, set_spawning_popen
+from multiprocessing.popen_forkserver import Popen as ForkServerPopen
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -93,6 +100,59 @@ def _mp_context() -> Any:
             if "forkserver" in methods:
                 _context.set_forkserver_preload(_PRELOAD)
         return _context
+
+
+# What multiprocessing's preparation data uses to make a child run the parent's main module.
+_MAIN_MODULE_KEYS = ("init_main_from_name", "init_main_from_path")
+
+
+def _close_fds(*fds: int) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+class _LoadPopen(ForkServerPopen):
+    """A forkserver child that is not told the parent's main module.
+
+    The child still gets the rest of the preparation data (process name, ``sys.path``,
+    working directory); the launch is otherwise multiprocessing's own: both pickles go
+    through the data pipe, the child's pid comes back on the sentinel, and a copy of the
+    pipe's write end stays open while this object lives (the child reads its end closing as
+    its parent's death).
+    """
+
+    def _launch(self, process_obj: Any) -> None:
+        preparation = spawn.get_preparation_data(process_obj._name)
+        for key in _MAIN_MODULE_KEYS:
+            preparation.pop(key, None)
+        payload = io.BytesIO()
+        set_spawning_popen(self)
+        try:
+            reduction.dump(preparation, payload)
+            reduction.dump(process_obj, payload)
+        finally:
+            set_spawning_popen(None)
+        fds: list[int] = self._fds  # type: ignore[attr-defined]
+        self.sentinel, data_fd = forkserver.connect_to_new_process(fds)
+        parent_end = os.dup(data_fd)
+        self.finalizer = util.Finalize(self, _close_fds, (parent_end, self.sentinel))
+        with open(data_fd, "wb", closefd=True) as fh:
+            fh.write(payload.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _LoadProcess(ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj: Any) -> _LoadPopen:
+        return _LoadPopen(process_obj)
+
+
+def _process(context: Any, **kwargs: Any) -> Any:
+    """A child process of ``context``: forkserver children skip the main module."""
+    if context.get_start_method() == "forkserver":
+        return _LoadProcess(**kwargs)
+    return context.Process(**kwargs)
 
 
 def _rss_mb(pid: int) -> float | None:
@@ -259,7 +319,8 @@ def run_job(
     context = _mp_context()
     with _SLOTS:
         receive, send = context.Pipe(duplex=False)
-        process = context.Process(
+        process = _process(
+            context,
             target=_child,
             args=(send, job, args, _current_umask()),
             name="shuzhi-load",
