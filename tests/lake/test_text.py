@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from shuzhi.errors import Invalid
@@ -16,6 +16,7 @@ from shuzhi.lake.text import (
     SAMPLE_BYTES,
     Encoding,
     _Copier,
+    _Crowding,
     clean_copy,
     clean_names,
     detect_delimiter,
@@ -223,3 +224,41 @@ def test_utf8_lines_in_gbk_match_the_regular_expression(lines: list[bytes]) -> N
     block = b"\n".join(lines) + b"\n"
     copier = _Copier(Encoding.GBK, io.BytesIO(), DiscardRejects(), 1024)
     assert copier._utf8_lines(block) == _utf8_lines_by_regex(block)
+
+
+# Lines of delimiters and other bytes, with a small field limit so that crowded lines are
+# common; the file is cut into chunks of arbitrary sizes, as a streaming read would.
+_CROWD_LINE = st.one_of(
+    st.integers(min_value=0, max_value=14).map(lambda n: b"," * n),
+    st.lists(st.sampled_from([b",", b",", b"a", b"\xe4\xb8\xad", b"\r"]), max_size=40).map(
+        b"".join
+    ),
+)
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(_CROWD_LINE, max_size=12),
+    st.booleans(),
+    st.integers(min_value=1, max_value=8),
+    st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=8),
+)
+@example([b"", b",,"], True, 2, [50])  # a crowded line just after a short one
+@example([b"a" * 7, b",,,", b"a"], False, 3, [1])
+def test_crowded_lines_are_found_in_any_chunking(
+    lines: list[bytes], newline_at_end: bool, limit: int, cuts: list[int]
+) -> None:
+    data = b"\n".join(lines) + (b"\n" if newline_at_end else b"")
+    expected = any(line.count(b",") >= limit for line in data.split(b"\n"))
+    chunks, start, i = [], 0, 0
+    while start < len(data):
+        size = cuts[i % len(cuts)]
+        chunks.append(data[start : start + size])
+        start, i = start + size, i + 1
+    crowding = _Crowding(",", limit)
+    assert any([crowding.feed(chunk) for chunk in chunks]) == expected
+    complete = data[: data.rfind(b"\n") + 1]
+    crowding = _Crowding(",", limit)
+    assert crowding.in_lines(complete) == any(
+        line.count(b",") >= limit for line in complete.split(b"\n")
+    )
