@@ -137,3 +137,19 @@ def test_a_load_does_not_run_the_programs_main_module_again(tmp_path: Path) -> N
     assert done.stdout.strip() == "answered"
     # Run once as the program; imported again (as __mp_main__) by a child, it would log twice.
     assert imports.read_text(encoding="utf-8").split() == ["__main__"]
+
+
+def _progress_bar_of_a_load(relay: Any, workdir: Path) -> bool:
+    from shuzhi.lake.writer import LoadOptions, _duckdb_connection
+
+    con = _duckdb_connection(LoadOptions(), workdir)
+    try:
+        return bool(con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0])
+    finally:
+        con.close()
+
+
+def test_a_load_prints_no_progress_bar(tmp_path: Path) -> None:
+    """The fork server has no main script, so the engine takes it for an interactive
+    session and would draw its progress bar on the server's output during long loads."""
+    assert run_job(_progress_bar_of_a_load, (tmp_path,), WorkerLimits()) is False

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow.parquet as pq
 
@@ -224,7 +224,15 @@ def _duckdb_connection(options: LoadOptions, workdir: Path):  # type: ignore[no-
     }
     if options.duckdb_threads:
         config["threads"] = options.duckdb_threads
-    return duckdb.connect(config=config)
+    con = duckdb.connect(config=config)
+    _quiet(con)
+    return con
+
+
+def _quiet(con: Any) -> None:
+    """No progress bar: loads run in a worker forked from a server without a main script,
+    which the engine takes for an interactive session, drawing its bar on the output."""
+    con.execute("SET enable_progress_bar = false")
 
 
 def _too_many_rejects(log: RejectLog, rows: int, max_ratio: float) -> Invalid:

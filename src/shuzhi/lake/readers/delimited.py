@@ -143,6 +143,7 @@ class CsvReader(Reader):
                     "temp_directory": str(Path(tmp) / "spill"),
                 }
             )
+            con.execute("SET enable_progress_bar = false")  # see ``writer._quiet``
             try:
                 result = con.sql(f"SELECT * FROM {scan.sql()}")
                 reader: Any = result.to_arrow_reader(self.options.batch_rows)
