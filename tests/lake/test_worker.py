@@ -16,7 +16,13 @@ import tests
 from shuzhi.errors import Invalid
 from shuzhi.lake.manifest import current_version
 from shuzhi.lake.readers import FileSource
-from shuzhi.lake.worker import WorkerCrashed, WorkerLimits, load_in_worker, run_job
+from shuzhi.lake.worker import (
+    WorkerCrashed,
+    WorkerLimits,
+    children_usage,
+    load_in_worker,
+    run_job,
+)
 from shuzhi.settings import Settings
 from tests.lake.conftest import PEOPLE, write_csv
 
@@ -153,3 +159,19 @@ def test_a_load_prints_no_progress_bar(tmp_path: Path) -> None:
     """The fork server has no main script, so the engine takes it for an interactive
     session and would draw its progress bar on the server's output during long loads."""
     assert run_job(_progress_bar_of_a_load, (tmp_path,), WorkerLimits()) is False
+
+
+def _busy(relay: Any, seconds: float) -> None:
+    import time
+
+    started = time.process_time()
+    while time.process_time() - started < seconds:
+        pass
+
+
+def test_the_cpu_time_and_memory_of_finished_jobs_are_counted() -> None:
+    cpu, _ = children_usage()
+    run_job(_busy, (0.3,), WorkerLimits())
+    after, peak = children_usage()
+    assert after - cpu >= 0.3
+    assert peak > 1

@@ -33,6 +33,7 @@ import contextlib
 import io
 import multiprocessing
 import os
+import resource
 import threading
 import time
 from collections.abc import Callable
@@ -60,6 +61,9 @@ _SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_LOADS)
 _PRELOAD = ["shuzhi.lake.worker", "duckdb", "openpyxl", "pyarrow.parquet"]
 _context_lock = threading.Lock()
 _context: Any = None
+# CPU seconds of the finished children and the largest peak resident memory among them (MB).
+_usage_lock = threading.Lock()
+_usage = [0.0, 0.0]
 
 
 class SettingsLike(Protocol):
@@ -265,16 +269,37 @@ def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...], uma
     with contextlib.suppress(OSError):  # lowering priority is always allowed on Linux
         os.nice(CHILD_NICENESS)
     relay = _Relay(conn)
+    outcome: tuple[str, Any]
     try:
-        result = job(relay, *args)
+        outcome = ("ok", job(relay, *args))
     except ShuzhiError as err:
-        conn.send(("error", _error_state(err)))
+        outcome = ("error", _error_state(err))
     except BaseException as exc:
-        conn.send(("crash", f"{type(exc).__name__}: {str(exc)[:500]}"))
-    else:
-        conn.send(("ok", result))
+        outcome = ("crash", f"{type(exc).__name__}: {str(exc)[:500]}")
+    try:
+        conn.send(("usage", _own_usage()))
+        conn.send(outcome)
     finally:
         conn.close()
+
+
+def _own_usage() -> tuple[float, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def children_usage() -> tuple[float, float]:
+    """(CPU seconds, peak resident MB) of this process's finished jobs, as
+    ``RUSAGE_CHILDREN`` would give them if the children were this process's own (they are
+    the fork server's): the total CPU time, and the largest peak memory of any one job."""
+    with _usage_lock:
+        return _usage[0], _usage[1]
+
+
+def _count_usage(cpu_seconds: float, peak_mb: float) -> None:
+    with _usage_lock:
+        _usage[0] += cpu_seconds
+        _usage[1] = max(_usage[1], peak_mb)
 
 
 def _timed_out(limits: WorkerLimits) -> Invalid:
@@ -353,6 +378,9 @@ def run_job(
                     raise _rebuild(*payload)
                 if kind == "crash":
                     raise WorkerCrashed(payload)
+                if kind == "usage":
+                    _count_usage(*payload)
+                    continue
                 if on_progress is not None:
                     on_progress(kind, payload)
         finally:
