@@ -121,4 +121,5 @@ def test_console_states_the_sample_and_the_reasons(
     page = client.get(f"/datasets/{code}/versions/1")
     assert page.status_code == 200
     assert "按前 1,000 行样本分类（共 1,200 行）" in page.text
-    assert "sensitive personal information: resident_id" in page.text
+    # The stored English reason is shown in the page's language, with category names.
+    assert "敏感个人信息：居民身份证号码" in page.text
