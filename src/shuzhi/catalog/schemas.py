@@ -260,6 +260,17 @@ class SegmentLengths(BaseModel):
     model_config = {"populate_by_name": True}
 
 
+class AbbreviationsIn(BaseModel):
+    """The whole list of search synonym groups (社保 ↔ 社会保险), each two or more terms."""
+
+    groups: list[list[str]] = Field(max_length=5000)
+
+
+class AbbreviationsOut(BaseModel):
+    groups: list[list[str]]
+    customised: bool = Field(description="False: the list shipped with the product applies")
+
+
 # ---------------------------------------------------------------- data elements and conflicts
 
 

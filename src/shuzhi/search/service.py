@@ -25,6 +25,7 @@ from shuzhi.search import models as m
 from shuzhi.search import store
 from shuzhi.search.backends import FullTextBackend, backend_for
 from shuzhi.search.plan import Plan
+from shuzhi.search import query
 from shuzhi.search.query import build, canonical_term, synonym_candidates
 from shuzhi.search.store import Prepared
 
@@ -32,6 +33,8 @@ MAX_QUERY_CHARS = 200
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
 SORTS = ("relevance", "key")
+# Longer synonym terms are never looked for inside a query.
+MAX_SYNONYM_CHARS = query.MAX_SYNONYM_CHARS
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -154,6 +157,56 @@ def set_synonyms(ctx: Ctx, groups: Iterable[Sequence[str]]) -> None:
         ctx.db.execute(delete(m.SynonymTerm).where(m.SynonymTerm.group_id.in_(old)))
         group_id = (ctx.db.scalar(select(func.max(m.SynonymTerm.group_id))) or 0) + 1
         ctx.db.execute(insert(m.SynonymTerm), [{"term": t, "group_id": group_id} for t in terms])
+
+
+def searchable_term(term: str) -> str:
+    """The form a synonym term is stored and looked up in; empty: nothing searchable."""
+    return canonical_term(term)
+
+
+def _merged(groups: Iterable[Sequence[str]]) -> list[list[str]]:
+    """Groups sharing a term become one group (a term belongs to one group only)."""
+    parent: dict[str, str] = {}
+
+    def root(term: str) -> str:
+        while parent[term] != term:
+            parent[term] = parent[parent[term]]
+            term = parent[term]
+        return term
+
+    for group in groups:
+        for term in group:
+            parent.setdefault(term, term)
+        for term in group[1:]:
+            parent[root(term)] = root(group[0])
+    merged: dict[str, list[str]] = {}
+    for term in parent:
+        merged.setdefault(root(term), []).append(term)
+    return [sorted(g) for g in merged.values()]
+
+
+def replace_synonyms(ctx: Ctx, groups: Iterable[Sequence[str]]) -> int:
+    """Make ``groups`` the whole synonym list (groups sharing a term merge); returns groups."""
+    errors = ErrorCollector()
+    cleaned: list[list[str]] = []
+    for i, group in enumerate(groups):
+        terms = list(dict.fromkeys(canonical_term(t) for t in group if isinstance(t, str)))
+        terms = [t for t in terms if t]
+        if len(terms) < 2 or any(len(t) > m.TERM_CHARS for t in terms):
+            errors.add(
+                f"groups[{i}]",
+                f"每组至少两个不同的词，每个词最多 {m.TERM_CHARS} 个字符。",
+                f"Each group needs two or more distinct terms of at most {m.TERM_CHARS} "
+                "characters.",
+            )
+        cleaned.append(terms)
+    errors.raise_if_any()
+    merged = _merged(cleaned)
+    ctx.db.execute(delete(m.SynonymTerm))
+    rows = [{"term": t, "group_id": i + 1} for i, terms in enumerate(merged) for t in terms]
+    for chunk in store.chunks(rows):
+        ctx.db.execute(insert(m.SynonymTerm), chunk)
+    return len(merged)
 
 
 def synonym_groups(ctx: Ctx) -> list[list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,9 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 
 from shuzhi.auth.permissions import allowed, require
-from shuzhi.catalog import codes, sources
+from shuzhi.audit.service import record
+from shuzhi.catalog import abbreviations, codes, sources
+from shuzhi.catalog.events import SettingChanged
 from shuzhi.catalog.models import (
     CatalogEntry,
     CodeTable,
@@ -20,6 +23,8 @@ from shuzhi.catalog.models import (
     ShareType,
 )
 from shuzhi.catalog.schemas import (
+    AbbreviationsIn,
+    AbbreviationsOut,
     EntryBrief,
     EntryOut,
     EntryPage,
@@ -35,7 +40,7 @@ from shuzhi.catalog.service.reading import (
     sees_working_copy,
 )
 from shuzhi.context import Ctx
-from shuzhi.errors import Invalid
+from shuzhi.errors import ErrorCollector, Invalid
 from shuzhi.org.schemas import UnitBrief
 from shuzhi.search import service as search
 from shuzhi.search.service import SearchDoc
@@ -157,27 +162,105 @@ def reindex_catalog(ctx: Ctx) -> int:
     return len(entries)
 
 
+def _stored_abbreviations(ctx: Ctx) -> list[list[str]] | None:
+    stored = ctx.db.get(Setting, abbreviations.SETTING_KEY)
+    if stored is None:
+        return None
+    groups: list[list[str]] = json.loads(stored.value)
+    return groups
+
+
+def _abbreviation_groups(ctx: Ctx) -> list[list[str]]:
+    stored = _stored_abbreviations(ctx)
+    return [list(g) for g in abbreviations.SHIPPED] if stored is None else stored
+
+
+# Stored with the synced marker: a release shipping another list syncs again on first search.
+_SHIPPED_DIGEST = hashlib.sha256(
+    json.dumps(abbreviations.SHIPPED, ensure_ascii=False).encode()
+).hexdigest()[:16]
+
+
 def sync_synonyms(ctx: Ctx) -> None:
-    """Hand the data elements' names and synonyms to the search index (身份证 ↔ 公民身份号码)."""
-    groups = sources.synonym_groups(ctx)
-    if groups:
-        search.set_synonyms(ctx, groups)
+    """Hand the search index its synonyms: the data elements' names and synonyms
+    (身份证 ↔ 公民身份号码) and the bureau's abbreviations (社保 ↔ 社会保险)."""
+    groups = sources.synonym_groups(ctx) + _abbreviation_groups(ctx)
+    merged = search.replace_synonyms(ctx, groups)
+    value = json.dumps({"groups": merged, "shipped": _SHIPPED_DIGEST})
     stored = ctx.db.get(Setting, SYNONYMS_KEY)
     if stored is None:
-        ctx.db.add(Setting(key=SYNONYMS_KEY, value=json.dumps(len(groups))))
+        ctx.db.add(Setting(key=SYNONYMS_KEY, value=value))
     else:
-        stored.value = json.dumps(len(groups))
+        stored.value = value
     ctx.db.flush()
 
 
-def _ensure_synonyms(ctx: Ctx) -> None:
-    if ctx.db.get(Setting, SYNONYMS_KEY) is None:
-        ctx.write(_sync_if_missing)  # a read unit: after its reads
+def _synced(ctx: Ctx) -> bool:
+    stored = ctx.db.get(Setting, SYNONYMS_KEY)
+    if stored is None:
+        return False
+    value = json.loads(stored.value)
+    return isinstance(value, dict) and value.get("shipped") == _SHIPPED_DIGEST
+
+
+def ensure_synonyms(ctx: Ctx) -> None:
+    """Sync the search synonyms once (a fresh or upgraded database), after a read's reads."""
+    if not _synced(ctx):
+        ctx.write(_sync_if_missing)
 
 
 def _sync_if_missing(ctx: Ctx) -> None:
-    if ctx.db.get(Setting, SYNONYMS_KEY) is None:
+    if not _synced(ctx):
         sync_synonyms(ctx)
+
+
+def list_abbreviations(ctx: Ctx) -> AbbreviationsOut:
+    """The abbreviation groups search expands (社保 ↔ 社会保险): the bureau's, else shipped."""
+    require(ctx, "view_code_tables", target=abbreviations.SETTING_KEY)
+    stored = _stored_abbreviations(ctx)
+    groups = [list(g) for g in abbreviations.SHIPPED] if stored is None else stored
+    return AbbreviationsOut(groups=groups, customised=stored is not None)
+
+
+def _save_abbreviations(ctx: Ctx, groups: list[list[str]] | None) -> AbbreviationsOut:
+    before = {tuple(g) for g in _abbreviation_groups(ctx)}
+    stored = ctx.db.get(Setting, abbreviations.SETTING_KEY)
+    if groups is None:
+        if stored is not None:
+            ctx.db.delete(stored)
+        after = {tuple(g) for g in abbreviations.SHIPPED}
+    else:
+        text = json.dumps(groups, ensure_ascii=False)
+        if stored is None:
+            ctx.db.add(Setting(key=abbreviations.SETTING_KEY, value=text))
+        else:
+            stored.value = text
+        after = {tuple(g) for g in groups}
+    ctx.db.flush()
+    sync_synonyms(ctx)
+    change: dict[str, object] = {
+        "added": ["、".join(g) for g in sorted(after - before)],
+        "removed": ["、".join(g) for g in sorted(before - after)],
+        "reset": groups is None,
+    }
+    record(ctx, SettingChanged(key=abbreviations.SETTING_KEY, value=change))
+    return list_abbreviations(ctx)
+
+
+def save_abbreviations(ctx: Ctx, data: AbbreviationsIn) -> AbbreviationsOut:
+    """Replace the whole abbreviation list; search uses it at once (catalogue and portal)."""
+    require(ctx, "manage_code_tables", target=abbreviations.SETTING_KEY)
+    errors = ErrorCollector()
+    for where, zh, en in abbreviations.check_groups(data.groups):
+        errors.add(where, zh, en)
+    errors.raise_if_any()
+    return _save_abbreviations(ctx, abbreviations.clean(data.groups))
+
+
+def reset_abbreviations(ctx: Ctx) -> AbbreviationsOut:
+    """Go back to the list shipped with the product (the bureau's changes are dropped)."""
+    require(ctx, "manage_code_tables", target=abbreviations.SETTING_KEY)
+    return _save_abbreviations(ctx, None)
 
 
 def _brief(ctx: Ctx, entry: CatalogEntry, units: dict[int, UnitBrief], items: int) -> EntryBrief:
@@ -219,7 +302,7 @@ def list_entries(
     update_cycle, status, format); values are ORed within a facet and ANDed across facets.
     """
     require(ctx, "view_catalog")
-    _ensure_synonyms(ctx)
+    ensure_synonyms(ctx)
     wanted = {k: v for k, v in (filters or {}).items() if v}
     unknown = set(wanted) - set(FACETS)
     if unknown:

@@ -8,6 +8,7 @@ import time
 from sqlalchemy import select
 
 from shuzhi.catalog import codes as catalog_codes
+from shuzhi.catalog import service as catalog
 from shuzhi.catalog.schemas import EntryOut
 from shuzhi.context import Ctx
 from shuzhi.errors import (
@@ -155,6 +156,7 @@ def search_open(
             f"起始位置须在 0 到 {search.MAX_OFFSET} 之间。",
             f"The start must be between 0 and {search.MAX_OFFSET}.",
         )
+    catalog.ensure_synonyms(ctx)  # abbreviations (社保 ↔ 社会保险) apply here too
     result = search.search(
         ctx,
         SEARCH_KIND,
