@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from shuzhi.audit.models import AuditEntry
 from shuzhi.catalog import abbreviations, service
 from shuzhi.catalog.schemas import AbbreviationsIn
+from shuzhi.cli import app as cli
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
 from shuzhi.errors import Forbidden, Invalid
 from shuzhi.portal import service as portal
+from tests.catalog.test_excel_interfaces import env as env
 from tests.catalog.test_lifecycle import publish
 from tests.conftest import acting
-from tests.factories import Org, seed_org
+from tests.factories import PASSWORD, Org, seed_org
+from tests.web.helpers import csrf, login
 
 # (abbreviation, the full term the demo district's catalogue uses)
 DEMO_PAIRS = [
@@ -119,3 +127,77 @@ def test_check_groups_never_crashes(groups: list[list[str]]) -> None:
     if not problems:
         cleaned = abbreviations.clean(groups)
         assert all(len(g) >= 2 for g in cleaned)
+
+
+def test_api_console_and_cli(
+    client: TestClient, database: Database, env: dict[str, str], tmp_path: Path
+) -> None:
+    seeded = seed_org(database)
+    publish(database, seeded, name="数据管理局考核信息", abstract="数据管理局的年度考核。")
+    login(client, "a.liaison", PASSWORD)
+    listed = client.get("/api/v1/catalog/abbreviations").json()
+    assert listed["customised"] is False and ["社保", "社会保险"] in listed["groups"]
+    token = csrf(client, "/catalog/abbreviations")
+    page = client.get("/catalog/abbreviations").text
+    assert "社保、社会保险" in page and 'id="abbreviations-form"' not in page
+    refused = client.put(
+        "/api/v1/catalog/abbreviations",
+        json={"groups": [["NDKH", "年度考核"]]},
+        headers={"X-CSRF-Token": token},
+    )
+    assert refused.status_code == 403
+    client.post("/logout", data={"csrf_token": token})
+
+    login(client, "exec", PASSWORD)
+    token = csrf(client, "/catalog/abbreviations")
+    headers = {"X-CSRF-Token": token}
+    bad = client.put(
+        "/api/v1/catalog/abbreviations", json={"groups": [["社保"]]}, headers=headers
+    )
+    assert bad.status_code == 422
+    saved = client.put(
+        "/api/v1/catalog/abbreviations",
+        json={"groups": [["NDKH", "年度考核"], ["社保", "社会保险"]]},
+        headers=headers,
+    )
+    assert saved.status_code == 200 and saved.json()["customised"] is True
+    assert "数据管理局考核信息" in client.get("/catalog?q=NDKH").text
+    # the console form: one group per line
+    form = {"csrf_token": token, "groups": "KHXX，考核\n社保 社会保险"}
+    saved_form = client.post("/catalog/abbreviations", data=form, follow_redirects=False)
+    assert saved_form.status_code == 303
+    page = client.get("/catalog/abbreviations").text
+    assert "KHXX 考核" in page and "NDKH" not in page
+    broken = client.post("/catalog/abbreviations", data={**form, "groups": "社保"})
+    assert broken.status_code == 422 and "社保" in broken.text
+    reset = client.post("/catalog/abbreviations", data={"csrf_token": token, "reset": "1"})
+    assert reset.status_code == 200 and "社保、社会保险" not in reset.text  # the form shows lines
+    assert "社保 社会保险" in reset.text
+    assert client.delete("/api/v1/catalog/abbreviations", headers=headers).json()[
+        "customised"
+    ] is False
+
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["catalog", "abbreviations"], env=env)
+    assert listing.exit_code == 0 and "社保 社会保险" in listing.stdout
+    mine = tmp_path / "mine.txt"
+    mine.write_text("NDKH、年度考核\n", encoding="utf-8")
+    result = runner.invoke(cli, ["catalog", "abbreviations", "--set", str(mine)], env=env)
+    assert result.exit_code == 0 and result.stdout.strip() == "NDKH 年度考核"
+    mine.write_text("NDKH\n", encoding="utf-8")
+    result = runner.invoke(cli, ["catalog", "abbreviations", "--set", str(mine)], env=env)
+    assert result.exit_code == 1
+    with acting(database, SYSTEM) as ctx:
+        assert service.list_abbreviations(ctx).groups == [["NDKH", "年度考核"]]
+        assert service.list_entries(ctx, "NDKH").total == 1
+    result = runner.invoke(cli, ["catalog", "abbreviations", "--reset"], env=env)
+    assert result.exit_code == 0 and "社保 社会保险" in result.stdout
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="社保会险 ,，、\t", max_size=6), max_size=4), max_size=4))
+def test_lines_round_trip(groups: list[list[str]]) -> None:
+    parsed = abbreviations.parse_lines(abbreviations.as_lines(groups))
+    assert parsed == abbreviations.clean(
+        [[p for t in g for p in re.split(r"[\s,，、]+", t)] for g in groups]
+    )

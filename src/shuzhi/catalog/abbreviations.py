@@ -9,6 +9,7 @@ term of the group finds, in the catalogue search and on the portal.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from shuzhi.search.service import MAX_SYNONYM_CHARS, searchable_term
@@ -100,6 +101,18 @@ SHIPPED: tuple[tuple[str, ...], ...] = (
     ("助学金", "学生资助", "奖助学金"),
     ("民办学校", "民办教育"),
 )
+
+
+_SEPARATORS = re.compile(r"[\s,，、;；=＝]+")
+
+
+def parse_lines(text: str) -> list[list[str]]:
+    """A list as people type it: one group per line, terms apart by spaces, commas or 、."""
+    return clean([_SEPARATORS.split(line) for line in text.splitlines()])
+
+
+def as_lines(groups: Sequence[Sequence[str]]) -> str:
+    return "\n".join(" ".join(g) for g in groups)
 
 
 def clean(groups: Sequence[Sequence[str]]) -> list[list[str]]:

@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from shuzhi.catalog import service
 from shuzhi.catalog.models import ConflictStatus
 from shuzhi.catalog.schemas import (
+    AbbreviationsIn,
+    AbbreviationsOut,
     CatalogOverview,
     CodeIn,
     CodeOut,
@@ -216,6 +218,21 @@ def list_code_tables(ctx: CtxDep) -> dict[str, list[CodeOut]]:
 @router.put("/code-tables/{table}/{code}")
 def save_code(ctx: CtxDep, table: str, code: str, data: CodeIn) -> CodeOut:
     return service.save_code(ctx, table, code, data)
+
+
+@router.get("/abbreviations")
+def list_abbreviations(ctx: CtxDep) -> AbbreviationsOut:
+    return service.list_abbreviations(ctx)
+
+
+@router.put("/abbreviations")
+def save_abbreviations(ctx: CtxDep, data: AbbreviationsIn) -> AbbreviationsOut:
+    return service.save_abbreviations(ctx, data)
+
+
+@router.delete("/abbreviations")
+def reset_abbreviations(ctx: CtxDep) -> AbbreviationsOut:
+    return service.reset_abbreviations(ctx)
 
 
 @router.get("/segment-lengths")

@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from shuzhi.catalog import abbreviations
+from shuzhi.catalog import service as catalog_service
 from shuzhi.catalog.excel import service as excel_service
+from shuzhi.catalog.schemas import AbbreviationsIn
 from shuzhi.command import DataDir, acting, console, err_console
 
 catalog_app = typer.Typer(help="Data resource catalogue (政务数据资源目录).", no_args_is_help=True)
@@ -62,3 +65,32 @@ def catalog_export(file: Path, unit: UnitOption = None, data_dir: DataDir = None
         content = excel_service.export_workbook(ctx, unit)
     file.write_bytes(content)
     console.print(f"Exported / 已导出: {file}")
+
+
+@catalog_app.command("abbreviations")
+def catalog_abbreviations(
+    file: Annotated[
+        Path | None,
+        typer.Option("--set", help="Replace the list: a UTF-8 file, one group per line"),
+    ] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Back to the shipped list")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Search abbreviations (检索同义词, 社保 ↔ 社会保险): print, replace from a file, or reset."""
+    groups = None
+    if file is not None:
+        try:
+            groups = abbreviations.parse_lines(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            err_console.print(f"[red]Cannot read / 无法读取 {file}:[/] {exc}")
+            raise typer.Exit(2) from None
+    with acting(data_dir) as ctx:
+        if reset:
+            out = catalog_service.reset_abbreviations(ctx)
+        elif groups is not None:
+            out = catalog_service.save_abbreviations(ctx, AbbreviationsIn(groups=groups))
+        else:
+            out = catalog_service.list_abbreviations(ctx)
+    console.print(abbreviations.as_lines(out.groups), markup=False, highlight=False)
+    source = "custom / 本局列表" if out.customised else "shipped / 随附列表"
+    err_console.print(f"{len(out.groups)} groups / 组 ({source})")

@@ -18,6 +18,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "输入中文词语、资源代码或单位，如：人口、社保、登记",
         "Words, codes or units",
     ),
+    "catalog.abbreviations": ("检索同义词", "Search synonyms"),
+    "catalog.abbreviations_intro": (
+        "检索时同一行的词互相替代：搜“社保”也能找到写作“社会保险”的目录，目录检索和开放门户都适用。"
+        "每行一组，词之间用空格、逗号或顿号分隔。",
+        "Terms on one line stand in for each other in search: 社保 also finds entries that say "
+        "社会保险, in the catalogue and on the portal. One group per line, terms apart by "
+        "spaces, commas or 、.",
+    ),
+    "catalog.abbreviations_shipped": ("当前使用产品随附的列表。", "The list shipped with the product applies."),
+    "catalog.abbreviations_custom": ("当前使用本局修改后的列表。", "The bureau's own list applies."),
+    "catalog.abbreviations_count": ("共 {n} 组", "{n} groups"),
+    "catalog.abbreviations_reset": ("恢复随附列表", "Restore the shipped list"),
     "catalog.facets": ("分面筛选", "Facets"),
     "catalog.facet.status": ("状态", "Status"),
     "catalog.facet.unit": ("提供方", "Provider"),

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from shuzhi.auth.permissions import allowed
-from shuzhi.catalog import service
+from shuzhi.catalog import abbreviations, service
 from shuzhi.catalog.models import CodeTable, ConflictStatus, OpenType, ShareType
 from shuzhi.catalog.schemas import (
+    AbbreviationsIn,
     CodeIn,
     ConflictResolve,
     EntryCreate,
@@ -346,6 +347,44 @@ def set_segment_lengths(request: Request, ctx: CtxDep, form: FormDep) -> Respons
     if done is None:
         return _codes_page(request, ctx, errors)
     return _see("/catalog/code-tables")
+
+
+# ---------------------------------------------------------------- search abbreviations
+
+
+def _abbreviations_page(
+    request: Request, ctx: CtxDep, errors: list[dict[str, str]] | None = None, text: str = ""
+) -> Response:
+    current = service.list_abbreviations(ctx)
+    return render(
+        request,
+        "catalog/abbreviations.html",
+        status=422 if errors else 200,
+        current=current,
+        text=text if errors else abbreviations.as_lines(current.groups),
+        can_manage=allowed(ctx, "manage_code_tables"),
+        errors=errors or [],
+    )
+
+
+@router.get("/catalog/abbreviations")
+def abbreviations_page(request: Request, ctx: CtxDep) -> Response:
+    return _abbreviations_page(request, ctx)
+
+
+@router.post("/catalog/abbreviations")
+def save_abbreviations(request: Request, ctx: CtxDep, form: FormDep) -> Response:
+    text = form.get("groups", "")
+    if form.get("reset") == "1":
+        done, errors = attempt(ctx, lambda: service.reset_abbreviations(ctx))
+    else:
+        groups = abbreviations.parse_lines(text)
+        done, errors = attempt(
+            ctx, lambda: service.save_abbreviations(ctx, AbbreviationsIn(groups=groups))
+        )
+    if done is None:
+        return _abbreviations_page(request, ctx, errors, text)
+    return _see("/catalog/abbreviations")
 
 
 # ---------------------------------------------------------------- entries by code (declared last:
