@@ -43,8 +43,14 @@ def test_shipped_list_is_large_and_consistent() -> None:
     terms = [t for g in groups for t in g]
     assert len(terms) == len(set(terms)), "a term belongs to one group only"
     flat = {t for g in groups for t in g}
-    for pair in [("社保", "社会保险"), ("医保", "医疗保障"), ("公积金", "住房公积金"),
-                 ("公交", "公共交通"), ("低保", "最低生活保障"), ("市监", "市场监管")]:
+    for pair in [
+        ("社保", "社会保险"),
+        ("医保", "医疗保障"),
+        ("公积金", "住房公积金"),
+        ("公交", "公共交通"),
+        ("低保", "最低生活保障"),
+        ("市监", "市场监管"),
+    ]:
         assert set(pair) <= flat
         assert any(set(pair) <= set(g) for g in groups)
     assert abbreviations.check_groups([list(g) for g in groups]) == []
@@ -151,9 +157,7 @@ def test_api_console_and_cli(
     login(client, "exec", PASSWORD)
     token = csrf(client, "/catalog/abbreviations")
     headers = {"X-CSRF-Token": token}
-    bad = client.put(
-        "/api/v1/catalog/abbreviations", json={"groups": [["社保"]]}, headers=headers
-    )
+    bad = client.put("/api/v1/catalog/abbreviations", json={"groups": [["社保"]]}, headers=headers)
     assert bad.status_code == 422
     saved = client.put(
         "/api/v1/catalog/abbreviations",
@@ -173,9 +177,10 @@ def test_api_console_and_cli(
     reset = client.post("/catalog/abbreviations", data={"csrf_token": token, "reset": "1"})
     assert reset.status_code == 200 and "社保、社会保险" not in reset.text  # the form shows lines
     assert "社保 社会保险" in reset.text
-    assert client.delete("/api/v1/catalog/abbreviations", headers=headers).json()[
-        "customised"
-    ] is False
+    assert (
+        client.delete("/api/v1/catalog/abbreviations", headers=headers).json()["customised"]
+        is False
+    )
 
     runner = CliRunner()
     listing = runner.invoke(cli, ["catalog", "abbreviations"], env=env)

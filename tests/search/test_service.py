@@ -17,6 +17,7 @@ from shuzhi.search.service import (
     SearchResult,
     index_documents,
     remove_documents,
+    replace_synonyms,
     search,
     set_synonyms,
     synonym_groups,
@@ -120,6 +121,22 @@ def test_a_new_group_sharing_a_term_replaces_the_old_group(catalogue: Database) 
     assert sorted(map(sorted, groups)) == [["uscc", "统一社会信用代码"], ["居民身份证", "身份证"]]
     assert find(catalogue, "身份证").keys == []
     assert find(catalogue, "uscc").keys == ["SCJ-001"]
+
+
+def test_replacing_the_list_merges_groups_sharing_a_term(catalogue: Database) -> None:
+    with acting(catalogue, SYSTEM) as ctx:
+        set_synonyms(ctx, [["USCC", "统一社会信用代码"]])
+        merged = replace_synonyms(
+            ctx, [["公民身份号码", "身份证"], ["身份证", "居民身份证"], ["社保", "社会保险"]]
+        )
+        groups = synonym_groups(ctx)
+    assert merged == 2
+    assert sorted(map(sorted, groups)) == [
+        ["公民身份号码", "居民身份证", "身份证"],
+        ["社会保险", "社保"],
+    ]
+    assert find(catalogue, "居民身份证").keys == ["GAJ-001"]
+    assert find(catalogue, "uscc").keys == []  # not in the new list
 
 
 def test_synonym_groups_need_two_terms(database: Database) -> None:

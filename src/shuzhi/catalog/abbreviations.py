@@ -130,9 +130,7 @@ def check_groups(groups: Sequence[Sequence[str]]) -> list[tuple[str, str, str]]:
     problems: list[tuple[str, str, str]] = []
     cleaned = clean(groups)
     if len(cleaned) > MAX_GROUPS:
-        problems.append(
-            ("groups", f"最多 {MAX_GROUPS} 组。", f"At most {MAX_GROUPS} groups.")
-        )
+        problems.append(("groups", f"最多 {MAX_GROUPS} 组。", f"At most {MAX_GROUPS} groups."))
     seen: dict[str, int] = {}
     for i, terms in enumerate(cleaned):
         where = f"groups[{i}]"

@@ -26,8 +26,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "社会保险, in the catalogue and on the portal. One group per line, terms apart by "
         "spaces, commas or 、.",
     ),
-    "catalog.abbreviations_shipped": ("当前使用产品随附的列表。", "The list shipped with the product applies."),
-    "catalog.abbreviations_custom": ("当前使用本局修改后的列表。", "The bureau's own list applies."),
+    "catalog.abbreviations_shipped": (
+        "当前使用产品随附的列表。",
+        "The list shipped with the product applies.",
+    ),
+    "catalog.abbreviations_custom": (
+        "当前使用本局修改后的列表。",
+        "The bureau's own list applies.",
+    ),
     "catalog.abbreviations_count": ("共 {n} 组", "{n} groups"),
     "catalog.abbreviations_reset": ("恢复随附列表", "Restore the shipped list"),
     "catalog.facets": ("分面筛选", "Facets"),

@@ -22,10 +22,9 @@ from sqlalchemy import delete, func, insert, select
 from shuzhi.context import Ctx
 from shuzhi.errors import ErrorCollector
 from shuzhi.search import models as m
-from shuzhi.search import store
+from shuzhi.search import query, store
 from shuzhi.search.backends import FullTextBackend, backend_for
 from shuzhi.search.plan import Plan
-from shuzhi.search import query
 from shuzhi.search.query import build, canonical_term, synonym_candidates
 from shuzhi.search.store import Prepared
 

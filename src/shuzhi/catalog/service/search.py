@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import func, select
 
-from shuzhi.auth.permissions import allowed, require
 from shuzhi.audit.service import record
+from shuzhi.auth.permissions import allowed, require
 from shuzhi.catalog import abbreviations, codes, sources
 from shuzhi.catalog.events import SettingChanged
 from shuzhi.catalog.models import (
