@@ -15,9 +15,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "catalog.search": ("检索", "Search"),
     "catalog.search_button": ("检索", "Search"),
     "catalog.search_hint": (
-        "输入中文词语、资源代码或单位，如：人口、社保、登记",
-        "Words, codes or units",
+        "输入中文词语、资源代码或单位，如：{words}",
+        "Words, codes or units, e.g. {words}",
     ),
+    "catalog.search_hint_plain": ("输入中文词语、资源代码或单位", "Words, codes or units"),
     "catalog.abbreviations": ("检索同义词", "Search synonyms"),
     "catalog.abbreviations_intro": (
         "检索时同一行的词互相替代：搜“社保”也能找到写作“社会保险”的目录，目录检索和开放门户都适用。"

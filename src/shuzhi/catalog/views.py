@@ -83,6 +83,7 @@ def catalogue(request: Request, ctx: CtxDep, q: str = "", page: int = 1) -> Resp
         request,
         "catalog/list.html",
         q=q,
+        search_words=service.search_words(ctx),
         result=result,
         chosen=chosen,
         link=link,

@@ -90,6 +90,7 @@ def _page(
         headers=headers,
         applicant=applicant_of(request, ctx),
         labels=service.labels(ctx),
+        search_words=service.search_words(ctx),
         **data,
     )
 

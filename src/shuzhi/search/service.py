@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -307,3 +309,32 @@ def search(
     total, facets = plan.totals(ctx, facet_fields)
     keys = plan.page(ctx, total, sort, limit, offset) if offset < total else []
     return SearchResult(total=total, keys=keys, facets=facets)
+
+
+# ---------------------------------------------------------------- suggested words
+
+SUGGEST_SECONDS = 600
+_suggested: dict[tuple[str, str, tuple[str, ...]], tuple[float, list[str]]] = {}
+_suggested_lock = threading.Lock()
+
+
+def suggest(ctx: Ctx, kind: str, candidates: Sequence[str], n: int = 3) -> list[str]:
+    """Up to ``n`` of ``candidates`` finding the most documents of ``kind`` that everyone
+    may see (most first), for a search box to suggest; remembered for ten minutes."""
+    key = (ctx.database.settings.database_url, kind, tuple(candidates))
+    now = time.monotonic()
+    with _suggested_lock:
+        known = _suggested.get(key)
+    if known is not None and now - known[0] < SUGGEST_SECONDS:
+        return known[1][:n]
+    found: list[tuple[int, int, str]] = []
+    for i, term in enumerate(candidates):
+        if not term.strip() or len(term) > MAX_QUERY_CHARS:
+            continue
+        total = search(ctx, kind, term, limit=1, sort="key").total
+        if total:
+            found.append((-total, i, term))
+    words = [term for _, _, term in sorted(found)]
+    with _suggested_lock:
+        _suggested[key] = (now, words)
+    return words[:n]

@@ -53,6 +53,7 @@ from shuzhi.catalog.service.search import (
     reset_abbreviations,
     review_queue,
     save_abbreviations,
+    search_words,
     sync_synonyms,
 )
 from shuzhi.catalog.service.writing import (
@@ -114,6 +115,7 @@ __all__ = [
     "save_abbreviations",
     "save_code",
     "save_element",
+    "search_words",
     "sees_all_drafts",
     "sees_working_copy",
     "set_publish_date",

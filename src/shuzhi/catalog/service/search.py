@@ -214,6 +214,19 @@ def _sync_if_missing(ctx: Ctx) -> None:
         sync_synonyms(ctx)
 
 
+def _suggestion_candidates(ctx: Ctx) -> list[str]:
+    return [g[0] for g in _abbreviation_groups(ctx) if g]
+
+
+def search_words(ctx: Ctx, kind: str = SEARCH_KIND, n: int = 3) -> list[str]:
+    """Words for a search box to suggest: abbreviations that find the most published
+    documents of ``kind`` (the catalogue's, or the portal's public open datasets)."""
+    if kind == SEARCH_KIND:
+        require(ctx, "view_catalog")
+    ensure_synonyms(ctx)
+    return search.suggest(ctx, kind, _suggestion_candidates(ctx), n)
+
+
 def list_abbreviations(ctx: Ctx) -> AbbreviationsOut:
     """The abbreviation groups search expands (社保 ↔ 社会保险): the bureau's, else shipped."""
     require(ctx, "view_code_tables", target=abbreviations.SETTING_KEY)

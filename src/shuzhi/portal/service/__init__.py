@@ -61,6 +61,7 @@ from shuzhi.portal.service.reading import (
     open_unit,
     open_units,
     search_open,
+    search_words,
 )
 from shuzhi.portal.service.usage import (
     count_api_use,
@@ -121,6 +122,7 @@ __all__ = [
     "republish_dataset",
     "revoke_open_application",
     "search_open",
+    "search_words",
     "seed_usage",
     "submit_open_application",
     "visitor_digest",

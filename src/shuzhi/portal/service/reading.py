@@ -128,6 +128,11 @@ def _brief(p: Publication, entry: EntryOut) -> OpenBrief:
     )
 
 
+def search_words(ctx: Ctx) -> list[str]:
+    """Words the portal's search boxes suggest: ones that find open datasets."""
+    return catalog.search_words(ctx, SEARCH_KIND)
+
+
 def search_open(
     ctx: Ctx,
     q: str = "",
