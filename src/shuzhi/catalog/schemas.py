@@ -116,6 +116,7 @@ class ItemOut(BaseModel):
     source_unit_code: str | None = Field(
         default=None, description="the element's authoritative source unit, if assigned"
     )
+    source_unit_name: str | None = Field(default=None, description="that unit's name")
     description: str = ""
 
 

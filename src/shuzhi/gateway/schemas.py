@@ -62,6 +62,7 @@ class RecentCall(BaseModel):
     at: datetime
     endpoint: str
     resource_code: str
+    resource_name: str | None = None
     application_code: str | None
     rows: int
     status: int

@@ -28,7 +28,8 @@ import pyarrow.parquet as pq
 from sqlalchemy import case, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
-from shuzhi.auth.permissions import require, scope_unit
+from shuzhi.auth.permissions import allowed, require, scope_unit
+from shuzhi.catalog import service as catalog
 from shuzhi.context import Ctx
 from shuzhi.errors import (
     Conflict,
@@ -488,6 +489,13 @@ def _top(ctx: Ctx, where: list[Any], column: Any, label: Callable[[Any], str]) -
     return [TopItem(key=str(k), label=label(k), calls=c, rows=int(r)) for k, c, r in rows]
 
 
+def _entry_names(ctx: Ctx, codes: set[str]) -> dict[str, str]:
+    """Catalogue names of resource codes, as far as the viewer may read the catalogue."""
+    if not codes or not allowed(ctx, "view_catalog"):
+        return {}
+    return {code: e.name for code, e in catalog.get_entries(ctx, sorted(codes)).items()}
+
+
 def call_stats(
     ctx: Ctx, days: int = 30, until: date | None = None, resource_code: str | None = None
 ) -> CallStats:
@@ -537,7 +545,11 @@ def call_stats(
         brief = org.unit_brief(ctx, int(unit_id))
         return brief.name if brief else str(unit_id)
 
-    recent = ctx.db.scalars(select(ApiCall).where(*where).order_by(ApiCall.id.desc()).limit(20))
+    recent = list(
+        ctx.db.scalars(select(ApiCall).where(*where).order_by(ApiCall.id.desc()).limit(20))
+    )
+    top_entries = _top(ctx, where, ApiCall.resource_code, str)
+    names = _entry_names(ctx, {i.key for i in top_entries} | {c.resource_code for c in recent})
     return CallStats(
         since=since,
         until=until,
@@ -549,13 +561,14 @@ def call_stats(
         days=series,
         outcomes={str(k): int(v) for k, v in outcomes.items()},
         top_consumers=_top(ctx, where, ApiCall.consumer_unit_id, unit_name),
-        top_entries=_top(ctx, where, ApiCall.resource_code, str),
+        top_entries=[i.model_copy(update={"label": names.get(i.key, i.key)}) for i in top_entries],
         top_applications=_top(ctx, where, ApiCall.application_code, str),
         recent=[
             RecentCall(
                 at=c.at,
                 endpoint=c.endpoint,
                 resource_code=c.resource_code,
+                resource_name=names.get(c.resource_code),
                 application_code=c.application_code,
                 rows=c.rows,
                 status=c.status,

@@ -25,7 +25,9 @@ def _see(url: str) -> RedirectResponse:
 
 @router.get("/")
 def home(request: Request, ctx: CtxDep) -> Response:
-    return render(request, "home.html", overview=service.org_overview(ctx))
+    overview = service.org_overview(ctx)
+    names = {u.code: u.name for u in service.all_unit_briefs(ctx)}
+    return render(request, "home.html", overview=overview, unit_names=names)
 
 
 @router.get("/org/units")

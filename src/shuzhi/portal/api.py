@@ -193,7 +193,7 @@ def _package(request: Request, ctx: Ctx, params: dict[str, Any]) -> dict[str, An
     if not found:
         raise ckan.not_found("Dataset")
     service.count_api_use(ctx, found[0].resource_code)
-    return ckan.package(found[0], base_url(request))
+    return ckan.package(found[0], base_url(request), labels=service.labels(ctx))
 
 
 def _package_list(request: Request, ctx: Ctx, params: dict[str, Any]) -> list[str]:
@@ -235,8 +235,9 @@ def _package_search(request: Request, ctx: Ctx, params: dict[str, Any]) -> dict[
         d.resource_code: d
         for d in service.open_datasets(ctx, [i.resource_code for i in page.items])
     }
+    labels = service.labels(ctx)
     results = [
-        ckan.package(datasets[i.resource_code], base)
+        ckan.package(datasets[i.resource_code], base, labels=labels)
         for i in page.items
         if i.resource_code in datasets
     ]
@@ -253,7 +254,7 @@ def _package_search(request: Request, ctx: Ctx, params: dict[str, Any]) -> dict[
         name: {
             "title": name,
             "items": [
-                {"name": k, "display_name": k, "count": v}
+                {"name": k, "display_name": ckan.facet_display_name(name, k, labels), "count": v}
                 for k, v in sorted(counts.items(), key=lambda kv: -kv[1])
             ],
         }
@@ -284,7 +285,8 @@ def _organization_show(request: Request, ctx: Ctx, params: dict[str, Any]) -> di
     if params.get("include_datasets", True) not in (False, "false", "False", "0"):
         page = service.search_open(ctx, "", filters={"unit": [unit.unit_code]}, limit=ckan.MAX_ROWS)
         found = service.open_datasets(ctx, [i.resource_code for i in page.items])
-        packages = [ckan.package(d, base_url(request)) for d in found]
+        labels = service.labels(ctx)
+        packages = [ckan.package(d, base_url(request), labels=labels) for d in found]
     return ckan.organization(unit, packages)
 
 

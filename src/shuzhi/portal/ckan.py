@@ -7,6 +7,8 @@ expect CKAN's shapes: packages (datasets) with resources (files) and an organiza
     package.name / id      = resource code          organization.name / id = unit code
     resource.id            = <resource code>-<format>, url = the portal's download link
     fq fields              organization, open_type, update_cycle, class, res_format
+    display_name / title   = the unit's name; extras' update_cycle = the cycle's name (每月),
+                             update_cycle_code = its code (fq and facets use codes)
 
 Malformed ``fq``/``sort``/``rows``/``start`` raise ``CkanError`` with CKAN's error types,
 which ckanapi turns into its own exceptions (ValidationError, SearchQueryError, NotFound).
@@ -15,6 +17,7 @@ which ckanapi turns into its own exceptions (ValidationError, SearchQueryError, 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,13 +153,30 @@ def resource(d: OpenDataset, fmt: str, base: str) -> dict[str, Any]:
     }
 
 
-def package(d: OpenDataset, base: str, unit: UnitFigures | None = None) -> dict[str, Any]:
+# Code table (portal labels) behind each facet field's values, for display names.
+FACET_LABELS = {"organization": "unit", "update_cycle": "update_cycle", "class": "resource_class"}
+
+
+def facet_display_name(field: str, value: str, labels: Mapping[str, Mapping[str, str]]) -> str:
+    """A facet value as people read it: a unit's or a cycle's name, else the value."""
+    table = labels.get(FACET_LABELS.get(field, ""), {})
+    return table.get(value.upper() if field == "organization" else value, value)
+
+
+def package(
+    d: OpenDataset,
+    base: str,
+    unit: UnitFigures | None = None,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, Any]:
     e = d.entry
     resources = [resource(d, f, base) for f in FORMATS] if d.columns else []
+    cycle = (labels or {}).get("update_cycle", {}).get(e.update_cycle, e.update_cycle)
     org = {
         "id": e.unit_code,
         "name": e.unit_code.lower(),
         "title": e.unit_name,
+        "display_name": e.unit_name,
         "type": "organization",
         "is_organization": True,
         "state": "active",
@@ -170,7 +190,9 @@ def package(d: OpenDataset, base: str, unit: UnitFigures | None = None) -> dict[
         "state": "active",
         "private": False,
         "owner_org": e.unit_code,
-        "organization": org if unit is None else {**org, "title": unit.unit_name},
+        "organization": org
+        if unit is None
+        else {**org, "title": unit.unit_name, "display_name": unit.unit_name},
         "author": e.unit_name,
         "maintainer": e.unit_name,
         "license_id": "notspecified",
@@ -186,7 +208,8 @@ def package(d: OpenDataset, base: str, unit: UnitFigures | None = None) -> dict[
         "extras": [
             {"key": "open_type", "value": e.open_type.value},
             {"key": "open_conditions", "value": e.open_conditions},
-            {"key": "update_cycle", "value": e.update_cycle},
+            {"key": "update_cycle", "value": cycle},
+            {"key": "update_cycle_code", "value": e.update_cycle},
             {"key": "record_count", "value": str(d.record_count)},
         ],
     }

@@ -13,6 +13,7 @@ from shuzhi.auth.permissions import allowed
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.lake.query import Op
+from shuzhi.org import service as org
 from shuzhi.sharing import apps_service as apps
 from shuzhi.sharing import calendar_service as calendar
 from shuzhi.sharing import forms, service
@@ -464,6 +465,7 @@ def _calendar_page(
         section="calendar",
         cal=calendar.get_calendar(ctx, jurisdiction, year),
         jurisdictions=calendar.jurisdictions(ctx),
+        region_names={u.code: u.name for u in org.all_unit_briefs(ctx)},
         can_manage=allowed(ctx, "manage_sharing_calendar"),
         kinds=list(DayKind),
         errors=errors or [],

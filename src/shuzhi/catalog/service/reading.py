@@ -89,6 +89,7 @@ _unit_id = memo.unit_id
 def _item_out(ctx: Ctx, item: Any, element: ElementRef | None) -> ItemOut:
     """A data item as shown, from a stored row or from the input just written."""
     source = element.source_unit_id if element is not None else None
+    source_unit = _unit(ctx, source) if source is not None else None
     return ItemOut(
         position=item.position,
         name=item.name,
@@ -98,7 +99,8 @@ def _item_out(ctx: Ctx, item: Any, element: ElementRef | None) -> ItemOut:
         element_code=element.code if element else None,
         element_name=element.name if element else None,
         is_source=item.is_source,
-        source_unit_code=_unit(ctx, source).code if source is not None else None,
+        source_unit_code=source_unit.code if source_unit else None,
+        source_unit_name=source_unit.name if source_unit else None,
         description=item.description,
     )
 
