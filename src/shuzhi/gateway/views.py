@@ -9,30 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shuzhi.gateway import service
-from shuzhi.gateway.schemas import CallStats
+from shuzhi.gateway.charts import daily_chart
 from shuzhi.web.deps import CtxDep
 from shuzhi.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-CHART_WIDTH, CHART_HEIGHT = 720, 160
-
-
-def bars(stats: CallStats, attribute: str) -> list[dict[str, object]]:
-    """Bar geometry of one daily series for the SVG chart."""
-    values = [float(getattr(d, attribute) or 0) for d in stats.days]
-    top = max(values, default=0) or 1.0
-    width = CHART_WIDTH / max(1, len(values))
-    return [
-        {
-            "x": round(i * width, 1),
-            "width": round(max(1.0, width - 2), 1),
-            "height": round(v / top * (CHART_HEIGHT - 20), 1),
-            "y": round(CHART_HEIGHT - v / top * (CHART_HEIGHT - 20), 1),
-            "value": v,
-            "day": d.day.isoformat(),
-        }
-        for i, (d, v) in enumerate(zip(stats.days, values, strict=True))
-    ]
 
 
 @router.get("/gateway/stats")
@@ -48,11 +29,9 @@ def stats_page(
         request,
         "gateway/stats.html",
         stats=stats,
-        call_bars=bars(stats, "calls"),
-        error_bars=bars(stats, "errors"),
-        p99_bars=bars(stats, "p99_ms"),
-        chart_width=CHART_WIDTH,
-        chart_height=CHART_HEIGHT,
+        calls_chart=daily_chart(stats, "calls"),
+        errors_chart=daily_chart(stats, "errors"),
+        p99_chart=daily_chart(stats, "p99_ms", " ms"),
         resource_code=resource_code or "",
         days=days,
     )
