@@ -53,6 +53,15 @@ def test_region_cdo_sees_answers_and_acknowledges_alert(
     # ECharts drew the charts; their tables stay available behind them.
     expect(page.locator("html")).to_have_attribute("data-charts-ready", "9")
     expect(page.locator("#chart-ranking canvas")).to_have_count(1)
+    # the compile rate reads as percent on an axis at least ten points tall
+    low, high, label = page.evaluate(
+        """() => {
+          const el = document.querySelector('[data-metric="compile_rate"]');
+          const axis = echarts.getInstanceByDom(el).getOption().yAxis[0];
+          return [axis.min, axis.max, axis.axisLabel.formatter(0.95)];
+        }"""
+    )
+    assert label == "95%" and high - low >= 0.1 - 1e-9
     expect(page.locator("#ranking-table tbody tr")).to_have_count(3)
     expect(page.locator("#indicator-table tr.level-alarm")).to_contain_text("平均年龄")
     alert = page.locator("#alerts li").first

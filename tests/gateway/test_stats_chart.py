@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -53,7 +54,7 @@ def _stats(values: list[int], until: date = date(2026, 11, 20)) -> CallStats:
 def test_ticks_cover_the_values_in_round_steps(top: float, whole: bool) -> None:
     ticks = nice_ticks(top, whole=whole)
     assert ticks[0] == 0 and ticks[-1] >= top and 2 <= len(ticks) <= 7
-    steps = {round(b - a, 9) for a, b in zip(ticks, ticks[1:], strict=False)}
+    steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
     assert len(steps) == 1
     step = steps.pop()
     mantissa = step / 10 ** int(f"{step:e}".split("e")[1])

@@ -251,6 +251,9 @@ class TrendPoint(BaseModel):
 class Trend(BaseModel):
     metric: str
     points: list[TrendPoint]
+    format: str = Field(default="number", description="'percent' for ratios (0..1)")
+    axis_min: float | None = Field(default=None, description="where the value axis starts")
+    axis_max: float | None = Field(default=None, description="where it ends (None: automatic)")
 
 
 class Answer(BaseModel):

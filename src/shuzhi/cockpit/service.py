@@ -26,6 +26,7 @@ from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require, scope_unit
 from shuzhi.cockpit import figures as sources
 from shuzhi.cockpit import indicators, scenarios
+from shuzhi.cockpit.charts import PERCENT_METRICS, percent_axis
 from shuzhi.cockpit.events import CockpitExported, CockpitViewed, SnapshotTaken
 from shuzhi.cockpit.models import Snapshot
 from shuzhi.cockpit.schemas import (
@@ -142,7 +143,13 @@ def _trends(ctx: Ctx, unit_id: int | None, today: date, days: int, current: Figu
             points = [TrendPoint(day=d, value=float(calls.get(d, (0, 0))[index])) for d in axis]
         else:
             points = [TrendPoint(day=d, value=found[metric].get(d)) for d in axis]
-        out.append(Trend(metric=metric, points=points))
+        if metric in PERCENT_METRICS:
+            low, high = percent_axis(p.value for p in points)
+            out.append(
+                Trend(metric=metric, points=points, format="percent", axis_min=low, axis_max=high)
+            )
+        else:
+            out.append(Trend(metric=metric, points=points, axis_min=0.0))
     return out
 
 

@@ -25,12 +25,22 @@
     document.querySelectorAll(".echart[data-metric]").forEach(function (el) {
       var trend = data.trends.find(function (t) { return t.metric === el.dataset.metric; });
       if (!trend) return;
+      // Ratios read as percentages on the axis the server chose (at least ten points tall,
+      // so a tenth of a point stays a small step); counts start at zero.
+      var percent = trend.format === "percent";
+      var shown = function (v) {
+        if (v === null || v === undefined) return "—";
+        return percent ? (v * 100).toFixed(2) + "%" : String(v);
+      };
       draw(el, {
         title: { text: el.dataset.title, textStyle: { fontSize: 12 } },
         grid: { left: 48, right: 8, top: 28, bottom: 22 },
-        tooltip: { trigger: "axis" },
+        tooltip: { trigger: "axis", valueFormatter: shown },
         xAxis: { type: "category", data: trend.points.map(function (p) { return p.day; }) },
-        yAxis: { type: "value", scale: true },
+        yAxis: { type: "value",
+                 min: trend.axis_min === null ? undefined : trend.axis_min,
+                 max: trend.axis_max === null ? undefined : trend.axis_max,
+                 axisLabel: percent ? { formatter: function (v) { return Math.round(v * 1000) / 10 + "%"; } } : {} },
         series: [{ type: "line", showSymbol: false, connectNulls: true,
                    data: trend.points.map(function (p) { return p.value; }) }]
       });
