@@ -139,6 +139,23 @@ def test_replacing_the_list_merges_groups_sharing_a_term(catalogue: Database) ->
     assert find(catalogue, "uscc").keys == []  # not in the new list
 
 
+def test_a_synonym_term_still_finds_what_its_words_find(database: Database) -> None:
+    docs = [
+        SearchDoc(kind=KIND, key="apart", title="企业变更登记信息", body=""),
+        SearchDoc(kind=KIND, key="phrase", title="企业登记信息", body=""),
+        SearchDoc(kind=KIND, key="other", title="营业执照信息", body=""),
+    ]
+    with acting(database, SYSTEM) as ctx:
+        index_documents(ctx, docs)
+        before = search(ctx, KIND, "企业登记").keys
+        set_synonyms(ctx, [["营业执照", "企业登记"]])
+        after = search(ctx, KIND, "企业登记", sort="key").keys
+        other = search(ctx, KIND, "营业执照", sort="key").keys
+    assert sorted(before) == ["apart", "phrase"]
+    assert after == ["apart", "other", "phrase"]
+    assert other == ["other", "phrase"]  # the other wording is matched as written
+
+
 def test_synonym_groups_need_two_terms(database: Database) -> None:
     with pytest.raises(Invalid), acting(database, SYSTEM) as ctx:
         set_synonyms(ctx, [["身份证", " 身份证 "]])

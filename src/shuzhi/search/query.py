@@ -76,11 +76,24 @@ def synonym_candidates(query: str) -> set[str]:
     return out
 
 
+def _as_words(term: str) -> Expr | None:
+    """What ``term`` matches as typed, without synonyms: each of its words, anywhere."""
+    pieces: list[str] = []
+    for run in runs(term):
+        pieces.extend(words(run) if is_cjk(run) else [run])
+    meaningful = [p for p in pieces if len(p) > 1 or not is_cjk(p)]
+    return _combine(AllOf, [c for p in meaningful or pieces if (c := phrase_condition(p))])
+
+
 def _expand(term: str, synonyms: Synonyms) -> Expr | None:
+    """A word of the query: as typed, or (a synonym term) as typed or any other wording of
+    its group, each of those as a phrase. Synonyms only ever widen what the words find."""
     group = synonyms.get(term)
     if not group:
         return phrase_condition(term)
-    return _combine(AnyOf, [c for t in group if (c := phrase_condition(t)) is not None])
+    others = [c for t in group if t != term and (c := phrase_condition(t)) is not None]
+    own = _as_words(term)
+    return _combine(AnyOf, [own, *others] if own is not None else others)
 
 
 def _cjk_pieces(run: str, synonyms: Synonyms) -> Iterator[str]:
