@@ -85,6 +85,9 @@ class Settings:
     gateway_meter_process: bool = True
     # Portal: requests per minute and client address before a 429 (0: no limit).
     portal_rate_limit: int = 600
+    # Sharing: working days a provider may extend a request's decision deadline by, once,
+    # with a stated reason (check period; 0: no extensions).
+    sharing_extension_days: int = 5
     # Production runs on PostgreSQL unless the embedded SQLite file is chosen on purpose.
     allow_sqlite: bool = False
 
@@ -193,6 +196,7 @@ def load_settings(
         gateway_flush_seconds=_number(env, "SHUZHI_GATEWAY_FLUSH_SECONDS", 1.0, float, 0.01),
         gateway_meter_process=_truthy(env.get("SHUZHI_GATEWAY_METER_PROCESS"), True),
         portal_rate_limit=_number(env, "SHUZHI_PORTAL_RATE_LIMIT", 600, int, 0),
+        sharing_extension_days=_number(env, "SHUZHI_SHARING_EXTENSION_DAYS", 5, int, 0),
         allow_sqlite=_truthy(env.get("SHUZHI_ALLOW_SQLITE"), False),
     )
     if settings.smtp_security not in SMTP_SECURITY:

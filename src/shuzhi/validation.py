@@ -69,12 +69,36 @@ def parse(model: type[M], data: Mapping[str, Any]) -> M:
 
 
 def clean_text(value: Any) -> Any:
-    """NFKC-normalise (full-width → half-width) and trim text; leave other values alone."""
+    """Trim text and keep every character as typed (full-width punctuation stays, e.g. ，；：（）).
+
+    Text is stored the way people wrote it; comparisons and search go through ``text_key``.
+    """
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def clean_code(value: Any) -> Any:
+    """Codes and identifiers: NFKC-normalised (full-width digits and letters to ASCII), trimmed."""
     if isinstance(value, str):
         return unicodedata.normalize("NFKC", value).strip()
     return value
 
 
+def text_key(value: str) -> str:
+    """The comparison form of a text: NFKC, case-folded, whitespace removed.
+
+    Two names that differ only in full-width/ASCII punctuation, case or spacing share a key
+    (人口（户籍） and 人口(户籍)); never stored as what the user typed.
+    """
+    return "".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
 def blank_to_none(value: Any) -> Any:
     value = clean_text(value)
+    return None if value == "" else value
+
+
+def blank_code_to_none(value: Any) -> Any:
+    value = clean_code(value)
     return None if value == "" else value

@@ -104,6 +104,7 @@ RULES: dict[str, Rule] = {
     "submit_share_request": Rule(NOBODY, UNIT_STAFF),
     "withdraw_share_request": Rule(NOBODY, UNIT_STAFF),
     "decide_share_request": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "extend_share_request": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
     "escalate_overdue": Rule(EXECUTIVE),
     "appeal_share_request": Rule(NOBODY, UNIT_STAFF),
     "arbitrate_share_request": Rule(LEADERS),

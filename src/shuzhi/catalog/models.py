@@ -126,6 +126,8 @@ class CatalogEntry(Base):
     sequence_code: Mapped[str] = mapped_column(String(16))
     resource_code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(128), index=True)
+    # The name's comparison form (validation.text_key): duplicate names are found by it.
+    name_key: Mapped[str] = mapped_column(String(128), index=True, default="")
     abstract: Mapped[str] = mapped_column(Text)
     format_code: Mapped[str] = mapped_column(String(4))
     format_subtype: Mapped[str] = mapped_column(String(40), default="")

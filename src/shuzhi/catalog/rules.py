@@ -130,11 +130,41 @@ def _share_conditions(
 def _not_shared_basis(
     f: EntryFields, book: CodeBook, seg: SegmentLengths, e: ErrorCollector
 ) -> None:
-    if f.share_type == ShareType.NOT_SHARED and len(f.not_shared_basis) < 2:
+    if f.share_type == ShareType.NOT_SHARED:
+        check_share_basis(f.share_type, f.not_shared_basis, e)
+
+
+@rule("conditional_basis_required", "有条件共享 requires its basis (GB/T 21063, 国发〔2016〕51号)")
+def _conditional_basis(
+    f: EntryFields, book: CodeBook, seg: SegmentLengths, e: ErrorCollector
+) -> None:
+    if f.share_type == ShareType.CONDITIONAL:
+        check_share_basis(f.share_type, f.not_shared_basis, e)
+
+
+# The fewest characters a basis can name a law, regulation or document in (《保密法》).
+MIN_BASIS_CHARS = 4
+
+
+def check_share_basis(share_type: str, basis: str, e: ErrorCollector) -> None:
+    """有条件共享 and 不予共享 state their basis (依据) in ``not_shared_basis``: the law,
+    regulation or policy document that conditions or forbids sharing. Checked on save, on
+    submission and again on publication."""
+    if share_type == ShareType.UNCONDITIONAL or len(basis.strip()) >= MIN_BASIS_CHARS:
+        return
+    if share_type == ShareType.CONDITIONAL:
         e.add(
             "not_shared_basis",
-            "不予共享必须写明法律、行政法规或政策依据。",
-            "Not sharing needs its basis in law, regulation or policy.",
+            "有条件共享必须写明共享依据（法律、行政法规、政策文件等，至少 4 个字），"
+            "如《政务数据共享条例》第十条。",
+            "Conditional sharing needs its basis (a law, regulation or policy document, at"
+            " least 4 characters), e.g. an article of the government data sharing regulation.",
+        )
+    else:
+        e.add(
+            "not_shared_basis",
+            "不予共享必须写明法律、行政法规或政策依据（至少 4 个字）。",
+            "Not sharing needs its basis in law, regulation or policy (at least 4 characters).",
         )
 
 

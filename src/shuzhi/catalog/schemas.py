@@ -1,4 +1,4 @@
-"""Catalogue I/O shapes; text is normalised (full-width, spaces) before validation.
+"""Catalogue I/O shapes; text is trimmed and kept as typed, codes are NFKC-normalised.
 
 Field-level rules that need no database (lengths, patterns) live here; rules that depend on
 code tables or on other fields (standards §7.1) live in ``catalog.rules``.
@@ -16,12 +16,15 @@ from shuzhi.catalog.models import ConflictStatus as ConflictStatus
 from shuzhi.catalog.models import EntryStatus as EntryStatus
 from shuzhi.catalog.models import OpenType as OpenType
 from shuzhi.catalog.models import ShareType as ShareType
-from shuzhi.validation import blank_to_none, clean_text
+from shuzhi.validation import blank_code_to_none, blank_to_none, clean_code, clean_text
 
+# Free text is kept as typed (trimmed); codes are NFKC-normalised (full-width digits to ASCII).
 Text = Annotated[str, BeforeValidator(clean_text)]
 OptText = Annotated[str | None, BeforeValidator(blank_to_none)]
-Digits = Annotated[str, BeforeValidator(clean_text), Field(max_length=16, pattern=r"^[0-9]*$")]
-CodeValue = Annotated[str, BeforeValidator(clean_text), Field(max_length=40)]
+Code = Annotated[str, BeforeValidator(clean_code)]
+OptCode = Annotated[str | None, BeforeValidator(blank_code_to_none)]
+Digits = Annotated[str, BeforeValidator(clean_code), Field(max_length=16, pattern=r"^[0-9]*$")]
+CodeValue = Annotated[str, BeforeValidator(clean_code), Field(max_length=40)]
 ExtensionValue = str | int | float | bool | None
 
 
@@ -34,7 +37,7 @@ LongText = Annotated[str, BeforeValidator(_none_to_empty), Field(max_length=2000
 # 数据长度: blank means "not given". The bounds sit on the int alone: pydantic 2.14 applies
 # constraints on an optional type to None as well (TypeError, not a validation error).
 Length = Annotated[
-    Annotated[int, Field(ge=1, le=10_000_000)] | None, BeforeValidator(blank_to_none)
+    Annotated[int, Field(ge=1, le=10_000_000)] | None, BeforeValidator(blank_code_to_none)
 ]
 
 
@@ -42,10 +45,10 @@ class ItemIn(BaseModel):
     """信息项 as submitted: element_code links a standard data element (一数一源)."""
 
     name: Annotated[Text, Field(min_length=1, max_length=100)]
-    data_type: Annotated[Text, Field(min_length=1, max_length=1)]
+    data_type: Annotated[Code, Field(min_length=1, max_length=1)]
     length: Length = None
     share_type: ShareType = ShareType.UNCONDITIONAL
-    element_code: OptText = None
+    element_code: OptCode = None
     is_source: bool = False
     description: Annotated[Text, Field(max_length=200)] = ""
 
@@ -74,7 +77,7 @@ class EntryFields(BaseModel):
     not_open_reason: CodeValue = ""
     not_open_note: LongText = ""
     update_cycle: CodeValue
-    related_codes: list[Annotated[Text, Field(max_length=64)]] = Field(
+    related_codes: list[Annotated[Code, Field(max_length=64)]] = Field(
         default_factory=list, max_length=50
     )
     is_classified: bool = False
@@ -86,7 +89,7 @@ class EntryFields(BaseModel):
 
 
 class EntryCreate(EntryFields):
-    unit_code: OptText = Field(default=None, description="provider unit; default: your own unit")
+    unit_code: OptCode = Field(default=None, description="provider unit; default: your own unit")
 
 
 class EntryUpdate(EntryFields):
@@ -245,8 +248,8 @@ class CodeOut(BaseModel):
 class CodeIn(BaseModel):
     label_zh: Annotated[Text, Field(min_length=1, max_length=100)]
     label_en: Annotated[Text, Field(max_length=200)] = ""
-    parent_code: OptText = None
-    national_code: Annotated[Text, Field(max_length=10)] = ""
+    parent_code: OptCode = None
+    national_code: Annotated[Code, Field(max_length=10)] = ""
     sort_order: int = Field(default=0, ge=0, le=100000)
     active: bool = True
 
@@ -276,9 +279,9 @@ class AbbreviationsOut(BaseModel):
 
 
 class ElementIn(BaseModel):
-    code: Annotated[Text, Field(min_length=2, max_length=20, pattern=r"^[A-Za-z0-9_\-]+$")]
+    code: Annotated[Code, Field(min_length=2, max_length=20, pattern=r"^[A-Za-z0-9_\-]+$")]
     name: Annotated[Text, Field(min_length=2, max_length=100)]
-    data_type: Annotated[Text, Field(min_length=1, max_length=1)]
+    data_type: Annotated[Code, Field(min_length=1, max_length=1)]
     length: Length = None
     synonyms: list[Annotated[Text, Field(min_length=1, max_length=60)]] = Field(
         default_factory=list, max_length=50
@@ -316,7 +319,7 @@ class ConflictOut(BaseModel):
 
 
 class ConflictResolve(BaseModel):
-    source_unit_code: Annotated[Text, Field(min_length=1, max_length=32)]
+    source_unit_code: Annotated[Code, Field(min_length=1, max_length=32)]
     note: Annotated[Text, Field(max_length=2000)] = ""
 
 
@@ -324,15 +327,15 @@ class ConflictResolve(BaseModel):
 
 
 class DutyIn(BaseModel):
-    unit_code: OptText = None
-    code: Annotated[Text, Field(min_length=1, max_length=40)]
+    unit_code: OptCode = None
+    code: Annotated[Code, Field(min_length=1, max_length=40)]
     name: Annotated[Text, Field(min_length=2, max_length=200)]
     sort_order: int = Field(default=0, ge=0, le=100000)
 
 
 class MatterIn(BaseModel):
     duty_id: int
-    code: Annotated[Text, Field(min_length=1, max_length=40)]
+    code: Annotated[Code, Field(min_length=1, max_length=40)]
     name: Annotated[Text, Field(min_length=2, max_length=200)]
 
 

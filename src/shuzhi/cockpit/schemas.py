@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from shuzhi.cockpit.models import AlertStatus, Direction, Level, ScenarioStatus
-from shuzhi.validation import blank_to_none, clean_text
+from shuzhi.validation import blank_to_none, clean_code, clean_text
 
 
 class Measure(StrEnum):
@@ -39,7 +39,7 @@ def _milestone_lines(value: Any) -> Any:
         return value
     out: list[dict[str, str]] = []
     for line in value.splitlines():
-        line = clean_text(line)
+        line = clean_code(line)
         if not line:
             continue
         name, _, day = line.rpartition(" ")
@@ -53,7 +53,7 @@ def _filter_lines(value: Any) -> Any:
         return value
     out: list[dict[str, Any]] = []
     for line in value.splitlines():
-        parts = clean_text(line).split(" ", 2)
+        parts = clean_code(line).split(" ", 2)
         if parts == [""]:
             continue
         out.append(
@@ -133,9 +133,9 @@ class FilterIn(BaseModel):
 
 
 class IndicatorCreate(BaseModel):
-    code: Annotated[str, BeforeValidator(clean_text), Field(pattern=r"^[A-Za-z0-9_-]{2,40}$")]
+    code: Annotated[str, BeforeValidator(clean_code), Field(pattern=r"^[A-Za-z0-9_-]{2,40}$")]
     name: Text100
-    resource_code: Annotated[str, BeforeValidator(clean_text), Field(min_length=1, max_length=64)]
+    resource_code: Annotated[str, BeforeValidator(clean_code), Field(min_length=1, max_length=64)]
     func: Measure
     column: Annotated[str | None, BeforeValidator(blank_to_none)] = None
     filters: Annotated[list[FilterIn], BeforeValidator(_filter_lines)] = []

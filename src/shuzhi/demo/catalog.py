@@ -376,6 +376,7 @@ def _entry(rng: random.Random, task: _Task, index: int, claim: str | None) -> En
         data["items"] = []
     if share == "conditional":
         data["share_conditions"] = "仅限依法履职需要，经提供部门审核同意后共享。"
+        data["not_shared_basis"] = "《政务信息资源共享管理暂行办法》（国发〔2016〕51号）"
         for item in data["items"]:
             item["share_type"] = rng.choice(["unconditional", "conditional"])
     elif share == "not_shared":

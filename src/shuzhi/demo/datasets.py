@@ -169,6 +169,7 @@ def _own_entry(ctx: Any, spec: DemoDataset) -> str:
             "format_subtype": "MySQL",
             "share_type": "conditional",
             "share_conditions": "仅用于履行法定职责",
+            "not_shared_basis": "《政务信息资源共享管理暂行办法》（国发〔2016〕51号）",
             "share_method": "platform",
             "share_method_type": "interface",
             "open_type": "not_open",

@@ -266,7 +266,11 @@ def _scenarios(database: Database, actor: Actor, main_code: str | None) -> int |
                 database,
                 actor,
                 out,
-                {"outcome": "refuse", "reason": "申请用途与所列信息项不相符。"},
+                {
+                    "outcome": "refuse",
+                    "reason": "申请用途与所列信息项不相符。",
+                    "basis": "目录共享条件：仅限依法履职需要；《政务信息资源共享管理暂行办法》",
+                },
             )
         elif plan == "appeal" and out.status == "refused":
             with unit_of_work(database, actor) as ctx:
@@ -277,7 +281,14 @@ def _scenarios(database: Database, actor: Actor, main_code: str | None) -> int |
                 )
         elif plan == "arbitrated" and out.status == "pending":
             refused = _decide(
-                database, actor, out, {"outcome": "refuse", "reason": "暂不具备共享条件。"}
+                database,
+                actor,
+                out,
+                {
+                    "outcome": "refuse",
+                    "reason": "暂不具备共享条件，救助对象数据尚在治理中。",
+                    "basis": "目录共享条件：经提供部门审核同意后共享",
+                },
             )
             with unit_of_work(database, actor) as ctx:
                 requester = _actor(ctx, consumer, "cdo", actor)

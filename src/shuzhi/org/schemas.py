@@ -1,4 +1,4 @@
-"""Org I/O shapes; text is normalised (full-width, spaces) before validation."""
+"""Org I/O shapes; text is trimmed and kept as typed, codes are NFKC-normalised."""
 
 from __future__ import annotations
 
@@ -11,16 +11,18 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from shuzhi.org.models import FilingStatus as FilingStatus
 from shuzhi.org.models import Position as Position
 from shuzhi.org.models import UnitKind as UnitKind
-from shuzhi.validation import blank_to_none, clean_text
+from shuzhi.validation import blank_code_to_none, blank_to_none, clean_code, clean_text
 
 Text = Annotated[str, BeforeValidator(clean_text)]
 OptText = Annotated[str | None, BeforeValidator(blank_to_none)]
 Code = Annotated[
     str,
-    BeforeValidator(clean_text),
+    BeforeValidator(clean_code),
     Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$"),
 ]
-OptCode = Annotated[Annotated[str, Field(max_length=32)] | None, BeforeValidator(blank_to_none)]
+OptCode = Annotated[
+    Annotated[str, Field(max_length=32)] | None, BeforeValidator(blank_code_to_none)
+]
 
 
 class UnitCreate(BaseModel):

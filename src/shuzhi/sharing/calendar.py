@@ -22,6 +22,15 @@ DEFAULT_RATE_LIMIT = 600
 MAX_SCAN_DAYS = 3660
 
 
+def statutory_holiday_days(year: int) -> int:
+    """Days off a year's public holidays give by statute (全国年节及纪念日放假办法): 13 since
+    2025 (New Year 1, Spring Festival 4, Qingming 1, Labour Day 2, Dragon Boat 1, Mid-Autumn 1,
+    National Day 3), 11 from 2008, 10 before. A complete year holds at least this many."""
+    if year >= 2025:
+        return 13
+    return 11 if year >= 2008 else 10
+
+
 def local_day(moment: datetime) -> date:
     """The calendar day in China of an aware timestamp."""
     return moment.astimezone(CHINA_TZ).date()

@@ -4,13 +4,18 @@ working-day calendar (national days, overlaid by a region's own).
 A jurisdiction is ``national`` or the code of a region unit; a unit's jurisdiction is the
 region at the top of its tree. Without rows of its own a region follows the national
 calendar and the national defaults (10 working days).
+
+A year counts as seeded only once declared complete (``sharing_calendar_year``), nationally
+or for the jurisdiction. A deadline counted over a year that is not seeded is provisional:
+that year's entered days still count, every other Monday–Friday is a working day.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from sqlalchemy import delete, extract, select
+from sqlalchemy import delete, extract, func, select
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require
@@ -24,9 +29,17 @@ from shuzhi.sharing.calendar import (
     DEFAULT_RATE_LIMIT,
     NATIONAL,
     WorkCalendar,
+    statutory_holiday_days,
 )
 from shuzhi.sharing.events import CalendarDayRemoved, CalendarDaySet, PolicySet
-from shuzhi.sharing.models import CalendarDay, DayKind, Policy
+from shuzhi.sharing.models import (
+    CalendarDay,
+    CalendarYear,
+    DayKind,
+    Policy,
+    RequestStatus,
+    ShareRequest,
+)
 from shuzhi.sharing.schemas import (
     CalendarDayIn,
     CalendarDayOut,
@@ -37,6 +50,7 @@ from shuzhi.sharing.schemas import (
 
 _CAL_CACHE = "sharing.calendars"
 _JUR_CACHE = "sharing.jurisdictions"
+_YEAR_CACHE = "sharing.calendar_years"
 
 
 def jurisdiction_of(ctx: Ctx, unit_id: int) -> str:
@@ -71,6 +85,11 @@ def _known(ctx: Ctx, jurisdiction: str) -> str:
     return jurisdiction
 
 
+def known_jurisdiction(ctx: Ctx, jurisdiction: str) -> str:
+    """``jurisdiction`` if it is ``national`` or a region's code, else NotFound."""
+    return _known(ctx, jurisdiction)
+
+
 def work_calendar(ctx: Ctx, jurisdiction: str) -> WorkCalendar:
     """National exceptions overlaid by the jurisdiction's own (read once per unit of work)."""
     cache: dict[str, WorkCalendar] = ctx.db.info.setdefault(_CAL_CACHE, {})
@@ -83,6 +102,44 @@ def work_calendar(ctx: Ctx, jurisdiction: str) -> WorkCalendar:
         ordered = sorted(rows, key=lambda r: r[0] != NATIONAL)  # local rows last: they win
         cache[jurisdiction] = WorkCalendar.from_days((r[1], r[2]) for r in ordered)
     return cache[jurisdiction]
+
+
+def seeded_years(ctx: Ctx, jurisdiction: str) -> frozenset[int]:
+    """Years declared complete nationally or for the jurisdiction (read once per unit of work)."""
+    cache: dict[str, frozenset[int]] = ctx.db.info.setdefault(_YEAR_CACHE, {})
+    if jurisdiction not in cache:
+        cache[jurisdiction] = frozenset(
+            ctx.db.scalars(
+                select(CalendarYear.year).where(
+                    CalendarYear.jurisdiction.in_({NATIONAL, jurisdiction})
+                )
+            )
+        )
+    return cache[jurisdiction]
+
+
+def forget_calendars(ctx: Ctx) -> None:
+    """Drop this unit of work's cached calendars (after an edit)."""
+    ctx.db.info.pop(_CAL_CACHE, None)
+    ctx.db.info.pop(_YEAR_CACHE, None)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_on: date
+    unseeded_years: tuple[int, ...]  # years counted over that are not declared complete
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.unseeded_years)
+
+
+def count_deadline(ctx: Ctx, jurisdiction: str, start: date, days: int) -> Deadline:
+    """The ``days``-th working day after ``start``, and which counted years are not seeded."""
+    due = work_calendar(ctx, jurisdiction).add_working_days(start, days)
+    seeded = seeded_years(ctx, jurisdiction)
+    first = (start + timedelta(days=1)).year
+    return Deadline(due, tuple(y for y in range(first, due.year + 1) if y not in seeded))
 
 
 def policy_for(ctx: Ctx, jurisdiction: str) -> PolicyOut:
@@ -130,14 +187,37 @@ def get_calendar(ctx: Ctx, jurisdiction: str, year: int) -> CalendarOut:
             day=r.day, kind=DayKind(r.kind), name=r.name, jurisdiction=r.jurisdiction
         )
     calendar = work_calendar(ctx, jurisdiction)
+    marked = ctx.db.scalar(
+        select(CalendarYear.jurisdiction)
+        .where(CalendarYear.jurisdiction.in_({NATIONAL, jurisdiction}), CalendarYear.year == year)
+        .order_by(CalendarYear.jurisdiction != NATIONAL)
+    )
     return CalendarOut(
         jurisdiction=jurisdiction,
         year=year,
         days=list(days.values()),
         working_days=calendar.working_days(date(year, 1, 1), date(year, 12, 31)),
-        seeded=any(d.kind == DayKind.HOLIDAY for d in days.values()),
+        seeded=marked is not None,
+        seeded_by=marked,
+        holidays=sum(1 for d in days.values() if d.kind == DayKind.HOLIDAY),
+        statutory_holidays=statutory_holiday_days(year),
+        provisional_requests=_provisional_requests(ctx, jurisdiction, year),
         policy=policy_for(ctx, jurisdiction),
     )
+
+
+def _provisional_requests(ctx: Ctx, jurisdiction: str, year: int) -> int:
+    """Waiting requests whose provisional deadline falls in ``year`` (any jurisdiction's
+    when looking at the national calendar)."""
+    query = select(func.count(ShareRequest.id)).where(
+        ShareRequest.due_provisional.is_(True),
+        ShareRequest.status.in_([RequestStatus.PENDING, RequestStatus.ESCALATED]),
+        ShareRequest.due_on >= date(year, 1, 1),
+        ShareRequest.due_on <= date(year, 12, 31),
+    )
+    if jurisdiction != NATIONAL:
+        query = query.where(ShareRequest.jurisdiction == jurisdiction)
+    return ctx.db.scalar(query) or 0
 
 
 def set_calendar_day(ctx: Ctx, jurisdiction: str, data: CalendarDayIn) -> CalendarDayOut:
@@ -161,7 +241,7 @@ def set_calendar_day(ctx: Ctx, jurisdiction: str, data: CalendarDayIn) -> Calend
         ctx.db.add(row)
     row.kind, row.name, row.updated_by = data.kind, data.name, ctx.actor.label
     ctx.db.flush()
-    ctx.db.info.pop(_CAL_CACHE, None)
+    forget_calendars(ctx)
     record(
         ctx,
         CalendarDaySet(
@@ -185,7 +265,7 @@ def remove_calendar_day(ctx: Ctx, jurisdiction: str, day: date) -> None:
             f"{jurisdiction} 的日历中没有 {day} 的记录。",
             f"{jurisdiction}'s calendar has no entry for {day}.",
         )
-    ctx.db.info.pop(_CAL_CACHE, None)
+    forget_calendars(ctx)
     record(ctx, CalendarDayRemoved(jurisdiction=jurisdiction, day=day.isoformat()))
 
 

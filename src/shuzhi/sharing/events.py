@@ -27,6 +27,8 @@ class RequestSubmitted(_RequestEvent):
     columns: list[str]
     route: str  # the share type that decided the routing
     due_on: str | None
+    # The deadline was counted over these years, not yet declared complete (weekdays only).
+    unseeded_years: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,25 @@ class RequestDecided(_RequestEvent):
     outcome: str
     reason: str
     automatic: bool
+
+
+@dataclass(frozen=True)
+class DeadlineExtended(_RequestEvent):
+    action: ClassVar[str] = "sharing.deadline_extended"
+    original_due_on: str
+    due_on: str
+    working_days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeadlineRecounted(_RequestEvent):
+    """A provisional deadline counted again once the year it fell in was declared complete."""
+
+    action: ClassVar[str] = "sharing.deadline_recounted"
+    previous_due_on: str
+    due_on: str
+    still_provisional: bool
 
 
 @dataclass(frozen=True)
@@ -162,6 +183,14 @@ class CalendarDaySet(_CalendarEvent):
 class CalendarDayRemoved(_CalendarEvent):
     action: ClassVar[str] = "sharing.calendar_day_removed"
     day: str
+
+
+@dataclass(frozen=True)
+class CalendarYearMarked(_CalendarEvent):
+    action: ClassVar[str] = "sharing.calendar_year_marked"
+    year: int
+    complete: bool
+    holidays: int
 
 
 @dataclass(frozen=True)

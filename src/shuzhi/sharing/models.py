@@ -129,20 +129,33 @@ class ShareRequest(Base):
     status: Mapped[RequestStatus] = mapped_column(StrEnumType(RequestStatus, 20), index=True)
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The deadline is fixed when the request is filed; later calendar edits do not move it.
+    # The deadline is fixed when the request is filed; later calendar edits do not move it,
+    # except a provisional one (counted over a year not yet seeded: weekdays only), which is
+    # counted again when that year is declared complete.
     jurisdiction: Mapped[str] = mapped_column(String(32))
     decision_days: Mapped[int | None] = mapped_column(Integer)
     due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # One extension of the deadline by the provider (check period): due_on is then the
+    # extended deadline and original_due_on the one before.
+    original_due_on: Mapped[date | None] = mapped_column(Date)
+    extension_days: Mapped[int | None] = mapped_column(Integer)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    extended_by: Mapped[str | None] = mapped_column(String(200))
+    extended_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
     outcome: Mapped[Outcome | None] = mapped_column(StrEnumType(Outcome, 20))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    # The legal or catalogue basis cited when refusing (required for conditional entries).
+    decision_basis: Mapped[str | None] = mapped_column(Text)
     appeal_reason: Mapped[str | None] = mapped_column(Text)
     appealed_at: Mapped[datetime | None]
     arbitrated_by: Mapped[str | None] = mapped_column(String(200))
     arbitrated_at: Mapped[datetime | None]
     arbitration_note: Mapped[str | None] = mapped_column(Text)
+    arbitration_basis: Mapped[str | None] = mapped_column(Text)
     withdrawn_at: Mapped[datetime | None]
     grant_id: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -252,6 +265,18 @@ class CalendarDay(Base):
     name: Mapped[str] = mapped_column(String(60), default="")
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CalendarYear(Base):
+    """A year of a jurisdiction's calendar declared complete: every statutory holiday and
+    adjusted working day of the year is entered. Only such years count as seeded."""
+
+    __tablename__ = "sharing_calendar_year"
+
+    jurisdiction: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    marked_by: Mapped[str] = mapped_column(String(200))
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Policy(Base):

@@ -1,4 +1,4 @@
-"""Sharing I/O shapes; text is normalised (full-width, spaces) before validation."""
+"""Sharing I/O shapes; text is trimmed and kept as typed, codes are NFKC-normalised."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from shuzhi.sharing.models import (
     RequestKind,
     RequestStatus,
 )
-from shuzhi.validation import blank_to_none, clean_text
+from shuzhi.validation import blank_code_to_none, clean_code, clean_text
 
 
 def _no_control(value: Any) -> Any:
@@ -29,16 +29,21 @@ def _no_control(value: Any) -> Any:
 
 
 Text = Annotated[str, BeforeValidator(clean_text), AfterValidator(_no_control)]
-OptText = Annotated[str | None, BeforeValidator(blank_to_none), AfterValidator(_no_control)]
+OptCode = Annotated[str | None, BeforeValidator(blank_code_to_none), AfterValidator(_no_control)]
 ColumnName = Annotated[Text, Field(min_length=1, max_length=200)]
 AppCode = Annotated[
     str,
-    BeforeValidator(clean_text),
+    BeforeValidator(clean_code),
     Field(min_length=2, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$"),
 ]
 MAX_DURATION_DAYS = 1095
 Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_DAYS)]
 RateLimit = Annotated[int, Field(ge=1, le=100_000)]
+
+# A reason that must be given (refusal, appeal, revocation, extension) says something:
+# at least this many characters after trimming (not 「不行」).
+MIN_REASON_CHARS = 10
+Reason = Annotated[Text, Field(min_length=MIN_REASON_CHARS, max_length=2000)]
 
 
 class ConditionIn(BaseModel):
@@ -57,7 +62,7 @@ class ConditionOut(BaseModel):
 
 
 class RequestCreate(BaseModel):
-    resource_code: Annotated[Text, Field(min_length=1, max_length=64)]
+    resource_code: Annotated[str, BeforeValidator(clean_code), Field(min_length=1, max_length=64)]
     application_code: AppCode
     purpose: Annotated[Text, Field(min_length=4, max_length=2000)]
     legal_basis: Annotated[Text, Field(min_length=2, max_length=2000)]
@@ -65,16 +70,24 @@ class RequestCreate(BaseModel):
     row_filter: list[ConditionIn] = Field(default_factory=list, max_length=20)
     delivery: list[DeliveryMode] = Field(default_factory=lambda: [DeliveryMode.API], min_length=1)
     duration_days: Duration = 365
-    unit_code: OptText = Field(
+    unit_code: OptCode = Field(
         default=None, description="the requesting (consumer) unit; default: your own unit"
     )
 
 
 class DecisionIn(BaseModel):
-    """approve: as requested. partly_approve: any narrowing below. refuse: a reason is needed."""
+    """approve: as requested. partly_approve: any narrowing below. refuse: a reason is needed
+    (and, for a conditional entry, the basis)."""
 
     outcome: Outcome
-    reason: Annotated[Text, Field(max_length=2000)] = ""
+    reason: Annotated[Text, Field(max_length=2000)] = Field(
+        default="", description=f"required when refusing: at least {MIN_REASON_CHARS} characters"
+    )
+    basis: Annotated[Text, Field(max_length=2000)] = Field(
+        default="",
+        description="refuse: the law, regulation, document or catalogue basis cited (required"
+        " for conditional entries)",
+    )
     columns: list[ColumnName] | None = Field(
         default=None, description="partly_approve: a subset of the requested columns"
     )
@@ -91,6 +104,12 @@ class DecisionIn(BaseModel):
 
 class ReasonIn(BaseModel):
     reason: Annotated[Text, Field(min_length=2, max_length=2000)]
+
+
+class ExtensionIn(BaseModel):
+    """The provider extends the decision deadline once (check period), saying why."""
+
+    reason: Reason
 
 
 class RenewalIn(BaseModel):
@@ -135,7 +154,19 @@ class RequestOut(BaseModel):
     requested_at: datetime
     jurisdiction: str
     decision_days: int | None
-    due_on: date | None
+    due_on: date | None = Field(description="the deadline in force (the extended one, if any)")
+    due_provisional: bool = Field(
+        default=False,
+        description="the deadline was counted over a year whose holidays are not yet entered"
+        " (weekdays only); it is counted again once that year is complete",
+    )
+    original_due_on: date | None = Field(
+        default=None, description="the deadline before the provider extended it"
+    )
+    extension_days: int | None = None
+    extension_reason: str | None = None
+    extended_by: str | None = None
+    extended_at: datetime | None = None
     working_days_left: int | None = Field(
         description="working days after today up to the deadline (0: due today or overdue);"
         " None when not waiting"
@@ -146,11 +177,13 @@ class RequestOut(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     decision_reason: str
+    decision_basis: str | None = None
     appeal_reason: str | None
     appealed_at: datetime | None
     arbitrated_by: str | None
     arbitrated_at: datetime | None
     arbitration_note: str | None
+    arbitration_basis: str | None = None
     withdrawn_at: datetime | None
     grant_id: int | None
     history: list[RequestEventOut] = []
@@ -194,7 +227,7 @@ class ApplicationIn(BaseModel):
     name: Annotated[Text, Field(min_length=2, max_length=100)]
     description: Annotated[Text, Field(max_length=2000)] = ""
     contact: Annotated[Text, Field(max_length=200)] = ""
-    unit_code: OptText = Field(default=None, description="default: your own unit")
+    unit_code: OptCode = Field(default=None, description="default: your own unit")
 
 
 class AppKeyIn(BaseModel):
@@ -316,7 +349,22 @@ class CalendarOut(BaseModel):
     year: int
     days: list[CalendarDayOut]
     working_days: int
-    seeded: bool = Field(description="false when no holidays are recorded for this year")
+    seeded: bool = Field(
+        description="true once the year is declared complete (all statutory holidays and"
+        " adjusted working days entered), nationally or for this jurisdiction"
+    )
+    seeded_by: str | None = Field(
+        default=None, description="national, or the jurisdiction that declared it complete"
+    )
+    holidays: int = Field(default=0, description="holiday days entered for the year")
+    statutory_holidays: int = Field(
+        default=13, description="the fewest holiday days a complete year can hold"
+    )
+    provisional_requests: int = Field(
+        default=0,
+        description="waiting requests whose deadline was counted over this year while it was"
+        " not seeded (weekdays only)",
+    )
     policy: PolicyOut
 
 

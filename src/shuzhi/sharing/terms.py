@@ -28,13 +28,14 @@ from shuzhi.sharing.filters import Family
 from shuzhi.sharing.grants import DeliveryMode
 from shuzhi.sharing.models import Outcome, ShareRequest
 from shuzhi.sharing.schemas import ConditionIn, DecisionIn
+from shuzhi.validation import text_key
 
 _SHARE_RANK = {ShareType.UNCONDITIONAL: 0, ShareType.CONDITIONAL: 1, ShareType.NOT_SHARED: 2}
 
 
 def column_key(name: str) -> str:
-    """Items and dataset columns match when equal ignoring spaces and case (as lake does)."""
-    return "".join(name.split()).casefold()
+    """Items and dataset columns match when equal ignoring spaces, case and full-width forms."""
+    return text_key(name)
 
 
 @dataclass

@@ -15,12 +15,12 @@ from shuzhi.catalog.projects.models import (
     GateStage,
     ProjectStatus,
 )
-from shuzhi.catalog.schemas import OptText, Text
+from shuzhi.catalog.schemas import Code, OptCode, Text
 
 
 class DatasetIn(BaseModel):
     name: Annotated[Text, Field(min_length=2, max_length=200)]
-    resource_code: Annotated[Text, Field(max_length=64)] = ""
+    resource_code: Annotated[Code, Field(max_length=64)] = ""
     note: Annotated[Text, Field(max_length=200)] = ""
 
 
@@ -34,8 +34,8 @@ class ProjectFields(BaseModel):
 
 
 class ProjectCreate(ProjectFields):
-    code: Annotated[Text, Field(min_length=2, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
-    unit_code: OptText = Field(default=None, description="owner unit; default: your own unit")
+    code: Annotated[Code, Field(min_length=2, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
+    unit_code: OptCode = Field(default=None, description="owner unit; default: your own unit")
 
 
 class ProjectUpdate(ProjectFields):

@@ -50,6 +50,7 @@ from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, Invalid, NotFound
 from shuzhi.org import service as org
+from shuzhi.validation import text_key
 
 YUAN_PER_WAN = 10_000
 STATUS_ZH = {
@@ -214,7 +215,7 @@ def _code_by_name(ctx: Ctx, unit_id: int, name: str) -> str | None:
     return ctx.db.scalar(
         select(CatalogEntry.resource_code).where(
             CatalogEntry.unit_id == unit_id,
-            CatalogEntry.name == name,
+            CatalogEntry.name_key == text_key(name),
             CatalogEntry.status != EntryStatus.WITHDRAWN,
         )
     )

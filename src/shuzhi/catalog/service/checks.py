@@ -16,6 +16,7 @@ from shuzhi.catalog.service.common import _ID_BY_CODE, _SAME_NAME, _SEQUENCES, _
 from shuzhi.catalog.service.reading import _unit_id
 from shuzhi.context import Ctx
 from shuzhi.errors import ErrorCollector, Invalid
+from shuzhi.validation import text_key
 
 
 def _resolve_unit(ctx: Ctx, unit_code: str | None) -> int:
@@ -59,11 +60,14 @@ def _check_stored(
 ) -> None:
     own_id = entry.id if entry else None
     # Found by name alone, the rest checked here: with the unit in the query SQLite walks the
-    # unit's index, i.e. every entry of the unit, for each entry an import writes.
+    # unit's index, i.e. every entry of the unit, for each entry an import writes. Names are
+    # compared by their key: full-width and ASCII punctuation, case and spaces do not count.
     same_name = next(
         (
             code
-            for code, unit, status, other_id in ctx.db.execute(_SAME_NAME, {"name": f.name})
+            for code, unit, status, other_id in ctx.db.execute(
+                _SAME_NAME, {"name_key": text_key(f.name)}
+            )
             if unit == unit_id and status != EntryStatus.WITHDRAWN and other_id != own_id
         ),
         None,

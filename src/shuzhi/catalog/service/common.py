@@ -52,7 +52,7 @@ _ID_BY_CODE = select(CatalogEntry.id).where(CatalogEntry.resource_code == bindpa
 
 _SAME_NAME = select(
     CatalogEntry.resource_code, CatalogEntry.unit_id, CatalogEntry.status, CatalogEntry.id
-).where(CatalogEntry.name == bindparam("name"))
+).where(CatalogEntry.name_key == bindparam("name_key"))
 
 
 _TASK = select(CompileTask.unit_id, CompileTask.entry_id, CompileTask.name).where(

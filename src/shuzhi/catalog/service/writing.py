@@ -31,6 +31,7 @@ from shuzhi.catalog.models import (
     EntryVersion,
     OpenType,
 )
+from shuzhi.catalog.rules import check_share_basis
 from shuzhi.catalog.schemas import (
     EntryCreate,
     EntryDefaults,
@@ -56,12 +57,14 @@ from shuzhi.catalog.service.search import _reindex
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.db.cas import compare_and_set
-from shuzhi.errors import Conflict, Invalid
+from shuzhi.errors import Conflict, ErrorCollector, Invalid
 from shuzhi.org import service as org
+from shuzhi.validation import text_key
 
 
 def _apply_fields(entry: CatalogEntry, f: EntryFields) -> None:
     entry.name = f.name
+    entry.name_key = text_key(f.name)
     entry.abstract = f.abstract
     entry.format_code = f.format_code
     entry.format_subtype = f.format_subtype
@@ -416,6 +419,10 @@ def approve_entry(ctx: Ctx, resource_code: str, note: str = "") -> EntryOut:
             "不能审核自己提交的目录。",
             "You cannot approve an entry you submitted.",
         )
+    # Entries submitted before the basis rule existed are held to it when published.
+    basis = ErrorCollector()
+    check_share_basis(entry.share_type, entry.not_shared_basis, basis)
+    basis.raise_if_any()
     today = utcnow().date()
     _transition(
         ctx,

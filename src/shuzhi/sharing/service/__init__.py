@@ -12,10 +12,15 @@ requested items:
 - not_shared    → refused with the entry's recorded legal basis; the requester may appeal to
   the executive, who arbitrates (but can never grant an item catalogued as not shared).
 
+The provider may extend a pending deadline once, by ``SHUZHI_SHARING_EXTENSION_DAYS``
+working days, with a reason (check period). A deadline counted over a calendar year not yet
+declared complete is provisional (weekdays only) and counted again when the year is.
+
 Decisions: approve (as asked), partly approve (fewer columns, stricter masking, extra row
 conditions, shorter expiry, fewer delivery modes, a lower rate limit) or refuse with a
-reason. A requester may withdraw before the decision; a grant may be renewed (a new request,
-routed the same way) or revoked by the provider's CDO or the executive. Status changes are
+reason of at least ten characters (and, for a conditional entry, the basis cited). A
+requester may withdraw before the decision; a grant may be renewed (a new request, routed
+the same way) or revoked by the provider's CDO or the executive. Status changes are
 conditional updates, so racing decisions and revocations cannot both win; at most one
 active grant exists per application and entry. Every step is audited and notified.
 """
@@ -31,6 +36,7 @@ from shuzhi.sharing.service.common import (
     S,
     grant_status,
 )
+from shuzhi.sharing.service.deadlines import extend_share_request, set_calendar_year
 from shuzhi.sharing.service.figures import active_grant_figures, request_figures
 from shuzhi.sharing.service.form import (
     FormColumn,
@@ -96,6 +102,7 @@ __all__ = [
     "entry_withdrawn",
     "escalate_overdue",
     "executive_queue",
+    "extend_share_request",
     "get_grant",
     "get_notice_address",
     "get_share_request",
@@ -118,6 +125,7 @@ __all__ = [
     "request_page",
     "revoke_grant",
     "rows_without_key",
+    "set_calendar_year",
     "set_notice_address",
     "shareable_entries",
     "submit_share_request",

@@ -11,7 +11,7 @@ from shuzhi.auth.permissions import RULES, allowed, require
 from shuzhi.catalog.schemas import ShareType
 from shuzhi.context import Ctx, Role
 from shuzhi.db.base import utcnow
-from shuzhi.errors import NotFound
+from shuzhi.errors import Invalid, NotFound
 from shuzhi.org import service as org
 from shuzhi.security.categories import Category
 from shuzhi.security.masking import MaskLevel
@@ -30,6 +30,7 @@ from shuzhi.sharing.models import (
     ShareRequest,
 )
 from shuzhi.sharing.schemas import (
+    MIN_REASON_CHARS,
     ColumnMaskOut,
     ConditionOut,
     GrantOut,
@@ -51,6 +52,21 @@ EXEC_ROLES = (Role.CDO_EXECUTIVE, Role.CDO)
 
 # Identifier categories usable for keyed lookups, best first.
 KEY_CATEGORIES = (Category.RESIDENT_ID, Category.USCC, Category.ORG_CODE)
+
+
+def required_reason(reason: str, what_zh: str, what_en: str, field: str = "reason") -> str:
+    """A reason that must be given, trimmed; refused when too short to say anything."""
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_CHARS:
+        raise Invalid.field(
+            field,
+            f"{what_zh}须写明具体理由（去除首尾空白后至少 {MIN_REASON_CHARS} 个字），"
+            f"如依据的法规条款、缺少的材料或不符合的共享条件；「不行」「不同意」之类不够。",
+            f"{what_en} needs a specific reason (at least {MIN_REASON_CHARS} characters after"
+            " trimming), such as the provision relied on, the missing material or the share"
+            " condition not met; a bare 'no' is not enough.",
+        )
+    return reason
 
 
 def _unit_name(ctx: Ctx, unit_id: int) -> tuple[str, str]:
@@ -129,6 +145,12 @@ def _request_out(
         jurisdiction=req.jurisdiction,
         decision_days=req.decision_days,
         due_on=req.due_on,
+        due_provisional=req.due_provisional,
+        original_due_on=req.original_due_on,
+        extension_days=req.extension_days,
+        extension_reason=req.extension_reason,
+        extended_by=req.extended_by,
+        extended_at=req.extended_at,
         working_days_left=left,
         overdue=overdue,
         escalated_at=req.escalated_at,
@@ -136,11 +158,13 @@ def _request_out(
         decided_by=req.decided_by,
         decided_at=req.decided_at,
         decision_reason=req.decision_reason,
+        decision_basis=req.decision_basis,
         appeal_reason=req.appeal_reason,
         appealed_at=req.appealed_at,
         arbitrated_by=req.arbitrated_by,
         arbitrated_at=req.arbitrated_at,
         arbitration_note=req.arbitration_note,
+        arbitration_basis=req.arbitration_basis,
         withdrawn_at=req.withdrawn_at,
         grant_id=req.grant_id,
         history=history,

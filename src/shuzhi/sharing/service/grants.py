@@ -44,6 +44,7 @@ from shuzhi.sharing.service.common import (
     _grant_out,
     _request_out,
     _require_either,
+    required_reason,
 )
 from shuzhi.sharing.service.notices import _notify
 from shuzhi.sharing.service.requests import _file
@@ -177,9 +178,7 @@ def revoke_grant(ctx: Ctx, grant_id: int, reason: str) -> GrantOut:
     """The provider's CDO (or the executive) ends a grant now; the gateway refuses at once."""
     grant = _grant(ctx, grant_id)
     require(ctx, "revoke_grant", grant.provider_unit_id, target=f"grant:{grant_id}")
-    reason = reason.strip()
-    if len(reason) < 2:
-        raise Invalid.field("reason", "撤销授权时必须写明理由。", "Give a reason for revoking.")
+    reason = required_reason(reason, "撤销授权", "Revoking a grant")
     if not _end_grant(ctx, grant, reason, reason):
         raise Conflict(
             f"该授权当前状态为 {grant.status}，不能撤销。",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, or_, select
@@ -20,7 +21,7 @@ from shuzhi.org import service as org
 from shuzhi.sharing import filters
 from shuzhi.sharing.apps_service import application_for
 from shuzhi.sharing.calendar import local_day
-from shuzhi.sharing.calendar_service import jurisdiction_of, policy_for, work_calendar
+from shuzhi.sharing.calendar_service import count_deadline, jurisdiction_of, policy_for
 from shuzhi.sharing.events import (
     RequestAppealed,
     RequestEscalated,
@@ -51,6 +52,7 @@ from shuzhi.sharing.service.common import (
     _request_out,
     _require_either,
     _unit_name,
+    required_reason,
 )
 from shuzhi.sharing.service.notices import _link, _log, _notify
 from shuzhi.sharing.service.transitions import _as_platform, _conclude, _transition
@@ -62,6 +64,8 @@ from shuzhi.sharing.terms import (
     parse_filter,
     route,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _consumer_unit(ctx: Ctx, unit_code: str | None) -> int:
@@ -127,13 +131,17 @@ def _file(
         requested_at=now,
         jurisdiction=jurisdiction,
     )
+    deadline = None
     if routed == ShareType.CONDITIONAL:
         days = policy_for(ctx, jurisdiction).decision_working_days
         req.decision_days = days
-        req.due_on = work_calendar(ctx, jurisdiction).add_working_days(local_day(now), days)
+        deadline = count_deadline(ctx, jurisdiction, local_day(now), days)
+        req.due_on, req.due_provisional = deadline.due_on, deadline.provisional
     ctx.db.add(req)
     ctx.db.flush()
     _log(ctx, req, "renewal_requested" if kind == RequestKind.RENEWAL else "submitted")
+    if deadline is not None and deadline.provisional:
+        _warn_provisional(ctx, req, deadline.unseeded_years)
     record(
         ctx,
         RequestSubmitted(
@@ -146,10 +154,44 @@ def _file(
             columns=json.loads(req.columns),
             route=routed,
             due_on=req.due_on.isoformat() if req.due_on else None,
+            unseeded_years=list(deadline.unseeded_years) if deadline else None,
         ),
     )
     _route_filed(ctx, req, entry, consumer, provider, routed)
     return req
+
+
+def _warn_provisional(ctx: Ctx, req: ShareRequest, years: tuple[int, ...]) -> None:
+    """The deadline was counted over a year whose holidays are not all entered: say so on the
+    request, to the bureau, and in the log."""
+    listed = "、".join(str(y) for y in years)
+    listed_en = ", ".join(str(y) for y in years)
+    _log(
+        ctx,
+        req,
+        "deadline_provisional",
+        f"{listed} 年节假日安排尚未完整录入，期限 {req.due_on} 暂按周一至周五计算",
+    )
+    logger.warning(
+        "share request %s: deadline %s counted over unseeded calendar year(s) %s (%s)",
+        req.id,
+        req.due_on,
+        listed_en,
+        req.jurisdiction,
+    )
+    _notify(
+        ctx,
+        "deadline_provisional",
+        None,
+        EXEC_ROLES,
+        f"共享申请 #{req.id}（{req.entry_name}）的审批期限 {req.due_on} 落在 {listed} 年，"
+        f"该年节假日安排尚未完整录入，期限暂按周一至周五计算。请在工作日历中录入并确认完整。",
+        f"Share request #{req.id} ({req.resource_code}) is due {req.due_on}, in {listed_en},"
+        " whose holidays are not all entered: the deadline counts Monday to Friday for now."
+        " Enter that year in the working-day calendar and declare it complete.",
+        f"/sharing/calendar?jurisdiction={req.jurisdiction}&year={years[0]}",
+        request_id=req.id,
+    )
 
 
 def _route_filed(
@@ -187,7 +229,11 @@ def _route_filed(
             _conclude(
                 ctx,
                 req,
-                DecisionIn(outcome=Outcome.REFUSE, reason=f"该目录不予共享。依据：{basis}"),
+                DecisionIn(
+                    outcome=Outcome.REFUSE,
+                    reason=f"该目录不予共享。依据：{basis}",
+                    basis=entry.not_shared_basis,
+                ),
                 (S.PENDING,),
                 arbitration=False,
                 automatic=True,
@@ -314,9 +360,7 @@ def appeal_share_request(ctx: Ctx, request_id: int, reason: str) -> RequestOut:
     """The requesting unit appeals a refusal to the executive (once)."""
     req = _request(ctx, request_id)
     require(ctx, "appeal_share_request", req.consumer_unit_id, target=f"share_request:{request_id}")
-    reason = reason.strip()
-    if len(reason) < 2:
-        raise Invalid.field("reason", "请写明申诉理由。", "Give the grounds of the appeal.")
+    reason = required_reason(reason, "申诉", "An appeal")
     if req.arbitrated_at is not None:
         raise Conflict("该申请已经仲裁，不能再次申诉。", "The request was already arbitrated.")
     _transition(ctx, req, (S.REFUSED,), S.APPEALED, appeal_reason=reason, appealed_at=utcnow())

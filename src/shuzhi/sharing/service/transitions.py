@@ -6,10 +6,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from shuzhi.audit.service import record
+from shuzhi.catalog.schemas import ShareType
 from shuzhi.context import SYSTEM, Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.db.cas import compare_and_set
-from shuzhi.errors import Conflict, Invalid
+from shuzhi.errors import Conflict, ErrorCollector, Invalid
 from shuzhi.sharing.events import (
     RequestArbitrated,
     RequestDecided,
@@ -22,7 +23,7 @@ from shuzhi.sharing.models import (
 from shuzhi.sharing.schemas import (
     DecisionIn,
 )
-from shuzhi.sharing.service.common import STAFF_ROLES, S
+from shuzhi.sharing.service.common import STAFF_ROLES, S, required_reason
 from shuzhi.sharing.service.issuing import _issue_grant
 from shuzhi.sharing.service.notices import _link, _log, _notify
 from shuzhi.sharing.terms import (
@@ -88,10 +89,14 @@ def _conclude(
             "decided_at": now,
         }
     )
-    note = {"arbitration_note": data.reason} if arbitration else {"decision_reason": data.reason}
+    note: dict[str, object] = (
+        {"arbitration_note": data.reason} if arbitration else {"decision_reason": data.reason}
+    )
     if data.outcome == Outcome.REFUSE:
-        if len(data.reason) < 2:
-            raise Invalid.field("reason", "拒绝时必须写明理由。", "Give a reason when refusing.")
+        if not automatic:
+            _check_refusal(req, data, arbitration)
+        basis = data.basis or None
+        note["arbitration_basis" if arbitration else "decision_basis"] = basis
         _transition(ctx, req, allowed_from, S.REFUSED, outcome=Outcome.REFUSE, **who, **note)
     else:
         cols = entry_columns(ctx, req.resource_code)
@@ -102,16 +107,34 @@ def _conclude(
     _announce(ctx, req, data, arbitration=arbitration, automatic=automatic)
 
 
+def _check_refusal(req: ShareRequest, data: DecisionIn, arbitration: bool) -> None:
+    """A refusal gives a meaningful reason; refusing a conditional entry cites its basis."""
+    errors = ErrorCollector()
+    try:
+        required_reason(data.reason, "维持拒绝" if arbitration else "拒绝", "A refusal")
+    except Invalid as exc:
+        errors.errors.extend(exc.errors)
+    if req.share_type == ShareType.CONDITIONAL and len(data.basis.strip()) < 2:
+        errors.add(
+            "basis",
+            "拒绝有条件共享的申请须引用依据：法律法规、政策文件条款或目录登记的共享条件。",
+            "Refusing a conditional-sharing request must cite its basis: the law, regulation"
+            " or policy provision, or the share condition in the catalogue entry.",
+        )
+    errors.raise_if_any()
+
+
 def _announce(
     ctx: Ctx, req: ShareRequest, data: DecisionIn, *, arbitration: bool, automatic: bool
 ) -> None:
     """History, audit record and notifications of a decision or an arbitration."""
     outcome_zh = _OUTCOME_ZH[data.outcome]
+    basis = f"（依据：{data.basis}）" if data.outcome == Outcome.REFUSE and data.basis else ""
     _log(
         ctx,
         req,
         "arbitrated" if arbitration else "decided",
-        f"{outcome_zh}：{data.reason}".rstrip("："),
+        f"{outcome_zh}：{data.reason}{basis}".rstrip("："),
     )
     if arbitration:
         record(
