@@ -66,7 +66,7 @@ def test_console_liaison_creates_entry_via_api_and_session(
         headers={"X-CSRF-Token": token},
     )
     assert bad.status_code == 422
-    assert [e["field"] for e in bad.json()["errors"]] == ["share_conditions"]
+    assert [e["field"] for e in bad.json()["errors"]] == ["share_conditions", "not_shared_basis"]
     submit = client.post(f"{API}/entries/{code}/submit", headers={"X-CSRF-Token": token})
     assert submit.json()["status"] == "submitted"
     assert client.get("/catalog/review").status_code == 200

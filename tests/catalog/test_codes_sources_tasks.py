@@ -67,7 +67,7 @@ def test_locked_codes_cannot_be_disabled_and_unknown_tables(database: Database, 
             "conditional",
             CodeIn(label_zh="有条件共享（申请）", national_code="2", sort_order=1),
         )
-    assert relabelled.label_zh == "有条件共享(申请)"  # text is NFKC-normalised
+    assert relabelled.label_zh == "有条件共享（申请）"  # text is kept as typed
 
 
 def test_disabled_code_is_rejected(database: Database, org: Org) -> None:

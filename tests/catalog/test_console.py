@@ -48,6 +48,7 @@ def test_editor_adds_rows_and_saves(client: TestClient, database: Database) -> N
         "format_code": "3",
         "share_type": "conditional",
         "share_conditions": "用于社保待遇核定",
+        "not_shared_basis": "《社会保险法》第八十一条",
         "share_method": "platform",
         "share_method_type": "interface",
         "open_type": "not_open",

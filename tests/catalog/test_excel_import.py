@@ -265,7 +265,11 @@ def test_service_rules_are_reported_per_row_and_nothing_is_kept(database: Databa
     report = _import(database, seeded.actor(Role.DATA_LIAISON), to_bytes(wb))
     assert not report.ok
     found = {(e.sheet, e.row, e.column) for e in report.errors}
-    assert found == {("信息资源目录", 3, "共享条件"), ("信息项", 3, "数据长度")}
+    assert found == {
+        ("信息资源目录", 3, "共享条件"),
+        ("信息资源目录", 3, "不予共享依据"),  # conditional sharing states its basis too
+        ("信息项", 3, "数据长度"),
+    }
     assert report.created == []
     assert _codes(database, seeded) == []  # the first, valid row was rolled back too
     with acting(database, seeded.actor(Role.AUDITOR)) as ctx:

@@ -180,7 +180,9 @@ def entries(draw: st.DrawFn) -> dict[str, Any]:
         format_subtype="",
         share_type=share,
         share_conditions=draw(TEXT) if share == "conditional" else "",
-        not_shared_basis=draw(TEXT) if share == "not_shared" else "",
+        not_shared_basis=draw(TEXT.filter(lambda s: len(s) >= 4))
+        if share != "unconditional"
+        else "",
         share_method=method[0] if share != "not_shared" else "",
         share_method_type=method[1] if share != "not_shared" else "",
         open_type=open_type,

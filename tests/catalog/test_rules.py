@@ -53,11 +53,31 @@ CASES: dict[str, tuple[dict[str, Any], set[str], dict[str, Any]]] = {
     ),
     "update_cycle": ({"update_cycle": "9"}, {"update_cycle"}, {"update_cycle": "8"}),
     "share_conditions_required": (
-        {"share_type": "conditional", "items": [item("姓名", share_type="conditional")]},
+        {
+            "share_type": "conditional",
+            "not_shared_basis": "《社会保险法》",
+            "items": [item("姓名", share_type="conditional")],
+        },
         {"share_conditions"},
         {
             "share_type": "conditional",
             "share_conditions": "仅用于社保核定",
+            "not_shared_basis": "《社会保险法》",
+            "items": [item("姓名", share_type="conditional")],
+        },
+    ),
+    "conditional_basis_required": (
+        {
+            "share_type": "conditional",
+            "share_conditions": "仅用于社保核定",
+            "not_shared_basis": " 依据 ",
+            "items": [item("姓名", share_type="conditional")],
+        },
+        {"not_shared_basis"},
+        {
+            "share_type": "conditional",
+            "share_conditions": "仅用于社保核定",
+            "not_shared_basis": "国发〔2016〕51号",
             "items": [item("姓名", share_type="conditional")],
         },
     ),
@@ -95,7 +115,7 @@ CASES: dict[str, tuple[dict[str, Any], set[str], dict[str, Any]]] = {
     "not_shared_not_open": (
         {
             "share_type": "not_shared",
-            "not_shared_basis": "依据",
+            "not_shared_basis": "《保守国家秘密法》",
             "open_type": "unconditional",
             "items": [item("姓名", share_type="not_shared")],
         },
@@ -103,6 +123,7 @@ CASES: dict[str, tuple[dict[str, Any], set[str], dict[str, Any]]] = {
         {
             "share_type": "conditional",
             "share_conditions": "条件",
+            "not_shared_basis": "《政务数据共享条例》",
             "open_type": "unconditional",
             "items": [item("姓名", share_type="conditional")],
         },
@@ -138,6 +159,7 @@ CASES: dict[str, tuple[dict[str, Any], set[str], dict[str, Any]]] = {
         {
             "share_type": "conditional",
             "share_conditions": "条件",
+            "not_shared_basis": "《政务数据共享条例》",
             "items": [item("姓名"), item("住址", share_type="not_shared")],
         },
     ),
@@ -269,7 +291,7 @@ def test_every_code_table_is_seeded() -> None:
             "share_type": st.sampled_from(["unconditional", "conditional", "not_shared"]),
             "open_type": st.sampled_from(["unconditional", "conditional", "not_open"]),
             "share_conditions": st.sampled_from(["", "条件"]),
-            "not_shared_basis": st.sampled_from(["", "依据"]),
+            "not_shared_basis": st.sampled_from(["", "依据", "《政务数据共享条例》"]),
             "open_conditions": st.sampled_from(["", "条件"]),
             "not_open_reason": st.sampled_from(["", "law", "bogus"]),
             "is_classified": st.booleans(),
@@ -287,6 +309,8 @@ def test_rules_are_consistent(combo: dict[str, Any]) -> None:
     conditional_share_ok = combo["share_type"] != "conditional" or combo["share_conditions"]
     if not conditional_share_ok:
         assert "share_conditions" in found
+    basis_needed = combo["share_type"] != "unconditional"
+    assert ("not_shared_basis" in found) == (basis_needed and len(combo["not_shared_basis"]) < 4)
     if combo["open_type"] == "conditional" and not combo["open_conditions"]:
         assert "open_conditions" in found
     if combo["is_classified"] and combo["open_type"] != "not_open":

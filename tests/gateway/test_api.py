@@ -194,7 +194,7 @@ def test_revoked_key_and_grant_stop_working_at_the_next_revision(
         assert client.get(url, headers=shared.auth).status_code == 200
         with acting(database, shared.seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
             grant_id = sharing.list_grants(ctx)[0].id
-            sharing.revoke_grant(ctx, grant_id, "业务终止")
+            sharing.revoke_grant(ctx, grant_id, "业务终止，停止共享接口")
         runtime.check_revision()
         assert client.get(url, headers=shared.auth).status_code == 403
         prefix = shared.token.split("_")[1]

@@ -44,6 +44,7 @@ def shared_entry(
     over: dict[str, Any] = {"share_type": share}
     if share == "conditional":
         over["share_conditions"] = "仅限依法履职需要"
+        over["not_shared_basis"] = "《政务数据共享条例》"
     elif share == "not_shared":
         over["not_shared_basis"] = "《个人信息保护法》第三十四条"
         over["share_method"] = over["share_method_type"] = ""

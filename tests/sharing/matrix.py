@@ -22,6 +22,7 @@ from shuzhi.sharing.schemas import (
     ApplicationIn,
     CalendarDayIn,
     DecisionIn,
+    ExtensionIn,
     RenewalIn,
     RequestCreate,
     RotateIn,
@@ -40,6 +41,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "submit_share_request": (STAFF, NONE),
     "withdraw_share_request": (STAFF, NONE),
     "decide_share_request": (DECIDERS, EXEC),
+    "extend_share_request": ({Role.UNIT_CDO}, NONE),
     "escalate_overdue": (EXEC, EXEC),
     "appeal_share_request": (STAFF, NONE),
     "arbitrate_share_request": (LEADERS, LEADERS),
@@ -89,7 +91,7 @@ def _escalated(database: Database, provider: str) -> int:
 def _appealed(database: Database, consumer: str) -> int:
     request_id = _asked(database, consumer, "S", "not_shared")
     with acting(database, SYSTEM) as ctx:
-        service.appeal_share_request(ctx, request_id, "履职确需")
+        service.appeal_share_request(ctx, request_id, "履职确需，请求仲裁支持")
     return request_id
 
 
@@ -140,18 +142,26 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
     "decide_share_request": (
         _escalated,
         lambda c, r: service.decide_share_request(
-            c, int(str(r)), DecisionIn(outcome="refuse", reason="用途不明确")
+            c,
+            int(str(r)),
+            DecisionIn(outcome="refuse", reason="用途不明确，未说明履职依据", basis="目录共享条件"),
+        ),
+    ),
+    "extend_share_request": (
+        lambda d, u: _asked(d, "S", u, "conditional"),
+        lambda c, r: service.extend_share_request(
+            c, int(str(r)), ExtensionIn(reason="需会同法制部门核实，延期答复")
         ),
     ),
     "escalate_overdue": (lambda d, u: u, lambda c, u: service.escalate_overdue(c)),
     "appeal_share_request": (
         lambda d, u: _asked(d, u, "S", "not_shared"),
-        lambda c, r: service.appeal_share_request(c, int(str(r)), "履职确需"),
+        lambda c, r: service.appeal_share_request(c, int(str(r)), "履职确需，请求仲裁支持"),
     ),
     "arbitrate_share_request": (
         _appealed,
         lambda c, r: service.arbitrate_share_request(
-            c, int(str(r)), DecisionIn(outcome="refuse", reason="维持原决定")
+            c, int(str(r)), DecisionIn(outcome="refuse", reason="维持原决定：目录登记为不予共享")
         ),
     ),
     "renew_grant": (
@@ -160,7 +170,7 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
     ),
     "revoke_grant": (
         lambda d, u: _grant(d, "S", u),
-        lambda c, g: service.revoke_grant(c, int(str(g)), "停止共享"),
+        lambda c, g: service.revoke_grant(c, int(str(g)), "停止共享：业务系统已下线"),
     ),
     "view_share_requests": (
         lambda d, u: _asked(d, u, "S", "conditional"),

@@ -133,7 +133,7 @@ def test_no_grant_unknown_entry_expiry_and_revocation(database: Database) -> Non
         before = grants_revision(ctx.db)
     assert out.grant_id is not None
     with acting(database, seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
-        service.revoke_grant(ctx, out.grant_id, "停止使用")
+        service.revoke_grant(ctx, out.grant_id, "停止使用：业务系统已下线")
     with acting(database, SYSTEM) as ctx:
         assert grants_revision(ctx.db) > before
         with pytest.raises(NoActiveGrant):

@@ -171,7 +171,9 @@ def test_api_requests_and_problem_shapes(client: TestClient, database: Database)
     headers = {"X-CSRF-Token": csrf(client, "/sharing/requests")}
     assert client.get("/api/v1/sharing/notifications/unread").json() == {"unread": 1}
     done = client.post(
-        f"/api/v1/sharing/grants/{grant_id}/revoke", json={"reason": "停止共享"}, headers=headers
+        f"/api/v1/sharing/grants/{grant_id}/revoke",
+        json={"reason": "停止共享：接口调用超出申请用途"},
+        headers=headers,
     )
     assert done.status_code == 200 and done.json()["status"] == "revoked"
     assert seeded.unit_ids["B"]

@@ -61,6 +61,7 @@ def _revise(database: Database, seeded: Org, entry: str, items: list[dict[str, o
                 unit_code="B",
                 share_type="conditional",
                 share_conditions="仅限依法履职需要",
+                not_shared_basis="《政务数据共享条例》",
                 items=items,
             ),
         )

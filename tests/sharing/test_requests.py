@@ -180,7 +180,7 @@ def test_not_shared_entry_is_refused_with_its_basis_then_appealed(database: Data
         )
     assert final.status == "refused" and final.arbitrated_by == "user:exec"
     with pytest.raises(Conflict), acting(database, _liaison(seeded)) as ctx:
-        service.appeal_share_request(ctx, out.id, "再次申诉")
+        service.appeal_share_request(ctx, out.id, "再次申诉：补贴核发确需核验身份")
 
 
 def test_appeal_of_a_refusal_can_be_granted_by_arbitration(database: Database) -> None:
@@ -188,9 +188,16 @@ def test_appeal_of_a_refusal_can_be_granted_by_arbitration(database: Database) -
     entry = shared_entry(database, "conditional")
     app = application(database)
     out = request(database, _liaison(seeded), entry, app)
-    _decide(database, provider_cdo(seeded), out.id, outcome="refuse", reason="用途不明")
+    _decide(
+        database,
+        provider_cdo(seeded),
+        out.id,
+        outcome="refuse",
+        reason="用途不明，未说明为何需要身份号码",
+        basis="目录共享条件：仅限依法履职需要",
+    )
     with acting(database, _liaison(seeded)) as ctx:
-        service.appeal_share_request(ctx, out.id, "用途已在申请中写明")
+        service.appeal_share_request(ctx, out.id, "用途已在申请中写明，请予仲裁")
     with acting(database, seeded.actor(Role.CDO)) as ctx:
         done = service.arbitrate_share_request(
             ctx, out.id, DecisionIn(outcome="approve", reason="支持")
@@ -213,9 +220,16 @@ def test_nobody_decides_or_arbitrates_their_own_case(database: Database) -> None
         service.decide_share_request(ctx, out.id, DecisionIn(outcome="approve"))
     with acting(database, SYSTEM) as ctx:
         service.escalate_overdue(ctx, utcnow() + timedelta(days=40))
-    _decide(database, executive, out.id, outcome="refuse", reason="超期未决，依职权拒绝")
+    _decide(
+        database,
+        executive,
+        out.id,
+        outcome="refuse",
+        reason="超期未决，依职权拒绝",
+        basis="《政务数据共享条例》",
+    )
     with acting(database, SYSTEM) as ctx:
-        service.appeal_share_request(ctx, out.id, "申诉")
+        service.appeal_share_request(ctx, out.id, "申诉：用途已在申请中写明")
     with pytest.raises(Forbidden), acting(database, executive) as ctx:
         service.arbitrate_share_request(ctx, out.id, DecisionIn(outcome="approve"))
     denied = [e for e in _actions(database) if e == "operation.denied"]
@@ -318,10 +332,10 @@ def test_renewal_replaces_the_grant_and_revocation_ends_it(database: Database) -
     with pytest.raises(Forbidden), acting(database, _liaison(seeded)) as ctx:
         service.revoke_grant(ctx, new.id, "不需要了")
     with acting(database, provider_cdo(seeded)) as ctx:
-        revoked = service.revoke_grant(ctx, new.id, "数据用途超出范围")
+        revoked = service.revoke_grant(ctx, new.id, "数据用途超出申请范围，停止共享")
     assert revoked.status == "revoked"
     with pytest.raises(Conflict), acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
-        service.revoke_grant(ctx, new.id, "再次撤销")
+        service.revoke_grant(ctx, new.id, "再次撤销：数据用途超出范围")
     with pytest.raises(Conflict), acting(database, _liaison(seeded)) as ctx:
         service.renew_grant(ctx, new.id, RenewalIn())
     with acting(database, _liaison(seeded)) as ctx:
@@ -360,7 +374,12 @@ def test_racing_decisions_have_one_winner(database: Database) -> None:
 
     threads = [
         threading.Thread(target=decide, args=(DecisionIn(outcome="approve"),)),
-        threading.Thread(target=decide, args=(DecisionIn(outcome="refuse", reason="不同意"),)),
+        threading.Thread(
+            target=decide,
+            args=(
+                DecisionIn(outcome="refuse", reason="用途与所列信息项不相符", basis="目录共享条件"),
+            ),
+        ),
     ]
     for t in threads:
         t.start()
@@ -388,7 +407,7 @@ def test_racing_revocations_have_one_winner(database: Database) -> None:
         barrier.wait()
         try:
             with acting(database, actor) as ctx:
-                service.revoke_grant(ctx, grant_id, "停止")
+                service.revoke_grant(ctx, grant_id, "停止共享：业务系统已下线")
             results.append("ok")
         except Conflict:
             results.append("conflict")

@@ -57,7 +57,8 @@ ENTRY_COLUMNS: tuple[Column, ...] = (
     Column("share_conditions", "共享条件", ()),
     Column("share_method", "共享方式", ("共享方式分类",)),
     Column("share_method_type", "共享方式类型", ()),
-    Column("not_shared_basis", "不予共享依据", ("不共享依据", "不予共享理由")),
+    # The basis (依据) of conditional sharing and of not sharing.
+    Column("not_shared_basis", "不予共享依据", ("不共享依据", "不予共享理由", "共享依据")),
     Column("open_type", "开放类型", ("开放属性",)),
     Column("open_conditions", "开放条件", ()),
     Column("not_open_reason", "不予开放理由", ("不予开放原因", "不开放理由")),

@@ -20,10 +20,12 @@ from shuzhi.catalog.excel.values import (
     integer,
     json_object,
     text,
+    typed,
     yes_no,
 )
 from shuzhi.catalog.excel.vocabulary import Vocabulary
 from shuzhi.catalog.models import CodeTable
+from shuzhi.validation import text_key
 
 
 @dataclass
@@ -197,7 +199,7 @@ def _read_entries(
     """Entry rows (kept only while the file is clean) and the codes and names seen."""
     out: list[EntryRow] = []
     codes: dict[str, int] = {}
-    names: dict[str, int] = {}  # name → row; -1 when several units use the name
+    names: dict[str, int] = {}  # name's text_key → row; -1 when several units use the name
     seen: dict[tuple[str, str], int] = {}
     for number, row in _rows(ws, layout, problems):
         r = _RowReader(layout, row, number, problems)
@@ -212,16 +214,17 @@ def _read_entries(
         elif code:
             codes[code] = number
         name = str(entry.values.get("name", ""))
-        if (entry.unit_code, name) in seen:
-            first = seen[(entry.unit_code, name)]
+        key = text_key(name)
+        if (entry.unit_code, key) in seen:
+            first = seen[(entry.unit_code, key)]
             r.fail(
                 "name",
                 f"信息资源名称「{name}」与第 {first} 行重复。",
                 f"Resource name '{name}' repeats row {first}.",
             )
         elif name:
-            seen[(entry.unit_code, name)] = number
-            names[name] = -1 if name in names else number
+            seen[(entry.unit_code, key)] = number
+            names[key] = -1 if key in names else number
         entry.ok = r.ok
         _keep(out, entry, problems)
     return out, codes, names
@@ -244,10 +247,11 @@ def _read_entry(r: _RowReader, vocab: Vocabulary, widths: Mapping[str, int]) -> 
         "not_shared_basis",
         "open_conditions",
         "not_open_note",
-        "format_subtype",
     ):
         if r.has(key):
-            values[key] = text(r.raw(key))
+            values[key] = typed(r.raw(key))
+    if r.has("format_subtype"):
+        values["format_subtype"] = text(r.raw("format_subtype"))
     _read_classification(r, vocab, widths, values)
     _read_coded(r, vocab, values)
     publish_date = _read_only_date(r, "publish_date")
@@ -413,7 +417,7 @@ def _read_items(
     out: list[ItemRow] = []
     for number, row in _rows(ws, layout, problems):
         r = _RowReader(layout, row, number, problems)
-        values: dict[str, Any] = {"name": text(r.raw("name"))}
+        values: dict[str, Any] = {"name": typed(r.raw("name"))}
         if not values["name"]:
             r.fail("name", "信息项名称不能为空。", "The data item name is required.")
         if r.has("data_type"):
@@ -432,7 +436,7 @@ def _read_items(
         if r.has("is_source"):
             values["is_source"] = bool(r.convert("is_source", yes_no))
         if r.has("description"):
-            values["description"] = text(r.raw("description"))
+            values["description"] = typed(r.raw("description"))
         element = _element(r, vocab)
         if element:
             values["element_code"] = element
@@ -458,20 +462,20 @@ def _check_link(
                 f"信息资源代码 {code} 在「{ENTRY_SHEET}」表中没有对应的行。",
                 f"Resource code {code} matches no row of the '{ENTRY_SHEET}' sheet.",
             )
-        elif name and names.get(name, -1) not in (-1, codes[code]):
+        elif name and names.get(text_key(name), -1) not in (-1, codes[code]):
             r.fail(
                 "resource_name",
                 f"信息资源名称「{name}」与信息资源代码 {code} 不是同一行目录。",
                 f"Resource name '{name}' and code {code} belong to different entries.",
             )
     elif name:
-        if names.get(name) == -1:
+        if names.get(text_key(name)) == -1:
             r.fail(
                 "resource_name",
                 f"有多个目录名为「{name}」，请填写信息资源代码。",
                 f"Several entries are named '{name}'; give the resource code.",
             )
-        elif name not in names:
+        elif text_key(name) not in names:
             r.fail(
                 "resource_name",
                 f"信息资源名称「{name}」在「{ENTRY_SHEET}」表中没有对应的行。",

@@ -61,7 +61,7 @@ from shuzhi.catalog.schemas import EntryCreate, EntryFields, EntryOut, EntryUpda
 from shuzhi.context import Ctx
 from shuzhi.errors import ErrorCollector, FieldError, Invalid, NotFound, ShuzhiError
 from shuzhi.org import service as org
-from shuzhi.validation import translate
+from shuzhi.validation import text_key, translate
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 ENTRY_HEADER = {c.key: c.header for c in ENTRY_COLUMNS}
@@ -505,13 +505,13 @@ def _plans(
 ) -> list[_Plan]:
     """Attach items to their entry rows and settle each row's unit."""
     by_code = {e.resource_code: e for e in entries if e.resource_code}
-    by_name = {str(e.values.get("name")): e for e in entries}
+    by_name = {text_key(str(e.values.get("name"))): e for e in entries}
     grouped: dict[int, list[ItemRow]] = {}
     for item in items:
         owner = (
             by_code.get(item.resource_code)
             if item.resource_code
-            else by_name.get(item.resource_name)
+            else by_name.get(text_key(item.resource_name))
         )
         if owner is not None:
             grouped.setdefault(owner.row, []).append(item)

@@ -32,6 +32,14 @@ def text(value: object) -> str:
     return unguard(unicodedata.normalize("NFKC", str(value)).strip()).strip()
 
 
+def typed(value: object) -> str:
+    """Free text (names, abstracts, conditions) as typed, trimmed: full-width punctuation
+    stays; only codes and values that are looked up are NFKC-normalised (``text``)."""
+    if isinstance(value, str):
+        return unguard(value.strip()).strip()
+    return text(value)
+
+
 def digits(value: object, width: int) -> str:
     """A code segment; a number cell lost its leading zeros in Excel, so pad it back."""
     if isinstance(value, int | float) and not isinstance(value, bool):
