@@ -91,3 +91,13 @@ def _unit(ctx, code: str) -> int:  # type: ignore[no-untyped-def]
     unit_id = org.unit_id_for_code(ctx, code)
     assert unit_id is not None
     return unit_id
+
+
+def test_2027_holds_no_partial_arrangement_and_is_not_seeded(database: Database) -> None:
+    with acting(database, SYSTEM) as ctx:
+        y2026 = calendar.get_calendar(ctx, "national", 2026)
+        y2027 = calendar.get_calendar(ctx, "national", 2027)
+    # a lone New Year's Day made 2027 look seeded while Spring Festival was missing
+    assert y2027.days == [] and not y2027.seeded
+    assert y2027.statutory_holidays == 13
+    assert y2026.seeded and y2026.seeded_by == "national" and y2026.holidays >= 13

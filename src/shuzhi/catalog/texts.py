@@ -63,7 +63,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "catalog.format_subtype": ("格式类型", "Format subtype"),
     "catalog.share_type": ("共享类型", "Share type"),
     "catalog.share_conditions": ("共享条件", "Share conditions"),
-    "catalog.not_shared_basis": ("不予共享依据", "Basis for not sharing"),
+    "catalog.not_shared_basis": (
+        "共享依据（有条件共享、不予共享必填）",
+        "Basis (required for conditional sharing and not sharing)",
+    ),
     "catalog.share_method": ("共享方式", "Share method"),
     "catalog.share_method_type": ("共享方式类型", "Share method type"),
     "catalog.open_type": ("开放类型", "Open type"),

@@ -21,7 +21,9 @@ from shuzhi.sharing.schemas import (
     CalendarDayIn,
     CalendarDayOut,
     CalendarOut,
+    CalendarYearIn,
     DecisionIn,
+    ExtensionIn,
     GrantOut,
     NoticeAddressIn,
     NoticeAddressOut,
@@ -97,6 +99,11 @@ def withdraw_request(ctx: CtxDep, request_id: int, data: ReasonIn) -> RequestOut
 @router.post("/requests/{request_id}/decide")
 def decide_request(ctx: CtxDep, request_id: int, data: DecisionIn) -> RequestOut:
     return service.decide_share_request(ctx, request_id, data)
+
+
+@router.post("/requests/{request_id}/extend")
+def extend_request(ctx: CtxDep, request_id: int, data: ExtensionIn) -> RequestOut:
+    return service.extend_share_request(ctx, request_id, data)
 
 
 @router.post("/requests/{request_id}/appeal")
@@ -208,6 +215,13 @@ def list_notice_outbox(
 @router.get("/calendar/{jurisdiction}/{year}")
 def get_calendar(ctx: CtxDep, jurisdiction: str, year: int) -> CalendarOut:
     return calendar.get_calendar(ctx, jurisdiction, year)
+
+
+@router.put("/calendar/{jurisdiction}/{year}")
+def set_calendar_year(
+    ctx: CtxDep, jurisdiction: str, year: int, data: CalendarYearIn
+) -> CalendarOut:
+    return service.set_calendar_year(ctx, jurisdiction, year, data.complete)
 
 
 @router.put("/calendar/{jurisdiction}/days")

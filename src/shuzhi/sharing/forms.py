@@ -47,9 +47,12 @@ def request_data(form: Multi) -> dict[str, Any]:
 
 
 def decision_data(form: Multi) -> dict[str, Any]:
-    """approve/refuse carry only a reason; a partial approval also its narrowing fields."""
+    """approve carries only a reason, refuse also its basis; a partial approval also its
+    narrowing fields."""
     outcome = first(form, "outcome")
     data: dict[str, Any] = {"outcome": outcome, "reason": first(form, "reason")}
+    if outcome == "refuse":
+        data["basis"] = first(form, "basis")
     if outcome != "partly_approve":
         return data
     data["columns"] = form.get("columns", [])

@@ -41,9 +41,9 @@ Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_DAYS)]
 RateLimit = Annotated[int, Field(ge=1, le=100_000)]
 
 # A reason that must be given (refusal, appeal, revocation, extension) says something:
-# at least this many characters after trimming (not 「不行」).
+# at least this many characters after trimming (not 「不行」); the services check it, with a
+# message that says so.
 MIN_REASON_CHARS = 10
-Reason = Annotated[Text, Field(min_length=MIN_REASON_CHARS, max_length=2000)]
 
 
 class ConditionIn(BaseModel):
@@ -109,7 +109,9 @@ class ReasonIn(BaseModel):
 class ExtensionIn(BaseModel):
     """The provider extends the decision deadline once (check period), saying why."""
 
-    reason: Reason
+    reason: Annotated[Text, Field(max_length=2000)] = Field(
+        description=f"why: at least {MIN_REASON_CHARS} characters"
+    )
 
 
 class RenewalIn(BaseModel):
@@ -323,6 +325,12 @@ class CalendarDayIn(BaseModel):
     day: date
     kind: DayKind
     name: Annotated[Text, Field(max_length=60)] = ""
+
+
+class CalendarYearIn(BaseModel):
+    complete: bool = Field(
+        description="true: every holiday and adjusted working day of the year is entered"
+    )
 
 
 class CalendarDayOut(BaseModel):

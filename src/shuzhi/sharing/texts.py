@@ -23,7 +23,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sh.application": ("应用系统", "Application"),
     "sh.share_type": ("共享属性", "Share type"),
     "sh.share_conditions": ("共享条件", "Share conditions"),
-    "sh.not_shared_basis": ("不予共享依据", "Basis for not sharing"),
+    "sh.not_shared_basis": ("共享依据", "Basis (conditional or not shared)"),
     "sh.dataset": ("数据", "Data"),
     "sh.route": ("审批路径", "Routing"),
     "sh.columns": ("信息项（列）", "Columns (data items)"),
@@ -52,6 +52,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sh.days_left": ("剩 {n} 个工作日", "{n} working days left"),
     "sh.overdue": ("已超期", "overdue"),
     "sh.due_today": ("今日到期", "due today"),
+    "sh.extended": ("已延期", "extended"),
+    "sh.extended_from": (
+        "原期限 {day}，延长 {n} 个工作日（{who}）：{reason}",
+        "was {day}, extended by {n} working days ({who}): {reason}",
+    ),
+    "sh.provisional": ("暂定", "provisional"),
+    "sh.provisional_note": (
+        "该期限跨越尚未完整录入节假日安排的年份，暂按周一至周五计算；该年录入并确认完整后将自动重算。",
+        "This deadline runs into a year whose holidays are not all entered: it counts Monday to"
+        " Friday for now and is counted again once that year is declared complete.",
+    ),
+    "sh.extend": ("延长审批期限", "Extend the deadline"),
+    "sh.extend_help": (
+        "可延长一次，延长 {n} 个工作日，须写明理由（至少 10 个字）。",
+        "Once only, by {n} working days, with a reason (at least 10 characters).",
+    ),
+    "sh.extend_reason": ("延期理由", "Reason for extending"),
     "sh.escalated_at": ("超期上报", "Escalated"),
     "sh.decision": ("审批决定", "Decision"),
     "sh.appeal": ("申诉", "Appeal"),
@@ -64,7 +81,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sh.outcome.approve": ("同意", "Approve"),
     "sh.outcome.partly_approve": ("部分同意", "Approve in part"),
     "sh.outcome.refuse": ("拒绝", "Refuse"),
-    "sh.reason": ("理由（拒绝或部分同意时必填）", "Reason (required to refuse or approve in part)"),
+    "sh.reason": (
+        "理由（拒绝时必填，至少 10 个字）",
+        "Reason (required to refuse: at least 10 characters)",
+    ),
+    "sh.basis": (
+        "拒绝依据（拒绝有条件共享时必填：法律法规、政策文件或目录共享条件）",
+        "Basis of a refusal (required for conditional entries: law, policy or share condition)",
+    ),
+    "sh.basis_cited": ("依据", "Basis"),
     "sh.partly_terms": ("部分同意：调整授权内容", "Approve in part: narrow the terms"),
     "sh.submit_decision": ("提交决定", "Submit the decision"),
     "sh.rate_limit": ("调用频率上限（次/分钟）", "Rate limit (calls per minute)"),
@@ -149,6 +174,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sh.action.decided": ("作出决定", "decided"),
     "sh.action.arbitrated": ("仲裁", "arbitrated"),
     "sh.action.escalated": ("超期上报", "escalated"),
+    "sh.action.deadline_extended": ("延长审批期限", "extended the deadline"),
+    "sh.action.deadline_provisional": ("期限暂定", "deadline provisional"),
+    "sh.action.deadline_recounted": ("重算审批期限", "deadline counted again"),
     "sh.action.withdrawn": ("撤回", "withdrew"),
     "sh.action.appealed": ("提出申诉", "appealed"),
     "sh.pick.title": ("申请共享：选择目录", "Request data: choose an entry"),
@@ -238,9 +266,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sh.cal.default": ("沿用全国默认", "national default"),
     "sh.cal.rate_limit": ("默认调用频率上限（次/分钟）", "Default rate limit (per minute)"),
     "sh.cal.not_seeded": (
-        "{year} 年尚未录入节假日安排，目前只按周末计算；请在国务院公布后录入。",
-        "No holidays are recorded for {year}; only weekends count. Enter them once published.",
+        "{year} 年的节假日安排尚未完整录入（已录入 {n} 天放假，法定至少 {least} 天）："
+        "落在该年的审批期限暂按周一至周五计算。请在国务院公布后录入全部放假和调休上班日，"
+        "再确认该年完整。",
+        "{year} is not complete ({n} holiday days entered, at least {least} by statute):"
+        " deadlines in it count Monday to Friday for now. Enter every holiday and adjusted"
+        " working day once the State Council publishes them, then declare the year complete.",
     ),
+    "sh.cal.provisional": (
+        "有 {n} 件待审批申请的期限落在该年，为暂定期限。",
+        "{n} waiting requests have a provisional deadline in this year.",
+    ),
+    "sh.cal.seeded_by": ("{year} 年已确认完整（{by}）。", "{year} is declared complete ({by})."),
+    "sh.cal.mark_complete": ("确认该年已完整录入", "Declare the year complete"),
+    "sh.cal.unmark_complete": ("撤销完整确认", "Withdraw the declaration"),
     "sh.cal.day": ("日期", "Day"),
     "sh.cal.weekday": ("星期", "Weekday"),
     "sh.cal.kind": ("类型", "Kind"),

@@ -26,6 +26,7 @@ from shuzhi.sharing.schemas import (
     ApplicationIn,
     CalendarDayIn,
     DecisionIn,
+    ExtensionIn,
     NoticeAddressIn,
     PolicyIn,
     ReasonIn,
@@ -156,6 +157,7 @@ def _request_page(
         r=page.request,
         errors=errors or [],
         open_form=open_form,
+        extension_days=ctx.settings.sharing_extension_days,
         form={},
         ops=list(Op),
         rows=range(forms.CONDITION_ROWS),
@@ -183,6 +185,19 @@ def decide(request: Request, ctx: CtxDep, request_id: int, form: MultiFormDep) -
     )
     if done is None:
         return _request_page(request, ctx, request_id, errors, "decide")
+    return _see(f"/sharing/requests/{request_id}")
+
+
+@router.post("/sharing/requests/{request_id}/extend")
+def extend(request: Request, ctx: CtxDep, request_id: int, form: MultiFormDep) -> Response:
+    done, errors = attempt(
+        ctx,
+        lambda: service.extend_share_request(
+            ctx, request_id, parse(ExtensionIn, {"reason": forms.first(form, "reason")})
+        ),
+    )
+    if done is None:
+        return _request_page(request, ctx, request_id, errors, "extend")
     return _see(f"/sharing/requests/{request_id}")
 
 
@@ -495,6 +510,19 @@ def set_day(request: Request, ctx: CtxDep, jurisdiction: str, form: MultiFormDep
 def remove_day(ctx: CtxDep, jurisdiction: str, day: date) -> Response:
     calendar.remove_calendar_day(ctx, jurisdiction, day)
     return _see(f"/sharing/calendar?jurisdiction={jurisdiction}&year={day.year}")
+
+
+@router.post("/sharing/calendar/{jurisdiction}/years/{year}")
+def set_year(
+    request: Request, ctx: CtxDep, jurisdiction: str, year: int, form: MultiFormDep
+) -> Response:
+    complete = forms.first(form, "complete") == "1"
+    done, errors = attempt(
+        ctx, lambda: service.set_calendar_year(ctx, jurisdiction, year, complete)
+    )
+    if done is None:
+        return _calendar_page(request, ctx, jurisdiction, year, errors)
+    return _see(f"/sharing/calendar?jurisdiction={jurisdiction}&year={year}")
 
 
 @router.post("/sharing/calendar/{jurisdiction}/policy")

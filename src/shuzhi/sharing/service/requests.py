@@ -575,6 +575,15 @@ def request_actions(ctx: Ctx, out: RequestOut) -> list[str]:
         if out.status == S.ESCALATED or not region:
             actions.append("decide")
     if (
+        out.status == S.PENDING
+        and out.due_on is not None
+        and out.original_due_on is None
+        and not out.overdue
+        and ctx.settings.sharing_extension_days > 0
+        and allowed(ctx, "extend_share_request", provider)
+    ):
+        actions.append("extend")
+    if (
         out.status == S.REFUSED
         and out.arbitrated_at is None
         and allowed(ctx, "appeal_share_request", consumer)
