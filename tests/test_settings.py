@@ -17,14 +17,17 @@ def test_serving_options_come_from_the_environment(tmp_path: Path) -> None:
         "SHUZHI_GATEWAY_FLUSH_ROWS": "50",
         "SHUZHI_GATEWAY_METER_PROCESS": "off",
         "SHUZHI_PORTAL_RATE_LIMIT": "0",
+        "SHUZHI_SHARING_EXTENSION_DAYS": "0",
     }
     settings = load_settings(env, data_dir=tmp_path)
     options = GatewayOptions.from_settings(settings)
     assert (options.workers, options.cache_seconds, options.flush_rows) == (4, 2.5, 50)
     assert options.meter_process is False and settings.portal_rate_limit == 0
+    assert settings.sharing_extension_days == 0
     defaults = load_settings({}, data_dir=tmp_path)
     assert GatewayOptions.from_settings(defaults).meter_process is True
     assert (defaults.workers, defaults.portal_rate_limit) == (1, 600)
+    assert defaults.sharing_extension_days == 5
 
 
 @pytest.mark.parametrize(
@@ -34,6 +37,7 @@ def test_serving_options_come_from_the_environment(tmp_path: Path) -> None:
         ("WEB_CONCURRENCY", "0"),
         ("SHUZHI_GATEWAY_FLUSH_SECONDS", "soon"),
         ("SHUZHI_PORTAL_RATE_LIMIT", "-1"),
+        ("SHUZHI_SHARING_EXTENSION_DAYS", "-2"),
         ("SHUZHI_LOGIN_MAX_FAILURES", "1.5"),
     ],
 )
