@@ -80,6 +80,7 @@ def build_workbook(entries: int, items: int, seed: int = 1) -> bytes:
                 "format_subtype": "MySQL",
                 "share_type": share,
                 "share_conditions": "用于本部门法定职责相关业务" if share == "有条件共享" else "",
+                "not_shared_basis": "《政务数据共享条例》" if share == "有条件共享" else "",
                 "share_method": "共享平台方式/接口",
                 "open_type": "不予开放",
                 "not_open_reason": "涉及敏感信息",

@@ -57,6 +57,7 @@ def population_entry(
             "format_subtype": "MySQL",
             "share_type": "conditional",
             "share_conditions": "依法履职",
+            "not_shared_basis": "《政务数据共享条例》",
             "share_method": "platform",
             "share_method_type": "interface",
             "open_type": "not_open",
