@@ -44,6 +44,7 @@ def test_compile_approve_find_and_rate(live_server: LiveServer, page: Page) -> N
     page.fill("input[name=group_code]", "001")
     page.select_option("select[name=share_type]", "conditional")
     page.fill("textarea[name=share_conditions]", "仅限依法履职需要使用")
+    page.fill("textarea[name=not_shared_basis]", "《政务数据共享条例》（共享条件）")
     page.select_option("select[name=open_type]", "not_open")
     page.select_option("select[name=not_open_reason]", "sensitive")
     rows = [("姓名", "C", "50"), ("公民身份号码", "C", "18"), ("户籍地址", "C", "200")]

@@ -108,9 +108,9 @@ def test_declaring_a_year_complete_needs_its_holidays_and_recounts_deadlines(
         if (first + timedelta(days=i)).weekday() < 5 and (first + timedelta(days=i)).year == target
     ][:13]
     with acting(database, SYSTEM) as ctx:
-        for d in weekdays:
+        for off in weekdays:
             calendar.set_calendar_day(
-                ctx, "national", CalendarDayIn(day=d, kind=DayKind.HOLIDAY, name="测试假日")
+                ctx, "national", CalendarDayIn(day=off, kind=DayKind.HOLIDAY, name="测试假日")
             )
     with acting(database, SYSTEM) as ctx:
         for y in years:

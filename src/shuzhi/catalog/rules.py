@@ -156,9 +156,10 @@ def check_share_basis(share_type: str, basis: str, e: ErrorCollector) -> None:
         e.add(
             "not_shared_basis",
             "有条件共享必须写明共享依据（法律、行政法规、政策文件等，至少 4 个字），"
-            "如《政务数据共享条例》第十条。",
+            "如《政务数据共享条例》的相关条款。",
             "Conditional sharing needs its basis (a law, regulation or policy document, at"
-            " least 4 characters), e.g. an article of the government data sharing regulation.",
+            " least 4 characters), e.g. the provision of the government data sharing"
+            " regulation it rests on.",
         )
     else:
         e.add(
