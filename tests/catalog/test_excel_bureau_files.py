@@ -30,6 +30,9 @@ from tests.catalog.helpers import create
 from tests.conftest import acting
 from tests.factories import Org, seed_org, uscc
 
+# Conditional entries state their basis; these tests are about other faults.
+BASIS = "《政务数据共享条例》"
+
 
 def _import(database: Database, actor: Any, content: bytes, unit: str | None = None) -> Any:
     with acting(database, actor) as ctx:
@@ -111,7 +114,7 @@ def _with_columns(
 def _two_item_faults() -> tuple[bytes, set[tuple[str, int, str]]]:
     # A bad length on an item and missing share conditions on its own entry.
     wb = workbook(
-        [entry_values("101001/000001", 共享类型="有条件共享")],
+        [entry_values("101001/000001", 共享类型="有条件共享", 不予共享依据=BASIS)],
         [item_values("101001/000001", "姓名", 数据长度="很长", 共享类型="有条件共享")],
     )
     return to_bytes(wb), {("信息项", 2, "数据长度"), ("信息资源目录", 2, "共享条件")}
@@ -120,7 +123,11 @@ def _two_item_faults() -> tuple[bytes, set[tuple[str, int, str]]]:
 def _schema_and_rule() -> tuple[bytes, set[tuple[str, int, str]]]:
     # A too-short abstract (schema) and missing share conditions (rule) in one row.
     wb = workbook(
-        [entry_values("101001/000001", 信息资源摘要="甲", 共享类型="有条件共享")],
+        [
+            entry_values(
+                "101001/000001", 信息资源摘要="甲", 共享类型="有条件共享", 不予共享依据=BASIS
+            )
+        ],
         [item_values("101001/000001", "姓名", 共享类型="有条件共享")],
     )
     return to_bytes(wb), {("信息资源目录", 2, "信息资源摘要"), ("信息资源目录", 2, "共享条件")}
@@ -131,7 +138,7 @@ def _rule_and_stored() -> tuple[bytes, set[tuple[str, int, str]]]:
     headers, rows = _with_columns(
         ENTRY_HEADERS,
         [
-            entry_values("101001/000001", 共享类型="有条件共享"),
+            entry_values("101001/000001", 共享类型="有条件共享", 不予共享依据=BASIS),
             entry_values("101001/000002", name="流动人口信息"),
         ],
         {"关联资源代码": ["", "109999/999999"]},
@@ -231,6 +238,7 @@ def test_merged_cells_across_columns(database: Database) -> None:
     values = entry_values(
         "101001/000001",
         共享类型="有条件共享",
+        不予共享依据=BASIS,
         开放类型="有条件开放",
         不予开放理由="",
         共享条件="仅限依法履职使用",
