@@ -13,7 +13,7 @@ from shuzhi.catalog.schemas import ShareType
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.db.cas import compare_and_set
-from shuzhi.errors import Conflict, ErrorCollector, Invalid
+from shuzhi.errors import Conflict, ErrorCollector
 from shuzhi.lake import service as lake
 from shuzhi.lake.query import Filter, Op
 from shuzhi.org import service as org
