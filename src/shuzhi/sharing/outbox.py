@@ -59,6 +59,11 @@ TITLES: dict[str, tuple[str, str]] = {
     "request_appealed": ("共享申请被拒后提出申诉", "A refused share request was appealed"),
     "request_withdrawn": ("共享申请已撤回", "A share request was withdrawn"),
     "request_due_soon": ("共享申请审批期限将至", "A share request's deadline is near"),
+    "deadline_extended": ("共享申请审批期限已延长", "A share request's deadline was extended"),
+    "deadline_provisional": (
+        "共享申请审批期限为暂定（节假日安排未录入）",
+        "A share request's deadline is provisional (holidays not entered)",
+    ),
     "request_escalated": ("共享申请超期已上报", "A share request is overdue and escalated"),
     "grant_issued": ("共享授权已签发", "A share grant was issued"),
     "grant_revoked": ("共享授权已撤销", "A share grant was revoked"),
