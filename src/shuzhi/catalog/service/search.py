@@ -129,6 +129,7 @@ def _reindex(
         return
     out, scope = _public_view(ctx, entry, working)
     search.index_documents(ctx, [_search_doc(out, scope, codes.code_labels(ctx, "zh-CN"))])
+    ensure_synonyms(ctx)
 
 
 @contextmanager
@@ -147,6 +148,7 @@ def deferred_indexing(ctx: Ctx) -> Iterator[None]:
     for ids in _chunks(sorted(touched)):
         entries = list(ctx.db.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(ids))))
         search.index_documents(ctx, [_search_doc(*v, labels) for v in _public_views(ctx, entries)])
+    ensure_synonyms(ctx)
 
 
 def reindex_catalog(ctx: Ctx) -> int:
@@ -204,13 +206,14 @@ def _synced(ctx: Ctx) -> bool:
 
 
 def ensure_synonyms(ctx: Ctx) -> None:
-    """Sync the search synonyms once (a fresh or upgraded database), after a read's reads."""
-    if not _synced(ctx):
-        ctx.write(_sync_if_missing)
+    """Sync the search synonyms once (a fresh or upgraded database) in a unit that writes.
 
-
-def _sync_if_missing(ctx: Ctx) -> None:
-    if not _synced(ctx):
+    Writes that index documents call this, so a database holding anything searchable has
+    its synonyms. A read never writes for it: searches must answer while another
+    connection holds the write lock, so until the next indexing write a read searches
+    with the synonyms already stored.
+    """
+    if not ctx.reading and not _synced(ctx):
         sync_synonyms(ctx)
 
 

@@ -184,6 +184,7 @@ def _store(ctx: Ctx, p: Publication, checked: _Checked) -> None:
     p.close_reason = ""
     ctx.db.flush()
     search.index_documents(ctx, [_search_doc(p, checked.entry)])
+    catalog.ensure_synonyms(ctx)
 
 
 def open_dataset(
