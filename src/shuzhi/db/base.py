@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy import DateTime, MetaData, String, Text
+from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -66,3 +68,46 @@ class StrEnumType(TypeDecorator[E]):
 
     def process_result_value(self, value: str | None, dialect: object) -> E | None:
         return None if value is None else self.enum(value)
+
+
+class JSONText(TypeDecorator[Any]):
+    """A JSON value stored as canonical text: writes take Python values (lists, dicts, strings,
+    numbers), reads give them back. The column stays plain TEXT on every backend, so rows
+    written as hand-serialised JSON read unchanged.
+
+    ``sort_keys`` and ``compact`` keep each column's stored text as it has always been written
+    (sorted object keys; ``,``/``:`` separators instead of ``, ``/``: ``).
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, *, sort_keys: bool = False, compact: bool = False) -> None:
+        super().__init__()
+        self.sort_keys = sort_keys
+        self.compact = compact
+
+    def dumps(self, value: Any) -> str:
+        separators = (",", ":") if self.compact else (", ", ": ")
+        return json.dumps(
+            value, ensure_ascii=False, sort_keys=self.sort_keys, separators=separators
+        )
+
+    def process_bind_param(self, value: Any, dialect: object) -> str | None:
+        return None if value is None else self.dumps(value)
+
+    def process_result_value(self, value: str | None, dialect: object) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def json_list(*, compact: bool = False) -> TypeEngine[Any]:
+    """A JSON array column whose in-place changes (append, item assignment) are saved too."""
+    return MutableList.as_mutable(JSONText(compact=compact))
+
+
+def json_dict(*, sort_keys: bool = False, compact: bool = False) -> TypeEngine[Any]:
+    """A JSON object column whose in-place changes (``d[k] = v``, ``del``) are saved too.
+
+    Only the top level is tracked: a change inside a nested value needs a new value assigned.
+    """
+    return MutableDict.as_mutable(JSONText(sort_keys=sort_keys, compact=compact))
