@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, utcnow
+from shuzhi.context import Role
+from shuzhi.db.base import Base, StrEnumType, utcnow
 
 
 class User(Base):
@@ -17,7 +18,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(40))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 40))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -64,7 +65,7 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(40))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 40))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,7 +23,7 @@ from shuzhi.auth.schemas import (
 from shuzhi.auth.schemas import ApiKeyCreated as ApiKeyCreatedOut
 from shuzhi.auth.service.common import KEY_PREFIX, LAST_USED_GRANULARITY
 from shuzhi.auth.service.users import _resolve_role_unit
-from shuzhi.context import Actor, Ctx, Role
+from shuzhi.context import Actor, Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import (
     Conflict,
@@ -152,5 +152,5 @@ def actor_for_api_key(ctx: Ctx, token: str) -> Actor:
             )
         )
     return Actor(
-        kind="api_key", id=key.id, name=key.prefix, role=Role(key.role), unit_id=key.unit_id
+        kind="api_key", id=key.id, name=key.prefix, role=key.role, unit_id=key.unit_id
     )

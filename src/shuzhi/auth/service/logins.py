@@ -25,7 +25,7 @@ from shuzhi.auth.passwords import (
     verify_password,
 )
 from shuzhi.auth.service.common import _set_password, _totp_step
-from shuzhi.context import Actor, Ctx, Role
+from shuzhi.context import Actor, Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import (
     TooManyRequests,
@@ -228,7 +228,7 @@ def continue_login(
 
 def actor_for_user(user: User) -> Actor:
     return Actor(
-        kind="user", id=user.id, name=user.username, role=Role(user.role), unit_id=user.unit_id
+        kind="user", id=user.id, name=user.username, role=user.role, unit_id=user.unit_id
     )
 
 
