@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sqlalchemy import DateTime, MetaData, String, Text
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -111,3 +114,10 @@ def json_dict(*, sort_keys: bool = False, compact: bool = False) -> TypeEngine[A
     Only the top level is tracked: a change inside a nested value needs a new value assigned.
     """
     return MutableDict.as_mutable(JSONText(sort_keys=sort_keys, compact=compact))
+
+
+def row_fields(row: Base, model: type[BaseModel]) -> dict[str, Any]:
+    """The row's column values that ``model`` has fields of the same name for: the part of an
+    output built straight from its row (the caller adds or replaces what differs)."""
+    wanted = model.model_fields
+    return {c.key: getattr(row, c.key) for c in row.__mapper__.column_attrs if c.key in wanted}
