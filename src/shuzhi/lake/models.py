@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypedDict
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, StrEnumType, utcnow
+from shuzhi.db.base import Base, StrEnumType, json_dict, json_list, utcnow
 
 
 class VersionStatus(StrEnum):
@@ -21,6 +22,12 @@ class VersionStatus(StrEnum):
     SUPERSEDED = "superseded"
     REJECTED = "rejected"
     PENDING_REVIEW = "pending_review"
+
+
+class StoredColumn(TypedDict):
+    name: str
+    type: str
+    source_name: str
 
 
 class Dataset(Base):
@@ -51,15 +58,17 @@ class DatasetVersion(Base):
     number: Mapped[int] = mapped_column(Integer)
     lake_version_id: Mapped[str] = mapped_column(String(40))
     manifest_path: Mapped[str] = mapped_column(Text)
-    schema_json: Mapped[str] = mapped_column(Text)
+    schema_json: Mapped[list[StoredColumn]] = mapped_column(json_list())
     row_count: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    source_json: Mapped[str] = mapped_column(Text)
-    rejects_json: Mapped[str] = mapped_column(Text)
-    schema_check_json: Mapped[str] = mapped_column(Text, default="{}")
-    profile_json: Mapped[str] = mapped_column(Text, default="{}")
-    classification_json: Mapped[str] = mapped_column(Text, default="[]")
-    grade_json: Mapped[str] = mapped_column(Text, default="{}")
+    source_json: Mapped[dict[str, Any]] = mapped_column(json_dict())
+    rejects_json: Mapped[dict[str, Any]] = mapped_column(json_dict())
+    # The analysis models as JSON: SchemaCheck, ProfileOut, [ColumnClassification], GradeOut
+    # (``{}`` when not graded).
+    schema_check_json: Mapped[dict[str, Any]] = mapped_column(json_dict(compact=True), default=dict)
+    profile_json: Mapped[dict[str, Any]] = mapped_column(json_dict(compact=True), default=dict)
+    classification_json: Mapped[list[dict[str, Any]]] = mapped_column(json_list(), default=list)
+    grade_json: Mapped[dict[str, Any]] = mapped_column(json_dict(compact=True), default=dict)
     quality_score: Mapped[float | None]
     status: Mapped[VersionStatus] = mapped_column(StrEnumType(VersionStatus, 20), index=True)
     review_note: Mapped[str] = mapped_column(Text, default="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Text, case, func, select, type_coerce
 
 from shuzhi.auth.permissions import scope_unit
 from shuzhi.catalog import codes as catalog_codes
@@ -111,7 +111,9 @@ def dataset_figures(ctx: Ctx) -> dict[int, tuple[int, int, int]]:
     """For the cockpit: per unit, (datasets with a current version, their records, how many
     of them are graded), limited to the actor's unit when it sees only its own."""
     scope = scope_unit(ctx, "view_datasets")
-    graded = func.sum(case((DatasetVersion.grade_json.not_in(["", "{}"]), 1), else_=0))
+    graded = func.sum(
+        case((type_coerce(DatasetVersion.grade_json, Text).not_in(["", "{}"]), 1), else_=0)
+    )
     query = (
         select(Dataset.unit_id, func.count(), func.coalesce(func.sum(DatasetVersion.row_count), 0))
         .add_columns(graded)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import uuid
@@ -31,7 +30,7 @@ from shuzhi.lake.events import (
     VersionIngested,
 )
 from shuzhi.lake.manifest import TEMP_PREFIX, Version
-from shuzhi.lake.models import ColumnOverride, Dataset, DatasetVersion
+from shuzhi.lake.models import ColumnOverride, Dataset, DatasetVersion, StoredColumn
 from shuzhi.lake.models import VersionStatus as S
 from shuzhi.lake.query import AggFunc
 from shuzhi.lake.readers import Source, text_value
@@ -280,20 +279,18 @@ def _claim(
                     number=version.sequence,
                     lake_version_id=version.version_id,
                     manifest_path=stored_path(ctx.settings, version.manifest_path),
-                    schema_json=json.dumps(
-                        [c.__dict__ for c in version.columns], ensure_ascii=False
-                    ),
+                    schema_json=[
+                        StoredColumn(name=c.name, type=c.type, source_name=c.source_name)
+                        for c in version.columns
+                    ],
                     row_count=version.row_count,
                     content_hash=version.content_hash,
-                    source_json=json.dumps(version.source, ensure_ascii=False, default=str),
-                    rejects_json=json.dumps(version.rejects.__dict__, ensure_ascii=False),
-                    schema_check_json=found.check.model_dump_json(),
-                    profile_json=found.profile.model_dump_json(),
-                    classification_json=json.dumps(
-                        [c.model_dump(mode="json") for c in found.classification],
-                        ensure_ascii=False,
-                    ),
-                    grade_json=found.grade.model_dump_json(),
+                    source_json=dict(version.source),
+                    rejects_json=dict(version.rejects.__dict__),
+                    schema_check_json=found.check.model_dump(mode="json"),
+                    profile_json=found.profile.model_dump(mode="json"),
+                    classification_json=[c.model_dump(mode="json") for c in found.classification],
+                    grade_json=found.grade.model_dump(mode="json"),
                     status=S.PENDING_REVIEW if found.check.drift else S.CURRENT,
                     created_by=ctx.actor.label,
                 )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import select
 
 from shuzhi.audit.service import record
@@ -64,8 +62,6 @@ def _version_row(ctx: Ctx, dataset: Dataset, number: int | None) -> DatasetVersi
 
 def _out(ctx: Ctx, dataset: Dataset, row: DatasetVersion) -> VersionOut:
     brief = org.unit_brief(ctx, dataset.unit_id)
-    grade = json.loads(row.grade_json)
-    rejects = json.loads(row.rejects_json)
     return VersionOut(
         resource_code=dataset.resource_code,
         dataset_name=dataset.name,
@@ -75,15 +71,13 @@ def _out(ctx: Ctx, dataset: Dataset, row: DatasetVersion) -> VersionOut:
         status=S(row.status),
         row_count=row.row_count,
         content_hash=row.content_hash,
-        columns=[ColumnOut(**c) for c in json.loads(row.schema_json)],
-        source=json.loads(row.source_json),
-        rejects=RejectsOut(**{k: v for k, v in rejects.items() if k != "file"}),
-        schema_check=SchemaCheck.model_validate_json(row.schema_check_json),
-        profile=ProfileOut.model_validate_json(row.profile_json),
-        classification=[
-            ColumnClassification.model_validate(c) for c in json.loads(row.classification_json)
-        ],
-        grade=GradeOut.model_validate(grade) if grade else None,
+        columns=[ColumnOut.model_validate(c) for c in row.schema_json],
+        source=row.source_json,
+        rejects=RejectsOut.model_validate(row.rejects_json),
+        schema_check=SchemaCheck.model_validate(row.schema_check_json),
+        profile=ProfileOut.model_validate(row.profile_json),
+        classification=[ColumnClassification.model_validate(c) for c in row.classification_json],
+        grade=GradeOut.model_validate(row.grade_json) if row.grade_json else None,
         quality_score=row.quality_score,
         quality_score_reason=NO_SCORE if row.quality_score is None else None,
         created_by=row.created_by,
@@ -112,7 +106,7 @@ def list_dataset_versions(ctx: Ctx, resource_code: str) -> list[VersionBrief]:
             content_hash=r.content_hash,
             quality_score=r.quality_score,
             quality_score_reason=NO_SCORE if r.quality_score is None else None,
-            drift=SchemaCheck.model_validate_json(r.schema_check_json).drift,
+            drift=SchemaCheck.model_validate(r.schema_check_json).drift,
             created_by=r.created_by,
             created_at=r.created_at,
         )
@@ -148,9 +142,7 @@ def sample_rows(ctx: Ctx, resource_code: str, number: int, limit: int = 20) -> S
     require(ctx, "view_dataset_rows", dataset.unit_id, resource_code)
     row = _version_row(ctx, dataset, number)
     version = version_files(ctx, row)
-    classification = [
-        ColumnClassification.model_validate(c) for c in json.loads(row.classification_json)
-    ]
+    classification = [ColumnClassification.model_validate(c) for c in row.classification_json]
     hidden = analysis.hidden_columns(classification)
     limit = max(1, min(limit, SAMPLE_ROWS_MAX))
     names = [c.name for c in version.columns]

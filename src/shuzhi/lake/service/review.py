@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -79,9 +78,7 @@ def override_classification(
             "category", f"未知的类别 {category!r}。", f"Unknown category {category!r}."
         ) from None
     row = _version_row(ctx, dataset, None)
-    classification = [
-        ColumnClassification.model_validate(c) for c in json.loads(row.classification_json)
-    ]
+    classification = [ColumnClassification.model_validate(c) for c in row.classification_json]
     found = next((c for c in classification if c.name == column), None)
     if found is None:
         raise Invalid.field("column", f"没有名为 {column} 的列。", f"No column named {column!r}.")
@@ -101,11 +98,9 @@ def override_classification(
     hidden = analysis.hidden_columns(updated)
     row.profile_json = analysis.masked_profile(
         query_engine(ctx).profile(version), hidden
-    ).model_dump_json()
-    row.classification_json = json.dumps(
-        [c.model_dump(mode="json") for c in updated], ensure_ascii=False
-    )
-    row.grade_json = grade_version(ctx, version, updated).model_dump_json()
+    ).model_dump(mode="json")
+    row.classification_json = [c.model_dump(mode="json") for c in updated]
+    row.grade_json = grade_version(ctx, version, updated).model_dump(mode="json")
     ctx.db.flush()
     record(
         ctx,
