@@ -9,7 +9,6 @@ application retired), so "revision unchanged" means "every cached answer is stil
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -79,7 +78,7 @@ def call_grant(grant: Grant) -> CallGrant:
     """The gateway's frozen view of a stored grant."""
     masking = {
         column: ColumnMask(category=m["category"], level=MaskLevel(m["level"]))
-        for column, m in json.loads(grant.masking).items()
+        for column, m in grant.masking.items()
     }
     return CallGrant(
         grant_id=grant.id,
@@ -88,11 +87,11 @@ def call_grant(grant: Grant) -> CallGrant:
         provider_unit_id=grant.provider_unit_id,
         entry_id=grant.entry_id,
         resource_code=grant.resource_code,
-        columns=tuple(json.loads(grant.columns)),
-        row_filter=filters.decode(json.loads(grant.row_filter)),
+        columns=tuple(grant.columns),
+        row_filter=filters.decode(grant.row_filter),
         masking=masking,
         key_column=grant.key_column,
-        delivery=frozenset(DeliveryMode(d) for d in json.loads(grant.delivery)),
+        delivery=frozenset(DeliveryMode(d) for d in grant.delivery),
         purpose=grant.purpose,
         expires_at=grant.expires_at,
         rate_limit_per_minute=grant.rate_limit_per_minute,

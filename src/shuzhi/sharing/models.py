@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     Boolean,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuzhi.catalog.schemas import ShareType
-from shuzhi.db.base import Base, StrEnumType, utcnow
+from shuzhi.db.base import Base, StrEnumType, json_dict, json_list, utcnow
 
 
 class RequestStatus(StrEnum):
@@ -101,6 +102,13 @@ class AppKey(Base):
     rotated_from_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class GrantedMask(TypedDict):
+    """A granted column's classification category and the masking level applied to it."""
+
+    category: str
+    level: str
+
+
 class ShareRequest(Base):
     """共享申请: what a consumer unit asked for, and where the request stands."""
 
@@ -119,11 +127,12 @@ class ShareRequest(Base):
     share_type: Mapped[ShareType] = mapped_column(StrEnumType(ShareType, 20))
     purpose: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str] = mapped_column(Text)
-    columns: Mapped[str] = mapped_column(Text)  # JSON list of column names
-    row_filter: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of conditions
+    columns: Mapped[list[str]] = mapped_column(json_list())  # column names
+    # Conditions as ``filters.encode`` gives them: [{column, op, value}].
+    row_filter: Mapped[list[dict[str, Any]]] = mapped_column(json_list(), default=list)
     # Stricter masking asked for, {column: level} (a renewal carries its grant's over).
-    masking: Mapped[str] = mapped_column(Text, default="{}")
-    delivery: Mapped[str] = mapped_column(Text)  # JSON list of delivery modes
+    masking: Mapped[dict[str, str]] = mapped_column(json_dict(), default=dict)
+    delivery: Mapped[list[str]] = mapped_column(json_list())  # delivery mode values
     duration_days: Mapped[int] = mapped_column(Integer)
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[RequestStatus] = mapped_column(StrEnumType(RequestStatus, 20), index=True)
@@ -190,11 +199,11 @@ class Grant(Base):
     resource_code: Mapped[str] = mapped_column(String(64))
     entry_id: Mapped[int] = mapped_column(Integer)
     entry_name: Mapped[str] = mapped_column(String(128))
-    columns: Mapped[str] = mapped_column(Text)  # JSON list
-    row_filter: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of conditions
-    masking: Mapped[str] = mapped_column(Text)  # JSON {column: {category, level}}
+    columns: Mapped[list[str]] = mapped_column(json_list())
+    row_filter: Mapped[list[dict[str, Any]]] = mapped_column(json_list(), default=list)
+    masking: Mapped[dict[str, GrantedMask]] = mapped_column(json_dict())
     key_column: Mapped[str | None] = mapped_column(String(200))
-    delivery: Mapped[str] = mapped_column(Text)  # JSON list
+    delivery: Mapped[list[str]] = mapped_column(json_list())
     purpose: Mapped[str] = mapped_column(Text)
     starts_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

@@ -9,7 +9,6 @@ fewer delivery modes, a lower rate limit. Items catalogued as not shared never p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -196,13 +195,13 @@ def route(cols: Columns, keys: Sequence[str]) -> ShareType:
 def stored_terms(cols: Columns, req: ShareRequest) -> Terms:
     """The terms a request asked for, against the entry as it is now."""
     errors = ErrorCollector()
-    keys = column_keys(cols, json.loads(req.columns), errors, "columns")
+    keys = column_keys(cols, req.columns, errors, "columns")
     masking = {
         k: MaskLevel(level)
-        for name, level in json.loads(req.masking).items()
+        for name, level in req.masking.items()
         if (k := cols.key_of(name)) is not None
     }
-    stored = filters.decode(json.loads(req.row_filter))
+    stored = filters.decode(req.row_filter)
     row_filter = []
     for f in stored:
         key = cols.key_of(f.column)
@@ -225,7 +224,7 @@ def stored_terms(cols: Columns, req: ShareRequest) -> Terms:
         row_filter=row_filter,
         masking=masking,
         duration_days=req.duration_days,
-        delivery=[DeliveryMode(d) for d in json.loads(req.delivery)],
+        delivery=[DeliveryMode(d) for d in req.delivery],
         rate_limit=req.rate_limit_per_minute or 0,  # 0: the jurisdiction's default
     )
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from shuzhi.auth.permissions import RULES, allowed, require
-from shuzhi.catalog.schemas import ShareType
 from shuzhi.context import Ctx, Role
-from shuzhi.db.base import utcnow
+from shuzhi.db.base import row_fields, utcnow
 from shuzhi.errors import Invalid, NotFound
 from shuzhi.org import service as org
 from shuzhi.security.categories import Category
@@ -18,14 +17,11 @@ from shuzhi.security.masking import MaskLevel
 from shuzhi.sharing import filters
 from shuzhi.sharing.calendar import local_day
 from shuzhi.sharing.calendar_service import work_calendar
-from shuzhi.sharing.grants import DeliveryMode
 from shuzhi.sharing.models import (
     Application,
     Grant,
     GrantStatus,
-    Outcome,
     RequestEvent,
-    RequestKind,
     RequestStatus,
     ShareRequest,
 )
@@ -85,9 +81,9 @@ def _app_names(ctx: Ctx, app_id: int) -> tuple[str, str]:
     return cache[app_id]
 
 
-def _conditions(data: str) -> list[ConditionOut]:
+def _conditions(data: list[dict[str, Any]]) -> list[ConditionOut]:
     out = []
-    for f, raw in zip(filters.decode(json.loads(data)), json.loads(data), strict=True):
+    for f, raw in zip(filters.decode(data), data, strict=True):
         out.append(
             ConditionOut(column=f.column, op=f.op, value=raw.get("value"), text=filters.describe(f))
         )
@@ -119,55 +115,20 @@ def _request_out(
                 .order_by(RequestEvent.id)
             )
         ]
-    return RequestOut(
-        id=req.id,
-        kind=RequestKind(req.kind),
-        renews_grant_id=req.renews_grant_id,
-        consumer_unit_code=consumer[0],
-        consumer_unit_name=consumer[1],
-        provider_unit_code=provider[0],
-        provider_unit_name=provider[1],
-        application_code=app_code,
-        application_name=app_name,
-        resource_code=req.resource_code,
-        entry_name=req.entry_name,
-        entry_version=req.entry_version,
-        share_type=ShareType(req.share_type),
-        purpose=req.purpose,
-        legal_basis=req.legal_basis,
-        columns=json.loads(req.columns),
-        row_filter=_conditions(req.row_filter),
-        delivery=[DeliveryMode(d) for d in json.loads(req.delivery)],
-        duration_days=req.duration_days,
-        status=S(req.status),
-        requested_by=req.requested_by,
-        requested_at=req.requested_at,
-        jurisdiction=req.jurisdiction,
-        decision_days=req.decision_days,
-        due_on=req.due_on,
-        due_provisional=req.due_provisional,
-        original_due_on=req.original_due_on,
-        extension_days=req.extension_days,
-        extension_reason=req.extension_reason,
-        extended_by=req.extended_by,
-        extended_at=req.extended_at,
-        working_days_left=left,
-        overdue=overdue,
-        escalated_at=req.escalated_at,
-        outcome=Outcome(req.outcome) if req.outcome else None,
-        decided_by=req.decided_by,
-        decided_at=req.decided_at,
-        decision_reason=req.decision_reason,
-        decision_basis=req.decision_basis,
-        appeal_reason=req.appeal_reason,
-        appealed_at=req.appealed_at,
-        arbitrated_by=req.arbitrated_by,
-        arbitrated_at=req.arbitrated_at,
-        arbitration_note=req.arbitration_note,
-        arbitration_basis=req.arbitration_basis,
-        withdrawn_at=req.withdrawn_at,
-        grant_id=req.grant_id,
-        history=history,
+    return RequestOut.model_validate(
+        {
+            **row_fields(req, RequestOut),
+            "consumer_unit_code": consumer[0],
+            "consumer_unit_name": consumer[1],
+            "provider_unit_code": provider[0],
+            "provider_unit_name": provider[1],
+            "application_code": app_code,
+            "application_name": app_name,
+            "row_filter": _conditions(req.row_filter),
+            "working_days_left": left,
+            "overdue": overdue,
+            "history": history,
+        }
     )
 
 
@@ -181,34 +142,22 @@ def _grant_out(ctx: Ctx, grant: Grant) -> GrantOut:
     consumer = _unit_name(ctx, grant.consumer_unit_id)
     provider = _unit_name(ctx, grant.provider_unit_id)
     app_code, app_name = _app_names(ctx, grant.application_id)
-    return GrantOut(
-        id=grant.id,
-        request_id=grant.request_id,
-        application_code=app_code,
-        application_name=app_name,
-        consumer_unit_code=consumer[0],
-        consumer_unit_name=consumer[1],
-        provider_unit_code=provider[0],
-        provider_unit_name=provider[1],
-        resource_code=grant.resource_code,
-        entry_name=grant.entry_name,
-        columns=json.loads(grant.columns),
-        row_filter=_conditions(grant.row_filter),
-        masking=[
-            ColumnMaskOut(column=c, category=m["category"], level=MaskLevel(m["level"]))
-            for c, m in json.loads(grant.masking).items()
-        ],
-        key_column=grant.key_column,
-        delivery=[DeliveryMode(d) for d in json.loads(grant.delivery)],
-        purpose=grant.purpose,
-        starts_at=grant.starts_at,
-        expires_at=grant.expires_at,
-        rate_limit_per_minute=grant.rate_limit_per_minute,
-        status=grant_status(grant, utcnow()),
-        replaces_grant_id=grant.replaces_grant_id,
-        revoked_at=grant.revoked_at,
-        revoked_by=grant.revoked_by,
-        revoke_reason=grant.revoke_reason,
+    return GrantOut.model_validate(
+        {
+            **row_fields(grant, GrantOut),
+            "application_code": app_code,
+            "application_name": app_name,
+            "consumer_unit_code": consumer[0],
+            "consumer_unit_name": consumer[1],
+            "provider_unit_code": provider[0],
+            "provider_unit_name": provider[1],
+            "row_filter": _conditions(grant.row_filter),
+            "masking": [
+                ColumnMaskOut(column=c, category=m["category"], level=MaskLevel(m["level"]))
+                for c, m in grant.masking.items()
+            ],
+            "status": grant_status(grant, utcnow()),
+        }
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import or_, select
 
 from shuzhi import hooks
@@ -99,7 +97,7 @@ def rows_without_key(ctx: Ctx, grant_id: int) -> int | None:
     types = version.column_types()
     if grant.key_column not in types:
         return None
-    row_filter = list(filters.decode(json.loads(grant.row_filter)))
+    row_filter = list(filters.decode(grant.row_filter))
     if any(f.column not in types for f in row_filter):
         return None  # the gateway serves nothing until the provider fixes the filter
     engine = lake.query_engine(ctx)
@@ -142,7 +140,7 @@ def renew_grant(ctx: Ctx, grant_id: int, data: RenewalIn) -> RequestOut:
     app = application_for(ctx, _app_names(ctx, grant.application_id)[0], grant.consumer_unit_id)
     cols = entry_columns(ctx, grant.resource_code)
     errors = ErrorCollector()
-    keys = column_keys(cols, json.loads(grant.columns), errors, "columns")
+    keys = column_keys(cols, grant.columns, errors, "columns")
     if errors.errors:
         raise Conflict(
             "目录信息项已变更，授权中的列不再存在，请提交新的申请。",
@@ -151,7 +149,7 @@ def renew_grant(ctx: Ctx, grant_id: int, data: RenewalIn) -> RequestOut:
     original = ctx.db.get(ShareRequest, grant.request_id)
     masking = {
         cols.item_names[k]: m["level"]
-        for c, m in json.loads(grant.masking).items()
+        for c, m in grant.masking.items()
         if (k := cols.key_of(c)) is not None
         and MaskLevel(m["level"]) != default_level(cols.categories.get(k, "none"))
     }
@@ -164,9 +162,9 @@ def renew_grant(ctx: Ctx, grant_id: int, data: RenewalIn) -> RequestOut:
         keys=keys,
         purpose=data.purpose or grant.purpose,
         legal_basis=data.legal_basis or (original.legal_basis if original else grant.purpose),
-        row_filter=list(filters.decode(json.loads(grant.row_filter))),
+        row_filter=list(filters.decode(grant.row_filter)),
         masking=masking,
-        delivery=[DeliveryMode(d) for d in json.loads(grant.delivery)],
+        delivery=[DeliveryMode(d) for d in grant.delivery],
         duration_days=data.duration_days,
         rate_limit=grant.rate_limit_per_minute,
         renews=grant.id,
@@ -254,7 +252,7 @@ def entry_republished(ctx: Ctx, resource_code: str) -> list[int]:
     shared = {cols.names[k] for k, share in cols.share.items() if share != ShareType.NOT_SHARED}
     ended = []
     for grant in grants:
-        lost = [c for c in json.loads(grant.columns) if c not in shared]
+        lost = [c for c in grant.columns if c not in shared]
         if lost and _end_grant(
             ctx,
             grant,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from shuzhi.sharing.events import (
 )
 from shuzhi.sharing.models import (
     Grant,
+    GrantedMask,
     GrantStatus,
     RequestKind,
     ShareRequest,
@@ -35,9 +35,9 @@ from shuzhi.sharing.terms import (
 )
 
 
-def _grant_masking(cols: Columns, terms: Terms) -> dict[str, dict[str, str]]:
+def _grant_masking(cols: Columns, terms: Terms) -> dict[str, GrantedMask]:
     """Each granted column's category and masking level (the default, or stricter)."""
-    masking = {}
+    masking: dict[str, GrantedMask] = {}
     for k in terms.columns:
         category = cols.categories.get(k, Category.NONE.value)
         level = strictest(default_level(category), terms.masking.get(k, MaskLevel.NONE))
@@ -95,11 +95,11 @@ def _issue_grant(ctx: Ctx, req: ShareRequest, cols: Columns, terms: Terms) -> Gr
         resource_code=req.resource_code,
         entry_id=req.entry_id,
         entry_name=req.entry_name,
-        columns=json.dumps([cols.names[k] for k in terms.columns], ensure_ascii=False),
-        row_filter=json.dumps(filters.encode(terms.row_filter), ensure_ascii=False),
-        masking=json.dumps(masking, ensure_ascii=False),
+        columns=[cols.names[k] for k in terms.columns],
+        row_filter=filters.encode(terms.row_filter),
+        masking=masking,
         key_column=_key_column(cols, terms),
-        delivery=json.dumps([d.value for d in terms.delivery]),
+        delivery=[d.value for d in terms.delivery],
         purpose=req.purpose,
         starts_at=now,
         expires_at=start + timedelta(days=terms.duration_days),
@@ -131,10 +131,10 @@ def _issue_grant(ctx: Ctx, req: ShareRequest, cols: Columns, terms: Terms) -> Gr
             resource_code=req.resource_code,
             application=_app_names(ctx, req.application_id)[0],
             consumer_unit=req.consumer_unit_id,
-            columns=json.loads(grant.columns),
+            columns=list(grant.columns),
             masking={c: m["level"] for c, m in masking.items()},
             row_filter=[filters.describe(f) for f in terms.row_filter],
-            delivery=json.loads(grant.delivery),
+            delivery=list(grant.delivery),
             expires_at=grant.expires_at.isoformat(),
             replaces_grant=previous.id if previous else None,
         ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, datetime, timedelta
 
@@ -120,10 +119,10 @@ def _file(
         share_type=routed,
         purpose=purpose,
         legal_basis=legal_basis,
-        columns=json.dumps([cols.item_names[k] for k in keys], ensure_ascii=False),
-        row_filter=json.dumps(filters.encode(row_filter), ensure_ascii=False),
-        masking=json.dumps(masking, ensure_ascii=False),
-        delivery=json.dumps([d.value for d in delivery]),
+        columns=[cols.item_names[k] for k in keys],
+        row_filter=filters.encode(row_filter),
+        masking=masking,
+        delivery=[d.value for d in delivery],
         duration_days=duration_days,
         rate_limit_per_minute=rate_limit,
         status=S.PENDING,
@@ -151,7 +150,7 @@ def _file(
             resource_code=req.resource_code,
             provider_unit=provider,
             application=app.code,
-            columns=json.loads(req.columns),
+            columns=list(req.columns),
             route=routed,
             due_on=req.due_on.isoformat() if req.due_on else None,
             unseeded_years=list(deadline.unseeded_years) if deadline else None,
