@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuzhi.catalog.schemas import OpenType
-from shuzhi.db.base import Base, StrEnumType, utcnow
+from shuzhi.db.base import Base, StrEnumType, json_dict, json_list, utcnow
 
 
 class PublicationStatus(StrEnum):
@@ -49,16 +50,18 @@ class Publication(Base):
     )
     open_type: Mapped[OpenType] = mapped_column(StrEnumType(OpenType, 20))
     # EntryOut as JSON: what the public reads until the provider republishes.
-    entry_json: Mapped[str] = mapped_column(Text)
+    entry_json: Mapped[dict[str, Any]] = mapped_column(json_dict(compact=True))
     # Dataset version the guard checked, and the personal columns the provider confirmed
     # are served de-identified ({column: category}).
     checked_version: Mapped[int | None] = mapped_column(Integer)
-    deidentified_json: Mapped[str] = mapped_column(Text, default="{}")
+    deidentified_json: Mapped[dict[str, str]] = mapped_column(
+        json_dict(sort_keys=True), default=dict
+    )
     record_count: Mapped[int] = mapped_column(Integer, default=0)
     # The checked version's columns as listings show them (OpenColumn list as JSON), so that
     # listings read no lake manifest. None: opened before they were kept; listings then
     # read the lake.
-    columns_json: Mapped[str | None] = mapped_column(Text)
+    columns_json: Mapped[list[dict[str, Any]] | None] = mapped_column(json_list())
     opened_by: Mapped[str] = mapped_column(String(200))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     republished_at: Mapped[datetime | None]

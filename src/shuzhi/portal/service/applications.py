@@ -202,7 +202,7 @@ def applicant_for_session(ctx: Ctx, applicant_id: int, epoch: int) -> ApplicantO
 def _application_out(ctx: Ctx, a: OpenApplication, now: datetime) -> ApplicationOut:
     applicant = ctx.db.get(Applicant, a.applicant_id)
     p = ctx.db.scalar(select(Publication).where(Publication.resource_code == a.resource_code))
-    name = EntryOut.model_validate_json(p.entry_json).name if p else a.resource_code
+    name = EntryOut.model_validate(p.entry_json).name if p else a.resource_code
     return ApplicationOut(
         id=a.id,
         resource_code=a.resource_code,

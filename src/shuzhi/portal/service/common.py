@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -98,7 +97,7 @@ def masked_batches(
     """Record batches of the version with confirmed personal columns masked."""
     from shuzhi.portal.data import mask_batches
 
-    masks = p.masks if isinstance(p, DataRelease) else json.loads(p.deidentified_json)
+    masks = p.masks if isinstance(p, DataRelease) else p.deidentified_json
     engine = lake.query_engine(ctx)
     return mask_batches(
         engine.scan(version, limit=limit),

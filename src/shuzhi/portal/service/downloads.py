@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from shuzhi.audit.service import record
 from shuzhi.context import Ctx
 from shuzhi.errors import (
@@ -37,6 +35,4 @@ def release(ctx: Ctx, resource_code: str, fmt: str, token: str | None = None) ->
     record(
         ctx, OpenDataDownloaded(p.resource_code, p.unit_id, fmt, dataset.version or 0, applicant)
     )
-    return DataRelease(
-        p.resource_code, dataset.entry.name, version, json.loads(p.deidentified_json)
-    )
+    return DataRelease(p.resource_code, dataset.entry.name, version, dict(p.deidentified_json))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -137,7 +136,7 @@ def _search_doc(p: Publication, entry: EntryOut) -> search.SearchDoc:
 
 
 def _publication_out(p: Publication) -> PublicationOut:
-    entry = EntryOut.model_validate_json(p.entry_json)
+    entry = EntryOut.model_validate(p.entry_json)
     return PublicationOut(
         resource_code=p.resource_code,
         name=entry.name,
@@ -145,7 +144,7 @@ def _publication_out(p: Publication) -> PublicationOut:
         status=PublicationStatus(p.status),
         open_type=p.open_type,
         checked_version=p.checked_version,
-        deidentified=json.loads(p.deidentified_json),
+        deidentified=p.deidentified_json,
         record_count=p.record_count,
         opened_by=p.opened_by,
         opened_at=p.opened_at,
@@ -174,12 +173,12 @@ def _store(ctx: Ctx, p: Publication, checked: _Checked) -> None:
     p.unit_id = checked.unit_id
     p.status = PublicationStatus.OPEN
     p.open_type = checked.entry.open_type
-    p.entry_json = checked.entry.model_dump_json()
+    p.entry_json = checked.entry.model_dump(mode="json")
     p.checked_version = version.number
-    p.deidentified_json = json.dumps(checked.personal, ensure_ascii=False, sort_keys=True)
+    p.deidentified_json = checked.personal
     p.record_count = version.row_count
     columns = _open_columns(checked.entry, version.columns, checked.personal)
-    p.columns_json = json.dumps([c.model_dump() for c in columns], ensure_ascii=False)
+    p.columns_json = [c.model_dump() for c in columns]
     p.closed_at = None
     p.close_reason = ""
     ctx.db.flush()
@@ -200,7 +199,7 @@ def open_dataset(
             "The entry is already open; republish it to show changes.",
         )
     if p is None:
-        p = Publication(resource_code=code, opened_by=ctx.actor.label, entry_json="{}")
+        p = Publication(resource_code=code, opened_by=ctx.actor.label, entry_json={})
         ctx.db.add(p)
     else:
         p.opened_by, p.opened_at = ctx.actor.label, utcnow()

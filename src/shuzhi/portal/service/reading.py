@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from sqlalchemy import select
@@ -45,8 +44,8 @@ from shuzhi.search import service as search
 
 
 def _dataset(ctx: Ctx, p: Publication) -> tuple[OpenDataset, Version | None]:
-    entry = EntryOut.model_validate_json(p.entry_json)
-    hidden: dict[str, str] = json.loads(p.deidentified_json)
+    entry = EntryOut.model_validate(p.entry_json)
+    hidden = p.deidentified_json
     current = lake.current_version(ctx, p.resource_code)
     version: Version | None = None
     available = False
@@ -84,8 +83,8 @@ def _listed(ctx: Ctx, p: Publication) -> OpenDataset:
         resource_code=p.resource_code,
         unit_id=p.unit_id,
         status=PublicationStatus(p.status),
-        entry=EntryOut.model_validate_json(p.entry_json),
-        columns=[OpenColumn.model_validate(c) for c in json.loads(p.columns_json)],
+        entry=EntryOut.model_validate(p.entry_json),
+        columns=[OpenColumn.model_validate(c) for c in p.columns_json],
         record_count=p.record_count,
         version=p.checked_version,
         data_available=True,  # the guard held for this version when it was (re)published
@@ -183,7 +182,7 @@ def search_open(
         )
     }
     items = [
-        _brief(rows[k], EntryOut.model_validate_json(rows[k].entry_json)) for k in keys if k in rows
+        _brief(rows[k], EntryOut.model_validate(rows[k].entry_json)) for k in keys if k in rows
     ]
     return OpenPage(total=result.total, items=items, facets=result.facets, labels=labels(ctx))
 
