@@ -89,7 +89,7 @@ def test_stored_definitions_that_reveal_are_not_computed(database: Database, see
             resource_code=code,
             func="count",
             column_name=None,
-            filters_json="[]",
+            filters_json=[],
             group_by="公民身份号码",
             direction="above",
             warn_at=0.5,
@@ -138,10 +138,8 @@ def test_stored_filter_values_on_personal_columns_are_not_shown(
             Indicator(
                 code="OLD-PHONE", name="按电话计数", unit_id=unit_id, resource_code=code,
                 func="count", column_name=None, group_by=None, direction="above",
-                filters_json=json.dumps(
-                    [{"column": "联系电话", "op": "eq", "value": phone},
-                     {"column": "年龄", "op": "ge", "value": "30"}]
-                ),
+                filters_json=[{"column": "联系电话", "op": "eq", "value": phone},
+                              {"column": "年龄", "op": "ge", "value": "30"}],
                 warn_at=0.5, alarm_at=1.0, level=Level.OK, created_by="user:old",
             )
         )  # fmt: skip

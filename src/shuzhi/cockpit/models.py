@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, StrEnumType, utcnow
+from shuzhi.db.base import Base, StrEnumType, json_list, utcnow
 
 
 class ScenarioStatus(StrEnum):
@@ -58,8 +59,8 @@ class Scenario(Base):
     name: Mapped[str] = mapped_column(String(100))
     goal: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(100))
-    resource_codes: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
-    grant_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    resource_codes: Mapped[list[str]] = mapped_column(json_list(), default=list)
+    grant_ids: Mapped[list[int]] = mapped_column(json_list(), default=list)
     status: Mapped[ScenarioStatus] = mapped_column(
         StrEnumType(ScenarioStatus, 20), default=ScenarioStatus.PLANNED, index=True
     )
@@ -96,7 +97,8 @@ class Indicator(Base):
     resource_code: Mapped[str] = mapped_column(String(64), index=True)
     func: Mapped[str] = mapped_column(String(20))
     column_name: Mapped[str | None] = mapped_column(String(128))
-    filters_json: Mapped[str] = mapped_column(Text, default="[]")
+    # FilterIn list as JSON: [{column, op, value}].
+    filters_json: Mapped[list[dict[str, Any]]] = mapped_column(json_list(), default=list)
     group_by: Mapped[str | None] = mapped_column(String(128))
     direction: Mapped[Direction] = mapped_column(StrEnumType(Direction, 10))
     warn_at: Mapped[float | None] = mapped_column(Float)

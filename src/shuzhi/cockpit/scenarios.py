@@ -5,7 +5,6 @@ some → in progress, all → delivered; cancelling is a decision with a reason.
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -66,8 +65,8 @@ def _out(ctx: Ctx, s: Scenario, milestones: list[Milestone], today: date) -> Sce
         name=s.name,
         goal=s.goal,
         owner=s.owner,
-        resource_codes=json.loads(s.resource_codes),
-        grant_ids=json.loads(s.grant_ids),
+        resource_codes=s.resource_codes,
+        grant_ids=s.grant_ids,
         status=ScenarioStatus(s.status),
         milestones=[
             MilestoneOut(
@@ -138,8 +137,8 @@ def register_scenario(ctx: Ctx, data: ScenarioCreate) -> ScenarioOut:
         name=data.name,
         goal=data.goal,
         owner=data.owner,
-        resource_codes=json.dumps(sorted(set(data.resource_codes)), ensure_ascii=False),
-        grant_ids=json.dumps(sorted(set(data.grant_ids))),
+        resource_codes=sorted(set(data.resource_codes)),
+        grant_ids=sorted(set(data.grant_ids)),
         status=ScenarioStatus.PLANNED,
         created_by=ctx.actor.label,
     )

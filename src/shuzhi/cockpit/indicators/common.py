@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import decimal
-import json
 import logging
 import math
 from datetime import timedelta
@@ -123,7 +122,7 @@ def _number(value: Any) -> float | None:
 
 
 def _specs(ind: Indicator) -> list[FilterIn]:
-    return [FilterIn.model_validate(f) for f in json.loads(ind.filters_json)]
+    return [FilterIn.model_validate(f) for f in ind.filters_json]
 
 
 GROUP_HIDDEN = "（分组已隐藏 / group hidden）"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 from sqlalchemy import select
@@ -146,7 +145,7 @@ def _checked(ctx: Ctx, data: IndicatorCreate, operation: str, own_id: int | None
 def _apply(ind: Indicator, data: IndicatorCreate, unit_id: int) -> None:
     ind.code, ind.name, ind.unit_id = data.code, data.name, unit_id
     ind.resource_code, ind.func, ind.column_name = data.resource_code, data.func.value, data.column
-    ind.filters_json = json.dumps([f.model_dump() for f in data.filters], ensure_ascii=False)
+    ind.filters_json = [f.model_dump(mode="json") for f in data.filters]
     ind.group_by, ind.direction = data.group_by, data.direction
     ind.warn_at, ind.alarm_at = data.warn_at, data.alarm_at
 
