@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, StrEnumType, utcnow
+from shuzhi.db.base import Base, StrEnumType, json_dict, json_list, utcnow
 
 
 class RuleKind(StrEnum):
@@ -31,7 +32,7 @@ class IssueStatus(StrEnum):
 
 
 class QualityRule(Base):
-    """One check on one dataset (by resource code); ``params`` is JSON, shape per kind."""
+    """One check on one dataset (by resource code); ``params``: shape per kind."""
 
     __tablename__ = "quality_rule"
 
@@ -40,7 +41,7 @@ class QualityRule(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
     kind: Mapped[RuleKind] = mapped_column(StrEnumType(RuleKind, 20))
     column_name: Mapped[str | None] = mapped_column(String(200))
-    params: Mapped[str] = mapped_column(Text, default="{}")
+    params: Mapped[dict[str, Any]] = mapped_column(json_dict(), default=dict)
     weight: Mapped[float] = mapped_column(default=1.0)
     active: Mapped[bool] = mapped_column(default=True)
     created_by: Mapped[str] = mapped_column(String(200))
@@ -62,7 +63,9 @@ class QualityResult(Base):
     rule_id: Mapped[int] = mapped_column(ForeignKey("quality_rule.id", ondelete="CASCADE"))
     checked: Mapped[int] = mapped_column(Integer)
     failing: Mapped[int] = mapped_column(Integer)
-    sample_json: Mapped[str] = mapped_column(Text, default="[]")  # masked failing values
+    sample_json: Mapped[list[str]] = mapped_column(
+        json_list(), default=list
+    )  # masked failing values
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

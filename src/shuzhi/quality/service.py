@@ -17,7 +17,6 @@ its entries has rules).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,7 +66,7 @@ def _rule_out(r: QualityRule) -> RuleOut:
         resource_code=r.resource_code,
         kind=RuleKind(r.kind),
         column=r.column_name,
-        params=json.loads(r.params),
+        params=r.params,
         weight=r.weight,
         active=r.active,
     )
@@ -89,7 +88,7 @@ def define_quality_rule(ctx: Ctx, resource_code: str, data: RuleIn) -> RuleOut:
         unit_id=unit_id,
         kind=data.kind.value,
         column_name=data.column,
-        params=json.dumps(data.params, ensure_ascii=False),
+        params=data.params,
         weight=data.weight,
         created_by=ctx.actor.label,
     )
@@ -124,7 +123,7 @@ def update_quality_rule(ctx: Ctx, rule_id: int, data: RuleIn) -> RuleOut:
     )
     rule.kind = data.kind
     rule.column_name = data.column
-    rule.params = json.dumps(data.params, ensure_ascii=False)
+    rule.params = data.params
     rule.weight = data.weight
     ctx.db.flush()
     record(ctx, RuleUpdated(rule.id, rule.resource_code, rule.unit_id, rule.kind, rule.column_name))
@@ -233,7 +232,7 @@ def plan_checks(ctx: Ctx, resource_code: str) -> QualityPlan:
             .order_by(QualityRule.id)
         )
     )
-    specs = [RuleSpec(RuleKind(r.kind), r.column_name, json.loads(r.params)) for r in rules]
+    specs = [RuleSpec(RuleKind(r.kind), r.column_name, dict(r.params)) for r in rules]
     references: dict[int, Version | None] = {}
     for index, spec in enumerate(specs):
         if spec.kind is RuleKind.REFERENCE:
@@ -274,7 +273,7 @@ def record_checks(
                 rule_id=rule.id,
                 checked=outcome.checked,
                 failing=outcome.failing,
-                sample_json=json.dumps(sample, ensure_ascii=False),
+                sample_json=sample,
                 message=outcome.message,
             )
         )
@@ -430,7 +429,7 @@ def version_results(ctx: Ctx, resource_code: str, number: int) -> list[ResultOut
             checked=res.checked,
             failing=res.failing,
             pass_rate=round(1 - res.failing / res.checked, 4) if res.checked else 1.0,
-            sample=json.loads(res.sample_json),
+            sample=res.sample_json,
             message=res.message,
         )
         for res, rule in rows
