@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, StrEnumType, utcnow
+from shuzhi.db.base import Base, StrEnumType, json_dict, json_list, utcnow
 
 
 class ShareType(StrEnum):
@@ -104,7 +105,7 @@ class DataElement(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    synonyms: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of terms
+    synonyms: Mapped[list[str]] = mapped_column(json_list(), default=list)
     data_type: Mapped[str] = mapped_column(String(1))
     length: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -143,9 +144,9 @@ class CatalogEntry(Base):
     update_cycle: Mapped[str] = mapped_column(String(10))
     publish_date: Mapped[date | None] = mapped_column(Date)
     first_published_on: Mapped[date | None] = mapped_column(Date, index=True)
-    related_codes: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    related_codes: Mapped[list[str]] = mapped_column(json_list(), default=list)
     is_classified: Mapped[bool] = mapped_column(Boolean, default=False)
-    extension: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
+    extension: Mapped[dict[str, Any]] = mapped_column(json_dict(sort_keys=True), default=dict)
     status: Mapped[EntryStatus] = mapped_column(
         StrEnumType(EntryStatus, 20), default=EntryStatus.DRAFT, index=True
     )
@@ -199,7 +200,8 @@ class EntryVersion(Base):
     number: Mapped[int] = mapped_column(Integer)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_by: Mapped[str] = mapped_column(String(200))
-    content: Mapped[str] = mapped_column(Text)  # JSON of EntryOut at publication
+    # EntryOut at publication, as JSON.
+    content: Mapped[dict[str, Any]] = mapped_column(json_dict(compact=True))
 
 
 class EntryEvent(Base):

@@ -7,7 +7,6 @@ assigns the source; every other unit's items then reference that source instead.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -53,7 +52,7 @@ def _elements(ctx: Ctx) -> _Elements:
         for element in ctx.db.scalars(select(DataElement)):
             found.by_code[element.code.upper()] = element.id
             found.by_term[element.name] = element.id
-            for term in json.loads(element.synonyms):
+            for term in element.synonyms:
                 found.by_term.setdefault(term, element.id)
             found.by_id[element.id] = ElementRef(element.code, element.name, element.source_unit_id)
         return found
@@ -76,7 +75,7 @@ def synonym_groups(ctx: Ctx) -> list[list[str]]:
     """Each element's name with its synonyms: the search index's synonym groups."""
     groups = []
     for element in ctx.db.scalars(select(DataElement).order_by(DataElement.code)):
-        terms = [element.name, *json.loads(element.synonyms)]
+        terms = [element.name, *element.synonyms]
         if len(terms) > 1:
             groups.append(terms)
     return groups
@@ -137,7 +136,7 @@ def _element_out(ctx: Ctx, element: DataElement, items: int = 0) -> ElementOut:
         name=element.name,
         data_type=element.data_type,
         length=element.length,
-        synonyms=json.loads(element.synonyms),
+        synonyms=element.synonyms,
         description=element.description,
         source_unit_code=source.code if source else None,
         source_unit_name=source.name if source else None,
@@ -188,7 +187,7 @@ def save_element(ctx: Ctx, data: ElementIn) -> ElementOut:
     element.name = data.name
     element.data_type = data.data_type.upper()
     element.length = data.length
-    element.synonyms = json.dumps(data.synonyms, ensure_ascii=False)
+    element.synonyms = data.synonyms
     element.description = data.description
     ctx.db.flush()
     forget(ctx)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuzhi.db.base import Base, StrEnumType, utcnow
+from shuzhi.db.base import Base, StrEnumType, json_list, utcnow
 
 
 class ProjectStatus(StrEnum):
@@ -70,7 +71,7 @@ class ProjectDataset(Base):
 
 
 class GateCheck(Base):
-    """One run of the gate, kept as evidence (findings as JSON, newest last)."""
+    """One run of the gate, kept as evidence (newest last)."""
 
     __tablename__ = "catalog_project_gate"
 
@@ -80,6 +81,6 @@ class GateCheck(Base):
     )
     stage: Mapped[GateStage] = mapped_column(StrEnumType(GateStage, 20))
     outcome: Mapped[GateOutcome] = mapped_column(StrEnumType(GateOutcome, 20))
-    findings: Mapped[str] = mapped_column(Text)
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(json_list())  # Finding list
     checked_by: Mapped[str] = mapped_column(String(200))
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)

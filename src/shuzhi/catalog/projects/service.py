@@ -10,7 +10,6 @@ decision; every check is stored with its findings and audited.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -72,13 +71,7 @@ def _project(ctx: Ctx, code: str) -> ItProject:
 
 
 def _gate_out(check: GateCheck) -> GateResult:
-    return GateResult(
-        stage=GateStage(check.stage),
-        outcome=GateOutcome(check.outcome),
-        findings=[Finding.model_validate(f) for f in json.loads(check.findings)],
-        checked_by=check.checked_by,
-        checked_at=check.checked_at,
-    )
+    return GateResult.model_validate(check, from_attributes=True)
 
 
 def _out(ctx: Ctx, project: ItProject, *, history: bool = False) -> ProjectOut:
@@ -312,7 +305,7 @@ def _store(ctx: Ctx, project: ItProject, stage: GateStage) -> GateResult:
         project_id=project.id,
         stage=stage,
         outcome=outcome,
-        findings=json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False),
+        findings=[f.model_dump(mode="json") for f in findings],
         checked_by=ctx.actor.label,
         checked_at=utcnow(),
     )

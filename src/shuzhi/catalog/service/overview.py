@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -149,13 +148,12 @@ def published_cycles(ctx: Ctx, unit_id: int | None = None) -> list[tuple[str, st
         query.order_by(CatalogEntry.resource_code)
     ).all():
         if status != EntryStatus.PUBLISHED:  # under revision: the published text still holds
-            content = ctx.db.scalar(
+            snapshot = ctx.db.scalar(
                 select(EntryVersion.content).where(
                     EntryVersion.entry_id == entry_id, EntryVersion.number == published
                 )
             )
-            if content is not None:
-                snapshot = json.loads(content)
+            if snapshot is not None:
                 name, cycle = snapshot.get("name", name), snapshot.get("update_cycle", cycle)
         out.append((str(code), str(name), int(unit), str(cycle)))
     return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,6 @@ from shuzhi.catalog.models import (
     CatalogEntry,
     EntryStatus,
     EntryVersion,
-    OpenType,
     ShareType,
 )
 from shuzhi.catalog.schemas import (
@@ -37,6 +35,7 @@ from shuzhi.catalog.service.common import (
 )
 from shuzhi.catalog.sources import ElementRef
 from shuzhi.context import Ctx
+from shuzhi.db.base import row_fields
 from shuzhi.errors import NotFound
 
 
@@ -168,49 +167,19 @@ def _compose(
     history: list[EntryEventOut],
 ) -> EntryOut:
     unit = _unit(ctx, entry.unit_id)
-    return EntryOut(
-        resource_code=entry.resource_code,
-        classification_code=_classification(entry),
-        class_code=entry.class_code,
-        subclass_code=entry.subclass_code,
-        group_code=entry.group_code,
-        detail_code=entry.detail_code,
-        sequence_code=entry.sequence_code,
-        unit_code=unit.code,
-        unit_name=unit.name,
-        # 信息资源提供方代码: the provider's unified social credit code where the unit has one
-        # (the national text is unconfirmed on this point), else its unit code.
-        provider_code=unit.uscc or unit.code,
-        name=entry.name,
-        abstract=entry.abstract,
-        format_code=entry.format_code,
-        format_subtype=entry.format_subtype,
-        share_type=ShareType(entry.share_type),
-        share_conditions=entry.share_conditions,
-        not_shared_basis=entry.not_shared_basis,
-        share_method=entry.share_method,
-        share_method_type=entry.share_method_type,
-        open_type=OpenType(entry.open_type),
-        open_conditions=entry.open_conditions,
-        not_open_reason=entry.not_open_reason,
-        not_open_note=entry.not_open_note,
-        update_cycle=entry.update_cycle,
-        publish_date=entry.publish_date,
-        related_codes=json.loads(entry.related_codes),
-        is_classified=entry.is_classified,
-        extension=json.loads(entry.extension),
-        items=items,
-        status=EntryStatus(entry.status),
-        version=entry.version,
-        published_version=entry.published_version,
-        submitted_by=entry.submitted_by,
-        submitted_at=entry.submitted_at,
-        decided_by=entry.decided_by,
-        decided_at=entry.decided_at,
-        return_reason=entry.return_reason,
-        withdraw_reason=entry.withdraw_reason,
-        task_ids=task_ids,
-        history=history,
+    return EntryOut.model_validate(
+        {
+            **row_fields(entry, EntryOut),
+            "classification_code": _classification(entry),
+            "unit_code": unit.code,
+            "unit_name": unit.name,
+            # 信息资源提供方代码: the provider's unified social credit code where the unit has
+            # one (the national text is unconfirmed on this point), else its unit code.
+            "provider_code": unit.uscc or unit.code,
+            "items": items,
+            "task_ids": task_ids,
+            "history": history,
+        }
     )
 
 
@@ -223,7 +192,7 @@ def _snapshot(ctx: Ctx, entry: CatalogEntry, number: int) -> EntryOut:
             f"目录 {entry.resource_code} 没有第 {number} 版。",
             f"Entry {entry.resource_code} has no version {number}.",
         )
-    out = EntryOut.model_validate_json(row.content)
+    out = EntryOut.model_validate(row.content)
     return out.model_copy(update={"showing_version": number})
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from types import SimpleNamespace
 
@@ -78,9 +77,9 @@ def _apply_fields(entry: CatalogEntry, f: EntryFields) -> None:
     entry.not_open_reason = f.not_open_reason if f.open_type == OpenType.NOT_OPEN else ""
     entry.not_open_note = f.not_open_note
     entry.update_cycle = f.update_cycle
-    entry.related_codes = json.dumps(f.related_codes, ensure_ascii=False)
+    entry.related_codes = f.related_codes
     entry.is_classified = f.is_classified
-    entry.extension = json.dumps(f.extension, ensure_ascii=False, sort_keys=True)
+    entry.extension = f.extension
 
 
 def _write_items(
@@ -446,7 +445,7 @@ def approve_entry(ctx: Ctx, resource_code: str, note: str = "") -> EntryOut:
             entry_id=entry.id,
             number=entry.version,
             approved_by=ctx.actor.label,
-            content=out.model_copy(update={"history": []}).model_dump_json(),
+            content=out.model_copy(update={"history": []}).model_dump(mode="json"),
         )
     )
     record(
@@ -558,9 +557,7 @@ def set_publish_date(ctx: Ctx, resource_code: str, day: date) -> date:
         )
     )
     if version is not None:
-        snap = json.loads(version.content)
-        snap["publish_date"] = day.isoformat()
-        version.content = json.dumps(snap, ensure_ascii=False)
+        version.content = {**version.content, "publish_date": day.isoformat()}
     ctx.db.flush()
     record(
         ctx,
