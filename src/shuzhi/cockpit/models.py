@@ -147,8 +147,11 @@ class Alert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     acknowledged_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(Text, default="")
-    webhook_state: Mapped[str] = mapped_column(
-        String(10), default=WebhookState.NONE, server_default=WebhookState.NONE, index=True
+    webhook_state: Mapped[WebhookState] = mapped_column(
+        StrEnumType(WebhookState, 10),
+        default=WebhookState.NONE,
+        server_default=WebhookState.NONE.value,
+        index=True,
     )
     webhook_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
