@@ -151,6 +151,4 @@ def actor_for_api_key(ctx: Ctx, token: str) -> Actor:
                 update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)
             )
         )
-    return Actor(
-        kind="api_key", id=key.id, name=key.prefix, role=key.role, unit_id=key.unit_id
-    )
+    return Actor(kind="api_key", id=key.id, name=key.prefix, role=key.role, unit_id=key.unit_id)

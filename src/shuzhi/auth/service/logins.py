@@ -227,9 +227,7 @@ def continue_login(
 
 
 def actor_for_user(user: User) -> Actor:
-    return Actor(
-        kind="user", id=user.id, name=user.username, role=user.role, unit_id=user.unit_id
-    )
+    return Actor(kind="user", id=user.id, name=user.username, role=user.role, unit_id=user.unit_id)
 
 
 def session_epoch(ctx: Ctx, user_id: int) -> int:
