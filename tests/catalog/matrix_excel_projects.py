@@ -6,6 +6,7 @@ from collections.abc import Callable
 from itertools import count
 from typing import cast
 
+from shuzhi.catalog.excel import exporting
 from shuzhi.catalog.excel import service as excel_service
 from shuzhi.catalog.projects import service as projects
 from shuzhi.catalog.projects.models import GateStage
@@ -76,7 +77,7 @@ def _import(c: Ctx, args: object) -> object:
 
 OPERATIONS: dict[str, tuple[Prep, Call]] = {
     "import_workbook": (_file, _import),
-    "export_workbook": (lambda d, u: u, lambda c, u: excel_service.export_workbook(c, str(u))),
+    "export_workbook": (lambda d, u: u, lambda c, u: exporting.export_workbook(c, str(u))),
     "view_projects": (_project, lambda c, p: projects.get_project(c, str(p))),
     "create_project": (
         lambda d, u: u,

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shuzhi.catalog import service
+from shuzhi.catalog.excel import exporting
 from shuzhi.catalog.excel import service as excel_service
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
@@ -41,7 +42,7 @@ def _import(database: Database, actor: Any, content: bytes, unit: str | None = N
 
 def _export(database: Database, actor: Any) -> bytes:
     with acting(database, actor) as ctx:
-        return excel_service.export_workbook(ctx)
+        return exporting.export_workbook(ctx)
 
 
 def _stored_codes(database: Database, seeded: Org) -> list[str]:

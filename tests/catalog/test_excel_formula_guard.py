@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from shuzhi.catalog import service
-from shuzhi.catalog.excel import ENTRY_SHEET, ITEM_SHEET, text
+from shuzhi.catalog.excel import ENTRY_SHEET, ITEM_SHEET, exporting, text
 from shuzhi.catalog.excel import service as excel_service
 from shuzhi.catalog.schemas import EntryCreate
 from shuzhi.context import Role
@@ -24,7 +24,7 @@ HOSTILE_ITEMS = ["+1+1", "-2+3", "@SUM(1)", "\t=1", "'=1+1"]
 
 def _export(database: Database, actor: Any) -> bytes:
     with acting(database, actor) as ctx:
-        return excel_service.export_workbook(ctx, None)
+        return exporting.export_workbook(ctx, None)
 
 
 def _import(database: Database, actor: Any, content: bytes) -> Any:

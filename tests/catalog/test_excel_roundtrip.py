@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shuzhi.catalog import service
+from shuzhi.catalog.excel import exporting
 from shuzhi.catalog.excel import service as excel_service
 from shuzhi.catalog.schemas import EntryCreate, EntryOut, EntryUpdate
 from shuzhi.context import SYSTEM, Role
@@ -21,7 +22,7 @@ from tests.factories import Org, seed_org
 
 def _export(database: Database, actor: Any, unit: str | None = None) -> bytes:
     with acting(database, actor) as ctx:
-        return excel_service.export_workbook(ctx, unit)
+        return exporting.export_workbook(ctx, unit)
 
 
 def _import(database: Database, actor: Any, content: bytes, unit: str | None = None) -> Any:

@@ -14,7 +14,7 @@ from shuzhi.cockpit import service
 from shuzhi.cockpit.schemas import CockpitSummary
 from shuzhi.context import Actor, Role
 from shuzhi.db.engine import Database
-from shuzhi.gateway import service as gateway
+from shuzhi.gateway import stats as gateway
 from shuzhi.lake import service as lake
 from shuzhi.lake.schemas import FreshnessState
 from shuzhi.org import service as org

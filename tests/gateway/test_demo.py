@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from shuzhi.audit import service as audit
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
-from shuzhi.gateway import service
+from shuzhi.gateway import stats as gateway_stats
 from shuzhi.gateway.demo import plan_calls, seed_demo_calls
 from shuzhi.sharing import service as sharing
 from tests.conftest import acting
@@ -27,7 +27,7 @@ def test_demo_calls_fill_a_month_once(database: Database) -> None:
     assert {c.endpoint for c in logged} == {"lookup", "records", "export"}
     assert {c.resource_code for c in logged} == {shared.code}
     with acting(database, shared.seeded.actor(Role.CDO)) as ctx:
-        stats = service.call_stats(ctx, 30, NOW.date())
+        stats = gateway_stats.call_stats(ctx, 30, NOW.date())
         assert stats.calls == written and stats.errors > 0
         assert stats.top_applications[0].label == shared.app
         assert sum(1 for d in stats.days if d.calls) >= 20

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from shuzhi.catalog import abbreviations
 from shuzhi.catalog import service as catalog_service
+from shuzhi.catalog.excel import exporting
 from shuzhi.catalog.excel import service as excel_service
 from shuzhi.catalog.schemas import AbbreviationsIn
 from shuzhi.command import DataDir, acting, console, err_console
@@ -62,7 +63,7 @@ def _where(p: object) -> str:
 def catalog_export(file: Path, unit: UnitOption = None, data_dir: DataDir = None) -> None:
     """Write the catalogue (one unit, or all) as a compile-template workbook."""
     with acting(data_dir) as ctx:
-        content = excel_service.export_workbook(ctx, unit)
+        content = exporting.export_workbook(ctx, unit)
     file.write_bytes(content)
     console.print(f"Exported / 已导出: {file}")
 

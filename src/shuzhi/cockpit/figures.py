@@ -15,7 +15,7 @@ from shuzhi.catalog import service as catalog
 from shuzhi.catalog.schemas import CompileRate, ConflictStatus
 from shuzhi.cockpit.schemas import Figures
 from shuzhi.context import Ctx
-from shuzhi.gateway import service as gateway
+from shuzhi.gateway import stats as gateway
 from shuzhi.lake import service as lake
 from shuzhi.lake.schemas import UnitFreshness
 from shuzhi.org import service as org

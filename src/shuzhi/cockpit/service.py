@@ -41,7 +41,7 @@ from shuzhi.cockpit.schemas import (
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Invalid
-from shuzhi.gateway import service as gateway
+from shuzhi.gateway import stats as gateway
 from shuzhi.org import service as org
 from shuzhi.security.cells import csv_writer, seal_workbook
 

@@ -24,7 +24,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shuzhi.errors import ShuzhiError
-from shuzhi.gateway import service
+from shuzhi.gateway import service, stats
 from shuzhi.gateway.models import Endpoint
 from shuzhi.gateway.redaction import LOOKUP_PATH
 from shuzhi.gateway.runtime import GatewayRuntime
@@ -257,4 +257,4 @@ def call_stats(
     until: date | None = None,
     resource_code: str | None = None,
 ) -> CallStats:
-    return service.call_stats(ctx, days, until, resource_code)
+    return stats.call_stats(ctx, days, until, resource_code)

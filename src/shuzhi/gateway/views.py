@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shuzhi.gateway import service
+from shuzhi.gateway import stats as gateway_stats
 from shuzhi.gateway.charts import daily_chart
 from shuzhi.web.deps import CtxDep
 from shuzhi.web.templating import render
@@ -24,7 +24,7 @@ def stats_page(
     until: date | None = None,
     resource_code: str | None = None,
 ) -> Response:
-    stats = service.call_stats(ctx, days, until, resource_code or None)
+    stats = gateway_stats.call_stats(ctx, days, until, resource_code or None)
     return render(
         request,
         "gateway/stats.html",

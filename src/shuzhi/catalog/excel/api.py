@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from shuzhi.catalog.excel import exporting
 from shuzhi.catalog.excel import service as excel_service
 from shuzhi.catalog.excel.service import MAX_FILE_BYTES, ImportReport
 from shuzhi.web.deps import CtxDep
@@ -40,7 +41,7 @@ async def import_workbook(
 )
 def export_workbook(ctx: CtxDep, unit: UnitParam = None) -> Response:
     return Response(
-        excel_service.export_workbook(ctx, unit),
+        exporting.export_workbook(ctx, unit),
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="catalog.xlsx"'},
     )

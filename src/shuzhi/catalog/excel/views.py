@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shuzhi.auth.permissions import allowed
+from shuzhi.catalog.excel import exporting
 from shuzhi.catalog.excel import service as excel_service
 from shuzhi.catalog.excel.service import MAX_FILE_BYTES
 from shuzhi.web.deps import CtxDep
@@ -55,7 +56,7 @@ async def import_upload(
 @router.get("/catalog/export.xlsx")
 def export_download(ctx: CtxDep, unit: str | None = None) -> Response:
     return Response(
-        excel_service.export_workbook(ctx, unit),
+        exporting.export_workbook(ctx, unit),
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="catalog.xlsx"'},
     )
