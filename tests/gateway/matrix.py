@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from shuzhi.context import Ctx, Role
 from shuzhi.db.engine import Database
-from shuzhi.gateway import service
+from shuzhi.gateway import stats
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
 STAFF = {Role.UNIT_CDO, Role.DATA_LIAISON}
@@ -20,5 +20,5 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
 Call = Callable[[Ctx, object], object]
 Prep = Callable[[Database, str], object]
 OPERATIONS: dict[str, tuple[Prep, Call]] = {
-    "view_call_stats": (lambda d, u: u, lambda c, u: service.call_stats(c, 7)),
+    "view_call_stats": (lambda d, u: u, lambda c, u: stats.call_stats(c, 7)),
 }

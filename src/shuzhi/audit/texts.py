@@ -164,6 +164,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.sharing.application_retired": ("停用调用系统", "Calling system retired"),
     "audit.act.sharing.calendar_day_removed": ("删除工作日历日", "Calendar day removed"),
     "audit.act.sharing.calendar_day_set": ("设置工作日历日", "Calendar day set"),
+    "audit.act.sharing.calendar_year_marked": (
+        "确认工作日历年度完整性",
+        "Calendar year marked complete or incomplete",
+    ),
+    "audit.act.sharing.deadline_extended": ("延长共享申请答复期限", "Request deadline extended"),
+    "audit.act.sharing.deadline_recounted": ("重新计算共享申请期限", "Request deadline recounted"),
     "audit.act.sharing.grant_issued": ("授予共享权限", "Grant issued"),
     "audit.act.sharing.grant_revoked": ("撤销共享权限", "Grant revoked"),
     "audit.act.sharing.grant_superseded": ("共享权限被替代", "Grant superseded"),
