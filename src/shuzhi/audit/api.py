@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
@@ -19,69 +18,30 @@ MEDIA = {
 }
 
 
+AuditFilterQuery = Annotated[AuditFilter, Query()]
+
+
 @router.get("/entries")
 def entries(
     ctx: CtxDep,
-    action: str | None = Query(None, max_length=80),
-    actor: str | None = Query(None, max_length=200),
-    target_type: str | None = Query(None, max_length=60),
-    target_id: str | None = Query(None, max_length=200),
-    since: datetime | None = None,
-    until: datetime | None = None,
-    unit_id: int | None = None,
-    target: str | None = Query(None, max_length=200),
-    outcome: str | None = Query(None, max_length=20),
-    q: str | None = Query(None, max_length=200),
+    filters: AuditFilterQuery,
     limit: int = Query(50, ge=1, le=service.MAX_PAGE),
     offset: int = Query(0, ge=0),
     before: int | None = Query(None, ge=1, description="entries older than this seq"),
     after: int | None = Query(None, ge=0, description="entries newer than this seq"),
 ) -> AuditPage:
     return service.view_audit(
-        ctx,
-        filters=AuditFilter(
-            since=since,
-            until=until,
-            actor=actor,
-            unit_id=unit_id,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            target=target,
-            outcome=outcome,
-            q=q,
-        ),
-        limit=limit,
-        offset=offset,
-        before=before,
-        after=after,
+        ctx, filters=filters, limit=limit, offset=offset, before=before, after=after
     )
 
 
 @router.get("/export")
 def export(
     ctx: CtxDep,
+    filters: AuditFilterQuery,
     file_format: Literal["csv", "xlsx"] = Query("csv", alias="format"),
-    action: str | None = Query(None, max_length=80),
-    actor: str | None = Query(None, max_length=200),
-    since: datetime | None = None,
-    until: datetime | None = None,
-    unit_id: int | None = None,
-    target: str | None = Query(None, max_length=200),
-    outcome: str | None = Query(None, max_length=20),
-    q: str | None = Query(None, max_length=200),
 ) -> Response:
     """The filtered entries as a spreadsheet file (unit columns give unit ids only)."""
-    filters = AuditFilter(
-        since=since,
-        until=until,
-        actor=actor,
-        unit_id=unit_id,
-        action=action,
-        target=target,
-        outcome=outcome,
-        q=q,
-    )
     data = service.export_audit(ctx, filters, file_format, {})
     return Response(data, media_type=MEDIA[file_format])
 

@@ -137,8 +137,8 @@ def remove_documents(ctx: Ctx, kind: str, keys: Iterable[str]) -> None:
 # ---------------------------------------------------------------- synonyms
 
 
-def set_synonyms(ctx: Ctx, groups: Iterable[Sequence[str]]) -> None:
-    """Add synonym groups; a group sharing a term with an existing group replaces it."""
+def _cleaned_groups(groups: Iterable[Sequence[str]]) -> list[list[str]]:
+    """Each group's distinct canonical terms; every malformed group reported at once."""
     errors = ErrorCollector()
     cleaned: list[list[str]] = []
     for i, group in enumerate(groups):
@@ -153,6 +153,12 @@ def set_synonyms(ctx: Ctx, groups: Iterable[Sequence[str]]) -> None:
             )
         cleaned.append(terms)
     errors.raise_if_any()
+    return cleaned
+
+
+def set_synonyms(ctx: Ctx, groups: Iterable[Sequence[str]]) -> None:
+    """Add synonym groups; a group sharing a term with an existing group replaces it."""
+    cleaned = _cleaned_groups(groups)
     for terms in cleaned:
         old = select(m.SynonymTerm.group_id).where(m.SynonymTerm.term.in_(terms))
         ctx.db.execute(delete(m.SynonymTerm).where(m.SynonymTerm.group_id.in_(old)))
@@ -188,20 +194,7 @@ def _merged(groups: Iterable[Sequence[str]]) -> list[list[str]]:
 
 def replace_synonyms(ctx: Ctx, groups: Iterable[Sequence[str]]) -> int:
     """Make ``groups`` the whole synonym list (groups sharing a term merge); returns groups."""
-    errors = ErrorCollector()
-    cleaned: list[list[str]] = []
-    for i, group in enumerate(groups):
-        terms = list(dict.fromkeys(canonical_term(t) for t in group if isinstance(t, str)))
-        terms = [t for t in terms if t]
-        if len(terms) < 2 or any(len(t) > m.TERM_CHARS for t in terms):
-            errors.add(
-                f"groups[{i}]",
-                f"每组至少两个不同的词，每个词最多 {m.TERM_CHARS} 个字符。",
-                f"Each group needs two or more distinct terms of at most {m.TERM_CHARS} "
-                "characters.",
-            )
-        cleaned.append(terms)
-    errors.raise_if_any()
+    cleaned = _cleaned_groups(groups)
     merged = _merged(cleaned)
     ctx.db.execute(delete(m.SynonymTerm))
     rows = [{"term": t, "group_id": i + 1} for i, terms in enumerate(merged) for t in terms]
