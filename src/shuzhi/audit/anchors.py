@@ -17,6 +17,13 @@ multiple of ``SHUZHI_AUDIT_ANCHOR_EVERY`` entries, or when ``SHUZHI_AUDIT_ANCHOR
 have passed since this process last wrote one; at the server's shutdown; and by
 ``shuzhi audit anchor``. It reads the committed head in a read transaction of its own and
 checks the head's entry and MAC first, so it never anchors a head that no entry backs.
+
+Each anchor is also a *checkpoint*: after its line is in the file, the same (seq, head,
+time) with the entry count goes into ``audit_checkpoint``, MAC'ed under the anchor key. The
+default ``shuzhi audit verify`` starts from the newest checkpoint that its MAC and its
+anchor line both confirm, so it reads only the entries written since (seconds, however
+long the log); ``--full`` reads everything. The line is written first: a checkpoint row
+never exists without its line, so one copied in from elsewhere or forged is caught.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from shuzhi.audit.chain import AuditKeys, audit_keys, chain_mac, expected_hash, same
-from shuzhi.audit.models import AuditEntry, AuditHead
+from shuzhi.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import READ_UNIT, Database
 from shuzhi.settings import Settings
@@ -80,6 +87,26 @@ def anchor_path(settings: Settings) -> Path:
 
 def _line_mac(keys: AuditKeys, body: str) -> str:
     return hmac.new(keys.anchor, body.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def checkpoint_mac(settings: Settings, seq: int, head: str, count: int, at: str) -> str:
+    """The MAC of a checkpoint row (own prefix: a row's MAC is never an anchor line's)."""
+    body = f"checkpoint\t{seq}\t{head}\t{count}\t{at}"
+    return _line_mac(audit_keys(settings), body)
+
+
+def _save_checkpoint(database: Database, anchor: Anchor) -> None:
+    settings = database.settings
+    mac = checkpoint_mac(settings, anchor.seq, anchor.head, anchor.seq, anchor.at)
+    try:
+        with database.engine.begin() as conn:
+            conn.execute(
+                AuditCheckpoint.__table__.insert().values(
+                    seq=anchor.seq, hash=anchor.head, count=anchor.seq, at=anchor.at, mac=mac
+                )
+            )
+    except Exception:  # the anchor stands; verification starts from an older checkpoint
+        log.exception("saving the audit checkpoint for entry %d failed", anchor.seq)
 
 
 def read_anchors(settings: Settings) -> list[Anchor]:
@@ -164,6 +191,7 @@ def write_anchor(database: Database) -> Anchor | None:
         os.close(fd)
     with _state.lock:
         _state.last_time = time.monotonic()
+    _save_checkpoint(database, anchor)
     log.info("audit anchor: entry %d head %s at %s", anchor.seq, anchor.head, anchor.at)
     if settings.audit_anchor_command:
         _run_hook(settings.audit_anchor_command, line)

@@ -1,4 +1,4 @@
-"""Audit tables: the entries and the head of the MAC chain."""
+"""Audit tables: the entries, the head of the MAC chain and its signed checkpoints."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ GENESIS = "0" * 64
 
 class AuditEntry(Base):
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_target", "target_type", "target_id"),)
+    __table_args__ = (
+        Index("ix_audit_entry_target", "target_type", "target_id"),
+        # The audit page's time range and actor filters (unit and action have their own).
+        Index("ix_audit_entry_at", "at"),
+        Index("ix_audit_entry_actor", "actor"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
@@ -40,3 +45,21 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed statement that entries 1..``seq`` were verified, ending in ``hash``.
+
+    Written with every anchor (``anchors.write_anchor``), after the anchor line, and MAC'ed
+    under the anchor key, so ``shuzhi audit verify`` can start from the newest one instead
+    of re-reading the whole log; the full check (``--full``) still reads everything.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    at: Mapped[str] = mapped_column(String(40))
+    mac: Mapped[str] = mapped_column(String(64))

@@ -60,3 +60,6 @@ class VerifyReport(BaseModel):
     # Entries from before the audit key (plain SHA-256, sealed) and anchors checked.
     legacy_entries: int = 0
     anchors: int = 0
+    # Entries read (all of them on a full check) and the checkpoint a quick check began after.
+    checked: int = 0
+    from_checkpoint: int | None = None
