@@ -1,13 +1,14 @@
 """The audit log at a year's volume: appending, quick and full verification, bytes per entry.
 
     python -m benchmarks.audit_bench [--entries 100000] [--batch 500] [--workdir DIR]
-                                     [--database-url URL]
+                                     [--database-url URL | --postgres]
 
 Appends ``--entries`` gateway-call entries (``gateway.data_served``, as the meter writes them:
 ``record_batch`` in batches of ``--batch``, anchored and checkpointed every 1000 entries),
 then times the default verification (from the newest signed checkpoint) and the full one,
 and measures the storage per entry (SQLite: the database file's growth; PostgreSQL:
-``pg_total_relation_size`` of the entry table, indexes included). Figures for 10 M and
+``pg_total_relation_size`` of the entry table, indexes included; ``--postgres`` starts a
+throw-away server like the tests do). Figures for 10 M and
 48 M entries (a year at the measured call volume) are extrapolated linearly from the run
 and marked as such. Targets: quick verification under 10 s at 10 M entries.
 """
@@ -63,6 +64,10 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         with database.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(database)
+    if args.without_filter_indexes:  # the schema before audit_0002's two indexes
+        with database.engine.begin() as conn:
+            conn.execute(text("DROP INDEX ix_audit_entry_at"))
+            conn.execute(text("DROP INDEX ix_audit_entry_actor"))
     size_before = _size(database)
     apps = [Actor(kind="api_key", id=i, name=f"app-{i:04d}") for i in range(40)]
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -91,7 +96,9 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     append_s = time.perf_counter() - began
     size_after = _size(database)
     with database.engine.connect() as conn:
-        details = float(conn.execute(text("SELECT avg(length(details)) FROM audit_entry")).scalar())
+        details = float(
+            conn.execute(text("SELECT avg(length(details)) FROM audit_entry")).scalar() or 0
+        )
         checkpoints = int(conn.execute(text("SELECT count(*) FROM audit_checkpoint")).scalar_one())
     with unit_of_work(database, SYSTEM) as ctx:
         began = time.perf_counter()
@@ -120,13 +127,32 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/shuzhi-audit-bench"))
     parser.add_argument("--database-url", default=None, help="PostgreSQL (its schema is reset)")
+    parser.add_argument(
+        "--without-filter-indexes", action="store_true", help="drop the at/actor indexes first"
+    )
+    parser.add_argument("--postgres", action="store_true", help="on a throw-away server")
     args = parser.parse_args()
-    r = run(args)
+    server = None
+    if args.postgres:
+        from tests import pg
+
+        server = pg.start()
+        args.database_url = server.admin_url
+    try:
+        r = run(args)
+    finally:
+        if server is not None and callable(server.stop):
+            server.stop()
     n = r["entries"]
     scale_10m, scale_year = TEN_M / n, YEAR / n
     backend = "postgresql" if args.database_url else "sqlite"
     rows = [
-        ("backend", backend, "", ""),
+        (
+            "backend",
+            backend + (" (no at/actor index)" if args.without_filter_indexes else ""),
+            "",
+            "",
+        ),
         ("entries appended", f"{n:,}", "", ""),
         ("append rate (entries/s)", f"{n / r['append_s']:,.0f}", "", ""),
         ("bytes per entry (table + indexes)", f"{r['bytes_per_entry']:,.0f}", "", ""),

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from shuzhi.audit.chain import AuditKeys, audit_keys, chain_mac, expected_hash, same
@@ -101,7 +101,7 @@ def _save_checkpoint(database: Database, anchor: Anchor) -> None:
     try:
         with database.engine.begin() as conn:
             conn.execute(
-                AuditCheckpoint.__table__.insert().values(
+                insert(AuditCheckpoint).values(
                     seq=anchor.seq, hash=anchor.head, count=anchor.seq, at=anchor.at, mac=mac
                 )
             )
