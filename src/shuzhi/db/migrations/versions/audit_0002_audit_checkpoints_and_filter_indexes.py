@@ -1,12 +1,12 @@
-"""audit: signed checkpoints of the chain; indexes for the time and actor filters
+"""audit: signed checkpoints of the chain; an index for the time filter
 
 Revision ID: audit_0002
 Revises: audit_0001
 
 ``audit_checkpoint`` holds the signed checkpoints that let ``shuzhi audit verify`` start from
-the newest verified entry instead of the first (see ``shuzhi.audit.models``). The two indexes
-serve the audit page's time range and actor filters on a log of many million entries. Entries
-and their hashes are untouched: every existing entry verifies as before.
+the newest verified entry instead of the first (see ``shuzhi.audit.models``). The index on
+``at`` serves the audit page's time range on a log of many million entries. Entries and their
+hashes are untouched: every existing entry verifies as before.
 """
 
 import sqlalchemy as sa
@@ -31,11 +31,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_audit_checkpoint_seq"), "audit_checkpoint", ["seq"])
     op.create_index("ix_audit_entry_at", "audit_entry", ["at"])
-    op.create_index("ix_audit_entry_actor", "audit_entry", ["actor"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_audit_entry_actor", table_name="audit_entry")
     op.drop_index("ix_audit_entry_at", table_name="audit_entry")
     op.drop_index(op.f("ix_audit_checkpoint_seq"), table_name="audit_checkpoint")
     op.drop_table("audit_checkpoint")
