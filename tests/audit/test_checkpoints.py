@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from shuzhi.audit import anchors
@@ -12,6 +13,7 @@ from shuzhi.audit.service import check_chain, record
 from shuzhi.auth.events import LoggedOut
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
+from shuzhi.db.migrate import alembic_config, upgrade
 from shuzhi.settings import Settings
 from tests.audit.test_cli import cli_env  # noqa: F401  (fixture)
 from tests.conftest import acting
@@ -129,3 +131,26 @@ def test_verify_full_on_the_command_line(
     assert run(cli_env, "audit", "verify")[0] == 0
     code, out = run(cli_env, "audit", "verify", "--full")
     assert code == 1 and "BROKEN at entry 2" in out
+
+
+def test_a_log_from_before_checkpoints_verifies_and_gets_them(database: Database) -> None:
+    """Entries and anchors written under audit_0001 verify unchanged after the upgrade; the
+    quick check reads them all until the first checkpoint, then compares the old anchors
+    with their entries."""
+    command.downgrade(alembic_config(database), "audit@-1")
+    _write(database, 4)
+    anchors.write_anchor(database)  # the line is written; the checkpoint table is not there
+    _write(database, 3)
+    upgrade(database)
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_checkpoint")).scalar_one() == 0
+    quick = _verify(database, full=False)
+    assert quick.ok and quick.entries == 7 and quick.checked == 7 and quick.anchors == 1
+    assert quick.from_checkpoint is None
+    anchors.write_anchor(database)
+    quick = _verify(database, full=False)
+    assert quick.ok and quick.from_checkpoint == 7 and quick.checked == 0 and quick.anchors == 2
+    with database.engine.begin() as conn:  # entry 4 no longer what its old anchor recorded
+        conn.execute(text("UPDATE audit_entry SET hash = :h WHERE seq = 4"), {"h": "f" * 64})
+    quick = _verify(database, full=False)
+    assert not quick.ok and quick.first_bad_seq == 4 and "anchor" in (quick.reason or "")
