@@ -16,7 +16,7 @@ After a rollback, or another writer's commit, the condition fails and the head i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -28,16 +28,16 @@ from shuzhi import hooks
 from shuzhi.audit import anchors
 from shuzhi.audit import export as audit_export
 from shuzhi.audit import texts as audit_texts
-from shuzhi.audit.chain import ALG_LEGACY, ALG_MAC, canonical, chain_mac, expected_hash, same
+from shuzhi.audit.chain import ALG_MAC, canonical, chain_mac
 from shuzhi.audit.events import (
     AuditEvent,
     AuditExported,
-    AuditSealed,
     AuditVerified,
     OperationDenied,
 )
-from shuzhi.audit.models import GENESIS, AuditCheckpoint, AuditEntry, AuditHead
+from shuzhi.audit.models import AuditEntry, AuditHead
 from shuzhi.audit.schemas import AuditEntryOut, AuditFilter, AuditPage, VerifyReport
+from shuzhi.audit.verification import check_chain as check_chain
 from shuzhi.auth.permissions import require, scope_unit
 from shuzhi.context import Actor, Ctx
 from shuzhi.db.base import utcnow
@@ -411,233 +411,6 @@ def history(ctx: Ctx, target_type: str, target_id: str) -> list[AuditEntryOut]:
         .order_by(AuditEntry.seq)
     )
     return [_out(r) for r in rows]
-
-
-def _walk(ctx: Ctx, after: int = 0, batch: int = 5000) -> Iterator[Any]:
-    """Plain rows after ``after`` in sequence order, in batches, so verifying a long log
-    keeps memory flat."""
-    table = AuditEntry.__table__
-    last = after
-    while True:
-        rows = ctx.db.execute(
-            select(table).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].seq
-
-
-def _seals(entry: Any, legacy: int, prev: str) -> bool:
-    """Whether ``entry`` is the seal over the ``legacy`` SHA-256 entries ending in ``prev``."""
-    if entry.action != AuditSealed.action:
-        return False
-    try:
-        details = json.loads(entry.details)
-    except ValueError:
-        return False
-    return bool(details.get("legacy_entries") == legacy and details.get("legacy_head") == prev)
-
-
-@dataclass(frozen=True)
-class _Start:
-    """Where a walk begins: after entry ``seq`` (0: the start), which ends in ``prev``."""
-
-    seq: int = 0
-    prev: str = GENESIS
-    checkpoint: bool = False
-
-
-class _Broken(Exception):
-    def __init__(self, seq: int, reason: str) -> None:
-        super().__init__(reason)
-        self.seq, self.reason = seq, reason
-
-
-def _checkpoints(ctx: Ctx, head_seq: int) -> list[AuditCheckpoint]:
-    """Every checkpoint, oldest first, each with a valid MAC and within the log's length."""
-    rows = list(ctx.db.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)))
-    for cp in rows:
-        mac = anchors.checkpoint_mac(ctx.settings, cp.seq, cp.hash, cp.count, cp.at)
-        if not same(mac, cp.mac) or cp.count != cp.seq:
-            raise _Broken(
-                cp.seq,
-                f"the checkpoint at entry {cp.seq} does not carry a valid MAC (edited, or"
-                " written under another audit key)",
-            )
-        if cp.seq > head_seq:
-            raise _Broken(
-                head_seq + 1,
-                f"the checkpoint and anchor written at {cp.at} record entry {cp.seq}, but the"
-                f" log ends at entry {head_seq} (entries removed from the end)",
-            )
-    return rows
-
-
-def _start(
-    ctx: Ctx, checkpoints: list[AuditCheckpoint], marks: list[anchors.Anchor], mac: Any
-) -> _Start:
-    """The newest checkpoint confirmed by its anchor line and by its entry."""
-    if not checkpoints:
-        return _Start()
-    cp = checkpoints[-1]
-    if not any(m.seq == cp.seq and m.at == cp.at and same(m.head, cp.hash) for m in marks):
-        raise _Broken(
-            cp.seq,
-            f"the checkpoint at entry {cp.seq} has no matching line in the anchors file"
-            " (the database was rewritten, or the anchors file replaced)",
-        )
-    entry = ctx.db.execute(select(_ENTRIES).where(_ENTRIES.c.seq == cp.seq)).first()
-    if entry is None:
-        raise _Broken(cp.seq, f"entry {cp.seq}, named by a checkpoint, is missing")
-    digest = expected_hash(entry, mac)
-    if entry.alg != ALG_MAC:
-        return _Start()  # a checkpoint inside the sealed SHA-256 entries: check them all
-    if digest is None or not same(digest, entry.hash) or not same(entry.hash, cp.hash):
-        raise _Broken(
-            cp.seq,
-            f"entry {cp.seq} differs from its checkpoint written at {cp.at}"
-            " (the log was rewritten)",
-        )
-    return _Start(cp.seq, cp.hash, checkpoint=True)
-
-
-def _check_earlier_anchors(
-    ctx: Ctx, marks: list[anchors.Anchor], checkpoints: list[AuditCheckpoint]
-) -> None:
-    """Anchors up to the starting checkpoint against their checkpoint (same seq and head),
-    or, for anchors written before checkpoints existed, against their entry's stored hash."""
-    signed = {(cp.seq, cp.hash) for cp in checkpoints}
-    rest = [m for m in marks if (m.seq, m.head) not in signed]
-    for i in range(0, len(rest), 500):
-        chunk = rest[i : i + 500]
-        stored = dict(
-            ctx.db.execute(
-                select(_ENTRIES.c.seq, _ENTRIES.c.hash).where(
-                    _ENTRIES.c.seq.in_([m.seq for m in chunk])
-                )
-            ).all()
-        )
-        for mark in chunk:
-            if not same(str(stored.get(mark.seq, "")), mark.head):
-                raise _Broken(
-                    mark.seq,
-                    f"entry {mark.seq} differs from the anchor written at {mark.at}"
-                    " (the log was rewritten)",
-                )
-
-
-def check_chain(ctx: Ctx, *, full: bool = True) -> VerifyReport:
-    """Recompute the chain and compare it with the anchors and checkpoints; name the first
-    problem.
-
-    ``full`` reads every entry. Otherwise the walk starts after the newest checkpoint whose
-    MAC, anchor line and entry agree (checkpoints before it are checked by their MAC only),
-    so tampering with entries before that checkpoint is left to the full check.
-    """
-    mac = chain_mac(ctx.settings)
-    try:
-        marks = sorted(anchors.read_anchors(ctx.settings), key=lambda a: a.seq)
-    except anchors.BadAnchor as bad:
-        return VerifyReport(
-            ok=False, entries=0, reason=f"{bad} ({anchors.anchor_path(ctx.settings)})"
-        )
-    head = ctx.db.get(AuditHead, 1)
-    head_seq, head_hash = (head.seq, head.last_hash) if head else (0, GENESIS)
-    try:
-        checkpoints = _checkpoints(ctx, head_seq)
-        begin = _Start() if full else _start(ctx, checkpoints, marks, mac)
-    except _Broken as bad:
-        return VerifyReport(ok=False, entries=0, first_bad_seq=bad.seq, reason=bad.reason)
-    try:
-        _check_earlier_anchors(ctx, [m for m in marks if m.seq <= begin.seq], checkpoints)
-    except _Broken as bad:
-        return VerifyReport(ok=False, entries=0, first_bad_seq=bad.seq, reason=bad.reason)
-    anchored = {a.seq for a in marks if a.seq > begin.seq}
-    pinned = {cp.seq: cp for cp in checkpoints if cp.seq > begin.seq}
-    at_anchor: dict[int, str] = {}
-    expected_seq, prev, count = begin.seq + 1, begin.prev, begin.seq
-    legacy, keyed, checked = 0, begin.checkpoint, 0
-
-    def broken(seq: int, reason: str) -> VerifyReport:
-        return VerifyReport(
-            ok=False, entries=count, legacy_entries=legacy, first_bad_seq=seq, reason=reason
-        )
-
-    for entry in _walk(ctx, after=begin.seq):
-        if entry.seq != expected_seq:
-            return broken(expected_seq, f"entry {expected_seq} is missing (next is {entry.seq})")
-        if entry.prev_hash != prev:
-            return broken(entry.seq, "previous-hash link broken (reordered or replaced)")
-        digest = expected_hash(entry, mac)
-        if digest is None:
-            return broken(entry.seq, f"unknown hash algorithm {entry.alg!r}")
-        if entry.alg == ALG_LEGACY:
-            if keyed:
-                return broken(
-                    entry.seq,
-                    "entry hashed without the audit key after keyed entries"
-                    " (re-hashed with plain SHA-256)",
-                )
-            if not same(digest, entry.hash):
-                return broken(entry.seq, "content does not match its hash (altered)")
-            legacy += 1
-        else:
-            if legacy and not keyed and not _seals(entry, legacy, prev):
-                return broken(
-                    entry.seq,
-                    f"the {legacy} entries from before the audit key are not followed by"
-                    " their seal",
-                )
-            if not same(digest, entry.hash):
-                return broken(
-                    entry.seq,
-                    "content does not match its MAC (altered, or re-chained without the audit key)",
-                )
-            keyed = True
-        if entry.seq in anchored:
-            at_anchor[entry.seq] = entry.hash
-        cp = pinned.get(entry.seq)
-        if cp is not None and not same(cp.hash, entry.hash):
-            return broken(
-                entry.seq,
-                f"entry {entry.seq} differs from its checkpoint written at {cp.at}"
-                " (the log was rewritten)",
-            )
-        prev, expected_seq, count, checked = entry.hash, expected_seq + 1, count + 1, checked + 1
-    if legacy and not keyed:
-        return broken(
-            1,
-            f"all {legacy} entries are marked as hashed without the audit key and no seal"
-            " follows them (re-hashed with plain SHA-256)",
-        )
-    if head_seq != count or head_hash != prev:
-        return broken(
-            count + 1,
-            f"log ends at entry {count} but the head records {head_seq}"
-            " (entries removed from the end)",
-        )
-    for mark in marks:
-        if mark.seq > count:
-            return broken(
-                count + 1,
-                f"the anchor written at {mark.at} records entry {mark.seq}, but the log ends at"
-                f" entry {count} (entries removed from the end)",
-            )
-        if mark.seq in anchored and not same(at_anchor[mark.seq], mark.head):
-            return broken(
-                mark.seq,
-                f"entry {mark.seq} differs from the anchor written at {mark.at}"
-                " (the log was rewritten)",
-            )
-    return VerifyReport(
-        ok=True,
-        entries=count,
-        legacy_entries=legacy,
-        anchors=len(marks),
-        checked=checked,
-        from_checkpoint=begin.seq if begin.checkpoint else None,
-    )
 
 
 def verify_audit(ctx: Ctx, *, full: bool = True) -> VerifyReport:
