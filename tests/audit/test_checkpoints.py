@@ -154,3 +154,20 @@ def test_a_log_from_before_checkpoints_verifies_and_gets_them(database: Database
         conn.execute(text("UPDATE audit_entry SET hash = :h WHERE seq = 4"), {"h": "f" * 64})
     quick = _verify(database, full=False)
     assert not quick.ok and quick.first_bad_seq == 4 and "anchor" in (quick.reason or "")
+
+
+def test_a_released_savepoint_anchors_nothing_before_its_transaction_commits(
+    every5: Database,
+) -> None:
+    # Entries appended inside a savepoint may still roll back with the outer transaction, and
+    # on SQLite that transaction holds the write lock a checkpoint would wait for.
+    with acting(every5, SYSTEM) as ctx:
+        with ctx.db.begin_nested():
+            for i in range(6):
+                record(ctx, LoggedOut(username=f"u{i}"))
+        assert anchors.read_anchors(every5.settings) == []
+    assert [a.seq for a in anchors.read_anchors(every5.settings)] == [6]
+    with every5.engine.connect() as conn:
+        seqs = conn.execute(text("SELECT seq FROM audit_checkpoint")).scalars().all()
+    assert seqs == [6]
+    assert _verify(every5, full=False).ok

@@ -250,6 +250,10 @@ def note_appended(session: Session, database: Database, first_seq: int, last_seq
 
 @event.listens_for(Session, "after_commit")
 def _anchor_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint released: the entries may still roll back with the outer transaction,
+        # whose write lock is still held (a checkpoint written now would wait for it).
+        return
     database = session.info.pop(_DUE, None)
     if database is None:
         return
