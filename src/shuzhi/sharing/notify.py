@@ -13,10 +13,10 @@ import weakref
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from shuzhi.db.engine import Database
+from shuzhi.db.outer import after_outer_commit, after_outer_rollback
 
 log = logging.getLogger("shuzhi.sharing.notify")
 OUTBOX = "sharing.outbox"
@@ -87,6 +87,6 @@ def queue(session: Session, database: Database, message: Outgoing) -> None:
         def discard(s: Session) -> None:
             s.info[OUTBOX] = []
 
-        event.listen(session, "after_commit", deliver)
-        event.listen(session, "after_rollback", discard)
+        after_outer_commit(session, deliver)
+        after_outer_rollback(session, discard)
     box.append(message)

@@ -24,13 +24,14 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuzhi.context import SYSTEM, unit_of_work
 from shuzhi.db.base import utcnow
 from shuzhi.db.cas import compare_and_set
 from shuzhi.db.engine import Database
+from shuzhi.db.outer import after_outer_commit, after_outer_rollback
 from shuzhi.settings import Settings
 from shuzhi.sharing.models import Channel, OutboxMessage, OutboxState
 
@@ -140,8 +141,8 @@ def enqueue(
         def after_rollback(s: Session) -> None:
             s.info.pop(PENDING, None)  # the rows went with the transaction
 
-        event.listen(session, "after_commit", after_commit)
-        event.listen(session, "after_rollback", after_rollback)
+        after_outer_commit(session, after_commit)
+        after_outer_rollback(session, after_rollback)
     session.info[PENDING] = True
     return len(rows)
 

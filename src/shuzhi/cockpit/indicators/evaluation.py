@@ -7,7 +7,7 @@ import urllib.request
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shuzhi.audit.service import record
@@ -48,6 +48,7 @@ from shuzhi.cockpit.schemas import (
 from shuzhi.context import SYSTEM, Ctx, Role, unit_of_work
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
+from shuzhi.db.outer import after_outer_commit
 from shuzhi.errors import Invalid, NotFound
 from shuzhi.lake import service as lake
 from shuzhi.security.disclosure import Disclosure
@@ -168,7 +169,7 @@ def _deliver_after_commit(ctx: Ctx) -> None:
         session.info.pop(WEBHOOK_HOOKED, None)
         deliver_webhooks(database, url)
 
-    event.listen(session, "after_commit", deliver, once=True)
+    after_outer_commit(session, deliver, once=True)
 
 
 def deliver_webhooks(database: Database, url: str, now: datetime | None = None) -> tuple[int, int]:
