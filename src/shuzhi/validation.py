@@ -102,3 +102,32 @@ def blank_to_none(value: Any) -> Any:
 def blank_code_to_none(value: Any) -> Any:
     value = clean_code(value)
     return None if value == "" else value
+
+
+# One rule for every reason a decision must give (refusing, returning, withdrawing, revoking,
+# appealing, extending): long enough to name a provision, a missing item or a condition.
+# Measured in display columns, a Chinese character counting two: five characters
+# (「缺少任命文件」) or ten Latin letters say something, 「不行」 and "no" do not.
+MIN_REASON_WIDTH = 10
+REASON_RULE = f"at least {MIN_REASON_WIDTH // 2} Chinese characters or {MIN_REASON_WIDTH} letters"
+
+
+def text_width(text: str) -> int:
+    """Display columns: wide and full-width characters (汉字, full-width punctuation) count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def required_reason(reason: str, what_zh: str, what_en: str, field: str = "reason") -> str:
+    """A reason that must be given, trimmed; refused when too short to say anything."""
+    reason = reason.strip()
+    if text_width(reason) < MIN_REASON_WIDTH:
+        raise Invalid.field(
+            field,
+            f"{what_zh}须写明具体理由（至少 {MIN_REASON_WIDTH // 2} 个汉字或"
+            f" {MIN_REASON_WIDTH} 个字母），如依据的规定、缺少的材料或不符合的条件；"
+            "「不行」「不同意」之类不够。",
+            f"{what_en} needs a specific reason (at least {MIN_REASON_WIDTH // 2} Chinese"
+            f" characters or {MIN_REASON_WIDTH} letters), such as the provision relied on,"
+            " the missing material or the condition not met; a bare 'no' is not enough.",
+        )
+    return reason

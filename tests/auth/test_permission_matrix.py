@@ -138,7 +138,7 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
     ),
     "return_filing": (
         lambda d, u: _appointment(d, u, "submitted"),
-        lambda c, a: org.return_filing(c, int(str(a)), "材料不全"),
+        lambda c, a: org.return_filing(c, int(str(a)), "任命材料不全"),
     ),
     "end_appointment": (
         lambda d, u: _appointment(d, u, "draft"),

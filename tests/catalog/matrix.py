@@ -127,7 +127,7 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
     ),
     "return_entry": (
         lambda d, u: _entry(d, u, "submitted"),
-        lambda c, e: service.return_entry(c, str(e), "请补充信息项"),
+        lambda c, e: service.return_entry(c, str(e), "请补充信息项说明"),
     ),
     "revise_entry": (
         lambda d, u: _entry(d, u, "published"),
@@ -135,7 +135,7 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
     ),
     "withdraw_entry": (
         lambda d, u: _entry(d, u, "published"),
-        lambda c, e: service.withdraw_entry(c, str(e), "停止采集"),
+        lambda c, e: service.withdraw_entry(c, str(e), "该资源已停止采集"),
     ),
     "set_publish_date": (
         lambda d, u: _entry(d, u, "published"),

@@ -42,7 +42,7 @@ def _district(database: Database, tmp_path: Path) -> tuple[Org, dict[str, str]]:
             ctx, EntryCreate.model_validate(entry_data(name="草稿目录", unit_code="A"))
         )
         codes["draft"] = draft.resource_code
-        catalog.withdraw_entry(ctx, codes["withdrawn"], "不再提供")
+        catalog.withdraw_entry(ctx, codes["withdrawn"], "部门不再提供")
         catalog.revise_entry(ctx, codes["revising"])
         catalog.update_entry(
             ctx,

@@ -141,11 +141,11 @@ def test_drift_waits_for_the_unit_cdo(database: Database, tmp_path: Path) -> Non
         lake.accept_drift(ctx, code, 2, "新系统字段")
         assert lake.get_dataset_version(ctx, code).number == 2
     with pytest.raises(Conflict), acting(database, cdo) as ctx:
-        lake.reject_drift(ctx, code, 2, "again")
+        lake.reject_drift(ctx, code, 2, "again, still wrong")
     with acting(database, liaison) as ctx:
         third = lake.ingest(ctx, code, FileSource(write_csv(tmp_path / "c.csv", rows[:5], header)))
     with acting(database, cdo) as ctx:
-        rejected = lake.reject_drift(ctx, code, third.version.number, "字段不符")
+        rejected = lake.reject_drift(ctx, code, third.version.number, "字段与目录不符")
         assert rejected.status is VersionStatus.REJECTED
         assert lake.get_dataset_version(ctx, code).number == 2
 

@@ -93,7 +93,7 @@ def test_racing_decisions_only_one_wins(database: Database) -> None:
         with acting(database, seeded.actor(Role.CDO)) as first:
             org.approve_filing(first, appt_id)
         with pytest.raises(Conflict), acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as late:
-            org.return_filing(late, appt_id, "重复审核")
+            org.return_filing(late, appt_id, "重复审核同一备案")
     else:
         # PostgreSQL: the second transaction is open before the first commits.
         with acting(database, seeded.actor(Role.CDO)) as first:
@@ -104,7 +104,7 @@ def test_racing_decisions_only_one_wins(database: Database) -> None:
             ):
                 second.db.connection()  # start the transaction
                 first.db.commit()
-                org.return_filing(second, appt_id, "重复审核")
+                org.return_filing(second, appt_id, "重复审核同一备案")
     with acting(database, SYSTEM) as ctx:
         assert org.get_appointment(ctx, appt_id).status == FilingStatus.FILED
 

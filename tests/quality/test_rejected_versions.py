@@ -48,7 +48,7 @@ def test_rejecting_a_version_withdraws_its_issues(database: Database, tmp_path: 
         (RuleKind.RANGE, 2, 5),
     }
     with acting(database, cdo) as ctx:
-        lake.reject_drift(ctx, code, 2, "字段不符")
+        lake.reject_drift(ctx, code, 2, "字段与目录不符")
     with acting(database, liaison) as ctx:
         after = quality.list_quality_issues(ctx, resource_code=code, status=IssueStatus.OPEN)
         board = quality.quality_scores(ctx)

@@ -14,11 +14,11 @@ from shuzhi.db.engine import Database
 from shuzhi.errors import Invalid
 from shuzhi.sharing import service
 from shuzhi.sharing.schemas import DecisionIn
+from shuzhi.validation import MIN_REASON_WIDTH
 from tests.conftest import acting
 from tests.factories import Org, seed_org
 from tests.sharing.helpers import application, provider_cdo, request, shared_entry
 
-MIN_REASON_CHARS = 10
 # Every full-width mark that used to be rewritten to ASCII.
 TYPED = "用途与所列信息项不符，缺少授权文件（见第三条）；请补充：授权书"
 BASIS = "《政务数据共享条例》；目录共享条件：仅限依法履职需要"
@@ -38,7 +38,7 @@ def _refuse(database: Database, seeded: Org, request_id: int, **data: object):  
 
 
 @pytest.mark.parametrize(
-    "reason", ["不行", "  不行      ", "不同意。", "x" * (MIN_REASON_CHARS - 1)]
+    "reason", ["不行", "  不行      ", "不同意。", "x" * (MIN_REASON_WIDTH - 1), "材料不全"]
 )
 def test_a_bare_no_is_not_a_refusal_reason(database: Database, reason: str) -> None:
     seeded = seed_org(database)

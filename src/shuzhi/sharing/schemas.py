@@ -18,7 +18,7 @@ from shuzhi.sharing.models import (
     RequestKind,
     RequestStatus,
 )
-from shuzhi.validation import blank_code_to_none, clean_code, clean_text
+from shuzhi.validation import REASON_RULE, blank_code_to_none, clean_code, clean_text
 
 
 def _no_control(value: Any) -> Any:
@@ -39,11 +39,6 @@ AppCode = Annotated[
 MAX_DURATION_DAYS = 1095
 Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_DAYS)]
 RateLimit = Annotated[int, Field(ge=1, le=100_000)]
-
-# A reason that must be given (refusal, appeal, revocation, extension) says something:
-# at least this many characters after trimming (not 「不行」); the services check it, with a
-# message that says so.
-MIN_REASON_CHARS = 10
 
 
 class ConditionIn(BaseModel):
@@ -81,7 +76,8 @@ class DecisionIn(BaseModel):
 
     outcome: Outcome
     reason: Annotated[Text, Field(max_length=2000)] = Field(
-        default="", description=f"required when refusing: at least {MIN_REASON_CHARS} characters"
+        default="",
+        description=f"required when refusing: {REASON_RULE}",
     )
     basis: Annotated[Text, Field(max_length=2000)] = Field(
         default="",
@@ -109,9 +105,7 @@ class ReasonIn(BaseModel):
 class ExtensionIn(BaseModel):
     """The provider extends the decision deadline once (check period), saying why."""
 
-    reason: Annotated[Text, Field(max_length=2000)] = Field(
-        description=f"why: at least {MIN_REASON_CHARS} characters"
-    )
+    reason: Annotated[Text, Field(max_length=2000)] = Field(description=f"why: {REASON_RULE}")
 
 
 class RenewalIn(BaseModel):

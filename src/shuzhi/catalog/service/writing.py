@@ -58,7 +58,7 @@ from shuzhi.db.base import utcnow
 from shuzhi.db.cas import compare_and_set
 from shuzhi.errors import Conflict, ErrorCollector, Invalid
 from shuzhi.org import service as org
-from shuzhi.validation import text_key
+from shuzhi.validation import required_reason, text_key
 
 
 def _apply_fields(entry: CatalogEntry, f: EntryFields) -> None:
@@ -465,7 +465,7 @@ def return_entry(ctx: Ctx, resource_code: str, reason: str) -> EntryOut:
     """Send a submission back to its compilers with a reason."""
     entry = _entry(ctx, resource_code)
     require(ctx, "return_entry", entry.unit_id, target=resource_code)
-    reason = _reason(reason, "return")
+    reason = required_reason(reason, "退回目录", "Returning an entry")
     _transition(
         ctx,
         entry,
@@ -512,7 +512,7 @@ def withdraw_entry(ctx: Ctx, resource_code: str, reason: str) -> EntryOut:
     """Take a published entry out of the catalogue; it no longer covers its compile tasks."""
     entry = _entry(ctx, resource_code)
     require(ctx, "withdraw_entry", entry.unit_id, target=resource_code)
-    reason = _reason(reason, "withdraw")
+    reason = required_reason(reason, "撤销目录", "Withdrawing an entry")
     _transition(
         ctx,
         entry,
@@ -532,15 +532,6 @@ def withdraw_entry(ctx: Ctx, resource_code: str, reason: str) -> EntryOut:
     # Sharing ends the entry's grants; the portal closes its publication (same transaction).
     hooks.publish(ctx, hooks.EntryWithdrawn(resource_code, entry.unit_id, reason))
     return _entry_out(ctx, entry, with_history=True)
-
-
-def _reason(reason: str, step: str) -> str:
-    reason = reason.strip()
-    if len(reason) < 2:
-        zh = {"return": "退回时必须写明理由。", "withdraw": "撤销时必须写明理由。"}[step]
-        en = {"return": "Give a reason for returning.", "withdraw": "Give a reason to withdraw."}
-        raise Invalid.field("reason", zh, en[step])
-    return reason
 
 
 def set_publish_date(ctx: Ctx, resource_code: str, day: date) -> date:

@@ -28,6 +28,7 @@ from shuzhi.lake.service.common import query_engine, version_files
 from shuzhi.lake.service.ingest import _make_current, grade_version
 from shuzhi.lake.service.reading import _dataset, _out, _version_row
 from shuzhi.security.categories import Category
+from shuzhi.validation import required_reason
 
 
 def _pending(ctx: Ctx, resource_code: str, number: int, operation: str) -> tuple[Dataset, Any]:
@@ -54,8 +55,7 @@ def accept_drift(ctx: Ctx, resource_code: str, number: int, note: str = "") -> V
 
 def reject_drift(ctx: Ctx, resource_code: str, number: int, note: str) -> VersionOut:
     """The unit CDO rejects the version; the previous current version stays current."""
-    if not note.strip():
-        raise Invalid.field("note", "请说明拒绝原因。", "Give the reason for rejecting.")
+    note = required_reason(note, "拒绝该版本", "Rejecting a version", field="note")
     dataset, row = _pending(ctx, resource_code, number, "reject_drift")
     row.status = S.REJECTED
     row.reviewed_by, row.reviewed_at, row.review_note = ctx.actor.label, utcnow(), note.strip()

@@ -32,6 +32,7 @@ from shuzhi.org.schemas import (
     FilingEventOut,
 )
 from shuzhi.org.service.common import LIVE, REGION_POSITIONS, SINGLE_HOLDER, _unit
+from shuzhi.validation import required_reason
 
 
 def _appointment(ctx: Ctx, appointment_id: int) -> Appointment:
@@ -196,11 +197,7 @@ def approve_filing(ctx: Ctx, appointment_id: int, note: str = "") -> Appointment
 def return_filing(ctx: Ctx, appointment_id: int, reason: str) -> AppointmentOut:
     appt = _appointment(ctx, appointment_id)
     require(ctx, "return_filing", appt.unit_id, target=f"appointment:{appointment_id}")
-    reason = reason.strip()
-    if len(reason) < 2:
-        errors = ErrorCollector()
-        errors.add("reason", "退回时必须写明理由。", "Give a reason when returning a filing.")
-        errors.raise_if_any()
+    reason = required_reason(reason, "退回备案", "Returning a filing")
     _transition(
         ctx,
         appt,

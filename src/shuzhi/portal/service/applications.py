@@ -25,7 +25,6 @@ from shuzhi.errors import (
     Conflict,
     ErrorCollector,
     Forbidden,
-    Invalid,
     NotFound,
     TooManyRequests,
     Unauthenticated,
@@ -63,6 +62,7 @@ from shuzhi.portal.service.common import (
     KEY_DAYS,
     _open,
 )
+from shuzhi.validation import required_reason
 
 
 def _applicant_out(a: Applicant) -> ApplicantOut:
@@ -321,8 +321,8 @@ def decide_open_application(
     require(ctx, "decide_open_application", a.unit_id, str(a.id))
     if a.status != ApplicationStatus.PENDING:
         raise Conflict("该申请已处理。", "This application has already been decided.")
-    if not approve and not note.strip():
-        raise Invalid.field("note", "不同意时须说明理由。", "Give the reason for a refusal.")
+    if not approve:
+        note = required_reason(note, "不同意申请", "A refusal", field="note")
     a.status = ApplicationStatus.APPROVED if approve else ApplicationStatus.REFUSED
     a.decided_by, a.decided_at, a.decision_note = ctx.actor.label, utcnow(), note.strip()
     record(ctx, OpenApplicationDecided(a.id, a.unit_id, a.status, a.decision_note))
@@ -335,8 +335,7 @@ def revoke_open_application(ctx: Ctx, application_id: int, reason: str) -> Appli
     require(ctx, "revoke_open_application", a.unit_id, str(a.id))
     if a.status != ApplicationStatus.APPROVED:
         raise Conflict("只有已通过的申请可以撤销。", "Only approved applications can be revoked.")
-    if not reason.strip():
-        raise Invalid.field("reason", "请填写撤销原因。", "Give a reason for the revocation.")
+    reason = required_reason(reason, "撤销申请", "Revoking an application")
     a.status, a.decision_note = ApplicationStatus.REVOKED, reason.strip()
     now = utcnow()
     ctx.db.execute(

@@ -39,6 +39,7 @@ from shuzhi.portal.schemas import (
 )
 from shuzhi.portal.service.common import SEARCH_KIND, _publication
 from shuzhi.search import service as search
+from shuzhi.validation import required_reason
 
 
 def _personal(classification: list[ColumnClassification]) -> dict[str, str]:
@@ -244,8 +245,7 @@ def close_dataset(ctx: Ctx, resource_code: str, reason: str) -> PublicationOut:
     """Take an open dataset off the portal; the reason is kept and audited."""
     p = _publication(ctx, resource_code)
     require(ctx, "close_dataset", p.unit_id, p.resource_code)
-    if not reason.strip():
-        raise Invalid.field("reason", "请填写关闭开放的原因。", "Give a reason for closing.")
+    reason = required_reason(reason, "关闭开放", "Closing an open dataset")
     if p.status != PublicationStatus.OPEN:
         raise Conflict("该目录未开放。", "The entry is not open.")
     _close(ctx, p, reason.strip())

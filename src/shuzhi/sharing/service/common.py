@@ -10,7 +10,7 @@ from sqlalchemy import select
 from shuzhi.auth.permissions import RULES, allowed, require
 from shuzhi.context import Ctx, Role
 from shuzhi.db.base import row_fields, utcnow
-from shuzhi.errors import Invalid, NotFound
+from shuzhi.errors import NotFound
 from shuzhi.org import service as org
 from shuzhi.security.categories import Category
 from shuzhi.security.masking import MaskLevel
@@ -26,7 +26,6 @@ from shuzhi.sharing.models import (
     ShareRequest,
 )
 from shuzhi.sharing.schemas import (
-    MIN_REASON_CHARS,
     ColumnMaskOut,
     ConditionOut,
     GrantOut,
@@ -48,21 +47,6 @@ EXEC_ROLES = (Role.CDO_EXECUTIVE, Role.CDO)
 
 # Identifier categories usable for keyed lookups, best first.
 KEY_CATEGORIES = (Category.RESIDENT_ID, Category.USCC, Category.ORG_CODE)
-
-
-def required_reason(reason: str, what_zh: str, what_en: str, field: str = "reason") -> str:
-    """A reason that must be given, trimmed; refused when too short to say anything."""
-    reason = reason.strip()
-    if len(reason) < MIN_REASON_CHARS:
-        raise Invalid.field(
-            field,
-            f"{what_zh}须写明具体理由（去除首尾空白后至少 {MIN_REASON_CHARS} 个字），"
-            f"如依据的法规条款、缺少的材料或不符合的共享条件；「不行」「不同意」之类不够。",
-            f"{what_en} needs a specific reason (at least {MIN_REASON_CHARS} characters after"
-            " trimming), such as the provision relied on, the missing material or the share"
-            " condition not met; a bare 'no' is not enough.",
-        )
-    return reason
 
 
 def _unit_name(ctx: Ctx, unit_id: int) -> tuple[str, str]:

@@ -25,10 +25,10 @@ from shuzhi.sharing.service.common import (
     S,
     _request,
     _request_out,
-    required_reason,
 )
 from shuzhi.sharing.service.notices import _link, _log, _notify
 from shuzhi.sharing.service.transitions import _as_platform, _transition
+from shuzhi.validation import required_reason
 
 
 def extend_share_request(ctx: Ctx, request_id: int, data: ExtensionIn) -> RequestOut:

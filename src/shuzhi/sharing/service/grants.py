@@ -42,7 +42,6 @@ from shuzhi.sharing.service.common import (
     _grant_out,
     _request_out,
     _require_either,
-    required_reason,
 )
 from shuzhi.sharing.service.notices import _notify
 from shuzhi.sharing.service.requests import _file
@@ -51,6 +50,7 @@ from shuzhi.sharing.terms import (
     default_level,
     entry_columns,
 )
+from shuzhi.validation import required_reason
 
 
 def list_grants(

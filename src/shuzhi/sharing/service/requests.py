@@ -51,7 +51,6 @@ from shuzhi.sharing.service.common import (
     _request_out,
     _require_either,
     _unit_name,
-    required_reason,
 )
 from shuzhi.sharing.service.notices import _link, _log, _notify
 from shuzhi.sharing.service.transitions import _as_platform, _conclude, _transition
@@ -63,6 +62,7 @@ from shuzhi.sharing.terms import (
     parse_filter,
     route,
 )
+from shuzhi.validation import required_reason
 
 logger = logging.getLogger(__name__)
 

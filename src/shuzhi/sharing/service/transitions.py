@@ -23,13 +23,14 @@ from shuzhi.sharing.models import (
 from shuzhi.sharing.schemas import (
     DecisionIn,
 )
-from shuzhi.sharing.service.common import STAFF_ROLES, S, required_reason
+from shuzhi.sharing.service.common import STAFF_ROLES, S
 from shuzhi.sharing.service.issuing import _issue_grant
 from shuzhi.sharing.service.notices import _link, _log, _notify
 from shuzhi.sharing.terms import (
     decided_terms,
     entry_columns,
 )
+from shuzhi.validation import required_reason
 
 
 def _transition(
