@@ -19,3 +19,10 @@ def test_licence_is_an_spdx_expression() -> None:
     [backend] = [r for r in data["build-system"]["requires"] if r.startswith("setuptools")]
     found = re.fullmatch(r"setuptools>=(\d+)(\.\d+)*", backend)
     assert found and int(found.group(1)) >= 77, backend
+
+
+def test_the_licence_text_ships_with_the_package() -> None:
+    data = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    assert "LICENSE" in data["project"]["license-files"]
+    text = (PYPROJECT.parent / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
