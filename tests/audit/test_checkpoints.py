@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from alembic import command
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from shuzhi.audit import anchors
@@ -17,7 +18,9 @@ from shuzhi.db.migrate import alembic_config, upgrade
 from shuzhi.settings import Settings
 from tests.audit.test_cli import cli_env  # noqa: F401  (fixture)
 from tests.conftest import acting
+from tests.factories import PASSWORD, seed_org
 from tests.test_cli import run
+from tests.web.helpers import csrf, login
 
 
 @pytest.fixture
@@ -171,3 +174,29 @@ def test_a_released_savepoint_anchors_nothing_before_its_transaction_commits(
         seqs = conn.execute(text("SELECT seq FROM audit_checkpoint")).scalars().all()
     assert seqs == [6]
     assert _verify(every5, full=False).ok
+
+
+def test_the_api_and_the_console_check_quickly_unless_asked_for_everything(
+    client: TestClient,
+) -> None:
+    database: Database = client.app.state.database  # type: ignore[attr-defined]
+    seed_org(database)
+    _write(database, 3)
+    assert anchors.write_anchor(database) is not None
+    _write(database, 2)
+    login(client, "auditor", PASSWORD)
+    headers = {"X-CSRF-Token": csrf(client, "/audit")}
+    quick = client.post("/api/v1/audit/verify", headers=headers).json()
+    assert quick["ok"] and quick["from_checkpoint"] is not None
+    assert quick["checked"] < quick["entries"]
+    full = client.post("/api/v1/audit/verify?full=true", headers=headers).json()
+    assert full["ok"] and full["from_checkpoint"] is None and full["checked"] == full["entries"]
+    assert full["entries"] > quick["entries"]  # the first check was itself recorded
+    page = client.post(
+        "/audit/verify", data={"csrf_token": csrf(client, "/audit"), "scope": "full"}
+    )
+    assert page.status_code == 200 and "逐条校验了全部" in page.text
+    page = client.post(
+        "/audit/verify", data={"csrf_token": csrf(client, "/audit"), "scope": "quick"}
+    )
+    assert page.status_code == 200 and "签名检查点起逐条校验了" in page.text

@@ -47,5 +47,12 @@ def export(
 
 
 @router.post("/verify")
-def verify(ctx: CtxDep) -> VerifyReport:
-    return service.verify_audit(ctx)
+def verify(
+    ctx: CtxDep,
+    full: bool = Query(
+        False,
+        description="read every entry; by default the check starts after the newest signed"
+        " checkpoint (`from_checkpoint` in the answer), which is quick at any volume",
+    ),
+) -> VerifyReport:
+    return service.verify_audit(ctx, full=full)

@@ -413,7 +413,7 @@ def history(ctx: Ctx, target_type: str, target_id: str) -> list[AuditEntryOut]:
     return [_out(r) for r in rows]
 
 
-def verify_audit(ctx: Ctx, *, full: bool = True) -> VerifyReport:
+def verify_audit(ctx: Ctx, *, full: bool = False) -> VerifyReport:
     """Check the chain on behalf of a person and record that the check was made
     (``full=False``: from the newest checkpoint, see ``check_chain``)."""
     require(ctx, "verify_audit")

@@ -5,6 +5,20 @@ from __future__ import annotations
 TEXTS: dict[str, tuple[str, str]] = {
     "audit.title": ("审计日志", "Audit log"),
     "audit.verify": ("校验哈希链", "Verify the hash chain"),
+    "audit.verify_full": ("完整校验", "Full check"),
+    "audit.verify_quick_hint": (
+        "从最近的签名检查点开始校验，任何数据量下都很快",
+        "Starts after the newest signed checkpoint; quick at any volume",
+    ),
+    "audit.verify_full_hint": (
+        "逐条重读全部记录，记录多时需要较长时间",
+        "Re-reads every entry; slow when the log is large",
+    ),
+    "audit.ok_from_checkpoint": (
+        "（自第 {cp} 条的签名检查点起逐条校验了 {checked} 条。）",
+        "(Read {checked} entries after the signed checkpoint at entry {cp}.)",
+    ),
+    "audit.ok_full": ("（逐条校验了全部 {checked} 条。）", "(Read all {checked} entries.)"),
     "audit.ok": (
         "哈希链完整：共 {n} 条记录未被篡改，{a} 个锚点一致。",
         "Chain intact: {n} entries, none altered; {a} anchors match.",

@@ -16,7 +16,7 @@ from shuzhi.auth.permissions import allowed
 from shuzhi.errors import ErrorCollector
 from shuzhi.org import service as org
 from shuzhi.web.deps import CtxDep
-from shuzhi.web.forms import attempt
+from shuzhi.web.forms import FormDep, attempt
 from shuzhi.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -145,6 +145,6 @@ def export(request: Request, ctx: CtxDep, file_format: str) -> Response:
 
 
 @router.post("/audit/verify")
-def verify(request: Request, ctx: CtxDep) -> Response:
-    report = service.verify_audit(ctx)
+def verify(request: Request, ctx: CtxDep, form: FormDep) -> Response:
+    report = service.verify_audit(ctx, full=form.get("scope") == "full")
     return _page(request, ctx, report)
