@@ -87,7 +87,7 @@ def opened(database: Database, seeded: Org, code: str, confirm: bool = False) ->
 
 def applicant(database: Database, email: str | None = None) -> ApplicantOut:
     with acting(database) as ctx:
-        return service.register_applicant(
+        registered = service.register_applicant(
             ctx,
             ApplicantIn(
                 email=email or f"user{next(_n)}@example.cn",
@@ -97,3 +97,5 @@ def applicant(database: Database, email: str | None = None) -> ApplicantOut:
                 password="Open-data-2026",
             ),
         )
+    assert registered is not None, "the address was registered already"
+    return registered

@@ -42,8 +42,12 @@ def attempt(
 
 
 def failures(database: Database) -> int:
+    """Failed applicant log-ins counted (registrations are counted in their own namespace)."""
+    own = LoginFailure.username.startswith(f"{throttle.APPLICANT}:") | (
+        LoginFailure.username.startswith(f"{throttle.APPLICANT}#")
+    )
     with database.engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(LoginFailure)) or 0
+        return conn.scalar(select(func.count()).select_from(LoginFailure).where(own)) or 0
 
 
 def age_failures(database: Database, seconds: int) -> None:

@@ -35,10 +35,15 @@ def test_applicants_are_not_staff_and_passwords_are_checked(database: Database) 
         assert found.id == who.id
         with pytest.raises(Unauthenticated):
             service.login_applicant(ctx, "li@example.cn", "wrong-password-1")
-    with acting(database) as ctx, pytest.raises(Conflict):
-        service.register_applicant(
+    with acting(database) as ctx:
+        again = service.register_applicant(
             ctx, ApplicantIn(email="li@example.cn", name="x", password="Another-pass-1")
         )
+    assert again is None  # nothing created, and the owner's password still works
+    with acting(database) as ctx:
+        assert service.login_applicant(ctx, "li@example.cn", "Open-data-2026")[0].id == who.id
+        with pytest.raises(Unauthenticated):
+            service.login_applicant(ctx, "li@example.cn", "Another-pass-1")
     with acting(database) as ctx, pytest.raises(Invalid) as err:
         service.register_applicant(ctx, ApplicantIn(email="nobody", name="x", password="short"))
     assert {e.field for e in err.value.errors} == {"email", "password"}

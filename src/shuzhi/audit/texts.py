@@ -151,6 +151,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Applicant password changed",
     ),
     "audit.act.portal.applicant_registered": ("申请者注册", "Applicant registered"),
+    "audit.act.portal.applicant_registration_repeated": (
+        "已注册邮箱再次注册（未新建账户）",
+        "Registered e-mail registered again (nothing created)",
+    ),
     "audit.act.portal.application_decided": ("审批开放申请", "Open-data application decided"),
     "audit.act.portal.application_revoked": ("撤销开放申请", "Open-data application revoked"),
     "audit.act.portal.application_submitted": (

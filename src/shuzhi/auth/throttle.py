@@ -39,6 +39,7 @@ USERNAME_CHARS = 64  # the column's width; longer input is cut before it is stor
 
 STAFF = "staff"  # console accounts (auth)
 APPLICANT = "applicant"  # open-data portal applicants, by e-mail
+REGISTRATION = "register"  # every portal registration, by e-mail (see register_applicant)
 
 
 def account_key(name: str, namespace: str = STAFF) -> str:

@@ -111,6 +111,8 @@ def _applications(database: Database, actor: Actor, conditional: list[str]) -> N
                 password=APPLICANT_PASSWORD,
             ),
         )
+        if who is None:
+            raise RuntimeError("the demo applicant exists already")
         purpose = "用于区域公共服务设施布局研究，成果仅用于学术发表，不对外提供原始数据。"
         for i, code in enumerate(conditional[:2]):
             applied = portal.submit_open_application(

@@ -57,6 +57,17 @@ class ApplicantRegistered(AuditEvent):
 
 
 @dataclass(frozen=True)
+class ApplicantRegistrationRepeated(AuditEvent):
+    """Someone registered an address that already has an account; nothing was created."""
+
+    action: ClassVar[str] = "portal.applicant_registration_repeated"
+    target_type: ClassVar[str] = "applicant_email"
+    target_fields: ClassVar[tuple[str, ...]] = ("email",)
+    email: str
+    client: str | None
+
+
+@dataclass(frozen=True)
 class ApplicantLoggedIn(AuditEvent):
     action: ClassVar[str] = "portal.applicant_logged_in"
     target_type: ClassVar[str] = "applicant"

@@ -23,7 +23,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "有条件开放的数据需注册后申请；无条件开放的数据无需注册即可下载。",
         "Conditionally open data needs an application; unconditionally open data needs no account.",
     ),
-    "po.registered": ("注册成功，请登录。", "Registered; log in now."),
+    "po.registered": (
+        "注册已受理，请登录。如该邮箱此前已注册，请使用原密码登录。",
+        "Registration received; log in now. If this address was registered before, log in"
+        " with the password you already have.",
+    ),
     "po.email": ("电子邮箱", "E-mail"),
     "po.name": ("姓名", "Name"),
     "po.organisation": ("单位或机构", "Organisation"),

@@ -35,6 +35,7 @@ from shuzhi.portal.events import (
     ApplicantLoginFailed,
     ApplicantPasswordChanged,
     ApplicantRegistered,
+    ApplicantRegistrationRepeated,
     OpenApplicationDecided,
     OpenApplicationRevoked,
     OpenApplicationSubmitted,
@@ -71,8 +72,18 @@ def _applicant_out(a: Applicant) -> ApplicantOut:
     )
 
 
-def register_applicant(ctx: Ctx, data: ApplicantIn) -> ApplicantOut:
-    """A member of the public opens an account to apply for conditionally open data."""
+_EMAIL_CHARS = 200  # the column's width
+
+
+def register_applicant(ctx: Ctx, data: ApplicantIn) -> ApplicantOut | None:
+    """A member of the public opens an account to apply for conditionally open data.
+
+    The answer never tells whether the address was registered before: a repeated address
+    creates nothing, is audited and returns None, and the public page shows the same result
+    either way (the owner logs in with the password they already have). Registrations are
+    counted per address like failed log-ins (namespace ``REGISTRATION``), so trying many
+    e-mail addresses from one client is throttled and shows in the audit log.
+    """
     errors = ErrorCollector()
     email = data.email.strip().lower()
     if "@" not in email or email.startswith("@") or email.endswith("@"):
@@ -81,8 +92,18 @@ def register_applicant(ctx: Ctx, data: ApplicantIn) -> ApplicantOut:
         errors.add("kind", "申请人类型无效。", "Unknown applicant type.")
     check_strength(data.password, errors, username=email, display_name=data.name.strip())
     errors.raise_if_any()
+    throttle.serialise(ctx, email, ctx.client, namespace=throttle.REGISTRATION)
+    wait = throttle.wait_seconds(ctx, email, ctx.client, namespace=throttle.REGISTRATION)
+    if wait is not None:
+        raise TooManyRequests(
+            f"注册尝试过于频繁，请 {wait} 秒后再试。",
+            f"Too many registrations from here; try again in {wait} seconds.",
+            retry_after=wait,
+        )
+    throttle.record_failure(ctx, email, ctx.client, namespace=throttle.REGISTRATION)
     if ctx.db.scalar(select(Applicant.id).where(Applicant.email == email)) is not None:
-        raise Conflict("该邮箱已注册，请直接登录。", "This e-mail is already registered; log in.")
+        record(ctx, ApplicantRegistrationRepeated(email[:_EMAIL_CHARS], ctx.client))
+        return None
     applicant = Applicant(
         email=email,
         name=data.name.strip(),
@@ -97,9 +118,6 @@ def register_applicant(ctx: Ctx, data: ApplicantIn) -> ApplicantOut:
 
 
 _WRONG_LOGIN = ("邮箱或密码不正确。", "Wrong e-mail or password.")
-
-
-_EMAIL_CHARS = 200  # the column's width
 
 
 def _gate(ctx: Ctx, email: str) -> None:
