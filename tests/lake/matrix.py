@@ -98,7 +98,10 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
     "view_datasets": (_loaded, lambda c, code: lake.list_dataset_versions(c, str(code))),
     "view_dataset_rows": (_loaded, lambda c, code: lake.sample_rows(c, str(code), 1)),
     "accept_drift": (_pending, lambda c, code: lake.accept_drift(c, str(code), 2)),
-    "reject_drift": (_pending, lambda c, code: lake.reject_drift(c, str(code), 2, "字段与目录不符")),
+    "reject_drift": (
+        _pending,
+        lambda c, code: lake.reject_drift(c, str(code), 2, "字段与目录不符"),
+    ),
     "override_classification": (
         _loaded,
         lambda c, code: lake.override_classification(c, str(code), "年龄", "none"),
