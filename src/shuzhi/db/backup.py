@@ -67,7 +67,7 @@ DATABASE_FILE = "database.sqlite"
 FILES = "files"
 SQLITE_NAME = "shuzhi.db"
 # Paths inside the data directory never copied (rebuilt or transient), and name patterns.
-SKIPPED_DIRS = ("gateway/keys", "uploads")
+SKIPPED_DIRS = ("gateway/keys", "uploads", "tables")
 SKIPPED_PREFIXES = (".tmp-", ".spill", ".restore-", ".backup-")
 SKIPPED_NAMES = (".lock",)
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
