@@ -20,11 +20,13 @@ from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
 from shuzhi.gateway.models import ApiCall
 from shuzhi.gateway.nodes import HEARTBEAT_SECONDS, live_nodes
+from shuzhi.portal.models import UsageCount, UsageKind
 from shuzhi.settings import Settings
 from shuzhi.sharing import service as sharing
 from tests.conftest import acting
 from tests.gateway.helpers import ids, share
 from tests.nodes import nodes, wait_for
+from tests.portal.helpers import open_entry, opened
 from tests.sharing.helpers import application, approve, key, request
 
 pytestmark = [
@@ -109,10 +111,13 @@ def test_revocations_through_one_node_reach_the_other_within_5_seconds(
         assert on_b.get("/api/v1/sharing/grants", headers=ops).status_code == 401
 
 
-def test_a_graceful_stop_meters_every_call(
+def test_a_graceful_stop_meters_every_call_and_writes_every_view(
     database: Database, settings: Settings, tmp_path: Path
 ) -> None:
     shared = share(database)
+    code = open_entry(database, rows=5)
+    opened(database, shared.seeded, code)
+    page = f"/open/datasets/{code.replace('/', '-')}"
     url = f"/api/v1/share/{shared.code}/records"
     # Batches are written only every minute, so what is metered was written at the stop.
     env = {"SHUZHI_GATEWAY_FLUSH_SECONDS": "60", "SHUZHI_GATEWAY_FLUSH_ROWS": "100000"}
@@ -121,12 +126,15 @@ def test_a_graceful_stop_meters_every_call(
         a.client() as on_a,
         b.client() as on_b,
     ):
-        made = 0
+        made = views = 0
         for i, client in enumerate([on_a, on_b] * 20):
             target = ids(30)[i % 30]
             assert client.get(f"{url}/{target}", headers=shared.auth).status_code == 200
             made += 1
-        assert client.get(f"{url}/nobody", headers=shared.auth).status_code == 404
+            if i % 4 < 2:
+                assert client.get(page).status_code == 200
+                views += 1
+        assert on_b.get(f"{url}/nobody", headers=shared.auth).status_code == 404
         made += 1
         assert _calls(database) == 0  # all still buffered in the nodes
         assert a.stop() in GRACEFUL
@@ -135,6 +143,38 @@ def test_a_graceful_stop_meters_every_call(
         made += 1
         assert b.stop() in GRACEFUL
     assert _calls(database) == made
+    assert _views(database, code) == views
+
+
+def test_a_killed_node_loses_at_most_its_last_second_of_calls(
+    database: Database, settings: Settings, tmp_path: Path
+) -> None:
+    shared = share(database)
+    url = f"/api/v1/share/{shared.code}/records/{ids(30)[0]}"
+    with nodes(settings, tmp_path) as (a, b), a.client() as on_a, b.client() as on_b:
+        for _ in range(10):
+            assert on_a.get(url, headers=shared.auth).status_code == 200
+        wait_for(lambda: _calls(database) == 10, 30)  # written within the flush interval
+        for _ in range(5):
+            assert on_a.get(url, headers=shared.auth).status_code == 200
+        assert a.stop(signal.SIGKILL) == -signal.SIGKILL
+        for _ in range(7):
+            assert on_b.get(url, headers=shared.auth).status_code == 200
+        assert b.stop() in GRACEFUL
+    # B's calls are all there; of A's, only what it held when killed may be missing.
+    with database.sessions() as session:
+        per_node = session.execute(select(func.count()).select_from(ApiCall)).scalar_one()
+    assert 10 + 7 <= per_node <= 10 + 5 + 7
+
+
+def _views(database: Database, code: str) -> int:
+    with database.sessions() as session:
+        found = session.scalar(
+            select(func.sum(UsageCount.count)).where(
+                UsageCount.resource_code == code, UsageCount.kind == UsageKind.VIEW.value
+            )
+        )
+    return int(found or 0)
 
 
 def _calls(database: Database) -> int:
