@@ -162,11 +162,15 @@ def test_postgresql_backs_up_files_only(
     shared = share(database)
     code, out = run(_env(settings), "backup", str(out_dir / "bk"))
     assert code == 1 and "pg_dump" in out and not (out_dir / "bk").exists()
+    # An anchor line past the database's log, as when pg_dump ran before the files were
+    # copied: the restore leaves it out, so the restored log verifies.
+    with open(settings.data_dir / "audit-anchors", "a", encoding="utf-8") as fh:
+        fh.write("99999\t" + "0" * 64 + "\t2026-01-01T00:00:00+00:00\t" + "0" * 64 + "\n")
     code, out = run(_env(settings), "backup", "--files-only", str(out_dir / "bk"))
     assert code == 0, out
     # The database stays where it is (as after pg_restore); the files go to a new path.
     target = out_dir / "moved"
     code, out = run(_env(settings, SHUZHI_DATA_DIR=str(target)), "restore", str(out_dir / "bk"))
-    assert code == 0 and "pg_restore" in out
+    assert code == 0 and "pg_restore" in out and "1 anchor line(s)" in out
     database.dispose()
     _serves(settings.with_overrides(data_dir=target), shared)

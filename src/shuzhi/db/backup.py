@@ -49,7 +49,7 @@ from typing import Any, ClassVar
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import make_url
+from sqlalchemy import create_engine, make_url, text
 
 from shuzhi import __version__
 from shuzhi.audit.anchors import ANCHOR_FILE
@@ -445,6 +445,7 @@ def restore_backup(
                 got = _copy_hashed(root / DATABASE_FILE, staged_db)
                 _check_copy(DATABASE_FILE, manifest.get("database_file") or {}, got)
                 total += got[0]
+        trimmed = [] if has_database else _trim_to_restored_log(staging / ANCHOR_FILE, url)
         report = RestoreReport(
             target, "sqlite" if has_database else "none", len(manifest["files"]), total
         )
@@ -471,13 +472,48 @@ def restore_backup(
         staging.rename(target)
         os.chmod(target, 0o700)
         if not has_database:
+            report.notes.extend(trimmed)
             report.notes.append(
-                "database not in the backup: restore it with pg_restore (docs/deploy.md)"
+                "database not in the backup: restore it with pg_restore first (docs/deploy.md)"
             )
         return report
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _audit_head(database_url: str) -> int | None:
+    """The last audit entry of a reachable database (None: unreachable or not set up)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT seq FROM audit_head WHERE id = 1")).first()
+    except Exception:
+        return None
+    finally:
+        engine.dispose()
+    return int(found[0]) if found else None
+
+
+def _trim_to_restored_log(anchors: Path, database_url: str) -> list[str]:
+    """Drop anchor lines past the end of the restored database's audit log (a dump taken
+    before the files were copied): they record entries the restored log never had."""
+    if not anchors.exists():
+        return []
+    head = _audit_head(database_url)
+    if head is None:
+        return [
+            "the target database was not reachable: anchors kept as backed up; restore the"
+            " database first and run restore again if `shuzhi audit verify` reports anchors"
+            " past the end of the log"
+        ]
+    lines = anchors.read_bytes().splitlines(keepends=True)
+    kept = _anchor_lines(anchors, head)
+    if len(kept.splitlines()) == len(lines):
+        return []
+    anchors.write_bytes(kept)
+    dropped = len(lines) - len(kept.splitlines())
+    return [f"{dropped} anchor line(s) past the restored log's last entry ({head}) left out"]
 
 
 def _stamp() -> str:
