@@ -56,7 +56,12 @@ def test_duckdb_definitions_read_every_version_and_the_current_one(
     assert "unmasked" in result.output
     conn = duckdb.connect()
     conn.execute(result.output)
-    count = lambda table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: E731
+
+    def count(table: str) -> int:
+        found = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        assert found is not None
+        return int(found[0])
+
     assert (count(f"{name}__v1"), count(f"{name}__v2"), count(name)) == (20, 30, 30)
     rows = conn.execute(f'SELECT * FROM "{name}__v1"').fetchall()
     assert sorted(rows) == sorted(tuple(r) for r in people_rows(20))
