@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from shuzhi.catalog import service as catalog
 from shuzhi.cli import app
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
@@ -109,7 +110,7 @@ def test_spark_and_trino_read_one_directory_per_version(
     )
 
 
-def test_a_version_whose_files_are_gone_is_left_out(
+def test_versions_whose_files_are_gone_and_withdrawn_entries_are_left_out(
     database: Database, settings: Settings, tmp_path: Path
 ) -> None:
     code = _two_versions(database, tmp_path)
@@ -123,6 +124,9 @@ def test_a_version_whose_files_are_gone_is_left_out(
         data.with_name(data.name.replace(".parquet", ".manifest.json")).unlink()
     with acting(database, SYSTEM) as ctx:
         assert [t.number for t in lake.published_tables(ctx)] == [2]
+        catalog.withdraw_entry(ctx, code, "该目录已停止编制，撤回")
+    with acting(database, SYSTEM) as ctx:
+        assert lake.published_tables(ctx) == []  # a withdrawn entry's data is not listed
 
 
 @given(st.lists(st.text(min_size=1, max_size=12), min_size=2, max_size=8, unique=True))

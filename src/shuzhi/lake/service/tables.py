@@ -88,14 +88,13 @@ def published_tables(ctx: Ctx, dialect: Dialect = Dialect.DUCKDB) -> list[TableV
         .where(DatasetVersion.status.in_([S.CURRENT, S.SUPERSEDED]))
         .order_by(Dataset.resource_code, DatasetVersion.number)
     ).all()
-    published: dict[str, bool] = {}
+    # Entries as last published; withdrawn ones are left out.
+    published = {code for code, _name, _unit, _cycle in catalog.published_cycles(ctx)}
     names: dict[str, str] = {}
     out: list[TableVersion] = []
     for dataset, row in rows:
         code = dataset.resource_code
         if code not in published:
-            published[code] = catalog.published_entry_id(ctx.db, code) is not None
-        if not published[code]:
             continue
         name = table_name(code)
         if names.setdefault(name, code) != code:
