@@ -24,6 +24,7 @@ from shuzhi.command import (
     settings_or_exit,
 )
 from shuzhi.context import Role, unit_of_work
+from shuzhi.db.backup_cli import backup_command, restore_command
 from shuzhi.db.engine import Database
 from shuzhi.errors import ShuzhiError
 from shuzhi.lake.cli import lake_app
@@ -54,6 +55,8 @@ app.add_typer(security_app, name="security")
 app.command("classify")(classify)
 app.add_typer(sharing_app, name="sharing")
 app.add_typer(cockpit_app, name="cockpit")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 @app.callback()

@@ -34,6 +34,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "define_source": (EXEC | STAFF, EXEC),
     "run_due_sources": (EXEC, EXEC),
     "collect_lake_garbage": (EXEC, EXEC),
+    "list_lake_tables": (EXEC, EXEC),
     "view_freshness": (R | STAFF, R | STAFF),
     "define_quality_rule": (EXEC | STAFF, EXEC),
     "update_quality_rule": (EXEC | STAFF, EXEC),
@@ -116,6 +117,7 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
     ),
     "run_due_sources": (lambda d, u: u, lambda c, u: lake.run_due_sources(c.database, c.actor)),
     "collect_lake_garbage": (lambda d, u: u, lambda c, u: lake.collect_lake_garbage(c)),
+    "list_lake_tables": (lambda d, u: u, lambda c, u: lake.published_tables(c)),
     "view_freshness": (lambda d, u: u, lambda c, u: lake.freshness_report(c)),
     "define_quality_rule": (
         _entry,

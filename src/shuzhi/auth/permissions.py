@@ -92,6 +92,7 @@ RULES: dict[str, Rule] = {
     "define_source": Rule(EXECUTIVE, UNIT_STAFF),
     "run_due_sources": Rule(EXECUTIVE),
     "collect_lake_garbage": Rule(EXECUTIVE),
+    "list_lake_tables": Rule(EXECUTIVE),
     "view_freshness": Rule(REGION_READERS, UNIT_STAFF),
     # quality: problems go back to the source unit; the bureau or its CDO verifies fixes
     "define_quality_rule": Rule(EXECUTIVE, UNIT_STAFF),

@@ -1,10 +1,12 @@
-"""Per-key rate limits: a token bucket per (application key, grant) in each worker's memory.
+"""Per-key rate limits: a token bucket per (application key, grant) in each process's memory.
 
-A grant allows ``rate_limit_per_minute`` calls. With N worker processes behind one address
-each worker holds its own buckets, so each allows ``ceil(limit / N)`` per minute (N from
-``WEB_CONCURRENCY``, the variable uvicorn and gunicorn read for their worker count): with
-connections spread over the workers the whole service stays close to the grant's limit and
-never needs a database round trip to decide. Bursts up to a worker's share are allowed.
+A grant allows ``rate_limit_per_minute`` calls. Every process serving the gateway (each
+worker of each API node) holds its own buckets and allows ``ceil(limit / N)`` per minute,
+where N is the number of live serving processes registered in ``gateway_node``
+(``gateway.nodes``; ``WEB_CONCURRENCY`` until the first heartbeat). With calls spread over
+the processes by the load balancer the whole installation stays close to the grant's limit
+and never needs a database round trip to decide. Bursts up to a process's share are allowed.
+The tolerance across nodes is documented in docs/deploy.md.
 """
 
 from __future__ import annotations

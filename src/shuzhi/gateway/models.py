@@ -63,3 +63,17 @@ class ApiCall(Base):
     status: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[Outcome] = mapped_column(StrEnumType(Outcome, 20))
     client: Mapped[str | None] = mapped_column(String(64))
+
+
+class GatewayNode(Base):
+    """A serving process that answers gateway calls (one row per process, refreshed every few
+    seconds): how many share a grant's rate limit. Rows of stopped processes are deleted at
+    their shutdown; those of killed ones stop counting once their heartbeat is old."""
+
+    __tablename__ = "gateway_node"
+
+    node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime] = mapped_column(index=True)

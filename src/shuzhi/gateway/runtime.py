@@ -4,7 +4,12 @@ One ``GatewayRuntime`` per application (``app.state.gateway``). Principals (by k
 grants (by application and resource code) are cached for a few seconds; a background thread
 polls the sharing workflow's grants revision every second and drops both caches when it
 moves, so a revoked key or grant stops working within about a second, without a database
-round trip on the request path. Current dataset versions are cached for the same few seconds.
+round trip on the request path. Current dataset versions are cached for the same few seconds
+(and dropped with the others when the revision moves).
+
+The same thread keeps this process registered in ``gateway_node`` (``nodes.NodeRegistry``):
+the number of live serving processes divides each grant's rate limit among them. Every piece
+of per-process state and its bounded staleness is listed in docs/deploy.md.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import gc
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,6 +39,7 @@ from shuzhi.gateway.cursor import CursorCodec, derive_key
 from shuzhi.gateway.keyindex import KeyIndexes
 from shuzhi.gateway.limits import RateLimiter
 from shuzhi.gateway.meter import CallMeter, WriterProcess, write_calls
+from shuzhi.gateway.nodes import HEARTBEAT_SECONDS, NodeRegistry
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import QueryEngine
@@ -77,6 +84,8 @@ class GatewayOptions:
     # at most stale_seconds (revocations clear the caches at once, whatever the age).
     stale_seconds: float = 60.0
     revision_poll_seconds: float = 1.0
+    # Register this process in gateway_node and share rate limits among the live ones.
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
     flush_rows: int = 500
     flush_seconds: float = 1.0
     # Write the meter's batches in a child process (servers); False: in the meter's thread.
@@ -149,11 +158,17 @@ class GatewayRuntime:
         self.cursors = CursorCodec(secret)
         self.mask_key = derive_key(secret, "shuzhi.pseudonym.v1")
         self.digest_key = redaction.digest_key(secret)
+        self.nodes = NodeRegistry(database)
         self._revision: object = None
         self._poller: threading.Thread | None = None
         self._stop = threading.Event()
 
     # ------------------------------------------------------------ principals and grants
+
+    def start(self) -> None:
+        """Start the background thread (at the application's start-up; else at the first
+        call): the revision poll and this process's heartbeat."""
+        self._start_poller()
 
     def _start_poller(self) -> None:
         if self._poller is None and not self._stop.is_set():
@@ -163,8 +178,24 @@ class GatewayRuntime:
             self._poller.start()
 
     def _poll(self) -> None:
-        while not self._stop.wait(self.options.revision_poll_seconds):
+        next_beat = 0.0
+        while not self._stop.is_set():
+            if time.monotonic() >= next_beat:
+                self.heartbeat()
+                next_beat = time.monotonic() + self.options.heartbeat_seconds
             self.check_revision()
+            self._stop.wait(self.options.revision_poll_seconds)
+
+    def heartbeat(self) -> int:
+        """Refresh this process's registration; each process's share of a rate limit is the
+        limit divided by the live processes (kept as it was when the database is away)."""
+        try:
+            live = self.nodes.beat()
+        except Exception:
+            log.exception("the gateway node heartbeat failed; rate-limit shares unchanged")
+            return self.limiter.workers
+        self.limiter.workers = max(1, live)
+        return self.limiter.workers
 
     def check_revision(self) -> bool:
         """Drop cached principals and grants when the workflow's revision moved."""
@@ -179,6 +210,7 @@ class GatewayRuntime:
         self._revision = revision
         self.principals.clear()
         self.grants.clear()
+        self.versions.clear()
         return True
 
     def _authenticate(self, token: str, now: datetime) -> AppPrincipal | ShuzhiError:
@@ -274,6 +306,10 @@ class GatewayRuntime:
         self._stop.set()
         if self._poller is not None:
             self._poller.join(timeout=10)
+            try:
+                self.nodes.leave()
+            except Exception:
+                log.exception("removing this gateway node's registration failed")
         self.meter.close()
 
 
@@ -288,10 +324,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     nothing).
     """
     gc.freeze()
+    runtime: GatewayRuntime | None = getattr(app.state, "gateway", None)
+    if runtime is not None:
+        runtime.start()
     try:
         yield
     finally:
         gc.unfreeze()
-        runtime: GatewayRuntime | None = getattr(app.state, "gateway", None)
+        runtime = getattr(app.state, "gateway", None)
         if runtime is not None:
             await run_in_threadpool(runtime.close)

@@ -101,3 +101,39 @@ def gc(
         else "found / 发现 (--apply to remove / 加 --apply 删除)"
     )
     console.print(f"{len(report.items)} item(s), {report.bytes} bytes {verb}", markup=False)
+
+
+@lake_app.command("tables")
+def tables(
+    dialect: Annotated[
+        service.Dialect, typer.Option(help="Engine whose SQL to print")
+    ] = service.Dialect.DUCKDB,
+    prefix: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the engine sees the data directory (e.g. s3a://bucket/shuzhi,"
+            " /mnt/shuzhi); default: its local path"
+        ),
+    ] = None,
+    schema: Annotated[
+        str, typer.Option(help="Schema (Spark database; Trino catalog.schema) for the tables")
+    ] = "shuzhi",
+    data_dir: DataDir = None,
+) -> None:
+    """Print a view or table for every published dataset version (<name>__v<N>) and one per
+    current version (<name>), so DuckDB, Spark or Trino read them without the platform.
+    Spark and Trino read DATA_DIR/tables/ (hard links, created here). The files are raw,
+    unmasked data: an operator's command, audited."""
+    with acting(data_dir) as ctx:
+        found = service.published_tables(ctx, dialect)
+        root = ctx.settings.data_dir
+    directories = service.link_tables(root, found) if dialect is not service.Dialect.DUCKDB else {}
+    header = (
+        f"-- Shuzhi datasets for {dialect.value}: {len(found)} version(s). Raw, unmasked data;"
+        " whoever reads these files reads every row. / 原始未脱敏数据。"
+    )
+    typer.echo(header)
+    for line in service.statements(
+        found, dialect, root, prefix=prefix, schema=schema, directories=directories
+    ):
+        typer.echo(line)

@@ -82,6 +82,18 @@ class SourceDefined(_DatasetEvent):
 
 
 @dataclass(frozen=True)
+class TablesListed(AuditEvent):
+    """An operator printed the table definitions of every published version (which name the
+    raw files)."""
+
+    action: ClassVar[str] = "lake.tables_listed"
+    target_type: ClassVar[str] = "lake"
+    target_fields: ClassVar[tuple[str, ...]] = ("dialect",)
+    dialect: str
+    versions: int
+
+
+@dataclass(frozen=True)
 class LeftoversRemoved(_DatasetEvent):
     """A load removed what killed loads had left in its dataset's directory (and staged
     uploads nobody was using any more)."""

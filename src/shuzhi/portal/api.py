@@ -44,7 +44,11 @@ def _limiter(request: Request) -> tuple[RateLimiter, int]:
             settings = state.settings
             state.portal_limiter = RateLimiter(settings.workers)
             state.portal_rate = settings.portal_rate_limit
-    return state.portal_limiter, state.portal_rate
+    limiter: RateLimiter = state.portal_limiter
+    gateway = getattr(state, "gateway", None)
+    if gateway is not None:  # serving processes counted by the gateway's heartbeat
+        limiter.workers = gateway.limiter.workers
+    return limiter, state.portal_rate
 
 
 def throttle(request: Request) -> None:

@@ -52,6 +52,15 @@ from shuzhi.lake.service.reading import (
     update_cycle_of,
 )
 from shuzhi.lake.service.review import accept_drift, override_classification, reject_drift
+from shuzhi.lake.service.tables import (
+    TABLES_DIR,
+    Dialect,
+    TableVersion,
+    link_tables,
+    published_tables,
+    statements,
+    table_name,
+)
 
 __all__ = [
     "CLAIM_ATTEMPTS",
@@ -59,10 +68,13 @@ __all__ = [
     "DATASETS_DIR",
     "GRACE",
     "SAMPLE_ROWS_MAX",
+    "TABLES_DIR",
     "UPLOADS_DIR",
     "UPLOAD_GRACE_SECONDS",
+    "Dialect",
     "IngestOptions",
     "Progress",
+    "TableVersion",
     "accept_drift",
     "close_engine",
     "collect_lake_garbage",
@@ -78,11 +90,13 @@ __all__ = [
     "get_dataset_version",
     "ingest",
     "lake_root",
+    "link_tables",
     "list_dataset_versions",
     "list_sources",
     "manifest_file",
     "open_engine",
     "override_classification",
+    "published_tables",
     "query_engine",
     "reject_drift",
     "run_due_sources",
@@ -90,7 +104,9 @@ __all__ = [
     "sample_rows",
     "set_quality_score",
     "staged_upload",
+    "statements",
     "stored_path",
+    "table_name",
     "update_cycle_of",
     "version_detail",
     "version_files",
