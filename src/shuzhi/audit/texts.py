@@ -133,6 +133,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.lake.leftovers_removed": ("清理中断归集残留", "Leftovers of killed loads removed"),
     "audit.act.lake.sample_viewed": ("查看数据样例", "Data sample viewed"),
     "audit.act.lake.source_defined": ("设置数据来源", "Data source defined"),
+    "audit.act.lake.tables_listed": (
+        "生成外部引擎表定义",
+        "Table definitions for other engines listed",
+    ),
     "audit.act.lake.version_ingested": ("归集新版本", "Version loaded"),
     "audit.act.org.appointment_created": ("登记任职", "Appointment recorded"),
     "audit.act.org.appointment_ended": ("结束任职", "Appointment ended"),
@@ -199,6 +203,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.sharing.request_escalated": ("共享申请超期上报", "Request escalated"),
     "audit.act.sharing.request_submitted": ("提交共享申请", "Request submitted"),
     "audit.act.sharing.request_withdrawn": ("撤回共享申请", "Request withdrawn"),
+    "audit.act.system.backup_taken": ("备份数据目录", "Backup taken"),
     # What each kind of target is called (``audit.target_type.<type>``).
     "audit.target_type.account": ("账号", "Account"),
     "audit.target_type.alert": ("告警", "Alert"),
@@ -215,6 +220,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.target_type.cockpit_snapshot": ("驾驶舱快照", "Cockpit snapshot"),
     "audit.target_type.code_table": ("代码表", "Code table"),
     "audit.target_type.data_element": ("数据元", "Data element"),
+    "audit.target_type.data_directory": ("数据目录", "Data directory"),
     "audit.target_type.dataset": ("数据集", "Dataset"),
     "audit.target_type.function_list": ("职能清单", "Function list"),
     "audit.target_type.grant": ("共享权限", "Grant"),
