@@ -62,7 +62,8 @@ def safe_name(name: str) -> str:
     """A display name without any path, control or reserved character, at most
     ``NAME_LIMIT`` characters, keeping its extension; never empty."""
     base = re.split(r"[/\\]", unicodedata.normalize("NFC", name or ""))[-1]
-    base = _UNSAFE.sub("_", base).strip(" .")
+    base = "".join(c if c.isprintable() else "_" for c in _UNSAFE.sub("_", base))
+    base = base.strip(" .")
     suffix = PurePosixPath(base).suffix.lower()
     if len(suffix) > 10 or not re.fullmatch(r"\.[a-z0-9]+", suffix or ".x"):
         suffix = ""
