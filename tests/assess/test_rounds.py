@@ -14,7 +14,7 @@ from shuzhi.audit import service as audit
 from shuzhi.context import SYSTEM, Actor, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
-from shuzhi.errors import Conflict, Forbidden, Invalid, NotFound
+from shuzhi.errors import Conflict, Forbidden, Invalid
 from tests.assess.helpers import ATTEST, DOC, PDF, PLATFORM, open_round
 from tests.conftest import acting
 from tests.factories import Org, seed_org
@@ -81,7 +81,7 @@ def test_disclosure_a_unit_sees_only_its_own_answers(database: Database) -> None
     # S's staff see nothing of A; B's CDO (A's reviewer) does, B's liaison does not.
     street = Actor(kind="user", id=99, name="s.liaison", role=Role.DATA_LIAISON, unit_id=seeded.unit_ids["S"])
     for who in (street, seeded.other_unit_actor(Role.DATA_LIAISON)):
-        with pytest.raises(NotFound), acting(database, who) as ctx:
+        with pytest.raises(Forbidden), acting(database, who) as ctx:
             service.unit_assessment_sheet(ctx, round_id, "A")
     with acting(database, _b_cdo(seeded)) as ctx:
         assert {u.unit_code for u in service.round_results(ctx, round_id).units} == {"A", "B"}

@@ -37,6 +37,7 @@ from shuzhi.assess.service.common import (
     get_round,
     indicator_of,
     may_see,
+    require_see,
     open_round,
     round_unit,
     today,
@@ -318,8 +319,7 @@ def unit_answers(ctx: Ctx, round_id: int, unit_code: str) -> list[AnswerOut]:
     unit = unit_of(ctx, unit_code)
     require(ctx, "view_assessment")
     ru = round_unit(ctx, round_id, unit.id)
-    if not may_see(ctx, ru):
-        raise NotFound("该单位不在本轮评估范围内。", "The unit is not assessed in this round.")
+    require_see(ctx, ru)
     r = get_round(ctx, round_id)
     moment = as_of(r)
     out = []

@@ -21,7 +21,7 @@ from shuzhi.assess.models import (
     Verdict,
 )
 from shuzhi.assess.schemas import AnswerOut, DocumentOut, RoundOut, RoundUnitOut
-from shuzhi.auth.permissions import allowed
+from shuzhi.auth.permissions import allowed, require
 from shuzhi.context import Ctx, Role
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, NotFound
@@ -84,6 +84,12 @@ def is_reviewer(ctx: Ctx, ru: AssessRoundUnit) -> bool:
 def may_see(ctx: Ctx, ru: AssessRoundUnit) -> bool:
     """The bureau, the unit's own staff, and its assigned reviewer may read its answers."""
     return allowed(ctx, "view_assessment", ru.unit_id) or is_reviewer(ctx, ru)
+
+
+def require_see(ctx: Ctx, ru: AssessRoundUnit) -> None:
+    """Refuse (audited) unless the actor may read the unit's answers."""
+    if not is_reviewer(ctx, ru):
+        require(ctx, "view_assessment", ru.unit_id, f"{ru.round_id}:{ru.unit_id}")
 
 
 def walk(

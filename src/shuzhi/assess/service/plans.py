@@ -14,6 +14,7 @@ from shuzhi.assess.service.common import (
     get_round,
     indicator_of,
     may_see,
+    require_see,
     round_unit,
     today,
     unit_of,
@@ -71,8 +72,7 @@ def unit_improvement_plan(ctx: Ctx, round_id: int, unit_code: str) -> UnitPlan:
     require(ctx, "view_assessment")
     r = get_round(ctx, round_id)
     ru = round_unit(ctx, round_id, unit.id)
-    if not may_see(ctx, ru):
-        raise NotFound("该单位不在本轮评估范围内。", "The unit is not assessed in this round.")
+    require_see(ctx, ru)
     actions = ctx.db.scalars(
         select(AssessAction)
         .where(AssessAction.round_id == round_id, AssessAction.unit_id == unit.id)

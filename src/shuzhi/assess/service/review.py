@@ -31,6 +31,7 @@ from shuzhi.assess.service.common import (
     indicator_of,
     is_reviewer,
     may_see,
+    require_see,
     open_round,
     round_out,
     round_unit,
@@ -121,8 +122,7 @@ def unit_assessment_sheet(ctx: Ctx, round_id: int, unit_code: str) -> UnitSheet:
     require(ctx, "view_assessment")
     r = get_round(ctx, round_id)
     ru = round_unit(ctx, round_id, unit.id)
-    if not may_see(ctx, ru):
-        raise NotFound("该单位不在本轮评估范围内。", "The unit is not assessed in this round.")
+    require_see(ctx, ru)
     answers = answers_of(ctx, r.id, unit.id)
     credits = credits_of(r, answers)
     scored = score_unit(r.snapshot, credits)
