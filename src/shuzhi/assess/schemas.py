@@ -318,3 +318,19 @@ class UnitPlan(BaseModel):
     gaps: list[GapOut]
     actions: list[ActionOut]
     can_edit: bool
+
+
+class UnitChoice(BaseModel):
+    code: str
+    name: str
+
+
+class Overview(BaseModel):
+    """The assessment start page: rounds the reader takes part in, the models, and what the
+    reader may do."""
+
+    rounds: list[RoundOut]
+    models: list[ModelOut]
+    units: list[UnitChoice]
+    can_open: bool
+    can_seed: bool

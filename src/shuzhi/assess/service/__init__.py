@@ -31,6 +31,7 @@ from shuzhi.assess.service.review import (
     unit_assessment_sheet,
 )
 from shuzhi.assess.service.rounds import (
+    assess_overview,
     close_assessment_round,
     get_assessment_round,
     list_assessment_rounds,
@@ -39,6 +40,7 @@ from shuzhi.assess.service.rounds import (
 
 __all__ = [
     "add_improvement_action",
+    "assess_overview",
     "attach_assessment_document",
     "close_assessment_round",
     "collect_platform_evidence",

@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from shuzhi.assess.events import RoundClosed, RoundOpened
 from shuzhi.assess.models import AssessRound, AssessRoundUnit, RoundStatus
-from shuzhi.assess.schemas import RoundIn, RoundOut
+from shuzhi.assess.schemas import Overview, RoundIn, RoundOut, UnitChoice
 from shuzhi.assess.service.common import get_round, may_see, open_round, round_out, today
-from shuzhi.assess.service.modelling import model_snapshot
+from shuzhi.assess.service.modelling import list_assessment_models, model_snapshot
 from shuzhi.audit.service import record
-from shuzhi.auth.permissions import require, scope_unit
+from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import ErrorCollector, NotFound
@@ -146,3 +146,24 @@ def get_assessment_round(ctx: Ctx, round_id: int) -> RoundOut:
             f"评估轮次 {round_id} 不存在。", f"Assessment round {round_id} does not exist."
         )
     return round_out(ctx, r, units)
+
+
+def assess_overview(ctx: Ctx) -> Overview:
+    """Rounds, models (without their indicators) and, for the bureau, the units to choose."""
+    rounds = list_assessment_rounds(ctx)
+    models = [
+        m.model_copy(update={"domains": []}) for m in list_assessment_models(ctx)
+    ] if allowed(ctx, "view_assessment_models") else []
+    can_open = allowed(ctx, "open_assessment_round")
+    units = (
+        [UnitChoice(code=u.code, name=u.name) for u in org.all_unit_briefs(ctx) if u.kind != "region"]
+        if can_open
+        else []
+    )
+    return Overview(
+        rounds=rounds,
+        models=models,
+        units=units,
+        can_open=can_open,
+        can_seed=allowed(ctx, "seed_assessment_models") and len(models) < 2,
+    )

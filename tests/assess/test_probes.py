@@ -1,0 +1,75 @@
+"""Every platform probe on the demo district, against the figures the cockpit derives on
+its own from the same services, and the verdict rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from shuzhi.assess import service
+from shuzhi.assess.models import Verdict
+from shuzhi.assess.probes import PROBES, verdict
+from shuzhi.cockpit import service as cockpit
+from shuzhi.context import SYSTEM
+from shuzhi.db.engine import Database
+from tests.assess.helpers import open_round
+from tests.conftest import acting
+
+
+def _round(database: Database) -> tuple[int, list[str]]:
+    with acting(database, SYSTEM) as ctx:
+        ranking = cockpit.cockpit_summary(ctx).ranking
+    codes = [f.unit_code for f in ranking]
+    return open_round(database, units=tuple(codes)), codes
+
+
+@pytest.mark.slow
+def test_every_probe_on_the_demo_district(demo_database: Database) -> None:
+    round_id, codes = _round(demo_database)
+    with acting(demo_database, SYSTEM) as ctx:
+        done = service.collect_platform_evidence(ctx, round_id)
+        figures = {f.unit_code: f for f in cockpit.cockpit_summary(ctx).ranking}
+        measured = {
+            code: {a.details["probe"]: a for a in service.unit_answers(ctx, round_id, code)}
+            for code in codes
+        }
+    assert set(done) == set(codes)
+    seen: dict[str, set[object]] = {p: set() for p in PROBES}
+    for code in codes:
+        f, m = figures[code], measured[code]
+        assert set(m) == set(PROBES)
+        assert m["compile_rate"].value == f.compile_rate
+        assert m["uncatalogued_matters"].details["figures"]["uncatalogued"] == f.uncatalogued_matters
+        assert m["source_conflicts"].value == f.source_conflicts
+        assert m["classification_coverage"].details["figures"] == {"datasets": f.datasets, "graded": f.classified}
+        assert m["quality_score"].value == f.quality_score
+        fresh = m["datasets_fresh"].details["figures"]
+        assert (fresh["fresh"], fresh["overdue"], fresh["never_loaded"]) == (f.fresh, f.overdue, f.never_loaded)
+        assert m["share_decisions_on_time"].details["figures"]["overdue"] == f.overdue_decisions
+        assert m["open_data_published"].value == f.open_entries
+        assert m["audit_chain_intact"].verdict == "pass"
+        issues = m["quality_issue_closure"].details["figures"]
+        assert issues["issues"] >= issues["fixed"] + issues["verified"]
+        for probe, a in m.items():
+            seen[probe].add(a.verdict)
+            # Only category figures: numbers, never a person's or a record's values.
+            assert all(v is None or isinstance(v, int | float) for v in a.details["figures"].values())
+    # The demo is varied: most probes do not give every unit the same verdict.
+    varied = [p for p, verdicts in seen.items() if len(verdicts) > 1]
+    assert len(varied) >= 5, seen
+
+
+@pytest.mark.parametrize(
+    ("direction", "value", "threshold", "partial_at", "expected"),
+    [
+        ("at_least", 0.95, 0.9, 0.6, Verdict.PASS),
+        ("at_least", 0.9, 0.9, 0.6, Verdict.PASS),
+        ("at_least", 0.7, 0.9, 0.6, Verdict.PARTIAL),
+        ("at_least", 0.5, 0.9, 0.6, Verdict.FAIL),
+        ("at_least", 0.5, 0.9, None, Verdict.FAIL),
+        ("at_least", None, 0.9, 0.6, Verdict.FAIL),
+        ("at_most", 0, 0, None, Verdict.PASS),
+        ("at_most", 2, 0, None, Verdict.FAIL),
+    ],
+)
+def test_verdicts(direction: str, value: float | None, threshold: float, partial_at: float | None, expected: Verdict) -> None:
+    assert verdict(direction, value, threshold, partial_at) is expected  # type: ignore[arg-type]
