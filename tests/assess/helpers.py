@@ -17,7 +17,12 @@ DOC = "governance.organisation.l2"  # a document indicator (level 2)
 PLATFORM = "security.audit.l3.audit_chain_intact"
 
 
-def open_round(database: Database, model: str = "dcmm-2025", units: tuple[str, ...] = ("A", "B", "S"), days: int = 30) -> int:
+def open_round(
+    database: Database,
+    model: str = "dcmm-2025",
+    units: tuple[str, ...] = ("A", "B", "S"),
+    days: int = 30,
+) -> int:
     today = utcnow().date()
     with acting(database, SYSTEM) as ctx:
         service.seed_assessment_models(ctx)

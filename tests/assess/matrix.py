@@ -16,7 +16,7 @@ from shuzhi.assess.schemas import ActionIn, AnswerIn, ReviewIn, WeightsIn
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
-from tests.assess.helpers import ATTEST, PDF, DOC, open_round
+from tests.assess.helpers import ATTEST, DOC, PDF, open_round
 from tests.conftest import acting
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
@@ -91,7 +91,9 @@ def _open(c: Ctx, u: object) -> object:
 
 def _action(c: Ctx, a: object) -> object:
     round_id, unit = _args(a)
-    data = ActionIn(title="制定数据管理制度", owner="王芳", due_on=utcnow().date() + timedelta(days=60))
+    data = ActionIn(
+        title="制定数据管理制度", owner="王芳", due_on=utcnow().date() + timedelta(days=60)
+    )
     return service.add_improvement_action(c, round_id, unit, data)
 
 

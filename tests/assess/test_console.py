@@ -29,16 +29,28 @@ def test_the_bureau_opens_a_round_from_the_console(client: TestClient, database:
     today = utcnow().date()
     bad = client.post(
         "/assess/rounds",
-        data={"csrf_token": token, "title": "", "model_code": "dcmm-2025", "period_start": "x",
-              "period_end": str(today), "deadline": str(today)},
+        data={
+            "csrf_token": token,
+            "title": "",
+            "model_code": "dcmm-2025",
+            "period_start": "x",
+            "period_end": str(today),
+            "deadline": str(today),
+        },
     )
     assert bad.status_code == 422
     assert "请选择参评单位" in bad.text and "请填写日期" in bad.text
     done = client.post(
         "/assess/rounds",
-        data={"csrf_token": token, "title": "年度自评估", "model_code": "dcmm-2025",
-              "period_start": str(today), "period_end": str(today),
-              "deadline": str(today + timedelta(days=20)), "unit": ["A", "B"]},
+        data={
+            "csrf_token": token,
+            "title": "年度自评估",
+            "model_code": "dcmm-2025",
+            "period_start": str(today),
+            "period_end": str(today),
+            "deadline": str(today + timedelta(days=20)),
+            "unit": ["A", "B"],
+        },
         follow_redirects=False,
     )
     assert done.status_code == 303
@@ -47,18 +59,33 @@ def test_the_bureau_opens_a_round_from_the_console(client: TestClient, database:
     assert "不是认证结论" in round_page.text
 
 
-def test_a_unit_answers_attaches_and_the_other_unit_reviews(client: TestClient, database: Database) -> None:
+def test_a_unit_answers_attaches_and_the_other_unit_reviews(
+    client: TestClient, database: Database
+) -> None:
     seed_org(database)
     round_id = open_round(database, units=("A", "B"))
     sheet = f"/assess/rounds/{round_id}/units/A"
     login(client, "a.liaison", PASSWORD)
     token = _token(client, sheet)
-    r = client.post(f"{sheet}/answers/{ATTEST}", data={"csrf_token": token, "met": "yes", "statement": "小组已成立"}, follow_redirects=False)
+    r = client.post(
+        f"{sheet}/answers/{ATTEST}",
+        data={"csrf_token": token, "met": "yes", "statement": "小组已成立"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     client.post(f"{sheet}/answers/{DOC}", data={"csrf_token": token, "met": "yes"})
-    bad = client.post(f"{sheet}/answers/{DOC}/documents", data={"csrf_token": token}, files={"file": ("x.exe", b"MZ\x90\x00", "application/octet-stream")})
+    bad = client.post(
+        f"{sheet}/answers/{DOC}/documents",
+        data={"csrf_token": token},
+        files={"file": ("x.exe", b"MZ\x90\x00", "application/octet-stream")},
+    )
     assert bad.status_code == 422 and "不接受可执行文件" in bad.text
-    ok = client.post(f"{sheet}/answers/{DOC}/documents", data={"csrf_token": token}, files={"file": ("制度.pdf", PDF, "application/pdf")}, follow_redirects=False)
+    ok = client.post(
+        f"{sheet}/answers/{DOC}/documents",
+        data={"csrf_token": token},
+        files={"file": ("制度.pdf", PDF, "application/pdf")},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     page = client.get(sheet)
     assert "制度.pdf" in page.text and "小组已成立" in page.text
@@ -68,12 +95,17 @@ def test_a_unit_answers_attaches_and_the_other_unit_reviews(client: TestClient, 
     assert {a["indicator"]: a["state"] for a in api} == {ATTEST: "submitted", DOC: "submitted"}
     doc_id = next(a for a in api if a["indicator"] == DOC)["documents"][0]["id"]
     download = client.get(f"/assess/documents/{doc_id}")
-    assert download.content == PDF and download.headers["content-disposition"].startswith("attachment")
+    assert download.content == PDF and download.headers["content-disposition"].startswith(
+        "attachment"
+    )
     client.post("/logout", data={"csrf_token": _token(client, sheet)})
     # A's CDO cannot review A; there is no review form for them.
     login(client, "a.cdo", PASSWORD)
     assert "review-form" not in client.get(sheet).text
-    refused = client.post(f"{sheet}/answers/{ATTEST}/review", data={"csrf_token": _token(client, sheet), "decision": "accept"})
+    refused = client.post(
+        f"{sheet}/answers/{ATTEST}/review",
+        data={"csrf_token": _token(client, sheet), "decision": "accept"},
+    )
     assert refused.status_code == 403
 
 

@@ -35,9 +35,7 @@ def test_seeded_models_have_the_national_structure(database: Database) -> None:
             assert {ind.level for ind in item.indicators} == {1, 2, 3, 4, 5}
             assert all(ind.window_days == 90 for ind in item.indicators)
     assert abs(sum(d.weight for d in m25.domains) - 100) < 0.01
-    platform = [
-        ind for d in m25.domains for i in d.items for ind in i.indicators if ind.probe
-    ]
+    platform = [ind for d in m25.domains for i in d.items for ind in i.indicators if ind.probe]
     assert len(platform) == 11 and all(ind.evidence == "platform" for ind in platform)
     with acting(database, SYSTEM) as ctx:
         assert audit.view_audit(ctx, action="assess.models_seeded").total == 1
@@ -59,13 +57,27 @@ def test_weights_that_do_not_sum_are_refused_and_nothing_changes(database: Datab
 def test_an_edit_raises_the_revision_and_an_open_round_keeps_its_own(database: Database) -> None:
     seed_org(database)
     round_id = open_round(database)
-    weights = {d: 10.0 for d in ("strategy", "governance", "architecture", "assets",
-                                  "standards", "quality", "security", "lifecycle")}
+    weights = {
+        d: 10.0
+        for d in (
+            "strategy",
+            "governance",
+            "architecture",
+            "assets",
+            "standards",
+            "quality",
+            "security",
+            "lifecycle",
+        )
+    }
     weights["circulation"] = 20.0
     with acting(database, SYSTEM) as ctx:
         m = service.set_assessment_weights(ctx, "dcmm-2025", WeightsIn(domains=weights))
         m = service.edit_assessment_indicator(
-            ctx, "dcmm-2025", "strategy.planning.l1", IndicatorEdit(text_zh="新的表述", window_days=30)
+            ctx,
+            "dcmm-2025",
+            "strategy.planning.l1",
+            IndicatorEdit(text_zh="新的表述", window_days=30),
         )
         r = service.get_assessment_round(ctx, round_id)
         sheet = service.unit_assessment_sheet(ctx, round_id, "A")
@@ -79,13 +91,17 @@ def test_threshold_only_for_platform_indicators(database: Database) -> None:
     with acting(database, SYSTEM) as ctx:
         service.seed_assessment_models(ctx)
     with pytest.raises(Conflict), acting(database, SYSTEM) as ctx:
-        service.edit_assessment_indicator(ctx, "dcmm-2025", "strategy.planning.l1", IndicatorEdit(threshold=1))
+        service.edit_assessment_indicator(
+            ctx, "dcmm-2025", "strategy.planning.l1", IndicatorEdit(threshold=1)
+        )
 
 
 def _local(code: str = "gz-index") -> ModelIn:
     data = seed_data()
     base = seed_model(data, data["models"][0]).model_dump()
-    base.update(code=code, name_zh="市公共数据管理指数", name_en="City public data index", edition="2026")
+    base.update(
+        code=code, name_zh="市公共数据管理指数", name_en="City public data index", edition="2026"
+    )
     return ModelIn.model_validate(base)
 
 
@@ -117,4 +133,9 @@ def test_only_the_executive_edits_models(database: Database) -> None:
         with pytest.raises(Forbidden), acting(database, seeded.actor(role)) as ctx:
             service.set_assessment_weights(ctx, "dcmm-2018", WeightsIn(bands=[1, 2, 3, 4, 4.5]))
     with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
-        assert service.set_assessment_weights(ctx, "dcmm-2018", WeightsIn(bands=[1, 2, 3, 4, 4.5])).bands[-1] == 4.5
+        assert (
+            service.set_assessment_weights(
+                ctx, "dcmm-2018", WeightsIn(bands=[1, 2, 3, 4, 4.5])
+            ).bands[-1]
+            == 4.5
+        )

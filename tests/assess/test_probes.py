@@ -38,12 +38,21 @@ def test_every_probe_on_the_demo_district(demo_database: Database) -> None:
         f, m = figures[code], measured[code]
         assert set(m) == set(PROBES)
         assert m["compile_rate"].value == f.compile_rate
-        assert m["uncatalogued_matters"].details["figures"]["uncatalogued"] == f.uncatalogued_matters
+        assert (
+            m["uncatalogued_matters"].details["figures"]["uncatalogued"] == f.uncatalogued_matters
+        )
         assert m["source_conflicts"].value == f.source_conflicts
-        assert m["classification_coverage"].details["figures"] == {"datasets": f.datasets, "graded": f.classified}
+        assert m["classification_coverage"].details["figures"] == {
+            "datasets": f.datasets,
+            "graded": f.classified,
+        }
         assert m["quality_score"].value == f.quality_score
         fresh = m["datasets_fresh"].details["figures"]
-        assert (fresh["fresh"], fresh["overdue"], fresh["never_loaded"]) == (f.fresh, f.overdue, f.never_loaded)
+        assert (fresh["fresh"], fresh["overdue"], fresh["never_loaded"]) == (
+            f.fresh,
+            f.overdue,
+            f.never_loaded,
+        )
         assert m["share_decisions_on_time"].details["figures"]["overdue"] == f.overdue_decisions
         assert m["open_data_published"].value == f.open_entries
         assert m["audit_chain_intact"].verdict == "pass"
@@ -52,7 +61,9 @@ def test_every_probe_on_the_demo_district(demo_database: Database) -> None:
         for probe, a in m.items():
             seen[probe].add(a.verdict)
             # Only category figures: numbers, never a person's or a record's values.
-            assert all(v is None or isinstance(v, int | float) for v in a.details["figures"].values())
+            assert all(
+                v is None or isinstance(v, int | float) for v in a.details["figures"].values()
+            )
     # The demo is varied: most probes do not give every unit the same verdict.
     varied = [p for p, verdicts in seen.items() if len(verdicts) > 1]
     assert len(varied) >= 5, seen
@@ -71,5 +82,31 @@ def test_every_probe_on_the_demo_district(demo_database: Database) -> None:
         ("at_most", 2, 0, None, Verdict.FAIL),
     ],
 )
-def test_verdicts(direction: str, value: float | None, threshold: float, partial_at: float | None, expected: Verdict) -> None:
+def test_verdicts(
+    direction: str,
+    value: float | None,
+    threshold: float,
+    partial_at: float | None,
+    expected: Verdict,
+) -> None:
     assert verdict(direction, value, threshold, partial_at) is expected  # type: ignore[arg-type]
+
+
+def test_the_demo_round_is_part_way_through(demo_database: Database) -> None:
+    with acting(demo_database, SYSTEM) as ctx:
+        (r,) = service.list_assessment_rounds(ctx)
+        rsj = service.unit_assessment_sheet(ctx, r.id, "RSJ")
+        plan = service.unit_improvement_plan(ctx, r.id, "RSJ")
+        results = service.round_results(ctx, r.id)
+    states = [
+        row.answer.state
+        for d in rsj.domains
+        for i in d.items
+        for row in i.indicators
+        if row.answer is not None
+    ]
+    assert states.count("returned") == 1 and states.count("accepted") >= 8
+    governance = rsj.domains[1].items[0]
+    assert governance.level == 2
+    assert plan.actions and {a.indicator for a in plan.actions} == {g.indicator for g in plan.gaps}
+    assert len(results.units) == len(r.units) > 5

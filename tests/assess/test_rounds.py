@@ -26,8 +26,12 @@ def _b_cdo(seeded: Org) -> Actor:
 
 def _answer_level_one_and_two(database: Database, seeded: Org, round_id: int) -> None:
     with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
-        service.save_assessment_answer(ctx, round_id, "A", ATTEST, AnswerIn(met=True, statement="设有数据治理小组"))
-        service.save_assessment_answer(ctx, round_id, "A", DOC, AnswerIn(met=True, statement="制度文件"))
+        service.save_assessment_answer(
+            ctx, round_id, "A", ATTEST, AnswerIn(met=True, statement="设有数据治理小组")
+        )
+        service.save_assessment_answer(
+            ctx, round_id, "A", DOC, AnswerIn(met=True, statement="制度文件")
+        )
         service.attach_assessment_document(ctx, round_id, "A", DOC, "../../机构/职责 说明.pdf", PDF)
         assert service.submit_assessment_answers(ctx, round_id, "A") == 2
 
@@ -56,7 +60,9 @@ def test_answer_attach_submit_review_and_score(database: Database) -> None:
         # Partial credit: nothing earned at level 2 yet, the score is the level.
         assert item.score == 1.0
         # The returned answer goes back to draft when changed, and can be submitted again.
-        service.save_assessment_answer(ctx, round_id, "A", DOC, AnswerIn(met=True, statement="补充盖章页"))
+        service.save_assessment_answer(
+            ctx, round_id, "A", DOC, AnswerIn(met=True, statement="补充盖章页")
+        )
         service.submit_assessment_answers(ctx, round_id, "A")
     with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
         service.review_assessment_answer(ctx, round_id, "A", DOC, ReviewIn(decision="accept"))
@@ -79,7 +85,9 @@ def test_disclosure_a_unit_sees_only_its_own_answers(database: Database) -> None
         assert [u.unit_code for u in service.round_results(ctx, round_id).units] == ["A"]
         assert [u.unit_code for u in service.get_assessment_round(ctx, round_id).units] == ["A"]
     # S's staff see nothing of A; B's CDO (A's reviewer) does, B's liaison does not.
-    street = Actor(kind="user", id=99, name="s.liaison", role=Role.DATA_LIAISON, unit_id=seeded.unit_ids["S"])
+    street = Actor(
+        kind="user", id=99, name="s.liaison", role=Role.DATA_LIAISON, unit_id=seeded.unit_ids["S"]
+    )
     for who in (street, seeded.other_unit_actor(Role.DATA_LIAISON)):
         with pytest.raises(Forbidden), acting(database, who) as ctx:
             service.unit_assessment_sheet(ctx, round_id, "A")
@@ -92,14 +100,18 @@ def test_reviewer_of_another_pair_and_own_evidence_are_refused(database: Databas
     round_id = open_round(database)
     _answer_level_one_and_two(database, seeded, round_id)
     # S's CDO is not A's assigned reviewer.
-    s_cdo = Actor(kind="user", id=98, name="s.cdo", role=Role.UNIT_CDO, unit_id=seeded.unit_ids["S"])
+    s_cdo = Actor(
+        kind="user", id=98, name="s.cdo", role=Role.UNIT_CDO, unit_id=seeded.unit_ids["S"]
+    )
     with pytest.raises(Forbidden), acting(database, s_cdo) as ctx:
         service.review_assessment_answer(ctx, round_id, "A", ATTEST, ReviewIn(decision="accept"))
     # A return without a reason is refused; nothing changes.
     with pytest.raises(Invalid), acting(database, _b_cdo(seeded)) as ctx:
         service.review_assessment_answer(ctx, round_id, "A", ATTEST, ReviewIn(decision="return"))
     # Someone who provided the evidence never reviews it, even from the bureau.
-    provider = Actor(kind="user", id=7, name="a.liaison", role=Role.CDO_EXECUTIVE, unit_id=seeded.unit_ids["R"])
+    provider = Actor(
+        kind="user", id=7, name="a.liaison", role=Role.CDO_EXECUTIVE, unit_id=seeded.unit_ids["R"]
+    )
     with pytest.raises(Forbidden), acting(database, provider) as ctx:
         service.review_assessment_answer(ctx, round_id, "A", ATTEST, ReviewIn(decision="accept"))
     with acting(database, SYSTEM) as ctx:
@@ -136,7 +148,11 @@ def test_submitting_a_met_document_answer_without_a_document_is_refused(database
 def test_bad_documents_are_refused_and_nothing_is_stored(database: Database) -> None:
     seeded = seed_org(database)
     round_id = open_round(database)
-    for name, data in [("run.pdf", b"MZ\x90\x00" + b"\x00" * 100), ("a.exe", b"MZ"), ("x.pdf", b"<html>")]:
+    for name, data in [
+        ("run.pdf", b"MZ\x90\x00" + b"\x00" * 100),
+        ("a.exe", b"MZ"),
+        ("x.pdf", b"<html>"),
+    ]:
         with pytest.raises(Invalid), acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
             service.attach_assessment_document(ctx, round_id, "A", DOC, name, data)
     with acting(database, SYSTEM) as ctx:

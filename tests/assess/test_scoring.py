@@ -68,8 +68,13 @@ def test_bands_are_configuration() -> None:
 codes = [f"{i}.{lvl}.{n}" for i in "abcd" for lvl in range(1, 6) for n in range(2)]
 
 
-@given(st.dictionaries(st.sampled_from(codes), st.sampled_from([0.0, 0.5, 1.0])), st.sampled_from([0.0, 0.5]))
-def test_scores_stay_in_range_and_levels_follow_scores(credits: dict[str, float], partial: float) -> None:
+@given(
+    st.dictionaries(st.sampled_from(codes), st.sampled_from([0.0, 0.5, 1.0])),
+    st.sampled_from([0.0, 0.5]),
+)
+def test_scores_stay_in_range_and_levels_follow_scores(
+    credits: dict[str, float], partial: float
+) -> None:
     result = score_unit(_snapshot(partial), credits)
     assert 0 <= result.score <= 5
     assert result.level == band_level(result.score, BANDS)
@@ -79,8 +84,13 @@ def test_scores_stay_in_range_and_levels_follow_scores(credits: dict[str, float]
             assert (item.level == 5) == (not item.gaps)
 
 
-@given(st.dictionaries(st.sampled_from(codes), st.sampled_from([0.0, 0.5, 1.0])), st.sampled_from(codes))
-def test_meeting_one_more_indicator_never_lowers_a_score(credits: dict[str, float], more: str) -> None:
+@given(
+    st.dictionaries(st.sampled_from(codes), st.sampled_from([0.0, 0.5, 1.0])),
+    st.sampled_from(codes),
+)
+def test_meeting_one_more_indicator_never_lowers_a_score(
+    credits: dict[str, float], more: str
+) -> None:
     before = score_unit(_snapshot(), credits)
     after = score_unit(_snapshot(), {**credits, more: 1.0})
     assert after.score >= before.score - 1e-9

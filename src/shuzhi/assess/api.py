@@ -123,9 +123,7 @@ def answers(ctx: CtxDep, round_id: int, unit_code: str) -> list[AnswerOut]:
 
 
 @router.put("/rounds/{round_id}/units/{unit_code}/answers/{indicator}")
-def answer(
-    ctx: CtxDep, round_id: int, unit_code: str, indicator: str, data: AnswerIn
-) -> AnswerOut:
+def answer(ctx: CtxDep, round_id: int, unit_code: str, indicator: str, data: AnswerIn) -> AnswerOut:
     return service.save_assessment_answer(ctx, round_id, unit_code, indicator, data)
 
 
@@ -144,9 +142,7 @@ def attach(
 
 
 @router.post("/rounds/{round_id}/units/{unit_code}/answers/{indicator}/review")
-def review(
-    ctx: CtxDep, round_id: int, unit_code: str, indicator: str, data: ReviewIn
-) -> AnswerOut:
+def review(ctx: CtxDep, round_id: int, unit_code: str, indicator: str, data: ReviewIn) -> AnswerOut:
     return service.review_assessment_answer(ctx, round_id, unit_code, indicator, data)
 
 

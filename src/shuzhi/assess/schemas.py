@@ -334,3 +334,16 @@ class Overview(BaseModel):
     units: list[UnitChoice]
     can_open: bool
     can_seed: bool
+
+
+class EvidenceLine(BaseModel):
+    """One platform indicator measured for one unit."""
+
+    indicator: str
+    probe: str
+    text_zh: str
+    text_en: str
+    value: float | None
+    threshold: float
+    verdict: Verdict
+    figures: dict[str, float | int | None]

@@ -52,7 +52,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "assess.overall": ("总体", "Overall"),
     "assess.level_0": ("未达初始级", "Below initial"),
     "assess.progress": ("填报进度", "Progress"),
-    "assess.answers_count": ("已填 {answers}，待评审 {submitted}，通过 {accepted}，退回 {returned}", "{answers} answered, {submitted} awaiting review, {accepted} accepted, {returned} returned"),
+    "assess.answers_count": (
+        "已填 {answers}，待评审 {submitted}，通过 {accepted}，退回 {returned}",
+        "{answers} answered, {submitted} awaiting review, {accepted} accepted, {returned} returned",
+    ),
     "assess.sheet": ("填报与评审", "Answers and review"),
     "assess.plan": ("改进计划", "Improvement plan"),
     "assess.evidence.platform": ("平台自动采集", "Measured by the platform"),

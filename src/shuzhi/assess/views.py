@@ -169,9 +169,7 @@ def attach(
 
 @router.post("/assess/rounds/{round_id}/units/{unit_code}/submit")
 def submit(request: Request, ctx: CtxDep, round_id: int, unit_code: str) -> Response:
-    done, errors = attempt(
-        ctx, lambda: service.submit_assessment_answers(ctx, round_id, unit_code)
-    )
+    done, errors = attempt(ctx, lambda: service.submit_assessment_answers(ctx, round_id, unit_code))
     if done is None:
         return _sheet(request, ctx, round_id, unit_code, errors)
     return RedirectResponse(_sheet_url(round_id, unit_code), status_code=303)
@@ -199,13 +197,22 @@ def document(ctx: CtxDep, document_id: int) -> Response:
 
 
 def _plan(
-    request: Request, ctx: Ctx, round_id: int, unit_code: str, errors: list[dict[str, str]],
+    request: Request,
+    ctx: Ctx,
+    round_id: int,
+    unit_code: str,
+    errors: list[dict[str, str]],
     form: dict[str, str],
 ) -> Response:
     plan = service.unit_improvement_plan(ctx, round_id, unit_code)
     r = service.get_assessment_round(ctx, round_id)
     return render(
-        request, "assess/plan.html", status=422 if errors else 200, p=plan, r=r, errors=errors,
+        request,
+        "assess/plan.html",
+        status=422 if errors else 200,
+        p=plan,
+        r=r,
+        errors=errors,
         form=form,
     )
 

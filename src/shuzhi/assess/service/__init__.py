@@ -10,6 +10,7 @@ from shuzhi.assess.service.answers import (
     save_assessment_answer,
     submit_assessment_answers,
     unit_answers,
+    unit_platform_evidence,
 )
 from shuzhi.assess.service.modelling import (
     define_assessment_model,
@@ -62,5 +63,6 @@ __all__ = [
     "unit_answers",
     "unit_assessment_sheet",
     "unit_improvement_plan",
+    "unit_platform_evidence",
     "update_improvement_action",
 ]

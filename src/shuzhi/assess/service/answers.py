@@ -28,7 +28,7 @@ from shuzhi.assess.models import (
     Verdict,
 )
 from shuzhi.assess.probes import Facts, measure
-from shuzhi.assess.schemas import AnswerIn, AnswerOut, DocumentOut
+from shuzhi.assess.schemas import AnswerIn, AnswerOut, DocumentOut, EvidenceLine
 from shuzhi.assess.service.common import (
     answer_out,
     answers_of,
@@ -37,13 +37,14 @@ from shuzhi.assess.service.common import (
     get_round,
     indicator_of,
     may_see,
-    require_see,
     open_round,
+    require_see,
     round_unit,
     today,
     unit_of,
     walk,
 )
+from shuzhi.assess.service.modelling import model_snapshot
 from shuzhi.assess.service.rounds import visible_units
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require
@@ -326,4 +327,48 @@ def unit_answers(ctx: Ctx, round_id: int, unit_code: str) -> list[AnswerOut]:
     for code, a in sorted(answers_of(ctx, round_id, unit.id).items()):
         ind = indicator_of(r.snapshot, code)
         out.append(answer_out(a, int(ind["window_days"]), moment, _documents(ctx, a.id)))
+    return out
+
+
+def unit_platform_evidence(
+    ctx: Ctx, unit_code: str, round_id: int | None = None, model_code: str = "dcmm-2025"
+) -> list[EvidenceLine]:
+    """Every platform indicator's value and verdict for one unit: collected and stored in
+    the round given (which must be open), or measured without storing against a model."""
+    unit = unit_of(ctx, unit_code)
+    require(ctx, "collect_platform_evidence", None, unit.code)
+    if round_id is not None:
+        collect_platform_evidence(ctx, round_id, [unit.code])
+        snapshot = get_round(ctx, round_id).snapshot
+        stored = answers_of(ctx, round_id, unit.id)
+        readings = {
+            code: (a.value, a.verdict or Verdict.FAIL, a.details) for code, a in stored.items()
+        }
+    else:
+        snapshot = model_snapshot(ctx, model_code)
+        facts = Facts(ctx)
+        readings = {}
+        for _d, _i, ind in walk(snapshot):
+            if ind["evidence"] == Evidence.PLATFORM:
+                m = measure(
+                    facts, unit, ind["probe"], float(ind["threshold"]), ind.get("partial_at")
+                )
+                readings[ind["code"]] = (m.value, m.verdict, m.details)
+    out = []
+    for _d, _i, ind in walk(snapshot):
+        if ind["evidence"] != Evidence.PLATFORM or ind["code"] not in readings:
+            continue
+        value, verdict, details = readings[ind["code"]]
+        out.append(
+            EvidenceLine(
+                indicator=ind["code"],
+                probe=ind["probe"],
+                text_zh=ind["text_zh"],
+                text_en=ind["text_en"],
+                value=value,
+                threshold=float(ind["threshold"]),
+                verdict=verdict,
+                figures=details.get("figures", {}),
+            )
+        )
     return out

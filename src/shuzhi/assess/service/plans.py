@@ -13,7 +13,6 @@ from shuzhi.assess.schemas import ActionIn, ActionOut, UnitPlan
 from shuzhi.assess.service.common import (
     get_round,
     indicator_of,
-    may_see,
     require_see,
     round_unit,
     today,

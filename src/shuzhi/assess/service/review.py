@@ -30,9 +30,8 @@ from shuzhi.assess.service.common import (
     get_round,
     indicator_of,
     is_reviewer,
-    may_see,
-    require_see,
     open_round,
+    require_see,
     round_out,
     round_unit,
     unit_of,
@@ -42,7 +41,7 @@ from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, deny, require
 from shuzhi.context import Ctx, Role
 from shuzhi.db.base import utcnow
-from shuzhi.errors import Conflict, Invalid, NotFound
+from shuzhi.errors import Conflict, Invalid
 from shuzhi.org import service as org
 
 

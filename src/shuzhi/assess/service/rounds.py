@@ -151,12 +151,18 @@ def get_assessment_round(ctx: Ctx, round_id: int) -> RoundOut:
 def assess_overview(ctx: Ctx) -> Overview:
     """Rounds, models (without their indicators) and, for the bureau, the units to choose."""
     rounds = list_assessment_rounds(ctx)
-    models = [
-        m.model_copy(update={"domains": []}) for m in list_assessment_models(ctx)
-    ] if allowed(ctx, "view_assessment_models") else []
+    models = (
+        [m.model_copy(update={"domains": []}) for m in list_assessment_models(ctx)]
+        if allowed(ctx, "view_assessment_models")
+        else []
+    )
     can_open = allowed(ctx, "open_assessment_round")
     units = (
-        [UnitChoice(code=u.code, name=u.name) for u in org.all_unit_briefs(ctx) if u.kind != "region"]
+        [
+            UnitChoice(code=u.code, name=u.name)
+            for u in org.all_unit_briefs(ctx)
+            if u.kind != "region"
+        ]
         if can_open
         else []
     )
