@@ -99,7 +99,7 @@ def test_the_demo_round_is_part_way_through(demo_database: Database) -> None:
         plan = service.unit_improvement_plan(ctx, r.id, "RSJ")
         results = service.round_results(ctx, r.id)
     states = [
-        row.answer.state
+        str(row.answer.state)
         for d in rsj.domains
         for i in d.items
         for row in i.indicators

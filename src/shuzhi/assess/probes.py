@@ -15,7 +15,7 @@ services' own permission checks apply; each source is read once per collection.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -41,7 +41,7 @@ class Reading:
     """What a probe found: the value (None: nothing to measure), its figures and links."""
 
     value: float | None
-    figures: dict[str, float | int | None]
+    figures: Mapping[str, float | int | None]
     links: list[str] = field(default_factory=list)
 
 
@@ -229,7 +229,7 @@ def measure(
             "direction": direction,
             "threshold": threshold,
             "partial_at": partial_at,
-            "figures": reading.figures,
+            "figures": dict(reading.figures),
             "links": reading.links,
         },
     )
