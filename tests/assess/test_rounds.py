@@ -48,9 +48,9 @@ def test_answer_attach_submit_review_and_score(database: Database) -> None:
         assert sheet.can_review and not sheet.can_answer
         service.review_assessment_answer(ctx, round_id, "A", ATTEST, ReviewIn(decision="accept"))
         returned = service.review_assessment_answer(
-            ctx, round_id, "A", DOC, ReviewIn(decision="return", reason="缺少盖章页")
+            ctx, round_id, "A", DOC, ReviewIn(decision="return", reason="制度文件缺少盖章页")
         )
-    assert returned.state == "returned" and returned.review_reason == "缺少盖章页"
+    assert returned.state == "returned" and returned.review_reason == "制度文件缺少盖章页"
     assert returned.documents[0].filename == "职责 说明.pdf"
     with acting(database, seeded.actor(Role.UNIT_CDO)) as ctx:
         sheet = service.unit_assessment_sheet(ctx, round_id, "A")
@@ -105,9 +105,12 @@ def test_reviewer_of_another_pair_and_own_evidence_are_refused(database: Databas
     )
     with pytest.raises(Forbidden), acting(database, s_cdo) as ctx:
         service.review_assessment_answer(ctx, round_id, "A", ATTEST, ReviewIn(decision="accept"))
-    # A return without a reason is refused; nothing changes.
-    with pytest.raises(Invalid), acting(database, _b_cdo(seeded)) as ctx:
-        service.review_assessment_answer(ctx, round_id, "A", ATTEST, ReviewIn(decision="return"))
+    # A return without a reason, or with one that says nothing, is refused; nothing changes.
+    for reason in ("", "不行"):
+        with pytest.raises(Invalid), acting(database, _b_cdo(seeded)) as ctx:
+            service.review_assessment_answer(
+                ctx, round_id, "A", ATTEST, ReviewIn(decision="return", reason=reason)
+            )
     # Someone who provided the evidence never reviews it, even from the bureau.
     provider = Actor(
         kind="user", id=7, name="a.liaison", role=Role.CDO_EXECUTIVE, unit_id=seeded.unit_ids["R"]

@@ -41,8 +41,9 @@ from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, deny, require
 from shuzhi.context import Ctx, Role
 from shuzhi.db.base import utcnow
-from shuzhi.errors import Conflict, Invalid
+from shuzhi.errors import Conflict
 from shuzhi.org import service as org
+from shuzhi.validation import required_reason
 
 
 def may_review(ctx: Ctx, ru: AssessRoundUnit) -> bool:
@@ -93,8 +94,8 @@ def review_assessment_answer(
             "You cannot review evidence you provided.",
         )
     reason = data.reason.strip()
-    if data.decision == "return" and not reason:
-        raise Invalid.field("reason", "退回须说明理由。", "Say why the answer is returned.")
+    if data.decision == "return":
+        reason = required_reason(reason, "退回佐证", "Returning evidence")
     answer.state = AnswerState.ACCEPTED if data.decision == "accept" else AnswerState.RETURNED
     answer.reviewed_by = ctx.actor.label
     answer.reviewed_at = utcnow()
