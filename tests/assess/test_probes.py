@@ -3,6 +3,8 @@ its own from the same services, and the verdict rule."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from shuzhi.assess import service
@@ -11,6 +13,8 @@ from shuzhi.assess.probes import PROBES, verdict
 from shuzhi.cockpit import service as cockpit
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
+from shuzhi.org import service as org
+from shuzhi.org.schemas import FilingStatus
 from tests.assess.helpers import open_round
 from tests.conftest import acting
 
@@ -28,6 +32,11 @@ def test_every_probe_on_the_demo_district(demo_database: Database) -> None:
     with acting(demo_database, SYSTEM) as ctx:
         done = service.collect_platform_evidence(ctx, round_id)
         figures = {f.unit_code: f for f in cockpit.cockpit_summary(ctx).ranking}
+        filed = Counter(
+            a.unit_code
+            for a in org.list_appointments(ctx, status=FilingStatus.FILED)
+            if a.position == "unit_cdo"
+        )
         measured = {
             code: {a.details["probe"]: a for a in service.unit_answers(ctx, round_id, code)}
             for code in codes
@@ -56,6 +65,14 @@ def test_every_probe_on_the_demo_district(demo_database: Database) -> None:
         assert m["share_decisions_on_time"].details["figures"]["overdue"] == f.overdue_decisions
         assert m["open_data_published"].value == f.open_entries
         assert m["audit_chain_intact"].verdict == "pass"
+        assert m["entries_published"].value == f.entries_published
+        assert m["never_loaded"].details["figures"]["never_loaded"] == f.never_loaded
+        assert m["shared_data_called"].value == f.calls_30d
+        assert m["open_data_downloads"].value == f.downloads
+        assert m["grants_serving"].value <= f.active_grants
+        assert m["cdo_filed"].value == filed.get(code, 0)
+        high = m["high_value_compile_rate"].details["figures"]
+        assert high["high_value_done"] <= high["high_value_tasks"] <= f.compile_tasks
         issues = m["quality_issue_closure"].details["figures"]
         assert issues["issues"] >= issues["fixed"] + issues["verified"]
         for probe, a in m.items():
@@ -66,7 +83,7 @@ def test_every_probe_on_the_demo_district(demo_database: Database) -> None:
             )
     # The demo is varied: most probes do not give every unit the same verdict.
     varied = [p for p, verdicts in seen.items() if len(verdicts) > 1]
-    assert len(varied) >= 5, seen
+    assert len(varied) >= 8, seen
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Forbidden, Invalid
 from tests.assess.helpers import ATTEST, DOC, PDF, PLATFORM, open_round
+
+CDO_FILED = "governance.organisation.l2.cdo_filed"
 from tests.conftest import acting
 from tests.factories import Org, seed_org
 
@@ -56,7 +58,7 @@ def test_answer_attach_submit_review_and_score(database: Database) -> None:
         sheet = service.unit_assessment_sheet(ctx, round_id, "A")
         item = sheet.domains[1].items[0]
         assert item.code == "governance.organisation"
-        assert (item.level, item.gaps) == (1, [DOC])
+        assert (item.level, item.gaps) == (1, [DOC, CDO_FILED])
         # Partial credit: nothing earned at level 2 yet, the score is the level.
         assert item.score == 1.0
         # The returned answer goes back to draft when changed, and can be submitted again.
@@ -67,10 +69,13 @@ def test_answer_attach_submit_review_and_score(database: Database) -> None:
     with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
         service.review_assessment_answer(ctx, round_id, "A", DOC, ReviewIn(decision="accept"))
         results = service.round_results(ctx, round_id)
+        item = service.unit_assessment_sheet(ctx, round_id, "A").domains[1].items[0]
+    # Level 2 also needs the platform's fact (a filed CDO): half of level 2 is earned.
+    assert (item.level, item.score, item.gaps) == (1, 1.5, [CDO_FILED])
     a = next(u for u in results.units if u.unit_code == "A")
     governance = next(d for d in a.domains if d.code == "governance")
-    # One of three items at level 2 (weights 33.33/33.33/33.34): 2 × 33.33 / 100.
-    assert governance.score == pytest.approx(0.667, abs=0.001)
+    # One of three items scored 1.5 (weights 33.33/33.33/33.34): 1.5 × 33.33 / 100.
+    assert governance.score == pytest.approx(0.5, abs=0.001)
     assert a.level == 0 and results.kind == "self_assessment"
     with acting(database, SYSTEM) as ctx:
         page = audit.view_audit(ctx, action="assess.answer_reviewed")
@@ -172,7 +177,7 @@ def test_platform_indicators_are_measured_not_answered(database: Database) -> No
         service.collect_platform_evidence(ctx, round_id)
     with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
         done = service.collect_platform_evidence(ctx, round_id)
-    assert set(done) == {"A", "B", "S"} and done["A"][0] == 11
+    assert set(done) == {"A", "B", "S"} and done["A"][0] == 19
     with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
         answers = {a.indicator: a for a in service.unit_answers(ctx, round_id, "A")}
         chain = answers[PLATFORM]

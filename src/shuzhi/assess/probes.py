@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import Any, Literal
 
@@ -25,15 +26,19 @@ from shuzhi.audit import service as audit
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.schemas import CompileRate, ConflictStatus
 from shuzhi.context import Ctx
+from shuzhi.db.base import utcnow
+from shuzhi.gateway import stats as gateway
 from shuzhi.lake import service as lake
 from shuzhi.lake.schemas import UnitFreshness
-from shuzhi.org.schemas import UnitBrief
+from shuzhi.org import service as org
+from shuzhi.org.schemas import FilingStatus, Position, UnitBrief
 from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
 from shuzhi.quality.schemas import UnitScore
 from shuzhi.sharing import service as sharing
 
 Direction = Literal["at_least", "at_most"]
+CALL_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,34 @@ class Facts:
     @cached_property
     def open_entries(self) -> dict[int, int]:
         return {u.unit_id: u.open_entries for u in portal.portal_figures(self.ctx).units}
+
+    @cached_property
+    def downloads(self) -> dict[int, int]:
+        return {u.unit_id: u.downloads for u in portal.portal_figures(self.ctx).units}
+
+    @cached_property
+    def published(self) -> Counter[int]:
+        return Counter(unit for _, _, unit, _ in catalog.published_cycles(self.ctx))
+
+    @cached_property
+    def grants_provided(self) -> Counter[int]:
+        found: Counter[int] = Counter()
+        for _consumer, provider, n in sharing.active_grant_figures(self.ctx):
+            found[provider] += n
+        return found
+
+    @cached_property
+    def calls(self) -> dict[int, tuple[int, int]]:
+        today = utcnow().date()
+        return gateway.call_totals(self.ctx, today - timedelta(days=CALL_DAYS - 1), today)[1]
+
+    @cached_property
+    def filed_cdos(self) -> Counter[str]:
+        return Counter(
+            a.unit_code
+            for a in org.list_appointments(self.ctx, status=FilingStatus.FILED)
+            if a.position is Position.UNIT_CDO
+        )
 
     @cached_property
     def audit_chain(self) -> tuple[bool, int]:
@@ -186,6 +219,53 @@ def audit_chain_intact(f: Facts, u: UnitBrief) -> Reading:
     return Reading(1.0 if ok else 0.0, {"intact": int(ok), "entries": entries}, ["/audit"])
 
 
+def cdo_filed(f: Facts, u: UnitBrief) -> Reading:
+    n = f.filed_cdos.get(u.code, 0)
+    return Reading(float(n), {"filed_cdos": n}, ["/org/filings"])
+
+
+def high_value_compile_rate(f: Facts, u: UnitBrief) -> Reading:
+    row = next((r for r in f.compile_rate.units if r.unit_code == u.code), None)
+    tasks, done = (row.high_value_tasks, row.high_value_done) if row else (0, 0)
+    figures = {"high_value_tasks": tasks, "high_value_done": done}
+    return Reading(_ratio(done, tasks), figures, ["/catalog/progress"])
+
+
+def entries_published(f: Facts, u: UnitBrief) -> Reading:
+    n = f.published.get(u.id, 0)
+    return Reading(float(n), {"published": n}, ["/catalog"])
+
+
+def entries_aggregated(f: Facts, u: UnitBrief) -> Reading:
+    published = f.published.get(u.id, 0)
+    n_sets = f.datasets.get(u.id, (0, 0, 0))[0]
+    value = min(1.0, n_sets / published) if published else None
+    figures = {"published": published, "datasets": n_sets}
+    return Reading(round(value, 4) if value is not None else None, figures, ["/datasets"])
+
+
+def never_loaded(f: Facts, u: UnitBrief) -> Reading:
+    r = f.freshness.get(u.code)
+    entries, never = (r.entries, r.never_loaded) if r else (0, 0)
+    figures = {"entries": entries, "never_loaded": never}
+    return Reading(float(never) if entries else None, figures, ["/datasets"])
+
+
+def grants_serving(f: Facts, u: UnitBrief) -> Reading:
+    n = f.grants_provided.get(u.id, 0)
+    return Reading(float(n), {"grants_provided": n}, ["/sharing"])
+
+
+def shared_data_called(f: Facts, u: UnitBrief) -> Reading:
+    calls, rows = f.calls.get(u.id, (0, 0))
+    return Reading(float(calls), {"calls_30d": calls, "rows_30d": rows}, ["/gateway/stats"])
+
+
+def open_data_downloads(f: Facts, u: UnitBrief) -> Reading:
+    n = f.downloads.get(u.id, 0)
+    return Reading(float(n), {"downloads": n}, ["/portal"])
+
+
 PROBES: dict[str, tuple[Direction, Callable[[Facts, UnitBrief], Reading]]] = {
     "compile_rate": ("at_least", compile_rate),
     "uncatalogued_matters": ("at_most", uncatalogued_matters),
@@ -198,6 +278,14 @@ PROBES: dict[str, tuple[Direction, Callable[[Facts, UnitBrief], Reading]]] = {
     "share_decisions_on_time": ("at_least", share_decisions_on_time),
     "open_data_published": ("at_least", open_data_published),
     "audit_chain_intact": ("at_least", audit_chain_intact),
+    "cdo_filed": ("at_least", cdo_filed),
+    "high_value_compile_rate": ("at_least", high_value_compile_rate),
+    "entries_published": ("at_least", entries_published),
+    "entries_aggregated": ("at_least", entries_aggregated),
+    "never_loaded": ("at_most", never_loaded),
+    "grants_serving": ("at_least", grants_serving),
+    "shared_data_called": ("at_least", shared_data_called),
+    "open_data_downloads": ("at_least", open_data_downloads),
 }
 
 
