@@ -16,10 +16,10 @@ from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Forbidden, Invalid
 from tests.assess.helpers import ATTEST, DOC, PDF, PLATFORM, open_round
-
-CDO_FILED = "governance.organisation.l2.cdo_filed"
 from tests.conftest import acting
 from tests.factories import Org, seed_org
+
+CDO_FILED = "governance.organisation.l2.cdo_filed"
 
 
 def _b_cdo(seeded: Org) -> Actor:
