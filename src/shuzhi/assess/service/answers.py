@@ -50,6 +50,7 @@ from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
+from shuzhi.db.cas import compare_and_set
 from shuzhi.errors import Conflict, Invalid, NotFound
 from shuzhi.org import service as org
 
@@ -253,8 +254,10 @@ def submit_assessment_answers(ctx: Ctx, round_id: int, unit_code: str) -> int:
             "These indicators are answered as met but have no document: " + ", ".join(missing),
         )
     for a in drafts:
-        a.state = AnswerState.SUBMITTED
-    ctx.db.flush()
+        # A colleague submitting at the same moment: the answer is submitted either way.
+        compare_and_set(
+            ctx.db, a, AssessAnswer.state == AnswerState.DRAFT, state=AnswerState.SUBMITTED
+        )
     record(ctx, AnswersSubmitted(round_id=r.id, unit=unit.id, answers=len(drafts)))
     return len(drafts)
 

@@ -7,7 +7,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from shuzhi.assess.events import AnswerReviewed, AnswersViewed
-from shuzhi.assess.models import AnswerState, AssessDocument, AssessRound, AssessRoundUnit
+from shuzhi.assess.models import (
+    AnswerState,
+    AssessAnswer,
+    AssessDocument,
+    AssessRound,
+    AssessRoundUnit,
+)
 from shuzhi.assess.schemas import (
     AnswerOut,
     DomainResult,
@@ -41,6 +47,7 @@ from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, deny, require
 from shuzhi.context import Ctx, Role
 from shuzhi.db.base import utcnow
+from shuzhi.db.cas import compare_and_set
 from shuzhi.errors import Conflict
 from shuzhi.org import service as org
 from shuzhi.validation import required_reason
@@ -96,11 +103,22 @@ def review_assessment_answer(
     reason = data.reason.strip()
     if data.decision == "return":
         reason = required_reason(reason, "退回佐证", "Returning evidence")
-    answer.state = AnswerState.ACCEPTED if data.decision == "accept" else AnswerState.RETURNED
-    answer.reviewed_by = ctx.actor.label
-    answer.reviewed_at = utcnow()
-    answer.review_reason = reason
-    ctx.db.flush()
+    # Two reviewers (the pair's CDO and the bureau) may decide at once: the first one wins.
+    won = compare_and_set(
+        ctx.db,
+        answer,
+        AssessAnswer.state == AnswerState.SUBMITTED,
+        state=AnswerState.ACCEPTED if data.decision == "accept" else AnswerState.RETURNED,
+        reviewed_by=ctx.actor.label,
+        reviewed_at=utcnow(),
+        review_reason=reason,
+    )
+    if not won:
+        who = answer.reviewed_by or "?"
+        raise Conflict(
+            f"指标 {indicator} 的填报刚被 {who} 处理。",
+            f"The answer to {indicator} was just handled by {who}.",
+        )
     record(
         ctx,
         AnswerReviewed(
