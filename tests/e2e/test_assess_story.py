@@ -69,6 +69,7 @@ def test_a_unit_answers_and_another_unit_reviews(live_server: LiveServer, page: 
     page.locator(_row(DOC) + " button[value=return]").click()
     expect(page.locator(_row(DOC) + " .answer-state")).to_contain_text("已退回")
     expect(page.locator("#item-governance\\.organisation summary")).to_contain_text("1 · 初始级")
+    expect(page.locator("#domain-chart svg polygon")).to_have_count(6)
     page.goto(f"{base}/assess/rounds/{round_id}")
     expect(page.locator("#assess-results tr[data-unit='A']")).to_contain_text("区甲局")
     logout(page)

@@ -50,6 +50,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "assess.level": ("等级", "Level"),
     "assess.score": ("得分", "Score"),
     "assess.overall": ("总体", "Overall"),
+    "assess.radar": ("各能力域得分雷达图", "Radar chart of the domain scores"),
     "assess.level_0": ("未达初始级", "Below initial"),
     "assess.progress": ("填报进度", "Progress"),
     "assess.answers_count": (

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from shuzhi.assess import service
 from shuzhi.assess.api import document_response, read_upload
+from shuzhi.assess.charts import radar
 from shuzhi.assess.models import ActionStatus
 from shuzhi.assess.schemas import ActionIn, AnswerIn, ReviewIn, RoundIn
 from shuzhi.context import Ctx
@@ -123,8 +124,15 @@ def _sheet(
     request: Request, ctx: Ctx, round_id: int, unit_code: str, errors: list[dict[str, str]]
 ) -> Response:
     sheet = service.unit_assessment_sheet(ctx, round_id, unit_code)
+    en = ctx.locale == "en"
+    chart = radar([(d.name_en if en else d.name_zh, d.score) for d in sheet.domains])
     return render(
-        request, "assess/sheet.html", status=422 if errors else 200, s=sheet, errors=errors
+        request,
+        "assess/sheet.html",
+        status=422 if errors else 200,
+        s=sheet,
+        errors=errors,
+        radar=chart,
     )
 
 
