@@ -100,7 +100,7 @@ def test_the_radar_puts_each_domain_on_its_axis() -> None:
     from shuzhi.assess.charts import radar
 
     r = radar([("战略", 5.0), ("治理", 0.0), ("架构", 2.5), ("资产", 9.0)], size=300)
-    assert len(r.rings) == 5 and len(r.axes) == 4 and [lb.text for lb in r.labels][0] == "战略"
+    assert len(r.rings) == 5 and len(r.axes) == 4 and r.labels[0].text == "战略"
     points = [tuple(map(float, p.split(","))) for p in r.shape.split()]
     # Full score reaches the outer ring straight up; zero sits at the centre; out of range
     # scores are clipped to the chart.
