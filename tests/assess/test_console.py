@@ -121,3 +121,59 @@ def test_api_models_and_results(client: TestClient, database: Database) -> None:
     assert [u["unit_code"] for u in results["units"]] == ["A", "B"]
     assert len(results["units"][0]["domains"]) == 9
     assert client.get("/assess").status_code == 200
+
+
+def test_api_edits_weights_and_refuses_sums_that_do_not_add_up(
+    client: TestClient, database: Database
+) -> None:
+    seed_org(database)
+    open_round(database, units=("A",))
+    login(client, "exec", PASSWORD)
+    token = _token(client, "/assess")
+    headers = {"X-CSRF-Token": token}
+    bad = client.put(
+        "/api/v1/assess/models/dcmm-2018/weights",
+        json={"domains": {"strategy": 40}},
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    problem = bad.json()
+    assert "100" in str(problem)
+    weights = {
+        "strategy": 20, "governance": 20, "architecture": 10, "application": 10,
+        "security": 10, "quality": 10, "standards": 10, "lifecycle": 10,
+    }  # fmt: skip
+    ok = client.put(
+        "/api/v1/assess/models/dcmm-2018/weights", json={"domains": weights}, headers=headers
+    )
+    assert ok.status_code == 200 and ok.json()["revision"] == 2
+    assert ok.json()["domains"][0]["weight"] == 20
+
+
+def test_documents_are_served_only_to_who_may_see_them(
+    client: TestClient, database: Database
+) -> None:
+    from shuzhi.assess import service
+    from shuzhi.assess.schemas import AnswerIn
+    from shuzhi.auth import service as auth
+    from shuzhi.auth.schemas import UserCreate
+    from shuzhi.context import SYSTEM, Role
+    from tests.conftest import acting
+
+    seeded = seed_org(database)
+    round_id = open_round(database, units=("A", "B", "S"))
+    with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
+        service.save_assessment_answer(ctx, round_id, "A", DOC, AnswerIn(met=True))
+        doc = service.attach_assessment_document(ctx, round_id, "A", DOC, "办法.pdf", PDF)
+    with acting(database, SYSTEM) as ctx:
+        auth.create_user(
+            ctx,
+            UserCreate(username="s.liaison", display_name="街道联络员", password=PASSWORD,
+                       role=Role.DATA_LIAISON, unit_code="S"),
+        )  # fmt: skip
+    login(client, "s.liaison", PASSWORD)
+    assert client.get(f"/assess/documents/{doc.id}").status_code == 403
+    assert client.get(f"/api/v1/assess/documents/{doc.id}").status_code == 403
+    assert client.get(f"/api/v1/assess/rounds/{round_id}/units/A").status_code == 403
+    results = client.get(f"/api/v1/assess/rounds/{round_id}/results").json()
+    assert [u["unit_code"] for u in results["units"]] == ["S"]

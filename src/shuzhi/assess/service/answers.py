@@ -36,7 +36,6 @@ from shuzhi.assess.service.common import (
     document_out,
     get_round,
     indicator_of,
-    may_see,
     open_round,
     require_see,
     round_unit,
@@ -205,12 +204,9 @@ def read_assessment_document(ctx: Ctx, document_id: int) -> tuple[DocumentOut, b
     require(ctx, "view_assessment")
     doc = ctx.db.get(AssessDocument, document_id)
     answer = ctx.db.get(AssessAnswer, doc.answer_id) if doc else None
-    if (
-        doc is None
-        or answer is None
-        or not may_see(ctx, round_unit(ctx, answer.round_id, answer.unit_id))
-    ):
+    if doc is None or answer is None:
         raise NotFound(f"材料 {document_id} 不存在。", f"Document {document_id} does not exist.")
+    require_see(ctx, round_unit(ctx, answer.round_id, answer.unit_id))
     path = document_dir(ctx) / doc.sha256[:2] / doc.sha256
     try:
         data = path.read_bytes()
