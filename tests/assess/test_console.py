@@ -177,3 +177,25 @@ def test_documents_are_served_only_to_who_may_see_them(
     assert client.get(f"/api/v1/assess/rounds/{round_id}/units/A").status_code == 403
     results = client.get(f"/api/v1/assess/rounds/{round_id}/results").json()
     assert [u["unit_code"] for u in results["units"]] == ["S"]
+
+
+def test_the_executive_edits_weights_in_the_console(client: TestClient, database: Database) -> None:
+    seed_org(database)
+    open_round(database, units=("A",))
+    login(client, "exec", PASSWORD)
+    token = _token(client, "/assess/models/dcmm-2025")
+    form = {"csrf_token": token, "bands": "1, 2, 3, 4, 5", "partial_credit": "0"}
+    codes = ["strategy", "governance", "architecture", "assets", "standards", "quality",
+             "security", "lifecycle", "circulation"]  # fmt: skip
+    bad = client.post(
+        "/assess/models/dcmm-2025/weights", data={**form, **{f"w.{c}": "10" for c in codes}}
+    )
+    assert bad.status_code == 422 and "权重之和为 90" in bad.text
+    good = {f"w.{c}": "10" for c in codes} | {"w.circulation": "20"}
+    done = client.post(
+        "/assess/models/dcmm-2025/weights", data={**form, **good}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    model = client.get("/api/v1/assess/models/dcmm-2025").json()
+    assert model["revision"] == 2 and model["partial_credit"] == 0
+    assert model["domains"][-1]["weight"] == 20

@@ -127,3 +127,5 @@ def test_the_demo_round_is_part_way_through(demo_database: Database) -> None:
     assert governance.level == 2
     assert plan.actions and {a.indicator for a in plan.actions} == {g.indicator for g in plan.gaps}
     assert len(results.units) == len(r.units) > 5
+    assert sum(results.distribution) == len(results.units) and len(results.distribution) == 6
+    assert len(results.domain_means) == 9

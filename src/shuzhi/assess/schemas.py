@@ -273,6 +273,9 @@ class RoundResults(BaseModel):
     kind: Literal["self_assessment"] = "self_assessment"
     levels: list[list[str]]
     units: list[UnitResult]
+    # How many units reached each overall level (0–5), and each domain's mean score.
+    distribution: list[int] = []
+    domain_means: list[DomainResult] = []
 
 
 class GapOut(BaseModel):

@@ -21,6 +21,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "assess.indicator": ("指标", "Indicator"),
     "assess.weight": ("权重", "Weight"),
     "assess.window": ("有效期", "Valid for"),
+    "assess.weights": ("权重与等级分段", "Weights and level bands"),
+    "assess.weights_hint": (
+        "各能力域权重之和须为 100；修改后新发起的评估轮次生效，进行中的轮次保持原版本。",
+        "Domain weights must sum to 100; changes apply to rounds opened later, rounds in "
+        "progress keep their version.",
+    ),
+    "assess.bands": ("等级分段下限（1–5 级）", "Band lower bounds (levels 1–5)"),
+    "assess.partial_credit": ("部分达标得分（0 为不计）", "Credit for partial (0: none)"),
     "assess.days": ("{n} 天", "{n} days"),
     "assess.seed": ("载入国家标准模型", "Load the national models"),
     "assess.kind.national": ("国家标准", "National standard"),
@@ -52,6 +60,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "assess.overall": ("总体", "Overall"),
     "assess.radar": ("各能力域得分雷达图", "Radar chart of the domain scores"),
     "assess.level_0": ("未达初始级", "Below initial"),
+    "assess.distribution": ("等级分布", "Distribution of levels"),
+    "assess.unit_count": ("单位数", "Units"),
+    "assess.mean_score": ("平均得分", "Mean score"),
     "assess.progress": ("填报进度", "Progress"),
     "assess.answers_count": (
         "已填 {answers}，待评审 {submitted}，通过 {accepted}，退回 {returned}",
@@ -145,4 +156,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field.due_on": ("完成期限", "Due"),
     "field.indicator": ("指标", "Indicator"),
     "field.statement": ("说明", "Statement"),
+    "field.bands": ("等级分段", "Level bands"),
+    "field.partial_credit": ("部分达标得分", "Partial credit"),
+    "field.domains": ("能力域权重", "Domain weights"),
 }

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from shuzhi.assess import service
 from shuzhi.assess.api import document_response, read_upload
 from shuzhi.assess.charts import radar
 from shuzhi.assess.models import ActionStatus
-from shuzhi.assess.schemas import ActionIn, AnswerIn, ReviewIn, RoundIn
+from shuzhi.assess.schemas import ActionIn, AnswerIn, ReviewIn, RoundIn, WeightsIn
 from shuzhi.context import Ctx
 from shuzhi.errors import ErrorCollector, Invalid
 from shuzhi.validation import parse
@@ -58,7 +59,49 @@ def seed(ctx: CtxDep) -> Response:
 
 @router.get("/assess/models/{code}")
 def model_page(request: Request, ctx: CtxDep, code: str) -> Response:
-    return render(request, "assess/model.html", m=service.get_assessment_model(ctx, code))
+    return render(
+        request, "assess/model.html", m=service.get_assessment_model(ctx, code), errors=[]
+    )
+
+
+def _number(text: str, name: str, errors: ErrorCollector) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        errors.add(name, f"“{text}”不是数字。", f"{text!r} is not a number.")
+        return None
+    if not math.isfinite(value):
+        errors.add(name, f"“{text}”不是数字。", f"{text!r} is not a number.")
+        return None
+    return value
+
+
+def _weights_in(form: dict[str, str]) -> WeightsIn:
+    errors = ErrorCollector()
+    domains = {
+        key.removeprefix("w."): value
+        for key, text in form.items()
+        if key.startswith("w.") and (value := _number(text, key, errors)) is not None
+    }
+    bands = [
+        value
+        for part in form.get("bands", "").replace("，", ",").split(",")
+        if part.strip() and (value := _number(part, "bands", errors)) is not None
+    ]
+    partial = _number(form.get("partial_credit", "0.5"), "partial_credit", errors)
+    errors.raise_if_any()
+    return parse(WeightsIn, {"domains": domains, "bands": bands, "partial_credit": partial})
+
+
+@router.post("/assess/models/{code}/weights")
+def weights(request: Request, ctx: CtxDep, code: str, form: FormDep) -> Response:
+    done, errors = attempt(
+        ctx, lambda: service.set_assessment_weights(ctx, code, _weights_in(form))
+    )
+    if done is None:
+        m = service.get_assessment_model(ctx, code)
+        return render(request, "assess/model.html", status=422, m=m, errors=errors)
+    return RedirectResponse(f"/assess/models/{code}", status_code=303)
 
 
 def _round_in(fields: list[tuple[str, str]]) -> RoundIn:

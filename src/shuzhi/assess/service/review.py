@@ -27,7 +27,7 @@ from shuzhi.assess.schemas import (
     UnitResult,
     UnitSheet,
 )
-from shuzhi.assess.scoring import UnitScore, score_unit
+from shuzhi.assess.scoring import MAX_LEVEL, UnitScore, band_level, score_unit
 from shuzhi.assess.service.common import (
     answer_out,
     answers_of,
@@ -233,12 +233,27 @@ def round_results(ctx: Ctx, round_id: int) -> RoundResults:
                 ],
             )
         )
+    means = []
+    for n, d in enumerate(r.snapshot["domains"]):
+        scores = [u.domains[n].score for u in out]
+        mean = round(sum(scores) / len(scores), 3) if scores else 0.0
+        means.append(
+            DomainResult(
+                code=d["code"],
+                name_zh=d["name_zh"],
+                name_en=d["name_en"],
+                level=band_level(mean, r.snapshot["bands"]),
+                score=mean,
+            )
+        )
     return RoundResults(
         round_id=r.id,
         model_code=r.model_code,
         model_revision=r.model_revision,
         levels=r.snapshot["levels"],
         units=out,
+        distribution=[sum(1 for u in out if u.level == n) for n in range(MAX_LEVEL + 1)],
+        domain_means=means,
     )
 
 
