@@ -326,6 +326,7 @@ class UnitPlan(BaseModel):
 class UnitChoice(BaseModel):
     code: str
     name: str
+    kind: str
 
 
 class Overview(BaseModel):

@@ -39,7 +39,7 @@ def build_assessment(database: Database, actor: Actor) -> None:
         if service.list_assessment_rounds(ctx):
             return
         service.seed_assessment_models(ctx)
-        units = [u for u in org.all_unit_briefs(ctx) if u.kind != "region"]
+        units = [u for u in org.all_unit_briefs(ctx) if u.kind in ("department", "street")]
         ids = {u.code: u.id for u in units}
         today = utcnow().date()
         opened = service.open_assessment_round(

@@ -159,7 +159,7 @@ def assess_overview(ctx: Ctx) -> Overview:
     can_open = allowed(ctx, "open_assessment_round")
     units = (
         [
-            UnitChoice(code=u.code, name=u.name)
+            UnitChoice(code=u.code, name=u.name, kind=u.kind)
             for u in org.all_unit_briefs(ctx)
             if u.kind != "region"
         ]
