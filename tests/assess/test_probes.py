@@ -111,7 +111,9 @@ def test_verdicts(
 
 def test_the_demo_round_is_part_way_through(demo_database: Database) -> None:
     with acting(demo_database, SYSTEM) as ctx:
-        (r,) = service.list_assessment_rounds(ctx)
+        r, previous = service.list_assessment_rounds(ctx)
+        last_year = service.round_results(ctx, previous.id)
+        wjw = service.unit_answers(ctx, r.id, "WJW")
         rsj = service.unit_assessment_sheet(ctx, r.id, "RSJ")
         plan = service.unit_improvement_plan(ctx, r.id, "RSJ")
         results = service.round_results(ctx, r.id)
@@ -129,3 +131,13 @@ def test_the_demo_round_is_part_way_through(demo_database: Database) -> None:
     assert len(results.units) == len(r.units) > 5
     assert sum(results.distribution) == len(results.units) and len(results.distribution) == 6
     assert len(results.domain_means) == 9
+    # Last year's round, on the 2018 model, is closed with units at varied levels.
+    assert (previous.status, previous.model_code) == ("closed", "dcmm-2018")
+    assert previous.closed_at is not None and previous.closed_at.year == r.opened_at.year - 1
+    assert len(last_year.domain_means) == 8
+    scores = [u.score for u in last_year.units]
+    assert len(set(scores)) == len(scores) == 8 and min(scores) >= 1
+    assert len({u.level for u in last_year.units}) >= 2, scores
+    # Evidence given months ago and never renewed has expired.
+    stale = [a for a in wjw if a.expired]
+    assert [a.indicator for a in stale] == ["security.protection.l1"]
