@@ -36,7 +36,7 @@ def test_seeded_models_have_the_national_structure(database: Database) -> None:
             assert all(ind.window_days == 90 for ind in item.indicators)
     assert abs(sum(d.weight for d in m25.domains) - 100) < 0.01
     platform = [ind for d in m25.domains for i in d.items for ind in i.indicators if ind.probe]
-    assert len(platform) == 19 and all(ind.evidence == "platform" for ind in platform)
+    assert len(platform) == 20 and all(ind.evidence == "platform" for ind in platform)
     with acting(database, SYSTEM) as ctx:
         assert audit.view_audit(ctx, action="assess.models_seeded").total == 1
 

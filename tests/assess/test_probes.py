@@ -70,6 +70,7 @@ def test_every_probe_on_the_demo_district(demo_database: Database) -> None:
         assert m["shared_data_called"].value == f.calls_30d
         assert m["open_data_downloads"].value == f.downloads
         assert m["grants_serving"].value <= f.active_grants
+        assert m["external_data_used"].value <= f.active_grants
         assert m["cdo_filed"].value == filed.get(code, 0)
         high = m["high_value_compile_rate"].details["figures"]
         assert high["high_value_done"] <= high["high_value_tasks"] <= f.compile_tasks

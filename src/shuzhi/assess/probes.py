@@ -119,11 +119,14 @@ class Facts:
         return Counter(unit for _, _, unit, _ in catalog.published_cycles(self.ctx))
 
     @cached_property
-    def grants_provided(self) -> Counter[int]:
-        found: Counter[int] = Counter()
-        for _consumer, provider, n in sharing.active_grant_figures(self.ctx):
-            found[provider] += n
-        return found
+    def grants(self) -> tuple[Counter[int], Counter[int]]:
+        """Grants in force per unit: (as provider, as consumer)."""
+        provided: Counter[int] = Counter()
+        received: Counter[int] = Counter()
+        for consumer, provider, n in sharing.active_grant_figures(self.ctx):
+            provided[provider] += n
+            received[consumer] += n
+        return provided, received
 
     @cached_property
     def calls(self) -> dict[int, tuple[int, int]]:
@@ -252,8 +255,13 @@ def never_loaded(f: Facts, u: UnitBrief) -> Reading:
 
 
 def grants_serving(f: Facts, u: UnitBrief) -> Reading:
-    n = f.grants_provided.get(u.id, 0)
+    n = f.grants[0].get(u.id, 0)
     return Reading(float(n), {"grants_provided": n}, ["/sharing"])
+
+
+def external_data_used(f: Facts, u: UnitBrief) -> Reading:
+    n = f.grants[1].get(u.id, 0)
+    return Reading(float(n), {"grants_received": n}, ["/sharing"])
 
 
 def shared_data_called(f: Facts, u: UnitBrief) -> Reading:
@@ -284,6 +292,7 @@ PROBES: dict[str, tuple[Direction, Callable[[Facts, UnitBrief], Reading]]] = {
     "entries_aggregated": ("at_least", entries_aggregated),
     "never_loaded": ("at_most", never_loaded),
     "grants_serving": ("at_least", grants_serving),
+    "external_data_used": ("at_least", external_data_used),
     "shared_data_called": ("at_least", shared_data_called),
     "open_data_downloads": ("at_least", open_data_downloads),
 }

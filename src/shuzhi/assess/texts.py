@@ -140,6 +140,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "assess.fig.high_value_done": ("重点任务已完成", "High-value tasks done"),
     "assess.fig.published": ("已发布目录", "Published entries"),
     "assess.fig.grants_provided": ("提供的有效授权", "Grants provided"),
+    "assess.fig.grants_received": ("获得的有效授权", "Grants received"),
     "assess.fig.calls_30d": ("近 30 天调用", "Calls, 30 days"),
     "assess.fig.rows_30d": ("近 30 天返回记录", "Rows, 30 days"),
     "assess.fig.downloads": ("下载次数", "Downloads"),
