@@ -23,8 +23,8 @@ from shuzhi.catalog.projects.demo import build_demo_projects
 from shuzhi.context import Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.demo import names
-from shuzhi.demo.catalog import build_catalog
 from shuzhi.demo.assess import build_assessment
+from shuzhi.demo.catalog import build_catalog
 from shuzhi.demo.cockpit import build_cockpit
 from shuzhi.demo.datasets import build_datasets
 from shuzhi.demo.portal import build_portal
