@@ -199,3 +199,27 @@ def test_the_executive_edits_weights_in_the_console(client: TestClient, database
     model = client.get("/api/v1/assess/models/dcmm-2025").json()
     assert model["revision"] == 2 and model["partial_credit"] == 0
     assert model["domains"][-1]["weight"] == 20
+
+
+def test_pages_speak_english_too(client: TestClient, database: Database) -> None:
+    from shuzhi.web.i18n import TEXTS
+    from tests.web.test_console_language import KEY_LIKE, _Page
+
+    seed_org(database)
+    round_id = open_round(database, units=("A", "B"))
+    login(client, "cdo", PASSWORD)
+    for path in (
+        "/assess",
+        "/assess/models/dcmm-2025",
+        f"/assess/rounds/{round_id}",
+        f"/assess/rounds/{round_id}/units/A",
+        f"/assess/rounds/{round_id}/units/A/plan",
+    ):
+        page = client.get(path, params={"lang": "en"})
+        assert page.status_code == 200, path
+        parsed = _Page()
+        parsed.feed(page.text)
+        text = " ".join(parsed.text)
+        raw = [k for k in KEY_LIKE.findall(text) if k in TEXTS or k.startswith("assess.")]
+        assert not raw, (path, raw)
+        assert ">Assessment</a>" in page.text and "能力评估" not in page.text, path
