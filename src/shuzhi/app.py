@@ -12,6 +12,8 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from shuzhi import __version__
+from shuzhi.assess import api as assess_api
+from shuzhi.assess import views as assess_views
 from shuzhi.audit import anchors as audit_anchors
 from shuzhi.audit import api as audit_api
 from shuzhi.audit import views as audit_views
@@ -66,6 +68,7 @@ ROUTERS = [
     portal_api.router,
     gateway_api.stats_router,
     cockpit_api.router,
+    assess_api.router,
     auth_views.router,
     org_views.router,
     audit_views.router,
@@ -78,6 +81,7 @@ ROUTERS = [
     gateway_views.router,
     portal_views.router,
     cockpit_views.router,
+    assess_views.router,
 ]
 
 

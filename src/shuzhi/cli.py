@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from shuzhi.assess.cli import assess_app
 from shuzhi.audit.cli import audit_app
 from shuzhi.auth import service as auth
 from shuzhi.auth.cli import apikey_app, user_app
@@ -55,6 +56,7 @@ app.add_typer(security_app, name="security")
 app.command("classify")(classify)
 app.add_typer(sharing_app, name="sharing")
 app.add_typer(cockpit_app, name="cockpit")
+app.add_typer(assess_app, name="assess")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 

@@ -1,5 +1,6 @@
 """Every capability's tables on one metadata object (for migrations and tests)."""
 
+from shuzhi.assess import models as assess_models
 from shuzhi.audit import models as audit_models
 from shuzhi.auth import models as auth_models
 from shuzhi.catalog import models as catalog_models
@@ -17,6 +18,7 @@ from shuzhi.sharing import models as sharing_models
 metadata = Base.metadata
 
 __all__ = [
+    "assess_models",
     "audit_models",
     "auth_models",
     "catalog_models",

@@ -30,6 +30,7 @@ from shuzhi.errors import Forbidden
 from shuzhi.org import service as org
 from shuzhi.org.models import Position, UnitKind
 from shuzhi.org.schemas import AppointmentCreate, PersonCreate, UnitCreate
+from tests.assess import matrix as assess_matrix
 from tests.catalog import matrix as catalog_matrix
 from tests.catalog import matrix_excel_projects as catalog_excel_matrix
 from tests.cockpit import matrix as cockpit_matrix
@@ -200,6 +201,8 @@ EXPECTED.update(cockpit_matrix.EXPECTED)
 OPERATIONS.update(cockpit_matrix.OPERATIONS)
 EXPECTED.update(portal_matrix.EXPECTED)
 OPERATIONS.update(portal_matrix.OPERATIONS)
+EXPECTED.update(assess_matrix.EXPECTED)
+OPERATIONS.update(assess_matrix.OPERATIONS)
 
 
 def test_every_rule_is_in_the_matrix() -> None:

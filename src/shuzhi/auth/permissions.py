@@ -135,6 +135,20 @@ RULES: dict[str, Rule] = {
     "decide_open_application": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
     "revoke_open_application": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
     "view_portal_figures": Rule(REGION_READERS | UNIT_STAFF),
+    # assess: the bureau runs rounds; units answer for themselves; another unit's CDO or the
+    # bureau's executive reviews (never the assessed unit, checked in the service)
+    "view_assessment_models": Rule(REGION_READERS | UNIT_STAFF),
+    "seed_assessment_models": Rule(EXECUTIVE),
+    "edit_assessment_model": Rule(EXECUTIVE),
+    "open_assessment_round": Rule(LEADERS),
+    "close_assessment_round": Rule(LEADERS),
+    "view_assessment": Rule(REGION_READERS, UNIT_STAFF),
+    "answer_indicator": Rule(NOBODY, UNIT_STAFF),
+    "attach_evidence_document": Rule(NOBODY, UNIT_STAFF),
+    "submit_answers": Rule(NOBODY, UNIT_STAFF),
+    "collect_platform_evidence": Rule(EXECUTIVE),
+    "review_answer": Rule(frozenset({Role.CDO_EXECUTIVE, Role.UNIT_CDO})),
+    "manage_improvement_plan": Rule(EXECUTIVE, UNIT_STAFF),
     # cockpit: leaders see the region, unit staff their own unit; leaders define indicators
     "view_cockpit": Rule(REGION_READERS, UNIT_STAFF),
     "export_cockpit": Rule(REGION_READERS, UNIT_STAFF),

@@ -23,6 +23,7 @@ from shuzhi.catalog.projects.demo import build_demo_projects
 from shuzhi.context import Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.demo import names
+from shuzhi.demo.assess import build_assessment
 from shuzhi.demo.catalog import build_catalog
 from shuzhi.demo.cockpit import build_cockpit
 from shuzhi.demo.datasets import build_datasets
@@ -274,5 +275,6 @@ def build_demo(database: Database) -> list[DemoAccount]:
     build_portal(database, DEMO_ACTOR)
     seed_demo_calls(database)
     build_cockpit(database, DEMO_ACTOR)
+    build_assessment(database, DEMO_ACTOR)
     write_credentials(data_dir, accounts, **({"sharing": sharing} if sharing else {}))
     return accounts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from shuzhi.assess import texts as assess_texts
 from shuzhi.audit import texts as audit_texts
 from shuzhi.auth import texts as auth_texts
 from shuzhi.catalog import texts as catalog_texts
@@ -32,6 +33,7 @@ TEXT_SOURCES: tuple[dict[str, tuple[str, str]], ...] = (
     gateway_texts.TEXTS,
     portal_texts.TEXTS,
     cockpit_texts.TEXTS,
+    assess_texts.TEXTS,
 )
 TEXTS: dict[str, tuple[str, str]] = {
     key: pair for source in TEXT_SOURCES for key, pair in source.items()

@@ -1,0 +1,144 @@
+"""Every platform probe on the demo district, against the figures the cockpit derives on
+its own from the same services, and the verdict rule."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from shuzhi.assess import service
+from shuzhi.assess.models import Verdict
+from shuzhi.assess.probes import PROBES, verdict
+from shuzhi.cockpit import service as cockpit
+from shuzhi.context import SYSTEM
+from shuzhi.db.engine import Database
+from shuzhi.org import service as org
+from shuzhi.org.schemas import FilingStatus
+from tests.assess.helpers import open_round
+from tests.conftest import acting
+
+
+def _round(database: Database) -> tuple[int, list[str]]:
+    with acting(database, SYSTEM) as ctx:
+        ranking = cockpit.cockpit_summary(ctx).ranking
+    codes = [f.unit_code for f in ranking]
+    return open_round(database, units=tuple(codes)), codes
+
+
+@pytest.mark.slow
+def test_every_probe_on_the_demo_district(demo_database: Database) -> None:
+    round_id, codes = _round(demo_database)
+    with acting(demo_database, SYSTEM) as ctx:
+        done = service.collect_platform_evidence(ctx, round_id)
+        figures = {f.unit_code: f for f in cockpit.cockpit_summary(ctx).ranking}
+        filed = Counter(
+            a.unit_code
+            for a in org.list_appointments(ctx, status=FilingStatus.FILED)
+            if a.position == "unit_cdo"
+        )
+        measured = {
+            code: {a.details["probe"]: a for a in service.unit_answers(ctx, round_id, code)}
+            for code in codes
+        }
+    assert set(done) == set(codes)
+    seen: dict[str, set[object]] = {p: set() for p in PROBES}
+    for code in codes:
+        f, m = figures[code], measured[code]
+        assert set(m) == set(PROBES)
+        assert m["compile_rate"].value == f.compile_rate
+        assert (
+            m["uncatalogued_matters"].details["figures"]["uncatalogued"] == f.uncatalogued_matters
+        )
+        assert m["source_conflicts"].value == f.source_conflicts
+        assert m["classification_coverage"].details["figures"] == {
+            "datasets": f.datasets,
+            "graded": f.classified,
+        }
+        assert m["quality_score"].value == f.quality_score
+        fresh = m["datasets_fresh"].details["figures"]
+        assert (fresh["fresh"], fresh["overdue"], fresh["never_loaded"]) == (
+            f.fresh,
+            f.overdue,
+            f.never_loaded,
+        )
+        assert m["share_decisions_on_time"].details["figures"]["overdue"] == f.overdue_decisions
+        assert m["open_data_published"].value == f.open_entries
+        assert m["audit_chain_intact"].verdict == "pass"
+        assert m["entries_published"].value == f.entries_published
+        assert m["never_loaded"].details["figures"]["never_loaded"] == f.never_loaded
+        assert m["shared_data_called"].value == f.calls_30d
+        assert m["open_data_downloads"].value == f.downloads
+        assert (m["grants_serving"].value or 0) <= f.active_grants
+        assert (m["external_data_used"].value or 0) <= f.active_grants
+        assert m["cdo_filed"].value == filed.get(code, 0)
+        high = m["high_value_compile_rate"].details["figures"]
+        assert high["high_value_done"] <= high["high_value_tasks"] <= f.compile_tasks
+        issues = m["quality_issue_closure"].details["figures"]
+        assert issues["issues"] >= issues["fixed"] + issues["verified"]
+        for probe, a in m.items():
+            seen[probe].add(a.verdict)
+            # Only category figures: numbers, never a person's or a record's values.
+            assert all(
+                v is None or isinstance(v, int | float) for v in a.details["figures"].values()
+            )
+    # The demo is varied: most probes do not give every unit the same verdict.
+    varied = [p for p, verdicts in seen.items() if len(verdicts) > 1]
+    assert len(varied) >= 8, seen
+
+
+@pytest.mark.parametrize(
+    ("direction", "value", "threshold", "partial_at", "expected"),
+    [
+        ("at_least", 0.95, 0.9, 0.6, Verdict.PASS),
+        ("at_least", 0.9, 0.9, 0.6, Verdict.PASS),
+        ("at_least", 0.7, 0.9, 0.6, Verdict.PARTIAL),
+        ("at_least", 0.5, 0.9, 0.6, Verdict.FAIL),
+        ("at_least", 0.5, 0.9, None, Verdict.FAIL),
+        ("at_least", None, 0.9, 0.6, Verdict.FAIL),
+        ("at_most", 0, 0, None, Verdict.PASS),
+        ("at_most", 2, 0, None, Verdict.FAIL),
+    ],
+)
+def test_verdicts(
+    direction: str,
+    value: float | None,
+    threshold: float,
+    partial_at: float | None,
+    expected: Verdict,
+) -> None:
+    assert verdict(direction, value, threshold, partial_at) is expected  # type: ignore[arg-type]
+
+
+def test_the_demo_round_is_part_way_through(demo_database: Database) -> None:
+    with acting(demo_database, SYSTEM) as ctx:
+        r, previous = service.list_assessment_rounds(ctx)
+        last_year = service.round_results(ctx, previous.id)
+        wjw = service.unit_answers(ctx, r.id, "WJW")
+        rsj = service.unit_assessment_sheet(ctx, r.id, "RSJ")
+        plan = service.unit_improvement_plan(ctx, r.id, "RSJ")
+        results = service.round_results(ctx, r.id)
+    states = [
+        str(row.answer.state)
+        for d in rsj.domains
+        for i in d.items
+        for row in i.indicators
+        if row.answer is not None
+    ]
+    assert states.count("returned") == 1 and states.count("accepted") >= 8
+    governance = rsj.domains[1].items[0]
+    assert governance.level == 2
+    assert plan.actions and {a.indicator for a in plan.actions} == {g.indicator for g in plan.gaps}
+    assert len(results.units) == len(r.units) > 5
+    assert sum(results.distribution) == len(results.units) and len(results.distribution) == 6
+    assert len(results.domain_means) == 9
+    # Last year's round, on the 2018 model, is closed with units at varied levels.
+    assert (previous.status, previous.model_code) == ("closed", "dcmm-2018")
+    assert previous.closed_at is not None and previous.closed_at.year == r.opened_at.year - 1
+    assert len(last_year.domain_means) == 8
+    scores = [u.score for u in last_year.units]
+    assert len(set(scores)) == len(scores) == 8 and min(scores) >= 1
+    assert len({u.level for u in last_year.units}) >= 2, scores
+    # Evidence given months ago and never renewed has expired.
+    stale = [a for a in wjw if a.expired]
+    assert [a.indicator for a in stale] == ["security.protection.l1"]
