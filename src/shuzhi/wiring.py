@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from shuzhi import hooks
 from shuzhi.audit import service as audit
+from shuzhi.gateway import indexing as gateway_indexing
 from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
 from shuzhi.sharing import service as sharing
@@ -28,6 +29,8 @@ def register_all() -> None:
     hooks.subscribe(hooks.EntryRepublished, portal.on_entry_republished)
     # Quality control checks and scores every loaded version.
     hooks.subscribe(hooks.VersionWritten, quality.on_version_written)
+    # The gateway's key indexes of a new version are built before it becomes current.
+    hooks.subscribe(hooks.VersionWritten, gateway_indexing.on_version_written)
     # A rejected version's quality issues are not left on its unit's list.
     hooks.subscribe(hooks.VersionRejected, quality.on_version_rejected)
     hooks.REGISTRY.seal()

@@ -23,10 +23,15 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shuzhi.errors import Unavailable
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import Order, QueryEngine
 
@@ -34,6 +39,8 @@ log = logging.getLogger("shuzhi.gateway")
 
 INDEX_DIR = "gateway/keys"
 FORMAT = 3  # 3: families named by the dataset's place inside the data directory
+RETRY_AFTER_SECONDS = 5
+RETRY_FAILED_SECONDS = 60.0
 TEXT_TYPES = ("string", "large_string", "utf8", "large_utf8")
 
 
@@ -109,17 +116,24 @@ class KeyIndex:
         return [dict(zip(columns, r, strict=True)) for r in rows]
 
 
-def build(engine: QueryEngine, version: Version, key_column: str, target: Path) -> None:
-    """Write the index file for one version (atomically; nothing visible until complete)."""
+def build(engine: QueryEngine, version: Version, key_column: str, target: Path) -> int:
+    """Write the index file for one version (atomically; nothing visible until complete);
+    returns the number of rows indexed.
+
+    Rows come from the engine in key order as Arrow batches and go into SQLite column-wise
+    (``executemany`` over the batch's columns): no Python code runs per row, and the B-tree
+    is filled in key order, so every insert appends."""
     target.parent.mkdir(parents=True, exist_ok=True)
     columns = [c.name for c in version.columns]
     key_at = columns.index(key_column)
-    work = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    work = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     work.unlink(missing_ok=True)
     conn = sqlite3.connect(work)
+    indexed = 0
     try:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-65536")
         cells = ", ".join(f"c{i}" for i in range(len(columns)))
         conn.execute(
             f"CREATE TABLE rows (k TEXT NOT NULL, n INTEGER NOT NULL, {cells}, "
@@ -129,23 +143,68 @@ def build(engine: QueryEngine, version: Version, key_column: str, target: Path) 
         sql = f"INSERT INTO rows VALUES ({marks})"
         n = 0
         for batch in engine.scan(version, columns, order_by=[Order(key_column)]):
-            data = [batch.column(i).to_pylist() for i in range(len(columns))]
-            keys = data[key_at]
-            out = []
-            for j, row in enumerate(zip(*data, strict=True)):
-                key = keys[j]
-                n += 1
-                if key is not None:
-                    out.append((key, n, *row))
-            conn.executemany(sql, out)
+            ordinals = pa.array(range(n + 1, n + 1 + batch.num_rows), pa.int64())
+            n += batch.num_rows
+            present = pc.is_valid(batch.column(key_at))
+            kept = pa.RecordBatch.from_arrays(
+                [batch.column(key_at), ordinals, *batch.columns],
+                names=["k", "n", *(f"c{i}" for i in range(len(columns)))],
+            ).filter(present)
+            indexed += kept.num_rows
+            data = [kept.column(i).to_pylist() for i in range(kept.num_columns)]
+            conn.executemany(sql, zip(*data, strict=True))
         conn.commit()
     finally:
         conn.close()
     os.replace(work, target)
+    return indexed
+
+
+def pending() -> Unavailable:
+    """The answer to a lookup whose index is being built: never a scan of the whole file."""
+    return Unavailable(
+        "该数据版本的键索引正在建立，请稍后再试。",
+        "The key index of this data version is being built; try again shortly.",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+
+
+def ensure(engine: QueryEngine, data_dir: Path, version: Version, key_column: str) -> Path | None:
+    """Build the index of ``version`` on ``key_column`` unless it exists (file lock: one
+    builder across processes, the others wait for it); None when the version is not
+    indexable. Used by loads, before the version becomes current, and by the gateway."""
+    if not indexable(version) or key_column not in version.column_types():
+        return None
+    path = index_path(data_dir, version, key_column)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a+b") as lock:
+        # Another process building the same index holds the lock: wait for it.
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            if not path.exists():
+                started = time.perf_counter()
+                rows = build(engine, version, key_column, path)
+                log.info(
+                    "key index %s: %d rows in %.1f s",
+                    path.name,
+                    rows,
+                    time.perf_counter() - started,
+                )
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    return path
 
 
 class KeyIndexes:
-    """The indexes of one process: opened when present, built once when missing."""
+    """The indexes of one process: opened when present, built once when missing.
+
+    A version's indexes are normally built by its load, before it becomes current. One that
+    is missing (a version loaded before indexes were built at load, a grant offering a new
+    key column) is built in the background, once; meanwhile lookups are answered 503 with
+    ``Retry-After`` (``pending()``), never by scanning the whole file. A failed build is
+    retried after ``RETRY_FAILED_SECONDS``."""
 
     def __init__(self, engine: QueryEngine, data_dir: Path, *, background: bool = True) -> None:
         self.engine = engine
@@ -154,11 +213,12 @@ class KeyIndexes:
         self._open: dict[Path, KeyIndex] = {}
         self._known: dict[tuple[str, str, str], KeyIndex] = {}  # no path work when warm
         self._building: set[Path] = set()
-        self._failed: set[Path] = set()  # not retried in this process: the engine serves
+        self._failed: dict[Path, float] = {}  # when the last build failed
         self._lock = threading.Lock()
 
     def get(self, version: Version, key_column: str) -> KeyIndex | None:
-        """The ready index, or None (a build starts) so the caller asks the engine meanwhile."""
+        """The ready index; None when the version cannot be indexed (the engine serves it).
+        Raises ``Unavailable`` (503, Retry-After) while the index is being built."""
         known = (str(version.directory), version.data_file, key_column)
         hit = self._known.get(known)
         if hit is not None:
@@ -173,36 +233,35 @@ class KeyIndexes:
         columns = [c.name for c in version.columns]
         if path.exists():
             index = KeyIndex(path, columns)
-            self._open[path] = index
+            with self._lock:
+                self._open[path] = index
+            # The version is served: earlier versions' indexes serve nobody any more (a
+            # process still reading one keeps its open file).
+            remove_earlier(self.data_dir, version, key_column)
             return index
         with self._lock:
-            if path in self._building or path in self._failed:
-                return None
+            failed = self._failed.get(path)
+            retry = failed is None or time.monotonic() - failed >= RETRY_FAILED_SECONDS
+            if path in self._building or not retry:
+                raise pending()
             self._building.add(path)
         if self.background:
             threading.Thread(
                 target=self._build, args=(version, key_column, path), daemon=True
             ).start()
-            return None
+            raise pending()
         self._build(version, key_column, path)
+        if not path.exists():
+            raise pending()
         return self.get(version, key_column)
 
     def _build(self, version: Version, key_column: str, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with open(path.with_suffix(".lock"), "a+b") as lock:
-                # Another worker building the same index holds the lock: wait for it.
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-                try:
-                    if not path.exists():
-                        build(self.engine, version, key_column, path)
-                        remove_earlier(self.data_dir, version, key_column)
-                finally:
-                    fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            ensure(self.engine, self.data_dir, version, key_column)
         except Exception:
             log.exception("building the key index %s failed", path.name)
             with self._lock:
-                self._failed.add(path)
+                self._failed[path] = time.monotonic()
         finally:
             with self._lock:
                 self._building.discard(path)

@@ -1,0 +1,52 @@
+"""Key indexes built by the load: a new version is indexed before it becomes current.
+
+The gateway subscribes to ``VersionWritten``: in the load's short read it lists the key
+columns that active grants of the entry offer lookups on, and builds those indexes beside
+the lake's own analysis (on the load's worker thread, reading only the lake). The load then
+registers the version; lookups switch to it, with its index ready, when the gateway's cache
+of current versions moves (a few seconds), and the previous version serves until then.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shuzhi import hooks
+from shuzhi.context import Ctx
+from shuzhi.gateway import keyindex
+from shuzhi.lake import service as lake
+from shuzhi.sharing.models import Grant, GrantStatus
+
+
+def lookup_columns(ctx: Ctx, resource_code: str) -> list[str]:
+    """The key columns active grants of an entry offer lookups on."""
+    found = ctx.db.scalars(
+        select(Grant.key_column)
+        .where(
+            Grant.resource_code == resource_code,
+            Grant.status == GrantStatus.ACTIVE,
+            Grant.key_column.is_not(None),
+        )
+        .distinct()
+    )
+    return sorted({c for c in found if c})
+
+
+def _nothing(ctx: Ctx, loaded: hooks.VersionLoaded) -> None:
+    """The index files are the result; nothing to store in the database."""
+
+
+def on_version_written(ctx: Ctx, event: hooks.VersionWritten) -> None:
+    """Subscriber: build the new version's key indexes as part of its load."""
+    columns = [c for c in lookup_columns(ctx, event.resource_code)]
+    if not columns or not keyindex.indexable(event.version):
+        return
+    engine = lake.query_engine(ctx)
+    data_dir = ctx.settings.data_dir
+
+    def run() -> hooks.Finish:
+        for column in columns:
+            keyindex.ensure(engine, data_dir, event.version, column)
+        return _nothing
+
+    event.alongside.append(run)
