@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from shuzhi.context import SYSTEM
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
+from shuzhi.gateway.keyindex import SUFFIX
 from shuzhi.lake import service as lake
 from shuzhi.lake.query import Filter, Op
 from shuzhi.lake.readers import FileSource
@@ -107,7 +108,7 @@ def test_key_index_answers_like_the_engine(
                 ]
             )
     assert answers[0] == answers[1]
-    assert any((database.settings.data_dir / "gateway" / "keys").glob("*.sqlite"))
+    assert any((database.settings.data_dir / "gateway" / "keys").glob(f"*{SUFFIX}"))
 
 
 def test_a_new_version_s_key_index_replaces_the_earlier_one(
@@ -119,14 +120,14 @@ def test_a_new_version_s_key_index_replaces_the_earlier_one(
     first_key, new_key = people_rows(10)[3][1], people_rows(15)[12][1]
     with gateway(app, grants=grants) as client:
         assert client.get(f"/api/v1/share/{code}/records/{first_key}", headers=AUTH).is_success
-    first = sorted(index_dir.glob("*.sqlite"))
+    first = sorted(index_dir.glob(f"*{SUFFIX}"))
     assert len(first) == 1
 
     with acting(database, SYSTEM) as ctx:  # a second load of the same entry
         lake.ingest(ctx, code, FileSource(write_csv(tmp_path / "p2.csv", people_rows(15), HEADER)))
     with gateway(app, grants=grants) as client:
         assert client.get(f"/api/v1/share/{code}/records/{new_key}", headers=AUTH).is_success
-    second = sorted(index_dir.glob("*.sqlite"))
+    second = sorted(index_dir.glob(f"*{SUFFIX}"))
     assert len(second) == 1 and second != first
     assert second[0].name.split("-")[0] == first[0].name.split("-")[0]  # same dataset family
 

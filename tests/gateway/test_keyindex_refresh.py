@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
-from shuzhi.gateway.keyindex import INDEX_DIR
+from shuzhi.gateway.keyindex import INDEX_DIR, SUFFIX
 from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
 from tests.conftest import acting
@@ -22,7 +22,7 @@ from tests.sharing.helpers import shared_entry
 
 
 def _indexes(database: Database) -> list[Path]:
-    return sorted((database.settings.data_dir / INDEX_DIR).glob("*.sqlite"))
+    return sorted((database.settings.data_dir / INDEX_DIR).glob(f"*{SUFFIX}"))
 
 
 def test_a_lookup_without_its_index_answers_503_until_it_is_built(

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from shuzhi import hooks
 from shuzhi.context import Ctx
 from shuzhi.gateway import keyindex
-from shuzhi.lake import service as lake
 from shuzhi.sharing.models import Grant, GrantStatus
 
 
@@ -41,12 +40,11 @@ def on_version_written(ctx: Ctx, event: hooks.VersionWritten) -> None:
     columns = [c for c in lookup_columns(ctx, event.resource_code)]
     if not columns or not keyindex.indexable(event.version):
         return
-    engine = lake.query_engine(ctx)
     data_dir = ctx.settings.data_dir
 
     def run() -> hooks.Finish:
         for column in columns:
-            keyindex.ensure(engine, data_dir, event.version, column)
+            keyindex.ensure(data_dir, event.version, column)
         return _nothing
 
     event.alongside.append(run)

@@ -1,15 +1,26 @@
-"""Key indexes: keyed lookups without scanning the Parquet file.
+"""Key indexes: keyed lookups without scanning the version's Parquet file.
 
 A version is immutable, so a lookup structure derived from it stays true for its whole
-life. The first keyed lookup on a (version, key column) starts building one in the
-background: every row, read through the query engine in key order, goes into a small
-SQLite file (primary key = key + load ordinal) under ``DATA_DIR/gateway/keys``. Until it is
-ready, lookups go to the engine. Building is single-flight within a process and, through a
-file lock, across worker processes; the file appears atomically (rename) when complete.
+life. A version's index on a key column is a Parquet file under ``DATA_DIR/gateway/keys``
+holding the rows whose key is not null, sorted by (key, position in the version), in small
+row groups (``GROUP_ROWS``). The row groups' smallest keys (the file's own statistics) are
+the index proper: a lookup finds by bisection the one or few groups that can hold the key
+and decodes only those, a few hundred rows, instead of a whole group of the version (about
+120,000 rows). Being columnar and compressed, the file costs about as much per row as the
+version itself (not six times as much, as a row store does).
 
-Files are named ``<dataset and key column>-<version id>.sqlite``; once a version's index is
-complete, the indexes of the same dataset and key column for earlier versions are deleted
-(a worker still reading one keeps its open file until it closes it).
+DuckDB writes it (``ORDER BY key, file_row_number``, spilling to disk beyond its memory
+limit), so no Python code runs per row. Loads build the indexes that active grants use
+before the version becomes current (``gateway.indexing``); a missing one is built in the
+background, once, and the lookup answers 503 meanwhile (``KeyIndexes``). Building is
+single-flight within a process and, through a file lock, across processes; the file appears
+atomically (rename) when complete.
+
+Files are named ``<dataset and key column>-<version id>-<content>.parquet``; once a
+version's index is served, the indexes of the same dataset and key column for earlier
+versions are deleted (a worker still reading one keeps its open file until it closes it).
+The layout leaves room for partitions (by key hash, one sorted file each) when a single
+file's group statistics no longer fit in memory; see docs/gateway.md.
 
 Only versions whose columns are all text are indexed (what the lake writes); others are
 served by the engine.
@@ -17,35 +28,42 @@ served by the engine.
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import hashlib
 import logging
 import os
-import sqlite3
+import shutil
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from shuzhi.errors import Unavailable
 from shuzhi.lake.manifest import Version
-from shuzhi.lake.query import Order, QueryEngine
+from shuzhi.lake.query import QueryEngine, quote_ident
 
 log = logging.getLogger("shuzhi.gateway")
 
 INDEX_DIR = "gateway/keys"
-FORMAT = 3  # 3: families named by the dataset's place inside the data directory
+FORMAT = 4  # 3: families named by the dataset's place; 4: sorted Parquet, not SQLite
+SUFFIX = ".parquet"
+GROUP_ROWS = 256  # rows per row group: what one lookup decodes
+BUILD_MEMORY = "256MB"  # DuckDB's limit while sorting (it spills beyond)
+BUILD_THREADS = 2
 RETRY_AFTER_SECONDS = 5
 RETRY_FAILED_SECONDS = 60.0
+ROW_NUMBER = "file_row_number"  # DuckDB's position column, used while building
 TEXT_TYPES = ("string", "large_string", "utf8", "large_utf8")
 
 
 def indexable(version: Version) -> bool:
-    return all(c.type in TEXT_TYPES for c in version.columns)
+    return all(c.type in TEXT_TYPES and c.name != ROW_NUMBER for c in version.columns)
 
 
 def family(place: str, key_column: str) -> str:
@@ -65,98 +83,136 @@ def _family(data_dir: Path, version: Version, key_column: str) -> str:
 
 def index_path(data_dir: Path, version: Version, key_column: str) -> Path:
     content = version.data_file_sha256[:12]
-    name = f"{_family(data_dir, version, key_column)}-{version.version_id}-{content}.sqlite"
+    name = f"{_family(data_dir, version, key_column)}-{version.version_id}-{content}{SUFFIX}"
     return data_dir / INDEX_DIR / name
+
+
+def _legacy_families(data_dir: Path, version: Version, key_column: str) -> list[str]:
+    """Families of the former formats (2: named by the dataset's absolute directory; 3: a
+    SQLite row store), whose files serve nobody once the present format serves."""
+    directory = version.directory.resolve()
+    root = data_dir.resolve()
+    place = directory.relative_to(root).as_posix() if directory.is_relative_to(root) else ""
+    idents = [f"2\x1f{directory}\x1f{key_column}", f"3\x1f{place or directory}\x1f{key_column}"]
+    return [hashlib.sha256(i.encode()).hexdigest()[:24] for i in idents]
 
 
 def remove_earlier(data_dir: Path, version: Version, key_column: str) -> list[Path]:
     """Delete the indexes of earlier versions of the same dataset and key column."""
     removed = []
     current = index_path(data_dir, version, key_column)
-    for path in current.parent.glob(f"{_family(data_dir, version, key_column)}-*.sqlite"):
+    for path in current.parent.glob(f"{_family(data_dir, version, key_column)}-*{SUFFIX}"):
         if path.name < current.name:  # version ids sort by sequence (v000012-…)
             path.unlink(missing_ok=True)
             path.with_suffix(".lock").unlink(missing_ok=True)
             removed.append(path)
-    # Format 2 named families by the dataset's absolute directory: once this dataset and key
-    # column have an index of the present format, those files serve nobody.
-    legacy = f"2\x1f{version.directory.resolve()}\x1f{key_column}"
-    prefix = hashlib.sha256(legacy.encode()).hexdigest()[:24]
-    for path in current.parent.glob(f"{prefix}-*.sqlite"):
-        path.unlink(missing_ok=True)
-        path.with_suffix(".lock").unlink(missing_ok=True)
-        removed.append(path)
+    for prefix in _legacy_families(data_dir, version, key_column):
+        for path in current.parent.glob(f"{prefix}-*.sqlite"):
+            path.unlink(missing_ok=True)
+            path.with_suffix(".lock").unlink(missing_ok=True)
+            removed.append(path)
     return removed
 
 
 class KeyIndex:
-    """A read-only key → rows file; one connection per thread (SQLite's rule)."""
+    """A read-only sorted key file; one open file per thread."""
 
-    def __init__(self, path: Path, columns: Sequence[str]) -> None:
+    def __init__(self, path: Path, key_column: str) -> None:
         self.path = path
-        self.columns = tuple(columns)
-        self._position = {name: i for i, name in enumerate(self.columns)}
+        self.key_column = key_column
         self._local = threading.local()
+        opened = self._file()
+        self.columns = tuple(opened.schema_arrow.names)
+        self.firsts = _first_keys(opened, key_column)
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(
-                f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=True
-            )
-            self._local.conn = conn
-        return conn
+    def _file(self) -> pq.ParquetFile:
+        opened: pq.ParquetFile | None = getattr(self._local, "file", None)
+        if opened is None:
+            opened = pq.ParquetFile(self.path, memory_map=True)
+            self._local.file = opened
+        return opened
 
     def get(self, key: str, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
         """Rows whose key equals ``key``, in load order, with ``columns`` only."""
-        names = ", ".join(f"c{self._position[c]}" for c in columns)
-        rows = self._conn().execute(
-            f"SELECT {names} FROM rows WHERE k = ? ORDER BY n LIMIT ?", (key, limit)
-        )
-        return [dict(zip(columns, r, strict=True)) for r in rows]
+        opened = self._file()
+        firsts = self.firsts
+        wanted = list(dict.fromkeys([self.key_column, *columns]))
+        # The key's rows start in the last group whose first key is below it, or in the
+        # first group that starts with it; they continue while groups start with it.
+        group = max(bisect.bisect_left(firsts, key) - 1, 0)
+        found: list[dict[str, Any]] = []
+        while group < len(firsts) and firsts[group] <= key and len(found) < limit:
+            table = opened.read_row_group(group, columns=wanted, use_threads=False)
+            keys = table.column(self.key_column).to_pylist()
+            start = bisect.bisect_left(keys, key)
+            end = bisect.bisect_right(keys, key, lo=start)
+            if end > start:
+                rows = table.slice(start, end - start).select(list(columns)).to_pylist()
+                found += rows[: limit - len(found)]
+            elif start < len(keys):
+                break  # the next key in order is past ``key``
+            group += 1
+        return found
 
 
-def build(engine: QueryEngine, version: Version, key_column: str, target: Path) -> int:
+def _first_keys(opened: pq.ParquetFile, key_column: str) -> list[str]:
+    """The first (smallest) key of every row group: from the statistics when written (they
+    are, except for keys longer than the writer's statistics limit), else read."""
+    meta = opened.metadata
+    at = opened.schema_arrow.names.index(key_column)
+    firsts: list[str] = []
+    for group in range(meta.num_row_groups):
+        stats = meta.row_group(group).column(at).statistics
+        if stats is None or not stats.has_min_max:
+            keys = opened.read_row_group(group, columns=[key_column]).column(0)
+            firsts.append(str(keys[0].as_py()))
+        else:
+            low = stats.min
+            firsts.append(low.decode() if isinstance(low, bytes) else str(low))
+    return firsts
+
+
+def build(version: Version, key_column: str, target: Path) -> int:
     """Write the index file for one version (atomically; nothing visible until complete);
-    returns the number of rows indexed.
-
-    Rows come from the engine in key order as Arrow batches and go into SQLite column-wise
-    (``executemany`` over the batch's columns): no Python code runs per row, and the B-tree
-    is filled in key order, so every insert appends."""
+    returns the number of rows indexed. DuckDB reads and sorts the version (spilling to a
+    private directory beyond ``BUILD_MEMORY``); its Arrow batches are written as they come."""
     target.parent.mkdir(parents=True, exist_ok=True)
     columns = [c.name for c in version.columns]
-    key_at = columns.index(key_column)
-    work = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tag = f"{os.getpid()}.{threading.get_ident()}"
+    work = target.with_name(f".{target.name}.{tag}.tmp")
+    spill = target.with_name(f".spill-{tag}")
     work.unlink(missing_ok=True)
-    conn = sqlite3.connect(work)
+    selected = ", ".join(quote_ident(c) for c in columns)
+    key = quote_ident(key_column)
+    sql = (
+        f"SELECT {selected} FROM read_parquet(?, file_row_number = true)"
+        f" WHERE {key} IS NOT NULL ORDER BY {key}, file_row_number"
+    )
+    conn = duckdb.connect(config={"memory_limit": BUILD_MEMORY, "threads": BUILD_THREADS})
     indexed = 0
     try:
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("PRAGMA cache_size=-65536")
-        cells = ", ".join(f"c{i}" for i in range(len(columns)))
-        conn.execute(
-            f"CREATE TABLE rows (k TEXT NOT NULL, n INTEGER NOT NULL, {cells}, "
-            "PRIMARY KEY (k, n)) WITHOUT ROWID"
-        )
-        marks = ", ".join("?" for _ in range(len(columns) + 2))
-        sql = f"INSERT INTO rows VALUES ({marks})"
-        n = 0
-        for batch in engine.scan(version, columns, order_by=[Order(key_column)]):
-            ordinals = pa.array(range(n + 1, n + 1 + batch.num_rows), pa.int64())
-            n += batch.num_rows
-            present = pc.is_valid(batch.column(key_at))
-            kept = pa.RecordBatch.from_arrays(
-                [batch.column(key_at), ordinals, *batch.columns],
-                names=["k", "n", *(f"c{i}" for i in range(len(columns)))],
-            ).filter(present)
-            indexed += kept.num_rows
-            data = [kept.column(i).to_pylist() for i in range(kept.num_columns)]
-            conn.executemany(sql, zip(*data, strict=True))
-        conn.commit()
+        conn.execute("SET temp_directory = ?", [str(spill)])
+        path = str(version.data_path.resolve())
+        reader = conn.sql(sql, params=[path]).to_arrow_reader(64 * GROUP_ROWS)
+        schema = pa.schema([pa.field(c, pa.string()) for c in columns])
+        with pq.ParquetWriter(
+            work,
+            schema,
+            compression="zstd",
+            compression_level=1,
+            # Dictionaries of a few hundred rows cost more than they save.
+            use_dictionary=False,
+            write_statistics=[key_column],
+        ) as writer:
+            for batch in reader:
+                batch = batch.cast(schema) if batch.schema != schema else batch
+                writer.write_batch(batch, row_group_size=GROUP_ROWS)
+                indexed += batch.num_rows
+        os.replace(work, target)
     finally:
         conn.close()
-    os.replace(work, target)
+        work.unlink(missing_ok=True)
+        shutil.rmtree(spill, ignore_errors=True)
     return indexed
 
 
@@ -169,7 +225,7 @@ def pending() -> Unavailable:
     )
 
 
-def ensure(engine: QueryEngine, data_dir: Path, version: Version, key_column: str) -> Path | None:
+def ensure(data_dir: Path, version: Version, key_column: str) -> Path | None:
     """Build the index of ``version`` on ``key_column`` unless it exists (file lock: one
     builder across processes, the others wait for it); None when the version is not
     indexable. Used by loads, before the version becomes current, and by the gateway."""
@@ -185,7 +241,7 @@ def ensure(engine: QueryEngine, data_dir: Path, version: Version, key_column: st
         try:
             if not path.exists():
                 started = time.perf_counter()
-                rows = build(engine, version, key_column, path)
+                rows = build(version, key_column, path)
                 log.info(
                     "key index %s: %d rows in %.1f s",
                     path.name,
@@ -230,9 +286,8 @@ class KeyIndexes:
             return found
         if not indexable(version) or key_column not in version.column_types():
             return None
-        columns = [c.name for c in version.columns]
         if path.exists():
-            index = KeyIndex(path, columns)
+            index = KeyIndex(path, key_column)
             with self._lock:
                 self._open[path] = index
             # The version is served: earlier versions' indexes serve nobody any more (a
@@ -257,7 +312,7 @@ class KeyIndexes:
 
     def _build(self, version: Version, key_column: str, path: Path) -> None:
         try:
-            ensure(self.engine, self.data_dir, version, key_column)
+            ensure(self.data_dir, version, key_column)
         except Exception:
             log.exception("building the key index %s failed", path.name)
             with self._lock:
