@@ -191,6 +191,7 @@ def build(version: Version, key_column: str, target: Path) -> int:
     conn = duckdb.connect(config={"memory_limit": BUILD_MEMORY, "threads": BUILD_THREADS})
     indexed = 0
     try:
+        conn.execute("SET enable_progress_bar = false")
         conn.execute("SET temp_directory = ?", [str(spill)])
         path = str(version.data_path.resolve())
         reader = conn.sql(sql, params=[path]).to_arrow_reader(64 * GROUP_ROWS)
