@@ -8,6 +8,7 @@ import pytest
 
 from shuzhi import hooks
 from shuzhi.audit import service as audit
+from shuzhi.gateway import indexing as gateway_indexing
 from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
 from shuzhi.sharing import service as sharing
@@ -72,7 +73,10 @@ def test_register_all_wires_the_documented_reactions_and_is_idempotent() -> None
         sharing.on_entry_republished,
         portal.on_entry_republished,
     ]
-    assert before[hooks.VersionWritten] == [quality.on_version_written]
+    assert before[hooks.VersionWritten] == [
+        quality.on_version_written,
+        gateway_indexing.on_version_written,
+    ]
 
 
 def _kinds() -> list[type[hooks.Hook]]:

@@ -9,26 +9,10 @@ of current versions moves (a few seconds), and the previous version serves until
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from shuzhi import hooks
 from shuzhi.context import Ctx
 from shuzhi.gateway import keyindex
-from shuzhi.sharing.models import Grant, GrantStatus
-
-
-def lookup_columns(ctx: Ctx, resource_code: str) -> list[str]:
-    """The key columns active grants of an entry offer lookups on."""
-    found = ctx.db.scalars(
-        select(Grant.key_column)
-        .where(
-            Grant.resource_code == resource_code,
-            Grant.status == GrantStatus.ACTIVE,
-            Grant.key_column.is_not(None),
-        )
-        .distinct()
-    )
-    return sorted({c for c in found if c})
+from shuzhi.sharing import access
 
 
 def _nothing(ctx: Ctx, loaded: hooks.VersionLoaded) -> None:
@@ -37,7 +21,7 @@ def _nothing(ctx: Ctx, loaded: hooks.VersionLoaded) -> None:
 
 def on_version_written(ctx: Ctx, event: hooks.VersionWritten) -> None:
     """Subscriber: build the new version's key indexes as part of its load."""
-    columns = [c for c in lookup_columns(ctx, event.resource_code)]
+    columns = access.lookup_key_columns(ctx.db, event.resource_code)
     if not columns or not keyindex.indexable(event.version):
         return
     data_dir = ctx.settings.data_dir

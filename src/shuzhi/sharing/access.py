@@ -28,7 +28,14 @@ from shuzhi.sharing.grants import (
     DeliveryMode,
     NoActiveGrant,
 )
-from shuzhi.sharing.models import AppKey, Application, ApplicationStatus, Grant, Revision
+from shuzhi.sharing.models import (
+    AppKey,
+    Application,
+    ApplicationStatus,
+    Grant,
+    GrantStatus,
+    Revision,
+)
 
 # Application keys use the platform's key scheme with their own kind marker, so a platform
 # API key is never mistaken for an application key (or the other way round).
@@ -128,6 +135,21 @@ def grant_for_call(
         "该应用没有此目录的有效授权。",
         "This application holds no active grant for the entry.",
     )
+
+
+def lookup_key_columns(session: Session, resource_code: str) -> list[str]:
+    """The key columns that active grants of an entry offer lookups on (the gateway indexes
+    them when a new version is loaded)."""
+    found = session.scalars(
+        select(Grant.key_column)
+        .where(
+            Grant.resource_code == resource_code,
+            Grant.status == GrantStatus.ACTIVE,
+            Grant.key_column.is_not(None),
+        )
+        .distinct()
+    )
+    return sorted({c for c in found if c})
 
 
 def grants_revision(session: Session) -> int:
