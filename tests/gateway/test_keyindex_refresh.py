@@ -78,3 +78,19 @@ def test_a_load_indexes_the_new_version_before_it_is_served(
         answer = client.get(f"/api/v1/share/{shared.code}/records/{new_key}", headers=shared.auth)
         assert answer.status_code == 200, answer.text
     assert _indexes(database) == [p for p in both if p != first[0]]
+
+
+def test_a_build_removes_what_a_killed_build_left(tmp_path: Path) -> None:
+    from shuzhi.gateway.keyindex import ensure, index_path
+    from shuzhi.lake.writer import write_version
+
+    source = write_csv(tmp_path / "p.csv", people_rows(6), HEADER)
+    version = write_version(FileSource(source), tmp_path / "datasets" / "A" / "1").version
+    target = index_path(tmp_path, version, "公民身份号码")
+    target.parent.mkdir(parents=True)
+    left = target.with_name(f".{target.name}.99.1.tmp")
+    spill = target.with_name(f".{target.name}.99.1.spill")
+    left.write_bytes(b"half")
+    spill.mkdir()
+    assert ensure(tmp_path, version, "公民身份号码") == target
+    assert target.exists() and not left.exists() and not spill.exists()

@@ -180,7 +180,7 @@ def build(version: Version, key_column: str, target: Path) -> int:
     columns = [c.name for c in version.columns]
     tag = f"{os.getpid()}.{threading.get_ident()}"
     work = target.with_name(f".{target.name}.{tag}.tmp")
-    spill = target.with_name(f".spill-{tag}")
+    spill = target.with_name(f".{target.name}.{tag}.spill")
     work.unlink(missing_ok=True)
     selected = ", ".join(quote_ident(c) for c in columns)
     key = quote_ident(key_column)
@@ -241,6 +241,12 @@ def ensure(data_dir: Path, version: Version, key_column: str) -> Path | None:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
             if not path.exists():
+                # Under the lock, work files of this index belong to a builder that died.
+                for stale in path.parent.glob(f".{path.name}.*"):
+                    if stale.is_dir():
+                        shutil.rmtree(stale, ignore_errors=True)
+                    else:
+                        stale.unlink(missing_ok=True)
                 started = time.perf_counter()
                 rows = build(version, key_column, path)
                 log.info(
