@@ -72,7 +72,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         },
     ),
     503: _problem(
-        "Call records are behind; the gateway serves again once they are written.",
+        "Call records are behind, or the key index of the dataset version is being built; "
+        "call again after Retry-After.",
         {
             "Retry-After": {
                 "description": "seconds to wait before calling again",
