@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -54,25 +55,45 @@ def _mean_us(index: Any, keys: list[str]) -> float:
     return (time.perf_counter() - started) / len(keys) * 1e6
 
 
+def _key_bytes(keys: list[str]) -> int:
+    """What the sorted keys alone take in the index's blocks (row text, zstd): the index's
+    size minus this is its size beyond the key."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from shuzhi.gateway import keyindex
+
+    column = pa.array(sorted(keys), pa.large_string())
+    text = pc.binary_join_element_wise(
+        column, pa.scalar("", pa.large_string()), pa.scalar(keyindex.RS, pa.large_string())
+    )
+    codec = pa.Codec("zstd", compression_level=keyindex.LEVEL)
+    total = 0
+    for begin in range(0, len(text), keyindex.BLOCK_ROWS):
+        chunk = text.slice(begin, keyindex.BLOCK_ROWS).to_pylist()
+        total += len(codec.compress("".join(chunk).encode(), asbytes=True))
+    return total
+
+
 def run(workdir: Path, rows: int, lookups: int) -> dict[str, Any]:
     from shuzhi.gateway import keyindex
+    from shuzhi.lake.query import DuckDBEngine
 
     version = prepare_version(workdir, rows)
     data_dir = workdir / f"rows-{rows}" / "data"
     target = keyindex.index_path(data_dir, version, KEY)
-    target.unlink(missing_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+    engine = DuckDBEngine(data_dir / "datasets")
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    indexed = keyindex.build(version, KEY, target)
+    indexed = keyindex.build(engine, data_dir, version, KEY, target)
     build_s = time.perf_counter() - started
-    size = target.stat().st_size
-    meta = pq.ParquetFile(target).metadata
-    at = meta.schema.to_arrow_schema().names.index(KEY)
-    key_bytes = sum(
-        meta.row_group(g).column(at).total_compressed_size for g in range(meta.num_row_groups)
-    )
+    engine.close()
+    size = sum(p.stat().st_size for p in target.iterdir())
     index = keyindex.KeyIndex(target, KEY)
     everything = pq.read_table(version.data_path, columns=[KEY]).column(0).to_pylist()
     keys = [k for k in everything if k is not None]
+    key_bytes = _key_bytes(keys)
     chooser = random.Random(7)
     listed = chooser.sample(keys, min(KEYS_IN_LIST, len(keys)))
     warm_keys = [listed[i % len(listed)] for i in range(lookups)]
@@ -83,8 +104,12 @@ def run(workdir: Path, rows: int, lookups: int) -> dict[str, Any]:
     return {
         "rows": rows,
         "indexed": indexed,
+        "parts": len(index._files),
+        "block_rows": keyindex.BLOCK_ROWS,
+        "load_before_build": round(load_before, 2),
         "data_bytes_per_row": round(version.data_path.stat().st_size / rows, 1),
         "index_bytes_per_row": round(size / max(indexed, 1), 1),
+        "key_bytes_per_row": round(key_bytes / max(indexed, 1), 1),
         "beyond_key_bytes_per_row": round((size - key_bytes) / max(indexed, 1), 1),
         "build_s": round(build_s, 2),
         "build_rows_per_s": round(indexed / build_s),
@@ -99,7 +124,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/shuzhi-keyindex-bench"))
     parser.add_argument("--lookups", type=int, default=20_000)
+    parser.add_argument("--block-rows", type=int, default=None, help="override BLOCK_ROWS")
+    parser.add_argument("--part-rows", type=int, default=None, help="override PART_ROWS")
     args = parser.parse_args()
+    from shuzhi.gateway import keyindex
+
+    keyindex.BLOCK_ROWS = args.block_rows or keyindex.BLOCK_ROWS
+    keyindex.PART_ROWS = args.part_rows or keyindex.PART_ROWS
     result = run(args.workdir, args.rows, args.lookups)
     print(f"load average: {os.getloadavg()[0]:.2f}")
     width = max(len(k) for k in result)

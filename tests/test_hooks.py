@@ -77,6 +77,7 @@ def test_register_all_wires_the_documented_reactions_and_is_idempotent() -> None
         quality.on_version_written,
         gateway_indexing.on_version_written,
     ]
+    assert before[hooks.LakeCollecting] == [gateway_indexing.on_lake_collecting]
 
 
 def _kinds() -> list[type[hooks.Hook]]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 from shuzhi.context import Ctx
@@ -113,6 +114,17 @@ class VersionLoaded(Hook):
 
 
 Finish = Callable[[Ctx, VersionLoaded], None]
+
+
+@dataclass(frozen=True)
+class LakeCollecting(Hook):
+    """``shuzhi lake gc`` looks for files that serve nobody. A capability keeping files derived
+    from versions (under the data directory) appends those whose version is gone to
+    ``found``; ``gone`` lists the version files the lake found itself (removed when the run
+    applies). The lake lists them as ``derived_file`` and removes them with its own."""
+
+    gone: frozenset[Path]
+    found: list[Path] = field(default_factory=list, compare=False)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ def register_all() -> None:
     hooks.subscribe(hooks.VersionWritten, quality.on_version_written)
     # The gateway's key indexes of a new version are built before it becomes current.
     hooks.subscribe(hooks.VersionWritten, gateway_indexing.on_version_written)
+    # ... and removed by the lake's garbage collection once their version is gone.
+    hooks.subscribe(hooks.LakeCollecting, gateway_indexing.on_lake_collecting)
     # A rejected version's quality issues are not left on its unit's list.
     hooks.subscribe(hooks.VersionRejected, quality.on_version_rejected)
     hooks.REGISTRY.seal()

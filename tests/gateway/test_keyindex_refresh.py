@@ -82,6 +82,7 @@ def test_a_load_indexes_the_new_version_before_it_is_served(
 
 def test_a_build_removes_what_a_killed_build_left(tmp_path: Path) -> None:
     from shuzhi.gateway.keyindex import ensure, index_path
+    from shuzhi.lake.query import DuckDBEngine
     from shuzhi.lake.writer import write_version
 
     source = write_csv(tmp_path / "p.csv", people_rows(6), HEADER)
@@ -89,8 +90,58 @@ def test_a_build_removes_what_a_killed_build_left(tmp_path: Path) -> None:
     target = index_path(tmp_path, version, "公民身份号码")
     target.parent.mkdir(parents=True)
     left = target.with_name(f".{target.name}.99.1.tmp")
-    spill = target.with_name(f".{target.name}.99.1.spill")
+    half = target.with_name(f".{target.name}.99.2.tmp")
     left.write_bytes(b"half")
-    spill.mkdir()
-    assert ensure(tmp_path, version, "公民身份号码") == target
-    assert target.exists() and not left.exists() and not spill.exists()
+    half.mkdir()
+    (half / "part-00000.blk").write_bytes(b"half")
+    engine = DuckDBEngine(tmp_path)
+    try:
+        assert ensure(engine, tmp_path, version, "公民身份号码") == target
+    finally:
+        engine.close()
+    assert target.is_dir() and not left.exists() and not half.exists()
+
+
+def test_lake_gc_removes_the_key_indexes_of_versions_that_are_gone(
+    app: FastAPI, database: Database, tmp_path: Path
+) -> None:
+    from shuzhi.gateway.keyindex import ensure
+    from shuzhi.lake.manifest import current_version
+    from shuzhi.lake.writer import write_version
+
+    shared = share(database, rows=10)
+    key = people_rows(10)[3][1]
+    with gateway(app) as client:  # the served version's index
+        url = f"/api/v1/share/{shared.code}/records/{key}"
+        assert client.get(url, headers=shared.auth).status_code == 200
+    served = _indexes(database)
+    assert len(served) == 1
+    data_dir = database.settings.data_dir
+    directory = data_dir / "datasets" / shared.code
+    live = current_version(directory)
+    assert live is not None
+    # A load killed after its version's index was built, before the version was registered.
+    source = FileSource(write_csv(tmp_path / "p2.csv", people_rows(12), HEADER))
+    orphan = write_version(source, directory).version
+    ensure(app.state.query_engine, data_dir, orphan, "公民身份号码")
+    keys = data_dir / INDEX_DIR
+    former = keys / "0123456789abcdef01234567-v000001-x-abc.sqlite"  # a former format
+    former.touch()
+    assert len(_indexes(database)) == 2
+
+    with acting(database, SYSTEM) as ctx:
+        listed = lake.collect_lake_garbage(ctx)
+    derived = sorted(i.path for i in listed.items if i.kind == "derived_file")
+    orphan_index = next(p for p in _indexes(database) if p not in served)
+    gone = (former, orphan_index, orphan_index.with_suffix(".lock"))
+    assert derived == sorted(p.relative_to(data_dir).as_posix() for p in gone)
+    assert former.exists() and orphan_index.exists()  # a dry run changes nothing
+
+    with acting(database, SYSTEM) as ctx:
+        lake.collect_lake_garbage(ctx, apply=True)
+    assert _indexes(database) == served and not former.exists()
+    assert not list(keys.glob(f"{orphan_index.stem}*"))  # its lock file too
+    with gateway(app) as client:  # the served version still answers from its index
+        assert client.get(url, headers=shared.auth).status_code == 200
+    with acting(database, SYSTEM) as ctx:
+        assert lake.collect_lake_garbage(ctx).items == []

@@ -12,7 +12,13 @@ from __future__ import annotations
 from shuzhi import hooks
 from shuzhi.context import Ctx
 from shuzhi.gateway import keyindex
+from shuzhi.lake import service as lake
 from shuzhi.sharing import access
+
+
+def on_lake_collecting(ctx: Ctx, event: hooks.LakeCollecting) -> None:
+    """Subscriber: ``shuzhi lake gc`` removes the key indexes of versions that are gone."""
+    event.found.extend(keyindex.garbage(ctx.settings.data_dir, event.gone))
 
 
 def _nothing(ctx: Ctx, loaded: hooks.VersionLoaded) -> None:
@@ -25,10 +31,11 @@ def on_version_written(ctx: Ctx, event: hooks.VersionWritten) -> None:
     if not columns or not keyindex.indexable(event.version):
         return
     data_dir = ctx.settings.data_dir
+    engine = lake.query_engine(ctx)
 
     def run() -> hooks.Finish:
         for column in columns:
-            keyindex.ensure(data_dir, event.version, column)
+            keyindex.ensure(engine, data_dir, event.version, column)
         return _nothing
 
     event.alongside.append(run)

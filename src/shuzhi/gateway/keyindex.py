@@ -1,26 +1,34 @@
 """Key indexes: keyed lookups without scanning the version's Parquet file.
 
 A version is immutable, so a lookup structure derived from it stays true for its whole
-life. A version's index on a key column is a Parquet file under ``DATA_DIR/gateway/keys``
-holding the rows whose key is not null, sorted by (key, position in the version), in small
-row groups (``GROUP_ROWS``). The row groups' smallest keys (the file's own statistics) are
-the index proper: a lookup finds by bisection the one or few groups that can hold the key
-and decodes only those, a few hundred rows, instead of a whole group of the version (about
-120,000 rows). Being columnar and compressed, the file costs about as much per row as the
-version itself (not six times as much, as a row store does).
+life. A version's index on a key column is a directory under ``DATA_DIR/gateway/keys``
+(``<family>-<version id>-<content>.keys``) holding the version's rows whose key is not null,
+sorted by key (rows sharing a key in load order), cut into blocks of ``BLOCK_ROWS`` rows.
+A block is one zstd frame of the rows as text: the key first, then the other columns, each
+field ended by US (0x1F), each row ended by RS (0x1E); null is ``ESC N`` (0x1B), and the
+columns whose values hold ESC, US or RS are escaped (``escaped`` in ``meta.json``). The last
+key of every block is kept in memory: a lookup bisects them, decompresses the one block that
+can hold the key (rarely the next ones, for a key with many rows) and finds the key's rows
+in it by a byte search for ``RS key US``, decoding only those rows.
 
-DuckDB writes it (``ORDER BY key, file_row_number``, spilling to disk beyond its memory
-limit), so no Python code runs per row. Loads build the indexes that active grants use
-before the version becomes current (``gateway.indexing``); a missing one is built in the
-background, once, and the lookup answers 503 meanwhile (``KeyIndexes``). Building is
-single-flight within a process and, through a file lock, across processes; the file appears
-atomically (rename) when complete.
+Large versions are split by key range into parts of at most ``PART_ROWS`` rows
+(``part-NNNNN.blk`` with its block directory ``part-NNNNN.idx``, an Arrow IPC file of last
+keys, offsets and sizes), the split points chosen from a sample of the keys and recorded in
+``meta.json``; a part's directory is loaded when a lookup first reaches it. See
+docs/gateway.md for the layout at a billion rows.
 
-Files are named ``<dataset and key column>-<version id>-<content>.parquet``; once a
-version's index is served, the indexes of the same dataset and key column for earlier
-versions are deleted (a worker still reading one keeps its open file until it closes it).
-The layout leaves room for partitions (by key hash, one sorted file each) when a single
-file's group statistics no longer fit in memory; see docs/gateway.md.
+Building reads the version only through the ``QueryEngine`` protocol: a scan of the key
+column for the sample, then one scan per part (rows whose key falls in the part's range, in
+stored order), sorted (stable), joined into row text and cut into blocks by Arrow compute
+kernels — no Python code runs per row. Loads build the indexes that active grants use before
+the version becomes current (``gateway.indexing``); a missing one is built in the background,
+once, and the lookup answers 503 meanwhile (``KeyIndexes``). Building is single-flight within
+a process and, through a file lock, across processes; the directory appears atomically
+(rename) when complete.
+
+Once a version's index is served, the indexes of the same dataset and key column for
+earlier versions are deleted (a worker still reading one keeps its open files); indexes of
+versions the lake no longer holds are removed by ``shuzhi lake gc`` (``garbage``).
 
 Only versions whose columns are all text are indexed (what the lake writes); others are
 served by the engine.
@@ -31,54 +39,69 @@ from __future__ import annotations
 import bisect
 import fcntl
 import hashlib
+import json
 import logging
+import mmap
 import os
+import re
 import shutil
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 
 from shuzhi.errors import Unavailable
 from shuzhi.lake.manifest import Version
-from shuzhi.lake.query import QueryEngine, quote_ident
+from shuzhi.lake.query import Filter, Op, Order, QueryEngine
 
 log = logging.getLogger("shuzhi.gateway")
 
 INDEX_DIR = "gateway/keys"
-FORMAT = 4  # 3: families named by the dataset's place; 4: sorted Parquet, not SQLite
-SUFFIX = ".parquet"
-GROUP_ROWS = 256  # rows per row group: what one lookup decodes
-BUILD_MEMORY = "256MB"  # DuckDB's limit while sorting (it spills beyond)
-BUILD_THREADS = 2
+FORMAT = 5  # 3: SQLite row store; 4: sorted Parquet; 5: zstd row blocks
+SUFFIX = ".keys"
+META = "meta.json"
+BLOCK_ROWS = 128  # rows per block: what one lookup decompresses
+PART_ROWS = 2_000_000  # rows per part: what one build step holds in memory
+SAMPLE_EVERY = 64  # one key in this many is sampled to choose the split points
+LEVEL = 1  # zstd level
+OPEN_PARTS = 256  # parts whose block directories a process keeps in memory
 RETRY_AFTER_SECONDS = 5
 RETRY_FAILED_SECONDS = 60.0
-ROW_NUMBER = "file_row_number"  # DuckDB's position column, used while building
 TEXT_TYPES = ("string", "large_string", "utf8", "large_utf8")
+
+US, RS, ESC = "\x1f", "\x1e", "\x1b"
+NULL = ESC + "N"
+_US, _RS = US.encode(), RS.encode()
+_UNESCAPE = {ESC: ESC, ">": RS, "?": US}
+_ESCAPED = re.compile("\x1b(.)", re.S)
 
 
 def indexable(version: Version) -> bool:
-    return all(c.type in TEXT_TYPES and c.name != ROW_NUMBER for c in version.columns)
+    return all(c.type in TEXT_TYPES for c in version.columns)
 
 
 def family(place: str, key_column: str) -> str:
-    """The part of an index file's name shared by every version of a dataset and key column;
+    """The part of an index's name shared by every version of a dataset and key column;
     ``place`` is the dataset's directory relative to the data directory (``datasets/<code>``),
     so that the names survive moving the data directory."""
     ident = f"{FORMAT}\x1f{place}\x1f{key_column}"
     return hashlib.sha256(ident.encode()).hexdigest()[:24]
 
 
-def _family(data_dir: Path, version: Version, key_column: str) -> str:
-    directory = version.directory.resolve()
+def _place(data_dir: Path, path: Path) -> str:
+    full = path.resolve()
     root = data_dir.resolve()
-    place = directory.relative_to(root).as_posix() if directory.is_relative_to(root) else ""
-    return family(place or str(directory), key_column)
+    return full.relative_to(root).as_posix() if full.is_relative_to(root) else str(full)
+
+
+def _family(data_dir: Path, version: Version, key_column: str) -> str:
+    return family(_place(data_dir, version.directory), key_column)
 
 
 def index_path(data_dir: Path, version: Version, key_column: str) -> Path:
@@ -89,12 +112,20 @@ def index_path(data_dir: Path, version: Version, key_column: str) -> Path:
 
 def _legacy_families(data_dir: Path, version: Version, key_column: str) -> list[str]:
     """Families of the former formats (2: named by the dataset's absolute directory; 3: a
-    SQLite row store), whose files serve nobody once the present format serves."""
+    SQLite row store; 4: a sorted Parquet file), whose files serve nobody once the present
+    format serves."""
     directory = version.directory.resolve()
-    root = data_dir.resolve()
-    place = directory.relative_to(root).as_posix() if directory.is_relative_to(root) else ""
-    idents = [f"2\x1f{directory}\x1f{key_column}", f"3\x1f{place or directory}\x1f{key_column}"]
+    place = _place(data_dir, directory)
+    idents = [f"2\x1f{directory}\x1f{key_column}"]
+    idents += [f"{n}\x1f{place}\x1f{key_column}" for n in (3, 4)]
     return [hashlib.sha256(i.encode()).hexdigest()[:24] for i in idents]
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def remove_earlier(data_dir: Path, version: Version, key_column: str) -> list[Path]:
@@ -103,117 +134,372 @@ def remove_earlier(data_dir: Path, version: Version, key_column: str) -> list[Pa
     current = index_path(data_dir, version, key_column)
     for path in current.parent.glob(f"{_family(data_dir, version, key_column)}-*{SUFFIX}"):
         if path.name < current.name:  # version ids sort by sequence (v000012-…)
-            path.unlink(missing_ok=True)
+            _remove(path)
             path.with_suffix(".lock").unlink(missing_ok=True)
             removed.append(path)
     for prefix in _legacy_families(data_dir, version, key_column):
-        for path in current.parent.glob(f"{prefix}-*.sqlite"):
-            path.unlink(missing_ok=True)
-            path.with_suffix(".lock").unlink(missing_ok=True)
-            removed.append(path)
+        for path in current.parent.glob(f"{prefix}-*"):
+            if path.suffix in (".sqlite", ".parquet"):
+                _remove(path)
+                path.with_suffix(".lock").unlink(missing_ok=True)
+                removed.append(path)
     return removed
 
 
+def garbage(data_dir: Path, gone: frozenset[Path] = frozenset()) -> list[Path]:
+    """Index files that serve nobody: indexes whose version's data file is no longer in the
+    lake (or is in ``gone``, about to be removed), files of the former formats, lock files
+    without their index, and work files of builds that are not running (their lock is free).
+    Used by ``shuzhi lake gc``."""
+    keys = data_dir / INDEX_DIR
+    if not keys.is_dir():
+        return []
+    removed = {p.resolve() for p in gone}
+    found = [p for p in sorted(keys.iterdir()) if _serves_nobody(data_dir, p, removed)]
+    listed = {p.name for p in found}
+    for lock in sorted(keys.glob("*.lock")):
+        index = lock.with_suffix(SUFFIX)
+        if (not index.exists() or index.name in listed) and _abandoned(lock):
+            found.append(lock)
+    return found
+
+
+def _serves_nobody(data_dir: Path, path: Path, removed: set[Path]) -> bool:
+    if path.suffix == SUFFIX and path.is_dir():
+        source = _source(path)
+        if source is None:
+            return False
+        data = (data_dir / source).resolve()
+        return data in removed or not data.exists()
+    if path.suffix in (".sqlite", ".parquet"):
+        return True
+    return path.name.startswith(".") and _abandoned(path)
+
+
+def _source(path: Path) -> str | None:
+    try:
+        meta = json.loads((path / META).read_text())
+        return str(meta["source"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _abandoned(path: Path) -> bool:
+    """A work file or lock file whose builder is gone (its index's lock is free)."""
+    name = path.name.lstrip(".")
+    stem = name.split(SUFFIX, 1)[0] if SUFFIX in name else name.rsplit(".", 1)[0]
+    lock = path.parent / f"{stem}.lock"
+    if not lock.exists():
+        return True
+    with open(lock, "a+b") as held:
+        try:
+            fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(held.fileno(), fcntl.LOCK_UN)
+    return True
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _unescape(value: str) -> str:
+    return _ESCAPED.sub(lambda m: _UNESCAPE.get(m.group(1), m.group(1)), value)
+
+
+def _escape(value: str) -> str:
+    return value.replace(ESC, ESC + ESC).replace(RS, ESC + ">").replace(US, ESC + "?")
+
+
+@dataclass
+class _Part:
+    """One part: its blocks (memory-mapped) and their directory."""
+
+    lasts: list[str]
+    offsets: list[int]
+    sizes: list[int]
+    raw: list[int]
+    data: mmap.mmap | bytes
+    escaped: frozenset[int]  # positions of the escaped columns
+    escape_key: bool
+
+
 class KeyIndex:
-    """A read-only sorted key file; one open file per thread."""
+    """A read-only index of one version on one key column."""
 
     def __init__(self, path: Path, key_column: str) -> None:
         self.path = path
         self.key_column = key_column
-        self._local = threading.local()
-        opened = self._file()
-        self.columns = tuple(opened.schema_arrow.names)
-        self.firsts = _first_keys(opened, key_column)
+        meta = json.loads((path / META).read_text())
+        if meta.get("format") != FORMAT or meta.get("key") != key_column:
+            raise ValueError(f"{path.name}: not a format {FORMAT} index on {key_column!r}")
+        self.columns: tuple[str, ...] = tuple(meta["columns"])
+        self._at = {name: i for i, name in enumerate(self.columns)}
+        self._escaped: list[list[str]] = list(meta["escaped"])
+        self._splits: list[str] = list(meta["splits"])
+        self._files: list[str] = list(meta["parts"])
+        self._parts: dict[int, _Part] = {}
+        self._codec = pa.Codec("zstd")
+        self._lock = threading.Lock()
 
-    def _file(self) -> pq.ParquetFile:
-        opened: pq.ParquetFile | None = getattr(self._local, "file", None)
-        if opened is None:
-            opened = pq.ParquetFile(self.path, memory_map=True)
-            self._local.file = opened
-        return opened
+    def _part(self, number: int) -> _Part:
+        found = self._parts.get(number)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._parts.get(number)
+            if found is None:
+                found = self._load(number)
+                if len(self._parts) >= OPEN_PARTS:
+                    self._parts.pop(next(iter(self._parts)))
+                self._parts[number] = found
+        return found
+
+    def _load(self, number: int) -> _Part:
+        name = self._files[number]
+        directory = ipc.open_file(pa.memory_map(str(self.path / f"{name}.idx"))).read_all()
+        blocks = self.path / f"{name}.blk"
+        data: mmap.mmap | bytes = b""
+        if blocks.stat().st_size:
+            with open(blocks, "rb") as opened:
+                data = mmap.mmap(opened.fileno(), 0, access=mmap.ACCESS_READ)
+        return _Part(
+            lasts=directory.column("last").to_pylist(),
+            offsets=directory.column("offset").to_pylist(),
+            sizes=directory.column("size").to_pylist(),
+            raw=directory.column("raw").to_pylist(),
+            data=data,
+            escaped=frozenset(self._at[c] for c in self._escaped[number]),
+            escape_key=self.key_column in self._escaped[number],
+        )
+
+    def _block(self, part: _Part, block: int) -> bytes:
+        start = part.offsets[block]
+        frame = part.data[start : start + part.sizes[block]]
+        text: bytes = self._codec.decompress(frame, decompressed_size=part.raw[block], asbytes=True)
+        return text
 
     def get(self, key: str, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
         """Rows whose key equals ``key``, in load order, with ``columns`` only."""
-        opened = self._file()
-        firsts = self.firsts
-        wanted = list(dict.fromkeys([self.key_column, *columns]))
-        # The key's rows start in the last group whose first key is below it, or in the
-        # first group that starts with it; they continue while groups start with it.
-        group = max(bisect.bisect_left(firsts, key) - 1, 0)
+        wanted = [(name, self._at[name]) for name in columns]
+        part = self._part(bisect.bisect_right(self._splits, key) - 1 if self._splits else 0)
+        lasts = part.lasts
+        stored = _escape(key) if part.escape_key else key
+        head = stored.encode() + _US
+        needle = _RS + head
         found: list[dict[str, Any]] = []
-        while group < len(firsts) and firsts[group] <= key and len(found) < limit:
-            table = opened.read_row_group(group, columns=wanted, use_threads=False)
-            keys = table.column(self.key_column).to_pylist()
-            start = bisect.bisect_left(keys, key)
-            end = bisect.bisect_right(keys, key, lo=start)
-            if end > start:
-                rows = table.slice(start, end - start).select(list(columns)).to_pylist()
-                found += rows[: limit - len(found)]
-            elif start < len(keys):
-                break  # the next key in order is past ``key``
-            group += 1
+        # The first block whose last key is not below ``key`` is the only one where its rows
+        # can start; they continue into the next blocks while a block ends with the key.
+        block = bisect.bisect_left(lasts, key)
+        while block < len(lasts) and len(found) < limit:
+            text = self._block(part, block)
+            start = 0 if text.startswith(head) else text.find(needle) + 1
+            if start == 0 and not text.startswith(head):
+                break
+            while start >= 0 and len(found) < limit:
+                end = text.find(_RS, start)
+                fields = text[start:end].decode().split(US)
+                if part.escaped:
+                    fields = [
+                        _unescape(f) if i in part.escaped and f != NULL else f
+                        for i, f in enumerate(fields)
+                    ]
+                found.append(
+                    {name: None if fields[at] == NULL else fields[at] for name, at in wanted}
+                )
+                start = end + 1 if text.startswith(head, end + 1) else -1
+            if lasts[block] != key:
+                break
+            block += 1
         return found
 
 
-def _first_keys(opened: pq.ParquetFile, key_column: str) -> list[str]:
-    """The first (smallest) key of every row group: from the statistics when written (they
-    are, except for keys longer than the writer's statistics limit), else read."""
-    meta = opened.metadata
-    at = opened.schema_arrow.names.index(key_column)
-    firsts: list[str] = []
-    for group in range(meta.num_row_groups):
-        stats = meta.row_group(group).column(at).statistics
-        if stats is None or not stats.has_min_max:
-            keys = opened.read_row_group(group, columns=[key_column]).column(0)
-            firsts.append(str(keys[0].as_py()))
-        else:
-            low = stats.min
-            firsts.append(low.decode() if isinstance(low, bytes) else str(low))
-    return firsts
+# ---------------------------------------------------------------- building
 
 
-def build(version: Version, key_column: str, target: Path) -> int:
-    """Write the index file for one version (atomically; nothing visible until complete);
-    returns the number of rows indexed. DuckDB reads and sorts the version (spilling to a
-    private directory beyond ``BUILD_MEMORY``); its Arrow batches are written as they come."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    columns = [c.name for c in version.columns]
-    tag = f"{os.getpid()}.{threading.get_ident()}"
-    work = target.with_name(f".{target.name}.{tag}.tmp")
-    spill = target.with_name(f".{target.name}.{tag}.spill")
-    work.unlink(missing_ok=True)
-    selected = ", ".join(quote_ident(c) for c in columns)
-    key = quote_ident(key_column)
-    sql = (
-        f"SELECT {selected} FROM read_parquet(?, file_row_number = true)"
-        f" WHERE {key} IS NOT NULL ORDER BY {key}, file_row_number"
+def _every(count: int, step: int, start: int = 0) -> pa.Array:
+    """Positions ``start``, ``start + step``, … below ``count``."""
+    return pa.array(range(start, count, step), pa.int64())
+
+
+def _splits(engine: QueryEngine, version: Version, key_column: str, parts: int) -> list[str]:
+    """Split points cutting the keys into ``parts`` ranges of about equal rows, from a
+    sample of every ``SAMPLE_EVERY``-th key in stored order."""
+    sample: list[pa.Array] = []
+    for batch in engine.scan(version, [key_column], [Filter(key_column, Op.NOT_NULL)]):
+        keys = batch.column(0)
+        sample.append(pc.take(keys, _every(len(keys), SAMPLE_EVERY)).cast(pa.string()))
+    if not sample:
+        return []
+    keys = pa.chunked_array(sample, pa.string())
+    ordered = pc.take(keys, pc.sort_indices(keys))
+    step = len(ordered) / parts
+    return sorted({str(ordered[int(step * i)].as_py()) for i in range(1, parts)})
+
+
+def _part_filters(key_column: str, low: str | None, high: str | None) -> list[Filter]:
+    filters = [Filter(key_column, Op.NOT_NULL)]
+    if low is not None:
+        filters.append(Filter(key_column, Op.GE, low))
+    if high is not None:
+        filters.append(Filter(key_column, Op.LT, high))
+    return filters
+
+
+def _needs_escape(column: pa.ChunkedArray) -> bool:
+    return bool(pc.any(pc.match_substring_regex(column, "[\x1b\x1e\x1f]")).as_py())
+
+
+def _escape_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    out = pc.replace_substring(column, ESC, ESC + ESC)
+    out = pc.replace_substring(out, RS, ESC + ">")
+    return pc.replace_substring(out, US, ESC + "?")
+
+
+def _large(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+def _row_text(columns: list[pa.ChunkedArray]) -> pa.Array:
+    """Every row as text: its fields separated by US and ended by RS, null as ``NULL``."""
+    nulls = {"null_handling": "replace", "null_replacement": NULL}
+    *head, tail = columns
+    text = pc.binary_join_element_wise(tail, _large(""), _large(RS), **nulls)
+    if head:
+        text = pc.binary_join_element_wise(*head, text, _large(US), **nulls)
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _plain(text: pa.Array, columns: list[pa.ChunkedArray]) -> bool:
+    """Whether no value holds ESC, US or RS: the text then holds exactly the separators and
+    null marks it was given (counted at memory speed)."""
+    rows = len(text)
+    starts, data = text.buffers()[1], text.buffers()[2]
+    if not rows or data is None or starts is None:
+        return True
+    bounds = memoryview(starts).cast("q")
+    raw = data.slice(bounds[text.offset], bounds[text.offset + rows] - bounds[text.offset])
+    body = raw.to_pybytes()
+    nulls = sum(c.null_count for c in columns)
+    expected = (nulls, rows, rows * (len(columns) - 1))
+    return (body.count(ESC.encode()), body.count(_RS), body.count(_US)) == expected
+
+
+def _sorted_rows(
+    engine: QueryEngine, version: Version, columns: list[str], filters: list[Filter]
+) -> pa.Table:
+    """The part's rows sorted by key, rows sharing a key in load order. The engine sorts;
+    its order among equal keys is not the load order, so a part where keys repeat (or that
+    the engine ordered otherwise than by code point) is read in stored order and sorted
+    here, stably."""
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    key = columns[0]
+    ordered = engine.scan(version, columns, filters, order_by=[Order(key)])
+    table = pa.Table.from_batches([b.cast(schema) for b in ordered], schema)
+    keys = table.column(key).combine_chunks()
+    if len(keys) < 2:
+        return table
+    after, before = keys.slice(1), keys.slice(0, len(keys) - 1)
+    if not pc.any(pc.less_equal(after, before)).as_py():
+        return table  # strictly increasing: unique keys, in code point order
+    del table, keys
+    stored = engine.scan(version, columns, filters)
+    table = pa.Table.from_batches([b.cast(schema) for b in stored], schema)
+    return table.take(pc.sort_indices(table.column(key)))
+
+
+def _write_part(table: pa.Table, target: Path) -> list[str]:
+    """Write one part (``table``: its rows sorted by key, the key first) as blocks and a block
+    directory; returns the columns that had to be escaped."""
+    rows = table.num_rows
+    codec = pa.Codec("zstd", compression_level=LEVEL)
+    names = table.column_names
+    escaped: list[str] = []
+    offsets: list[int] = []
+    sizes: list[int] = []
+    raws: list[int] = []
+    last = pa.array([], pa.string())
+    with open(target.with_suffix(".blk"), "wb") as out:
+        if rows:
+            columns = [table.column(n).cast(pa.large_string()) for n in names]
+            text = _row_text(columns)
+            if not _plain(text, columns):
+                escaped = [n for n, c in zip(names, columns, strict=True) if _needs_escape(c)]
+                columns = [
+                    _escape_column(c) if n in escaped else c
+                    for n, c in zip(names, columns, strict=True)
+                ]
+                text = _row_text(columns)
+            starts, data = text.buffers()[1], text.buffers()[2]
+            assert starts is not None and data is not None
+            bounds = memoryview(starts).cast("q")[text.offset :]
+            position = 0
+            for begin in range(0, rows, BLOCK_ROWS):
+                low, high = bounds[begin], bounds[min(begin + BLOCK_ROWS, rows)]
+                frame = codec.compress(data.slice(low, high - low), asbytes=True)
+                out.write(frame)
+                offsets.append(position)
+                sizes.append(len(frame))
+                raws.append(high - low)
+                position += len(frame)
+            ends = pc.min_element_wise(
+                _every(rows + BLOCK_ROWS - 1, BLOCK_ROWS, BLOCK_ROWS - 1), rows - 1
+            )
+            last = pc.take(table.column(0), ends).cast(pa.string())
+    directory = pa.table(
+        {
+            "last": last,
+            "offset": pa.array(offsets, pa.int64()),
+            "size": pa.array(sizes, pa.int32()),
+            "raw": pa.array(raws, pa.int32()),
+        }
     )
-    conn = duckdb.connect(config={"memory_limit": BUILD_MEMORY, "threads": BUILD_THREADS})
+    with ipc.new_file(str(target.with_suffix(".idx")), directory.schema) as writer:
+        writer.write_table(directory)
+    return escaped
+
+
+def build(
+    engine: QueryEngine, data_dir: Path, version: Version, key_column: str, target: Path
+) -> int:
+    """Write the index of one version (atomically: nothing visible until complete); returns
+    the number of rows indexed. Reads the version through ``engine`` only: one part at a
+    time, so memory holds at most ``PART_ROWS`` rows."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    columns = [key_column] + [c.name for c in version.columns if c.name != key_column]
+    work = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    _remove(work)
+    work.mkdir()
+    parts = max(1, -(-version.row_count // PART_ROWS))
+    splits = _splits(engine, version, key_column, parts) if parts > 1 else []
+    bounds: list[str | None] = [None, *splits, None]
     indexed = 0
+    files: list[str] = []
+    escaped: list[list[str]] = []
     try:
-        conn.execute("SET enable_progress_bar = false")
-        conn.execute("SET temp_directory = ?", [str(spill)])
-        path = str(version.data_path.resolve())
-        reader = conn.sql(sql, params=[path]).to_arrow_reader(64 * GROUP_ROWS)
-        schema = pa.schema([pa.field(c, pa.string()) for c in columns])
-        with pq.ParquetWriter(
-            work,
-            schema,
-            compression="zstd",
-            compression_level=1,
-            # Dictionaries of a few hundred rows cost more than they save.
-            use_dictionary=False,
-            write_statistics=[key_column],
-        ) as writer:
-            for batch in reader:
-                batch = batch.cast(schema) if batch.schema != schema else batch
-                writer.write_batch(batch, row_group_size=GROUP_ROWS)
-                indexed += batch.num_rows
+        for number in range(len(bounds) - 1):
+            filters = _part_filters(key_column, bounds[number], bounds[number + 1])
+            table = _sorted_rows(engine, version, columns, filters)
+            name = f"part-{number:05d}"
+            escaped.append(_write_part(table, work / name))
+            indexed += table.num_rows
+            files.append(name)
+            del table
+        meta = {
+            "format": FORMAT,
+            "key": key_column,
+            "columns": columns,
+            "splits": ["", *splits] if splits else [],
+            "parts": files,
+            "escaped": escaped,
+            "rows": indexed,
+            "block_rows": BLOCK_ROWS,
+            "source": _place(data_dir, version.data_path),
+        }
+        (work / META).write_text(json.dumps(meta, ensure_ascii=False))
         os.replace(work, target)
     finally:
-        conn.close()
-        work.unlink(missing_ok=True)
-        shutil.rmtree(spill, ignore_errors=True)
+        _remove(work)
     return indexed
 
 
@@ -226,7 +512,7 @@ def pending() -> Unavailable:
     )
 
 
-def ensure(data_dir: Path, version: Version, key_column: str) -> Path | None:
+def ensure(engine: QueryEngine, data_dir: Path, version: Version, key_column: str) -> Path | None:
     """Build the index of ``version`` on ``key_column`` unless it exists (file lock: one
     builder across processes, the others wait for it); None when the version is not
     indexable. Used by loads, before the version becomes current, and by the gateway."""
@@ -243,12 +529,9 @@ def ensure(data_dir: Path, version: Version, key_column: str) -> Path | None:
             if not path.exists():
                 # Under the lock, work files of this index belong to a builder that died.
                 for stale in path.parent.glob(f".{path.name}.*"):
-                    if stale.is_dir():
-                        shutil.rmtree(stale, ignore_errors=True)
-                    else:
-                        stale.unlink(missing_ok=True)
+                    _remove(stale)
                 started = time.perf_counter()
-                rows = build(version, key_column, path)
+                rows = build(engine, data_dir, version, key_column, path)
                 log.info(
                     "key index %s: %d rows in %.1f s",
                     path.name,
@@ -298,7 +581,7 @@ class KeyIndexes:
             with self._lock:
                 self._open[path] = index
             # The version is served: earlier versions' indexes serve nobody any more (a
-            # process still reading one keeps its open file).
+            # process still reading one keeps its open files).
             remove_earlier(self.data_dir, version, key_column)
             return index
         with self._lock:
@@ -319,7 +602,7 @@ class KeyIndexes:
 
     def _build(self, version: Version, key_column: str, path: Path) -> None:
         try:
-            ensure(self.data_dir, version, key_column)
+            ensure(self.engine, self.data_dir, version, key_column)
         except Exception:
             log.exception("building the key index %s failed", path.name)
             with self._lock:

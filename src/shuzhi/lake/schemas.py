@@ -245,7 +245,11 @@ class VersionDetail(BaseModel):
 
 
 GarbageKind = Literal[
-    "unregistered_version", "incomplete_version", "work_directory", "staged_upload"
+    "unregistered_version",
+    "incomplete_version",
+    "work_directory",
+    "staged_upload",
+    "derived_file",
 ]
 
 

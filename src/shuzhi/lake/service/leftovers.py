@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from shuzhi import hooks
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require
 from shuzhi.context import Ctx
@@ -90,6 +91,19 @@ def collect_lake_garbage(ctx: Ctx, *, apply: bool = False) -> LakeGarbage:
             ]
             if apply:
                 remove(found)
+    # Files other capabilities derived from versions (key indexes) whose version is gone.
+    gone = frozenset(data_dir / i.path for i in items if i.kind != "work_directory")
+    collecting = hooks.LakeCollecting(gone)
+    hooks.publish(ctx, collecting)
+    derived = [p for p in collecting.found if p.resolve().is_relative_to(data_dir)]
+    items += [
+        GarbageItem(
+            path=p.resolve().relative_to(data_dir).as_posix(), kind="derived_file", bytes=_size(p)
+        )
+        for p in derived
+    ]
+    if apply:
+        remove(derived)
     uploads = _stale_uploads(ctx.settings)
     items += [
         GarbageItem(

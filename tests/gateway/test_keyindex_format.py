@@ -1,0 +1,111 @@
+"""The key index answers exactly as the engine does: any text (separators and the escape
+character included), nulls, keys shared by many rows (in load order, across blocks and
+within one part), missing keys, and versions split into several parts."""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shuzhi.gateway import keyindex
+from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
+from shuzhi.lake.query import DuckDBEngine
+
+COLUMNS = ("k", "a", "b")
+_serial = itertools.count()
+
+
+def _version(root: Path, rows: list[tuple[str | None, ...]]) -> Version:
+    directory = root / "datasets" / "T" / f"{next(_serial)}"
+    directory.mkdir(parents=True)
+    table = pa.table(
+        {name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(COLUMNS)}
+    )
+    data_file = "v000001-000000000000.parquet"
+    pq.write_table(table, directory / data_file)
+    return Version(
+        directory=directory,
+        version_id="v000001-000000000000",
+        sequence=1,
+        created_at="2026-01-01T00:00:00Z",
+        data_file=data_file,
+        data_file_sha256=f"{next(_serial):064d}",
+        data_bytes=(directory / data_file).stat().st_size,
+        row_count=len(rows),
+        columns=tuple(ColumnSchema(n, "string", n) for n in COLUMNS),
+        content_hash="",
+        source={},
+        rejects=RejectSummary(),
+        timings={},
+    )
+
+
+def _index(root: Path, version: Version) -> keyindex.KeyIndex:
+    engine = DuckDBEngine(root / "datasets")
+    try:
+        path = keyindex.ensure(engine, root, version, "k")
+    finally:
+        engine.close()
+    assert path is not None
+    return keyindex.KeyIndex(path, "k")
+
+
+def _agree(root: Path, rows: list[tuple[str | None, ...]], probes: list[str]) -> None:
+    version = _version(root, rows)
+    index = _index(root, version)
+    engine = DuckDBEngine(root / "datasets")
+    try:
+        for key in probes:
+            for limit in (1, 2, 100):
+                expected = engine.lookup(version, "k", key, ["b", "a", "k"], limit)
+                assert index.get(key, ["b", "a", "k"], limit) == expected, (key, limit)
+    finally:
+        engine.close()
+
+
+TEXT = st.text(
+    alphabet=st.sampled_from(["x", "y", "é", "号", " ", "\x1b", "\x1e", "\x1f", "N", ">", "?"]),
+    max_size=4,
+)
+ROWS = st.lists(
+    st.tuples(TEXT, st.none() | TEXT, st.none() | TEXT) | st.tuples(st.none(), TEXT, TEXT),
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=ROWS, block=st.integers(1, 5), part=st.integers(3, 50), extra=st.lists(TEXT))
+def test_lookups_equal_engine_lookups(
+    rows: list[tuple[str | None, ...]], block: int, part: int, extra: list[str]
+) -> None:
+    keys = sorted({r[0] for r in rows if r[0] is not None})
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setattr(keyindex, "BLOCK_ROWS", block)
+        patch.setattr(keyindex, "PART_ROWS", part)
+        _agree(Path(tmp), rows, keys + extra)
+
+
+def test_many_rows_sharing_keys_across_blocks_and_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keyindex, "BLOCK_ROWS", 4)
+    monkeypatch.setattr(keyindex, "PART_ROWS", 50)
+    rows: list[tuple[str | None, ...]] = [
+        (f"{i % 17:03d}", f"row {i}", None if i % 5 else "five") for i in range(300)
+    ]
+    version = _version(tmp_path, rows)
+    index = _index(tmp_path, version)
+    assert len(list(index.path.glob("part-*.blk"))) > 1
+    found = index.get("004", ["a"], 100)
+    assert [r["a"] for r in found] == [f"row {i}" for i in range(4, 300, 17)]
+    assert index.get("017", ["a"], 100) == [] and index.get("", ["a"], 100) == []
