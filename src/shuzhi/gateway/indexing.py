@@ -2,18 +2,31 @@
 
 The gateway subscribes to ``VersionWritten``: in the load's short read it lists the key
 columns that active grants of the entry offer lookups on, and builds those indexes beside
-the lake's own analysis (on the load's worker thread, reading only the lake). The load then
+the lake's own analysis, in a worker process of its own (the lake's: forked from its fork
+server, at a lower CPU priority, within the load's time and memory limits), so that a load
+started by the web server takes neither its interpreter nor its query engine. The load then
 registers the version; lookups switch to it, with its index ready, when the gateway's cache
-of current versions moves (a few seconds), and the previous version serves until then.
+of current versions moves (a few seconds), and the previous version serves until then. A
+build that fails is logged and does not fail the load: the gateway builds the index when a
+lookup first needs it (answering 503 meanwhile).
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
 
 from shuzhi import hooks
 from shuzhi.context import Ctx
 from shuzhi.gateway import keyindex
 from shuzhi.lake import service as lake
+from shuzhi.lake import worker
+from shuzhi.lake.manifest import Version
+from shuzhi.settings import Settings
 from shuzhi.sharing import access
+
+log = logging.getLogger("shuzhi.gateway")
 
 
 def on_lake_collecting(ctx: Ctx, event: hooks.LakeCollecting) -> None:
@@ -25,17 +38,36 @@ def _nothing(ctx: Ctx, loaded: hooks.VersionLoaded) -> None:
     """The index files are the result; nothing to store in the database."""
 
 
+def build_indexes(
+    relay: Callable[[str, int], None], settings: Settings, version: Version, columns: list[str]
+) -> list[Path]:
+    """The worker process's job: build ``version``'s indexes on ``columns`` with the lake's
+    query engine."""
+    from shuzhi.db.engine import Database
+
+    database = Database(settings)
+    try:
+        engine = lake.open_engine(database)
+        built = [keyindex.ensure(engine, settings.data_dir, version, c) for c in columns]
+        return [p for p in built if p is not None]
+    finally:
+        lake.close_engine(database)
+        database.dispose()
+
+
 def on_version_written(ctx: Ctx, event: hooks.VersionWritten) -> None:
     """Subscriber: build the new version's key indexes as part of its load."""
     columns = access.lookup_key_columns(ctx.db, event.resource_code)
     if not columns or not keyindex.indexable(event.version):
         return
-    data_dir = ctx.settings.data_dir
-    engine = lake.query_engine(ctx)
+    settings = ctx.settings
+    limits = worker.WorkerLimits.of(settings)
 
     def run() -> hooks.Finish:
-        for column in columns:
-            keyindex.ensure(engine, data_dir, event.version, column)
+        try:
+            worker.run_job(build_indexes, (settings, event.version, columns), limits)
+        except Exception:
+            log.exception("building the key indexes of %s failed", event.version.version_id)
         return _nothing
 
     event.alongside.append(run)

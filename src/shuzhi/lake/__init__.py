@@ -17,4 +17,4 @@ their native Arrow types.
 """
 
 # The public surface: the modules other packages may import.
-__all__ = ["analysis", "manifest", "query", "readers", "schemas", "service", "texts"]
+__all__ = ["analysis", "manifest", "query", "readers", "schemas", "service", "texts", "worker"]

@@ -1,0 +1,255 @@
+"""Refresh benchmark: the gateway under load while a new version of the served dataset is
+loaded.
+
+    python -m benchmarks.refresh_bench [--rows 1000000] [--new-rows 2000000] [--seconds 20]
+                                       [--connections 32] [--workers 2] [--workdir DIR]
+
+Prepares the gateway benchmark's data (``gateway_bench``: the population entry of ``--rows``
+rows, eight applications with keys and approved grants, the lookup key list; kept in
+``--workdir``) and a CSV of ``--new-rows`` rows from the same generator, whose first
+``--rows`` rows are the served ones (so every listed key is found before and after the
+switch). Then, against one gateway (uvicorn, ``--workers`` workers), under the gateway
+benchmark's load (wrk, ``--connections`` connections, keys drawn in turn from the list):
+
+1. steady state: ``--seconds`` of load after a warm-up;
+2. refresh: load from the moment a separate process (as ``shuzhi ingest`` does) starts to
+   load the new rows as the entry's next version — its key index is built as part of the
+   load — until the gateway serves the new version (a key found only in the new rows answers
+   200) and ``--settle`` seconds more.
+
+Prints requests per second, p50/p99, non-2xx answers and socket errors of both phases, the
+refresh's share of the steady throughput, the load and switch times, and the machine load
+(``uptime``) before and after each phase. Targets: refresh ≥ 80 % of steady state, zero 5xx
+(no non-2xx at all: every listed key exists in both versions), p99 ≤ 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from benchmarks import gateway_bench as gw
+from benchmarks.gen_csv import generate
+
+INGEST = """
+import sys
+from pathlib import Path
+from benchmarks.gateway_bench import _settings
+from shuzhi.context import SYSTEM, unit_of_work
+from shuzhi.db.engine import Database
+from shuzhi.lake import service as lake
+from shuzhi.lake.readers import FileSource
+from shuzhi.wiring import register_all
+
+register_all()
+data_dir, code, source = sys.argv[1:]
+database = Database(_settings(Path(data_dir)))
+with unit_of_work(database, SYSTEM) as ctx:
+    version = lake.ingest(ctx, code, FileSource(Path(source))).version
+print("VERSION", version.number, flush=True)
+"""
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def _new_only_key(old_csv: Path, new_csv: Path) -> str:
+    """A key of the new rows that the served version does not hold."""
+    with open(old_csv, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        at = next(reader).index(gw.KEY)
+        old = {row[at] for row in reader}
+    with open(new_csv, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        at = next(reader).index(gw.KEY)
+        for row in reader:
+            if row[at] and row[at] not in old:
+                return row[at]
+    raise RuntimeError("the new rows hold no new key")
+
+
+def _status(url: str, token: str) -> int:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+    except OSError:
+        return 0
+
+
+class _Wrk:
+    """wrk running until stopped (SIGINT makes it report what it did so far)."""
+
+    def __init__(self, base: str, prefix: str, env: dict[str, str], conns: int) -> None:
+        command = [gw.WRK, "-t2", f"-c{conns}", "-d3600s", "--timeout", "10s"]
+        command += ["-s", env["BENCH_LUA"], base]
+        self.process = subprocess.Popen(
+            command,
+            env={**os.environ, **env, "BENCH_PREFIX": prefix, "BENCH_SUFFIX": ""},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def stop(self) -> dict[str, Any]:
+        self.process.send_signal(signal.SIGINT)
+        out, err = self.process.communicate(timeout=60)
+        line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
+        if line is None:
+            raise RuntimeError(f"wrk printed no result: {out} {err}")
+        data: dict[str, Any] = json.loads(line[len("RESULT ") :])
+        data["rps"] = data["requests"] / data["seconds"]
+        return data
+
+
+def _serve(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = gw._free_port()
+    loop = ["--loop", "uvloop"] if gw._has("uvloop") else []
+    http = ["--http", "httptools"] if gw._has("httptools") else []
+    env = {
+        **os.environ,
+        "SHUZHI_DATA_DIR": str(data_dir),
+        "SHUZHI_SECRET_KEY": gw.SECRET,
+        "WEB_CONCURRENCY": str(workers),
+    }
+    command = [sys.executable, "-m", "uvicorn", "benchmarks.gateway_bench:make_app"]
+    command += ["--factory", "--port", str(port), "--workers", str(workers)]
+    command += ["--no-access-log", "--log-level", "warning", *loop, *http]
+    process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[1])
+    base = f"http://127.0.0.1:{port}"
+    gw._wait(base + "/healthz")
+    return process, base
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = args.workdir / f"rows-{args.rows}"
+    work.mkdir(parents=True, exist_ok=True)
+    csv_path, new_csv = work / "people.csv", work / f"people-{args.new_rows}.csv"
+    state_path, data_dir, keys = work / "state.json", work / "shuzhi", work / "keys.txt"
+    if not state_path.exists():
+        print(f"preparing {args.rows:,} rows in {work} (once) …", flush=True)
+        generate(csv_path, args.rows)
+        state = gw.prepare_shuzhi(csv_path, data_dir)
+        gw.key_list(csv_path, keys)
+        state_path.write_text(json.dumps(state), encoding="utf-8")
+    if not new_csv.exists():
+        generate(new_csv, args.new_rows)
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    lua = work / "lookup.lua"
+    lua.write_text(gw.LUA, encoding="utf-8")
+    env = {"BENCH_KEYS": str(keys), "BENCH_LUA": str(lua)}
+    env["BENCH_TOKENS"] = ",".join(state["tokens"])
+    new_key = _new_only_key(csv_path, new_csv)
+    result: dict[str, Any] = {"rows": args.rows, "new_rows": args.new_rows}
+    server, base = _serve(data_dir, args.workers)
+    prefix = f"/api/v1/share/{state['code']}/records/"
+    token = state["tokens"][0]
+    try:
+        if _status(base + prefix + new_key, token) == 200:
+            raise RuntimeError("the served version already holds the new rows: use a new workdir")
+        result["load_steady_before"] = _load()
+        warm = _Wrk(base, prefix, env, args.connections)
+        time.sleep(args.warmup)
+        warm.stop()
+        steady = _Wrk(base, prefix, env, args.connections)
+        time.sleep(args.seconds)
+        result["steady"] = steady.stop()
+        result["load_steady_after"] = _load()
+
+        result["load_refresh_before"] = _load()
+        refresh = _Wrk(base, prefix, env, args.connections)
+        started = time.monotonic()
+        ingest = subprocess.Popen(
+            [sys.executable, "-c", INGEST, str(data_dir), state["code"], str(new_csv)],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        switched: list[float] = []
+
+        def watch() -> None:
+            while not switched and time.monotonic() - started < args.timeout:
+                if _status(base + prefix + new_key, token) == 200:
+                    switched.append(time.monotonic() - started)
+                    return
+                time.sleep(0.25)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        out, _ = ingest.communicate(timeout=args.timeout)
+        result["ingest_s"] = round(time.monotonic() - started, 1)
+        if ingest.returncode != 0:
+            refresh.stop()
+            raise RuntimeError(f"the load failed: {out}")
+        watcher.join(timeout=args.timeout)
+        if not switched:
+            refresh.stop()
+            raise RuntimeError("the gateway did not switch to the new version")
+        result["switch_s"] = round(switched[0], 1)
+        time.sleep(args.settle)
+        result["refresh"] = refresh.stop()
+        result["load_refresh_after"] = _load()
+    finally:
+        gw._stop(server)
+    result["ratio"] = result["refresh"]["rps"] / result["steady"]["rps"]
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--new-rows", type=int, default=2_000_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/shuzhi-refresh-bench"))
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--settle", type=int, default=5)
+    parser.add_argument("--timeout", type=int, default=900)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not Path(gw.WRK).exists():
+        sys.exit("wrk is missing: run scripts/install-system-deps (Debian package wrk)")
+    r = run(args)
+    print(
+        f"\n{r['rows']:,} rows served, {r['new_rows']:,} loaded; {args.connections} connections;"
+        f" {os.cpu_count()} CPUs; gateway workers: {args.workers}"
+    )
+    print(
+        f"load (new version, key index included) {r['ingest_s']} s; lookups served from the new"
+        f" version {r['switch_s']} s after the load started"
+    )
+    header = f"{'phase':12}{'seconds':>9}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+    print(f"\n{header}{'non-2xx':>9}{'errors':>8}   load average before / after")
+    for phase in ("steady", "refresh"):
+        x = r[phase]
+        print(
+            f"{phase:12}{x['seconds']:>9.1f}{x['rps']:>10,.0f}{x['p50_ms']:>9.2f}"
+            f"{x['p99_ms']:>9.2f}{x['max_ms']:>9.1f}{x['non2xx']:>9}{x['socket_errors']:>8}"
+            f"   {r[f'load_{phase}_before']} / {r[f'load_{phase}_after']}"
+        )
+    refresh = r["refresh"]
+    print(
+        f"\nrefresh throughput {r['ratio']:.0%} of steady state (target ≥ 80 %); "
+        f"non-2xx during the refresh {refresh['non2xx']} (target 0 5xx); "
+        f"p99 {refresh['p99_ms']:.1f} ms (target ≤ 100 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
