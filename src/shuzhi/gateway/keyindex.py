@@ -47,9 +47,10 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Full, Queue
 from typing import Any
 
 import pyarrow as pa
@@ -68,7 +69,6 @@ SUFFIX = ".keys"
 META = "meta.json"
 BLOCK_ROWS = 192  # rows per block: what one lookup decompresses (≈ 30 KB)
 PART_ROWS = 2_000_000  # rows per part: what one build step holds in memory
-SAMPLE_EVERY = 64  # one key in this many is sampled to choose the split points
 LEVEL = 1  # zstd level
 OPEN_PARTS = 256  # parts whose block directories a process keeps in memory
 RETRY_AFTER_SECONDS = 5
@@ -322,21 +322,6 @@ def _every(count: int, step: int, start: int = 0) -> pa.Array:
     return pa.array(range(start, count, step), pa.int64())
 
 
-def _splits(engine: QueryEngine, version: Version, key_column: str, parts: int) -> list[str]:
-    """Split points cutting the keys into ``parts`` ranges of about equal rows, from a
-    sample of every ``SAMPLE_EVERY``-th key in stored order."""
-    sample: list[pa.Array] = []
-    for batch in engine.scan(version, [key_column], [Filter(key_column, Op.NOT_NULL)]):
-        keys = batch.column(0)
-        sample.append(pc.take(keys, _every(len(keys), SAMPLE_EVERY)).cast(pa.string()))
-    if not sample:
-        return []
-    keys = pa.chunked_array(sample, pa.string())
-    ordered = pc.take(keys, pc.sort_indices(keys))
-    step = len(ordered) / parts
-    return sorted({str(ordered[int(step * i)].as_py()) for i in range(1, parts)})
-
-
 def _part_filters(key_column: str, low: str | None, high: str | None) -> list[Filter]:
     filters = [Filter(key_column, Op.NOT_NULL)]
     if low is not None:
@@ -385,27 +370,88 @@ def _plain(text: pa.Array, columns: list[pa.ChunkedArray]) -> bool:
     return (body.count(ESC.encode()), body.count(_RS), body.count(_US)) == expected
 
 
-def _sorted_rows(
-    engine: QueryEngine, version: Version, columns: list[str], filters: list[Filter]
-) -> pa.Table:
-    """The part's rows sorted by key, rows sharing a key in load order. The engine sorts;
-    its order among equal keys is not the load order, so a part where keys repeat (or that
-    the engine ordered otherwise than by code point) is read in stored order and sorted
-    here, stably."""
-    schema = pa.schema([(c, pa.string()) for c in columns])
-    key = columns[0]
-    ordered = engine.scan(version, columns, filters, order_by=[Order(key)])
-    table = pa.Table.from_batches([b.cast(schema) for b in ordered], schema)
-    keys = table.column(key).combine_chunks()
+def _strictly_increasing(keys: pa.ChunkedArray | pa.Array) -> bool:
+    """Whether no key repeats and the keys are in code point order."""
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
     if len(keys) < 2:
-        return table
+        return True
     after, before = keys.slice(1), keys.slice(0, len(keys) - 1)
-    if not pc.any(pc.less_equal(after, before)).as_py():
-        return table  # strictly increasing: unique keys, in code point order
-    del table, keys
-    stored = engine.scan(version, columns, filters)
-    table = pa.Table.from_batches([b.cast(schema) for b in stored], schema)
-    return table.take(pc.sort_indices(table.column(key)))
+    return not pc.any(pc.less_equal(after, before)).as_py()
+
+
+def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
+    """The engine's batches, fetched by a thread of their own while the caller writes."""
+    queue: Queue[pa.RecordBatch | BaseException | None] = Queue(depth)
+    stop = threading.Event()
+
+    def pull() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        queue.put(batch, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(None)
+        except BaseException as exc:  # handed to the caller
+            queue.put(exc)
+
+    thread = threading.Thread(target=pull, daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _parts(
+    engine: QueryEngine, version: Version, columns: list[str]
+) -> Iterator[tuple[str | None, pa.Table]]:
+    """The version's rows with a key, sorted by key (rows sharing a key in load order), as
+    parts of about ``PART_ROWS`` rows, each with its first key (None for the first part); a
+    key's rows never span two parts.
+
+    The engine sorts (one sorted scan). Its order among rows sharing a key is not the load
+    order, so a part where keys repeat is read again in stored order (the engine's filter
+    on the part's key range) and sorted here, stably."""
+    key = columns[0]
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    ordered = engine.scan(version, columns, [Filter(key, Op.NOT_NULL)], order_by=[Order(key)])
+    held: list[pa.RecordBatch] = []
+    count = 0
+    low: str | None = None
+
+    def part(table: pa.Table, high: str | None) -> tuple[str | None, pa.Table]:
+        if _strictly_increasing(table.column(key)):
+            return low, table
+        filters = _part_filters(key, low, high)
+        stored = engine.scan(version, columns, filters)
+        again = pa.Table.from_batches([b.cast(schema) for b in stored], schema)
+        return low, again.take(pc.sort_indices(again.column(key)))
+
+    for batch in _prefetched(iter(ordered)):
+        held.append(batch.cast(schema))
+        count += batch.num_rows
+        if count < PART_ROWS:
+            continue
+        table = pa.Table.from_batches(held, schema)
+        keys = table.column(key)
+        last = keys[-1].as_py()
+        cut = pc.index(keys, last).as_py()  # the last key's rows go to the next part
+        if cut <= 0:
+            continue  # one key fills the whole part: keep going
+        yield part(table.slice(0, cut), last)
+        rest = table.slice(cut)
+        held, count, low = rest.to_batches(), rest.num_rows, last
+        del table, keys
+    yield part(pa.Table.from_batches(held, schema), None)
 
 
 def _write_part(table: pa.Table, target: Path) -> list[str]:
@@ -470,16 +516,14 @@ def build(
     work = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     _remove(work)
     work.mkdir()
-    parts = max(1, -(-version.row_count // PART_ROWS))
-    splits = _splits(engine, version, key_column, parts) if parts > 1 else []
-    bounds: list[str | None] = [None, *splits, None]
+    splits: list[str] = []
     indexed = 0
     files: list[str] = []
     escaped: list[list[str]] = []
     try:
-        for number in range(len(bounds) - 1):
-            filters = _part_filters(key_column, bounds[number], bounds[number + 1])
-            table = _sorted_rows(engine, version, columns, filters)
+        for number, (low, table) in enumerate(_parts(engine, version, columns)):
+            if low is not None:
+                splits.append(low)
             name = f"part-{number:05d}"
             escaped.append(_write_part(table, work / name))
             indexed += table.num_rows
