@@ -109,3 +109,29 @@ def test_many_rows_sharing_keys_across_blocks_and_parts(
     found = index.get("004", ["a"], 100)
     assert [r["a"] for r in found] == [f"row {i}" for i in range(4, 300, 17)]
     assert index.get("017", ["a"], 100) == [] and index.get("", ["a"], 100) == []
+
+
+def test_a_version_of_the_key_column_alone(tmp_path: Path) -> None:
+    rows = [("b",), ("a",), ("b",), ("c\x1e",)]
+    directory = tmp_path / "datasets" / "K" / "1"
+    directory.mkdir(parents=True)
+    pq.write_table(pa.table({"k": pa.array([r[0] for r in rows])}), directory / "v.parquet")
+    version = Version(
+        directory=directory,
+        version_id="v000001-000000000000",
+        sequence=1,
+        created_at="2026-01-01T00:00:00Z",
+        data_file="v.parquet",
+        data_file_sha256="0" * 64,
+        data_bytes=1,
+        row_count=len(rows),
+        columns=(ColumnSchema("k", "string", "k"),),
+        content_hash="",
+        source={},
+        rejects=RejectSummary(),
+        timings={},
+    )
+    index = _index(tmp_path, version)
+    assert index.get("b", ["k"], 10) == [{"k": "b"}, {"k": "b"}]
+    assert index.get("c\x1e", ["k"], 10) == [{"k": "c\x1e"}]
+    assert index.get("a", ["k"], 10) == [{"k": "a"}] and index.get("d", ["k"], 10) == []

@@ -4,27 +4,29 @@ A version is immutable, so a lookup structure derived from it stays true for its
 life. A version's index on a key column is a directory under ``DATA_DIR/gateway/keys``
 (``<family>-<version id>-<content>.keys``) holding the version's rows whose key is not null,
 sorted by key (rows sharing a key in load order), cut into blocks of ``BLOCK_ROWS`` rows.
-A block is one zstd frame of the rows as text: the key first, then the other columns, each
-field ended by US (0x1F), each row ended by RS (0x1E); null is ``ESC N`` (0x1B), and the
+A block is one zstd frame of the rows as text: the key first, then the other columns, fields
+separated by US (0x1F), each row ended by RS (0x1E); null is ``ESC N`` (0x1B), and the
 columns whose values hold ESC, US or RS are escaped (``escaped`` in ``meta.json``). The last
 key of every block is kept in memory: a lookup bisects them, decompresses the one block that
 can hold the key (rarely the next ones, for a key with many rows) and finds the key's rows
 in it by a byte search for ``RS key US``, decoding only those rows.
 
-Large versions are split by key range into parts of at most ``PART_ROWS`` rows
+Large versions are split by key range into parts of about ``PART_ROWS`` rows
 (``part-NNNNN.blk`` with its block directory ``part-NNNNN.idx``, an Arrow IPC file of last
-keys, offsets and sizes), the split points chosen from a sample of the keys and recorded in
-``meta.json``; a part's directory is loaded when a lookup first reaches it. See
-docs/gateway.md for the layout at a billion rows.
+keys, offsets and sizes); ``meta.json`` records each part's first key, and a part's
+directory is loaded when a lookup first reaches it. See docs/gateway.md for the layout at a
+billion rows.
 
-Building reads the version only through the ``QueryEngine`` protocol: a scan of the key
-column for the sample, then one scan per part (rows whose key falls in the part's range, in
-stored order), sorted (stable), joined into row text and cut into blocks by Arrow compute
-kernels — no Python code runs per row. Loads build the indexes that active grants use before
-the version becomes current (``gateway.indexing``); a missing one is built in the background,
-once, and the lookup answers 503 meanwhile (``KeyIndexes``). Building is single-flight within
-a process and, through a file lock, across processes; the directory appears atomically
-(rename) when complete.
+Building reads the version only through the ``QueryEngine`` protocol: one scan sorted by the
+engine (which spills to disk beyond its memory), fetched ahead by a thread while the parts
+are written, cut into parts at key boundaries; rows are joined into row text and cut into
+blocks by Arrow compute kernels — no Python code runs per row. The engine's order among rows
+sharing a key is not the load order, so a part where keys repeat is read again in stored
+order (a scan filtered on the part's key range) and sorted stably here. Loads build the
+indexes that active grants use before the version becomes current (``gateway.indexing``); a
+missing one is built in the background, once, and the lookup answers 503 meanwhile
+(``KeyIndexes``). Building is single-flight within a process and, through a file lock,
+across processes; the directory appears atomically (rename) when complete.
 
 Once a version's index is served, the indexes of the same dataset and key column for
 earlier versions are deleted (a worker still reading one keeps its open files); indexes of
@@ -235,6 +237,7 @@ class KeyIndex:
             raise ValueError(f"{path.name}: not a format {FORMAT} index on {key_column!r}")
         self.columns: tuple[str, ...] = tuple(meta["columns"])
         self._at = {name: i for i, name in enumerate(self.columns)}
+        self._after_key = _US if len(self.columns) > 1 else _RS
         self._escaped: list[list[str]] = list(meta["escaped"])
         self._splits: list[str] = list(meta["splits"])
         self._files: list[str] = list(meta["parts"])
@@ -285,7 +288,7 @@ class KeyIndex:
         part = self._part(bisect.bisect_right(self._splits, key) - 1 if self._splits else 0)
         lasts = part.lasts
         stored = _escape(key) if part.escape_key else key
-        head = stored.encode() + _US
+        head = stored.encode() + self._after_key
         needle = _RS + head
         found: list[dict[str, Any]] = []
         # The first block whose last key is not below ``key`` is the only one where its rows
