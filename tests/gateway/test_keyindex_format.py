@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shuzhi.gateway import keyindex
@@ -82,6 +82,7 @@ ROWS = st.lists(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=ROWS, block=st.integers(1, 5), part=st.integers(3, 50), extra=st.lists(TEXT))
+@example(rows=[("\x1bN", None, None)], block=1, part=3, extra=[])  # a value like the null mark
 def test_lookups_equal_engine_lookups(
     rows: list[tuple[str | None, ...]], block: int, part: int, extra: list[str]
 ) -> None:

@@ -302,14 +302,13 @@ class KeyIndex:
             while start >= 0 and len(found) < limit:
                 end = text.find(_RS, start)
                 fields = text[start:end].decode().split(US)
+                values: list[str | None] = [None if f == NULL else f for f in fields]
                 if part.escaped:
-                    fields = [
-                        _unescape(f) if i in part.escaped and f != NULL else f
-                        for i, f in enumerate(fields)
+                    values = [
+                        _unescape(v) if i in part.escaped and v is not None else v
+                        for i, v in enumerate(values)
                     ]
-                found.append(
-                    {name: None if fields[at] == NULL else fields[at] for name, at in wanted}
-                )
+                found.append({name: values[at] for name, at in wanted})
                 start = end + 1 if text.startswith(head, end + 1) else -1
             if lasts[block] != key:
                 break
