@@ -86,6 +86,7 @@ ROWS = st.lists(
 def test_lookups_equal_engine_lookups(
     rows: list[tuple[str | None, ...]], block: int, part: int, extra: list[str]
 ) -> None:
+    # Slices of two blocks: rows are joined into text a few blocks at a time.
     keys = sorted({r[0] for r in rows if r[0] is not None})
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -93,6 +94,7 @@ def test_lookups_equal_engine_lookups(
     ):
         patch.setattr(keyindex, "BLOCK_ROWS", block)
         patch.setattr(keyindex, "PART_ROWS", part)
+        patch.setattr(keyindex, "SLICE_ROWS", 2 * block)
         _agree(Path(tmp), rows, keys + extra)
 
 

@@ -53,7 +53,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Full, Queue
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -70,7 +70,8 @@ FORMAT = 5  # 3: SQLite row store; 4: sorted Parquet; 5: zstd row blocks
 SUFFIX = ".keys"
 META = "meta.json"
 BLOCK_ROWS = 192  # rows per block: what one lookup decompresses (≈ 30 KB)
-PART_ROWS = 2_000_000  # rows per part: what one build step holds in memory
+PART_ROWS = 1_000_000  # rows per part: what one build step holds in memory (≈ 250 MB)
+SLICE_ROWS = 65_536  # rows joined into text at a time
 LEVEL = 1  # zstd level
 OPEN_PARTS = 256  # parts whose block directories a process keeps in memory
 RETRY_AFTER_SECONDS = 5
@@ -357,19 +358,8 @@ def _row_text(columns: list[pa.ChunkedArray]) -> pa.Array:
     return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
-def _plain(text: pa.Array, columns: list[pa.ChunkedArray]) -> bool:
-    """Whether no value holds ESC, US or RS: the text then holds exactly the separators and
-    null marks it was given (counted at memory speed)."""
-    rows = len(text)
-    starts, data = text.buffers()[1], text.buffers()[2]
-    if not rows or data is None or starts is None:
-        return True
-    bounds = memoryview(starts).cast("q")
-    raw = data.slice(bounds[text.offset], bounds[text.offset + rows] - bounds[text.offset])
-    body = raw.to_pybytes()
-    nulls = sum(c.null_count for c in columns)
-    expected = (nulls, rows, rows * (len(columns) - 1))
-    return (body.count(ESC.encode()), body.count(_RS), body.count(_US)) == expected
+def _separators(body: bytes) -> tuple[int, int, int]:
+    return body.count(ESC.encode()), body.count(_RS), body.count(_US)
 
 
 def _strictly_increasing(keys: pa.ChunkedArray | pa.Array) -> bool:
@@ -456,50 +446,71 @@ def _parts(
     yield part(pa.Table.from_batches(held, schema), None)
 
 
+class _NeedsEscaping(Exception):
+    """A value holds ESC, US or RS: the part is written again with its columns escaped."""
+
+
+def _write_blocks(table: pa.Table, escaped: list[str], out: BinaryIO) -> list[list[int]]:
+    """Write the blocks of ``table`` (its rows sorted by key) to ``out``; returns each
+    block's offset, size and decompressed size. Rows are joined a slice at a time, so the
+    text of the whole part never sits in memory; a slice whose separators do not count up
+    (a value holds one) raises ``_NeedsEscaping`` unless its columns are escaped."""
+    codec = pa.Codec("zstd", compression_level=LEVEL)
+    width = table.num_columns
+    step = BLOCK_ROWS * max(1, SLICE_ROWS // BLOCK_ROWS)
+    blocks: list[list[int]] = []
+    position = 0
+    for begin in range(0, table.num_rows, step):
+        piece = table.slice(begin, step)
+        columns = []
+        for name in table.column_names:
+            column = piece.column(name).cast(pa.large_string())
+            columns.append(_escape_column(column) if name in escaped else column)
+        text = _row_text(columns)
+        rows = len(text)
+        starts, data = text.buffers()[1], text.buffers()[2]
+        assert starts is not None and data is not None
+        bounds = memoryview(starts).cast("q")[text.offset : text.offset + rows + 1]
+        body = data.slice(bounds[0], bounds[rows] - bounds[0]).to_pybytes()
+        if not escaped:
+            nulls = sum(c.null_count for c in columns)
+            if _separators(body) != (nulls, rows, rows * (width - 1)):
+                raise _NeedsEscaping
+        view = memoryview(body)
+        for first in range(0, rows, BLOCK_ROWS):
+            low = bounds[first] - bounds[0]
+            high = bounds[min(first + BLOCK_ROWS, rows)] - bounds[0]
+            frame = codec.compress(view[low:high], asbytes=True)
+            out.write(frame)
+            blocks.append([position, len(frame), high - low])
+            position += len(frame)
+    return blocks
+
+
 def _write_part(table: pa.Table, target: Path) -> list[str]:
     """Write one part (``table``: its rows sorted by key, the key first) as blocks and a block
     directory; returns the columns that had to be escaped."""
     rows = table.num_rows
-    codec = pa.Codec("zstd", compression_level=LEVEL)
-    names = table.column_names
     escaped: list[str] = []
-    offsets: list[int] = []
-    sizes: list[int] = []
-    raws: list[int] = []
+    try:
+        with open(target.with_suffix(".blk"), "wb") as out:
+            blocks = _write_blocks(table, escaped, out)
+    except _NeedsEscaping:
+        escaped = [n for n in table.column_names if _needs_escape(table.column(n))]
+        with open(target.with_suffix(".blk"), "wb") as out:
+            blocks = _write_blocks(table, escaped, out)
     last = pa.array([], pa.string())
-    with open(target.with_suffix(".blk"), "wb") as out:
-        if rows:
-            columns = [table.column(n).cast(pa.large_string()) for n in names]
-            text = _row_text(columns)
-            if not _plain(text, columns):
-                escaped = [n for n, c in zip(names, columns, strict=True) if _needs_escape(c)]
-                columns = [
-                    _escape_column(c) if n in escaped else c
-                    for n, c in zip(names, columns, strict=True)
-                ]
-                text = _row_text(columns)
-            starts, data = text.buffers()[1], text.buffers()[2]
-            assert starts is not None and data is not None
-            bounds = memoryview(starts).cast("q")[text.offset :]
-            position = 0
-            for begin in range(0, rows, BLOCK_ROWS):
-                low, high = bounds[begin], bounds[min(begin + BLOCK_ROWS, rows)]
-                frame = codec.compress(data.slice(low, high - low), asbytes=True)
-                out.write(frame)
-                offsets.append(position)
-                sizes.append(len(frame))
-                raws.append(high - low)
-                position += len(frame)
-            ends = pc.min_element_wise(
-                _every(rows + BLOCK_ROWS - 1, BLOCK_ROWS, BLOCK_ROWS - 1), rows - 1
-            )
-            last = pc.take(table.column(0), ends).cast(pa.string())
+    if rows:
+        ends = pc.min_element_wise(
+            _every(rows + BLOCK_ROWS - 1, BLOCK_ROWS, BLOCK_ROWS - 1), rows - 1
+        )
+        last = pc.take(table.column(0), ends).cast(pa.string())
     directory = pa.table(
         {
             "last": last,
-            "offset": pa.array(offsets, pa.int64()),
-            "size": pa.array(sizes, pa.int32()),
-            "raw": pa.array(raws, pa.int32()),
+            "offset": pa.array([b[0] for b in blocks], pa.int64()),
+            "size": pa.array([b[1] for b in blocks], pa.int32()),
+            "raw": pa.array([b[2] for b in blocks], pa.int32()),
         }
     )
     with ipc.new_file(str(target.with_suffix(".idx")), directory.schema) as writer:
