@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -138,3 +141,29 @@ def test_a_version_of_the_key_column_alone(tmp_path: Path) -> None:
     assert index.get("b", ["k"], 10) == [{"k": "b"}, {"k": "b"}]
     assert index.get("c\x1e", ["k"], 10) == [{"k": "c\x1e"}]
     assert index.get("a", ["k"], 10) == [{"k": "a"}] and index.get("d", ["k"], 10) == []
+
+
+class _Failing(DuckDBEngine):
+    """An engine whose sorted scan fails after its first batch (a disk filled up)."""
+
+    def scan(self, *args: Any, **kwargs: Any) -> Iterator[pa.RecordBatch]:
+        batches = super().scan(*args, **kwargs)
+        yield next(iter(batches))
+        raise OSError("no space left on device")
+
+
+def test_a_failed_build_leaves_nothing_and_does_not_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keyindex, "PART_ROWS", 5)
+    version = _version(tmp_path, [(f"k{i:02d}", "a", "b") for i in range(40)])
+    engine = _Failing(tmp_path / "datasets")
+    engine.capabilities = replace(engine.capabilities, batch_rows=4)
+    try:
+        with pytest.raises(OSError, match="no space"):
+            keyindex.ensure(engine, tmp_path, version, "k")
+    finally:
+        engine.close()
+    assert [p.name for p in (tmp_path / keyindex.INDEX_DIR).iterdir()] == [
+        keyindex.index_path(tmp_path, version, "k").with_suffix(".lock").name
+    ]

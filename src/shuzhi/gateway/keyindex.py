@@ -376,20 +376,23 @@ def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 4) -> Iterator[p
     queue: Queue[pa.RecordBatch | BaseException | None] = Queue(depth)
     stop = threading.Event()
 
+    def offer(item: pa.RecordBatch | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
     def pull() -> None:
         try:
             for batch in batches:
-                while not stop.is_set():
-                    try:
-                        queue.put(batch, timeout=0.1)
-                        break
-                    except Full:
-                        continue
-                if stop.is_set():
+                if not offer(batch):
                     return
-            queue.put(None)
+            offer(None)
         except BaseException as exc:  # handed to the caller
-            queue.put(exc)
+            offer(exc)
 
     thread = threading.Thread(target=pull, daemon=True)
     thread.start()
