@@ -2,6 +2,7 @@
 gateway around it.
 
     python -m benchmarks.keyindex_bench [--rows 1000000] [--workdir DIR] [--lookups 20000]
+                                        [--former FILE.sqlite]
 
 Generates the gateway benchmark's population rows (``--rows``), writes them as a lake version
 (kept in ``--workdir`` and reused), builds the index on the resident ID column through the
@@ -12,7 +13,9 @@ lookup with the gateway benchmark's granted columns, for keys drawn in turn from
 10,000 (``warm``, as the gateway benchmark) and for keys drawn at random over the whole key
 space (``random``): three alternating rounds of each, medians. Targets: ≤ 40 bytes per row
 beyond the key, ≥ 1 M rows/s on two cores, random within 20 % of warm. The machine's load
-average before the build and after the run is printed with the figures.
+average before the build and after the run is printed with the figures. ``--former`` times
+the same lookups in an index file of the former format (the SQLite row store main's gateway
+benchmark built, ``gateway/keys/*.sqlite`` of its work directory, same generated rows).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import argparse
 import os
 import random
 import shutil
+import sqlite3
 import statistics
 import time
 from pathlib import Path
@@ -51,6 +55,33 @@ def prepare_version(workdir: Path, rows: int) -> Any:
     return write_version(FileSource(csv_path), directory).version
 
 
+class FormerRowStore:
+    """Lookups in an index file of the former format (a SQLite row store of every column,
+    ``rows(k, n, c0, c1, …)``, as main's gateway benchmark work directory holds one), the
+    way the former gateway read it: for the "before" figures on the same machine state."""
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        self.position = {name: i for i, name in enumerate(columns)}
+
+    def get(self, key: str, columns: list[str], limit: int) -> list[dict[str, Any]]:
+        names = ", ".join(f"c{self.position[c]}" for c in columns)
+        rows = self.conn.execute(
+            f"SELECT {names} FROM rows WHERE k = ? ORDER BY n LIMIT ?", (key, limit)
+        )
+        return [dict(zip(columns, r, strict=True)) for r in rows]
+
+
+def _rounds(index: Any, warm_keys: list[str], random_keys: list[str]) -> tuple[float, float]:
+    """Median warm and random lookup times (µs) of alternating rounds, after a first pass."""
+    _mean_us(index, warm_keys)  # first pass: page cache and allocator settle
+    warms, colds = [], []
+    for _ in range(ROUNDS):
+        warms.append(_mean_us(index, warm_keys))
+        colds.append(_mean_us(index, random_keys))
+    return statistics.median(warms), statistics.median(colds)
+
+
 def _mean_us(index: Any, keys: list[str]) -> float:
     started = time.perf_counter()
     for key in keys:
@@ -78,7 +109,7 @@ def _key_bytes(keys: list[str]) -> int:
     return total
 
 
-def run(workdir: Path, rows: int, lookups: int) -> dict[str, Any]:
+def run(workdir: Path, rows: int, lookups: int, former: Path | None = None) -> dict[str, Any]:
     from shuzhi.gateway import keyindex
     from shuzhi.lake.query import DuckDBEngine, Order
 
@@ -101,13 +132,17 @@ def run(workdir: Path, rows: int, lookups: int) -> dict[str, Any]:
     listed = chooser.sample(keys, min(KEYS_IN_LIST, len(keys)))
     warm_keys = [listed[i % len(listed)] for i in range(lookups)]
     random_keys = [chooser.choice(keys) for _ in range(lookups)]
-    _mean_us(index, warm_keys)  # first pass: page cache and allocator settle
-    # Rounds alternate so that a change in the machine's load touches both; medians.
-    warms, colds = [], []
-    for _ in range(ROUNDS):
-        warms.append(_mean_us(index, warm_keys))
-        colds.append(_mean_us(index, random_keys))
-    warm, cold = statistics.median(warms), statistics.median(colds)
+    warm, cold = _rounds(index, warm_keys, random_keys)
+    before: dict[str, Any] = {}
+    if former is not None:
+        store = FormerRowStore(former, [c.name for c in version.columns])
+        before_warm, before_cold = _rounds(store, warm_keys, random_keys)
+        before = {
+            "former_bytes_per_row": round(former.stat().st_size / rows, 1),
+            "former_warm_us": round(before_warm, 1),
+            "former_random_us": round(before_cold, 1),
+            "former_random_vs_warm": round(before_cold / before_warm, 2),
+        }
     engine = DuckDBEngine(data_dir / "datasets")
     started = time.perf_counter()
     ordered = [Order(KEY)]
@@ -131,6 +166,8 @@ def run(workdir: Path, rows: int, lookups: int) -> dict[str, Any]:
         "warm_us": round(warm, 1),
         "random_us": round(cold, 1),
         "random_vs_warm": round(cold / warm, 2),
+        **before,
+        "load_after": round(os.getloadavg()[0], 2),
     }
 
 
@@ -139,6 +176,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/shuzhi-keyindex-bench"))
     parser.add_argument("--lookups", type=int, default=20_000)
+    parser.add_argument(
+        "--former",
+        type=Path,
+        default=None,
+        help="an index file of the former format (SQLite row store) over the same rows",
+    )
     parser.add_argument("--block-rows", type=int, default=None, help="override BLOCK_ROWS")
     parser.add_argument("--part-rows", type=int, default=None, help="override PART_ROWS")
     args = parser.parse_args()
@@ -146,7 +189,7 @@ def main() -> None:
 
     keyindex.BLOCK_ROWS = args.block_rows or keyindex.BLOCK_ROWS
     keyindex.PART_ROWS = args.part_rows or keyindex.PART_ROWS
-    result = run(args.workdir, args.rows, args.lookups)
+    result = run(args.workdir, args.rows, args.lookups, args.former)
     print(f"load average: {os.getloadavg()[0]:.2f}")
     width = max(len(k) for k in result)
     for name, value in result.items():
