@@ -167,3 +167,51 @@ def test_a_failed_build_leaves_nothing_and_does_not_hang(
     assert [p.name for p in (tmp_path / keyindex.INDEX_DIR).iterdir()] == [
         keyindex.index_path(tmp_path, version, "k").with_suffix(".lock").name
     ]
+
+
+class _OtherCollation(DuckDBEngine):
+    """An engine whose sorted scans follow another order than the code points'."""
+
+    def scan(
+        self, version: Any, columns: Any = None, filters: Any = (), order_by: Any = (), **kw: Any
+    ) -> Iterator[pa.RecordBatch]:
+        flipped = [replace(o, descending=True) for o in order_by]
+        return super().scan(version, columns, filters, flipped, **kw)
+
+
+def test_an_engine_sorting_otherwise_still_gives_a_true_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keyindex, "PART_ROWS", 7)
+    rows: list[tuple[str | None, ...]] = [
+        (f"k{(i * 7) % 30:02d}", f"a{i}", None) for i in range(30)
+    ]
+    version = _version(tmp_path, rows)
+    engine = _OtherCollation(tmp_path / "datasets")
+    try:
+        path = keyindex.ensure(engine, tmp_path, version, "k")
+    finally:
+        engine.close()
+    assert path is not None
+    index = keyindex.KeyIndex(path, "k")
+    for i in range(30):
+        assert index.get(f"k{(i * 7) % 30:02d}", ["a"], 5) == [{"a": f"a{i}"}]
+
+
+def test_a_large_index_compresses_with_its_dictionary(tmp_path: Path) -> None:
+    # Enough rows for the dictionary to be trained (several hundred KB of row text).
+    rows: list[tuple[str | None, ...]] = [
+        (f"{i * 7919 % 100_003:06d}", f"城区{i % 37}路{i % 101}号 住户{i}", None if i % 9 else "x")
+        for i in range(30_000)
+    ]
+    version = _version(tmp_path, rows)
+    index = _index(tmp_path, version)
+    assert (index.path / keyindex.DICTIONARY).exists()
+    engine = DuckDBEngine(tmp_path / "datasets")
+    try:
+        for key in [r[0] for r in rows[::997]] + ["999999"]:
+            assert key is not None
+            expected = engine.lookup(version, "k", key, ["a", "b"], 10)
+            assert index.get(key, ["a", "b"], 10) == expected
+    finally:
+        engine.close()
