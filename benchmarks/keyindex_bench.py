@@ -21,6 +21,7 @@ benchmark built, ``gateway/keys/*.sqlite`` of its work directory, same generated
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import shutil
@@ -104,67 +105,13 @@ def _key_bytes(keys: list[str]) -> int:
         at += len(key.encode()) + 1
     cuts.append(at)
     pieces: list[bytes | bytearray | memoryview] = [
-        text[low:high] for low, high in zip(cuts, cuts[1:], strict=False)
+        text[low:high] for low, high in itertools.pairwise(cuts)
     ]
     compressor = keyindex._Compressor()
     compressor.train(pieces[:: max(1, len(pieces) // keyindex.TRAIN_BLOCKS)])
     frames = compressor.compress(pieces)
     extra = len(compressor.dictionary.as_bytes()) if compressor.dictionary else 0
     return sum(map(len, frames)) + extra
-
-
-class FormerRowStore:
-    """Lookups in an index file of the former format (a SQLite row store of every column,
-    ``rows(k, n, c0, c1, …)``, as main's gateway benchmark work directory holds one), the
-    way the former gateway read it: for the "before" figures on the same machine state."""
-
-    def __init__(self, path: Path, columns: list[str]) -> None:
-        self.conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-        self.position = {name: i for i, name in enumerate(columns)}
-
-    def get(self, key: str, columns: list[str], limit: int) -> list[dict[str, Any]]:
-        names = ", ".join(f"c{self.position[c]}" for c in columns)
-        rows = self.conn.execute(
-            f"SELECT {names} FROM rows WHERE k = ? ORDER BY n LIMIT ?", (key, limit)
-        )
-        return [dict(zip(columns, r, strict=True)) for r in rows]
-
-
-def _rounds(index: Any, warm_keys: list[str], random_keys: list[str]) -> tuple[float, float]:
-    """Median warm and random lookup times (µs) of alternating rounds, after a first pass."""
-    _mean_us(index, warm_keys)  # first pass: page cache and allocator settle
-    warms, colds = [], []
-    for _ in range(ROUNDS):
-        warms.append(_mean_us(index, warm_keys))
-        colds.append(_mean_us(index, random_keys))
-    return statistics.median(warms), statistics.median(colds)
-
-
-def _mean_us(index: Any, keys: list[str]) -> float:
-    started = time.perf_counter()
-    for key in keys:
-        index.get(key, GRANTED, 10)
-    return (time.perf_counter() - started) / len(keys) * 1e6
-
-
-def _key_bytes(keys: list[str]) -> int:
-    """What the sorted keys alone take in the index's blocks (row text, zstd): the index's
-    size minus this is its size beyond the key."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from shuzhi.gateway import keyindex
-
-    column = pa.array(sorted(keys), pa.large_string())
-    text = pc.binary_join_element_wise(
-        column, pa.scalar("", pa.large_string()), pa.scalar(keyindex.RS, pa.large_string())
-    )
-    codec = pa.Codec("zstd", compression_level=keyindex.LEVEL)
-    total = 0
-    for begin in range(0, len(text), keyindex.BLOCK_ROWS):
-        chunk = text.slice(begin, keyindex.BLOCK_ROWS).to_pylist()
-        total += len(codec.compress("".join(chunk).encode(), asbytes=True))
-    return total
 
 
 def run(workdir: Path, rows: int, lookups: int, former: Path | None = None) -> dict[str, Any]:
