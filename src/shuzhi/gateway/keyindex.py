@@ -13,7 +13,7 @@ in it by a byte search for ``RS key US``, decoding only those rows.
 
 Large versions are split by key range into parts of about ``PART_ROWS`` rows
 (``part-NNNNN.blk`` with its block directory ``part-NNNNN.idx``, an Arrow IPC file of last
-keys, offsets and sizes); ``meta.json`` records each part's first key, and a part's
+keys and sizes); ``meta.json`` records each part's first key, and a part's
 directory is loaded when a lookup first reaches it. See docs/gateway.md for the layout at a
 billion rows.
 
@@ -279,7 +279,11 @@ class KeyIndex:
                 data = mmap.mmap(opened.fileno(), 0, access=mmap.ACCESS_READ)
         return _Part(
             lasts=directory.column("last").to_pylist(),
-            offsets=directory.column("offset").to_pylist(),
+            # Blocks lie back to back: each starts where the ones before it end.
+            offsets=pc.subtract(
+                pc.cumulative_sum(directory.column("size").cast(pa.int64())),
+                directory.column("size").cast(pa.int64()),
+            ).to_pylist(),
             sizes=directory.column("size").to_pylist(),
             raw=directory.column("raw").to_pylist(),
             data=data,
@@ -615,12 +619,12 @@ def _write_part(table: pa.Table, target: Path, compressor: _Compressor) -> list[
     directory = pa.table(
         {
             "last": last,
-            "offset": pa.array([b[0] for b in blocks], pa.int64()),
             "size": pa.array([b[1] for b in blocks], pa.int32()),
             "raw": pa.array([b[2] for b in blocks], pa.int32()),
         }
     )
-    with ipc.new_file(str(target.with_suffix(".idx")), directory.schema) as writer:
+    options = ipc.IpcWriteOptions(compression="zstd")
+    with ipc.new_file(str(target.with_suffix(".idx")), directory.schema, options=options) as writer:
         writer.write_table(directory)
     return escaped
 
