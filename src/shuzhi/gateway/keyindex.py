@@ -6,10 +6,13 @@ life. A version's index on a key column is a directory under ``DATA_DIR/gateway/
 sorted by key (rows sharing a key in load order), cut into blocks of ``BLOCK_ROWS`` rows.
 A block is one zstd frame of the rows as text: the key first, then the other columns, fields
 separated by US (0x1F), each row ended by RS (0x1E); null is ``ESC N`` (0x1B), and the
-columns whose values hold ESC, US or RS are escaped (``escaped`` in ``meta.json``). The last
-key of every block is kept in memory: a lookup bisects them, decompresses the one block that
-can hold the key (rarely the next ones, for a key with many rows) and finds the key's rows
-in it by a byte search for ``RS key US``, decoding only those rows.
+columns whose values hold ESC, US or RS are escaped (``escaped`` in ``meta.json``). Blocks
+are compressed with a zstd dictionary trained on the index's first blocks
+(``dictionary.zstd``): blocks of a few dozen rows then compress about as well as blocks of
+a few hundred do without one, and a lookup decompresses a few kilobytes. The last key of
+every block is kept in memory: a lookup bisects them, decompresses the one block that can
+hold the key (rarely the next ones, for a key with many rows) and finds the key's rows in it
+by a byte search for ``RS key US``, decoding only those rows.
 
 Large versions are split by key range into parts of about ``PART_ROWS`` rows
 (``part-NNNNN.blk`` with its block directory ``part-NNNNN.idx``, an Arrow IPC file of last
@@ -17,16 +20,18 @@ keys and sizes); ``meta.json`` records each part's first key, and a part's
 directory is loaded when a lookup first reaches it. See docs/gateway.md for the layout at a
 billion rows.
 
-Building reads the version only through the ``QueryEngine`` protocol: one scan sorted by the
-engine (which spills to disk beyond its memory), fetched ahead by a thread while the parts
-are written, cut into parts at key boundaries; rows are joined into row text and cut into
-blocks by Arrow compute kernels — no Python code runs per row. The engine's order among rows
-sharing a key is not the load order, so a part where keys repeat is read again in stored
-order (a scan filtered on the part's key range) and sorted stably here. Loads build the
-indexes that active grants use before the version becomes current (``gateway.indexing``); a
-missing one is built in the background, once, and the lookup answers 503 meanwhile
-(``KeyIndexes``). Building is single-flight within a process and, through a file lock,
-across processes; the directory appears atomically (rename) when complete.
+Building reads the version only through the ``QueryEngine`` protocol. When its keys are
+unique (the engine counts them), one scan sorted by the engine (which spills to disk beyond
+its memory), fetched ahead by a thread while the parts are written, cut into parts at key
+boundaries. The engine's order among rows sharing a key is not the load order, so when keys
+repeat the part boundaries come from the keys alone (sorted by the engine) and each part is
+read in stored order (a scan filtered on its key range) and sorted stably here. Rows are
+joined into row text and cut into blocks by Arrow compute kernels and compressed by zstd on
+two threads — no Python code runs per row. Loads build the indexes that active grants use
+before the version becomes current (``gateway.indexing``); a missing one is built in the
+background, once, and the lookup answers 503 meanwhile (``KeyIndexes``). Building is
+single-flight within a process and, through a file lock, across processes; the directory
+appears atomically (rename) when complete.
 
 Once a version's index is served, the indexes of the same dataset and key column for
 earlier versions are deleted (a worker still reading one keeps its open files); indexes of
@@ -50,6 +55,7 @@ import re
 import shutil
 import threading
 import time
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +85,7 @@ DICTIONARY_BYTES = 65_536  # the index's zstd dictionary, trained on its first b
 DICTIONARY = "dictionary.zstd"
 TRAIN_BLOCKS = 1024
 THREADS = 2  # compressing threads
-OPEN_PARTS = 256  # parts whose block directories a process keeps in memory
+OPEN_PARTS = 64  # parts whose block directories a process keeps in memory (≈ 3 MB each)
 RETRY_AFTER_SECONDS = 5
 RETRY_FAILED_SECONDS = 60.0
 TEXT_TYPES = ("string", "large_string", "utf8", "large_utf8")
@@ -225,9 +231,9 @@ class _Part:
     """One part: its blocks (memory-mapped) and their directory."""
 
     lasts: list[str]
-    offsets: list[int]
-    sizes: list[int]
-    raw: list[int]
+    offsets: array[int]
+    sizes: array[int]
+    raw: array[int]
     data: mmap.mmap | bytes
     escaped: frozenset[int]  # positions of the escaped columns
     escape_key: bool
@@ -277,15 +283,13 @@ class KeyIndex:
         if blocks.stat().st_size:
             with open(blocks, "rb") as opened:
                 data = mmap.mmap(opened.fileno(), 0, access=mmap.ACCESS_READ)
+        ends = pc.cumulative_sum(directory.column("size").cast(pa.int64()))
         return _Part(
             lasts=directory.column("last").to_pylist(),
             # Blocks lie back to back: each starts where the ones before it end.
-            offsets=pc.subtract(
-                pc.cumulative_sum(directory.column("size").cast(pa.int64())),
-                directory.column("size").cast(pa.int64()),
-            ).to_pylist(),
-            sizes=directory.column("size").to_pylist(),
-            raw=directory.column("raw").to_pylist(),
+            offsets=array("q", pc.subtract(ends, directory.column("size")).to_pylist()),
+            sizes=array("i", directory.column("size").to_pylist()),
+            raw=array("i", directory.column("raw").to_pylist()),
             data=data,
             escaped=frozenset(self._at[c] for c in self._escaped[number]),
             escape_key=self.key_column in self._escaped[number],
