@@ -595,8 +595,9 @@ def _write_blocks(
         ]
         if not compressor.trained:  # on at most TRAIN_BLOCKS blocks spread over the slice
             compressor.train(pieces[:: max(1, len(pieces) // TRAIN_BLOCKS)])
-        for raw, frame in zip(pieces, compressor.compress(pieces), strict=True):
-            out.write(frame)
+        frames = compressor.compress(pieces)
+        out.write(b"".join(frames))
+        for raw, frame in zip(pieces, frames, strict=True):
             blocks.append([position, len(frame), len(raw)])
             position += len(frame)
     return blocks
