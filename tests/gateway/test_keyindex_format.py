@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from shuzhi.gateway import keyindex
 from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
-from shuzhi.lake.query import DuckDBEngine
+from shuzhi.lake.query import DuckDBEngine, Filter, Order
 
 COLUMNS = ("k", "a", "b")
 _serial = itertools.count()
@@ -173,10 +173,16 @@ class _OtherCollation(DuckDBEngine):
     """An engine whose sorted scans follow another order than the code points'."""
 
     def scan(
-        self, version: Any, columns: Any = None, filters: Any = (), order_by: Any = (), **kw: Any
+        self,
+        version: Version,
+        columns: Sequence[str] | None = None,
+        filters: Sequence[Filter] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        after_key: Sequence[Any] | None = None,
     ) -> Iterator[pa.RecordBatch]:
         flipped = [replace(o, descending=True) for o in order_by]
-        return super().scan(version, columns, filters, flipped, **kw)
+        return super().scan(version, columns, filters, flipped, limit, after_key)
 
 
 def test_an_engine_sorting_otherwise_still_gives_a_true_index(
