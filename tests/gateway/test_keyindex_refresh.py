@@ -40,7 +40,9 @@ def test_a_lookup_without_its_index_answers_503_until_it_is_built(
         expected = client.get(url, headers=AUTH)
     assert expected.status_code == 200
 
-    background = replace(TEST_OPTIONS, key_index_background=True)
+    # No wait: the answer while the index is being built (a small one is there within the
+    # second a lookup waits by default).
+    background = replace(TEST_OPTIONS, key_index_background=True, key_index_wait_seconds=0)
     with gateway(app, background, grants) as client:
         first = client.get(url, headers=AUTH)
         assert first.status_code == 503, first.text
@@ -145,3 +147,20 @@ def test_lake_gc_removes_the_key_indexes_of_versions_that_are_gone(
         assert client.get(url, headers=shared.auth).status_code == 200
     with acting(database, SYSTEM) as ctx:
         assert lake.collect_lake_garbage(ctx).items == []
+
+
+def test_a_lookup_waits_briefly_for_a_small_index_being_built(
+    app: FastAPI, database: Database, tmp_path: Path
+) -> None:
+    seed_org(database)
+    code = shared_entry(database)
+    rows = people_rows(12)
+    with acting(database, SYSTEM) as ctx:  # no grant offers lookups yet: nothing indexed
+        lake.ingest(ctx, code, FileSource(write_csv(tmp_path / "p.csv", rows, HEADER)))
+    assert _indexes(database) == []
+    # Generous: proves the lookup waits for the background build instead of answering 503.
+    waiting = replace(TEST_OPTIONS, key_index_background=True, key_index_wait_seconds=30)
+    with gateway(app, waiting, FakeGrants(make_grant(code))) as client:
+        answer = client.get(f"/api/v1/share/{code}/records/{rows[4][1]}", headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    assert len(_indexes(database)) == 1

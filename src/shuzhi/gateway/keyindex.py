@@ -43,6 +43,7 @@ served by the engine.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import fcntl
 import hashlib
@@ -87,6 +88,7 @@ TRAIN_BLOCKS = 1024
 THREADS = 2  # compressing threads
 OPEN_PARTS = 64  # parts whose block directories a process keeps in memory (≈ 3 MB each)
 RETRY_AFTER_SECONDS = 5
+WAIT_STEP_SECONDS = 0.05  # how often a waiting lookup looks for the index
 RETRY_FAILED_SECONDS = 60.0
 TEXT_TYPES = ("string", "large_string", "utf8", "large_utf8")
 
@@ -790,6 +792,19 @@ class KeyIndexes:
         if not path.exists():
             raise pending()
         return self.get(version, key_column)
+
+    async def ready(self, version: Version, key_column: str, seconds: float) -> KeyIndex | None:
+        """``get``, waiting up to ``seconds`` (without blocking the event loop) for an index
+        being built: a small version's index is there before the lookup needs to give up."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            try:
+                return self.get(version, key_column)
+            except Unavailable:
+                if loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(WAIT_STEP_SECONDS)
 
     def _build(self, version: Version, key_column: str, path: Path) -> None:
         try:

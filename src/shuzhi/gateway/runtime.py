@@ -97,6 +97,8 @@ class GatewayOptions:
     max_page: int = 1000
     key_index: bool = True
     key_index_background: bool = True
+    # How long a lookup waits for a missing key index being built before answering 503.
+    key_index_wait_seconds: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GatewayOptions:

@@ -337,7 +337,10 @@ async def lookup_record(call: Call, key: str, fields: str | None) -> bytes:
         call.filters = (Filter(key_column, Op.EQ, value),)
         disclosure(grant).check_lookup(key_column)
         needed = list(dict.fromkeys([*chosen, *(f.column for f in row_filter)]))
-        index = runtime.keys.get(version, key_column) if runtime.options.key_index else None
+        index = None
+        if runtime.options.key_index:
+            wait = runtime.options.key_index_wait_seconds
+            index = await runtime.keys.ready(version, key_column, wait)
         if index is not None:
             rows = index.get(value, needed, LOOKUP_LIMIT)
         else:
