@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from shuzhi.lake.readers import text_value
+from shuzhi.lake.sql import DUCKDB, Dialect
 
 SAMPLE_TARGET_ROWS = 20_000
 SAMPLE_BLOCKS = 10
@@ -53,10 +54,10 @@ class Candidate:
     values: tuple[str, ...] = ()
     cast: str | None = None  # SQL type for numeric min/max
 
-    def match_sql(self, column: str) -> str:
+    def match_sql(self, column: str, dialect: Dialect = DUCKDB) -> str:
         if self.regex is not None:
-            return f"regexp_full_match({column}, '{self.regex}')"
-        listed = ", ".join(f"'{v}'" for v in self.values)
+            return dialect.matches(column, self.regex)
+        listed = ", ".join(dialect.literal(v) for v in self.values)
         return f"{column} IN ({listed})"
 
 
@@ -142,10 +143,6 @@ class Profile:
         return asdict(self)
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _native_type(arrow_type: pa.DataType) -> InferredType:
     if pa.types.is_boolean(arrow_type):
         return InferredType.BOOLEAN
@@ -193,6 +190,7 @@ def _sample(
     text_columns: list[str],
     counted_columns: list[str],
     rows: int,
+    dialect: Dialect,
 ) -> tuple[dict[str, tuple[Candidate, int]], dict[str, tuple[int, int]], int]:
     """Read the sample once: the best candidate type per text column (and how many sampled
     values miss it), and (non-null, estimated distinct) sampled values per column in
@@ -204,7 +202,7 @@ def _sample(
     if temporary:
         # Materialise the sample first: DuckDB evaluates expressions before sampling.
         percent = max(0.01, min(100.0, 100.0 * SAMPLE_TARGET_ROWS / rows))
-        listed = ", ".join(_ident(n) for n in dict.fromkeys(text_columns + counted_columns))
+        listed = ", ".join(dialect.ident(n) for n in dict.fromkeys(text_columns + counted_columns))
         cursor.execute(
             f"CREATE OR REPLACE TEMP TABLE profile_sample AS SELECT {listed} FROM {relation}"
             f" USING SAMPLE {percent:.4f}% (system, 42)",
@@ -212,11 +210,11 @@ def _sample(
         )
     exprs = ["count(*)"]
     for name in text_columns:
-        col = _ident(name)
+        col = dialect.ident(name)
         exprs.append(f"count({col})")
-        exprs += [f"count_if({c.match_sql(col)})" for c in CANDIDATES]
+        exprs += [f"count_if({c.match_sql(col, dialect)})" for c in CANDIDATES]
     for name in counted_columns:
-        col = _ident(name)
+        col = dialect.ident(name)
         # Only a share is needed (to route the column): a HyperLogLog estimate has a fixed
         # size, where exact counts grew one hash table per column, which stalled on memory
         # while the quality checks ran beside the profile in the same engine.
@@ -250,12 +248,12 @@ def _sample(
 
 
 def _grouped(
-    cursor: Any, relation: str, params: list[Any], name: str, top_k: int
+    cursor: Any, relation: str, params: list[Any], name: str, top_k: int, dialect: Dialect
 ) -> tuple[int, tuple[TopValue, ...]]:
     """Exact distinct count and top values of one column, from one grouped scan."""
-    col = _ident(name)
+    col = dialect.ident(name)
     found = cursor.execute(
-        f"WITH g AS MATERIALIZED (SELECT {col} AS v, count(*) AS n FROM {relation}"
+        f"WITH g {dialect.materialized} (SELECT {col} AS v, count(*) AS n FROM {relation}"
         f" WHERE {col} IS NOT NULL GROUP BY {col})"
         f" SELECT (SELECT count(*) FROM g) AS d, v, n FROM g ORDER BY n DESC, v LIMIT {int(top_k)}",
         params,
@@ -273,8 +271,11 @@ def compute_profile(
     schema: pa.Schema,
     top_k: int = 10,
     numbered: str | None = None,
+    dialect: Dialect = DUCKDB,
 ) -> Profile:
-    """Profile ``relation`` (SQL text with bound ``params``) using a DuckDB cursor.
+    """Profile ``relation`` (SQL text with bound ``params``) through ``cursor``, a DB-API
+    style cursor of the engine whose SQL ``dialect`` is given (``execute`` then
+    ``fetchone``/``fetchall``).
 
     ``numbered`` is the same rows with a ``file_row_number`` column (0-based position); when
     given, the type sample is read as evenly spaced blocks of rows instead of a system sample.
@@ -292,10 +293,10 @@ def compute_profile(
     sortable = [n for n in names if _sortable(schema.field(n).type)]
     routed = [] if total <= GROUP_ALL_BELOW_ROWS else sortable
     candidates, in_sample, sampled = _sample(
-        cursor, relation, params, numbered, text_columns, routed, total
+        cursor, relation, params, numbered, text_columns, routed, total, dialect
     )
 
-    nonnulls, extremes = _statistics(cursor, relation, params, names, sortable)
+    nonnulls, extremes = _statistics(cursor, relation, params, names, sortable, dialect)
 
     # One scan for the HyperLogLog estimates and the numeric min/max of numeric text columns.
     estimated = [
@@ -305,12 +306,12 @@ def compute_profile(
         and n in in_sample
         and (not in_sample[n][0] or in_sample[n][1] > in_sample[n][0] * GROUPED_MAX_RATIO)
     ]
-    scan_exprs: list[str] = [f"approx_count_distinct({_ident(n)})" for n in estimated]
+    scan_exprs: list[str] = [f"approx_count_distinct({dialect.ident(n)})" for n in estimated]
     typed: list[str] = []
     for name in sortable:
         candidate = candidates.get(name)
         if nonnulls[name] and candidate and candidate[1] == 0 and candidate[0].cast is not None:
-            cast = f"TRY_CAST({_ident(name)} AS {candidate[0].cast})"
+            cast = f"TRY_CAST({dialect.ident(name)} AS {candidate[0].cast})"
             scan_exprs += [f"min({cast})", f"max({cast})"]
             typed.append(name)
     scanned = (
@@ -326,7 +327,7 @@ def compute_profile(
     for name in sortable:
         if not nonnulls[name] or distinct.get(name, 0) > TOP_VALUES_MAX_DISTINCT:
             continue
-        distinct[name], tops[name] = _grouped(cursor, relation, params, name, top_k)
+        distinct[name], tops[name] = _grouped(cursor, relation, params, name, top_k, dialect)
 
     profiles = [
         _column_profile(
@@ -345,13 +346,18 @@ def compute_profile(
 
 
 def _statistics(
-    cursor: Any, relation: str, params: list[Any], names: list[str], sortable: list[str]
+    cursor: Any,
+    relation: str,
+    params: list[Any],
+    names: list[str],
+    sortable: list[str],
+    dialect: Dialect,
 ) -> tuple[dict[str, int], dict[str, tuple[Any, Any]]]:
     """Non-null counts of every column and min/max of the sortable ones, in one statement
     (answered from Parquet statistics where possible)."""
     exprs: list[str] = []
     for name in names:
-        col = _ident(name)
+        col = dialect.ident(name)
         exprs.append(f"count({col})")
         if name in sortable:
             exprs += [f"min({col})", f"max({col})"]

@@ -1,0 +1,294 @@
+"""``QueryEngine`` on Apache Spark, for deployments whose datasets outgrow one machine.
+
+Optional: ``pip install 'shuzhi[spark]'`` (PySpark carries Spark's jars; Java 17 must be
+installed) and ``SHUZHI_QUERY_ENGINE=spark``. The engine builds the same statements as
+``DuckDBEngine`` (``lake.sql.Statements``) in the ``SPARK`` dialect, binds the same values
+as parameters, and keeps the semantics documented in ``lake.query``; the cross-engine
+golden tests hold both to identical answers.
+
+A process has one Spark session (one JVM driver), started on first use against
+``SHUZHI_SPARK_MASTER`` (``local[2]``, ``spark://host:7077``, ``yarn`` …). A session that
+cannot start is an ``Unavailable`` error naming the setting; nothing falls back silently.
+On a cluster the lake directory must be shared storage mounted at the same path on every
+executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from shuzhi.errors import Unavailable
+from shuzhi.lake.manifest import Version
+from shuzhi.lake.profile import Profile, compute_profile
+from shuzhi.lake.query import EngineCapabilities, positioned
+from shuzhi.lake.sql import (
+    MAX_IN_VALUES,
+    POSITION,
+    SPARK,
+    AggFunc,
+    Filter,
+    Op,
+    Order,
+    Statements,
+    bad_request,
+    measure_names,
+    read_schema,
+)
+
+SPARK_CAPABILITIES = EngineCapabilities(
+    name="spark",
+    max_in_values=MAX_IN_VALUES,
+    max_scan_rows=None,
+    keyset_pagination=True,
+    approximate_distinct=True,
+    batch_rows=65_536,
+)
+
+# A master URL: local, local[N], local[*], local[N,F], spark://…, yarn, k8s://…
+MASTER_PATTERN = re.compile(
+    r"local(\[(\*|[1-9][0-9]*)(,[1-9][0-9]*)?\])?|spark://\S+|yarn|k8s://\S+"
+)
+MEMORY_PATTERN = re.compile(r"[1-9][0-9]*[kmgt]", re.IGNORECASE)
+# Above this many rows a scan is streamed partition by partition instead of collected.
+COLLECT_ROWS = 1_000_000
+VIEWS_KEPT = 256
+
+_lock = threading.Lock()
+_session: tuple[str, Any] | None = None
+
+
+def _start_failure(master: str, reason: str) -> Unavailable:
+    return Unavailable(
+        f"Spark 会话无法启动（SHUZHI_SPARK_MASTER={master}）：{reason}。"
+        "请检查 SHUZHI_SPARK_MASTER 与 Java 17，或设置 SHUZHI_QUERY_ENGINE=duckdb。",
+        f"The Spark session could not start (SHUZHI_SPARK_MASTER={master}): {reason}. "
+        "Check SHUZHI_SPARK_MASTER and Java 17, or set SHUZHI_QUERY_ENGINE=duckdb.",
+    )
+
+
+def spark_session(master: str, driver_memory: str = "1g") -> Any:
+    """The process's Spark session, started on first use (one JVM per process)."""
+    global _session
+    with _lock:
+        if _session is not None:
+            running, session = _session
+            if running != master:
+                raise _start_failure(master, f"this process already runs Spark on {running}")
+            return session
+        if not MASTER_PATTERN.fullmatch(master):
+            raise _start_failure(master, "not a Spark master URL")
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise _start_failure(master, "PySpark is not installed (pip install 'shuzhi[spark]')")
+        # Python workers (used to stream large results) run this interpreter.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = (
+            SparkSession.builder.master(master)
+            .appName("shuzhi")
+            .config("spark.driver.memory", driver_memory)
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.ansi.enabled", "true")
+            .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true")
+        )
+        if master.startswith("local"):
+            # A handful of cores: few shuffle partitions (adaptive execution merges more).
+            builder = builder.config("spark.sql.shuffle.partitions", "4")
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:  # the JVM or the master refused: say which setting
+            lines = str(exc).strip().splitlines() or [type(exc).__name__]
+            raise _start_failure(master, lines[0][:300]) from exc
+        session.sparkContext.setLogLevel("ERROR")
+        _session = (master, session)
+        return session
+
+
+def stop_session() -> None:
+    """Stop the process's Spark session (tests, shutdown)."""
+    global _session
+    with _lock:
+        if _session is not None:
+            _session[1].stop()
+            _session = None
+
+
+def _hadoop_path(path: Path) -> str:
+    """A local file for Spark's reader: glob characters escaped, the local file system named."""
+    escaped = re.sub(r"([\\*?\[\]{}])", r"\\\1", str(path))
+    return "file:" + escaped
+
+
+class _Cursor:
+    """Just enough of a DB-API cursor over Spark SQL for ``compute_profile``."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._rows: list[Any] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
+        self._rows = [tuple(r) for r in self._session.sql(sql, args=list(params)).collect()]
+        return self
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+
+class SparkEngine:
+    """``QueryEngine`` on a Spark session, over the versions' Parquet files in the lake."""
+
+    capabilities = SPARK_CAPABILITIES
+    dialect = SPARK
+
+    def __init__(self, root: Path, *, master: str = "local[2]", driver_memory: str = "1g"):
+        self.root = root.resolve()
+        self.master = master
+        self._session = spark_session(master, driver_memory)
+        self._views: OrderedDict[str, str] = OrderedDict()
+        self._views_lock = threading.Lock()
+
+    def close(self) -> None:
+        # The session belongs to the process (other engines may share it): drop only ours.
+        with self._views_lock:
+            for name in self._views.values():
+                self._session.catalog.dropTempView(name)
+                self._session.catalog.dropTempView(name + "_n")
+            self._views.clear()
+
+    def _view(self, path: Path) -> str:
+        """The temporary view of one version's file (and ``<view>_n``, with positions)."""
+        key = str(path)
+        with self._views_lock:
+            name = self._views.get(key)
+            if name is not None:
+                self._views.move_to_end(key)
+                return name
+            from pyspark.sql import functions as F  # noqa: N812
+
+            name = "v_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+            frame = self._session.read.parquet(_hadoop_path(path))
+            frame.createOrReplaceTempView(name)
+            # Parquet's row index: the 0-based position of the row within its file.
+            frame.select("*", F.col("_metadata.row_index").alias(POSITION)).createOrReplaceTempView(
+                name + "_n"
+            )
+            self._views[key] = name
+            while len(self._views) > VIEWS_KEPT:
+                _, old = self._views.popitem(last=False)
+                self._session.catalog.dropTempView(old)
+                self._session.catalog.dropTempView(old + "_n")
+            return name
+
+    def _statements(self, version: Version) -> Statements:
+        path = version.data_path.resolve()
+        if not path.is_relative_to(self.root):
+            raise bad_request(
+                "该版本不在数据湖目录中。", "The version lies outside the lake directory."
+            )
+        schema = read_schema(str(path))
+        view = self._view(path)
+        return Statements(SPARK, schema, view, (), numbered=view + "_n")
+
+    def _frame(self, sql: str, params: list[Any]) -> Any:
+        return self._session.sql(sql, args=params)
+
+    def _table(self, sql: str, params: list[Any]) -> pa.Table:
+        table: pa.Table = self._frame(sql, params).toArrow()
+        # Spark labels columns with its own field metadata; answers carry plain fields.
+        return pa.Table.from_arrays(table.columns, names=table.column_names)
+
+    def scan(
+        self,
+        version: Version,
+        columns: Sequence[str] | None = None,
+        filters: Sequence[Filter] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        after_key: Sequence[Any] | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        sql, params = self._statements(version).scan(columns, filters, order_by, limit, after_key)
+        rows = version.row_count if limit is None else min(limit, version.row_count)
+        return self._stream(sql, params, rows)
+
+    def _stream(self, sql: str, params: list[Any], rows: int) -> Iterator[pa.RecordBatch]:
+        """The answer in Arrow batches. Up to ``COLLECT_ROWS`` rows (the version's size or the
+        limit) it is collected at once, as Arrow; larger answers (exports) come one partition
+        at a time, in order, so neither driver holds them whole."""
+        frame = self._frame(sql, params)
+        size = self.capabilities.batch_rows
+        if rows <= COLLECT_ROWS:
+            table: pa.Table = frame.toArrow()
+            plain = pa.Table.from_arrays(table.columns, names=table.column_names)
+            yield from plain.to_batches(size)
+            return
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        schema = to_arrow_schema(frame.schema, timezone="UTC")
+        schema = pa.schema([pa.field(f.name, f.type) for f in schema])
+        pending: list[Any] = []
+        for row in frame.toLocalIterator(prefetchPartitions=True):
+            pending.append(row)
+            if len(pending) == size:
+                yield pa.RecordBatch.from_pylist([r.asDict() for r in pending], schema=schema)
+                pending = []
+        if pending:
+            yield pa.RecordBatch.from_pylist([r.asDict() for r in pending], schema=schema)
+
+    def lookup(
+        self,
+        version: Version,
+        key_column: str,
+        value: Any,
+        columns: Sequence[str] | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for batch in self.scan(version, columns, [Filter(key_column, Op.EQ, value)], limit=limit):
+            rows.extend(batch.to_pylist())
+        return rows
+
+    def aggregate(
+        self,
+        version: Version,
+        measures: Sequence[tuple[AggFunc | str, str | None]],
+        group_by: Sequence[str] = (),
+        filters: Sequence[Filter] = (),
+    ) -> pa.Table:
+        sql, params = self._statements(version).aggregate(measures, group_by, filters)
+        return self._table(sql, params).rename_columns(list(group_by) + measure_names(measures))
+
+    def count(self, version: Version, filters: Sequence[Filter] = ()) -> int:
+        sql, params = self._statements(version).count(filters)
+        return int(self._frame(sql, params).collect()[0][0])
+
+    def scan_positions(
+        self,
+        version: Version,
+        columns: Sequence[str],
+        filters: Sequence[Filter] = (),
+        after: int = -1,
+        limit: int = 100,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        sql, params = self._statements(version).positions(columns, filters, after, limit)
+        return positioned(self._table(sql, params), columns)
+
+    def profile(self, version: Version, top_k: int = 10) -> Profile:
+        s = self._statements(version)
+        return compute_profile(
+            _Cursor(self._session), s.relation, [], s.schema, top_k, s.numbered, dialect=SPARK
+        )
