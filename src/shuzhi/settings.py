@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -90,6 +91,11 @@ class Settings:
     sharing_extension_days: int = 5
     # Production runs on PostgreSQL unless the embedded SQLite file is chosen on purpose.
     allow_sqlite: bool = False
+    # Dataset queries: "duckdb" (embedded, the default) or "spark" (the optional extra
+    # shuzhi[spark]; Java 17), with Spark's master URL and driver memory (docs/lake.md).
+    query_engine: str = "duckdb"
+    spark_master: str = "local[2]"
+    spark_driver_memory: str = "1g"
 
     @property
     def is_production(self) -> bool:
@@ -130,6 +136,35 @@ def _number(
     if value < least:
         raise InvalidSetting(f"{name} must be at least {least}, not {raw}")
     return value
+
+
+QUERY_ENGINES = ("duckdb", "spark")
+# Spark master URLs: local, local[N], local[*], local[N,F], spark://…, yarn, k8s://…
+SPARK_MASTER = re.compile(r"local(\[(\*|[1-9][0-9]*)(,[1-9][0-9]*)?\])?|spark://\S+|yarn|k8s://\S+")
+SPARK_MEMORY = re.compile(r"[1-9][0-9]*[kmgt]", re.IGNORECASE)
+
+
+def _check_engine(settings: Settings) -> None:
+    """The query engine settings, checked at start-up (Spark itself starts on first use)."""
+    if settings.query_engine not in QUERY_ENGINES:
+        raise InvalidSetting(
+            f"SHUZHI_QUERY_ENGINE 只能是 {' 或 '.join(QUERY_ENGINES)} /"
+            f" SHUZHI_QUERY_ENGINE must be one of {', '.join(QUERY_ENGINES)},"
+            f" not {settings.query_engine!r}"
+        )
+    if not SPARK_MASTER.fullmatch(settings.spark_master):
+        raise InvalidSetting(
+            "SHUZHI_SPARK_MASTER 不是 Spark 主节点地址"
+            "（local[N]、spark://主机:端口、yarn、k8s://…） /"
+            " SHUZHI_SPARK_MASTER is not a Spark master URL (local[N], spark://host:port, yarn,"
+            f" k8s://…): {settings.spark_master!r}"
+        )
+    if not SPARK_MEMORY.fullmatch(settings.spark_driver_memory):
+        raise InvalidSetting(
+            "SHUZHI_SPARK_DRIVER_MEMORY 应形如 1g、512m /"
+            " SHUZHI_SPARK_DRIVER_MEMORY must look like 1g or 512m,"
+            f" not {settings.spark_driver_memory!r}"
+        )
 
 
 def _persistent_secret(data_dir: Path, name: str = SECRET_FILE) -> str:
@@ -198,7 +233,11 @@ def load_settings(
         portal_rate_limit=_number(env, "SHUZHI_PORTAL_RATE_LIMIT", 600, int, 0),
         sharing_extension_days=_number(env, "SHUZHI_SHARING_EXTENSION_DAYS", 5, int, 0),
         allow_sqlite=_truthy(env.get("SHUZHI_ALLOW_SQLITE"), False),
+        query_engine=env.get("SHUZHI_QUERY_ENGINE", "").strip().lower() or "duckdb",
+        spark_master=env.get("SHUZHI_SPARK_MASTER", "").strip() or "local[2]",
+        spark_driver_memory=env.get("SHUZHI_SPARK_DRIVER_MEMORY", "").strip() or "1g",
     )
+    _check_engine(settings)
     if settings.smtp_security not in SMTP_SECURITY:
         raise InvalidSetting(
             f"SHUZHI_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)},"

@@ -1,4 +1,5 @@
-"""The query interface: structured operations only, names checked, values bound."""
+"""The query interface: structured operations only, names checked, values bound — on every
+engine (DuckDB and Spark, see tests/engines.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from hypothesis import strategies as st
 from shuzhi.errors import Invalid
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.profile import InferredType
-from shuzhi.lake.query import DuckDBEngine, Filter, Op, Order
+from shuzhi.lake.query import Filter, Op, Order, QueryEngine
 from shuzhi.lake.readers import FileSource
 from shuzhi.lake.writer import write_version
+from tests.engines import DUCKDB_ONLY, ENGINES, SPARK_ONLY, make_engine
 from tests.lake.conftest import write_csv
 
 ROWS = [
@@ -41,19 +43,27 @@ ROWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[DuckDBEngine, Version]:
+@pytest.fixture(scope="module", params=ENGINES)
+def lake(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[QueryEngine, Version]:
     root = tmp_path_factory.mktemp("lake")
     path = write_csv(root / "src.csv", ROWS)
     version = write_version(FileSource(path), root / "people").version
-    return DuckDBEngine(root), version
+    return make_engine(request.param, root), version
 
 
-def rows(engine: DuckDBEngine, version: Version, **kwargs: Any) -> list[dict[str, Any]]:
+@pytest.fixture(params=ENGINES)
+def kind(request: pytest.FixtureRequest) -> str:
+    """The engine of a test that writes its own lake."""
+    return str(request.param)
+
+
+def rows(engine: QueryEngine, version: Version, **kwargs: Any) -> list[dict[str, Any]]:
     return [row for batch in engine.scan(version, **kwargs) for row in batch.to_pylist()]
 
 
-def test_scan_filters_order_limit(lake: tuple[DuckDBEngine, Version]) -> None:
+def test_scan_filters_order_limit(lake: tuple[QueryEngine, Version]) -> None:
     engine, v = lake
     found = rows(
         engine,
@@ -84,13 +94,13 @@ def test_scan_filters_order_limit(lake: tuple[DuckDBEngine, Version]) -> None:
     ],
 )
 def test_count_each_operator(
-    lake: tuple[DuckDBEngine, Version], flt: Filter, expected: int
+    lake: tuple[QueryEngine, Version], flt: Filter, expected: int
 ) -> None:
     engine, v = lake
     assert engine.count(v, [flt]) == expected
 
 
-def test_keyset_pagination_walks_every_row_once(lake: tuple[DuckDBEngine, Version]) -> None:
+def test_keyset_pagination_walks_every_row_once(lake: tuple[QueryEngine, Version]) -> None:
     engine, v = lake
     order = [Order("district"), Order("name")]
     seen: list[str] = []
@@ -106,7 +116,7 @@ def test_keyset_pagination_walks_every_row_once(lake: tuple[DuckDBEngine, Versio
     assert len(seen) == 300 == len(set(seen))
 
 
-def test_lookup_and_aggregate(lake: tuple[DuckDBEngine, Version]) -> None:
+def test_lookup_and_aggregate(lake: tuple[QueryEngine, Version]) -> None:
     engine, v = lake
     assert engine.lookup(v, "id", "7", columns=["name"]) == [{"name": "人007"}]
     assert engine.lookup(v, "id", "999") == []
@@ -145,7 +155,7 @@ def test_lookup_and_aggregate(lake: tuple[DuckDBEngine, Version]) -> None:
         lambda e, v: e.aggregate(v, []),
     ],
 )
-def test_bad_requests_are_invalid(lake: tuple[DuckDBEngine, Version], call: Any) -> None:
+def test_bad_requests_are_invalid(lake: tuple[QueryEngine, Version], call: Any) -> None:
     engine, v = lake
     with pytest.raises(Invalid):
         call(engine, v)
@@ -167,11 +177,29 @@ INJECTIONS = st.one_of(
 )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=INJECTIONS, op=st.sampled_from([Op.EQ, Op.NE, Op.LT, Op.GE, Op.LIKE_PREFIX, Op.IN]))
+OPS = st.sampled_from([Op.EQ, Op.NE, Op.LT, Op.GE, Op.LIKE_PREFIX, Op.IN])
+CHECKS = [HealthCheck.function_scoped_fixture]
+
+
+@pytest.mark.parametrize("lake", DUCKDB_ONLY, indirect=True)
+@settings(max_examples=150, suppress_health_check=CHECKS)
+@given(value=INJECTIONS, op=OPS)
 def test_values_are_bound_never_spliced(
-    lake: tuple[DuckDBEngine, Version], value: str, op: Op
+    lake: tuple[QueryEngine, Version], value: str, op: Op
 ) -> None:
+    _check_bound(lake, value, op)
+
+
+@pytest.mark.parametrize("lake", SPARK_ONLY, indirect=True)
+@settings(max_examples=12, suppress_health_check=CHECKS, deadline=None)
+@given(value=INJECTIONS, op=OPS)
+def test_values_are_bound_never_spliced_on_spark(
+    lake: tuple[QueryEngine, Version], value: str, op: Op
+) -> None:
+    _check_bound(lake, value, op)
+
+
+def _check_bound(lake: tuple[QueryEngine, Version], value: str, op: Op) -> None:
     engine, v = lake
     names = [r[1] for r in ROWS[1:]]
     try:
@@ -191,9 +219,9 @@ def test_values_are_bound_never_spliced(
     assert count == expected
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, suppress_health_check=CHECKS, deadline=None)
 @given(column=INJECTIONS)
-def test_unknown_column_names_fail_safely(lake: tuple[DuckDBEngine, Version], column: str) -> None:
+def test_unknown_column_names_fail_safely(lake: tuple[QueryEngine, Version], column: str) -> None:
     engine, v = lake
     if column in ROWS[0]:
         return
@@ -205,23 +233,26 @@ def test_unknown_column_names_fail_safely(lake: tuple[DuckDBEngine, Version], co
         engine.aggregate(v, [("count", column)])
 
 
-def test_hostile_column_names_in_the_data_are_quoted(tmp_path: Path) -> None:
-    hostile = 'a" FROM x; --'
+@pytest.mark.parametrize("hostile", ['a" FROM x; --', "a` FROM x; --", "b\\'`\"c"])
+def test_hostile_column_names_in_the_data_are_quoted(
+    tmp_path: Path, kind: str, hostile: str
+) -> None:
     path = write_csv(tmp_path / "f.csv", [[hostile, "b"], ["1", "2"], ["3", "4"]])
     v = write_version(FileSource(path), tmp_path / "lake").version
-    engine = DuckDBEngine(tmp_path)
+    engine = make_engine(kind, tmp_path)
     assert engine.count(v, [Filter(hostile, Op.EQ, "3")]) == 1
     assert rows(engine, v, columns=[hostile]) == [{hostile: "1"}, {hostile: "3"}]
+    assert engine.aggregate(v, [("max", hostile)], group_by=[hostile]).num_rows == 2
 
 
 def test_engine_reads_nothing_outside_the_lake(tmp_path: Path, lake: tuple[Any, Version]) -> None:
-    _, v = lake
-    elsewhere = DuckDBEngine(tmp_path / "other")
+    engine, v = lake
+    elsewhere = make_engine(engine.capabilities.name, tmp_path / "other")
     with pytest.raises(Invalid):
         elsewhere.count(v)
 
 
-def test_typed_parquet_filters(tmp_path: Path) -> None:
+def test_typed_parquet_filters(tmp_path: Path, kind: str) -> None:
     src = tmp_path / "t.parquet"
     pq.write_table(
         pa.table(
@@ -234,7 +265,7 @@ def test_typed_parquet_filters(tmp_path: Path) -> None:
         src,
     )
     v = write_version(FileSource(src), tmp_path / "lake").version
-    engine = DuckDBEngine(tmp_path)
+    engine = make_engine(kind, tmp_path)
     assert engine.count(v, [Filter("n", Op.GE, 2)]) == 2
     assert engine.count(v, [Filter("d", Op.LT, dt.date(2024, 1, 3))]) == 2
     assert engine.count(v, [Filter("ok", Op.EQ, True)]) == 2
@@ -247,7 +278,7 @@ def test_typed_parquet_filters(tmp_path: Path) -> None:
     assert profile.column("n").min == "1" and profile.column("n").max == "3"
 
 
-def test_profile_infers_types_from_text(lake: tuple[DuckDBEngine, Version]) -> None:
+def test_profile_infers_types_from_text(lake: tuple[QueryEngine, Version]) -> None:
     engine, v = lake
     p = engine.profile(v)
     assert p.row_count == 300
@@ -278,15 +309,15 @@ def test_profile_infers_types_from_text(lake: tuple[DuckDBEngine, Version]) -> N
     ]
 
 
-def test_profile_mixed_column_stays_text_with_dominant_type(tmp_path: Path) -> None:
+def test_profile_mixed_column_stays_text_with_dominant_type(tmp_path: Path, kind: str) -> None:
     data = [["code"]] + [[str(i)] for i in range(50)] + [["N/A"]]
     v = write_version(FileSource(write_csv(tmp_path / "f.csv", data)), tmp_path / "l").version
-    column = DuckDBEngine(tmp_path).profile(v).column("code")
+    column = make_engine(kind, tmp_path).profile(v).column("code")
     assert column.inferred_type is InferredType.TEXT
     assert column.dominant_type is InferredType.INTEGER and column.nonconforming == 1
 
 
-def test_profile_masking_hook(lake: tuple[DuckDBEngine, Version]) -> None:
+def test_profile_masking_hook(lake: tuple[QueryEngine, Version]) -> None:
     engine, v = lake
     p = engine.profile(v)
     masked = p.masked(lambda column, value: value[:1] + "*" * (len(value) - 1), columns={"name"})
@@ -297,17 +328,17 @@ def test_profile_masking_hook(lake: tuple[DuckDBEngine, Version]) -> None:
     assert masked.to_json()["columns"][1]["name"] == "name"
 
 
-def test_empty_version_profile(tmp_path: Path) -> None:
+def test_empty_version_profile(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "f.csv"
     path.write_text("a,b\n")
     v = write_version(FileSource(path), tmp_path / "l").version
-    p = DuckDBEngine(tmp_path).profile(v)
+    p = make_engine(kind, tmp_path).profile(v)
     assert p.row_count == 0
     assert {c.inferred_type for c in p.columns} == {InferredType.EMPTY}
 
 
 def test_large_profile_routes_columns_by_their_sampled_share_of_distinct_values(
-    tmp_path: Path,
+    tmp_path: Path, kind: str
 ) -> None:
     # Above GROUP_ALL_BELOW_ROWS the type sample decides per column: mostly repeated values are
     # grouped exactly (top values), mostly distinct values get a HyperLogLog estimate.
@@ -317,7 +348,7 @@ def test_large_profile_routes_columns_by_their_sampled_share_of_distinct_values(
         fh.write("serial,code\n")
         fh.writelines(f"{i},{['甲', '乙', '丙'][i % 3]}\n" for i in range(n))
     v = write_version(FileSource(path), tmp_path / "l").version
-    p = DuckDBEngine(tmp_path).profile(v)
+    p = make_engine(kind, tmp_path).profile(v)
     assert p.row_count == n and p.type_sample_rows == 20_000
     code = p.column("code")
     assert code.distinct_estimate == 3

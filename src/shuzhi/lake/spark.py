@@ -44,6 +44,7 @@ from shuzhi.lake.sql import (
     measure_names,
     read_schema,
 )
+from shuzhi.settings import SPARK_MASTER
 
 SPARK_CAPABILITIES = EngineCapabilities(
     name="spark",
@@ -54,11 +55,6 @@ SPARK_CAPABILITIES = EngineCapabilities(
     batch_rows=65_536,
 )
 
-# A master URL: local, local[N], local[*], local[N,F], spark://…, yarn, k8s://…
-MASTER_PATTERN = re.compile(
-    r"local(\[(\*|[1-9][0-9]*)(,[1-9][0-9]*)?\])?|spark://\S+|yarn|k8s://\S+"
-)
-MEMORY_PATTERN = re.compile(r"[1-9][0-9]*[kmgt]", re.IGNORECASE)
 # Above this many rows a scan is streamed partition by partition instead of collected.
 COLLECT_ROWS = 1_000_000
 VIEWS_KEPT = 256
@@ -85,12 +81,14 @@ def spark_session(master: str, driver_memory: str = "1g") -> Any:
             if running != master:
                 raise _start_failure(master, f"this process already runs Spark on {running}")
             return session
-        if not MASTER_PATTERN.fullmatch(master):
+        if not SPARK_MASTER.fullmatch(master):
             raise _start_failure(master, "not a Spark master URL")
         try:
             from pyspark.sql import SparkSession
         except ImportError:
-            raise _start_failure(master, "PySpark is not installed (pip install 'shuzhi[spark]')")
+            raise _start_failure(
+                master, "PySpark is not installed (pip install 'shuzhi[spark]')"
+            ) from None
         # Python workers (used to stream large results) run this interpreter.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = (
@@ -178,7 +176,7 @@ class SparkEngine:
             if name is not None:
                 self._views.move_to_end(key)
                 return name
-            from pyspark.sql import functions as F  # noqa: N812
+            from pyspark.sql import functions as F
 
             name = "v_" + hashlib.sha256(key.encode()).hexdigest()[:24]
             frame = self._session.read.parquet(_hadoop_path(path))

@@ -26,6 +26,7 @@ from shuzhi.errors import Invalid
 MAX_IN_VALUES = 1000
 POSITION = "file_row_number"  # the 0-based row position within the version's file
 
+
 class Op(StrEnum):
     EQ = "eq"
     NE = "ne"
@@ -60,8 +61,6 @@ class Filter:
 class Order:
     column: str
     descending: bool = False
-
-
 
 
 def bad_request(zh: str, en: str) -> Invalid:
@@ -215,7 +214,9 @@ class Compiler:
         try:
             op = Op(f.op)
         except ValueError:
-            raise bad_request(f"不支持的运算 {f.op!r}。", f"Unsupported operator {f.op!r}.") from None
+            raise bad_request(
+                f"不支持的运算 {f.op!r}。", f"Unsupported operator {f.op!r}."
+            ) from None
         col = self.column(f.column)
         if op in (Op.IS_NULL, Op.NOT_NULL):
             if f.value is not None:
@@ -264,8 +265,6 @@ class Compiler:
         return ", ".join(
             f"{self.column(o.column)} {'DESC' if o.descending else 'ASC'}{nulls}" for o in order_by
         )
-
-
 
 
 def _limit(limit: Any) -> int:
@@ -355,7 +354,9 @@ class Statements:
         try:
             func = AggFunc(func_name)
         except ValueError:
-            raise bad_request(f"不支持的统计函数 {func_name!r}。", f"Unsupported {func_name!r}.") from None
+            raise bad_request(
+                f"不支持的统计函数 {func_name!r}。", f"Unsupported {func_name!r}."
+            ) from None
         if column is None:
             if func is not AggFunc.COUNT:
                 raise bad_request("该统计函数需要指定列。", f"{func} needs a column.")
@@ -388,7 +389,9 @@ class Statements:
         self, columns: Sequence[str], filters: Sequence[Filter], after: int, limit: int
     ) -> tuple[str, list[Any]]:
         if self.numbered is None:
-            raise bad_request("该引擎不能按行位置读取。", "This engine cannot read by row position.")
+            raise bad_request(
+                "该引擎不能按行位置读取。", "This engine cannot read by row position."
+            )
         if POSITION in self.schema.names:
             raise bad_request(
                 f"数据集含有保留列名 {POSITION}，无法按行位置分页。",

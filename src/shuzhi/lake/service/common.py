@@ -13,7 +13,7 @@ from shuzhi.errors import Invalid, NotFound
 from shuzhi.lake import credentials
 from shuzhi.lake.manifest import Version, load_version
 from shuzhi.lake.models import DatasetVersion
-from shuzhi.lake.query import DuckDBEngine
+from shuzhi.lake.query import DuckDBEngine, QueryEngine
 from shuzhi.lake.readers import FileSource, Source
 from shuzhi.settings import Settings
 
@@ -42,7 +42,7 @@ CYCLE_PERIODS: dict[str, timedelta | None] = {
 GRACE = timedelta(hours=12)
 
 
-_ENGINES: weakref.WeakKeyDictionary[Database, DuckDBEngine] = weakref.WeakKeyDictionary()
+_ENGINES: weakref.WeakKeyDictionary[Database, QueryEngine] = weakref.WeakKeyDictionary()
 
 
 Progress = Callable[[str], None]
@@ -52,13 +52,23 @@ def lake_root(ctx: Ctx) -> Path:
     return ctx.settings.data_dir.resolve() / DATASETS_DIR
 
 
-def open_engine(database: Database) -> DuckDBEngine:
-    """The query engine of an app or a CLI run: one per database, created on first use."""
+def open_engine(database: Database) -> QueryEngine:
+    """The query engine of an app or a CLI run: one per database, created on first use, of
+    the kind ``SHUZHI_QUERY_ENGINE`` names (a Spark session that cannot start is an
+    ``Unavailable`` error naming the setting)."""
     engine = _ENGINES.get(database)
     if engine is None:
-        root = database.settings.data_dir.resolve() / DATASETS_DIR
+        settings = database.settings
+        root = settings.data_dir.resolve() / DATASETS_DIR
         root.mkdir(parents=True, exist_ok=True)
-        engine = DuckDBEngine(root)
+        if settings.query_engine == "spark":
+            from shuzhi.lake.spark import SparkEngine
+
+            engine = SparkEngine(
+                root, master=settings.spark_master, driver_memory=settings.spark_driver_memory
+            )
+        else:
+            engine = DuckDBEngine(root)
         _ENGINES[database] = engine
     return engine
 
@@ -69,7 +79,7 @@ def close_engine(database: Database) -> None:
         engine.close()
 
 
-def query_engine(ctx: Ctx) -> DuckDBEngine:
+def query_engine(ctx: Ctx) -> QueryEngine:
     return open_engine(ctx.database)
 
 
