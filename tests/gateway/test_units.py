@@ -20,9 +20,10 @@ from shuzhi.gateway.filters import describe, matches, parse_fields, parse_filter
 from shuzhi.gateway.limits import RateLimiter
 from shuzhi.gateway.shaping import plan, shape
 from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
-from shuzhi.lake.query import DuckDBEngine, Filter, Op
+from shuzhi.lake.query import DuckDBEngine, Filter, Op, QueryEngine
 from shuzhi.security.masking import MaskLevel
 from shuzhi.sharing.grants import ColumnMask
+from tests.engines import make_engine
 from tests.gateway.helpers import make_grant
 
 COLUMNS = {"name": "string", "code": "string", "n": "int64"}
@@ -131,8 +132,24 @@ def _version(rows: list[dict[str, Any]]) -> Version:
 def test_python_evaluation_agrees_with_the_engine(
     rows: list[dict[str, Any]], filters: list[Filter]
 ) -> None:
+    _check_evaluation(_ENGINE, rows, filters)
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ROWS, FILTERS)
+def test_python_evaluation_agrees_with_spark(
+    rows: list[dict[str, Any]], filters: list[Filter]
+) -> None:
+    _check_evaluation(make_engine("spark", _ROOT), rows, filters)
+
+
+def _check_evaluation(
+    engine: QueryEngine, rows: list[dict[str, Any]], filters: list[Filter]
+) -> None:
     version = _version(rows)
-    by_engine = [r for b in _ENGINE.scan(version, filters=filters) for r in b.to_pylist()]
+    by_engine = [r for b in engine.scan(version, filters=filters) for r in b.to_pylist()]
     by_python = [r for r in rows if matches(r, filters)]
     key = lambda r: (str(r["name"]), str(r["code"]))  # noqa: E731
     assert sorted(by_engine, key=key) == sorted(by_python, key=key)
