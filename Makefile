@@ -23,14 +23,15 @@ install: $(STAMP) node_modules/.package-lock.json
 demo: install
 	$(BIN)/shuzhi demo
 
-## test: the whole suite, SQLite and PostgreSQL, with the real-browser tests (one worker per core)
+## test: the whole suite, SQLite and PostgreSQL, DuckDB and Spark, with the real-browser tests
+##       (one worker per core; the Spark tests form one group, so one worker starts one JVM)
 test: install
 	scripts/install-system-deps
-	$(BIN)/pytest -q -n auto --dist worksteal
+	$(BIN)/pytest -q -n auto --dist loadgroup
 
 ## test-fast: skip the PostgreSQL and browser tests (local iteration only; CI runs everything)
 test-fast: install
-	$(BIN)/pytest -q -n auto --dist worksteal -m "not postgres and not browser"
+	$(BIN)/pytest -q -n auto --dist loadgroup -m "not postgres and not browser"
 
 ## check: formatting, lint and strict types
 check: install
