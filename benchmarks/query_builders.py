@@ -150,7 +150,9 @@ def main() -> None:
         for row in rows:
             print("| " + " | ".join(str(x) for x in row) + " |")
         print("\nsqlglot output (lookup):", b_transpile(a_lookup(DUCKDB))())
-        print("Ibis output (lookup):", ibis.to_sql(c_lookup(), dialect="pyspark").replace("\n", " "))
+        print(
+            "Ibis output (lookup):", ibis.to_sql(c_lookup(), dialect="pyspark").replace("\n", " ")
+        )
         engine.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
