@@ -57,8 +57,8 @@ def main() -> None:
     extra = os.environ.get("BUILDERS_PATH")
     if extra:
         sys.path.append(extra)  # after Shuzhi's own packages: their versions win
-    import ibis
-    import sqlglot
+    import ibis  # type: ignore[import-not-found]
+    import sqlglot  # type: ignore[import-not-found]
 
     # Loading the backend registers the options its compiler reads (no session is started).
     _ = ibis.pyspark

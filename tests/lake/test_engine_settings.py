@@ -15,7 +15,7 @@ from shuzhi.errors import Unavailable
 from shuzhi.lake.query import DuckDBEngine
 from shuzhi.lake.service import close_engine, open_engine
 from shuzhi.settings import InvalidSetting, Settings, load_settings
-from tests.engines import SPARK_MARKS, SPARK_MASTER, make_engine
+from tests.engines import SPARK_MASTER, make_engine
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 

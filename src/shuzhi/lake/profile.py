@@ -13,6 +13,7 @@ Top values are raw. Sensitive columns must be masked before anyone sees them:
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -252,12 +253,17 @@ def _grouped(
 ) -> tuple[int, tuple[TopValue, ...]]:
     """Exact distinct count and top values of one column, from one grouped scan."""
     col = dialect.ident(name)
-    found = cursor.execute(
-        f"WITH g {dialect.materialized} (SELECT {col} AS v, count(*) AS n FROM {relation}"
-        f" WHERE {col} IS NOT NULL GROUP BY {col})"
-        f" SELECT (SELECT count(*) FROM g) AS d, v, n FROM g ORDER BY n DESC, v LIMIT {int(top_k)}",
-        params,
-    ).fetchall()
+    grouped = (
+        f"SELECT {col} AS v, count(*) AS n FROM {relation} WHERE {col} IS NOT NULL GROUP BY {col}"
+    )
+    if dialect.materialized:
+        sql = (
+            f"WITH g {dialect.materialized} ({grouped})"
+            f" SELECT (SELECT count(*) FROM g) AS d, v, n FROM g"
+        )
+    else:  # no way to compute the groups once for two uses: count them with a window
+        sql = f"SELECT count(*) OVER () AS d, v, n FROM ({grouped}) g"
+    found = cursor.execute(f"{sql} ORDER BY n DESC, v LIMIT {int(top_k)}", params).fetchall()
     distinct = int(found[0][0]) if found else 0
     if distinct > TOP_VALUES_MAX_DISTINCT:
         return distinct, ()
@@ -272,10 +278,14 @@ def compute_profile(
     top_k: int = 10,
     numbered: str | None = None,
     dialect: Dialect = DUCKDB,
+    workers: int = 1,
 ) -> Profile:
     """Profile ``relation`` (SQL text with bound ``params``) through ``cursor``, a DB-API
     style cursor of the engine whose SQL ``dialect`` is given (``execute`` then
-    ``fetchone``/``fetchall``).
+    ``fetchone``/``fetchall``). With ``workers`` > 1 the per-column grouped scans run that
+    many at a time, through the same cursor (which must then allow it: an engine whose
+    every statement is a job of its own, such as Spark, gains; DuckDB parallelises inside
+    one statement instead).
 
     ``numbered`` is the same rows with a ``file_row_number`` column (0-based position); when
     given, the type sample is read as evenly spaced blocks of rows instead of a system sample.
@@ -324,10 +334,18 @@ def compute_profile(
         extremes[name] = (next(scanned), next(scanned))
 
     tops: dict[str, tuple[TopValue, ...]] = {}
-    for name in sortable:
-        if not nonnulls[name] or distinct.get(name, 0) > TOP_VALUES_MAX_DISTINCT:
-            continue
-        distinct[name], tops[name] = _grouped(cursor, relation, params, name, top_k, dialect)
+    grouped = [n for n in sortable if nonnulls[n] and distinct.get(n, 0) <= TOP_VALUES_MAX_DISTINCT]
+
+    def group(name: str) -> tuple[int, tuple[TopValue, ...]]:
+        return _grouped(cursor, relation, params, name, top_k, dialect)
+
+    if workers > 1 and len(grouped) > 1:
+        with ThreadPoolExecutor(workers, thread_name_prefix="shuzhi-profile") as pool:
+            results = list(pool.map(group, grouped))
+    else:
+        results = [group(name) for name in grouped]
+    for name, (count, top) in zip(grouped, results, strict=True):
+        distinct[name], tops[name] = count, top
 
     profiles = [
         _column_profile(

@@ -21,13 +21,13 @@ import re
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from shuzhi.errors import Unavailable
+from shuzhi.errors import ShuzhiError, Unavailable
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.profile import Profile, compute_profile
 from shuzhi.lake.query import EngineCapabilities, positioned
@@ -58,9 +58,13 @@ SPARK_CAPABILITIES = EngineCapabilities(
 # Above this many rows a scan is streamed partition by partition instead of collected.
 COLLECT_ROWS = 1_000_000
 VIEWS_KEPT = 256
+# The profile's per-column scans are separate Spark jobs: this many are submitted at once
+# (the per-job scheduling latency overlaps; the cluster shares its cores among them).
+PROFILE_JOBS = 4
 
 _lock = threading.Lock()
 _session: tuple[str, Any] | None = None
+T = TypeVar("T")
 
 
 def _start_failure(master: str, reason: str) -> Unavailable:
@@ -69,6 +73,15 @@ def _start_failure(master: str, reason: str) -> Unavailable:
         "请检查 SHUZHI_SPARK_MASTER 与 Java 17，或设置 SHUZHI_QUERY_ENGINE=duckdb。",
         f"The Spark session could not start (SHUZHI_SPARK_MASTER={master}): {reason}. "
         "Check SHUZHI_SPARK_MASTER and Java 17, or set SHUZHI_QUERY_ENGINE=duckdb.",
+    )
+
+
+def _job_failure(master: str, exc: BaseException) -> Unavailable:
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    reason = lines[0][:300]
+    return Unavailable(
+        f"Spark 作业失败（SHUZHI_SPARK_MASTER={master}）：{reason}。请稍后重试。",
+        f"The Spark job failed (SHUZHI_SPARK_MASTER={master}): {reason}. Try again later.",
     )
 
 
@@ -129,22 +142,26 @@ def _hadoop_path(path: Path) -> str:
     return "file:" + escaped
 
 
-class _Cursor:
-    """Just enough of a DB-API cursor over Spark SQL for ``compute_profile``."""
-
-    def __init__(self, session: Any) -> None:
-        self._session = session
-        self._rows: list[Any] = []
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
-        self._rows = [tuple(r) for r in self._session.sql(sql, args=list(params)).collect()]
-        return self
+class _Rows:
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
 
     def fetchone(self) -> Any:
         return self._rows[0] if self._rows else None
 
     def fetchall(self) -> list[Any]:
         return self._rows
+
+
+class _Cursor:
+    """Just enough of a DB-API cursor over Spark SQL for ``compute_profile``; statements may
+    run from several threads at once (each answer is its own object)."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Rows:
+        return _Rows([tuple(r) for r in self._session.sql(sql, args=list(params)).collect()])
 
 
 class SparkEngine:
@@ -179,7 +196,7 @@ class SparkEngine:
             from pyspark.sql import functions as F
 
             name = "v_" + hashlib.sha256(key.encode()).hexdigest()[:24]
-            frame = self._session.read.parquet(_hadoop_path(path))
+            frame = self._guard(lambda: self._session.read.parquet(_hadoop_path(path)))
             frame.createOrReplaceTempView(name)
             # Parquet's row index: the 0-based position of the row within its file.
             frame.select("*", F.col("_metadata.row_index").alias(POSITION)).createOrReplaceTempView(
@@ -202,11 +219,21 @@ class SparkEngine:
         view = self._view(path)
         return Statements(SPARK, schema, view, (), numbered=view + "_n")
 
+    def _guard(self, work: Callable[[], T]) -> T:
+        """Run Spark work; a failed or cancelled job (an executor lost, the job killed)
+        becomes an ``Unavailable`` error, so callers clean up as for any refused step."""
+        try:
+            return work()
+        except ShuzhiError:
+            raise
+        except Exception as exc:
+            raise _job_failure(self.master, exc) from exc
+
     def _frame(self, sql: str, params: list[Any]) -> Any:
-        return self._session.sql(sql, args=params)
+        return self._guard(lambda: self._session.sql(sql, args=params))
 
     def _table(self, sql: str, params: list[Any]) -> pa.Table:
-        table: pa.Table = self._frame(sql, params).toArrow()
+        table: pa.Table = self._guard(lambda: self._frame(sql, params).toArrow())
         # Spark labels columns with its own field metadata; answers carry plain fields.
         return pa.Table.from_arrays(table.columns, names=table.column_names)
 
@@ -227,24 +254,20 @@ class SparkEngine:
         """The answer in Arrow batches. Up to ``COLLECT_ROWS`` rows (the version's size or the
         limit) it is collected at once, as Arrow; larger answers (exports) come one partition
         at a time, in order, so neither driver holds them whole."""
-        frame = self._frame(sql, params)
         size = self.capabilities.batch_rows
         if rows <= COLLECT_ROWS:
-            table: pa.Table = frame.toArrow()
-            plain = pa.Table.from_arrays(table.columns, names=table.column_names)
-            yield from plain.to_batches(size)
+            yield from self._table(sql, params).to_batches(size)
             return
         from pyspark.sql.pandas.types import to_arrow_schema
 
+        frame = self._frame(sql, params)
         schema = to_arrow_schema(frame.schema, timezone="UTC")
         schema = pa.schema([pa.field(f.name, f.type) for f in schema])
-        pending: list[Any] = []
-        for row in frame.toLocalIterator(prefetchPartitions=True):
-            pending.append(row)
-            if len(pending) == size:
-                yield pa.RecordBatch.from_pylist([r.asDict() for r in pending], schema=schema)
-                pending = []
-        if pending:
+        rows_of = self._guard(lambda: frame.toLocalIterator(prefetchPartitions=True))
+        while True:
+            pending = self._guard(lambda: [r for _, r in zip(range(size), rows_of, strict=False)])
+            if not pending:
+                return
             yield pa.RecordBatch.from_pylist([r.asDict() for r in pending], schema=schema)
 
     def lookup(
@@ -272,7 +295,7 @@ class SparkEngine:
 
     def count(self, version: Version, filters: Sequence[Filter] = ()) -> int:
         sql, params = self._statements(version).count(filters)
-        return int(self._frame(sql, params).collect()[0][0])
+        return int(self._guard(lambda: self._frame(sql, params).collect()[0][0]))
 
     def scan_positions(
         self,
@@ -287,6 +310,9 @@ class SparkEngine:
 
     def profile(self, version: Version, top_k: int = 10) -> Profile:
         s = self._statements(version)
-        return compute_profile(
-            _Cursor(self._session), s.relation, [], s.schema, top_k, s.numbered, dialect=SPARK
+        cursor = _Cursor(self._session)
+        return self._guard(
+            lambda: compute_profile(
+                cursor, s.relation, [], s.schema, top_k, s.numbered, SPARK, PROFILE_JOBS
+            )
         )

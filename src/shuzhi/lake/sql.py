@@ -77,7 +77,7 @@ class Dialect:
     starts_with: str  # literal prefix test: ``{column}``, ``{value}``
     full_match: str  # whole-value regular expression test: ``{column}``, ``{pattern}``
     backslash_escapes: bool  # string literals treat ``\\`` as an escape character
-    materialized: str  # how a common table expression is asked to be computed once
+    materialized: str  # how a common table expression is computed once ("": it cannot be)
     nulls_last: str  # appended to each ORDER BY term so nulls sort last in both directions
     timestamp_param: str  # placeholder of a timestamp value; ``?`` binds a datetime as is
 
@@ -112,7 +112,7 @@ SPARK = Dialect(
     starts_with="startswith({column}, {value})",
     full_match="{column} RLIKE '^(?:{pattern})\\\\z'",
     backslash_escapes=True,
-    materialized="AS",
+    materialized="",
     nulls_last=" NULLS LAST",
     # Bound as ISO text and cast in the statement: a bound datetime would be read in the
     # driver's local time zone.
