@@ -3,6 +3,7 @@ the same version as on DuckDB, and a Spark job killed mid-way leaves no version 
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from shuzhi.lake import service as lake
 from shuzhi.lake.models import VersionStatus
 from shuzhi.lake.readers import FileSource
 from shuzhi.settings import Settings
-from tests.conftest import acting
+from tests.conftest import acting, make_settings
 from tests.engines import SPARK_MARKS, SPARK_MASTER, make_engine
 from tests.factories import seed_org
 from tests.lake.helpers import people_rows, published_entry, write_csv
@@ -45,15 +46,11 @@ def _files(directory: Path) -> set[str]:
 def test_ingest_on_spark_gives_the_version_duckdb_gives(
     spark_database: Database, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from tests.conftest import make_settings
-
     source = write_csv(tmp_path / "people.csv", people_rows(300), encoding="gbk")
+    other = tmp_path_factory.mktemp("on-duckdb")
+    shutil.copy(spark_database.settings.database_url.removeprefix("sqlite:///"), other)
+    duck_database = Database(make_settings(other, f"sqlite:///{other / 'shuzhi.db'}"))
     found = []
-    other_dir = tmp_path_factory.mktemp("duck")
-    import shutil
-
-    shutil.copy(Path(spark_database.settings.database_url.removeprefix("sqlite:///")), other_dir)
-    duck_database = Database(make_settings(other_dir, f"sqlite:///{other_dir / 'shuzhi.db'}"))
     try:
         for database in (spark_database, duck_database):
             seeded = seed_org(database)
