@@ -131,3 +131,28 @@ def test_a_second_master_in_one_process_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Unavailable) as refused:
         SparkEngine(tmp_path, master="local[3]")
     assert "SHUZHI_SPARK_MASTER=local[3]" in refused.value.message.en
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_an_engine_outlives_the_death_of_its_jvm(tmp_path: Path) -> None:
+    """A driver JVM lost (killed, or dead of an out-of-memory error) fails only the
+    statements it was running; the next statement starts a new session."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from shuzhi.lake.manifest import RejectSummary, Version
+    from shuzhi.lake.spark import spark_session
+
+    (tmp_path / "v").mkdir()
+    pq.write_table(pa.table({"a": ["x", "y", "x"]}), tmp_path / "v" / "d.parquet")
+    version = Version(
+        tmp_path / "v", "v", 1, "", "d.parquet", "", 0, 3, (), "", {}, RejectSummary(), {}
+    )
+    engine = make_engine("spark", tmp_path)
+    assert engine.count(version) == 3
+    process = spark_session(SPARK_MASTER).sparkContext._gateway.proc
+    process.kill()  # the JVM this test process started for Spark
+    process.wait(timeout=60)
+    assert engine.lookup(version, "a", "x") == [{"a": "x"}, {"a": "x"}]
+    assert spark_session(SPARK_MASTER).sparkContext._gateway.proc.pid != process.pid

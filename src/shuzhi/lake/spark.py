@@ -15,6 +15,7 @@ executor.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -93,7 +94,10 @@ def spark_session(master: str, driver_memory: str = "1g") -> Any:
             running, session = _session
             if running != master:
                 raise _start_failure(master, f"this process already runs Spark on {running}")
-            return session
+            if _alive(session):
+                return session
+            _session = None  # its JVM died (e.g. out of memory) or it was stopped: start anew
+            _forget(session)
         if not SPARK_MASTER.fullmatch(master):
             raise _start_failure(master, "not a Spark master URL")
         try:
@@ -114,6 +118,9 @@ def spark_session(master: str, driver_memory: str = "1g") -> Any:
             .config("spark.sql.ansi.enabled", "true")
             .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true")
         )
+        # Input splits of 16 MB (a few Parquet row groups): a streamed answer holds at most
+        # two splits in the driver at a time.
+        builder = builder.config("spark.sql.files.maxPartitionBytes", "16m")
         if master.startswith("local"):
             # A handful of cores: few shuffle partitions (adaptive execution merges more).
             builder = builder.config("spark.sql.shuffle.partitions", "4")
@@ -125,6 +132,32 @@ def spark_session(master: str, driver_memory: str = "1g") -> Any:
         session.sparkContext.setLogLevel("ERROR")
         _session = (master, session)
         return session
+
+
+def _alive(session: Any) -> bool:
+    try:
+        return not session.sparkContext._jsc.sc().isStopped()
+    except Exception:  # the JVM is gone
+        return False
+
+
+def _forget(session: Any) -> None:
+    """Let PySpark start a new JVM: it would otherwise reuse the gateway of a dead one."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    with contextlib.suppress(Exception):  # the JVM is gone already
+        session.stop()
+    gateway = SparkContext._gateway
+    if gateway is not None:
+        try:
+            gateway.jvm.java.lang.System.currentTimeMillis()
+        except Exception:
+            SparkContext._gateway = None
+            SparkContext._jvm = None
+    SparkContext._active_spark_context = None
+    SparkSession._instantiatedSession = None
+    SparkSession._activeSession = None
 
 
 def stop_session() -> None:
@@ -173,21 +206,34 @@ class SparkEngine:
     def __init__(self, root: Path, *, master: str = "local[2]", driver_memory: str = "1g"):
         self.root = root.resolve()
         self.master = master
-        self._session = spark_session(master, driver_memory)
+        self.driver_memory = driver_memory
+        self._current = spark_session(master, driver_memory)
         self._views: OrderedDict[str, str] = OrderedDict()
         self._views_lock = threading.Lock()
+
+    @property
+    def _session(self) -> Any:
+        """The process's session; after its JVM died, a new one (the views start afresh)."""
+        session = spark_session(self.master, self.driver_memory)
+        if session is not self._current:
+            with self._views_lock:
+                self._views.clear()
+                self._current = session
+        return session
 
     def close(self) -> None:
         # The session belongs to the process (other engines may share it): drop only ours.
         with self._views_lock:
-            for name in self._views.values():
-                self._session.catalog.dropTempView(name)
-                self._session.catalog.dropTempView(name + "_n")
+            if _alive(self._current):
+                for name in self._views.values():
+                    self._current.catalog.dropTempView(name)
+                    self._current.catalog.dropTempView(name + "_n")
             self._views.clear()
 
     def _view(self, path: Path) -> str:
         """The temporary view of one version's file (and ``<view>_n``, with positions)."""
         key = str(path)
+        session = self._session
         with self._views_lock:
             name = self._views.get(key)
             if name is not None:
@@ -196,7 +242,7 @@ class SparkEngine:
             from pyspark.sql import functions as F
 
             name = "v_" + hashlib.sha256(key.encode()).hexdigest()[:24]
-            frame = self._guard(lambda: self._session.read.parquet(_hadoop_path(path)))
+            frame = self._guard(lambda: session.read.parquet(_hadoop_path(path)))
             frame.createOrReplaceTempView(name)
             # Parquet's row index: the 0-based position of the row within its file.
             frame.select("*", F.col("_metadata.row_index").alias(POSITION)).createOrReplaceTempView(
@@ -205,8 +251,8 @@ class SparkEngine:
             self._views[key] = name
             while len(self._views) > VIEWS_KEPT:
                 _, old = self._views.popitem(last=False)
-                self._session.catalog.dropTempView(old)
-                self._session.catalog.dropTempView(old + "_n")
+                session.catalog.dropTempView(old)
+                session.catalog.dropTempView(old + "_n")
             return name
 
     def _statements(self, version: Version) -> Statements:
