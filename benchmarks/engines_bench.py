@@ -18,7 +18,6 @@ the numbers mean little without it.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import tempfile
 import time
@@ -129,7 +128,6 @@ def main(argv: list[str] | None = None) -> None:
 
     from shuzhi.lake.spark import SparkEngine
 
-    os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)  # type: ignore[attr-defined]
     session_start = time.perf_counter()
     spark = SparkEngine(root, master=args.master, driver_memory=args.driver_memory)
     session_seconds = time.perf_counter() - session_start

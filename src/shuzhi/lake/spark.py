@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
+import logging
 import re
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -63,6 +62,7 @@ VIEWS_KEPT = 256
 # (the per-job scheduling latency overlaps; the cluster shares its cores among them).
 PROFILE_JOBS = 4
 
+log = logging.getLogger("shuzhi.lake")
 _lock = threading.Lock()
 _session: tuple[str, Any] | None = None
 T = TypeVar("T")
@@ -78,11 +78,12 @@ def _start_failure(master: str, reason: str) -> Unavailable:
 
 
 def _job_failure(master: str, exc: BaseException) -> Unavailable:
-    lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    reason = lines[0][:300]
+    # Spark's message may name files and hosts: it goes to the server log, not to callers.
+    log.error("Spark job failed on %s", master, exc_info=exc)
     return Unavailable(
-        f"Spark 作业失败（SHUZHI_SPARK_MASTER={master}）：{reason}。请稍后重试。",
-        f"The Spark job failed (SHUZHI_SPARK_MASTER={master}): {reason}. Try again later.",
+        f"Spark 作业失败（SHUZHI_SPARK_MASTER={master}），详情见服务器日志。请稍后重试。",
+        f"The Spark job failed (SHUZHI_SPARK_MASTER={master}); the server log has the details."
+        " Try again later.",
     )
 
 
@@ -106,8 +107,6 @@ def spark_session(master: str, driver_memory: str = "1g") -> Any:
             raise _start_failure(
                 master, "PySpark is not installed (pip install 'shuzhi[spark]')"
             ) from None
-        # Python workers (used to stream large results) run this interpreter.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = (
             SparkSession.builder.master(master)
             .appName("shuzhi")
