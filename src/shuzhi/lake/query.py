@@ -2,15 +2,19 @@
 
 Sharing, open data and the sandbox ask for structured operations — scan, lookup, aggregate,
 count, profile — never for SQL text, so another engine (Spark, Trino) can implement the same
-``QueryEngine`` protocol. Column names are checked against the version's schema and quoted;
-values are bound as parameters and type-checked against the column first. What differs
-between engines is data in ``EngineCapabilities``.
+``QueryEngine`` protocol: ``DuckDBEngine`` here, ``lake.spark.SparkEngine`` for Spark
+(``SHUZHI_QUERY_ENGINE``). Both run the statements ``lake.sql.Statements`` builds: column
+names checked against the version's schema and quoted, values type-checked against the
+column and bound as parameters. What differs between engines is data: ``EngineCapabilities``
+(for callers) and ``lake.sql.Dialect`` (the SQL spelling).
 
 Semantics every engine must keep: ``ne`` and ``not_in`` do not match nulls (SQL
 three-valued logic);
 ``like_prefix`` is a literal prefix (no wildcards); keyset pagination (``after_key``) skips
 rows whose order columns are null; ``sum``/``avg`` over a text column read it as numbers,
-non-numeric text counting as null.
+non-numeric text counting as null; nulls sort last in both directions; ``scan_positions``
+numbers rows by their 0-based place in the version's file. ``tests/lake/test_engines_agree.py``
+holds the engines to identical answers.
 """
 
 from __future__ import annotations
