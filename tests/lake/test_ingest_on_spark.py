@@ -92,7 +92,7 @@ def test_a_spark_job_killed_mid_analysis_leaves_no_version(
     seeded = seed_org(spark_database)
     code = published_entry(spark_database)
     liaison = seeded.actor(Role.DATA_LIAISON)
-    stop, killed = threading.Event(), []
+    stop, killed = threading.Event(), list[int]()
 
     def subscriber(ctx: Any, event: hooks.VersionWritten) -> None:
         event.alongside.append(lambda: _killer(stop, killed))
