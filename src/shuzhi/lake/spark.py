@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import re
 import threading
@@ -66,6 +67,7 @@ log = logging.getLogger("shuzhi.lake")
 _lock = threading.Lock()
 _session: tuple[str, Any] | None = None
 T = TypeVar("T")
+_engines = itertools.count(1)
 
 
 def _start_failure(master: str, reason: str) -> Unavailable:
@@ -209,6 +211,7 @@ class SparkEngine:
         self._current = spark_session(master, driver_memory)
         self._views: OrderedDict[str, str] = OrderedDict()
         self._views_lock = threading.Lock()
+        self._serial = next(_engines)
 
     @property
     def _session(self) -> Any:
@@ -240,7 +243,8 @@ class SparkEngine:
                 return name
             from pyspark.sql import functions as F
 
-            name = "v_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+            # Named per engine too: engines sharing the session never drop each other's.
+            name = f"v{self._serial}_" + hashlib.sha256(key.encode()).hexdigest()[:24]
             frame = self._guard(lambda: session.read.parquet(_hadoop_path(path)))
             frame.createOrReplaceTempView(name)
             # Parquet's row index: the 0-based position of the row within its file.
