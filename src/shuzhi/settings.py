@@ -180,6 +180,16 @@ def _persistent_secret(data_dir: Path, name: str = SECRET_FILE) -> str:
     return secret
 
 
+def configured_location(
+    data_dir: Path | str | None = None, env: Mapping[str, str] | None = None
+) -> tuple[Path, str | None]:
+    """The data directory and the database URL as configured (``None``: the SQLite file in
+    the directory), without creating or reading anything there (``shuzhi restore``)."""
+    env = os.environ if env is None else env
+    directory = Path(data_dir or env.get("SHUZHI_DATA_DIR") or DEFAULT_DATA_DIR)
+    return directory, env.get("SHUZHI_DATABASE_URL") or None
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, data_dir: Path | str | None = None
 ) -> Settings:

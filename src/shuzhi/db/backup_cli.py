@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ import typer
 from shuzhi.command import DataDir, cli_actor, console, fail, open_database
 from shuzhi.db.backup import restore_backup, take_backup
 from shuzhi.errors import ShuzhiError
-from shuzhi.settings import DEFAULT_DATA_DIR
+from shuzhi.settings import configured_location
 
 
 def backup_command(
@@ -53,11 +52,9 @@ def restore_command(
 ) -> None:
     """Restore a backup into a data directory (anywhere; empty unless --force). Every file is
     checked against the manifest first: a damaged backup is refused and nothing is written."""
-    target = Path(data_dir or os.environ.get("SHUZHI_DATA_DIR") or DEFAULT_DATA_DIR)
+    target, database_url = configured_location(data_dir)
     try:
-        report = restore_backup(
-            source, target, os.environ.get("SHUZHI_DATABASE_URL") or None, force=force
-        )
+        report = restore_backup(source, target, database_url, force=force)
     except ShuzhiError as err:
         raise fail(err) from None
     if report.moved_aside is not None:
