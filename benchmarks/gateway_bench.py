@@ -127,7 +127,7 @@ def prepare_shuzhi(csv_path: Path, data_dir: Path) -> dict[str, Any]:
     from shuzhi.context import SYSTEM, unit_of_work
     from shuzhi.db.engine import Database
     from shuzhi.db.migrate import upgrade
-    from shuzhi.gateway.keyindex import KeyIndexes
+    from shuzhi.gateway.keycache import KeyIndexes
     from shuzhi.lake import service as lake
     from shuzhi.lake.readers import FileSource
     from shuzhi.sharing import apps_service as apps

@@ -94,28 +94,28 @@ def _key_bytes(keys: list[str]) -> int:
     """What the sorted keys alone take in the index's blocks (row text, zstd with a trained
     dictionary, as the index compresses): the index's size minus this is its size beyond the
     key."""
-    from shuzhi.gateway import keyindex
+    from shuzhi.gateway import keybuild, keyindex
 
     text = b"".join(k.encode() + keyindex.RS.encode() for k in sorted(keys))
     rows = sorted(keys)
     cuts, at = [], 0
     for i, key in enumerate(rows):
-        if i % keyindex.BLOCK_ROWS == 0:
+        if i % keybuild.BLOCK_ROWS == 0:
             cuts.append(at)
         at += len(key.encode()) + 1
     cuts.append(at)
     pieces: list[bytes | bytearray | memoryview] = [
         text[low:high] for low, high in itertools.pairwise(cuts)
     ]
-    compressor = keyindex._Compressor()
-    compressor.train(pieces[:: max(1, len(pieces) // keyindex.TRAIN_BLOCKS)])
+    compressor = keybuild._Compressor()
+    compressor.train(pieces[:: max(1, len(pieces) // keybuild.TRAIN_BLOCKS)])
     frames = compressor.compress(pieces)
     extra = len(compressor.dictionary.as_bytes()) if compressor.dictionary else 0
     return sum(map(len, frames)) + extra
 
 
 def run(workdir: Path, rows: int, lookups: int, former: Path | None = None) -> dict[str, Any]:
-    from shuzhi.gateway import keyindex
+    from shuzhi.gateway import keybuild, keyindex
     from shuzhi.lake.query import DuckDBEngine, Order
 
     version = prepare_version(workdir, rows)
@@ -125,7 +125,7 @@ def run(workdir: Path, rows: int, lookups: int, former: Path | None = None) -> d
     engine = DuckDBEngine(data_dir / "datasets")
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    indexed = keyindex.build(engine, data_dir, version, KEY, target)
+    indexed = keybuild.build(engine, data_dir, version, KEY, target)
     build_s = time.perf_counter() - started
     engine.close()
     size = sum(p.stat().st_size for p in target.iterdir())
@@ -159,7 +159,7 @@ def run(workdir: Path, rows: int, lookups: int, former: Path | None = None) -> d
         "rows": rows,
         "indexed": indexed,
         "parts": len(index._files),
-        "block_rows": keyindex.BLOCK_ROWS,
+        "block_rows": keybuild.BLOCK_ROWS,
         "load_before_build": round(load_before, 2),
         "data_bytes_per_row": round(version.data_path.stat().st_size / rows, 1),
         "index_bytes_per_row": round(size / max(indexed, 1), 1),
@@ -191,10 +191,10 @@ def main() -> None:
     parser.add_argument("--block-rows", type=int, default=None, help="override BLOCK_ROWS")
     parser.add_argument("--part-rows", type=int, default=None, help="override PART_ROWS")
     args = parser.parse_args()
-    from shuzhi.gateway import keyindex
+    from shuzhi.gateway import keybuild
 
-    keyindex.BLOCK_ROWS = args.block_rows or keyindex.BLOCK_ROWS
-    keyindex.PART_ROWS = args.part_rows or keyindex.PART_ROWS
+    keybuild.BLOCK_ROWS = args.block_rows or keybuild.BLOCK_ROWS
+    keybuild.PART_ROWS = args.part_rows or keybuild.PART_ROWS
     result = run(args.workdir, args.rows, args.lookups, args.former)
     print(f"load average: {os.getloadavg()[0]:.2f}")
     width = max(len(k) for k in result)

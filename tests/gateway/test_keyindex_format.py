@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from shuzhi.gateway import keyindex
+from shuzhi.gateway import keybuild, keyindex
 from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
 from shuzhi.lake.query import DuckDBEngine, Filter, Order
 
@@ -53,7 +53,7 @@ def _version(root: Path, rows: list[tuple[str | None, ...]]) -> Version:
 def _index(root: Path, version: Version) -> keyindex.KeyIndex:
     engine = DuckDBEngine(root / "datasets")
     try:
-        path = keyindex.ensure(engine, root, version, "k")
+        path = keybuild.ensure(engine, root, version, "k")
     finally:
         engine.close()
     assert path is not None
@@ -95,17 +95,17 @@ def test_lookups_equal_engine_lookups(
         tempfile.TemporaryDirectory() as tmp,
         pytest.MonkeyPatch.context() as patch,
     ):
-        patch.setattr(keyindex, "BLOCK_ROWS", block)
-        patch.setattr(keyindex, "PART_ROWS", part)
-        patch.setattr(keyindex, "SLICE_ROWS", 2 * block)
+        patch.setattr(keybuild, "BLOCK_ROWS", block)
+        patch.setattr(keybuild, "PART_ROWS", part)
+        patch.setattr(keybuild, "SLICE_ROWS", 2 * block)
         _agree(Path(tmp), rows, keys + extra)
 
 
 def test_many_rows_sharing_keys_across_blocks_and_parts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(keyindex, "BLOCK_ROWS", 4)
-    monkeypatch.setattr(keyindex, "PART_ROWS", 50)
+    monkeypatch.setattr(keybuild, "BLOCK_ROWS", 4)
+    monkeypatch.setattr(keybuild, "PART_ROWS", 50)
     rows: list[tuple[str | None, ...]] = [
         (f"{i % 17:03d}", f"row {i}", None if i % 5 else "five") for i in range(300)
     ]
@@ -155,13 +155,13 @@ class _Failing(DuckDBEngine):
 def test_a_failed_build_leaves_nothing_and_does_not_hang(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(keyindex, "PART_ROWS", 5)
+    monkeypatch.setattr(keybuild, "PART_ROWS", 5)
     version = _version(tmp_path, [(f"k{i:02d}", "a", "b") for i in range(40)])
     engine = _Failing(tmp_path / "datasets")
     engine.capabilities = replace(engine.capabilities, batch_rows=4)
     try:
         with pytest.raises(OSError, match="no space"):
-            keyindex.ensure(engine, tmp_path, version, "k")
+            keybuild.ensure(engine, tmp_path, version, "k")
     finally:
         engine.close()
     assert [p.name for p in (tmp_path / keyindex.INDEX_DIR).iterdir()] == [
@@ -188,14 +188,14 @@ class _OtherCollation(DuckDBEngine):
 def test_an_engine_sorting_otherwise_still_gives_a_true_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(keyindex, "PART_ROWS", 7)
+    monkeypatch.setattr(keybuild, "PART_ROWS", 7)
     rows: list[tuple[str | None, ...]] = [
         (f"k{(i * 7) % 30:02d}", f"a{i}", None) for i in range(30)
     ]
     version = _version(tmp_path, rows)
     engine = _OtherCollation(tmp_path / "datasets")
     try:
-        path = keyindex.ensure(engine, tmp_path, version, "k")
+        path = keybuild.ensure(engine, tmp_path, version, "k")
     finally:
         engine.close()
     assert path is not None

@@ -83,7 +83,8 @@ def test_a_load_indexes_the_new_version_before_it_is_served(
 
 
 def test_a_build_removes_what_a_killed_build_left(tmp_path: Path) -> None:
-    from shuzhi.gateway.keyindex import ensure, index_path
+    from shuzhi.gateway.keybuild import ensure
+    from shuzhi.gateway.keyindex import index_path
     from shuzhi.lake.query import DuckDBEngine
     from shuzhi.lake.writer import write_version
 
@@ -107,7 +108,7 @@ def test_a_build_removes_what_a_killed_build_left(tmp_path: Path) -> None:
 def test_lake_gc_removes_the_key_indexes_of_versions_that_are_gone(
     app: FastAPI, database: Database, tmp_path: Path
 ) -> None:
-    from shuzhi.gateway.keyindex import ensure
+    from shuzhi.gateway.keybuild import ensure
     from shuzhi.lake.manifest import current_version
     from shuzhi.lake.writer import write_version
 

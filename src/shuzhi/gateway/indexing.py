@@ -19,7 +19,7 @@ from pathlib import Path
 
 from shuzhi import hooks
 from shuzhi.context import Ctx
-from shuzhi.gateway import keyindex
+from shuzhi.gateway import keybuild, keyindex
 from shuzhi.lake import service as lake
 from shuzhi.lake import worker
 from shuzhi.lake.manifest import Version
@@ -48,7 +48,7 @@ def build_indexes(
     database = Database(settings)
     try:
         engine = lake.open_engine(database)
-        built = [keyindex.ensure(engine, settings.data_dir, version, c) for c in columns]
+        built = [keybuild.ensure(engine, settings.data_dir, version, c) for c in columns]
         return [p for p in built if p is not None]
     finally:
         lake.close_engine(database)

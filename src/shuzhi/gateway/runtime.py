@@ -36,7 +36,7 @@ from shuzhi.errors import NotFound, ShuzhiError
 from shuzhi.gateway import redaction
 from shuzhi.gateway.cache import TTLCache
 from shuzhi.gateway.cursor import CursorCodec, derive_key
-from shuzhi.gateway.keyindex import KeyIndexes
+from shuzhi.gateway.keycache import KeyIndexes
 from shuzhi.gateway.limits import RateLimiter
 from shuzhi.gateway.meter import CallMeter, WriterProcess, write_calls
 from shuzhi.gateway.nodes import HEARTBEAT_SECONDS, NodeRegistry

@@ -1,0 +1,431 @@
+"""Building key indexes (the layout is described in ``gateway.keyindex``).
+
+A build reads the version only through the ``QueryEngine`` protocol and writes the index
+directory atomically; ``ensure`` makes one builder per index across processes (file lock).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from queue import Full, Queue
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+import zstandard
+
+from shuzhi.gateway.keyindex import (
+    DICTIONARY,
+    ESC,
+    FORMAT,
+    META,
+    NULL,
+    RS,
+    RS_BYTES,
+    US,
+    US_BYTES,
+    index_path,
+    indexable,
+    place_of,
+    remove_path,
+)
+from shuzhi.lake.manifest import Version
+from shuzhi.lake.query import AggFunc, Filter, Op, Order, QueryEngine
+
+log = logging.getLogger("shuzhi.gateway")
+
+BLOCK_ROWS = 32  # rows per block: what one lookup decompresses (≈ 5 KB)
+PART_ROWS = 1_000_000  # rows per part: what one build step holds in memory (≈ 250 MB)
+SLICE_ROWS = 65_536  # rows joined into text at a time
+LEVEL = 3  # zstd level
+DICTIONARY_BYTES = 65_536  # the index's zstd dictionary, trained on its first blocks
+TRAIN_BLOCKS = 1024
+THREADS = 2  # compressing threads
+
+
+def _every(count: int, step: int, start: int = 0) -> pa.Array:
+    """Positions ``start``, ``start + step``, … below ``count``."""
+    return pa.array(range(start, count, step), pa.int64())
+
+
+def _part_filters(key_column: str, low: str | None, high: str | None) -> list[Filter]:
+    filters = [Filter(key_column, Op.NOT_NULL)]
+    if low is not None:
+        filters.append(Filter(key_column, Op.GE, low))
+    if high is not None:
+        filters.append(Filter(key_column, Op.LT, high))
+    return filters
+
+
+def _needs_escape(column: pa.ChunkedArray) -> bool:
+    return bool(pc.any(pc.match_substring_regex(column, "[\x1b\x1e\x1f]")).as_py())
+
+
+def _escape_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    out = pc.replace_substring(column, ESC, ESC + ESC)
+    out = pc.replace_substring(out, RS, ESC + ">")
+    return pc.replace_substring(out, US, ESC + "?")
+
+
+def _large(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+def _row_text(columns: list[pa.ChunkedArray]) -> pa.Array:
+    """Every row as text: its fields separated by US and ended by RS, null as ``NULL``."""
+    nulls = {"null_handling": "replace", "null_replacement": NULL}
+    *head, tail = columns
+    text = pc.binary_join_element_wise(tail, _large(""), _large(RS), **nulls)
+    if head:
+        text = pc.binary_join_element_wise(*head, text, _large(US), **nulls)
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _separators(body: bytes) -> tuple[int, int, int]:
+    return body.count(ESC.encode()), body.count(RS_BYTES), body.count(US_BYTES)
+
+
+def _strictly_increasing(keys: pa.ChunkedArray | pa.Array) -> bool:
+    """Whether no key repeats and the keys are in code point order."""
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    if len(keys) < 2:
+        return True
+    after, before = keys.slice(1), keys.slice(0, len(keys) - 1)
+    return not pc.any(pc.less_equal(after, before)).as_py()
+
+
+def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
+    """The engine's batches, fetched by a thread of their own while the caller writes."""
+    queue: Queue[pa.RecordBatch | BaseException | None] = Queue(depth)
+    stop = threading.Event()
+
+    def offer(item: pa.RecordBatch | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def pull() -> None:
+        try:
+            for batch in batches:
+                if not offer(batch):
+                    return
+            offer(None)
+        except BaseException as exc:  # handed to the caller
+            offer(exc)
+
+    thread = threading.Thread(target=pull, daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _repeats(engine: QueryEngine, version: Version, key: str) -> bool:
+    """Whether a key is shared by several rows (counted by the engine)."""
+    counts = engine.aggregate(version, [(AggFunc.COUNT, key), (AggFunc.COUNT_DISTINCT, key)])
+    every, distinct = (counts.column(i)[0].as_py() or 0 for i in range(2))
+    return bool(every != distinct)
+
+
+def _cut(keys: pa.ChunkedArray) -> int:
+    """Where a part may end in ``keys`` (sorted): before the last key's first row (its rows
+    may continue in what follows); 0 when one key fills them all."""
+    return int(pc.index(keys, keys[-1]).as_py())
+
+
+def _engine_sorted(
+    engine: QueryEngine, version: Version, columns: list[str], schema: pa.Schema
+) -> Iterator[tuple[str | None, pa.Table]]:
+    """Parts of one scan the engine sorted (keys are unique: its order is the only one)."""
+    key = columns[0]
+    ordered = engine.scan(version, columns, [Filter(key, Op.NOT_NULL)], order_by=[Order(key)])
+    held: list[pa.RecordBatch] = []
+    count = 0
+    low: str | None = None
+    for batch in _prefetched(iter(ordered)):
+        held.append(batch.cast(schema))
+        count += batch.num_rows
+        if count < PART_ROWS:
+            continue
+        table = pa.Table.from_batches(held, schema)
+        cut = _cut(table.column(key))
+        if cut <= 0:
+            continue
+        yield low, table.slice(0, cut)
+        rest = table.slice(cut)
+        held, count, low = rest.to_batches(), rest.num_rows, rest.column(key)[0].as_py()
+        del table
+    yield low, pa.Table.from_batches(held, schema)
+
+
+def _stably_sorted(
+    engine: QueryEngine, version: Version, columns: list[str], schema: pa.Schema
+) -> Iterator[tuple[str | None, pa.Table]]:
+    """Parts read in stored order (a scan filtered on each part's key range) and sorted here
+    by a stable sort, so that rows sharing a key keep their load order; the ranges come
+    from the keys alone, sorted by the engine."""
+    key = columns[0]
+    splits: list[str] = []
+    if version.row_count > PART_ROWS:
+        keys = engine.scan(version, [key], [Filter(key, Op.NOT_NULL)], order_by=[Order(key)])
+        held: list[pa.Array] = []
+        count = 0
+        for batch in keys:
+            held.append(batch.column(0).cast(pa.string()))
+            count += batch.num_rows
+            if count < PART_ROWS:
+                continue
+            run = pa.chunked_array(held, pa.string())
+            cut = _cut(run)
+            if cut > 0:
+                rest = run.slice(cut)
+                splits.append(str(rest[0].as_py()))
+                held, count = rest.chunks, len(rest)
+    bounds: list[str | None] = [None, *splits, None]
+    for low, high in itertools.pairwise(bounds):
+        stored = engine.scan(version, columns, _part_filters(key, low, high))
+        table = pa.Table.from_batches([b.cast(schema) for b in stored], schema)
+        yield low, table.take(pc.sort_indices(table.column(key)))
+        del table
+
+
+class _Unordered(Exception):
+    """The engine's sorted scan is not in code point order (another collation)."""
+
+
+def _parts(
+    engine: QueryEngine, version: Version, columns: list[str], stable: bool
+) -> Iterator[tuple[str | None, pa.Table]]:
+    """The version's rows with a key, sorted by key (rows sharing a key in load order), as
+    parts of about ``PART_ROWS`` rows, each with its first key (None for the first part); a
+    key's rows never span two parts.
+
+    When keys are unique the engine sorts the rows (one sorted scan; ``_Unordered`` when its
+    order is not the code point order). Its order among rows sharing a key is not the load
+    order, so when keys repeat (or ``stable``) each part is read in stored order and sorted
+    stably here instead."""
+    key = columns[0]
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    if stable or _repeats(engine, version, key):
+        yield from _stably_sorted(engine, version, columns, schema)
+        return
+    for low, table in _engine_sorted(engine, version, columns, schema):
+        if not _strictly_increasing(table.column(key)):
+            raise _Unordered
+        yield low, table
+
+
+class _NeedsEscaping(Exception):
+    """A value holds ESC, US or RS: the part is written again with its columns escaped."""
+
+
+class _Compressor:
+    """zstd with a dictionary trained on the index's first blocks: blocks of a few dozen
+    rows then compress about as well as blocks of a few hundred do without one, and a
+    lookup decompresses a sixth of the bytes. Compresses on ``THREADS`` threads."""
+
+    def __init__(self) -> None:
+        self.dictionary: zstandard.ZstdCompressionDict | None = None
+        self.trained = False
+        self.context = zstandard.ZstdCompressor(level=LEVEL, write_checksum=False)
+
+    def train(self, samples: list[bytes | bytearray | memoryview]) -> None:
+        self.trained = True
+        if sum(map(len, samples)) < 8 * DICTIONARY_BYTES:
+            return  # too little to learn from: plain zstd
+        try:
+            dictionary = zstandard.train_dictionary(DICTIONARY_BYTES, samples, level=LEVEL)
+        except zstandard.ZstdError:
+            return
+        self.dictionary = dictionary
+        self.context = zstandard.ZstdCompressor(
+            level=LEVEL, dict_data=dictionary, write_checksum=False, write_dict_id=False
+        )
+
+    def compress(self, blocks: list[bytes | bytearray | memoryview]) -> list[bytes]:
+        if not blocks:
+            return []
+        frames = self.context.multi_compress_to_buffer(blocks, threads=THREADS)
+        return [frames[i].tobytes() for i in range(len(frames))]
+
+
+def _write_blocks(
+    table: pa.Table, escaped: list[str], out: BinaryIO, compressor: _Compressor
+) -> list[list[int]]:
+    """Write the blocks of ``table`` (its rows sorted by key) to ``out``; returns each
+    block's offset, size and decompressed size. Rows are joined a slice at a time, so the
+    text of the whole part never sits in memory; a slice whose separators do not count up
+    (a value holds one) raises ``_NeedsEscaping`` unless its columns are escaped."""
+    width = table.num_columns
+    step = BLOCK_ROWS * max(1, SLICE_ROWS // BLOCK_ROWS)
+    blocks: list[list[int]] = []
+    position = 0
+    for begin in range(0, table.num_rows, step):
+        piece = table.slice(begin, step)
+        columns = []
+        for name in table.column_names:
+            column = piece.column(name).cast(pa.large_string())
+            columns.append(_escape_column(column) if name in escaped else column)
+        text = _row_text(columns)
+        rows = len(text)
+        starts, data = text.buffers()[1], text.buffers()[2]
+        assert starts is not None and data is not None
+        bounds = memoryview(starts).cast("q")[text.offset : text.offset + rows + 1]
+        body = data.slice(bounds[0], bounds[rows] - bounds[0]).to_pybytes()
+        if not escaped:
+            nulls = sum(c.null_count for c in columns)
+            if _separators(body) != (nulls, rows, rows * (width - 1)):
+                raise _NeedsEscaping
+        cuts = [bounds[i] - bounds[0] for i in range(0, rows, BLOCK_ROWS)]
+        cuts.append(bounds[rows] - bounds[0])
+        pieces: list[bytes | bytearray | memoryview] = [
+            body[low:high] for low, high in itertools.pairwise(cuts)
+        ]
+        if not compressor.trained:  # on at most TRAIN_BLOCKS blocks spread over the slice
+            compressor.train(pieces[:: max(1, len(pieces) // TRAIN_BLOCKS)])
+        frames = compressor.compress(pieces)
+        out.write(b"".join(frames))
+        for raw, frame in zip(pieces, frames, strict=True):
+            blocks.append([position, len(frame), len(raw)])
+            position += len(frame)
+    return blocks
+
+
+def _write_part(table: pa.Table, target: Path, compressor: _Compressor) -> list[str]:
+    """Write one part (``table``: its rows sorted by key, the key first) as blocks and a block
+    directory; returns the columns that had to be escaped."""
+    rows = table.num_rows
+    escaped: list[str] = []
+    try:
+        with open(target.with_suffix(".blk"), "wb") as out:
+            blocks = _write_blocks(table, escaped, out, compressor)
+    except _NeedsEscaping:
+        escaped = [n for n in table.column_names if _needs_escape(table.column(n))]
+        with open(target.with_suffix(".blk"), "wb") as out:
+            blocks = _write_blocks(table, escaped, out, compressor)
+    last = pa.array([], pa.string())
+    if rows:
+        ends = pc.min_element_wise(
+            _every(rows + BLOCK_ROWS - 1, BLOCK_ROWS, BLOCK_ROWS - 1), rows - 1
+        )
+        last = pc.take(table.column(0), ends).cast(pa.string())
+    directory = pa.table(
+        {
+            "last": last,
+            "size": pa.array([b[1] for b in blocks], pa.int32()),
+            "raw": pa.array([b[2] for b in blocks], pa.int32()),
+        }
+    )
+    options = ipc.IpcWriteOptions(compression="zstd")
+    with ipc.new_file(str(target.with_suffix(".idx")), directory.schema, options=options) as writer:
+        writer.write_table(directory)
+    return escaped
+
+
+def _write_parts(
+    engine: QueryEngine, version: Version, columns: list[str], work: Path, stable: bool
+) -> tuple[list[str], list[str], list[list[str]], int]:
+    """Write the parts into ``work``; returns their first keys (but the first), names,
+    escaped columns and the rows written."""
+    splits: list[str] = []
+    files: list[str] = []
+    escaped: list[list[str]] = []
+    indexed = 0
+    compressor = _Compressor()
+    for number, (low, table) in enumerate(_parts(engine, version, columns, stable)):
+        if low is not None:
+            splits.append(low)
+        name = f"part-{number:05d}"
+        escaped.append(_write_part(table, work / name, compressor))
+        indexed += table.num_rows
+        files.append(name)
+        del table
+    if compressor.dictionary is not None:
+        (work / DICTIONARY).write_bytes(compressor.dictionary.as_bytes())
+    return splits, files, escaped, indexed
+
+
+def build(
+    engine: QueryEngine, data_dir: Path, version: Version, key_column: str, target: Path
+) -> int:
+    """Write the index of one version (atomically: nothing visible until complete); returns
+    the number of rows indexed. Reads the version through ``engine`` only: one part at a
+    time, so memory holds at most ``PART_ROWS`` rows."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    columns = [key_column] + [c.name for c in version.columns if c.name != key_column]
+    work = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    remove_path(work)
+    work.mkdir()
+    try:
+        try:
+            written = _write_parts(engine, version, columns, work, stable=False)
+        except _Unordered:
+            for path in work.iterdir():
+                path.unlink()
+            written = _write_parts(engine, version, columns, work, stable=True)
+        splits, files, escaped, indexed = written
+        meta = {
+            "format": FORMAT,
+            "key": key_column,
+            "columns": columns,
+            "splits": ["", *splits] if splits else [],
+            "parts": files,
+            "escaped": escaped,
+            "rows": indexed,
+            "block_rows": BLOCK_ROWS,
+            "source": place_of(data_dir, version.data_path),
+        }
+        (work / META).write_text(json.dumps(meta, ensure_ascii=False))
+        os.replace(work, target)
+    finally:
+        remove_path(work)
+    return indexed
+
+
+def ensure(engine: QueryEngine, data_dir: Path, version: Version, key_column: str) -> Path | None:
+    """Build the index of ``version`` on ``key_column`` unless it exists (file lock: one
+    builder across processes, the others wait for it); None when the version is not
+    indexable. Used by loads, before the version becomes current, and by the gateway."""
+    if not indexable(version) or key_column not in version.column_types():
+        return None
+    path = index_path(data_dir, version, key_column)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a+b") as lock:
+        # Another process building the same index holds the lock: wait for it.
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            if not path.exists():
+                # Under the lock, work files of this index belong to a builder that died.
+                for stale in path.parent.glob(f".{path.name}.*"):
+                    remove_path(stale)
+                started = time.perf_counter()
+                rows = build(engine, data_dir, version, key_column, path)
+                log.info(
+                    "key index %s: %d rows in %.1f s",
+                    path.name,
+                    rows,
+                    time.perf_counter() - started,
+                )
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    return path
