@@ -212,17 +212,9 @@ def _known_revisions() -> set[str]:
 # ------------------------------------------------------------------------------- backup
 
 
-def take_backup(
-    database: Database, destination: Path, actor: Actor, *, files_only: bool = False
-) -> BackupReport:
-    """Write a backup of the data directory (and, on SQLite, its database) to ``destination``.
-
-    On PostgreSQL the database is not included: ``files_only`` must be given, and the
-    database is dumped with ``pg_dump`` (docs/deploy.md).
-    """
-    settings = database.settings
-    data_dir = settings.data_dir.resolve()
-    destination = destination.resolve()
+def _check_destination(
+    destination: Path, data_dir: Path, db_file: Path | None, files_only: bool
+) -> None:
     if destination.exists():
         raise BackupRefused(
             f"备份目标 {destination} 已存在，不会覆盖，请指定新的位置。",
@@ -234,7 +226,6 @@ def take_backup(
             "备份不能放在数据目录之内，请指定数据目录以外的位置。",
             "A backup cannot be written inside the data directory; name a place outside it.",
         )
-    db_file = sqlite_file(settings)
     if db_file is None and not files_only:
         raise BackupRefused(
             "PostgreSQL 数据库请用 pg_dump 备份（见 docs/deploy.md）；"
@@ -242,6 +233,53 @@ def take_backup(
             "Back up a PostgreSQL database with pg_dump (see docs/deploy.md); back up the"
             " data directory's files with `shuzhi backup --files-only`.",
         )
+
+
+def _copy_files(
+    data_dir: Path, work: Path, exclude: set[Path], audit_seq: int | None
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """The data directory's files (and the anchors up to the snapshot's last entry) copied
+    into ``work``, with their sizes and digests."""
+    files: dict[str, dict[str, Any]] = {}
+    total = 0
+    for relative in data_files(data_dir, exclude):
+        size, digest = _copy_hashed(data_dir / relative, work / FILES / relative)
+        files[relative.as_posix()] = {"size": size, "sha256": digest}
+        total += size
+    anchors = _anchor_lines(data_dir / ANCHOR_FILE, audit_seq)
+    if anchors:
+        (work / FILES).mkdir(exist_ok=True)
+        (work / FILES / ANCHOR_FILE).write_bytes(anchors)
+        files[ANCHOR_FILE] = {"size": len(anchors), "sha256": hashlib.sha256(anchors).hexdigest()}
+        total += len(anchors)
+    return files, total
+
+
+def _publish(work: Path, destination: Path) -> None:
+    """Move the finished backup to its name (an archive is written beside it, then renamed)."""
+    if _is_archive(destination):
+        mode = "w:gz" if destination.name.endswith(("gz", "tgz")) else "w"
+        partial = destination.with_name(f".{destination.name}.partial")
+        with tarfile.open(partial, mode) as tar:  # type: ignore[call-overload]
+            tar.add(work, arcname=".")
+        partial.rename(destination)
+    else:
+        work.rename(destination)
+
+
+def take_backup(
+    database: Database, destination: Path, actor: Actor, *, files_only: bool = False
+) -> BackupReport:
+    """Write a backup of the data directory (and, on SQLite, its database) to ``destination``.
+
+    On PostgreSQL the database is not included: ``files_only`` must be given, and the
+    database is dumped with ``pg_dump`` (docs/deploy.md).
+    """
+    settings = database.settings
+    data_dir = settings.data_dir.resolve()
+    destination = destination.resolve()
+    db_file = sqlite_file(settings)
+    _check_destination(destination, data_dir, db_file, files_only)
     kind = "postgresql" if db_file is None else ("files-only" if files_only else "sqlite")
     # The backup is an access to every record: audited before the snapshot, so it holds
     # its own entry.
@@ -257,45 +295,23 @@ def take_backup(
             "database": "sqlite" if kind == "sqlite" else "none",
             "database_kind": "sqlite" if db_file is not None else "postgresql",
             "revisions": _revisions(database),
-            "files": {},
         }
         audit_seq: int | None = None
         exclude: set[Path] = set()
         if db_file is not None:
             exclude = {Path(f"{db_file}{s}") for s in ("", "-wal", "-shm", "-journal")}
-        if kind == "sqlite":
-            assert db_file is not None
-            audit_seq = _sqlite_snapshot(db_file, work / DATABASE_FILE)
-            manifest["database_file"] = {
-                "size": (work / DATABASE_FILE).stat().st_size,
-                "sha256": _sha256(work / DATABASE_FILE),
-            }
-        total = 0
-        for relative in data_files(data_dir, exclude):
-            size, digest = _copy_hashed(data_dir / relative, work / FILES / relative)
-            manifest["files"][relative.as_posix()] = {"size": size, "sha256": digest}
-            total += size
-        anchors = _anchor_lines(data_dir / ANCHOR_FILE, audit_seq)
-        if anchors:
-            (work / FILES).mkdir(exist_ok=True)
-            (work / FILES / ANCHOR_FILE).write_bytes(anchors)
-            manifest["files"][ANCHOR_FILE] = {
-                "size": len(anchors),
-                "sha256": hashlib.sha256(anchors).hexdigest(),
-            }
-            total += len(anchors)
+            if kind == "sqlite":
+                audit_seq = _sqlite_snapshot(db_file, work / DATABASE_FILE)
+                manifest["database_file"] = {
+                    "size": (work / DATABASE_FILE).stat().st_size,
+                    "sha256": _sha256(work / DATABASE_FILE),
+                }
+        manifest["files"], total = _copy_files(data_dir, work, exclude, audit_seq)
         manifest["audit_seq"] = audit_seq
         (work / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
         )
-        if _is_archive(destination):
-            mode = "w:gz" if destination.name.endswith(("gz", "tgz")) else "w"
-            partial = destination.with_name(f".{destination.name}.partial")
-            with tarfile.open(partial, mode) as tar:  # type: ignore[call-overload]
-                tar.add(work, arcname=".")
-            partial.rename(destination)
-        else:
-            work.rename(destination)
+        _publish(work, destination)
         return BackupReport(destination, kind, len(manifest["files"]), total, audit_seq)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -380,23 +396,8 @@ def _empty(path: Path) -> bool:
     return not path.exists() or (path.is_dir() and not any(path.iterdir()))
 
 
-def restore_backup(
-    source: Path,
-    target: Path,
-    database_url: str | None = None,
-    *,
-    force: bool = False,
-) -> RestoreReport:
-    """Restore ``source`` into the data directory ``target`` (which may be anywhere).
-
-    ``database_url`` is the target's database (default: SQLite in ``target``). A SQLite
-    backup is restored only into a SQLite database; a files-only backup restores the files
-    and leaves the database to ``pg_restore``.
-    """
-    source, target = source.resolve(), target.resolve()
-    url = database_url or f"sqlite:///{target / SQLITE_NAME}"
-    target_sqlite = url.startswith("sqlite")
-    db_target = Path(make_url(url).database or "").resolve() if target_sqlite else None
+def _check_target(target: Path, db_target: Path | None, force: bool) -> None:
+    """Refuse to overwrite anything unless asked to (and then nothing is deleted)."""
     if not force:
         if not _empty(target):
             raise BackupRefused(
@@ -411,6 +412,98 @@ def restore_backup(
             )
     if target.exists() and not target.is_dir():
         raise BackupRefused(f"{target} 不是目录。", f"{target} is not a directory.")
+
+
+def _check_manifest(manifest: dict[str, Any], target_sqlite: bool) -> bool:
+    """Whether the backup holds a SQLite database; refuses what cannot be restored here."""
+    has_database = manifest.get("database") == "sqlite"
+    if has_database and not target_sqlite:
+        raise BackupRefused(
+            "该备份含 SQLite 数据库，只能恢复到使用 SQLite 的数据目录。",
+            "This backup holds a SQLite database; it can only be restored into a data"
+            " directory that uses SQLite.",
+        )
+    unknown = set(manifest.get("revisions") or []) - _known_revisions()
+    if unknown:
+        raise BackupRefused(
+            f"该备份由更新的版本生成（迁移 {sorted(unknown)[0]} 未知），请先升级本系统。",
+            f"The backup was made by a newer release (migration {sorted(unknown)[0]} is"
+            " unknown here); upgrade first.",
+        )
+    return has_database
+
+
+def _stage(
+    root: Path, manifest: dict[str, Any], staging: Path, scratch: Path, has_database: bool
+) -> tuple[int, Path | None]:
+    """Copy every file (and the database) out of the backup, each checked against the
+    manifest; returns the bytes copied and the staged database file."""
+    total = 0
+    for name, expected in sorted(manifest["files"].items()):
+        got = _copy_hashed(root / FILES / name, staging / name)
+        _check_copy(name, expected, got)
+        total += got[0]
+    if not has_database:
+        return total, None
+    if not (root / DATABASE_FILE).is_file():
+        raise _refuse_damaged("缺少数据库文件", "the database file is missing")
+    staged_db = scratch / SQLITE_NAME
+    got = _copy_hashed(root / DATABASE_FILE, staged_db)
+    _check_copy(DATABASE_FILE, manifest.get("database_file") or {}, got)
+    return total + got[0], staged_db
+
+
+def _place_database(staged_db: Path, db_target: Path, target: Path, staging: Path) -> str | None:
+    """Put the restored SQLite file where the settings expect it (inside the data directory
+    or elsewhere); a database already there is moved aside. Returns a note for the report."""
+    if db_target.is_relative_to(target):
+        inside = staging / db_target.relative_to(target)
+        inside.parent.mkdir(parents=True, exist_ok=True)
+        staged_db.rename(inside)
+        return None
+    note = None
+    if db_target.exists():
+        aside = db_target.with_name(f"{db_target.name}.before-restore-{_stamp()}")
+        db_target.rename(aside)
+        note = f"old database moved to {aside}"
+    db_target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(staged_db, db_target)
+    return note
+
+
+def _swap_in(staging: Path, target: Path) -> Path | None:
+    """Rename the staged directory into place; a non-empty old one is moved aside."""
+    aside = None
+    if target.exists():
+        if _empty(target):
+            target.rmdir()
+        else:
+            aside = target.with_name(f"{target.name}.before-restore-{_stamp()}")
+            target.rename(aside)
+    staging.rename(target)
+    os.chmod(target, 0o700)
+    return aside
+
+
+def restore_backup(
+    source: Path,
+    target: Path,
+    database_url: str | None = None,
+    *,
+    force: bool = False,
+) -> RestoreReport:
+    """Restore ``source`` into the data directory ``target`` (which may be anywhere).
+
+    ``database_url`` is the target's database (default: SQLite in ``target``). A SQLite
+    backup is restored only into a SQLite database; a files-only backup restores the files
+    and leaves the database to ``pg_restore``. Everything is copied to a staging directory
+    and checked first; only then is anything put in place.
+    """
+    source, target = source.resolve(), target.resolve()
+    url = database_url or f"sqlite:///{target / SQLITE_NAME}"
+    target_sqlite = url.startswith("sqlite")
+    db_target = Path(make_url(url).database or "").resolve() if target_sqlite else None
+    _check_target(target, db_target, force)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".restore-{target.name}-", dir=target.parent))
     scratch = Path(tempfile.mkdtemp(prefix=".restore-scratch-", dir=target.parent))
@@ -418,59 +511,16 @@ def restore_backup(
         with _opened(source, scratch) as root:
             manifest = _read_manifest(root)
             _listed(root, manifest)
-            has_database = manifest.get("database") == "sqlite"
-            if has_database and not target_sqlite:
-                raise BackupRefused(
-                    "该备份含 SQLite 数据库，只能恢复到使用 SQLite 的数据目录。",
-                    "This backup holds a SQLite database; it can only be restored into a data"
-                    " directory that uses SQLite.",
-                )
-            unknown = set(manifest.get("revisions") or []) - _known_revisions()
-            if unknown:
-                raise BackupRefused(
-                    f"该备份由更新的版本生成（迁移 {sorted(unknown)[0]} 未知），请先升级本系统。",
-                    f"The backup was made by a newer release (migration {sorted(unknown)[0]} is"
-                    " unknown here); upgrade first.",
-                )
-            total = 0
-            for name, expected in sorted(manifest["files"].items()):
-                got = _copy_hashed(root / FILES / name, staging / name)
-                _check_copy(name, expected, got)
-                total += got[0]
-            staged_db: Path | None = None
-            if has_database:
-                if not (root / DATABASE_FILE).is_file():
-                    raise _refuse_damaged("缺少数据库文件", "the database file is missing")
-                staged_db = scratch / SQLITE_NAME
-                got = _copy_hashed(root / DATABASE_FILE, staged_db)
-                _check_copy(DATABASE_FILE, manifest.get("database_file") or {}, got)
-                total += got[0]
+            has_database = _check_manifest(manifest, target_sqlite)
+            total, staged_db = _stage(root, manifest, staging, scratch, has_database)
         trimmed = [] if has_database else _trim_to_restored_log(staging / ANCHOR_FILE, url)
         report = RestoreReport(
             target, "sqlite" if has_database else "none", len(manifest["files"]), total
         )
-        # Everything matched: put it in place.
         if staged_db is not None and db_target is not None:
-            if db_target.is_relative_to(target):
-                inside = staging / db_target.relative_to(target)
-                inside.parent.mkdir(parents=True, exist_ok=True)
-                staged_db.rename(inside)
-            else:
-                if db_target.exists():
-                    aside = db_target.with_name(f"{db_target.name}.before-restore-{_stamp()}")
-                    db_target.rename(aside)
-                    report.notes.append(f"old database moved to {aside}")
-                db_target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(staged_db, db_target)
-        if target.exists():
-            if _empty(target):
-                target.rmdir()
-            else:
-                aside = target.with_name(f"{target.name}.before-restore-{_stamp()}")
-                target.rename(aside)
-                report.moved_aside = aside
-        staging.rename(target)
-        os.chmod(target, 0o700)
+            note = _place_database(staged_db, db_target, target, staging)
+            report.notes.extend([note] if note else [])
+        report.moved_aside = _swap_in(staging, target)
         if not has_database:
             report.notes.extend(trimmed)
             report.notes.append(
