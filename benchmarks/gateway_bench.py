@@ -116,13 +116,15 @@ def make_app() -> Any:
 # ---------------------------------------------------------------- preparation (kept in workdir)
 
 
-def _settings(data_dir: Path) -> Any:
+def _settings(data_dir: Path, database_url: str | None = None) -> Any:
     from shuzhi.settings import Settings
 
-    return Settings(data_dir, f"sqlite:///{data_dir / 'shuzhi.db'}", SECRET)
+    return Settings(data_dir, database_url or f"sqlite:///{data_dir / 'shuzhi.db'}", SECRET)
 
 
-def prepare_shuzhi(csv_path: Path, data_dir: Path) -> dict[str, Any]:
+def prepare_shuzhi(
+    csv_path: Path, data_dir: Path, database_url: str | None = None
+) -> dict[str, Any]:
     """Org, entry, a 1M-row version, eight applications with keys and approved grants."""
     from shuzhi.context import SYSTEM, unit_of_work
     from shuzhi.db.engine import Database
@@ -142,7 +144,7 @@ def prepare_shuzhi(csv_path: Path, data_dir: Path) -> dict[str, Any]:
     )
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(_settings(data_dir))
+    database = Database(_settings(data_dir, database_url))
     upgrade(database)
     timings: dict[str, float] = {}
     with unit_of_work(database, SYSTEM) as ctx:
@@ -366,7 +368,7 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _calls_written(data_dir: Path) -> tuple[int, bool]:
+def _calls_written(data_dir: Path, database_url: str | None = None) -> tuple[int, bool]:
     from sqlalchemy import func, select
 
     from shuzhi.audit import service as audit
@@ -374,7 +376,7 @@ def _calls_written(data_dir: Path) -> tuple[int, bool]:
     from shuzhi.db.engine import Database
     from shuzhi.gateway.models import ApiCall
 
-    database = Database(_settings(data_dir))
+    database = Database(_settings(data_dir, database_url))
     try:
         with unit_of_work(database, SYSTEM) as ctx:
             n = int(ctx.db.scalar(select(func.count()).select_from(ApiCall)) or 0)
