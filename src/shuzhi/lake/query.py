@@ -132,7 +132,66 @@ class QueryEngine(Protocol):
 SPILL_DIR = ".spill"
 
 
-class DuckDBEngine:
+class StatementEngine:
+    """What every engine that runs ``lake.sql`` statements shares: lookups, aggregates and
+    position pages are built the same way; an engine supplies ``scan``, ``_statements``
+    (the version's statement builder) and ``_table`` (run a statement to an Arrow table)."""
+
+    def scan(
+        self,
+        version: Version,
+        columns: Sequence[str] | None = None,
+        filters: Sequence[Filter] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        after_key: Sequence[Any] | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        raise NotImplementedError
+
+    def _statements(self, version: Version) -> Statements:
+        raise NotImplementedError
+
+    def _table(self, sql: str, params: list[Any]) -> pa.Table:
+        raise NotImplementedError
+
+    def lookup(
+        self,
+        version: Version,
+        key_column: str,
+        value: Any,
+        columns: Sequence[str] | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for batch in self.scan(version, columns, [Filter(key_column, Op.EQ, value)], limit=limit):
+            rows.extend(batch.to_pylist())
+        return rows
+
+    def aggregate(
+        self,
+        version: Version,
+        measures: Sequence[tuple[AggFunc | str, str | None]],
+        group_by: Sequence[str] = (),
+        filters: Sequence[Filter] = (),
+    ) -> pa.Table:
+        sql, params = self._statements(version).aggregate(measures, group_by, filters)
+        return self._table(sql, params).rename_columns(list(group_by) + measure_names(measures))
+
+    def scan_positions(
+        self,
+        version: Version,
+        columns: Sequence[str],
+        filters: Sequence[Filter] = (),
+        after: int = -1,
+        limit: int = 100,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Rows in stored order after row position ``after`` (0-based), each with its position:
+        pages whose order depends on no value (the gateway's, see security.disclosure)."""
+        sql, params = self._statements(version).positions(columns, filters, after, limit)
+        return positioned(self._table(sql, params), columns)
+
+
+class DuckDBEngine(StatementEngine):
     """``QueryEngine`` over the versions' Parquet files, confined to the lake directory."""
 
     capabilities = DUCKDB_CAPABILITIES
@@ -205,42 +264,6 @@ class DuckDBEngine:
             return table
         finally:
             cursor.close()
-
-    def lookup(
-        self,
-        version: Version,
-        key_column: str,
-        value: Any,
-        columns: Sequence[str] | None = None,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for batch in self.scan(version, columns, [Filter(key_column, Op.EQ, value)], limit=limit):
-            rows.extend(batch.to_pylist())
-        return rows
-
-    def aggregate(
-        self,
-        version: Version,
-        measures: Sequence[tuple[AggFunc | str, str | None]],
-        group_by: Sequence[str] = (),
-        filters: Sequence[Filter] = (),
-    ) -> pa.Table:
-        sql, params = self._statements(version).aggregate(measures, group_by, filters)
-        return self._table(sql, params).rename_columns(list(group_by) + measure_names(measures))
-
-    def scan_positions(
-        self,
-        version: Version,
-        columns: Sequence[str],
-        filters: Sequence[Filter] = (),
-        after: int = -1,
-        limit: int = 100,
-    ) -> list[tuple[int, dict[str, Any]]]:
-        """Rows in stored order after row position ``after`` (0-based), each with its position:
-        pages whose order depends on no value (the gateway's, see security.disclosure)."""
-        sql, params = self._statements(version).positions(columns, filters, after, limit)
-        return positioned(self._table(sql, params), columns)
 
     def count(self, version: Version, filters: Sequence[Filter] = ()) -> int:
         sql, params = self._statements(version).count(filters)

@@ -31,18 +31,15 @@ import pyarrow as pa
 from shuzhi.errors import ShuzhiError, Unavailable
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.profile import Profile, compute_profile
-from shuzhi.lake.query import EngineCapabilities, positioned
+from shuzhi.lake.query import EngineCapabilities, StatementEngine
 from shuzhi.lake.sql import (
     MAX_IN_VALUES,
     POSITION,
     SPARK,
-    AggFunc,
     Filter,
-    Op,
     Order,
     Statements,
     bad_request,
-    measure_names,
     read_schema,
 )
 from shuzhi.settings import SPARK_MASTER
@@ -198,7 +195,7 @@ class _Cursor:
         return _Rows([tuple(r) for r in self._session.sql(sql, args=list(params)).collect()])
 
 
-class SparkEngine:
+class SparkEngine(StatementEngine):
     """``QueryEngine`` on a Spark session, over the versions' Parquet files in the lake."""
 
     capabilities = SPARK_CAPABILITIES
@@ -319,43 +316,9 @@ class SparkEngine:
                 return
             yield pa.RecordBatch.from_pylist([r.asDict() for r in pending], schema=schema)
 
-    def lookup(
-        self,
-        version: Version,
-        key_column: str,
-        value: Any,
-        columns: Sequence[str] | None = None,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for batch in self.scan(version, columns, [Filter(key_column, Op.EQ, value)], limit=limit):
-            rows.extend(batch.to_pylist())
-        return rows
-
-    def aggregate(
-        self,
-        version: Version,
-        measures: Sequence[tuple[AggFunc | str, str | None]],
-        group_by: Sequence[str] = (),
-        filters: Sequence[Filter] = (),
-    ) -> pa.Table:
-        sql, params = self._statements(version).aggregate(measures, group_by, filters)
-        return self._table(sql, params).rename_columns(list(group_by) + measure_names(measures))
-
     def count(self, version: Version, filters: Sequence[Filter] = ()) -> int:
         sql, params = self._statements(version).count(filters)
         return int(self._guard(lambda: self._frame(sql, params).collect()[0][0]))
-
-    def scan_positions(
-        self,
-        version: Version,
-        columns: Sequence[str],
-        filters: Sequence[Filter] = (),
-        after: int = -1,
-        limit: int = 100,
-    ) -> list[tuple[int, dict[str, Any]]]:
-        sql, params = self._statements(version).positions(columns, filters, after, limit)
-        return positioned(self._table(sql, params), columns)
 
     def profile(self, version: Version, top_k: int = 10) -> Profile:
         s = self._statements(version)
