@@ -301,7 +301,14 @@ class KeyIndex:
         wanted = [(name, self._at[name]) for name in columns]
         part = self._part(bisect.bisect_right(self._splits, key) - 1 if self._splits else 0)
         lasts = part.lasts
-        stored = _escape(key) if part.escape_key else key
+        if part.escape_key:
+            stored = _escape(key)
+        elif ESC in key or US in key or RS in key:
+            # No stored key holds a separator (the column would be escaped), and searching
+            # for one unescaped would match across fields of another row.
+            return []
+        else:
+            stored = key
         head = stored.encode() + self._after_key
         needle = RS_BYTES + head
         found: list[dict[str, Any]] = []
