@@ -1,7 +1,7 @@
 """The audit log at a year's volume: appending, quick and full verification, bytes per entry.
 
     python -m benchmarks.audit_bench [--entries 100000] [--batch 500] [--workdir DIR]
-                                     [--database-url URL | --postgres]
+                                     [--database-url URL | --postgres] [--archive]
 
 Appends ``--entries`` gateway-call entries (``gateway.data_served``, as the meter writes them:
 ``record_batch`` in batches of ``--batch``, anchored and checkpointed every 1000 entries),
@@ -10,7 +10,9 @@ and measures the storage per entry (SQLite: the database file's growth; PostgreS
 ``pg_total_relation_size`` of the entry table, indexes included; ``--postgres`` starts a
 throw-away server like the tests do). Figures for 10 M and
 48 M entries (a year at the measured call volume) are extrapolated linearly from the run
-and marked as such. Targets: quick verification under 10 s at 10 M entries.
+and marked as such. Targets: quick verification under 10 s at 10 M entries. ``--archive``
+then moves the log to an archive file (``shuzhi audit archive``) and times the archiving, the
+file's bytes per entry and the full verification reading it back.
 """
 
 from __future__ import annotations
@@ -107,8 +109,9 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         full = check_chain(ctx, full=True)
         full_s = time.perf_counter() - began
     assert quick.ok and full.ok, (quick, full)
+    archived = _archive(database, start + timedelta(seconds=n)) if args.archive else {}
     database.dispose()
-    return {
+    return archived | {
         "entries": n,
         "append_s": append_s,
         "bytes_per_entry": (size_after - size_before) / n,
@@ -117,6 +120,32 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         "quick_s": quick_s,
         "quick_checked": quick.checked,
         "full_s": full_s,
+    }
+
+
+def _archive(database: Any, before: datetime) -> dict[str, float]:
+    """Move every entry up to the newest checkpoint to an archive file, then check it all."""
+    from shuzhi.audit import archive
+    from shuzhi.audit.service import archive_audit, check_chain
+    from shuzhi.context import SYSTEM, unit_of_work
+
+    began = time.perf_counter()
+    with unit_of_work(database, SYSTEM) as ctx:
+        report = archive_audit(ctx, before)
+    with unit_of_work(database, SYSTEM) as ctx:
+        archive.finish_removal(ctx)
+    archive_s = time.perf_counter() - began
+    with unit_of_work(database, SYSTEM) as ctx:
+        began = time.perf_counter()
+        full = check_chain(ctx, full=True)
+        full_s = time.perf_counter() - began
+        quick = check_chain(ctx, full=False)
+    assert full.ok and quick.ok, (full, quick)
+    return {
+        "archived": report.removed,
+        "archive_s": archive_s,
+        "archive_bytes_per_entry": report.bytes / report.removed,
+        "full_archived_s": full_s,
     }
 
 
@@ -130,6 +159,9 @@ def main() -> None:
         "--without-time-index", action="store_true", help="drop the index on the time first"
     )
     parser.add_argument("--postgres", action="store_true", help="on a throw-away server")
+    parser.add_argument(
+        "--archive", action="store_true", help="then archive the log to a file and re-verify"
+    )
     args = parser.parse_args()
     server = None
     if args.postgres:
@@ -178,6 +210,24 @@ def main() -> None:
         ),
         ("full verify rate (entries/s)", f"{n / r['full_s']:,.0f}", "", ""),
     ]
+    if "archived" in r:
+        per = r["archive_bytes_per_entry"]
+        rows += [
+            ("entries archived", f"{r['archived']:,.0f}", "", ""),
+            ("archiving (s)", f"{r['archive_s']:.1f}", f"{r['archive_s'] * scale_10m:,.0f}*", ""),
+            (
+                "archive file bytes per entry",
+                f"{per:,.0f}",
+                f"{per * TEN_M / 1e9:,.1f} GB*",
+                f"{per * YEAR / 1e9:,.1f} GB*",
+            ),
+            (
+                "full verify from the archive (s)",
+                f"{r['full_archived_s']:.1f}",
+                f"{r['full_archived_s'] * scale_10m:,.0f}*",
+                f"{r['full_archived_s'] * scale_year:,.0f}*",
+            ),
+        ]
     widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
     header = ("", "measured", "10 M", "48 M (a year)")
     widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]

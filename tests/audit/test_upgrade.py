@@ -38,7 +38,7 @@ _OLD_ENTRY = sa.table(
 
 def _before_the_key(database: Database, n: int) -> None:
     """Take the audit branch back before the key and write ``n`` entries as the code then did."""
-    command.downgrade(alembic_config(database), "audit@-2")  # before checkpoints, then the key
+    command.downgrade(alembic_config(database), "audit@-3")  # before archives, checkpoints, key
     prev = GENESIS
     with database.engine.begin() as conn:
         for seq in range(1, n + 1):
@@ -161,5 +161,5 @@ def test_downgrade_refuses_once_entries_are_keyed(database: Database) -> None:
     with acting(database, SYSTEM) as ctx:
         record(ctx, LoggedOut(username="first"))
     with pytest.raises(RuntimeError, match="cannot be downgraded"):
-        command.downgrade(alembic_config(database), "audit@-2")
+        command.downgrade(alembic_config(database), "audit@-3")
     assert _verify(database).ok

@@ -25,6 +25,7 @@ from shuzhi.auth.schemas import (
 )
 from shuzhi.catalog import service as catalog
 from shuzhi.context import SYSTEM, Ctx, Role
+from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Forbidden
 from shuzhi.org import service as org
@@ -69,6 +70,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "view_audit": (R, R),
     "export_audit": (R, R),
     "verify_audit": ({Role.AUDITOR, Role.CDO_EXECUTIVE}, {Role.AUDITOR, Role.CDO_EXECUTIVE}),
+    "archive_audit": (set(), set()),
 }
 
 _n = iter(range(10_000))
@@ -185,6 +187,7 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
         lambda c, u: audit.export_audit(c, AuditFilter(), "csv", {}),
     ),
     "verify_audit": (lambda d, u: u, lambda c, u: audit.verify_audit(c)),
+    "archive_audit": (lambda d, u: u, lambda c, u: audit.archive_audit(c, utcnow())),
 }
 
 EXPECTED.update(catalog_matrix.EXPECTED)

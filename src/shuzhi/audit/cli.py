@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from shuzhi.audit import anchors
+from shuzhi.audit import anchors, archive
 from shuzhi.audit import service as audit
 from shuzhi.command import DataDir, acting, console, err_console, open_database
 
@@ -67,3 +68,29 @@ def audit_anchor(data_dir: DataDir = None) -> None:
         console.print("The audit log is empty: nothing to anchor / 审计日志为空，无需锚定")
         return
     console.print(f"Anchored entry {anchor.seq} ({anchor.head}) / 已锚定第 {anchor.seq} 条")
+
+
+@audit_app.command("archive")
+def audit_archive(
+    before: Annotated[
+        datetime,
+        typer.Option(
+            "--before",
+            formats=["%Y-%m-%d"],
+            help="Archive entries written before this day (UTC), up to a signed checkpoint.",
+        ),
+    ],
+    data_dir: DataDir = None,
+) -> None:
+    """Move closed entries out of the database into DATA_DIR/audit/archive (Parquet), each
+    checked against the chain first; verify --full still reads them."""
+    with acting(data_dir) as ctx:
+        report = audit.archive_audit(ctx, before)
+    with acting(data_dir) as ctx:
+        removed = archive.finish_removal(ctx)
+    console.print(
+        f"Archived entries {report.first}–{report.last} to {report.file.name}"
+        f" ({report.bytes:,} bytes, {report.bytes / max(report.removed, 1):.0f} per entry);"
+        f" {removed:,} rows removed from the database"
+        f" / 已将第 {report.first}–{report.last} 条归档，数据库中删除 {removed:,} 行"
+    )

@@ -93,3 +93,18 @@ class AuditSealed(AuditEvent):
     legacy_entries: int
     legacy_head: str
     chain: str = "chain"
+
+
+@dataclass(frozen=True)
+class AuditArchived(AuditEvent):
+    """Entries ``first``..``last`` moved to an archive file (``sha256``: the file's digest)."""
+
+    action: ClassVar[str] = "audit.archived"
+    target_type: ClassVar[str] = "audit_log"
+    target_fields: ClassVar[tuple[str, ...]] = ("chain",)
+    first: int
+    last: int
+    file: str
+    sha256: str
+    bytes: int
+    chain: str = "chain"

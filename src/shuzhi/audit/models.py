@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuzhi.db.base import Base
@@ -63,3 +63,22 @@ class AuditCheckpoint(Base):
     count: Mapped[int] = mapped_column(Integer)
     at: Mapped[str] = mapped_column(String(40))
     mac: Mapped[str] = mapped_column(String(64))
+
+
+class AuditArchive(Base):
+    """Entries ``first_seq``..``last_seq`` moved to ``DATA_DIR/audit/archive/<file>``.
+
+    ``last_seq`` is always a checkpoint's entry and ``last_hash`` its hash, so the entries
+    still in the database continue a signed chain; ``sha256`` is the file's digest.
+    """
+
+    __tablename__ = "audit_archive"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_seq: Mapped[int] = mapped_column(Integer, unique=True)
+    last_seq: Mapped[int] = mapped_column(Integer, unique=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    file: Mapped[str] = mapped_column(String(80))
+    sha256: Mapped[str] = mapped_column(String(64))
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    archived_at: Mapped[datetime]

@@ -30,6 +30,8 @@ class AuditPage(BaseModel):
     # Keyset cursors: ``before=older`` gives the next older page, ``after=newer`` the newer one.
     older: int | None = None
     newer: int | None = None
+    # Entries up to this number were moved to archive files (``shuzhi audit archive``).
+    archived_through: int = 0
 
 
 class AuditFilter(BaseModel):

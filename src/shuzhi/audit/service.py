@@ -25,11 +25,12 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, func, insert, or_, select, update
 
 from shuzhi import hooks
-from shuzhi.audit import anchors
+from shuzhi.audit import anchors, archive
 from shuzhi.audit import export as audit_export
 from shuzhi.audit import texts as audit_texts
 from shuzhi.audit.chain import ALG_MAC, canonical, chain_mac
 from shuzhi.audit.events import (
+    AuditArchived,
     AuditEvent,
     AuditExported,
     AuditVerified,
@@ -37,12 +38,13 @@ from shuzhi.audit.events import (
 )
 from shuzhi.audit.models import AuditEntry, AuditHead
 from shuzhi.audit.schemas import AuditEntryOut, AuditFilter, AuditPage, VerifyReport
+from shuzhi.audit.verification import ChainBroken, link_checker
 from shuzhi.audit.verification import check_chain as check_chain
 from shuzhi.auth.permissions import require, scope_unit
 from shuzhi.context import Actor, Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.db.cas import affected
-from shuzhi.errors import ErrorCollector, Invalid
+from shuzhi.errors import Conflict, ErrorCollector, Invalid
 
 MAX_PAGE = 500
 PAGE_SIZES = (25, 50, 100, 200, 500)
@@ -355,6 +357,7 @@ def view_audit(
         items=[_out(r) for r in rows],
         older=rows[-1].seq if rows and more_older else None,
         newer=rows[0].seq if rows and more_newer else None,
+        archived_through=archive.archived_through(ctx)[0],
     )
 
 
@@ -420,3 +423,49 @@ def verify_audit(ctx: Ctx, *, full: bool = False) -> VerifyReport:
     report = check_chain(ctx, full=full)
     record(ctx, AuditVerified(entries=report.entries, ok=report.ok))
     return report
+
+
+def archive_audit(ctx: Ctx, before: datetime) -> archive.ArchiveReport:
+    """Move the entries up to the newest checkpoint written before ``before`` to an archive
+    file, checked link by link on the way; the rows are deleted afterwards by
+    ``archive.finish_removal`` (in batches, after the caller commits this)."""
+    require(ctx, "archive_audit")
+    moment = _utc(before)
+    after, prev = archive.archived_through(ctx)
+    cp = archive.boundary(ctx, after, moment)
+    if cp is None:
+        raise Conflict(
+            "该日期之前没有可归档的条目：归档须止于一个已签名的检查点。",
+            "Nothing to archive before that date: an archive must end at a signed checkpoint.",
+        )
+    link = link_checker(ctx, after, prev)
+    try:
+        path = archive.write_file(ctx, after, cp, link.step)
+    except ChainBroken as bad:
+        raise Conflict(
+            f"审计日志在第 {bad.seq} 条处被破坏，未归档：{bad.reason}",
+            f"The audit log is broken at entry {bad.seq}; nothing was archived: {bad.reason}",
+        ) from None
+    if link.count != cp.seq or link.prev != cp.hash:
+        path.unlink()
+        raise Conflict(
+            f"第 {cp.seq} 条与其检查点不一致，未归档。",
+            f"Entry {cp.seq} differs from its checkpoint; nothing was archived.",
+        )
+    size, digest = path.stat().st_size, archive.sha256(path)
+    ctx.db.add(
+        archive.AuditArchive(
+            first_seq=after + 1,
+            last_seq=cp.seq,
+            last_hash=cp.hash,
+            file=path.name,
+            sha256=digest,
+            bytes=size,
+            archived_at=utcnow(),
+        )
+    )
+    record(
+        ctx,
+        AuditArchived(first=after + 1, last=cp.seq, file=path.name, sha256=digest, bytes=size),
+    )
+    return archive.ArchiveReport(after + 1, cp.seq, path, size, cp.seq - after)

@@ -43,6 +43,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.apply": ("筛选", "Filter"),
     "audit.reset": ("清除筛选", "Clear filters"),
     "audit.page_size": ("每页条数", "Rows per page"),
+    "audit.archived_note": (
+        "第 1–{n} 条已归档到数据目录 audit/archive 下的文件中，此处不再列出；"
+        "完整校验仍会读取它们。",
+        "Entries 1–{n} were archived to files under audit/archive in the data directory and are"
+        " not listed here; the full check still reads them.",
+    ),
     "audit.jump": ("跳到第几条", "Jump to entry no."),
     "audit.go": ("前往", "Go"),
     "audit.newest": ("最新", "Newest"),
@@ -85,6 +91,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.audit.sealed": ("封存启用密钥前的记录", "Entries before the audit key sealed"),
     "audit.act.audit.verified": ("校验哈希链", "Hash chain verified"),
     "audit.act.audit.exported": ("导出审计日志", "Audit log exported"),
+    "audit.act.audit.archived": ("归档审计日志", "Audit log archived to a file"),
     "audit.act.operation.denied": ("操作被拒绝", "Operation refused"),
     "audit.act.auth.api_key_created": ("创建 API 密钥", "API key created"),
     "audit.act.auth.api_key_revoked": ("吊销 API 密钥", "API key revoked"),

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shuzhi.audit import anchors
+from shuzhi.audit import anchors, archive
 from shuzhi.audit.chain import ALG_LEGACY, ALG_MAC, chain_mac, expected_hash, same
 from shuzhi.audit.events import AuditSealed
 from shuzhi.audit.models import GENESIS, AuditCheckpoint, AuditEntry, AuditHead
@@ -35,6 +35,20 @@ def _walk(ctx: Ctx, after: int = 0, batch: int = 5000) -> Iterator[Any]:
         last = rows[-1].seq
 
 
+def _entries(ctx: Ctx, after: int) -> Iterator[Any]:
+    """Entries after ``after`` in sequence order: first from the archive files, then from
+    the database (rows an interrupted archive run left behind are skipped)."""
+    through, _ = archive.archived_through(ctx)
+    if after < through:
+        try:
+            for entry in archive.archived_entries(ctx):
+                if entry.seq > after:
+                    yield entry
+        except archive.ArchiveBroken as bad:
+            raise ChainBroken(bad.seq, bad.reason) from None
+    yield from _walk(ctx, after=max(after, through))
+
+
 def _seals(entry: Any, legacy: int, prev: str) -> bool:
     """Whether ``entry`` is the seal over the ``legacy`` SHA-256 entries ending in ``prev``."""
     if entry.action != AuditSealed.action:
@@ -55,7 +69,7 @@ class _Start:
     checkpoint: bool = False
 
 
-class _Broken(Exception):
+class ChainBroken(Exception):
     def __init__(self, seq: int, reason: str) -> None:
         super().__init__(reason)
         self.seq, self.reason = seq, reason
@@ -67,13 +81,13 @@ def _checkpoints(ctx: Ctx, head_seq: int) -> list[AuditCheckpoint]:
     for cp in rows:
         mac = anchors.checkpoint_mac(ctx.settings, cp.seq, cp.hash, cp.count, cp.at)
         if not same(mac, cp.mac) or cp.count != cp.seq:
-            raise _Broken(
+            raise ChainBroken(
                 cp.seq,
                 f"the checkpoint at entry {cp.seq} does not carry a valid MAC (edited, or"
                 " written under another audit key)",
             )
         if cp.seq > head_seq:
-            raise _Broken(
+            raise ChainBroken(
                 head_seq + 1,
                 f"the checkpoint and anchor written at {cp.at} record entry {cp.seq}, but the"
                 f" log ends at entry {head_seq} (entries removed from the end)",
@@ -89,19 +103,26 @@ def _start(
         return _Start()
     cp = checkpoints[-1]
     if not any(m.seq == cp.seq and m.at == cp.at and same(m.head, cp.hash) for m in marks):
-        raise _Broken(
+        raise ChainBroken(
             cp.seq,
             f"the checkpoint at entry {cp.seq} has no matching line in the anchors file"
             " (the database was rewritten, or the anchors file replaced)",
         )
+    through, last_hash = archive.archived_through(ctx)
+    if cp.seq == through:  # the newest checkpoint ends the newest archive
+        if not same(last_hash, cp.hash):
+            raise ChainBroken(
+                cp.seq, f"the archive ending at entry {cp.seq} differs from its checkpoint"
+            )
+        return _Start(cp.seq, cp.hash, checkpoint=True)
     entry = ctx.db.execute(select(_ENTRIES).where(_ENTRIES.c.seq == cp.seq)).first()
     if entry is None:
-        raise _Broken(cp.seq, f"entry {cp.seq}, named by a checkpoint, is missing")
+        raise ChainBroken(cp.seq, f"entry {cp.seq}, named by a checkpoint, is missing")
     digest = expected_hash(entry, mac)
     if entry.alg != ALG_MAC:
         return _Start()  # a checkpoint inside the sealed SHA-256 entries: check them all
     if digest is None or not same(digest, entry.hash) or not same(entry.hash, cp.hash):
-        raise _Broken(
+        raise ChainBroken(
             cp.seq,
             f"entry {cp.seq} differs from its checkpoint written at {cp.at}"
             " (the log was rewritten)",
@@ -115,7 +136,8 @@ def _check_earlier_anchors(
     """Anchors up to the starting checkpoint against their checkpoint (same seq and head),
     or, for anchors written before checkpoints existed, against their entry's stored hash."""
     signed = {(cp.seq, cp.hash) for cp in checkpoints}
-    rest = [m for m in marks if (m.seq, m.head) not in signed]
+    through, _ = archive.archived_through(ctx)  # archived entries: left to the full check
+    rest = [m for m in marks if (m.seq, m.head) not in signed and m.seq > through]
     for i in range(0, len(rest), 500):
         chunk = rest[i : i + 500]
         stored = dict(
@@ -127,7 +149,7 @@ def _check_earlier_anchors(
         )
         for mark in chunk:
             if not same(str(stored.get(mark.seq, "")), mark.head):
-                raise _Broken(
+                raise ChainBroken(
                     mark.seq,
                     f"entry {mark.seq} differs from the anchor written at {mark.at}"
                     " (the log was rewritten)",
@@ -136,7 +158,7 @@ def _check_earlier_anchors(
 
 @dataclass
 class _Walk:
-    """The running state of a walk along the chain; each step raises ``_Broken``."""
+    """The running state of a walk along the chain; each step raises ``ChainBroken``."""
 
     mac: Any
     prev: str
@@ -151,12 +173,12 @@ class _Walk:
     def step(self, entry: Any) -> None:
         expected = self.count + 1
         if entry.seq != expected:
-            raise _Broken(expected, f"entry {expected} is missing (next is {entry.seq})")
+            raise ChainBroken(expected, f"entry {expected} is missing (next is {entry.seq})")
         if entry.prev_hash != self.prev:
-            raise _Broken(entry.seq, "previous-hash link broken (reordered or replaced)")
+            raise ChainBroken(entry.seq, "previous-hash link broken (reordered or replaced)")
         digest = expected_hash(entry, self.mac)
         if digest is None:
-            raise _Broken(entry.seq, f"unknown hash algorithm {entry.alg!r}")
+            raise ChainBroken(entry.seq, f"unknown hash algorithm {entry.alg!r}")
         if entry.alg == ALG_LEGACY:
             self._legacy(entry, digest)
         else:
@@ -165,7 +187,7 @@ class _Walk:
             self.at_anchor[entry.seq] = entry.hash
         cp = self.pinned.get(entry.seq)
         if cp is not None and not same(cp.hash, entry.hash):
-            raise _Broken(
+            raise ChainBroken(
                 entry.seq,
                 f"entry {entry.seq} differs from its checkpoint written at {cp.at}"
                 " (the log was rewritten)",
@@ -174,24 +196,24 @@ class _Walk:
 
     def _legacy(self, entry: Any, digest: str) -> None:
         if self.keyed:
-            raise _Broken(
+            raise ChainBroken(
                 entry.seq,
                 "entry hashed without the audit key after keyed entries"
                 " (re-hashed with plain SHA-256)",
             )
         if not same(digest, entry.hash):
-            raise _Broken(entry.seq, "content does not match its hash (altered)")
+            raise ChainBroken(entry.seq, "content does not match its hash (altered)")
         self.legacy += 1
 
     def _keyed(self, entry: Any, digest: str) -> None:
         if self.legacy and not self.keyed and not _seals(entry, self.legacy, self.prev):
-            raise _Broken(
+            raise ChainBroken(
                 entry.seq,
                 f"the {self.legacy} entries from before the audit key are not followed by"
                 " their seal",
             )
         if not same(digest, entry.hash):
-            raise _Broken(
+            raise ChainBroken(
                 entry.seq,
                 "content does not match its MAC (altered, or re-chained without the audit key)",
             )
@@ -200,30 +222,43 @@ class _Walk:
     def finish(self, head_seq: int, head_hash: str, marks: list[anchors.Anchor]) -> None:
         """The end of the log against its head and every anchor."""
         if self.legacy and not self.keyed:
-            raise _Broken(
+            raise ChainBroken(
                 1,
                 f"all {self.legacy} entries are marked as hashed without the audit key and no"
                 " seal follows them (re-hashed with plain SHA-256)",
             )
         if head_seq != self.count or head_hash != self.prev:
-            raise _Broken(
+            raise ChainBroken(
                 self.count + 1,
                 f"log ends at entry {self.count} but the head records {head_seq}"
                 " (entries removed from the end)",
             )
         for mark in marks:
             if mark.seq > self.count:
-                raise _Broken(
+                raise ChainBroken(
                     self.count + 1,
                     f"the anchor written at {mark.at} records entry {mark.seq}, but the log"
                     f" ends at entry {self.count} (entries removed from the end)",
                 )
             if mark.seq in self.anchored and not same(self.at_anchor[mark.seq], mark.head):
-                raise _Broken(
+                raise ChainBroken(
                     mark.seq,
                     f"entry {mark.seq} differs from the anchor written at {mark.at}"
                     " (the log was rewritten)",
                 )
+
+
+def link_checker(ctx: Ctx, after: int, prev: str) -> _Walk:
+    """A walk continuing the chain after entry ``after`` (ending in ``prev``): its ``step``
+    raises ``ChainBroken`` at the first entry that does not follow."""
+    return _Walk(
+        mac=chain_mac(ctx.settings),
+        prev=prev,
+        count=after,
+        keyed=after > 0,
+        anchored=set(),
+        pinned={},
+    )
 
 
 def check_chain(ctx: Ctx, *, full: bool = True) -> VerifyReport:
@@ -247,7 +282,7 @@ def check_chain(ctx: Ctx, *, full: bool = True) -> VerifyReport:
         checkpoints = _checkpoints(ctx, head_seq)
         begin = _Start() if full else _start(ctx, checkpoints, marks, mac)
         _check_earlier_anchors(ctx, [m for m in marks if m.seq <= begin.seq], checkpoints)
-    except _Broken as bad:
+    except ChainBroken as bad:
         return VerifyReport(ok=False, entries=0, first_bad_seq=bad.seq, reason=bad.reason)
     walk = _Walk(
         mac=mac,
@@ -258,10 +293,10 @@ def check_chain(ctx: Ctx, *, full: bool = True) -> VerifyReport:
         pinned={cp.seq: cp for cp in checkpoints if cp.seq > begin.seq},
     )
     try:
-        for entry in _walk(ctx, after=begin.seq):
+        for entry in _entries(ctx, after=begin.seq):
             walk.step(entry)
         walk.finish(head_seq, head_hash, marks)
-    except _Broken as bad:
+    except ChainBroken as bad:
         return VerifyReport(
             ok=False,
             entries=walk.count,

@@ -53,6 +53,8 @@ RULES: dict[str, Rule] = {
     "view_audit": Rule(REGION_READERS),
     "export_audit": Rule(REGION_READERS),
     "verify_audit": Rule(frozenset({Role.AUDITOR, Role.CDO_EXECUTIVE})),
+    # moving closed months to files: the machine operator, on the command line only
+    "archive_audit": Rule(NOBODY),
     # catalog: staff read the published catalogue; only the owning unit compiles its entries
     "view_catalog": Rule(REGION_READERS | UNIT_STAFF | frozenset({Role.CONSUMER})),
     "view_entry_drafts": Rule(REGION_READERS, UNIT_STAFF),
