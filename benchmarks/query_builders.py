@@ -58,7 +58,7 @@ def main() -> None:
     if extra:
         sys.path.append(extra)  # after Shuzhi's own packages: their versions win
     import ibis  # type: ignore[import-not-found]
-    import sqlglot  # type: ignore[import-not-found]
+    import sqlglot
 
     # Loading the backend registers the options its compiler reads (no session is started).
     _ = ibis.pyspark
