@@ -1,0 +1,146 @@
+"""Whole records: ``normalize_person`` and ``normalize_entity``, the entry points of matching.
+
+A record is a mapping from column to text, its columns named by the standard data element
+(公民身份号码, 姓名…) or an English key (resident_id, name…). Every field keeps its raw
+value beside the normalised one and its evidence; fields that speak about each other are
+cross-checked: a declared sex or birth date that contradicts the resident ID's is flagged
+``conflicts_with_id`` on the declared field, and neither value is overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from shuzhi.masterdata.normalize.addresses import Address, parse_address
+from shuzhi.masterdata.normalize.enterprise import EnterpriseName, normalize_enterprise_name
+from shuzhi.masterdata.normalize.evidence import Check, Field
+from shuzhi.masterdata.normalize.legal_ids import (
+    IdRelation,
+    read_org_code,
+    read_regno,
+    read_uscc,
+    relate,
+)
+from shuzhi.masterdata.normalize.names import PersonName, normalize_name
+from shuzhi.masterdata.normalize.resident_ids import ResidentIdEvidence, read_resident_id
+from shuzhi.standards.dates import parse_date
+from shuzhi.standards.phones import parse_landline, parse_mobile
+from shuzhi.standards.text import is_blank
+
+PERSON_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "name"),
+    "resident_id": ("公民身份号码", "身份证号码", "身份证号", "resident_id"),
+    "sex": ("性别", "sex"),
+    "birth_date": ("出生日期", "birth_date"),
+    "phone": ("联系电话", "手机号码", "phone"),
+    "address": ("住址", "户籍地址", "居住地址", "address"),
+}
+ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("名称", "企业名称", "单位名称", "name"),
+    "uscc": ("统一社会信用代码", "uscc"),
+    "registration_number": ("注册号", "工商注册号", "registration_number"),
+    "org_code": ("组织机构代码", "org_code"),
+    "legal_representative": ("法定代表人", "legal_representative"),
+    "address": ("注册地址", "住所", "地址", "address"),
+}
+# Sex as written in exports, including the GB/T 2261.1 codes 1 and 2.
+_SEXES = dict.fromkeys(("男", "male", "m", "1"), "male") | dict.fromkeys(
+    ("女", "female", "f", "2"), "female"
+)
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    name: PersonName
+    resident_id: ResidentIdEvidence
+    sex: Field
+    birth_date: Field  # value in ISO form
+    phone: Field
+    address: Address
+
+
+@dataclass(frozen=True)
+class EntityRecord:
+    name: EnterpriseName
+    uscc: Field
+    registration_number: Field
+    org_code: Field
+    relation: IdRelation
+    legal_representative: PersonName
+    address: Address
+
+
+def pick(record: Mapping[str, object], names: tuple[str, ...]) -> str | None:
+    """The first present column of ``names``, as text (numbers from spreadsheets included)."""
+    for column in names:
+        value = record.get(column)
+        if value is not None:
+            return value if isinstance(value, str) else str(value)
+    return None
+
+
+def _sex(raw: str | None, rid: ResidentIdEvidence) -> Field:
+    if raw is None or is_blank(raw):
+        return Field(raw, None, Check.UNKNOWN)
+    value = _SEXES.get(raw.strip().lower())
+    if value is None:
+        return Field(raw, None, Check.INVALID)
+    conflict = rid.sex is not None and rid.sex_check is Check.VALID and rid.sex != value
+    return Field(raw, value, Check.VALID, frozenset({"conflicts_with_id"} if conflict else ()))
+
+
+def _birth(raw: str | None, rid: ResidentIdEvidence, today: date | None) -> Field:
+    if raw is None or is_blank(raw):
+        return Field(raw, None, Check.UNKNOWN)
+    born = parse_date(raw)
+    if born is None or born > (today or date.today()) or born.year < 1890:
+        return Field(raw, None, Check.INVALID)
+    conflict = rid.birth_check is Check.VALID and rid.birth_date != born
+    flags = frozenset({"conflicts_with_id"} if conflict else ())
+    return Field(raw, born.isoformat(), Check.VALID, flags)
+
+
+def _phone(raw: str | None) -> Field:
+    if raw is None or is_blank(raw):
+        return Field(raw, None, Check.UNKNOWN)
+    mobile = parse_mobile(raw)
+    if mobile is not None:
+        return Field(raw, mobile, Check.VALID, frozenset({"mobile"}))
+    landline = parse_landline(raw)
+    if landline is not None:
+        return Field(raw, landline.canonical(), Check.VALID, frozenset({"landline"}))
+    return Field(raw, None, Check.INVALID)
+
+
+def normalize_person(
+    record: Mapping[str, object], within: str = "", today: date | None = None
+) -> PersonRecord:
+    """Every field of a person record normalised with its evidence; never raises.
+    ``within`` is the jurisdiction's division-code prefix for ambiguous addresses."""
+    rid = read_resident_id(pick(record, PERSON_COLUMNS["resident_id"]), today)
+    return PersonRecord(
+        name=normalize_name(pick(record, PERSON_COLUMNS["name"])),
+        resident_id=rid,
+        sex=_sex(pick(record, PERSON_COLUMNS["sex"]), rid),
+        birth_date=_birth(pick(record, PERSON_COLUMNS["birth_date"]), rid, today),
+        phone=_phone(pick(record, PERSON_COLUMNS["phone"])),
+        address=parse_address(pick(record, PERSON_COLUMNS["address"]), within),
+    )
+
+
+def normalize_entity(record: Mapping[str, object], within: str = "") -> EntityRecord:
+    """Every field of a legal-entity record normalised with its evidence; never raises."""
+    uscc = read_uscc(pick(record, ENTITY_COLUMNS["uscc"]))
+    regno = read_regno(pick(record, ENTITY_COLUMNS["registration_number"]))
+    org_code = read_org_code(pick(record, ENTITY_COLUMNS["org_code"]))
+    return EntityRecord(
+        name=normalize_enterprise_name(pick(record, ENTITY_COLUMNS["name"])),
+        uscc=uscc,
+        registration_number=regno,
+        org_code=org_code,
+        relation=relate(uscc, regno, org_code),
+        legal_representative=normalize_name(pick(record, ENTITY_COLUMNS["legal_representative"])),
+        address=parse_address(pick(record, ENTITY_COLUMNS["address"]), within),
+    )
