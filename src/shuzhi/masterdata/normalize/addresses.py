@@ -29,7 +29,7 @@ from shuzhi.masterdata.normalize.divisions import (
     division_index,
 )
 from shuzhi.masterdata.normalize.evidence import flagged
-from shuzhi.masterdata.normalize.text import squeeze, to_halfwidth, to_simplified
+from shuzhi.masterdata.normalize.text import name_to_simplified, squeeze, to_halfwidth
 from shuzhi.standards.text import is_blank
 
 
@@ -73,7 +73,7 @@ _NOT_IN_COMMUNITY = re.compile(r"[号栋幢楼室弄]")
 
 
 def clean_address(raw: str) -> str:
-    text = to_simplified(squeeze(to_halfwidth(raw)))
+    text = name_to_simplified(squeeze(to_halfwidth(raw)))
     return text.replace(" ", "")
 
 

@@ -107,9 +107,9 @@ def syllables(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _keep_alnum(chars: str) -> list[str]:
+def _keep_alnum(chars: str) -> str:
     """pypinyin's hook for characters without a reading: letters and digits kept."""
-    return ["".join(c for c in chars if c.isascii() and c.isalnum())]
+    return "".join(c for c in chars if c.isascii() and c.isalnum())
 
 
 def name_syllables(name: str) -> tuple[str, ...]:

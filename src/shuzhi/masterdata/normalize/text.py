@@ -47,8 +47,8 @@ _INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad",
 
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
-# Characters OpenCC would simplify wrongly in a person's name: 乾 (qián) becomes 干, and the
-# surname 於 (Yū, distinct from 于) becomes 于.
+# Characters OpenCC would simplify wrongly in proper names: 乾 (qián: 乾县, 乾安县, given
+# names) becomes 干, and the surname 於 (Yū, distinct from 于) becomes 于.
 _KEEP_IN_NAMES = re.compile("([乾])")
 _KEEP_AS_SURNAME = "於"
 
@@ -97,7 +97,8 @@ def to_simplified(text: str) -> str:
 
 
 def name_to_simplified(text: str) -> str:
-    """``to_simplified`` for a person's name: characters it would get wrong in names are kept."""
+    """``to_simplified`` for proper names (persons, places, enterprises): the characters it
+    gets wrong in them are kept; 於 only as the first character (a surname)."""
     if text.startswith(_KEEP_AS_SURNAME):
         return _KEEP_AS_SURNAME + name_to_simplified(text[1:])
     parts = _KEEP_IN_NAMES.split(text)
