@@ -81,7 +81,18 @@ def test_limited_liability_variants_share_a_core_and_form() -> None:
     assert a.regions == ("杭州",)
 
 
-@given(st.text(max_size=30))
+_PIECES = (
+    *("有限责任公司", "有限公司", "股份有限公司", "股份公司", "公司", "(有限合伙)", "合伙企业"),
+    *("分公司", "分店", "店", "营业部", "分行", "支行", "办事处", "经营部"),
+    *("北京", "北京市", "杭州", "阿里", "(上海)", "（中国）", "【", "】", "[", "]", " ", "　"),
+    *("科技", "貿易", "集團", "某某", "第一", "ABC", "ltd"),
+)
+enterprise_like = st.one_of(
+    st.text(max_size=30), st.lists(st.sampled_from(_PIECES), max_size=7).map("".join)
+)
+
+
+@given(enterprise_like)
 def test_enterprise_names_never_raise_and_are_idempotent(raw: str) -> None:
     first = normalize_enterprise_name(raw)
     if first.value is None:

@@ -178,11 +178,11 @@ def _below_county(rest: str) -> tuple[str | None, str | None, str | None]:
 def parse_address(raw: str | None, within: str = "") -> Address:
     """Parse ``raw``; ``within`` is the caller's jurisdiction code prefix used only to choose
     among ambiguous candidates. Never raises."""
-    if raw is None or is_blank(raw):
+    text = "" if raw is None or is_blank(raw) else clean_address(raw)
+    if not text or is_blank(text):
         empty = AddressStatus.EMPTY
         return Address(raw, "", empty, None, None, None, None, None, None, (), frozenset())
     index = division_index()
-    text = clean_address(raw)
     cursor = _Cursor(index, text)
     found, candidates, flags = _admin(cursor)
     found, candidates, more = _resolve(index, found, candidates, within)

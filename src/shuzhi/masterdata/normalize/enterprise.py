@@ -78,18 +78,20 @@ def _legal_form(text: str) -> tuple[str, str | None]:
     return text, None
 
 
+def _last_legal_form_end(text: str) -> int:
+    """Where the last legal-form ending written in ``text`` ends (0: none)."""
+    ends = [text.rfind(written) + len(written) for written, _ in _LEGAL_FORMS if written in text]
+    return max(ends, default=0)
+
+
 def _split_branch(text: str) -> tuple[str, str]:
     """(head, tail): the tail is a branch part as written (possibly bracketed), or empty.
-    After a legal form everything behind it must be the branch; without one, the shortest
-    trailing branch part is taken."""
-    for written, _ in _LEGAL_FORMS:
-        at = text.rfind(written)
-        if at > 0 and at + len(written) < len(text):
-            tail = text[at + len(written) :]
-            if _BRANCH.fullmatch(tail):
-                return text[: at + len(written)], tail
-            break
-    for start in range(len(text) - 2, 1, -1):
+    Behind the last legal form everything must be the branch; without a legal form, the
+    shortest trailing branch part is taken."""
+    end = _last_legal_form_end(text)
+    if 0 < end < len(text) and _BRANCH.fullmatch(text, end):
+        return text[:end], text[end:]
+    for start in range(len(text) - 2, max(end, 1), -1):
         if _BRANCH.fullmatch(text, start):
             return text[:start], text[start:]
     return text, ""
