@@ -78,20 +78,26 @@ def _legal_form(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _last_legal_form_end(text: str) -> int:
-    """Where the last legal-form ending written in ``text`` ends (0: none)."""
-    ends = [text.rfind(written) + len(written) for written, _ in _LEGAL_FORMS if written in text]
-    return max(ends, default=0)
+def _legal_form_ends(text: str) -> list[int]:
+    """Where each legal-form ending written in ``text`` ends, last first."""
+    ends: set[int] = set()
+    for written, _ in _LEGAL_FORMS:
+        at = text.find(written)
+        while at >= 0:
+            ends.add(at + len(written))
+            at = text.find(written, at + 1)
+    return sorted(ends, reverse=True)
 
 
 def _split_branch(text: str) -> tuple[str, str]:
     """(head, tail): the tail is a branch part as written (possibly bracketed), or empty.
-    Behind the last legal form everything must be the branch; without a legal form, the
-    shortest trailing branch part is taken."""
-    end = _last_legal_form_end(text)
-    if 0 < end < len(text) and _BRANCH.fullmatch(text, end):
-        return text[:end], text[end:]
-    for start in range(len(text) - 2, max(end, 1), -1):
+    A branch follows the last legal form that only a branch follows; without one, the
+    shortest trailing branch part behind every legal form is taken."""
+    ends = [end for end in _legal_form_ends(text) if end < len(text)]
+    for end in ends:
+        if _BRANCH.fullmatch(text, end):
+            return text[:end], text[end:]
+    for start in range(len(text) - 2, max(ends, default=1), -1):
         if _BRANCH.fullmatch(text, start):
             return text[:start], text[start:]
     return text, ""
