@@ -8,8 +8,9 @@ characters, some with middle dots, full-width letters or stray spaces) and of ad
 (process time, one pass each, caches cleared first):
 
 - OpenCC ``t2s`` alone on every name, uncached;
-- ``normalize_name`` on every name (clean-up, t2s, pinyin key) — cold, then warm caches;
-- ``pinyin_key`` on every unique simplified name, uncached;
+- ``normalize_name`` on every name (clean-up, t2s, pinyin key) — cold, then warm caches —
+  and on the distinct names only, cold;
+- ``pinyin_key`` on every distinct simplified name, cold;
 - ``parse_address`` on every address;
 - ``read_resident_id`` on as many IDs as names.
 """
@@ -84,50 +85,35 @@ def cpu(step: Callable[[], object]) -> float:
 
 
 def _clear() -> None:
+    names.normalize_name.cache_clear()
     text.to_simplified.cache_clear()
     pinyin.syllables.cache_clear()
 
 
+def _timed(
+    step: str, items: Sequence[str], work: Callable[[str], object]
+) -> tuple[str, int, float]:
+    return step, len(items), cpu(lambda: [work(item) for item in items])
+
+
 def run(name_count: int, address_count: int) -> list[tuple[str, int, float]]:
     rng = random.Random(20261205)
-    people, places, ids = make_names(name_count, rng), make_addresses(address_count, rng), []
+    people, places = make_names(name_count, rng), make_addresses(address_count, rng)
     ids = make_ids(name_count, rng)
+    distinct = sorted(set(people))
     converter = opencc.OpenCC("t2s")
     division_index()
-    rows: list[tuple[str, int, float]] = []
-    rows.append(
-        ("opencc t2s, uncached", len(people), cpu(lambda: [converter.convert(n) for n in people]))
-    )
+    rows = [_timed("opencc t2s, uncached", people, converter.convert)]
     _clear()
-    rows.append(
-        (
-            "normalize_name, cold",
-            len(people),
-            cpu(lambda: [names.normalize_name(n) for n in people]),
-        )
-    )
-    rows.append(
-        (
-            "normalize_name, warm",
-            len(people),
-            cpu(lambda: [names.normalize_name(n) for n in people]),
-        )
-    )
-    unique = sorted({text.to_simplified(n) for n in people})
+    rows.append(_timed("normalize_name, cold", people, names.normalize_name))
+    rows.append(_timed("normalize_name, warm", people, names.normalize_name))
     _clear()
-    rows.append(
-        (
-            "pinyin_key, unique names",
-            len(unique),
-            cpu(lambda: [pinyin.pinyin_key(n) for n in unique]),
-        )
-    )
-    rows.append(
-        ("parse_address", len(places), cpu(lambda: [addresses.parse_address(a) for a in places]))
-    )
-    rows.append(
-        ("read_resident_id", len(ids), cpu(lambda: [resident_ids.read_resident_id(i) for i in ids]))
-    )
+    rows.append(_timed("normalize_name, distinct", distinct, names.normalize_name))
+    simplified = sorted({text.to_simplified(n) for n in people})
+    _clear()
+    rows.append(_timed("pinyin_key, distinct", simplified, pinyin.pinyin_key))
+    rows.append(_timed("parse_address", places, addresses.parse_address))
+    rows.append(_timed("read_resident_id", ids, resident_ids.read_resident_id))
     return rows
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from shuzhi.masterdata.normalize.evidence import Check, Field, flagged
 from shuzhi.masterdata.normalize.pinyin import name_syllables, split_surname, surname_syllables
@@ -73,8 +74,10 @@ def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "PSC"
 
 
+@lru_cache(maxsize=262_144)
 def normalize_name(raw: str | None) -> PersonName:
-    """The normalised name with its pinyin keys; never raises."""
+    """The normalised name with its pinyin keys; never raises. Results are frozen and cached:
+    a population repeats its names, and each distinct one is worked out once."""
     if raw is None or is_blank(raw):
         return PersonName(Field(raw, None, Check.UNKNOWN), None, None, False, None, None)
     text, flags = clean_name(raw)
