@@ -38,6 +38,8 @@ def _levels(raw: str, within: str = "") -> tuple[str | None, ...]:
         ("广东省东莞市长安镇乌沙社区", ("广东省", "东莞市", None, "长安镇", "乌沙社区", None)),
         ("江苏省南京市鼓楼区宁海路街道", ("江苏省", "南京市", "鼓楼区", "宁海路街道", None, None)),
         ("臺灣省", ("台湾省", None, None, None, None, None)),
+        ("住址：中国浙江省杭州市西湖区", ("浙江省", "杭州市", "西湖区", None, None, None)),
+        ("中国人民大学", (None, None, None, None, None, "中国人民大学")),
         ("陕西省咸阳市乾县城关街道", ("陕西省", "咸阳市", "乾县", "城关街道", None, None)),
         ("上海市 浦东新区 张江镇", ("上海市", None, "浦东新区", "张江镇", None, None)),
     ],
@@ -86,6 +88,7 @@ _PIECES = [
     *(d.name for d in list(division_index().by_code.values())[::7]),
     *"省市区县镇乡村路街号栋室 　（）·0１",
     *("朝阳", "鼓楼", "南山", "街道", "社区", "居委会", "嘎查", "苏木", "陕西", "台湾", "深圳"),
+    *("中国", "住址:", "地址：", "中华人民共和国"),
 ]
 address_like = st.one_of(
     st.text(max_size=40), st.lists(st.sampled_from(_PIECES), max_size=8).map("".join)

@@ -50,6 +50,12 @@ def test_spaces_inside_han_names_go_and_blank_is_unknown() -> None:
         assert result.value is None and result.field.check is Check.UNKNOWN
 
 
+def test_controls_go_and_private_use_rare_characters_stay() -> None:
+    # Rare name characters (生僻字) are often stored in the private-use area.
+    assert normalize_name("王\ue000明").value == "王\ue000明"
+    assert normalize_name("\udc80張\u200b三\x00").value == "张三"
+
+
 def test_names_opencc_would_spoil_are_kept() -> None:
     assert normalize_name("錢乾").value == "钱乾"
     assert normalize_name("於光").value == "於光"

@@ -72,9 +72,23 @@ _NOT_IN_STREET = re.compile(r"[号栋幢楼室弄]|街(?!道)|[路巷](?!街道)
 _NOT_IN_COMMUNITY = re.compile(r"[号栋幢楼室弄]")
 
 
+# Field labels written before the address proper (住址：, 户籍地址).
+_LABEL = re.compile(r"^(?:(?:户籍|居住|现|常住|注册|通讯)?(?:住址|地址)[:：]?)+")
+_COUNTRY = re.compile(r"^(?:中华人民共和国|中国)")
+
+
 def clean_address(raw: str) -> str:
-    text = name_to_simplified(squeeze(to_halfwidth(raw)))
-    return text.replace(" ", "")
+    """Width, spacing and script made uniform, spaces dropped, leading labels cut, and the
+    country cut when a province follows it (中国浙江省…, but 中国人民大学 stays)."""
+    text = _LABEL.sub("", name_to_simplified(squeeze(to_halfwidth(raw))).replace(" ", ""))
+    country = _COUNTRY.match(text)
+    if country is not None:
+        rest = text[country.end() :]
+        index = division_index()
+        heads = (rest[:n] for n in range(2, 9))
+        if any(h in index.full[0] or h in index.short[0] for h in heads):
+            return rest
+    return text
 
 
 def _match(

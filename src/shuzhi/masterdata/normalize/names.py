@@ -71,7 +71,10 @@ def clean_name(raw: str) -> tuple[str, frozenset[str]]:
 
 
 def _is_punct(ch: str) -> bool:
-    return unicodedata.category(ch)[0] in "PSC"
+    """Punctuation, symbols and controls; private-use (rare characters) and unassigned code
+    points (ideographs newer than this Python's Unicode tables) are kept."""
+    category = unicodedata.category(ch)
+    return category[0] in "PS" or category in ("Cc", "Cf", "Cs")
 
 
 @lru_cache(maxsize=262_144)

@@ -42,8 +42,12 @@ MIDDLE_DOTS = "\u00b7\u2022\u2027\u30fb\uff65\u0387\u2219\u22c5\u2e31\u318d\u16e
 NAME_DOT = "\u00b7"
 _DOTS = str.maketrans(dict.fromkeys(MIDDLE_DOTS, NAME_DOT))
 
-# Invisible characters copied in from web pages and office files.
-_INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", None))
+# Control and invisible characters copied in from web pages, office files and broken
+# decodings (lone surrogates). Private-use characters are kept: systems encode rare name
+# characters (生僻字) there.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]"
+)
 
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -62,7 +66,7 @@ def to_halfwidth(text: str) -> str:
 
 def squeeze(text: str) -> str:
     """Invisible characters removed, every run of whitespace one space, trimmed."""
-    return " ".join(text.translate(_INVISIBLE).split())
+    return " ".join(_INVISIBLE.sub("", text).split())
 
 
 def unify_dots(text: str) -> str:
