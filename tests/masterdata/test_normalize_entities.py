@@ -19,6 +19,7 @@ from shuzhi.masterdata.normalize.legal_ids import (
     read_uscc,
     regno_check_digit,
     relate,
+    same_area,
 )
 from shuzhi.standards.identifiers import USCC_ALPHABET, org_code_check_char, uscc_from_parts
 
@@ -121,6 +122,17 @@ def test_uscc_relations() -> None:
     assert relate(read_uscc("91110108MA01ABCD5X")).derived_org_code is None
 
 
+codes = st.text("0123456789", min_size=6, max_size=6)
+
+
+@given(codes, codes)
+def test_same_area_is_symmetric_and_reflexive(a: str, b: str) -> None:
+    assert same_area(a, a)
+    assert same_area(a, b) == same_area(b, a)
+    assert same_area("330000", "330106") and same_area("330100", "330106")
+    assert not same_area("330102", "330106")
+
+
 def test_registration_numbers() -> None:
     assert is_valid_regno("110108000000016")
     assert read_regno("110108000000017").check is Check.INVALID
@@ -159,16 +171,38 @@ def test_person_record_keeps_raw_values_and_flags_conflicts() -> None:
     assert person.name.pinyin == "shan tian fang"
     assert person.resident_id.valid and person.resident_id.sex == "female"
     assert person.sex.value == "male" and "conflicts_with_id" in person.sex.flags
-    assert person.birth_date.value == "1949-12-31" and not person.birth_date.flags
+    assert person.birth_date.value == "1949-12-31"
+    assert person.birth_date.flags == {"agrees_with_id"}
     assert person.phone.value == "13800138000"
     assert person.address.adcode == "110105"
     assert normalize_person(record).address.status is AddressStatus.AMBIGUOUS
 
 
+def test_declared_values_against_an_unverified_id() -> None:
+    today = date(2026, 12, 1)
+    # The check character fails: the ID's birth date and sex are only unverified.
+    record = {"公民身份号码": "110105194912310021", "出生日期": "1950-01-01", "性别": "女性"}
+    person = normalize_person(record, today=today)
+    assert person.birth_date.flags == {"differs_from_unverified_id"}
+    assert person.sex.value == "female" and person.sex.flags == {"agrees_with_id"}
+    month = normalize_person({"公民身份号码": "11010519491231002X", "出生日期": "1949年12月"})
+    assert month.birth_date.value == "1949-12"
+    assert month.birth_date.flags == {"month_only", "agrees_with_id"}
+    assert normalize_person({"出生日期": "2999-01-01"}).birth_date.check is Check.INVALID
+
+
 def test_entity_record() -> None:
     entity = normalize_entity(
-        {"企业名称": "北京某某科技有限責任公司", "统一社会信用代码": USCC, "法定代表人": "張三"}
+        {
+            "企业名称": "北京某某科技有限責任公司",
+            "统一社会信用代码": USCC,
+            "法定代表人": "張三",
+            "注册地址": "北京市海淀区中关村大街1号",
+        }
     )
+    assert entity.address.adcode == "110108" and entity.relation.address is Check.VALID
+    moved = normalize_entity({"统一社会信用代码": USCC, "注册地址": "上海市浦东新区张江镇"})
+    assert moved.relation.address is Check.UNVERIFIED
     assert entity.name.value == "北京某某科技有限公司"
     assert entity.uscc.check is Check.VALID
     assert entity.relation.derived_org_code == USCC[8:17]

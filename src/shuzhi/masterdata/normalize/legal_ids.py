@@ -75,15 +75,36 @@ class IdRelation:
     org_code: Check  # the USCC's characters 9–17 against a separately recorded org code
     region: Check  # USCC region vs registration number's authority code: valid or unverified
     derived_org_code: str | None  # the organisation code carried inside a valid USCC
+    address: Check = Check.UNKNOWN  # USCC region vs the parsed address's division code
 
 
-def relate(uscc: Field, regno: Field | None = None, org_code: Field | None = None) -> IdRelation:
+def _significant(code: str) -> int:
+    """Digits of a division code that name it: 2 (province), 4 (prefecture) or 6."""
+    if code.endswith("0000"):
+        return 2
+    return 4 if code.endswith("00") else 6
+
+
+def same_area(a: str, b: str) -> bool:
+    """Two division codes that agree down to the coarser of the two levels."""
+    digits = min(_significant(a), _significant(b))
+    return a[:digits] == b[:digits]
+
+
+def relate(
+    uscc: Field,
+    regno: Field | None = None,
+    org_code: Field | None = None,
+    address_code: str | None = None,
+) -> IdRelation:
     """What a valid USCC says about the other identifiers of the same record.
 
     Only identifiers that passed their own check are compared. Equal organisation codes are
     ``valid``, different ones ``invalid`` (two entities, or a typo). Region codes that agree
     are ``valid``; that differ are ``unverified`` (a move explains it). Nothing else is
-    derivable: a registration number's sequence is not in the USCC."""
+    derivable: a registration number's sequence is not in the USCC. The registered
+    address's division (``address_code``) is compared the same way as the registration
+    number's: agreeing ``valid``, differing ``unverified``."""
     unknown = IdRelation(Check.UNKNOWN, Check.UNKNOWN, None)
     if uscc.check is not Check.VALID or uscc.value is None:
         return unknown
@@ -94,4 +115,7 @@ def relate(uscc: Field, regno: Field | None = None, org_code: Field | None = Non
     region = Check.UNKNOWN
     if regno is not None and regno.check is Check.VALID and regno.value is not None:
         region = Check.VALID if regno.value[:6] == uscc.value[2:8] else Check.UNVERIFIED
-    return IdRelation(org, region, inner)
+    address = Check.UNKNOWN
+    if address_code is not None:
+        address = Check.VALID if same_area(uscc.value[2:8], address_code) else Check.UNVERIFIED
+    return IdRelation(org, region, inner, address)

@@ -25,7 +25,7 @@ from shuzhi.masterdata.normalize.legal_ids import (
 )
 from shuzhi.masterdata.normalize.names import PersonName, normalize_name
 from shuzhi.masterdata.normalize.resident_ids import ResidentIdEvidence, read_resident_id
-from shuzhi.standards.dates import parse_date
+from shuzhi.standards.dates import parse_date, parse_year_month
 from shuzhi.standards.phones import parse_landline, parse_mobile
 from shuzhi.standards.text import is_blank
 
@@ -81,25 +81,39 @@ def pick(record: Mapping[str, object], names: tuple[str, ...]) -> str | None:
     return None
 
 
+def _against_id(value: object, id_value: object, id_check: Check) -> frozenset[str]:
+    """How a declared value compares with the one read from the resident ID."""
+    if id_value is None or id_check not in (Check.VALID, Check.UNVERIFIED):
+        return frozenset()
+    if value == id_value:
+        return frozenset({"agrees_with_id"})
+    verified = id_check is Check.VALID
+    return frozenset({"conflicts_with_id" if verified else "differs_from_unverified_id"})
+
+
 def _sex(raw: str | None, rid: ResidentIdEvidence) -> Field:
     if raw is None or is_blank(raw):
         return Field(raw, None, Check.UNKNOWN)
-    value = _SEXES.get(raw.strip().lower())
+    value = _SEXES.get(raw.strip().lower().removesuffix("性"))
     if value is None:
         return Field(raw, None, Check.INVALID)
-    conflict = rid.sex is not None and rid.sex_check is Check.VALID and rid.sex != value
-    return Field(raw, value, Check.VALID, frozenset({"conflicts_with_id"} if conflict else ()))
+    return Field(raw, value, Check.VALID, _against_id(value, rid.sex, rid.sex_check))
 
 
 def _birth(raw: str | None, rid: ResidentIdEvidence, today: date | None) -> Field:
+    """A full date (ISO) or, for 出生年月, a year and month ("1949-12", flagged month_only)."""
     if raw is None or is_blank(raw):
         return Field(raw, None, Check.UNKNOWN)
-    born = parse_date(raw)
+    month_only = parse_year_month(raw)
+    born = parse_date(raw) if month_only is None else date(*month_only, 1)
     if born is None or born > (today or date.today()) or born.year < 1890:
         return Field(raw, None, Check.INVALID)
-    conflict = rid.birth_check is Check.VALID and rid.birth_date != born
-    flags = frozenset({"conflicts_with_id"} if conflict else ())
-    return Field(raw, born.isoformat(), Check.VALID, flags)
+    id_born = rid.birth_date
+    if month_only is not None:
+        id_month = f"{id_born:%Y-%m}" if id_born else None
+        flags = _against_id(f"{born:%Y-%m}", id_month, rid.birth_check)
+        return Field(raw, f"{born:%Y-%m}", Check.VALID, flags | {"month_only"})
+    return Field(raw, born.isoformat(), Check.VALID, _against_id(born, id_born, rid.birth_check))
 
 
 def _phone(raw: str | None) -> Field:
@@ -135,12 +149,13 @@ def normalize_entity(record: Mapping[str, object], within: str = "") -> EntityRe
     uscc = read_uscc(pick(record, ENTITY_COLUMNS["uscc"]))
     regno = read_regno(pick(record, ENTITY_COLUMNS["registration_number"]))
     org_code = read_org_code(pick(record, ENTITY_COLUMNS["org_code"]))
+    address = parse_address(pick(record, ENTITY_COLUMNS["address"]), within)
     return EntityRecord(
         name=normalize_enterprise_name(pick(record, ENTITY_COLUMNS["name"])),
         uscc=uscc,
         registration_number=regno,
         org_code=org_code,
-        relation=relate(uscc, regno, org_code),
+        relation=relate(uscc, regno, org_code, address.adcode),
         legal_representative=normalize_name(pick(record, ENTITY_COLUMNS["legal_representative"])),
-        address=parse_address(pick(record, ENTITY_COLUMNS["address"]), within),
+        address=address,
     )
