@@ -29,7 +29,12 @@ from shuzhi.masterdata.normalize.divisions import (
     division_index,
 )
 from shuzhi.masterdata.normalize.evidence import flagged
-from shuzhi.masterdata.normalize.text import name_to_simplified, squeeze, to_halfwidth
+from shuzhi.masterdata.normalize.text import (
+    name_to_simplified,
+    simplify,
+    squeeze,
+    to_halfwidth,
+)
 from shuzhi.standards.text import is_blank
 
 
@@ -80,7 +85,7 @@ _COUNTRY = re.compile(r"^(?:中华人民共和国|中国)")
 def clean_address(raw: str) -> str:
     """Width, spacing and script made uniform, spaces dropped, leading labels cut, and the
     country cut when a province follows it (中国浙江省…, but 中国人民大学 stays)."""
-    text = _LABEL.sub("", name_to_simplified(squeeze(to_halfwidth(raw))).replace(" ", ""))
+    text = _LABEL.sub("", name_to_simplified(squeeze(to_halfwidth(raw)), simplify).replace(" ", ""))
     country = _COUNTRY.match(text)
     if country is not None:
         rest = text[country.end() :]

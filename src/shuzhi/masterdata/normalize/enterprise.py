@@ -31,7 +31,12 @@ from dataclasses import dataclass
 
 from shuzhi.masterdata.normalize.divisions import division_index
 from shuzhi.masterdata.normalize.evidence import Check, Field, flagged
-from shuzhi.masterdata.normalize.text import name_to_simplified, squeeze, to_halfwidth
+from shuzhi.masterdata.normalize.text import (
+    name_to_simplified,
+    simplify,
+    squeeze,
+    to_halfwidth,
+)
 from shuzhi.standards.text import is_blank
 
 _BRACKETS = str.maketrans("（【〔［[｛{）】〕］]｝}", "(" * 7 + ")" * 7)
@@ -67,7 +72,7 @@ class EnterpriseName:
 
 
 def clean_enterprise_name(raw: str) -> str:
-    text = name_to_simplified(squeeze(to_halfwidth(raw))).translate(_BRACKETS)
+    text = name_to_simplified(squeeze(to_halfwidth(raw)), simplify).translate(_BRACKETS)
     return text.replace(" ", "") if not text.isascii() else text.upper()
 
 
@@ -140,7 +145,7 @@ def normalize_enterprise_name(raw: str | None) -> EnterpriseName:
     branch = tail.strip("()") or None
     value = body + (form or "") + tail
     flags = flagged(
-        (name_to_simplified(raw) != raw, "traditional_converted"),
+        (name_to_simplified(raw, simplify) != raw, "traditional_converted"),
         (form == "有限公司" and "有限责任公司" in head, "legal_form_unified"),
         (branch is not None, "branch"),
         (bool(regions), "region_in_name"),

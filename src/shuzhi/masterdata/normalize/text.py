@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import opencc
@@ -87,8 +88,7 @@ def encodable(text: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=262_144)
-def to_simplified(text: str) -> str:
+def simplify(text: str) -> str:
     """Traditional → simplified until stable; text that cannot be encoded comes back as is."""
     if not encodable(text) or text.isascii():
         return text
@@ -100,13 +100,21 @@ def to_simplified(text: str) -> str:
     return text
 
 
-def name_to_simplified(text: str) -> str:
-    """``to_simplified`` for proper names (persons, places, enterprises): the characters it
-    gets wrong in them are kept; 於 only as the first character (a surname)."""
+@lru_cache(maxsize=262_144)
+def to_simplified(text: str) -> str:
+    """``simplify``, cached: for values a population repeats (names, name parts)."""
+    return simplify(text)
+
+
+def name_to_simplified(text: str, convert: Callable[[str], str] = to_simplified) -> str:
+    """Simplification for proper names (persons, places, enterprises): the characters
+    OpenCC gets wrong in them are kept; 於 only as the first character (a surname).
+    ``convert`` is ``simplify`` for values that rarely repeat (addresses), so they do not
+    crowd the cache."""
     if text.startswith(_KEEP_AS_SURNAME):
-        return _KEEP_AS_SURNAME + name_to_simplified(text[1:])
+        return _KEEP_AS_SURNAME + name_to_simplified(text[1:], convert)
     parts = _KEEP_IN_NAMES.split(text)
-    return "".join(p if _KEEP_IN_NAMES.fullmatch(p) else to_simplified(p) for p in parts)
+    return "".join(p if _KEEP_IN_NAMES.fullmatch(p) else convert(p) for p in parts)
 
 
 def is_han(ch: str) -> bool:
