@@ -10,8 +10,10 @@ from shuzhi.masterdata.normalize.evidence import Check
 from shuzhi.masterdata.normalize.names import normalize_name
 from shuzhi.masterdata.normalize.pinyin import (
     COMPOUND_SURNAME_READINGS,
+    MAX_VARIANTS,
     SURNAME_READINGS,
     pinyin_key,
+    pinyin_variants,
 )
 from shuzhi.masterdata.normalize.text import MIDDLE_DOTS, to_halfwidth, to_simplified
 
@@ -97,6 +99,23 @@ def test_every_override_is_used_as_written() -> None:
         assert pinyin_key(surname + "明").split()[0] == reading
     for surname, syllables in COMPOUND_SURNAME_READINGS.items():
         assert pinyin_key(surname + "明").split()[:2] == list(syllables)
+
+
+def test_polyphonic_given_names_get_variant_keys() -> None:
+    # 乐 in a given name may be le or yue; the surname keeps its surname reading.
+    result = normalize_name("单乐")
+    assert result.pinyin in result.pinyin_variants
+    assert {"shan le", "shan yue"} <= result.pinyin_variants
+    assert all(v.startswith("shan ") for v in result.pinyin_variants)
+    # A clerk who heard "Shan Yue" and wrote 善悦 meets 单乐 on a variant key.
+    assert pinyin_key("善悦") in result.pinyin_variants
+
+
+@given(st.text(han, min_size=1, max_size=4))
+def test_variants_hold_the_key_and_are_bounded(name: str) -> None:
+    variants = pinyin_variants(name)
+    assert pinyin_key(name) in variants
+    assert len(variants) <= MAX_VARIANTS
 
 
 def test_traditional_and_simplified_names_share_a_key() -> None:

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from shuzhi.masterdata.normalize.evidence import Check, Field, flagged
-from shuzhi.masterdata.normalize.pinyin import name_syllables, split_surname, surname_syllables
+from shuzhi.masterdata.normalize.pinyin import (
+    name_syllables,
+    pinyin_variants,
+    split_surname,
+    surname_syllables,
+)
 from shuzhi.masterdata.normalize.text import (
     NAME_DOT,
     is_han,
@@ -45,6 +50,7 @@ class PersonName:
     dotted: bool  # a transliterated name written with middle dots
     pinyin: str | None  # toneless key, surname read as a surname ("shan tian fang")
     surname_pinyin: str | None
+    pinyin_variants: frozenset[str] = frozenset()  # with other readings of the given name
 
     @property
     def value(self) -> str | None:
@@ -99,4 +105,5 @@ def normalize_name(raw: str | None) -> PersonName:
         return PersonName(field, None, None, dotted, key, None)
     surname, given = split_surname(simplified)
     surname_key = " ".join(surname_syllables(surname)) or None
-    return PersonName(field, surname, given or None, False, key, surname_key)
+    variants = pinyin_variants(simplified) if key else frozenset()
+    return PersonName(field, surname, given or None, False, key, surname_key, variants)

@@ -6,13 +6,18 @@ surnames are matched first (尉迟 Yuchi, 万俟 Moqi, 长孙 Zhangsun), then th
 The given name is read by pypinyin with its phrase context. Keys are lower-case syllables
 without tones, ü written ``v`` (吕 → lv), separated by one space; letters and digits in a
 name are kept, lower-cased, as their own syllables; every other character is dropped.
+
+A given name with polyphonic characters (乐 le/yue, 行 xing/hang) has one key from
+pypinyin's reading and up to ``MAX_VARIANTS`` keys from the other readings: a clerk who
+wrote a name by ear wrote the reading they heard, which need not be pypinyin's.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import islice, product
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 from shuzhi.masterdata.normalize.text import is_han
 from shuzhi.standards.names import COMPOUND_SURNAMES
@@ -124,3 +129,29 @@ def name_syllables(name: str) -> tuple[str, ...]:
 def pinyin_key(name: str) -> str:
     """The toneless blocking key of a (normalised) name: syllables joined by one space."""
     return " ".join(name_syllables(name))
+
+
+MAX_VARIANTS = 8
+
+
+@lru_cache(maxsize=65_536)
+def _given_readings(given: str) -> tuple[tuple[str, ...], ...]:
+    """Every reading pypinyin knows for each character of an all-Han given name."""
+    found = pinyin(given, style=Style.NORMAL, heteronym=True, v_to_u=False)
+    return tuple(tuple(dict.fromkeys(r.lower() for r in readings)) for readings in found)
+
+
+def pinyin_variants(name: str) -> frozenset[str]:
+    """The name's key and the keys of other readings of its given name (at most
+    ``MAX_VARIANTS`` in all); the surname keeps its surname reading."""
+    key = pinyin_key(name)
+    if not name or not all(is_han(c) for c in name):
+        return frozenset({key})
+    surname, given = split_surname(name)
+    readings = _given_readings(given) if given else ()
+    readable = all(r.isascii() and r.isalpha() for rs in readings for r in rs)
+    if len(readings) != len(given) or not readable:
+        return frozenset({key})
+    head = surname_syllables(surname)
+    combos = islice(product(*readings), MAX_VARIANTS - 1)
+    return frozenset({key, *(" ".join(head + combo) for combo in combos)})
