@@ -176,6 +176,17 @@ def test_person_record_keeps_raw_values_and_flags_conflicts() -> None:
     assert person.phone.value == "13800138000"
     assert person.address.adcode == "110105"
     assert normalize_person(record).address.status is AddressStatus.AMBIGUOUS
+    keys = person.match_keys()
+    assert keys["resident_id"] == "11010519491231002X" and keys["birth_year"] == "1949"
+    assert keys["name_pinyin"] == "shan tian fang" and keys["adcode"] == "110105"
+
+
+def test_a_mistyped_id_still_gives_blocking_keys() -> None:
+    person = normalize_person({"姓名": "张三", "身份证号": "110105194912310021"})
+    keys = person.match_keys()
+    assert keys["resident_id"] == "110105194912310021"
+    assert keys["birth_date"] == "1949-12-31" and keys["sex"] == "female"
+    assert not person.resident_id.valid
 
 
 def test_declared_values_against_an_unverified_id() -> None:
@@ -208,6 +219,9 @@ def test_entity_record() -> None:
     assert entity.relation.derived_org_code == USCC[8:17]
     assert entity.registration_number.check is Check.UNKNOWN
     assert entity.legal_representative.value == "张三"
+    keys = entity.match_keys()
+    assert keys["name_core"] == "某某科技" and keys["uscc"] == USCC
+    assert keys["org_code"] == USCC[8:17] and keys["legal_representative_pinyin"] == "zhang san"
 
 
 records = st.dictionaries(
@@ -218,5 +232,5 @@ records = st.dictionaries(
 
 @given(records)
 def test_record_entry_points_never_raise(record: dict[str, object]) -> None:
-    normalize_person(record)
-    normalize_entity(record)
+    assert set(normalize_person(record).match_keys()) >= {"name", "resident_id", "adcode"}
+    assert set(normalize_entity(record).match_keys()) >= {"name", "uscc", "adcode"}

@@ -60,6 +60,24 @@ class PersonRecord:
     phone: Field
     address: Address
 
+    def match_keys(self) -> dict[str, str | None]:
+        """Blocking and comparison keys. The resident ID's number and birth date are used
+        whenever readable, verified or not (a typo'd ID still blocks); which value *wins* in
+        a golden record is decided from the evidence, not from these keys."""
+        rid = self.resident_id
+        born = self.birth_date.value or (rid.birth_date.isoformat() if rid.birth_date else None)
+        return {
+            "name": self.name.value,
+            "name_pinyin": self.name.pinyin,
+            "surname_pinyin": self.name.surname_pinyin,
+            "resident_id": rid.number,
+            "birth_date": born,
+            "birth_year": born[:4] if born else None,
+            "sex": self.sex.value or rid.sex,
+            "phone": self.phone.value,
+            "adcode": self.address.adcode,
+        }
+
 
 @dataclass(frozen=True)
 class EntityRecord:
@@ -70,6 +88,19 @@ class EntityRecord:
     relation: IdRelation
     legal_representative: PersonName
     address: Address
+
+    def match_keys(self) -> dict[str, str | None]:
+        """Blocking and comparison keys; the USCC only when its check character holds."""
+        return {
+            "name": self.name.value,
+            "name_core": self.name.core,
+            "branch": self.name.branch,
+            "uscc": self.uscc.value if self.uscc.check is Check.VALID else None,
+            "org_code": self.relation.derived_org_code or self.org_code.value,
+            "registration_number": self.registration_number.value,
+            "legal_representative_pinyin": self.legal_representative.pinyin,
+            "adcode": self.address.adcode,
+        }
 
 
 def pick(record: Mapping[str, object], names: tuple[str, ...]) -> str | None:
