@@ -74,6 +74,12 @@ def test_real_shaped_enterprise_names(
     )
 
 
+def test_placeholders_are_blank_once_cleaned() -> None:
+    for blank in (None, "", "無", "\x02/", " - "):
+        result = normalize_enterprise_name(blank)
+        assert result.value is None and result.field.check is Check.UNKNOWN
+
+
 def test_limited_liability_variants_share_a_core_and_form() -> None:
     a = normalize_enterprise_name("杭州某某贸易有限责任公司")
     b = normalize_enterprise_name("杭州某某贸易有限公司")

@@ -47,7 +47,7 @@ def test_real_shaped_names(raw: str, value: str, flag: str) -> None:
 
 def test_spaces_inside_han_names_go_and_blank_is_unknown() -> None:
     assert normalize_name(" 张 三 ").value == "张三"
-    for blank in (None, "", "  ", "无", "NULL"):
+    for blank in (None, "", "  ", "无", "NULL", "無", "（空）"):
         result = normalize_name(blank)
         assert result.value is None and result.field.check is Check.UNKNOWN
 

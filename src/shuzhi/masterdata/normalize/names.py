@@ -97,6 +97,8 @@ def normalize_name(raw: str | None) -> PersonName:
     )
     if not simplified:
         return PersonName(Field(raw, None, Check.INVALID, flags), None, None, False, None, None)
+    if is_blank(simplified):  # a placeholder once cleaned (無 → 无)
+        return PersonName(Field(raw, None, Check.UNKNOWN, flags), None, None, False, None, None)
     dotted = NAME_DOT in simplified
     shaped = is_dotted_name(simplified) if dotted else is_person_name(simplified)
     field = Field(raw, simplified, Check.VALID if shaped else Check.UNVERIFIED, flags)
