@@ -55,6 +55,12 @@ def test_a_county_in_several_provinces_is_ambiguous_not_guessed() -> None:
     assert {d.code for d in result.candidates} == {"110105", "220104"}
     assert result.detail == "朝阳区建国路88号"
     assert len(parse_address("鼓楼区中山路").candidates) == 4
+    # A province narrows the candidates and is kept; two cities of 江苏 still have a 鼓楼区.
+    within_province = parse_address("江苏省鼓楼区中山路")
+    assert within_province.status is AddressStatus.AMBIGUOUS
+    assert within_province.province is not None and within_province.province.name == "江苏省"
+    assert {d.code for d in within_province.candidates} == {"320106", "320302"}
+    assert parse_address("福建省鼓楼区").adcode == "350102"
 
 
 def test_the_jurisdiction_chooses_among_candidates_and_says_so() -> None:

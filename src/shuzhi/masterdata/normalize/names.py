@@ -70,7 +70,7 @@ def clean_name(raw: str) -> tuple[str, frozenset[str]]:
     text = _SPACE_AROUND_HAN.sub("", text)
     flags = flagged(
         (note is not None and note.start() > 0, "note_removed"),
-        (any(c in raw for c in "\u3000") or to_halfwidth(raw) != raw, "width_normalised"),
+        (to_halfwidth(raw) != raw, "width_normalised"),
         (dots_changed, "dot_unified"),
     )
     return text, flags
