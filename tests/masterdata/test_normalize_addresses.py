@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shuzhi.masterdata.normalize.addresses import AddressStatus, parse_address
-from shuzhi.masterdata.normalize.divisions import division_index
+from shuzhi.masterdata.normalize.divisions import Division, division_index, short_name
 
 
 def _levels(raw: str, within: str = "") -> tuple[str | None, ...]:
@@ -121,8 +121,6 @@ counties = st.sampled_from(
 
 @given(counties, st.sampled_from(["", "人民路1号", "城关镇幸福村"]))
 def test_a_full_path_finds_its_county(county: object, tail: str) -> None:
-    from shuzhi.masterdata.normalize.divisions import Division
-
     assert isinstance(county, Division)
     index = division_index()
     province = index.by_code[county.code[:2] + "0000"]
@@ -132,3 +130,26 @@ def test_a_full_path_finds_its_county(county: object, tail: str) -> None:
     raw = province.name + (city.name if city else "") + county.name + tail
     result = parse_address(raw)
     assert result.county == county, raw
+
+
+@pytest.mark.parametrize(
+    ("code", "short"),
+    [
+        ("330000", "浙江"),
+        ("450000", "广西"),
+        ("222400", "延边"),
+        ("152500", "锡林郭勒"),
+        ("232700", "大兴安岭"),
+        ("440305", "南山"),
+        ("530828", "澜沧"),
+    ],
+)
+def test_short_names(code: str, short: str) -> None:
+    assert short_name(division_index().by_code[code]) == short
+
+
+def test_the_division_data_is_today_s() -> None:
+    index = division_index()
+    assert len(index.by_code) > 3000
+    assert "330103" not in index.by_code  # 下城区, merged into 拱墅区 in 2021
+    assert index.by_code["330105"].name == "拱墅区"
