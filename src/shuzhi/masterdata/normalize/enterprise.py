@@ -133,9 +133,12 @@ def _regions(text: str) -> tuple[tuple[str, ...], int]:
 
 def normalize_enterprise_name(raw: str | None) -> EnterpriseName:
     """The normalised name cut into core, legal form and branch; never raises."""
-    text = "" if raw is None else clean_enterprise_name(raw)
+    blank = EnterpriseName(Field(raw, None, Check.UNKNOWN), None, None, None, ())
+    if raw is None:
+        return blank
+    text = clean_enterprise_name(raw)
     if is_blank(text):  # blank as given or once cleaned (無 → 无)
-        return EnterpriseName(Field(raw, None, Check.UNKNOWN), None, None, None, ())
+        return blank
     head, tail = _split_branch(text)
     body, form = _legal_form(head)
     regions, lead = _regions(body)
