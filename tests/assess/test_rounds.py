@@ -177,7 +177,7 @@ def test_platform_indicators_are_measured_not_answered(database: Database) -> No
         service.collect_platform_evidence(ctx, round_id)
     with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
         done = service.collect_platform_evidence(ctx, round_id)
-    assert set(done) == {"A", "B", "S"} and done["A"][0] == 20
+    assert set(done) == {"A", "B", "S"} and done["A"][0] == 43
     with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
         answers = {a.indicator: a for a in service.unit_answers(ctx, round_id, "A")}
         chain = answers[PLATFORM]
