@@ -278,6 +278,24 @@ class RoundResults(BaseModel):
     domain_means: list[DomainResult] = []
 
 
+class AssessedLevel(BaseModel):
+    """A unit's level in the latest closed round that assessed it, and the change since the
+    closed round before that (a self-assessment, never a certification)."""
+
+    unit_code: str
+    unit_name: str
+    round_id: int
+    round_title: str
+    level: int
+    score: float
+    previous_round_id: int | None = None
+    previous_level: int | None = None
+    previous_score: float | None = None
+    trend: Literal["up", "down", "same"] | None = Field(
+        default=None, description="score against the previous closed round; null without one"
+    )
+
+
 class GapOut(BaseModel):
     domain_code: str
     item_code: str

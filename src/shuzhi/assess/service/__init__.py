@@ -27,6 +27,7 @@ from shuzhi.assess.service.plans import (
     update_improvement_action,
 )
 from shuzhi.assess.service.review import (
+    assessed_levels,
     review_assessment_answer,
     round_results,
     unit_assessment_sheet,
@@ -42,6 +43,7 @@ from shuzhi.assess.service.rounds import (
 __all__ = [
     "add_improvement_action",
     "assess_overview",
+    "assessed_levels",
     "attach_assessment_document",
     "close_assessment_round",
     "collect_platform_evidence",

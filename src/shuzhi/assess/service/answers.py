@@ -32,6 +32,7 @@ from shuzhi.assess.models import (
 from shuzhi.assess.probes import Facts, measure
 from shuzhi.assess.schemas import AnswerIn, AnswerOut, DocumentOut, EvidenceLine
 from shuzhi.assess.service.common import (
+    answer_of,
     answer_out,
     answers_of,
     as_of,
@@ -82,7 +83,7 @@ def _editable(
         raise Conflict(
             f"指标 {code} 不以上传材料佐证。", f"Indicator {code} is not evidenced by a document."
         )
-    answer = answers_of(ctx, r.id, unit_id).get(code)
+    answer = answer_of(ctx, r.id, unit_id, code)
     if answer is None:
         answer = AssessAnswer(
             round_id=r.id,
