@@ -114,12 +114,18 @@ def test_verdicts(
 
 def test_the_demo_round_is_part_way_through(demo_database: Database) -> None:
     with acting(demo_database, SYSTEM) as ctx:
-        r, previous = service.list_assessment_rounds(ctx)
+        r, previous, before = service.list_assessment_rounds(ctx)
         last_year = service.round_results(ctx, previous.id)
+        two_years = service.round_results(ctx, before.id)
         wjw = service.unit_answers(ctx, r.id, "WJW")
         rsj = service.unit_assessment_sheet(ctx, r.id, "RSJ")
         plan = service.unit_improvement_plan(ctx, r.id, "RSJ")
         results = service.round_results(ctx, r.id)
+        past = {
+            u.unit_code: service.unit_answers(ctx, previous.id, u.unit_code)
+            for u in last_year.units
+        }
+        levels = {a.unit_code: a for a in service.assessed_levels(ctx)}
     states = [
         str(row.answer.state)
         for d in rsj.domains
@@ -134,13 +140,27 @@ def test_the_demo_round_is_part_way_through(demo_database: Database) -> None:
     assert len(results.units) == len(r.units) > 5
     assert sum(results.distribution) == len(results.units) and len(results.distribution) == 6
     assert len(results.domain_means) == 9
-    # Last year's round, on the 2018 model, is closed with units at varied levels.
-    assert (previous.status, previous.model_code) == ("closed", "dcmm-2018")
+    # Last year's round, on the 2025 model, is closed over every unit of this year's, at
+    # levels 0 to 2; some answers were returned and left so, some evidence had expired.
+    assert (previous.status, previous.model_code) == ("closed", "dcmm-2025")
     assert previous.closed_at is not None and previous.closed_at.year == r.opened_at.year - 1
-    assert len(last_year.domain_means) == 8
-    scores = [u.score for u in last_year.units]
+    assert {u.unit_code for u in last_year.units} == {u.unit_code for u in results.units}
+    assert [n > 0 for n in last_year.distribution] == [True, True, True, False, False, False]
+    answers = [a for found in past.values() for a in found]
+    assert sum(1 for a in answers if a.state == "returned") >= 5
+    assert sum(1 for a in answers if a.expired) >= 5
+    assert all(a.state in ("accepted", "returned") for a in answers)
+    # The year before, on the 2018 model: eight departments at varied levels.
+    assert (before.status, before.model_code) == ("closed", "dcmm-2018")
+    assert len(two_years.domain_means) == 8
+    scores = [u.score for u in two_years.units]
     assert len(set(scores)) == len(scores) == 8 and min(scores) >= 1
-    assert len({u.level for u in last_year.units}) >= 2, scores
+    assert len({u.level for u in two_years.units}) >= 2, scores
+    # Each unit's latest closed round is last year's; the eight departments have a trend.
+    assert set(levels) == set(past)
+    assert {a.round_id for a in levels.values()} == {previous.id}
+    trends = [a.trend for a in levels.values() if a.trend is not None]
+    assert len(trends) == 8 and {"up", "down"} <= set(trends)
     # Evidence given months ago and never renewed has expired.
     stale = [a for a in wjw if a.expired]
     assert [a.indicator for a in stale] == ["security.protection.l1"]
