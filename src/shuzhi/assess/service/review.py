@@ -134,7 +134,8 @@ def review_assessment_answer(
     return answer_out(answer, int(ind["window_days"]), utcnow(), docs)
 
 
-def _score(ctx: Ctx, r: AssessRound, unit_id: int) -> UnitScore:
+def score_of(ctx: Ctx, r: AssessRound, unit_id: int) -> UnitScore:
+    """A unit's score in a round (judged now, or as the round closed)."""
     return score_unit(r.snapshot, credits_of(r, answers_of(ctx, r.id, unit_id)))
 
 
@@ -219,7 +220,7 @@ def round_results(ctx: Ctx, round_id: int) -> RoundResults:
     out = []
     for ru in units:
         brief = org.unit_brief(ctx, ru.unit_id)
-        s = _score(ctx, r, ru.unit_id)
+        s = score_of(ctx, r, ru.unit_id)
         out.append(
             UnitResult(
                 unit_code=brief.code if brief else str(ru.unit_id),
@@ -280,7 +281,7 @@ def assessed_levels(ctx: Ctx) -> list[AssessedLevel]:
         for ru in visible_units(ctx, r.id):
             got = found.setdefault(ru.unit_id, [])
             if len(got) < 2:
-                got.append((r, _score(ctx, r, ru.unit_id)))
+                got.append((r, score_of(ctx, r, ru.unit_id)))
     out = []
     for unit_id, got in found.items():
         brief = org.unit_brief(ctx, unit_id)
@@ -308,7 +309,7 @@ def assessed_levels(ctx: Ctx) -> list[AssessedLevel]:
 
 def unit_gaps(ctx: Ctx, r: AssessRound, unit_id: int) -> list[GapOut]:
     """The indicators of each item's next level that are not met yet."""
-    s = _score(ctx, r, unit_id)
+    s = score_of(ctx, r, unit_id)
     gaps = []
     for d, ds in zip(r.snapshot["domains"], s.domains, strict=True):
         for i, its in zip(d["items"], ds.items, strict=True):
