@@ -29,7 +29,7 @@ def test_seed_and_evidence_from_the_command_line(settings: Settings, database: D
     assert "已载入模型: 0" in again.output
     preview = CliRunner().invoke(app, ["assess", "evidence", "--unit", "A"], env=env)
     assert preview.exit_code == 0, preview.output
-    assert "Platform indicators / 平台指标: 20" in preview.output
+    assert "Platform indicators / 平台指标: 43" in preview.output
     assert f"{PLATFORM}: 1 (threshold 1) [pass]" in preview.output
     round_id = open_round(database)
     stored = CliRunner().invoke(
@@ -38,6 +38,6 @@ def test_seed_and_evidence_from_the_command_line(settings: Settings, database: D
     assert stored.exit_code == 0, stored.output
     with acting(database, SYSTEM) as ctx:
         answers = service.unit_answers(ctx, round_id, "A")
-    assert len(answers) == 20 and all(a.provided_by == "platform" for a in answers)
+    assert len(answers) == 43 and all(a.provided_by == "platform" for a in answers)
     unknown = CliRunner().invoke(app, ["assess", "evidence", "--unit", "ZZ"], env=env)
     assert unknown.exit_code == 1 and "单位 ZZ 不存在" in unknown.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shuzhi.assess import service
+from shuzhi.assess.probes import PROBES
 from shuzhi.assess.schemas import IndicatorEdit, ModelIn, WeightsIn
 from shuzhi.assess.service.modelling import seed_data, seed_model
 from shuzhi.audit import service as audit
@@ -36,7 +37,9 @@ def test_seeded_models_have_the_national_structure(database: Database) -> None:
             assert all(ind.window_days == 90 for ind in item.indicators)
     assert abs(sum(d.weight for d in m25.domains) - 100) < 0.01
     platform = [ind for d in m25.domains for i in d.items for ind in i.indicators if ind.probe]
-    assert len(platform) == 20 and all(ind.evidence == "platform" for ind in platform)
+    assert len(platform) == len(PROBES) == 43 and all(
+        ind.evidence == "platform" for ind in platform
+    )
     with acting(database, SYSTEM) as ctx:
         assert audit.view_audit(ctx, action="assess.models_seeded").total == 1
 

@@ -10,9 +10,11 @@ import pytest
 from shuzhi.assess import service
 from shuzhi.assess.models import Verdict
 from shuzhi.assess.probes import PROBES, verdict
+from shuzhi.catalog import service as catalog
 from shuzhi.cockpit import service as cockpit
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
+from shuzhi.lake import service as lake
 from shuzhi.org import service as org
 from shuzhi.org.schemas import FilingStatus
 from tests.assess.helpers import open_round
@@ -112,12 +114,18 @@ def test_verdicts(
 
 def test_the_demo_round_is_part_way_through(demo_database: Database) -> None:
     with acting(demo_database, SYSTEM) as ctx:
-        r, previous = service.list_assessment_rounds(ctx)
+        r, previous, before = service.list_assessment_rounds(ctx)
         last_year = service.round_results(ctx, previous.id)
+        two_years = service.round_results(ctx, before.id)
         wjw = service.unit_answers(ctx, r.id, "WJW")
         rsj = service.unit_assessment_sheet(ctx, r.id, "RSJ")
         plan = service.unit_improvement_plan(ctx, r.id, "RSJ")
         results = service.round_results(ctx, r.id)
+        past = {
+            u.unit_code: service.unit_answers(ctx, previous.id, u.unit_code)
+            for u in last_year.units
+        }
+        levels = {a.unit_code: a for a in service.assessed_levels(ctx)}
     states = [
         str(row.answer.state)
         for d in rsj.domains
@@ -132,13 +140,111 @@ def test_the_demo_round_is_part_way_through(demo_database: Database) -> None:
     assert len(results.units) == len(r.units) > 5
     assert sum(results.distribution) == len(results.units) and len(results.distribution) == 6
     assert len(results.domain_means) == 9
-    # Last year's round, on the 2018 model, is closed with units at varied levels.
-    assert (previous.status, previous.model_code) == ("closed", "dcmm-2018")
+    # Last year's round, on the 2025 model, is closed over every unit of this year's, at
+    # levels 0 to 2; some answers were returned and left so, some evidence had expired.
+    assert (previous.status, previous.model_code) == ("closed", "dcmm-2025")
     assert previous.closed_at is not None and previous.closed_at.year == r.opened_at.year - 1
-    assert len(last_year.domain_means) == 8
-    scores = [u.score for u in last_year.units]
+    assert {u.unit_code for u in last_year.units} == {u.unit_code for u in results.units}
+    assert [n > 0 for n in last_year.distribution] == [True, True, True, False, False, False]
+    answers = [a for found in past.values() for a in found]
+    assert sum(1 for a in answers if a.state == "returned") >= 5
+    assert sum(1 for a in answers if a.expired) >= 5
+    assert all(a.state in ("accepted", "returned") for a in answers)
+    # The year before, on the 2018 model: eight departments at varied levels.
+    assert (before.status, before.model_code) == ("closed", "dcmm-2018")
+    assert len(two_years.domain_means) == 8
+    scores = [u.score for u in two_years.units]
     assert len(set(scores)) == len(scores) == 8 and min(scores) >= 1
-    assert len({u.level for u in last_year.units}) >= 2, scores
+    assert len({u.level for u in two_years.units}) >= 2, scores
+    # Each unit's latest closed round is last year's; the eight departments have a trend.
+    assert set(levels) == set(past)
+    assert {a.round_id for a in levels.values()} == {previous.id}
+    trends = [a.trend for a in levels.values() if a.trend is not None]
+    assert len(trends) == 8 and {"up", "down"} <= set(trends)
     # Evidence given months ago and never renewed has expired.
     stale = [a for a in wjw if a.expired]
     assert [a.indicator for a in stale] == ["security.protection.l1"]
+
+
+# The demo district's known answers for the probes over entries, datasets, grants, requests,
+# publications, issues and filings (the demo builds them by hand: see shuzhi.demo).
+KNOWN = {
+    # 市场监管局 provides three grants: 人社局's renewed one (the old one superseded), 公安局's…
+    ("SCJ", "grants_renewed"): (1.0, {"ended": 1, "renewed": 1}),
+    ("SCJ", "grant_terms_bounded"): (1.0, {"grants": 1, "bounded": 1}),
+    ("SCJ", "grants_identifiers_masked"): (1.0, {"grants": 1, "identifiers_masked": 1}),
+    ("GAJ", "grants_minimal"): (0.5, {"grants": 2, "narrowed": 1}),
+    ("MZJ", "share_turnaround_days"): (0.0, {"decided": 2, "mean_days": 0.0}),
+    ("RSJ", "share_requests_made"): (5.0, {"requests": 5}),
+    ("GAJ", "share_requests_made"): (0.0, {"requests": 0}),
+    ("FGJ", "open_coverage"): (1.0, {"openable": 2, "open": 2}),
+    ("FGJ", "open_data_checked"): (1.0, {"open": 2, "checked": 2}),
+    ("RSJ", "open_coverage"): (None, {"openable": 0, "open": 0}),
+    ("SWU", "open_applications_on_time"): (1.0, {"applications": 1, "overdue": 0}),
+    ("RSJ", "open_applications_on_time"): (None, {"applications": 0, "overdue": 0}),
+    ("RSJ", "open_data_used"): (0.0, {"views": 0, "api_calls": 0}),
+    ("RSJ", "quality_issues_stale"): (0.0, {"open_issues": 3, "stale": 0}),
+    ("RSJ", "datasets_with_sources"): (0.0, {"datasets": 1, "with_source": 0}),
+    ("RSJ", "schema_drift"): (0.0, {"datasets": 1, "drifting": 0}),
+    ("RSJ", "liaison_filed"): (1.0, {"filed_liaisons": 1}),
+    ("RSJ", "audit_anchored"): (0.0, {"anchored": 1, "days_since": 0}),
+    (
+        "RSJ",
+        "rejected_versions_resolved",
+    ): (1.0, {"datasets": 1, "with_rejected": 0, "resolved": 0, "pending_review": 0}),
+    ("RSJ", "not_shared_justified"): (1.0, {"entries": 3, "not_shared": 0, "justified": 0}),
+    ("RSJ", "entries_shareable"): (1.0, {"entries": 3, "shareable": 3, "unconditional": 3}),
+}
+
+
+@pytest.mark.slow
+def test_the_further_probes_on_the_demo_district(demo_database: Database) -> None:
+    round_id, codes = _round(demo_database)
+    with acting(demo_database, SYSTEM) as ctx:
+        service.collect_platform_evidence(ctx, round_id)
+        measured = {
+            code: {a.details["probe"]: a for a in service.unit_answers(ctx, round_id, code)}
+            for code in codes
+        }
+        published = catalog.published_cycles(ctx)
+        entries = catalog.get_entries(ctx, [code for code, *_ in published])
+        datasets = Counter(unit for _, unit, _, _ in lake.current_scores(ctx))
+        units = {u.code: u.id for u in org.all_unit_briefs(ctx)}
+    for (code, probe), (value, figures) in KNOWN.items():
+        a = measured[code][probe]
+        assert (a.value, a.details["figures"]) == (value, figures), (code, probe)
+        assert a.verdict == ("fail" if value is None else a.verdict)
+    # The catalogue probes, per unit, against the entries read here on their own.
+    for code in codes:
+        mine = [e for e in entries.values() if e.unit_code == code]
+        items = [i for e in mine for i in e.items]
+        m = measured[code]
+        linked = [i for i in items if i.element_code]
+        assert m["items_with_elements"].details["figures"] == {
+            "items": len(items),
+            "with_element": len(linked),
+        }
+        assert m["elements_with_source"].details["figures"]["with_source"] == sum(
+            1 for i in linked if i.source_unit_code
+        )
+        assert m["items_described"].details["figures"]["described"] == sum(
+            1 for i in items if i.description
+        )
+        assert m["entries_cycle_declared"].details["figures"] == {
+            "entries": len(mine),
+            "regular_cycle": sum(1 for e in mine if e.update_cycle != "8"),
+        }
+        assert m["entry_metadata_complete"].details["figures"]["entries"] == len(mine)
+        assert m["datasets_with_sources"].details["figures"]["datasets"] == datasets.get(
+            units[code], 0
+        )
+        for a in m.values():
+            assert len(a.details["links"]) <= 20
+            assert all(link.startswith("/") for link in a.details["links"])
+    # Known spots of the small catalogue: 公安局 declares half its entries irregular, one of
+    # 市场监管局's four entries lacks a condition its share type calls for.
+    assert measured["GAJ"]["entries_cycle_declared"].verdict == "fail"
+    assert measured["SCJ"]["entry_metadata_complete"].value == 0.75
+    assert measured["SCJ"]["entry_metadata_complete"].verdict == "fail"
+    assert measured["RSJ"]["entry_metadata_complete"].verdict == "pass"
+    assert measured["RSJ"]["items_with_elements"].verdict == "partial"

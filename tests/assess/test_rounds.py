@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -168,6 +169,37 @@ def test_bad_documents_are_refused_and_nothing_is_stored(database: Database) -> 
     assert not (database.settings.data_dir / "assess").exists()
 
 
+def test_a_document_of_a_failed_transaction_does_not_stay_behind(database: Database) -> None:
+    seeded = seed_org(database)
+    round_id = open_round(database)
+    folder = database.settings.data_dir / "assess" / "documents"
+    kept = PDF + b"% kept\n"
+    lost = PDF + b"% lost\n"
+    with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
+        service.save_assessment_answer(ctx, round_id, "A", DOC, AnswerIn(met=True))
+        service.attach_assessment_document(ctx, round_id, "A", DOC, "kept.pdf", kept)
+    on_disk = {p.name for p in folder.rglob("*") if p.is_file()}
+    assert on_disk == {hashlib.sha256(kept).hexdigest()}
+    # The upload is written, then the transaction fails: its new file goes, the committed
+    # document holding the same content as another upload of the failed work stays.
+    with (
+        pytest.raises(Conflict),
+        acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx,
+    ):
+        service.attach_assessment_document(ctx, round_id, "A", DOC, "lost.pdf", lost)
+        service.attach_assessment_document(ctx, round_id, "A", DOC, "again.pdf", kept)
+        assert len({p.name for p in folder.rglob("*") if p.is_file()}) == 2
+        raise Conflict("后续步骤失败。", "A later step failed.")
+    assert {p.name for p in folder.rglob("*") if p.is_file()} == on_disk
+    with acting(database, SYSTEM) as ctx:
+        (answer,) = service.unit_answers(ctx, round_id, "A")
+    assert [d.filename for d in answer.documents] == ["kept.pdf"]
+    # A committed upload is never removed afterwards.
+    with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
+        service.attach_assessment_document(ctx, round_id, "A", DOC, "lost.pdf", lost)
+    assert len({p.name for p in folder.rglob("*") if p.is_file()}) == 2
+
+
 def test_platform_indicators_are_measured_not_answered(database: Database) -> None:
     seeded = seed_org(database)
     round_id = open_round(database)
@@ -177,7 +209,7 @@ def test_platform_indicators_are_measured_not_answered(database: Database) -> No
         service.collect_platform_evidence(ctx, round_id)
     with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
         done = service.collect_platform_evidence(ctx, round_id)
-    assert set(done) == {"A", "B", "S"} and done["A"][0] == 20
+    assert set(done) == {"A", "B", "S"} and done["A"][0] == 43
     with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
         answers = {a.indicator: a for a in service.unit_answers(ctx, round_id, "A")}
         chain = answers[PLATFORM]

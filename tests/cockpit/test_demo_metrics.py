@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from shuzhi.assess import service as assess
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.models import ConflictStatus
 from shuzhi.cockpit import service
@@ -131,3 +132,26 @@ def test_unit_view_matches_its_ranking_row(demo: Database, summary: CockpitSumma
     assert own.figures == row
     assert all(s.unit_code == "RSJ" for s in own.scenarios)
     assert all(i.unit_code == "RSJ" for i in own.indicators)
+
+
+def test_the_comparison_shows_each_units_assessed_level_and_trend(
+    demo: Database, cdo: Actor, summary: CockpitSummary
+) -> None:
+    with acting(demo, cdo) as ctx:
+        levels = assess.assessed_levels(ctx)
+        mzj = service.cockpit_summary(ctx, unit_code="MZJ", days=30)
+    assert summary.assessed == levels and len(levels) > 40
+    # Last year's closed round against the one before it: the eight departments of both.
+    moved = [a for a in levels if a.trend is not None]
+    up, down = (sum(1 for a in moved if a.trend == t) for t in ("up", "down"))
+    assert len(moved) == 8 and up and down
+    comparison = next(a for a in summary.answers if a.key == "comparison")
+    assert f"较上轮提升 {up} 个单位、下降 {down} 个" in comparison.zh
+    assert f"{up} units up and {down} down" in comparison.en
+    best = levels[0]
+    assert f"最高 {best.unit_name} {best.level} 级" in comparison.zh
+    # One unit's view: its own level and the round before.
+    (own,) = mzj.assessed
+    assert own == next(a for a in levels if a.unit_code == "MZJ")
+    said = next(a for a in mzj.answers if a.key == "comparison").zh
+    assert f"自评估 {own.level} 级" in said and f"上轮 {own.previous_level} 级" in said

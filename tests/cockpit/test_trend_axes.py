@@ -61,3 +61,13 @@ def test_cockpit_prints_the_compile_rate_as_percent(demo_client: TestClient) -> 
     cells = [re.findall(r"<td>([^<]*)</td>", r)[column - 1] for r in rows]
     assert cells and all(re.fullmatch(r"\d{1,3}\.\d\d%|—", c) for c in cells), cells[:3]
     assert any(c.endswith("%") for c in cells)
+
+
+def test_the_cockpit_lists_the_assessed_levels_with_a_table(demo_client: TestClient) -> None:
+    html = demo_client.get("/cockpit").text
+    table = html.split('id="assessed-table"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr><th scope=\"row\">", table)
+    assert len(rows) > 40
+    assert "提升" in table and "下降" in table and "/assess/rounds/" in table
+    printed = demo_client.get("/cockpit/print").text
+    assert 'id="assessed-table"' in printed

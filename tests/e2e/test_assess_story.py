@@ -72,6 +72,17 @@ def test_a_unit_answers_and_another_unit_reviews(live_server: LiveServer, page: 
     expect(page.locator("#domain-chart svg polygon")).to_have_count(6)
     page.goto(f"{base}/assess/rounds/{round_id}")
     expect(page.locator("#assess-results tr[data-unit='A']")).to_contain_text("区甲局")
+    # The reports: the unit's (radar, items, evidence) and the region's charts and tables.
+    page.click("#assess-results tr[data-unit='A'] >> text=评估报告")
+    expect(page.locator("#report-domains svg.assess-radar")).to_be_visible()
+    expect(page.locator(f"#evidence-table tr[data-indicator='{ATTEST}']")).to_contain_text("已通过")
+    page.goto(f"{base}/assess/rounds/{round_id}")
+    page.click("#region-report")
+    expect(page.locator("#report-heat svg.assess-heat rect")).not_to_have_count(0)
+    expect(page.locator("#ranking-table tr[data-unit='A']")).to_contain_text("区甲局")
+    with page.expect_download() as download:
+        page.click("#report-xlsx")
+    assert download.value.suggested_filename == f"assessment-{round_id}.xlsx"
     logout(page)
 
     # The returned document answer goes back to the unit, which corrects and resubmits it.

@@ -20,11 +20,13 @@ from shuzhi.assess.schemas import (
     IndicatorEdit,
     ModelIn,
     ModelOut,
+    RegionReport,
     ReviewIn,
     RoundIn,
     RoundOut,
     RoundResults,
     UnitPlan,
+    UnitReport,
     UnitSheet,
     WeightsIn,
 )
@@ -110,6 +112,19 @@ def results(ctx: CtxDep, round_id: int) -> RoundResults:
 def collect(ctx: CtxDep, round_id: int, data: Collect | None = None) -> CollectOut:
     units = service.collect_platform_evidence(ctx, round_id, data.unit_codes if data else None)
     return CollectOut(units=units)
+
+
+@router.get("/rounds/{round_id}/report")
+def region_report(ctx: CtxDep, round_id: int) -> RegionReport:
+    """Ranking, level distribution, domain heat map and change since each unit's previous
+    closed round (a self-assessment)."""
+    return service.region_report(ctx, round_id)
+
+
+@router.get("/rounds/{round_id}/units/{unit_code}/report")
+def unit_report(ctx: CtxDep, round_id: int, unit_code: str) -> UnitReport:
+    """One unit: domains, items, evidence, gaps and the change since its previous round."""
+    return service.unit_report(ctx, round_id, unit_code)
 
 
 @router.get("/rounds/{round_id}/units/{unit_code}")

@@ -57,3 +57,114 @@ def radar(scores: list[tuple[str, float]], size: int = 360) -> Radar:
         )
     )
     return Radar(size, rings, axes, labels, shape)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    y: float
+    x: float
+    width: float
+    value: str
+    value_x: float
+    negative: bool
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Horizontal bars, one per row; negative values run left of the zero line."""
+
+    width: int
+    height: int
+    row: int
+    label_width: int
+    zero: float
+    bars: list[Bar]
+
+
+def bars(rows: list[tuple[str, float]], top: float | None = None, width: int = 560) -> Bars:
+    """A bar per (label, value); ``top`` fixes the scale (a score's 5), else the largest."""
+    row, label_width, margin = 22, 170, 48
+    span = top or max((abs(v) for _, v in rows), default=0.0) or 1.0
+    signed = any(v < 0 for _, v in rows)
+    plot = width - label_width - margin
+    zero = label_width + (plot / 2 if signed else 0)
+    scale = (plot / 2 if signed else plot) / span
+    out = []
+    for n, (label, value) in enumerate(rows):
+        length = round(abs(value) * scale, 1)
+        x = zero - length if value < 0 else zero
+        out.append(
+            Bar(
+                label=label,
+                y=n * row + 4,
+                x=round(x, 1),
+                width=length,
+                value=f"{value:+.2f}" if signed else f"{value:g}",
+                value_x=round((x - 4) if value < 0 else (zero + length + 4), 1),
+                negative=value < 0,
+            )
+        )
+    return Bars(width, max(1, len(rows)) * row + 8, row, label_width, round(zero, 1), out)
+
+
+@dataclass(frozen=True)
+class Cell:
+    x: float
+    y: float
+    fill: str
+    text: str
+    text_fill: str
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """Units × domains, each cell coloured by the score (0 pale … 5 deep blue)."""
+
+    width: int
+    height: int
+    cell_width: int
+    cell_height: int
+    label_width: int
+    columns: list[Label]
+    rows: list[Label]
+    cells: list[Cell]
+
+
+def _shade(score: float) -> str:
+    share = max(0.0, min(score, MAX_SCORE)) / MAX_SCORE
+    pale, deep = (240, 244, 250), (31, 111, 235)
+    r, g, b = (round(p + (d - p) * share) for p, d in zip(pale, deep, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def heat_map(rows: list[tuple[str, list[float]]], columns: list[str]) -> HeatMap:
+    cell_width, cell_height, label_width, head = 64, 22, 170, 40
+    cells, row_labels = [], []
+    for n, (label, scores) in enumerate(rows):
+        y = head + n * cell_height
+        row_labels.append(Label(label_width - 6, y + 15, label, "end"))
+        for k, score in enumerate(scores):
+            cells.append(
+                Cell(
+                    x=label_width + k * cell_width,
+                    y=y,
+                    fill=_shade(score),
+                    text=f"{score:.2f}",
+                    text_fill="#ffffff" if score > MAX_SCORE / 2 else "#222222",
+                )
+            )
+    column_labels = [
+        Label(label_width + k * cell_width + cell_width / 2, head - 10, text, "middle")
+        for k, text in enumerate(columns)
+    ]
+    return HeatMap(
+        width=label_width + len(columns) * cell_width + 8,
+        height=head + len(rows) * cell_height + 8,
+        cell_width=cell_width,
+        cell_height=cell_height,
+        label_width=label_width,
+        columns=column_labels,
+        rows=row_labels,
+        cells=cells,
+    )

@@ -113,6 +113,19 @@ class AnswerReviewed(_AnswerEvent):
 
 
 @dataclass(frozen=True)
+class ReportExported(AuditEvent):
+    """A round's report (the region's, or one unit's: ``unit``) was downloaded."""
+
+    action: ClassVar[str] = "assess.report_exported"
+    target_type: ClassVar[str] = "assess_round"
+    target_fields: ClassVar[tuple[str, ...]] = ("round_id",)
+    unit_field: ClassVar[str | None] = "unit"
+    round_id: int
+    unit: int | None
+    file_format: str
+
+
+@dataclass(frozen=True)
 class AnswersViewed(AuditEvent):
     """Someone read a unit's answers and evidence."""
 

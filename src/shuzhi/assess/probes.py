@@ -17,28 +17,38 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal
 
 from shuzhi.assess.models import Verdict
+from shuzhi.audit import anchors
 from shuzhi.audit import service as audit
 from shuzhi.catalog import service as catalog
-from shuzhi.catalog.schemas import CompileRate, ConflictStatus
+from shuzhi.catalog.schemas import CompileRate, ConflictStatus, EntryOut
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.gateway import stats as gateway
 from shuzhi.lake import service as lake
-from shuzhi.lake.schemas import UnitFreshness
+from shuzhi.lake.schemas import DatasetOverview, UnitFreshness
 from shuzhi.org import service as org
 from shuzhi.org.schemas import FilingStatus, Position, UnitBrief
 from shuzhi.portal import service as portal
+from shuzhi.portal.schemas import ApplicationOut, PublicationOut
 from shuzhi.quality import service as quality
-from shuzhi.quality.schemas import UnitScore
+from shuzhi.quality.schemas import IssueOut, UnitScore
+from shuzhi.security.categories import CATEGORY_INFO
 from shuzhi.sharing import service as sharing
+from shuzhi.sharing.schemas import GrantOut, RequestOut
 
 Direction = Literal["at_least", "at_most"]
 CALL_DAYS = 30
+STALE_ISSUE_DAYS = 30  # an open quality issue older than this is stale
+GRANT_TERM_DAYS = 731  # a grant should end within two years (renewal re-checks it)
+IRREGULAR_CYCLE = "8"  # 不定期 in the update-cycle code table
+MAX_LINKS = 20  # record links kept per measurement
+REQUEST_LIMIT = 1000  # the sharing service's largest page of requests
+IDENTIFYING = frozenset(c.value for c, i in CATEGORY_INFO.items() if i.identifying)
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,68 @@ class Facts:
     def audit_chain(self) -> tuple[bool, int]:
         report = audit.verify_audit(self.ctx, full=False)
         return report.ok, report.entries
+
+    @cached_property
+    def entries(self) -> dict[str, list[EntryOut]]:
+        """Published, not withdrawn catalogue entries (as last published) per unit code."""
+        codes = [code for code, _, _, _ in catalog.published_cycles(self.ctx)]
+        found: dict[str, list[EntryOut]] = {}
+        for e in catalog.get_entries(self.ctx, codes).values():
+            found.setdefault(e.unit_code, []).append(e)
+        return found
+
+    @cached_property
+    def dataset_pages(self) -> dict[int, list[DatasetOverview]]:
+        """Per unit id: the pages (versions, sources) of its datasets with a current version."""
+        found: dict[int, list[DatasetOverview]] = {}
+        for code, unit_id, _number, _score in lake.current_scores(self.ctx):
+            found.setdefault(unit_id, []).append(lake.dataset_overview(self.ctx, code))
+        return found
+
+    @cached_property
+    def all_grants(self) -> list[GrantOut]:
+        return sharing.list_grants(self.ctx, include_ended=True)
+
+    @cached_property
+    def all_requests(self) -> list[RequestOut]:
+        return sharing.list_share_requests(self.ctx, limit=REQUEST_LIMIT)
+
+    @cached_property
+    def publications(self) -> list[PublicationOut]:
+        return portal.list_publications(self.ctx)
+
+    @cached_property
+    def applications(self) -> dict[str, list[ApplicationOut]]:
+        """Open-data applications per unit code (of the dataset applied for)."""
+        owner = {p.resource_code: p.unit_code for p in self.publications}
+        found: dict[str, list[ApplicationOut]] = {}
+        for a in portal.list_open_applications(self.ctx):
+            if a.resource_code in owner:
+                found.setdefault(owner[a.resource_code], []).append(a)
+        return found
+
+    @cached_property
+    def portal_use(self) -> dict[int, tuple[int, int]]:
+        """Per unit id: (page views, API calls) of its open datasets."""
+        return {u.unit_id: (u.views, u.api_calls) for u in portal.portal_figures(self.ctx).units}
+
+    @cached_property
+    def issue_list(self) -> list[IssueOut]:
+        return quality.list_quality_issues(self.ctx)
+
+    @cached_property
+    def filed_liaisons(self) -> Counter[str]:
+        return Counter(
+            a.unit_code
+            for a in org.list_appointments(self.ctx, status=FilingStatus.FILED)
+            if a.position is Position.DATA_LIAISON
+        )
+
+    @cached_property
+    def last_anchor(self) -> str | None:
+        """When the audit head was last anchored outside the database (ISO time), if ever."""
+        found = anchors.read_anchors(self.ctx.settings)
+        return found[-1].at if found else None
 
 
 def _ratio(part: int | float, whole: int | float) -> float | None:
@@ -274,6 +346,258 @@ def open_data_downloads(f: Facts, u: UnitBrief) -> Reading:
     return Reading(float(n), {"downloads": n}, ["/portal"])
 
 
+def _entry_links(entries: list[EntryOut]) -> list[str]:
+    return [f"/catalog/entries/{e.resource_code}" for e in entries[:MAX_LINKS]]
+
+
+def _metadata_complete(e: EntryOut) -> bool:
+    """The core metadata is filled, and each condition or reason its choices call for."""
+    needed = [e.name, e.abstract, e.update_cycle, e.format_code]
+    if e.share_type == "conditional":
+        needed.append(e.share_conditions)
+    if e.share_type == "not_shared":
+        needed.append(e.not_shared_basis)
+    else:
+        needed.append(e.share_method)
+    if e.open_type == "conditional":
+        needed.append(e.open_conditions)
+    if e.open_type == "not_open":
+        needed.append(e.not_open_reason)
+    return all(v.strip() for v in needed) and bool(e.items) and e.publish_date is not None
+
+
+def entry_metadata_complete(f: Facts, u: UnitBrief) -> Reading:
+    entries = f.entries.get(u.code, [])
+    complete = sum(1 for e in entries if _metadata_complete(e))
+    figures = {"entries": len(entries), "complete": complete}
+    return Reading(_ratio(complete, len(entries)), figures, _entry_links(entries))
+
+
+def items_with_elements(f: Facts, u: UnitBrief) -> Reading:
+    entries = f.entries.get(u.code, [])
+    items = [i for e in entries for i in e.items]
+    linked = sum(1 for i in items if i.element_code)
+    figures = {"items": len(items), "with_element": linked}
+    return Reading(_ratio(linked, len(items)), figures, _entry_links(entries))
+
+
+def elements_with_source(f: Facts, u: UnitBrief) -> Reading:
+    entries = f.entries.get(u.code, [])
+    linked = [i for e in entries for i in e.items if i.element_code]
+    sourced = sum(1 for i in linked if i.source_unit_code)
+    figures = {"with_element": len(linked), "with_source": sourced}
+    return Reading(_ratio(sourced, len(linked)), figures, _entry_links(entries))
+
+
+def items_described(f: Facts, u: UnitBrief) -> Reading:
+    entries = f.entries.get(u.code, [])
+    items = [i for e in entries for i in e.items]
+    described = sum(1 for i in items if i.description.strip())
+    figures = {"items": len(items), "described": described}
+    return Reading(_ratio(described, len(items)), figures, _entry_links(entries))
+
+
+def entries_shareable(f: Facts, u: UnitBrief) -> Reading:
+    entries = f.entries.get(u.code, [])
+    shared = sum(1 for e in entries if e.share_type != "not_shared")
+    unconditional = sum(1 for e in entries if e.share_type == "unconditional")
+    figures = {"entries": len(entries), "shareable": shared, "unconditional": unconditional}
+    return Reading(_ratio(shared, len(entries)), figures, _entry_links(entries))
+
+
+def not_shared_justified(f: Facts, u: UnitBrief) -> Reading:
+    entries = f.entries.get(u.code, [])
+    closed = [e for e in entries if e.share_type == "not_shared"]
+    justified = sum(1 for e in closed if e.not_shared_basis.strip())
+    figures = {"entries": len(entries), "not_shared": len(closed), "justified": justified}
+    # Entries, none of them closed: nothing needs a basis.
+    value = _ratio(justified, len(closed)) if closed else (1.0 if entries else None)
+    return Reading(value, figures, _entry_links(closed))
+
+
+def open_coverage(f: Facts, u: UnitBrief) -> Reading:
+    entries = f.entries.get(u.code, [])
+    openable = {e.resource_code for e in entries if e.open_type != "not_open"}
+    opened = {
+        p.resource_code
+        for p in f.publications
+        if p.unit_code == u.code and p.status == "open" and p.resource_code in openable
+    }
+    figures = {"openable": len(openable), "open": len(opened)}
+    links = [f"/catalog/entries/{c}" for c in sorted(openable)[:MAX_LINKS]]
+    return Reading(_ratio(len(opened), len(openable)), figures, links)
+
+
+def entries_cycle_declared(f: Facts, u: UnitBrief) -> Reading:
+    entries = f.entries.get(u.code, [])
+    regular = sum(1 for e in entries if e.update_cycle and e.update_cycle != IRREGULAR_CYCLE)
+    figures = {"entries": len(entries), "regular_cycle": regular}
+    return Reading(_ratio(regular, len(entries)), figures, _entry_links(entries))
+
+
+def _dataset_links(pages: list[DatasetOverview]) -> list[str]:
+    return [f"/datasets/{d.resource_code}" for d in pages[:MAX_LINKS]]
+
+
+def datasets_with_sources(f: Facts, u: UnitBrief) -> Reading:
+    pages = f.dataset_pages.get(u.id, [])
+    sourced = sum(1 for d in pages if d.sources)
+    figures = {"datasets": len(pages), "with_source": sourced}
+    return Reading(_ratio(sourced, len(pages)), figures, _dataset_links(pages))
+
+
+def rejected_versions_resolved(f: Facts, u: UnitBrief) -> Reading:
+    pages = f.dataset_pages.get(u.id, [])
+    rejected = [d for d in pages if any(v.status == "rejected" for v in d.versions)]
+    # Resolved: a version newer than every rejected one became current.
+    resolved = sum(
+        1
+        for d in rejected
+        if max(v.number for v in d.versions if v.status == "current")
+        > max(v.number for v in d.versions if v.status == "rejected")
+    )
+    waiting = sum(1 for d in pages if any(v.status == "pending_review" for v in d.versions))
+    figures = {
+        "datasets": len(pages),
+        "with_rejected": len(rejected),
+        "resolved": resolved,
+        "pending_review": waiting,
+    }
+    value = _ratio(resolved, len(rejected)) if rejected else (1.0 if pages else None)
+    return Reading(value, figures, _dataset_links(rejected or pages))
+
+
+def schema_drift(f: Facts, u: UnitBrief) -> Reading:
+    pages = f.dataset_pages.get(u.id, [])
+    drifting = [d for d in pages if any(v.status == "current" and v.drift for v in d.versions)]
+    figures = {"datasets": len(pages), "drifting": len(drifting)}
+    return Reading(
+        float(len(drifting)) if pages else None, figures, _dataset_links(drifting or pages)
+    )
+
+
+def _grant_links(grants: list[GrantOut]) -> list[str]:
+    return [f"/sharing/grants/{g.id}" for g in grants[:MAX_LINKS]]
+
+
+def _in_force(f: Facts, u: UnitBrief) -> list[GrantOut]:
+    now = utcnow()
+    return [
+        g
+        for g in f.all_grants
+        if g.provider_unit_code == u.code and g.status == "active" and g.expires_at > now
+    ]
+
+
+def grants_identifiers_masked(f: Facts, u: UnitBrief) -> Reading:
+    grants = _in_force(f, u)
+
+    def masked(g: GrantOut) -> bool:
+        return all(m.level != "none" for m in g.masking if m.category in IDENTIFYING)
+
+    n = sum(1 for g in grants if masked(g))
+    figures = {"grants": len(grants), "identifiers_masked": n}
+    return Reading(_ratio(n, len(grants)), figures, _grant_links(grants))
+
+
+def grants_minimal(f: Facts, u: UnitBrief) -> Reading:
+    grants = _in_force(f, u)
+    width = {e.resource_code: len(e.items) for es in f.entries.values() for e in es}
+    narrowed = sum(
+        1 for g in grants if g.row_filter or len(g.columns) < width.get(g.resource_code, 0)
+    )
+    figures = {"grants": len(grants), "narrowed": narrowed}
+    return Reading(_ratio(narrowed, len(grants)), figures, _grant_links(grants))
+
+
+def grants_renewed(f: Facts, u: UnitBrief) -> Reading:
+    now = utcnow()
+    ended = [
+        g
+        for g in f.all_grants
+        if g.provider_unit_code == u.code
+        and (
+            g.status in ("superseded", "expired") or (g.status == "active" and g.expires_at <= now)
+        )
+    ]
+    renewed = sum(1 for g in ended if g.status == "superseded")
+    figures = {"ended": len(ended), "renewed": renewed}
+    return Reading(_ratio(renewed, len(ended)), figures, _grant_links(ended))
+
+
+def grant_terms_bounded(f: Facts, u: UnitBrief) -> Reading:
+    grants = _in_force(f, u)
+    bounded = sum(
+        1 for g in grants if (g.expires_at - g.starts_at) <= timedelta(days=GRANT_TERM_DAYS)
+    )
+    figures = {"grants": len(grants), "bounded": bounded}
+    return Reading(_ratio(bounded, len(grants)), figures, _grant_links(grants))
+
+
+def share_turnaround_days(f: Facts, u: UnitBrief) -> Reading:
+    decided = [
+        r for r in f.all_requests if r.provider_unit_code == u.code and r.decided_at is not None
+    ]
+    days = [
+        (r.decided_at - r.requested_at).total_seconds() / 86400 for r in decided if r.decided_at
+    ]
+    mean = round(sum(days) / len(days), 2) if days else None
+    figures = {"decided": len(decided), "mean_days": mean}
+    links = [f"/sharing/requests/{r.id}" for r in decided[:MAX_LINKS]]
+    return Reading(mean, figures, links)
+
+
+def share_requests_made(f: Facts, u: UnitBrief) -> Reading:
+    made = [r for r in f.all_requests if r.consumer_unit_code == u.code]
+    figures = {"requests": len(made)}
+    return Reading(
+        float(len(made)), figures, [f"/sharing/requests/{r.id}" for r in made[:MAX_LINKS]]
+    )
+
+
+def open_applications_on_time(f: Facts, u: UnitBrief) -> Reading:
+    apps = f.applications.get(u.code, [])
+    late = sum(1 for a in apps if a.overdue)
+    figures = {"applications": len(apps), "overdue": late}
+    return Reading(_ratio(len(apps) - late, len(apps)), figures, ["/portal/applications"])
+
+
+def open_data_checked(f: Facts, u: UnitBrief) -> Reading:
+    opened = [p for p in f.publications if p.unit_code == u.code and p.status == "open"]
+    checked = sum(1 for p in opened if p.checked_version is not None)
+    figures = {"open": len(opened), "checked": checked}
+    links = [f"/catalog/entries/{p.resource_code}" for p in opened[:MAX_LINKS]]
+    return Reading(_ratio(checked, len(opened)), figures, links)
+
+
+def open_data_used(f: Facts, u: UnitBrief) -> Reading:
+    views, calls = f.portal_use.get(u.id, (0, 0))
+    return Reading(float(views + calls), {"views": views, "api_calls": calls}, ["/portal"])
+
+
+def quality_issues_stale(f: Facts, u: UnitBrief) -> Reading:
+    cutoff = utcnow() - timedelta(days=STALE_ISSUE_DAYS)
+    mine = [i for i in f.issue_list if i.unit_code == u.code and i.status == "open"]
+    stale = sum(1 for i in mine if i.created_at < cutoff)
+    return Reading(float(stale), {"open_issues": len(mine), "stale": stale}, ["/quality"])
+
+
+def liaison_filed(f: Facts, u: UnitBrief) -> Reading:
+    n = f.filed_liaisons.get(u.code, 0)
+    return Reading(float(n), {"filed_liaisons": n}, ["/org/filings"])
+
+
+def audit_anchored(f: Facts, u: UnitBrief) -> Reading:
+    """Days since the audit head was last anchored outside the database (region-wide)."""
+    if f.last_anchor is None:
+        return Reading(None, {"anchored": 0, "days_since": None}, ["/audit"])
+    at = datetime.fromisoformat(f.last_anchor)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    days = max(0, (utcnow() - at).days)
+    return Reading(float(days), {"anchored": 1, "days_since": days}, ["/audit"])
+
+
 PROBES: dict[str, tuple[Direction, Callable[[Facts, UnitBrief], Reading]]] = {
     "compile_rate": ("at_least", compile_rate),
     "uncatalogued_matters": ("at_most", uncatalogued_matters),
@@ -295,6 +619,29 @@ PROBES: dict[str, tuple[Direction, Callable[[Facts, UnitBrief], Reading]]] = {
     "external_data_used": ("at_least", external_data_used),
     "shared_data_called": ("at_least", shared_data_called),
     "open_data_downloads": ("at_least", open_data_downloads),
+    "entry_metadata_complete": ("at_least", entry_metadata_complete),
+    "items_with_elements": ("at_least", items_with_elements),
+    "elements_with_source": ("at_least", elements_with_source),
+    "items_described": ("at_least", items_described),
+    "entries_shareable": ("at_least", entries_shareable),
+    "not_shared_justified": ("at_least", not_shared_justified),
+    "open_coverage": ("at_least", open_coverage),
+    "entries_cycle_declared": ("at_least", entries_cycle_declared),
+    "datasets_with_sources": ("at_least", datasets_with_sources),
+    "rejected_versions_resolved": ("at_least", rejected_versions_resolved),
+    "schema_drift": ("at_most", schema_drift),
+    "grants_identifiers_masked": ("at_least", grants_identifiers_masked),
+    "grants_minimal": ("at_least", grants_minimal),
+    "grants_renewed": ("at_least", grants_renewed),
+    "grant_terms_bounded": ("at_least", grant_terms_bounded),
+    "share_turnaround_days": ("at_most", share_turnaround_days),
+    "share_requests_made": ("at_least", share_requests_made),
+    "open_applications_on_time": ("at_least", open_applications_on_time),
+    "open_data_checked": ("at_least", open_data_checked),
+    "open_data_used": ("at_least", open_data_used),
+    "quality_issues_stale": ("at_most", quality_issues_stale),
+    "liaison_filed": ("at_least", liaison_filed),
+    "audit_anchored": ("at_most", audit_anchored),
 }
 
 

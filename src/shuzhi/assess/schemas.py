@@ -278,6 +278,121 @@ class RoundResults(BaseModel):
     domain_means: list[DomainResult] = []
 
 
+class RankRow(BaseModel):
+    """A unit's place in a round, with its previous closed round (same unit)."""
+
+    rank: int
+    unit_code: str
+    unit_name: str
+    level: int
+    score: float
+    previous_round_id: int | None = None
+    previous_round_title: str | None = None
+    previous_level: int | None = None
+    previous_score: float | None = None
+    change: float | None = Field(default=None, description="score minus the previous score")
+
+
+class HeatRow(BaseModel):
+    """One row of the domain heat map: a unit's score per domain (the round's order)."""
+
+    unit_code: str
+    unit_name: str
+    scores: list[float]
+    levels: list[int]
+
+
+class RegionReport(BaseModel):
+    """A round across its units: ranking, level distribution, domain heat map and the
+    change since each unit's previous closed round. A self-assessment, never a
+    certification."""
+
+    kind: Literal["self_assessment"] = "self_assessment"
+    round_id: int
+    title: str
+    model_code: str
+    status: str
+    levels: list[list[str]]
+    domains: list[DomainResult] = Field(description="each domain's mean over the units")
+    ranking: list[RankRow]
+    distribution: list[int]
+    heat: list[HeatRow]
+
+
+class ItemLine(BaseModel):
+    domain_code: str
+    domain_name_zh: str
+    domain_name_en: str
+    item_code: str
+    name_zh: str
+    name_en: str
+    level: int
+    score: float
+    gaps: int = Field(description="indicators of the next level not met")
+
+
+class EvidenceRow(BaseModel):
+    """One answer of the unit: what it says, who gave it, its review and the records."""
+
+    indicator: str
+    level: int
+    evidence: Evidence
+    state: AnswerState
+    met: bool
+    value: float | None
+    verdict: Verdict | None
+    provided_by: str
+    provided_at: datetime
+    expired: bool
+    documents: int
+    links: list[str] = []
+
+
+class UnitReport(BaseModel):
+    """One unit in a round: domains (radar), items, evidence, gaps and the change since
+    its previous closed round. A self-assessment, never a certification."""
+
+    kind: Literal["self_assessment"] = "self_assessment"
+    round_id: int
+    title: str
+    model_code: str
+    status: str
+    unit_code: str
+    unit_name: str
+    levels: list[list[str]]
+    level: int
+    score: float
+    domains: list[DomainResult]
+    previous_round_id: int | None = None
+    previous_round_title: str | None = None
+    previous_level: int | None = None
+    previous_score: float | None = None
+    previous_domains: dict[str, float] = Field(
+        default={}, description="domain code → score in the previous round (shared codes)"
+    )
+    items: list[ItemLine]
+    evidence: list[EvidenceRow]
+    gaps: list[GapOut]
+
+
+class AssessedLevel(BaseModel):
+    """A unit's level in the latest closed round that assessed it, and the change since the
+    closed round before that (a self-assessment, never a certification)."""
+
+    unit_code: str
+    unit_name: str
+    round_id: int
+    round_title: str
+    level: int
+    score: float
+    previous_round_id: int | None = None
+    previous_level: int | None = None
+    previous_score: float | None = None
+    trend: Literal["up", "down", "same"] | None = Field(
+        default=None, description="score against the previous closed round; null without one"
+    )
+
+
 class GapOut(BaseModel):
     domain_code: str
     item_code: str

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from shuzhi.assess import service
 from shuzhi.assess.api import document_response, read_upload
-from shuzhi.assess.charts import radar
+from shuzhi.assess.charts import bars, heat_map, radar
 from shuzhi.assess.models import ActionStatus
 from shuzhi.assess.schemas import ActionIn, AnswerIn, ReviewIn, RoundIn, WeightsIn
 from shuzhi.context import Ctx
@@ -177,6 +177,79 @@ def _sheet(
         errors=errors,
         radar=chart,
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(data: bytes, name: str) -> Response:
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _region_report(request: Request, ctx: Ctx, round_id: int, printable: bool) -> Response:
+    rep = service.region_report(ctx, round_id)
+    en = ctx.locale == "en"
+    top = max(rep.distribution, default=0) or 1
+    moved = [r for r in rep.ranking if r.change is not None]
+    return render(
+        request,
+        "assess/report.html",
+        rep=rep,
+        printable=printable,
+        ranking_chart=bars([(r.unit_name, r.score) for r in rep.ranking], top=5),
+        distribution_chart=bars(
+            [(str(n), float(c)) for n, c in enumerate(rep.distribution)], top=top
+        ),
+        heat_chart=heat_map(
+            [(h.unit_name, h.scores) for h in rep.heat],
+            [d.name_en if en else d.name_zh for d in rep.domains],
+        ),
+        yoy_chart=bars([(r.unit_name, r.change or 0.0) for r in moved]),
+    )
+
+
+@router.get("/assess/rounds/{round_id}/report")
+def region_report_page(request: Request, ctx: CtxDep, round_id: int) -> Response:
+    return _region_report(request, ctx, round_id, printable=False)
+
+
+@router.get("/assess/rounds/{round_id}/report/print")
+def region_report_print(request: Request, ctx: CtxDep, round_id: int) -> Response:
+    return _region_report(request, ctx, round_id, printable=True)
+
+
+@router.get("/assess/rounds/{round_id}/report.xlsx")
+def region_report_xlsx(ctx: CtxDep, round_id: int) -> Response:
+    return _xlsx(service.export_report(ctx, round_id), f"assessment-{round_id}.xlsx")
+
+
+def _unit_report(
+    request: Request, ctx: Ctx, round_id: int, unit_code: str, printable: bool
+) -> Response:
+    rep = service.unit_report(ctx, round_id, unit_code)
+    en = ctx.locale == "en"
+    chart = radar([(d.name_en if en else d.name_zh, d.score) for d in rep.domains])
+    return render(request, "assess/unit_report.html", rep=rep, radar=chart, printable=printable)
+
+
+@router.get("/assess/rounds/{round_id}/units/{unit_code}/report")
+def unit_report_page(request: Request, ctx: CtxDep, round_id: int, unit_code: str) -> Response:
+    return _unit_report(request, ctx, round_id, unit_code, printable=False)
+
+
+@router.get("/assess/rounds/{round_id}/units/{unit_code}/report/print")
+def unit_report_print(request: Request, ctx: CtxDep, round_id: int, unit_code: str) -> Response:
+    return _unit_report(request, ctx, round_id, unit_code, printable=True)
+
+
+@router.get("/assess/rounds/{round_id}/units/{unit_code}/report.xlsx")
+def unit_report_xlsx(ctx: CtxDep, round_id: int, unit_code: str) -> Response:
+    rep = service.export_report(ctx, round_id, unit_code)
+    return _xlsx(rep, f"assessment-{round_id}-{unit_code}.xlsx")
 
 
 @router.get("/assess/rounds/{round_id}/units/{unit_code}")

@@ -86,6 +86,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.assess.evidence_collected": ("采集平台佐证", "Platform evidence collected"),
     "audit.act.assess.answer_reviewed": ("评审评估佐证", "Assessment evidence reviewed"),
     "audit.act.assess.answers_viewed": ("查看评估填报", "Assessment answers viewed"),
+    "audit.act.assess.report_exported": ("导出评估报告", "Assessment report exported"),
     "audit.act.assess.action_added": ("新增改进任务", "Improvement action added"),
     "audit.act.assess.action_updated": ("更新改进任务", "Improvement action updated"),
     "audit.act.audit.sealed": ("封存启用密钥前的记录", "Entries before the audit key sealed"),

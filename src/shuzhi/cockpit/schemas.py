@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
+from shuzhi.assess.schemas import AssessedLevel
 from shuzhi.cockpit.models import AlertStatus, Direction, Level, ScenarioStatus
 from shuzhi.validation import blank_to_none, clean_code, clean_text
 
@@ -273,6 +274,11 @@ class CockpitSummary(BaseModel):
     answers: list[Answer]
     figures: Figures
     ranking: list[Figures] = Field(description="every unit, best first (region view only)")
+    assessed: list[AssessedLevel] = Field(
+        default=[],
+        description="each unit's self-assessed level in its latest closed round and the trend"
+        " since the round before (the unit's own in a unit view)",
+    )
     trends: list[Trend]
     scenarios: list[ScenarioOut]
     indicators: list[IndicatorOut]

@@ -22,6 +22,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import delete, insert, select
 
+from shuzhi.assess import service as assess
+from shuzhi.assess.schemas import AssessedLevel
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require, scope_unit
 from shuzhi.cockpit import figures as sources
@@ -153,7 +155,36 @@ def _trends(ctx: Ctx, unit_id: int | None, today: date, days: int, current: Figu
     return out
 
 
-def _answers(f: Figures, ranking: list[Figures], trends: list[Trend], days: int) -> list[Answer]:
+def _assessed_sentence(assessed: list[AssessedLevel]) -> tuple[str, str]:
+    """The comparison's words on the self-assessed levels (latest closed round vs before)."""
+    if not assessed:
+        return "", ""
+    if len(assessed) == 1:
+        a = assessed[0]
+        before_zh = f"，上轮 {a.previous_level} 级" if a.previous_level is not None else ""
+        before_en = f", {a.previous_level} the round before" if a.previous_level is not None else ""
+        return (
+            f"数据管理能力自评估 {a.level} 级（{_num(a.score)}）{before_zh}。",
+            f" Self-assessed data management level {a.level} ({_num(a.score)}){before_en}.",
+        )
+    up = sum(1 for a in assessed if a.trend == "up")
+    down = sum(1 for a in assessed if a.trend == "down")
+    best = assessed[0]
+    return (
+        f"数据管理能力自评估最高 {best.unit_name} {best.level} 级，较上轮提升 {up} 个单位、"
+        f"下降 {down} 个。",
+        f" Self-assessed data management: highest {best.unit_name} at level {best.level};"
+        f" {up} units up and {down} down since the round before.",
+    )
+
+
+def _answers(
+    f: Figures,
+    ranking: list[Figures],
+    trends: list[Trend],
+    days: int,
+    assessed: list[AssessedLevel] | None = None,
+) -> list[Answer]:
     aggregation = Answer(
         key="aggregation",
         zh=(
@@ -173,6 +204,7 @@ def _answers(f: Figures, ranking: list[Figures], trends: list[Trend], days: int)
     compile_trend = next(t for t in trends if t.metric == "compile_rate").points
     known = [p.value for p in compile_trend if p.value is not None]
     start, end = (known[0], known[-1]) if known else (None, None)
+    levels_zh, levels_en = _assessed_sentence(assessed or [])
     if rated:
         best, worst = rated[0], rated[-1]
         low = sum(1 for r in ranking if r.compile_rate is not None and r.compile_rate < 0.8)
@@ -181,12 +213,12 @@ def _answers(f: Figures, ranking: list[Figures], trends: list[Trend], days: int)
             zh=(
                 f"综合得分第一 {best.unit_name}（{_num(best.score)}），末位 {worst.unit_name}"
                 f"（{_num(worst.score)}）；{low} 个单位编目完成率低于 80%；"
-                f"近 {days} 天编目完成率 {_pct(start)} → {_pct(end)}。"
+                f"近 {days} 天编目完成率 {_pct(start)} → {_pct(end)}。{levels_zh}"
             ),
             en=(
                 f"Top score {best.unit_name} ({_num(best.score)}), last {worst.unit_name} "
                 f"({_num(worst.score)}); {low} units below 80% compile rate; compile rate over "
-                f"{days} days {_pct(start)} → {_pct(end)}."
+                f"{days} days {_pct(start)} → {_pct(end)}.{levels_en}"
             ),
         )
     else:
@@ -194,11 +226,11 @@ def _answers(f: Figures, ranking: list[Figures], trends: list[Trend], days: int)
             key="comparison",
             zh=(
                 f"本单位综合得分 {_num(f.score)}；"
-                f"近 {days} 天编目完成率 {_pct(start)} → {_pct(end)}。"
+                f"近 {days} 天编目完成率 {_pct(start)} → {_pct(end)}。{levels_zh}"
             ),
             en=(
                 f"This unit scores {_num(f.score)}; compile rate over {days} days "
-                f"{_pct(start)} → {_pct(end)}."
+                f"{_pct(start)} → {_pct(end)}.{levels_en}"
             ),
         )
     scenario = Answer(
@@ -235,6 +267,11 @@ def cockpit_summary(
     else:
         current, ranking = per_unit[unit_id], []
     trends = _trends(ctx, unit_id, today, days, current)
+    assessed = [
+        a
+        for a in assess.assessed_levels(ctx)
+        if unit_id is None or a.unit_code == current.unit_code
+    ]
     record(
         ctx,
         CockpitViewed(scope=current.unit_code if unit_id else "region", unit=unit_id, days=days),
@@ -245,9 +282,10 @@ def cockpit_summary(
         as_of=today,
         year=today.year,
         days=days,
-        answers=_answers(current, ranking, trends, days),
+        answers=_answers(current, ranking, trends, days, assessed),
         figures=current,
         ranking=ranking,
+        assessed=assessed,
         trends=trends,
         scenarios=listed,
         indicators=indicators.list_indicators(ctx, unit_id, history=HISTORY_ON_PAGE),

@@ -26,7 +26,9 @@ from shuzhi.assess.service.plans import (
     unit_improvement_plan,
     update_improvement_action,
 )
+from shuzhi.assess.service.reports import export_report, region_report, unit_report
 from shuzhi.assess.service.review import (
+    assessed_levels,
     review_assessment_answer,
     round_results,
     unit_assessment_sheet,
@@ -42,11 +44,13 @@ from shuzhi.assess.service.rounds import (
 __all__ = [
     "add_improvement_action",
     "assess_overview",
+    "assessed_levels",
     "attach_assessment_document",
     "close_assessment_round",
     "collect_platform_evidence",
     "define_assessment_model",
     "edit_assessment_indicator",
+    "export_report",
     "get_assessment_model",
     "get_assessment_round",
     "list_assessment_models",
@@ -54,6 +58,7 @@ __all__ = [
     "open_assessment_round",
     "plan_from_gaps",
     "read_assessment_document",
+    "region_report",
     "review_assessment_answer",
     "round_results",
     "save_assessment_answer",
@@ -64,5 +69,6 @@ __all__ = [
     "unit_assessment_sheet",
     "unit_improvement_plan",
     "unit_platform_evidence",
+    "unit_report",
     "update_improvement_action",
 ]

@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from shuzhi.assess import documents
 from shuzhi.assess.events import (
@@ -30,6 +32,7 @@ from shuzhi.assess.models import (
 from shuzhi.assess.probes import Facts, measure
 from shuzhi.assess.schemas import AnswerIn, AnswerOut, DocumentOut, EvidenceLine
 from shuzhi.assess.service.common import (
+    answer_of,
     answer_out,
     answers_of,
     as_of,
@@ -80,7 +83,7 @@ def _editable(
         raise Conflict(
             f"指标 {code} 不以上传材料佐证。", f"Indicator {code} is not evidenced by a document."
         )
-    answer = answers_of(ctx, r.id, unit_id).get(code)
+    answer = answer_of(ctx, r.id, unit_id, code)
     if answer is None:
         answer = AssessAnswer(
             round_id=r.id,
@@ -135,7 +138,9 @@ def document_dir(ctx: Ctx) -> Path:
 
 
 def _store_file(ctx: Ctx, digest: str, data: bytes) -> None:
-    """Write the file under its digest, atomically, readable by the owner only."""
+    """Write the file under its digest, atomically, readable by the owner only. A file this
+    call wrote is removed again if the transaction then rolls back, unless a committed
+    document refers to the same content by then."""
     folder = document_dir(ctx) / digest[:2]
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = folder / digest
@@ -150,6 +155,22 @@ def _store_file(ctx: Ctx, digest: str, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    database = ctx.database
+
+    def forget(_session: Session) -> None:
+        with database.sessions() as check:
+            held = check.scalar(select(func.count()).where(AssessDocument.sha256 == digest))
+        if not held:
+            target.unlink(missing_ok=True)
+
+    event.listen(ctx.db, "after_rollback", forget, once=True)
+    event.listen(ctx.db, "after_commit", lambda _s: _forget_listener(ctx.db, forget), once=True)
+
+
+def _forget_listener(session: Session, listener: Callable[[Session], None]) -> None:
+    """Committed: the file is referenced; a later rollback of the session must not touch it."""
+    if event.contains(session, "after_rollback", listener):
+        event.remove(session, "after_rollback", listener)
 
 
 def attach_assessment_document(

@@ -145,6 +145,17 @@ def answers_of(ctx: Ctx, round_id: int, unit_id: int) -> dict[str, AssessAnswer]
     return {a.indicator: a for a in rows}
 
 
+def answer_of(ctx: Ctx, round_id: int, unit_id: int, indicator: str) -> AssessAnswer | None:
+    """One answer (reading every answer of the unit for one would make a round quadratic)."""
+    return ctx.db.scalar(
+        select(AssessAnswer).where(
+            AssessAnswer.round_id == round_id,
+            AssessAnswer.unit_id == unit_id,
+            AssessAnswer.indicator == indicator,
+        )
+    )
+
+
 def credits_of(r: AssessRound, answers: Mapping[str, AssessAnswer]) -> dict[str, float]:
     moment = as_of(r)
     partial = float(r.snapshot.get("partial_credit", 0.0))

@@ -4,6 +4,8 @@ the next level. Results are a self-assessment (readiness), never a certification
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlalchemy import select
 
 from shuzhi.assess.events import AnswerReviewed, AnswersViewed
@@ -13,9 +15,11 @@ from shuzhi.assess.models import (
     AssessDocument,
     AssessRound,
     AssessRoundUnit,
+    RoundStatus,
 )
 from shuzhi.assess.schemas import (
     AnswerOut,
+    AssessedLevel,
     DomainResult,
     DomainRow,
     GapOut,
@@ -29,6 +33,7 @@ from shuzhi.assess.schemas import (
 )
 from shuzhi.assess.scoring import MAX_LEVEL, UnitScore, band_level, score_unit
 from shuzhi.assess.service.common import (
+    answer_of,
     answer_out,
     answers_of,
     as_of,
@@ -87,7 +92,7 @@ def review_assessment_answer(
             "Your unit is not assigned to review this unit.",
         )
     ind = indicator_of(r.snapshot, indicator)
-    answer = answers_of(ctx, r.id, unit.id).get(indicator)
+    answer = answer_of(ctx, r.id, unit.id, indicator)
     if answer is None or answer.state is not AnswerState.SUBMITTED:
         raise Conflict(
             f"指标 {indicator} 没有待评审的填报。",
@@ -129,7 +134,8 @@ def review_assessment_answer(
     return answer_out(answer, int(ind["window_days"]), utcnow(), docs)
 
 
-def _score(ctx: Ctx, r: AssessRound, unit_id: int) -> UnitScore:
+def score_of(ctx: Ctx, r: AssessRound, unit_id: int) -> UnitScore:
+    """A unit's score in a round (judged now, or as the round closed)."""
     return score_unit(r.snapshot, credits_of(r, answers_of(ctx, r.id, unit_id)))
 
 
@@ -214,7 +220,7 @@ def round_results(ctx: Ctx, round_id: int) -> RoundResults:
     out = []
     for ru in units:
         brief = org.unit_brief(ctx, ru.unit_id)
-        s = _score(ctx, r, ru.unit_id)
+        s = score_of(ctx, r, ru.unit_id)
         out.append(
             UnitResult(
                 unit_code=brief.code if brief else str(ru.unit_id),
@@ -257,9 +263,53 @@ def round_results(ctx: Ctx, round_id: int) -> RoundResults:
     )
 
 
+TREND_STEP = 0.005  # scores closer than this count as unchanged
+
+
+def assessed_levels(ctx: Ctx) -> list[AssessedLevel]:
+    """Per unit the actor may see: its overall level and score in the latest closed round
+    that assessed it, with the previous closed round's and the trend between the two (the
+    cockpit's comparison). Not audited: levels and scores only, as on the results page."""
+    require(ctx, "view_assessment")
+    closed = ctx.db.scalars(
+        select(AssessRound)
+        .where(AssessRound.status == RoundStatus.CLOSED)
+        .order_by(AssessRound.closed_at.desc(), AssessRound.id.desc())
+    ).all()
+    found: dict[int, list[tuple[AssessRound, UnitScore]]] = {}
+    for r in closed:
+        for ru in visible_units(ctx, r.id):
+            got = found.setdefault(ru.unit_id, [])
+            if len(got) < 2:
+                got.append((r, score_of(ctx, r, ru.unit_id)))
+    out = []
+    for unit_id, got in found.items():
+        brief = org.unit_brief(ctx, unit_id)
+        (r, s), before = got[0], (got[1] if len(got) > 1 else None)
+        trend: Literal["up", "down", "same"] | None = None
+        if before is not None:
+            change = s.score - before[1].score
+            trend = "up" if change > TREND_STEP else "down" if change < -TREND_STEP else "same"
+        out.append(
+            AssessedLevel(
+                unit_code=brief.code if brief else str(unit_id),
+                unit_name=brief.name if brief else "",
+                round_id=r.id,
+                round_title=r.title,
+                level=s.level,
+                score=s.score,
+                previous_round_id=before[0].id if before else None,
+                previous_level=before[1].level if before else None,
+                previous_score=before[1].score if before else None,
+                trend=trend,
+            )
+        )
+    return sorted(out, key=lambda a: (-a.score, a.unit_code))
+
+
 def unit_gaps(ctx: Ctx, r: AssessRound, unit_id: int) -> list[GapOut]:
     """The indicators of each item's next level that are not met yet."""
-    s = _score(ctx, r, unit_id)
+    s = score_of(ctx, r, unit_id)
     gaps = []
     for d, ds in zip(r.snapshot["domains"], s.domains, strict=True):
         for i, its in zip(d["items"], ds.items, strict=True):
