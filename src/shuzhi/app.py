@@ -44,6 +44,7 @@ from shuzhi.portal import views as portal_views
 from shuzhi.quality import api as quality_api
 from shuzhi.quality import views as quality_views
 from shuzhi.settings import Settings
+from shuzhi.sandbox import api as sandbox_api
 from shuzhi.sharing import api as sharing_api
 from shuzhi.sharing import views as sharing_views
 from shuzhi.web import accesslog, problems
@@ -65,6 +66,7 @@ ROUTERS = [
     lake_api.router,
     quality_api.router,
     sharing_api.router,
+    sandbox_api.router,
     portal_api.router,
     gateway_api.stats_router,
     cockpit_api.router,
