@@ -44,7 +44,7 @@ def people() -> list[dict[str, Any]]:
                 {
                     "身份证号": resident_id(n, birth=f"19{40 + n % 40:02d}0101"),
                     "社区": community,
-                    "年龄": 60 + (n * 7) % 35,
+                    "年龄": 60 + n % 35,
                     "慢病": "是" if i % 2 == 0 else "否",
                     "独居": "是" if i % 3 == 0 else "否",
                     "医疗费用": float(1000 + n * 13),

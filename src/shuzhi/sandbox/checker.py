@@ -120,16 +120,25 @@ class CheckedQuery:
     def difference_statement(
         self, relations: Sequence[str], earlier: Sequence[str | None], dialect: str = "duckdb"
     ) -> str:
-        """Per group of this query: how many distinct people of each dataset are in exactly
-        one of this query's population and an earlier filter's (``None``: no filter)."""
+        """Per group of this query and dataset: how many distinct people are in this
+        query's population (``m<i>``), in an earlier filter's (``o<j>_<i>``; ``None``: no
+        filter) and in exactly one of the two (``d<j>_<i>``)."""
         mine = self.where_sql(dialect) or "TRUE"
         cols = []
+        for i, t in enumerate(self.tables):
+            entity = f'"t{i}".{quote(t.entity)}'
+            cols.append(f'COUNT(DISTINCT CASE WHEN COALESCE(({mine}), FALSE) THEN {entity} END) AS "m{i}"')
         for j, other in enumerate(earlier):
             theirs = other or "TRUE"
             for i, t in enumerate(self.tables):
+                entity = f'"t{i}".{quote(t.entity)}'
+                cols.append(
+                    f"COUNT(DISTINCT CASE WHEN COALESCE(({theirs}), FALSE) THEN {entity} END)"
+                    f' AS "o{j}_{i}"'
+                )
                 cols.append(
                     f"COUNT(DISTINCT CASE WHEN COALESCE(({mine}), FALSE) <> "
-                    f'COALESCE(({theirs}), FALSE) THEN "t{i}".{quote(t.entity)} END) AS "d{j}_{i}"'
+                    f'COALESCE(({theirs}), FALSE) THEN {entity} END) AS "d{j}_{i}"'
                 )
         sql = f"SELECT {', '.join(cols)} FROM {self.from_clause(relations)}"
         if self.group:
@@ -337,6 +346,8 @@ class _Checker:
         role = table.role(real)
         if role == ColumnRole.HIDDEN:
             raise QueryRefused("hidden_column", real)
+        if context == GROUP and real in table.identifiers():
+            raise QueryRefused("group_by_identifier", real)
         if role == ColumnRole.JOIN_KEY:
             raise QueryRefused("join_key_misuse", real)
         if context == AGG:

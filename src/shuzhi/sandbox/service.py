@@ -436,10 +436,14 @@ def _differencing(
         return
     sql = checked.difference_statement(relations, safe, _dialect(engine))
     k = checked.k
+    n_tables = len(checked.tables)
     for row in engine.run_statement(sql, params).to_pylist():
-        for value in row.values():
-            if value is not None and 0 < int(value) < k:
-                raise QueryRefused("differencing")
+        for j in range(len(safe)):
+            for i in range(n_tables):
+                mine, theirs, diff = row[f"m{i}"], row[f"o{j}_{i}"], row[f"d{j}_{i}"]
+                # Only a group released both times can be subtracted: both at least k.
+                if mine >= k and theirs >= k and 0 < diff < k:
+                    raise QueryRefused("differencing")
 
 
 def _privacy_step(checked: CheckedQuery, used: list[Granted]) -> None:
