@@ -254,7 +254,7 @@ def parse(sql: str) -> exp.Expression:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except (ParseError, TokenError) as err:
         raise QueryRefused("syntax", str(err).splitlines()[0][:200]) from None
-    if len(statements) != 1:
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise QueryRefused("one_statement")
     return statements[0]
 

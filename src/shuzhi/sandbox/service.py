@@ -16,7 +16,7 @@ from shuzhi.audit import service as audit
 from shuzhi.auth.permissions import require, scope_unit
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
-from shuzhi.errors import ErrorCollector, NotFound, ShuzhiError
+from shuzhi.errors import ErrorCollector, Invalid, NotFound
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import QueryEngine
@@ -61,21 +61,12 @@ PRIVACY_MODULE = "shuzhi.sandbox.privacy"
 def _dataset_columns(ctx: Ctx, resource_code: str) -> dict[str, str]:
     current = lake.current_version(ctx, resource_code)
     if current is None:
-        raise QueryRefusedTerms(
-            "terms", "数据集尚未加载，无法设置沙箱规则。", "The dataset has no data loaded yet."
+        raise Invalid.field(
+            "resource_code",
+            "数据集尚未加载，无法设置沙箱规则。",
+            "The dataset has no data loaded yet: sandbox terms name its columns.",
         )
     return {c.name: c.type for c in current[1].columns}
-
-
-class QueryRefusedTerms(ShuzhiError):
-    """Bad sandbox terms (422)."""
-
-    status = 422
-    kind = "invalid"
-
-    def __init__(self, field: str, zh: str, en: str) -> None:
-        super().__init__(zh, en)
-        self.field = field
 
 
 def validate_terms(ctx: Ctx, resource_code: str, terms: SandboxTermsIn) -> None:
@@ -181,9 +172,15 @@ def decide_sandbox(ctx: Ctx, request_id: int, data: SandboxDecisionIn) -> Reques
         raise NotFound("没有该沙箱申请。", "No such sandbox request.")
     asked = SandboxTermsIn.model_validate(row.requested)
     given = asked
-    if data.terms is not None:
+    if data.terms is not None and data.outcome != "refuse":
         validate_terms(ctx, row.resource_code, data.terms)
         _narrows(asked, data.terms)
+        if data.terms != asked and data.outcome != "partly_approve":
+            raise Invalid.field(
+                "terms",
+                "收窄沙箱规则时请选择「部分同意」。",
+                "Narrowed terms are a partial approval (partly_approve).",
+            )
         given = data.terms
     decision = DecisionIn.model_validate(data.model_dump(exclude={"terms"}))
     out = sharing.decide_share_request(ctx, request_id, decision)
