@@ -43,8 +43,8 @@ from shuzhi.portal import service as portal_service
 from shuzhi.portal import views as portal_views
 from shuzhi.quality import api as quality_api
 from shuzhi.quality import views as quality_views
-from shuzhi.settings import Settings
 from shuzhi.sandbox import api as sandbox_api
+from shuzhi.settings import Settings
 from shuzhi.sharing import api as sharing_api
 from shuzhi.sharing import views as sharing_views
 from shuzhi.web import accesslog, problems

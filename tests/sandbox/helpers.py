@@ -116,8 +116,11 @@ class Sandbox:
     def query(self, sql: str) -> QueryOut:
         principal = self.principal()
         actor = Actor(
-            kind="api_key", id=principal.key_id, name=f"app:{principal.application_code}",
-            role=Role.CONSUMER, unit_id=principal.unit_id,
+            kind="api_key",
+            id=principal.key_id,
+            name=f"app:{principal.application_code}",
+            role=Role.CONSUMER,
+            unit_id=principal.unit_id,
         )
         with acting(self.database, actor) as ctx:
             return service.run_query(ctx, QueryIn(sql=sql), application=principal)

@@ -37,7 +37,8 @@ def test_application_key_queries_and_refusals(client: TestClient, database: Data
     assert problem["errors"][0]["field"] == "sql"
 
     outside = client.post(
-        "/api/v1/sandbox/queries", json={"sql": "SELECT COUNT(*) FROM ds_999999_000001"},
+        "/api/v1/sandbox/queries",
+        json={"sql": "SELECT COUNT(*) FROM ds_999999_000001"},
         headers=auth,
     )
     assert outside.status_code == 403 and "rule unknown_table" in outside.json()["detail_en"]
@@ -75,7 +76,8 @@ def test_console_session_and_provider_view(client: TestClient, database: Databas
     # Without the CSRF token a cookie session may not ask.
     assert client.post("/api/v1/sandbox/queries", json={"sql": sql}).status_code == 403
     client.post(
-        "/api/v1/sandbox/queries", json={"sql": f'SELECT 身份证号 FROM "{sb.health}"'},
+        "/api/v1/sandbox/queries",
+        json={"sql": f'SELECT 身份证号 FROM "{sb.health}"'},
         headers={CSRF_HEADER: token},
     )
     client.cookies.clear()

@@ -53,7 +53,10 @@ def test_bad_terms_report_every_problem_bilingually(database: Database) -> None:
         service.request_sandbox(ctx, _request(code, app, bad))
     fields = {e.field: e.message for e in caught.value.errors}
     assert set(fields) == {
-        "terms.columns.不存在", "terms.entity_column", "terms.extremes.社区", "terms.epsilon",
+        "terms.columns.不存在",
+        "terms.entity_column",
+        "terms.extremes.社区",
+        "terms.epsilon",
     }
     assert all(m.zh != m.en and m.zh and m.en for m in fields.values())
     # Out-of-range k and unknown roles are refused by the schema.
@@ -65,8 +68,11 @@ def test_bad_terms_report_every_problem_bilingually(database: Database) -> None:
 def test_decision_may_narrow_but_not_widen(database: Database) -> None:
     seeded = seed_org(database)
     code = published_entry(
-        database, "B", items=[item(c, share_type="conditional") for c in HEALTH],
-        share_type="conditional", share_conditions="仅限依法履职需要",
+        database,
+        "B",
+        items=[item(c, share_type="conditional") for c in HEALTH],
+        share_type="conditional",
+        share_conditions="仅限依法履职需要",
         not_shared_basis="《政务数据共享条例》",
     )
     from shuzhi.context import SYSTEM
@@ -84,17 +90,29 @@ def test_decision_may_narrow_but_not_widen(database: Database) -> None:
     wider = {**HEALTH_TERMS, "columns": {**HEALTH_TERMS["columns"], "诊断": "dimension"}, "k": 5}
     with pytest.raises(Invalid) as caught, acting(database, provider) as ctx:
         service.decide_sandbox(
-            ctx, out.id,
-            SandboxDecisionIn.model_validate({"outcome": "partly_approve", "terms": wider, "reason": "按最小必要原则收窄"}),
+            ctx,
+            out.id,
+            SandboxDecisionIn.model_validate(
+                {"outcome": "partly_approve", "terms": wider, "reason": "按最小必要原则收窄"}
+            ),
         )
     assert {e.field for e in caught.value.errors} == {"terms.columns.诊断", "terms.k"}
     narrower = {
-        **HEALTH_TERMS, "columns": {**HEALTH_TERMS["columns"], "年龄": "hidden"}, "k": 30,
+        **HEALTH_TERMS,
+        "columns": {**HEALTH_TERMS["columns"], "年龄": "hidden"},
+        "k": 30,
     }
     with acting(database, provider) as ctx:
         decided = service.decide_sandbox(
-            ctx, out.id,
-            SandboxDecisionIn.model_validate({"outcome": "partly_approve", "terms": narrower, "reason": "年龄列不参与本次统计分析"}),
+            ctx,
+            out.id,
+            SandboxDecisionIn.model_validate(
+                {
+                    "outcome": "partly_approve",
+                    "terms": narrower,
+                    "reason": "年龄列不参与本次统计分析",
+                }
+            ),
         )
     assert decided.grant_id is not None
     sb = Sandbox(database, seeded, code, code, app, token)
@@ -132,7 +150,8 @@ def test_revocation_is_recorded_and_expiry_stops_queries(database: Database) -> 
     # An expired grant answers nothing either (no state change needed: the clock decides).
     with acting(database, Actor(kind="system", name="shuzhi")) as ctx:
         ctx.db.execute(
-            update(Grant).where(Grant.id == _grant_of(sb, sb.health))
+            update(Grant)
+            .where(Grant.id == _grant_of(sb, sb.health))
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
     with pytest.raises(SandboxForbidden) as caught:
@@ -155,6 +174,8 @@ def _grant_of(sb: Sandbox, code: str) -> int:
     from shuzhi.sandbox.models import SandboxTerms
 
     with acting(sb.database, Actor(kind="system", name="shuzhi")) as ctx:
-        found = ctx.db.scalar(select(SandboxTerms.grant_id).where(SandboxTerms.resource_code == code))
+        found = ctx.db.scalar(
+            select(SandboxTerms.grant_id).where(SandboxTerms.resource_code == code)
+        )
     assert found is not None
     return found

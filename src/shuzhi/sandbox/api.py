@@ -88,7 +88,9 @@ def list_grants(caller: CallerDep) -> list[SandboxGrantOut]:
 
 
 @router.get("/queries", response_model=list[QueryRecordOut])
-def list_queries(ctx: CtxDep, unit_code: str | None = None, limit: int = 100) -> list[QueryRecordOut]:
+def list_queries(
+    ctx: CtxDep, unit_code: str | None = None, limit: int = 100
+) -> list[QueryRecordOut]:
     """Every query run on a provider unit's data (default: your unit)."""
     return service.list_queries(ctx, unit_code, limit)
 

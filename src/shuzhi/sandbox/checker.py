@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlglot
 from sqlglot import exp
@@ -80,7 +80,9 @@ class CheckedQuery:
         """``relations[i]`` is the engine's relation for ``tables[i]`` (e.g. read_parquet(?))."""
         parts = [f'{relations[0]} AS "t0"']
         for i, conds in enumerate(self.joins, start=1):
-            on = " AND ".join(f'"{ta}".{quote(ca)} = "{tb}".{quote(cb)}' for ta, ca, tb, cb in conds)
+            on = " AND ".join(
+                f'"{ta}".{quote(ca)} = "{tb}".{quote(cb)}' for ta, ca, tb, cb in conds
+            )
             parts.append(f'INNER JOIN {relations[i]} AS "t{i}" ON {on}')
         return " ".join(parts)
 
@@ -127,7 +129,9 @@ class CheckedQuery:
         cols = []
         for i, t in enumerate(self.tables):
             entity = f'"t{i}".{quote(t.entity)}'
-            cols.append(f'COUNT(DISTINCT CASE WHEN COALESCE(({mine}), FALSE) THEN {entity} END) AS "m{i}"')
+            cols.append(
+                f'COUNT(DISTINCT CASE WHEN COALESCE(({mine}), FALSE) THEN {entity} END) AS "m{i}"'
+            )
         for j, other in enumerate(earlier):
             theirs = other or "TRUE"
             for i, t in enumerate(self.tables):
@@ -184,8 +188,6 @@ TEXT_FUNCS = (
 )
 ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.Paren)
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
-LOGIC = (exp.And, exp.Or, exp.Not, exp.Paren)
-PREDICATES = COMPARISONS + (exp.In, exp.Between, exp.Is, exp.Like, exp.ILike)
 LITERALS = (exp.Literal, exp.Null, exp.Boolean)
 CAST_TYPES = {
     exp.DataType.Type.INT,
@@ -254,9 +256,10 @@ def parse(sql: str) -> exp.Expression:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except (ParseError, TokenError) as err:
         raise QueryRefused("syntax", str(err).splitlines()[0][:200]) from None
-    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+    tree = statements[0] if len(statements) == 1 else None
+    if not isinstance(tree, exp.Expression) or not isinstance(tree, exp.Query):
         raise QueryRefused("one_statement")
-    return statements[0]
+    return tree
 
 
 def check(sql: str, granted: Sequence[TableRules]) -> CheckedQuery:
@@ -433,7 +436,7 @@ class _Checker:
                 args[key] = value
             else:
                 raise QueryRefused("construct", node.sql_name())
-        return type(node)(**args)
+        return cast(exp.Expression, type(node)(**args))
 
     def aggregate(self, node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Count):
@@ -454,9 +457,7 @@ class _Checker:
                             table=exp.Identifier(this=f"t{index}", quoted=True),
                         )
                         return exp.Count(this=exp.Distinct(expressions=[col]))
-                    return exp.Count(
-                        this=exp.Distinct(expressions=[self._column(value, AGG)])
-                    )
+                    return exp.Count(this=exp.Distinct(expressions=[self._column(value, AGG)]))
                 if isinstance(value, TEXT_FUNCS):
                     raise QueryRefused("string_function_non_dimension", value.key.upper())
                 raise QueryRefused("aggregate_argument")
@@ -555,8 +556,18 @@ class _Checker:
     # -- the SELECT ------------------------------------------------------------------------
 
     def select(self, tree: exp.Select) -> CheckedQuery:
-        allowed = {"expressions", "from_", "from", "joins", "where", "group", "having", "order",
-                   "limit", "kind"}
+        allowed = {
+            "expressions",
+            "from_",
+            "from",
+            "joins",
+            "where",
+            "group",
+            "having",
+            "order",
+            "limit",
+            "kind",
+        }
         for key, value in tree.args.items():
             if value is None or value == [] or value is False:
                 continue
@@ -625,10 +636,12 @@ class _Checker:
         checked_having = None
         if having is not None:
             checked_having = self.predicate(having.this, HAVING)
+            inside = {
+                id(c) for a in checked_having.find_all(*AGGREGATES) for c in a.find_all(exp.Column)
+            }
             for c in checked_having.find_all(exp.Column):
-                if not any(c in a.find_all(exp.Column) for a in checked_having.find_all(*AGGREGATES)):
-                    if c not in group:
-                        raise QueryRefused("row_level", "HAVING on a column not grouped")
+                if id(c) not in inside and c not in group:
+                    raise QueryRefused("row_level", "HAVING on a column not grouped")
 
         order: list[tuple[int, bool]] = []
         order_node = tree.args.get("order")
@@ -637,8 +650,11 @@ class _Checker:
                 if not isinstance(o, exp.Ordered):
                     raise QueryRefused("order_by")
                 target = o.this
-                position: int | None = None
-                if isinstance(target, exp.Literal) and not target.is_string and target.this.isdigit():
+                if (
+                    isinstance(target, exp.Literal)
+                    and not target.is_string
+                    and target.this.isdigit()
+                ):
                     position = int(target.this) - 1
                     if not 0 <= position < len(outputs):
                         raise QueryRefused("order_by", target.this)

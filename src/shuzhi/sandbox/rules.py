@@ -49,7 +49,11 @@ RULES: dict[str, Rule] = {
     for r in (
         _r("syntax", "查询语句无法解析", "the statement cannot be parsed"),
         _r("one_statement", "只能提交一条 SELECT 语句", "submit exactly one SELECT statement"),
-        _r("set_operation", "不允许 UNION/INTERSECT/EXCEPT", "UNION/INTERSECT/EXCEPT are not allowed"),
+        _r(
+            "set_operation",
+            "不允许 UNION/INTERSECT/EXCEPT",
+            "UNION/INTERSECT/EXCEPT are not allowed",
+        ),
         _r("cte", "不允许 WITH 子句（CTE）", "WITH clauses (CTEs) are not allowed"),
         _r("subquery", "不允许子查询", "subqueries are not allowed"),
         _r("window", "不允许窗口函数", "window functions are not allowed"),
@@ -77,8 +81,16 @@ RULES: dict[str, Rule] = {
             "输出中出现了非维度列（聚合列只能在聚合函数内使用）",
             "a non-dimension column is output (aggregate columns only inside aggregates)",
         ),
-        _r("where_non_dimension", "WHERE 条件中只能使用维度列", "WHERE may use dimension columns only"),
-        _r("group_non_dimension", "GROUP BY 只能使用维度列", "GROUP BY may use dimension columns only"),
+        _r(
+            "where_non_dimension",
+            "WHERE 条件中只能使用维度列",
+            "WHERE may use dimension columns only",
+        ),
+        _r(
+            "group_non_dimension",
+            "GROUP BY 只能使用维度列",
+            "GROUP BY may use dimension columns only",
+        ),
         _r(
             "group_by_identifier",
             "不能按个人标识列或关联键分组",

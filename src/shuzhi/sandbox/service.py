@@ -75,11 +75,16 @@ def validate_terms(ctx: Ctx, resource_code: str, terms: SandboxTermsIn) -> None:
     errors = ErrorCollector()
     for name in terms.columns:
         if name not in columns:
-            errors.add(f"terms.columns.{name}", f"数据集中没有列「{name}」。", f"No column {name!r}.")
+            errors.add(
+                f"terms.columns.{name}", f"数据集中没有列「{name}」。", f"No column {name!r}."
+            )
     entity = terms.entity_column
     if entity not in columns:
         errors.add("terms.entity_column", f"数据集中没有列「{entity}」。", f"No column {entity!r}.")
-    elif terms.columns.get(entity, ColumnRole.HIDDEN) in (ColumnRole.DIMENSION, ColumnRole.AGGREGATE):
+    elif terms.columns.get(entity, ColumnRole.HIDDEN) in (
+        ColumnRole.DIMENSION,
+        ColumnRole.AGGREGATE,
+    ):
         errors.add(
             "terms.entity_column",
             "个人标识列只能是关联键或隐藏列。",
@@ -99,9 +104,7 @@ def validate_terms(ctx: Ctx, resource_code: str, terms: SandboxTermsIn) -> None:
             "At least one dimension or aggregate column is needed.",
         )
     if terms.dp_required and terms.epsilon is None:
-        errors.add(
-            "terms.epsilon", "要求差分隐私时须设定 ε 预算。", "DP requires an ε budget."
-        )
+        errors.add("terms.epsilon", "要求差分隐私时须设定 ε 预算。", "DP requires an ε budget.")
     errors.raise_if_any()
 
 
@@ -158,7 +161,9 @@ def request_sandbox(ctx: Ctx, data: SandboxRequestIn) -> RequestOut:
     audit.record(
         ctx,
         TermsRequested(
-            request_id=out.id, unit=row.consumer_unit_id, resource_code=out.resource_code,
+            request_id=out.id,
+            unit=row.consumer_unit_id,
+            resource_code=out.resource_code,
             terms=terms,
         ),
     )
@@ -191,7 +196,9 @@ def decide_sandbox(ctx: Ctx, request_id: int, data: SandboxDecisionIn) -> Reques
     audit.record(
         ctx,
         TermsDecided(
-            request_id=request_id, unit=row.provider_unit_id, grant_id=out.grant_id,
+            request_id=request_id,
+            unit=row.provider_unit_id,
+            grant_id=out.grant_id,
             terms=row.granted,
         ),
     )
@@ -206,7 +213,8 @@ def on_grant_revoked(ctx: Ctx, event: hooks.GrantRevoked) -> None:
         audit.record(
             ctx,
             SandboxGrantEnded(
-                grant_id=event.grant_id, unit=event.provider_unit_id,
+                grant_id=event.grant_id,
+                unit=event.provider_unit_id,
                 resource_code=event.resource_code,
             ),
         )
@@ -238,7 +246,9 @@ class Granted:
     types: dict[str, str]
 
     def rules(self) -> TableRules:
-        roles = {c.name: self.terms.columns.get(c.name, ColumnRole.HIDDEN) for c in self.version.columns}
+        roles = {
+            c.name: self.terms.columns.get(c.name, ColumnRole.HIDDEN) for c in self.version.columns
+        }
         return TableRules(
             resource_code=self.grant.resource_code,
             stable_name=lake.table_name(self.grant.resource_code),
@@ -246,13 +256,13 @@ class Granted:
             extremes=frozenset(self.terms.extremes),
             entity=self.terms.entity_column,
             k=self.terms.k,
-            text_columns=frozenset(n for n, t in self.types.items() if t in ("string", "large_string")),
+            text_columns=frozenset(
+                n for n, t in self.types.items() if t in ("string", "large_string")
+            ),
         )
 
 
-def _granted(
-    ctx: Ctx, *, application: AppPrincipal | None, unit_id: int
-) -> list[Granted]:
+def _granted(ctx: Ctx, *, application: AppPrincipal | None, unit_id: int) -> list[Granted]:
     now = utcnow()
     found = access.sandbox_grants(
         ctx.db,
@@ -287,6 +297,8 @@ def list_sandbox_grants(
     """The caller's sandbox grants: schemas and column roles, never a sample row."""
     unit_id = application.unit_id if application else _unit_or_own(ctx, unit_code)
     require(ctx, "view_sandbox_grants", unit_id)
+    if unit_id is None:
+        return []
     return [
         SandboxGrantOut(
             grant_id=g.grant.grant_id,
@@ -487,9 +499,12 @@ class _Recorder:
             audit.record(
                 ctx,
                 QueryRefusedEvent(
-                    query_id=row.id, unit=self.unit_id,
+                    query_id=row.id,
+                    unit=self.unit_id,
                     application=self.app.application_code if self.app else None,
-                    sql=self.sql, rule=rule, reason=en,
+                    sql=self.sql,
+                    rule=rule,
+                    reason=en,
                 ),
                 outcome="denied",
             )
@@ -515,20 +530,30 @@ class _Recorder:
         for g in used:
             ctx.db.add(
                 SandboxQueryDataset(
-                    query_id=row.id, resource_code=g.grant.resource_code,
-                    provider_unit_id=g.grant.provider_unit_id, grant_id=g.grant.grant_id,
+                    query_id=row.id,
+                    resource_code=g.grant.resource_code,
+                    provider_unit_id=g.grant.provider_unit_id,
+                    grant_id=g.grant.grant_id,
                 )
             )
         audit.record(
             ctx,
             QueryRun(
-                query_id=row.id, unit=self.unit_id,
+                query_id=row.id,
+                unit=self.unit_id,
                 application=self.app.application_code if self.app else None,
-                sql=self.sql, plan=row.plan, rows_released=len(rows), suppressed=suppressed,
+                sql=self.sql,
+                plan=row.plan,
+                rows_released=len(rows),
+                suppressed=suppressed,
             ),
         )
         return QueryOut(
-            id=row.id, status="done", columns=columns, rows=rows, suppressed=suppressed,
+            id=row.id,
+            status="done",
+            columns=columns,
+            rows=rows,
+            suppressed=suppressed,
             k=checked.k,
         )
 
@@ -550,9 +575,18 @@ def list_queries(ctx: Ctx, unit_code: str | None = None, limit: int = 100) -> li
         )
     return [
         QueryRecordOut(
-            id=q.id, analyst=q.analyst, unit_id=q.unit_id, actor=q.actor, sql=q.sql,
-            status=q.status.value, rule=q.rule, reason=q.reason, plan=dict(q.plan),
-            rows_released=q.rows_released, suppressed=q.suppressed, created_at=q.created_at,
+            id=q.id,
+            analyst=q.analyst,
+            unit_id=q.unit_id,
+            actor=q.actor,
+            sql=q.sql,
+            status=q.status.value,
+            rule=q.rule,
+            reason=q.reason,
+            plan=dict(q.plan),
+            rows_released=q.rows_released,
+            suppressed=q.suppressed,
+            created_at=q.created_at,
         )
         for q in ctx.db.scalars(query)
     ]

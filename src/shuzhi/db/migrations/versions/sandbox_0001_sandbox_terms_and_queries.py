@@ -91,9 +91,7 @@ def upgrade() -> None:
             ["org_unit.id"],
             name=op.f("fk_sandbox_query_dataset_provider_unit_id_org_unit"),
         ),
-        sa.PrimaryKeyConstraint(
-            "query_id", "resource_code", name=op.f("pk_sandbox_query_dataset")
-        ),
+        sa.PrimaryKeyConstraint("query_id", "resource_code", name=op.f("pk_sandbox_query_dataset")),
     )
     with op.batch_alter_table("sandbox_query_dataset", schema=None) as batch_op:
         batch_op.create_index(
