@@ -119,35 +119,38 @@ class CheckedQuery:
             )
         return sql  # LIMIT is applied after suppression, by the executor
 
-    def difference_statement(
+    def difference_statements(
         self, relations: Sequence[str], earlier: Sequence[str | None], dialect: str = "duckdb"
-    ) -> str:
-        """Per group of this query and dataset: how many distinct people are in this
-        query's population (``m<i>``), in an earlier filter's (``o<j>_<i>``; ``None``: no
-        filter) and in exactly one of the two (``d<j>_<i>``)."""
+    ) -> list[str]:
+        """One statement per dataset: per group of this query, how many distinct people of
+        the dataset are in this query's population (``m``), in an earlier filter's
+        (``o<j>``; ``None``: no filter) and in exactly one of the two (``d<j>``).
+
+        A person is in a population when any of their rows matches the filter. People are
+        first reduced to one row each (GROUP BY the groups and the person), then counted:
+        one hash aggregation instead of a distinct count per filter."""
         mine = self.where_sql(dialect) or "TRUE"
-        cols = []
+        groups = self.group_sql(dialect)
+        keys = [f'{g} AS "g{n}"' for n, g in enumerate(groups)]
+        outer_keys = [f'"g{n}"' for n in range(len(groups))]
+        statements = []
         for i, t in enumerate(self.tables):
             entity = f'"t{i}".{quote(t.entity)}'
-            cols.append(
-                f'COUNT(DISTINCT CASE WHEN COALESCE(({mine}), FALSE) THEN {entity} END) AS "m{i}"'
+            flags = [f'BOOL_OR(COALESCE(({mine}), FALSE)) AS "m"']
+            counts = ['SUM(CASE WHEN "m" THEN 1 ELSE 0 END) AS "m"']
+            for j, other in enumerate(earlier):
+                flags.append(f'BOOL_OR(COALESCE(({other or "TRUE"}), FALSE)) AS "o{j}"')
+                counts.append(f'SUM(CASE WHEN "o{j}" THEN 1 ELSE 0 END) AS "o{j}"')
+                counts.append(f'SUM(CASE WHEN "m" <> "o{j}" THEN 1 ELSE 0 END) AS "d{j}"')
+            inner = (
+                f"SELECT {', '.join([*keys, *flags])} FROM {self.from_clause(relations)}"
+                f" WHERE {entity} IS NOT NULL GROUP BY {', '.join([*groups, entity])}"
             )
-        for j, other in enumerate(earlier):
-            theirs = other or "TRUE"
-            for i, t in enumerate(self.tables):
-                entity = f'"t{i}".{quote(t.entity)}'
-                cols.append(
-                    f"COUNT(DISTINCT CASE WHEN COALESCE(({theirs}), FALSE) THEN {entity} END)"
-                    f' AS "o{j}_{i}"'
-                )
-                cols.append(
-                    f"COUNT(DISTINCT CASE WHEN COALESCE(({mine}), FALSE) <> "
-                    f'COALESCE(({theirs}), FALSE) THEN {entity} END) AS "d{j}_{i}"'
-                )
-        sql = f"SELECT {', '.join(cols)} FROM {self.from_clause(relations)}"
-        if self.group:
-            sql += f" GROUP BY {', '.join(self.group_sql(dialect))}"
-        return sql
+            sql = f'SELECT {", ".join(counts)} FROM ({inner}) AS "people"'
+            if outer_keys:
+                sql += f" GROUP BY {', '.join(outer_keys)}"
+            statements.append(sql)
+        return statements
 
     def summary(self) -> dict[str, Any]:
         """The parsed plan in brief (audit, provider's view)."""

@@ -443,13 +443,12 @@ def _differencing(
         safe.append(None if f is None else checker.recheck_filter(f, rules))
     if not safe:
         return
-    sql = checked.difference_statement(relations, safe, _dialect(engine))
     k = checked.k
-    n_tables = len(checked.tables)
-    for row in engine.run_statement(sql, params).to_pylist():
-        for j in range(len(safe)):
-            for i in range(n_tables):
-                mine, theirs, diff = row[f"m{i}"], row[f"o{j}_{i}"], row[f"d{j}_{i}"]
+    for sql in checked.difference_statements(relations, safe, _dialect(engine)):
+        for row in engine.run_statement(sql, params).to_pylist():
+            mine = row["m"]
+            for j in range(len(safe)):
+                theirs, diff = row[f"o{j}"], row[f"d{j}"]
                 # Only a group released both times can be subtracted: both at least k.
                 if mine >= k and theirs >= k and 0 < diff < k:
                     raise QueryRefused("differencing")
