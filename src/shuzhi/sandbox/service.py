@@ -456,8 +456,8 @@ def _differencing(
 
 def _privacy_step(checked: CheckedQuery, used: list[Granted]) -> None:
     """THE DIFFERENTIAL-PRIVACY HOOK POINT. Where a grant requires DP, the mechanism in
-    ``shuzhi.sandbox.privacy`` (written separately) must take over the release; until it
-    exists such queries are refused rather than answered without noise."""
+    ``shuzhi.sandbox.privacy`` (with ``sandbox.bounding``) must take over the release; until
+    it is wired in here such queries are refused rather than answered without noise."""
     if not any(g.terms.dp_required for g in used):
         return
     try:
