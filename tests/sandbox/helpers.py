@@ -46,7 +46,7 @@ def people() -> list[dict[str, Any]]:
                     "社区": community,
                     "年龄": 60 + n % 35,
                     "慢病": "是" if i % 2 == 0 else "否",
-                    "独居": "是" if i % 3 == 0 else "否",
+                    "独居": "是" if i % 3 != 0 else "否",
                     "医疗费用": float(1000 + n * 13),
                     "诊断": f"诊断{n}",
                 }
