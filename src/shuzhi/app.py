@@ -43,6 +43,8 @@ from shuzhi.portal import service as portal_service
 from shuzhi.portal import views as portal_views
 from shuzhi.quality import api as quality_api
 from shuzhi.quality import views as quality_views
+from shuzhi.sandbox import api as sandbox_api
+from shuzhi.sandbox import views as sandbox_views
 from shuzhi.settings import Settings
 from shuzhi.sharing import api as sharing_api
 from shuzhi.sharing import views as sharing_views
@@ -65,6 +67,7 @@ ROUTERS = [
     lake_api.router,
     quality_api.router,
     sharing_api.router,
+    sandbox_api.router,
     portal_api.router,
     gateway_api.stats_router,
     cockpit_api.router,
@@ -78,6 +81,7 @@ ROUTERS = [
     lake_views.router,
     quality_views.router,
     sharing_views.router,
+    sandbox_views.router,
     gateway_views.router,
     portal_views.router,
     cockpit_views.router,

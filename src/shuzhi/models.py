@@ -12,6 +12,7 @@ from shuzhi.lake import models as lake_models
 from shuzhi.org import models as org_models
 from shuzhi.portal import models as portal_models
 from shuzhi.quality import models as quality_models
+from shuzhi.sandbox import models as sandbox_models
 from shuzhi.search import models as search_models
 from shuzhi.sharing import models as sharing_models
 
@@ -30,6 +31,7 @@ __all__ = [
     "org_models",
     "portal_models",
     "quality_models",
+    "sandbox_models",
     "search_models",
     "sharing_models",
 ]

@@ -15,6 +15,7 @@ from shuzhi.audit import service as audit
 from shuzhi.gateway import indexing as gateway_indexing
 from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
+from shuzhi.sandbox import service as sandbox
 from shuzhi.sharing import service as sharing
 
 
@@ -35,4 +36,6 @@ def register_all() -> None:
     hooks.subscribe(hooks.LakeCollecting, gateway_indexing.on_lake_collecting)
     # A rejected version's quality issues are not left on its unit's list.
     hooks.subscribe(hooks.VersionRejected, quality.on_version_rejected)
+    # A revoked sandbox grant is recorded in the sandbox's trail (queries stop at once).
+    hooks.subscribe(hooks.GrantRevoked, sandbox.on_grant_revoked)
     hooks.REGISTRY.seal()

@@ -40,6 +40,7 @@ from tests.factories import PASSWORD, Org, seed_org
 from tests.gateway import matrix as gateway_matrix
 from tests.lake import matrix as datasets_matrix
 from tests.portal import matrix as portal_matrix
+from tests.sandbox import matrix as sandbox_matrix
 from tests.sharing import matrix as sharing_matrix
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
@@ -200,6 +201,8 @@ EXPECTED.update(sharing_matrix.EXPECTED)
 OPERATIONS.update(sharing_matrix.OPERATIONS)
 EXPECTED.update(gateway_matrix.EXPECTED)
 OPERATIONS.update(gateway_matrix.OPERATIONS)
+EXPECTED.update(sandbox_matrix.EXPECTED)
+OPERATIONS.update(sandbox_matrix.OPERATIONS)
 EXPECTED.update(cockpit_matrix.EXPECTED)
 OPERATIONS.update(cockpit_matrix.OPERATIONS)
 EXPECTED.update(portal_matrix.EXPECTED)

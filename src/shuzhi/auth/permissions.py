@@ -126,6 +126,10 @@ RULES: dict[str, Rule] = {
     "view_notifications": Rule(frozenset(Role)),
     "manage_own_notices": Rule(frozenset(Role)),
     "view_notice_outbox": Rule(REGION_READERS),
+    # sandbox: the analyst unit's staff and systems ask; the provider sees what was asked
+    "run_sandbox_query": Rule(NOBODY, UNIT_STAFF | frozenset({Role.CONSUMER})),
+    "view_sandbox_grants": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
+    "view_sandbox_queries": Rule(REGION_READERS, UNIT_STAFF),
     # gateway: call statistics, region-wide or of the calls a unit made or served
     "view_call_stats": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
     # portal: the provider's CDO opens its data and decides applications; the bureau may close

@@ -126,6 +126,10 @@ class QueryEngine(Protocol):
 
     def profile(self, version: Version, top_k: int = 10) -> Profile: ...
 
+    def relation(self, version: Version) -> tuple[str, list[Any]]: ...
+
+    def run_statement(self, sql: str, params: list[Any]) -> pa.Table: ...
+
     def close(self) -> None: ...
 
 
@@ -153,6 +157,16 @@ class StatementEngine:
 
     def _table(self, sql: str, params: list[Any]) -> pa.Table:
         raise NotImplementedError
+
+    def relation(self, version: Version) -> tuple[str, list[Any]]:
+        """How a statement reads ``version`` (e.g. ``read_parquet(?)``) and its parameters:
+        for statements built from a checked parse tree (the sandbox), never from user text."""
+        statements = self._statements(version)
+        return statements.relation, list(statements.relation_params)
+
+    def run_statement(self, sql: str, params: list[Any]) -> pa.Table:
+        """Run a statement built by a caller that checked it (the sandbox) to an Arrow table."""
+        return self._table(sql, params)
 
     def lookup(
         self,

@@ -165,3 +165,39 @@ def bump_revision(session: Session) -> None:
     if affected(result) != 1:
         session.add(Revision(id=1, value=1))
         session.flush()
+
+
+def sandbox_grants(
+    session: Session,
+    now: datetime,
+    *,
+    application_id: int | None = None,
+    unit_id: int | None = None,
+) -> list[tuple[CallGrant, str]]:
+    """The unexpired active grants with the ``sandbox`` delivery mode of one application
+    (or of every application of a consumer unit), each with its application's code."""
+    query = (
+        select(Grant, Application.code)
+        .join(Application, Application.id == Grant.application_id)
+        .where(
+            Grant.status == GrantStatus.ACTIVE,
+            Grant.expires_at > now,
+            Application.status == ApplicationStatus.ACTIVE,
+        )
+        .order_by(Grant.id)
+    )
+    if application_id is not None:
+        query = query.where(Grant.application_id == application_id)
+    if unit_id is not None:
+        query = query.where(Grant.consumer_unit_id == unit_id)
+    return [
+        (call_grant(g), code)
+        for g, code in session.execute(query)
+        if DeliveryMode.SANDBOX.value in g.delivery
+    ]
+
+
+def application_id_for_code(session: Session, code: str) -> int | None:
+    """The id of the application registered under ``code`` (the sandbox keys its terms by it)."""
+    found: int | None = session.scalar(select(Application.id).where(Application.code == code))
+    return found

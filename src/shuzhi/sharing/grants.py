@@ -21,6 +21,8 @@ from shuzhi.security.masking import MaskLevel
 class DeliveryMode(StrEnum):
     API = "api"
     BULK = "bulk"
+    # Aggregate questions in the data sandbox only: no row leaves (terms in shuzhi.sandbox).
+    SANDBOX = "sandbox"
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "sh.mode.api": ("接口调用", "API"),
     "sh.mode.bulk": ("批量文件", "Bulk file"),
+    "sh.mode.sandbox": ("数据沙箱（可用不可见）", "Data sandbox (aggregates only)"),
     "sh.op.eq": ("等于", "equals"),
     "sh.op.ne": ("不等于", "not equal"),
     "sh.op.lt": ("小于", "less than"),

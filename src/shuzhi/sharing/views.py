@@ -111,7 +111,8 @@ def _request_form(
         form=form,
         errors=errors,
         ops=list(Op),
-        modes=list(DeliveryMode),
+        # Sandbox requests carry column roles: they are filed through the sandbox.
+        modes=[m for m in DeliveryMode if m != DeliveryMode.SANDBOX],
         rows=range(forms.CONDITION_ROWS),
     )
 

@@ -14,6 +14,7 @@ from shuzhi.lake import texts as lake_texts
 from shuzhi.org import texts as org_texts
 from shuzhi.portal import texts as portal_texts
 from shuzhi.quality import texts as quality_texts
+from shuzhi.sandbox import texts as sandbox_texts
 from shuzhi.sharing import texts as sharing_texts
 from shuzhi.web import texts as web_texts
 
@@ -30,6 +31,7 @@ TEXT_SOURCES: tuple[dict[str, tuple[str, str]], ...] = (
     lake_texts.TEXTS,
     quality_texts.TEXTS,
     sharing_texts.TEXTS,
+    sandbox_texts.TEXTS,
     gateway_texts.TEXTS,
     portal_texts.TEXTS,
     cockpit_texts.TEXTS,

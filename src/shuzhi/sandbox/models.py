@@ -1,0 +1,78 @@
+"""Sandbox tables: the terms of sandbox grants, and every query asked (with the datasets
+it touched, for the providers' view and the differencing defence)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shuzhi.db.base import Base, StrEnumType, json_dict, utcnow
+
+
+class QueryStatus(StrEnum):
+    DONE = "done"
+    REFUSED = "refused"
+
+
+class SandboxTerms(Base):
+    """The sandbox terms of one share request: asked for, and as decided (the grant's)."""
+
+    __tablename__ = "sandbox_terms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(Integer, unique=True)
+    resource_code: Mapped[str] = mapped_column(String(64), index=True)
+    application_id: Mapped[int] = mapped_column(Integer, index=True)
+    consumer_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    provider_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    requested: Mapped[dict[str, Any]] = mapped_column(json_dict())
+    # Set by the decision; a grant issued without sandbox terms (decided elsewhere) runs on
+    # the requested ones, which the approval granted as asked.
+    granted: Mapped[dict[str, Any] | None] = mapped_column(json_dict(), nullable=True)
+    grant_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+
+class SandboxQuery(Base):
+    """One query asked in the sandbox (answered or refused)."""
+
+    __tablename__ = "sandbox_query"
+    __table_args__ = (Index("ix_sandbox_query_analyst", "analyst", "signature", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "app:<id>" for an application key, "unit:<id>" for a console session of the unit.
+    analyst: Mapped[str] = mapped_column(String(40))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(200))
+    sql: Mapped[str] = mapped_column(Text)
+    status: Mapped[QueryStatus] = mapped_column(StrEnumType(QueryStatus, 10))
+    rule: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[dict[str, Any]] = mapped_column(json_dict(), default=dict)
+    # The datasets and joins (``CheckedQuery.signature``) and the built filter: what the
+    # differencing defence compares later queries with.
+    signature: Mapped[str | None] = mapped_column(Text)
+    filter_sql: Mapped[str | None] = mapped_column(Text)
+    rows_released: Mapped[int] = mapped_column(Integer, default=0)
+    suppressed: Mapped[int] = mapped_column(Integer, default=0)
+    k: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SandboxQueryDataset(Base):
+    """A dataset a query named (its provider sees the query)."""
+
+    __tablename__ = "sandbox_query_dataset"
+
+    query_id: Mapped[int] = mapped_column(
+        ForeignKey("sandbox_query.id", ondelete="CASCADE"), primary_key=True
+    )
+    resource_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    grant_id: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,101 @@
+"""Sandbox input and output: the terms of a sandbox grant, a query and its answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from shuzhi.sandbox.rules import DEFAULT_K, MAX_K, MIN_K, ColumnRole
+from shuzhi.sharing.schemas import DecisionIn, RequestCreate
+
+ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SandboxTermsIn(BaseModel):
+    """Per dataset: a role per column (unlisted: hidden), the column counting distinct
+    people, the minimum group size, and whether differential privacy is required."""
+
+    columns: dict[ColumnName, ColumnRole] = Field(min_length=1, max_length=500)
+    extremes: list[ColumnName] = Field(
+        default_factory=list,
+        max_length=500,
+        description="aggregate columns MIN/MAX/quantiles may be taken of (they release one"
+        " person's value)",
+    )
+    entity_column: ColumnName = Field(description="the column identifying a person/entity")
+    k: int = Field(default=DEFAULT_K, ge=MIN_K, le=MAX_K, description="minimum group size")
+    dp_required: bool = False
+    epsilon: float | None = Field(default=None, gt=0, le=10, description="ε budget")
+    delta: float | None = Field(default=None, ge=0, lt=0.001, description="δ")
+
+
+class SandboxRequestIn(RequestCreate):
+    """A share request with the ``sandbox`` delivery mode and its terms. ``columns`` and
+    ``delivery`` are derived from the terms (the non-hidden columns; sandbox only)."""
+
+    columns: list[ColumnName] = Field(default_factory=list, max_length=500)
+    terms: SandboxTermsIn
+
+
+class SandboxDecisionIn(DecisionIn):
+    """The provider's decision; ``terms`` (partly_approve) may only narrow the asked ones."""
+
+    terms: SandboxTermsIn | None = None
+
+
+class QueryIn(BaseModel):
+    sql: Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+class QueryOut(BaseModel):
+    id: int
+    status: Literal["done", "refused"]
+    columns: list[str]
+    rows: list[list[Any]]
+    suppressed: int
+    epsilon_spent: float | None = None
+    intervals: list[Any] | None = None
+    reason: str | None = None
+    rule: str | None = None
+    k: int | None = None
+
+
+class ColumnOut(BaseModel):
+    name: str
+    type: str
+    role: ColumnRole
+    extremes: bool
+
+
+class SandboxGrantOut(BaseModel):
+    grant_id: int
+    resource_code: str
+    table: str  # the stable name a query may use instead of the resource code
+    entry_name: str
+    provider_unit_id: int
+    application_code: str
+    purpose: str
+    expires_at: datetime
+    entity_column: str
+    k: int
+    dp_required: bool
+    epsilon: float | None
+    delta: float | None
+    columns: list[ColumnOut]
+
+
+class QueryRecordOut(BaseModel):
+    id: int
+    analyst: str
+    unit_id: int
+    actor: str
+    sql: str
+    status: str
+    rule: str | None
+    reason: str | None
+    plan: dict[str, Any]
+    rows_released: int
+    suppressed: int
+    created_at: datetime

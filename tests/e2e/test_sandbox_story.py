@@ -1,0 +1,42 @@
+"""In a real browser: an analyst of department A opens the sandbox workspace, sees the
+granted datasets' column roles (no rows), runs a cross-department count of elderly residents
+living alone with chronic conditions per community, and gets the small community suppressed;
+a row-level query is refused naming its rule."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import LiveServer, login
+from tests.factories import PASSWORD, seed_org
+from tests.sandbox.helpers import K, people, sandbox
+
+pytestmark = pytest.mark.browser
+
+
+def test_analyst_counts_in_the_sandbox(live_server: LiveServer, page: Page) -> None:
+    sb = sandbox(live_server.database, seed_org(live_server.database))
+    base = live_server.url
+    login(page, base, "a.liaison", PASSWORD)
+    page.goto(f"{base}/sandbox")
+    expect(page.locator("h1")).to_have_text("数据沙箱")
+    expect(page.locator(".sbx-grant")).to_have_count(2)
+    expect(page.locator("tr[data-role=hidden]").first).to_contain_text("诊断")
+    page.fill(
+        "#sbx-sql",
+        f'SELECT a.社区, COUNT(*) AS 人数 FROM "{sb.health}" a JOIN "{sb.population}" b '
+        "ON a.身份证号 = b.身份证号 WHERE b.独居 = '是' AND a.慢病 = '是' GROUP BY a.社区",
+    )
+    page.click("#sbx-run")
+    expected = Counter(r["社区"] for r in people() if r["独居"] == "是" and r["慢病"] == "是")
+    shown = {c: n for c, n in expected.items() if n >= K}
+    assert shown == {"东苑": 13}
+    expect(page.locator("#sbx-result tbody tr")).to_have_count(1)
+    expect(page.locator("#sbx-result tbody tr")).to_contain_text("东苑")
+    expect(page.locator("#sbx-suppressed")).to_have_text(str(len(expected) - len(shown)))
+    page.fill("#sbx-sql", f'SELECT * FROM "{sb.health}"')
+    page.click("#sbx-run")
+    expect(page.locator("#sbx-error")).to_contain_text("规则 select_star")
