@@ -24,6 +24,11 @@ def population_entry(
     dates: Sequence[str] = (),
 ) -> str:
     """Create the units and publish the entry (owned by GAJ); returns its resource code."""
+    _units(ctx, departments)
+    return another_entry(ctx, columns, "户籍人口信息（基准）", dates=dates)
+
+
+def _units(ctx: Ctx, departments: Sequence[str]) -> None:
     org.create_unit(ctx, UnitCreate(code="R", name="基准区", kind=UnitKind.REGION))
     for i, code in enumerate(departments):
         org.create_unit(
@@ -36,6 +41,10 @@ def population_entry(
                 uscc=uscc_from_parts("1", "1", "510105", f"{i + 1:08d}"),
             ),
         )
+
+
+def another_entry(ctx: Ctx, columns: Sequence[str], name: str, *, dates: Sequence[str] = ()) -> str:
+    """Publish one more entry of GAJ with these columns (the units exist)."""
     items = [
         {
             "name": c,
@@ -47,7 +56,7 @@ def population_entry(
     ]
     entry = EntryCreate.model_validate(
         {
-            "name": "户籍人口信息（基准）",
+            "name": name,
             "abstract": "基准测试用的人口数据。",
             "unit_code": "GAJ",
             "class_code": "1",

@@ -58,20 +58,22 @@ HEALTH = ["身份证号", "社区", "年龄", "慢病", "医疗费用", "诊断"
 POPULATION = ["身份证号", "独居"]
 
 
-def _parquet(columns: list[str]) -> Path:
-    rows = people()
+def _parquet(columns: list[str], rows: list[dict[str, Any]] | None = None) -> Path:
+    rows = people() if rows is None else rows
     table = pa.table({c: [r[c] for r in rows] for c in columns})
     path = _dir / f"d{next(_n)}.parquet"
     pq.write_table(table, path)
     return path
 
 
-def _entry(database: Database, unit: str, columns: list[str]) -> str:
+def _entry(
+    database: Database, unit: str, columns: list[str], rows: list[dict[str, Any]] | None = None
+) -> str:
     code = published_entry(
         database, unit, items=[item(c) for c in columns], share_type="unconditional"
     )
     with acting(database, SYSTEM) as ctx:
-        lake.ingest(ctx, code, FileSource(_parquet(columns)))
+        lake.ingest(ctx, code, FileSource(_parquet(columns, rows)))
     return code
 
 

@@ -1,7 +1,7 @@
 """The issue's "bad input and abuse" list, run as an attacker would against real DuckDB data
 under a real sandbox grant. Every attack is refused (naming its rule) or answered with the
 small groups suppressed, is audited, and no released figure is about fewer than k people.
-(Budget exhaustion needs the DP mechanism and is not here.)"""
+Budget exhaustion is the last test (DP grants; more in test_private)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from shuzhi.audit import service as audit
 from shuzhi.context import SYSTEM, Actor, Role
 from shuzhi.db.engine import Database
 from shuzhi.errors import Forbidden, Invalid
+from shuzhi.sandbox import service
 from shuzhi.sandbox.rules import QueryRefused, SandboxForbidden
-from shuzhi.sandbox.schemas import QueryOut
+from shuzhi.sandbox.schemas import QueryIn, QueryOut
 from shuzhi.sharing import service as sharing
 from tests.conftest import acting
 from tests.factories import seed_org
-from tests.sandbox.helpers import COMMUNITIES, K, Sandbox, people, sandbox
+from tests.sandbox.helpers import COMMUNITIES, HEALTH_TERMS, K, Sandbox, people, sandbox
 from tests.sharing.helpers import shared_entry
 
 Row = dict[str, Any]
@@ -350,3 +351,24 @@ def test_every_attack_is_audited(sb: Sandbox) -> None:
     assert refusals[0].outcome == "denied"
     assert runs[0].details["suppressed"] == 1 and runs[0].details["rows_released"] == 2
     assert runs[0].details["plan"]["datasets"] == [sb.health]
+
+
+def test_budget_exhaustion_refuses_the_next_query(database: Database) -> None:
+    terms = {**HEALTH_TERMS, "dp_required": True, "epsilon": 0.5}
+    sb = sandbox(database, seed_org(database), terms)
+    sql = f'SELECT 社区, COUNT(*) FROM "{sb.health}" GROUP BY 社区'
+    principal = sb.principal()
+    actor = Actor(
+        kind="api_key",
+        id=principal.key_id,
+        name=f"app:{principal.application_code}",
+        role=Role.CONSUMER,
+        unit_id=principal.unit_id,
+    )
+    with acting(database, actor) as ctx:
+        first = service.run_query(ctx, QueryIn(sql=sql, epsilon=0.5), application=principal)
+    assert first.epsilon_spent == pytest.approx(0.5)
+    assert all(row[0] != "南苑" for row in first.rows)
+    with pytest.raises(SandboxForbidden) as refused, acting(database, actor) as ctx:
+        service.run_query(ctx, QueryIn(sql=sql, epsilon=0.01), application=principal)
+    assert refused.value.rule == "budget_exhausted"

@@ -159,15 +159,6 @@ def test_revocation_is_recorded_and_expiry_stops_queries(database: Database) -> 
     assert caught.value.rule == "no_grant"
 
 
-def test_dp_required_is_refused_until_the_mechanism_exists(database: Database) -> None:
-    sb = sandbox(
-        database, seed_org(database), {**HEALTH_TERMS, "dp_required": True, "epsilon": 1.0}
-    )
-    with pytest.raises(QueryRefused) as caught:
-        sb.query(f'SELECT 社区, COUNT(*) FROM "{sb.health}" GROUP BY 社区')
-    assert caught.value.rule == "dp_unavailable"
-
-
 def _grant_of(sb: Sandbox, code: str) -> int:
     from sqlalchemy import select
 

@@ -17,6 +17,7 @@ from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.sandbox import service
 from shuzhi.sandbox.schemas import (
+    BudgetOut,
     QueryIn,
     QueryOut,
     QueryRecordOut,
@@ -85,6 +86,12 @@ def run_query(data: QueryIn, caller: CallerDep) -> QueryOut:
 def list_grants(caller: CallerDep) -> list[SandboxGrantOut]:
     """The caller's sandbox grants: schemas and column roles (no sample rows)."""
     return service.list_sandbox_grants(caller.ctx, application=caller.application)
+
+
+@router.get("/budget", response_model=list[BudgetOut])
+def budget(caller: CallerDep) -> list[BudgetOut]:
+    """What is left of each differentially private grant's ε and δ budget for the caller."""
+    return service.sandbox_budget(caller.ctx, application=caller.application)
 
 
 @router.get("/queries", response_model=list[QueryRecordOut])

@@ -67,6 +67,8 @@ class CheckedQuery:
     having: exp.Expression | None = None
     order: list[tuple[int, bool]] = field(default_factory=list)  # (output index, desc)
     limit: int | None = None
+    # Set by the executor from the data (the person column is unique in the one dataset).
+    one_row_per_person: bool = False
 
     @property
     def k(self) -> int:
@@ -102,8 +104,11 @@ class CheckedQuery:
 
     def statement(self, relations: Sequence[str], dialect: str = "duckdb") -> str:
         select = [f'{self._sql(o, dialect)} AS "c{i}"' for i, o in enumerate(self.outputs)]
+        # People per group; on one dataset known to hold one row per person, counting its
+        # non-empty person values gives the same figure without a distinct count.
+        distinct = "" if len(self.tables) == 1 and self.one_row_per_person else "DISTINCT "
         select += [
-            f'COUNT(DISTINCT "t{i}".{quote(t.entity)}) AS "__k{i}"'
+            f'COUNT({distinct}"t{i}".{quote(t.entity)}) AS "__k{i}"'
             for i, t in enumerate(self.tables)
         ]
         sql = f"SELECT {', '.join(select)} FROM {self.from_clause(relations)}"

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuzhi.db.base import Base, StrEnumType, json_dict, utcnow
@@ -76,3 +76,23 @@ class SandboxQueryDataset(Base):
     resource_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     provider_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
     grant_id: Mapped[int] = mapped_column(Integer)
+
+
+class SandboxBudget(Base):
+    """What one analyst has spent of one grant's differential-privacy budget.
+
+    Charged with a conditional UPDATE that adds a query's cost only while the total stays
+    within the budget, so two queries at once cannot overspend it.
+    """
+
+    __tablename__ = "sandbox_budget"
+    __table_args__ = (UniqueConstraint("analyst", "grant_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    analyst: Mapped[str] = mapped_column(String(40))
+    grant_id: Mapped[int] = mapped_column(Integer, index=True)
+    resource_code: Mapped[str] = mapped_column(String(64))
+    epsilon_spent: Mapped[float] = mapped_column(Float, default=0.0)
+    delta_spent: Mapped[float] = mapped_column(Float, default=0.0)
+    queries: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

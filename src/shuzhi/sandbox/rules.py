@@ -149,9 +149,25 @@ RULES: dict[str, Rule] = {
         ),
         _r("too_many_groups", "分组过多", "too many groups"),
         _r(
-            "dp_unavailable",
-            "该授权要求差分隐私，差分隐私发布尚未启用",
-            "the grant requires differential privacy, which is not available yet",
+            "dp_aggregate",
+            "差分隐私下只能使用 COUNT、SUM、AVG",
+            "under differential privacy only COUNT, SUM and AVG are answered",
+        ),
+        _r(
+            "dp_bounds",
+            "提供方未为该列设定差分隐私的取值范围，不能对其求和或求平均",
+            "the provider set no value range for this column, so it cannot be summed or"
+            " averaged under differential privacy",
+        ),
+        _r(
+            "dp_having",
+            "差分隐私下不允许 HAVING（它会按真实数值筛选）",
+            "HAVING is not allowed under differential privacy (it filters on true values)",
+        ),
+        _r(
+            "budget_exhausted",
+            "差分隐私预算不足",
+            "the differential-privacy budget does not cover this query",
         ),
         _r("no_grant", "没有有效的沙箱授权", "no active sandbox grant"),
     )

@@ -28,7 +28,15 @@ class SandboxTermsIn(BaseModel):
     k: int = Field(default=DEFAULT_K, ge=MIN_K, le=MAX_K, description="minimum group size")
     dp_required: bool = False
     epsilon: float | None = Field(default=None, gt=0, le=10, description="ε budget")
-    delta: float | None = Field(default=None, ge=0, lt=0.001, description="δ")
+    delta: float | None = Field(
+        default=None, gt=0, le=0.001, description="δ budget (default 1e-5 when DP is required)"
+    )
+    bounds: dict[ColumnName, tuple[float, float]] = Field(
+        default_factory=dict,
+        max_length=500,
+        description="per aggregate column, the range a value is clamped to before a"
+        " differentially private SUM/AVG (public, set by the provider, never read from data)",
+    )
 
 
 class SandboxRequestIn(RequestCreate):
@@ -47,6 +55,8 @@ class SandboxDecisionIn(DecisionIn):
 
 class QueryIn(BaseModel):
     sql: Annotated[str, Field(min_length=1, max_length=20_000)]
+    # Under differential privacy: the ε this query may spend (default: a tenth of the budget).
+    epsilon: float | None = Field(default=None, gt=0, le=10)
 
 
 class QueryOut(BaseModel):
@@ -54,9 +64,14 @@ class QueryOut(BaseModel):
     status: Literal["done", "refused"]
     columns: list[str]
     rows: list[list[Any]]
-    suppressed: int
+    # Groups left out for having fewer than k people; None under differential privacy,
+    # where that count itself would tell which groups are small.
+    suppressed: int | None
     epsilon_spent: float | None = None
-    intervals: list[Any] | None = None
+    delta_spent: float | None = None
+    # Under differential privacy: per row, per column, the 95 % interval [low, high] of an
+    # aggregate (None for a group column).
+    intervals: list[list[list[float] | None]] | None = None
     reason: str | None = None
     rule: str | None = None
     k: int | None = None
@@ -99,3 +114,18 @@ class QueryRecordOut(BaseModel):
     rows_released: int
     suppressed: int
     created_at: datetime
+
+
+class BudgetOut(BaseModel):
+    """One grant's differential-privacy budget as the analyst has spent it."""
+
+    grant_id: int
+    resource_code: str
+    epsilon_budget: float
+    epsilon_spent: float
+    epsilon_remaining: float
+    delta_budget: float
+    delta_spent: float
+    delta_remaining: float
+    queries: int
+    default_query_epsilon: float

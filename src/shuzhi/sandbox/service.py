@@ -4,8 +4,7 @@ least k distinct people."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,20 +18,20 @@ from shuzhi.db.base import utcnow
 from shuzhi.errors import ErrorCollector, Invalid, NotFound
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
-from shuzhi.lake.query import QueryEngine
+from shuzhi.lake.query import AggFunc, QueryEngine
 from shuzhi.org import service as org
-from shuzhi.sandbox import checker
+from shuzhi.sandbox import checker, private
 from shuzhi.sandbox.checker import CheckedQuery, TableRules
 from shuzhi.sandbox.events import (
-    QueryRefusedEvent,
-    QueryRun,
     SandboxGrantEnded,
     TermsDecided,
     TermsRequested,
 )
 from shuzhi.sandbox.models import QueryStatus, SandboxQuery, SandboxQueryDataset, SandboxTerms
+from shuzhi.sandbox.recorder import Recorder
 from shuzhi.sandbox.rules import NARROWER, ColumnRole, QueryRefused, SandboxForbidden
 from shuzhi.sandbox.schemas import (
+    BudgetOut,
     ColumnOut,
     QueryIn,
     QueryOut,
@@ -50,9 +49,6 @@ from shuzhi.sharing.schemas import DecisionIn, RequestCreate, RequestOut
 # How many earlier filters of the same analyst and datasets a query is compared with.
 DIFFERENCING_WINDOW = 50
 MAX_GROUPS = 10_000
-# The module holding the differential-privacy mechanism (written separately); the executor
-# calls its ``release`` where a grant requires DP (see ``_privacy_step``).
-PRIVACY_MODULE = "shuzhi.sandbox.privacy"
 
 
 # ---- terms ------------------------------------------------------------------------------
@@ -105,6 +101,19 @@ def validate_terms(ctx: Ctx, resource_code: str, terms: SandboxTermsIn) -> None:
         )
     if terms.dp_required and terms.epsilon is None:
         errors.add("terms.epsilon", "要求差分隐私时须设定 ε 预算。", "DP requires an ε budget.")
+    for name, (low, high) in terms.bounds.items():
+        if terms.columns.get(name) != ColumnRole.AGGREGATE:
+            errors.add(
+                f"terms.bounds.{name}",
+                f"只能为聚合列设定取值范围：「{name}」。",
+                f"Value ranges are set for aggregate columns only: {name!r}.",
+            )
+        elif not (math.isfinite(low) and math.isfinite(high) and low < high):
+            errors.add(
+                f"terms.bounds.{name}",
+                f"「{name}」的取值范围须为有限数且下限小于上限。",
+                f"The range of {name!r} must be finite numbers, the lower below the upper.",
+            )
     errors.raise_if_any()
 
 
@@ -291,6 +300,43 @@ def _granted(ctx: Ctx, *, application: AppPrincipal | None, unit_id: int) -> lis
     return out
 
 
+def _analyst(application: AppPrincipal | None, unit_id: int) -> str:
+    """Who a query is charged to: the application, or the unit's console users together."""
+    return f"app:{application.application_id}" if application else f"unit:{unit_id}"
+
+
+def sandbox_budget(
+    ctx: Ctx, *, application: AppPrincipal | None = None, unit_code: str | None = None
+) -> list[BudgetOut]:
+    """What is left of each differentially private grant's budget for the caller."""
+    unit_id = application.unit_id if application else _unit_or_own(ctx, unit_code)
+    require(ctx, "view_sandbox_grants", unit_id)
+    if unit_id is None:
+        return []
+    analyst = _analyst(application, unit_id)
+    out: list[BudgetOut] = []
+    for g in _granted(ctx, application=application, unit_id=unit_id):
+        if not g.terms.dp_required:
+            continue
+        b = private.Budgeted(g.grant.grant_id, g.grant.resource_code, g.terms)
+        left_e, left_d, queries = private.remaining(ctx, analyst, b)
+        out.append(
+            BudgetOut(
+                grant_id=b.grant_id,
+                resource_code=b.resource_code,
+                epsilon_budget=b.epsilon,
+                epsilon_spent=b.epsilon - left_e,
+                epsilon_remaining=max(left_e, 0.0),
+                delta_budget=b.delta,
+                delta_spent=b.delta - left_d,
+                delta_remaining=max(left_d, 0.0),
+                queries=queries,
+                default_query_epsilon=private.query_epsilon(None, [b]),
+            )
+        )
+    return out
+
+
 def list_sandbox_grants(
     ctx: Ctx, *, application: AppPrincipal | None = None, unit_code: str | None = None
 ) -> list[SandboxGrantOut]:
@@ -348,8 +394,8 @@ def run_query(
     unit_id = application.unit_id if application else _unit_or_own(ctx, unit_code)
     require(ctx, "run_sandbox_query", unit_id)
     assert unit_id is not None
-    analyst = f"app:{application.application_id}" if application else f"unit:{unit_id}"
-    record = _Recorder(ctx, data.sql, analyst, unit_id, application)
+    analyst = _analyst(application, unit_id)
+    record = Recorder(ctx, data.sql, analyst, unit_id, application)
     try:
         checker.parse(data.sql)
         granted = _granted(ctx, application=application, unit_id=unit_id)
@@ -358,15 +404,54 @@ def run_query(
         by_code = {g.grant.resource_code: g for g in granted}
         checked = checker.check(data.sql, [g.rules() for g in granted])
         used = [by_code[t.resource_code] for t in checked.tables]
+        grants = [g.grant for g in used]
         engine = lake.query_engine(ctx)
+        if len(used) == 1:
+            checked.one_row_per_person = _one_row_per_person(engine, used[0])
         relations, params = _relations(engine, used)
         _differencing(ctx, engine, checked, relations, params, analyst)
-        _privacy_step(checked, used)
+        budgets = [
+            private.Budgeted(g.grant.grant_id, g.grant.resource_code, g.terms)
+            for g in used
+            if g.terms.dp_required
+        ]
+        if budgets:
+            noisy = private.answer(
+                ctx,
+                engine,
+                checked,
+                budgets,
+                relations,
+                params,
+                analyst=analyst,
+                dialect=_dialect(engine),
+                epsilon=data.epsilon,
+            )
+            return record.done(checked, grants, noisy.columns, noisy.rows, None, noisy)
         columns, rows, suppressed = _execute(engine, checked, relations, params)
     except (QueryRefused, SandboxForbidden) as err:
         err.after_rollback = record.refused(err.rule, err.message.en, err.message.zh)
         raise
-    return record.done(checked, used, columns, rows, suppressed)
+    return record.done(checked, grants, columns, rows, suppressed)
+
+
+# Per version (immutable) and person column: whether every row is a different person.
+_ONE_ROW: dict[tuple[str, str], bool] = {}
+_ONE_ROW_KEPT = 4096
+
+
+def _one_row_per_person(engine: QueryEngine, g: Granted) -> bool:
+    """Whether the version holds each person at most once, counted once per process."""
+    key = (g.version.content_hash, g.terms.entity_column)
+    if key not in _ONE_ROW:
+        column = g.terms.entity_column
+        table = engine.aggregate(
+            g.version, [(AggFunc.COUNT, column), (AggFunc.COUNT_DISTINCT, column)]
+        )
+        if len(_ONE_ROW) >= _ONE_ROW_KEPT:
+            _ONE_ROW.clear()
+        _ONE_ROW[key] = table.column(0)[0].as_py() == table.column(1)[0].as_py()
+    return _ONE_ROW[key]
 
 
 def _relations(engine: QueryEngine, used: list[Granted]) -> tuple[list[str], list[Any]]:
@@ -452,109 +537,6 @@ def _differencing(
                 # Only a group released both times can be subtracted: both at least k.
                 if mine >= k and theirs >= k and 0 < diff < k:
                     raise QueryRefused("differencing")
-
-
-def _privacy_step(checked: CheckedQuery, used: list[Granted]) -> None:
-    """THE DIFFERENTIAL-PRIVACY HOOK POINT. Where a grant requires DP, the mechanism in
-    ``shuzhi.sandbox.privacy`` (with ``sandbox.bounding``) must take over the release; until
-    it is wired in here such queries are refused rather than answered without noise."""
-    if not any(g.terms.dp_required for g in used):
-        return
-    try:
-        importlib.import_module(PRIVACY_MODULE)
-    except ImportError:
-        raise QueryRefused("dp_unavailable") from None
-    raise QueryRefused("dp_unavailable", "the DP release is not wired yet")
-
-
-class _Recorder:
-    """Stores and audits a query: answered in the request's transaction, refused after its
-    rollback in a transaction of its own."""
-
-    def __init__(
-        self, ctx: Ctx, sql: str, analyst: str, unit_id: int, app: AppPrincipal | None
-    ) -> None:
-        self.ctx, self.sql, self.analyst, self.unit_id, self.app = ctx, sql, analyst, unit_id, app
-
-    def _row(self, status: QueryStatus) -> SandboxQuery:
-        return SandboxQuery(
-            analyst=self.analyst,
-            unit_id=self.unit_id,
-            application_id=self.app.application_id if self.app else None,
-            actor=self.ctx.actor.label,
-            sql=self.sql,
-            status=status,
-            plan={},
-            rows_released=0,
-            suppressed=0,
-        )
-
-    def refused(self, rule: str, en: str, zh: str) -> Callable[[Ctx], None]:
-        def keep(ctx: Ctx) -> None:
-            row = self._row(QueryStatus.REFUSED)
-            row.rule, row.reason = rule, en
-            ctx.db.add(row)
-            ctx.db.flush()
-            audit.record(
-                ctx,
-                QueryRefusedEvent(
-                    query_id=row.id,
-                    unit=self.unit_id,
-                    application=self.app.application_code if self.app else None,
-                    sql=self.sql,
-                    rule=rule,
-                    reason=en,
-                ),
-                outcome="denied",
-            )
-
-        return keep
-
-    def done(
-        self,
-        checked: CheckedQuery,
-        used: list[Granted],
-        columns: list[str],
-        rows: list[list[Any]],
-        suppressed: int,
-    ) -> QueryOut:
-        ctx = self.ctx
-        row = self._row(QueryStatus.DONE)
-        row.plan = checked.summary()
-        row.signature = checked.signature()
-        row.filter_sql = checked.where_sql()
-        row.rows_released, row.suppressed, row.k = len(rows), suppressed, checked.k
-        ctx.db.add(row)
-        ctx.db.flush()
-        for g in used:
-            ctx.db.add(
-                SandboxQueryDataset(
-                    query_id=row.id,
-                    resource_code=g.grant.resource_code,
-                    provider_unit_id=g.grant.provider_unit_id,
-                    grant_id=g.grant.grant_id,
-                )
-            )
-        audit.record(
-            ctx,
-            QueryRun(
-                query_id=row.id,
-                unit=self.unit_id,
-                application=self.app.application_code if self.app else None,
-                sql=self.sql,
-                plan=row.plan,
-                rows_released=len(rows),
-                suppressed=suppressed,
-            ),
-        )
-        return QueryOut(
-            id=row.id,
-            status="done",
-            columns=columns,
-            rows=rows,
-            suppressed=suppressed,
-            k=checked.k,
-        )
 
 
 def list_queries(ctx: Ctx, unit_code: str | None = None, limit: int = 100) -> list[QueryRecordOut]:
