@@ -17,6 +17,13 @@ from shuzhi.market.service.agreements import (
     terminate_agreement,
     why_not_covered,
 )
+from shuzhi.market.service.notice import (
+    file_objection,
+    list_notices,
+    resolve_objection,
+    verify_certificate,
+)
+from shuzhi.market.service.package import export_registration
 from shuzhi.market.service.parties import (
     apply_market_party,
     broker_in_good_standing,
@@ -40,17 +47,12 @@ from shuzhi.market.service.registry import (
     NUMBER_FORMAT,
     VALID_YEARS,
     confirm_registration,
-    export_registration,
-    file_objection,
     get_registration,
-    list_notices,
     list_registrations,
     record_registration_event,
     record_upstream_code,
     register_product,
     register_resource,
-    resolve_objection,
-    verify_certificate,
 )
 
 __all__ = [

@@ -176,14 +176,24 @@ def _organisation_unit(ctx: Ctx, party: Party) -> tuple[int, str]:
     """The party's unit: the one named, one already holding its USCC, or a new enterprise."""
     if party.unit_id is not None and party.unit_code is not None:
         return party.unit_id, party.unit_code
-    for brief in org.all_unit_briefs(ctx):
+    briefs = org.all_unit_briefs(ctx)
+    for brief in briefs:
         if brief.uscc == party.uscc:
             return brief.id, brief.code
-    code = f"MKT{party.uscc[-8:]}"
+    region = next((b.code for b in briefs if b.kind == UnitKind.REGION), None)
     unit = org.create_unit(
-        ctx, UnitCreate(code=code, name=party.name[:100], kind=UnitKind.ENTERPRISE, uscc=party.uscc)
+        ctx,
+        UnitCreate(
+            code=f"MKT{party.uscc[-10:]}",
+            name=party.name[:100],
+            kind=UnitKind.ENTERPRISE,
+            parent_code=region,
+            uscc=party.uscc,
+        ),
     )
-    return unit.id, unit.code
+    unit_id = org.unit_id_for_code(ctx, unit.code)
+    assert unit_id is not None
+    return unit_id, unit.code
 
 
 def decide_market_party(ctx: Ctx, party_id: int, approve: bool, reason: str = "") -> PartyOut:

@@ -11,15 +11,11 @@ database keeps them unique. Each certificate has a verification code of its own.
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import secrets
-import zipfile
 from datetime import datetime, timedelta
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -31,11 +27,8 @@ from shuzhi.db.base import utcnow
 from shuzhi.db.cas import compare_and_set
 from shuzhi.errors import ErrorCollector, Invalid, NotFound
 from shuzhi.market.events import (
-    ObjectionFiled,
-    ObjectionResolved,
     RegistrationConfirmed,
     RegistrationEventRecorded,
-    RegistrationExported,
     RegistrationFiled,
     UpstreamCodeRecorded,
 )
@@ -51,10 +44,7 @@ from shuzhi.market.models import (
     SubjectKind,
 )
 from shuzhi.market.schemas import (
-    NoticeOut,
-    ObjectionIn,
     ObjectionOut,
-    PublicCertificate,
     RegistrationEventIn,
     RegistrationEventOut,
     RegistrationIn,
@@ -74,9 +64,7 @@ from shuzhi.market.service.common import (
 from shuzhi.market.service.parties import broker_in_good_standing
 from shuzhi.market.service.products import data_problems
 from shuzhi.org import service as org
-from shuzhi.security import cells
 from shuzhi.standards.identifiers import is_valid_uscc
-from shuzhi.validation import required_reason
 
 NOTICE_DAYS = 10  # 公示期
 VALID_YEARS = 3  # a certificate's validity (provinces differ: two or three years)
@@ -107,7 +95,7 @@ def _events(ctx: Ctx, reg: Registration) -> list[RegistrationEventOut]:
     ]
 
 
-def _objections(ctx: Ctx, reg: Registration) -> list[ObjectionOut]:
+def objections_of(ctx: Ctx, reg: Registration) -> list[ObjectionOut]:
     rows = ctx.db.scalars(
         select(Objection).where(Objection.registration_id == reg.id).order_by(Objection.id)
     )
@@ -145,7 +133,7 @@ def registration_out(ctx: Ctx, reg: Registration) -> RegistrationOut:
         registered_at=reg.registered_at,
         valid_until=reg.valid_until,
         events=_events(ctx, reg),
-        objections=_objections(ctx, reg),
+        objections=objections_of(ctx, reg),
     )
 
 
@@ -353,90 +341,6 @@ def register_resource(ctx: Ctx, data: ResourceRegistrationIn) -> RegistrationOut
     return registration_out(ctx, reg)
 
 
-def file_objection(
-    ctx: Ctx, number: str, data: ObjectionIn, now: datetime | None = None
-) -> ObjectionOut:
-    """Anyone objects to a record during its public notice (the portal's form; throttled)."""
-    reg = registration_row(ctx, number)
-    now = now or utcnow()
-    target = f"registration:{reg.number}"
-    if reg.status != RS.NOTICE or now >= reg.notice_ends_at:
-        raise conflict(
-            "file_objection",
-            target,
-            "该登记不在公示期内，不能提出异议。",
-            "The record is not under public notice; no objection can be filed.",
-        )
-    objection = Objection(
-        registration_id=reg.id,
-        name=data.name,
-        contact=data.contact,
-        reason=data.reason,
-        status=ObjectionStatus.OPEN,
-        client=(ctx.client or "")[:100] or None,
-        filed_at=now,
-    )
-    ctx.db.add(objection)
-    ctx.db.flush()
-    ctx.db.add(
-        RegistrationEvent(
-            registration_id=reg.id,
-            kind=RegistrationEventKind.OBJECTION,
-            note=data.reason[:500],
-            details={"objection_id": objection.id},
-            actor=ctx.actor.label,
-        )
-    )
-    record(
-        ctx, ObjectionFiled(number=reg.number, unit=reg.holder_unit_id, objection_id=objection.id)
-    )
-    return _objections(ctx, reg)[-1]
-
-
-def resolve_objection(
-    ctx: Ctx, number: str, objection_id: int, upheld: bool, resolution: str
-) -> RegistrationOut:
-    """The bureau decides an objection: upheld cancels the filing, dismissed lets it go on."""
-    reg = registration_row(ctx, number)
-    target = f"registration:{reg.number}"
-    require(ctx, "resolve_objection", target=target)
-    resolution = required_reason(resolution, "处理异议", "Resolving an objection", "resolution")
-    objection = ctx.db.get(Objection, objection_id)
-    if objection is None or objection.registration_id != reg.id:
-        raise NotFound("异议不存在。", "No such objection.")
-    now = utcnow()
-    if not compare_and_set(
-        ctx.db,
-        objection,
-        Objection.status == ObjectionStatus.OPEN,
-        status=ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED,
-        resolution=resolution,
-        resolved_by=ctx.actor.label,
-        resolved_at=now,
-    ):
-        raise conflict(
-            "resolve_objection", target, "该异议已处理。", "The objection was already resolved."
-        )
-    if upheld and reg.status != RS.CANCELLED:
-        compare_and_set(ctx.db, reg, Registration.status == reg.status, status=RS.CANCELLED)
-        ctx.db.add(
-            RegistrationEvent(
-                registration_id=reg.id,
-                kind=RegistrationEventKind.CANCEL,
-                note=f"异议成立：{resolution}"[:500],
-                details={"objection_id": objection_id},
-                actor=ctx.actor.label,
-            )
-        )
-    record(
-        ctx,
-        ObjectionResolved(
-            number=reg.number, unit=reg.holder_unit_id, objection_id=objection_id, upheld=upheld
-        ),
-    )
-    return registration_out(ctx, reg)
-
-
 def confirm_registration(ctx: Ctx, number: str, now: datetime | None = None) -> RegistrationOut:
     """After the notice period, with no open objection, the record is registered."""
     reg = registration_row(ctx, number)
@@ -580,127 +484,3 @@ def get_registration(ctx: Ctx, number: str) -> RegistrationOut:
     reg = registration_row(ctx, number)
     require(ctx, "view_registrations", reg.holder_unit_id, target=f"registration:{reg.number}")
     return registration_out(ctx, reg)
-
-
-# ---------------------------------------------------------------- export package
-
-
-FORM_ROWS: list[tuple[str, str, str]] = [
-    ("basic", "introduction", "数据介绍"),
-    ("basic", "data_type", "数据类型"),
-    ("basic", "industry", "所属行业"),
-    ("basic", "region", "归属地域"),
-    ("basic", "source", "数据来源"),
-    ("basic", "coverage", "覆盖范围"),
-    ("basic", "scale", "数据规模"),
-    ("basic", "involves_personal_information", "是否涉及个人信息"),
-    ("basic", "period_from", "起始时间"),
-    ("basic", "period_to", "截止时间"),
-    ("agent", "broker_id", "委托代理（经纪人）"),
-    ("agent", "mandate", "委托事项"),
-    ("storage", "location", "存储位置"),
-    ("storage", "method", "存储方式"),
-    ("documents", "description", "说明文档"),
-    ("documents", "commitment", "登记承诺书"),
-    ("documents", "commitment_signatory", "承诺人"),
-]
-
-
-def _form_data(reg: Registration) -> dict[str, Any]:
-    return {
-        "registration_number": reg.number,
-        "subject_kind": str(reg.subject_kind),
-        "name": reg.name,
-        "holder": {"name": reg.holder_name, "uscc": reg.holder_uscc},
-        "sections": dict(reg.sections),
-        "rights": list(reg.rights),
-        "certificate": dict(reg.certificate),
-        "sample_sha256": reg.sample_hash,
-        "status": str(reg.status),
-        "registered_at": reg.registered_at.isoformat() if reg.registered_at else None,
-        "valid_until": reg.valid_until.isoformat() if reg.valid_until else None,
-        "upstream_code": reg.upstream_code,
-    }
-
-
-def _xlsx(form: dict[str, Any]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "登记表"
-    cells.xlsx_row(sheet, ["栏目 Section", "字段 Field", "名称 Label", "内容 Value"], bold=True)
-    cells.xlsx_row(sheet, ["", "registration_number", "登记编号", form["registration_number"]])
-    cells.xlsx_row(sheet, ["", "name", "名称", form["name"]])
-    cells.xlsx_row(sheet, ["", "holder_name", "登记主体", form["holder"]["name"]])
-    cells.xlsx_row(sheet, ["", "holder_uscc", "统一社会信用代码", form["holder"]["uscc"]])
-    cells.xlsx_row(sheet, ["", "rights", "确权类型", ",".join(form["rights"])])
-    for section, field, label in FORM_ROWS:
-        value = form["sections"].get(section, {}).get(field)
-        cells.xlsx_row(sheet, [section, field, label, "" if value is None else str(value)])
-    cells.xlsx_row(sheet, ["", "sample_sha256", "样例数据哈希", form["sample_sha256"]])
-    cells.seal_workbook(book)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def export_registration(ctx: Ctx, number: str) -> bytes:
-    """The package for the national or provincial platform: form data as JSON and XLSX and
-    the sample's hash, in one zip (the certificate page is printed from the console)."""
-    reg = registration_row(ctx, number)
-    require(ctx, "export_registration", reg.holder_unit_id, target=f"registration:{reg.number}")
-    form = _form_data(reg)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr(
-            "registration.json", json.dumps(form, ensure_ascii=False, indent=2, sort_keys=True)
-        )
-        package.writestr("registration.xlsx", _xlsx(form))
-        package.writestr("sample.sha256", f"{reg.sample_hash}  sample.json\n")
-    record(ctx, RegistrationExported(number=reg.number, unit=reg.holder_unit_id))
-    return out.getvalue()
-
-
-# ---------------------------------------------------------------- public
-
-
-def verify_certificate(ctx: Ctx, number: str, code: str | None = None) -> PublicCertificate:
-    """A registered (or cancelled) record's public facts; anything else is not found."""
-    reg = ctx.db.scalar(select(Registration).where(Registration.number == number.strip()))
-    if reg is None or reg.status == RS.NOTICE:
-        raise NotFound(f"没有登记编号为 {number} 的证书。", f"No certificate numbered {number}.")
-    return PublicCertificate(
-        registration_number=reg.number,
-        name=reg.name,
-        subject_kind=reg.subject_kind,
-        holder=reg.holder_name,
-        holder_uscc=reg.holder_uscc,
-        rights=list(reg.rights),
-        scenario=reg.certificate.get("scenario") or None,
-        status=reg.status,
-        registered_at=reg.registered_at,
-        valid_until=reg.valid_until,
-        sample_hash=reg.sample_hash,
-        code_matches=None
-        if not code
-        else secrets.compare_digest(code.strip().upper(), reg.verification_code),
-    )
-
-
-def list_notices(ctx: Ctx, now: datetime | None = None) -> list[NoticeOut]:
-    """Records under public notice now (公示), for the portal."""
-    now = now or utcnow()
-    rows = ctx.db.scalars(
-        select(Registration)
-        .where(Registration.status == RS.NOTICE, Registration.notice_ends_at > now)
-        .order_by(Registration.notice_ends_at)
-    )
-    return [
-        NoticeOut(
-            registration_number=r.number,
-            name=r.name,
-            holder=r.holder_name,
-            notice_ends_at=r.notice_ends_at,
-        )
-        for r in rows
-    ]
