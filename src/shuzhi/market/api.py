@@ -26,7 +26,6 @@ from shuzhi.market.schemas import (
     GrantLink,
     NoticeOut,
     ObjectionIn,
-    ObjectionOut,
     PartyIn,
     PartyOut,
     ProductIn,
@@ -296,11 +295,6 @@ def certificate(request: Request, ctx: CtxDep, number: str) -> Response:
 @router.get("/notices")
 def notices_json(ctx: PublicCtx) -> list[NoticeOut]:
     return service.list_notices(ctx)
-
-
-@router.post("/notices/{number}/objections", status_code=201)
-def object_json(ctx: PublicCtx, number: str, data: ObjectionIn) -> ObjectionOut:
-    return service.file_objection(ctx, number, data)
 
 
 @router.get("/verify/{number}")
