@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -40,7 +40,7 @@ OBJECTION = ObjectionIn(
 )
 
 
-def _after_notice() -> object:
+def _after_notice() -> datetime:
     return utcnow() + timedelta(days=service.NOTICE_DAYS, minutes=1)
 
 
@@ -75,7 +75,7 @@ def test_notice_objection_blocks_until_resolved(database: Database) -> None:
     with pytest.raises(Conflict), acting(database, executive(seeded)) as ctx:
         service.confirm_registration(ctx, number)
     with pytest.raises(Conflict) as caught, acting(database, executive(seeded)) as ctx:
-        service.confirm_registration(ctx, number, now=_after_notice())  # type: ignore[arg-type]
+        service.confirm_registration(ctx, number, now=_after_notice())
     assert "异议" in caught.value.message.zh and "objection" in caught.value.message.en
     with acting(database, executive(seeded)) as ctx:
         service.resolve_objection(
@@ -85,7 +85,7 @@ def test_notice_objection_blocks_until_resolved(database: Database) -> None:
             upheld=False,
             resolution="经核实，轨迹数据来源于公交集团自有车辆",
         )
-        done = service.confirm_registration(ctx, number, now=_after_notice())  # type: ignore[arg-type]
+        done = service.confirm_registration(ctx, number, now=_after_notice())
     assert done.status == "registered" and done.valid_until is not None
     assert [e.kind for e in done.events] == ["first", "objection"]
     with acting(database, ANONYMOUS) as ctx:
@@ -113,7 +113,7 @@ def test_objection_after_notice_is_refused(database: Database) -> None:
     seeded = seed_org(database)
     _a, _p, filed = registered_story(database, seeded)
     with pytest.raises(Conflict), acting(database, ANONYMOUS) as ctx:
-        service.file_objection(ctx, filed.number, OBJECTION, now=_after_notice())  # type: ignore[arg-type]
+        service.file_objection(ctx, filed.number, OBJECTION, now=_after_notice())
 
 
 def test_duplicate_registration_numbers_are_refused_by_the_database(database: Database) -> None:
@@ -175,7 +175,7 @@ def test_later_events_export_and_upstream_code(database: Database) -> None:
     seeded = seed_org(database)
     _a, product, filed = registered_story(database, seeded)
     with acting(database, executive(seeded)) as ctx:
-        service.confirm_registration(ctx, filed.number, now=_after_notice())  # type: ignore[arg-type]
+        service.confirm_registration(ctx, filed.number, now=_after_notice())
         service.record_registration_event(
             ctx,
             filed.number,
@@ -201,7 +201,7 @@ def test_later_events_export_and_upstream_code(database: Database) -> None:
         data["sample_sha256"] == product.sample_hash and data["upstream_code"] == "GD-2026-0001234"
     )
     assert data["sections"]["documents"]["commitment"] is True
-    values = [row[3] for row in book.active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+    values = [row[3] for row in book.active.iter_rows(values_only=True)]
     assert filed.number in values and product.sample_hash in values
     with acting(database, executive(seeded)) as ctx:
         cancelled = service.record_registration_event(

@@ -24,7 +24,7 @@ class MarketRefused(AuditEvent):
 
 
 @dataclass(frozen=True)
-class _PartyEvent(AuditEvent):
+class PartyEvent(AuditEvent):
     target_type: ClassVar[str] = "market_party"
     target_fields: ClassVar[tuple[str, ...]] = ("party_id",)
     unit_field: ClassVar[str | None] = "unit"
@@ -35,36 +35,36 @@ class _PartyEvent(AuditEvent):
 
 
 @dataclass(frozen=True)
-class PartyApplied(_PartyEvent):
+class PartyApplied(PartyEvent):
     action: ClassVar[str] = "market.party_applied"
     name: str = ""
 
 
 @dataclass(frozen=True)
-class PartyApproved(_PartyEvent):
+class PartyApproved(PartyEvent):
     action: ClassVar[str] = "market.party_approved"
 
 
 @dataclass(frozen=True)
-class PartyRefused(_PartyEvent):
+class PartyRefused(PartyEvent):
     action: ClassVar[str] = "market.party_refused"
     reason: str = ""
 
 
 @dataclass(frozen=True)
-class PartySuspended(_PartyEvent):
+class PartySuspended(PartyEvent):
     action: ClassVar[str] = "market.party_suspended"
     reason: str = ""
 
 
 @dataclass(frozen=True)
-class PartyReinstated(_PartyEvent):
+class PartyReinstated(PartyEvent):
     action: ClassVar[str] = "market.party_reinstated"
     reason: str = ""
 
 
 @dataclass(frozen=True)
-class PartyRevoked(_PartyEvent):
+class PartyRevoked(PartyEvent):
     action: ClassVar[str] = "market.party_revoked"
     reason: str = ""
 

@@ -8,6 +8,7 @@ enterprise unit made on approval, or the unit the application named."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -20,6 +21,7 @@ from shuzhi.errors import ErrorCollector, Invalid
 from shuzhi.market.events import (
     PartyApplied,
     PartyApproved,
+    PartyEvent,
     PartyRefused,
     PartyReinstated,
     PartyRevoked,
@@ -151,13 +153,14 @@ def apply_market_party(ctx: Ctx, data: PartyIn) -> PartyOut:
     return party_out(party)
 
 
-def _event_fields(party: Party) -> dict[str, object]:
-    return {
-        "party_id": party.id,
-        "kind": str(party.kind),
-        "uscc": party.uscc,
-        "unit": party.unit_id,
-    }
+E = TypeVar("E", bound=PartyEvent)
+
+
+def _event(cls: type[E], party: Party, reason: str | None = None) -> E:
+    base = {"party_id": party.id, "kind": str(party.kind), "uscc": party.uscc}
+    if reason is None:
+        return cls(**base, unit=party.unit_id)  # type: ignore[arg-type]
+    return cls(**base, unit=party.unit_id, reason=reason[:200])  # type: ignore[arg-type, call-arg]
 
 
 def _move(ctx: Ctx, party: Party, frm: PartyStatus, operation: str, **values: object) -> None:
@@ -214,7 +217,7 @@ def decide_market_party(ctx: Ctx, party_id: int, approve: bool, reason: str = ""
             decided_by=ctx.actor.label,
             decided_at=now,
         )
-        record(ctx, PartyRefused(**_event_fields(party), reason=reason[:200]))  # type: ignore[arg-type]
+        record(ctx, _event(PartyRefused, party, reason))
         return party_out(party)
     if (
         party.kind == PartyKind.BROKER
@@ -240,7 +243,7 @@ def decide_market_party(ctx: Ctx, party_id: int, approve: bool, reason: str = ""
         decided_by=ctx.actor.label,
         decided_at=now,
     )
-    record(ctx, PartyApproved(**_event_fields(party)))  # type: ignore[arg-type]
+    record(ctx, _event(PartyApproved, party))
     return party_out(party)
 
 
@@ -265,7 +268,7 @@ def suspend_market_party(ctx: Ctx, party_id: int, reason: str) -> PartyOut:
     )  # fmt: skip
     for agreement in _agreements_of(ctx, party, (AgreementStatus.ACTIVE,)):
         change_state(ctx, agreement, AgreementStatus.SUSPENDED, f"运营机构资格暂停：{reason}")
-    record(ctx, PartySuspended(**_event_fields(party), reason=reason[:200]))  # type: ignore[arg-type]
+    record(ctx, _event(PartySuspended, party, reason))
     return party_out(party)
 
 
@@ -278,7 +281,7 @@ def reinstate_market_party(ctx: Ctx, party_id: int, reason: str) -> PartyOut:
         ctx, party, PartyStatus.SUSPENDED, "suspend_market_party",
         status=PartyStatus.APPROVED, reason=reason,
     )  # fmt: skip
-    record(ctx, PartyReinstated(**_event_fields(party), reason=reason[:200]))  # type: ignore[arg-type]
+    record(ctx, _event(PartyReinstated, party, reason))
     return party_out(party)
 
 
@@ -307,7 +310,7 @@ def revoke_market_party(ctx: Ctx, party_id: int, reason: str) -> PartyOut:
     )
     for agreement in _agreements_of(ctx, party, live):
         change_state(ctx, agreement, AgreementStatus.TERMINATED, f"运营机构资格撤销：{reason}")
-    record(ctx, PartyRevoked(**_event_fields(party), reason=reason[:200]))  # type: ignore[arg-type]
+    record(ctx, _event(PartyRevoked, party, reason))
     return party_out(party)
 
 
