@@ -37,6 +37,7 @@ from shuzhi.lake import api as lake_api
 from shuzhi.lake import service as lake_service
 from shuzhi.lake import views as lake_views
 from shuzhi.market import api as market_api
+from shuzhi.market import views as market_views
 from shuzhi.org import api as org_api
 from shuzhi.org import views as org_views
 from shuzhi.portal import api as portal_api
@@ -89,6 +90,7 @@ ROUTERS = [
     portal_views.router,
     cockpit_views.router,
     assess_views.router,
+    market_views.router,
 ]
 
 
