@@ -36,6 +36,8 @@ from shuzhi.gateway.runtime import lifespan as gateway_lifespan
 from shuzhi.lake import api as lake_api
 from shuzhi.lake import service as lake_service
 from shuzhi.lake import views as lake_views
+from shuzhi.market import api as market_api
+from shuzhi.market import views as market_views
 from shuzhi.org import api as org_api
 from shuzhi.org import views as org_views
 from shuzhi.portal import api as portal_api
@@ -72,6 +74,8 @@ ROUTERS = [
     gateway_api.stats_router,
     cockpit_api.router,
     assess_api.router,
+    market_api.router,
+    market_api.public,
     auth_views.router,
     org_views.router,
     audit_views.router,
@@ -86,6 +90,7 @@ ROUTERS = [
     portal_views.router,
     cockpit_views.router,
     assess_views.router,
+    market_views.router,
 ]
 
 

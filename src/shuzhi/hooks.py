@@ -166,6 +166,20 @@ class AppKeyRevoked(Hook):
     prefix: str
 
 
+# ---------------------------------------------------------------- market
+
+
+@dataclass(frozen=True)
+class AgreementEnded(Hook):
+    """An authorisation agreement (授权运营协议) expired or was terminated: what it let the
+    operator reach ends with it (``grant_ids``: the sharing grants issued under it)."""
+
+    agreement_id: int
+    operator_unit_id: int
+    grant_ids: tuple[int, ...]
+    reason: str
+
+
 # ---------------------------------------------------------------- registry
 
 E = TypeVar("E", bound=Hook)

@@ -28,6 +28,8 @@ def register_all() -> None:
     hooks.subscribe(hooks.EntryWithdrawn, portal.on_entry_withdrawn)
     hooks.subscribe(hooks.EntryRepublished, sharing.on_entry_republished)
     hooks.subscribe(hooks.EntryRepublished, portal.on_entry_republished)
+    # An authorisation agreement that ends takes the grants issued under it along.
+    hooks.subscribe(hooks.AgreementEnded, sharing.on_agreement_ended)
     # Quality control checks and scores every loaded version.
     hooks.subscribe(hooks.VersionWritten, quality.on_version_written)
     # The gateway's key indexes of a new version are built before it becomes current.

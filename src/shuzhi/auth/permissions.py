@@ -19,6 +19,7 @@ REGION_READERS = frozenset({Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR})
 EXECUTIVE = frozenset({Role.CDO_EXECUTIVE})
 LEADERS = frozenset({Role.CDO, Role.CDO_EXECUTIVE})
 UNIT_STAFF = frozenset({Role.UNIT_CDO, Role.DATA_LIAISON})
+OPERATORS = frozenset({Role.OPERATOR})
 NOBODY: frozenset[Role] = frozenset()
 
 
@@ -170,6 +171,33 @@ RULES: dict[str, Rule] = {
     "update_indicator": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
     "evaluate_indicators": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
     "acknowledge_alert": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    # market: the bureau admits parties and drafts agreements, the CDO approves them; an
+    # operator builds, submits and registers its own products; the bureau reviews them
+    "view_market_parties": Rule(REGION_READERS, OPERATORS),
+    "apply_market_party": Rule(EXECUTIVE),
+    "decide_market_party": Rule(EXECUTIVE),
+    "suspend_market_party": Rule(EXECUTIVE),
+    "revoke_market_party": Rule(LEADERS),
+    "view_agreements": Rule(REGION_READERS, OPERATORS),
+    "draft_agreement": Rule(EXECUTIVE),
+    "approve_agreement": Rule(frozenset({Role.CDO})),
+    "activate_agreement": Rule(EXECUTIVE),
+    "suspend_agreement": Rule(EXECUTIVE),
+    "terminate_agreement": Rule(LEADERS),
+    "expire_agreements": Rule(EXECUTIVE),
+    "attach_agreement_grant": Rule(EXECUTIVE),
+    "view_products": Rule(REGION_READERS, OPERATORS),
+    "create_product": Rule(NOBODY, OPERATORS),
+    "submit_product": Rule(NOBODY, OPERATORS),
+    "review_product_compliance": Rule(EXECUTIVE),
+    "view_registrations": Rule(REGION_READERS, OPERATORS),
+    "register_product": Rule(NOBODY, OPERATORS),
+    "register_resource": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "confirm_registration": Rule(EXECUTIVE),
+    "resolve_objection": Rule(EXECUTIVE),
+    "record_registration_event": Rule(EXECUTIVE),
+    "record_upstream_code": Rule(EXECUTIVE),
+    "export_registration": Rule(EXECUTIVE, OPERATORS),
 }
 
 

@@ -11,6 +11,7 @@ from shuzhi.catalog import texts as catalog_texts
 from shuzhi.cockpit import texts as cockpit_texts
 from shuzhi.gateway import texts as gateway_texts
 from shuzhi.lake import texts as lake_texts
+from shuzhi.market import texts as market_texts
 from shuzhi.org import texts as org_texts
 from shuzhi.portal import texts as portal_texts
 from shuzhi.quality import texts as quality_texts
@@ -34,6 +35,7 @@ TEXT_SOURCES: tuple[dict[str, tuple[str, str]], ...] = (
     sandbox_texts.TEXTS,
     gateway_texts.TEXTS,
     portal_texts.TEXTS,
+    market_texts.TEXTS,
     cockpit_texts.TEXTS,
     assess_texts.TEXTS,
 )

@@ -273,6 +273,32 @@ def on_entry_republished(ctx: Ctx, event: hooks.EntryRepublished) -> None:
     entry_republished(ctx, event.resource_code)
 
 
+def agreement_ended(ctx: Ctx, grant_ids: tuple[int, ...], reason: str) -> list[int]:
+    """End the active grants an authorisation agreement carried; returns the revoked ids."""
+    if not grant_ids:
+        return []
+    grants = ctx.db.scalars(
+        select(Grant)
+        .where(Grant.id.in_(grant_ids), Grant.status == GrantStatus.ACTIVE)
+        .order_by(Grant.id)
+    )
+    return [
+        grant.id
+        for grant in list(grants)
+        if _end_grant(
+            ctx,
+            grant,
+            f"授权运营协议已终止：{reason}",
+            f"the authorisation agreement ended: {reason}",
+        )
+    ]
+
+
+def on_agreement_ended(ctx: Ctx, event: hooks.AgreementEnded) -> None:
+    """Subscriber: an authorisation agreement that ends revokes the grants issued under it."""
+    agreement_ended(ctx, event.grant_ids, event.reason)
+
+
 def grants_for_entry(ctx: Ctx, resource_code: str) -> list[GrantOut]:
     """Active grants of one entry (for its provider and the bureau)."""
     rows = list(
