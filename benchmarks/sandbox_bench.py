@@ -197,25 +197,16 @@ def main(argv: list[str] | None = None) -> None:
 
         sql = QUESTION.format(table=code)
         results.append((name, "(a) plain DuckDB SQL", _timed(run_plain, args.repeat)))
-        k_token, dp_token = prepared["tokens"]["SANDBOX-K"], prepared["tokens"]["SANDBOX-DP"]
-        results.append(
-            (
-                name,
-                "(b) sandbox, k = 10",
-                _timed(
-                    lambda t=k_token, s=sql: _through_sandbox(database, t, s, None), args.repeat
-                ),
-            )
-        )
-        results.append(
-            (
-                name,
-                "(c) sandbox, DP ε 0.1",
-                _timed(
-                    lambda t=dp_token, s=sql: _through_sandbox(database, t, s, 0.1), args.repeat
-                ),
-            )
-        )
+        for way, app, epsilon in (
+            ("(b) sandbox, k = 10", "SANDBOX-K", None),
+            ("(c) sandbox, DP ε 0.1", "SANDBOX-DP", 0.1),
+        ):
+            token = prepared["tokens"][app]
+
+            def asked(token: str = token, sql: str = sql, epsilon: float | None = epsilon) -> int:
+                return _through_sandbox(database, token, sql, epsilon)
+
+            results.append((name, way, _timed(asked, args.repeat)))
     database.dispose()
     print(f"load after: {_uptime()}")
     print(

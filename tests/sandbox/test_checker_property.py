@@ -162,7 +162,7 @@ def test_token_soup_is_refused_or_safe(tokens: list[str]) -> None:
     agg=st.sampled_from(["COUNT(*)", "SUM(医疗费用)", "AVG(医疗费用)", "COUNT(DISTINCT 身份证号)"]),
     # Any text but the comment delimiters' characters (nested comments are a parse error).
     comment=st.text(
-        alphabet=st.characters(exclude_characters="/*", exclude_categories=("Cs",)), max_size=30
+        alphabet=st.characters(exclude_characters="/*", exclude_categories=["Cs"]), max_size=30
     ).filter(lambda s: "\x00" not in s),
 )
 def test_comments_never_change_the_built_statement(col: str, agg: str, comment: str) -> None:

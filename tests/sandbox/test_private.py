@@ -108,7 +108,7 @@ def test_counts_come_back_noisy_with_intervals_and_small_groups_left_out(sb: San
     assert out.delta_spent is not None and 0 < out.delta_spent <= 1e-5
     assert out.intervals is not None
     for row, spans in zip(out.rows, out.intervals, strict=True):
-        assert spans[0] is None
+        assert spans[0] is None and spans[1] is not None
         low, high = spans[1]
         assert low <= row[1] <= high
         assert abs(released[row[0]] - SIZES[row[0]]) < 40  # noise of scale 1, not a guess
@@ -124,6 +124,7 @@ def test_averages_are_clamped_to_the_providers_range(sb: Sandbox) -> None:
     out = _query(sb, f'SELECT 社区, AVG(医疗费用) AS avg FROM "{sb.health}" GROUP BY 社区', 1.5)
     assert out.intervals is not None
     for row, spans in zip(out.rows, out.intervals, strict=True):
+        assert spans[1] is not None
         assert 0 <= spans[1][0] <= row[1] <= spans[1][1] <= 3000
         assert row[1] == pytest.approx(1500, abs=300)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shuzhi.context import SYSTEM
@@ -22,6 +22,7 @@ exceptions = st.lists(
 )
 
 
+@settings(deadline=None)  # a loaded machine is slow, not wrong
 @given(exceptions, days, st.integers(1, 40))
 def test_the_nth_working_day_is_a_working_day_n_working_days_later(
     rows: list[tuple[date, str]], start: date, n: int

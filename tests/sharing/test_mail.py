@@ -140,7 +140,10 @@ def test_a_request_and_its_decision_are_mailed_to_the_accounts_concerned(
     assert eventually(lambda: len(hook.received) == 2)
     assert [h["kind"] for h in hook.received] == ["request_submitted", "request_decided"]
     assert hook.received[1]["unit_code"] == "A" and hook.received[1]["title_en"]
-    assert all(m.state == OutboxState.SENT and m.attempts == 1 for m in _outbox(database))
+    # the sender marks a message sent after the server took it: wait for that commit too
+    assert eventually(
+        lambda: all(m.state == OutboxState.SENT and m.attempts == 1 for m in _outbox(database))
+    )
 
 
 def test_an_smtp_outage_loses_nothing_and_the_bureau_sees_it(
