@@ -290,7 +290,7 @@ def _fit(text: str, room: float, size: float = 7.5) -> str:
     return line + "…"
 
 
-class _Paged(Canvas):
+class _Paged(Canvas):  # type: ignore[misc]
     """A canvas that holds its pages back until the end, so that each can say how many
     there are, then draws the footer (and the title, after the first page) on each."""
 

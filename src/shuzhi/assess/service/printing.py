@@ -59,6 +59,10 @@ def export_report_pdf(ctx: Ctx, round_id: int, unit_code: str | None = None) -> 
     return data
 
 
+def _shaded(scores: Sequence[float]) -> list[pdf.Cell]:
+    return [pdf.Shade(f"{s:.2f}", shade(s)) for s in scores]
+
+
 def _region_document(ctx: Ctx, rep: RegionReport) -> pdf.Document:
     t = _t
     unit, level, score = t(ctx, "assess.pdf.unit"), t(ctx, "assess.level"), t(ctx, "assess.score")
@@ -85,12 +89,9 @@ def _region_document(ctx: Ctx, rep: RegionReport) -> pdf.Document:
         pdf.Heading(t(ctx, "assess.heat")),
         pdf.Table(
             [unit, *(_named(ctx, d.name_zh, d.name_en) for d in rep.domains)],
-            [[h.unit_name, *(pdf.Shade(f"{s:.2f}", shade(s)) for s in h.scores)] for h in rep.heat]
-            + [
-                [
-                    t(ctx, "assess.region_mean"),
-                    *(pdf.Shade(f"{d.score:.2f}", shade(d.score)) for d in rep.domains),
-                ]
+            [
+                *([h.unit_name, *_shaded(h.scores)] for h in rep.heat),
+                [t(ctx, "assess.region_mean"), *_shaded([d.score for d in rep.domains])],
             ],
             widths=[2.4, *[1] * len(rep.domains)],
         ),
@@ -139,7 +140,7 @@ def _unit_document(ctx: Ctx, rep: UnitReport) -> pdf.Document:
             f"{rep.previous_level} · {rep.previous_score}"
         )
     chart = radar([(_named(ctx, d.name_zh, d.name_en), d.score) for d in rep.domains])
-    evidence = []
+    evidence: list[list[pdf.Cell]] = []
     for e in rep.evidence:
         kind = t(ctx, f"assess.evidence.{e.evidence}")
         state = t(ctx, f"assess.state.{e.state}")
