@@ -94,6 +94,9 @@ def test_charts_come_from_svg_with_their_labels_as_text() -> None:
     assert len(pages) == 1 and "数据战略 <b>" in pages[0] and "雷达图" in pages[0]
     with pytest.raises(ValueError):
         pdf.render(pdf.Document(title="t", blocks=[pdf.Chart("not svg")]))
+    with pytest.raises(ValueError):
+        empty = '<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"></svg>'
+        pdf.render(pdf.Document(title="t", blocks=[pdf.Chart(empty)]))
 
 
 def test_shaded_cells_and_malformed_tables() -> None:

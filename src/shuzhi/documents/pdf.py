@@ -269,8 +269,8 @@ def _retype(node: Any, font: str) -> None:
 
 def _chart(chart: Chart, width: float, height: float) -> Drawing:
     drawing = svg2rlg(io.BytesIO(chart.svg.encode("utf-8")))
-    if drawing is None:
-        raise ValueError("the chart is not SVG")
+    if drawing is None or drawing.width <= 0 or drawing.height <= 0:
+        raise ValueError("the chart is not SVG with a size")
     _retype(drawing, _font())
     scale = min(1.0, width / drawing.width, height / drawing.height)
     if scale < 1.0:
