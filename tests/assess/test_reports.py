@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from shuzhi.app import create_app
 from shuzhi.assess import service
@@ -111,9 +112,42 @@ def test_the_report_pages_charts_tables_and_downloads(
     )
     assert one.sheetnames == ["总体", "能力项", "佐证", "差距"]
     assert one["能力项"].max_row == 1 + 33
+    # The same reports as PDF files, generated on the server, with their text extractable.
+    assert 'id="report-pdf"' in html and f"/assess/rounds/{last.id}/report.pdf" in html
+    assert f"/assess/rounds/{last.id}/units/MZJ/report.pdf" in unit
+    region_pdf = demo_client.get(f"/assess/rounds/{last.id}/report.pdf")
+    assert region_pdf.headers["content-type"] == "application/pdf"
+    assert region_pdf.headers["content-disposition"] == (
+        f'attachment; filename="assessment-{last.id}.pdf"'
+    )
+    text = _pdf_text(region_pdf.content)
+    for row in api["ranking"]:
+        assert _flat(row["unit_name"]) in text and str(row["score"]) in text
+    assert "单位排名" in text and "等级分布" in text and "与上一轮对比" in text
+    assert "全区平均" in text and "自评估结果，非认证结论" in text
+    unit_pdf = demo_client.get(f"/assess/rounds/{last.id}/units/MZJ/report.pdf")
+    mzj = demo_client.get(f"/api/v1/assess/rounds/{last.id}/units/MZJ/report").json()
+    text = _pdf_text(unit_pdf.content)
+    assert _flat(mzj["unit_name"]) in text and f"得分{mzj['score']}" in text
+    for part in (*mzj["domains"], *mzj["items"]):
+        assert _flat(part["name_zh"]) in text
+    assert all(e["indicator"] in text for e in mzj["evidence"])
+    assert all(_flat(g["text_zh"]) in text for g in mzj["gaps"])
+    english = demo_client.get(f"/assess/rounds/{last.id}/units/MZJ/report.pdf?lang=en")
+    assert _flat(mzj["domains"][0]["name_en"]) in _pdf_text(english.content)
     with acting(demo_database, SYSTEM) as ctx:
         exported = audit.view_audit(ctx, action="assess.report_exported")
-    assert exported.total == 2
+    assert exported.total == 5
+    assert sorted(e.details["file_format"] for e in exported.items) == ["pdf"] * 3 + ["xlsx"] * 2
+
+
+def _flat(text: str) -> str:
+    return "".join(text.split())
+
+
+def _pdf_text(data: bytes) -> str:
+    assert data.startswith(b"%PDF-")
+    return _flat("".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
 
 
 def test_exports_never_hold_a_formula_and_reports_stay_within_the_unit(
@@ -122,7 +156,7 @@ def test_exports_never_hold_a_formula_and_reports_stay_within_the_unit(
     seeded = seed_org(database)
     round_id = open_round(database)
     with acting(database, SYSTEM) as ctx:
-        org.update_unit(ctx, "A", UnitUpdate(name='=HYPERLINK("http://x","y")', parent_code="R"))
+        org.update_unit(ctx, "A", UnitUpdate(name='=HYPERLINK("http://x","y")<b>', parent_code="R"))
     with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
         service.save_assessment_answer(
             ctx, round_id, "A", ATTEST, AnswerIn(met=True, statement="设有数据治理小组")
@@ -139,6 +173,13 @@ def test_exports_never_hold_a_formula_and_reports_stay_within_the_unit(
         assert len(named) >= risky and all(c.data_type == "s" and c.quotePrefix for c in named)
         assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
         assert any("HYPERLINK" in str(c.value) for c in cells)
+    # In the PDF files the name is text, as typed.
+    with acting(database, seeded.actor(Role.CDO)) as ctx:
+        region_pdf = service.export_report_pdf(ctx, round_id)
+        unit_pdf = service.export_report_pdf(ctx, round_id, "A")
+    for raw in (region_pdf, unit_pdf):
+        assert '=HYPERLINK("http://x","y")<b>' in _pdf_text(raw)
+    assert "设有数据治理小组" not in _pdf_text(unit_pdf)  # statements are not in the report
     # Unit staff read their own unit's report only.
     with acting(database, seeded.other_unit_actor(Role.DATA_LIAISON)) as ctx:
         ranking = service.region_report(ctx, round_id).ranking
@@ -153,3 +194,17 @@ def test_exports_never_hold_a_formula_and_reports_stay_within_the_unit(
         acting(database, seeded.other_unit_actor(Role.DATA_LIAISON)) as ctx,
     ):
         service.export_report(ctx, round_id, "A")
+    with (
+        pytest.raises(Forbidden),
+        acting(database, seeded.other_unit_actor(Role.DATA_LIAISON)) as ctx,
+    ):
+        service.export_report_pdf(ctx, round_id, "A")
+    with acting(database, seeded.other_unit_actor(Role.DATA_LIAISON)) as ctx:
+        own = _pdf_text(service.export_report_pdf(ctx, round_id))
+    assert "HYPERLINK" not in own
+    with acting(database, SYSTEM) as ctx:
+        exported = audit.view_audit(ctx, action="assess.report_exported")
+        refused = audit.view_audit(ctx, action="operation.denied")
+    formats = sorted(e.details["file_format"] for e in exported.items)
+    assert formats == ["pdf", "pdf", "pdf", "xlsx", "xlsx"]
+    assert refused.total >= 2

@@ -3,8 +3,12 @@ reviews it, and the round's results show the unit's level."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
 from shuzhi.auth import service as auth
 from shuzhi.auth.schemas import UserCreate
@@ -83,6 +87,13 @@ def test_a_unit_answers_and_another_unit_reviews(live_server: LiveServer, page: 
     with page.expect_download() as download:
         page.click("#report-xlsx")
     assert download.value.suggested_filename == f"assessment-{round_id}.xlsx"
+    # The same report as a PDF file made on the server, with the unit's name as text.
+    with page.expect_download() as download:
+        page.click("#report-pdf")
+    assert download.value.suggested_filename == f"assessment-{round_id}.pdf"
+    saved = Path(download.value.path()).read_bytes()
+    text = "".join(pg.extract_text() for pg in PdfReader(io.BytesIO(saved)).pages)
+    assert saved.startswith(b"%PDF-") and "区甲局" in text
     logout(page)
 
     # The returned document answer goes back to the unit, which corrects and resubmits it.

@@ -1,12 +1,30 @@
-"""A radar chart of a unit's domain scores, drawn on the server as SVG geometry: it needs no
-script (the Content Security Policy allows none inline) and prints as it shows."""
+"""The assessment's charts (a radar of a unit's domain scores, bars, a heat map), drawn on the
+server as SVG: they need no script (the Content Security Policy allows none inline), print as
+they show, and the same markup goes into the PDF reports. Labels are escaped text."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 MAX_SCORE = 5
+_SVG = 'xmlns="http://www.w3.org/2000/svg"'
+_INK = 'fill="#333"'
+
+
+def _n(value: float) -> str:
+    """A coordinate as SVG writes it: no trailing zeros."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _open(kind: str, width: float, height: float, label: str) -> str:
+    w, h = _n(width), _n(height)
+    return (
+        f'<svg {_SVG} class="{kind}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+        f'role="img" aria-label="{escape(label)}">'
+    )
 
 
 @dataclass(frozen=True)
@@ -24,6 +42,29 @@ class Radar:
     axes: list[tuple[float, float, float, float]]
     labels: list[Label]
     shape: str
+
+    def svg(self, label: str) -> Markup:
+        """The chart as an ``<svg>`` element; ``label`` names it for screen readers."""
+        parts = [_open("assess-radar", self.size, self.size, label)]
+        parts += [
+            f'<polygon points="{ring}" fill="none" stroke="#c8ccd2" stroke-width="1"/>'
+            for ring in self.rings
+        ]
+        parts += [
+            f'<line x1="{_n(a[0])}" y1="{_n(a[1])}" x2="{_n(a[2])}" y2="{_n(a[3])}" '
+            'stroke="#c8ccd2" stroke-width="1"/>'
+            for a in self.axes
+        ]
+        parts.append(
+            f'<polygon points="{self.shape}" fill="#1f6feb" fill-opacity="0.25" '
+            'stroke="#1f6feb" stroke-width="2"/>'
+        )
+        parts += [
+            f'<text x="{_n(t.x)}" y="{_n(t.y)}" text-anchor="{t.anchor}" font-size="12" '
+            f"{_INK}>{escape(t.text)}</text>"
+            for t in self.labels
+        ]
+        return Markup("".join([*parts, "</svg>"]))
 
 
 def _point(cx: float, cy: float, radius: float, index: int, n: int) -> tuple[float, float]:
@@ -81,6 +122,25 @@ class Bars:
     zero: float
     bars: list[Bar]
 
+    def svg(self, label: str) -> Markup:
+        parts = [
+            _open("assess-bars", self.width, self.height, label),
+            f'<line x1="{_n(self.zero)}" y1="0" x2="{_n(self.zero)}" y2="{_n(self.height)}" '
+            'stroke="#8a9099" stroke-width="1"/>',
+        ]
+        for b in self.bars:
+            y = _n(b.y + 13)
+            parts.append(
+                f'<text x="{_n(self.label_width - 6)}" y="{y}" text-anchor="end" '
+                f'font-size="12" {_INK}>{escape(b.label)}</text>'
+                f'<rect x="{_n(b.x)}" y="{_n(b.y)}" width="{_n(b.width)}" '
+                f'height="{_n(self.row - 8)}" fill="{"#d1483c" if b.negative else "#1f6feb"}"/>'
+                f'<text x="{_n(b.value_x)}" y="{y}" '
+                f'text-anchor="{"end" if b.negative else "start"}" font-size="11" {_INK}>'
+                f"{escape(b.value)}</text>"
+            )
+        return Markup("".join([*parts, "</svg>"]))
+
 
 def bars(rows: list[tuple[str, float]], top: float | None = None, width: int = 560) -> Bars:
     """A bar per (label, value); ``top`` fixes the scale (a score's 5), else the largest."""
@@ -130,8 +190,29 @@ class HeatMap:
     rows: list[Label]
     cells: list[Cell]
 
+    def svg(self, label: str) -> Markup:
+        parts = [_open("assess-heat", self.width, self.height, label)]
+        parts += [
+            f'<text x="{_n(c.x)}" y="{_n(c.y)}" text-anchor="middle" font-size="11" {_INK}>'
+            f"{escape(c.text)}</text>"
+            for c in self.columns
+        ]
+        parts += [
+            f'<text x="{_n(r.x)}" y="{_n(r.y)}" text-anchor="end" font-size="12" {_INK}>'
+            f"{escape(r.text)}</text>"
+            for r in self.rows
+        ]
+        parts += [
+            f'<rect x="{_n(c.x)}" y="{_n(c.y)}" width="{_n(self.cell_width - 2)}" '
+            f'height="{_n(self.cell_height - 2)}" fill="{c.fill}"/>'
+            f'<text x="{_n(c.x + self.cell_width / 2 - 1)}" y="{_n(c.y + 15)}" '
+            f'text-anchor="middle" font-size="11" fill="{c.text_fill}">{escape(c.text)}</text>'
+            for c in self.cells
+        ]
+        return Markup("".join([*parts, "</svg>"]))
 
-def _shade(score: float) -> str:
+
+def shade(score: float) -> str:
     share = max(0.0, min(score, MAX_SCORE)) / MAX_SCORE
     pale, deep = (240, 244, 250), (31, 111, 235)
     r, g, b = (round(p + (d - p) * share) for p, d in zip(pale, deep, strict=True))
@@ -149,7 +230,7 @@ def heat_map(rows: list[tuple[str, list[float]]], columns: list[str]) -> HeatMap
                 Cell(
                     x=label_width + k * cell_width,
                     y=y,
-                    fill=_shade(score),
+                    fill=shade(score),
                     text=f"{score:.2f}",
                     text_fill="#ffffff" if score > MAX_SCORE / 2 else "#222222",
                 )

@@ -17,6 +17,7 @@ from shuzhi.assess.charts import bars, heat_map, radar
 from shuzhi.assess.models import ActionStatus
 from shuzhi.assess.schemas import ActionIn, AnswerIn, ReviewIn, RoundIn, WeightsIn
 from shuzhi.context import Ctx
+from shuzhi.documents import pdf
 from shuzhi.errors import ErrorCollector, Invalid
 from shuzhi.validation import parse
 from shuzhi.web.deps import CtxDep
@@ -190,6 +191,14 @@ def _xlsx(data: bytes, name: str) -> Response:
     )
 
 
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(
+        data,
+        media_type=pdf.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 def _region_report(request: Request, ctx: Ctx, round_id: int, printable: bool) -> Response:
     rep = service.region_report(ctx, round_id)
     en = ctx.locale == "en"
@@ -227,6 +236,11 @@ def region_report_xlsx(ctx: CtxDep, round_id: int) -> Response:
     return _xlsx(service.export_report(ctx, round_id), f"assessment-{round_id}.xlsx")
 
 
+@router.get("/assess/rounds/{round_id}/report.pdf")
+def region_report_pdf(ctx: CtxDep, round_id: int) -> Response:
+    return _pdf(service.export_report_pdf(ctx, round_id), f"assessment-{round_id}.pdf")
+
+
 def _unit_report(
     request: Request, ctx: Ctx, round_id: int, unit_code: str, printable: bool
 ) -> Response:
@@ -250,6 +264,12 @@ def unit_report_print(request: Request, ctx: CtxDep, round_id: int, unit_code: s
 def unit_report_xlsx(ctx: CtxDep, round_id: int, unit_code: str) -> Response:
     rep = service.export_report(ctx, round_id, unit_code)
     return _xlsx(rep, f"assessment-{round_id}-{unit_code}.xlsx")
+
+
+@router.get("/assess/rounds/{round_id}/units/{unit_code}/report.pdf")
+def unit_report_pdf(ctx: CtxDep, round_id: int, unit_code: str) -> Response:
+    data = service.export_report_pdf(ctx, round_id, unit_code)
+    return _pdf(data, f"assessment-{round_id}-{unit_code}.pdf")
 
 
 @router.get("/assess/rounds/{round_id}/units/{unit_code}")

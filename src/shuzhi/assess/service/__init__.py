@@ -26,6 +26,7 @@ from shuzhi.assess.service.plans import (
     unit_improvement_plan,
     update_improvement_action,
 )
+from shuzhi.assess.service.printing import export_report_pdf
 from shuzhi.assess.service.reports import export_report, region_report, unit_report
 from shuzhi.assess.service.review import (
     assessed_levels,
@@ -51,6 +52,7 @@ __all__ = [
     "define_assessment_model",
     "edit_assessment_indicator",
     "export_report",
+    "export_report_pdf",
     "get_assessment_model",
     "get_assessment_round",
     "list_assessment_models",
