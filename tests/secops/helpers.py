@@ -56,7 +56,9 @@ def spread(n: int, start: datetime, end: datetime, **over: Any) -> list[dict[str
     return [call(start + step * i, **over) for i in range(n)]
 
 
-def lookups(n: int, start: datetime, end: datetime, keys: Iterable[str], **over: Any) -> list[dict[str, Any]]:
+def lookups(
+    n: int, start: datetime, end: datetime, keys: Iterable[str], **over: Any
+) -> list[dict[str, Any]]:
     keys = list(keys)
     step = (end - start) / max(1, n)
     return [

@@ -37,7 +37,9 @@ def _alerts(database: Database) -> int:
 
 def test_an_alert_storm_of_100000_calls_stays_one_growing_alert(database: Database) -> None:
     start = NOW - HOUR
-    replay(database, lookups(100_000, start, NOW - 2 * HOUR / 60, (f"k{i}" for i in range(100_000))))
+    replay(
+        database, lookups(100_000, start, NOW - 2 * HOUR / 60, (f"k{i}" for i in range(100_000)))
+    )
     began = time.monotonic()
     first = evaluate(database, NOW - HOUR / 60)
     assert time.monotonic() - began < 60  # bounded: aggregate queries, not a call-by-call walk
@@ -119,14 +121,22 @@ def test_alerts_are_listed_for_the_bureau_and_the_owning_units_cdo(database: Dat
     a, b = seeded.unit_ids["A"], seeded.unit_ids["B"]
     keys = (f"d{i}" for i in range(600))
     replay(database, lookups(600, NOW - HOUR, NOW, keys, provider_unit_id=b, key_id=1))
-    replay(database, lookups(600, NOW - HOUR, NOW, (f"e{i}" for i in range(600)),
-                             provider_unit_id=a, key_id=2))
+    replay(
+        database,
+        lookups(600, NOW - HOUR, NOW, (f"e{i}" for i in range(600)), provider_unit_id=a, key_id=2),
+    )
     assert len(evaluate(database, NOW).new) == 2
     with acting(database, seeded.actor(Role.AUDITOR)) as ctx:
         listed = service.list_alerts(ctx, "open")
     assert listed.total == 2
     assert set(listed.items[0].model_dump()) == {
-        "id", "rule", "severity", "subject", "first_seen", "last_seen", "count"
+        "id",
+        "rule",
+        "severity",
+        "subject",
+        "first_seen",
+        "last_seen",
+        "count",
     }
     with acting(database, seeded.actor(Role.UNIT_CDO)) as ctx:  # A's CDO: A's alert only
         mine = service.list_alerts(ctx, "open")
@@ -149,9 +159,13 @@ def test_alerts_are_mailed_and_posted_and_kept_while_smtp_is_down(database: Data
     with smtp_sink() as sink, webhook_receiver() as hook:
         mailer = Database(
             database.settings.with_overrides(
-                smtp_host=sink.host, smtp_port=sink.port, smtp_security="none",
-                smtp_user=sink.user, smtp_password=sink.password,
-                mail_from="shuzhi@dsj.example.gov.cn", notice_webhook_url=hook.url,
+                smtp_host=sink.host,
+                smtp_port=sink.port,
+                smtp_security="none",
+                smtp_user=sink.user,
+                smtp_password=sink.password,
+                mail_from="shuzhi@dsj.example.gov.cn",
+                notice_webhook_url=hook.url,
             )
         )
         try:
@@ -161,9 +175,11 @@ def test_alerts_are_mailed_and_posted_and_kept_while_smtp_is_down(database: Data
 
             def mails() -> list[OutboxMessage]:
                 with mailer.sessions() as session:
-                    rows = list(session.scalars(
-                        select(OutboxMessage).where(OutboxMessage.kind == "secops_alert")
-                    ))
+                    rows = list(
+                        session.scalars(
+                            select(OutboxMessage).where(OutboxMessage.kind == "secops_alert")
+                        )
+                    )
                     session.expunge_all()
                     return rows
 

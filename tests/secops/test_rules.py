@@ -81,8 +81,15 @@ def test_a_new_key_or_a_known_address_does_not_fire(database: Database) -> None:
 def test_a_burst_of_refused_calls_without_a_key_fires_per_address(database: Database) -> None:
     replay(
         database,
-        spread(150, NOW - HOUR, NOW, key_id=None, application_code=None, status=401,
-               client="203.0.113.7"),
+        spread(
+            150,
+            NOW - HOUR,
+            NOW,
+            key_id=None,
+            application_code=None,
+            status=401,
+            client="203.0.113.7",
+        ),
     )
     replay(database, spread(120, NOW - HOUR, NOW, key_id=3, status=403))
     found = rules_of(evaluate(database, NOW))
@@ -93,8 +100,15 @@ def test_a_burst_of_refused_calls_without_a_key_fires_per_address(database: Data
 def test_a_few_refusals_do_not_fire(database: Database) -> None:
     replay(
         database,
-        spread(50, NOW - HOUR, NOW, key_id=None, application_code=None, status=404,
-               client="203.0.113.7"),
+        spread(
+            50,
+            NOW - HOUR,
+            NOW,
+            key_id=None,
+            application_code=None,
+            status=404,
+            client="203.0.113.7",
+        ),
     )
     replay(database, spread(500, NOW - HOUR, NOW, key_id=3))
     assert "refusal_burst" not in {r for r, _ in rules_of(evaluate(database, NOW))}

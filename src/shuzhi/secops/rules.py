@@ -122,6 +122,7 @@ class Finding:
     key_id: int | None = None
     client: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    first_at: datetime | None = None  # the first call behind the finding in the window
 
 
 Limits = Callable[[str, str, str], float]  # (rule, param, subject) -> effective value
@@ -174,6 +175,7 @@ def gateway_findings(session: Session, now: datetime, limit: Limits) -> list[Fin
                     f"{who} made {k.calls} calls in an hour against a baseline of about"
                     f" {baseline:.0f} an hour.",
                     key_id=k.key_id,
+                    first_at=k.first_at,
                 )
             )
         bar = limit("enumeration", "distinct_keys", subject)
@@ -190,6 +192,7 @@ def gateway_findings(session: Session, now: datetime, limit: Limits) -> list[Fin
                     f"{who} 一小时内按 {k.distinct_lookups} 个不同键值查询。",
                     f"{who} looked up {k.distinct_lookups} distinct keys in an hour.",
                     key_id=k.key_id,
+                    first_at=k.first_at,
                 )
             )
         bar = limit("refusal_burst", "refusals", subject)
@@ -206,6 +209,7 @@ def gateway_findings(session: Session, now: datetime, limit: Limits) -> list[Fin
                     f"{who} 一小时内有 {k.refused} 次调用被拒绝（401/403/404）。",
                     f"{who} had {k.refused} calls refused (401/403/404) in an hour.",
                     key_id=k.key_id,
+                    first_at=k.first_at,
                 )
             )
     by_key = {k.key_id: k for k in keys}

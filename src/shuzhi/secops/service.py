@@ -260,7 +260,7 @@ def _upsert(ctx: Ctx, f: Finding, now: datetime) -> tuple[Alert | None, bool]:
         unit_id=f.unit_id,
         status=AlertStatus.OPEN,
         open_key=open_key,
-        first_seen=min(f.last_at, now),
+        first_seen=min(f.first_at or f.last_at, now),
         last_seen=f.last_at,
         count=f.count,
         measure=f.measure,
