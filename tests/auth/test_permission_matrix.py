@@ -41,6 +41,7 @@ from tests.gateway import matrix as gateway_matrix
 from tests.lake import matrix as datasets_matrix
 from tests.portal import matrix as portal_matrix
 from tests.sandbox import matrix as sandbox_matrix
+from tests.secops import matrix as secops_matrix
 from tests.sharing import matrix as sharing_matrix
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
@@ -209,6 +210,8 @@ EXPECTED.update(portal_matrix.EXPECTED)
 OPERATIONS.update(portal_matrix.OPERATIONS)
 EXPECTED.update(assess_matrix.EXPECTED)
 OPERATIONS.update(assess_matrix.OPERATIONS)
+EXPECTED.update(secops_matrix.EXPECTED)
+OPERATIONS.update(secops_matrix.OPERATIONS)
 
 
 def test_every_rule_is_in_the_matrix() -> None:

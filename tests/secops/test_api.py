@@ -40,7 +40,8 @@ def test_evaluate_then_list_acknowledge_and_false_positive(
     now = utcnow()
     b = seeded.unit_ids["B"]
     replay(
-        database, lookups(600, now - HOUR / 2, now, (f"d{i}" for i in range(600)), provider_unit_id=b)
+        database,
+        lookups(600, now - HOUR / 2, now, (f"d{i}" for i in range(600)), provider_unit_id=b),
     )
     executive = _headers(database, Role.CDO_EXECUTIVE)
     ran = client.post("/api/v1/secops/evaluate", headers=executive)
