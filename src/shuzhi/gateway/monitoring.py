@@ -106,7 +106,7 @@ def calls_per_key(
         .where(*_range(since, until), ApiCall.key_id.is_not(None))
         .group_by(ApiCall.key_id)
     ).all()
-    return {int(k): (int(n), first) for k, n, first in rows}
+    return {int(k or 0): (int(n), first) for k, n, first in rows}
 
 
 def rows_in(
@@ -122,7 +122,7 @@ def rows_in(
         .where(*_range(lo, hi), within, ApiCall.key_id.is_not(None), ApiCall.status < 400)
         .group_by(ApiCall.key_id)
     ).all()
-    return {int(k): (int(r), int(n)) for k, r, n in rows}
+    return {int(k or 0): (int(r), int(n)) for k, r, n in rows}
 
 
 def clients_of(
@@ -138,7 +138,7 @@ def clients_of(
         query = query.where(ApiCall.key_id.in_(list(key_ids)))
     found: dict[int, set[str]] = {}
     for key_id, client in session.execute(query):
-        found.setdefault(int(key_id), set()).add(client)
+        found.setdefault(int(key_id or 0), set()).add(client or "")
     return found
 
 
@@ -228,7 +228,7 @@ def impact(
         .distinct()
     )
     return Impact(
-        tuple(sorted(int(u) for u in units)),
+        tuple(sorted(int(u or 0) for u in units)),
         tuple(sorted(a for a in apps if a)),
         int(calls),
         int(served or 0),

@@ -216,8 +216,9 @@ def gateway_findings(session: Session, now: datetime, limit: Limits) -> list[Fin
     for key_id, (rows, calls) in monitoring.rows_in(session, off_hours_spans(since, now)).items():
         subject = f"key:{key_id}"
         bar = limit("off_hours_bulk", "rows", subject)
-        k = by_key.get(key_id)
-        if k is not None and rows >= bar:
+        seen = by_key.get(key_id)
+        if seen is not None and rows >= bar:
+            k = seen
             found.append(
                 Finding(
                     "off_hours_bulk",

@@ -195,7 +195,7 @@ def evaluate(ctx: Ctx, now: datetime | None = None) -> EvaluationOut:
     grown = 0
     for finding in findings:
         alert, created = _upsert(ctx, finding, now)
-        if created:
+        if created and alert is not None:
             new.append(_out(alert))
         elif alert is not None:
             grown += 1
