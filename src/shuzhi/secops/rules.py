@@ -145,126 +145,157 @@ def off_hours_spans(since: datetime, until: datetime) -> list[tuple[datetime, da
     return [(lo.astimezone(UTC), hi.astimezone(UTC)) for lo, hi in spans]
 
 
-def gateway_findings(session: Session, now: datetime, limit: Limits) -> list[Finding]:
-    since = now - WINDOW
-    found: list[Finding] = []
-    keys = monitoring.activity(session, since, now)
-    history = monitoring.calls_per_key(session, since - timedelta(days=BASELINE_DAYS), since)
-    for k in keys:
-        subject = f"key:{k.key_id}"
-        who = f"{k.application_code} (key {k.key_id})"
-        # Volume: far above this key's own hourly average over the past week.
-        before, first = history.get(k.key_id, (0, since))
-        hours = max(1.0, (since - first).total_seconds() / 3600)
-        baseline = before / hours
-        bar = max(
-            limit("volume_spike", "min_calls", subject),
-            limit("volume_spike", "factor", subject) * baseline,
+def _of_key(
+    rule: str, k: monitoring.KeyActivity, measure: float, bar: float, count: int, zh: str, en: str
+) -> Finding:
+    return Finding(
+        rule,
+        f"key:{k.key_id}",
+        k.provider_unit_id,
+        measure,
+        bar,
+        count,
+        k.last_at,
+        zh,
+        en,
+        key_id=k.key_id,
+        first_at=k.first_at,
+    )
+
+
+def _per_key(
+    k: monitoring.KeyActivity,
+    history: dict[int, tuple[int, datetime]],
+    since: datetime,
+    limit: Limits,
+) -> list[Finding]:
+    """Volume against the key's own baseline, enumeration, refusal bursts."""
+    found = []
+    subject = f"key:{k.key_id}"
+    who = f"{k.application_code} (key {k.key_id})"
+    # Volume: far above this key's own hourly average over the past week.
+    before, first = history.get(k.key_id, (0, since))
+    baseline = before / max(1.0, (since - first).total_seconds() / 3600)
+    bar = max(
+        limit("volume_spike", "min_calls", subject),
+        limit("volume_spike", "factor", subject) * baseline,
+    )
+    if k.calls >= bar:
+        found.append(
+            _of_key(
+                "volume_spike",
+                k,
+                k.calls,
+                bar,
+                k.calls,
+                f"{who} 一小时内调用 {k.calls} 次，基线约每小时 {baseline:.0f} 次。",
+                f"{who} made {k.calls} calls in an hour against a baseline of about"
+                f" {baseline:.0f} an hour.",
+            )
         )
-        if k.calls >= bar:
-            found.append(
-                Finding(
-                    "volume_spike",
-                    subject,
-                    k.provider_unit_id,
-                    k.calls,
-                    bar,
-                    k.calls,
-                    k.last_at,
-                    f"{who} 一小时内调用 {k.calls} 次，基线约每小时 {baseline:.0f} 次。",
-                    f"{who} made {k.calls} calls in an hour against a baseline of about"
-                    f" {baseline:.0f} an hour.",
-                    key_id=k.key_id,
-                    first_at=k.first_at,
-                )
+    bar = limit("enumeration", "distinct_keys", subject)
+    if k.distinct_lookups >= bar:
+        found.append(
+            _of_key(
+                "enumeration",
+                k,
+                k.distinct_lookups,
+                bar,
+                k.calls,
+                f"{who} 一小时内按 {k.distinct_lookups} 个不同键值查询。",
+                f"{who} looked up {k.distinct_lookups} distinct keys in an hour.",
             )
-        bar = limit("enumeration", "distinct_keys", subject)
-        if k.distinct_lookups >= bar:
-            found.append(
-                Finding(
-                    "enumeration",
-                    subject,
-                    k.provider_unit_id,
-                    k.distinct_lookups,
-                    bar,
-                    k.calls,
-                    k.last_at,
-                    f"{who} 一小时内按 {k.distinct_lookups} 个不同键值查询。",
-                    f"{who} looked up {k.distinct_lookups} distinct keys in an hour.",
-                    key_id=k.key_id,
-                    first_at=k.first_at,
-                )
+        )
+    bar = limit("refusal_burst", "refusals", subject)
+    if k.refused >= bar:
+        found.append(
+            _of_key(
+                "refusal_burst",
+                k,
+                k.refused,
+                bar,
+                k.refused,
+                f"{who} 一小时内有 {k.refused} 次调用被拒绝（401/403/404）。",
+                f"{who} had {k.refused} calls refused (401/403/404) in an hour.",
             )
-        bar = limit("refusal_burst", "refusals", subject)
-        if k.refused >= bar:
-            found.append(
-                Finding(
-                    "refusal_burst",
-                    subject,
-                    k.provider_unit_id,
-                    k.refused,
-                    bar,
-                    k.refused,
-                    k.last_at,
-                    f"{who} 一小时内有 {k.refused} 次调用被拒绝（401/403/404）。",
-                    f"{who} had {k.refused} calls refused (401/403/404) in an hour.",
-                    key_id=k.key_id,
-                    first_at=k.first_at,
-                )
-            )
-    by_key = {k.key_id: k for k in keys}
+        )
+    return found
+
+
+def _off_hours(
+    session: Session,
+    by_key: dict[int, monitoring.KeyActivity],
+    since: datetime,
+    now: datetime,
+    limit: Limits,
+) -> list[Finding]:
+    found = []
     for key_id, (rows, calls) in monitoring.rows_in(session, off_hours_spans(since, now)).items():
-        subject = f"key:{key_id}"
-        bar = limit("off_hours_bulk", "rows", subject)
-        seen = by_key.get(key_id)
-        if seen is not None and rows >= bar:
-            k = seen
+        k = by_key.get(key_id)
+        bar = limit("off_hours_bulk", "rows", f"key:{key_id}")
+        if k is not None and rows >= bar:
             found.append(
-                Finding(
+                _of_key(
                     "off_hours_bulk",
-                    subject,
-                    k.provider_unit_id,
+                    k,
                     rows,
                     bar,
                     calls,
-                    k.last_at,
                     f"{k.application_code} (key {key_id}) 在非工作时间获取 {rows} 条记录。",
                     f"{k.application_code} (key {key_id}) was served {rows} records off hours.",
-                    key_id=key_id,
                 )
             )
-    # New client address: a key with enough history calling from an address never seen.
+    return found
+
+
+def _new_clients(
+    session: Session,
+    by_key: dict[int, monitoring.KeyActivity],
+    history: dict[int, tuple[int, datetime]],
+    since: datetime,
+    now: datetime,
+    limit: Limits,
+) -> list[Finding]:
+    """A key with enough history calling from an address it never used in 30 days."""
+    found: list[Finding] = []
     recent = monitoring.clients_of(session, since, now)
-    if recent:
-        earlier = monitoring.clients_of(
-            session, since - timedelta(days=30), since, key_ids=list(recent)
-        )
-        for key_id, clients in recent.items():
-            k = by_key[key_id]
-            subject = f"key:{key_id}"
-            known = earlier.get(key_id, set())
-            before = history.get(key_id, (0, since))[0]
-            if not known or before < limit("new_client", "history_calls", subject):
-                continue
-            for client in sorted(clients - known):
-                found.append(
-                    Finding(
-                        "new_client",
-                        f"{subject}@{client}"[:100],
-                        k.provider_unit_id,
-                        1,
-                        1,
-                        1,
-                        k.last_at,
-                        f"{k.application_code} (key {key_id}) 从新地址"
-                        f" {mask_client(client)} 调用。",
-                        f"{k.application_code} (key {key_id}) called from a new address"
-                        f" {mask_client(client)}.",
-                        key_id=key_id,
-                        client=client,
-                    )
+    if not recent:
+        return found
+    earlier = monitoring.clients_of(
+        session, since - timedelta(days=30), since, key_ids=list(recent)
+    )
+    for key_id, clients in recent.items():
+        k = by_key[key_id]
+        subject = f"key:{key_id}"
+        known = earlier.get(key_id, set())
+        before = history.get(key_id, (0, since))[0]
+        if not known or before < limit("new_client", "history_calls", subject):
+            continue
+        for client in sorted(clients - known):
+            masked = mask_client(client)
+            found.append(
+                Finding(
+                    "new_client",
+                    f"{subject}@{client}"[:100],
+                    k.provider_unit_id,
+                    1,
+                    1,
+                    1,
+                    k.last_at,
+                    f"{k.application_code} (key {key_id}) 从新地址 {masked} 调用。",
+                    f"{k.application_code} (key {key_id}) called from a new address {masked}.",
+                    key_id=key_id,
+                    client=client,
                 )
-    # Refused calls that carried no valid key: counted per client address.
+            )
+    return found
+
+
+def _keyless_refusals(
+    session: Session, since: datetime, now: datetime, limit: Limits
+) -> list[Finding]:
+    """Refused calls that carried no valid key, counted per client address."""
+    found = []
     for client, refused in monitoring.refusals_without_key(session, since, now).items():
         subject = f"client:{client}"[:100]
         bar = limit("refusal_burst", "refusals", subject)
@@ -284,6 +315,19 @@ def gateway_findings(session: Session, now: datetime, limit: Limits) -> list[Fin
                     client=client,
                 )
             )
+    return found
+
+
+def gateway_findings(session: Session, now: datetime, limit: Limits) -> list[Finding]:
+    """Every gateway rule over the last ``WINDOW`` (a handful of aggregate queries)."""
+    since = now - WINDOW
+    keys = monitoring.activity(session, since, now)
+    history = monitoring.calls_per_key(session, since - timedelta(days=BASELINE_DAYS), since)
+    by_key = {k.key_id: k for k in keys}
+    found = [f for k in keys for f in _per_key(k, history, since, limit)]
+    found += _off_hours(session, by_key, since, now, limit)
+    found += _new_clients(session, by_key, history, since, now, limit)
+    found += _keyless_refusals(session, since, now, limit)
     return found
 
 
