@@ -5,20 +5,25 @@ a revoked subject cannot be contained, lifting needs the bureau; incidents recor
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from shuzhi.audit.models import AuditEntry
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Forbidden, Invalid
+from shuzhi.portal import service as portal
+from shuzhi.portal.models import Publication
 from shuzhi.secops import service
 from shuzhi.secops.schemas import CloseIn, ContainmentIn, IncidentIn, LiftIn, NoteIn
 from shuzhi.sharing import apps_service as apps
 from shuzhi.sharing import service as sharing
 from shuzhi.sharing.models import AppKey, Grant
 from tests.conftest import acting
+from tests.factories import seed_org
 from tests.gateway.helpers import fresh_app, gateway, ids, share
 from tests.nodes import wait_for
+from tests.portal.helpers import open_entry, opened, provider
 from tests.secops.helpers import HOUR, evaluate, lookups, replay
 
 REACH_SECONDS = 5.0
@@ -158,3 +163,40 @@ def test_an_incident_from_an_alert_with_containment_impact_and_review(database: 
             ctx, IncidentIn(title="季度攻防演练：密钥泄露", drill=True, unit_id=None)
         )
     assert drill.drill and drill.status == "open"
+
+
+def test_a_contained_publication_leaves_the_portal_until_lifted(database: Database) -> None:
+    seeded = seed_org(database)
+    code = open_entry(database, rows=5)
+    opened(database, seeded, code)
+    with database.sessions() as session:
+        publication_id = session.scalar(
+            select(Publication.id).where(Publication.resource_code == code)
+        )
+    assert publication_id is not None
+    executive = seeded.actor(Role.CDO_EXECUTIVE)
+    page = f"/open/datasets/{code.replace('/', '-')}"
+    with TestClient(fresh_app(database)) as client:
+        assert client.get(page).status_code == 200
+        with acting(database, executive) as ctx:
+            held = service.contain(
+                ctx,
+                ContainmentIn(
+                    kind="publication", id=publication_id, reason="开放数据疑含未脱敏个人信息"
+                ),
+            )
+        assert client.get(page).status_code == 404
+        # The provider cannot reopen it around the containment.
+        with pytest.raises(Conflict), acting(database, provider(seeded)) as ctx:
+            portal.open_dataset(ctx, code)
+        with acting(database, executive) as ctx:
+            service.lift_containment(ctx, held.id, LiftIn(reason="核查后确认已脱敏，恢复开放"))
+        assert client.get(page).status_code == 200
+    with pytest.raises(Conflict), acting(database, executive) as ctx:  # closed: nothing to hold
+        portal.close_dataset(ctx, code, "数据已过时，停止开放该目录")
+        service.contain(
+            ctx,
+            ContainmentIn(
+                kind="publication", id=publication_id, reason="开放数据疑含未脱敏个人信息"
+            ),
+        )

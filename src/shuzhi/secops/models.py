@@ -35,6 +35,7 @@ class AlertStatus(StrEnum):
 class ContainmentKind(StrEnum):
     APPLICATION_KEY = "application_key"
     GRANT = "grant"
+    PUBLICATION = "publication"  # an open dataset on the portal
 
 
 class IncidentStatus(StrEnum):

@@ -62,7 +62,7 @@ class ThresholdIn(_In):
 
 
 class ContainmentIn(_In):
-    kind: Literal["application_key", "grant"]
+    kind: Literal["application_key", "grant", "publication"]
     id: int = Field(ge=1)
     reason: str = Field(max_length=2000)
     incident_id: int | None = Field(default=None, ge=1)

@@ -15,6 +15,7 @@ from shuzhi.db.base import utcnow
 from shuzhi.db.cas import compare_and_set
 from shuzhi.errors import Conflict, Invalid, NotFound
 from shuzhi.gateway import monitoring
+from shuzhi.portal import service as portal
 from shuzhi.secops import events
 from shuzhi.secops.models import (
     Alert,
@@ -64,6 +65,8 @@ def _c_out(c: Containment) -> ContainmentOut:
 def _subject_unit(ctx: Ctx, kind: ContainmentKind, subject_id: int) -> int | None:
     if kind is ContainmentKind.APPLICATION_KEY:
         return access.app_key(ctx.db, subject_id)[2]
+    if kind is ContainmentKind.PUBLICATION:
+        return portal.publication_unit(ctx, subject_id)
     return access.grant_row(ctx.db, subject_id).provider_unit_id
 
 
@@ -87,6 +90,8 @@ def contain(ctx: Ctx, data: ContainmentIn) -> ContainmentOut:
     now = utcnow()
     if kind is ContainmentKind.APPLICATION_KEY:
         access.suspend_app_key(ctx.db, data.id, now)
+    elif kind is ContainmentKind.PUBLICATION:
+        portal.suspend_publication(ctx, data.id)
     else:
         access.suspend_grant(ctx.db, data.id, now)
     c = Containment(
@@ -135,6 +140,8 @@ def lift_containment(ctx: Ctx, containment_id: int, data: LiftIn) -> Containment
         raise Conflict("该处置已解除。", "The containment was lifted already.")
     if c.kind is ContainmentKind.APPLICATION_KEY:
         access.resume_app_key(ctx.db, c.subject_id)
+    elif c.kind is ContainmentKind.PUBLICATION:
+        portal.resume_publication(ctx, c.subject_id)  # closed meanwhile: stays closed
     else:
         access.resume_grant(ctx.db, c.subject_id)
     if c.incident_id is not None:
