@@ -46,6 +46,7 @@ from shuzhi.quality import views as quality_views
 from shuzhi.sandbox import api as sandbox_api
 from shuzhi.sandbox import views as sandbox_views
 from shuzhi.secops import api as secops_api
+from shuzhi.secops import views as secops_views
 from shuzhi.secops.runtime import Evaluator
 from shuzhi.settings import Settings
 from shuzhi.sharing import api as sharing_api
@@ -89,6 +90,7 @@ ROUTERS = [
     portal_views.router,
     cockpit_views.router,
     assess_views.router,
+    secops_views.router,
 ]
 
 

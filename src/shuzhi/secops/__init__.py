@@ -2,4 +2,4 @@
 containment in one step, incidents and drills."""
 
 # The public surface: the modules other packages may import.
-__all__ = ["schemas", "service"]
+__all__ = ["schemas", "service", "texts"]
