@@ -8,10 +8,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from shuzhi.app import create_app
+from shuzhi.cockpit import service as cockpit
+from shuzhi.context import Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.sharing.models import AppKey
-from tests.factories import PASSWORD
+from tests.conftest import acting
+from tests.factories import PASSWORD, seed_org
 from tests.gateway.helpers import share
 from tests.secops.helpers import HOUR, evaluate, lookups, replay
 from tests.web.helpers import csrf, login
@@ -71,3 +74,30 @@ def test_alert_to_incident_to_containment_and_lift_in_the_console(database: Data
         )
         assert lifted.status_code == 303
         assert "已解除" in client.get(incident).text
+
+
+def test_the_cockpit_shows_open_alerts_by_severity(database: Database) -> None:
+    seeded = seed_org(database)
+    now = utcnow()
+    replay(
+        database,
+        lookups(
+            600,
+            now - HOUR / 2,
+            now,
+            (f"d{i}" for i in range(600)),
+            provider_unit_id=seeded.unit_ids["A"],
+        ),
+    )
+    evaluate(database, now)
+    with acting(database, seeded.actor(Role.CDO)) as ctx:
+        region = cockpit.cockpit_summary(ctx)
+    assert region.security_alerts == {"low": 0, "medium": 0, "high": 1, "critical": 0}
+    with acting(database, seeded.actor(Role.UNIT_CDO)) as ctx:  # A's CDO: A's alert
+        assert cockpit.cockpit_summary(ctx).security_alerts == region.security_alerts
+    with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:  # may not see alerts
+        assert cockpit.cockpit_summary(ctx).security_alerts is None
+    with TestClient(create_app(database.settings, database=database, migrate=False)) as client:
+        login(client, "cdo", PASSWORD)
+        page = client.get("/cockpit")
+        assert 'id="security-alerts"' in page.text and "高 1" in page.text

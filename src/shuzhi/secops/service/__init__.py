@@ -9,6 +9,7 @@ from shuzhi.secops.service.alerts import (
     list_alerts,
     list_thresholds,
     mark_false_positive,
+    open_alerts_by_severity,
     set_threshold,
 )
 from shuzhi.secops.service.response import (
@@ -37,6 +38,7 @@ __all__ = [
     "list_thresholds",
     "mark_false_positive",
     "note_incident",
+    "open_alerts_by_severity",
     "open_incident",
     "set_threshold",
 ]

@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from shuzhi.audit.service import quick_check, record
-from shuzhi.auth.permissions import require, scope_unit
+from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.context import Ctx, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.cas import affected, compare_and_set
@@ -28,6 +28,7 @@ from shuzhi.secops.models import (
     Alert,
     AlertStatus,
     EvaluatorState,
+    Severity,
     Threshold,
     Tuning,
 )
@@ -419,3 +420,29 @@ def mark_false_positive(ctx: Ctx, alert_id: int, data: FalsePositiveIn) -> Alert
         ),
     )
     return _out(alert)
+
+
+def open_alerts_by_severity(ctx: Ctx, unit_id: int | None) -> dict[str, int] | None:
+    """Open and acknowledged alerts per severity (of ``unit_id``, or the region), for the
+    cockpit; None when the viewer may not see security alerts. Counts only, no evidence."""
+    if not allowed(ctx, "view_security_alerts", unit_id):
+        return None
+    if unit_id is None and scope_unit_of(ctx) is not None:
+        unit_id = ctx.actor.unit_id
+    where: list[Any] = [Alert.status.in_(LIVE)]
+    if unit_id is not None:
+        where.append(Alert.unit_id == unit_id)
+    rows = ctx.db.execute(
+        select(Alert.severity, func.count()).where(*where).group_by(Alert.severity)
+    )
+    found = {str(getattr(s, "value", s)): int(n) for s, n in rows}
+    return {s.value: found.get(s.value, 0) for s in Severity}
+
+
+def scope_unit_of(ctx: Ctx) -> int | None:
+    """The unit an actor's view of alerts is limited to (None: the region), without auditing
+    a refusal."""
+    role = ctx.actor.role
+    if ctx.actor.kind == "system" or role is None:
+        return None
+    return None if allowed(ctx, "view_security_alerts", -1) else ctx.actor.unit_id
