@@ -214,6 +214,8 @@ def application_id_for_code(session: Session, code: str) -> int | None:
     """The id of the application registered under ``code`` (the sandbox keys its terms by it)."""
     found: int | None = session.scalar(select(Application.id).where(Application.code == code))
     return found
+
+
 # ---- suspension (security containment): reversible, unlike a revocation -------------------
 
 
