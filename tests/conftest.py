@@ -41,6 +41,8 @@ def make_settings(data_dir: Path, database_url: str) -> Settings:
         credentials_key="k" * 48,
         argon2_time_cost=1,
         argon2_memory_cost=1024,
+        # No background security monitoring in tests: the tests that need it turn it on.
+        secops_evaluate_seconds=0,
     )
 
 

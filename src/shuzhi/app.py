@@ -47,6 +47,9 @@ from shuzhi.quality import api as quality_api
 from shuzhi.quality import views as quality_views
 from shuzhi.sandbox import api as sandbox_api
 from shuzhi.sandbox import views as sandbox_views
+from shuzhi.secops import api as secops_api
+from shuzhi.secops import views as secops_views
+from shuzhi.secops.runtime import Evaluator
 from shuzhi.settings import Settings
 from shuzhi.sharing import api as sharing_api
 from shuzhi.sharing import views as sharing_views
@@ -76,6 +79,7 @@ ROUTERS = [
     assess_api.router,
     market_api.router,
     market_api.public,
+    secops_api.router,
     auth_views.router,
     org_views.router,
     audit_views.router,
@@ -91,6 +95,7 @@ ROUTERS = [
     cockpit_views.router,
     assess_views.router,
     market_views.router,
+    secops_views.router,
 ]
 
 
@@ -121,9 +126,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The gateway's lifespan; at shutdown the portal also writes the usage counts it holds,
     and then the audit chain's head is anchored outside the database."""
     async with gateway_lifespan(app):
+        evaluator: Evaluator = app.state.secops
+        evaluator.start()
         try:
             yield
         finally:
+            await run_in_threadpool(evaluator.close)
             await run_in_threadpool(portal_service.flush_usage, app.state.database)
     await run_in_threadpool(audit_anchors.anchor_at_shutdown, app.state.database)
 
@@ -150,6 +158,8 @@ def create_app(
     app.state.gateway = GatewayRuntime(
         database, app.state.query_engine, GatewayOptions.from_settings(settings)
     )
+    # Security monitoring rules, run in the background every few seconds (docs/secops.md).
+    app.state.secops = Evaluator(database, settings.secops_evaluate_seconds)
     problems.install(app)
     app.add_middleware(gateway_api.LookupFastPath)
     # Outermost of our layers, so the gateway's fast answers carry the headers too.

@@ -34,6 +34,7 @@ from shuzhi.org import service as org
 from shuzhi.org.models import UnitKind
 from shuzhi.org.schemas import UnitCreate
 from shuzhi.posture import demo_refusal, restrict_file_modes
+from shuzhi.secops.cli import secops_app
 from shuzhi.security.cli import classify, security_app
 from shuzhi.settings import Settings
 from shuzhi.sharing.cli import sharing_app
@@ -57,6 +58,7 @@ app.command("classify")(classify)
 app.add_typer(sharing_app, name="sharing")
 app.add_typer(cockpit_app, name="cockpit")
 app.add_typer(assess_app, name="assess")
+app.add_typer(secops_app, name="secops")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 

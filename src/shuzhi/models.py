@@ -15,6 +15,7 @@ from shuzhi.portal import models as portal_models
 from shuzhi.quality import models as quality_models
 from shuzhi.sandbox import models as sandbox_models
 from shuzhi.search import models as search_models
+from shuzhi.secops import models as secops_models
 from shuzhi.sharing import models as sharing_models
 
 metadata = Base.metadata
@@ -35,5 +36,6 @@ __all__ = [
     "quality_models",
     "sandbox_models",
     "search_models",
+    "secops_models",
     "sharing_models",
 ]

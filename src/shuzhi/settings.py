@@ -89,6 +89,9 @@ class Settings:
     # Sharing: working days a provider may extend a request's decision deadline by, once,
     # with a stated reason (check period; 0: no extensions).
     sharing_extension_days: int = 5
+    # Security operations: seconds between the server's own runs of the monitoring rules
+    # (0: only `shuzhi secops evaluate`, e.g. from cron).
+    secops_evaluate_seconds: float = 30.0
     # Production runs on PostgreSQL unless the embedded SQLite file is chosen on purpose.
     allow_sqlite: bool = False
     # Dataset queries: "duckdb" (embedded, the default) or "spark" (the optional extra
@@ -242,6 +245,7 @@ def load_settings(
         gateway_meter_process=_truthy(env.get("SHUZHI_GATEWAY_METER_PROCESS"), True),
         portal_rate_limit=_number(env, "SHUZHI_PORTAL_RATE_LIMIT", 600, int, 0),
         sharing_extension_days=_number(env, "SHUZHI_SHARING_EXTENSION_DAYS", 5, int, 0),
+        secops_evaluate_seconds=_number(env, "SHUZHI_SECOPS_EVALUATE_SECONDS", 30.0, float, 0),
         allow_sqlite=_truthy(env.get("SHUZHI_ALLOW_SQLITE"), False),
         query_engine=env.get("SHUZHI_QUERY_ENGINE", "").strip().lower() or "duckdb",
         spark_master=env.get("SHUZHI_SPARK_MASTER", "").strip() or "local[2]",

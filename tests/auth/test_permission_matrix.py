@@ -42,6 +42,7 @@ from tests.lake import matrix as datasets_matrix
 from tests.market import matrix as market_matrix
 from tests.portal import matrix as portal_matrix
 from tests.sandbox import matrix as sandbox_matrix
+from tests.secops import matrix as secops_matrix
 from tests.sharing import matrix as sharing_matrix
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
@@ -212,6 +213,8 @@ EXPECTED.update(assess_matrix.EXPECTED)
 OPERATIONS.update(assess_matrix.OPERATIONS)
 EXPECTED.update(market_matrix.EXPECTED)
 OPERATIONS.update(market_matrix.OPERATIONS)
+EXPECTED.update(secops_matrix.EXPECTED)
+OPERATIONS.update(secops_matrix.OPERATIONS)
 
 
 def test_every_rule_is_in_the_matrix() -> None:

@@ -198,6 +198,17 @@ RULES: dict[str, Rule] = {
     "record_registration_event": Rule(EXECUTIVE),
     "record_upstream_code": Rule(EXECUTIVE),
     "export_registration": Rule(EXECUTIVE, OPERATORS),
+    # secops: the bureau watches every flow (its executive is the security officer); a unit's
+    # CDO answers for the alerts on its own data; lifting a containment is the bureau's call
+    "view_security_alerts": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),
+    "handle_security_alert": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "view_secops_thresholds": Rule(REGION_READERS),
+    "set_secops_threshold": Rule(EXECUTIVE),
+    "evaluate_secops": Rule(EXECUTIVE),
+    "contain_subject": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "lift_containment": Rule(EXECUTIVE),
+    "view_incidents": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),
+    "manage_incidents": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
 }
 
 

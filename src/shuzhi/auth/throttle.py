@@ -27,9 +27,10 @@ transactions already serialise them.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, not_, or_, select, text
+from sqlalchemy import ColumnElement, and_, delete, distinct, func, not_, or_, select, text
+from sqlalchemy.orm import Session
 
 from shuzhi.auth.models import LoginFailure
 from shuzhi.context import Ctx
@@ -173,3 +174,14 @@ def forget_account(ctx: Ctx, username: str, *, namespace: str = STAFF) -> None:
     """An administrator reset the account: its failures from every address are dropped."""
     key = account_key(username, namespace)
     ctx.db.execute(delete(LoginFailure).where(LoginFailure.username == key))
+
+
+def failures_by_client(session: Session, since: datetime) -> dict[str, tuple[int, int]]:
+    """Per client address: (distinct accounts, failures) failed since ``since`` (security
+    monitoring; only what the lockout window still holds)."""
+    rows = session.execute(
+        select(LoginFailure.client, func.count(distinct(LoginFailure.username)), func.count())
+        .where(LoginFailure.at >= since, LoginFailure.client.is_not(None))
+        .group_by(LoginFailure.client)
+    ).all()
+    return {str(c): (int(a), int(n)) for c, a, n in rows}

@@ -283,3 +283,5 @@ class CockpitSummary(BaseModel):
     scenarios: list[ScenarioOut]
     indicators: list[IndicatorOut]
     alerts: list[AlertOut]
+    # Open security alerts by severity (None: the viewer may not see security alerts).
+    security_alerts: dict[str, int] | None = None

@@ -45,6 +45,7 @@ from shuzhi.db.base import utcnow
 from shuzhi.errors import Invalid
 from shuzhi.gateway import stats as gateway
 from shuzhi.org import service as org
+from shuzhi.secops import service as secops
 from shuzhi.security.cells import csv_writer, seal_workbook
 
 # Figures kept in the daily snapshot (and so available as trends).
@@ -290,6 +291,7 @@ def cockpit_summary(
         scenarios=listed,
         indicators=indicators.list_indicators(ctx, unit_id, history=HISTORY_ON_PAGE),
         alerts=indicators.list_alerts(ctx, unit_id),
+        security_alerts=secops.open_alerts_by_severity(ctx, unit_id),
     )
 
 

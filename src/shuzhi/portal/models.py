@@ -21,6 +21,8 @@ from shuzhi.db.base import Base, StrEnumType, json_dict, json_list, utcnow
 class PublicationStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+    # Taken off the portal by a security containment until it is lifted (not a closing).
+    SUSPENDED = "suspended"
 
 
 class ApplicationStatus(StrEnum):

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from shuzhi.auth.service import token_matches, token_prefix
 from shuzhi.catalog import service as catalog
 from shuzhi.db.cas import affected
-from shuzhi.errors import NotFound
+from shuzhi.errors import Conflict, NotFound
 from shuzhi.security.masking import MaskLevel
 from shuzhi.sharing import filters
 from shuzhi.sharing.grants import (
@@ -67,6 +67,12 @@ def authenticate_application(session: Session, token: str, now: datetime) -> App
     if key.revoked_at is not None:
         raise ApplicationKeyRejected(
             "revoked", "应用密钥已被吊销。", "The application key has been revoked."
+        )
+    if key.suspended_at is not None:
+        raise ApplicationKeyRejected(
+            "suspended",
+            "应用密钥已被安全处置暂停使用。",
+            "The application key is suspended by a security containment.",
         )
     if key.expires_at <= now:
         raise ApplicationKeyRejected(
@@ -118,6 +124,12 @@ def grant_for_call(
     grant = session.scalar(
         select(Grant).where(Grant.active_key == active_key(principal.application_id, resource_code))
     )
+    if grant is not None and grant.suspended_at is not None:
+        raise NoActiveGrant(
+            "suspended",
+            "该授权已被安全处置暂停使用。",
+            "This grant is suspended by a security containment.",
+        )
     if grant is not None and grant.expires_at > now:
         return call_grant(grant)
     if catalog.published_entry_id(session, resource_code) is None:
@@ -182,6 +194,7 @@ def sandbox_grants(
         .where(
             Grant.status == GrantStatus.ACTIVE,
             Grant.expires_at > now,
+            Grant.suspended_at.is_(None),  # a security containment holds it
             Application.status == ApplicationStatus.ACTIVE,
         )
         .order_by(Grant.id)
@@ -201,3 +214,85 @@ def application_id_for_code(session: Session, code: str) -> int | None:
     """The id of the application registered under ``code`` (the sandbox keys its terms by it)."""
     found: int | None = session.scalar(select(Application.id).where(Application.code == code))
     return found
+
+
+# ---- suspension (security containment): reversible, unlike a revocation -------------------
+
+
+def _suspend(
+    session: Session, row: AppKey | Grant, working: ColumnElement[bool], now: datetime
+) -> None:
+    """Suspend a working key or grant in the caller's transaction (bumps the revision, so
+    every serving process drops its cached answers within about a second)."""
+    table = type(row)
+    done = session.execute(
+        update(table)
+        .where(table.id == row.id, table.suspended_at.is_(None), working)
+        .values(suspended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if affected(done) != 1:
+        session.refresh(row)
+        if row.suspended_at is not None:
+            raise Conflict("该对象已处于暂停状态。", "It is already suspended.")
+        raise Conflict(
+            "该对象已被吊销或已失效，无需也无法暂停。",
+            "It is already revoked or no longer in force; there is nothing to suspend.",
+        )
+    session.refresh(row)
+    bump_revision(session)
+
+
+def _resume(session: Session, row: AppKey | Grant) -> None:
+    table = type(row)
+    done = session.execute(
+        update(table)
+        .where(table.id == row.id, table.suspended_at.is_not(None))
+        .values(suspended_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if affected(done) != 1:
+        raise Conflict("该对象未处于暂停状态。", "It is not suspended.")
+    session.refresh(row)
+    bump_revision(session)
+
+
+def app_key(session: Session, key_id: int) -> tuple[AppKey, str, int]:
+    """An application key with its application's code and unit (``NotFound`` otherwise)."""
+    row = session.execute(
+        select(AppKey, Application.code, Application.unit_id)
+        .join(Application, Application.id == AppKey.application_id)
+        .where(AppKey.id == key_id)
+    ).first()
+    if row is None:
+        raise NotFound("应用密钥不存在。", "No such application key.")
+    return row[0], row[1], row[2]
+
+
+def grant_row(session: Session, grant_id: int) -> Grant:
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        raise NotFound("共享授权不存在。", "No such grant.")
+    return grant
+
+
+def suspend_app_key(session: Session, key_id: int, now: datetime) -> None:
+    """Stop a key working until ``resume_app_key``; a revoked or expired key is a Conflict.
+    Authorisation and audit are the caller's (security operations)."""
+    key, _, _ = app_key(session, key_id)
+    _suspend(session, key, (AppKey.revoked_at.is_(None)) & (AppKey.expires_at > now), now)
+
+
+def resume_app_key(session: Session, key_id: int) -> None:
+    key, _, _ = app_key(session, key_id)
+    _resume(session, key)
+
+
+def suspend_grant(session: Session, grant_id: int, now: datetime) -> None:
+    """Stop a grant working until ``resume_grant``; an ended grant is a Conflict."""
+    grant = grant_row(session, grant_id)
+    _suspend(session, grant, Grant.status == GrantStatus.ACTIVE, now)
+
+
+def resume_grant(session: Session, grant_id: int) -> None:
+    _resume(session, grant_row(session, grant_id))

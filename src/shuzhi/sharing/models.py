@@ -98,6 +98,8 @@ class AppKey(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[str | None] = mapped_column(String(200))
+    # Set while a security containment suspends the key (reversible, unlike a revocation).
+    suspended_at: Mapped[datetime | None]
     # The key this one replaced by rotation (the old one keeps working for the overlap).
     rotated_from_id: Mapped[int | None] = mapped_column(Integer)
 
@@ -215,6 +217,8 @@ class Grant(Base):
     # "at most one active grant per application and entry" hold under racing approvals.
     active_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     replaces_grant_id: Mapped[int | None] = mapped_column(Integer)
+    # Set while a security containment suspends the grant (reversible, unlike a revocation).
+    suspended_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[str | None] = mapped_column(String(200))
     revoke_reason: Mapped[str | None] = mapped_column(Text)

@@ -69,6 +69,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "grant_issued": ("共享授权已签发", "A share grant was issued"),
     "grant_revoked": ("共享授权已撤销", "A share grant was revoked"),
     "cockpit_alert": ("驾驶舱指标告警", "Cockpit indicator alert"),
+    "secops_alert": ("数据安全告警", "Data security alert"),
 }
 
 

@@ -16,6 +16,7 @@ from shuzhi.org import texts as org_texts
 from shuzhi.portal import texts as portal_texts
 from shuzhi.quality import texts as quality_texts
 from shuzhi.sandbox import texts as sandbox_texts
+from shuzhi.secops import texts as secops_texts
 from shuzhi.sharing import texts as sharing_texts
 from shuzhi.web import texts as web_texts
 
@@ -38,6 +39,7 @@ TEXT_SOURCES: tuple[dict[str, tuple[str, str]], ...] = (
     market_texts.TEXTS,
     cockpit_texts.TEXTS,
     assess_texts.TEXTS,
+    secops_texts.TEXTS,
 )
 TEXTS: dict[str, tuple[str, str]] = {
     key: pair for source in TEXT_SOURCES for key, pair in source.items()

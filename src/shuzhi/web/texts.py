@@ -56,4 +56,5 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.sharing": ("共享交换", "Sharing"),
     "nav.portal": ("数据开放", "Open data"),
     "nav.cockpit": ("驾驶舱", "Cockpit"),
+    "nav.secops": ("安全运营", "Security"),
 }

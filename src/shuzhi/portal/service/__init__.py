@@ -49,7 +49,10 @@ from shuzhi.portal.service.guard import (
     on_entry_withdrawn,
     open_candidates,
     open_dataset,
+    publication_unit,
     republish_dataset,
+    resume_publication,
+    suspend_publication,
 )
 from shuzhi.portal.service.reading import (
     LABELS_SECONDS,
@@ -117,13 +120,16 @@ __all__ = [
     "open_unit",
     "open_units",
     "portal_figures",
+    "publication_unit",
     "register_applicant",
     "release",
     "republish_dataset",
+    "resume_publication",
     "revoke_open_application",
     "search_open",
     "search_words",
     "seed_usage",
     "submit_open_application",
+    "suspend_publication",
     "visitor_digest",
 ]

@@ -194,6 +194,11 @@ def open_dataset(
     code = resource_code.strip()
     checked = _check(ctx, code, confirm_deidentified, "open_dataset")
     p = ctx.db.scalar(select(Publication).where(Publication.resource_code == code))
+    if p is not None and p.status == PublicationStatus.SUSPENDED:
+        raise Conflict(
+            "该开放目录已被安全处置暂停，解除处置后自动恢复。",
+            "The open dataset is suspended by a security containment; lifting it restores it.",
+        )
     if p is not None and p.status == PublicationStatus.OPEN:
         raise Conflict(
             "该目录已开放；内容有变化时请使用“重新发布”。",
@@ -259,12 +264,53 @@ def _close(ctx: Ctx, p: Publication, reason: str) -> None:
 
 
 def _open_publication(ctx: Ctx, resource_code: str) -> Publication | None:
+    """The publication while open or suspended (either closes when its entry stops being
+    open)."""
     return ctx.db.scalar(
         select(Publication).where(
             Publication.resource_code == resource_code,
-            Publication.status == PublicationStatus.OPEN,
+            Publication.status.in_([PublicationStatus.OPEN, PublicationStatus.SUSPENDED]),
         )
     )
+
+
+def publication_unit(ctx: Ctx, publication_id: int) -> int:
+    """The unit owning a publication (``NotFound`` otherwise): for security operations."""
+    p = ctx.db.get(Publication, publication_id)
+    if p is None:
+        raise NotFound("开放目录不存在。", "No such open dataset.")
+    return p.unit_id
+
+
+def suspend_publication(ctx: Ctx, publication_id: int) -> str:
+    """Take an open dataset off the portal until ``resume_publication`` (a containment; the
+    caller authorises and audits). A closed one is a Conflict. Returns its resource code."""
+    p = ctx.db.get(Publication, publication_id)
+    if p is None:
+        raise NotFound("开放目录不存在。", "No such open dataset.")
+    if p.status == PublicationStatus.SUSPENDED:
+        raise Conflict("该开放目录已处于暂停状态。", "It is already suspended.")
+    if p.status != PublicationStatus.OPEN:
+        raise Conflict(
+            "该开放目录已关闭，无需也无法暂停。",
+            "The open dataset is already closed; there is nothing to suspend.",
+        )
+    p.status = PublicationStatus.SUSPENDED
+    ctx.db.flush()
+    search.remove_documents(ctx, SEARCH_KIND, [p.resource_code])
+    return p.resource_code
+
+
+def resume_publication(ctx: Ctx, publication_id: int) -> bool:
+    """Undo ``suspend_publication``; False when the publication was closed meanwhile (its
+    entry withdrawn or no longer open), which stays closed."""
+    p = ctx.db.get(Publication, publication_id)
+    if p is None or p.status != PublicationStatus.SUSPENDED:
+        return False
+    p.status = PublicationStatus.OPEN
+    ctx.db.flush()
+    search.index_documents(ctx, [_search_doc(p, EntryOut.model_validate(p.entry_json))])
+    return True
 
 
 def entry_withdrawn(ctx: Ctx, resource_code: str, reason: str) -> bool:

@@ -1,0 +1,256 @@
+"""What the call log says about consumers' behaviour, for security monitoring.
+
+Read-only aggregate queries over ``gateway_call`` in a time range; every value a caller
+looked up is known only as the keyed digest the meter stored (``filter``), so counting
+*distinct* lookups needs no raw key. The ``day`` column bounds every scan to the days of the
+range, which its indexes serve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy.orm import Session
+
+from shuzhi.gateway.models import ApiCall, Endpoint
+
+REFUSED = (401, 403, 404)
+
+
+@dataclass(frozen=True)
+class KeyActivity:
+    """One application key's calls in a range."""
+
+    key_id: int
+    application_code: str
+    consumer_unit_id: int | None
+    provider_unit_id: int | None
+    calls: int
+    rows: int
+    distinct_lookups: int
+    refused: int
+    first_at: datetime
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class CallSample:
+    call_id: str
+    at: datetime
+    endpoint: str
+    resource_code: str
+    status: int
+    rows: int
+    filter: str
+    client: str | None
+
+
+def _range(since: datetime, until: datetime) -> list[Any]:
+    return [
+        ApiCall.day >= since.date(),
+        ApiCall.day <= until.date(),
+        ApiCall.at >= since,
+        ApiCall.at < until,
+    ]
+
+
+def activity(session: Session, since: datetime, until: datetime) -> list[KeyActivity]:
+    """Per application key: calls, rows served, distinct lookup keys (by digest), refusals."""
+    lookups = func.count(
+        distinct(case((ApiCall.endpoint == Endpoint.LOOKUP.value, ApiCall.filter)))
+    )
+    refused = func.sum(case((ApiCall.status.in_(REFUSED), 1), else_=0))
+    rows = session.execute(
+        select(
+            ApiCall.key_id,
+            func.max(ApiCall.application_code),
+            func.max(ApiCall.consumer_unit_id),
+            func.max(ApiCall.provider_unit_id),
+            func.count(),
+            func.coalesce(func.sum(ApiCall.rows), 0),
+            lookups,
+            refused,
+            func.min(ApiCall.at),
+            func.max(ApiCall.at),
+        )
+        .where(*_range(since, until), ApiCall.key_id.is_not(None))
+        .group_by(ApiCall.key_id)
+    ).all()
+    return [
+        KeyActivity(
+            key_id=int(r[0]),
+            application_code=r[1] or "",
+            consumer_unit_id=r[2],
+            provider_unit_id=r[3],
+            calls=int(r[4]),
+            rows=int(r[5]),
+            distinct_lookups=int(r[6] or 0),
+            refused=int(r[7] or 0),
+            first_at=r[8],
+            last_at=r[9],
+        )
+        for r in rows
+    ]
+
+
+def calls_per_key(
+    session: Session, since: datetime, until: datetime
+) -> dict[int, tuple[int, datetime]]:
+    """Per key: the number of calls in the range and the first call's time (for baselines)."""
+    rows = session.execute(
+        select(ApiCall.key_id, func.count(), func.min(ApiCall.at))
+        .where(*_range(since, until), ApiCall.key_id.is_not(None))
+        .group_by(ApiCall.key_id)
+    ).all()
+    return {int(k or 0): (int(n), first) for k, n, first in rows}
+
+
+def rows_in(
+    session: Session, spans: Sequence[tuple[datetime, datetime]]
+) -> dict[int, tuple[int, int]]:
+    """Per key: (rows served, calls) in any of the time spans (e.g. the off-hours ones)."""
+    if not spans:
+        return {}
+    lo, hi = min(s for s, _ in spans), max(u for _, u in spans)
+    within = or_(*(and_(ApiCall.at >= s, ApiCall.at < u) for s, u in spans))
+    rows = session.execute(
+        select(ApiCall.key_id, func.coalesce(func.sum(ApiCall.rows), 0), func.count())
+        .where(*_range(lo, hi), within, ApiCall.key_id.is_not(None), ApiCall.status < 400)
+        .group_by(ApiCall.key_id)
+    ).all()
+    return {int(k or 0): (int(r), int(n)) for k, r, n in rows}
+
+
+def clients_of(
+    session: Session, since: datetime, until: datetime, key_ids: Iterable[int] | None = None
+) -> dict[int, set[str]]:
+    """Per key: the client addresses it called from in the range."""
+    query = (
+        select(ApiCall.key_id, ApiCall.client)
+        .where(*_range(since, until), ApiCall.key_id.is_not(None), ApiCall.client.is_not(None))
+        .distinct()
+    )
+    if key_ids is not None:
+        query = query.where(ApiCall.key_id.in_(list(key_ids)))
+    found: dict[int, set[str]] = {}
+    for key_id, client in session.execute(query):
+        found.setdefault(int(key_id or 0), set()).add(client or "")
+    return found
+
+
+def refusals_without_key(session: Session, since: datetime, until: datetime) -> dict[str, int]:
+    """Per client address: refused calls (401/403/404) that no valid key made."""
+    rows = session.execute(
+        select(ApiCall.client, func.count())
+        .where(
+            *_range(since, until),
+            ApiCall.key_id.is_(None),
+            ApiCall.client.is_not(None),
+            ApiCall.status.in_(REFUSED),
+        )
+        .group_by(ApiCall.client)
+    ).all()
+    return {str(c): int(n) for c, n in rows}
+
+
+def samples(
+    session: Session,
+    since: datetime,
+    until: datetime,
+    *,
+    key_id: int | None = None,
+    client: str | None = None,
+    limit: int = 20,
+) -> list[CallSample]:
+    """The latest calls of a key (or, without one, of a client address) in the range."""
+    query = select(ApiCall).where(*_range(since, until))
+    if key_id is not None:
+        query = query.where(ApiCall.key_id == key_id)
+    if client is not None:
+        query = query.where(ApiCall.client == client)
+    rows = session.scalars(query.order_by(ApiCall.at.desc(), ApiCall.id.desc()).limit(limit))
+    return [
+        CallSample(
+            call_id=r.call_id,
+            at=r.at,
+            endpoint=str(r.endpoint),
+            resource_code=r.resource_code,
+            status=r.status,
+            rows=r.rows,
+            filter=r.filter,
+            client=r.client,
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Impact:
+    consumer_units: tuple[int, ...]
+    applications: tuple[str, ...]
+    calls: int
+    served: int
+    rows: int
+
+
+def impact(
+    session: Session,
+    since: datetime,
+    until: datetime,
+    *,
+    key_ids: Sequence[int] = (),
+    grant_ids: Sequence[int] = (),
+) -> Impact:
+    """Who called through these keys or grants in the range, how often, how many records."""
+    if not key_ids and not grant_ids:
+        return Impact((), (), 0, 0, 0)
+    which = or_(ApiCall.key_id.in_(list(key_ids)), ApiCall.grant_id.in_(list(grant_ids)))
+    where = [*_range(since, until), which]
+    calls, served, rows = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((ApiCall.status < 400, 1), else_=0)), 0),
+            func.coalesce(func.sum(ApiCall.rows), 0),
+        ).where(*where)
+    ).one()
+    units = session.scalars(
+        select(ApiCall.consumer_unit_id)
+        .where(*where, ApiCall.consumer_unit_id.is_not(None))
+        .distinct()
+    )
+    apps = session.scalars(
+        select(ApiCall.application_code)
+        .where(*where, ApiCall.application_code.is_not(None))
+        .distinct()
+    )
+    return Impact(
+        tuple(sorted(int(u or 0) for u in units)),
+        tuple(sorted(a for a in apps if a)),
+        int(calls),
+        int(served or 0),
+        int(rows or 0),
+    )
+
+
+def count_calls(
+    session: Session,
+    after: datetime,
+    until: datetime,
+    *,
+    key_id: int | None = None,
+    client: str | None = None,
+    refused_only: bool = False,
+) -> int:
+    """Calls of a key (or of a client address) after ``after`` up to ``until``."""
+    where = [*_range(after, until), ApiCall.at > after]
+    if key_id is not None:
+        where.append(ApiCall.key_id == key_id)
+    if client is not None:
+        where.append(ApiCall.client == client)
+    if refused_only:
+        where.append(ApiCall.status.in_(REFUSED))
+    return int(session.scalar(select(func.count()).select_from(ApiCall).where(*where)) or 0)
