@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shuzhi.errors import ShuzhiError
-from shuzhi.sandbox import service
+from shuzhi.sandbox import releases, service
 from shuzhi.sandbox.schemas import QueryIn, QueryOut
 from shuzhi.web.deps import CtxDep
 from shuzhi.web.templating import render
@@ -28,7 +28,7 @@ def run(request: Request, ctx: CtxDep, sql: str = Form("")) -> Response:
     result: QueryOut | None = None
     error: ShuzhiError | None = None
     try:
-        result = service.run_query(ctx, QueryIn(sql=sql or " "))
+        result = releases.answer_query(ctx, QueryIn(sql=sql or " "))
     except ShuzhiError as err:
         ctx.fail(err)  # rolled back; the refusal is still recorded and audited
         error = err
