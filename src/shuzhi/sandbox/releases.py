@@ -495,13 +495,13 @@ def use_per_unit(ctx: Ctx) -> dict[int, SandboxUse]:
     ):
         key = "answered" if status == QueryStatus.DONE else "refused"
         counts.setdefault(unit, {})[key] = int(n)
-    for unit, status, n in ctx.db.execute(
+    for unit, state, n in ctx.db.execute(
         select(SandboxRelease.unit_id, SandboxRelease.status, func.count()).group_by(
             SandboxRelease.unit_id, SandboxRelease.status
         )
     ):
         c = counts.setdefault(unit, {})
         c["releases_requested"] = c.get("releases_requested", 0) + int(n)
-        if status == ReleaseStatus.APPROVED:
+        if state == ReleaseStatus.APPROVED:
             c["releases_approved"] = c.get("releases_approved", 0) + int(n)
     return {unit: SandboxUse(**c) for unit, c in counts.items()}
