@@ -69,8 +69,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sbx.status.refused": ("已拒绝", "Refused"),
     "sbx.provider": ("本单位数据上的查询", "Queries on our data"),
     "sbx.provider.intro": (
-        "其他单位在沙箱中对本单位数据提出的每一个查询（含被拒绝的）。",
-        "Every query other units asked on our data in the sandbox, refused ones included.",
+        "在沙箱中对本单位数据回答过的每一个查询：语句、提出者、发布和隐去的分组数。",
+        "Every query answered on our data in the sandbox: its text, who asked, groups released"
+        " and suppressed.",
     ),
     "sbx.provider.none": ("尚无查询。", "No queries yet."),
     "sbx.provider.when": ("时间", "When"),
