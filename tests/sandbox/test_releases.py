@@ -205,3 +205,25 @@ def test_api_release_flow_and_formula_safe_file(client: TestClient, database: Da
     assert got.status_code == 200
     first = got.content.decode("utf-8-sig").splitlines()[0]
     assert first.startswith("'=cmd")
+
+
+def test_cockpit_shows_sandbox_use_per_unit(database: Database) -> None:
+    from shuzhi.cockpit import service as cockpit
+    from shuzhi.sandbox.rules import QueryRefused
+
+    seeded = seed_org(database)
+    sb = sandbox(database, seeded)
+    answer = _ask(sb, f'SELECT 社区, COUNT(*) FROM "{sb.health}" GROUP BY 社区')
+    with pytest.raises(QueryRefused):
+        _ask(sb, f'SELECT * FROM "{sb.health}"')
+    with acting(database, sb.analyst) as ctx:
+        releases.request_release(ctx, ReleaseIn(query_id=answer.id, purpose="排班"))
+    with acting(database, seeded.actor(Role.CDO)) as ctx:
+        region = cockpit.cockpit_summary(ctx)
+    (use,) = region.sandbox
+    assert (use.unit_code, use.answered, use.refused) == ("A", 1, 1)
+    assert (use.releases_requested, use.releases_approved) == (1, 0)
+    with acting(database, seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
+        assert cockpit.cockpit_summary(ctx).sandbox == []
+    with acting(database, sb.analyst) as ctx:
+        assert [u.unit_code for u in releases.use_per_unit(ctx)] == ["A"]

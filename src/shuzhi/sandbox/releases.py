@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,6 +18,7 @@ from shuzhi.auth.permissions import deny, require, scope_unit
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
+from shuzhi.org import service as org
 from shuzhi.sandbox import checker, service
 from shuzhi.sandbox.events import (
     ReleaseDownloaded,
@@ -45,6 +45,7 @@ from shuzhi.sandbox.schemas import (
     ReleaseIn,
     ReleaseOut,
     ReviewOut,
+    SandboxUseOut,
     TemplateIn,
     TemplateOut,
     TemplateRunIn,
@@ -475,33 +476,37 @@ def run_template(
 # ---- use per unit (cockpit) -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SandboxUse:
-    """One analyst unit's use of the sandbox."""
-
-    answered: int = 0
-    refused: int = 0
-    releases_requested: int = 0
-    releases_approved: int = 0
-
-
-def use_per_unit(ctx: Ctx) -> dict[int, SandboxUse]:
-    """Queries answered/refused and releases asked/approved, per analyst unit."""
+def use_per_unit(ctx: Ctx) -> list[SandboxUseOut]:
+    """Per analyst unit the actor may see (region readers: all; unit staff: their own):
+    queries answered and refused, releases asked and approved. The cockpit reads this.
+    Not audited: counts only."""
+    scoped = scope_unit(ctx, "view_sandbox_queries")
     counts: dict[int, dict[str, int]] = {}
-    for unit, status, n in ctx.db.execute(
-        select(SandboxQuery.unit_id, SandboxQuery.status, func.count()).group_by(
-            SandboxQuery.unit_id, SandboxQuery.status
-        )
-    ):
+    queries = select(SandboxQuery.unit_id, SandboxQuery.status, func.count()).group_by(
+        SandboxQuery.unit_id, SandboxQuery.status
+    )
+    asked = select(SandboxRelease.unit_id, SandboxRelease.status, func.count()).group_by(
+        SandboxRelease.unit_id, SandboxRelease.status
+    )
+    if scoped is not None:
+        queries = queries.where(SandboxQuery.unit_id == scoped)
+        asked = asked.where(SandboxRelease.unit_id == scoped)
+    for unit, status, n in ctx.db.execute(queries):
         key = "answered" if status == QueryStatus.DONE else "refused"
         counts.setdefault(unit, {})[key] = int(n)
-    for unit, state, n in ctx.db.execute(
-        select(SandboxRelease.unit_id, SandboxRelease.status, func.count()).group_by(
-            SandboxRelease.unit_id, SandboxRelease.status
-        )
-    ):
+    for unit, state, n in ctx.db.execute(asked):
         c = counts.setdefault(unit, {})
         c["releases_requested"] = c.get("releases_requested", 0) + int(n)
         if state == ReleaseStatus.APPROVED:
             c["releases_approved"] = c.get("releases_approved", 0) + int(n)
-    return {unit: SandboxUse(**c) for unit, c in counts.items()}
+    out = []
+    for unit, c in counts.items():
+        brief = org.unit_brief(ctx, unit)
+        out.append(
+            SandboxUseOut(
+                unit_code=brief.code if brief else str(unit),
+                unit_name=brief.name if brief else "",
+                **c,
+            )
+        )
+    return sorted(out, key=lambda u: u.unit_code)

@@ -208,3 +208,14 @@ class TemplateRunIn(BaseModel):
 class TemplateRunOut(BaseModel):
     answer: QueryOut
     release: ReleaseOut
+
+
+class SandboxUseOut(BaseModel):
+    """One analyst unit's use of the sandbox (the cockpit's figures)."""
+
+    unit_code: str
+    unit_name: str
+    answered: int = 0
+    refused: int = 0
+    releases_requested: int = 0
+    releases_approved: int = 0
