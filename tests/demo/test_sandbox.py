@@ -37,6 +37,17 @@ def test_demo_sandbox_answers_the_example_query(demo_database: Database) -> None
             "/api/v1/sandbox/grants", headers={"Authorization": f"Bearer {stored['api_key']}"}
         ).json()
         assert any(g["dp_required"] for g in grants)
+        noisy = client.post(
+            "/api/v1/sandbox/queries",
+            json={"sql": stored["dp_example_query"], "epsilon": 0.2},
+            headers={"Authorization": f"Bearer {stored['api_key']}"},
+        )
+        assert noisy.status_code == 200, noisy.text
+        assert noisy.json()["epsilon_spent"] == 0.2 and noisy.json()["intervals"]
+        budget = client.get(
+            "/api/v1/sandbox/budget", headers={"Authorization": f"Bearer {stored['api_key']}"}
+        ).json()
+        assert [round(b["epsilon_spent"], 6) for b in budget] == [0.7]
     with acting(demo_database, SYSTEM) as ctx:
         pending = releases.list_releases(ctx, status="pending")
         assert len(pending) == 1 and pending[0].suppressed >= 1

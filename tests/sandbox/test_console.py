@@ -120,3 +120,23 @@ def test_builder_releases_and_provider_pages(client: TestClient, database: Datab
     assert f"/api/v1/sandbox/releases/{release_id}/file?format=csv" in mine.text
     got = client.get(f"/api/v1/sandbox/releases/{release_id}/file?format=csv")
     assert got.status_code == 200 and "东苑" in got.content.decode("utf-8-sig")
+
+
+def test_workspace_shows_budget_gauge_and_intervals(client: TestClient, database: Database) -> None:
+    from tests.sandbox import helpers
+    from tests.sandbox.test_private import DP_TERMS, _rows
+    from tests.sharing.helpers import application
+
+    seeded = seed_org(database)
+    health = helpers._entry(database, "B", helpers.HEALTH, _rows())
+    app = application(database, "A")
+    helpers.grant(database, seeded.actor(Role.DATA_LIAISON), health, app, DP_TERMS)
+    login(client, "a.liaison", PASSWORD)
+    page = client.get("/sandbox")
+    assert 'id="sbx-budget"' in page.text and 'value="2.0"' in page.text
+    token = csrf(client, "/sandbox")
+    sql = f'SELECT 社区, SUM(医疗费用) AS s FROM "{health}" GROUP BY 社区'
+    reply = client.post("/sandbox", data={"csrf_token": token, "sql": sql, "epsilon": "0.5"})
+    assert reply.status_code == 200, reply.text
+    assert 'id="sbx-epsilon">0.5<' in reply.text and 'class="sbx-interval"' in reply.text
+    assert 'id="sbx-suppressed-dp"' in reply.text and 'value="1.5"' in reply.text

@@ -227,3 +227,42 @@ def test_cockpit_shows_sandbox_use_per_unit(database: Database) -> None:
         assert cockpit.cockpit_summary(ctx).sandbox == []
     with acting(database, sb.analyst) as ctx:
         assert [u.unit_code for u in releases.use_per_unit(ctx)] == ["A"]
+
+
+def test_a_noisy_answer_is_released_with_its_intervals(database: Database) -> None:
+    from tests.sandbox import helpers
+    from tests.sandbox.test_private import DP_TERMS, _rows
+    from tests.sharing.helpers import application, key
+
+    seeded = seed_org(database)
+    health = helpers._entry(database, "B", helpers.HEALTH, _rows())
+    app = application(database, "A")
+    helpers.grant(database, seeded.actor(Role.DATA_LIAISON), health, app, DP_TERMS)
+    sb = Sandbox(database, seeded, health, "", app, key(database, app))
+    answer = _ask(
+        sb, f'SELECT 社区, COUNT(*) AS n, SUM(医疗费用) AS s FROM "{sb.health}" GROUP BY 社区'
+    )
+    assert answer.epsilon_spent is not None and answer.intervals and answer.suppressed is None
+    with acting(database, sb.analyst) as ctx:
+        release = releases.request_release(ctx, ReleaseIn(query_id=answer.id, purpose="排班"))
+    assert release.rows == answer.rows and release.intervals == answer.intervals
+    assert release.suppressed is None and release.epsilon_spent == answer.epsilon_spent
+    with acting(database, _cdo(sb, "B")) as ctx:
+        assert releases.decide_release(ctx, release.id, ReleaseDecisionIn(approve=True)).status == (
+            "approved"
+        )
+    with acting(database, sb.analyst) as ctx:
+        content, _, _ = releases.release_file(ctx, release.id, "csv")
+    table = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert table[0] == [
+        "社区",
+        "n",
+        "n 95% 下限 low",
+        "n 95% 上限 high",
+        "s",
+        "s 95% 下限 low",
+        "s 95% 上限 high",
+    ]
+    first = answer.rows[0]
+    low, high = answer.intervals[0][1] or [0.0, 0.0]
+    assert table[1][0] == first[0] and float(table[1][2]) == low and float(table[1][3]) == high

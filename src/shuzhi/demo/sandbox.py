@@ -7,7 +7,8 @@ differential privacy). All three share the resident ID as a join key.
 
 Built once, through the normal services: catalogue entries, typed Parquet loaded into the
 lake, sandbox requests decided by the providers, a few queries (small communities
-suppressed, one refusal) and one release request left pending. ``demo-credentials.json``
+suppressed, one differentially private query, one refusal) and one release request left
+pending. ``demo-credentials.json``
 gets a working analyst key, the resource codes and an example query under ``"sandbox"``.
 """
 
@@ -89,7 +90,7 @@ SPECS: list[tuple[str, str, str, str, dict[str, str], dict[str, Any]]] = [
         "养老保险待遇发放信息",
         "退休人员基本养老保险月待遇发放情况。",
         {ID: "join_key", "参保类型": "dimension", "月养老金": "aggregate"},
-        {"dp_required": True, "epsilon": 1.0, "delta": 1e-6},
+        {"dp_required": True, "epsilon": 2.0, "delta": 1e-6, "bounds": {"月养老金": [0, 10000]}},
     ),
 ]
 
@@ -100,6 +101,13 @@ def example_query(codes: dict[str, str]) -> str:
         f'JOIN "{codes["health"]}" h ON p.{ID} = h.{ID} '
         "WHERE p.居住状况 = '独居' AND p.年龄 >= 65 AND h.慢性病 = '是' "
         "GROUP BY p.社区 ORDER BY p.社区"
+    )
+
+
+def dp_example_query(codes: dict[str, str]) -> str:
+    return (
+        "SELECT 参保类型, COUNT(*) AS 人数, AVG(月养老金) AS 平均月养老金 "
+        f'FROM "{codes["social_security"]}" GROUP BY 参保类型 ORDER BY 参保类型'
     )
 
 
@@ -233,6 +241,12 @@ def _queries(database: Database, actor: Actor, codes: dict[str, str], token: str
             ),
             application=principal,
         )
+    # Differential privacy (the social-security grant requires it): noisy figures with
+    # 95 % intervals, ε charged to the analyst's budget.
+    with unit_of_work(database, _as_app(principal)) as ctx:
+        releases.answer_query(
+            ctx, QueryIn(sql=dp_example_query(codes), epsilon=0.5), application=principal
+        )
     try:
         with unit_of_work(database, _as_app(principal)) as ctx:
             releases.answer_query(
@@ -309,6 +323,7 @@ def build_sandbox(database: Database, actor: Actor, credentials: Path) -> dict[s
         "datasets": codes,
         "k": K,
         "example_query": sql,
+        "dp_example_query": dp_example_query(codes),
         "example": "curl -H 'Authorization: Bearer "
         + token
         + "' -H 'Content-Type: application/json' http://127.0.0.1:8000/api/v1/sandbox/queries"

@@ -199,7 +199,9 @@ def _out(ctx: Ctx, release: SandboxRelease) -> ReleaseOut:
         sql=query.sql if query is not None else "",
         columns=list(figures.get("columns", [])),
         rows=list(figures.get("rows", [])),
-        suppressed=int(figures.get("suppressed", 0)),
+        suppressed=figures.get("suppressed"),
+        epsilon_spent=figures.get("epsilon_spent"),
+        intervals=figures.get("intervals"),
         template_id=release.template_id,
         reviews=[
             ReviewOut(
@@ -325,8 +327,7 @@ def release_file(
             "该发布申请尚未批准，结果不能离开沙箱。",
             "This release has not been approved: its figures cannot leave the sandbox.",
         )
-    columns = list(release.figures.get("columns", []))
-    rows = [list(r) for r in release.figures.get("rows", [])]
+    columns, rows = _table(release.figures)
     if fmt == "csv":
         text = io.StringIO()
         writer = cells.csv_writer(text)
@@ -349,6 +350,31 @@ def release_file(
         content = out.getvalue()
     audit.record(ctx, ReleaseDownloaded(release_id=release.id, unit=release.unit_id, format=fmt))
     return content, FORMATS[fmt], f"sandbox-release-{release.id}.{fmt}"
+
+
+def _table(figures: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The released table; under differential privacy each noisy figure is followed by its
+    95 % interval (two columns)."""
+    columns = list(figures.get("columns", []))
+    rows = [list(r) for r in figures.get("rows", [])]
+    intervals = figures.get("intervals")
+    if not intervals:
+        return columns, rows
+    noisy = [j for j in range(len(columns)) if any(iv[j] is not None for iv in intervals)]
+    header: list[str] = []
+    for j, name in enumerate(columns):
+        header.append(name)
+        if j in noisy:
+            header += [f"{name} 95% 下限 low", f"{name} 95% 上限 high"]
+    table = []
+    for row, iv in zip(rows, intervals, strict=True):
+        out: list[Any] = []
+        for j, value in enumerate(row):
+            out.append(value)
+            if j in noisy:
+                out += list(iv[j]) if iv[j] is not None else [None, None]
+        table.append(out)
+    return header, table
 
 
 # ---- templates --------------------------------------------------------------------------

@@ -169,7 +169,9 @@ class ReleaseOut(BaseModel):
     sql: str
     columns: list[str]
     rows: list[list[Any]]
-    suppressed: int
+    suppressed: int | None  # None under differential privacy, as in the answer
+    epsilon_spent: float | None = None
+    intervals: list[list[list[float] | None]] | None = None
     template_id: int | None
     reviews: list[ReviewOut]
     created_at: datetime

@@ -43,6 +43,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sbx.refused": ("查询被拒绝", "Query refused"),
     "sbx.epsilon_spent": ("本次消耗隐私预算 ε", "Privacy budget spent (ε)"),
     "sbx.interval": ("95% 区间", "95 % interval"),
+    "sbx.interval_note": (
+        "数值已加噪声，方括号内为 95% 区间",
+        "figures carry noise; the brackets give their 95 % interval",
+    ),
+    "sbx.suppressed_dp": (
+        "差分隐私下不报告未显示的分组数（该数字本身会暴露小分组）",
+        "Under differential privacy the number of groups left out is not reported (it would"
+        " tell which groups are small)",
+    ),
+    "sbx.budget": ("差分隐私预算", "Differential-privacy budget"),
+    "sbx.budget.left": ("剩余", "left"),
+    "sbx.budget.default": ("每次查询默认消耗", "default per query"),
+    "sbx.epsilon_in": ("本次查询消耗 ε（可选）", "ε to spend on this query (optional)"),
     "sbx.releases": ("结果发布", "Releases"),
     "sbx.releases.intro": (
         "结果离开沙箱（下载、门户发布、数据产品）须经所用数据的每个提供单位首席数据官批准；"

@@ -52,6 +52,7 @@ def _workspace(
     status: int = 200,
     choice: builder.BuilderChoice | None = None,
     builder_errors: list[dict[str, str]] | None = None,
+    epsilon: str = "",
 ) -> Response:
     grants = service.list_sandbox_grants(ctx)
     return render(
@@ -59,6 +60,8 @@ def _workspace(
         "sandbox/workspace.html",
         status=status,
         grants=grants,
+        budgets=service.sandbox_budget(ctx),
+        epsilon=epsilon,
         sql=sql,
         result=result,
         error=error,
@@ -88,16 +91,23 @@ def workspace(request: Request, ctx: CtxDep) -> Response:
 
 
 @router.post("/sandbox")
-def run(request: Request, ctx: CtxDep, sql: str = Form("")) -> Response:
+def run(request: Request, ctx: CtxDep, sql: str = Form(""), epsilon: str = Form("")) -> Response:
     result: QueryOut | None = None
     error: ShuzhiError | None = None
     try:
-        result = releases.answer_query(ctx, QueryIn(sql=sql or " "))
+        data = parse(QueryIn, {"sql": sql or " ", "epsilon": epsilon.strip() or None})
+        result = releases.answer_query(ctx, data)
     except ShuzhiError as err:
         ctx.fail(err)  # rolled back; the refusal is still recorded and audited
         error = err
     return _workspace(
-        request, ctx, sql=sql, result=result, error=error, status=200 if error is None else 422
+        request,
+        ctx,
+        sql=sql,
+        result=result,
+        error=error,
+        status=200 if error is None else 422,
+        epsilon=epsilon,
     )
 
 
