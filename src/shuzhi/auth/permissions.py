@@ -131,6 +131,13 @@ RULES: dict[str, Rule] = {
     "run_sandbox_query": Rule(NOBODY, UNIT_STAFF | frozenset({Role.CONSUMER})),
     "view_sandbox_grants": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
     "view_sandbox_queries": Rule(REGION_READERS, UNIT_STAFF),
+    # releases: the analyst asks, every provider unit's CDO decides; templates pre-approved
+    "request_sandbox_release": Rule(NOBODY, UNIT_STAFF | frozenset({Role.CONSUMER})),
+    "decide_sandbox_release": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
+    "view_sandbox_releases": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
+    "download_sandbox_release": Rule(NOBODY, UNIT_STAFF | frozenset({Role.CONSUMER})),
+    "manage_sandbox_templates": Rule(NOBODY, frozenset({Role.UNIT_CDO})),
+    "view_sandbox_templates": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
     # gateway: call statistics, region-wide or of the calls a unit made or served
     "view_call_stats": Rule(REGION_READERS, UNIT_STAFF | frozenset({Role.CONSUMER})),
     # portal: the provider's CDO opens its data and decides applications; the bureau may close

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from shuzhi.assess.schemas import AssessedLevel
 from shuzhi.cockpit.models import AlertStatus, Direction, Level, ScenarioStatus
+from shuzhi.sandbox.schemas import SandboxUseOut
 from shuzhi.validation import blank_to_none, clean_code, clean_text
 
 
@@ -278,6 +279,11 @@ class CockpitSummary(BaseModel):
         default=[],
         description="each unit's self-assessed level in its latest closed round and the trend"
         " since the round before (the unit's own in a unit view)",
+    )
+    sandbox: list[SandboxUseOut] = Field(
+        default=[],
+        description="per analyst unit: sandbox queries answered and refused, releases asked"
+        " and approved (the unit's own in a unit view)",
     )
     trends: list[Trend]
     scenarios: list[ScenarioOut]

@@ -45,6 +45,7 @@ from shuzhi.db.base import utcnow
 from shuzhi.errors import Invalid
 from shuzhi.gateway import stats as gateway
 from shuzhi.org import service as org
+from shuzhi.sandbox import releases as sandbox
 from shuzhi.secops import service as secops
 from shuzhi.security.cells import csv_writer, seal_workbook
 
@@ -273,6 +274,9 @@ def cockpit_summary(
         for a in assess.assessed_levels(ctx)
         if unit_id is None or a.unit_code == current.unit_code
     ]
+    sandbox_use = [
+        u for u in sandbox.use_per_unit(ctx) if unit_id is None or u.unit_code == current.unit_code
+    ]
     record(
         ctx,
         CockpitViewed(scope=current.unit_code if unit_id else "region", unit=unit_id, days=days),
@@ -287,6 +291,7 @@ def cockpit_summary(
         figures=current,
         ranking=ranking,
         assessed=assessed,
+        sandbox=sandbox_use,
         trends=trends,
         scenarios=listed,
         indicators=indicators.list_indicators(ctx, unit_id, history=HISTORY_ON_PAGE),

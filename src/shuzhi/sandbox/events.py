@@ -77,3 +77,63 @@ class SandboxGrantEnded(AuditEvent):
     grant_id: int
     unit: int
     resource_code: str
+
+
+@dataclass(frozen=True)
+class ReleaseRequested(AuditEvent):
+    """An analyst asked to take a query's figures out of the sandbox."""
+
+    action: ClassVar[str] = "sandbox.release_requested"
+    target_type: ClassVar[str] = "sandbox_release"
+    target_fields: ClassVar[tuple[str, ...]] = ("release_id",)
+    unit_field: ClassVar[str | None] = "unit"
+    release_id: int
+    unit: int
+    query_id: int
+    target: str
+    purpose: str
+    providers: list[int]
+    template_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseReviewed(AuditEvent):
+    """A provider unit approved or refused its part of a release."""
+
+    action: ClassVar[str] = "sandbox.release_reviewed"
+    target_type: ClassVar[str] = "sandbox_release"
+    target_fields: ClassVar[tuple[str, ...]] = ("release_id",)
+    unit_field: ClassVar[str | None] = "unit"
+    release_id: int
+    unit: int
+    approve: bool
+    reason: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ReleaseDownloaded(AuditEvent):
+    """An approved release's file was taken."""
+
+    action: ClassVar[str] = "sandbox.release_downloaded"
+    target_type: ClassVar[str] = "sandbox_release"
+    target_fields: ClassVar[tuple[str, ...]] = ("release_id",)
+    unit_field: ClassVar[str | None] = "unit"
+    release_id: int
+    unit: int
+    format: str
+
+
+@dataclass(frozen=True)
+class TemplateCreated(AuditEvent):
+    """A provider unit pre-approved a parameterised query."""
+
+    action: ClassVar[str] = "sandbox.template_created"
+    target_type: ClassVar[str] = "sandbox_template"
+    target_fields: ClassVar[tuple[str, ...]] = ("template_id",)
+    unit_field: ClassVar[str | None] = "unit"
+    template_id: int
+    unit: int
+    name: str
+    sql: str
+    parameters: dict[str, Any]

@@ -96,3 +96,83 @@ class SandboxBudget(Base):
     delta_spent: Mapped[float] = mapped_column(Float, default=0.0)
     queries: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---- releases ---------------------------------------------------------------------------
+
+
+class ReleaseStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class ReleaseTarget(StrEnum):
+    """Where a released result goes."""
+
+    DOWNLOAD = "download"  # a CSV/XLSX file
+    PORTAL = "portal"  # publication on the open-data portal
+    DATA_PRODUCT = "data_product"  # input to a data product
+
+
+class SandboxResult(Base):
+    """An answer exactly as released to the analyst (what a release request takes out)."""
+
+    __tablename__ = "sandbox_result"
+
+    query_id: Mapped[int] = mapped_column(
+        ForeignKey("sandbox_query.id", ondelete="CASCADE"), primary_key=True
+    )
+    answer: Mapped[dict[str, Any]] = mapped_column(json_dict())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SandboxTemplate(Base):
+    """A parameterised query a provider unit pre-approved: run within its parameters, its
+    answer is released without review."""
+
+    __tablename__ = "sandbox_template"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sql: Mapped[str] = mapped_column(Text)
+    # Parameter name -> the values the provider allows (each a text or a number).
+    parameters: Mapped[dict[str, Any]] = mapped_column(json_dict())
+    targets: Mapped[dict[str, Any]] = mapped_column(json_dict())  # {"targets": [...]}
+    created_by: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SandboxRelease(Base):
+    """A request to take one answered query's figures out of the sandbox."""
+
+    __tablename__ = "sandbox_release"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("sandbox_query.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text)
+    target: Mapped[ReleaseTarget] = mapped_column(StrEnumType(ReleaseTarget, 20))
+    figures: Mapped[dict[str, Any]] = mapped_column(json_dict())  # {"columns", "rows", ...}
+    status: Mapped[ReleaseStatus] = mapped_column(StrEnumType(ReleaseStatus, 10), index=True)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("sandbox_template.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+
+class SandboxReleaseReview(Base):
+    """One provider unit's part of a release: every provider must approve."""
+
+    __tablename__ = "sandbox_release_review"
+
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("sandbox_release.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    status: Mapped[ReleaseStatus] = mapped_column(StrEnumType(ReleaseStatus, 10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]

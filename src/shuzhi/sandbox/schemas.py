@@ -129,3 +129,95 @@ class BudgetOut(BaseModel):
     delta_remaining: float
     queries: int
     default_query_epsilon: float
+
+
+# ---- releases ---------------------------------------------------------------------------
+
+ReleaseTargetName = Literal["download", "portal", "data_product"]
+TemplateValue = Annotated[str, Field(min_length=1, max_length=200)] | int | float
+
+
+class ReleaseIn(BaseModel):
+    """Take one answered query's figures out of the sandbox."""
+
+    query_id: int
+    purpose: Annotated[str, Field(min_length=1, max_length=2000)]
+    target: ReleaseTargetName = "download"
+
+
+class ReleaseDecisionIn(BaseModel):
+    approve: bool
+    reason: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ReviewOut(BaseModel):
+    provider_unit_id: int
+    status: str
+    reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class ReleaseOut(BaseModel):
+    id: int
+    query_id: int
+    unit_id: int
+    requested_by: str
+    purpose: str
+    target: str
+    status: Literal["pending", "approved", "refused"]
+    sql: str
+    columns: list[str]
+    rows: list[list[Any]]
+    suppressed: int | None  # None under differential privacy, as in the answer
+    epsilon_spent: float | None = None
+    intervals: list[list[list[float] | None]] | None = None
+    template_id: int | None
+    reviews: list[ReviewOut]
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class TemplateIn(BaseModel):
+    """A parameterised query: ``{name}`` in the SQL stands for one of the allowed values."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    sql: Annotated[str, Field(min_length=1, max_length=20_000)]
+    parameters: dict[
+        Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,39}$")],
+        Annotated[list[TemplateValue], Field(min_length=1, max_length=200)],
+    ] = Field(default_factory=dict, max_length=20)
+    targets: list[ReleaseTargetName] = Field(default=["download"], min_length=1)
+
+
+class TemplateOut(BaseModel):
+    id: int
+    provider_unit_id: int
+    name: str
+    sql: str
+    parameters: dict[str, list[Any]]
+    targets: list[str]
+    created_by: str
+    active: bool
+
+
+class TemplateRunIn(BaseModel):
+    parameters: dict[str, TemplateValue] = Field(default_factory=dict, max_length=20)
+    purpose: Annotated[str, Field(min_length=1, max_length=2000)]
+    target: ReleaseTargetName = "download"
+
+
+class TemplateRunOut(BaseModel):
+    answer: QueryOut
+    release: ReleaseOut
+
+
+class SandboxUseOut(BaseModel):
+    """One analyst unit's use of the sandbox (the cockpit's figures)."""
+
+    unit_code: str
+    unit_name: str
+    answered: int = 0
+    refused: int = 0
+    releases_requested: int = 0
+    releases_approved: int = 0

@@ -1,0 +1,63 @@
+"""The demo sandbox: three providers' datasets joined on the resident ID, small communities
+suppressed, a refusal, one pending release, and an analyst key in demo-credentials.json whose
+example query answers."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+
+from shuzhi.app import create_app
+from shuzhi.context import SYSTEM
+from shuzhi.db.engine import Database
+from shuzhi.demo.district import CREDENTIALS_FILE, build_demo
+from shuzhi.sandbox import releases
+from shuzhi.sandbox import service as sandbox
+from tests.conftest import acting
+
+
+def test_demo_sandbox_answers_the_example_query(demo_database: Database) -> None:
+    credentials = demo_database.settings.data_dir / CREDENTIALS_FILE
+    stored = json.loads(credentials.read_text(encoding="utf-8"))["sandbox"]
+    assert set(stored["datasets"]) == {"population", "health", "social_security"}
+    app = create_app(demo_database.settings, database=demo_database, migrate=False)
+    with TestClient(app, base_url="http://testserver") as client:
+        reply = client.post(
+            "/api/v1/sandbox/queries",
+            json={"sql": stored["example_query"]},
+            headers={"Authorization": f"Bearer {stored['api_key']}"},
+        )
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        assert body["status"] == "done" and body["columns"] == ["社区", "人数"]
+        assert len(body["rows"]) >= 4 and body["suppressed"] >= 1
+        assert all(n >= stored["k"] for _, n in body["rows"])
+        grants = client.get(
+            "/api/v1/sandbox/grants", headers={"Authorization": f"Bearer {stored['api_key']}"}
+        ).json()
+        assert any(g["dp_required"] for g in grants)
+        noisy = client.post(
+            "/api/v1/sandbox/queries",
+            json={"sql": stored["dp_example_query"], "epsilon": 0.2},
+            headers={"Authorization": f"Bearer {stored['api_key']}"},
+        )
+        assert noisy.status_code == 200, noisy.text
+        assert noisy.json()["epsilon_spent"] == 0.2 and noisy.json()["intervals"]
+        budget = client.get(
+            "/api/v1/sandbox/budget", headers={"Authorization": f"Bearer {stored['api_key']}"}
+        ).json()
+        assert [round(b["epsilon_spent"], 6) for b in budget] == [0.7]
+    with acting(demo_database, SYSTEM) as ctx:
+        pending = releases.list_releases(ctx, status="pending")
+        assert len(pending) == 1 and (pending[0].suppressed or 0) >= 1
+        queries = sandbox.list_queries(ctx)
+        assert {q.status for q in queries} == {"done", "refused"}
+        use = releases.use_per_unit(ctx)
+        assert [(u.unit_code, u.refused >= 1) for u in use] == [("JD-CX", True)]
+    # Built once: a second build changes nothing and keeps the credentials.
+    before = credentials.read_text(encoding="utf-8")
+    build_demo(demo_database)
+    assert credentials.read_text(encoding="utf-8") == before
+    with acting(demo_database, SYSTEM) as ctx:
+        assert len(releases.list_releases(ctx)) == 1
