@@ -21,6 +21,7 @@ from shuzhi.assess.events import (
     DocumentRead,
     EvidenceCollected,
 )
+from shuzhi.assess.facts import Facts
 from shuzhi.assess.models import (
     AnswerState,
     AssessAnswer,
@@ -29,7 +30,7 @@ from shuzhi.assess.models import (
     Evidence,
     Verdict,
 )
-from shuzhi.assess.probes import Facts, measure
+from shuzhi.assess.probes import measure
 from shuzhi.assess.schemas import AnswerIn, AnswerOut, DocumentOut, EvidenceLine
 from shuzhi.assess.service.common import (
     answer_of,
