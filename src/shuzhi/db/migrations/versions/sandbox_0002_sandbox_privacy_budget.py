@@ -25,9 +25,7 @@ def upgrade() -> None:
         sa.Column("epsilon_spent", sa.Float(), nullable=False),
         sa.Column("delta_spent", sa.Float(), nullable=False),
         sa.Column("queries", sa.Integer(), nullable=False),
-        sa.Column(
-            "updated_at", shuzhi.db.base.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("updated_at", shuzhi.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_budget")),
         sa.UniqueConstraint("analyst", "grant_id", name=op.f("uq_sandbox_budget_analyst")),
     )
