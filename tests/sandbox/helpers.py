@@ -34,10 +34,11 @@ COMMUNITIES = {"东苑": 40, "西苑": 25, "南苑": 3}
 K = 10
 
 
-def people() -> list[dict[str, Any]]:
+def people(sizes: dict[str, int] = COMMUNITIES) -> list[dict[str, Any]]:
+    """Residents per community (``sizes``: community → how many)."""
     rows: list[dict[str, Any]] = []
     n = 0
-    for community, size in COMMUNITIES.items():
+    for community, size in sizes.items():
         for i in range(size):
             n += 1
             rows.append(
