@@ -31,8 +31,8 @@ def _rows() -> list[dict[str, Any]]:
 
 
 def _mean_fee(community: str) -> float:
-    fees = [min(r["医疗费用"], FEE_CAP) for r in people(SIZES) if r["社区"] == community]
-    return sum(fees) / len(fees)
+    fees = [min(float(r["医疗费用"]), FEE_CAP) for r in people(SIZES) if r["社区"] == community]
+    return float(sum(fees) / len(fees))
 
 
 FEE_CAP = 8000.0
