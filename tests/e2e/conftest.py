@@ -22,7 +22,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from shuzhi.app import create_app
 from shuzhi.db.engine import Database
-from tests.conftest import make_settings
+from shuzhi.settings import Settings
+from tests.conftest import copy_demo, make_settings
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -50,7 +51,16 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     shutil.copy(sqlite_template, tmp_path / "shuzhi.db")
-    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'shuzhi.db'}")
+    yield from _serve(make_settings(tmp_path, f"sqlite:///{tmp_path / 'shuzhi.db'}"))
+
+
+@pytest.fixture
+def demo_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server over a fresh copy of the demo district (its credentials file too)."""
+    yield from _serve(copy_demo(request, "sqlite", tmp_path / "demo"))
+
+
+def _serve(settings: Settings) -> Iterator[LiveServer]:
     database = Database(settings)
     port = _free_port()
     server = uvicorn.Server(
