@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import socket
 import sqlite3
 import zipfile
@@ -104,9 +105,11 @@ def _xlsx(path: Path, cached: str | None = "84") -> Path:
         with zipfile.ZipFile(path) as z:
             parts = {name: z.read(name) for name in z.namelist()}
         sheet_xml = parts["xl/worksheets/sheet1.xml"].decode()
-        assert "<f>D2*2</f><v />" in sheet_xml
-        parts["xl/worksheets/sheet1.xml"] = sheet_xml.replace(
-            "<f>D2*2</f><v />", f"<f>D2*2</f><v>{cached}</v>"
+        # an empty result element, however the XML writer in use spells it
+        empty = re.compile(r"<f>D2\*2</f>(<v\s*/>|<v></v>)")
+        assert empty.search(sheet_xml)
+        parts["xl/worksheets/sheet1.xml"] = empty.sub(
+            f"<f>D2*2</f><v>{cached}</v>", sheet_xml
         ).encode()
         with zipfile.ZipFile(path, "w") as z:
             for name, data in parts.items():
