@@ -3,11 +3,14 @@ key, open an incident) and incidents (containment in one click, lift, notes, rev
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from shuzhi.auth.permissions import allowed
+from shuzhi.context import Ctx
 from shuzhi.secops import service
 from shuzhi.secops.schemas import (
     CloseIn,
@@ -148,33 +151,43 @@ def contain(request: Request, ctx: CtxDep, incident_id: int, form: FormDep) -> R
     return _see(f"/secops/incidents/{incident_id}")
 
 
+def _on_incident(
+    request: Request, ctx: Ctx, incident_id: int, action: Callable[[], object]
+) -> Response:
+    """Run one action on an incident: back to its page, or the page with the errors."""
+    done, errors = attempt(ctx, action)
+    if done is None:
+        return _incident_page(request, ctx, incident_id, errors)
+    return _see(f"/secops/incidents/{incident_id}")
+
+
 @router.post("/secops/incidents/{incident_id}/containments/{containment_id}/lift")
 def lift(
     request: Request, ctx: CtxDep, incident_id: int, containment_id: int, form: FormDep
 ) -> Response:
-    done, errors = attempt(
-        ctx, lambda: service.lift_containment(ctx, containment_id, parse(LiftIn, form))
+    return _on_incident(
+        request,
+        ctx,
+        incident_id,
+        lambda: service.lift_containment(ctx, containment_id, parse(LiftIn, form)),
     )
-    if done is None:
-        return _incident_page(request, ctx, incident_id, errors)
-    return _see(f"/secops/incidents/{incident_id}")
 
 
 @router.post("/secops/incidents/{incident_id}/notes")
 def note(request: Request, ctx: CtxDep, incident_id: int, form: FormDep) -> Response:
-    done, errors = attempt(
-        ctx, lambda: service.note_incident(ctx, incident_id, parse(NoteIn, form))
+    return _on_incident(
+        request,
+        ctx,
+        incident_id,
+        lambda: service.note_incident(ctx, incident_id, parse(NoteIn, form)),
     )
-    if done is None:
-        return _incident_page(request, ctx, incident_id, errors)
-    return _see(f"/secops/incidents/{incident_id}")
 
 
 @router.post("/secops/incidents/{incident_id}/close")
 def close(request: Request, ctx: CtxDep, incident_id: int, form: FormDep) -> Response:
-    done, errors = attempt(
-        ctx, lambda: service.close_incident(ctx, incident_id, parse(CloseIn, form))
+    return _on_incident(
+        request,
+        ctx,
+        incident_id,
+        lambda: service.close_incident(ctx, incident_id, parse(CloseIn, form)),
     )
-    if done is None:
-        return _incident_page(request, ctx, incident_id, errors)
-    return _see(f"/secops/incidents/{incident_id}")
