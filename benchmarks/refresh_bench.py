@@ -67,16 +67,17 @@ def _load() -> str:
 
 
 def _new_only_key(old_csv: Path, new_csv: Path) -> str:
-    """A key of the new rows that the served version does not hold."""
+    """A key of the new rows that the served version does not hold and the grant lets through."""
     with open(old_csv, encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         at = next(reader).index(gw.KEY)
         old = {row[at] for row in reader}
     with open(new_csv, encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
-        at = next(reader).index(gw.KEY)
+        header = next(reader)
+        at, status = header.index(gw.KEY), header.index("状态")
         for row in reader:
-            if row[at] and row[at] not in old:
+            if row[at] and row[at] not in old and row[status] != gw.FILTERED_OUT:
                 return row[at]
     raise RuntimeError("the new rows hold no new key")
 
