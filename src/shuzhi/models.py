@@ -9,6 +9,7 @@ from shuzhi.cockpit import models as cockpit_models
 from shuzhi.db.base import Base
 from shuzhi.gateway import models as gateway_models
 from shuzhi.lake import models as lake_models
+from shuzhi.market import books_models as market_books_models
 from shuzhi.market import models as market_models
 from shuzhi.org import models as org_models
 from shuzhi.portal import models as portal_models
@@ -29,6 +30,7 @@ __all__ = [
     "cockpit_models",
     "gateway_models",
     "lake_models",
+    "market_books_models",
     "market_models",
     "metadata",
     "org_models",

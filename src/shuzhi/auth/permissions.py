@@ -205,6 +205,14 @@ RULES: dict[str, Rule] = {
     "record_registration_event": Rule(EXECUTIVE),
     "record_upstream_code": Rule(EXECUTIVE),
     "export_registration": Rule(EXECUTIVE, OPERATORS),
+    # market books: the bureau publishes the annual disclosure; an operator (or a state-owned
+    # enterprise's operator account) keeps its own data assets' costs for the balance sheet
+    "view_disclosure": Rule(REGION_READERS),
+    "export_disclosure": Rule(REGION_READERS),
+    "publish_disclosure": Rule(EXECUTIVE),
+    "declare_data_asset": Rule(NOBODY, OPERATORS),
+    "record_cost_item": Rule(NOBODY, OPERATORS),
+    "view_balance_sheet": Rule(NOBODY, OPERATORS),
     # secops: the bureau watches every flow (its executive is the security officer); a unit's
     # CDO answers for the alerts on its own data; lifting a containment is the bureau's call
     "view_security_alerts": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),

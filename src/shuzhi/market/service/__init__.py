@@ -17,6 +17,20 @@ from shuzhi.market.service.agreements import (
     terminate_agreement,
     why_not_covered,
 )
+from shuzhi.market.service.balance import (
+    balance_sheet,
+    declare_data_asset,
+    export_balance_sheet,
+    record_cost_item,
+)
+from shuzhi.market.service.books_demo import seed_books
+from shuzhi.market.service.disclosure import (
+    disclosure_status,
+    export_disclosure,
+    get_disclosure,
+    publish_disclosure,
+)
+from shuzhi.market.service.figures import market_figures
 from shuzhi.market.service.notice import (
     file_objection,
     list_notices,
@@ -63,16 +77,22 @@ __all__ = [
     "apply_market_party",
     "approve_agreement",
     "attach_agreement_grant",
+    "balance_sheet",
     "broker_in_good_standing",
     "confirm_registration",
     "covers",
     "create_product",
     "decide_market_party",
+    "declare_data_asset",
+    "disclosure_status",
     "draft_agreement",
     "expire_agreements",
+    "export_balance_sheet",
+    "export_disclosure",
     "export_registration",
     "file_objection",
     "get_agreement",
+    "get_disclosure",
     "get_market_party",
     "get_product",
     "get_registration",
@@ -81,7 +101,10 @@ __all__ = [
     "list_notices",
     "list_products",
     "list_registrations",
+    "market_figures",
     "operator_may_use",
+    "publish_disclosure",
+    "record_cost_item",
     "record_registration_event",
     "record_upstream_code",
     "register_product",
@@ -91,6 +114,7 @@ __all__ = [
     "review_product_compliance",
     "revoke_market_party",
     "sample_hash",
+    "seed_books",
     "submit_product",
     "suspend_agreement",
     "suspend_market_party",

@@ -1,0 +1,667 @@
+"""Data resources on the balance sheet (数据资产入表), computed by the platform for an operator
+or a state-owned enterprise from the costs it records, following the Ministry of Finance's
+《企业数据资源相关会计处理暂行规定》 (财会〔2023〕11号).
+
+* Each data resource is declared with its use: held for own use or to provide services →
+  intangible asset (无形资产, CAS 6); held for sale in ordinary activities → inventory (存货,
+  CAS 1). A resource is known when one of the organisation's agreements authorised it or the
+  organisation holds its registration in the ledger.
+* Cost items (collection, cleaning, desensitisation, quality assessment, registration,
+  compliance review, labour) carry a date (never in the future), a positive amount in fen
+  (entered as yuan with at most two decimals, parsed exactly), the allocation basis and who
+  recorded them. For an intangible asset, costs up to the day it is ready for its intended
+  use are capitalised; later ones are expensed as incurred.
+* Intangible assets are amortised straight-line, monthly, over the declared useful life,
+  from the month after they are ready for use. Every month but the last carries the
+  whole-fen share; the last carries the rest, so the schedule sums to the cost exactly.
+* The disclosure tables (A: intangible, B: inventory) by origin (purchased, developed,
+  other): original cost, accumulated amortisation or write-downs, carrying amounts, opening
+  and ending, with 期末 = 期初 + 增加 − 减少. Disposals, sales, impairment and write-downs are
+  not recorded on the platform: they read zero.
+
+Every figure is the platform's computation, never an audited statement; the page and the
+file say so."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
+
+from shuzhi.audit.service import record
+from shuzhi.auth.permissions import require
+from shuzhi.context import Ctx
+from shuzhi.errors import ErrorCollector, Invalid, NotFound
+from shuzhi.market.books_events import BalanceSheetRead, CostItemRecorded, DataAssetDeclared
+from shuzhi.market.books_models import AssetOrigin, AssetUse, CostItem, DataAsset
+from shuzhi.market.books_schemas import (
+    AmortisationLine,
+    AssetIn,
+    AssetOut,
+    AssetSchedule,
+    BalanceSheetOut,
+    CostItemIn,
+    CostItemOut,
+    MovementRow,
+)
+from shuzhi.market.models import (
+    Agreement,
+    AgreementResource,
+    AgreementStatus,
+    Party,
+    PartyStatus,
+    Registration,
+    RegistrationStatus,
+    SubjectKind,
+)
+from shuzhi.market.service.common import refused, today
+from shuzhi.market.service.disclosure import FIRST_YEAR, yuan
+from shuzhi.market.texts import TEXTS
+from shuzhi.org import service as org
+from shuzhi.org.schemas import UnitBrief
+from shuzhi.security import cells
+
+MAX_FEN = 10**14  # one trillion yuan: far above any data resource's cost
+_AMOUNT = re.compile(r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$")
+NOTICE = TEXTS["mk.books.notice"]
+ORIGINS = (AssetOrigin.PURCHASED, AssetOrigin.DEVELOPED, AssetOrigin.OTHER)
+
+
+def asset_class(use: AssetUse) -> str:
+    """财会〔2023〕11号: held for sale → inventory (存货); otherwise intangible (无形资产)."""
+    return "inventory" if use == AssetUse.FOR_SALE else "intangible"
+
+
+def parse_amount(text: str) -> int:
+    """Yuan as typed (``"1234.5"``, full-width digits too) → fen, exactly; refused unless a
+    positive amount with at most two decimal places."""
+    value = unicodedata.normalize("NFKC", str(text)).strip()
+    if not _AMOUNT.match(value):
+        raise Invalid.field(
+            "amount",
+            "金额须为正数（元），最多两位小数，例如 12800.50。",
+            "The amount is a positive number of yuan with at most two decimals, e.g. 12800.50.",
+        )
+    try:
+        fen = int(Decimal(value) * 100)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
+        raise Invalid.field("amount", "金额无法识别。", "The amount cannot be read.") from None
+    if fen <= 0 or fen > MAX_FEN:
+        raise Invalid.field(
+            "amount",
+            "金额须大于 0 且不超过 1 万亿元。",
+            "The amount must be above 0 and at most one trillion yuan.",
+        )
+    return fen
+
+
+def organisation(ctx: Ctx, uscc: str) -> UnitBrief:
+    """The organisation with this unified social credit code: an approved market party's
+    unit, or a unit that holds the code (a state-owned enterprise)."""
+    code = unicodedata.normalize("NFKC", uscc).strip().upper()
+    unit_id = ctx.db.scalar(
+        select(Party.unit_id).where(
+            Party.uscc == code,
+            Party.status.in_((PartyStatus.APPROVED, PartyStatus.SUSPENDED)),
+            Party.unit_id.is_not(None),
+        )
+    )
+    brief = org.unit_brief(ctx, unit_id) if unit_id is not None else None
+    if brief is None:
+        brief = next((u for u in org.all_unit_briefs(ctx) if (u.uscc or "") == code), None)
+    if brief is None:
+        raise NotFound(
+            f"没有统一社会信用代码为 {code} 的机构。",
+            f"No organisation has the unified social credit code {code}.",
+        )
+    return brief
+
+
+def known_resource(ctx: Ctx, unit_id: int, resource_code: str) -> bool:
+    """One of the organisation's agreements (once in force) authorised the resource, or the
+    organisation holds its registration."""
+    authorised = ctx.db.scalar(
+        select(AgreementResource.id)
+        .join(Agreement, Agreement.id == AgreementResource.agreement_id)
+        .where(
+            Agreement.operator_unit_id == unit_id,
+            Agreement.status.not_in((AgreementStatus.DRAFT, AgreementStatus.APPROVED)),
+            AgreementResource.resource_code == resource_code,
+        )
+        .limit(1)
+    )
+    if authorised is not None:
+        return True
+    held = ctx.db.scalar(
+        select(Registration.id)
+        .where(
+            Registration.subject_kind == SubjectKind.RESOURCE,
+            Registration.resource_code == resource_code,
+            Registration.holder_unit_id == unit_id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .limit(1)
+    )
+    return held is not None
+
+
+def _costs(ctx: Ctx, asset_ids: list[int]) -> dict[int, list[CostItem]]:
+    found: dict[int, list[CostItem]] = {i: [] for i in asset_ids}
+    if asset_ids:
+        rows = ctx.db.scalars(
+            select(CostItem)
+            .where(CostItem.asset_id.in_(asset_ids))
+            .order_by(CostItem.incurred_on, CostItem.id)
+        )
+        for row in rows:
+            found[row.asset_id].append(row)
+    return found
+
+
+def capitalised(asset: DataAsset, item: CostItem) -> bool:
+    """An intangible asset's costs after it was ready for use are expensed as incurred."""
+    return not (
+        asset.use == AssetUse.OWN_USE
+        and asset.ready_on is not None
+        and item.incurred_on > asset.ready_on
+    )
+
+
+def cost_fen(asset: DataAsset, items: list[CostItem], until: date | None = None) -> int:
+    return sum(
+        i.amount_fen
+        for i in items
+        if capitalised(asset, i) and (until is None or i.incurred_on <= until)
+    )
+
+
+def _next_month(day: date) -> tuple[int, int]:
+    return (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+
+
+def schedule(cost: int, months: int, ready_on: date) -> Iterator[tuple[int, int, int]]:
+    """(year, month, fen) of a straight-line amortisation: ``months`` months from the month
+    after ``ready_on``; the whole-fen share each month and the rest in the last, so the
+    amounts sum to ``cost`` exactly."""
+    if months <= 0:
+        raise ValueError("a useful life has at least one month")
+    share = cost // months
+    year, month = _next_month(ready_on)
+    for n in range(months):
+        yield year, month, share if n < months - 1 else cost - share * (months - 1)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _schedule_of(asset: DataAsset, items: list[CostItem]) -> list[tuple[int, int, int]]:
+    if asset.use != AssetUse.OWN_USE or asset.ready_on is None or not asset.useful_life_months:
+        return []
+    return list(schedule(cost_fen(asset, items), asset.useful_life_months, asset.ready_on))
+
+
+def _asset_out(ctx: Ctx, asset: DataAsset, items: list[CostItem]) -> AssetOut:
+    unit = org.unit_brief(ctx, asset.unit_id)
+    return AssetOut(
+        id=asset.id,
+        unit_code=unit.code if unit else "",
+        resource_code=asset.resource_code,
+        name=asset.name,
+        use=asset.use,
+        asset_class=asset_class(asset.use),
+        origin=asset.origin,
+        useful_life_months=asset.useful_life_months,
+        ready_on=asset.ready_on,
+        cost=yuan(cost_fen(asset, items)),
+        declared_by=asset.declared_by,
+    )
+
+
+def _cost_out(asset: DataAsset, item: CostItem) -> CostItemOut:
+    return CostItemOut(
+        id=item.id,
+        asset_id=asset.id,
+        resource_code=asset.resource_code,
+        category=item.category,
+        incurred_on=item.incurred_on,
+        amount=yuan(item.amount_fen),
+        capitalised=capitalised(asset, item),
+        basis=item.basis,
+        note=item.note,
+        recorded_by=item.recorded_by,
+        recorded_at=item.recorded_at,
+    )
+
+
+# ---------------------------------------------------------------- recording
+
+
+def declare_data_asset(ctx: Ctx, uscc: str, data: AssetIn) -> AssetOut:
+    """Declare a data resource's use (and, for own use, its useful life and ready date);
+    declaring it again changes them."""
+    unit = organisation(ctx, uscc)
+    code = data.resource_code.strip()
+    target = f"asset:{unit.code}:{code}"
+    require(ctx, "declare_data_asset", unit.id, target=target)
+    errors = ErrorCollector()
+    if not known_resource(ctx, unit.id, code):
+        errors.add(
+            "resource_code",
+            f"数据资源 {code} 未经授权运营协议授予本机构，也不是本机构登记持有的资源。",
+            f"Resource {code} was never authorised to this organisation nor is it registered"
+            " as held by it.",
+        )
+    if data.use == AssetUse.OWN_USE and data.ready_on is not None and not data.useful_life_months:
+        errors.add(
+            "useful_life_months",
+            "自用的数据资源达到预定用途后须声明使用寿命（月）。",
+            "A resource for own use that is ready for use needs its useful life (months).",
+        )
+    if data.use == AssetUse.FOR_SALE and (data.useful_life_months or data.ready_on):
+        errors.add(
+            "useful_life_months",
+            "持有待售的数据资源确认为存货，不摊销，不填使用寿命与预定用途日。",
+            "A resource held for sale is inventory and is not amortised: no useful life or"
+            " ready date.",
+        )
+    if data.ready_on is not None and data.ready_on > today():
+        errors.add(
+            "ready_on",
+            "达到预定用途日不能晚于今天。",
+            "The ready-for-use date cannot be in the future.",
+        )
+    if errors.errors:
+        raise refused("declare_data_asset", target, Invalid(errors=errors.errors))
+    row = ctx.db.scalar(
+        select(DataAsset).where(DataAsset.unit_id == unit.id, DataAsset.resource_code == code)
+    )
+    changed = row is not None
+    if row is None:
+        row = DataAsset(unit_id=unit.id, resource_code=code, declared_by=ctx.actor.label)
+        ctx.db.add(row)
+    row.name = data.name
+    row.use = data.use
+    row.origin = data.origin
+    row.useful_life_months = data.useful_life_months if data.use == AssetUse.OWN_USE else None
+    row.ready_on = data.ready_on if data.use == AssetUse.OWN_USE else None
+    ctx.db.flush()
+    record(
+        ctx,
+        DataAssetDeclared(
+            asset_id=row.id, unit=unit.id, resource_code=code, use=str(data.use), changed=changed
+        ),
+    )
+    return _asset_out(ctx, row, _costs(ctx, [row.id])[row.id])
+
+
+def record_cost_item(ctx: Ctx, uscc: str, resource_code: str, data: CostItemIn) -> CostItemOut:
+    """Record one cost of a declared data resource (validated, audited)."""
+    unit = organisation(ctx, uscc)
+    code = resource_code.strip()
+    target = f"asset:{unit.code}:{code}"
+    require(ctx, "record_cost_item", unit.id, target=target)
+    asset = ctx.db.scalar(
+        select(DataAsset).where(DataAsset.unit_id == unit.id, DataAsset.resource_code == code)
+    )
+    errors = ErrorCollector()
+    if asset is None:
+        errors.add(
+            "resource_code",
+            f"数据资源 {code} 尚未登记为本机构的数据资产，请先声明其用途。",
+            f"Resource {code} is not declared as a data asset of this organisation; declare"
+            " its use first.",
+        )
+    fen = 0
+    try:
+        fen = parse_amount(data.amount)
+    except Invalid as err:
+        errors.errors.extend(err.errors)
+    if data.incurred_on > today():
+        errors.add(
+            "incurred_on", "成本发生日期不能晚于今天。", "A cost cannot be dated in the future."
+        )
+    elif data.incurred_on.year < FIRST_YEAR:
+        errors.add(
+            "incurred_on",
+            f"成本发生日期不能早于 {FIRST_YEAR} 年。",
+            f"A cost cannot be dated before {FIRST_YEAR}.",
+        )
+    if errors.errors:
+        raise refused("record_cost_item", target, Invalid(errors=errors.errors))
+    assert asset is not None
+    item = CostItem(
+        asset_id=asset.id,
+        category=data.category,
+        incurred_on=data.incurred_on,
+        amount_fen=fen,
+        basis=data.basis,
+        note=data.note,
+        recorded_by=ctx.actor.label,
+    )
+    ctx.db.add(item)
+    ctx.db.flush()
+    record(
+        ctx,
+        CostItemRecorded(
+            asset_id=asset.id,
+            unit=unit.id,
+            cost_item_id=item.id,
+            category=str(data.category),
+            amount_fen=fen,
+            incurred_on=data.incurred_on.isoformat(),
+        ),
+    )
+    return _cost_out(asset, item)
+
+
+# ---------------------------------------------------------------- the tables
+
+
+@dataclass
+class _Columns:
+    """One figure per origin column, in fen."""
+
+    purchased: int = 0
+    developed: int = 0
+    other: int = 0
+
+    def add(self, origin: AssetOrigin, fen: int) -> None:
+        setattr(self, str(origin), getattr(self, str(origin)) + fen)
+
+    def row(self, key: str) -> MovementRow:
+        zh, en = ROWS[key]
+        return MovementRow(
+            key=key,
+            zh=zh,
+            en=en,
+            purchased=yuan(self.purchased),
+            developed=yuan(self.developed),
+            other=yuan(self.other),
+            total=yuan(self.purchased + self.developed + self.other),
+        )
+
+    def minus(self, other: _Columns) -> _Columns:
+        return _Columns(
+            self.purchased - other.purchased,
+            self.developed - other.developed,
+            self.other - other.other,
+        )
+
+
+ROWS: dict[str, tuple[str, str]] = {
+    "cost.opening": ("一、账面原值 1. 期初余额", "I. Original cost 1. Opening balance"),
+    "cost.increase": ("2. 本期增加金额", "2. Increase in the year"),
+    "cost.decrease": ("3. 本期减少金额", "3. Decrease in the year"),
+    "cost.ending": ("4. 期末余额", "4. Ending balance"),
+    "amortisation.opening": (
+        "二、累计摊销 1. 期初余额",
+        "II. Accumulated amortisation 1. Opening balance",
+    ),
+    "amortisation.increase": ("2. 本期增加金额（计提）", "2. Charged in the year"),
+    "amortisation.decrease": ("3. 本期减少金额", "3. Decrease in the year"),
+    "amortisation.ending": ("4. 期末余额", "4. Ending balance"),
+    "impairment.opening": ("三、减值准备 1. 期初余额", "III. Impairment 1. Opening balance"),
+    "impairment.increase": ("2. 本期增加金额", "2. Increase in the year"),
+    "impairment.decrease": ("3. 本期减少金额", "3. Decrease in the year"),
+    "impairment.ending": ("4. 期末余额", "4. Ending balance"),
+    "writedown.opening": (
+        "二、存货跌价准备 1. 期初余额",
+        "II. Write-down allowance 1. Opening balance",
+    ),
+    "writedown.increase": ("2. 本期增加金额", "2. Increase in the year"),
+    "writedown.decrease": ("3. 本期减少金额", "3. Decrease in the year"),
+    "writedown.ending": ("4. 期末余额", "4. Ending balance"),
+    "carrying.ending": ("账面价值 1. 期末账面价值", "Carrying amount 1. End of the year"),
+    "carrying.opening": ("2. 期初账面价值", "2. Start of the year"),
+}
+
+
+def _movements(
+    assets: list[DataAsset], costs: dict[int, list[CostItem]], year: int, use: AssetUse
+) -> list[MovementRow]:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    opening, increase = _Columns(), _Columns()
+    amort_open, amort_year = _Columns(), _Columns()
+    for asset in (a for a in assets if a.use == use):
+        items = costs[asset.id]
+        before = sum(i.amount_fen for i in items if capitalised(asset, i) and i.incurred_on < start)
+        opening.add(asset.origin, before)
+        increase.add(asset.origin, cost_fen(asset, items, end) - before)
+        for y, _m, fen in _schedule_of(asset, items):
+            if y < year:
+                amort_open.add(asset.origin, fen)
+            elif y == year:
+                amort_year.add(asset.origin, fen)
+    zero = _Columns()
+    ending = _Columns(
+        opening.purchased + increase.purchased,
+        opening.developed + increase.developed,
+        opening.other + increase.other,
+    )
+    rows = [
+        opening.row("cost.opening"),
+        increase.row("cost.increase"),
+        zero.row("cost.decrease"),
+        ending.row("cost.ending"),
+    ]
+    if use == AssetUse.OWN_USE:
+        amort_end = _Columns(
+            amort_open.purchased + amort_year.purchased,
+            amort_open.developed + amort_year.developed,
+            amort_open.other + amort_year.other,
+        )
+        rows += [
+            amort_open.row("amortisation.opening"),
+            amort_year.row("amortisation.increase"),
+            zero.row("amortisation.decrease"),
+            amort_end.row("amortisation.ending"),
+            zero.row("impairment.opening"),
+            zero.row("impairment.increase"),
+            zero.row("impairment.decrease"),
+            zero.row("impairment.ending"),
+            ending.minus(amort_end).row("carrying.ending"),
+            opening.minus(amort_open).row("carrying.opening"),
+        ]
+    else:
+        rows += [
+            zero.row("writedown.opening"),
+            zero.row("writedown.increase"),
+            zero.row("writedown.decrease"),
+            zero.row("writedown.ending"),
+            ending.row("carrying.ending"),
+            opening.row("carrying.opening"),
+        ]
+    return rows
+
+
+def _sheet(ctx: Ctx, uscc: str, year: int) -> BalanceSheetOut:
+    unit = organisation(ctx, uscc)
+    require(ctx, "view_balance_sheet", unit.id, target=f"books:{unit.code}:{year}")
+    if not FIRST_YEAR <= year <= today().year:
+        raise Invalid.field(
+            "year",
+            f"年度须在 {FIRST_YEAR} 年至今年之间。",
+            f"The year must be between {FIRST_YEAR} and this year.",
+        )
+    assets = list(
+        ctx.db.scalars(select(DataAsset).where(DataAsset.unit_id == unit.id).order_by(DataAsset.id))
+    )
+    costs = _costs(ctx, [a.id for a in assets])
+    end = date(year, 12, 31)
+    schedules = []
+    for asset in assets:
+        lines, accumulated = [], 0
+        cost = cost_fen(asset, costs[asset.id])
+        for y, m, fen in _schedule_of(asset, costs[asset.id]):
+            accumulated += fen
+            lines.append(
+                AmortisationLine(
+                    month=f"{y:04d}-{m:02d}",
+                    amount=yuan(fen),
+                    accumulated=yuan(accumulated),
+                    carrying=yuan(cost - accumulated),
+                )
+            )
+        if lines:
+            schedules.append(
+                AssetSchedule(
+                    asset_id=asset.id,
+                    resource_code=asset.resource_code,
+                    name=asset.name,
+                    cost=yuan(cost),
+                    lines=lines,
+                )
+            )
+    return BalanceSheetOut(
+        unit_code=unit.code,
+        unit_name=unit.name,
+        uscc=unit.uscc or uscc,
+        year=year,
+        notice_zh=NOTICE[0],
+        notice_en=NOTICE[1],
+        assets=[_asset_out(ctx, a, costs[a.id]) for a in assets],
+        costs=[_cost_out(a, i) for a in assets for i in costs[a.id] if i.incurred_on <= end],
+        schedules=schedules,
+        intangible=_movements(assets, costs, year, AssetUse.OWN_USE),
+        inventory=_movements(assets, costs, year, AssetUse.FOR_SALE),
+    )
+
+
+def balance_sheet(ctx: Ctx, uscc: str, year: int) -> BalanceSheetOut:
+    """The organisation's data assets for ``year``: the platform's computation (audited read)."""
+    out = _sheet(ctx, uscc, year)
+    unit = organisation(ctx, uscc)
+    record(ctx, BalanceSheetRead(uscc=out.uscc, unit=unit.id, year=year))
+    return out
+
+
+def _both(key: str) -> str:
+    zh, en = TEXTS[key]
+    return f"{zh} {en}"
+
+
+def _notice(sheet: object) -> None:
+    sheet.append([f"{NOTICE[0]} {NOTICE[1]}"])  # type: ignore[attr-defined]
+    sheet["A1"].font = Font(bold=True, color="B00020")  # type: ignore[index]
+
+
+def _table(book: Workbook, title: str, caption: str, rows: list[MovementRow]) -> None:
+    sheet = book.create_sheet(title)
+    _notice(sheet)
+    sheet.append([caption])
+    sheet.append(
+        [
+            _both("mk.books.item"),
+            "外购 Purchased",
+            "自行开发/加工 Developed",
+            "其他方式 Other",
+            _both("mk.books.total"),
+        ]
+    )
+    for r in rows:
+        sheet.append([f"{r.zh} {r.en}", r.purchased, r.developed, r.other, r.total])
+
+
+def export_balance_sheet(ctx: Ctx, uscc: str, year: int) -> bytes:
+    """The tables as an XLSX workbook for accountants (formula-safe, audited)."""
+    out = _sheet(ctx, uscc, year)
+    book = Workbook()
+    info = book.active
+    assert info is not None
+    info.title = "说明"
+    _notice(info)
+    info.append([_both("mk.books.title"), out.unit_name])
+    info.append([_both("mk.uscc"), out.uscc])
+    info.append([_both("mk.disc.year"), out.year])
+    info.append(["依据 Basis", "财会〔2023〕11号《企业数据资源相关会计处理暂行规定》"])
+    assets = book.create_sheet("数据资源")
+    _notice(assets)
+    assets.append(
+        [
+            _both(k)
+            for k in (
+                "mk.disc.resource_code",
+                "mk.name",
+                "mk.books.class",
+                "mk.books.origin",
+                "mk.books.life",
+                "mk.books.ready_on",
+                "mk.books.cost",
+            )
+        ]
+    )
+    for a in out.assets:
+        assets.append(
+            [
+                a.resource_code,
+                a.name,
+                _both(f"mk.books.class.{a.asset_class}"),
+                _both(f"mk.books.origin.{a.origin}"),
+                a.useful_life_months if a.useful_life_months is not None else "—",
+                a.ready_on if a.ready_on is not None else "—",
+                a.cost,
+            ]
+        )
+    costs = book.create_sheet("成本明细")
+    _notice(costs)
+    costs.append(
+        [
+            _both(k)
+            for k in (
+                "mk.disc.resource_code",
+                "mk.books.category",
+                "mk.books.incurred_on",
+                "mk.books.amount",
+                "mk.books.capitalised",
+                "mk.books.basis",
+                "mk.note",
+                "mk.books.recorded_by",
+            )
+        ]
+    )
+    for c in out.costs:
+        costs.append(
+            [
+                c.resource_code,
+                _both(f"mk.books.cat.{c.category}"),
+                c.incurred_on,
+                c.amount,
+                "是 Yes" if c.capitalised else _both("mk.books.expensed"),
+                c.basis,
+                c.note,
+                c.recorded_by,
+            ]
+        )
+    amortisation = book.create_sheet("摊销表")
+    _notice(amortisation)
+    amortisation.append(
+        [
+            _both(k)
+            for k in (
+                "mk.disc.resource_code",
+                "mk.books.month",
+                "mk.books.amortisation",
+                "mk.books.accumulated",
+                "mk.books.carrying",
+            )
+        ]
+    )
+    for s in out.schedules:
+        for line in s.lines:
+            amortisation.append(
+                [s.resource_code, line.month, line.amount, line.accumulated, line.carrying]
+            )
+    _table(book, "附注表A 无形资产", _both("mk.books.table_a"), out.intangible)
+    _table(book, "附注表B 存货", _both("mk.books.table_b"), out.inventory)
+    cells.seal_workbook(book)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    unit = organisation(ctx, uscc)
+    record(ctx, BalanceSheetRead(uscc=out.uscc, unit=unit.id, year=year, file_format="xlsx"))
+    return buffer.getvalue()
