@@ -30,6 +30,7 @@ from shuzhi.db.engine import Database
 from shuzhi.errors import ShuzhiError
 from shuzhi.lake.cli import lake_app
 from shuzhi.lake.ingest_cli import ingest_command
+from shuzhi.market.cli import market_app
 from shuzhi.org import service as org
 from shuzhi.org.models import UnitKind
 from shuzhi.org.schemas import UnitCreate
@@ -58,6 +59,7 @@ app.command("classify")(classify)
 app.add_typer(sharing_app, name="sharing")
 app.add_typer(cockpit_app, name="cockpit")
 app.add_typer(assess_app, name="assess")
+app.add_typer(market_app, name="market")
 app.add_typer(secops_app, name="secops")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)

@@ -134,7 +134,9 @@ def test_resource_held_for_sale_is_inventory(database: Database) -> None:
     uscc, code = _operator(database, seeded)
     with acting(database, seeded.actor(Role.OPERATOR)) as ctx:
         asset = service.declare_data_asset(
-            ctx, uscc, AssetIn(resource_code=code, name="行业数据集", use="for_sale", origin="purchased")
+            ctx,
+            uscc,
+            AssetIn(resource_code=code, name="行业数据集", use="for_sale", origin="purchased"),
         )
         service.record_cost_item(ctx, uscc, code, _cost("quality", date(2025, 6, 1), "3000.5"))
         books = service.balance_sheet(ctx, uscc, 2025)
@@ -204,11 +206,21 @@ def test_workbook_for_accountants(database: Database) -> None:
             ),
         )
         service.record_cost_item(
-            ctx, uscc, code, _cost("desensitisation", date(2025, 2, 1), "4800", "=cmd|' /C calc'!A0")
+            ctx,
+            uscc,
+            code,
+            _cost("desensitisation", date(2025, 2, 1), "4800", "=cmd|' /C calc'!A0"),
         )
         data = service.export_balance_sheet(ctx, uscc, 2026)
     book = load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["说明", "数据资源", "成本明细", "摊销表", "附注表A 无形资产", "附注表B 存货"]
+    assert book.sheetnames == [
+        "说明",
+        "数据资源",
+        "成本明细",
+        "摊销表",
+        "附注表A 无形资产",
+        "附注表B 存货",
+    ]
     for sheet in book.worksheets:
         assert "未经审计" in str(sheet["A1"].value) and "not an audited" in str(sheet["A1"].value)
     basis = book["成本明细"]["F3"]

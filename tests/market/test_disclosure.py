@@ -40,9 +40,7 @@ def _story(database: Database, seeded: Org, fee_standard: str = "按年订阅，
     with acting(database, seeded.actor(Role.OPERATOR)) as ctx:
         made = service.create_product(
             ctx,
-            ProductIn.model_validate(
-                product_data(agreement.id, [code], fee_standard=fee_standard)
-            ),
+            ProductIn.model_validate(product_data(agreement.id, [code], fee_standard=fee_standard)),
         )
         service.submit_product(ctx, made.id)
     with acting(database, executive(seeded)) as ctx:
@@ -104,7 +102,9 @@ def test_publishing_keeps_the_content_and_happens_once(database: Database) -> No
         again = service.get_disclosure(ctx, year)
     assert again.agency.agreements[0].status == "active" and again.sha256 == published.sha256
     with acting(database, seeded.actor(Role.AUDITOR)) as ctx:
-        actions = {e.action for e in audit.view_audit(ctx, action="market.disclosure_published").items}
+        actions = {
+            e.action for e in audit.view_audit(ctx, action="market.disclosure_published").items
+        }
         refused = audit.view_audit(ctx, action="market.refused").items
     assert actions == {"market.disclosure_published"}
     assert any(e.details.get("operation") == "publish_disclosure" for e in refused)
@@ -118,7 +118,13 @@ def test_pdf_and_xlsx_carry_the_disclosure_and_no_formula(database: Database) ->
         data = service.export_disclosure(ctx, year, "pdf")
     text = _pdf_text(data)
     assert data.startswith(b"%PDF")
-    for expected in (str(year), "实施机构", "城市数据集团有限公司", "500,000.00", "企业经营健康指数"):
+    for expected in (
+        str(year),
+        "实施机构",
+        "城市数据集团有限公司",
+        "500,000.00",
+        "企业经营健康指数",
+    ):
         assert expected in text, expected
     assert "HYPERLINK" in text  # printed as typed
     with acting(database, executive(seeded)) as ctx:
