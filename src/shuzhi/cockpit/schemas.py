@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from shuzhi.assess.schemas import AssessedLevel
 from shuzhi.cockpit.models import AlertStatus, Direction, Level, ScenarioStatus
+from shuzhi.market.books_schemas import MarketFiguresOut
 from shuzhi.sandbox.schemas import SandboxUseOut
 from shuzhi.validation import blank_to_none, clean_code, clean_text
 
@@ -284,6 +285,11 @@ class CockpitSummary(BaseModel):
         default=[],
         description="per analyst unit: sandbox queries answered and refused, releases asked"
         " and approved (the unit's own in a unit view)",
+    )
+    market: MarketFiguresOut | None = Field(
+        default=None,
+        description="the data market: products registered, listed and traded, revenue,"
+        " agreements expiring within 90 days, annual disclosures (region view, bureau only)",
     )
     trends: list[Trend]
     scenarios: list[ScenarioOut]

@@ -44,6 +44,7 @@ from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Invalid
 from shuzhi.gateway import stats as gateway
+from shuzhi.market import service as market
 from shuzhi.org import service as org
 from shuzhi.sandbox import releases as sandbox
 from shuzhi.secops import service as secops
@@ -292,6 +293,7 @@ def cockpit_summary(
         ranking=ranking,
         assessed=assessed,
         sandbox=sandbox_use,
+        market=market.market_figures(ctx, today) if unit_id is None else None,
         trends=trends,
         scenarios=listed,
         indicators=indicators.list_indicators(ctx, unit_id, history=HISTORY_ON_PAGE),
