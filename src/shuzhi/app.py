@@ -37,6 +37,8 @@ from shuzhi.lake import api as lake_api
 from shuzhi.lake import service as lake_service
 from shuzhi.lake import views as lake_views
 from shuzhi.market import api as market_api
+from shuzhi.market import books_api as market_books_api
+from shuzhi.market import books_views as market_books_views
 from shuzhi.market import views as market_views
 from shuzhi.org import api as org_api
 from shuzhi.org import views as org_views
@@ -78,6 +80,7 @@ ROUTERS = [
     cockpit_api.router,
     assess_api.router,
     market_api.router,
+    market_books_api.router,
     market_api.public,
     secops_api.router,
     auth_views.router,
@@ -95,6 +98,7 @@ ROUTERS = [
     cockpit_views.router,
     assess_views.router,
     market_views.router,
+    market_books_views.router,
     secops_views.router,
 ]
 

@@ -216,3 +216,9 @@ class MarketFiguresOut(BaseModel):
     disclosures: list[DisclosureStatusOut] = Field(
         description="last year's disclosure (due by 31 March) and this year's"
     )
+
+
+class CostRecordIn(CostItemIn):
+    """A cost item with the resource it belongs to (the API's body)."""
+
+    resource_code: Annotated[Text, Field(min_length=1, max_length=64)]

@@ -22,6 +22,7 @@ from shuzhi.market.service.balance import (
     declare_data_asset,
     export_balance_sheet,
     record_cost_item,
+    uscc_of_unit,
 )
 from shuzhi.market.service.books_demo import seed_books
 from shuzhi.market.service.disclosure import (
@@ -119,6 +120,7 @@ __all__ = [
     "suspend_agreement",
     "suspend_market_party",
     "terminate_agreement",
+    "uscc_of_unit",
     "verify_certificate",
     "why_not_covered",
 ]

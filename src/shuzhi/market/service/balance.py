@@ -125,6 +125,25 @@ def organisation(ctx: Ctx, uscc: str) -> UnitBrief:
     return brief
 
 
+def uscc_of_unit(ctx: Ctx, unit_id: int | None) -> str | None:
+    """The code an organisation's books go by: its approved party's, else its own."""
+    if unit_id is None:
+        return None
+    code = ctx.db.scalar(
+        select(Party.uscc)
+        .where(
+            Party.unit_id == unit_id,
+            Party.status.in_((PartyStatus.APPROVED, PartyStatus.SUSPENDED)),
+        )
+        .order_by(Party.id)
+        .limit(1)
+    )
+    if code is not None:
+        return code
+    brief = org.unit_brief(ctx, unit_id)
+    return brief.uscc if brief else None
+
+
 def known_resource(ctx: Ctx, unit_id: int, resource_code: str) -> bool:
     """One of the organisation's agreements (once in force) authorised the resource, or the
     organisation holds its registration."""
