@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import func, select
+
 from shuzhi.context import Ctx
-from shuzhi.market.books_models import AssetOrigin, AssetUse, CostCategory
+from shuzhi.market.books_models import AssetOrigin, AssetUse, CostCategory, CostItem
 from shuzhi.market.books_schemas import AssetIn, CostItemIn
 from shuzhi.market.service.balance import declare_data_asset, record_cost_item
 from shuzhi.market.service.common import today
@@ -40,7 +42,8 @@ class SeededBooks:
 def seed_books(ctx: Ctx, operator_uscc: str, resource_code: str, year: int = 2026) -> SeededBooks:
     """Record the operator's resource as an intangible asset ready on 30 June of ``year``
     (or today, if earlier) with seven cost items, and publish ``year``'s disclosure (unless
-    it is published already). ``ctx`` acts for the system or the operator and the bureau."""
+    it is published already). Run again, it records no cost twice. ``ctx`` acts for the
+    system (the demo builder)."""
     on = today()
     ready = min(date(year, 6, 30), on)
     asset = declare_data_asset(
@@ -56,7 +59,8 @@ def seed_books(ctx: Ctx, operator_uscc: str, resource_code: str, year: int = 202
         ),
     )
     recorded = 0
-    for category, month, day, amount, basis in DEMO_COSTS:
+    already = ctx.db.scalar(select(func.count(CostItem.id)).where(CostItem.asset_id == asset.id))
+    for category, month, day, amount, basis in () if already else DEMO_COSTS:
         incurred = min(date(year, month, day), ready)
         record_cost_item(
             ctx,
