@@ -303,7 +303,9 @@ def _resources_text(resources: list[DisclosedResource]) -> str:
 
 
 def _pdf_document(ctx: Ctx, d: DisclosureOut) -> pdf.Document:
-    t = lambda key: _t(ctx, key)  # noqa: E731
+    def t(key: str) -> str:
+        return _t(ctx, key)
+
     state = t("mk.disc.published") if d.published else t("mk.disc.draft")
     meta = [
         f"{t('mk.disc.year')}: {d.year} · {t('mk.disc.due_on')}: {d.due_on}",
