@@ -24,7 +24,13 @@ runner = CliRunner()
 
 
 def _run(settings: Settings, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, [*args, "--data-dir", str(settings.data_dir)])
+    env = {
+        "SHUZHI_DATA_DIR": str(settings.data_dir),
+        "SHUZHI_DATABASE_URL": settings.database_url,
+        "SHUZHI_SECRET_KEY": settings.secret_key,
+        "SHUZHI_CREDENTIALS_KEY": settings.credentials_key,
+    }
+    result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.output
 
 
