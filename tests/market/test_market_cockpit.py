@@ -3,9 +3,11 @@ agreements ending within 90 days, and the annual disclosure's reminder."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 from shuzhi.cockpit import service as cockpit
 from shuzhi.context import SYSTEM, Role
@@ -60,6 +62,10 @@ def test_market_figures_on_the_region_cockpit(database: Database) -> None:
     assert march.agreements_expiring == []  # ended by then
     with acting(database, seeded.actor(Role.UNIT_CDO)) as ctx:
         assert cockpit.cockpit_summary(ctx).market is None
+    with acting(database, seeded.actor(Role.CDO)) as ctx:
+        book = load_workbook(io.BytesIO(cockpit.export_cockpit(ctx)))
+    rows = dict(book["数据市场"].iter_rows(min_row=2, max_row=5, values_only=True))
+    assert rows["已登记产品"] == 1 and rows["本年交易收入（元）"] == 0
 
 
 def test_cockpit_page_reminds_of_an_overdue_disclosure(

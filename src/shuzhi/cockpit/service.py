@@ -445,6 +445,18 @@ def export_cockpit(ctx: Ctx, unit_code: str | None = None, days: int = 30) -> by
                 ind.level.value,
             ]
         )
+    if summary.market is not None:
+        m = summary.market
+        market = book.create_sheet("数据市场")
+        market.append(["指标", "数值"])
+        market.append(["已登记产品", m.products_registered])
+        market.append(["已上架产品", m.products_listed])
+        market.append(["本年成交产品", m.products_traded])
+        market.append(["本年交易收入（元）", m.revenue])
+        for d in m.disclosures:
+            market.append([f"{d.year} 年度信息披露（{d.due_on} 前）", d.status])
+        for a in m.agreements_expiring:
+            market.append([f"协议 #{a.id} {a.title}（{a.operator_name}）到期", a.ends_on])
     for ws in book.worksheets:
         for cell in ws[1]:
             cell.font = Font(bold=True)
