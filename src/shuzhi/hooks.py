@@ -137,6 +137,16 @@ class VersionAccepted(Hook):
 
 
 @dataclass(frozen=True)
+class ClassificationChanged(Hook):
+    """A person confirmed or corrected a column's category: the current version's
+    classification and grade were derived again."""
+
+    resource_code: str
+    unit_id: int
+    column: str
+
+
+@dataclass(frozen=True)
 class VersionRejected(Hook):
     """A version that was pending review was rejected; the previous version stays current."""
 
@@ -146,6 +156,16 @@ class VersionRejected(Hook):
 
 
 # ---------------------------------------------------------------- sharing
+
+
+@dataclass(frozen=True)
+class GrantIssued(Hook):
+    """A grant was issued on an approved request (a new one, or one replacing another)."""
+
+    grant_id: int
+    resource_code: str
+    provider_unit_id: int
+    consumer_unit_id: int
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,18 @@ class AppKeyRevoked(Hook):
 
     application_code: str
     prefix: str
+
+
+# ---------------------------------------------------------------- portal
+
+
+@dataclass(frozen=True)
+class PublicationChanged(Hook):
+    """An open dataset was opened on the portal or closed (``status``: open or closed)."""
+
+    resource_code: str
+    unit_id: int
+    status: str
 
 
 # ---------------------------------------------------------------- market

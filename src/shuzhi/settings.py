@@ -92,6 +92,9 @@ class Settings:
     # Security operations: seconds between the server's own runs of the monitoring rules
     # (0: only `shuzhi secops evaluate`, e.g. from cron).
     secops_evaluate_seconds: float = 30.0
+    # Security operations: days after which a risk assessment nobody confirmed is overdue
+    # (重要数据 at most 365 whatever is set: the Data Security Law asks for a yearly one).
+    secops_risk_review_days: int = 365
     # Production runs on PostgreSQL unless the embedded SQLite file is chosen on purpose.
     allow_sqlite: bool = False
     # Dataset queries: "duckdb" (embedded, the default) or "spark" (the optional extra
@@ -246,6 +249,7 @@ def load_settings(
         portal_rate_limit=_number(env, "SHUZHI_PORTAL_RATE_LIMIT", 600, int, 0),
         sharing_extension_days=_number(env, "SHUZHI_SHARING_EXTENSION_DAYS", 5, int, 0),
         secops_evaluate_seconds=_number(env, "SHUZHI_SECOPS_EVALUATE_SECONDS", 30.0, float, 0),
+        secops_risk_review_days=_number(env, "SHUZHI_SECOPS_RISK_REVIEW_DAYS", 365, int, 1),
         allow_sqlite=_truthy(env.get("SHUZHI_ALLOW_SQLITE"), False),
         query_engine=env.get("SHUZHI_QUERY_ENGINE", "").strip().lower() or "duckdb",
         spark_master=env.get("SHUZHI_SPARK_MASTER", "").strip() or "local[2]",

@@ -224,6 +224,10 @@ RULES: dict[str, Rule] = {
     "lift_containment": Rule(EXECUTIVE),
     "view_incidents": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),
     "manage_incidents": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    # the risk register: the bureau reads every unit's, a unit's CDO its own and answers for it
+    "view_risk_register": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),
+    "assess_risk": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    "export_risk_report": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),
 }
 
 

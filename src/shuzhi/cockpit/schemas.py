@@ -297,3 +297,5 @@ class CockpitSummary(BaseModel):
     alerts: list[AlertOut]
     # Open security alerts by severity (None: the viewer may not see security alerts).
     security_alerts: dict[str, int] | None = None
+    # Risk assessments overdue for confirmation (None: the viewer may not see the register).
+    overdue_risk_assessments: int | None = None

@@ -299,6 +299,7 @@ def cockpit_summary(
         indicators=indicators.list_indicators(ctx, unit_id, history=HISTORY_ON_PAGE),
         alerts=indicators.list_alerts(ctx, unit_id),
         security_alerts=secops.open_alerts_by_severity(ctx, unit_id),
+        overdue_risk_assessments=secops.overdue_risk_assessments(ctx, unit_id),
     )
 
 

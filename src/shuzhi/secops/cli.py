@@ -26,3 +26,13 @@ def evaluate(data_dir: DataDir = None) -> None:
             )
         )
     console.print(f"New alerts / 新告警: {len(result.new)}; still running / 持续: {result.grown}")
+
+
+@secops_app.command("risk-assess")
+def risk_assess(data_dir: DataDir = None) -> None:
+    """Enter new datasets in the risk register and re-assess what changed (stale) or is due."""
+    with acting(data_dir) as ctx:
+        result = service.reassess_due(ctx)
+    for subject in result.subjects:
+        console.print(escape(subject))
+    console.print(f"Assessed / 已评估: {result.assessed}")

@@ -37,7 +37,12 @@ class Evaluator:
         if not service.claim(self.database, now, self.interval * 0.8):
             return 0
         with unit_of_work(self.database, SYSTEM) as ctx:
-            return len(service.evaluate(ctx, now).new)
+            new = len(service.evaluate(ctx, now).new)
+        # The risk register: subjects whose facts changed are re-assessed here, off the
+        # request path (docs/secops.md, Risk register).
+        with unit_of_work(self.database, SYSTEM) as ctx:
+            service.reassess_due(ctx, now)
+        return new
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -108,4 +108,5 @@ def override_classification(
             resource_code, dataset.unit_id, column, found.detected, chosen.value, note.strip()
         ),
     )
+    hooks.publish(ctx, hooks.ClassificationChanged(resource_code, dataset.unit_id, column))
     return _out(ctx, dataset, row)

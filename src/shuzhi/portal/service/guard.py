@@ -220,6 +220,7 @@ def open_dataset(
             sorted(checked.personal),
         ),
     )
+    hooks.publish(ctx, hooks.PublicationChanged(code, checked.unit_id, "open"))
     return _publication_out(p)
 
 
@@ -261,6 +262,7 @@ def _close(ctx: Ctx, p: Publication, reason: str) -> None:
     p.status, p.closed_at, p.close_reason = PublicationStatus.CLOSED, utcnow(), reason
     search.remove_documents(ctx, SEARCH_KIND, [p.resource_code])
     record(ctx, DatasetClosed(p.resource_code, p.unit_id, reason))
+    hooks.publish(ctx, hooks.PublicationChanged(p.resource_code, p.unit_id, "closed"))
 
 
 def _open_publication(ctx: Ctx, resource_code: str) -> Publication | None:

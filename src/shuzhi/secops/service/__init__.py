@@ -1,5 +1,6 @@
-"""Security operations (docs/secops.md): ``alerts`` (thresholds, evaluation, alerts) and
-``response`` (containment, incidents and drills)."""
+"""Security operations (docs/secops.md): ``alerts`` (thresholds, evaluation, alerts),
+``response`` (containment, incidents and drills), ``risk`` (the risk register) and
+``risk_report`` (the annual important-data risk assessment report)."""
 
 from shuzhi.secops.service.alerts import (
     acknowledge_alert,
@@ -22,15 +23,29 @@ from shuzhi.secops.service.response import (
     note_incident,
     open_incident,
 )
+from shuzhi.secops.service.risk import (
+    answer_risk_questions,
+    confirm_risk_assessment,
+    get_risk_subject,
+    overdue_risk_assessments,
+    reassess_due,
+    reassess_risk,
+    risk_register,
+)
+from shuzhi.secops.service.risk_report import export_risk_report_pdf, risk_report
 
 __all__ = [
     "acknowledge_alert",
+    "answer_risk_questions",
     "claim",
     "close_incident",
+    "confirm_risk_assessment",
     "contain",
     "evaluate",
+    "export_risk_report_pdf",
     "get_alert",
     "get_incident",
+    "get_risk_subject",
     "lift_containment",
     "list_alerts",
     "list_containments",
@@ -40,5 +55,10 @@ __all__ = [
     "note_incident",
     "open_alerts_by_severity",
     "open_incident",
+    "overdue_risk_assessments",
+    "reassess_due",
+    "reassess_risk",
+    "risk_register",
+    "risk_report",
     "set_threshold",
 ]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from shuzhi import hooks
 from shuzhi.audit.service import record
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
@@ -138,5 +139,9 @@ def _issue_grant(ctx: Ctx, req: ShareRequest, cols: Columns, terms: Terms) -> Gr
             expires_at=grant.expires_at.isoformat(),
             replaces_grant=previous.id if previous else None,
         ),
+    )
+    hooks.publish(
+        ctx,
+        hooks.GrantIssued(grant.id, req.resource_code, req.provider_unit_id, req.consumer_unit_id),
     )
     return grant
