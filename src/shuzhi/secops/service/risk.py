@@ -22,6 +22,7 @@ from shuzhi.org import service as org
 from shuzhi.secops import risk
 from shuzhi.secops.risk_events import RiskAnswered, RiskAssessed, RiskConfirmed, RiskViewed
 from shuzhi.secops.risk_models import (
+    Answer,
     RiskAnswer,
     RiskAssessment,
     RiskQuestion,
@@ -124,7 +125,7 @@ def question_list(ctx: Ctx, row: RiskSubject) -> list[QuestionOut]:
                 text_zh=q.text_zh,
                 text_en=q.text_en,
                 points=q.points,
-                answer=a.answer.value if a else None,
+                answer=Answer(a.answer).value if a else None,
                 note=a.note if a else "",
                 answered_by=a.answered_by if a else None,
                 answered_at=a.answered_at if a else None,
@@ -214,7 +215,7 @@ def reassess_risk(ctx: Ctx, subject: str) -> RiskDetail:
 
 
 def reassess_due(ctx: Ctx, now: datetime | None = None) -> SweepOut:
-    """The background run: enter every loaded dataset and its unit in the register, then
+    """The background run: enter every loaded dataset and every unit in the register, then
     assess what is stale (a fact changed), new, or not re-read for a day — datasets first,
     so their units see their new scores. At most ``SWEEP_BATCH`` subjects per run."""
     require(ctx, "evaluate_secops")
@@ -224,9 +225,10 @@ def reassess_due(ctx: Ctx, now: datetime | None = None) -> SweepOut:
         if dataset_subject(code) not in known:
             _ensure(ctx, SubjectKind.DATASET, unit_id, code, now)
             known.add(dataset_subject(code))
-        if unit_subject(unit_id) not in known:
-            _ensure(ctx, SubjectKind.UNIT, unit_id, None, now)
-            known.add(unit_subject(unit_id))
+    for unit in org.all_unit_briefs(ctx):
+        if unit_subject(unit.id) not in known:
+            _ensure(ctx, SubjectKind.UNIT, unit.id, None, now)
+            known.add(unit_subject(unit.id))
     due = list(
         ctx.db.scalars(
             select(RiskSubject)
@@ -286,14 +288,14 @@ def answer_risk_questions(ctx: Ctx, subject: str, data: AnswersIn) -> RiskDetail
                 RiskAnswer(
                     subject=subject,
                     question=a.question,
-                    answer=a.answer,
+                    answer=Answer(a.answer),
                     note=a.note,
                     answered_by=ctx.actor.label,
                     answered_at=now,
                 )
             )
         else:
-            held.answer, held.note = a.answer, a.note  # type: ignore[assignment]
+            held.answer, held.note = Answer(a.answer), a.note
             held.answered_by, held.answered_at = ctx.actor.label, now
     ctx.db.flush()
     record(
