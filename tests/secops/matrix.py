@@ -37,6 +37,9 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "lift_containment": (EXEC, EXEC),
     "view_incidents": (R | CDO, R),
     "manage_incidents": (LEADERS | CDO, LEADERS),
+    "view_risk_register": (R | CDO, R),
+    "assess_risk": (LEADERS | CDO, LEADERS),
+    "export_risk_report": (R | CDO, R),
 }
 
 
@@ -92,6 +95,13 @@ def _incident(database: Database, unit: str) -> int:
         ).id
 
 
+def _risk_unit(database: Database, unit: str) -> str:
+    """The unit's subject in the risk register (entered by the background run)."""
+    with acting(database, SYSTEM) as ctx:
+        service.reassess_due(ctx)
+    return f"unit:{_unit(database, unit)}"
+
+
 OPERATIONS: dict[str, tuple[Callable[[Database, str], object], Callable[[Ctx, object], object]]] = {
     "view_security_alerts": (_alert, lambda c, a: service.get_alert(c, int(str(a)))),
     "handle_security_alert": (_alert, lambda c, a: service.acknowledge_alert(c, int(str(a)))),
@@ -117,6 +127,9 @@ OPERATIONS: dict[str, tuple[Callable[[Database, str], object], Callable[[Ctx, ob
         lambda c, h: service.lift_containment(c, int(str(h)), LiftIn(reason="测试")),
     ),
     "view_incidents": (_incident, lambda c, i: service.get_incident(c, int(str(i)))),
+    "view_risk_register": (_risk_unit, lambda c, s: service.get_risk_subject(c, str(s))),
+    "assess_risk": (_risk_unit, lambda c, s: service.reassess_risk(c, str(s))),
+    "export_risk_report": (lambda d, u: u, lambda c, u: service.risk_report(c, str(u))),
     "manage_incidents": (
         lambda d, u: _unit(d, u),
         lambda c, u: service.open_incident(

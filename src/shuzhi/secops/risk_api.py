@@ -36,21 +36,21 @@ def risk_report_pdf(ctx: CtxDep, unit_code: str, year: int | None = None) -> Res
     )
 
 
-@router.get("/{kind}/{key}")
+@router.get("/{kind}/{key:path}")
 def get_risk_subject(ctx: CtxDep, kind: str, key: str) -> RiskDetail:
     return service.get_risk_subject(ctx, f"{kind}:{key}")
 
 
-@router.post("/{kind}/{key}/answers")
+@router.post("/{kind}/{key:path}/answers")
 def answer_risk_questions(ctx: CtxDep, kind: str, key: str, data: AnswersIn) -> RiskDetail:
     return service.answer_risk_questions(ctx, f"{kind}:{key}", data)
 
 
-@router.post("/{kind}/{key}/assess")
+@router.post("/{kind}/{key:path}/assess")
 def reassess_risk(ctx: CtxDep, kind: str, key: str) -> RiskDetail:
     return service.reassess_risk(ctx, f"{kind}:{key}")
 
 
-@router.post("/{kind}/{key}/confirm")
+@router.post("/{kind}/{key:path}/confirm")
 def confirm_risk_assessment(ctx: CtxDep, kind: str, key: str) -> RiskDetail:
     return service.confirm_risk_assessment(ctx, f"{kind}:{key}")

@@ -77,12 +77,12 @@ def report_pdf(ctx: CtxDep, unit_code: str, year: int | None = None) -> Response
     )
 
 
-@router.get("/secops/risk/{kind}/{key}")
+@router.get("/secops/risk/{kind}/{key:path}")
 def subject_page(request: Request, ctx: CtxDep, kind: str, key: str) -> Response:
     return _subject_page(request, ctx, kind, key)
 
 
-@router.post("/secops/risk/{kind}/{key}/answers")
+@router.post("/secops/risk/{kind}/{key:path}/answers")
 def answers(request: Request, ctx: CtxDep, kind: str, key: str, form: FormDep) -> Response:
     given = [
         {"question": name[7:], "answer": value, "note": form.get(f"note.{name[7:]}", "")}
@@ -100,13 +100,13 @@ def answers(request: Request, ctx: CtxDep, kind: str, key: str, form: FormDep) -
     return RedirectResponse(_base(kind, key), status_code=303)
 
 
-@router.post("/secops/risk/{kind}/{key}/assess")
+@router.post("/secops/risk/{kind}/{key:path}/assess")
 def reassess(ctx: CtxDep, kind: str, key: str) -> Response:
     service.reassess_risk(ctx, f"{kind}:{key}")
     return RedirectResponse(_base(kind, key), status_code=303)
 
 
-@router.post("/secops/risk/{kind}/{key}/confirm")
+@router.post("/secops/risk/{kind}/{key:path}/confirm")
 def confirm(request: Request, ctx: CtxDep, kind: str, key: str) -> Response:
     done, errors = attempt(ctx, lambda: service.confirm_risk_assessment(ctx, f"{kind}:{key}"))
     if done is None:
