@@ -16,7 +16,7 @@ from shuzhi.gateway import indexing as gateway_indexing
 from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
 from shuzhi.sandbox import service as sandbox
-from shuzhi.secops.service import risk as secops_risk
+from shuzhi.secops import service as secops
 from shuzhi.sharing import service as sharing
 
 
@@ -42,13 +42,13 @@ def register_all() -> None:
     # A revoked sandbox grant is recorded in the sandbox's trail (queries stop at once).
     hooks.subscribe(hooks.GrantRevoked, sandbox.on_grant_revoked)
     # The risk register re-assesses a dataset and its units when a fact it scores changes.
-    hooks.subscribe(hooks.GrantIssued, secops_risk.on_grant_issued)
-    hooks.subscribe(hooks.GrantRevoked, secops_risk.on_grant_revoked)
-    hooks.subscribe(hooks.PublicationChanged, secops_risk.on_publication_changed)
-    hooks.subscribe(hooks.VersionLoaded, secops_risk.on_version_loaded)
-    hooks.subscribe(hooks.VersionAccepted, secops_risk.on_version_accepted)
-    hooks.subscribe(hooks.ClassificationChanged, secops_risk.on_classification_changed)
-    hooks.subscribe(hooks.EntryWithdrawn, secops_risk.on_entry_withdrawn)
-    hooks.subscribe(hooks.EntryRepublished, secops_risk.on_entry_republished)
-    hooks.subscribe(hooks.AgreementEnded, secops_risk.on_agreement_ended)
+    hooks.subscribe(hooks.GrantIssued, secops.risk_on_grant_issued)
+    hooks.subscribe(hooks.GrantRevoked, secops.risk_on_grant_revoked)
+    hooks.subscribe(hooks.PublicationChanged, secops.risk_on_publication_changed)
+    hooks.subscribe(hooks.VersionLoaded, secops.risk_on_version_loaded)
+    hooks.subscribe(hooks.VersionAccepted, secops.risk_on_version_accepted)
+    hooks.subscribe(hooks.ClassificationChanged, secops.risk_on_classification_changed)
+    hooks.subscribe(hooks.EntryWithdrawn, secops.risk_on_entry_withdrawn)
+    hooks.subscribe(hooks.EntryRepublished, secops.risk_on_entry_republished)
+    hooks.subscribe(hooks.AgreementEnded, secops.risk_on_agreement_ended)
     hooks.REGISTRY.seal()

@@ -448,7 +448,7 @@ def _mark(ctx: Ctx, subjects: list[str], reason: str) -> None:
     )
 
 
-def on_grant_issued(ctx: Ctx, event: hooks.GrantIssued) -> None:
+def risk_on_grant_issued(ctx: Ctx, event: hooks.GrantIssued) -> None:
     _mark(
         ctx,
         [
@@ -460,7 +460,7 @@ def on_grant_issued(ctx: Ctx, event: hooks.GrantIssued) -> None:
     )
 
 
-def on_grant_revoked(ctx: Ctx, event: hooks.GrantRevoked) -> None:
+def risk_on_grant_revoked(ctx: Ctx, event: hooks.GrantRevoked) -> None:
     _mark(
         ctx,
         [
@@ -472,19 +472,19 @@ def on_grant_revoked(ctx: Ctx, event: hooks.GrantRevoked) -> None:
     )
 
 
-def on_publication_changed(ctx: Ctx, event: hooks.PublicationChanged) -> None:
+def risk_on_publication_changed(ctx: Ctx, event: hooks.PublicationChanged) -> None:
     reason = "publication_opened" if event.status == "open" else "publication_closed"
     _mark(ctx, [dataset_subject(event.resource_code), unit_subject(event.unit_id)], reason)
 
 
-def on_version_loaded(ctx: Ctx, event: hooks.VersionLoaded) -> None:
+def risk_on_version_loaded(ctx: Ctx, event: hooks.VersionLoaded) -> None:
     """A new version: new classification, grade, volume and quality."""
     _mark(
         ctx, [dataset_subject(event.resource_code), unit_subject(event.unit_id)], "version_loaded"
     )
 
 
-def on_version_accepted(ctx: Ctx, event: hooks.VersionAccepted) -> None:
+def risk_on_version_accepted(ctx: Ctx, event: hooks.VersionAccepted) -> None:
     _mark(
         ctx,
         [dataset_subject(event.resource_code), unit_subject(event.unit_id)],
@@ -492,7 +492,7 @@ def on_version_accepted(ctx: Ctx, event: hooks.VersionAccepted) -> None:
     )
 
 
-def on_classification_changed(ctx: Ctx, event: hooks.ClassificationChanged) -> None:
+def risk_on_classification_changed(ctx: Ctx, event: hooks.ClassificationChanged) -> None:
     _mark(
         ctx,
         [dataset_subject(event.resource_code), unit_subject(event.unit_id)],
@@ -500,13 +500,13 @@ def on_classification_changed(ctx: Ctx, event: hooks.ClassificationChanged) -> N
     )
 
 
-def on_entry_withdrawn(ctx: Ctx, event: hooks.EntryWithdrawn) -> None:
+def risk_on_entry_withdrawn(ctx: Ctx, event: hooks.EntryWithdrawn) -> None:
     _mark(
         ctx, [dataset_subject(event.resource_code), unit_subject(event.unit_id)], "entry_withdrawn"
     )
 
 
-def on_entry_republished(ctx: Ctx, event: hooks.EntryRepublished) -> None:
+def risk_on_entry_republished(ctx: Ctx, event: hooks.EntryRepublished) -> None:
     _mark(
         ctx,
         [dataset_subject(event.resource_code), unit_subject(event.unit_id)],
@@ -514,5 +514,5 @@ def on_entry_republished(ctx: Ctx, event: hooks.EntryRepublished) -> None:
     )
 
 
-def on_agreement_ended(ctx: Ctx, event: hooks.AgreementEnded) -> None:
+def risk_on_agreement_ended(ctx: Ctx, event: hooks.AgreementEnded) -> None:
     _mark(ctx, [unit_subject(event.operator_unit_id)], "agreement_ended")
