@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
-from sqlalchemy import update
+from sqlalchemy import select
 
 from shuzhi.app import create_app
 from shuzhi.audit import service as audit
@@ -18,7 +18,7 @@ from shuzhi.db.engine import Database
 from shuzhi.org import service as org
 from shuzhi.org.schemas import UnitUpdate
 from shuzhi.secops import service
-from shuzhi.secops.risk_models import RiskSubject
+from shuzhi.secops.risk_models import RiskAssessment, RiskSubject
 from tests.conftest import acting
 from tests.factories import PASSWORD
 from tests.secops.test_risk import registered
@@ -41,12 +41,15 @@ def test_the_report_pdf_holds_every_part_and_prints_the_unit_name_as_typed(
 ) -> None:
     shared = registered(database)
     _rename_b(database)
+    # as if the dataset had been graded 重要数据 (a million people are too many for a test)
     with database.sessions.begin() as session:
-        session.execute(
-            update(RiskSubject)
-            .where(RiskSubject.subject == f"dataset:{shared.code}")
-            .values(important=True)
+        row = session.scalar(
+            select(RiskSubject).where(RiskSubject.subject == f"dataset:{shared.code}")
         )
+        assert row is not None
+        current = session.get(RiskAssessment, row.current_id)
+        assert current is not None
+        current.facts = {**current.facts, "level": "important"}
     cdo_b = shared.seeded.other_unit_actor(Role.UNIT_CDO)
     with acting(database, cdo_b) as ctx:
         data = service.export_risk_report_pdf(ctx, "B")
@@ -64,6 +67,8 @@ def test_the_report_pdf_holds_every_part_and_prints_the_unit_name_as_typed(
         assert part in text, part
     assert "<b>区乙局</b>" in text and '=HYPERLINK("http://x")' in text
     assert shared.code in text
+    important = text.split("二、重要数据的种类和数量")[1].split("三、")[0]
+    assert shared.code in important and "重要数据" in important
     # the other unit consuming the data is counted, never named
     assert "区甲局" not in text
     with acting(database, cdo_b) as ctx:

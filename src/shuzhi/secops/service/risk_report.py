@@ -106,72 +106,52 @@ def _year(year: int | None) -> int:
     return chosen
 
 
-def risk_report(ctx: Ctx, unit_code: str, year: int | None = None, fmt: str = "html") -> RiskReport:
-    """The report's content for one unit and year (audited as an export: it gathers the
-    register's evidence of the unit)."""
-    unit_id = org.unit_id_for_code(ctx, unit_code.strip())
-    if unit_id is None:
-        raise NotFound("单位不存在。", "No such unit.")
-    require(ctx, "export_risk_report", unit_id, unit_code)
-    chosen = _year(year)
-    brief = org.unit_brief(ctx, unit_id)
-    assert brief is not None
-    rows = list(ctx.db.scalars(select(RiskSubject).where(RiskSubject.unit_id == unit_id)))
-    current = {
-        a.subject: a
-        for a in ctx.db.scalars(
-            select(RiskAssessment).where(
-                RiskAssessment.id.in_([r.current_id for r in rows if r.current_id])
+def _dataset_line(r: RiskSubject, a: RiskAssessment) -> ReportDataset:
+    f = a.facts
+    return ReportDataset(
+        resource_code=r.resource_code or "",
+        name=r.name,
+        level=str(f.get("level", "")),
+        rows=int(f.get("rows", 0)),
+        individuals=int(f.get("individuals", 0)),
+        personal=any(x.get("factor") == "personal" for x in a.reasons),
+        sensitive=any(x.get("factor") == "personal" and x.get("points") == 10 for x in a.reasons),
+        categories=dict(f.get("categories", {})),
+        grants=int(f.get("grants", 0)),
+        consumer_units=int(f.get("consumer_units", 0)),
+        open_publications=int(f.get("open_publications", 0)),
+        score=a.score,
+        risk_level=a.level,
+    )
+
+
+def _risks(subject: str, a: RiskAssessment) -> list[ReportRisk]:
+    """The reasons that added points, each with what to do about it."""
+    found = []
+    for x in a.reasons:
+        if int(x.get("points", 0)) <= 0:
+            continue
+        factor = str(x.get("factor", ""))
+        zh, en = MEASURES.get(factor, QUESTION_MEASURE)
+        found.append(
+            ReportRisk(
+                subject=subject,
+                factor=factor,
+                points=int(x["points"]),
+                zh=str(x.get("zh", "")),
+                en=str(x.get("en", "")),
+                measure_zh=zh,
+                measure_en=en,
             )
         )
-    }
-    datasets: list[ReportDataset] = []
-    risks: list[ReportRisk] = []
-    unit_row = next((r for r in rows if r.subject == unit_subject(unit_id)), None)
-    for r in sorted(rows, key=lambda r: (r.kind != SubjectKind.UNIT, -r.score, r.subject)):
-        a = current.get(r.subject)
-        if a is None:
-            continue
-        if r.kind == SubjectKind.DATASET:
-            f = a.facts
-            datasets.append(
-                ReportDataset(
-                    resource_code=r.resource_code or "",
-                    name=r.name,
-                    level=str(f.get("level", "")),
-                    rows=int(f.get("rows", 0)),
-                    individuals=int(f.get("individuals", 0)),
-                    personal=any(x.get("factor") == "personal" for x in a.reasons),
-                    sensitive=any(
-                        x.get("factor") == "personal" and x.get("points") == 10 for x in a.reasons
-                    ),
-                    categories=dict(f.get("categories", {})),
-                    grants=int(f.get("grants", 0)),
-                    consumer_units=int(f.get("consumer_units", 0)),
-                    open_publications=int(f.get("open_publications", 0)),
-                    score=a.score,
-                    risk_level=a.level,
-                )
-            )
-        for x in a.reasons:
-            if int(x.get("points", 0)) <= 0:
-                continue
-            factor = str(x.get("factor", ""))
-            zh, en = MEASURES.get(factor, QUESTION_MEASURE)
-            risks.append(
-                ReportRisk(
-                    subject=r.name if r.kind == SubjectKind.DATASET else brief.name,
-                    factor=factor,
-                    points=int(x["points"]),
-                    zh=str(x.get("zh", "")),
-                    en=str(x.get("en", "")),
-                    measure_zh=zh,
-                    measure_en=en,
-                )
-            )
-    start = datetime(chosen, 1, 1, tzinfo=UTC)
-    end = datetime(chosen + 1, 1, 1, tzinfo=UTC)
-    incidents = dict(
+    return found
+
+
+def _year_events(ctx: Ctx, unit_id: int, year: int) -> tuple[int, int, int]:
+    """(incidents, drills, alerts) of the unit in the year."""
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
+    opened = dict(
         ctx.db.execute(
             select(Incident.drill, func.count())
             .where(
@@ -185,23 +165,57 @@ def risk_report(ctx: Ctx, unit_code: str, year: int | None = None, fmt: str = "h
         .select_from(Alert)
         .where(Alert.unit_id == unit_id, Alert.first_seen >= start, Alert.first_seen < end)
     )
-    officers = [
-        f"{a.person_name}（{TEXTS['so.risk.position.' + a.position.value][0]}）"
-        if ctx.locale != "en"
-        else f"{a.person_name} ({TEXTS['so.risk.position.' + a.position.value][1]})"
-        for a in org.list_appointments(
-            risk.system(ctx), status=FilingStatus.FILED, unit_code=brief.code
-        )
-        if a.position in (Position.UNIT_CDO, Position.CDO, Position.CDO_EXECUTIVE)
-    ]
-    unit_questions = question_list(ctx, unit_row) if unit_row else []
+    return int(opened.get(False, 0)), int(opened.get(True, 0)), int(alerts or 0)
+
+
+def _officers(ctx: Ctx, unit_code: str) -> list[str]:
+    """Who answers for data security: the unit's filed CDO appointments."""
+    found = []
+    for a in org.list_appointments(
+        risk.system(ctx), status=FilingStatus.FILED, unit_code=unit_code
+    ):
+        if a.position in (Position.UNIT_CDO, Position.CDO, Position.CDO_EXECUTIVE):
+            zh, en = TEXTS[f"so.risk.position.{a.position.value}"]
+            found.append(
+                f"{a.person_name} ({en})" if ctx.locale == "en" else f"{a.person_name}（{zh}）"
+            )
+    return found
+
+
+def risk_report(ctx: Ctx, unit_code: str, year: int | None = None, fmt: str = "html") -> RiskReport:
+    """The report's content for one unit and year (audited as an export: it gathers the
+    register's evidence of the unit)."""
+    unit_id = org.unit_id_for_code(ctx, unit_code.strip())
+    brief = org.unit_brief(ctx, unit_id) if unit_id is not None else None
+    if unit_id is None or brief is None:
+        raise NotFound("单位不存在。", "No such unit.")
+    require(ctx, "export_risk_report", unit_id, unit_code)
+    chosen = _year(year)
+    rows = list(ctx.db.scalars(select(RiskSubject).where(RiskSubject.unit_id == unit_id)))
+    ids = [r.current_id for r in rows if r.current_id]
+    current = {
+        a.subject: a
+        for a in ctx.db.scalars(select(RiskAssessment).where(RiskAssessment.id.in_(ids)))
+    }
+    unit_row = next((r for r in rows if r.subject == unit_subject(unit_id)), None)
+    datasets: list[ReportDataset] = []
+    risks: list[ReportRisk] = []
+    for r in sorted(rows, key=lambda r: (r.kind != SubjectKind.UNIT, -r.score, r.subject)):
+        a = current.get(r.subject)
+        if a is None:
+            continue
+        if r.kind == SubjectKind.DATASET:
+            datasets.append(_dataset_line(r, a))
+        risks += _risks(r.name if r.kind == SubjectKind.DATASET else brief.name, a)
+    unit_facts = current[unit_row.subject].facts if unit_row and unit_row.subject in current else {}
+    incidents, drills, alerts = _year_events(ctx, unit_id, chosen)
     report = RiskReport(
         unit_id=unit_id,
         unit_code=brief.code,
         unit_name=brief.name,
         year=chosen,
         generated_at=utcnow(),
-        officers=officers,
+        officers=_officers(ctx, brief.code),
         unit_score=unit_row.score if unit_row else 0,
         unit_level=unit_row.level if unit_row else "low",
         datasets=datasets,
@@ -212,17 +226,13 @@ def risk_report(ctx: Ctx, unit_code: str, year: int | None = None, fmt: str = "h
             "individuals": sum(d.individuals for d in datasets),
             "grants": sum(d.grants for d in datasets),
             "open_publications": sum(d.open_publications for d in datasets),
-            "grants_received": int(
-                (current[unit_row.subject].facts.get("grants_received", 0))
-                if unit_row and unit_row.subject in current
-                else 0
-            ),
+            "grants_received": int(unit_facts.get("grants_received", 0)),
         },
-        questions=unit_questions,
+        questions=question_list(ctx, unit_row) if unit_row else [],
         risks=sorted(risks, key=lambda x: -x.points),
-        incidents=int(incidents.get(False, 0)),
-        drills=int(incidents.get(True, 0)),
-        alerts=int(alerts or 0),
+        incidents=incidents,
+        drills=drills,
+        alerts=alerts,
         overdue=bool(unit_row and review_due(ctx, unit_row) < utcnow()),
     )
     record(ctx, RiskReportExported(unit=unit_id, year=chosen, file_format=fmt))
@@ -253,17 +263,9 @@ def export_risk_report_pdf(ctx: Ctx, unit_code: str, year: int | None = None) ->
     return pdf.render(report_document(ctx, risk_report(ctx, unit_code, year, fmt="pdf")))
 
 
-def report_document(ctx: Ctx, rep: RiskReport) -> pdf.Document:
+def _basic(ctx: Ctx, rep: RiskReport) -> list[pdf.Block]:
     t = _t
-    en = ctx.locale == "en"
-    answer = {
-        "yes": t(ctx, "so.risk.answer.yes"),
-        "no": t(ctx, "so.risk.answer.no"),
-        "not_applicable": t(ctx, "so.risk.answer.not_applicable"),
-        None: t(ctx, "so.risk.unanswered"),
-    }
-    p = rep.processing
-    blocks: list[pdf.Block] = [
+    return [
         pdf.Heading(t(ctx, "so.risk.r.basic")),
         pdf.Table(
             [t(ctx, "so.risk.r.item"), t(ctx, "so.risk.r.value")],
@@ -275,15 +277,16 @@ def report_document(ctx: Ctx, rep: RiskReport) -> pdf.Document:
             ],
             widths=[1, 2.5],
         ),
+    ]
+
+
+def _important(ctx: Ctx, rep: RiskReport) -> list[pdf.Block]:
+    t = _t
+    header = ["so.risk.r.dataset", "so.risk.r.grade", "so.risk.r.rows", "so.risk.r.individuals"]
+    return [
         pdf.Heading(t(ctx, "so.risk.r.important")),
         pdf.Table(
-            [
-                t(ctx, "so.risk.r.dataset"),
-                t(ctx, "so.risk.r.grade"),
-                t(ctx, "so.risk.r.rows"),
-                t(ctx, "so.risk.r.individuals"),
-                t(ctx, "so.risk.r.kinds"),
-            ],
+            [*(t(ctx, k) for k in header), t(ctx, "so.risk.r.kinds")],
             [
                 [
                     f"{d.name} ({d.resource_code})",
@@ -297,6 +300,15 @@ def report_document(ctx: Ctx, rep: RiskReport) -> pdf.Document:
             widths=[3, 1.2, 1, 1, 3],
             empty=t(ctx, "so.risk.r.no_important"),
         ),
+    ]
+
+
+def _activities(ctx: Ctx, rep: RiskReport) -> list[pdf.Block]:
+    t = _t
+    p = rep.processing
+    header = ["so.risk.r.dataset", "so.risk.r.grade", "so.risk.r.rows", "so.risk.r.grants"]
+    header += ["so.risk.r.consumers", "so.risk.r.open", "so.risk.score"]
+    return [
         pdf.Heading(t(ctx, "so.risk.r.activities")),
         pdf.Paragraph(
             t(
@@ -310,15 +322,7 @@ def report_document(ctx: Ctx, rep: RiskReport) -> pdf.Document:
             )
         ),
         pdf.Table(
-            [
-                t(ctx, "so.risk.r.dataset"),
-                t(ctx, "so.risk.r.grade"),
-                t(ctx, "so.risk.r.rows"),
-                t(ctx, "so.risk.r.grants"),
-                t(ctx, "so.risk.r.consumers"),
-                t(ctx, "so.risk.r.open"),
-                t(ctx, "so.risk.score"),
-            ],
+            [t(ctx, k) for k in header],
             [
                 [
                     f"{d.name} ({d.resource_code})",
@@ -334,33 +338,54 @@ def report_document(ctx: Ctx, rep: RiskReport) -> pdf.Document:
             widths=[3, 1.2, 1, 0.8, 0.8, 0.8, 1.2],
             empty=t(ctx, "so.risk.r.none"),
         ),
+    ]
+
+
+def _safeguards(ctx: Ctx, rep: RiskReport) -> list[pdf.Block]:
+    t = _t
+    en = ctx.locale == "en"
+
+    def answer(value: str | None) -> str:
+        return t(ctx, f"so.risk.answer.{value}") if value else t(ctx, "so.risk.unanswered")
+
+    return [
         pdf.Heading(t(ctx, "so.risk.r.safeguards")),
         pdf.Table(
             [t(ctx, "so.risk.question"), t(ctx, "so.risk.answer")],
-            [[q.text_en if en else q.text_zh, answer[q.answer]] for q in rep.questions],
+            [[q.text_en if en else q.text_zh, answer(q.answer)] for q in rep.questions],
             widths=[4, 1],
             empty=t(ctx, "so.risk.r.none"),
         ),
+    ]
+
+
+def _risks_found(ctx: Ctx, rep: RiskReport) -> list[pdf.Block]:
+    t = _t
+    en = ctx.locale == "en"
+    header = ["so.risk.r.subject", "so.risk.r.risk", "so.risk.points", "so.risk.r.measure"]
+    return [
         pdf.Heading(t(ctx, "so.risk.r.risks")),
         pdf.Table(
+            [t(ctx, k) for k in header],
             [
-                t(ctx, "so.risk.r.subject"),
-                t(ctx, "so.risk.r.risk"),
-                t(ctx, "so.risk.points"),
-                t(ctx, "so.risk.r.measure"),
-            ],
-            [
-                [
-                    x.subject,
-                    x.en if en else x.zh,
-                    x.points,
-                    x.measure_en if en else x.measure_zh,
-                ]
+                [x.subject, x.en if en else x.zh, x.points, x.measure_en if en else x.measure_zh]
                 for x in rep.risks
             ],
             widths=[1.6, 3, 0.6, 3],
             empty=t(ctx, "so.risk.r.none"),
         ),
+    ]
+
+
+def report_document(ctx: Ctx, rep: RiskReport) -> pdf.Document:
+    """The report as a document: its six parts, in the reader's language."""
+    t = _t
+    blocks: list[pdf.Block] = [
+        *_basic(ctx, rep),
+        *_important(ctx, rep),
+        *_activities(ctx, rep),
+        *_safeguards(ctx, rep),
+        *_risks_found(ctx, rep),
         pdf.Heading(t(ctx, "so.risk.r.incidents")),
         pdf.Paragraph(
             t(
