@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -13,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from shuzhi.audit import service as audit
 from shuzhi.cockpit import service as cockpit
-from shuzhi.context import SYSTEM, Role
+from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Forbidden, Invalid
@@ -61,7 +62,7 @@ def _answers(kind: str, value: str) -> AnswersIn:
 # ---------------------------------------------------------------- pure scoring
 
 
-def _facts(**over: object) -> risk.DatasetFacts:
+def _facts(**over: Any) -> risk.DatasetFacts:
     base = risk.DatasetFacts(
         resource_code="X",
         name="X",
@@ -81,7 +82,7 @@ def _facts(**over: object) -> risk.DatasetFacts:
         open_publications=0,
         now=utcnow(),
     )
-    return replace(base, **over)  # type: ignore[arg-type]
+    return replace(base, **over)
 
 
 def test_each_factor_gives_its_points_and_a_reason_in_both_languages() -> None:
@@ -261,8 +262,8 @@ def test_confirmation_needs_every_answer_and_resets_the_overdue_clock(
         assert service.risk_register(ctx, overdue=True).overdue == len(listed.items) - 1
 
 
-def cockpit_count(ctx: object, unit_id: int | None) -> int | None:
-    return service.overdue_risk_assessments(ctx, unit_id)  # type: ignore[arg-type]
+def cockpit_count(ctx: Ctx, unit_id: int | None) -> int | None:
+    return service.overdue_risk_assessments(ctx, unit_id)
 
 
 def test_the_review_period_is_a_setting_and_important_data_stays_yearly(
@@ -332,6 +333,6 @@ def test_manual_reassessment_records_who_and_why(database: Database) -> None:
         detail = service.reassess_risk(ctx, f"dataset:{shared.code}")
     assert detail.history[0].trigger == "manual" and detail.history[0].assessed_by == "user:exec"
     with database.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(RiskAssessment)) >= 4
+        assert (session.scalar(select(func.count()).select_from(RiskAssessment)) or 0) >= 4
     # the unit follows its dataset at the next run
     assert _subject(database, f"unit:{shared.seeded.unit_ids['B']}").stale
