@@ -191,6 +191,21 @@ def test_a_revoked_grant_marks_the_subjects_stale_and_the_sweep_reassesses(
     assert sweep(database).assessed == 0
 
 
+def test_the_daily_reread_keeps_an_unchanged_assessment(database: Database) -> None:
+    shared = registered(database)
+    subject = f"dataset:{shared.code}"
+    with database.sessions.begin() as session:
+        session.execute(update(RiskSubject).values(assessed_at=utcnow() - timedelta(days=2)))
+    done = sweep(database)
+    assert subject in done.subjects
+    row = _subject(database, subject)
+    assert row.assessed_at is not None and row.assessed_at > utcnow() - timedelta(minutes=5)
+    with acting(database, SYSTEM) as ctx:
+        assert len(service.get_risk_subject(ctx, subject).history) == 1
+        unit_b = f"unit:{shared.seeded.unit_ids['B']}"
+        assert len(service.get_risk_subject(ctx, unit_b).history) == 1
+
+
 def test_a_new_grant_marks_the_dataset_stale(database: Database) -> None:
     shared = registered(database)
     from tests.sharing.helpers import application, approve, request

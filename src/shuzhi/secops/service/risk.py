@@ -5,9 +5,11 @@ request path, from the server's background run or ``shuzhi secops risk-assess``)
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -156,7 +158,8 @@ def _unit_datasets(ctx: Ctx, unit_id: int) -> list[tuple[str, int, str]]:
 
 def _assess(ctx: Ctx, row: RiskSubject, trigger: str, now: datetime) -> RiskAssessment:
     """Score the subject from fresh facts and its answers; store it as the current
-    assessment (the previous ones stay as its history); audited."""
+    assessment (the previous ones stay as its history); audited. The daily re-read keeps
+    the current assessment when nothing in it changed."""
     states = _states(question_list(ctx, row))
     if row.kind == SubjectKind.DATASET:
         facts = risk.dataset_facts(ctx, row.resource_code or "", row.unit_id, now)
@@ -173,6 +176,16 @@ def _assess(ctx: Ctx, row: RiskSubject, trigger: str, now: datetime) -> RiskAsse
         important = counts["important_datasets"] > 0
         row.name = brief.name if brief else code
     total, level = risk.score(reasons)
+    held = ctx.db.get(RiskAssessment, row.current_id) if row.current_id else None
+    if (
+        trigger == "recheck"
+        and held is not None
+        and (held.score, list(held.reasons), dict(held.facts))
+        == (total, [r.as_dict() for r in reasons], json_safe(counts))
+    ):
+        # the daily re-read found nothing new: no history line, no audit record
+        row.assessed_at, row.stale, row.stale_reason, row.stale_since = now, False, "", None
+        return held
     made = RiskAssessment(
         subject=row.subject,
         unit_id=row.unit_id,
@@ -202,6 +215,11 @@ def _assess(ctx: Ctx, row: RiskSubject, trigger: str, now: datetime) -> RiskAsse
         ),
     )
     return made
+
+
+def json_safe(counts: dict[str, Any]) -> dict[str, Any]:
+    """The facts as they read back from their JSON column (for comparing)."""
+    return dict(json.loads(json.dumps(counts, sort_keys=True)))
 
 
 def reassess_risk(ctx: Ctx, subject: str) -> RiskDetail:
@@ -244,10 +262,10 @@ def reassess_due(ctx: Ctx, now: datetime | None = None) -> SweepOut:
     done: list[str] = []
     touched_units: set[int] = set()
     for row in sorted(due, key=lambda r: r.kind != SubjectKind.DATASET):
-        if row.kind == SubjectKind.DATASET:
+        before = row.current_id
+        made = _assess(ctx, row, row.stale_reason or "recheck", now)
+        if row.kind == SubjectKind.DATASET and made.id != before:
             touched_units.add(row.unit_id)
-        trigger = row.stale_reason or "recheck"
-        _assess(ctx, row, trigger, now)
         done.append(row.subject)
     for unit_id in sorted(touched_units):
         subject = unit_subject(unit_id)
