@@ -98,6 +98,20 @@ def test_each_factor_gives_its_points_and_a_reason_in_both_languages() -> None:
     assert (total, level) == (61, "high")
 
 
+def test_every_evidence_count_has_a_name_in_both_languages() -> None:
+    from shuzhi.secops.texts import TEXTS
+
+    reasons = risk.assess_dataset(
+        _facts(level="important", important_candidate=True, quality=40.0, open_publications=1),
+        [],
+    ) + risk.assess_unit(risk.UnitFacts(1, "A", [("X", 80, "important")], 2, 5, 3, utcnow()), [])
+    keys = {k for r in reasons for k in r.evidence}
+    assert {"rows", "individuals", "datasets", "keys", "accounts", "score"} <= keys
+    for k in keys:
+        zh, en = TEXTS[f"so.risk.ev.{k}"]
+        assert zh and en
+
+
 def test_questionnaire_no_counts_fully_unanswered_half() -> None:
     questions = [
         risk.QuestionState("a", 6, "甲", "A", "no"),

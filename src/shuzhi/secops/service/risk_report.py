@@ -31,6 +31,7 @@ from shuzhi.secops.risk_models import RiskAssessment, RiskSubject, SubjectKind
 from shuzhi.secops.risk_schemas import ReportDataset, ReportRisk, RiskReport
 from shuzhi.secops.service.risk import question_list, review_due, unit_subject
 from shuzhi.secops.texts import TEXTS
+from shuzhi.security.categories import CATEGORY_INFO, Category
 
 # What to do about each factor (questionnaire items: put the safeguard in place).
 MEASURES: Mapping[str, tuple[str, str]] = {
@@ -106,7 +107,23 @@ def _year(year: int | None) -> int:
     return chosen
 
 
-def _dataset_line(r: RiskSubject, a: RiskAssessment) -> ReportDataset:
+def _category_names(ctx: Ctx, counts: Mapping[str, int]) -> dict[str, int]:
+    """Column categories by their name in the reader's language (columns of no personal or
+    identifying kind left out)."""
+    named: dict[str, int] = {}
+    for code, n in sorted(counts.items()):
+        try:
+            found = CATEGORY_INFO.get(Category(code))
+        except ValueError:
+            found = None
+        if found is None or code == Category.NONE.value:
+            continue
+        label = found.label_en if ctx.locale == "en" else found.label_zh
+        named[label] = named.get(label, 0) + int(n)
+    return named
+
+
+def _dataset_line(ctx: Ctx, r: RiskSubject, a: RiskAssessment) -> ReportDataset:
     f = a.facts
     return ReportDataset(
         resource_code=r.resource_code or "",
@@ -116,7 +133,7 @@ def _dataset_line(r: RiskSubject, a: RiskAssessment) -> ReportDataset:
         individuals=int(f.get("individuals", 0)),
         personal=any(x.get("factor") == "personal" for x in a.reasons),
         sensitive=any(x.get("factor") == "personal" and x.get("points") == 10 for x in a.reasons),
-        categories=dict(f.get("categories", {})),
+        categories=_category_names(ctx, f.get("categories", {})),
         grants=int(f.get("grants", 0)),
         consumer_units=int(f.get("consumer_units", 0)),
         open_publications=int(f.get("open_publications", 0)),
@@ -205,7 +222,7 @@ def risk_report(ctx: Ctx, unit_code: str, year: int | None = None, fmt: str = "h
         if a is None:
             continue
         if r.kind == SubjectKind.DATASET:
-            datasets.append(_dataset_line(r, a))
+            datasets.append(_dataset_line(ctx, r, a))
         risks += _risks(r.name if r.kind == SubjectKind.DATASET else brief.name, a)
     unit_facts = current[unit_row.subject].facts if unit_row and unit_row.subject in current else {}
     incidents, drills, alerts = _year_events(ctx, unit_id, chosen)
