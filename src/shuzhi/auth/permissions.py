@@ -54,6 +54,8 @@ RULES: dict[str, Rule] = {
     "view_audit": Rule(REGION_READERS),
     "export_audit": Rule(REGION_READERS),
     "verify_audit": Rule(frozenset({Role.AUDITOR, Role.CDO_EXECUTIVE})),
+    # the whole log with its hashes for the SIEM: the bureau's security roles only
+    "export_audit_siem": Rule(frozenset({Role.AUDITOR, Role.CDO_EXECUTIVE})),
     # moving closed months to files: the machine operator, on the command line only
     "archive_audit": Rule(NOBODY),
     # catalog: staff read the published catalogue; only the owning unit compiles its entries
