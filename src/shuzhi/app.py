@@ -50,6 +50,7 @@ from shuzhi.quality import views as quality_views
 from shuzhi.sandbox import api as sandbox_api
 from shuzhi.sandbox import views as sandbox_views
 from shuzhi.secops import api as secops_api
+from shuzhi.secops import report_views as secops_report_views
 from shuzhi.secops import views as secops_views
 from shuzhi.secops.runtime import Evaluator
 from shuzhi.settings import Settings
@@ -100,6 +101,7 @@ ROUTERS = [
     market_views.router,
     market_books_views.router,
     secops_views.router,
+    secops_report_views.router,
 ]
 
 

@@ -92,6 +92,11 @@ class Settings:
     # Security operations: seconds between the server's own runs of the monitoring rules
     # (0: only `shuzhi secops evaluate`, e.g. from cron).
     secops_evaluate_seconds: float = 30.0
+    # Periodic grant review: an active grant this many days old (or this long after its last
+    # confirmed review began) needs its provider to confirm it; unconfirmed after the grace days, it
+    # is suspended (0: no reviews).
+    grant_review_days: int = 180
+    grant_review_grace_days: int = 14
     # Production runs on PostgreSQL unless the embedded SQLite file is chosen on purpose.
     allow_sqlite: bool = False
     # Dataset queries: "duckdb" (embedded, the default) or "spark" (the optional extra
@@ -246,6 +251,8 @@ def load_settings(
         portal_rate_limit=_number(env, "SHUZHI_PORTAL_RATE_LIMIT", 600, int, 0),
         sharing_extension_days=_number(env, "SHUZHI_SHARING_EXTENSION_DAYS", 5, int, 0),
         secops_evaluate_seconds=_number(env, "SHUZHI_SECOPS_EVALUATE_SECONDS", 30.0, float, 0),
+        grant_review_days=_number(env, "SHUZHI_GRANT_REVIEW_DAYS", 180, int, 0),
+        grant_review_grace_days=_number(env, "SHUZHI_GRANT_REVIEW_GRACE_DAYS", 14, int, 1),
         allow_sqlite=_truthy(env.get("SHUZHI_ALLOW_SQLITE"), False),
         query_engine=env.get("SHUZHI_QUERY_ENGINE", "").strip().lower() or "duckdb",
         spark_master=env.get("SHUZHI_SPARK_MASTER", "").strip() or "local[2]",

@@ -226,6 +226,11 @@ RULES: dict[str, Rule] = {
     "lift_containment": Rule(EXECUTIVE),
     "view_incidents": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),
     "manage_incidents": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
+    # the monthly report of a unit; the periodic grant review: the provider unit's CDO
+    # confirms its grants are still needed (its liaison sees the queue)
+    "view_security_report": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),
+    "view_grant_reviews": Rule(REGION_READERS, UNIT_STAFF),
+    "confirm_grant_review": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
 }
 
 

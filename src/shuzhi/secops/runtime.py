@@ -13,7 +13,7 @@ import threading
 from shuzhi.context import SYSTEM, unit_of_work
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
-from shuzhi.secops import service
+from shuzhi.secops import review, service
 
 log = logging.getLogger("shuzhi.secops")
 
@@ -37,7 +37,10 @@ class Evaluator:
         if not service.claim(self.database, now, self.interval * 0.8):
             return 0
         with unit_of_work(self.database, SYSTEM) as ctx:
-            return len(service.evaluate(ctx, now).new)
+            new = len(service.evaluate(ctx, now).new)
+        with unit_of_work(self.database, SYSTEM) as ctx:
+            review.sweep_grant_reviews(ctx, now)
+        return new
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
