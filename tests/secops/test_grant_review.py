@@ -17,6 +17,7 @@ from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Forbidden, Invalid
 from shuzhi.secops import review, service
+from shuzhi.secops.runtime import Evaluator
 from shuzhi.secops.schemas import LiftIn
 from shuzhi.settings import InvalidSetting, load_settings
 from shuzhi.sharing import service as sharing
@@ -165,3 +166,15 @@ def test_the_queue_page_confirms(database: Database) -> None:
         assert ok.status_code == 303
     with acting(database, SYSTEM) as ctx:
         assert review.list_grant_reviews(ctx, "confirmed")[0].note == "业务仍在使用，用途未变"
+
+
+def test_the_servers_evaluator_runs_the_review(database: Database) -> None:
+    share(database)
+    with database.sessions.begin() as session:  # the grant started 200 days ago
+        grant = session.get(Grant, _grant_id(database))
+        assert grant is not None
+        grant.starts_at = utcnow() - 200 * DAYS
+    Evaluator(database, 30).run_once()
+    with acting(database, SYSTEM) as ctx:
+        (queued,) = review.list_grant_reviews(ctx)
+    assert queued.grant_id == _grant_id(database)

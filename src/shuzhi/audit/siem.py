@@ -249,10 +249,10 @@ def parse_line(line: str) -> dict[str, Any]:
     is neither."""
     line = line.rstrip("\r\n")
     if line.startswith("{"):
-        entry = json.loads(line)
-        if not isinstance(entry, dict) or set(entry) != set(FIELDS):
+        loaded = json.loads(line)
+        if not isinstance(loaded, dict) or set(loaded) != set(FIELDS):
             raise ValueError("a JSON line holds exactly the exported fields")
-        return entry
+        return {str(k): v for k, v in loaded.items()}
     m = _SYSLOG.match(line)
     if m is None:
         raise ValueError("neither a JSON line nor an RFC 5424 syslog line")

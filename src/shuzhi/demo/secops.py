@@ -1,7 +1,8 @@
 """Demo step: three weeks of traced gateway traffic of three connected systems, with one
 enumeration attack, one off-hours bulk export (a dataset paged out at night) and one false
-positive (a system that moved to a new address); the monitoring rules run over it so the alerts exist; the enumeration
-becomes an incident whose key is contained and which is closed with a review; one drill.
+positive (a system that moved to a new address); the monitoring rules run over it so the
+alerts exist; the enumeration becomes an incident whose key is contained and which is
+closed with a review; one drill.
 
 Run after the sharing step (it needs active grants). Each system gets a key of its own for
 the story (labelled as such), so the sharing demo's credential is never suspended. Calls go

@@ -287,15 +287,21 @@ def _rule(ctx: Ctx, rule: str) -> str:
 def report_pdf(ctx: Ctx, unit_code: str, month: str) -> bytes:
     """The report as a PDF in the reader's language (audited like the page)."""
     rep = monthly_report(ctx, unit_code, month, file_format="pdf")
-    t = lambda key, **v: _t(ctx, key, **v)  # noqa: E731
+
+    def t(key: str, **values: object) -> str:
+        return _t(ctx, key, **values)
+
     none = t("so.rep.none")
+    by_severity: list[list[pdf.Cell]] = [
+        [t(f"so.sev.{s}"), n] for s, n in rep.alerts_by_severity.items()
+    ]
     blocks: list[pdf.Block] = [
         pdf.Heading(t("so.rep.summary")),
         pdf.Table(
             [t("so.rep.measure"), t("so.count")],
             [
                 [t("so.rep.alerts_total"), rep.alerts_total],
-                *[[t(f"so.sev.{s}"), n] for s, n in rep.alerts_by_severity.items()],
+                *by_severity,
                 [t("so.st.false_positive"), rep.false_positives],
                 [t("so.rep.incidents"), len(rep.incidents) - rep.drills],
                 [t("so.drill"), rep.drills],
