@@ -50,6 +50,7 @@ from shuzhi.quality import views as quality_views
 from shuzhi.sandbox import api as sandbox_api
 from shuzhi.sandbox import views as sandbox_views
 from shuzhi.secops import api as secops_api
+from shuzhi.secops import report_api as secops_report_api
 from shuzhi.secops import report_views as secops_report_views
 from shuzhi.secops import views as secops_views
 from shuzhi.secops.runtime import Evaluator
@@ -84,6 +85,7 @@ ROUTERS = [
     market_books_api.router,
     market_api.public,
     secops_api.router,
+    secops_report_api.router,
     auth_views.router,
     org_views.router,
     audit_views.router,

@@ -12,11 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from shuzhi.audit.models import AuditEntry
+from shuzhi.auth import service as auth
+from shuzhi.auth.schemas import ApiKeyCreate
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Forbidden, Invalid
-from shuzhi.secops import review, service
+from shuzhi.secops import reports, review, service
 from shuzhi.secops.runtime import Evaluator
 from shuzhi.secops.schemas import LiftIn
 from shuzhi.settings import InvalidSetting, load_settings
@@ -178,3 +180,36 @@ def test_the_servers_evaluator_runs_the_review(database: Database) -> None:
     with acting(database, SYSTEM) as ctx:
         (queued,) = review.list_grant_reviews(ctx)
     assert queued.grant_id == _grant_id(database)
+
+
+def test_the_json_api_lists_confirms_and_reports(database: Database) -> None:
+    share(database)
+    _sweep(database, 181)
+    with acting(database, SYSTEM) as ctx:
+        token = auth.create_api_key(
+            ctx, ApiKeyCreate(name="b-cdo", role=Role.UNIT_CDO, unit_code="B")
+        ).token
+        other = auth.create_api_key(
+            ctx, ApiKeyCreate(name="a-cdo", role=Role.UNIT_CDO, unit_code="A")
+        ).token
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(fresh_app(database)) as client:
+        (queued,) = client.get("/api/v1/secops/grant-reviews", headers=headers).json()
+        url = f"/api/v1/secops/grant-reviews/{queued['id']}"
+        denied = client.post(
+            f"{url}/confirm",
+            json={"note": "业务仍在使用，用途未变"},
+            headers={"Authorization": f"Bearer {other}"},
+        )
+        assert denied.status_code == 403
+        assert (
+            client.post(f"{url}/confirm", json={"note": "要"}, headers=headers).status_code == 422
+        )
+        done = client.post(
+            f"{url}/confirm", json={"note": "业务仍在使用，用途未变"}, headers=headers
+        )
+        assert done.status_code == 200 and done.json()["status"] == "confirmed"
+        month = utcnow().astimezone(reports.BEIJING).strftime("%Y-%m")
+        report = client.get(f"/api/v1/secops/reports/B/{month}", headers=headers)
+        assert report.status_code == 200 and report.json()["reviews_confirmed"] == 1
+        assert client.get("/api/v1/secops/reports/B/2026-13", headers=headers).status_code == 422
