@@ -21,7 +21,7 @@ from shuzhi.secops.models import Alert, AlertStatus, Severity
 from shuzhi.secops.schemas import CloseIn, ContainmentIn, IncidentIn
 from shuzhi.sharing.models import Grant
 from tests.conftest import acting
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, seed_org
 from tests.gateway.helpers import fresh_app, share
 from tests.sharing.helpers import provider_account, provider_cdo
 from tests.web.helpers import login
@@ -171,3 +171,10 @@ def test_the_report_page_and_pdf_download(database: Database) -> None:
         assert PdfReader(io.BytesIO(got.content)).pages
         assert client.get(f"/secops/reports/A/{month}.pdf").status_code == 403
         assert client.get("/secops/reports?month=2026-13").status_code in (400, 422)
+
+
+def test_the_report_page_refuses_those_without_a_report(database: Database) -> None:
+    seed_org(database)
+    with TestClient(fresh_app(database)) as client:
+        login(client, "a.liaison", PASSWORD)
+        assert client.get("/secops/reports").status_code == 403

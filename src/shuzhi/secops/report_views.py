@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from shuzhi.auth.permissions import allowed
+from shuzhi.auth.permissions import allowed, require
 from shuzhi.context import Ctx
 from shuzhi.documents import pdf
 from shuzhi.org import service as org
@@ -29,6 +29,8 @@ def _units(ctx: Ctx) -> list[UnitBrief]:
 @router.get("/secops/reports")
 def report_page(request: Request, ctx: CtxDep, unit: str = "", month: str = "") -> Response:
     units = _units(ctx)
+    if not units:
+        require(ctx, "view_security_report")  # refused (and audited) for everyone else
     own = next((u.code for u in units if u.id == ctx.actor.unit_id), None)
     code = unit or own or (units[0].code if units else "")
     month = month or reports.last_month()
