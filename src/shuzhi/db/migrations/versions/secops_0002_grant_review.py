@@ -47,9 +47,7 @@ def upgrade() -> None:
             ["provider_unit_id"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_secops_grant_review_status"), ["status"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_secops_grant_review_status"), ["status"], unique=False)
 
 
 def downgrade() -> None:
