@@ -50,6 +50,8 @@ from shuzhi.quality import views as quality_views
 from shuzhi.sandbox import api as sandbox_api
 from shuzhi.sandbox import views as sandbox_views
 from shuzhi.secops import api as secops_api
+from shuzhi.secops import report_api as secops_report_api
+from shuzhi.secops import report_views as secops_report_views
 from shuzhi.secops import risk_api as secops_risk_api
 from shuzhi.secops import risk_views as secops_risk_views
 from shuzhi.secops import views as secops_views
@@ -86,6 +88,7 @@ ROUTERS = [
     market_api.public,
     secops_api.router,
     secops_risk_api.router,
+    secops_report_api.router,
     auth_views.router,
     org_views.router,
     audit_views.router,
@@ -104,6 +107,7 @@ ROUTERS = [
     market_books_views.router,
     secops_views.router,
     secops_risk_views.router,
+    secops_report_views.router,
 ]
 
 

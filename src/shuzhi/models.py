@@ -17,6 +17,7 @@ from shuzhi.quality import models as quality_models
 from shuzhi.sandbox import models as sandbox_models
 from shuzhi.search import models as search_models
 from shuzhi.secops import models as secops_models
+from shuzhi.secops import review_models as secops_review_models
 from shuzhi.secops import risk_models as secops_risk_models
 from shuzhi.sharing import models as sharing_models
 
@@ -40,6 +41,7 @@ __all__ = [
     "sandbox_models",
     "search_models",
     "secops_models",
+    "secops_review_models",
     "secops_risk_models",
     "sharing_models",
 ]

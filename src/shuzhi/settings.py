@@ -95,6 +95,11 @@ class Settings:
     # Security operations: days after which a risk assessment nobody confirmed is overdue
     # (重要数据 at most 365 whatever is set: the Data Security Law asks for a yearly one).
     secops_risk_review_days: int = 365
+    # Periodic grant review: an active grant this many days old (or this long after its last
+    # confirmed review began) needs its provider to confirm it; unconfirmed after the grace days, it
+    # is suspended (0: no reviews).
+    grant_review_days: int = 180
+    grant_review_grace_days: int = 14
     # Production runs on PostgreSQL unless the embedded SQLite file is chosen on purpose.
     allow_sqlite: bool = False
     # Dataset queries: "duckdb" (embedded, the default) or "spark" (the optional extra
@@ -250,6 +255,8 @@ def load_settings(
         sharing_extension_days=_number(env, "SHUZHI_SHARING_EXTENSION_DAYS", 5, int, 0),
         secops_evaluate_seconds=_number(env, "SHUZHI_SECOPS_EVALUATE_SECONDS", 30.0, float, 0),
         secops_risk_review_days=_number(env, "SHUZHI_SECOPS_RISK_REVIEW_DAYS", 365, int, 1),
+        grant_review_days=_number(env, "SHUZHI_GRANT_REVIEW_DAYS", 180, int, 0),
+        grant_review_grace_days=_number(env, "SHUZHI_GRANT_REVIEW_GRACE_DAYS", 14, int, 1),
         allow_sqlite=_truthy(env.get("SHUZHI_ALLOW_SQLITE"), False),
         query_engine=env.get("SHUZHI_QUERY_ENGINE", "").strip().lower() or "duckdb",
         spark_master=env.get("SHUZHI_SPARK_MASTER", "").strip() or "local[2]",

@@ -6,13 +6,15 @@ The expected table below is written out by hand from design §2; a new operation
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from shuzhi.audit import service as audit
+from shuzhi.audit import siem
 from shuzhi.audit.schemas import AuditFilter
 from shuzhi.auth import service as auth
 from shuzhi.auth.permissions import RULES
@@ -74,6 +76,10 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "view_audit": (R, R),
     "export_audit": (R, R),
     "verify_audit": ({Role.AUDITOR, Role.CDO_EXECUTIVE}, {Role.AUDITOR, Role.CDO_EXECUTIVE}),
+    "export_audit_siem": (
+        {Role.AUDITOR, Role.CDO_EXECUTIVE},
+        {Role.AUDITOR, Role.CDO_EXECUTIVE},
+    ),
     "archive_audit": (set(), set()),
 }
 
@@ -191,6 +197,12 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
         lambda c, u: audit.export_audit(c, AuditFilter(), "csv", {}),
     ),
     "verify_audit": (lambda d, u: u, lambda c, u: audit.verify_audit(c)),
+    "export_audit_siem": (
+        lambda d, u: u,
+        lambda c, u: siem.export_for_siem(
+            c, io.StringIO(), utcnow() - timedelta(days=1), utcnow(), "jsonl"
+        ),
+    ),
     "archive_audit": (lambda d, u: u, lambda c, u: audit.archive_audit(c, utcnow())),
 }
 

@@ -15,17 +15,19 @@ from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.org import service as org
-from shuzhi.secops import service
+from shuzhi.secops import reports, review, service
 from shuzhi.secops.models import Alert, AlertStatus, Severity
 from shuzhi.secops.schemas import ContainmentIn, IncidentIn, LiftIn, ThresholdIn
 from shuzhi.sharing.models import AppKey
 from tests.conftest import acting
+from tests.sharing import matrix as sharing_matrix
 from tests.sharing.helpers import application, key
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
 EXEC = {Role.CDO_EXECUTIVE}
 LEADERS = {Role.CDO, Role.CDO_EXECUTIVE}
 CDO = {Role.UNIT_CDO}
+STAFF = {Role.UNIT_CDO, Role.DATA_LIAISON}
 
 EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "view_security_alerts": (R | CDO, R),
@@ -40,6 +42,9 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "view_risk_register": (R | CDO, R),
     "assess_risk": (LEADERS | CDO, LEADERS),
     "export_risk_report": (R | CDO, R),
+    "view_security_report": (R | CDO, R),
+    "view_grant_reviews": (R | STAFF, R),
+    "confirm_grant_review": (EXEC | CDO, EXEC),
 }
 
 
@@ -102,6 +107,14 @@ def _risk_unit(database: Database, unit: str) -> str:
     return f"unit:{_unit(database, unit)}"
 
 
+def _review(database: Database, unit: str) -> int:
+    """A pending review of a grant the unit provides (the review age passed)."""
+    grant_id = sharing_matrix._grant(database, "S", unit)
+    with acting(database, SYSTEM) as ctx:
+        review.sweep_grant_reviews(ctx, utcnow() + timedelta(days=181))
+        return next(r.id for r in review.list_grant_reviews(ctx) if r.grant_id == grant_id)
+
+
 OPERATIONS: dict[str, tuple[Callable[[Database, str], object], Callable[[Ctx, object], object]]] = {
     "view_security_alerts": (_alert, lambda c, a: service.get_alert(c, int(str(a)))),
     "handle_security_alert": (_alert, lambda c, a: service.acknowledge_alert(c, int(str(a)))),
@@ -134,6 +147,17 @@ OPERATIONS: dict[str, tuple[Callable[[Database, str], object], Callable[[Ctx, ob
         lambda d, u: _unit(d, u),
         lambda c, u: service.open_incident(
             c, IncidentIn(title="矩阵测试事件", unit_id=int(str(u)))
+        ),
+    ),
+    "view_security_report": (
+        lambda d, u: u,
+        lambda c, u: reports.monthly_report(c, str(u), "2026-01"),
+    ),
+    "view_grant_reviews": (_review, lambda c, r: review.get_grant_review(c, int(str(r)))),
+    "confirm_grant_review": (
+        _review,
+        lambda c, r: review.confirm_grant_review(
+            c, int(str(r)), review.ConfirmIn(note="业务仍在使用，用途未变")
         ),
     ),
 }

@@ -54,6 +54,8 @@ RULES: dict[str, Rule] = {
     "view_audit": Rule(REGION_READERS),
     "export_audit": Rule(REGION_READERS),
     "verify_audit": Rule(frozenset({Role.AUDITOR, Role.CDO_EXECUTIVE})),
+    # the whole log with its hashes for the SIEM: the bureau's security roles only
+    "export_audit_siem": Rule(frozenset({Role.AUDITOR, Role.CDO_EXECUTIVE})),
     # moving closed months to files: the machine operator, on the command line only
     "archive_audit": Rule(NOBODY),
     # catalog: staff read the published catalogue; only the owning unit compiles its entries
@@ -228,6 +230,11 @@ RULES: dict[str, Rule] = {
     "view_risk_register": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),
     "assess_risk": Rule(LEADERS, frozenset({Role.UNIT_CDO})),
     "export_risk_report": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),
+    # the monthly report of a unit; the periodic grant review: the provider unit's CDO
+    # confirms its grants are still needed (its liaison sees the queue)
+    "view_security_report": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),
+    "view_grant_reviews": Rule(REGION_READERS, UNIT_STAFF),
+    "confirm_grant_review": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
 }
 
 

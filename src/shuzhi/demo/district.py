@@ -29,6 +29,7 @@ from shuzhi.demo.cockpit import build_cockpit
 from shuzhi.demo.datasets import build_datasets
 from shuzhi.demo.portal import build_portal
 from shuzhi.demo.sandbox import build_sandbox
+from shuzhi.demo.secops import build_secops
 from shuzhi.demo.sharing import build_sharing
 from shuzhi.errors import ErrorCollector
 from shuzhi.gateway.demo import seed_demo_calls
@@ -278,6 +279,7 @@ def build_demo(database: Database) -> list[DemoAccount]:
     build_cockpit(database, DEMO_ACTOR)
     build_assessment(database, DEMO_ACTOR)
     sandbox = build_sandbox(database, DEMO_ACTOR, data_dir / CREDENTIALS_FILE)
+    build_secops(database, DEMO_ACTOR)
     extra = {"sharing": sharing, "sandbox": sandbox}
     write_credentials(data_dir, accounts, **{k: v for k, v in extra.items() if v})
     return accounts

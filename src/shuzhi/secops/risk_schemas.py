@@ -139,3 +139,12 @@ class RiskReport(BaseModel):
     drills: int
     alerts: int
     overdue: bool
+
+
+class RiskChange(BaseModel):
+    """One assessment of the month that moved a subject's score or level (the monthly
+    security report's "risk changes")."""
+
+    at: datetime
+    risk: str
+    change: str  # "medium (30) → high (52)"; a first assessment: "high (52)"

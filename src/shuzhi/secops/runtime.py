@@ -13,7 +13,7 @@ import threading
 from shuzhi.context import SYSTEM, unit_of_work
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
-from shuzhi.secops import service
+from shuzhi.secops import review, service
 
 log = logging.getLogger("shuzhi.secops")
 
@@ -42,6 +42,8 @@ class Evaluator:
         # request path (docs/secops.md, Risk register).
         with unit_of_work(self.database, SYSTEM) as ctx:
             service.reassess_due(ctx, now)
+        with unit_of_work(self.database, SYSTEM) as ctx:
+            review.sweep_grant_reviews(ctx, now)
         return new
 
     def _run(self) -> None:

@@ -296,3 +296,19 @@ def suspend_grant(session: Session, grant_id: int, now: datetime) -> None:
 
 def resume_grant(session: Session, grant_id: int) -> None:
     _resume(session, grant_row(session, grant_id))
+
+
+def grants_in_force_since(session: Session, started_before: datetime) -> list[Grant]:
+    """Active, unsuspended grants that started at or before ``started_before`` (the periodic
+    grant review's candidates; security operations reads them, never writes)."""
+    return list(
+        session.scalars(
+            select(Grant)
+            .where(
+                Grant.status == GrantStatus.ACTIVE,
+                Grant.suspended_at.is_(None),
+                Grant.starts_at <= started_before,
+            )
+            .order_by(Grant.id)
+        )
+    )

@@ -36,6 +36,7 @@ from shuzhi.secops.risk_schemas import (
     HistoryPoint,
     QuestionOut,
     ReasonOut,
+    RiskChange,
     RiskDetail,
     RiskItem,
     RiskRegister,
@@ -534,3 +535,47 @@ def risk_on_entry_republished(ctx: Ctx, event: hooks.EntryRepublished) -> None:
 
 def risk_on_agreement_ended(ctx: Ctx, event: hooks.AgreementEnded) -> None:
     _mark(ctx, [unit_subject(event.operator_unit_id)], "agreement_ended")
+
+
+def risk_changes(ctx: Ctx, unit_id: int, start: datetime, end: datetime) -> list[RiskChange]:
+    """The unit's assessments in [start, end) that moved a score or level (the monthly
+    security report's "risk changes"); a subject's first assessment counts as a change."""
+    rows = list(
+        ctx.db.scalars(
+            select(RiskAssessment)
+            .where(
+                RiskAssessment.unit_id == unit_id,
+                RiskAssessment.assessed_at >= start,
+                RiskAssessment.assessed_at < end,
+            )
+            .order_by(RiskAssessment.id)
+        )
+    )
+    names: dict[str, str] = {
+        subject: name
+        for subject, name in ctx.db.execute(
+            select(RiskSubject.subject, RiskSubject.name).where(
+                RiskSubject.subject.in_({r.subject for r in rows})
+            )
+        )
+    }
+    changes: list[RiskChange] = []
+    for row in rows:
+        before = ctx.db.scalar(
+            select(RiskAssessment)
+            .where(RiskAssessment.subject == row.subject, RiskAssessment.id < row.id)
+            .order_by(RiskAssessment.id.desc())
+            .limit(1)
+        )
+        if before is None:
+            change = f"{row.level} ({row.score})"
+        elif (before.level, before.score) == (row.level, row.score):
+            continue
+        else:
+            change = f"{before.level} ({before.score}) → {row.level} ({row.score})"
+        changes.append(
+            RiskChange(
+                at=row.assessed_at, risk=names.get(row.subject) or row.subject, change=change
+            )
+        )
+    return changes
