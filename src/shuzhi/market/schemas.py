@@ -92,6 +92,7 @@ class AgreementIn(BaseModel):
     rights: Annotated[list[Right], Field(min_length=1, max_length=3)]
     scenarios: Annotated[list[Name], Field(min_length=1, max_length=50)]
     fee_cap_cents: int = Field(ge=0, le=10**13)
+    revenue_share_percent: int = Field(default=0, ge=0, le=100)
     security_obligations: LongText
     exit_terms: LongText
     breach_terms: LongText
@@ -109,6 +110,7 @@ class AgreementOut(BaseModel):
     rights: list[str]
     scenarios: list[str]
     fee_cap_cents: int
+    revenue_share_percent: int = 0
     security_obligations: str
     exit_terms: str
     breach_terms: str
