@@ -4,10 +4,12 @@ delivery, transaction filing, evaluation and the revenue with the share owed bac
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from shuzhi.audit import service as audit
 from shuzhi.context import ANONYMOUS, SYSTEM, Role
@@ -192,10 +194,36 @@ def test_file_delivery_is_recorded_with_its_digest(database: Database) -> None:
         )
     with acting(database, seeded.actor(Role.OPERATOR)) as ctx:
         applied = service.sign_contract(
-            ctx, applied.id, SignIn(price_cents=500_000, ends_on=utcnow().date() + timedelta(days=90))
+            ctx,
+            applied.id,
+            SignIn(price_cents=500_000, ends_on=utcnow().date() + timedelta(days=90)),
         )
         assert applied.grant_id is None
         done = service.record_file_delivery(
             ctx, applied.id, FileDeliveryIn(file_name="健康指数-2026Q4.csv", sha256="a" * 64)
         )
     assert done.delivered_at is not None and done.file_sha256 == "a" * 64
+
+
+def test_certificate_pdf_carries_the_verification_code(
+    client: TestClient, database: Database
+) -> None:
+    seeded = seed_org(database)
+    listed = listed_product(database, seeded)
+    under_notice = listed_product(database, seeded, register=False)
+    with acting(database, seeded.actor(Role.OPERATOR)) as ctx:
+        data = service.certificate_pdf(ctx, listed.number)
+        code = service.get_registration(ctx, listed.number).verification_code
+    assert data.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert listed.number in text and code in text
+    assert "数据登记证书" in text and "Data registration certificate" in text
+    assert "企业经营健康指数" in text and f"/open/market/verify/{listed.number}" in text
+    # the code printed is the one the public check accepts
+    check = client.get(f"/api/v1/market/verify/{listed.number}?code={code}").json()
+    assert check["code_matches"] is True
+    with pytest.raises(Conflict), acting(database, seeded.actor(Role.OPERATOR)) as ctx:
+        service.certificate_pdf(ctx, under_notice.number)
+    with acting(database, SYSTEM) as ctx:
+        issued = audit.view_audit(ctx, action="market.certificate_issued").items
+    assert [e.details["number"] for e in issued] == [listed.number]

@@ -332,6 +332,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.target_type.market_agreement": ("授权运营协议", "Authorisation agreement"),
     "audit.target_type.market_data_asset": ("数据资产", "Data asset"),
     "audit.target_type.market_disclosure": ("年度信息披露", "Annual disclosure"),
+    "audit.target_type.market_contract": ("交易合同", "Trade contract"),
     "audit.target_type.market_operation": ("数据市场操作", "Market operation"),
     "audit.target_type.market_party": ("市场主体", "Market party"),
     "audit.target_type.market_product": ("数据产品", "Data product"),

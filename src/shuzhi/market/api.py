@@ -296,9 +296,20 @@ def export(ctx: CtxDep, number: str) -> Response:
     )
 
 
+@router.get("/registrations/{number}/certificate.pdf")
+def certificate_pdf(ctx: CtxDep, number: str) -> Response:
+    """The certificate as a PDF, generated on the server, with its verification code."""
+    body = service.certificate_pdf(ctx, number)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{number}.pdf"'},
+    )
+
+
 @router.get("/registrations/{number}/certificate")
 def certificate(request: Request, ctx: CtxDep, number: str) -> Response:
-    """The printable certificate (HTML; print to PDF from the browser)."""
+    """The printable certificate (HTML); ``certificate.pdf`` is the same as a PDF."""
     found = service.get_registration(ctx, number)
     if found.status != RegistrationStatus.REGISTERED:
         raise Invalid.field(
@@ -366,8 +377,8 @@ def evaluate(ctx: CtxDep, contract_id: int, data: EvaluationIn) -> ContractOut:
 
 
 @router.get("/revenue")
-def revenue(ctx: CtxDep, year: int | None = None) -> Revenue:
-    return service.market_revenue(ctx, year)
+def revenue(ctx: CtxDep, year: int | None = None, unit_code: str | None = None) -> Revenue:
+    return service.market_revenue(ctx, year, unit_code)
 
 
 # ---------------------------------------------------------------- public

@@ -33,6 +33,7 @@ from shuzhi.market.service.disclosure import (
     publish_disclosure,
 )
 from shuzhi.market.service.figures import market_figures
+from shuzhi.market.service.certificate import certificate_pdf
 from shuzhi.market.service.notice import (
     file_objection,
     list_notices,
@@ -58,6 +59,18 @@ from shuzhi.market.service.products import (
     sample_hash,
     submit_product,
 )
+from shuzhi.market.service.registry import (
+    NOTICE_DAYS,
+    NUMBER_FORMAT,
+    VALID_YEARS,
+    confirm_registration,
+    get_registration,
+    list_registrations,
+    record_registration_event,
+    record_upstream_code,
+    register_product,
+    register_resource,
+)
 from shuzhi.market.service.trade import (
     apply_purchase,
     create_delivery_key,
@@ -75,18 +88,6 @@ from shuzhi.market.service.trade import (
     sign_contract,
     why_not_listed,
 )
-from shuzhi.market.service.registry import (
-    NOTICE_DAYS,
-    NUMBER_FORMAT,
-    VALID_YEARS,
-    confirm_registration,
-    get_registration,
-    list_registrations,
-    record_registration_event,
-    record_upstream_code,
-    register_product,
-    register_resource,
-)
 
 __all__ = [
     "NOTICE_DAYS",
@@ -99,6 +100,7 @@ __all__ = [
     "attach_agreement_grant",
     "balance_sheet",
     "broker_in_good_standing",
+    "certificate_pdf",
     "confirm_registration",
     "covers",
     "create_delivery_key",

@@ -43,8 +43,8 @@ from shuzhi.market.models import (
     Contract,
     ContractStatus,
     DeliveryMode,
-    ObjectionStatus,
     Objection,
+    ObjectionStatus,
     Party,
     PartyStatus,
     Product,
@@ -77,7 +77,6 @@ from shuzhi.org import service as org
 from shuzhi.sharing import apps_service as apps
 from shuzhi.sharing import service as sharing
 from shuzhi.sharing.schemas import AppKeyIn, ApplicationIn, DecisionIn, RequestCreate
-from shuzhi.sharing.terms import entry_columns
 
 FILING_PREFIX = "SZJY"
 MAX_API_TERM_DAYS = 730  # an application key lives at most two years
@@ -337,8 +336,8 @@ def _issue_grant(ctx: Ctx, row: Contract, product: Product, days: int) -> tuple[
     resource = _delivery_resource(product)
     buyer_code = _code(ctx, row.buyer_unit_id)
     with _as_platform(ctx):
-        cols = entry_columns(ctx, resource)
-        columns = [cols.item_names[k] for k in cols.item_names if cols.share[k] != "not_shared"]
+        entry = catalog.get_entry(ctx, resource)
+        columns = [i.name for i in entry.items if i.share_type != "not_shared"]
         apps.register_application(
             ctx,
             ApplicationIn(
@@ -653,9 +652,7 @@ def list_contracts(ctx: Ctx, status: ContractStatus | None = None) -> list[Contr
     if status is not None:
         query = query.where(Contract.status == status)
     if unit is not None:
-        query = query.where(
-            or_(Contract.operator_unit_id == unit, Contract.buyer_unit_id == unit)
-        )
+        query = query.where(or_(Contract.operator_unit_id == unit, Contract.buyer_unit_id == unit))
     return [contract_out(ctx, r) for r in ctx.db.scalars(query)]
 
 
@@ -674,11 +671,19 @@ def _line(key: str, name: str, n: int, cents: int, owed: int) -> RevenueLine:
     return RevenueLine(key=key, name=name, contracts=n, revenue_cents=cents, share_owed_cents=owed)
 
 
-def market_revenue(ctx: Ctx, year: int | None = None) -> Revenue:
+def market_revenue(ctx: Ctx, year: int | None = None, unit_code: str | None = None) -> Revenue:
     """Signed contracts' prices per product, operator and resource (a product's price split
     evenly over its inputs, the remainder to the first), with the share owed back under
-    each agreement (``revenue_share_percent``, rounded down to the fen)."""
+    each agreement (``revenue_share_percent``, rounded down to the fen). An operator sees
+    its own unit's; ``unit_code`` narrows the figures to one operator's unit."""
     unit = scope_unit(ctx, "view_market_revenue")
+    if unit_code is not None:
+        unit = org.unit_id_for_code(ctx, unit_code.strip())
+        if unit is None:
+            raise Invalid.field(
+                "unit_code", f"单位 {unit_code} 不存在。", f"Unit {unit_code} does not exist."
+            )
+        require(ctx, "view_market_revenue", unit, target=f"unit:{unit_code}")
     query = (
         select(Contract, Product, Agreement)
         .join(Product, Product.id == Contract.product_id)
@@ -718,12 +723,8 @@ def market_revenue(ctx: Ctx, year: int | None = None) -> Revenue:
         total_cents=total,
         share_owed_cents=owed_total,
         products=[_line(str(k), names[k], *v) for k, v in products.items()],
-        operators=[
-            _line(_code(ctx, k), _operator_name(ctx, k), *v) for k, v in operators.items()
-        ],
-        resources=[
-            _line(k, _resource_name(ctx, k), *v) for k, v in sorted(resources.items())
-        ],
+        operators=[_line(_code(ctx, k), _operator_name(ctx, k), *v) for k, v in operators.items()],
+        resources=[_line(k, _resource_name(ctx, k), *v) for k, v in sorted(resources.items())],
     )
 
 
@@ -752,4 +753,3 @@ __all__ = [
     "sign_contract",
     "why_not_listed",
 ]
-

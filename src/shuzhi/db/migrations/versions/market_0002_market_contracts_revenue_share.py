@@ -58,7 +58,9 @@ def upgrade() -> None:
             name=op.f("fk_market_contract_buyer_party_id_market_party"),
         ),
         sa.ForeignKeyConstraint(
-            ["buyer_unit_id"], ["org_unit.id"], name=op.f("fk_market_contract_buyer_unit_id_org_unit")
+            ["buyer_unit_id"],
+            ["org_unit.id"],
+            name=op.f("fk_market_contract_buyer_unit_id_org_unit"),
         ),
         sa.ForeignKeyConstraint(
             ["operator_unit_id"],
@@ -82,7 +84,9 @@ def upgrade() -> None:
             "registration_number",
             "status",
         ):
-            batch_op.create_index(batch_op.f(f"ix_market_contract_{column}"), [column], unique=False)
+            batch_op.create_index(
+                batch_op.f(f"ix_market_contract_{column}"), [column], unique=False
+            )
 
 
 def downgrade() -> None:
