@@ -210,6 +210,8 @@ class Product(Base):
     fee_standard: Mapped[str] = mapped_column(Text)
     sample: Mapped[list[dict[str, Any]]] = mapped_column(json_list(), default=list)
     sample_hash: Mapped[str] = mapped_column(String(64))
+    # The approved sandbox release (to a data product) the product was built from, if any.
+    sandbox_release_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[ProductStatus] = mapped_column(StrEnumType(ProductStatus, 20), index=True)
     # item → {"passed": bool, "note": str}, filled by the bureau's compliance review
     compliance: Mapped[dict[str, Any]] = mapped_column(json_dict(), default=dict)

@@ -143,6 +143,9 @@ class ProductIn(BaseModel):
     fee_standard: LongText
     # Masked sample rows: column → value (at most 20 rows)
     sample: Annotated[list[dict[str, str | int | float | None]], Field(max_length=20)] = []
+    # Built from an approved sandbox release (target "data_product") the operator's unit
+    # asked for: its figures are the sample when none is given.
+    sandbox_release_id: int | None = None
 
 
 class CheckItem(BaseModel):
@@ -177,6 +180,7 @@ class ProductOut(BaseModel):
     reviewed_by: str | None
     reviewed_at: datetime | None
     created_by: str
+    sandbox_release_id: int | None = None
 
 
 # ---------------------------------------------------------------- registration ledger

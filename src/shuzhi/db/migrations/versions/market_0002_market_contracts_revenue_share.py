@@ -1,4 +1,4 @@
-"""market contracts and the agreement's revenue share
+"""market contracts, the agreement's revenue share, products from sandbox releases
 
 Revision ID: market_0002
 Revises: market_0001
@@ -20,6 +20,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("revenue_share_percent", sa.Integer(), server_default="0", nullable=False)
         )
+
+    with op.batch_alter_table("market_product", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sandbox_release_id", sa.Integer(), nullable=True))
 
     op.create_table(
         "market_contract",
@@ -91,5 +94,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("market_contract")
+    with op.batch_alter_table("market_product", schema=None) as batch_op:
+        batch_op.drop_column("sandbox_release_id")
     with op.batch_alter_table("market_agreement", schema=None) as batch_op:
         batch_op.drop_column("revenue_share_percent")
