@@ -319,7 +319,8 @@ def _build(database: Database, actor: Actor, password: str) -> MarketDemo:
                     "scenarios": [HEALTH_SCENARIO, BUS_SCENARIO],
                     "fee_cap_cents": 50_000_000,
                     "revenue_share_percent": 10,
-                    "security_obligations": "原始数据不出运营专区，数据可用不可见；按季度报送安全评估。",
+                    "security_obligations": "原始数据不出运营专区，数据可用不可见；"
+                    "按季度报送安全评估。",
                     "exit_terms": "协议终止后 30 日内删除全部加工结果并提交销毁证明。",
                     "breach_terms": "违反安全义务的，实施机构可暂停或终止协议并追究责任。",
                     "starts_on": str(today - timedelta(days=60)),
@@ -352,7 +353,8 @@ def _build(database: Database, actor: Actor, password: str) -> MarketDemo:
             "name": "公交车辆实时轨迹数据服务",
             "kind": "service",
             "inputs": [codes["bus"]],
-            "processing": "清洗公交车辆定位数据，剔除漂移点，按分钟输出线路、车辆自编号、位置与速度。",
+            "processing": "清洗公交车辆定位数据，剔除漂移点，"
+            "按分钟输出线路、车辆自编号、位置与速度。",
             "scenario": BUS_SCENARIO,
             "update_frequency": "realtime",
             "price_cents": BUS_PRICE_CENTS,
