@@ -149,7 +149,7 @@ def create_product(ctx: Ctx, data: ProductIn) -> ProductOut:
             "价格超过协议约定的运营服务费上限。",
             "The price exceeds the agreement's fee cap (运营服务费上限).",
         )
-    sample = [dict(row) for row in data.sample]
+    sample: list[dict[str, object]] = [dict(row) for row in data.sample]
     if data.sandbox_release_id is not None:
         sample = sample or release_sample(ctx, agreement, inputs, data.sandbox_release_id, errors)
     if any(_UNMASKED.search(str(v)) for row in sample for v in row.values() if v is not None):
@@ -173,7 +173,7 @@ def create_product(ctx: Ctx, data: ProductIn) -> ProductOut:
         price_cents=data.price_cents,
         fee_standard=data.fee_standard,
         sample=sample,
-        sample_hash=sample_hash(sample),  # type: ignore[arg-type]
+        sample_hash=sample_hash(sample),
         sandbox_release_id=data.sandbox_release_id,
         status=ProductStatus.DRAFT,
         created_by=ctx.actor.label,
