@@ -44,8 +44,8 @@ def test_console_pages_name_units_entries_and_regions(
         # enterprise units) by the name they were given
         names = {}
         for code in without_cdo:
-            brief = org.unit_brief(ctx, org.unit_id_for_code(ctx, code) or 0)
-            names[code] = UNIT_NAMES.get(code) or (brief.name if brief else code)
+            unit = org.unit_brief(ctx, org.unit_id_for_code(ctx, code) or 0)
+            names[code] = UNIT_NAMES.get(code) or (unit.name if unit else code)
         page = catalog.list_entries(ctx, "身份证", filters={"status": ["published"]}, limit=50)
         referencing = None
         for brief in page.items:
