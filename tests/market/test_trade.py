@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from shuzhi.audit import service as audit
@@ -18,6 +20,8 @@ from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Invalid
 from shuzhi.market import service
 from shuzhi.market.models import Contract
+from shuzhi.market.service.trade import yuan
+from shuzhi.market.trade_views import yuan_to_cents
 from shuzhi.market.trade_schemas import EvaluationIn, FileDeliveryIn, PurchaseIn, SignIn
 from tests.conftest import acting
 from tests.factories import seed_org
@@ -37,6 +41,9 @@ def test_only_registered_compliant_products_are_listed(
     assert item["registration_number"] == listed.number
     assert item["name"] == "企业经营健康指数" and item["operator"] == "城市数据集团有限公司"
     assert item["price_cents"] == 20_000_000 and item["price"] == "¥200,000.00"
+    one = client.get(f"/api/v1/market/products/listed/{listed.number}").json()
+    assert one["name"] == item["name"]
+    assert client.get(f"/api/v1/market/products/listed/{under_notice.number}").status_code == 404
     # the public page in both languages, server-rendered
     zh = client.get("/open/market", headers={"Accept-Language": "zh-CN"})
     assert zh.status_code == 200 and "数据产品交易大厅" in zh.text and listed.number in zh.text
@@ -227,3 +234,16 @@ def test_certificate_pdf_carries_the_verification_code(
     with acting(database, SYSTEM) as ctx:
         issued = audit.view_audit(ctx, action="market.certificate_issued").items
     assert [e.details["number"] for e in issued] == [listed.number]
+
+
+@given(st.integers(min_value=0, max_value=10**13))
+def test_prices_in_yuan_read_back_as_the_same_fen(cents: int) -> None:
+    shown = yuan(cents)
+    assert shown.startswith("¥") and shown[-3] == "."
+    assert yuan_to_cents(shown) == cents
+
+
+@given(st.text(max_size=20))
+def test_a_price_that_is_not_a_number_is_left_for_validation(text: str) -> None:
+    parsed = yuan_to_cents(text)
+    assert isinstance(parsed, int) or parsed == text

@@ -25,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 PAGE = "/market/trade"
 
 
-def _cents(text: str) -> int | str:
+def yuan_to_cents(text: str) -> int | str:
     """Yuan as typed (``200000`` or ``1,200.50``) in fen; left as text when it is not a
     number, so that validation reports it."""
     try:
@@ -90,7 +90,7 @@ def _done(request: Request, ctx: CtxDep, errors: list[dict[str, str]], form: dic
 def create_product(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     data: dict[str, Any] = {k: v for k, v in form.items() if v.strip()}
     data["inputs"] = [c.strip() for c in form.get("inputs", "").split(",") if c.strip()]
-    data["price_cents"] = _cents(form.get("price", ""))
+    data["price_cents"] = yuan_to_cents(form.get("price", ""))
     data.pop("price", None)
     _, errors = attempt(ctx, lambda: service.create_product(ctx, parse(ProductIn, data)))
     return _done(request, ctx, errors, form)  # type: ignore[no-any-return]
@@ -130,7 +130,7 @@ def apply(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 
 @router.post(f"{PAGE}/contracts/{{contract_id}}/signature")
 def sign(request: Request, ctx: CtxDep, contract_id: int, form: FormDep) -> Response:
-    data = {"price_cents": _cents(form.get("price", "")), "ends_on": form.get("ends_on", "")}
+    data = {"price_cents": yuan_to_cents(form.get("price", "")), "ends_on": form.get("ends_on", "")}
     _, errors = attempt(ctx, lambda: service.sign_contract(ctx, contract_id, parse(SignIn, data)))
     return _done(request, ctx, errors, form)  # type: ignore[no-any-return]
 
