@@ -21,8 +21,8 @@ from shuzhi.errors import Conflict, Invalid
 from shuzhi.market import service
 from shuzhi.market.models import Contract
 from shuzhi.market.service.trade import yuan
-from shuzhi.market.trade_views import yuan_to_cents
 from shuzhi.market.trade_schemas import EvaluationIn, FileDeliveryIn, PurchaseIn, SignIn
+from shuzhi.market.trade_views import yuan_to_cents
 from tests.conftest import acting
 from tests.factories import seed_org
 from tests.market.helpers import executive
