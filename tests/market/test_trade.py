@@ -20,6 +20,7 @@ from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Invalid
 from shuzhi.market import service
 from shuzhi.market.models import Contract
+from shuzhi.market.service import trade_feed
 from shuzhi.market.service.trade import yuan
 from shuzhi.market.trade_schemas import EvaluationIn, FileDeliveryIn, PurchaseIn, SignIn
 from shuzhi.market.trade_views import yuan_to_cents
@@ -175,6 +176,12 @@ def test_filing_evaluation_and_revenue(database: Database) -> None:
     ]
     assert revenue.operators[0].share_owed_cents == 3_000_000
     assert [r.key for r in revenue.resources] == [listed.resource]
+    # the books read the same figures through their trade feed
+    with acting(database, SYSTEM) as ctx:
+        totals = trade_feed.trade_totals(ctx, utcnow().year)
+        [year] = trade_feed.products_of_year(ctx, utcnow().year)
+    assert (totals.listed, totals.traded, totals.revenue_fen) == (1, 1, 20_000_000)
+    assert (year.listed, year.contracts, year.revenue_fen) == (True, 1, 20_000_000)
     # the buyer's unit sells nothing: its revenue is empty
     with acting(database, who) as ctx:
         assert service.market_revenue(ctx).total_cents == 0

@@ -8,7 +8,8 @@ during the public notice and dismissed. A logistics company buys the trajectory 
 
 Built once, through the normal services. ``demo-credentials.json`` gets, under
 ``"market"``, the operator's and the buyer's accounts, the buyer's product API key and an
-example call."""
+example call. The year's books (数据资产入表 of the operator's resource, the 2026 annual
+disclosure) are recorded on it through ``service.seed_books``."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ UNITS = ("SWUJ", "TJJ", "GXJ", "JTJ")
 HEALTH_SCENARIO = "企业经营健康评价"
 BUS_SCENARIO = "公交出行与物流线路优化"
 BUS_PRICE_CENTS = 20_000_000  # ¥200,000 a year
+BOOKS_YEAR = 2026  # the year of the demo's disclosure and balance sheet
 INDUSTRIES = ("制造业", "批发和零售业", "住宿和餐饮业", "交通运输业", "信息技术服务业", "建筑业")
 MONTHS = tuple(f"2026-{m:02d}" for m in range(1, 11))
 LINES = ("1路", "5路", "12路", "K3路", "游2路")
@@ -483,6 +485,16 @@ def _buyer_key(database: Database, actor: Actor, contract_id: int, password: str
     return {"api_key": key.token, "endpoint": key.endpoint, "resource_code": key.resource_code}
 
 
+def _books(database: Database, actor: Actor, built: MarketDemo) -> None:
+    """The 2026 books on what the market story made: the operator's tax-credit resource (the
+    health index's first input) on its balance sheet with its costs, and the 2026 annual
+    disclosure published (with the trade above in it). Recorded once."""
+    with unit_of_work(database, actor) as ctx:
+        uscc = market.get_market_party(ctx, built.operator_party_id).uscc
+        resource = market.get_product(ctx, built.product_ids["health"]).inputs[0]
+        market.seed_books(ctx, uscc, resource, year=BOOKS_YEAR)
+
+
 def build_market(
     database: Database, actor: Actor, credentials: Path, password: str
 ) -> dict[str, Any] | None:
@@ -495,8 +507,9 @@ def build_market(
     if built is None:
         built = _build(database, actor, password)
     elif stored and _works(database, actor, str(stored.get("api_key", ""))):
+        _books(database, actor, built)
         return stored
-    # The annual disclosure and 数据资产入表 of 2026 build on ``built`` here.
+    _books(database, actor, built)
     delivery = _buyer_key(database, actor, built.contract_id, password)
     with unit_of_work(database, actor) as ctx:
         contract = market.get_contract(ctx, built.contract_id)

@@ -4,6 +4,7 @@ takes its delivery key and evaluates; the seller signs and files the transaction
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter
@@ -29,9 +30,12 @@ def yuan_to_cents(text: str) -> int | str:
     """Yuan as typed (``200000`` or ``1,200.50``) in fen; left as text when it is not a
     number, so that validation reports it."""
     try:
-        return round(float(text.replace(",", "").replace("¥", "").strip()) * 100)
+        value = float(text.replace(",", "").replace("¥", "").strip())
     except ValueError:
         return text
+    if not math.isfinite(value):
+        return text
+    return round(value * 100)
 
 
 def _page(

@@ -26,6 +26,7 @@ from shuzhi.market.service.balance import (
     uscc_of_unit,
 )
 from shuzhi.market.service.books_demo import seed_books
+from shuzhi.market.service.certificate import certificate_pdf
 from shuzhi.market.service.disclosure import (
     disclosure_status,
     export_disclosure,
@@ -33,7 +34,6 @@ from shuzhi.market.service.disclosure import (
     publish_disclosure,
 )
 from shuzhi.market.service.figures import market_figures
-from shuzhi.market.service.certificate import certificate_pdf
 from shuzhi.market.service.notice import (
     file_objection,
     list_notices,

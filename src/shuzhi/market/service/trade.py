@@ -154,8 +154,7 @@ def _listed(ctx: Ctx, product: Product, reg: Registration) -> ListedProduct:
     )
 
 
-def list_listed_products(ctx: Ctx, q: str = "") -> Listing:
-    """The public listing: every product that may be traded now (anyone may read it)."""
+def _candidates(ctx: Ctx) -> list[tuple[Product, Registration]]:
     rows = ctx.db.execute(
         select(Product, Registration)
         .join(Registration, Registration.product_id == Product.id)
@@ -165,10 +164,20 @@ def list_listed_products(ctx: Ctx, q: str = "") -> Listing:
         )
         .order_by(Registration.registered_at.desc(), Registration.id.desc())
     ).all()
+    return [(product, reg) for product, reg in rows]
+
+
+def listed_product_ids(ctx: Ctx) -> set[int]:
+    """The products listed now (no permission check: for the books' trade feed)."""
+    return {p.id for p, reg in _candidates(ctx) if why_not_listed(ctx, p, reg) is None}
+
+
+def list_listed_products(ctx: Ctx, q: str = "") -> Listing:
+    """The public listing: every product that may be traded now (anyone may read it)."""
     needle = q.strip().lower()
     items = [
         _listed(ctx, product, reg)
-        for product, reg in rows
+        for product, reg in _candidates(ctx)
         if why_not_listed(ctx, product, reg) is None
         and (not needle or needle in product.name.lower() or needle in product.scenario.lower())
     ]

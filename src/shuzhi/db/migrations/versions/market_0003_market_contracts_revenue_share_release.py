@@ -1,7 +1,7 @@
 """market contracts, the agreement's revenue share, products from sandbox releases
 
-Revision ID: market_0002
-Revises: market_0001
+Revision ID: market_0003
+Revises: market_0002
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import shuzhi.db.base
 
-revision = "market_0002"
-down_revision = "market_0001"
+revision = "market_0003"
+down_revision = "market_0002"
 branch_labels = None
 depends_on = None
 
