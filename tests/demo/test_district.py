@@ -30,7 +30,9 @@ def test_demo_district_shape(demo_database: Database) -> None:
     accounts = build_demo(demo_database)  # already built: returns the accounts it made
     _units, appointments, overview = _snapshot(demo_database)
     kinds = overview.units_by_kind
-    assert kinds == {"region": 1, "department": 31, "street": 18, "enterprise": 3}
+    # three enterprises of the district, and the market demo's four approved parties (the
+    # operator, the buyer and two brokers), each an enterprise unit of its own
+    assert kinds == {"region": 1, "department": 31, "street": 18, "enterprise": 3 + 4}
     statuses = {a[3] for a in appointments}
     assert {"filed", "submitted", "returned", "draft"} <= statuses
     with acting(demo_database, SYSTEM) as ctx:

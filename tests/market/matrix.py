@@ -22,6 +22,7 @@ from shuzhi.market.schemas import (
     RegistrationEventIn,
     ResourceRegistrationIn,
 )
+from shuzhi.market.trade_schemas import EvaluationIn, FileDeliveryIn, PurchaseIn, SignIn
 from tests.conftest import acting
 from tests.market.helpers import (
     agreement_data,
@@ -65,6 +66,16 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "record_registration_event": (EXEC, EXEC),
     "record_upstream_code": (EXEC, EXEC),
     "export_registration": (EXEC | OP, EXEC),
+    "view_contracts": (R | OP, R),
+    "apply_purchase": (OP, NONE),
+    "sign_contract": (OP, NONE),
+    "end_contract": (LEADERS | OP, LEADERS),
+    "expire_contracts": (EXEC, EXEC),
+    "create_delivery_key": (OP, NONE),
+    "record_file_delivery": (OP, NONE),
+    "file_transaction": (EXEC | OP, EXEC),
+    "evaluate_contract": (OP, NONE),
+    "view_market_revenue": (R | OP, R),
 }
 
 _n = count()
@@ -180,6 +191,51 @@ def _pair(a: object) -> tuple[object, object]:
 
 REASON = "依据协议第十二条的约定处理"
 
+
+def _other(unit: str) -> str:
+    return "B" if unit == "A" else "A"
+
+
+def _buyer(database: Database, unit: str) -> int:
+    with acting(database, SYSTEM) as ctx:
+        data = PartyIn.model_validate(
+            party_data(
+                kind="merchant",
+                name=f"数商{next(_n)}",
+                merchant_classes=["supply_demand"],
+                unit_code=unit,
+            )
+        )
+        party_id = service.apply_market_party(ctx, data).id
+        service.decide_market_party(ctx, party_id, approve=True)
+    return party_id
+
+
+def _contract(
+    database: Database, seller: str, buyer: str, state: str = "applied", mode: str = "api"
+) -> int:
+    """A contract for a registered product of ``seller``'s operator, bought by ``buyer``'s
+    merchant: applied, signed (``active``) or with the delivery key taken (``delivered``)."""
+    number = _registered(database, seller)
+    buyer_id = _buyer(database, buyer)
+    with acting(database, SYSTEM) as ctx:
+        data = PurchaseIn.model_validate(
+            {
+                "registration_number": number,
+                "buyer_party_id": buyer_id,
+                "purpose": "供应链授信评估使用",
+                "delivery_mode": mode,
+            }
+        )
+        contract_id = service.apply_purchase(ctx, data).id
+        if state in ("active", "delivered"):
+            ends = utcnow().date() + timedelta(days=90)
+            service.sign_contract(ctx, contract_id, SignIn(price_cents=100_000, ends_on=ends))
+        if state == "delivered":
+            service.create_delivery_key(ctx, contract_id)
+    return contract_id
+
+
 Prep = Callable[[Database, str], object]
 Call = Callable[[Ctx, object], object]
 OPERATIONS: dict[str, tuple[Prep, Call]] = {
@@ -268,4 +324,52 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
         lambda c, n: service.record_upstream_code(c, str(n), "GD-2026-000001"),
     ),
     "export_registration": (_filed, lambda c, n: service.export_registration(c, str(n))),
+    "view_contracts": (
+        lambda d, u: _contract(d, u, "S"),
+        lambda c, k: service.get_contract(c, _int(k)),
+    ),
+    "apply_purchase": (
+        lambda d, u: (_registered(d, _other(u)), _buyer(d, u)),
+        lambda c, a: service.apply_purchase(
+            c,
+            PurchaseIn(
+                registration_number=str(_pair(a)[0]),
+                buyer_party_id=int(str(_pair(a)[1])),
+                purpose="供应链授信评估使用",
+            ),
+        ),
+    ),
+    "sign_contract": (
+        lambda d, u: _contract(d, u, _other(u)),
+        lambda c, k: service.sign_contract(
+            c, _int(k), SignIn(price_cents=100_000, ends_on=utcnow().date() + timedelta(days=30))
+        ),
+    ),
+    "end_contract": (
+        lambda d, u: _contract(d, u, _other(u), "active"),
+        lambda c, k: service.end_contract(c, _int(k), REASON),
+    ),
+    "expire_contracts": (lambda d, u: u, lambda c, u: service.expire_contracts(c)),
+    "create_delivery_key": (
+        lambda d, u: _contract(d, _other(u), u, "active"),
+        lambda c, k: service.create_delivery_key(c, _int(k)),
+    ),
+    "record_file_delivery": (
+        lambda d, u: _contract(d, u, _other(u), "active", mode="file"),
+        lambda c, k: service.record_file_delivery(
+            c, _int(k), FileDeliveryIn(file_name="交付文件.csv", sha256="0" * 64)
+        ),
+    ),
+    "file_transaction": (
+        lambda d, u: _contract(d, u, _other(u), "active"),
+        lambda c, k: service.file_transaction(c, _int(k)),
+    ),
+    "evaluate_contract": (
+        lambda d, u: _contract(d, _other(u), u, "delivered"),
+        lambda c, k: service.evaluate_contract(c, _int(k), EvaluationIn(rating=5)),
+    ),
+    "view_market_revenue": (
+        lambda d, u: u,
+        lambda c, u: service.market_revenue(c, unit_code=str(u)),
+    ),
 }

@@ -48,7 +48,8 @@ def test_market_figures_on_the_region_cockpit(database: Database) -> None:
     with acting(database, seeded.actor(Role.CDO)) as ctx:
         m = cockpit.cockpit_summary(ctx).market
     assert m is not None
-    assert (m.products_registered, m.products_listed, m.products_traded) == (1, 0, 0)
+    # the registered, compliant product is listed (trade feed); nobody has bought it yet
+    assert (m.products_registered, m.products_listed, m.products_traded) == (1, 1, 0)
     assert [(a.id, a.days_left) for a in m.agreements_expiring] == [(ending.id, 30)]
     assert agreement.id not in [a.id for a in m.agreements_expiring]  # a year away
     assert [(d.year, d.status) for d in m.disclosures] == [(today.year, "not_due")]

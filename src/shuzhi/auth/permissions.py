@@ -215,6 +215,18 @@ RULES: dict[str, Rule] = {
     "declare_data_asset": Rule(NOBODY, OPERATORS),
     "record_cost_item": Rule(NOBODY, OPERATORS),
     "view_balance_sheet": Rule(NOBODY, OPERATORS),
+    # market trading: a buyer (an operator-role account of an approved party) applies, takes
+    # its delivery key and evaluates; the selling operator signs, delivers and files
+    "view_contracts": Rule(REGION_READERS, OPERATORS),
+    "apply_purchase": Rule(NOBODY, OPERATORS),
+    "sign_contract": Rule(NOBODY, OPERATORS),
+    "end_contract": Rule(LEADERS, OPERATORS),
+    "expire_contracts": Rule(EXECUTIVE),
+    "create_delivery_key": Rule(NOBODY, OPERATORS),
+    "record_file_delivery": Rule(NOBODY, OPERATORS),
+    "file_transaction": Rule(EXECUTIVE, OPERATORS),
+    "evaluate_contract": Rule(NOBODY, OPERATORS),
+    "view_market_revenue": Rule(REGION_READERS, OPERATORS),
     # secops: the bureau watches every flow (its executive is the security officer); a unit's
     # CDO answers for the alerts on its own data; lifting a containment is the bureau's call
     "view_security_alerts": Rule(REGION_READERS, frozenset({Role.UNIT_CDO})),

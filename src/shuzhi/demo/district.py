@@ -27,6 +27,7 @@ from shuzhi.demo.assess import build_assessment
 from shuzhi.demo.catalog import build_catalog
 from shuzhi.demo.cockpit import build_cockpit
 from shuzhi.demo.datasets import build_datasets
+from shuzhi.demo.market import build_market
 from shuzhi.demo.portal import build_portal
 from shuzhi.demo.sandbox import build_sandbox
 from shuzhi.demo.secops import build_secops
@@ -280,6 +281,7 @@ def build_demo(database: Database) -> list[DemoAccount]:
     build_assessment(database, DEMO_ACTOR)
     sandbox = build_sandbox(database, DEMO_ACTOR, data_dir / CREDENTIALS_FILE)
     build_secops(database, DEMO_ACTOR)
-    extra = {"sharing": sharing, "sandbox": sandbox}
+    market = build_market(database, DEMO_ACTOR, data_dir / CREDENTIALS_FILE, accounts[0].password)
+    extra = {"sharing": sharing, "sandbox": sandbox, "market": market}
     write_credentials(data_dir, accounts, **{k: v for k, v in extra.items() if v})
     return accounts

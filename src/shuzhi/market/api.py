@@ -17,7 +17,13 @@ from shuzhi.db.engine import Database
 from shuzhi.errors import Invalid, ShuzhiError, TooManyRequests
 from shuzhi.gateway.limits import RateLimiter
 from shuzhi.market import service
-from shuzhi.market.models import AgreementStatus, PartyKind, ProductStatus, RegistrationStatus
+from shuzhi.market.models import (
+    AgreementStatus,
+    ContractStatus,
+    PartyKind,
+    ProductStatus,
+    RegistrationStatus,
+)
 from shuzhi.market.schemas import (
     AgreementIn,
     AgreementOut,
@@ -38,6 +44,18 @@ from shuzhi.market.schemas import (
     ResourceRegistrationIn,
     UpstreamCode,
 )
+from shuzhi.market.trade_schemas import (
+    ContractOut,
+    DeliveryKey,
+    EvaluationIn,
+    FileDeliveryIn,
+    ListedProduct,
+    Listing,
+    PurchaseIn,
+    Revenue,
+    SignIn,
+)
+from shuzhi.market.trade_schemas import Reason as EndReason
 from shuzhi.validation import parse
 from shuzhi.web.deps import CtxDep, client_of, reads_only
 from shuzhi.web.forms import FormDep
@@ -278,9 +296,20 @@ def export(ctx: CtxDep, number: str) -> Response:
     )
 
 
+@router.get("/registrations/{number}/certificate.pdf")
+def certificate_pdf(ctx: CtxDep, number: str) -> Response:
+    """The certificate as a PDF, generated on the server, with its verification code."""
+    body = service.certificate_pdf(ctx, number)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{number}.pdf"'},
+    )
+
+
 @router.get("/registrations/{number}/certificate")
 def certificate(request: Request, ctx: CtxDep, number: str) -> Response:
-    """The printable certificate (HTML; print to PDF from the browser)."""
+    """The printable certificate (HTML); ``certificate.pdf`` is the same as a PDF."""
     found = service.get_registration(ctx, number)
     if found.status != RegistrationStatus.REGISTERED:
         raise Invalid.field(
@@ -289,7 +318,86 @@ def certificate(request: Request, ctx: CtxDep, number: str) -> Response:
     return render(request, "market/certificate.html", r=found)
 
 
+# ---------------------------------------------------------------- trading
+
+
+@router.post("/contracts", status_code=201)
+def apply_purchase(ctx: CtxDep, data: PurchaseIn) -> ContractOut:
+    return service.apply_purchase(ctx, data)
+
+
+@router.get("/contracts")
+def contracts(ctx: CtxDep, status: ContractStatus | None = None) -> list[ContractOut]:
+    return service.list_contracts(ctx, status)
+
+
+@router.get("/contracts/{contract_id}")
+def contract(ctx: CtxDep, contract_id: int) -> ContractOut:
+    return service.get_contract(ctx, contract_id)
+
+
+@router.post("/contracts/{contract_id}/signature")
+def sign_contract(ctx: CtxDep, contract_id: int, data: SignIn) -> ContractOut:
+    return service.sign_contract(ctx, contract_id, data)
+
+
+@router.post("/contracts/{contract_id}/declination")
+def decline_contract(ctx: CtxDep, contract_id: int, data: EndReason) -> ContractOut:
+    return service.decline_contract(ctx, contract_id, data.reason)
+
+
+@router.post("/contracts/{contract_id}/termination")
+def end_contract(ctx: CtxDep, contract_id: int, data: EndReason) -> ContractOut:
+    return service.end_contract(ctx, contract_id, data.reason)
+
+
+@router.post("/contracts/expiry")
+def expire_contracts(ctx: CtxDep) -> dict[str, list[int]]:
+    return {"ended": service.expire_contracts(ctx)}
+
+
+@router.post("/contracts/{contract_id}/key", status_code=201)
+def delivery_key(ctx: CtxDep, contract_id: int) -> DeliveryKey:
+    return service.create_delivery_key(ctx, contract_id)
+
+
+@router.post("/contracts/{contract_id}/file-delivery")
+def file_delivery(ctx: CtxDep, contract_id: int, data: FileDeliveryIn) -> ContractOut:
+    return service.record_file_delivery(ctx, contract_id, data)
+
+
+@router.post("/contracts/{contract_id}/filing")
+def file_transaction(ctx: CtxDep, contract_id: int) -> ContractOut:
+    return service.file_transaction(ctx, contract_id)
+
+
+@router.post("/contracts/{contract_id}/evaluation")
+def evaluate(ctx: CtxDep, contract_id: int, data: EvaluationIn) -> ContractOut:
+    return service.evaluate_contract(ctx, contract_id, data)
+
+
+@router.get("/revenue")
+def revenue(ctx: CtxDep, year: int | None = None, unit_code: str | None = None) -> Revenue:
+    return service.market_revenue(ctx, year, unit_code)
+
+
 # ---------------------------------------------------------------- public
+
+
+@router.get("/products")
+def listed_json(ctx: PublicCtx, q: str = "") -> Listing:
+    """The public listing: registered, compliant products that may be traded now."""
+    return service.list_listed_products(ctx, q)
+
+
+@router.get("/products/listed/{number}")
+def listed_one(ctx: PublicCtx, number: str) -> ListedProduct:
+    return service.listed_product(ctx, number)
+
+
+@public.get("/open/market")
+def listing_page(request: Request, ctx: PublicCtx, q: str = "") -> Response:
+    return render(request, "market/listing.html", listing=service.list_listed_products(ctx, q), q=q)
 
 
 @router.get("/notices")

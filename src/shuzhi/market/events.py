@@ -132,6 +132,88 @@ class ProductReviewed(_ProductEvent):
     failed_items: str = ""
 
 
+# ---------------------------------------------------------------- trading
+
+
+@dataclass(frozen=True)
+class _ContractEvent(AuditEvent):
+    target_type: ClassVar[str] = "market_contract"
+    target_fields: ClassVar[tuple[str, ...]] = ("contract_id",)
+    unit_field: ClassVar[str | None] = "unit"
+    contract_id: int
+    unit: int
+    number: str
+
+
+@dataclass(frozen=True)
+class ContractApplied(_ContractEvent):
+    """A buyer applied for a listed product."""
+
+    action: ClassVar[str] = "market.contract_applied"
+    buyer_party_id: int = 0
+
+
+@dataclass(frozen=True)
+class ContractSigned(_ContractEvent):
+    action: ClassVar[str] = "market.contract_signed"
+    price_cents: int = 0
+    ends_on: str = ""
+    grant_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ContractDeclined(_ContractEvent):
+    action: ClassVar[str] = "market.contract_declined"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ContractEnded(_ContractEvent):
+    action: ClassVar[str] = "market.contract_ended"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryKeyIssued(_ContractEvent):
+    """The buyer's application key bound to the contract (its prefix, never the key)."""
+
+    action: ClassVar[str] = "market.delivery_key_issued"
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class FileDelivered(_ContractEvent):
+    action: ClassVar[str] = "market.file_delivered"
+    file_name: str = ""
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class TransactionFiled(_ContractEvent):
+    """交易备案: the contract is filed with the bureau."""
+
+    action: ClassVar[str] = "market.transaction_filed"
+    filing_number: str = ""
+
+
+@dataclass(frozen=True)
+class ContractEvaluated(_ContractEvent):
+    action: ClassVar[str] = "market.contract_evaluated"
+    rating: int = 0
+
+
+@dataclass(frozen=True)
+class CertificateIssued(AuditEvent):
+    """The registration certificate was generated as a PDF."""
+
+    action: ClassVar[str] = "market.certificate_issued"
+    target_type: ClassVar[str] = "market_registration"
+    target_fields: ClassVar[tuple[str, ...]] = ("number",)
+    unit_field: ClassVar[str | None] = "unit"
+    number: str
+    unit: int
+
+
 # ---------------------------------------------------------------- registration ledger
 
 

@@ -102,6 +102,13 @@ class RegistrationEventKind(StrEnum):
     OBJECTION = "objection"  # 异议登记
 
 
+class ContractStatus(StrEnum):
+    APPLIED = "applied"  # the buyer asked; the operator has not signed
+    ACTIVE = "active"  # signed, within its term: delivered
+    DECLINED = "declined"  # the operator declined the application
+    ENDED = "ended"  # the term ran out or the contract was ended early
+
+
 class ObjectionStatus(StrEnum):
     OPEN = "open"
     UPHELD = "upheld"
@@ -149,6 +156,8 @@ class Agreement(Base):
     rights: Mapped[list[str]] = mapped_column(json_list())
     scenarios: Mapped[list[str]] = mapped_column(json_list())
     fee_cap_cents: Mapped[int] = mapped_column(Integer)
+    # The share of the operator's revenue owed back to the bureau, in percent.
+    revenue_share_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     security_obligations: Mapped[str] = mapped_column(Text)
     exit_terms: Mapped[str] = mapped_column(Text)
     breach_terms: Mapped[str] = mapped_column(Text)
@@ -201,6 +210,8 @@ class Product(Base):
     fee_standard: Mapped[str] = mapped_column(Text)
     sample: Mapped[list[dict[str, Any]]] = mapped_column(json_list(), default=list)
     sample_hash: Mapped[str] = mapped_column(String(64))
+    # The approved sandbox release (to a data product) the product was built from, if any.
+    sandbox_release_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[ProductStatus] = mapped_column(StrEnumType(ProductStatus, 20), index=True)
     # item → {"passed": bool, "note": str}, filled by the bureau's compliance review
     compliance: Mapped[dict[str, Any]] = mapped_column(json_dict(), default=dict)
@@ -274,3 +285,45 @@ class Objection(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     filed_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+
+
+class Contract(Base):
+    """A purchase of a listed product: applied by a buyer, signed with price and term by the
+    operator, delivered through the gateway (an application key bound to it) or as a file,
+    filed with the bureau (交易备案) and evaluated by the buyer."""
+
+    __tablename__ = "market_contract"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("market_product.id"), index=True)
+    registration_number: Mapped[str] = mapped_column(String(32), index=True)
+    operator_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    buyer_party_id: Mapped[int] = mapped_column(ForeignKey("market_party.id"), index=True)
+    buyer_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    status: Mapped[ContractStatus] = mapped_column(StrEnumType(ContractStatus, 20), index=True)
+    price_cents: Mapped[int | None] = mapped_column(Integer)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    delivery_mode: Mapped[DeliveryMode] = mapped_column(StrEnumType(DeliveryMode, 20))
+    # API delivery: the resource the gateway serves, the buyer's application and its grant
+    resource_code: Mapped[str | None] = mapped_column(String(64))
+    application_code: Mapped[str | None] = mapped_column(String(40))
+    grant_id: Mapped[int | None] = mapped_column(Integer)
+    # File delivery: what was handed over
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    delivered_at: Mapped[datetime | None]
+    # 交易备案
+    filing_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    filed_at: Mapped[datetime | None]
+    filed_by: Mapped[str | None] = mapped_column(String(200))
+    # The buyer's evaluation
+    rating: Mapped[int | None] = mapped_column(Integer)
+    evaluation: Mapped[str | None] = mapped_column(Text)
+    evaluated_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    applied_by: Mapped[str] = mapped_column(String(200))
+    signed_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -92,6 +92,7 @@ class AgreementIn(BaseModel):
     rights: Annotated[list[Right], Field(min_length=1, max_length=3)]
     scenarios: Annotated[list[Name], Field(min_length=1, max_length=50)]
     fee_cap_cents: int = Field(ge=0, le=10**13)
+    revenue_share_percent: int = Field(default=0, ge=0, le=100)
     security_obligations: LongText
     exit_terms: LongText
     breach_terms: LongText
@@ -109,6 +110,7 @@ class AgreementOut(BaseModel):
     rights: list[str]
     scenarios: list[str]
     fee_cap_cents: int
+    revenue_share_percent: int = 0
     security_obligations: str
     exit_terms: str
     breach_terms: str
@@ -141,6 +143,9 @@ class ProductIn(BaseModel):
     fee_standard: LongText
     # Masked sample rows: column → value (at most 20 rows)
     sample: Annotated[list[dict[str, str | int | float | None]], Field(max_length=20)] = []
+    # Built from an approved sandbox release (target "data_product") the operator's unit
+    # asked for: its figures are the sample when none is given.
+    sandbox_release_id: int | None = None
 
 
 class CheckItem(BaseModel):
@@ -175,6 +180,7 @@ class ProductOut(BaseModel):
     reviewed_by: str | None
     reviewed_at: datetime | None
     created_by: str
+    sandbox_release_id: int | None = None
 
 
 # ---------------------------------------------------------------- registration ledger

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from shuzhi.auth.permissions import allowed
 from shuzhi.market import service
 from shuzhi.market.schemas import COMPLIANCE_ITEMS, ComplianceReview, PartyIn
+from shuzhi.market.trade_views import router as trade_router
 from shuzhi.validation import parse
 from shuzhi.web.deps import CtxDep
 from shuzhi.web.forms import FormDep, attempt
@@ -118,3 +119,7 @@ def resolve(ctx: CtxDep, number: str, objection_id: int, form: FormDep) -> Respo
         ctx, number, objection_id, form.get("upheld") == "1", form.get("resolution", "")
     )
     return RedirectResponse(f"/market/registrations/{number}", status_code=303)
+
+
+# Building, registering and trading products: /market/trade (shuzhi.market.trade_views).
+router.include_router(trade_router)

@@ -309,6 +309,25 @@ def list_releases(
     return [_out(ctx, r) for r in rows]
 
 
+def product_release(ctx: Ctx, release_id: int) -> tuple[ReleaseOut, list[str]] | None:
+    """An approved release meant for a data product, with the resources its query used: the
+    market's hand-off (the market checks that the unit building the product asked for it).
+    None when there is no such release, or it is not approved for a data product."""
+    release = ctx.db.get(SandboxRelease, release_id)
+    if (
+        release is None
+        or release.status != ReleaseStatus.APPROVED
+        or release.target != ReleaseTarget.DATA_PRODUCT
+    ):
+        return None
+    codes = ctx.db.scalars(
+        select(SandboxQueryDataset.resource_code)
+        .where(SandboxQueryDataset.query_id == release.query_id)
+        .order_by(SandboxQueryDataset.resource_code)
+    ).all()
+    return _out(ctx, release), list(codes)
+
+
 def release_file(
     ctx: Ctx, release_id: int, fmt: str = "csv", *, application: AppPrincipal | None = None
 ) -> tuple[bytes, str, str]:

@@ -1,5 +1,6 @@
 """The data market's operations, one module per part of the work: ``parties``,
-``agreements`` (with ``covers``), ``products`` and ``registry`` (the registration ledger)."""
+``agreements`` (with ``covers``), ``products``, ``registry`` (the registration ledger) and
+``trade`` (listing, contracts, delivery, filing, revenue)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from shuzhi.market.service.balance import (
     uscc_of_unit,
 )
 from shuzhi.market.service.books_demo import seed_books
+from shuzhi.market.service.certificate import certificate_pdf
 from shuzhi.market.service.disclosure import (
     disclosure_status,
     export_disclosure,
@@ -69,6 +71,23 @@ from shuzhi.market.service.registry import (
     register_product,
     register_resource,
 )
+from shuzhi.market.service.trade import (
+    apply_purchase,
+    create_delivery_key,
+    decline_contract,
+    end_contract,
+    evaluate_contract,
+    expire_contracts,
+    file_transaction,
+    get_contract,
+    list_contracts,
+    list_listed_products,
+    listed_product,
+    market_revenue,
+    record_file_delivery,
+    sign_contract,
+    why_not_listed,
+)
 
 __all__ = [
     "NOTICE_DAYS",
@@ -76,36 +95,50 @@ __all__ = [
     "VALID_YEARS",
     "activate_agreement",
     "apply_market_party",
+    "apply_purchase",
     "approve_agreement",
     "attach_agreement_grant",
     "balance_sheet",
     "broker_in_good_standing",
+    "certificate_pdf",
     "confirm_registration",
     "covers",
+    "create_delivery_key",
     "create_product",
     "decide_market_party",
     "declare_data_asset",
+    "decline_contract",
     "disclosure_status",
     "draft_agreement",
+    "end_contract",
+    "evaluate_contract",
     "expire_agreements",
+    "expire_contracts",
     "export_balance_sheet",
     "export_disclosure",
     "export_registration",
     "file_objection",
+    "file_transaction",
     "get_agreement",
+    "get_contract",
     "get_disclosure",
     "get_market_party",
     "get_product",
     "get_registration",
     "list_agreements",
+    "list_contracts",
+    "list_listed_products",
     "list_market_parties",
     "list_notices",
     "list_products",
     "list_registrations",
+    "listed_product",
     "market_figures",
+    "market_revenue",
     "operator_may_use",
     "publish_disclosure",
     "record_cost_item",
+    "record_file_delivery",
     "record_registration_event",
     "record_upstream_code",
     "register_product",
@@ -116,6 +149,7 @@ __all__ = [
     "revoke_market_party",
     "sample_hash",
     "seed_books",
+    "sign_contract",
     "submit_product",
     "suspend_agreement",
     "suspend_market_party",
@@ -123,4 +157,5 @@ __all__ = [
     "uscc_of_unit",
     "verify_certificate",
     "why_not_covered",
+    "why_not_listed",
 ]

@@ -2,10 +2,11 @@
 and the trades recorded elsewhere in the market.
 
 ``products_of_year`` gives each product offered in a year with its fee and its trading
-figures; ``trade_totals`` the region's listed and traded products and revenue. Until listing
-and trading are recorded on the platform, listed/contracts/revenue read zero; the trading
-module fills them here (and nowhere else), so the disclosure and the cockpit follow.
-No permission check and no audit record: callers check and record."""
+figures; ``trade_totals`` the region's listed and traded products and revenue. The trading
+figures come from the contracts (``service/trade.py``): a product counts as listed when it
+is listed now or had a contract signed in the year; contracts and revenue are those signed
+(and not declined) in the year, at their agreed price. No permission check and no audit
+record: callers check and record."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from sqlalchemy import select
 
 from shuzhi.context import Ctx
 from shuzhi.market.models import (
+    Contract,
+    ContractStatus,
     Product,
     ProductStatus,
     Registration,
     RegistrationStatus,
 )
+from shuzhi.market.service.trade import listed_product_ids
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ def products_of_year(ctx: Ctx, year: int) -> list[ProductYear]:
         .where(Product.status == ProductStatus.COMPLIANT, Product.created_at <= year_end(year))
         .order_by(Product.operator_unit_id, Product.id)
     )
+    signed = _signed_in(ctx, year)
+    listed_now = listed_product_ids(ctx)
     return [
         ProductYear(
             product_id=p.id,
@@ -78,12 +84,35 @@ def products_of_year(ctx: Ctx, year: int) -> list[ProductYear]:
             price_cents=p.price_cents,
             fee_standard=p.fee_standard,
             registration_number=number,
+            listed=p.id in listed_now or p.id in signed,
+            contracts=signed.get(p.id, (0, 0))[0],
+            revenue_fen=signed.get(p.id, (0, 0))[1],
         )
         for p, number in rows
     ]
 
 
+def _signed_in(ctx: Ctx, year: int) -> dict[int, tuple[int, int]]:
+    """Product → (contracts signed in ``year``, their price in fen)."""
+    rows = ctx.db.execute(
+        select(Contract.product_id, Contract.price_cents).where(
+            Contract.status.in_([ContractStatus.ACTIVE, ContractStatus.ENDED]),
+            Contract.starts_on >= date(year, 1, 1),
+            Contract.starts_on <= date(year, 12, 31),
+        )
+    )
+    found: dict[int, tuple[int, int]] = {}
+    for product_id, cents in rows:
+        n, total = found.get(product_id, (0, 0))
+        found[product_id] = (n + 1, total + (cents or 0))
+    return found
+
+
 def trade_totals(ctx: Ctx, year: int) -> TradeTotals:
-    """Listed products now, traded products and revenue in ``year`` (zero until trading is
-    recorded on the platform)."""
-    return TradeTotals()
+    """Listed products now, products traded and revenue in ``year``."""
+    signed = _signed_in(ctx, year)
+    return TradeTotals(
+        listed=len(listed_product_ids(ctx)),
+        traded=len(signed),
+        revenue_fen=sum(total for _n, total in signed.values()),
+    )

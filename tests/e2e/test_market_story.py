@@ -1,0 +1,187 @@
+"""In a real browser, the data market from authorisation to delivery: the executive admits
+the operator, the CDO approves the authorisation agreement and the executive puts it in
+force; the operator describes a product, the executive reviews its compliance, the operator
+files its registration (public notice) and, after the notice, the executive confirms it; the
+product is listed on the public portal; a buyer applies, the operator signs for ¥200,000
+and files the transaction; the buyer takes its key and calls the gateway with it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from shuzhi.auth import service as auth
+from shuzhi.auth.schemas import UserCreate
+from shuzhi.context import SYSTEM, Role
+from shuzhi.db.base import utcnow
+from shuzhi.market import service
+from shuzhi.market.schemas import AgreementIn
+from tests.conftest import acting
+from tests.e2e.conftest import LiveServer, login, logout
+from tests.factories import PASSWORD, seed_org, uscc
+from tests.market.helpers import SCENARIO, agreement_data, figures_entry
+from tests.market.trade_helpers import buyer, pass_notice
+
+pytestmark = pytest.mark.browser
+
+FETCH = """async ([url, token]) => {
+  const r = await fetch(url, {headers: {Authorization: 'Bearer ' + token}});
+  return [r.status, await r.json()];
+}"""
+
+
+def test_operator_builds_registers_and_sells_through_the_gateway(
+    live_server: LiveServer, page: Page
+) -> None:
+    database = live_server.database
+    seeded = seed_org(database)
+    base = live_server.url
+    code = figures_entry(database)
+    buyer_id, _ = buyer(database, seeded)
+    with acting(database, SYSTEM) as ctx:
+        buyer_unit = service.get_market_party(ctx, buyer_id).unit_code
+        auth.create_user(
+            ctx,
+            UserCreate(
+                username="s.buyer",
+                display_name="s.buyer",
+                password=PASSWORD,
+                role=Role.OPERATOR,
+                unit_code=buyer_unit,
+            ),
+        )
+
+    # The executive records the operator's application and approves it.
+    login(page, base, "exec", PASSWORD)
+    page.goto(f"{base}/market")
+    page.click("text=登记申请")
+    form = "#apply-party"
+    page.select_option(f"{form} select[name=kind]", "operator")
+    page.fill(f"{form} input[name=name]", "城市数据集团有限公司")
+    page.fill(f"{form} input[name=uscc]", uscc(77))
+    page.fill(f"{form} input[name=unit_code]", "A")
+    page.click(f"{form} button[type=submit]")
+    row = page.locator("#parties tr", has_text="城市数据集团有限公司")
+    row.locator("button", has_text="批准").click()
+    expect(page.locator("#parties tr", has_text="城市数据集团有限公司")).to_contain_text("已批准")
+    logout(page)
+    with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
+        operator = next(p for p in service.list_market_parties(ctx) if p.uscc == uscc(77))
+        service.draft_agreement(
+            ctx, AgreementIn.model_validate(agreement_data(operator.id, [code]))
+        )
+
+    # The CDO approves the agreement; the executive puts it in force.
+    login(page, base, "cdo", PASSWORD)
+    page.goto(f"{base}/market")
+    page.locator("#agreements button", has_text="批准").click()
+    expect(page.locator("#agreements")).to_contain_text("已批准")
+    logout(page)
+    login(page, base, "exec", PASSWORD)
+    page.goto(f"{base}/market")
+    page.locator("#agreements button", has_text="生效").click()
+    expect(page.locator("#agreements")).to_contain_text("生效中")
+    logout(page)
+
+    # The operator describes the product and submits it for review.
+    login(page, base, "operator", PASSWORD)
+    page.goto(f"{base}/market")
+    page.click("#trade-link")
+    page.click("text=新建数据产品")
+    form = "#new-product"
+    page.fill(f"{form} input[name=name]", "企业经营健康指数")
+    page.select_option(f"{form} select[name=inputs]", code)
+    page.fill(f"{form} textarea[name=processing]", "按行业汇总企业数，计算经营健康指数，不含明细。")
+    page.select_option(f"{form} select[name=scenario]", SCENARIO)
+    page.fill(f"{form} input[name=price]", "200000")
+    page.fill(f"{form} input[name=fee_standard]", "按年订阅，每年 20 万元。")
+    page.click(f"{form} button[type=submit]")
+    page.goto(f"{base}/market")
+    page.locator("#products button", has_text="提交合规审查").click()
+    expect(page.locator("#products")).to_contain_text("合规审查中")
+    logout(page)
+
+    # The executive reviews it item by item.
+    login(page, base, "exec", PASSWORD)
+    page.goto(f"{base}/market")
+    for item in (
+        "source_legality",
+        "authorisation_chain",
+        "personal_information",
+        "security_assessment",
+    ):
+        page.check(f"#products input[name='{item}.passed']")
+    page.click("#products button:has-text('提交审查结论')")
+    expect(page.locator("#products")).to_contain_text("合规")
+    logout(page)
+
+    # The operator files the first registration: the public notice starts.
+    login(page, base, "operator", PASSWORD)
+    page.goto(f"{base}/market/trade")
+    form = "form.register"
+    for name, value in {
+        "data_type": "统计指数",
+        "industry": "综合",
+        "region": "浙江省杭州市",
+        "location": "区政务云",
+        "method": "数据库",
+        "signatory": "王五",
+    }.items():
+        page.fill(f"{form} input[name={name}]", value)
+    page.fill(f"{form} textarea[name=introduction]", "按行业反映企业经营健康状况的月度指数。")
+    page.fill(f"{form} textarea[name=source]", "授权运营的企业统计数据。")
+    page.fill(f"{form} textarea[name=description]", "产品说明书与加工规则。")
+    page.check(f"{form} input[name=commitment]")
+    page.click(f"{form} button[type=submit]")
+    expect(page.locator("form.register")).to_have_count(0)
+    page.goto(f"{base}/market")
+    number = page.locator("#registrations tbody a").first.inner_text()
+    expect(page.locator("#registrations")).to_contain_text("公示中")
+    logout(page)
+
+    # Not listed while under notice; after the notice the executive confirms it.
+    page.goto(f"{base}/open/market")
+    expect(page.locator("#no-listing")).to_be_visible()
+    pass_notice(database, number)
+    login(page, base, "exec", PASSWORD)
+    page.goto(f"{base}/market/registrations/{number}")
+    page.click("text=公示期满，确认登记")
+    expect(page.locator("#status")).to_have_text("已登记")
+    logout(page)
+    page.goto(f"{base}/open/market")
+    listed = page.locator(f"#listed-{number}")
+    expect(listed).to_contain_text("企业经营健康指数")
+    expect(listed.locator(".price")).to_have_text("¥200,000.00")
+
+    # A buyer applies; the operator signs for ¥200,000 and files the transaction.
+    login(page, base, "s.buyer", PASSWORD)
+    page.goto(f"{base}/market/trade")
+    page.fill("#listing input[name=purpose]", "评估上下游企业经营稳定性，辅助授信。")
+    page.click("#listing button:has-text('申请购买')")
+    expect(page.locator("#contracts .status").first).to_have_text("待签约")
+    logout(page)
+    login(page, base, "operator", PASSWORD)
+    page.goto(f"{base}/market/trade")
+    ends = (utcnow().date() + timedelta(days=365)).isoformat()
+    page.fill("#contracts form.sign input[name=price]", "200000")
+    page.fill("#contracts form.sign input[name=ends_on]", ends)
+    page.click("#contracts form.sign button")
+    expect(page.locator("#contracts .status").first).to_have_text("履行中")
+    page.click("#contracts button:has-text('交易备案')")
+    expect(page.locator("#contracts .filing").first).to_contain_text("SZJY-")
+    expect(page.locator("#revenue-total")).to_have_text("200000.00")
+    logout(page)
+
+    # The buyer takes its key (shown once) and reads the product through the gateway.
+    login(page, base, "s.buyer", PASSWORD)
+    page.goto(f"{base}/market/trade")
+    page.click("#contracts button:has-text('领取接口密钥')")
+    token = page.locator("#key-token").inner_text()
+    endpoint = page.locator("#key-endpoint").inner_text()
+    status, body = page.evaluate(FETCH, [f"{base}{endpoint}", token])
+    assert status == 200, body
+    assert {r["行业"] for r in body["items"]} == {"制造业", "批发零售", "住宿餐饮"}
+    page.goto(f"{base}/market/trade")
+    expect(page.locator("#key-token")).to_have_count(0)  # never shown again
