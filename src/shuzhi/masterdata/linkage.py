@@ -253,7 +253,7 @@ def score(
 
     db_api = DuckDBAPI(connection=con)
     df = db_api.register(table)
-    linker = Linker(df, settings(n_records, normalise))
+    linker = Linker(df, settings(n_records, normalise), log_level=logging.ERROR)
     trained = False
     notes: dict[str, Any] = {}
     try:
