@@ -45,6 +45,9 @@ RULES: dict[str, str] = {
     "k_name_county": "name_pinyin || '|' || adcode",
 }
 
+# The largest prior match probability (see ``prior``).
+PRIOR_CAP = 1e-3
+
 
 @dataclass(frozen=True)
 class LinkOptions:
@@ -188,7 +191,7 @@ def settings(n_records: int, normalise: bool = True) -> dict[str, Any]:
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
-        "probability_two_random_records_match": 2.0 / max(n_records, 2),
+        "probability_two_random_records_match": min(2.0 / max(n_records, 2), PRIOR_CAP),
         "comparisons": comparisons(normalise),
         "blocking_rules_to_generate_predictions": [f'l."{k}" = r."{k}"' for k in RULES],
         "retain_matching_columns": True,
@@ -240,6 +243,25 @@ def block_keys(
     return "records", oversized
 
 
+def prior(con: duckdb.DuckDBPyConnection, table: str, n_records: int) -> float:
+    """Probability that two random records match: pairs sharing a *verified* resident ID,
+    scaled up for the records without one (recall of that rule taken as the share of
+    records with a verified ID), over all pairs; one match per record when no record has a
+    verified ID. Capped at ``PRIOR_CAP`` so that a small file does not make every merge
+    easy, and never 0 (a zero prior makes every weight undefined)."""
+    total = n_records * (n_records - 1) / 2
+    shared, verified = con.execute(
+        f"SELECT coalesce(sum(c * (c - 1) / 2), 0), coalesce(sum(c), 0) FROM"
+        f" (SELECT count(*) AS c FROM {table} WHERE rid_ok GROUP BY rid)"
+    ).fetchall()[0]
+    if not shared or not total:
+        estimate = n_records / 2 / total if total else PRIOR_CAP
+    else:
+        share = float(verified) / n_records
+        estimate = float(shared) / max(share * share, 1e-6) / total
+    return min(max(estimate, 1e-9), PRIOR_CAP)
+
+
 def score(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -253,13 +275,11 @@ def score(
 
     db_api = DuckDBAPI(connection=con)
     df = db_api.register(table)
-    linker = Linker(df, settings(n_records, normalise), log_level=logging.ERROR)
+    model = settings(n_records, normalise)
+    model["probability_two_random_records_match"] = prior(con, table, n_records)
+    linker = Linker(df, model, log_level=logging.ERROR)
     trained = False
     notes: dict[str, Any] = {}
-    try:
-        linker.training.estimate_probability_two_random_records_match(['l."rid" = r."rid"'], recall=0.7)
-    except Exception as exc:  # too few or no shared IDs: keep the starting prior
-        notes["prior"] = f"starting value kept ({type(exc).__name__})"
     if n_records >= options.min_train_records:
         try:
             linker.training.estimate_u_using_random_sampling(
