@@ -85,12 +85,23 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         generate(args.records, data)
-        print(f"generated {args.records:,} records in {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"generated {args.records:,} records in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         load_before = os.getloadavg()[0]
         results = []
         for mode in ("normalised", "plain"):
             proc = subprocess.run(
-                [sys.executable, "-m", "benchmarks.masterdata_bench", "--child", mode, str(data), str(out)],
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.masterdata_bench",
+                    "--child",
+                    mode,
+                    str(data),
+                    str(out),
+                ],
                 capture_output=True,
                 text=True,
                 check=False,
@@ -100,8 +111,23 @@ def main() -> None:
                 raise SystemExit(f"{mode} run failed")
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         load_after = os.getloadavg()[0]
-    print(f"load average (1 min) before / after: {load_before:.1f} / {load_after:.1f}; cores: {os.cpu_count()}")
-    header = ("run", "wall s", "CPU s", "peak MB", "precision", "recall", "F1", "entities / true", "exact", "review pairs", "trained")
+    print(
+        f"load average (1 min) before / after: {load_before:.1f} / {load_after:.1f};"
+        f" cores: {os.cpu_count()}"
+    )
+    header = (
+        "run",
+        "wall s",
+        "CPU s",
+        "peak MB",
+        "precision",
+        "recall",
+        "F1",
+        "entities / true",
+        "exact",
+        "review pairs",
+        "trained",
+    )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for r in results:

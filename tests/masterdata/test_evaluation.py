@@ -48,7 +48,10 @@ def test_records_must_match() -> None:
 def test_generated_extracts_link_with_high_precision_and_recall(tmp_path: Path) -> None:
     runner = CliRunner()
     data = tmp_path / "data"
-    assert runner.invoke(app, ["masterdata", "generate", str(data), "--records", "3000"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["masterdata", "generate", str(data), "--records", "3000"]).exit_code
+        == 0
+    )
     files = sorted(str(p) for p in data.glob("*.csv") if p.name != "truth.csv")
     assert len(files) == 5
     out = tmp_path / "links.csv"
@@ -56,5 +59,7 @@ def test_generated_extracts_link_with_high_precision_and_recall(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     s = score_links(read_assignment(out), read_assignment(data / "truth.csv"))
     assert s.precision >= 0.99 and s.recall >= 0.95, s
-    shown = runner.invoke(app, ["masterdata", "evaluate", str(out), "--truth", str(data / "truth.csv")])
+    shown = runner.invoke(
+        app, ["masterdata", "evaluate", str(out), "--truth", str(data / "truth.csv")]
+    )
     assert shown.exit_code == 0 and "pairwise precision" in shown.output

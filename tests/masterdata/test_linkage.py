@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from shuzhi.cli import app
 from shuzhi.masterdata.features import build_features
 from shuzhi.masterdata.linkage import RULES, LinkOptions, link
-from shuzhi.masterdata.pipeline import link_files, write_outputs
+from shuzhi.masterdata.pipeline import LinkRun, link_files, write_outputs
 from shuzhi.masterdata.sources import SourceRecord, map_columns
 from shuzhi.standards.identifiers import ric_check_char
 
@@ -30,7 +30,9 @@ LI_1 = rid("110105", date(1990, 7, 1), "011")
 LI_2 = rid("110105", date(1990, 7, 1), "031")
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8"
+) -> Path:
     with path.open("w", newline="", encoding=encoding) as f:
         w = csv.writer(f)
         w.writerow(header)
@@ -44,7 +46,15 @@ def extracts(tmp_path: Path) -> list[Path]:
         tmp_path / "公安.csv",
         ["公民身份号码", "姓名", "性别", "出生日期", "联系电话", "住址", "更新时间"],
         [
-            [ZHANG, "张三丰", "男", "1985-03-02", "13800001111", "浙江省杭州市西湖区文三路1号", "2024-01-01"],
+            [
+                ZHANG,
+                "张三丰",
+                "男",
+                "1985-03-02",
+                "13800001111",
+                "浙江省杭州市西湖区文三路1号",
+                "2024-01-01",
+            ],
             [LI_1, "李娜", "女", "1990-07-01", "", "北京市朝阳区建国路8号", "2023-05-01"],
             [LI_2, "李娜", "女", "1990-07-01", "", "北京市朝阳区建国路8号", "2023-05-01"],
         ],
@@ -54,9 +64,23 @@ def extracts(tmp_path: Path) -> list[Path]:
         ["xingming", "shenfenzhenghao", "xingbie", "chushengriqi", "lianxidianhua", "zhuzhi"],
         [
             # full-width digits, traditional characters, a different phone
-            ["張三豐", ZHANG.translate(FULLWIDTH), "1", "19850302", "13900002222", "杭州西湖区文三路1号"],
+            [
+                "張三豐",
+                ZHANG.translate(FULLWIDTH),
+                "1",
+                "19850302",
+                "13900002222",
+                "杭州西湖区文三路1号",
+            ],
             # a typo in the ID (check fails), the same person otherwise
-            ["张三丰", ZHANG[:10] + str((int(ZHANG[10]) + 1) % 10) + ZHANG[11:], "男", "1985年3月2日", "13800001111", ""],
+            [
+                "张三丰",
+                ZHANG[:10] + str((int(ZHANG[10]) + 1) % 10) + ZHANG[11:],
+                "男",
+                "1985年3月2日",
+                "13800001111",
+                "",
+            ],
         ],
         encoding="gb18030",
     )
@@ -95,8 +119,16 @@ def test_link_command_writes_one_line_per_record_and_golden_records(
         golden = {g["entity_id"]: g for g in csv.DictReader(f)}
     zhang = golden[links[("公安", 1)]]
     assert zhang["records"] == "3"
-    assert (zhang["name"], zhang["resident_id"], zhang["birth_date"]) == ("张三丰", ZHANG, "1985-03-02")
-    assert (zhang["phone"], zhang["phone_source"], zhang["phone_row"]) == ("13800001111", "公安", "1")
+    assert (zhang["name"], zhang["resident_id"], zhang["birth_date"]) == (
+        "张三丰",
+        ZHANG,
+        "1985-03-02",
+    )
+    assert (zhang["phone"], zhang["phone_source"], zhang["phone_row"]) == (
+        "13800001111",
+        "公安",
+        "1",
+    )
     assert zhang["phone_rule"] == "authority"
     with (tmp_path / "out.conflicts.csv").open(encoding="utf-8") as f:
         conflicts = list(csv.DictReader(f))
@@ -109,24 +141,28 @@ def test_link_command_writes_one_line_per_record_and_golden_records(
     assert "records / 记录: 5" in result.output
 
 
-def test_entity_ids_are_stable_across_runs_and_file_order(extracts: list[Path], tmp_path: Path) -> None:
+def test_entity_ids_are_stable_across_runs_and_file_order(
+    extracts: list[Path], tmp_path: Path
+) -> None:
     first = link_files(extracts)
     again = link_files(list(reversed(extracts)))
-    key = lambda run: {  # noqa: E731
-        (s, r): e
-        for s, r, e in zip(
-            run.linkage.features.column("source").to_pylist(),
-            run.linkage.features.column("row").to_pylist(),
-            run.linkage.entity,
-            strict=True,
-        )
-    }
+
+    def key(run: LinkRun) -> dict[tuple[str, int], str]:
+        features = run.linkage.features
+        sources = features.column("source").to_pylist()
+        rows = features.column("row").to_pylist()
+        return dict(zip(zip(sources, rows, strict=True), run.linkage.entity, strict=True))
+
     assert key(first) == key(again)
 
 
 def test_two_verified_ids_are_never_merged_even_when_everything_else_agrees() -> None:
     records = [
-        SourceRecord("a", i + 1, {"name": "王伟", "resident_id": r, "birth_date": "1990-07-01", "phone": "13800001111"})
+        SourceRecord(
+            "a",
+            i + 1,
+            {"name": "王伟", "resident_id": r, "birth_date": "1990-07-01", "phone": "13800001111"},
+        )
         for i, r in enumerate((LI_1, LI_2, LI_1.lower(), None))
     ]
     linkage = link(build_features(records))
@@ -164,7 +200,11 @@ def test_one_surname_many_rows_block_stays_bounded() -> None:
     under the stated bound and no two of these records are merged on name alone."""
     n, bound = 600, 50
     records = [
-        SourceRecord("民政", i + 1, {"name": "王伟", "birth_date": "1980-01-01", "address": f"杭州市西湖区文三路{i}号"})
+        SourceRecord(
+            "民政",
+            i + 1,
+            {"name": "王伟", "birth_date": "1980-01-01", "address": f"杭州市西湖区文三路{i}号"},
+        )
         for i in range(n)
     ]
     linkage = link(build_features(records), options=LinkOptions(max_block_size=bound))
@@ -178,7 +218,9 @@ def test_one_surname_many_rows_block_stays_bounded() -> None:
 def test_refusals_are_bilingual_errors(extracts: list[Path], tmp_path: Path) -> None:
     runner = CliRunner()
     out = str(tmp_path / "o.csv")
-    kind = runner.invoke(app, ["masterdata", "link", "--kind", "vehicle", str(extracts[0]), "--out", out])
+    kind = runner.invoke(
+        app, ["masterdata", "link", "--kind", "vehicle", str(extracts[0]), "--out", out]
+    )
     assert kind.exit_code == 1 and "暂不支持" in kind.output and "not supported" in kind.output
     odd = write_csv(tmp_path / "x.csv", ["a", "b"], [["1", "2"]])
     cols = runner.invoke(app, ["masterdata", "link", str(odd), "--out", out])

@@ -38,9 +38,15 @@ def _priority(path: Path | None) -> dict[str, list[str]]:
     return {str(k): list(v) for k, v in data.items()}
 
 
+def say(text: str) -> None:
+    console.print(text, markup=False, soft_wrap=True)
+
+
 @masterdata_app.command("link")
 def link_command(
-    files: Annotated[list[Path], typer.Argument(help="Extracts: CSV/TSV/TXT, XLSX, JSON Lines, Parquet")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Extracts: CSV/TSV/TXT, XLSX, JSON Lines, Parquet")
+    ],
     out: Annotated[Path, typer.Option("--out", help="OUT.csv: source,row,entity_id per record")],
     kind: Annotated[str, typer.Option("--kind", help="Entity kind: person")] = "person",
     rank: Annotated[
@@ -79,10 +85,10 @@ def link_command(
         raise fail(err) from None
     r = run.report
     records = run.linkage.stats["records"]
-    say = lambda text: console.print(text, markup=False, soft_wrap=True)  # noqa: E731
     say(f"records / 记录: {records:,} from {len(files)} files; entities / 实体: {r['entities']:,}")
     say(
-        f"usable resident IDs / 有效身份证号: {r['usable_ids']:,} ({r['usable_ids'] / records:.1%});"
+        f"usable resident IDs / 有效身份证号: {r['usable_ids']:,}"
+        f" ({r['usable_ids'] / records:.1%});"
         f" check failed / 校验位错误 {r['ids_check_failed']:,}; malformed / 格式错误"
         f" {r['ids_malformed']:,}; missing / 缺失 {r['ids_missing']:,}"
     )
@@ -133,8 +139,14 @@ def evaluate_command(
     s = scores
     for label, value in (
         ("records / 记录", f"{s.records:,}"),
-        ("pairwise precision / 成对精确率", f"{s.precision:.4f} ({s.correct_pairs:,} / {s.linked_pairs:,})"),
-        ("pairwise recall / 成对召回率", f"{s.recall:.4f} ({s.correct_pairs:,} / {s.true_pairs:,})"),
+        (
+            "pairwise precision / 成对精确率",
+            f"{s.precision:.4f} ({s.correct_pairs:,} / {s.linked_pairs:,})",
+        ),
+        (
+            "pairwise recall / 成对召回率",
+            f"{s.recall:.4f} ({s.correct_pairs:,} / {s.true_pairs:,})",
+        ),
         ("pairwise F1", f"{s.f1:.4f}"),
         ("entities found / true / 实体数", f"{s.entities:,} / {s.true_entities:,}"),
         ("true entities reproduced exactly / 完全一致的实体", f"{s.exact_clusters:.4f}"),

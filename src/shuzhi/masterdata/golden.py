@@ -80,10 +80,11 @@ def survive(
         if len({c[0] for c in pool}) == 1:
             chosen = min(pool, key=lambda c: (c[1], c[2]))
             distinct_before = len({c[0] for c in candidates}) > 1
-            return GoldenValue(chosen[0], chosen[1], chosen[2], rule if distinct_before else "agreed")
+            return GoldenValue(
+                chosen[0], chosen[1], chosen[2], rule if distinct_before else "agreed"
+            )
     chosen = min(pool, key=lambda c: (c[1], c[2]))
     return GoldenValue(chosen[0], chosen[1], chosen[2], "order")
-
 
 
 def _narrow(pool: list[Candidate], rule: str, rank: dict[str, int]) -> list[Candidate]:
@@ -148,4 +149,6 @@ def golden_records(
 
 
 def _detail(candidates: Sequence[Candidate]) -> str:
-    return "; ".join(f"{s}:{r}={v}" for v, s, r, _ in sorted(candidates, key=lambda c: (c[1], c[2])))
+    return "; ".join(
+        f"{s}:{r}={v}" for v, s, r, _ in sorted(candidates, key=lambda c: (c[1], c[2]))
+    )

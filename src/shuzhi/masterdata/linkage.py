@@ -237,7 +237,9 @@ def block_keys(
             f" THEN NULL ELSE {name} END AS {name}"
         )
     others = ", ".join(f'"{c}"' for c in features.column_names)
-    _run(con, f"CREATE OR REPLACE TABLE records AS SELECT {others}, {', '.join(bounded)} FROM keyed")
+    _run(
+        con, f"CREATE OR REPLACE TABLE records AS SELECT {others}, {', '.join(bounded)} FROM keyed"
+    )
     _run(con, "DROP TABLE keyed")
     oversized.sort(key=lambda b: (-b.size, b.rule, b.key))
     return "records", oversized
@@ -294,7 +296,7 @@ def score(
         except Exception as exc:  # EM could not run: the starting values stand
             notes["training"] = f"starting values kept ({type(exc).__name__}: {exc})"[:300]
     pairs = linker.inference.predict(threshold_match_probability=options.review_threshold)
-    arrow = pairs.as_pyarrow_table()
+    arrow: pa.Table = pairs.as_pyarrow_table()  # type: ignore[no-untyped-call]
     notes["model"] = linker.misc.save_model_to_json()
     return arrow, trained, notes
 

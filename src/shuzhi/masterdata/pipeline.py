@@ -134,7 +134,6 @@ def link_files(
     return LinkRun(linkage, golden, conflicts, report)
 
 
-
 def output_paths(out: Path) -> dict[str, Path]:
     stem = out.with_suffix("") if out.suffix.lower() == ".csv" else out
     return {
@@ -213,7 +212,16 @@ def write_outputs(run: LinkRun, out: Path) -> dict[str, Path]:
             ).to_pydict()
             for left, right, p, mw, d, e in zip(*cols.values(), strict=True):
                 w.writerow(
-                    (sources[left], rows[left], sources[right], rows[right], f"{p:.6f}", f"{mw:.2f}", d, e)
+                    (
+                        sources[left],
+                        rows[left],
+                        sources[right],
+                        rows[right],
+                        f"{p:.6f}",
+                        f"{mw:.2f}",
+                        d,
+                        e,
+                    )
                 )
     except BaseException:
         for tmp, _final in written:

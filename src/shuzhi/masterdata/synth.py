@@ -69,7 +69,14 @@ _HEADERS: dict[str, dict[str, str]] = {
     },
 }
 _SURNAMES = (
-    "王" * 14 + "李" * 14 + "张" * 13 + "刘" * 10 + "陈" * 9 + "杨" * 6 + "黄" * 5 + "赵" * 5
+    "王" * 14
+    + "李" * 14
+    + "张" * 13
+    + "刘" * 10
+    + "陈" * 9
+    + "杨" * 6
+    + "黄" * 5
+    + "赵" * 5
     + "吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严"
     "覃武戴莫孔向汤单仇解查"
@@ -168,7 +175,9 @@ class Person:
 
 
 def _resident_id(rng: random.Random, county: str, born: date, sex: str) -> str:
-    seq = rng.randrange(0, 100) * 10 + (rng.choice((1, 3, 5, 7, 9) if sex == "男" else (0, 2, 4, 6, 8)))
+    seq = rng.randrange(0, 100) * 10 + (
+        rng.choice((1, 3, 5, 7, 9) if sex == "男" else (0, 2, 4, 6, 8))
+    )
     first17 = f"{county}{born:%Y%m%d}{seq:03d}"
     return first17 + ric_check_char(first17)
 
