@@ -61,6 +61,9 @@ def _child(mode: str, data: Path, out: Path) -> None:
                 "for_review": run.report["pairs_for_review"],
                 "oversized_blocks": run.report["oversized_blocks"],
                 "trained": run.linkage.trained,
+                "steps_cpu_s": run.report["cpu_s"],
+                "train_cpu_s": run.linkage.stats.get("train_cpu_s"),
+                "predict_cpu_s": run.linkage.stats.get("predict_cpu_s"),
             }
         ),
         flush=True,

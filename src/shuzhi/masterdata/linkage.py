@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,6 +283,7 @@ def score(
     linker = Linker(df, model, log_level=logging.ERROR)
     trained = False
     notes: dict[str, Any] = {}
+    started = time.process_time()
     if n_records >= options.min_train_records:
         try:
             linker.training.estimate_u_using_random_sampling(
@@ -295,8 +297,10 @@ def score(
             trained = True
         except Exception as exc:  # EM could not run: the starting values stand
             notes["training"] = f"starting values kept ({type(exc).__name__}: {exc})"[:300]
+    notes["train_cpu_s"] = round(time.process_time() - started, 2)
     pairs = linker.inference.predict(threshold_match_probability=options.review_threshold)
     arrow: pa.Table = pairs.as_pyarrow_table()  # type: ignore[no-untyped-call]
+    notes["predict_cpu_s"] = round(time.process_time() - started - notes["train_cpu_s"], 2)
     notes["model"] = linker.misc.save_model_to_json()
     return arrow, trained, notes
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -112,14 +113,27 @@ def link_files(
             f"Unknown attributes in the source priority: {', '.join(unknown)}"
             f" (known: {', '.join(ATTRIBUTES)}).",
         )
+    cpu: dict[str, float] = {}
+    started = time.process_time()
+
+    def lap(step: str) -> None:
+        nonlocal started
+        now = time.process_time()
+        cpu[step] = round(now - started, 2)
+        started = now
+
     records = read_sources(files)
+    lap("read")
     features = build_features(records, normalise=normalise)
+    lap("normalise")
     report = _report(records, features)
     del records
     source_rank = {s: i for i, s in enumerate(rank)}
     linkage = link(features, source_rank, options, normalise=normalise)
+    lap("link")
     by_attribute = {a: list((priority or {}).get(a, rank)) for a in ATTRIBUTES}
     golden, conflicts = golden_records(features, linkage.entity, by_attribute)
+    lap("golden")
     report |= {
         "entities": linkage.stats["entities"],
         "pairs_merged": linkage.stats["pairs_merged"],
@@ -130,6 +144,7 @@ def link_files(
         "oversized_blocks": len(linkage.oversized),
         "conflicts": len(conflicts),
         "trained": linkage.trained,
+        "cpu_s": cpu,
     }
     return LinkRun(linkage, golden, conflicts, report)
 
