@@ -322,20 +322,23 @@ def explain(pairs: pa.Table, normalise: bool = True) -> list[str]:
     factor, the term-frequency adjustment of the name included), e.g.
     ``resident_id=exact(+19.8) name=same pinyin(+9.2) birth_date=exact(+14.5) …``."""
     labels = _labels(normalise)
-    columns = {c: pairs.column(c).to_pylist() for c in pairs.column_names}
-    lines = []
-    zeros = [0.0] * pairs.num_rows
-    for i in range(pairs.num_rows):
-        parts = []
-        for name, by_gamma in labels.items():
-            gamma = columns.get(f"gamma_{name}", [None] * pairs.num_rows)[i]
-            weight = (columns.get(f"mw_{name}", zeros)[i] or 0.0) + (
-                columns.get(f"mw_tf_adj_{name}", zeros)[i] or 0.0
-            )
+    n = pairs.num_rows
+    present = set(pairs.column_names)
+
+    def column(name: str, default: object) -> list[Any]:
+        return pairs.column(name).to_pylist() if name in present else [default] * n
+
+    parts: list[list[str]] = [[] for _ in range(n)]
+    for name, by_gamma in labels.items():
+        gammas = column(f"gamma_{name}", None)
+        weights = column(f"mw_{name}", 0.0)
+        tf = column(f"mw_tf_adj_{name}", 0.0)
+        for i in range(n):
+            gamma = gammas[i]
             level = "?" if gamma is None else by_gamma.get(int(gamma), str(gamma))
-            parts.append(f"{name}={level}({weight:+.1f})")
-        lines.append(" ".join(parts))
-    return lines
+            weight = (weights[i] or 0.0) + (tf[i] or 0.0)
+            parts[i].append(f"{name}={level}({weight:+.1f})")
+    return [" ".join(p) for p in parts]
 
 
 class _Clusters:

@@ -22,7 +22,7 @@ import csv
 import os
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,7 +57,7 @@ def check_kind(kind: str) -> None:
         )
 
 
-def read_sources(files: Sequence[Path]) -> list[SourceRecord]:
+def check_sources(files: Sequence[Path]) -> None:
     names = [source_name(f) for f in files]
     repeated = sorted(n for n, c in Counter(names).items() if c > 1)
     if repeated:
@@ -66,32 +66,45 @@ def read_sources(files: Sequence[Path]) -> list[SourceRecord]:
             f"Several files share a name (the source is named after the file):"
             f" {', '.join(repeated)}.",
         )
-    records: list[SourceRecord] = []
+
+
+class _Tally:
+    """Counts records per source and rows repeated within a source while they stream by
+    (a 64-bit hash of each row's fields is kept, not the row)."""
+
+    def __init__(self) -> None:
+        self.per_source: Counter[str] = Counter()
+        self.duplicates: Counter[str] = Counter()
+        self._seen: set[int] = set()
+
+    def __call__(self, records: Iterable[SourceRecord]) -> Iterator[SourceRecord]:
+        for r in records:
+            self.per_source[r.source] += 1
+            fields = tuple(sorted((k, v) for k, v in r.fields.items() if k != "updated"))
+            key = hash((r.source, fields))
+            if key in self._seen:
+                self.duplicates[r.source] += 1
+            self._seen.add(key)
+            yield r
+
+
+def read_sources(files: Sequence[Path]) -> Iterator[SourceRecord]:
+    """Every record of ``files`` in order, streamed."""
+    check_sources(files)
     for path in files:
-        records.extend(read_person_file(path))
-    if not records:
-        raise Invalid("输入文件中没有数据行。", "The input files hold no data rows.")
-    return records
+        yield from read_person_file(path)
 
 
-def _report(records: list[SourceRecord], features: pa.Table) -> dict[str, object]:
+def _report(tally: _Tally, features: pa.Table) -> dict[str, object]:
     """Figures a reader must see: usable IDs, ID defects, duplicate rows per source."""
     states = Counter(features.column("id_state").to_pylist())
-    per_source = Counter(r.source for r in records)
-    duplicates = Counter[str]()
-    seen: set[tuple[str, tuple[tuple[str, str | None], ...]]] = set()
-    for r in records:
-        key = (r.source, tuple(sorted((k, v) for k, v in r.fields.items() if k != "updated")))
-        if key in seen:
-            duplicates[r.source] += 1
-        seen.add(key)
     return {
-        "records_per_source": dict(per_source),
+        "records_per_source": dict(tally.per_source),
         "usable_ids": states.get("valid", 0),
         "ids_check_failed": states.get("check_failed", 0),
         "ids_malformed": states.get("malformed", 0),
         "ids_missing": states.get("missing", 0),
-        "duplicate_rows_per_source": dict(duplicates),
+        "duplicate_rows_per_source": dict(tally.duplicates),
     }
 
 
@@ -122,12 +135,13 @@ def link_files(
         cpu[step] = round(now - started, 2)
         started = now
 
-    records = read_sources(files)
-    lap("read")
-    features = build_features(records, normalise=normalise)
-    lap("normalise")
-    report = _report(records, features)
-    del records
+    check_sources(files)
+    tally = _Tally()
+    features = build_features(tally(read_sources(files)), normalise=normalise)
+    if features.num_rows == 0:
+        raise Invalid("输入文件中没有数据行。", "The input files hold no data rows.")
+    lap("read_normalise")
+    report = _report(tally, features)
     source_rank = {s: i for i, s in enumerate(rank)}
     linkage = link(features, source_rank, options, normalise=normalise)
     lap("link")
