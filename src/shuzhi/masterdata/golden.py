@@ -30,6 +30,22 @@ ATTRIBUTES = ("name", "resident_id", "sex", "birth_date", "phone", "address")
 # Attributes on which two different candidate values are a conflict (phones and addresses
 # change over time; a difference there is not an error).
 IDENTIFYING = ("name", "resident_id", "sex", "birth_date")
+ENTITY_ATTRIBUTES = (
+    "name",
+    "uscc",
+    "org_code",
+    "registration_number",
+    "legal_representative",
+    "address",
+)
+# A legal representative changes; the name changes too, but two names at once is worth a look.
+ENTITY_IDENTIFYING = ("name", "uscc", "org_code", "registration_number")
+
+
+def attributes(kind: str = "person") -> tuple[str, ...]:
+    return ENTITY_ATTRIBUTES if kind == "legal_entity" else ATTRIBUTES
+
+
 # (value, source, row, updated)
 Candidate = tuple[str, str, int, str | None]
 
@@ -105,12 +121,15 @@ def golden_records(
     features: pa.Table,
     entity: Sequence[str],
     priority: Mapping[str, Sequence[str]] | None = None,
+    kind: str = "person",
 ) -> tuple[list[GoldenRecord], list[Conflict]]:
     """One golden record per entity (in order of entity ID) and every conflict found."""
     priority = priority or {}
+    names = attributes(kind)
+    identifying = ENTITY_IDENTIFYING if kind == "legal_entity" else IDENTIFYING
+    id_attribute = "uscc" if kind == "legal_entity" else "resident_id"
     cols = features.select(
-        ["source", "row", "updated", "id_state", "id_raw", "g_adcode"]
-        + [f"g_{a}" for a in ATTRIBUTES]
+        ["source", "row", "updated", "id_state", "id_raw", "g_adcode"] + [f"g_{a}" for a in names]
     ).to_pydict()
     members: dict[str, list[int]] = defaultdict(list)
     for i, e in enumerate(entity):
@@ -120,7 +139,7 @@ def golden_records(
     for entity_id in sorted(members):
         idx = members[entity_id]
         values: dict[str, GoldenValue] = {}
-        for attribute in ATTRIBUTES:
+        for attribute in names:
             column = cols[f"g_{attribute}"]
             candidates = [
                 (column[i], cols["source"][i], cols["row"][i], cols["updated"][i])
@@ -128,16 +147,16 @@ def golden_records(
                 if column[i] is not None
             ]
             values[attribute] = survive(candidates, priority.get(attribute, ()))
-            if attribute in IDENTIFYING and len({c[0] for c in candidates}) > 1:
+            if attribute in identifying and len({c[0] for c in candidates}) > 1:
                 conflicts.append(
                     Conflict(entity_id, attribute, "values_differ", _detail(candidates))
                 )
         for i in idx:
             state = cols["id_state"][i]
             if state in ("check_failed", "malformed"):
-                kind = "id_check_failed" if state == "check_failed" else "id_malformed"
+                kind_ = "id_check_failed" if state == "check_failed" else "id_malformed"
                 detail = f"{cols['source'][i]}:{cols['row'][i]}={cols['id_raw'][i]}"
-                conflicts.append(Conflict(entity_id, "resident_id", kind, detail))
+                conflicts.append(Conflict(entity_id, id_attribute, kind_, detail))
         address = values["address"]
         adcode = None
         if address.source is not None:

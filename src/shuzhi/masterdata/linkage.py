@@ -38,12 +38,23 @@ logging.getLogger("splink").setLevel(logging.ERROR)
 
 # Blocking key → SQL over the feature table (NULL when a part is missing).
 RULES: dict[str, str] = {
-    "k_id": "rid",
+    "k_id": "ident",
     "k_phone": "phone",
     "k_name_birth": "name_pinyin || '|' || birth_date",
     "k_name_year_city": "name_pinyin || '|' || birth_year || '|' || coalesce(city, adcode)",
     "k_surname_birth_county": "surname_pinyin || '|' || birth_date || '|' || adcode",
     "k_name_county": "name_pinyin || '|' || adcode",
+}
+
+# For legal entities: USCC; organisation code; registration number; name core + branch +
+# prefecture; name core + branch; legal representative + prefecture.
+ENTITY_RULES: dict[str, str] = {
+    "k_id": "ident",
+    "k_org": "org_code",
+    "k_regno": "regno",
+    "k_core_city": "name_core || '|' || coalesce(branch, '') || '|' || city",
+    "k_core": "name_core || '|' || coalesce(branch, '')",
+    "k_rep_city": "rep_pinyin || '|' || city",
 }
 
 # The largest prior match probability (see ``prior``).
@@ -103,14 +114,100 @@ def _else(m: float, u: float) -> dict[str, Any]:
     return _level("ELSE", "different", m, u)
 
 
-def comparisons(normalise: bool = True) -> list[dict[str, Any]]:
-    """The six comparisons with their levels and starting m/u probabilities."""
+def comparisons(normalise: bool = True, kind: str = "person") -> list[dict[str, Any]]:
+    """The six comparisons of ``kind`` with their levels and starting m/u probabilities."""
+    if kind == "legal_entity":
+        return entity_comparisons(normalise)
+    return person_comparisons(normalise)
+
+
+def entity_comparisons(normalise: bool = True) -> list[dict[str, Any]]:
+    """USCC, name (a branch is a registration of its own: the core agreeing with another
+    branch earns nothing), organisation code, registration number, legal representative,
+    address."""
+    uscc = {
+        "output_column_name": "uscc",
+        "comparison_levels": [
+            _null("ident"),
+            _level('"ident_l" = "ident_r"', "exact", 0.93, 1e-6),
+            _level('damerau_levenshtein("ident_l", "ident_r") <= 1', "one edit", 0.05, 1e-5),
+            _else(0.02, 0.99998),
+        ],
+    }
+    same_branch = "coalesce(\"branch_l\", '') = coalesce(\"branch_r\", '')"
+    name_levels = [
+        _null("name"),
+        _level(
+            '"name_l" = "name_r"',
+            "exact",
+            0.7,
+            1e-4,
+            tf_adjustment_column="name",
+            tf_adjustment_weight=1.0,
+        ),
+    ]
+    if normalise:
+        name_levels.append(
+            _level(f'"name_core_l" = "name_core_r" AND {same_branch}', "same core", 0.2, 3e-4)
+        )
+    name_levels += [
+        _level(
+            f'jaro_winkler_similarity("name_core_l", "name_core_r") >= 0.92 AND {same_branch}',
+            "similar",
+            0.05,
+            2e-3,
+        ),
+        _else(0.05, 0.997),
+    ]
+    org = {
+        "output_column_name": "org_code",
+        "comparison_levels": [
+            _null("org_code"),
+            _level('"org_code_l" = "org_code_r"', "exact", 0.95, 1e-6),
+            _else(0.05, 0.999999),
+        ],
+    }
+    regno = {
+        "output_column_name": "registration_number",
+        "comparison_levels": [
+            _null("regno"),
+            _level('"regno_l" = "regno_r"', "exact", 0.95, 1e-6),
+            _else(0.05, 0.999999),
+        ],
+    }
+    rep = {
+        "output_column_name": "legal_representative",
+        "comparison_levels": [
+            _null("rep_pinyin"),
+            _level('"rep_pinyin_l" = "rep_pinyin_r"', "same pinyin", 0.85, 1e-3),
+            _else(0.15, 0.999),
+        ],
+    }
+    address_levels = [
+        _null("adcode"),
+        _level('"adcode_l" = "adcode_r"', "same county" if normalise else "exact", 0.85, 0.07),
+    ]
+    if normalise:
+        address_levels.append(_level('"city_l" = "city_r"', "same city", 0.08, 0.05))
+    address_levels.append(_else(0.07, 0.88))
+    return [
+        uscc,
+        {"output_column_name": "name", "comparison_levels": name_levels},
+        org,
+        regno,
+        rep,
+        {"output_column_name": "address", "comparison_levels": address_levels},
+    ]
+
+
+def person_comparisons(normalise: bool = True) -> list[dict[str, Any]]:
+    """The six comparisons of a person with their levels and starting m/u probabilities."""
     rid = {
         "output_column_name": "resident_id",
         "comparison_levels": [
-            _null("rid"),
-            _level('"rid_l" = "rid_r"', "exact", 0.93, 1e-6),
-            _level('damerau_levenshtein("rid_l", "rid_r") <= 1', "one edit", 0.05, 1e-5),
+            _null("ident"),
+            _level('"ident_l" = "ident_r"', "exact", 0.93, 1e-6),
+            _level('damerau_levenshtein("ident_l", "ident_r") <= 1', "one edit", 0.05, 1e-5),
             _else(0.02, 0.99998),
         ],
     }
@@ -187,14 +284,18 @@ def comparisons(normalise: bool = True) -> list[dict[str, Any]]:
     ]
 
 
-def settings(n_records: int, normalise: bool = True) -> dict[str, Any]:
+def rules(kind: str = "person") -> dict[str, str]:
+    return ENTITY_RULES if kind == "legal_entity" else RULES
+
+
+def settings(n_records: int, normalise: bool = True, kind: str = "person") -> dict[str, Any]:
     """Splink settings: dedupe over all sources together (links within and across)."""
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": min(2.0 / max(n_records, 2), PRIOR_CAP),
-        "comparisons": comparisons(normalise),
-        "blocking_rules_to_generate_predictions": [f'l."{k}" = r."{k}"' for k in RULES],
+        "comparisons": comparisons(normalise, kind),
+        "blocking_rules_to_generate_predictions": [f'l."{k}" = r."{k}"' for k in rules(kind)],
         "retain_matching_columns": True,
         "retain_intermediate_calculation_columns": True,
         "additional_columns_to_retain": [],
@@ -216,17 +317,17 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 
 def block_keys(
-    con: duckdb.DuckDBPyConnection, features: pa.Table, max_block_size: int
+    con: duckdb.DuckDBPyConnection, features: pa.Table, max_block_size: int, kind: str = "person"
 ) -> tuple[str, list[OversizedBlock]]:
     """Create table ``records`` (features + one column per blocking key, NULL where the
     key's block is over ``max_block_size``) and list the blocks dropped, largest first."""
     con.register("features_in", features)
-    keys = ", ".join(f"{sql} AS {name}" for name, sql in RULES.items())
+    keys = ", ".join(f"{sql} AS {name}" for name, sql in rules(kind).items())
     _run(con, f"CREATE OR REPLACE TABLE keyed AS SELECT *, {keys} FROM features_in")
     con.unregister("features_in")
     oversized: list[OversizedBlock] = []
     bounded = []
-    for name in RULES:
+    for name in rules(kind):
         rows = con.execute(
             f"SELECT {name}, count(*) AS n FROM keyed WHERE {name} IS NOT NULL"
             f" GROUP BY {name} HAVING count(*) > ? ORDER BY n DESC, {name}",
@@ -255,7 +356,7 @@ def prior(con: duckdb.DuckDBPyConnection, table: str, n_records: int) -> float:
     total = n_records * (n_records - 1) / 2
     shared, verified = con.execute(
         f"SELECT coalesce(sum(c * (c - 1) / 2), 0), coalesce(sum(c), 0) FROM"
-        f" (SELECT count(*) AS c FROM {table} WHERE rid_ok GROUP BY rid)"
+        f" (SELECT count(*) AS c FROM {table} WHERE ident_ok GROUP BY ident)"
     ).fetchall()[0]
     if not shared or not total:
         estimate = n_records / 2 / total if total else PRIOR_CAP
@@ -271,6 +372,7 @@ def score(
     n_records: int,
     options: LinkOptions,
     normalise: bool = True,
+    kind: str = "person",
 ) -> tuple[pa.Table, bool, dict[str, Any]]:
     """Train (when there are enough records) and score every blocked pair; the pairs at or
     above the review threshold with per-comparison match weights."""
@@ -278,7 +380,7 @@ def score(
 
     db_api = DuckDBAPI(connection=con)
     df = db_api.register(table)
-    model = settings(n_records, normalise)
+    model = settings(n_records, normalise, kind)
     model["probability_two_random_records_match"] = prior(con, table, n_records)
     linker = Linker(df, model, log_level=logging.ERROR)
     trained = False
@@ -290,7 +392,8 @@ def score(
                 max_pairs=min(2e6, n_records * 20.0), seed=options.seed
             )
             proportion = min(1.0, 400_000 / n_records)
-            for rule in ('l."k_id" = r."k_id"', 'l."k_name_birth" = r."k_name_birth"'):
+            second = "k_core_city" if kind == "legal_entity" else "k_name_birth"
+            for rule in ('l."k_id" = r."k_id"', f'l."{second}" = r."{second}"'):
                 linker.training.estimate_parameters_using_expectation_maximisation(
                     rule, record_sample_proportion=proportion
                 )
@@ -305,11 +408,11 @@ def score(
     return arrow, trained, notes
 
 
-def _labels(normalise: bool) -> dict[str, dict[int, str]]:
+def _labels(normalise: bool, kind: str = "person") -> dict[str, dict[int, str]]:
     """Comparison → gamma value → level label (Splink numbers levels from the top: the
     null level is -1, the last level 0)."""
     out: dict[str, dict[int, str]] = {}
-    for comparison in comparisons(normalise):
+    for comparison in comparisons(normalise, kind):
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         out[comparison["output_column_name"]] = {
             len(levels) - 1 - i: lv["label_for_charts"] for i, lv in enumerate(levels)
@@ -317,11 +420,11 @@ def _labels(normalise: bool) -> dict[str, dict[int, str]]:
     return out
 
 
-def explain(pairs: pa.Table, normalise: bool = True) -> list[str]:
+def explain(pairs: pa.Table, normalise: bool = True, kind: str = "person") -> list[str]:
     """One line per pair: each comparison's level and match weight (log2 of its Bayes
     factor, the term-frequency adjustment of the name included), e.g.
     ``resident_id=exact(+19.8) name=same pinyin(+9.2) birth_date=exact(+14.5) …``."""
-    labels = _labels(normalise)
+    labels = _labels(normalise, kind)
     n = pairs.num_rows
     present = set(pairs.column_names)
 
@@ -372,8 +475,8 @@ class _Clusters:
 def cluster(features: pa.Table, pairs: pa.Table, threshold: float) -> tuple[list[int], list[str]]:
     """Cluster root per record and the decision per scored pair (merged, same_cluster,
     refused_two_verified_ids, review, below)."""
-    rid = features.column("rid").to_pylist()
-    ok = features.column("rid_ok").to_pylist()
+    rid = features.column("ident").to_pylist()
+    ok = features.column("ident_ok").to_pylist()
     clusters = _Clusters([r if o else None for r, o in zip(rid, ok, strict=True)])
     left = pairs.column("unique_id_l").to_pylist()
     right = pairs.column("unique_id_r").to_pylist()
@@ -416,31 +519,33 @@ def link(
     source_rank: dict[str, int] | None = None,
     options: LinkOptions | None = None,
     normalise: bool = True,
+    kind: str = "person",
 ) -> Linkage:
     """Block, score, cluster and name the entities of ``features`` (``build_features``)."""
     options = options or LinkOptions()
     n = features.num_rows
     con = connect(options)
     try:
-        table, oversized = block_keys(con, features, options.max_block_size)
+        table, oversized = block_keys(con, features, options.max_block_size, kind)
         blocked = {
             name: con.execute(
                 f"SELECT coalesce(sum(c * (c - 1) / 2), 0) FROM"
                 f" (SELECT count(*) AS c FROM {table} WHERE {name} IS NOT NULL GROUP BY {name})"
             ).fetchall()[0][0]
-            for name in RULES
+            for name in rules(kind)
         }
         if n >= 2:
-            pairs, trained, notes = score(con, table, n, options, normalise)
+            pairs, trained, notes = score(con, table, n, options, normalise, kind)
         else:
             pairs, trained, notes = _no_pairs(), False, {}
     finally:
         con.close()
     roots, decisions = cluster(features, pairs, options.threshold)
-    explanation = explain(pairs, normalise)
+    explanation = explain(pairs, normalise, kind)
     pairs = pairs.append_column("decision", pa.array(decisions, pa.string()))
     pairs = pairs.append_column("explanation", pa.array(explanation, pa.string()))
-    entity = entity_ids(features, roots, source_rank or {})
+    prefix = "E" if kind == "legal_entity" else "P"
+    entity = entity_ids(features, roots, source_rank or {}, prefix)
     refused = decisions.count("refused_two_verified_ids")
     stats: dict[str, Any] = {
         "records": n,

@@ -30,11 +30,11 @@ import pyarrow as pa
 
 from shuzhi.errors import Invalid
 from shuzhi.masterdata.features import build_features
-from shuzhi.masterdata.golden import ATTRIBUTES, Conflict, GoldenRecord, golden_records
+from shuzhi.masterdata.golden import Conflict, GoldenRecord, attributes, golden_records
 from shuzhi.masterdata.linkage import Linkage, LinkOptions, OversizedBlock, link
-from shuzhi.masterdata.sources import SourceRecord, read_person_file, source_name
+from shuzhi.masterdata.sources import SourceRecord, read_file, source_name
 
-KINDS = ("person",)
+KINDS = ("person", "legal_entity")
 
 
 @dataclass
@@ -43,6 +43,7 @@ class LinkRun:
     golden: list[GoldenRecord]
     conflicts: list[Conflict]
     report: dict[str, object] = field(default_factory=dict)
+    kind: str = "person"
 
     @property
     def oversized(self) -> list[OversizedBlock]:
@@ -88,11 +89,11 @@ class _Tally:
             yield r
 
 
-def read_sources(files: Sequence[Path]) -> Iterator[SourceRecord]:
+def read_sources(files: Sequence[Path], kind: str = "person") -> Iterator[SourceRecord]:
     """Every record of ``files`` in order, streamed."""
     check_sources(files)
     for path in files:
-        yield from read_person_file(path)
+        yield from read_file(path, kind)
 
 
 def _report(tally: _Tally, features: pa.Table) -> dict[str, object]:
@@ -119,12 +120,13 @@ def link_files(
     """Link the records of ``files``; ``rank`` orders the sources by authority (anchors
     of entity IDs, and survivorship for attributes ``priority`` does not list)."""
     check_kind(kind)
-    unknown = sorted(set(priority or {}) - set(ATTRIBUTES))
+    known = attributes(kind)
+    unknown = sorted(set(priority or {}) - set(known))
     if unknown:
         raise Invalid(
-            f"来源优先级中有未知属性：{'、'.join(unknown)}（可用：{'、'.join(ATTRIBUTES)}）。",
+            f"来源优先级中有未知属性：{'、'.join(unknown)}（可用：{'、'.join(known)}）。",
             f"Unknown attributes in the source priority: {', '.join(unknown)}"
-            f" (known: {', '.join(ATTRIBUTES)}).",
+            f" (known: {', '.join(known)}).",
         )
     cpu: dict[str, float] = {}
     started = time.process_time()
@@ -137,16 +139,16 @@ def link_files(
 
     check_sources(files)
     tally = _Tally()
-    features = build_features(tally(read_sources(files)), normalise=normalise)
+    features = build_features(tally(read_sources(files, kind)), normalise=normalise, kind=kind)
     if features.num_rows == 0:
         raise Invalid("输入文件中没有数据行。", "The input files hold no data rows.")
     lap("read_normalise")
     report = _report(tally, features)
     source_rank = {s: i for i, s in enumerate(rank)}
-    linkage = link(features, source_rank, options, normalise=normalise)
+    linkage = link(features, source_rank, options, normalise=normalise, kind=kind)
     lap("link")
-    by_attribute = {a: list((priority or {}).get(a, rank)) for a in ATTRIBUTES}
-    golden, conflicts = golden_records(features, linkage.entity, by_attribute)
+    by_attribute = {a: list((priority or {}).get(a, rank)) for a in known}
+    golden, conflicts = golden_records(features, linkage.entity, by_attribute, kind)
     lap("golden")
     report |= {
         "entities": linkage.stats["entities"],
@@ -160,7 +162,7 @@ def link_files(
         "trained": linkage.trained,
         "cpu_s": cpu,
     }
-    return LinkRun(linkage, golden, conflicts, report)
+    return LinkRun(linkage, golden, conflicts, report, kind)
 
 
 def output_paths(out: Path) -> dict[str, Path]:
@@ -197,12 +199,13 @@ def write_outputs(run: LinkRun, out: Path) -> dict[str, Path]:
         with tmp.open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             header = ["entity_id", "records"]
-            for a in ATTRIBUTES:
+            names = attributes(run.kind)
+            for a in names:
                 header += [a, f"{a}_source", f"{a}_row", f"{a}_rule"]
             w.writerow([*header, "adcode"])
             for g in run.golden:
                 line: list[object] = [g.entity_id, g.members]
-                for a in ATTRIBUTES:
+                for a in names:
                     v = g.values[a]
                     line += [v.value, v.source, v.row, v.rule]
                 w.writerow([*line, g.adcode])

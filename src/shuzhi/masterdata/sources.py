@@ -1,11 +1,11 @@
-"""Source extracts read for linking: files mapped to person fields by their headers.
+"""Source extracts read for linking: files mapped to person or legal-entity fields by header.
 
 A department's extract is read as the lake reads it (CSV/TSV/TXT with encoding and delimiter
 detection, XLSX, JSON Lines, Parquet; ``shuzhi.lake.readers``), without ingesting it. Columns
-are mapped by their Chinese header (the standard data element or a common variant), their
-pinyin spelling or an English key; a file none of whose columns maps is refused, as is a file
-with rows the reader had to reject (the 1-based data row numbers would no longer be the
-file's).
+(``PERSON_HEADERS``, ``ENTITY_HEADERS``) are mapped by their Chinese header (the standard
+data element or a common variant), their pinyin spelling or an English key; a file with
+neither a name nor an identifier column is refused, as is a file with rows the reader had
+to reject (the 1-based data row numbers would no longer be the file's).
 """
 
 from __future__ import annotations
@@ -49,7 +49,25 @@ PERSON_HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "updated": ("更新时间", "更新日期", "登记日期", "gengxinshijian", "gengxinriqi", "updated"),
 }
-PERSON_FIELDS = tuple(PERSON_HEADERS)
+ENTITY_HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("名称", "企业名称", "单位名称", "机构名称", "mingcheng", "qiyemingcheng", "name"),
+    "uscc": ("统一社会信用代码", "信用代码", "tongyishehuixinyongdaima", "tyshxydm", "uscc"),
+    "registration_number": ("注册号", "工商注册号", "zhucehao", "registrationnumber"),
+    "org_code": ("组织机构代码", "zuzhijigoudaima", "zzjgdm", "orgcode"),
+    "legal_representative": (
+        "法定代表人",
+        "法人代表",
+        "负责人",
+        "fadingdaibiaoren",
+        "fddbr",
+        "legalrepresentative",
+    ),
+    "address": ("注册地址", "住所", "地址", "经营地址", "zhucedizhi", "zhusuo", "dizhi", "address"),
+    "updated": PERSON_HEADERS["updated"],
+}
+HEADERS = {"person": PERSON_HEADERS, "legal_entity": ENTITY_HEADERS}
+# The columns one of which a file must have to be linked at all.
+_REQUIRED = {"person": ("name", "resident_id"), "legal_entity": ("name", "uscc")}
 _FOLD = re.compile(r"[\s_\-]+")
 
 
@@ -57,14 +75,17 @@ def _fold(header: str) -> str:
     return _FOLD.sub("", header).lower()
 
 
-_LOOKUP = {_fold(h): f for f, headers in PERSON_HEADERS.items() for h in headers}
+_LOOKUP = {
+    kind: {_fold(h): f for f, headers in table.items() for h in headers}
+    for kind, table in HEADERS.items()
+}
 
 
-def map_columns(columns: list[str]) -> dict[str, str]:
+def map_columns(columns: list[str], kind: str = "person") -> dict[str, str]:
     """Field → the first column of ``columns`` that names it (unknown columns are ignored)."""
     mapping: dict[str, str] = {}
     for column in columns:
-        field = _LOOKUP.get(_fold(column))
+        field = _LOOKUP[kind].get(_fold(column))
         if field is not None and field not in mapping:
             mapping[field] = column
     return mapping
@@ -93,17 +114,31 @@ def source_name(path: Path) -> str:
 
 
 def read_person_file(path: Path, source: str | None = None) -> Iterator[SourceRecord]:
-    """The rows of ``path`` as person records; raises ``Invalid`` (zh/en) for an unreadable
-    file, one without any person column, or one with rows the reader rejected."""
+    return read_file(path, "person", source)
+
+
+def read_file(
+    path: Path, kind: str = "person", source: str | None = None
+) -> Iterator[SourceRecord]:
+    """The rows of ``path`` as records of ``kind``; raises ``Invalid`` (zh/en) for an
+    unreadable file, one without a name or identifier column, or one with rows the reader
+    rejected."""
     name = source or source_name(path)
     reader = open_reader(FileSource(path))
     try:
-        mapping = map_columns(reader.columns)
-        if "name" not in mapping and "resident_id" not in mapping:
+        mapping = map_columns(reader.columns, kind)
+        if not any(field in mapping for field in _REQUIRED[kind]):
+            zh_id, en_id = (
+                ("公民身份号码", "resident ID")
+                if kind == "person"
+                else (
+                    "统一社会信用代码",
+                    "USCC",
+                )
+            )
             raise Invalid(
-                f"{path.name}：找不到姓名或公民身份号码列（现有列：{'、'.join(reader.columns)}）。",
-                f"{path.name}: no name or resident ID column"
-                f" (columns: {', '.join(reader.columns)}).",
+                f"{path.name}：找不到名称/姓名或{zh_id}列（现有列：{'、'.join(reader.columns)}）。",
+                f"{path.name}: no name or {en_id} column (columns: {', '.join(reader.columns)}).",
             )
         sink = _Collect()
         index = {c: i for i, c in enumerate(reader.columns)}
