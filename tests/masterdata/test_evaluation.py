@@ -63,3 +63,20 @@ def test_generated_extracts_link_with_high_precision_and_recall(tmp_path: Path) 
         app, ["masterdata", "evaluate", str(out), "--truth", str(data / "truth.csv")]
     )
     assert shown.exit_code == 0 and "pairwise precision" in shown.output
+
+
+def test_generated_legal_entities_link_with_high_precision(tmp_path: Path) -> None:
+    runner = CliRunner()
+    data = tmp_path / "firms"
+    made = runner.invoke(
+        app, ["masterdata", "generate", str(data), "--records", "3000", "--kind", "legal_entity"]
+    )
+    assert made.exit_code == 0, made.output
+    files = sorted(str(p) for p in data.glob("*.csv") if p.name != "truth.csv")
+    out = tmp_path / "firms.csv"
+    result = runner.invoke(
+        app, ["masterdata", "link", "--kind", "legal_entity", *files, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    s = score_links(read_assignment(out), read_assignment(data / "truth.csv"))
+    assert s.precision >= 0.99 and s.recall >= 0.9, s

@@ -238,3 +238,41 @@ def test_outputs_are_all_or_nothing(extracts: list[Path], tmp_path: Path) -> Non
     with pytest.raises(Exception, match="does not exist"):
         write_outputs(run, tmp_path / "missing" / "o.csv")
     assert not list(tmp_path.glob("**/o*.csv*"))
+
+
+def test_legal_entities_link_by_uscc_and_name_but_branches_stay_apart(tmp_path: Path) -> None:
+    from shuzhi.standards.identifiers import uscc_from_parts
+
+    parent = uscc_from_parts("9", "1", "330106", "MA2H3K4L")
+    branch = uscc_from_parts("9", "1", "330106", "MA2H3K5P")
+    market = write_csv(
+        tmp_path / "市场监管.csv",
+        ["统一社会信用代码", "企业名称", "法定代表人", "住所"],
+        [
+            [parent, "杭州恒达科技有限责任公司", "张三丰", "浙江省杭州市西湖区文三路1号"],
+            [branch, "杭州恒达科技有限责任公司西湖分公司", "李四", "杭州市西湖区文三路9号"],
+        ],
+    )
+    tax = write_csv(
+        tmp_path / "税务.csv",
+        ["名称", "tyshxydm", "fddbr", "dizhi"],
+        [
+            ["杭州恒達科技有限公司", parent.lower(), "张三丰", "杭州市西湖区文三路1号"],
+            ["恒达科技有限公司", "", "张三丰", "浙江省杭州市西湖区文三路1号"],
+        ],
+    )
+    out = tmp_path / "e.csv"
+    result = CliRunner().invoke(
+        app,
+        ["masterdata", "link", "--kind", "legal_entity", str(market), str(tax), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    links = _links(out)
+    assert links[("市场监管", 1)] == links[("税务", 1)] == links[("税务", 2)]
+    assert links[("市场监管", 2)] != links[("市场监管", 1)]
+    assert links[("市场监管", 1)].startswith("E")
+    with (tmp_path / "e.golden.csv").open(encoding="utf-8") as f:
+        golden = {g["entity_id"]: g for g in csv.DictReader(f)}
+    firm = golden[links[("市场监管", 1)]]
+    assert (firm["uscc"], firm["records"]) == (parent, "3")
+    assert firm["org_code"] == parent[8:17]

@@ -48,7 +48,7 @@ def link_command(
         list[Path], typer.Argument(help="Extracts: CSV/TSV/TXT, XLSX, JSON Lines, Parquet")
     ],
     out: Annotated[Path, typer.Option("--out", help="OUT.csv: source,row,entity_id per record")],
-    kind: Annotated[str, typer.Option("--kind", help="Entity kind: person")] = "person",
+    kind: Annotated[str, typer.Option("--kind", help="person or legal_entity")] = "person",
     rank: Annotated[
         str, typer.Option("--rank", help="Sources by authority, best first: 公安,人社,…")
     ] = "",
@@ -86,20 +86,23 @@ def link_command(
     r = run.report
     records = run.linkage.stats["records"]
     say(f"records / 记录: {records:,} from {len(files)} files; entities / 实体: {r['entities']:,}")
+    en_id, zh_id = (
+        ("USCCs", "统一社会信用代码") if kind == "legal_entity" else ("resident IDs", "身份证号")
+    )
     say(
-        f"usable resident IDs / 有效身份证号: {r['usable_ids']:,}"
+        f"usable {en_id} / 有效{zh_id}: {r['usable_ids']:,}"
         f" ({r['usable_ids'] / records:.1%});"
         f" check failed / 校验位错误 {r['ids_check_failed']:,}; malformed / 格式错误"
         f" {r['ids_malformed']:,}; missing / 缺失 {r['ids_missing']:,}"
     )
     if not r["usable_ids"]:
         say(
-            "warning / 注意: no record carries a usable resident ID; links rest on name, birth"
-            " date, phone and address only / 无有效身份证号，仅按姓名、出生日期、电话、住址链接"
+            f"warning / 注意: no record carries a usable {en_id[:-1]}; links rest on the other"
+            f" fields only / 无有效{zh_id}，仅按其他字段链接"
         )
     say(
         f"pairs merged / 合并: {r['pairs_merged']:,}; for review / 待复核 (p ≥ 0.5):"
-        f" {r['pairs_for_review']:,}; refused (two verified IDs) / 拒绝合并（两个有效身份证号）:"
+        f" {r['pairs_for_review']:,}; refused (two verified IDs) / 拒绝合并（两个有效证号）:"
         f" {r['merges_refused_two_verified_ids']:,}"
     )
     duplicates = r["duplicate_rows_per_source"]
@@ -160,11 +163,17 @@ def generate_command(
     out_dir: Annotated[Path, typer.Argument(help="Directory for the extracts and truth.csv")],
     records: Annotated[int, typer.Option("--records", min=1, help="About this many rows")] = 10_000,
     seed: Annotated[int, typer.Option("--seed")] = 7,
+    kind: Annotated[str, typer.Option("--kind", help="person or legal_entity")] = "person",
 ) -> None:
     """Write five departments' synthetic extracts with realistic defects and truth.csv."""
-    from shuzhi.masterdata.synth import generate
+    from shuzhi.masterdata.pipeline import check_kind
+    from shuzhi.masterdata.synth import generate, generate_entities
 
-    files = generate(records, out_dir, seed)
+    try:
+        check_kind(kind)
+    except ShuzhiError as err:
+        raise fail(err) from None
+    files = (generate_entities if kind == "legal_entity" else generate)(records, out_dir, seed)
     for dept, path in files.items():
         console.print(f"{dept}: {path}", markup=False)
     console.print(f"truth: {out_dir / 'truth.csv'}", markup=False)

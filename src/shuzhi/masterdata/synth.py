@@ -317,3 +317,172 @@ def generate(records: int, out_dir: Path, seed: int = 7) -> dict[str, Path]:
                     truth.writerow((dept, row, f"person-{person_id}"))
             files[dept] = path
     return files
+
+
+# Legal entities: five departments' registers of the same enterprises.
+ENTITY_DEPARTMENTS = ("市场监管", "税务", "人社", "统计", "住建")
+_ENTITY_HEADERS: dict[str, dict[str, str]] = {
+    "市场监管": {
+        "uscc": "统一社会信用代码",
+        "name": "企业名称",
+        "registration_number": "注册号",
+        "legal_representative": "法定代表人",
+        "address": "住所",
+        "updated": "更新时间",
+    },
+    "税务": {
+        "uscc": "统一社会信用代码",
+        "name": "名称",
+        "legal_representative": "法定代表人",
+        "address": "注册地址",
+        "updated": "更新日期",
+    },
+    "人社": {
+        "name": "单位名称",
+        "uscc": "tongyishehuixinyongdaima",
+        "org_code": "组织机构代码",
+        "legal_representative": "负责人",
+        "address": "地址",
+        "updated": "更新时间",
+    },
+    "统计": {
+        "name": "mingcheng",
+        "uscc": "tyshxydm",
+        "org_code": "zzjgdm",
+        "legal_representative": "fddbr",
+        "address": "dizhi",
+        "updated": "gengxinriqi",
+    },
+    "住建": {
+        "name": "企业名称",
+        "uscc": "统一社会信用代码",
+        "legal_representative": "法定代表人",
+        "address": "经营地址",
+        "updated": "登记日期",
+    },
+}
+_WORDS = "华信恒达鼎盛新宇宏远金源瑞丰天成博创海纳正泰嘉禾中科永安福星盛世明德东方长城银河"
+_TRADES = ("科技", "贸易", "建设", "餐饮", "物流", "医药", "电子", "置业", "文化传媒", "机械")
+_FORMS = ("有限公司", "有限责任公司", "股份有限公司")
+_BRANCHES = ("第一分公司", "西湖分公司", "上海分公司", "人民路店")
+_ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@dataclass
+class Enterprise:
+    eid: int
+    region: tuple[str, str, str, str]
+    name: str  # full name with region prefix and legal form
+    uscc: str
+    rep: str
+    street: str
+
+
+def _enterprise(rng: random.Random, eid: int, parent: Enterprise | None) -> Enterprise:
+    from shuzhi.standards.identifiers import uscc_from_parts
+
+    region = parent.region if parent else rng.choice(_COUNTIES)
+    body = "".join(rng.choice(_ORG_CHARS) for _ in range(8))
+    uscc = uscc_from_parts("9", "1", region[3], body)
+    if parent is not None:
+        name = parent.name + rng.choice(_BRANCHES)
+    else:
+        core = rng.choice(_WORDS[::2]) + rng.choice(_WORDS[1::2])
+        prefix = (region[1] or region[0]).removesuffix("市").removesuffix("省")
+        name = f"{prefix}{core}{rng.choice(_TRADES)}{rng.choice(_FORMS)}"
+    rep = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(2))
+    street = f"{rng.choice(_ROADS)}{rng.choice(_ROADS)}路{rng.randrange(1, 400)}号"
+    return Enterprise(eid, region, name, uscc, rep, street)
+
+
+def _entity_record(rng: random.Random, e: Enterprise, s2t: object) -> dict[str, str]:
+    r = rng.random()
+    uscc = e.uscc
+    if r < 0.25:
+        uscc = ""
+    elif r < 0.30:
+        uscc = _typo_digit(rng, uscc, 2)
+    elif r < 0.32:
+        uscc = uscc.lower()
+    name = e.name
+    r = rng.random()
+    if r < 0.15:  # 有限责任公司 and 有限公司 written either way
+        name = (
+            name.replace("有限责任公司", "#")
+            .replace("有限公司", "有限责任公司")
+            .replace("#", "有限公司")
+        )
+    elif r < 0.25:  # region prefix left out
+        prefix = (e.region[1] or e.region[0]).removesuffix("市").removesuffix("省")
+        name = name.removeprefix(prefix)
+    elif r < 0.27:
+        name = s2t.convert(name)  # type: ignore[attr-defined]
+    elif r < 0.30:
+        name = name.replace("公司", " 公司", 1)
+    rep = e.rep
+    if rng.random() < 0.03:
+        spots = [i for i, ch in enumerate(rep) if i > 0 and ch in _HOMOPHONES]
+        if spots:
+            i = rng.choice(spots)
+            rep = rep[:i] + rng.choice(_HOMOPHONES[rep[i]]) + rep[i + 1 :]
+    if rng.random() < 0.1:
+        rep = ""
+    province, city, county, _code = e.region
+    address = (
+        f"{province}{city}{county}{e.street}"
+        if rng.random() < 0.6
+        else f"{city or province}{county}{e.street}"
+    )
+    if rng.random() < 0.1:
+        address = ""
+    org = e.uscc[8:17]
+    updated = date(2020, 1, 1) + timedelta(days=rng.randrange(0, 2000))
+    return {
+        "uscc": uscc,
+        "name": name,
+        "registration_number": "",
+        "org_code": f"{org[:8]}-{org[8]}" if rng.random() < 0.8 else "",
+        "legal_representative": rep,
+        "address": address,
+        "updated": updated.isoformat(),
+    }
+
+
+def generate_entities(records: int, out_dir: Path, seed: int = 7) -> dict[str, Path]:
+    """About ``records`` rows of legal entities over five departments and ``truth.csv``;
+    about 5 % of enterprises have a branch, a registration (and entity) of its own whose name
+    extends the parent's."""
+    import opencc
+
+    s2t = opencc.OpenCC("s2t")
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, list[tuple[int, dict[str, str]]]] = {d: [] for d in ENTITY_DEPARTMENTS}
+    total, eid = 0, 0
+    while total < records:
+        eid += 1
+        parent = _enterprise(rng, eid, None)
+        group = [parent]
+        if rng.random() < 0.05:
+            eid += 1
+            group.append(_enterprise(rng, eid, parent))
+        for e in group:
+            for dept in rng.sample(ENTITY_DEPARTMENTS, rng.choice((1, 2, 2, 3, 3, 4))):
+                rows[dept].append((e.eid, _entity_record(rng, e, s2t)))
+                total += 1
+    files: dict[str, Path] = {}
+    with (out_dir / "truth.csv").open("w", newline="", encoding="utf-8") as truth_file:
+        truth = csv.writer(truth_file)
+        truth.writerow(("source", "row", "entity_id"))
+        for dept, dept_rows in rows.items():
+            rng.shuffle(dept_rows)
+            headers = _ENTITY_HEADERS[dept]
+            path = out_dir / f"{dept}.csv"
+            with path.open("w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                writer.writerow(headers.values())
+                for row, (entity_id, record) in enumerate(dept_rows, start=1):
+                    writer.writerow(record[field] for field in headers)
+                    truth.writerow((dept, row, f"entity-{entity_id}"))
+            files[dept] = path
+    return files
