@@ -191,7 +191,7 @@ def _entity(cols: dict[str, list[object]], f: dict[str, str | None], normalise: 
     if not normalise:
         name = _text(f.get("name"))
         uscc = _text(f.get("uscc"))
-        address = _text(f.get("address"))
+        raw_address = _text(f.get("address"))
         rep = _text(f.get("legal_representative"))
         for column, value in (
             ("name", name),
@@ -201,7 +201,7 @@ def _entity(cols: dict[str, list[object]], f: dict[str, str | None], normalise: 
             ("org_code", _text(f.get("org_code"))),
             ("regno", _text(f.get("registration_number"))),
             ("rep_pinyin", rep),
-            ("adcode", address),
+            ("adcode", raw_address),
             ("city", None),
             ("ident_ok", False),
             ("id_state", "missing" if uscc is None else "unchecked"),
@@ -210,7 +210,7 @@ def _entity(cols: dict[str, list[object]], f: dict[str, str | None], normalise: 
             ("g_org_code", _text(f.get("org_code"))),
             ("g_registration_number", _text(f.get("registration_number"))),
             ("g_legal_representative", rep),
-            ("g_address", address),
+            ("g_address", raw_address),
             ("g_adcode", None),
         ):
             cols[column].append(value)
