@@ -69,7 +69,10 @@ ENTITY_GOLDEN_COLUMNS = (
 ID_STATES = ("valid", "check_failed", "malformed", "missing")
 
 
-@lru_cache(maxsize=200_000)
+BATCH = 65_536
+
+
+@lru_cache(maxsize=20_000)
 def _address(raw: str | None) -> Address:
     return parse_address(raw)
 
@@ -97,21 +100,25 @@ def build_features(
     entity = kind == "legal_entity"
     keys = ENTITY_KEY_COLUMNS if entity else KEY_COLUMNS
     golden = ENTITY_GOLDEN_COLUMNS if entity else GOLDEN_COLUMNS
-    cols: dict[str, list[object]] = {
-        c: []
-        for c in (
-            "unique_id",
-            "source",
-            "row",
-            *keys,
-            "ident_ok",
-            "id_state",
-            "id_raw",
-            "updated",
-            *golden,
+    names = ("unique_id", "source", "row", *keys, "ident_ok", "id_state", "id_raw", "updated")
+    names += golden
+    types = {"unique_id": pa.int64(), "row": pa.int64(), "ident_ok": pa.bool_()}
+    schema = pa.schema([(c, types.get(c, pa.string())) for c in names])
+    cols: dict[str, list[object]] = {c: [] for c in names}
+    batches: list[pa.RecordBatch] = []
+
+    def flush() -> None:
+        # Python lists are turned into Arrow every BATCH records, so the objects of at most
+        # one batch are alive at a time (a million records would otherwise hold ~2 GB).
+        batches.append(
+            pa.record_batch([pa.array(cols[c], type=schema.field(c).type) for c in names], schema)
         )
-    }
+        for column in cols.values():
+            column.clear()
+
     for uid, record in enumerate(records):
+        if uid and uid % BATCH == 0:
+            flush()
         f = record.fields
         cols["unique_id"].append(uid)
         cols["source"].append(record.source)
@@ -124,8 +131,8 @@ def build_features(
             _normalised(cols, f)
         else:
             _raw(cols, f)
-    types = {"unique_id": pa.int64(), "row": pa.int64(), "ident_ok": pa.bool_()}
-    return pa.table({c: pa.array(v, type=types.get(c, pa.string())) for c, v in cols.items()})
+    flush()
+    return pa.Table.from_batches(batches, schema).combine_chunks()
 
 
 def _normalised(cols: dict[str, list[object]], f: dict[str, str | None]) -> None:

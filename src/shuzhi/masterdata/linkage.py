@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,7 @@ class LinkOptions:
     review_threshold: float = 0.5  # pairs kept (for explanation and review) from here
     max_block_size: int = 200
     min_train_records: int = 2_000  # fewer: keep the starting m probabilities
-    memory_limit: str = "3GB"
+    memory_limit: str = "1500MB"  # DuckDB's; it spills to a temporary directory beyond
     threads: int = 2
     seed: int = 42
 
@@ -302,8 +303,10 @@ def settings(n_records: int, normalise: bool = True, kind: str = "person") -> di
     }
 
 
-def connect(options: LinkOptions) -> duckdb.DuckDBPyConnection:
+def connect(options: LinkOptions, spill: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with bounded memory, spilling to ``spill`` beyond it."""
     con = duckdb.connect()
+    _run(con, f"SET temp_directory = '{spill}'")
     _run(con, f"SET memory_limit = '{options.memory_limit}'")
     _run(con, f"SET threads = {int(options.threads)}")
     _run(con, "SET preserve_insertion_order = false")
@@ -524,22 +527,23 @@ def link(
     """Block, score, cluster and name the entities of ``features`` (``build_features``)."""
     options = options or LinkOptions()
     n = features.num_rows
-    con = connect(options)
-    try:
-        table, oversized = block_keys(con, features, options.max_block_size, kind)
-        blocked = {
-            name: con.execute(
-                f"SELECT coalesce(sum(c * (c - 1) / 2), 0) FROM"
-                f" (SELECT count(*) AS c FROM {table} WHERE {name} IS NOT NULL GROUP BY {name})"
-            ).fetchall()[0][0]
-            for name in rules(kind)
-        }
-        if n >= 2:
-            pairs, trained, notes = score(con, table, n, options, normalise, kind)
-        else:
-            pairs, trained, notes = _no_pairs(), False, {}
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory(prefix="shuzhi-link-") as spill:
+        con = connect(options, spill)
+        try:
+            table, oversized = block_keys(con, features, options.max_block_size, kind)
+            blocked = {
+                name: con.execute(
+                    f"SELECT coalesce(sum(c * (c - 1) / 2), 0) FROM"
+                    f" (SELECT count(*) AS c FROM {table} WHERE {name} IS NOT NULL GROUP BY {name})"
+                ).fetchall()[0][0]
+                for name in rules(kind)
+            }
+            if n >= 2:
+                pairs, trained, notes = score(con, table, n, options, normalise, kind)
+            else:
+                pairs, trained, notes = _no_pairs(), False, {}
+        finally:
+            con.close()
     roots, decisions = cluster(features, pairs, options.threshold)
     explanation = explain(pairs, normalise, kind)
     pairs = pairs.append_column("decision", pa.array(decisions, pa.string()))
