@@ -190,7 +190,7 @@ def _person(rng: random.Random, pid: int) -> Person:
     county = rng.choice(_COUNTIES)
     phone = f"1{rng.choice('3456789')}{rng.randrange(0, 10**9):09d}"
     street = f"{rng.choice(_ROADS)}{rng.choice(_ROADS)}路{rng.randrange(1, 400)}号"
-    rid = _resident_id(rng, county[3], born, sex)
+    rid = _resident_id(rng, county[3], born, sex, used)
     return Person(pid, surname + given, rid, born, sex, phone, county, street)
 
 
@@ -292,9 +292,10 @@ def generate(records: int, out_dir: Path, seed: int = 7) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     rows: dict[str, list[tuple[int, dict[str, str]]]] = {d: [] for d in DEPARTMENTS}
     total, pid = 0, 0
+    used: set[str] = set()
     while total < records:
         pid += 1
-        person = _person(rng, pid)
+        person = _person(rng, pid, used)
         for dept in rng.sample(DEPARTMENTS, rng.choice((1, 2, 2, 3, 3, 4))):
             copies = 2 if rng.random() < 0.01 else 1
             for _ in range(copies):
