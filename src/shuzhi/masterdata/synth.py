@@ -174,15 +174,18 @@ class Person:
     street: str
 
 
-def _resident_id(rng: random.Random, county: str, born: date, sex: str) -> str:
-    seq = rng.randrange(0, 100) * 10 + (
-        rng.choice((1, 3, 5, 7, 9) if sex == "男" else (0, 2, 4, 6, 8))
-    )
-    first17 = f"{county}{born:%Y%m%d}{seq:03d}"
-    return first17 + ric_check_char(first17)
+def _resident_id(rng: random.Random, county: str, born: date, sex: str, used: set[str]) -> str:
+    """A valid ID no one else in the population holds (a real ID is unique)."""
+    parity = (1, 3, 5, 7, 9) if sex == "男" else (0, 2, 4, 6, 8)
+    while True:
+        seq = rng.randrange(0, 100) * 10 + rng.choice(parity)
+        first17 = f"{county}{born:%Y%m%d}{seq:03d}"
+        if first17 not in used:
+            used.add(first17)
+            return first17 + ric_check_char(first17)
 
 
-def _person(rng: random.Random, pid: int) -> Person:
+def _person(rng: random.Random, pid: int, used: set[str]) -> Person:
     surname = rng.choice(_COMPOUND) if rng.random() < 0.01 else rng.choice(_SURNAMES)
     given = "".join(rng.choice(_GIVEN) for _ in range(1 if rng.random() < 0.3 else 2))
     born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 27_000))
