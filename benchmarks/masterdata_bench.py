@@ -140,6 +140,13 @@ def main() -> None:
             f" {r['entities']:,} / {r['true_entities']:,} | {r['exact_clusters']:.4f} |"
             f" {r['for_review']:,} | {r['trained']} |"
         )
+    for r in results:
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in r["steps_cpu_s"].items())
+        print(
+            f"{r['mode']}: CPU s by step: {steps} (of link: train {r['train_cpu_s']:.1f},"
+            f" predict {r['predict_cpu_s']:.1f}); pairs scored ≥ 0.5: {r['pairs_scored']:,};"
+            f" oversized blocks: {r['oversized_blocks']}"
+        )
 
 
 if __name__ == "__main__":
