@@ -276,3 +276,19 @@ def test_legal_entities_link_by_uscc_and_name_but_branches_stay_apart(tmp_path: 
     firm = golden[links[("市场监管", 1)]]
     assert (firm["uscc"], firm["records"]) == (parent, "3")
     assert firm["org_code"] == parent[8:17]
+
+
+def test_xlsx_extracts_are_read_with_their_headers(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["姓名", "身份证号", "出生日期"])
+    sheet.append(["张三丰", ZHANG, "1985-03-02"])
+    sheet.append(["張三豐", ZHANG.lower(), "1985-03-02"])
+    path = tmp_path / "教育.xlsx"
+    book.save(path)
+    run = link_files([path])
+    assert run.linkage.features.column("row").to_pylist() == [1, 2]
+    assert run.linkage.entity[0] == run.linkage.entity[1]
