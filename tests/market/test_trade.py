@@ -21,7 +21,7 @@ from shuzhi.errors import Conflict, Invalid
 from shuzhi.market import service
 from shuzhi.market.models import Contract
 from shuzhi.market.service import trade_feed
-from shuzhi.market.service.trade import yuan
+from shuzhi.market.service.listing import yuan
 from shuzhi.market.trade_schemas import EvaluationIn, FileDeliveryIn, PurchaseIn, SignIn
 from shuzhi.market.trade_views import yuan_to_cents
 from tests.conftest import acting

@@ -1,6 +1,6 @@
 """The data market's operations, one module per part of the work: ``parties``,
-``agreements`` (with ``covers``), ``products``, ``registry`` (the registration ledger) and
-``trade`` (listing, contracts, delivery, filing, revenue)."""
+``agreements`` (with ``covers``), ``products``, ``registry`` (the registration ledger),
+``listing``, ``contracts`` (delivery, filing) and ``revenue``."""
 
 from __future__ import annotations
 
@@ -19,14 +19,26 @@ from shuzhi.market.service.agreements import (
     why_not_covered,
 )
 from shuzhi.market.service.balance import (
-    balance_sheet,
     declare_data_asset,
-    export_balance_sheet,
     record_cost_item,
     uscc_of_unit,
 )
+from shuzhi.market.service.balance_tables import balance_sheet, export_balance_sheet
 from shuzhi.market.service.books_demo import seed_books
 from shuzhi.market.service.certificate import certificate_pdf
+from shuzhi.market.service.contracts import (
+    apply_purchase,
+    create_delivery_key,
+    decline_contract,
+    end_contract,
+    evaluate_contract,
+    expire_contracts,
+    file_transaction,
+    get_contract,
+    list_contracts,
+    record_file_delivery,
+    sign_contract,
+)
 from shuzhi.market.service.disclosure import (
     disclosure_status,
     export_disclosure,
@@ -34,6 +46,7 @@ from shuzhi.market.service.disclosure import (
     publish_disclosure,
 )
 from shuzhi.market.service.figures import market_figures
+from shuzhi.market.service.listing import list_listed_products, listed_product, why_not_listed
 from shuzhi.market.service.notice import (
     file_objection,
     list_notices,
@@ -71,23 +84,7 @@ from shuzhi.market.service.registry import (
     register_product,
     register_resource,
 )
-from shuzhi.market.service.trade import (
-    apply_purchase,
-    create_delivery_key,
-    decline_contract,
-    end_contract,
-    evaluate_contract,
-    expire_contracts,
-    file_transaction,
-    get_contract,
-    list_contracts,
-    list_listed_products,
-    listed_product,
-    market_revenue,
-    record_file_delivery,
-    sign_contract,
-    why_not_listed,
-)
+from shuzhi.market.service.revenue import market_revenue
 
 __all__ = [
     "NOTICE_DAYS",

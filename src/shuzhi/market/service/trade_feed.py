@@ -3,7 +3,7 @@ and the trades recorded elsewhere in the market.
 
 ``products_of_year`` gives each product offered in a year with its fee and its trading
 figures; ``trade_totals`` the region's listed and traded products and revenue. The trading
-figures come from the contracts (``service/trade.py``): a product counts as listed when it
+figures come from the contracts (``service/contracts.py``): a product counts as listed when it
 is listed now or had a contract signed in the year; contracts and revenue are those signed
 (and not declined) in the year, at their agreed price. No permission check and no audit
 record: callers check and record."""
@@ -24,7 +24,7 @@ from shuzhi.market.models import (
     Registration,
     RegistrationStatus,
 )
-from shuzhi.market.service.trade import listed_product_ids
+from shuzhi.market.service.listing import listed_product_ids
 
 
 @dataclass(frozen=True)

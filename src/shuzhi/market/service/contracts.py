@@ -1,16 +1,12 @@
-"""Listing and trading (挂牌交易): "无登记不交易、无合规不上架".
+"""Trading (交易): contracts for listed products, their delivery, filing and evaluation.
 
-A product is listed while it is compliant, its registration is in effect (the public notice
-passed with no open objection, the record confirmed and not cancelled or past its validity)
-and every input is still covered by its agreement. Only a listed product can be applied
-for and signed. A buyer is an approved market party; the operator signs a contract with a
-price and a term (starting on the day it is signed). An API product is delivered through the
-sharing gateway: signing issues a grant to the buyer's application for the product's
-delivery resource that expires with the contract, and the buyer takes an application key
-bound to it; ending the contract revokes the grant, so the key is refused at once. A file
-product's delivery is recorded with the file's SHA-256. The operator files the transaction
-(交易备案) and the buyer evaluates it. Revenue is counted per product, operator and resource,
-with the share owed back under each agreement."""
+A buyer is an approved market party; the operator signs a contract with a price and a term
+(starting on the day it is signed). An API product is delivered through the sharing
+gateway: signing issues a grant to the buyer's application for the product's delivery
+resource that expires with the contract, and the buyer takes an application key bound to
+it; ending the contract revokes the grant, so the key is refused at once. A file product's
+delivery is recorded with the file's SHA-256. The operator files the transaction (交易备案)
+and the buyer evaluates it."""
 
 from __future__ import annotations
 
@@ -39,20 +35,14 @@ from shuzhi.market.events import (
     TransactionFiled,
 )
 from shuzhi.market.models import (
-    Agreement,
     Contract,
     ContractStatus,
     DeliveryMode,
-    Objection,
-    ObjectionStatus,
     Party,
     PartyStatus,
     Product,
-    ProductStatus,
     Registration,
-    RegistrationStatus,
 )
-from shuzhi.market.service.agreements import why_not_covered
 from shuzhi.market.service.common import (
     agreement_row,
     conflict,
@@ -61,16 +51,13 @@ from shuzhi.market.service.common import (
     refused,
     today,
 )
+from shuzhi.market.service.listing import _registration_of, why_not_listed
 from shuzhi.market.trade_schemas import (
     ContractOut,
     DeliveryKey,
     EvaluationIn,
     FileDeliveryIn,
-    ListedProduct,
-    Listing,
     PurchaseIn,
-    Revenue,
-    RevenueLine,
     SignIn,
 )
 from shuzhi.org import service as org
@@ -81,120 +68,6 @@ from shuzhi.sharing.schemas import AppKeyIn, ApplicationIn, DecisionIn, RequestC
 FILING_PREFIX = "SZJY"
 MAX_API_TERM_DAYS = 730  # an application key lives at most two years
 CS = ContractStatus
-
-
-def yuan(cents: int) -> str:
-    return f"¥{cents // 100:,}.{cents % 100:02d}"
-
-
-# ---------------------------------------------------------------- listing
-
-
-def _registration_of(ctx: Ctx, product_id: int) -> Registration | None:
-    return ctx.db.scalar(select(Registration).where(Registration.product_id == product_id))
-
-
-def why_not_listed(
-    ctx: Ctx, product: Product, reg: Registration | None, on: date | None = None
-) -> tuple[str, str] | None:
-    """Why a product may not be listed or traded now (bilingual), or None."""
-    day = on or today()
-    if product.status != ProductStatus.COMPLIANT:
-        return (
-            "数据产品未通过合规审查，不得上架（无合规不上架）。",
-            "The product has not passed its compliance review; it cannot be listed.",
-        )
-    if reg is None or reg.status != RegistrationStatus.REGISTERED:
-        return (
-            "数据产品尚未完成登记（公示期满、无异议并确认），不得交易（无登记不交易）。",
-            "The product is not registered (public notice passed, no objection, confirmed);"
-            " it cannot be traded.",
-        )
-    if reg.valid_until is not None and reg.valid_until < day:
-        return ("登记证书已过有效期。", "The registration certificate has expired.")
-    open_objection = ctx.db.scalar(
-        select(Objection.id).where(
-            Objection.registration_id == reg.id, Objection.status == ObjectionStatus.OPEN
-        )
-    )
-    if open_objection is not None:
-        return ("该登记有未处理的异议。", "The registration has an open objection.")
-    for code in product.inputs:
-        reason = why_not_covered(ctx, product.agreement_id, code, day)
-        if reason is not None:
-            return reason
-    return None
-
-
-def _operator_name(ctx: Ctx, unit_id: int) -> str:
-    party = ctx.db.scalar(
-        select(Party).where(Party.unit_id == unit_id, Party.kind == "operator").order_by(Party.id)
-    )
-    if party is not None:
-        return party.name
-    unit = org.unit_brief(ctx, unit_id)
-    return unit.name if unit else ""
-
-
-def _listed(ctx: Ctx, product: Product, reg: Registration) -> ListedProduct:
-    return ListedProduct(
-        registration_number=reg.number,
-        name=product.name,
-        kind=product.kind.value,
-        operator=_operator_name(ctx, product.operator_unit_id),
-        scenario=product.scenario,
-        delivery_mode=product.delivery_mode.value,
-        update_frequency=product.update_frequency,
-        price_cents=product.price_cents,
-        price=yuan(product.price_cents),
-        fee_standard=product.fee_standard,
-        sample_hash=product.sample_hash,
-        registered_at=reg.registered_at,
-        valid_until=reg.valid_until,
-    )
-
-
-def _candidates(ctx: Ctx) -> list[tuple[Product, Registration]]:
-    rows = ctx.db.execute(
-        select(Product, Registration)
-        .join(Registration, Registration.product_id == Product.id)
-        .where(
-            Product.status == ProductStatus.COMPLIANT,
-            Registration.status == RegistrationStatus.REGISTERED,
-        )
-        .order_by(Registration.registered_at.desc(), Registration.id.desc())
-    ).all()
-    return [(product, reg) for product, reg in rows]
-
-
-def listed_product_ids(ctx: Ctx) -> set[int]:
-    """The products listed now (no permission check: for the books' trade feed)."""
-    return {p.id for p, reg in _candidates(ctx) if why_not_listed(ctx, p, reg) is None}
-
-
-def list_listed_products(ctx: Ctx, q: str = "") -> Listing:
-    """The public listing: every product that may be traded now (anyone may read it)."""
-    needle = q.strip().lower()
-    items = [
-        _listed(ctx, product, reg)
-        for product, reg in _candidates(ctx)
-        if why_not_listed(ctx, product, reg) is None
-        and (not needle or needle in product.name.lower() or needle in product.scenario.lower())
-    ]
-    return Listing(total=len(items), items=items)
-
-
-def listed_product(ctx: Ctx, number: str) -> ListedProduct:
-    reg = ctx.db.scalar(select(Registration).where(Registration.number == number.strip()))
-    product = ctx.db.get(Product, reg.product_id) if reg and reg.product_id else None
-    if reg is None or product is None or why_not_listed(ctx, product, reg) is not None:
-        raise NotFound(
-            f"挂牌产品 {number} 不存在。", f"No listed product with registration {number}."
-        )
-    return _listed(ctx, product, reg)
-
-
-# ---------------------------------------------------------------- contracts
 
 
 def _contract_row(ctx: Ctx, contract_id: int) -> Contract:
@@ -673,78 +546,6 @@ def get_contract(ctx: Ctx, contract_id: int) -> ContractOut:
     return contract_out(ctx, row)
 
 
-# ---------------------------------------------------------------- revenue
-
-
-def _line(key: str, name: str, n: int, cents: int, owed: int) -> RevenueLine:
-    return RevenueLine(key=key, name=name, contracts=n, revenue_cents=cents, share_owed_cents=owed)
-
-
-def market_revenue(ctx: Ctx, year: int | None = None, unit_code: str | None = None) -> Revenue:
-    """Signed contracts' prices per product, operator and resource (a product's price split
-    evenly over its inputs, the remainder to the first), with the share owed back under
-    each agreement (``revenue_share_percent``, rounded down to the fen). An operator sees
-    its own unit's; ``unit_code`` narrows the figures to one operator's unit."""
-    unit = scope_unit(ctx, "view_market_revenue")
-    if unit_code is not None:
-        unit = org.unit_id_for_code(ctx, unit_code.strip())
-        if unit is None:
-            raise Invalid.field(
-                "unit_code", f"单位 {unit_code} 不存在。", f"Unit {unit_code} does not exist."
-            )
-        require(ctx, "view_market_revenue", unit, target=f"unit:{unit_code}")
-    query = (
-        select(Contract, Product, Agreement)
-        .join(Product, Product.id == Contract.product_id)
-        .join(Agreement, Agreement.id == Product.agreement_id)
-        .where(Contract.status.in_([CS.ACTIVE, CS.ENDED]), Contract.price_cents.is_not(None))
-        .order_by(Contract.id)
-    )
-    if unit is not None:
-        query = query.where(Contract.operator_unit_id == unit)
-    products: dict[int, list[int]] = {}
-    operators: dict[int, list[int]] = {}
-    resources: dict[str, list[int]] = {}
-    names: dict[int, str] = {}
-    total = owed_total = 0
-    for contract, product, agreement in ctx.db.execute(query).all():
-        if year is not None and (contract.starts_on is None or contract.starts_on.year != year):
-            continue
-        cents = contract.price_cents or 0
-        owed = cents * agreement.revenue_share_percent // 100
-        total += cents
-        owed_total += owed
-        names[product.id] = product.name
-        for bucket, key in ((products, product.id), (operators, product.operator_unit_id)):
-            line = bucket.setdefault(key, [0, 0, 0])
-            line[0] += 1
-            line[1] += cents
-            line[2] += owed
-        inputs = list(product.inputs) or ["-"]
-        share, rest = divmod(cents, len(inputs))
-        owed_share, owed_rest = divmod(owed, len(inputs))
-        for i, code in enumerate(inputs):
-            line = resources.setdefault(code, [0, 0, 0])
-            line[0] += 1
-            line[1] += share + (rest if i == 0 else 0)
-            line[2] += owed_share + (owed_rest if i == 0 else 0)
-    return Revenue(
-        total_cents=total,
-        share_owed_cents=owed_total,
-        products=[_line(str(k), names[k], *v) for k, v in products.items()],
-        operators=[_line(_code(ctx, k), _operator_name(ctx, k), *v) for k, v in operators.items()],
-        resources=[_line(k, _resource_name(ctx, k), *v) for k, v in sorted(resources.items())],
-    )
-
-
-def _resource_name(ctx: Ctx, code: str) -> str:
-    with _as_platform(ctx):
-        try:
-            return catalog.get_entry(ctx, code).name
-        except ShuzhiError:
-            return code
-
-
 __all__ = [
     "apply_purchase",
     "create_delivery_key",
@@ -755,10 +556,6 @@ __all__ = [
     "file_transaction",
     "get_contract",
     "list_contracts",
-    "list_listed_products",
-    "listed_product",
-    "market_revenue",
     "record_file_delivery",
     "sign_contract",
-    "why_not_listed",
 ]
