@@ -17,4 +17,14 @@ their native Arrow types.
 """
 
 # The public surface: the modules other packages may import.
-__all__ = ["analysis", "manifest", "query", "readers", "schemas", "service", "texts", "worker"]
+__all__ = [
+    "analysis",
+    "manifest",
+    "query",
+    "readers",
+    "rejects",
+    "schemas",
+    "service",
+    "texts",
+    "worker",
+]

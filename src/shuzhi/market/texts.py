@@ -103,8 +103,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "mk.disc.resource_code": ("资源代码", "Resource code"),
     "mk.disc.no_products": ("本年度无数据产品", "No product this year"),
     "mk.disc.footer": (
-        "依登记台账生成的年度信息披露 / generated from the registration ledger",
-        "Generated from the registration ledger / 依登记台账生成",
+        "依登记台账生成的年度信息披露",
+        "Generated from the registration ledger",
     ),
     "mk.disc.status.published": ("已发布", "Published"),
     "mk.disc.status.not_due": ("未到披露期", "Not due yet"),
