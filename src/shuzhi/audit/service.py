@@ -23,6 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session
 
 from shuzhi import hooks
 from shuzhi.audit import anchors, archive
@@ -475,3 +476,44 @@ def quick_check(ctx: Ctx) -> VerifyReport:
     """The quick chain check (from the newest checkpoint) for a monitor that runs it on a
     schedule: not an operation of a person, so it records nothing itself."""
     return check_chain(ctx, full=False)
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One entry as a monitor reads it."""
+
+    at: datetime
+    actor: str
+    unit_id: int | None
+    target_id: str
+    details: dict[str, Any]
+
+
+def entries_between(
+    session: Session, action: str, since: datetime, until: datetime, limit: int = 100_000
+) -> list[Logged]:
+    """The entries of one action in [since, until), oldest first, for a monitor that reads
+    the log on a schedule (security operations): not an operation of a person, so it
+    records nothing itself; authorisation is the caller's."""
+    rows = session.execute(
+        select(
+            AuditEntry.at,
+            AuditEntry.actor,
+            AuditEntry.unit_id,
+            AuditEntry.target_id,
+            AuditEntry.details,
+        )
+        .where(AuditEntry.at >= since, AuditEntry.at < until, AuditEntry.action == action)
+        .order_by(AuditEntry.seq)
+        .limit(limit)
+    ).all()
+    found = []
+    for at, actor, unit_id, target_id, details in rows:
+        try:
+            parsed = json.loads(details)
+        except ValueError:
+            parsed = {}
+        found.append(
+            Logged(at, actor, unit_id, target_id, parsed if isinstance(parsed, dict) else {})
+        )
+    return found

@@ -216,13 +216,56 @@ def value_digest(value: Any, key: bytes) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def describe(filters: Sequence[Filter], key: bytes) -> str:
-    """The conditions for the call log: columns and operators, values as keyed digests."""
-    return json.dumps(
-        [
-            [f.column, str(f.op), None if f.value is None else value_digest(f.value, key)]
-            for f in filters
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+# Neighbourhood digests: short, so that many different blocks share one (a digest cannot be
+# traced back to one block even by whoever holds the key), yet long enough that an honest
+# caller's few hundred unrelated keys an hour rarely meet in one (24 bits).
+NEAR_CHARS = 6
+NEAR_MARK = "~"
+
+
+def neighbourhood(value: Any) -> str | None:
+    """The block of consecutive keys a numeric-like key belongs to, or None.
+
+    A resident identity number (18 characters, the last a digit or X) falls in the block of
+    its region and birth date (the first 14 characters: the sequence number and check digit
+    dropped); another all-digit key of at least 4 digits in its block of 1,000 consecutive
+    numbers (the last 3 digits dropped). Other keys (names, codes with letters) have none.
+    """
+    text = str(value).strip() if isinstance(value, (str, int)) else ""
+    if len(text) == 18 and text[:17].isdigit() and text[17] in "0123456789Xx":
+        return "id:" + text[:14]
+    if len(text) >= 4 and text.isascii() and text.isdigit():
+        return "n:" + text[:-3]
+    return None
+
+
+def near_digest(value: Any, key: bytes) -> str | None:
+    """The keyed, deliberately short digest of a key's block (``neighbourhood``): it says
+    that two lookups were of nearby keys and nothing about which keys they were."""
+    block = neighbourhood(value)
+    if block is None:
+        return None
+    mac = hmac.new(key, b"near|" + block.encode(), hashlib.sha256).hexdigest()
+    return NEAR_MARK + mac[:NEAR_CHARS]
+
+
+def describe(filters: Sequence[Filter], key: bytes, near: bool = False) -> str:
+    """The conditions for the call log: columns and operators, values as keyed digests.
+
+    With ``near`` (keyed lookups), an equality on a numeric-like value also carries the
+    digest of its block of consecutive keys (``near_digest``), for the sequential-ID
+    monitoring rule; no value, and no block, can be read back from it.
+    """
+    described: list[list[Any]] = []
+    for f in filters:
+        item: list[Any] = [
+            f.column,
+            str(f.op),
+            None if f.value is None else value_digest(f.value, key),
+        ]
+        if near and f.op is Op.EQ and f.value is not None:
+            block = near_digest(f.value, key)
+            if block is not None:
+                item.append(block)
+        described.append(item)
+    return json.dumps(described, ensure_ascii=False, separators=(",", ":"))

@@ -71,7 +71,7 @@ class CallRecord:
     client: str | None
 
     def filter_text(self) -> str:
-        return describe(self.filters, self.digest_key)
+        return describe(self.filters, self.digest_key, near=self.endpoint is Endpoint.LOOKUP)
 
     def row(self, filter_text: str) -> dict[str, object]:
         at = self.at.astimezone(UTC)

@@ -8,14 +8,16 @@ range, which its indexes serve.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from shuzhi.gateway.filters import NEAR_MARK
 from shuzhi.gateway.models import ApiCall, Endpoint
 
 REFUSED = (401, 403, 404)
@@ -254,3 +256,148 @@ def count_calls(
     if refused_only:
         where.append(ApiCall.status.in_(REFUSED))
     return int(session.scalar(select(func.count()).select_from(ApiCall).where(*where)) or 0)
+
+
+def lookup_neighbourhoods(
+    session: Session, since: datetime, until: datetime
+) -> dict[int, tuple[int, int]]:
+    """Per key: (distinct keys looked up in its densest block of consecutive keys, blocks).
+
+    Reads the keyed lookups' neighbourhood digests (``filters.near_digest``): nothing but
+    "these keys were near each other" is known, never a key or a block.
+    """
+    rows = session.execute(
+        select(ApiCall.key_id, ApiCall.filter)
+        .where(
+            *_range(since, until),
+            ApiCall.key_id.is_not(None),
+            ApiCall.endpoint == Endpoint.LOOKUP.value,
+            ApiCall.filter.like(f'%"{NEAR_MARK}%'),
+        )
+        .distinct()
+    ).all()
+    blocks: dict[int, dict[str, int]] = {}
+    for key_id, text in rows:
+        try:
+            described = json.loads(text)
+        except ValueError:
+            continue
+        for item in described:
+            if isinstance(item, list) and len(item) == 4 and str(item[3]).startswith(NEAR_MARK):
+                per = blocks.setdefault(int(key_id), {})
+                per[str(item[3])] = per.get(str(item[3]), 0) + 1
+    return {k: (max(per.values()), len(per)) for k, per in blocks.items()}
+
+
+@dataclass(frozen=True)
+class ExportActivity:
+    """One key's bulk exports in a range."""
+
+    key_id: int
+    application_code: str
+    provider_unit_id: int | None
+    exports: int
+    rows: int
+    resources: int
+    first_at: datetime
+    last_at: datetime
+
+
+def exports(session: Session, since: datetime, until: datetime) -> list[ExportActivity]:
+    """Per key: served bulk exports (calls of the export endpoint), records, datasets."""
+    rows = session.execute(
+        select(
+            ApiCall.key_id,
+            func.max(ApiCall.application_code),
+            func.max(ApiCall.provider_unit_id),
+            func.count(),
+            func.coalesce(func.sum(ApiCall.rows), 0),
+            func.count(distinct(ApiCall.resource_code)),
+            func.min(ApiCall.at),
+            func.max(ApiCall.at),
+        )
+        .where(
+            *_range(since, until),
+            ApiCall.key_id.is_not(None),
+            ApiCall.endpoint == Endpoint.EXPORT.value,
+            ApiCall.status < 400,
+        )
+        .group_by(ApiCall.key_id)
+    ).all()
+    return [
+        ExportActivity(int(r[0]), r[1] or "", r[2], int(r[3]), int(r[4]), int(r[5]), r[6], r[7])
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class GrantUse:
+    """How one grant was used in a range: calls in given spans (e.g. off hours) and calls
+    whose conditions name each column (from the described conditions, never values)."""
+
+    grant_id: int
+    key_id: int | None
+    application_code: str
+    provider_unit_id: int | None
+    calls: int
+    calls_in_spans: int
+    calls_by_column: dict[str, int]
+    first_at: datetime
+    last_at: datetime
+
+
+def grant_use(
+    session: Session,
+    since: datetime,
+    until: datetime,
+    spans: Sequence[tuple[datetime, datetime]] = (),
+) -> list[GrantUse]:
+    """Per grant: calls, calls within ``spans``, and served calls per condition column."""
+    inside = or_(*(and_(ApiCall.at >= s, ApiCall.at < u) for s, u in spans)) if spans else None
+    in_spans = func.sum(case((inside, 1), else_=0)) if inside is not None else literal(0)
+    base = [*_range(since, until), ApiCall.grant_id.is_not(None)]
+    found = {
+        int(r[0]): r
+        for r in session.execute(
+            select(
+                ApiCall.grant_id,
+                func.max(ApiCall.key_id),
+                func.max(ApiCall.application_code),
+                func.max(ApiCall.provider_unit_id),
+                func.count(),
+                in_spans,
+                func.min(ApiCall.at),
+                func.max(ApiCall.at),
+            )
+            .where(*base)
+            .group_by(ApiCall.grant_id)
+        ).all()
+    }
+    columns: dict[int, dict[str, int]] = {}
+    for grant_id, text, n in session.execute(
+        select(ApiCall.grant_id, ApiCall.filter, func.count())
+        .where(*base, ApiCall.filter != "[]", ApiCall.status < 400)
+        .group_by(ApiCall.grant_id, ApiCall.filter)
+    ).all():
+        try:
+            described = json.loads(text)
+        except ValueError:
+            continue
+        named = {str(item[0]) for item in described if isinstance(item, list) and item}
+        per = columns.setdefault(int(grant_id), {})
+        for column in named:
+            per[column] = per.get(column, 0) + int(n)
+    return [
+        GrantUse(
+            grant_id=g,
+            key_id=r[1],
+            application_code=r[2] or "",
+            provider_unit_id=r[3],
+            calls=int(r[4]),
+            calls_in_spans=int(r[5] or 0),
+            calls_by_column=columns.get(g, {}),
+            first_at=r[6],
+            last_at=r[7],
+        )
+        for g, r in found.items()
+    ]

@@ -36,6 +36,7 @@ from shuzhi.secops.rules import (
     RULES,
     WINDOW,
     Finding,
+    flow_findings,
     gateway_findings,
     login_findings,
     mask_client,
@@ -156,7 +157,11 @@ def evaluate(ctx: Ctx, now: datetime | None = None) -> EvaluationOut:
     limits = _Limits(
         _values(ctx.db), {(t.rule, t.subject): t.factor for t in ctx.db.scalars(select(Tuning))}
     )
-    findings = gateway_findings(ctx.db, now, limits) + login_findings(ctx.db, now, limits)
+    findings = (
+        gateway_findings(ctx.db, now, limits)
+        + flow_findings(ctx.db, now, limits)
+        + login_findings(ctx.db, now, limits)
+    )
     report = quick_check(ctx)
     if not report.ok:
         findings.append(
@@ -210,6 +215,8 @@ def _evidence(session: Session, f: Finding, now: datetime) -> list[dict[str, Any
 def _newer(session: Session, f: Finding, after: datetime, now: datetime) -> int:
     """How many of the subject's calls came after ``after`` (what an open alert grows by)."""
     if f.rule in ("login_spray", "audit_chain") or after >= now:
+        return 0
+    if f.key_id is None and f.client is None:
         return 0
     return monitoring.count_calls(
         session,
