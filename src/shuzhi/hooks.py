@@ -212,6 +212,20 @@ class AgreementEnded(Hook):
     reason: str
 
 
+@dataclass(frozen=True)
+class AgreementHeld(Hook):
+    """Security operations contains (``held``) an authorisation agreement in force, or lifts
+    that containment. The market suspends the agreement (or puts it back in force, unless it
+    ended meanwhile) and answers in ``found``: the operator's unit and the sharing grants
+    issued under it (which security operations suspends with it). Nothing answering means
+    no such agreement; an agreement not in force is a ``Conflict``."""
+
+    agreement_id: int
+    held: bool
+    reason: str
+    found: list[tuple[int, tuple[int, ...]]] = field(default_factory=list, compare=False)
+
+
 # ---------------------------------------------------------------- registry
 
 E = TypeVar("E", bound=Hook)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from shuzhi import hooks
 from shuzhi.audit import service as audit
 from shuzhi.gateway import indexing as gateway_indexing
+from shuzhi.market import service as market
 from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
 from shuzhi.sandbox import service as sandbox
@@ -31,6 +32,8 @@ def register_all() -> None:
     hooks.subscribe(hooks.EntryRepublished, portal.on_entry_republished)
     # An authorisation agreement that ends takes the grants issued under it along.
     hooks.subscribe(hooks.AgreementEnded, sharing.on_agreement_ended)
+    # Security operations contains (or lifts) an agreement in force.
+    hooks.subscribe(hooks.AgreementHeld, market.on_agreement_held)
     # Quality control checks and scores every loaded version.
     hooks.subscribe(hooks.VersionWritten, quality.on_version_written)
     # The gateway's key indexes of a new version are built before it becomes current.

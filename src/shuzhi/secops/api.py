@@ -11,12 +11,14 @@ from shuzhi.secops.schemas import (
     CloseIn,
     ContainmentIn,
     ContainmentOut,
+    DrillReportOut,
     EvaluationOut,
     FalsePositiveIn,
     IncidentIn,
     IncidentOut,
     LiftIn,
     NoteIn,
+    NotifyIn,
     ThresholdIn,
     ThresholdOut,
 )
@@ -90,6 +92,18 @@ def open_incident(ctx: CtxDep, data: IncidentIn) -> IncidentOut:
 @router.get("/incidents/{incident_id}")
 def get_incident(ctx: CtxDep, incident_id: int) -> IncidentOut:
     return service.get_incident(ctx, incident_id)
+
+
+@router.post("/incidents/{incident_id}/notifications/{notification_id}")
+def tick_notification(
+    ctx: CtxDep, incident_id: int, notification_id: int, data: NotifyIn
+) -> IncidentOut:
+    return service.tick_notification(ctx, incident_id, notification_id, data)
+
+
+@router.get("/incidents/{incident_id}/report")
+def drill_report(ctx: CtxDep, incident_id: int) -> DrillReportOut:
+    return service.drill_report(ctx, incident_id)
 
 
 @router.post("/incidents/{incident_id}/notes")

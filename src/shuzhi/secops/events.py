@@ -115,6 +115,15 @@ class IncidentNoted(_IncidentEvent):
 
 
 @dataclass(frozen=True)
+class IncidentNotified(_IncidentEvent):
+    """A party on the incident's notification checklist was told."""
+
+    action: ClassVar[str] = "secops.incident_notified"
+    party: str
+    late: bool
+
+
+@dataclass(frozen=True)
 class IncidentViewed(_IncidentEvent):
     action: ClassVar[str] = "secops.incident_viewed"
 

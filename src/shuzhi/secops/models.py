@@ -36,6 +36,8 @@ class ContainmentKind(StrEnum):
     APPLICATION_KEY = "application_key"
     GRANT = "grant"
     PUBLICATION = "publication"  # an open dataset on the portal
+    SANDBOX_GRANT = "sandbox_grant"  # a grant with the sandbox delivery mode
+    AGREEMENT = "agreement"  # a market authorisation agreement (授权运营协议)
 
 
 class IncidentStatus(StrEnum):
@@ -112,6 +114,8 @@ class Incident(Base):
     unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
     alert_id: Mapped[int | None] = mapped_column(Integer)
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    # From the alert's rule, or as given: sets the notification checklist's deadlines.
+    severity: Mapped[Severity] = mapped_column(StrEnumType(Severity, 10), default=Severity.MEDIUM)
     status: Mapped[IncidentStatus] = mapped_column(
         StrEnumType(IncidentStatus, 10), default=IncidentStatus.OPEN, index=True
     )
@@ -155,6 +159,24 @@ class Containment(Base):
     lifted_by: Mapped[str | None] = mapped_column(String(200))
     lifted_at: Mapped[datetime | None]
     lift_reason: Mapped[str] = mapped_column(Text, default="")
+    # An agreement's containment: the sharing grants it suspended (and lifting resumes).
+    held: Mapped[list[Any]] = mapped_column(json_list(), default=list)
+
+
+class Notification(Base):
+    """One line of an incident's notification checklist: a party that must be told, by
+    when (from the incident's severity and opening time), ticked off by whom and when."""
+
+    __tablename__ = "secops_notification"
+    __table_args__ = (UniqueConstraint("incident_id", "party", name="uq_secops_notification"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(Integer, index=True)
+    party: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime]
+    done_by: Mapped[str | None] = mapped_column(String(200))
+    done_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class EvaluatorState(Base):

@@ -62,7 +62,7 @@ class ThresholdIn(_In):
 
 
 class ContainmentIn(_In):
-    kind: Literal["application_key", "grant", "publication"]
+    kind: Literal["application_key", "grant", "publication", "sandbox_grant", "agreement"]
     id: int = Field(ge=1)
     reason: str = Field(max_length=2000)
     incident_id: int | None = Field(default=None, ge=1)
@@ -84,6 +84,8 @@ class ContainmentOut(BaseModel):
     contained_at: datetime
     lifted_by: str | None
     lifted_at: datetime | None
+    # An agreement's containment: the sharing grants it suspended along with it.
+    held_grants: list[int] = []
 
 
 class IncidentIn(_In):
@@ -91,6 +93,8 @@ class IncidentIn(_In):
     alert_id: int | None = Field(default=None, ge=1)
     unit_id: int | None = Field(default=None, ge=1)
     drill: bool = False
+    # Without an alert (whose rule gives it): how serious, which sets who must be told by when.
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
     # Without an alert: how far back the impact statement looks.
     window_hours: int = Field(default=24, ge=1, le=24 * 90)
 
@@ -101,6 +105,25 @@ class NoteIn(_In):
 
 class CloseIn(_In):
     review: str = Field(max_length=8000)
+
+
+class NotifyIn(_In):
+    note: str = Field(default="", max_length=2000)
+
+
+class NotificationOut(BaseModel):
+    """One line of an incident's notification checklist (who must be told, by when)."""
+
+    id: int
+    party: str
+    name_zh: str
+    name_en: str
+    due_at: datetime
+    done_by: str | None
+    done_at: datetime | None
+    note: str
+    overdue: bool
+    late: bool  # ticked off after its deadline
 
 
 class TimelineItem(BaseModel):
@@ -126,6 +149,7 @@ class IncidentOut(BaseModel):
     unit_id: int | None
     alert_id: int | None
     drill: bool
+    severity: str = "medium"
     status: str
     opened_by: str
     opened_at: datetime
@@ -135,6 +159,18 @@ class IncidentOut(BaseModel):
     timeline: list[TimelineItem] = []
     containments: list[ContainmentOut] = []
     impact: ImpactOut | None = None
+    notifications: list[NotificationOut] = []
+
+
+class DrillReportOut(BaseModel):
+    """A drill's printable report: the incident and how fast each step went."""
+
+    incident: IncidentOut
+    minutes_to_contain: float | None
+    minutes_open: float
+    notified_in_time: int
+    notified_late: int
+    not_notified: int
 
 
 class EvaluationOut(BaseModel):

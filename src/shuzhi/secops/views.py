@@ -19,6 +19,7 @@ from shuzhi.secops.schemas import (
     IncidentIn,
     LiftIn,
     NoteIn,
+    NotifyIn,
 )
 from shuzhi.validation import parse
 from shuzhi.web.deps import CtxDep
@@ -97,7 +98,11 @@ def incidents_page(request: Request, ctx: CtxDep) -> Response:
 
 @router.post("/secops/incidents")
 def open_incident(request: Request, ctx: CtxDep, form: FormDep) -> Response:
-    data = {"title": form.get("title", ""), "drill": form.get("drill") == "on"}
+    data = {
+        "title": form.get("title", ""),
+        "drill": form.get("drill") == "on",
+        "severity": form.get("severity", "medium"),
+    }
     made, errors = attempt(ctx, lambda: service.open_incident(ctx, parse(IncidentIn, data)))
     if made is None:
         return render(
@@ -126,7 +131,7 @@ def _incident_page(
         can_manage=allowed(ctx, "manage_incidents", incident.unit_id),
         can_contain=allowed(ctx, "contain_subject", None),
         can_lift=allowed(ctx, "lift_containment", None),
-        kinds=("application_key", "grant", "publication"),
+        kinds=("application_key", "grant", "publication", "sandbox_grant", "agreement"),
         form=form or {},
         errors=errors or [],
     )
@@ -170,6 +175,25 @@ def lift(
         ctx,
         incident_id,
         lambda: service.lift_containment(ctx, containment_id, parse(LiftIn, form)),
+    )
+
+
+@router.post("/secops/incidents/{incident_id}/notifications/{notification_id}")
+def notified(
+    request: Request, ctx: CtxDep, incident_id: int, notification_id: int, form: FormDep
+) -> Response:
+    return _on_incident(
+        request,
+        ctx,
+        incident_id,
+        lambda: service.tick_notification(ctx, incident_id, notification_id, parse(NotifyIn, form)),
+    )
+
+
+@router.get("/secops/incidents/{incident_id}/report")
+def drill_report(request: Request, ctx: CtxDep, incident_id: int) -> Response:
+    return render(
+        request, "secops/drill_report.html", report=service.drill_report(ctx, incident_id)
     )
 
 

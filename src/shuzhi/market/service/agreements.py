@@ -10,11 +10,12 @@ from datetime import date
 
 from sqlalchemy import select
 
+from shuzhi import hooks
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import deny, require, scope_unit
 from shuzhi.catalog import service as catalog
 from shuzhi.context import Ctx
-from shuzhi.errors import ErrorCollector, Invalid, ShuzhiError
+from shuzhi.errors import Conflict, ErrorCollector, Invalid, ShuzhiError
 from shuzhi.market.events import AgreementChanged, AgreementGrantAttached
 from shuzhi.market.models import (
     Agreement,
@@ -314,3 +315,22 @@ def get_agreement(ctx: Ctx, agreement_id: int) -> AgreementOut:
 
 def not_covered(operation: str, target: str, reason: tuple[str, str]) -> ShuzhiError:
     return conflict(operation, target, *reason)
+
+
+def on_agreement_held(ctx: Ctx, event: hooks.AgreementHeld) -> None:
+    """Security operations contains an agreement in force (it is suspended: no new grant
+    is attached or covered under it) or lifts that containment (back in force unless it
+    ended meanwhile). Authorisation is security operations'; the change is audited here."""
+    row = ctx.db.get(Agreement, event.agreement_id)
+    if row is None:
+        return
+    if event.held:
+        if row.status != S.ACTIVE:
+            raise Conflict(
+                f"授权运营协议当前状态为「{row.status}」，不在生效中，无需也无法处置暂停。",
+                f"The agreement is '{row.status}', not in force; there is nothing to contain.",
+            )
+        change_state(ctx, row, S.SUSPENDED, f"安全处置 / security containment: {event.reason}")
+    elif row.status == S.SUSPENDED:
+        change_state(ctx, row, S.ACTIVE, f"解除安全处置 / containment lifted: {event.reason}")
+    event.found.append((row.operator_unit_id, grants_of(ctx, row.id)))

@@ -16,12 +16,14 @@ from shuzhi.secops.service.alerts import (
 from shuzhi.secops.service.response import (
     close_incident,
     contain,
+    drill_report,
     get_incident,
     lift_containment,
     list_containments,
     list_incidents,
     note_incident,
     open_incident,
+    tick_notification,
 )
 from shuzhi.secops.service.risk import (
     answer_risk_questions,
@@ -51,6 +53,7 @@ __all__ = [
     "close_incident",
     "confirm_risk_assessment",
     "contain",
+    "drill_report",
     "evaluate",
     "export_risk_report_pdf",
     "get_alert",
@@ -81,4 +84,5 @@ __all__ = [
     "risk_register",
     "risk_report",
     "set_threshold",
+    "tick_notification",
 ]
