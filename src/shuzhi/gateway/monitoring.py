@@ -17,10 +17,13 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from shuzhi.gateway.filters import NEAR_MARK
+from shuzhi.gateway.filters import NEAR_CHARS, NEAR_MARK
 from shuzhi.gateway.models import ApiCall, Endpoint
 
 REFUSED = (401, 403, 404)
+# Where a lookup's neighbourhood digest sits in its described condition: ``…,"~abcdef"]]``.
+NEAR_WIDTH = len(NEAR_MARK) + NEAR_CHARS
+NEAR_TAIL = NEAR_WIDTH + 2  # substr start: length − this (the digest, then ``"]]``)
 
 
 @dataclass(frozen=True)
@@ -259,34 +262,35 @@ def count_calls(
 
 
 def lookup_neighbourhoods(
-    session: Session, since: datetime, until: datetime
+    session: Session, since: datetime, until: datetime, least: int = 1
 ) -> dict[int, tuple[int, int]]:
-    """Per key: (distinct keys looked up in its densest block of consecutive keys, blocks).
+    """Per key: (distinct keys looked up in its densest block of consecutive keys, blocks
+    holding at least ``least`` of them), for keys with such a block.
 
-    Reads the keyed lookups' neighbourhood digests (``filters.near_digest``): nothing but
-    "these keys were near each other" is known, never a key or a block.
+    Reads the keyed lookups' neighbourhood digests (``filters.near_digest``, the last item of
+    a lookup's one condition): nothing but "these keys were near each other" is known, never
+    a key or a block. Counted in the database; only dense blocks come back.
     """
-    rows = session.execute(
-        select(ApiCall.key_id, ApiCall.filter)
+    near = func.substr(ApiCall.filter, func.length(ApiCall.filter) - NEAR_TAIL, NEAR_WIDTH)
+    blocks = (
+        select(
+            ApiCall.key_id.label("key_id"),
+            func.count(distinct(ApiCall.filter)).label("near_keys"),
+        )
         .where(
             *_range(since, until),
             ApiCall.key_id.is_not(None),
             ApiCall.endpoint == Endpoint.LOOKUP.value,
-            ApiCall.filter.like(f'%"{NEAR_MARK}%'),
+            ApiCall.filter.like(f'%,"{NEAR_MARK}%"]]'),
         )
-        .distinct()
+        .group_by(ApiCall.key_id, near)
+        .having(func.count(distinct(ApiCall.filter)) >= max(1, least))
+        .subquery()
+    )
+    rows = session.execute(
+        select(blocks.c.key_id, func.max(blocks.c.near_keys), func.count()).group_by(blocks.c.key_id)
     ).all()
-    blocks: dict[int, dict[str, int]] = {}
-    for key_id, text in rows:
-        try:
-            described = json.loads(text)
-        except ValueError:
-            continue
-        for item in described:
-            if isinstance(item, list) and len(item) == 4 and str(item[3]).startswith(NEAR_MARK):
-                per = blocks.setdefault(int(key_id), {})
-                per[str(item[3])] = per.get(str(item[3]), 0) + 1
-    return {k: (max(per.values()), len(per)) for k, per in blocks.items()}
+    return {int(k): (int(densest), int(n)) for k, densest, n in rows}
 
 
 @dataclass(frozen=True)
@@ -376,7 +380,12 @@ def grant_use(
     columns: dict[int, dict[str, int]] = {}
     for grant_id, text, n in session.execute(
         select(ApiCall.grant_id, ApiCall.filter, func.count())
-        .where(*base, ApiCall.filter != "[]", ApiCall.status < 400)
+        .where(
+            *base,
+            ApiCall.filter != "[]",
+            ApiCall.status < 400,
+            ApiCall.endpoint != Endpoint.LOOKUP.value,  # by the key column, by definition
+        )
         .group_by(ApiCall.grant_id, ApiCall.filter)
     ).all():
         try:

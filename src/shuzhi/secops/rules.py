@@ -422,7 +422,9 @@ def _sequential(
     """Many distinct keys looked up inside one block of consecutive keys (the meter's
     neighbourhood digests: which block is never known, only that keys shared one)."""
     found = []
-    for key_id, (densest, blocks) in monitoring.lookup_neighbourhoods(session, since, now).items():
+    least = int(RULES["sequential_ids"].params["near_keys"].least)
+    dense = monitoring.lookup_neighbourhoods(session, since, now, least)
+    for key_id, (densest, blocks) in dense.items():
         k = by_key.get(key_id)
         bar = limit("sequential_ids", "near_keys", f"key:{key_id}")
         if k is None or densest < bar:
@@ -435,9 +437,10 @@ def _sequential(
                 bar,
                 k.calls,
                 f"{k.application_code} (key {key_id}) 一小时内在同一连续号段中查询了 {densest}"
-                f" 个不同键值（共涉及 {blocks} 个号段）。",
+                f" 个不同键值（{blocks} 个号段达到 {least} 个以上）。",
                 f"{k.application_code} (key {key_id}) looked up {densest} distinct keys inside"
-                f" one block of consecutive keys in an hour ({blocks} blocks in all).",
+                f" one block of consecutive keys in an hour ({blocks} blocks with {least} or"
+                " more).",
             )
         )
     return found
