@@ -5,6 +5,7 @@ its purpose, repeated bulk exports, portal downloads and sandbox queries."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -34,7 +35,9 @@ def _resident(region: str, born: str, seq: int) -> str:
     return body + check
 
 
-def _lookups_of(values: list[str], start: datetime, end: datetime, key_id: int = 1) -> list[dict]:
+def _lookups_of(
+    values: list[str], start: datetime, end: datetime, key_id: int = 1
+) -> list[dict[str, Any]]:
     step = (end - start) / max(1, len(values))
     return [
         call(
@@ -199,7 +202,7 @@ def test_a_few_downloads_and_anonymous_ones_do_not(database: Database) -> None:
 
 
 def _queries(database: Database, unit: int, n: int, refused: int, analyst: str) -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "analyst": analyst,
             "unit_id": unit,

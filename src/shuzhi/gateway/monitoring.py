@@ -329,7 +329,7 @@ def exports(session: Session, since: datetime, until: datetime) -> list[ExportAc
         .group_by(ApiCall.key_id)
     ).all()
     return [
-        ExportActivity(int(r[0]), r[1] or "", r[2], int(r[3]), int(r[4]), int(r[5]), r[6], r[7])
+        ExportActivity(int(r[0] or 0), r[1] or "", r[2], int(r[3]), int(r[4]), int(r[5]), r[6], r[7])
         for r in rows
     ]
 
@@ -393,7 +393,7 @@ def grant_use(
         except ValueError:
             continue
         named = {str(item[0]) for item in described if isinstance(item, list) and item}
-        per = columns.setdefault(int(grant_id), {})
+        per = columns.setdefault(int(grant_id or 0), {})
         for column in named:
             per[column] = per.get(column, 0) + int(n)
     return [
