@@ -119,7 +119,7 @@ def _alert_for(data_dir: Path, key_id: int, since: datetime) -> str | None:
 
     database = Database(_settings(data_dir))
     try:
-        with database.sessions() as session:
+        with database.read_sessions() as session:
             rule = session.scalar(
                 select(Alert.rule).where(
                     Alert.subject == f"key:{key_id}",
@@ -140,7 +140,7 @@ def _key_id(data_dir: Path, token: str) -> int:
 
     database = Database(_settings(data_dir))
     try:
-        with database.sessions() as session:
+        with database.read_sessions() as session:
             found = session.scalar(select(AppKey.id).where(AppKey.prefix == token.split("_")[1]))
         return int(found or 0)
     finally:

@@ -152,8 +152,14 @@ def claim(database: Database, now: datetime, gap: float) -> bool:
 def evaluate(ctx: Ctx, now: datetime | None = None) -> EvaluationOut:
     """Run every rule once over the last hour; new alerts are raised and delivered, open
     ones grow. Returns the new alerts."""
-    require(ctx, "evaluate_secops")
     now = now or utcnow()
+    return raise_alerts(ctx, find(ctx, now), now)
+
+
+def find(ctx: Ctx, now: datetime) -> list[Finding]:
+    """What every rule finds over the hour before ``now``; reads only, so the server's
+    evaluator runs it in a read unit and holds no write lock while the rules scan."""
+    require(ctx, "evaluate_secops")
     limits = _Limits(
         _values(ctx.db), {(t.rule, t.subject): t.factor for t in ctx.db.scalars(select(Tuning))}
     )
@@ -179,6 +185,12 @@ def evaluate(ctx: Ctx, now: datetime | None = None) -> EvaluationOut:
                 extra={"first_bad_seq": report.first_bad_seq, "reason": report.reason},
             )
         )
+    return findings
+
+
+def raise_alerts(ctx: Ctx, findings: list[Finding], now: datetime) -> EvaluationOut:
+    """Raise (and deliver) an alert per new finding; make the open ones grow."""
+    require(ctx, "evaluate_secops")
     new: list[AlertOut] = []
     grown = 0
     for finding in findings:
