@@ -156,9 +156,10 @@ def evaluate(ctx: Ctx, now: datetime | None = None) -> EvaluationOut:
     return raise_alerts(ctx, find(ctx, now), now)
 
 
-def find(ctx: Ctx, now: datetime) -> list[Finding]:
-    """What every rule finds over the hour before ``now``; reads only, so the server's
-    evaluator runs it in a read unit and holds no write lock while the rules scan."""
+def find(ctx: Ctx, now: datetime) -> list[Prepared]:
+    """What every rule finds over the hour before ``now``, with each alert's evidence; reads
+    only, so the server's evaluator runs it in a read unit and holds no write lock while the
+    rules scan."""
     require(ctx, "evaluate_secops")
     limits = _Limits(
         _values(ctx.db), {(t.rule, t.subject): t.factor for t in ctx.db.scalars(select(Tuning))}
@@ -185,15 +186,37 @@ def find(ctx: Ctx, now: datetime) -> list[Finding]:
                 extra={"first_bad_seq": report.first_bad_seq, "reason": report.reason},
             )
         )
-    return findings
+    return [p for p in (_prepare(ctx.db, f, now) for f in findings) if p is not None]
 
 
-def raise_alerts(ctx: Ctx, findings: list[Finding], now: datetime) -> EvaluationOut:
+@dataclass(frozen=True)
+class Prepared:
+    """A finding with everything its alert needs that takes a scan (the evidence, how much
+    an open alert grows by), read before the short write unit that stores it."""
+
+    finding: Finding
+    evidence: list[dict[str, Any]]
+    newer: int  # calls after the open alert's last_seen (0: no open alert)
+
+
+def _prepare(session: Session, f: Finding, now: datetime) -> Prepared | None:
+    seen = session.scalar(select(Alert.last_seen).where(Alert.open_key == _open_key(f)))
+    if seen is not None and f.last_at <= seen:
+        return None  # nothing new about an open alert
+    newer = _newer(session, f, seen, now) if seen is not None else 0
+    return Prepared(f, _evidence(session, f, now), newer)
+
+
+def _open_key(f: Finding) -> str:
+    return f"{f.rule}|{f.subject}"
+
+
+def raise_alerts(ctx: Ctx, found: list[Prepared], now: datetime) -> EvaluationOut:
     """Raise (and deliver) an alert per new finding; make the open ones grow."""
     require(ctx, "evaluate_secops")
     new: list[AlertOut] = []
     grown = 0
-    for finding in findings:
+    for finding in found:
         alert, created = _upsert(ctx, finding, now)
         if created and alert is not None:
             new.append(_out(alert))
@@ -240,17 +263,18 @@ def _newer(session: Session, f: Finding, after: datetime, now: datetime) -> int:
     )
 
 
-def _upsert(ctx: Ctx, f: Finding, now: datetime) -> tuple[Alert | None, bool]:
-    open_key = f"{f.rule}|{f.subject}"
+def _upsert(ctx: Ctx, p: Prepared, now: datetime) -> tuple[Alert | None, bool]:
+    f = p.finding
+    open_key = _open_key(f)
     alert = ctx.db.scalar(select(Alert).where(Alert.open_key == open_key))
     if alert is not None:
         if f.last_at <= alert.last_seen:
             return None, False
-        alert.count += max(1, _newer(ctx.db, f, alert.last_seen, now))
+        alert.count += max(1, p.newer)
         alert.last_seen = f.last_at
         alert.measure = max(alert.measure, f.measure)
         alert.summary_zh, alert.summary_en = f.zh, f.en
-        alert.evidence = _evidence(ctx.db, f, now)
+        alert.evidence = p.evidence
         ctx.db.flush()
         record(ctx, events.AlertGrew(alert_id=alert.id, unit=alert.unit_id, count=alert.count))
         return alert, False
@@ -269,7 +293,7 @@ def _upsert(ctx: Ctx, f: Finding, now: datetime) -> tuple[Alert | None, bool]:
         threshold=f.threshold,
         summary_zh=f.zh,
         summary_en=f.en,
-        evidence=_evidence(ctx.db, f, now),
+        evidence=p.evidence,
     )
     ctx.db.add(alert)
     ctx.db.flush()
