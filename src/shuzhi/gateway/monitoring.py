@@ -288,7 +288,9 @@ def lookup_neighbourhoods(
         .subquery()
     )
     rows = session.execute(
-        select(blocks.c.key_id, func.max(blocks.c.near_keys), func.count()).group_by(blocks.c.key_id)
+        select(blocks.c.key_id, func.max(blocks.c.near_keys), func.count()).group_by(
+            blocks.c.key_id
+        )
     ).all()
     return {int(k): (int(densest), int(n)) for k, densest, n in rows}
 
@@ -329,7 +331,9 @@ def exports(session: Session, since: datetime, until: datetime) -> list[ExportAc
         .group_by(ApiCall.key_id)
     ).all()
     return [
-        ExportActivity(int(r[0] or 0), r[1] or "", r[2], int(r[3]), int(r[4]), int(r[5]), r[6], r[7])
+        ExportActivity(
+            int(r[0] or 0), r[1] or "", r[2], int(r[3]), int(r[4]), int(r[5]), r[6], r[7]
+        )
         for r in rows
     ]
 
