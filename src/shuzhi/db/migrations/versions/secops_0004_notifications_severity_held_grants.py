@@ -1,8 +1,8 @@
 """secops: incidents' severity and notification checklist; the grants an agreement's
 containment holds
 
-Revision ID: secops_0003
-Revises: secops_0002
+Revision ID: secops_0004
+Revises: secops_0003
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 import shuzhi.db.base
 
-revision = "secops_0003"
-down_revision = "secops_0002"
+revision = "secops_0004"
+down_revision = "secops_0003"
 branch_labels = None
 depends_on = None
 
