@@ -2,4 +2,4 @@
 answered inside the platform without releasing a row or a figure about fewer than k people."""
 
 # The public surface: the modules other packages may import.
-__all__ = ["privacy", "releases", "rules", "schemas", "service", "texts"]
+__all__ = ["monitoring", "privacy", "releases", "rules", "schemas", "service", "texts"]

@@ -24,6 +24,7 @@ from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Invalid, NotFound
 from shuzhi.gateway import monitoring
 from shuzhi.secops import events
+from shuzhi.secops.flow_rules import flow_findings
 from shuzhi.secops.models import (
     Alert,
     AlertStatus,
@@ -36,7 +37,6 @@ from shuzhi.secops.rules import (
     RULES,
     WINDOW,
     Finding,
-    flow_findings,
     gateway_findings,
     login_findings,
     mask_client,
