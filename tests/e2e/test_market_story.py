@@ -1,14 +1,20 @@
-"""In a real browser, the data market from authorisation to delivery: the executive admits
+"""In a real browser, the data market from authorisation to disclosure: the executive admits
 the operator, the CDO approves the authorisation agreement and the executive puts it in
-force; the operator describes a product, the executive reviews its compliance, the operator
-files its registration (public notice) and, after the notice, the executive confirms it; the
-product is listed on the public portal; a buyer applies, the operator signs for ¥200,000
-and files the transaction; the buyer takes its key and calls the gateway with it."""
+force; the operator builds a product from figures its unit counted in the sandbox (a release
+"to a data product" the provider approved), the executive reviews its compliance, the
+operator files its registration (public notice) and, after the notice, the executive
+confirms it; the product is listed on the public portal; a buyer applies, the operator signs
+for ¥200,000 and files the transaction; the buyer takes its key and calls the gateway with
+it; the year's disclosure lists the product under the operator."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -16,13 +22,22 @@ from shuzhi.auth import service as auth
 from shuzhi.auth.schemas import UserCreate
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.base import utcnow
+from shuzhi.db.engine import Database
+from shuzhi.lake import service as lake
+from shuzhi.lake.readers import FileSource
 from shuzhi.market import service
 from shuzhi.market.schemas import AgreementIn
-from tests.conftest import acting
+from shuzhi.sandbox import releases
+from shuzhi.sandbox.schemas import QueryIn, ReleaseDecisionIn, ReleaseIn
+from tests.catalog.helpers import item as entry_item
+from tests.conftest import acting, actor
 from tests.e2e.conftest import LiveServer, login, logout
-from tests.factories import PASSWORD, seed_org, uscc
-from tests.market.helpers import SCENARIO, agreement_data, figures_entry
+from tests.factories import PASSWORD, Org, seed_org, uscc
+from tests.lake.helpers import published_entry
+from tests.market.helpers import SCENARIO, agreement_data
 from tests.market.trade_helpers import buyer, pass_notice
+from tests.sandbox.helpers import grant
+from tests.sharing.helpers import application
 
 pytestmark = pytest.mark.browser
 
@@ -31,14 +46,63 @@ FETCH = """async ([url, token]) => {
   return [r.status, await r.json()];
 }"""
 
+# Enterprises per industry (each at least k = 10, so no figure is suppressed).
+INDUSTRIES = {"制造业": 15, "批发零售": 12, "住宿餐饮": 11}
+ENTERPRISES = [
+    entry_item("统一社会信用代码"),
+    entry_item("行业"),
+    entry_item("营业收入", data_type="N", length=12),
+]
+TERMS = {
+    "columns": {"统一社会信用代码": "join_key", "行业": "dimension", "营业收入": "aggregate"},
+    "entity_column": "统一社会信用代码",
+    "k": 10,
+}
 
-def test_operator_builds_registers_and_sells_through_the_gateway(
+
+def enterprises_entry(database: Database) -> str:
+    """Department B's published register of enterprises (no personal information), loaded."""
+    code = published_entry(database, "B", items=ENTERPRISES, share_type="unconditional")
+    rows = [(i, name) for name, n in INDUSTRIES.items() for i in range(n)]
+    table = pa.table(
+        {
+            "统一社会信用代码": [uscc(500 + n) for n in range(len(rows))],
+            "行业": [name for _, name in rows],
+            "营业收入": [1_000_000 + 10_000 * i for i, _ in rows],
+        }
+    )
+    path = Path(tempfile.mkdtemp(prefix="shuzhi-market-story-")) / "enterprises.parquet"
+    pq.write_table(table, path)
+    with acting(database, SYSTEM) as ctx:
+        lake.ingest(ctx, code, FileSource(path))
+    return code
+
+
+def sandbox_release(database: Database, seeded: Org, code: str) -> int:
+    """Department A (the operator's unit) counts enterprises per industry in the sandbox and
+    asks to release the figures to a data product; department B's CDO approves."""
+    analyst = seeded.actor(Role.DATA_LIAISON)
+    grant(database, analyst, code, application(database, "A"), TERMS)
+    sql = f'SELECT 行业, COUNT(*) AS 企业数 FROM "{code}" GROUP BY 行业 ORDER BY 行业'
+    with acting(database, analyst) as ctx:
+        answer = releases.answer_query(ctx, QueryIn(sql=sql))
+        asked = releases.request_release(
+            ctx, ReleaseIn(query_id=answer.id, purpose="企业经营健康指数", target="data_product")
+        )
+    with acting(database, actor(Role.UNIT_CDO, seeded.unit_ids["B"], name="b.cdo")) as ctx:
+        approved = releases.decide_release(ctx, asked.id, ReleaseDecisionIn(approve=True))
+    assert approved.status == "approved"
+    return asked.id
+
+
+def test_operator_builds_from_the_sandbox_sells_and_discloses(
     live_server: LiveServer, page: Page
 ) -> None:
     database = live_server.database
     seeded = seed_org(database)
     base = live_server.url
-    code = figures_entry(database)
+    code = enterprises_entry(database)
+    release = sandbox_release(database, seeded, code)
     buyer_id, _ = buyer(database, seeded)
     with acting(database, SYSTEM) as ctx:
         buyer_unit = service.get_market_party(ctx, buyer_id).unit_code
@@ -85,7 +149,7 @@ def test_operator_builds_registers_and_sells_through_the_gateway(
     expect(page.locator("#agreements")).to_contain_text("生效中")
     logout(page)
 
-    # The operator describes the product and submits it for review.
+    # The operator builds the product from the sandbox release and submits it for review.
     login(page, base, "operator", PASSWORD)
     page.goto(f"{base}/market")
     page.click("#trade-link")
@@ -93,11 +157,17 @@ def test_operator_builds_registers_and_sells_through_the_gateway(
     form = "#new-product"
     page.fill(f"{form} input[name=name]", "企业经营健康指数")
     page.select_option(f"{form} select[name=inputs]", code)
+    page.fill(f"{form} input[name=sandbox_release_id]", str(release))
     page.fill(f"{form} textarea[name=processing]", "按行业汇总企业数，计算经营健康指数，不含明细。")
     page.select_option(f"{form} select[name=scenario]", SCENARIO)
     page.fill(f"{form} input[name=price]", "200000")
     page.fill(f"{form} input[name=fee_standard]", "按年订阅，每年 20 万元。")
     page.click(f"{form} button[type=submit]")
+    expect(page.locator("#errors")).to_have_count(0)
+    with acting(database, SYSTEM) as ctx:
+        (product,) = service.list_products(ctx)
+    assert product.sandbox_release_id == release
+    assert product.sample == [{"行业": name, "企业数": n} for name, n in sorted(INDUSTRIES.items())]
     page.goto(f"{base}/market")
     page.locator("#products button", has_text="提交合规审查").click()
     expect(page.locator("#products")).to_contain_text("合规审查中")
@@ -185,3 +255,12 @@ def test_operator_builds_registers_and_sells_through_the_gateway(
     assert {r["行业"] for r in body["items"]} == {"制造业", "批发零售", "住宿餐饮"}
     page.goto(f"{base}/market/trade")
     expect(page.locator("#key-token")).to_have_count(0)  # never shown again
+
+    # The year's disclosure (a draft until published) lists the product under the operator.
+    logout(page)
+    login(page, base, "exec", PASSWORD)
+    page.goto(f"{base}/market/disclosure/{utcnow().year}")
+    section = page.locator(".disclosure-operator", has_text="城市数据集团有限公司")
+    product_row = section.locator("tbody tr", has_text="企业经营健康指数")
+    expect(product_row).to_contain_text(number)
+    expect(product_row).to_contain_text("200,000.00")

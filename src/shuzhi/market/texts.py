@@ -44,6 +44,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "mk.terminate": ("终止", "Terminate"),
     "mk.products": ("数据产品", "Data products"),
     "mk.inputs": ("数据来源", "Inputs"),
+    "mk.sandbox_release": (
+        "沙箱发布编号（选填，须为本单位申请并获批用于数据产品的发布）",
+        "Sandbox release no. (optional: approved for a data product, asked by your unit)",
+    ),
     "mk.price": ("价格（元）", "Price (CNY)"),
     "mk.product.draft": ("草拟", "Draft"),
     "mk.product.in_review": ("合规审查中", "In compliance review"),
