@@ -28,9 +28,10 @@ def test_the_demo_security_story(demo_database: Database) -> None:
         calls = monitoring.count_calls(
             ctx.db, utcnow() - timedelta(days=30), utcnow(), key_id=held[0].subject_id
         )
-    assert set(alerts) == {"enumeration", "off_hours_bulk", "new_client"}
+    assert set(alerts) == {"enumeration", "sequential_ids", "off_hours_bulk", "new_client"}
     assert statuses == {
         "enumeration": "acknowledged",
+        "sequential_ids": "acknowledged",
         "off_hours_bulk": "acknowledged",
         "new_client": "false_positive",
     }

@@ -18,6 +18,7 @@ from shuzhi.context import ANONYMOUS, SYSTEM, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Conflict, Invalid
+from shuzhi.lake import service as lake
 from shuzhi.market import service
 from shuzhi.market.models import Contract
 from shuzhi.market.service import trade_feed
@@ -145,6 +146,31 @@ def test_signing_checks_price_and_term_and_writes_nothing_when_refused(
     with acting(database, SYSTEM) as ctx:
         assert service.get_contract(ctx, applied.id).status == "applied"
         assert service.get_contract(ctx, applied.id).grant_id is None
+
+
+def test_a_resource_holding_personal_information_is_never_delivered_by_api(
+    database: Database,
+) -> None:
+    seeded = seed_org(database)
+    listed = listed_product(database, seeded)
+    # The provider confirms one column as personal names after the product was listed.
+    with acting(database, SYSTEM) as ctx:
+        lake.override_classification(ctx, listed.resource, "行业", "person_name", "测试")
+    party_id, who = buyer(database, seeded)
+    with acting(database, who) as ctx:
+        applied = service.apply_purchase(
+            ctx,
+            PurchaseIn(registration_number=listed.number, buyer_party_id=party_id, purpose=PURPOSE),
+        )
+    ends = utcnow().date() + timedelta(days=30)
+    with pytest.raises(Invalid) as caught, acting(database, seeded.actor(Role.OPERATOR)) as ctx:
+        service.sign_contract(ctx, applied.id, SignIn(price_cents=100_00, ends_on=ends))
+    (error,) = caught.value.errors
+    assert error.field == "delivery_mode" and "行业" in error.message.zh
+    assert "personal information" in error.message.en
+    with acting(database, SYSTEM) as ctx:
+        contract = service.get_contract(ctx, applied.id)
+    assert contract.status == "applied" and contract.grant_id is None
 
 
 def test_filing_evaluation_and_revenue(database: Database) -> None:

@@ -163,6 +163,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.secops.contained": ("应急处置暂停", "Contained (suspended)"),
     "audit.act.secops.containment_lifted": ("解除应急处置", "Containment lifted"),
     "audit.act.secops.incident_opened": ("登记安全事件", "Incident opened"),
+    "audit.act.secops.incident_notified": ("完成事件通报事项", "Incident notification ticked off"),
     "audit.act.secops.incident_noted": ("安全事件记录", "Incident note added"),
     "audit.act.secops.incident_viewed": ("查看安全事件", "Incident viewed"),
     "audit.act.secops.incident_closed": ("关闭安全事件", "Incident closed"),

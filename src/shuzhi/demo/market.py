@@ -49,6 +49,7 @@ from shuzhi.market.schemas import (
 )
 from shuzhi.market.trade_schemas import EvaluationIn, PurchaseIn, SignIn
 from shuzhi.org import service as org
+from shuzhi.security.categories import Category
 from shuzhi.sharing.access import authenticate_application
 from shuzhi.standards.identifiers import uscc_from_parts
 
@@ -181,15 +182,17 @@ def _entry(ctx: Ctx, unit: str, name: str, abstract: str, columns: dict[str, str
 
 
 def _confirm_classification(ctx: Ctx, code: str) -> None:
-    """The source unit confirms the classifier's guesses (no personal data is in the
-    figures; a guess left unconfirmed would keep the resource out of any product)."""
+    """The source unit reviews the classifier's guesses: these figures and bus positions
+    describe industries and vehicles, not people, so each personal guess is corrected to "no
+    personal information" (a guess left unconfirmed would keep the resource out of any
+    product, and a personal column out of API delivery)."""
     current = lake.current_version(ctx, code)
     if current is None:
         return
     for column in current[0].classification:
         if column.personal and not column.overridden:
             lake.override_classification(
-                ctx, code, column.name, column.category, "数源单位核对：不含个人信息"
+                ctx, code, column.name, Category.NONE.value, "数源单位核对：不含个人信息"
             )
 
 

@@ -206,11 +206,10 @@ def build_secops(database: Database, actor: Actor, now: datetime | None = None) 
     calls, runs = plan(systems, now)
     write_calls(database, calls)
     alerts = {}
-    for rule, at in sorted(runs.items(), key=lambda r: r[1]):
+    for _rule, at in sorted(runs.items(), key=lambda r: r[1]):
         with unit_of_work(database, actor) as ctx:
-            found = [a for a in service.evaluate(ctx, at).new if a.rule == rule]
-        if found:
-            alerts[rule] = found[0].id
+            for alert in service.evaluate(ctx, at).new:
+                alerts.setdefault(alert.rule, alert.id)
     enumerated, exporter, _mover = systems
     with unit_of_work(database, actor) as ctx:
         if "new_client" in alerts:
@@ -221,6 +220,8 @@ def build_secops(database: Database, actor: Actor, now: datetime | None = None) 
             )
         if "off_hours_bulk" in alerts:
             service.acknowledge_alert(ctx, alerts["off_hours_bulk"])
+        if "sequential_ids" in alerts:  # the same attack walked neighbouring IDs
+            service.acknowledge_alert(ctx, alerts["sequential_ids"])
         if "enumeration" in alerts:
             service.acknowledge_alert(ctx, alerts["enumeration"])
             incident = service.open_incident(

@@ -52,6 +52,7 @@ from shuzhi.market.service.common import (
     today,
 )
 from shuzhi.market.service.listing import _registration_of, why_not_listed
+from shuzhi.market.service.products import api_delivery_problems
 from shuzhi.market.trade_schemas import (
     ContractOut,
     DeliveryKey,
@@ -290,6 +291,11 @@ def sign_contract(ctx: Ctx, contract_id: int, data: SignIn) -> ContractOut:
             f"接口交付的合同期限最长 {MAX_API_TERM_DAYS} 天。",
             f"An API delivery contract runs at most {MAX_API_TERM_DAYS} days.",
         )
+    if row.delivery_mode == DeliveryMode.API:
+        with _as_platform(ctx):
+            personal = api_delivery_problems(ctx, _delivery_resource(product))
+        if personal is not None:
+            errors.add("delivery_mode", *personal)
     if errors.errors:
         raise refused("sign_contract", target, Invalid(errors=errors.errors))
     _move(

@@ -64,6 +64,31 @@ def data_problems(ctx: Ctx, resource_code: str) -> tuple[str, str] | None:
     return None
 
 
+def api_delivery_problems(ctx: Ctx, resource_code: str) -> tuple[str, str] | None:
+    """Why a resource may not be handed to a buyer row by row through the gateway, or None.
+
+    API delivery serves the delivered resource's rows to the buyer; a resource holding personal
+    information (confirmed or not) never goes to a buyer that way, whatever masking a grant
+    would apply: such a product is delivered as a file of its result."""
+    current = lake.current_version(ctx, resource_code)
+    if current is None:
+        return (
+            f"数据资源 {resource_code} 尚无可交付的数据版本。",
+            f"Resource {resource_code} has no version to deliver.",
+        )
+    version, _files = current
+    personal = [c.name for c in version.classification if c.personal]
+    if personal:
+        return (
+            f"数据资源 {resource_code} 含个人信息（{'、'.join(personal[:5])}），"
+            "不得以接口方式逐条交付给买方，请以文件方式交付产品结果。",
+            f"Resource {resource_code} holds personal information ({', '.join(personal[:5])});"
+            " it is not delivered to a buyer record by record through the API. Deliver the"
+            " product's result as a file.",
+        )
+    return None
+
+
 def input_problems(ctx: Ctx, agreement: Agreement, inputs: list[str]) -> ErrorCollector:
     errors = ErrorCollector()
     for code in inputs:
