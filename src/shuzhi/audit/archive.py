@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Table, delete, func, select
 
-from shuzhi.audit.chain import same
+from shuzhi.audit.chain import ENTRY_FIELDS, same
 from shuzhi.audit.models import GENESIS, AuditArchive, AuditCheckpoint, AuditEntry
 
 __all__ = ["AuditArchive"]
@@ -39,21 +39,7 @@ DELETE_BATCH = 50_000
 READ_BATCH = 5_000
 
 _ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
-_COLUMNS = (
-    "seq",
-    "at",
-    "actor",
-    "actor_role",
-    "unit_id",
-    "action",
-    "target_type",
-    "target_id",
-    "outcome",
-    "details",
-    "prev_hash",
-    "hash",
-    "alg",
-)
+_COLUMNS = ENTRY_FIELDS
 # ``at`` is stored as the text the MAC was computed over, so an archived entry hashes exactly
 # as it did in the database, whatever the database's own time type.
 SCHEMA = pa.schema(

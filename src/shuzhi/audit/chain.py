@@ -29,6 +29,23 @@ from shuzhi.settings import Settings
 
 ALG_LEGACY = "sha256"
 ALG_MAC = "hmac-sha256"
+# An entry as it travels outside the database (archive files, SIEM exports): the fields its MAC
+# covers, then its hash, the previous entry's hash and the algorithm.
+ENTRY_FIELDS = (
+    "seq",
+    "at",
+    "actor",
+    "actor_role",
+    "unit_id",
+    "action",
+    "target_type",
+    "target_id",
+    "outcome",
+    "details",
+    "prev_hash",
+    "hash",
+    "alg",
+)
 _CHAIN_LABEL = b"shuzhi audit chain v1"
 _ANCHOR_LABEL = b"shuzhi audit anchor v1"
 

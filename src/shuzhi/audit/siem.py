@@ -30,7 +30,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import select
 
-from shuzhi.audit.chain import ChainMac, canonical, expected_hash, same
+from shuzhi.audit.chain import ENTRY_FIELDS, ChainMac, canonical, expected_hash, same
 from shuzhi.audit.events import AuditExported
 from shuzhi.audit.models import AuditEntry
 from shuzhi.audit.service import record
@@ -39,21 +39,7 @@ from shuzhi.context import Ctx
 from shuzhi.errors import ErrorCollector
 
 FORMATS = ("jsonl", "cef")
-FIELDS = (
-    "seq",
-    "at",
-    "actor",
-    "actor_role",
-    "unit_id",
-    "action",
-    "target_type",
-    "target_id",
-    "outcome",
-    "details",
-    "prev_hash",
-    "hash",
-    "alg",
-)
+FIELDS = ENTRY_FIELDS
 FACILITY_LOG_AUDIT = 13
 CEF_VENDOR = "Shuzhi"
 CEF_PRODUCT = "Shuzhi"

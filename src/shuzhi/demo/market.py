@@ -13,7 +13,6 @@ disclosure) are recorded on it through ``service.seed_books``."""
 
 from __future__ import annotations
 
-import json
 import random
 import tempfile
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from shuzhi.catalog.schemas import EntryCreate
 from shuzhi.context import ANONYMOUS, Actor, Ctx, Role, unit_of_work
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
-from shuzhi.errors import ShuzhiError
+from shuzhi.demo.sharing import key_works, stored_credentials
 from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
 from shuzhi.market import service as market
@@ -50,7 +49,6 @@ from shuzhi.market.schemas import (
 from shuzhi.market.trade_schemas import EvaluationIn, PurchaseIn, SignIn
 from shuzhi.org import service as org
 from shuzhi.security.categories import Category
-from shuzhi.sharing.access import authenticate_application
 from shuzhi.standards.identifiers import uscc_from_parts
 
 SEED = 20261206
@@ -458,22 +456,6 @@ def _existing(database: Database, actor: Actor) -> MarketDemo | None:
         )
 
 
-def _stored(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    stored = json.loads(path.read_text(encoding="utf-8")).get("market")
-    return stored if isinstance(stored, dict) else None
-
-
-def _works(database: Database, actor: Actor, token: str) -> bool:
-    try:
-        with unit_of_work(database, actor) as ctx:
-            authenticate_application(ctx.db, token, utcnow())
-        return True
-    except ShuzhiError:
-        return False
-
-
 def _buyer_key(database: Database, actor: Actor, contract_id: int, password: str) -> dict[str, Any]:
     with unit_of_work(database, actor) as ctx:
         buyer_unit = market.get_contract(ctx, contract_id).buyer_unit_code
@@ -506,10 +488,10 @@ def build_market(
         if not all(org.unit_id_for_code(ctx, u) is not None for u in UNITS):
             return None
     built = _existing(database, actor)
-    stored = _stored(credentials)
+    stored = stored_credentials(credentials, "market")
     if built is None:
         built = _build(database, actor, password)
-    elif stored and _works(database, actor, str(stored.get("api_key", ""))):
+    elif stored and key_works(database, actor, str(stored.get("api_key", ""))):
         _books(database, actor, built)
         return stored
     _books(database, actor, built)

@@ -29,7 +29,7 @@ from shuzhi.catalog.schemas import EntryCreate
 from shuzhi.context import Actor, Ctx, Role, unit_of_work
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
-from shuzhi.demo.sharing import CONSUMER, _actor, _key
+from shuzhi.demo.sharing import CONSUMER, _actor, _key, key_works, stored_credentials
 from shuzhi.errors import ShuzhiError
 from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
@@ -285,23 +285,6 @@ def _existing(database: Database, actor: Actor) -> dict[str, str] | None:
         return found if len(found) == len(SPECS) else None
 
 
-def _stored(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    stored = json.loads(path.read_text(encoding="utf-8")).get("sandbox")
-    return stored if isinstance(stored, dict) else None
-
-
-def _works(database: Database, actor: Actor, token: str) -> bool:
-    try:
-        principal = _principal(database, actor, token)
-        with unit_of_work(database, _as_app(principal)) as ctx:
-            sandbox.list_sandbox_grants(ctx, application=principal)
-        return True
-    except ShuzhiError:
-        return False
-
-
 def build_sandbox(database: Database, actor: Actor, credentials: Path) -> dict[str, Any] | None:
     """Build the demo sandbox once; return what ``demo-credentials.json`` records for it."""
     with unit_of_work(database, actor) as ctx:
@@ -311,8 +294,8 @@ def build_sandbox(database: Database, actor: Actor, credentials: Path) -> dict[s
     if codes is None:
         codes, token = _build(database, actor)
     else:
-        stored = _stored(credentials)
-        if stored and _works(database, actor, str(stored.get("api_key", ""))):
+        stored = stored_credentials(credentials, "sandbox")
+        if stored and key_works(database, actor, str(stored.get("api_key", ""))):
             return stored
         token = _key(database, actor, ANALYST_UNIT, CONSUMER)
     sql = example_query(codes)

@@ -205,7 +205,7 @@ def build_secops(database: Database, actor: Actor, now: datetime | None = None) 
     now = (now or utcnow()).astimezone(UTC)
     calls, runs = plan(systems, now)
     write_calls(database, calls)
-    alerts = {}
+    alerts: dict[str, int] = {}
     for _rule, at in sorted(runs.items(), key=lambda r: r[1]):
         with unit_of_work(database, actor) as ctx:
             for alert in service.evaluate(ctx, at).new:

@@ -333,14 +333,16 @@ def _credential(database: Database, actor: Actor, grant_id: int, token: str) -> 
     )
 
 
-def _stored(path: Path) -> dict[str, Any] | None:
+def stored_credentials(path: Path, section: str) -> dict[str, Any] | None:
+    """A demo step's section of an earlier ``demo-credentials.json``, if any."""
     if not path.exists():
         return None
-    stored = json.loads(path.read_text(encoding="utf-8")).get("sharing")
+    stored = json.loads(path.read_text(encoding="utf-8")).get(section)
     return stored if isinstance(stored, dict) else None
 
 
-def _works(database: Database, actor: Actor, token: str) -> bool:
+def key_works(database: Database, actor: Actor, token: str) -> bool:
+    """Whether an application key written by an earlier build still authenticates."""
     try:
         with unit_of_work(database, actor) as ctx:
             authenticate_application(ctx.db, token, utcnow())
@@ -361,8 +363,8 @@ def build_sharing(database: Database, actor: Actor, credentials: Path) -> dict[s
                 _key(database, actor, unit, code)
         stored = None
     else:
-        stored = _stored(credentials)
-        if stored and _works(database, actor, str(stored.get("api_key", ""))):
+        stored = stored_credentials(credentials, "sharing")
+        if stored and key_works(database, actor, str(stored.get("api_key", ""))):
             return stored
         main = _main_grant(database, actor)
     if main is None:
