@@ -11,6 +11,7 @@ from shuzhi.audit import service as audit
 from shuzhi.gateway import indexing as gateway_indexing
 from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
+from shuzhi.secops import service as secops
 from shuzhi.sharing import service as sharing
 from shuzhi.wiring import register_all
 
@@ -68,10 +69,15 @@ def test_register_all_wires_the_documented_reactions_and_is_idempotent() -> None
     assert {kind: hooks.REGISTRY.subscribers(kind) for kind in _kinds()} == before
     assert hooks.REGISTRY.sealed
     assert before[hooks.OperationRefused] == [audit.on_operation_refused]
-    assert before[hooks.EntryWithdrawn] == [sharing.on_entry_withdrawn, portal.on_entry_withdrawn]
+    assert before[hooks.EntryWithdrawn] == [
+        sharing.on_entry_withdrawn,
+        portal.on_entry_withdrawn,
+        secops.risk_on_entry_withdrawn,
+    ]
     assert before[hooks.EntryRepublished] == [
         sharing.on_entry_republished,
         portal.on_entry_republished,
+        secops.risk_on_entry_republished,
     ]
     assert before[hooks.VersionWritten] == [
         quality.on_version_written,

@@ -71,11 +71,8 @@ def api_delivery_problems(ctx: Ctx, resource_code: str) -> tuple[str, str] | Non
     information (confirmed or not) never goes to a buyer that way, whatever masking a grant
     would apply: such a product is delivered as a file of its result."""
     current = lake.current_version(ctx, resource_code)
-    if current is None:
-        return (
-            f"数据资源 {resource_code} 尚无可交付的数据版本。",
-            f"Resource {resource_code} has no version to deliver.",
-        )
+    if current is None:  # nothing loaded yet: nothing personal to hand over
+        return None
     version, _files = current
     personal = [c.name for c in version.classification if c.personal]
     if personal:
