@@ -239,6 +239,12 @@ def key_list(csv_path: Path, out: Path) -> int:
     return len(keys)
 
 
+def workdir(root: Path, rows: int) -> Path:
+    """Where the prepared data of ``rows`` rows lives (shared by the benchmarks built on this
+    one: the CSV and the key list are generated once)."""
+    return root / f"rows-{rows}-filtered"
+
+
 def _drop_page_cache() -> bool:
     """Drop the kernel's page cache so that a cold run reads from disk (needs root)."""
     try:
@@ -444,7 +450,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not Path(WRK).exists():
         sys.exit("wrk is missing: run scripts/install-system-deps (Debian package wrk)")
-    work = args.workdir / f"rows-{args.rows}-filtered"
+    work = workdir(args.workdir, args.rows)
     work.mkdir(parents=True, exist_ok=True)
     csv_path = work / "people.csv"
     state_path = work / "state.json"

@@ -46,6 +46,7 @@ from benchmarks.gateway_bench import (
     _wrk,
     key_list,
     prepare_shuzhi,
+    workdir,
 )
 from benchmarks.gen_csv import generate
 
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not Path(WRK).exists():
         sys.exit("wrk is missing: run scripts/install-system-deps (Debian package wrk)")
-    work = args.workdir / f"rows-{args.rows}"
+    work = workdir(args.workdir, args.rows)
     work.mkdir(parents=True, exist_ok=True)
     csv_path = work / "people.csv"
     state_path = work / "secops-state.json"
