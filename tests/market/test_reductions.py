@@ -5,18 +5,21 @@ into the disclosure tables with figures worked out by hand below."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from shuzhi.audit.models import AuditEntry
-from shuzhi.context import SYSTEM, Role
+from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.errors import Forbidden, Invalid
@@ -30,9 +33,12 @@ from shuzhi.market.books_models import (
 from shuzhi.market.books_schemas import AssetIn, CostItemIn, MovementRow, ReductionIn
 from shuzhi.market.service.balance import schedule
 from shuzhi.market.service.reductions import amortisation, month_end
+from shuzhi.settings import Settings
 from tests.conftest import acting
-from tests.factories import Org, seed_org
+from tests.factories import PASSWORD, Org, seed_org
 from tests.market.helpers import active_agreement, figures_entry, operator_party
+from tests.market.test_books_cli import _run
+from tests.web.helpers import csrf, login
 
 D = Decimal
 
@@ -166,7 +172,7 @@ def test_intangible_asset_impaired_amortised_on_the_rest_and_sold(database: Data
     assert _audited(database, "market.refused") >= 2
 
     # Off the books: no more costs, bookings or a new declaration.
-    refusals = [
+    refusals: list[Callable[[Ctx], object]] = [
         lambda c: service.record_cost_item(c, uscc, code, _cost(date(2026, 1, 5), "10")),
         lambda c: service.record_asset_reduction(
             c, uscc, code, _booking("derecognition", date(2026, 3, 1))
@@ -298,13 +304,7 @@ def test_bad_bookings_are_refused_together_and_nothing_is_stored(database: Datab
     assert err.value.errors[0].field == "use"
 
 
-def test_console_books_a_reduction_and_shows_it(database: Database, client: object) -> None:
-    from fastapi.testclient import TestClient
-
-    from tests.factories import PASSWORD
-    from tests.web.helpers import csrf, login
-
-    assert isinstance(client, TestClient)
+def test_console_books_a_reduction_and_shows_it(database: Database, client: TestClient) -> None:
     seeded = seed_org(database)
     uscc, code = _operator(database, seeded)
     with acting(database, seeded.actor(Role.OPERATOR)) as ctx:
@@ -395,13 +395,8 @@ def _month_end(start: date, months: int) -> date:
 
 
 def test_workbook_and_command_line_show_the_reductions(
-    database: Database, settings: object, tmp_path: object
+    database: Database, settings: Settings, tmp_path: Path
 ) -> None:
-    from pathlib import Path
-
-    from tests.market.test_books_cli import _run
-
-    assert isinstance(tmp_path, Path)
     seeded = seed_org(database)
     uscc, code = _operator(database, seeded)
     with acting(database, seeded.actor(Role.OPERATOR)) as ctx:
