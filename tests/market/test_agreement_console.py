@@ -189,6 +189,12 @@ def test_operator_does_not_see_another_organisations_agreement(
     )
     assert made.status_code == 303
     location = made.headers["location"]
+    swept = client.post(
+        "/market/agreements/expiry",
+        data={"csrf_token": csrf(client, "/market/agreements")},
+        follow_redirects=False,
+    )
+    assert swept.status_code == 303 and swept.headers["location"] == "/market/agreements"
     _logout(client)
     login(client, "operator", PASSWORD)
     assert "公共数据授权运营协议" not in client.get("/market/agreements").text
