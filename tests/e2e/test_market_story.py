@@ -1,11 +1,11 @@
 """In a real browser, the data market from authorisation to disclosure: the executive admits
-the operator and drafts the authorisation agreement through its form, the CDO approves it
-and the executive puts it in force; the operator builds a product from figures its unit
-counted in the sandbox (a release "to a data product" the provider approved), the executive
-reviews its compliance, the operator files its registration (public notice) and, after the
-notice, the executive confirms it; the product is listed on the public portal; a buyer
-applies, the operator signs for ¥200,000 and files the transaction; the buyer takes its key
-and calls the gateway with it; the year's disclosure lists the product under the operator."""
+the operator and drafts the agreement in its form, the CDO approves it, the executive puts it in
+force; the operator builds a product from figures its unit counted in the sandbox (a release
+"to a data product" the provider approved), the executive reviews its compliance, the
+operator files its registration (public notice) and, after the notice, the executive
+confirms it; the product is listed on the public portal; a buyer applies, the operator signs
+for ¥200,000 and files the transaction; the buyer takes its key and calls the gateway with
+it; the year's disclosure lists the product under the operator."""
 
 from __future__ import annotations
 
