@@ -1,7 +1,7 @@
 """In a real browser: the bureau's executive opens this year's disclosure (a draft from the
 ledger), prints it, publishes it; the cockpit shows the market box. The operator records a
-cost of its data resource and sees its balance-sheet tables, labelled as the platform's
-computation."""
+cost of its data resource, writes it down and sees its balance-sheet tables, labelled as the
+platform's computation."""
 
 from __future__ import annotations
 
@@ -56,3 +56,20 @@ def test_disclosure_and_books_in_the_browser(live_server: LiveServer, page: Page
     expect(page.locator("#books-costs")).to_contain_text("1,234.50")
     ending = page.locator("#books-table-b tr[data-key='carrying.ending']")
     expect(ending).to_contain_text("1,234.50")
+
+    # A write-down above the carrying amount is shown back with the input kept; then booked.
+    form = "#books-reduction"
+    page.select_option(f"{form} select[name=kind]", "impairment")
+    page.fill(f"{form} input[name=booked_on]", str(utcnow().date()))
+    page.fill(f"{form} input[name=amount]", "1234.51")
+    page.fill(f"{form} input[name=reason]", "同类数据市场价格下降，可变现净值低于成本。")
+    page.click(f"{form} button")
+    expect(page.locator(".alert[role=alert]")).to_contain_text("1234.50")
+    expect(page.locator(f"{form} input[name=reason]")).to_have_value(
+        "同类数据市场价格下降，可变现净值低于成本。"
+    )
+    page.fill(f"{form} input[name=amount]", "234.5")
+    page.click(f"{form} button")
+    expect(page.locator("#books-reductions tr[data-kind=impairment]")).to_contain_text("234.50")
+    expect(ending).to_contain_text("1,000.00")
+    expect(page.locator("#books-table-b tr[data-key='writedown.ending']")).to_contain_text("234.50")

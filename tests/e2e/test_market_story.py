@@ -1,5 +1,5 @@
 """In a real browser, the data market from authorisation to disclosure: the executive admits
-the operator, the CDO approves the authorisation agreement and the executive puts it in
+the operator and drafts the agreement in its form, the CDO approves it, the executive puts it in
 force; the operator builds a product from figures its unit counted in the sandbox (a release
 "to a data product" the provider approved), the executive reviews its compliance, the
 operator files its registration (public notice) and, after the notice, the executive
@@ -26,7 +26,6 @@ from shuzhi.db.engine import Database
 from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
 from shuzhi.market import service
-from shuzhi.market.schemas import AgreementIn
 from shuzhi.sandbox import releases
 from shuzhi.sandbox.schemas import QueryIn, ReleaseDecisionIn, ReleaseIn
 from tests.catalog.helpers import item as entry_item
@@ -34,7 +33,7 @@ from tests.conftest import acting, actor
 from tests.e2e.conftest import LiveServer, login, logout
 from tests.factories import PASSWORD, Org, seed_org, uscc
 from tests.lake.helpers import published_entry
-from tests.market.helpers import SCENARIO, agreement_data
+from tests.market.helpers import SCENARIO
 from tests.market.trade_helpers import buyer, pass_notice
 from tests.sandbox.helpers import grant
 from tests.sharing.helpers import application
@@ -130,18 +129,40 @@ def test_operator_builds_from_the_sandbox_sells_and_discloses(
     row = page.locator("#parties tr", has_text="城市数据集团有限公司")
     row.locator("button", has_text="批准").click()
     expect(page.locator("#parties tr", has_text="城市数据集团有限公司")).to_contain_text("已批准")
-    logout(page)
-    with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
-        operator = next(p for p in service.list_market_parties(ctx) if p.uscc == uscc(77))
-        service.draft_agreement(
-            ctx, AgreementIn.model_validate(agreement_data(operator.id, [code]))
-        )
 
-    # The CDO approves the agreement; the executive puts it in force.
+    # The executive drafts the authorisation agreement through the form: a term that ends
+    # before it starts is shown back with the input kept, then corrected.
+    page.click("text=起草授权运营协议")
+    form = "#new-agreement"
+    today = utcnow().date()
+    page.fill(f"{form} input[name=title]", "公共数据授权运营协议（企业经营）")
+    page.select_option(
+        f"{form} select[name=operator_id]", label=f"城市数据集团有限公司 · {uscc(77)}"
+    )
+    page.fill(f"{form} textarea[name=resources]", code)
+    page.fill(f"{form} textarea[name=scenarios]", f"{SCENARIO}\n普惠金融授信")
+    page.fill(f"{form} input[name=starts_on]", (today - timedelta(days=1)).isoformat())
+    page.fill(f"{form} input[name=ends_on]", (today - timedelta(days=2)).isoformat())
+    page.fill(f"{form} input[name=fee_cap]", "500000")
+    page.fill(f"{form} input[name=revenue_share_percent]", "10")
+    page.fill(f"{form} textarea[name=security_obligations]", "原始数据不出域，数据可用不可见。")
+    page.fill(f"{form} textarea[name=exit_terms]", "协议终止后 30 日内删除全部加工结果。")
+    page.fill(f"{form} textarea[name=breach_terms]", "违反安全义务的，实施机构可暂停或终止协议。")
+    page.click(f"{form} button[type=submit]")
+    expect(page.locator("#errors")).to_contain_text("截止日须晚于起始日")
+    expect(page.locator(f"{form} textarea[name=resources]")).to_have_value(code)
+    expect(page.locator(f"{form} input[name=rights][value=processing]")).to_be_checked()
+    page.fill(f"{form} input[name=ends_on]", (today + timedelta(days=365)).isoformat())
+    page.click(f"{form} button[type=submit]")
+    expect(page.locator("#agreement-status")).to_have_text("草拟")
+    logout(page)
+
+    # The CDO approves the agreement on its page; the executive puts it in force.
     login(page, base, "cdo", PASSWORD)
-    page.goto(f"{base}/market")
-    page.locator("#agreements button", has_text="批准").click()
-    expect(page.locator("#agreements")).to_contain_text("已批准")
+    page.goto(f"{base}/market/agreements")
+    page.click("#agreement-list a:has-text('公共数据授权运营协议（企业经营）')")
+    page.click("#agreement-actions button:has-text('批准')")
+    expect(page.locator("#agreement-status")).to_have_text("已批准")
     logout(page)
     login(page, base, "exec", PASSWORD)
     page.goto(f"{base}/market")

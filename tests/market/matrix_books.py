@@ -10,11 +10,15 @@ from collections.abc import Callable
 from datetime import date
 from itertools import count
 
+from sqlalchemy import select
+
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.engine import Database
 from shuzhi.market import service
-from shuzhi.market.books_schemas import AssetIn, CostItemIn
+from shuzhi.market.books_models import DataAsset
+from shuzhi.market.books_schemas import AssetIn, CostItemIn, ReductionIn
 from shuzhi.market.models import Agreement
+from shuzhi.market.service.balance import organisation
 from tests.conftest import acting
 from tests.market.matrix import _agreement, _entry
 
@@ -29,6 +33,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "publish_disclosure": (EXEC, EXEC),
     "declare_data_asset": (OP, NONE),
     "record_cost_item": (OP, NONE),
+    "record_asset_reduction": (OP, NONE),
     "view_balance_sheet": (OP, NONE),
 }
 
@@ -68,6 +73,25 @@ def _declared(database: Database, unit: str) -> tuple[str, str]:
     return uscc, code
 
 
+def _with_cost(database: Database, unit: str) -> tuple[str, str]:
+    """A declared resource with a cost to impair (declared once: an asset with bookings
+    keeps its declaration)."""
+    uscc, code = _uscc(database, unit)
+    with acting(database, SYSTEM) as ctx:
+        unit_id = organisation(ctx, uscc).id
+        known = ctx.db.scalar(
+            select(DataAsset.id).where(
+                DataAsset.unit_id == unit_id, DataAsset.resource_code == code
+            )
+        )
+        if known is None:
+            service.declare_data_asset(
+                ctx, uscc, AssetIn(resource_code=code, name="企业经营数据", use="for_sale")
+            )
+        service.record_cost_item(ctx, uscc, code, COST)
+    return uscc, code
+
+
 def _pair(a: object) -> tuple[str, str]:
     assert isinstance(a, tuple)
     return str(a[0]), str(a[1])
@@ -75,6 +99,14 @@ def _pair(a: object) -> tuple[str, str]:
 
 COST = CostItemIn.model_validate(
     {"category": "labour", "incurred_on": "2025-01-31", "amount": "1200", "basis": "按工时"}
+)
+WRITE_DOWN = ReductionIn.model_validate(
+    {
+        "kind": "impairment",
+        "booked_on": "2025-02-28",
+        "amount": "100",
+        "reason": "市场价格下跌，可变现净值低于成本。",
+    }
 )
 
 Prep = Callable[[Database, str], object]
@@ -92,6 +124,10 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
     "record_cost_item": (
         _declared,
         lambda c, a: service.record_cost_item(c, _pair(a)[0], _pair(a)[1], COST),
+    ),
+    "record_asset_reduction": (
+        _with_cost,
+        lambda c, a: service.record_asset_reduction(c, _pair(a)[0], _pair(a)[1], WRITE_DOWN),
     ),
     "view_balance_sheet": (_uscc, lambda c, a: service.balance_sheet(c, _pair(a)[0], 2025)),
 }

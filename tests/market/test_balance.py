@@ -218,6 +218,7 @@ def test_workbook_for_accountants(database: Database) -> None:
         "数据资源",
         "成本明细",
         "摊销表",
+        "减值与处置",
         "附注表A 无形资产",
         "附注表B 存货",
     ]

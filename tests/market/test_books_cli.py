@@ -81,7 +81,11 @@ def test_disclosure_and_balance_sheet_files(
     )
     assert code == 0, output
     sheet = load_workbook(books)["附注表B 存货"]
-    assert [r[4] for r in sheet.iter_rows(min_row=4, values_only=True)][3] == 880
+    rows = {r[0]: r[4] for r in sheet.iter_rows(min_row=4, values_only=True)}
+    assert rows["4. 期末余额 4. Ending balance"] == 0  # the allowance (the last such row)
+    ending = next(r for r in sheet.iter_rows(min_row=4, values_only=True) if "期末余额" in r[0])
+    assert ending[4] == 880  # the original cost at the end of the year
+    assert "没有减值" in output
     code, output = _run(
         settings,
         "market",

@@ -201,6 +201,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "audit.act.market.balance_sheet_read": ("查看或导出数据资产入表", "Data-asset books read"),
     "audit.act.market.cost_item_recorded": ("记录数据资源成本", "Data resource cost recorded"),
+    "audit.act.market.asset_reduction_recorded": (
+        "记录数据资产减值或处置",
+        "Data asset impairment or disposal booked",
+    ),
     "audit.act.market.data_asset_declared": ("登记数据资产", "Data asset declared"),
     "audit.act.market.disclosure_exported": ("导出年度信息披露", "Annual disclosure exported"),
     "audit.act.market.disclosure_published": ("发布年度信息披露", "Annual disclosure published"),

@@ -214,6 +214,7 @@ RULES: dict[str, Rule] = {
     "publish_disclosure": Rule(EXECUTIVE),
     "declare_data_asset": Rule(NOBODY, OPERATORS),
     "record_cost_item": Rule(NOBODY, OPERATORS),
+    "record_asset_reduction": Rule(NOBODY, OPERATORS),
     "view_balance_sheet": Rule(NOBODY, OPERATORS),
     # market trading: a buyer (an operator-role account of an approved party) applies, takes
     # its delivery key and evaluates; the selling operator signs, delivers and files

@@ -16,6 +16,9 @@ from shuzhi.market.books_schemas import (
     CostItemOut,
     CostRecordIn,
     DisclosureOut,
+    ReductionIn,
+    ReductionOut,
+    ReductionRecordIn,
 )
 from shuzhi.web.deps import CtxDep
 
@@ -63,6 +66,12 @@ def declare(ctx: CtxDep, uscc: str, data: AssetIn) -> AssetOut:
 def cost(ctx: CtxDep, uscc: str, data: CostRecordIn) -> CostItemOut:
     item = CostItemIn.model_validate(data.model_dump(exclude={"resource_code"}))
     return service.record_cost_item(ctx, uscc, data.resource_code, item)
+
+
+@router.post("/books/{uscc}/reductions", status_code=201)
+def reduction(ctx: CtxDep, uscc: str, data: ReductionRecordIn) -> ReductionOut:
+    booking = ReductionIn.model_validate(data.model_dump(exclude={"resource_code"}))
+    return service.record_asset_reduction(ctx, uscc, data.resource_code, booking)
 
 
 @router.get("/books/{uscc}/{year}")

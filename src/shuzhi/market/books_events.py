@@ -59,6 +59,22 @@ class CostItemRecorded(AuditEvent):
 
 
 @dataclass(frozen=True)
+class AssetReductionRecorded(AuditEvent):
+    """An impairment, a reversal, a sale or a derecognition of a data asset was booked."""
+
+    action: ClassVar[str] = "market.asset_reduction_recorded"
+    target_type: ClassVar[str] = "market_data_asset"
+    target_fields: ClassVar[tuple[str, ...]] = ("asset_id",)
+    unit_field: ClassVar[str | None] = "unit"
+    asset_id: int
+    unit: int
+    reduction_id: int
+    kind: str
+    amount_fen: int
+    booked_on: str
+
+
+@dataclass(frozen=True)
 class BalanceSheetRead(AuditEvent):
     """The balance-sheet tables of an organisation were viewed or exported."""
 

@@ -39,6 +39,15 @@ class CostCategory(StrEnum):
     LABOUR = "labour"  # 人工
 
 
+class ReductionKind(StrEnum):
+    """What takes a data asset's carrying amount down, besides amortisation (财会〔2023〕11号)."""
+
+    IMPAIRMENT = "impairment"  # 减值准备 (intangible) / 存货跌价准备 (inventory): 计提
+    REVERSAL = "reversal"  # 跌价准备转回: inventory only (an intangible's impairment stays)
+    SALE = "sale"  # 出售 / 处置: sold outright (inventory: its carrying amount is cost of sales)
+    DERECOGNITION = "derecognition"  # 失效且终止确认: withdrawn, no more benefit expected
+
+
 class Disclosure(Base):
     """An annual disclosure as published: the content is kept as it was, with its digest."""
 
@@ -85,5 +94,25 @@ class CostItem(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     basis: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssetReduction(Base):
+    """One booking that reduces a data asset: an impairment or write-down (with its
+    reversal, inventory only), or the asset leaving the books (sale, derecognition). For
+    the latter, ``amount_fen`` is the carrying amount derecognised and ``cost_fen`` the
+    original cost removed, as computed when booked."""
+
+    __tablename__ = "market_asset_reduction"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("market_data_asset.id"), index=True)
+    kind: Mapped[ReductionKind] = mapped_column(StrEnumType(ReductionKind, 20))
+    booked_on: Mapped[date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    cost_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    proceeds_fen: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from shuzhi.market.books_models import AssetOrigin, AssetUse, CostCategory
+from shuzhi.market.books_models import AssetOrigin, AssetUse, CostCategory, ReductionKind
 from shuzhi.validation import clean_text
 
 Text = Annotated[str, BeforeValidator(clean_text)]
@@ -123,6 +123,9 @@ class AssetOut(BaseModel):
     ready_on: date | None
     cost: Decimal = Field(description="capitalised cost in yuan (the platform's computation)")
     declared_by: str
+    left_books_on: date | None = Field(
+        default=None, description="the day it was sold or derecognised, if it was"
+    )
 
 
 class CostItemIn(BaseModel):
@@ -147,6 +150,45 @@ class CostItemOut(BaseModel):
     note: str
     recorded_by: str
     recorded_at: datetime
+
+
+class ReductionIn(BaseModel):
+    """An impairment or write-down (``amount``), its reversal (inventory only, ``amount``),
+    or the asset leaving the books: ``sale`` (``proceeds`` optional) or ``derecognition``."""
+
+    kind: ReductionKind
+    booked_on: date
+    amount: Annotated[str, BeforeValidator(_as_text), Field(max_length=40)] = ""
+    proceeds: Annotated[str, BeforeValidator(_as_text), Field(max_length=40)] = ""
+    reason: Annotated[Text, Field(max_length=2000)] = ""
+
+
+class ReductionOut(BaseModel):
+    """A booked reduction; for a sale or derecognition ``amount`` is the carrying amount
+    derecognised, ``cost_of_sales`` that amount for inventory sold, ``gain_or_loss`` the
+    proceeds less the carrying amount for an intangible asset (a derecognition: its loss)."""
+
+    id: int
+    asset_id: int
+    resource_code: str
+    name: str
+    asset_class: str
+    kind: ReductionKind
+    booked_on: date
+    amount: Decimal
+    cost_removed: Decimal
+    proceeds: Decimal | None
+    cost_of_sales: Decimal | None
+    gain_or_loss: Decimal | None
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class ReductionRecordIn(ReductionIn):
+    """A reduction with the resource it belongs to (the API's body)."""
+
+    resource_code: Annotated[Text, Field(min_length=1, max_length=64)]
 
 
 class AmortisationLine(BaseModel):
@@ -190,6 +232,9 @@ class BalanceSheetOut(BaseModel):
     schedules: list[AssetSchedule]
     intangible: list[MovementRow]
     inventory: list[MovementRow]
+    reductions: list[ReductionOut] = Field(
+        default_factory=list, description="the year's impairments, reversals, sales, derecognitions"
+    )
 
 
 # ---------------------------------------------------------------- cockpit

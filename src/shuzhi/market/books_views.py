@@ -13,7 +13,7 @@ from shuzhi.auth.permissions import allowed
 from shuzhi.db.base import utcnow
 from shuzhi.errors import NotFound
 from shuzhi.market import service
-from shuzhi.market.books_schemas import AssetIn, CostItemIn
+from shuzhi.market.books_schemas import AssetIn, CostItemIn, ReductionIn
 from shuzhi.validation import parse
 from shuzhi.web.deps import CtxDep
 from shuzhi.web.forms import FormDep, attempt
@@ -108,6 +108,20 @@ def cost(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     code = form.get("resource_code", "")
     _, errors = attempt(
         ctx, lambda: service.record_cost_item(ctx, org, code, parse(CostItemIn, data))
+    )
+    if errors:
+        return _books(request, ctx, org, year, status=422, errors=errors, form=form)
+    return RedirectResponse(f"/market/books?org={org}&year={year}", status_code=303)
+
+
+@router.post("/market/books/reductions")
+def reduction(request: Request, ctx: CtxDep, form: FormDep) -> Response:
+    given = form.get("year", "").strip()
+    org, year = _org(ctx, form.get("org", "")), int(given) if given.isdigit() else utcnow().year
+    data = {k: v for k, v in form.items() if k not in ("org", "year", "resource_code")}
+    code = form.get("resource_code", "")
+    _, errors = attempt(
+        ctx, lambda: service.record_asset_reduction(ctx, org, code, parse(ReductionIn, data))
     )
     if errors:
         return _books(request, ctx, org, year, status=422, errors=errors, form=form)

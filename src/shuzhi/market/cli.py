@@ -8,6 +8,7 @@ import typer
 
 from shuzhi.command import DataDir, acting, console, err_console
 from shuzhi.market import service
+from shuzhi.market.texts import TEXTS
 
 market_app = typer.Typer(
     help="Data market (数据市场): disclosure, data assets.", no_args_is_help=True
@@ -52,12 +53,34 @@ def balance_sheet(
     out: Path = typer.Option(..., "--out", help="XLSX file to write"),
     data_dir: DataDir = None,
 ) -> None:
-    """Write an organisation's data assets (入表): costs, amortisation, disclosure tables —
-    the platform's computation, not an audited statement."""
+    """Write an organisation's data assets (入表): costs, amortisation, impairments and
+    disposals, disclosure tables — the platform's computation, not an audited statement.
+    Prints the carrying amounts and the year's reductions."""
     if out.suffix.lower() != ".xlsx":
         err_console.print("[red]输出文件须为 .xlsx。[/]\nThe output file must be .xlsx.")
         raise typer.Exit(1)
     with acting(data_dir) as ctx:
-        data = service.export_balance_sheet(ctx, org, year)
+        sheet, data = service.balance_sheet_file(ctx, org, year)
     _write(out, data)
     console.print(f"{org} {year} → {out} (平台计算，未经审计 / platform computation, not audited)")
+    for label, rows in (
+        ("无形资产 intangible", sheet.intangible),
+        ("存货 inventory", sheet.inventory),
+    ):
+        figures = {r.key: r.total for r in rows}
+        console.print(
+            f"{label}: 原值减少 cost decrease {figures['cost.decrease']:,.2f} · 期末账面价值"
+            f" carrying at the end {figures['carrying.ending']:,.2f}"
+        )
+    for r in sheet.reductions:
+        kind = TEXTS[f"mk.books.red.{r.kind}.{r.asset_class}"]
+        extra = f" · 营业成本 cost of sales {r.cost_of_sales:,.2f}" if r.cost_of_sales else ""
+        if r.gain_or_loss is not None:
+            extra += f" · 损益 gain/loss {r.gain_or_loss:,.2f}"
+        console.print(
+            f"{r.booked_on} {r.resource_code} {kind[0]} {kind[1]}: {r.amount:,.2f}{extra}"
+            f" — {r.reason}",
+            markup=False,
+        )
+    if not sheet.reductions:
+        console.print("本年度没有减值、出售或终止确认 / no impairment, sale or derecognition")

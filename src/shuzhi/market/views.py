@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from shuzhi.auth.permissions import allowed
 from shuzhi.market import service
+from shuzhi.market.agreement_views import router as agreement_router
 from shuzhi.market.schemas import COMPLIANCE_ITEMS, ComplianceReview, PartyIn
 from shuzhi.market.trade_views import router as trade_router
 from shuzhi.validation import parse
@@ -65,22 +66,6 @@ def decide(ctx: CtxDep, party_id: int, form: FormDep) -> Response:
     return RedirectResponse("/market", status_code=303)
 
 
-@router.post("/market/agreements/{agreement_id}/{step}")
-def agreement_step(ctx: CtxDep, agreement_id: int, step: str, form: FormDep) -> Response:
-    reason = form.get("reason", "")
-    if step == "approval":
-        service.approve_agreement(ctx, agreement_id)
-    elif step == "activation":
-        service.activate_agreement(ctx, agreement_id)
-    elif step == "suspension":
-        service.suspend_agreement(ctx, agreement_id, reason)
-    elif step == "termination":
-        service.terminate_agreement(ctx, agreement_id, reason)
-    else:
-        return Response(status_code=404)
-    return RedirectResponse("/market", status_code=303)
-
-
 @router.post("/market/products/{product_id}/submission")
 def submit(ctx: CtxDep, product_id: int) -> Response:
     service.submit_product(ctx, product_id)
@@ -123,3 +108,5 @@ def resolve(ctx: CtxDep, number: str, objection_id: int, form: FormDep) -> Respo
 
 # Building, registering and trading products: /market/trade (shuzhi.market.trade_views).
 router.include_router(trade_router)
+# Drafting agreements and their steps: /market/agreements (shuzhi.market.agreement_views).
+router.include_router(agreement_router)

@@ -21,10 +21,15 @@ from shuzhi.market.service.agreements import (
 )
 from shuzhi.market.service.balance import (
     declare_data_asset,
+    record_asset_reduction,
     record_cost_item,
     uscc_of_unit,
 )
-from shuzhi.market.service.balance_tables import balance_sheet, export_balance_sheet
+from shuzhi.market.service.balance_tables import (
+    balance_sheet,
+    balance_sheet_file,
+    export_balance_sheet,
+)
 from shuzhi.market.service.books_demo import seed_books
 from shuzhi.market.service.certificate import certificate_pdf
 from shuzhi.market.service.contracts import (
@@ -97,6 +102,7 @@ __all__ = [
     "approve_agreement",
     "attach_agreement_grant",
     "balance_sheet",
+    "balance_sheet_file",
     "broker_in_good_standing",
     "certificate_pdf",
     "confirm_registration",
@@ -136,6 +142,7 @@ __all__ = [
     "on_agreement_held",
     "operator_may_use",
     "publish_disclosure",
+    "record_asset_reduction",
     "record_cost_item",
     "record_file_delivery",
     "record_registration_event",

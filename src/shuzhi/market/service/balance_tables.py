@@ -1,8 +1,9 @@
 """The data-asset disclosure tables for a year (A: intangible, B: inventory) by origin
 (purchased, developed, other): original cost, accumulated amortisation or write-downs,
 carrying amounts, opening and ending, with 期末 = 期初 + 增加 − 减少, computed from what
-``balance`` records, and their XLSX workbook for accountants. Disposals, sales, impairment
-and write-downs are not recorded on the platform: they read zero.
+``balance`` records (costs, and the impairments, reversals, sales and derecognitions of
+``reductions``), the year's reductions with their reasons, and the XLSX workbook for
+accountants.
 
 Every figure is the platform's computation, never an audited statement; the page and the
 file say so."""
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -22,7 +23,14 @@ from shuzhi.auth.permissions import require
 from shuzhi.context import Ctx
 from shuzhi.errors import Invalid
 from shuzhi.market.books_events import BalanceSheetRead
-from shuzhi.market.books_models import AssetOrigin, AssetUse, CostItem, DataAsset
+from shuzhi.market.books_models import (
+    AssetOrigin,
+    AssetReduction,
+    AssetUse,
+    CostItem,
+    DataAsset,
+    ReductionKind,
+)
 from shuzhi.market.books_schemas import (
     AmortisationLine,
     AssetSchedule,
@@ -34,12 +42,19 @@ from shuzhi.market.service.balance import (
     _cost_out,
     _costs,
     _schedule_of,
-    capitalised,
-    cost_fen,
     organisation,
 )
 from shuzhi.market.service.common import today
 from shuzhi.market.service.disclosure import FIRST_YEAR, yuan
+from shuzhi.market.service.reductions import (
+    allowance,
+    capitalised,
+    cost_fen,
+    leaving,
+    month_end,
+    reduction_out,
+    reductions_of,
+)
 from shuzhi.market.texts import TEXTS
 from shuzhi.security import cells
 
@@ -69,6 +84,13 @@ class _Columns:
             total=yuan(self.purchased + self.developed + self.other),
         )
 
+    def plus(self, other: _Columns) -> _Columns:
+        return _Columns(
+            self.purchased + other.purchased,
+            self.developed + other.developed,
+            self.other + other.other,
+        )
+
     def minus(self, other: _Columns) -> _Columns:
         return _Columns(
             self.purchased - other.purchased,
@@ -81,6 +103,11 @@ ROWS: dict[str, tuple[str, str]] = {
     "cost.opening": ("一、账面原值 1. 期初余额", "I. Original cost 1. Opening balance"),
     "cost.increase": ("2. 本期增加金额", "2. Increase in the year"),
     "cost.decrease": ("3. 本期减少金额", "3. Decrease in the year"),
+    "cost.decrease.sale": ("其中：出售或处置", "of which: sold or disposed of"),
+    "cost.decrease.derecognition": (
+        "其中：失效且终止确认",
+        "of which: lapsed and derecognised",
+    ),
     "cost.ending": ("4. 期末余额", "4. Ending balance"),
     "amortisation.opening": (
         "二、累计摊销 1. 期初余额",
@@ -88,78 +115,133 @@ ROWS: dict[str, tuple[str, str]] = {
     ),
     "amortisation.increase": ("2. 本期增加金额（计提）", "2. Charged in the year"),
     "amortisation.decrease": ("3. 本期减少金额", "3. Decrease in the year"),
+    "amortisation.decrease.sale": ("其中：处置", "of which: disposed of"),
+    "amortisation.decrease.derecognition": (
+        "其中：失效且终止确认",
+        "of which: lapsed and derecognised",
+    ),
     "amortisation.ending": ("4. 期末余额", "4. Ending balance"),
     "impairment.opening": ("三、减值准备 1. 期初余额", "III. Impairment 1. Opening balance"),
-    "impairment.increase": ("2. 本期增加金额", "2. Increase in the year"),
+    "impairment.increase": ("2. 本期增加金额（计提）", "2. Charged in the year"),
     "impairment.decrease": ("3. 本期减少金额", "3. Decrease in the year"),
+    "impairment.decrease.sale": ("其中：处置", "of which: disposed of"),
+    "impairment.decrease.derecognition": (
+        "其中：失效且终止确认",
+        "of which: lapsed and derecognised",
+    ),
     "impairment.ending": ("4. 期末余额", "4. Ending balance"),
     "writedown.opening": (
         "二、存货跌价准备 1. 期初余额",
         "II. Write-down allowance 1. Opening balance",
     ),
-    "writedown.increase": ("2. 本期增加金额", "2. Increase in the year"),
+    "writedown.increase": ("2. 本期增加金额（计提）", "2. Charged in the year"),
     "writedown.decrease": ("3. 本期减少金额", "3. Decrease in the year"),
+    "writedown.decrease.reversal": ("其中：转回", "of which: reversed"),
+    "writedown.decrease.writeoff": ("其中：转销", "of which: written off with the asset"),
     "writedown.ending": ("4. 期末余额", "4. Ending balance"),
     "carrying.ending": ("账面价值 1. 期末账面价值", "Carrying amount 1. End of the year"),
     "carrying.opening": ("2. 期初账面价值", "2. Start of the year"),
 }
 
 
-def _movements(
-    assets: list[DataAsset], costs: dict[int, list[CostItem]], year: int, use: AssetUse
-) -> list[MovementRow]:
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    opening, increase = _Columns(), _Columns()
-    amort_open, amort_year = _Columns(), _Columns()
-    for asset in (a for a in assets if a.use == use):
-        items = costs[asset.id]
-        before = sum(i.amount_fen for i in items if capitalised(asset, i) and i.incurred_on < start)
-        opening.add(asset.origin, before)
-        increase.add(asset.origin, cost_fen(asset, items, end) - before)
-        for y, _m, fen in _schedule_of(asset, items):
-            if y < year:
-                amort_open.add(asset.origin, fen)
-            elif y == year:
-                amort_year.add(asset.origin, fen)
-    zero = _Columns()
-    ending = _Columns(
-        opening.purchased + increase.purchased,
-        opening.developed + increase.developed,
-        opening.other + increase.other,
+def _balances(
+    asset: DataAsset,
+    items: list[CostItem],
+    reductions: list[AssetReduction],
+    lines: list[tuple[int, int, int]],
+    until: date,
+) -> tuple[int, int, int]:
+    """(cost, accumulated amortisation, allowance) at the end of ``until``; nothing once the
+    asset left the books."""
+    gone = leaving(reductions)
+    if gone is not None and gone.booked_on <= until:
+        return 0, 0, 0
+    key = (until.year, until.month)
+    return (
+        cost_fen(asset, items, until),
+        sum(fen for y, m, fen in lines if (y, m) <= key),
+        allowance(reductions, until),
     )
-    rows = [
-        opening.row("cost.opening"),
-        increase.row("cost.increase"),
-        zero.row("cost.decrease"),
-        ending.row("cost.ending"),
-    ]
-    if use == AssetUse.OWN_USE:
-        amort_end = _Columns(
-            amort_open.purchased + amort_year.purchased,
-            amort_open.developed + amort_year.developed,
-            amort_open.other + amort_year.other,
+
+
+def _movements(
+    assets: list[DataAsset],
+    costs: dict[int, list[CostItem]],
+    reductions: dict[int, list[AssetReduction]],
+    year: int,
+    use: AssetUse,
+) -> list[MovementRow]:
+    """The table for one class: opening and ending balances from the bookings, the year's
+    additions (costs, charges, impairments) and reductions (sales, derecognitions,
+    reversals); 期末 = 期初 + 增加 − 减少 holds for every block by construction."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    cols: dict[str, _Columns] = {}
+
+    def add(key: str, origin: AssetOrigin, fen: int) -> None:
+        cols.setdefault(key, _Columns()).add(origin, fen)
+
+    allowance_key = "impairment" if use == AssetUse.OWN_USE else "writedown"
+    for asset in (a for a in assets if a.use == use):
+        items, booked, origin = costs[asset.id], reductions[asset.id], asset.origin
+        lines = _schedule_of(asset, items, booked)
+        cost0, amort0, allow0 = _balances(asset, items, booked, lines, start - timedelta(days=1))
+        add("cost.opening", origin, cost0)
+        add("amortisation.opening", origin, amort0)
+        add(f"{allowance_key}.opening", origin, allow0)
+        add(
+            "cost.increase",
+            origin,
+            sum(
+                i.amount_fen
+                for i in items
+                if capitalised(asset, i) and start <= i.incurred_on <= end
+            ),
         )
-        rows += [
-            amort_open.row("amortisation.opening"),
-            amort_year.row("amortisation.increase"),
-            zero.row("amortisation.decrease"),
-            amort_end.row("amortisation.ending"),
-            zero.row("impairment.opening"),
-            zero.row("impairment.increase"),
-            zero.row("impairment.decrease"),
-            zero.row("impairment.ending"),
-            ending.minus(amort_end).row("carrying.ending"),
-            opening.minus(amort_open).row("carrying.opening"),
-        ]
-    else:
-        rows += [
-            zero.row("writedown.opening"),
-            zero.row("writedown.increase"),
-            zero.row("writedown.decrease"),
-            zero.row("writedown.ending"),
-            ending.row("carrying.ending"),
-            opening.row("carrying.opening"),
-        ]
+        add("amortisation.increase", origin, sum(fen for y, _m, fen in lines if y == year))
+        for r in booked:
+            if not start <= r.booked_on <= end:
+                continue
+            if r.kind == ReductionKind.IMPAIRMENT:
+                add(f"{allowance_key}.increase", origin, r.amount_fen)
+            elif r.kind == ReductionKind.REVERSAL:
+                add(f"{allowance_key}.decrease", origin, r.amount_fen)
+                add(f"{allowance_key}.decrease.reversal", origin, r.amount_fen)
+            else:
+                kind = str(r.kind)
+                amortised = sum(fen for *_ym, fen in lines)
+                left = allowance(booked, r.booked_on)
+                add("cost.decrease", origin, r.cost_fen)
+                add(f"cost.decrease.{kind}", origin, r.cost_fen)
+                add("amortisation.decrease", origin, amortised)
+                add(f"amortisation.decrease.{kind}", origin, amortised)
+                add(f"{allowance_key}.decrease", origin, left)
+                sub = kind if use == AssetUse.OWN_USE else "writeoff"
+                add(f"{allowance_key}.decrease.{sub}", origin, left)
+
+    def get(key: str) -> _Columns:
+        return cols.get(key, _Columns())
+
+    def ending(block: str) -> _Columns:
+        return (
+            get(f"{block}.opening").plus(get(f"{block}.increase")).minus(get(f"{block}.decrease"))
+        )
+
+    blocks = ["cost"] + (
+        ["amortisation", "impairment"] if use == AssetUse.OWN_USE else ["writedown"]
+    )
+    rows: list[MovementRow] = []
+    for block in blocks:
+        subs = [k for k in ROWS if k.startswith(f"{block}.decrease.")]
+        rows += [get(f"{block}.opening").row(f"{block}.opening")]
+        rows += [get(f"{block}.increase").row(f"{block}.increase")]
+        rows += [get(f"{block}.decrease").row(f"{block}.decrease")]
+        rows += [get(k).row(k) for k in subs]
+        rows += [ending(block).row(f"{block}.ending")]
+    carried_end, carried_open = ending("cost"), get("cost.opening")
+    for block in blocks[1:]:
+        carried_end = carried_end.minus(ending(block))
+        carried_open = carried_open.minus(get(f"{block}.opening"))
+    rows += [carried_end.row("carrying.ending"), carried_open.row("carrying.opening")]
     return rows
 
 
@@ -176,19 +258,22 @@ def _sheet(ctx: Ctx, uscc: str, year: int) -> BalanceSheetOut:
         ctx.db.scalars(select(DataAsset).where(DataAsset.unit_id == unit.id).order_by(DataAsset.id))
     )
     costs = _costs(ctx, [a.id for a in assets])
+    booked = reductions_of(ctx, [a.id for a in assets])
     end = date(year, 12, 31)
     schedules = []
     for asset in assets:
         lines, accumulated = [], 0
-        cost = cost_fen(asset, costs[asset.id])
-        for y, m, fen in _schedule_of(asset, costs[asset.id]):
+        items, done = costs[asset.id], booked[asset.id]
+        cost = cost_fen(asset, items)
+        for y, m, fen in _schedule_of(asset, items, done):
             accumulated += fen
+            impaired = allowance(done, month_end(y, m))
             lines.append(
                 AmortisationLine(
                     month=f"{y:04d}-{m:02d}",
                     amount=yuan(fen),
                     accumulated=yuan(accumulated),
-                    carrying=yuan(cost - accumulated),
+                    carrying=yuan(cost - accumulated - impaired),
                 )
             )
         if lines:
@@ -208,11 +293,14 @@ def _sheet(ctx: Ctx, uscc: str, year: int) -> BalanceSheetOut:
         year=year,
         notice_zh=NOTICE[0],
         notice_en=NOTICE[1],
-        assets=[_asset_out(ctx, a, costs[a.id]) for a in assets],
+        assets=[_asset_out(ctx, a, costs[a.id], booked[a.id]) for a in assets],
         costs=[_cost_out(a, i) for a in assets for i in costs[a.id] if i.incurred_on <= end],
         schedules=schedules,
-        intangible=_movements(assets, costs, year, AssetUse.OWN_USE),
-        inventory=_movements(assets, costs, year, AssetUse.FOR_SALE),
+        intangible=_movements(assets, costs, booked, year, AssetUse.OWN_USE),
+        inventory=_movements(assets, costs, booked, year, AssetUse.FOR_SALE),
+        reductions=[
+            reduction_out(a, r) for a in assets for r in booked[a.id] if r.booked_on.year == year
+        ],
     )
 
 
@@ -253,6 +341,11 @@ def _table(book: Workbook, title: str, caption: str, rows: list[MovementRow]) ->
 
 def export_balance_sheet(ctx: Ctx, uscc: str, year: int) -> bytes:
     """The tables as an XLSX workbook for accountants (formula-safe, audited)."""
+    return balance_sheet_file(ctx, uscc, year)[1]
+
+
+def balance_sheet_file(ctx: Ctx, uscc: str, year: int) -> tuple[BalanceSheetOut, bytes]:
+    """The tables and their workbook (one audited export)."""
     out = _sheet(ctx, uscc, year)
     book = Workbook()
     info = book.active
@@ -340,6 +433,44 @@ def export_balance_sheet(ctx: Ctx, uscc: str, year: int) -> bytes:
             amortisation.append(
                 [s.resource_code, line.month, line.amount, line.accumulated, line.carrying]
             )
+    reductions = book.create_sheet("减值与处置")
+    _notice(reductions)
+    reductions.append(
+        [
+            _both(k)
+            for k in (
+                "mk.disc.resource_code",
+                "mk.name",
+                "mk.books.class",
+                "mk.books.red.kind",
+                "mk.books.red.booked_on",
+                "mk.books.red.amount",
+                "mk.books.red.cost_removed",
+                "mk.books.red.proceeds",
+                "mk.books.red.cost_of_sales",
+                "mk.books.red.gain_or_loss",
+                "mk.reason",
+                "mk.books.recorded_by",
+            )
+        ]
+    )
+    for r in out.reductions:
+        reductions.append(
+            [
+                r.resource_code,
+                r.name,
+                _both(f"mk.books.class.{r.asset_class}"),
+                _both(f"mk.books.red.{r.kind}.{r.asset_class}"),
+                r.booked_on,
+                r.amount,
+                r.cost_removed,
+                r.proceeds if r.proceeds is not None else "—",
+                r.cost_of_sales if r.cost_of_sales is not None else "—",
+                r.gain_or_loss if r.gain_or_loss is not None else "—",
+                r.reason,
+                r.recorded_by,
+            ]
+        )
     _table(book, "附注表A 无形资产", _both("mk.books.table_a"), out.intangible)
     _table(book, "附注表B 存货", _both("mk.books.table_b"), out.inventory)
     cells.seal_workbook(book)
@@ -347,4 +478,4 @@ def export_balance_sheet(ctx: Ctx, uscc: str, year: int) -> bytes:
     book.save(buffer)
     unit = organisation(ctx, uscc)
     record(ctx, BalanceSheetRead(uscc=out.uscc, unit=unit.id, year=year, file_format="xlsx"))
-    return buffer.getvalue()
+    return out, buffer.getvalue()
