@@ -102,7 +102,7 @@ def test_build_links_two_departments_and_records_provenance(
 def test_conflicts_become_quality_issues_of_the_losing_unit_once(
     database: Database, members: tuple[str, str]
 ) -> None:
-    a, b = members
+    _a, b = members
     for _ in range(2):  # the second run finds the same conflicts: nothing new is raised
         with acting(database, SYSTEM) as ctx:
             service.run_masterdata_library(ctx, "population")
