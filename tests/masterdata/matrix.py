@@ -116,7 +116,7 @@ OPERATIONS: dict[str, tuple[Callable[[Database, str], object], Callable[[Ctx, ob
         _with_member,
         lambda c, a: service.add_masterdata_member(
             c,
-            a[0],
+            a[0],  # type: ignore[index]
             MemberIn(resource_code=a[1]),  # type: ignore[index]
         ),
     ),

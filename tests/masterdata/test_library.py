@@ -39,8 +39,8 @@ def _partition(database: Database, run_id: int) -> dict[tuple[str, int], str]:
     return {(r[0], r[1]): r[2] for r in rows}
 
 
-def _by_record(database: Database, run_id: int) -> dict[tuple[str, str], str]:
-    """(member, resident ID written) → entity: records identified across versions."""
+def _by_record(database: Database, run_id: int) -> dict[str, str]:
+    """Golden resident ID → entity: the same person across runs."""
     with acting(database, SYSTEM) as ctx:
         rows = ctx.db.execute(
             select(MasterdataEntity.entity_id, MasterdataEntity.ident).where(
@@ -277,3 +277,13 @@ def test_member_mapping_is_checked_against_the_current_version(
     assert a not in {m.resource_code for m in out.members}
     with pytest.raises(NotFound), acting(database, SYSTEM) as ctx:
         service.remove_masterdata_member(ctx, "population", a)
+
+
+def test_cross_source_rules_cannot_be_defined_by_hand(
+    database: Database, members: tuple[str, str]
+) -> None:
+    from shuzhi.quality.schemas import RuleIn
+
+    a, _b = members
+    with pytest.raises(Invalid), acting(database, SYSTEM) as ctx:
+        quality.define_quality_rule(ctx, a, RuleIn(kind=RuleKind.CROSS_SOURCE, column="姓名"))

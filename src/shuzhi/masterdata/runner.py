@@ -219,7 +219,8 @@ def full_run(
     taken: set[str] = set()
     for (cluster, old), _n in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
         if cluster not in names and old not in taken:
-            names[cluster], _ = old, taken.add(old)
+            names[cluster] = old
+            taken.add(old)
     previous_ids = {p.entity_id for p in previous}
     events: list[Event] = []
     for cluster, idx in sorted(clusters.items()):
@@ -229,7 +230,8 @@ def full_run(
         name = fresh_id(kind, sources[anchor], loaded.versions[anchor], rows[anchor])
         while name in previous_ids or name in taken:
             name = _prefix(kind) + hashlib.blake2b(name.encode(), digest_size=8).hexdigest()
-        names[cluster], _ = name, taken.add(name)
+        names[cluster] = name
+        taken.add(name)
         events.append(Event("created", name, (), f"full run: {len(idx)} records"))
     for old in sorted(previous_ids - taken):
         events.append(Event("retired", old, (), "full run: its records now belong elsewhere"))
@@ -338,9 +340,9 @@ def incremental_run(
         if olds and olds[0].version == version_of.get(code) and len(olds) == len(idx):
             at_row = {p.row: p for p in olds}
             for i in idx:
-                p = at_row.get(rows[i])
-                if p is not None and p.digest == loaded.digests[i]:
-                    entity[i] = p.entity_id
+                kept = at_row.get(rows[i])
+                if kept is not None and kept.digest == loaded.digests[i]:
+                    entity[i] = kept.entity_id
             continue
         pool: dict[str, list[PreviousRecord]] = defaultdict(list)
         for p in sorted(olds, key=lambda p: -p.row):
