@@ -287,3 +287,46 @@ def test_cross_source_rules_cannot_be_defined_by_hand(
     a, _b = members
     with pytest.raises(Invalid), acting(database, SYSTEM) as ctx:
         quality.define_quality_rule(ctx, a, RuleIn(kind=RuleKind.CROSS_SOURCE, column="姓名"))
+
+
+def test_incremental_run_records_merges_and_moves_with_their_reason(database: Database) -> None:
+    from shuzhi.masterdata.models import EventKind, MasterdataEvent
+
+    seed_org(database)
+    a, b = two_departments(database)
+    p40 = person(40)
+    # A knows person 40 by name and ID, B by name and phone only: two entities at first.
+    rows_a = [person(i) for i in range(12)] + [[p40[0], p40[1], "", "", p40[4]]]
+    rows_b = [person(i) for i in range(8)] + [[p40[0], "", p40[2], "", p40[4]]]
+    load(database, a, rows_a)
+    load(database, b, rows_b)
+    library(database, a, b)
+    with acting(database, SYSTEM) as ctx:
+        base = service.run_masterdata_library(ctx, "population")
+    ids = _by_record(database, base.id)
+    assert base.entities_out == 14  # 12 people in A, person 40 twice
+    # B's new version: its record of person 7 turns out to be person 9's (ID and all), and a
+    # full record of person 40 joins the two halves.
+    rows_b2 = [*rows_b[:7], person(9), rows_b[8], p40]
+    load(database, b, rows_b2)
+    with acting(database, SYSTEM) as ctx:
+        inc = service.run_masterdata_library(ctx, "population", incremental=True)
+        events = ctx.db.scalars(
+            select(MasterdataEvent).where(MasterdataEvent.run_id == inc.id)
+        ).all()
+        entity40 = service.lookup_masterdata_entity(ctx, "population", resident_id=rid(40))
+    assert inc.entities_out == 13
+    kinds = {(e.kind, e.entity_id) for e in events}
+    assert (EventKind.SPLIT, ids[rid(7)]) in kinds
+    split = next(e for e in events if e.kind is EventKind.SPLIT)
+    assert split.others == [ids[rid(9)]] and f"{b}:8" in split.reason
+    merged = next(e for e in events if e.kind is EventKind.MERGED)
+    assert merged.entity_id == entity40.entity_id and f"{b}:10" in merged.reason
+    retired = next(e for e in events if e.kind is EventKind.RETIRED)
+    assert retired.entity_id == merged.others[0] and retired.others == [merged.entity_id]
+    assert entity40.members == 3
+    assert [e.kind for e in entity40.events] == [EventKind.CREATED, EventKind.MERGED]
+    # The same partition as a full run.
+    with acting(database, SYSTEM) as ctx:
+        full = service.run_masterdata_library(ctx, "population")
+    assert _partition(database, inc.id) == _partition(database, full.id)
