@@ -86,9 +86,7 @@ def main() -> None:
                 if not path.exists():
                     _write(path, [r for r, _p in recs], fields)
                 number = version if d == changed_dept else 1
-                out.append(
-                    MemberVersion(d, 0, rank, number, "", path, {f: f for f in fields})
-                )
+                out.append(MemberVersion(d, 0, rank, number, "", path, {f: f for f in fields}))
                 for row, (_r, person) in enumerate(recs, start=1):
                     people[(d, row)] = person
             return out, people

@@ -353,6 +353,7 @@ def incremental_run(
                 entity[i] = same.pop().entity_id
         removed += [p for ps in pool.values() for p in ps]
     new = [i for i in range(n) if entity[i] is None]
+    previous_ids = {p.entity_id for p in previous}
     sizes = Counter(e for e in entity if e is not None)
     events: list[Event] = []
     links = review = linked = 0
@@ -419,6 +420,9 @@ def incremental_run(
                 continue
             anchor = min(idx, key=lambda i: (loaded.rank.get(sources[i], 0), sources[i], rows[i]))
             name = fresh_id(kind, sources[anchor], loaded.versions[anchor], rows[anchor])
+            while name in sizes or name in previous_ids:
+                name = _prefix(kind) + hashlib.blake2b(name.encode(), digest_size=8).hexdigest()
+            previous_ids.add(name)
             for i in idx:
                 entity[i] = name
             events.append(Event("created", name, (), f"{len(idx)} new records"))
