@@ -87,3 +87,21 @@ def test_lookup_is_no_oracle(client, database: Database) -> None:  # type: ignor
         ("masterdata.entity_not_found", "refused"),
         ("masterdata.entity_not_found", "refused"),
     ]
+
+
+def test_definition_and_run_history(client, database: Database) -> None:  # type: ignore[no-untyped-def]
+    _built(database)
+    login(client, "auditor", PASSWORD)
+    definition = client.get("/api/v1/masterdata/population")
+    assert definition.status_code == 200, definition.text
+    body = definition.json()
+    assert body["kind"] == "person" and len(body["members"]) == 2
+    assert body["current_run"]["entities_out"] == 10 and body["current_run"]["current"]
+    history = client.get("/api/v1/masterdata/population/runs").json()
+    assert [(r["status"], r["records_in"], r["conflicts"]) for r in history] == [
+        ("succeeded", 15, 0)
+    ]
+    client.post("/logout")
+    client.cookies.clear()
+    login(client, "a.liaison", PASSWORD)
+    assert client.get("/api/v1/masterdata/population/runs").status_code == 403

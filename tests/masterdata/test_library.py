@@ -21,6 +21,7 @@ from shuzhi.masterdata.models import (
 from shuzhi.masterdata.schemas import MemberIn
 from shuzhi.quality import service as quality
 from shuzhi.quality.models import IssueStatus, RuleKind
+from shuzhi.settings import Settings
 from tests.conftest import acting
 from tests.factories import seed_org
 from tests.masterdata.helpers import HEADER, library, load, person, rid, two_departments
@@ -162,6 +163,8 @@ def test_incremental_run_keeps_ids_and_equals_a_full_run(
     assert inc.report["new_records"] == 7  # person 1 changed, person 25, five new people
     assert inc.report["removed_records"] == 2  # person 0, person 1's old row
     assert inc.records_linked < inc.records_in
+    # Only the new records were normalised: the others' features came from the base run.
+    assert inc.report["records_normalised"] == 7
     after = _by_record(database, inc.id)
     # Every entity that existed keeps its ID (person 0 stays: A still holds it).
     assert all(after[k] == v for k, v in before.items())
@@ -243,6 +246,12 @@ def test_a_mapped_column_gone_in_a_new_version_fails_the_run_by_name(
     with acting(database, SYSTEM) as ctx:
         lib = ctx.db.scalar(select(MasterdataLibrary))
         assert lib is not None and lib.current_run_id == first.id
+        history = service.list_masterdata_runs(ctx, "population")
+    assert [(r.status, r.current) for r in history] == [
+        (RunStatus.FAILED, False),
+        (RunStatus.SUCCEEDED, True),
+    ]
+    assert "出生日期" in history[0].error_zh and b in history[0].error_en
 
 
 def test_member_mapping_is_checked_against_the_current_version(
@@ -330,3 +339,23 @@ def test_incremental_run_records_merges_and_moves_with_their_reason(database: Da
     with acting(database, SYSTEM) as ctx:
         full = service.run_masterdata_library(ctx, "population")
     assert _partition(database, inc.id) == _partition(database, full.id)
+
+
+def test_incremental_run_without_the_stored_features_normalises_everything(
+    database: Database, members: tuple[str, str], settings: Settings
+) -> None:
+    _a, b = members
+    with acting(database, SYSTEM) as ctx:
+        base = service.run_masterdata_library(ctx, "population")
+    stored = settings.data_dir / "masterdata" / "population" / base.report["features_file"]
+    assert stored.is_file()
+    stored.unlink()
+    _delta(database, b)
+    with acting(database, SYSTEM) as ctx:
+        inc = service.run_masterdata_library(ctx, "population", incremental=True)
+        full = service.run_masterdata_library(ctx, "population")
+    assert inc.report["records_normalised"] == inc.records_in == 55
+    assert _partition(database, inc.id) == _partition(database, full.id)
+    # Only the current run's features (and the one before, until the next run) are kept.
+    files = sorted(p.name for p in stored.parent.glob("*.features.parquet"))
+    assert files == sorted({inc.report["features_file"], full.report["features_file"]})

@@ -1,4 +1,5 @@
-"""JSON API of the base libraries (/api/v1/masterdata): golden records by entity ID or key.
+"""JSON API of the base libraries (/api/v1/masterdata): a library's definition and run
+history, golden records by entity ID or key.
 
 Both routes answer an unknown library, an unknown entity and one the caller may not read
 with the same 404; a lookup key that is not a valid resident ID or USCC is a 422.
@@ -9,10 +10,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from shuzhi.masterdata import service
-from shuzhi.masterdata.schemas import EntityOut
+from shuzhi.masterdata.schemas import EntityOut, LibraryOut, RunOut
 from shuzhi.web.deps import CtxDep
 
 router = APIRouter(prefix="/api/v1/masterdata", tags=["masterdata"])
+
+
+@router.get("/{library}")
+def library_definition(ctx: CtxDep, library: str) -> LibraryOut:
+    return service.get_masterdata_library(ctx, library)
+
+
+@router.get("/{library}/runs")
+def runs(ctx: CtxDep, library: str) -> list[RunOut]:
+    return service.list_masterdata_runs(ctx, library)
 
 
 @router.get("/{library}/entities/{entity_id}")

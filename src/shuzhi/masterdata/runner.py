@@ -154,6 +154,53 @@ def _load(members: Sequence[MemberVersion]) -> _Loaded:
     )
 
 
+def features_with_cache(
+    kind: str, loaded: _Loaded, cached: pa.Table | None
+) -> tuple[pa.Table, int]:
+    """The feature table of ``loaded``: rows of records the cache holds (same member and
+    digest) are taken from it, the others normalised; returns it and how many records were
+    normalised. ``cached`` is a previous run's table with ``digest`` and ``version``."""
+    if cached is None or cached.num_rows == 0:
+        return build_features(loaded.records, kind=kind), len(loaded.records)
+    pool: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, (s, d) in enumerate(
+        zip(cached.column("source").to_pylist(), cached.column("digest").to_pylist(), strict=True)
+    ):
+        pool[(s, d)].append(i)
+    reuse: list[int] = []
+    fresh: list[SourceRecord] = []
+    order: list[tuple[bool, int]] = []  # (from cache, index in its part)
+    for record, dg in zip(loaded.records, loaded.digests, strict=True):
+        found = pool.get((record.source, dg))
+        if found:
+            order.append((True, len(reuse)))
+            reuse.append(found.pop())
+        else:
+            order.append((False, len(fresh)))
+            fresh.append(record)
+    built = build_features(fresh, kind=kind)
+    kept = cached.select(built.column_names).take(pa.array(reuse, pa.int64()))
+    both = pa.concat_tables([kept.cast(built.schema), built])
+    offset = len(reuse)
+    table = both.take(pa.array([i if c else offset + i for c, i in order], pa.int64()))
+    rows = [r.row for r in loaded.records]
+    table = table.set_column(table.column_names.index("row"), "row", pa.array(rows, pa.int64()))
+    table = table.set_column(
+        table.column_names.index("unique_id"),
+        "unique_id",
+        pa.array(range(table.num_rows), pa.int64()),
+    )
+    return table.combine_chunks(), len(fresh)
+
+
+def cache_table(result: RunResult) -> pa.Table:
+    """What the next incremental run reuses: the features with each record's digest and
+    version."""
+    return result.features.append_column(
+        "digest", pa.array(result.digests, pa.string())
+    ).append_column("version", pa.array(result.versions, pa.int64()))
+
+
 def _finish(
     kind: str,
     loaded: _Loaded,
@@ -318,10 +365,12 @@ def incremental_run(
     members: Sequence[MemberVersion],
     previous: Sequence[PreviousRecord],
     threshold: float = 0.99,
+    cached: pa.Table | None = None,
 ) -> RunResult:
-    """Link only new and changed records against the previous run's entities."""
+    """Link only new and changed records against the previous run's entities (``cached``:
+    the previous run's ``cache_table``, so that only records it lacks are normalised)."""
     loaded = _load(members)
-    features = build_features(loaded.records, kind=kind)
+    features, normalised = features_with_cache(kind, loaded, cached)
     n = features.num_rows
     sources = features.column("source").to_pylist()
     rows = features.column("row").to_pylist()
@@ -452,7 +501,11 @@ def incremental_run(
         if final[e] == 0 and e not in retired_already:
             events.append(Event("retired", e, (), "all its records were removed or changed"))
     assigned = [str(e) for e in entity]
-    report = {"new_records": len(new), "removed_records": len(removed)}
+    report = {
+        "new_records": len(new),
+        "removed_records": len(removed),
+        "records_normalised": normalised,
+    }
     return _finish(kind, loaded, features, assigned, events, linked, links, review, model, report)
 
 

@@ -16,9 +16,14 @@ may not read, after the same work.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import insert, select, update
 
 from shuzhi.audit.service import record
@@ -406,9 +411,11 @@ def _run(ctx: Ctx, library: MasterdataLibrary, mode: RunMode, base_id: int | Non
     members = _member_versions(ctx, library)
     previous = _previous(ctx, base_id)
     if mode is RunMode.INCREMENTAL:
-        result = runner.incremental_run(kind.value, members, previous, library.threshold)
+        cached = _read_cache(ctx, library, base_id)
+        result = runner.incremental_run(kind.value, members, previous, library.threshold, cached)
     else:
         result = runner.full_run(kind.value, members, previous, library.threshold)
+    result.report["features_file"] = _write_cache(ctx, library, result)
     run = MasterdataRun(
         library_id=library.id,
         mode=mode,
@@ -432,6 +439,11 @@ def _run(ctx: Ctx, library: MasterdataLibrary, mode: RunMode, base_id: int | Non
     issues = _report_conflicts(ctx, library, run, members, result)
     run.finished_at = utcnow()
     _make_current(ctx, library, run)
+    keep = {str(run.report.get("features_file", ""))}
+    base = ctx.db.get(MasterdataRun, base_id) if base_id is not None else None
+    if base is not None:  # kept until the new run is committed: a rollback still has it
+        keep.add(str(base.report.get("features_file", "")))
+    _prune_cache(ctx, library, keep)
     record(
         ctx,
         LibraryRun(
@@ -447,6 +459,46 @@ def _run(ctx: Ctx, library: MasterdataLibrary, mode: RunMode, base_id: int | Non
         ),
     )
     return _run_out(run, library.current_run_id)
+
+
+def _cache_dir(ctx: Ctx, library: MasterdataLibrary) -> Path:
+    return ctx.settings.data_dir.resolve() / "masterdata" / library.code
+
+
+def _write_cache(ctx: Ctx, library: MasterdataLibrary, result: runner.RunResult) -> str:
+    """Store the run's feature table for the next incremental run; returns its file name.
+
+    Named afresh for every run (a run rolled back leaves an unused file, never one a later
+    run could mistake for its own); the files of runs other than the current one and the
+    new one are deleted once the new one is written."""
+    directory = _cache_dir(ctx, library)
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{uuid.uuid4().hex}.features.parquet"
+    tmp = directory / f".{name}.part"
+    pq.write_table(runner.cache_table(result), tmp, compression="zstd")
+    os.replace(tmp, directory / name)
+    return name
+
+
+def _read_cache(ctx: Ctx, library: MasterdataLibrary, run_id: int | None) -> pa.Table | None:
+    """The feature table a run stored, or None (missing or unreadable: normalise anew)."""
+    run = ctx.db.get(MasterdataRun, run_id) if run_id is not None else None
+    name = str(run.report.get("features_file", "")) if run is not None else ""
+    path = _cache_dir(ctx, library) / name
+    if not name or "/" in name or not path.is_file():
+        return None
+    try:
+        return pq.read_table(path)
+    except (OSError, pa.ArrowException):
+        return None
+
+
+def _prune_cache(ctx: Ctx, library: MasterdataLibrary, keep: set[str]) -> None:
+    """Delete the feature files of runs that are no longer current (best effort)."""
+    directory = _cache_dir(ctx, library)
+    for path in directory.glob("*.features.parquet"):
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
 
 
 def _write_results(
