@@ -82,10 +82,10 @@ def test_lookup_is_no_oracle(client, database: Database) -> None:  # type: ignor
     assert both.status_code == 422
     # Every miss is audited; whether it was a refusal shows in the log only.
     assert _audit_actions(database)[1:] == [
-        ("masterdata.entity_not_found", "ok"),
-        ("masterdata.entity_not_found", "refused"),
-        ("masterdata.entity_not_found", "refused"),
-        ("masterdata.entity_not_found", "refused"),
+        ("masterdata.entity_not_found", "ok"),  # cdo, unknown key
+        ("masterdata.entity_not_found", "refused"),  # liaison, R's library
+        ("masterdata.entity_not_found", "ok"),  # liaison, no such library
+        ("masterdata.entity_not_found", "refused"),  # liaison, R's library by entity ID
     ]
 
 

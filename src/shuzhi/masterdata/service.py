@@ -750,14 +750,17 @@ def _entity_out(
     )
 
 
-def _readable(ctx: Ctx, operation: str, code: str) -> MasterdataLibrary | None:
-    """The library if it exists and the reader may read it; None otherwise (alike)."""
+def _readable(ctx: Ctx, operation: str, code: str) -> tuple[MasterdataLibrary | None, bool]:
+    """The library if it exists and the reader may read it, else None (alike for the
+    reader); and whether it was a refusal (the library exists), for the audit log only."""
     if not ctx.actor.is_authenticated:
         require(ctx, operation)  # raises Unauthenticated
     library = ctx.db.scalar(select(MasterdataLibrary).where(MasterdataLibrary.code == code))
-    if library is None or not allowed(ctx, operation, library.unit_id):
-        return None
-    return library
+    if library is None:
+        return None, False
+    if not allowed(ctx, operation, library.unit_id):
+        return None, True
+    return library, False
 
 
 def _not_found(library: str, key: str, via: str, refused: bool) -> NotFound:
@@ -783,10 +786,10 @@ def _current_entity(
 
 def view_masterdata_entity(ctx: Ctx, code: str, entity_id: str) -> EntityOut:
     """An entity's golden record with provenance, its source records and its history."""
-    library = _readable(ctx, "view_masterdata_entity", code)
+    library, refused = _readable(ctx, "view_masterdata_entity", code)
     row = _current_entity(ctx, library, "entity_id", entity_id.strip()[:40])
     if library is None or row is None:
-        raise _not_found(code[:64], entity_id[:40], "entity", library is None)
+        raise _not_found(code[:64], entity_id[:40], "entity", refused)
     clear = _clear(ctx, library)
     out = _entity_out(ctx, library, row, clear)
     record(ctx, EntityViewed(library.code, row.entity_id, library.unit_id, "entity", not clear))
@@ -813,12 +816,12 @@ def lookup_masterdata_entity(
         if read.check is not Check.VALID or read.value is None:
             raise Invalid("统一社会信用代码格式或校验位不正确。", "Not a valid USCC.")
         key, kind, masked_key = read.value, LibraryKind.LEGAL_ENTITY, "uscc"
-    library = _readable(ctx, "lookup_masterdata_entity", code)
+    library, refused = _readable(ctx, "lookup_masterdata_entity", code)
     # The same query runs whether or not the library may be read (no timing difference).
     row = _current_entity(ctx, library, "ident", key)
     shown = f"{masked_key}:{_masked(key, masked_key)}"
     if library is None or row is None or LibraryKind(library.kind) is not kind:
-        raise _not_found(code[:64], shown, "lookup", library is None)
+        raise _not_found(code[:64], shown, "lookup", refused)
     clear = _clear(ctx, library)
     out = _entity_out(ctx, library, row, clear)
     record(ctx, EntityViewed(library.code, row.entity_id, library.unit_id, "lookup", not clear))
