@@ -40,6 +40,7 @@ from shuzhi.market import api as market_api
 from shuzhi.market import books_api as market_books_api
 from shuzhi.market import books_views as market_books_views
 from shuzhi.market import views as market_views
+from shuzhi.masterdata import api as masterdata_api
 from shuzhi.org import api as org_api
 from shuzhi.org import views as org_views
 from shuzhi.portal import api as portal_api
@@ -77,6 +78,7 @@ ROUTERS = [
     catalog_api.router,
     lake_api.router,
     quality_api.router,
+    masterdata_api.router,
     sharing_api.router,
     sandbox_api.router,
     portal_api.router,

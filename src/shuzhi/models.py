@@ -11,6 +11,7 @@ from shuzhi.gateway import models as gateway_models
 from shuzhi.lake import models as lake_models
 from shuzhi.market import books_models as market_books_models
 from shuzhi.market import models as market_models
+from shuzhi.masterdata import models as masterdata_models
 from shuzhi.org import models as org_models
 from shuzhi.portal import models as portal_models
 from shuzhi.quality import models as quality_models
@@ -34,6 +35,7 @@ __all__ = [
     "lake_models",
     "market_books_models",
     "market_models",
+    "masterdata_models",
     "metadata",
     "org_models",
     "portal_models",

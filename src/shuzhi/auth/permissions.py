@@ -106,6 +106,15 @@ RULES: dict[str, Rule] = {
     "view_quality": Rule(REGION_READERS, UNIT_STAFF),
     "mark_issue_fixed": Rule(NOBODY, UNIT_STAFF),
     "verify_issue": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    # masterdata: the bureau defines and runs its base libraries; golden records are read
+    # by the region's readers and the owning unit's staff (masked unless the executive CDO)
+    "view_masterdata": Rule(REGION_READERS, UNIT_STAFF),
+    "define_masterdata_library": Rule(EXECUTIVE, frozenset({Role.UNIT_CDO})),
+    "add_masterdata_member": Rule(EXECUTIVE, UNIT_STAFF),
+    "remove_masterdata_member": Rule(EXECUTIVE, UNIT_STAFF),
+    "run_masterdata_library": Rule(EXECUTIVE, UNIT_STAFF),
+    "view_masterdata_entity": Rule(REGION_READERS, UNIT_STAFF),
+    "lookup_masterdata_entity": Rule(REGION_READERS, UNIT_STAFF),
     # sharing: the consumer unit's staff ask; the provider's CDO decides; the bureau arbitrates
     "submit_share_request": Rule(NOBODY, UNIT_STAFF),
     "withdraw_share_request": Rule(NOBODY, UNIT_STAFF),

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from shuzhi.command import console, fail
+from shuzhi.command import DataDir, acting, console, fail
 from shuzhi.errors import Invalid, ShuzhiError
 
 masterdata_app = typer.Typer(
@@ -177,3 +177,105 @@ def generate_command(
     for dept, path in files.items():
         console.print(f"{dept}: {path}", markup=False)
     console.print(f"truth: {out_dir / 'truth.csv'}", markup=False)
+
+
+def _print_run(run: object) -> None:
+    from shuzhi.masterdata.schemas import RunOut
+
+    assert isinstance(run, RunOut)
+    say(
+        f"run / 运行 {run.id} ({run.mode.value}): records / 记录 {run.records_in:,};"
+        f" linked this run / 本次链接 {run.records_linked:,}; entities / 实体"
+        f" {run.entities_out:,}; links / 合并 {run.links:,}; for review / 待复核"
+        f" {run.review_pairs:,}; conflicts / 冲突 {run.conflicts:,}"
+    )
+    for code, v in sorted(run.versions.items()):
+        say(f"  {code}: version / 版本 {v.get('number')}")
+
+
+@masterdata_app.command("build")
+def build_command(
+    library: Annotated[str, typer.Argument(help="Library code, e.g. population")],
+    data_dir: DataDir = None,
+) -> None:
+    """Run LIBRARY in full over its members' current versions; the result becomes current."""
+    from shuzhi.masterdata import service
+
+    with acting(data_dir) as ctx:
+        run = service.run_masterdata_library(ctx, library)
+    _print_run(run)
+
+
+@masterdata_app.command("run")
+def run_command(
+    library: Annotated[str, typer.Argument(help="Library code, e.g. population")],
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental", help="Link only the records new or changed since the current run"
+        ),
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Run LIBRARY (in full, or --incremental); the result becomes current."""
+    from shuzhi.masterdata import service
+
+    with acting(data_dir) as ctx:
+        run = service.run_masterdata_library(ctx, library, incremental=incremental)
+    _print_run(run)
+
+
+@masterdata_app.command("define")
+def define_command(
+    library: Annotated[str, typer.Argument(help="Library code, e.g. population")],
+    name: Annotated[str, typer.Option("--name", help="人口基础库, …")],
+    unit: Annotated[str, typer.Option("--unit", help="Owning unit's code (the bureau)")],
+    kind: Annotated[str, typer.Option("--kind", help="person or legal_entity")] = "person",
+    threshold: Annotated[float, typer.Option("--threshold", min=0.5, max=1.0)] = 0.99,
+    data_dir: DataDir = None,
+) -> None:
+    """Define a base library (empty until members are added)."""
+    from pydantic import ValidationError
+
+    from shuzhi.masterdata import service
+    from shuzhi.masterdata.schemas import LibraryIn
+
+    try:
+        data = LibraryIn.model_validate(
+            {"code": library, "name": name, "kind": kind, "unit_code": unit, "threshold": threshold}
+        )
+    except ValidationError as exc:
+        raise fail(
+            Invalid(f"基础库定义无效：{exc.errors()[0]['msg']}", f"Invalid library: {exc}")
+        ) from None
+    with acting(data_dir) as ctx:
+        out = service.define_masterdata_library(ctx, data)
+    say(f"{out.code}: {out.name} ({out.kind.value}, {out.unit_code})")
+
+
+@masterdata_app.command("add-member")
+def add_member_command(
+    library: Annotated[str, typer.Argument(help="Library code")],
+    resource_code: Annotated[str, typer.Argument(help="Catalogue entry's resource code")],
+    rank: Annotated[int, typer.Option("--rank", min=0, help="Authority, lower first")] = 100,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="ELEMENT=COLUMN, e.g. 公民身份号码=SFZH (default: by header)"),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Add a dataset to LIBRARY with its column mapping (checked against its current version)."""
+    from shuzhi.masterdata import service
+    from shuzhi.masterdata.schemas import MemberIn
+
+    pairs = [m.split("=", 1) for m in mapping or []]
+    if any(len(p) != 2 or not p[0].strip() or not p[1].strip() for p in pairs):
+        raise fail(Invalid("--map 应写作 数据元=列名。", "--map takes ELEMENT=COLUMN."))
+    given = {k.strip(): v.strip() for k, v in pairs} if pairs else None
+    with acting(data_dir) as ctx:
+        out = service.add_masterdata_member(
+            ctx, library, MemberIn(resource_code=resource_code, rank=rank, mapping=given)
+        )
+    for m in out.members:
+        cols = ", ".join(f"{f}={c}" for f, c in sorted(m.mapping.items()))
+        say(f"{m.resource_code} ({m.unit_code}, rank {m.rank}): {cols}")

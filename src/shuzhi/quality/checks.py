@@ -86,6 +86,13 @@ def validate_rule(spec: RuleSpec, columns_known: set[str] | None = None) -> None
     """Raise ``Invalid`` listing every problem with a rule's column and parameters."""
     errors = ErrorCollector()
     p = spec.params
+    if spec.kind is RuleKind.CROSS_SOURCE:
+        errors.add(
+            "kind",
+            "基础库比对由基础库运行产生，不能手工定义。",
+            "Base-library cross-checks come from base-library runs; they cannot be defined.",
+        )
+        errors.raise_if_any()
     if spec.kind is not RuleKind.FRESHNESS or spec.column is not None:
         if not spec.column:
             errors.add("column", "请指定列。", "Name the column to check.")

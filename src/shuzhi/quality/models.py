@@ -23,6 +23,9 @@ class RuleKind(StrEnum):
     ALLOWED_VALUES = "allowed_values"
     REFERENCE = "reference"
     FRESHNESS = "freshness"
+    # Raised by a base library (masterdata) when a golden record shows this dataset's value
+    # lost to another source's or failed its check; never defined by hand, never run on a load.
+    CROSS_SOURCE = "cross_source"
 
 
 class IssueStatus(StrEnum):

@@ -92,7 +92,7 @@ class RuleSheet(BaseModel):
     rules: list[RuleOut]
     can_edit: bool
     columns: list[str]
-    kinds: list[RuleKind] = list(RuleKind)
+    kinds: list[RuleKind] = [k for k in RuleKind if k is not RuleKind.CROSS_SOURCE]
 
 
 class ScoreBoard(BaseModel):

@@ -55,4 +55,5 @@ TEXTS: dict[str, tuple[str, str]] = {
     "quality.kind.allowed_values": ("代码值", "Allowed codes"),
     "quality.kind.reference": ("参照一致", "Reference"),
     "quality.kind.freshness": ("时效", "Freshness"),
+    "quality.kind.cross_source": ("基础库比对", "Base-library cross-check"),
 }
