@@ -99,6 +99,7 @@ class _Wrk:
     def __init__(self, base: str, prefix: str, env: dict[str, str], conns: int) -> None:
         command = [gw.WRK, "-t2", f"-c{conns}", "-d3600s", "--timeout", "10s"]
         command += ["-s", env["BENCH_LUA"], base]
+        self.started = time.monotonic()
         self.process = subprocess.Popen(
             command,
             env={**os.environ, **env, "BENCH_PREFIX": prefix, "BENCH_SUFFIX": ""},
@@ -108,12 +109,25 @@ class _Wrk:
         )
 
     def stop(self) -> dict[str, Any]:
-        self.process.send_signal(signal.SIGINT)
-        out, err = self.process.communicate(timeout=60)
+        # wrk's main thread sleeps for the run's duration; a signal taken by one of its other
+        # threads stops the load but not that sleep, so the signal is repeated until it exits
+        # (and the run's length is the time until the first one).
+        elapsed = time.monotonic() - self.started
+        for _ in range(12):
+            self.process.send_signal(signal.SIGINT)
+            try:
+                out, err = self.process.communicate(timeout=5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        else:
+            self.process.kill()
+            raise RuntimeError("wrk did not stop")
         line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
         if line is None:
             raise RuntimeError(f"wrk printed no result: {out} {err}")
         data: dict[str, Any] = json.loads(line[len("RESULT ") :])
+        data["seconds"] = min(data["seconds"], elapsed)
         data["rps"] = data["requests"] / data["seconds"]
         return data
 
