@@ -7,8 +7,9 @@ gateway around it.
 Generates the gateway benchmark's population rows (``--rows``), writes them as a lake version
 (kept in ``--workdir`` and reused), builds the index on the resident ID column through the
 DuckDB engine and prints: index bytes per row (whole index; the sorted keys alone in the same
-blocks; the difference, "beyond the key"), build time and rows per second, the time of the
-engine's sorted scan alone (the share of the build the engine takes), and the mean time of a
+blocks; the difference, "beyond the key"), build time, rows per second and CPU time (all
+threads: the figure a shared machine distorts least), the time of the engine's sorted scan
+alone (the share of the build the engine takes), and the mean time of a
 lookup with the gateway benchmark's granted columns, for keys drawn in turn from one list of
 10,000 (``warm``, as the gateway benchmark) and for keys drawn at random over the whole key
 space (``random``): three alternating rounds of each, medians. Targets: ≤ 40 bytes per row
