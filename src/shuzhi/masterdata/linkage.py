@@ -45,6 +45,7 @@ RULES: dict[str, str] = {
     "k_name_year_city": "name_pinyin || '|' || birth_year || '|' || coalesce(city, adcode)",
     "k_surname_birth_county": "surname_pinyin || '|' || birth_date || '|' || adcode",
     "k_name_county": "name_pinyin || '|' || adcode",
+    "k_place": "adcode || '|' || place",
 }
 
 # For legal entities: USCC; organisation code; registration number; name core + branch +
@@ -268,10 +269,16 @@ def person_comparisons(normalise: bool = True) -> list[dict[str, Any]]:
             _else(0.2, 0.999999),
         ],
     }
-    address_levels = [
-        _null("adcode"),
-        _level('"adcode_l" = "adcode_r"', "same county" if normalise else "exact", 0.9, 0.07),
-    ]
+    address_levels = [_null("adcode")]
+    if normalise:
+        address_levels.append(
+            _level(
+                '"adcode_l" = "adcode_r" AND "place_l" = "place_r"', "same place", 0.75, 1e-5
+            )
+        )
+    address_levels.append(
+        _level('"adcode_l" = "adcode_r"', "same county" if normalise else "exact", 0.15, 0.07)
+    )
     if normalise:
         address_levels.append(_level('"city_l" = "city_r"', "same city", 0.03, 0.05))
     address_levels.append(_else(0.07, 0.88))
