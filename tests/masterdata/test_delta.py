@@ -33,16 +33,48 @@ def person(source: str, row: int, **fields: str) -> SourceRecord:
 
 
 BASE = [
-    person("公安", 1, name="张三丰", resident_id=ZHANG, birth_date="1985-03-02",
-           phone="13800001111", address="浙江省杭州市西湖区文三路1号"),  # fmt: skip
-    person("民政", 1, name="张三丰", birth_date="1985-03-02", phone="13800001111",
-           address="杭州市西湖区文三路1号"),  # fmt: skip
-    person("公安", 2, name="李娜", resident_id=LI, birth_date="1990-07-01",
-           address="北京市朝阳区建国路8号"),  # fmt: skip
-    person("公安", 3, name="李娜", resident_id=LI_OTHER, birth_date="1990-07-01",
-           address="北京市朝阳区建国路8号"),  # fmt: skip
-    person("人社", 1, name="王建国", resident_id=WANG, birth_date="1972-11-20",
-           phone="13911112222", address="江苏省南京市玄武区中山路5号"),  # fmt: skip
+    person(
+        "公安",
+        1,
+        name="张三丰",
+        resident_id=ZHANG,
+        birth_date="1985-03-02",
+        phone="13800001111",
+        address="浙江省杭州市西湖区文三路1号",
+    ),
+    person(
+        "民政",
+        1,
+        name="张三丰",
+        birth_date="1985-03-02",
+        phone="13800001111",
+        address="杭州市西湖区文三路1号",
+    ),
+    person(
+        "公安",
+        2,
+        name="李娜",
+        resident_id=LI,
+        birth_date="1990-07-01",
+        address="北京市朝阳区建国路8号",
+    ),
+    person(
+        "公安",
+        3,
+        name="李娜",
+        resident_id=LI_OTHER,
+        birth_date="1990-07-01",
+        address="北京市朝阳区建国路8号",
+    ),
+    person(
+        "人社",
+        1,
+        name="王建国",
+        resident_id=WANG,
+        birth_date="1972-11-20",
+        phone="13911112222",
+        address="江苏省南京市玄武区中山路5号",
+    ),
     # The same 王建国 without an ID or birth date and with another phone: apart so far.
     person("卫健", 1, name="王建国", phone="13700003333", address="广东省深圳市南山区科技路9号"),
 ]
@@ -66,8 +98,14 @@ def test_new_records_join_their_entities_and_unchanged_entities_keep_ids(base: L
     new = build_features(
         [
             # 张三丰 again, with the ID written in the old 15-digit form and no phone
-            person("教育", 1, name="张三丰", resident_id=ZHANG[:6] + ZHANG[8:17],
-                   birth_date="19850302", address="浙江省杭州市西湖区文三路1号"),  # fmt: skip
+            person(
+                "教育",
+                1,
+                name="张三丰",
+                resident_id=ZHANG[:6] + ZHANG[8:17],
+                birth_date="19850302",
+                address="浙江省杭州市西湖区文三路1号",
+            ),
             # someone no one has seen
             person("教育", 2, name="欧阳明", birth_date="2001-01-09", phone="13512345678"),
         ]
@@ -85,13 +123,18 @@ def test_a_record_proving_two_entities_one_merges_them_and_says_so(base: Linkage
     # The ID of 王建国 with the phone and address of the record that had no ID.
     new = build_features(
         [
-            person("教育", 1, name="王建国", resident_id=WANG, birth_date="1972-11-20",
-                   phone="13700003333", address="广东省深圳市南山区科技路9号"),  # fmt: skip
+            person(
+                "教育",
+                1,
+                name="王建国",
+                resident_id=WANG,
+                birth_date="1972-11-20",
+                phone="13700003333",
+                address="广东省深圳市南山区科技路9号",
+            ),
         ]
     )
-    delta = link_delta(
-        base.features, base.entity, new, base.stats["model"], {"公安": 0, "人社": 1}
-    )
+    delta = link_delta(base.features, base.entity, new, base.stats["model"], {"公安": 0, "人社": 1})
     survivor, absorbed = before[("人社", 1)], before[("卫健", 1)]
     assert delta.merges == {absorbed: survivor}  # the better-ranked anchor's ID survives
     assert delta.entity == [survivor]
@@ -105,7 +148,9 @@ def test_two_verified_ids_never_join_through_a_delta(base: Linkage) -> None:
     assert before[("公安", 2)] != before[("公安", 3)]
     new = build_features(
         [
-            person("教育", 1, name="李娜", birth_date="1990-07-01", address="北京市朝阳区建国路8号"),
+            person(
+                "教育", 1, name="李娜", birth_date="1990-07-01", address="北京市朝阳区建国路8号"
+            ),
             person("教育", 2, name="李娜", resident_id=LI.lower(), birth_date="1990-07-01"),
         ]
     )

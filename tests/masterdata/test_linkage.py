@@ -299,9 +299,15 @@ def test_same_place_links_records_without_id_or_birth_date_but_same_county_does_
     the same county (one written with its province, one without) are one person; a third
     in the same county at another address stays apart (left for review)."""
     records = [
-        SourceRecord("民政", 1, {"name": "赵丽华", "sex": "女", "address": "浙江省杭州市西湖区文三路18号"}),
-        SourceRecord("卫健", 1, {"name": "赵丽华", "sex": "女", "address": "杭州市西湖区文三路18号"}),
-        SourceRecord("教育", 1, {"name": "赵丽华", "sex": "女", "address": "杭州市西湖区天目山路2号"}),
+        SourceRecord(
+            "民政", 1, {"name": "赵丽华", "sex": "女", "address": "浙江省杭州市西湖区文三路18号"}
+        ),
+        SourceRecord(
+            "卫健", 1, {"name": "赵丽华", "sex": "女", "address": "杭州市西湖区文三路18号"}
+        ),
+        SourceRecord(
+            "教育", 1, {"name": "赵丽华", "sex": "女", "address": "杭州市西湖区天目山路2号"}
+        ),
     ]
     linkage = link(build_features(records))
     entity = linkage.entity

@@ -119,7 +119,9 @@ def link_delta(
     prefix = "E" if kind == "legal_entity" else "P"
     old = existing.select(columns).append_column("entity_id", pa.array(list(entity), pa.string()))
     # A new record with the source and row of an existing one replaces it.
-    new_keys = set(zip(new.column("source").to_pylist(), new.column("row").to_pylist(), strict=True))
+    new_keys = set(
+        zip(new.column("source").to_pylist(), new.column("row").to_pylist(), strict=True)
+    )
     sources = old.column("source").to_pylist()
     rows = old.column("row").to_pylist()
     replaced = [(s, r) in new_keys for s, r in zip(sources, rows, strict=True)]
@@ -143,7 +145,15 @@ def link_delta(
         finally:
             con.close()
     return _cluster(
-        old, fresh, pairs, previous, rank, options, prefix, len(oversized), time.process_time() - cpu
+        old,
+        fresh,
+        pairs,
+        previous,
+        rank,
+        options,
+        prefix,
+        len(oversized),
+        time.process_time() - cpu,
     )
 
 
@@ -216,7 +226,12 @@ def _cluster(
     new_src = fresh.column("source").to_pylist()
     new_row = fresh.column("row").to_pylist()
     for j, (uid, ident, ok) in enumerate(
-        zip(new_uid, fresh.column("ident").to_pylist(), fresh.column("ident_ok").to_pylist())
+        zip(
+            new_uid,
+            fresh.column("ident").to_pylist(),
+            fresh.column("ident_ok").to_pylist(),
+            strict=True,
+        )
     ):
         record_node[uid] = base + j
         verified.append({ident} if ok and ident else set())
@@ -276,9 +291,7 @@ def _cluster(
         before = previous.get((new_src[j], new_row[j]))
         if before is not None and merges.get(before, before) != e and before != e:
             moved.append((new_src[j], new_row[j], before, e))
-    emptied = sorted(
-        {b for b in previous.values() if b not in left_with and b not in reused}
-    )
+    emptied = sorted({b for b in previous.values() if b not in left_with and b not in reused})
     pairs = pairs.append_column("decision", pa.array(decisions, pa.string()))
     stats = {
         "existing_records": old.num_rows + len(previous),

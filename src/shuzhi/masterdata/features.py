@@ -4,8 +4,9 @@ With ``normalise`` (the default) every record goes through ``normalize.normalize
 the keys are the normalised name, its pinyin key and surname reading, the resident ID's
 18-character number (verified or not: a typo'd ID still blocks), the birth date and sex
 (declared, else read from the ID), the phone's canonical digits, the address's division
-code and its place below the county (``place``). The golden-record columns (``g_*``) hold only what the evidence supports: a resident
-ID only when it is valid, a birth date or sex declared or read from a *valid* ID.
+code and its place below the county (``place``). The golden-record columns (``g_*``) hold
+only what the evidence supports: a resident ID only when it is valid, a birth date or sex
+declared or read from a *valid* ID.
 
 Without ``normalise`` the raw text is compared as written (trimmed): the baseline the
 benchmark sets the normalisation against.
