@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pyarrow as pa
 import pytest
 
 from shuzhi.errors import Invalid
@@ -178,7 +177,11 @@ def test_a_changed_record_replaces_its_old_version(base: Linkage) -> None:
     assert result.entity == lone.entity[1:] and result.moved == [] and result.emptied == []
 
 
-def test_entity_ids_must_match_the_records(base: Linkage) -> None:
+def test_entity_ids_must_match_the_records_and_an_empty_delta_changes_nothing(
+    base: Linkage,
+) -> None:
     with pytest.raises(Invalid):
         link_delta(base.features, base.entity[:-1], base.features, base.stats["model"])
-    assert isinstance(base.features, pa.Table)
+    nothing = link_delta(base.features, base.entity, base.features.slice(0, 0), {})
+    assert nothing.entity == [] and nothing.merges == {} and nothing.pairs.num_rows == 0
+    assert nothing.apply(base.entity) == base.entity

@@ -114,6 +114,17 @@ def link_delta(
             f"实体编号数（{len(entity)}）与已有记录数（{existing.num_rows}）不一致。",
             f"{len(entity)} entity IDs for {existing.num_rows} existing records.",
         )
+    if new.num_rows == 0:
+        empty = pa.table(
+            {
+                "unique_id_l": pa.array([], pa.int64()),
+                "unique_id_r": pa.array([], pa.int64()),
+                "match_probability": pa.array([], pa.float64()),
+                "match_weight": pa.array([], pa.float64()),
+                "decision": pa.array([], pa.string()),
+            }
+        )
+        return Delta([], {}, [], [], empty, 0, {"new_records": 0})
     cpu = time.process_time()
     columns = _columns(kind)
     prefix = "E" if kind == "legal_entity" else "P"

@@ -4,15 +4,16 @@ The steps, each in its own function:
 
 1. **Blocking keys** (``block_keys``): seven keys per record (resident ID; phone; name key +
    birth date; name key + birth year + area; surname key + birth date + county; name key +
-   county; county + place below it). A block (records sharing a key) larger than ``max_block_size`` is *dropped for
-   that key* and reported (``OversizedBlock``), so a skewed block (a common name with a
-   common birth date, a placeholder ID, a switchboard phone) never explodes: the pairs
-   compared are at most ``len(RULES) × N × (max_block_size − 1) / 2``.
+   county; county + place below it). A block (records sharing a key) larger than
+   ``max_block_size`` is *dropped for that key* and reported (``OversizedBlock``), so a
+   skewed block (a common name with a common birth date, a placeholder ID, a switchboard
+   phone) never explodes: the pairs compared are at most
+   ``len(RULES) × N × (max_block_size − 1) / 2``.
 2. **Model** (``settings``): six comparisons (resident ID, name, birth date, sex, phone,
    address, the same place below the county its best level) with starting m and u
-   probabilities; u is estimated by random sampling and m by
-   expectation maximisation when there are enough records (``LinkOptions.min_train_records``),
-   otherwise the starting values stand. Per-pair match weights are kept for explanation.
+   probabilities; u is estimated by random sampling and m by expectation maximisation when
+   there are enough records (``LinkOptions.min_train_records``), otherwise the starting
+   values stand. Per-pair match weights are kept for explanation.
 3. **Clustering** (``cluster``): pairs at or above ``threshold`` are merged strongest first,
    except across two different *verified* resident IDs (a cannot-link constraint: a
    single mistyped digit always breaks the check character, so two valid IDs that differ
