@@ -173,8 +173,8 @@ def create_app(
     app.state.gateway = GatewayRuntime(
         database, app.state.query_engine, GatewayOptions.from_settings(settings)
     )
-    # Security monitoring rules, run in the background every few seconds (docs/secops.md).
-    app.state.secops = Evaluator(database, settings.secops_evaluate_seconds)
+    # Security monitoring rules, run every few seconds in a child process (docs/secops.md).
+    app.state.secops = Evaluator(database, settings.secops_evaluate_seconds, process=True)
     problems.install(app)
     # Outermost of our layers (the gateway's keyed lookups add the same headers themselves).
     app.add_middleware(SecurityHeaders, https=settings.cookie_secure)
