@@ -20,9 +20,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.datastructures import QueryParams
 from starlette.types import Receive, Scope, Send
 
 from shuzhi.errors import ShuzhiError
@@ -192,7 +192,9 @@ class LookupFirstApp(FastAPI):
 
     def _headers(self) -> list[tuple[bytes, bytes]]:
         if self._json_headers is None:
-            https = bool(getattr(self.state, "settings", None) and self.state.settings.cookie_secure)
+            https = bool(
+                getattr(self.state, "settings", None) and self.state.settings.cookie_secure
+            )
             extra = security_headers("/api/v1/share/", https=https)
             self._json_headers = [(b"content-type", b"application/json")] + [
                 (name.lower().encode("latin-1"), value.encode("latin-1"))

@@ -361,8 +361,15 @@ def _prepare_lookup(
         except ShuzhiError as err:
             after = err
     return _Lookup(
-        grant, version, before, after, key_column, types.get(key_column, ""), needed,
-        row_filter, how,
+        grant,
+        version,
+        before,
+        after,
+        key_column,
+        types.get(key_column, ""),
+        needed,
+        row_filter,
+        how,
     )
 
 
