@@ -102,6 +102,29 @@ class LibraryOut(BaseModel):
     current_run: RunOut | None
 
 
+class LibrarySummaryOut(BaseModel):
+    """A library in the console's list: its figures from the current run."""
+
+    code: str
+    name: str
+    kind: LibraryKind
+    unit_code: str
+    members: int
+    entities: int
+    open_conflicts: int
+    open_review_pairs: int
+    current_run: RunOut | None
+
+
+class MasterdataFiguresOut(BaseModel):
+    """The cockpit's base-library box."""
+
+    libraries: int
+    entities: int
+    open_conflicts: int
+    open_review_pairs: int
+
+
 class GoldenValueOut(BaseModel):
     """One golden value with its provenance (masked per the reader's rights)."""
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require
@@ -72,6 +72,8 @@ from shuzhi.masterdata.schemas import (
     GoldenValueOut,
     LibraryIn,
     LibraryOut,
+    LibrarySummaryOut,
+    MasterdataFiguresOut,
     MemberIn,
     MemberOut,
     ReviewDecisionIn,
@@ -189,6 +191,52 @@ def get_masterdata_library(ctx: Ctx, code: str) -> LibraryOut:
     library = _library(ctx, code)
     require(ctx, "view_masterdata", library.unit_id, code)
     return _library_out(ctx, library)
+
+
+def _summary(ctx: Ctx, library: MasterdataLibrary) -> LibrarySummaryOut:
+    current = ctx.db.get(MasterdataRun, library.current_run_id) if library.current_run_id else None
+    conflicts = ctx.db.scalar(
+        select(func.count(MasterdataConflict.id)).where(
+            MasterdataConflict.library_id == library.id,
+            MasterdataConflict.status == ConflictStatus.OPEN,
+        )
+    )
+    review = ctx.db.scalar(
+        select(func.count(MasterdataReviewPair.id)).where(
+            MasterdataReviewPair.library_id == library.id,
+            MasterdataReviewPair.status == ReviewStatus.OPEN,
+        )
+    )
+    return LibrarySummaryOut(
+        code=library.code,
+        name=library.name,
+        kind=LibraryKind(library.kind),
+        unit_code=_unit_code(ctx, library.unit_id),
+        members=len(_members(ctx, library)),
+        entities=current.entities_out if current else 0,
+        open_conflicts=int(conflicts or 0),
+        open_review_pairs=int(review or 0),
+        current_run=_run_out(current, library.current_run_id) if current else None,
+    )
+
+
+def list_masterdata_libraries(ctx: Ctx) -> list[LibrarySummaryOut]:
+    """The libraries the reader may see, with their current figures."""
+    if not ctx.actor.is_authenticated:
+        require(ctx, "view_masterdata")  # raises Unauthenticated
+    libraries = ctx.db.scalars(select(MasterdataLibrary).order_by(MasterdataLibrary.code))
+    return [_summary(ctx, lib) for lib in libraries if allowed(ctx, "view_masterdata", lib.unit_id)]
+
+
+def masterdata_figures(ctx: Ctx) -> MasterdataFiguresOut:
+    """Totals over the libraries the reader may see (the cockpit's box)."""
+    rows = list_masterdata_libraries(ctx)
+    return MasterdataFiguresOut(
+        libraries=len(rows),
+        entities=sum(r.entities for r in rows),
+        open_conflicts=sum(r.open_conflicts for r in rows),
+        open_review_pairs=sum(r.open_review_pairs for r in rows),
+    )
 
 
 def list_masterdata_runs(ctx: Ctx, code: str) -> list[RunOut]:
@@ -1086,9 +1134,11 @@ __all__ = [
     "decide_masterdata_review_pair",
     "define_masterdata_library",
     "get_masterdata_library",
+    "list_masterdata_libraries",
     "list_masterdata_review",
     "list_masterdata_runs",
     "lookup_masterdata_entity",
+    "masterdata_figures",
     "remove_masterdata_member",
     "run_masterdata_library",
     "view_masterdata_entity",
