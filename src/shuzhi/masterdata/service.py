@@ -832,7 +832,6 @@ def _record_values(
     ctx: Ctx, library: MasterdataLibrary, resource_code: str, version: int, row: int
 ) -> dict[str, str | None]:
     """The mapped values of one source record (the member's mapping, that version's row)."""
-    from shuzhi.lake.models import Dataset, DatasetVersion
     from shuzhi.lake.readers import text_value
 
     member = ctx.db.scalar(
@@ -841,18 +840,14 @@ def _record_values(
             MasterdataMember.resource_code == resource_code,
         )
     )
-    stored = ctx.db.scalar(
-        select(DatasetVersion)
-        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
-        .where(Dataset.resource_code == resource_code, DatasetVersion.number == version)
-    )
-    if member is None or stored is None:
+    if member is None:
         return {}
     mapping = {str(k): str(v) for k, v in dict(member.mapping).items()}
     try:
-        table = pq.read_table(
-            lake.version_files(ctx, stored).data_path, columns=sorted(set(mapping.values()))
-        )
+        files = lake.version_of(ctx, resource_code, version)
+        if files is None:
+            return {}
+        table = pq.read_table(files.data_path, columns=sorted(set(mapping.values())))
     except (NotFound, OSError, pa.ArrowException, KeyError):
         return {}
     if not 1 <= row <= table.num_rows:
