@@ -81,6 +81,8 @@ def test_library_run_review_and_entity_pages(client, database: Database) -> None
     assert "<td>女</td>" in entity.text  # person 2: the ID says female
     english = client.get(f"/masterdata/population/entities/{entity_id}?lang=en")
     assert "Golden record" in english.text
+    cockpit = client.get("/cockpit")
+    assert cockpit.status_code == 200 and 'id="masterdata-figures"' in cockpit.text
 
 
 def test_the_pair_page_is_masked_for_the_cdo_and_refused_posts_need_csrf(
