@@ -83,14 +83,43 @@ def _new_only_key(old_csv: Path, new_csv: Path) -> str:
 
 
 def _status(url: str, token: str) -> int:
+    return _answer(url, token)[0]
+
+
+def _answer(url: str, token: str) -> tuple[int, str]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
+            return int(response.status), ""
     except urllib.error.HTTPError as err:
-        return int(err.code)
-    except OSError:
-        return 0
+        return int(err.code), err.read(300).decode("utf-8", "replace")
+    except OSError as err:
+        return 0, str(err)[:300]
+
+
+class _Probe:
+    """Lookups of listed keys, one every 50 ms beside wrk's load, counted by status (wrk
+    counts non-2xx answers but not which): what a non-2xx answer was, with its first body."""
+
+    def __init__(self, base: str, keys: list[str], token: str) -> None:
+        self.counts: dict[int, int] = {}
+        self.first: dict[int, str] = {}
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(base, keys, token), daemon=True)
+        self.thread.start()
+
+    def _run(self, base: str, keys: list[str], token: str) -> None:
+        at = 0
+        while not self.stopped.wait(0.05):
+            at = (at + 7919) % len(keys)
+            status, body = _answer(base + keys[at], token)
+            self.counts[status] = self.counts.get(status, 0) + 1
+            self.first.setdefault(status, body)
+
+    def stop(self) -> dict[str, Any]:
+        self.stopped.set()
+        self.thread.join(timeout=15)
+        return {"counts": self.counts, "first": {k: v for k, v in self.first.items() if v}}
 
 
 class _Wrk:
@@ -99,6 +128,7 @@ class _Wrk:
     def __init__(self, base: str, prefix: str, env: dict[str, str], conns: int) -> None:
         command = [gw.WRK, "-t2", f"-c{conns}", "-d3600s", "--timeout", "10s"]
         command += ["-s", env["BENCH_LUA"], base]
+        self.started = time.monotonic()
         self.process = subprocess.Popen(
             command,
             env={**os.environ, **env, "BENCH_PREFIX": prefix, "BENCH_SUFFIX": ""},
@@ -108,12 +138,25 @@ class _Wrk:
         )
 
     def stop(self) -> dict[str, Any]:
-        self.process.send_signal(signal.SIGINT)
-        out, err = self.process.communicate(timeout=60)
+        # wrk's main thread sleeps for the run's duration; a signal taken by one of its other
+        # threads stops the load but not that sleep, so the signal is repeated until it exits
+        # (and the run's length is the time until the first one).
+        elapsed = time.monotonic() - self.started
+        for _ in range(12):
+            self.process.send_signal(signal.SIGINT)
+            try:
+                out, err = self.process.communicate(timeout=5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        else:
+            self.process.kill()
+            raise RuntimeError("wrk did not stop")
         line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
         if line is None:
             raise RuntimeError(f"wrk printed no result: {out} {err}")
         data: dict[str, Any] = json.loads(line[len("RESULT ") :])
+        data["seconds"] = min(data["seconds"], elapsed)
         data["rps"] = data["requests"] / data["seconds"]
         return data
 
@@ -174,6 +217,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         result["load_refresh_before"] = _load()
         refresh = _Wrk(base, prefix, env, args.connections)
+        listed = keys.read_text(encoding="utf-8").split()
+        probe = _Probe(base + prefix, listed, token)
         started = time.monotonic()
         ingest = subprocess.Popen(
             [sys.executable, "-c", INGEST, str(data_dir), state["code"], str(new_csv)],
@@ -205,6 +250,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["switch_s"] = round(switched[0], 1)
         time.sleep(args.settle)
         result["refresh"] = refresh.stop()
+        result["probe"] = probe.stop()
         result["load_refresh_after"] = _load()
     finally:
         gw._stop(server)
@@ -244,6 +290,9 @@ def main(argv: list[str] | None = None) -> None:
             f"{x['p99_ms']:>9.2f}{x['max_ms']:>9.1f}{x['non2xx']:>9}{x['socket_errors']:>8}"
             f"   {r[f'load_{phase}_before']} / {r[f'load_{phase}_after']}"
         )
+    print(f"\nprobe during the refresh (status: lookups): {r['probe']['counts']}")
+    for status, body in r["probe"]["first"].items():
+        print(f"  first {status}: {body}")
     refresh = r["refresh"]
     print(
         f"\nrefresh throughput {r['ratio']:.0%} of steady state (target ≥ 80 %); "

@@ -223,3 +223,24 @@ def test_a_large_index_compresses_with_its_dictionary(tmp_path: Path) -> None:
             assert index.get(key, ["a", "b"], 10) == expected
     finally:
         engine.close()
+
+
+def test_duckdb_builds_from_its_sort_of_keys_and_positions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine sorts (key, row position): one sort, keys repeating or not; the Arrow-side
+    # sort is only for engines that cannot.
+    monkeypatch.setattr(keybuild, "PART_ROWS", 5)
+
+    def refused(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        raise AssertionError("the engine's (key, position) sort was not used")
+
+    monkeypatch.setattr(keybuild, "_parts", refused)
+    rows: list[tuple[str | None, ...]] = [
+        (None if i % 11 == 0 else f"k{(i * 7) % 9}", f"a{i}", None if i % 3 else "\x1fx")
+        for i in range(60)
+    ]
+    version = _version(tmp_path, rows)
+    index = _index(tmp_path, version)
+    assert len(index._files) > 1
+    _agree(tmp_path, rows, [f"k{i}" for i in range(10)])

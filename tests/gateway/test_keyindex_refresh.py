@@ -3,17 +3,22 @@ and a lookup whose index is missing answers 503 with Retry-After, never by scann
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from dataclasses import replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
+from shuzhi.gateway.indexing import BUILD_NICENESS
 from shuzhi.gateway.keyindex import INDEX_DIR, SUFFIX
 from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
+from shuzhi.lake.worker import CHILD_NICENESS
 from tests.conftest import acting
 from tests.factories import seed_org
 from tests.gateway.helpers import AUTH, TEST_OPTIONS, FakeGrants, gateway, make_grant, share
@@ -165,3 +170,23 @@ def test_a_lookup_waits_briefly_for_a_small_index_being_built(
         answer = client.get(f"/api/v1/share/{code}/records/{rows[4][1]}", headers=AUTH)
     assert answer.status_code == 200, answer.text
     assert len(_indexes(database)) == 1
+
+
+def _build_priority(done: Connection) -> None:
+    from shuzhi.gateway import indexing
+
+    os.nice(5)  # where the lake's worker process starts
+    indexing._yield_to_serving()
+    first = os.nice(0)
+    indexing._yield_to_serving()  # never lowered twice
+    done.send((first, os.nice(0)))
+
+
+def test_the_index_build_runs_below_the_load_and_far_below_serving() -> None:
+    receive, send = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    child = multiprocessing.get_context("spawn").Process(target=_build_priority, args=(send,))
+    child.start()
+    assert receive.poll(60)
+    assert receive.recv() == (BUILD_NICENESS, BUILD_NICENESS)
+    child.join(60)
+    assert BUILD_NICENESS > CHILD_NICENESS

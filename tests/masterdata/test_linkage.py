@@ -292,3 +292,27 @@ def test_xlsx_extracts_are_read_with_their_headers(tmp_path: Path) -> None:
     run = link_files([path])
     assert run.linkage.features.column("row").to_pylist() == [1, 2]
     assert run.linkage.entity[0] == run.linkage.entity[1]
+
+
+def test_same_place_links_records_without_id_or_birth_date_but_same_county_does_not() -> None:
+    """Two records of 赵丽华 with neither ID nor birth date at the same road and number of
+    the same county (one written with its province, one without) are one person; a third
+    in the same county at another address stays apart (left for review)."""
+    records = [
+        SourceRecord(
+            "民政", 1, {"name": "赵丽华", "sex": "女", "address": "浙江省杭州市西湖区文三路18号"}
+        ),
+        SourceRecord(
+            "卫健", 1, {"name": "赵丽华", "sex": "女", "address": "杭州市西湖区文三路18号"}
+        ),
+        SourceRecord(
+            "教育", 1, {"name": "赵丽华", "sex": "女", "address": "杭州市西湖区天目山路2号"}
+        ),
+    ]
+    linkage = link(build_features(records))
+    entity = linkage.entity
+    assert entity[0] == entity[1] != entity[2]
+    pairs = linkage.pairs.to_pylist()
+    first = next(p for p in pairs if {p["unique_id_l"], p["unique_id_r"]} == {0, 1})
+    assert first["decision"] == "merged"
+    assert "address=same place" in first["explanation"]

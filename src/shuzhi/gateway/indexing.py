@@ -13,7 +13,9 @@ lookup first needs it (answering 503 meanwhile).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,10 +25,15 @@ from shuzhi.gateway import keybuild, keyindex
 from shuzhi.lake import service as lake
 from shuzhi.lake import worker
 from shuzhi.lake.manifest import Version
+from shuzhi.lake.query import DuckDBEngine, QueryEngine
 from shuzhi.settings import Settings
 from shuzhi.sharing import access
 
 log = logging.getLogger("shuzhi.gateway")
+
+# The index build's scheduling priority (nice value) in the lake's worker process: below the
+# load's own work (the lake worker's 5), far below serving (0).
+BUILD_NICENESS = 15
 
 
 def on_lake_collecting(ctx: Ctx, event: hooks.LakeCollecting) -> None:
@@ -45,14 +52,29 @@ def build_indexes(
     query engine."""
     from shuzhi.db.engine import Database
 
+    _yield_to_serving()
     database = Database(settings)
     try:
-        engine = lake.open_engine(database)
-        built = [keybuild.ensure(engine, settings.data_dir, version, c) for c in columns]
+        if settings.query_engine == "spark":
+            engine: QueryEngine = lake.open_engine(database)
+        else:  # one engine thread: the build's own threads join and compress beside it
+            engine = DuckDBEngine(settings.data_dir.resolve() / lake.DATASETS_DIR, threads=1)
+        try:
+            built = [keybuild.ensure(engine, settings.data_dir, version, c) for c in columns]
+        finally:
+            engine.close()
         return [p for p in built if p is not None]
     finally:
         lake.close_engine(database)
         database.dispose()
+
+
+def _yield_to_serving() -> None:
+    """Lower the build's CPU priority to ``BUILD_NICENESS`` (from the lake worker's own):
+    on a machine that also serves, requests then take the cores as soon as they need them and
+    the build runs in what they leave."""
+    with contextlib.suppress(OSError):
+        os.nice(max(0, BUILD_NICENESS - os.nice(0)))
 
 
 def on_version_written(ctx: Ctx, event: hooks.VersionWritten) -> None:

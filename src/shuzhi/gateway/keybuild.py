@@ -13,7 +13,9 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from queue import Full, Queue
 from typing import BinaryIO
@@ -40,6 +42,7 @@ from shuzhi.gateway.keyindex import (
 )
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import AggFunc, Filter, Op, Order, QueryEngine
+from shuzhi.lake.sql import POSITION
 
 log = logging.getLogger("shuzhi.gateway")
 
@@ -49,7 +52,8 @@ SLICE_ROWS = 65_536  # rows joined into text at a time
 LEVEL = 3  # zstd level
 DICTIONARY_BYTES = 65_536  # the index's zstd dictionary, trained on its first blocks
 TRAIN_BLOCKS = 1024
-THREADS = 2  # compressing threads
+TRAIN_BYTES = 2 << 20  # blocks spread over the first part (4× more: 0.1 % smaller, 4× the time)
+THREADS = 2  # joining and compressing threads
 
 
 def _every(count: int, step: int, start: int = 0) -> pa.Array:
@@ -236,6 +240,151 @@ def _parts(
 class _NeedsEscaping(Exception):
     """A value holds ESC, US or RS: the part is written again with its columns escaped."""
 
+    def __init__(self, columns: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.columns = columns
+
+
+class _Part:
+    """One part of the native path: its keys and row text, both sorted by key (rows sharing
+    a key in load order), and the columns whose values were escaped."""
+
+    def __init__(self, keys: pa.Array, text: pa.Array, escaped: list[str]) -> None:
+        self.keys = keys
+        self.text = text
+        self.escaped = escaped
+
+
+def _key_runs(
+    engine: QueryEngine, version: Version, key: str
+) -> Iterator[tuple[pa.Array, pa.Array]]:
+    """The engine's (key, position) order cut into parts of about ``PART_ROWS`` rows at key
+    boundaries: each part's keys (sorted) and row positions."""
+    held: list[pa.RecordBatch] = []
+    count = 0
+    schema = pa.schema([("k", pa.string()), ("p", pa.int64())])
+    for batch in engine.key_positions(version, key):
+        held.append(
+            pa.record_batch(
+                [batch.column(0).cast(pa.string()), batch.column(1).cast(pa.int64())], schema=schema
+            )
+        )
+        count += batch.num_rows
+        if count <= PART_ROWS:
+            continue
+        table = pa.Table.from_batches(held, schema)
+        cut = _cut(table.column(0))
+        if cut <= 0:
+            continue
+        head = table.slice(0, cut).combine_chunks()
+        yield head.column(0).combine_chunks(), head.column(1).combine_chunks()
+        rest = table.slice(cut)
+        held, count = rest.to_batches(), rest.num_rows
+    table = pa.Table.from_batches(held, schema).combine_chunks()
+    if table.num_rows or not count:
+        yield table.column(0).combine_chunks(), table.column(1).combine_chunks()
+
+
+def _join_batch(batch: pa.RecordBatch, escaped: frozenset[str]) -> pa.Array:
+    """One batch's rows as text (``_row_text``), columns in ``escaped`` escaped; raises
+    ``_NeedsEscaping`` naming the other columns whose values hold a separator."""
+    columns = []
+    marks = 0  # ESC written by escaping (the other separators it writes none of)
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        column = column.cast(pa.large_string())
+        if name in escaped:
+            column = _escape_column(column)
+            marks += pc.sum(pc.count_substring(column, ESC)).as_py() or 0
+        columns.append(column)
+    text = _row_text(columns)
+    rows = len(text)
+    if rows:
+        starts, data = text.buffers()[1], text.buffers()[2]
+        assert starts is not None and data is not None
+        bounds = memoryview(starts).cast("q")[text.offset : text.offset + rows + 1]
+        body = data.slice(bounds[0], bounds[rows] - bounds[0]).to_pybytes()
+        nulls = sum(c.null_count for c in columns)
+        if _separators(body) != (nulls + marks, rows, rows * (len(columns) - 1)):
+            found = frozenset(
+                name
+                for name, column in zip(batch.schema.names, batch.columns, strict=True)
+                if name not in escaped and _needs_escape(pa.chunked_array([column]))
+            )
+            raise _NeedsEscaping(found)
+    return text
+
+
+def _stored_text(
+    engine: QueryEngine,
+    version: Version,
+    columns: list[str],
+    filters: list[Filter],
+    escaped: frozenset[str],
+) -> pa.Array:
+    """The text of the rows ``filters`` select, in stored order: the engine's batches joined
+    on ``THREADS`` threads while it reads the next ones."""
+    chunks: list[pa.Array] = []
+    pending: deque[Future[pa.Array]] = deque()
+    with ThreadPoolExecutor(THREADS) as pool:
+        try:
+            for batch in engine.scan(version, columns, filters):
+                pending.append(pool.submit(_join_batch, batch, escaped))
+                while len(pending) > 2 * THREADS:
+                    chunks.append(pending.popleft().result())
+            while pending:
+                chunks.append(pending.popleft().result())
+        finally:
+            for future in pending:
+                future.cancel()
+    if not chunks:
+        return pa.array([], pa.large_string())
+    return pa.chunked_array(chunks, pa.large_string()).combine_chunks()
+
+
+def _ranks(positions: pa.Array) -> pa.Array:
+    """Each position's rank among ``positions`` (distinct): where its row lies in a scan that
+    returns these rows in stored order."""
+    return pc.sort_indices(pc.sort_indices(positions))
+
+
+def _native_parts(
+    engine: QueryEngine, version: Version, columns: list[str]
+) -> Iterator[tuple[str | None, _Part]]:
+    """Parts from the engine's sort of (key, position) on the key column alone: rows sharing
+    a key come out in load order whether or not keys repeat, so one sort serves both cases.
+    Each part's rows are read in stored order (a scan filtered on its key range), joined into
+    text as they arrive, and put in key order by their positions' ranks (``take``)."""
+    key = columns[0]
+    runs = _key_runs(engine, version, key)
+    current = next(runs, None)
+    low: str | None = None
+    while current is not None:
+        keys, positions = current
+        following = next(runs, None)
+        high = None if following is None else str(following[0][0].as_py())
+        if len(keys) > 1 and pc.any(pc.less(keys.slice(1), keys.slice(0, len(keys) - 1))).as_py():
+            raise _Unordered
+        # One part: every row is read and the positions index the scan directly; a part of
+        # many: its key range is read, and the positions' ranks index that scan.
+        whole = low is None and high is None
+        filters = [] if whole else _part_filters(key, low, high)
+        escaped: frozenset[str] = frozenset()
+        while True:
+            try:
+                text = _stored_text(engine, version, columns, filters, escaped)
+                break
+            except _NeedsEscaping as found:
+                if not found.columns:
+                    raise
+                escaped |= found.columns
+        expected = version.row_count if whole else len(keys)
+        if len(text) != expected:  # the engine's scans disagree: never write a wrong index
+            raise RuntimeError(f"key index: {len(text)} rows read, {expected} expected")
+        text = text.take(positions if whole else _ranks(positions))
+        yield low, _Part(keys, text, [c for c in columns if c in escaped])
+        del text
+        low, current = high, following
+
 
 class _Compressor:
     """zstd with a dictionary trained on the index's first blocks: blocks of a few dozen
@@ -309,24 +458,48 @@ def _write_blocks(
     return blocks
 
 
-def _write_part(table: pa.Table, target: Path, compressor: _Compressor) -> list[str]:
-    """Write one part (``table``: its rows sorted by key, the key first) as blocks and a block
-    directory; returns the columns that had to be escaped."""
-    rows = table.num_rows
-    escaped: list[str] = []
-    try:
-        with open(target.with_suffix(".blk"), "wb") as out:
-            blocks = _write_blocks(table, escaped, out, compressor)
-    except _NeedsEscaping:
-        escaped = [n for n in table.column_names if _needs_escape(table.column(n))]
-        with open(target.with_suffix(".blk"), "wb") as out:
-            blocks = _write_blocks(table, escaped, out, compressor)
+def _write_text(text: pa.Array, out: BinaryIO, compressor: _Compressor) -> list[list[int]]:
+    """Write ``text`` (rows of row text, sorted by key) as blocks of ``BLOCK_ROWS`` rows;
+    returns each block's offset, size and decompressed size."""
+    rows = len(text)
+    blocks: list[list[int]] = []
+    if not rows:
+        return blocks
+    starts, data = text.buffers()[1], text.buffers()[2]
+    assert starts is not None and data is not None
+    offsets = pa.Array.from_buffers(pa.int64(), rows + 1, [None, starts], offset=text.offset)
+    cuts = pc.take(offsets, _every(rows, BLOCK_ROWS)).to_pylist()
+    cuts.append(offsets[rows].as_py())
+    body = memoryview(data)
+    pieces: list[bytes | bytearray | memoryview] = [
+        body[low:high] for low, high in itertools.pairwise(cuts)
+    ]
+    if not compressor.trained:  # on about TRAIN_BYTES of blocks spread over the part
+        step = max(1, (cuts[-1] - cuts[0]) // TRAIN_BYTES)
+        compressor.train([bytes(p) for p in pieces[::step]])
+    position = 0
+    step = max(1, SLICE_ROWS // BLOCK_ROWS)
+    for begin in range(0, len(pieces), step):
+        chunk = pieces[begin : begin + step]
+        frames = compressor.compress(chunk)
+        out.write(b"".join(frames))
+        for raw, frame in zip(chunk, frames, strict=True):
+            blocks.append([position, len(frame), len(raw)])
+            position += len(frame)
+    return blocks
+
+
+def _write_directory(
+    target: Path, keys: pa.Array | pa.ChunkedArray, blocks: list[list[int]]
+) -> None:
+    """A part's block directory: each block's last key, size and decompressed size."""
+    rows = len(keys)
     last = pa.array([], pa.string())
     if rows:
         ends = pc.min_element_wise(
             _every(rows + BLOCK_ROWS - 1, BLOCK_ROWS, BLOCK_ROWS - 1), rows - 1
         )
-        last = pc.take(table.column(0), ends).cast(pa.string())
+        last = pc.take(keys, ends).cast(pa.string())
     directory = pa.table(
         {
             "last": last,
@@ -337,11 +510,38 @@ def _write_part(table: pa.Table, target: Path, compressor: _Compressor) -> list[
     options = ipc.IpcWriteOptions(compression="zstd")
     with ipc.new_file(str(target.with_suffix(".idx")), directory.schema, options=options) as writer:
         writer.write_table(directory)
+
+
+def _write_text_part(part: _Part, target: Path, compressor: _Compressor) -> list[str]:
+    """Write one part of the native path; returns its escaped columns."""
+    with open(target.with_suffix(".blk"), "wb") as out:
+        blocks = _write_text(part.text, out, compressor)
+    _write_directory(target, part.keys, blocks)
+    return part.escaped
+
+
+def _write_part(table: pa.Table, target: Path, compressor: _Compressor) -> list[str]:
+    """Write one part (``table``: its rows sorted by key, the key first) as blocks and a block
+    directory; returns the columns that had to be escaped."""
+    escaped: list[str] = []
+    try:
+        with open(target.with_suffix(".blk"), "wb") as out:
+            blocks = _write_blocks(table, escaped, out, compressor)
+    except _NeedsEscaping:
+        escaped = [n for n in table.column_names if _needs_escape(table.column(n))]
+        with open(target.with_suffix(".blk"), "wb") as out:
+            blocks = _write_blocks(table, escaped, out, compressor)
+    _write_directory(target, table.column(0), blocks)
     return escaped
 
 
 def _write_parts(
-    engine: QueryEngine, version: Version, columns: list[str], work: Path, stable: bool
+    engine: QueryEngine,
+    version: Version,
+    columns: list[str],
+    work: Path,
+    stable: bool,
+    native: bool = False,
 ) -> tuple[list[str], list[str], list[list[str]], int]:
     """Write the parts into ``work``; returns their first keys (but the first), names,
     escaped columns and the rows written."""
@@ -350,17 +550,39 @@ def _write_parts(
     escaped: list[list[str]] = []
     indexed = 0
     compressor = _Compressor()
-    for number, (low, table) in enumerate(_parts(engine, version, columns, stable)):
+    parts: Iterator[tuple[str | None, pa.Table | _Part]]
+    parts = (
+        _native_parts(engine, version, columns)
+        if native
+        else _parts(engine, version, columns, stable)
+    )
+    for number, (low, part) in enumerate(parts):
         if low is not None:
             splits.append(low)
         name = f"part-{number:05d}"
-        escaped.append(_write_part(table, work / name, compressor))
-        indexed += table.num_rows
+        if isinstance(part, _Part):
+            escaped.append(_write_text_part(part, work / name, compressor))
+            indexed += len(part.keys)
+        else:
+            escaped.append(_write_part(part, work / name, compressor))
+            indexed += part.num_rows
         files.append(name)
-        del table
+        del part
     if compressor.dictionary is not None:
         (work / DICTIONARY).write_bytes(compressor.dictionary.as_bytes())
     return splits, files, escaped, indexed
+
+
+def _clear(work: Path) -> None:
+    for path in work.iterdir():
+        path.unlink()
+
+
+def _numbered(engine: QueryEngine, version: Version, key_column: str) -> bool:
+    """Whether the engine can sort (key, row position): the native path."""
+    if not hasattr(engine, "key_positions"):
+        return False
+    return POSITION not in version.column_types() and key_column != POSITION
 
 
 def build(
@@ -375,12 +597,18 @@ def build(
     remove_path(work)
     work.mkdir()
     try:
-        try:
-            written = _write_parts(engine, version, columns, work, stable=False)
-        except _Unordered:
-            for path in work.iterdir():
-                path.unlink()
-            written = _write_parts(engine, version, columns, work, stable=True)
+        written = None
+        if _numbered(engine, version, key_column):
+            try:
+                written = _write_parts(engine, version, columns, work, stable=False, native=True)
+            except _Unordered:
+                _clear(work)
+        if written is None:
+            try:
+                written = _write_parts(engine, version, columns, work, stable=False)
+            except _Unordered:
+                _clear(work)
+                written = _write_parts(engine, version, columns, work, stable=True)
         splits, files, escaped, indexed = written
         meta = {
             "format": FORMAT,

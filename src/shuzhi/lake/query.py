@@ -124,6 +124,8 @@ class QueryEngine(Protocol):
         limit: int = 100,
     ) -> list[tuple[int, dict[str, Any]]]: ...
 
+    def key_positions(self, version: Version, key_column: str) -> Iterator[pa.RecordBatch]: ...
+
     def profile(self, version: Version, top_k: int = 10) -> Profile: ...
 
     def relation(self, version: Version) -> tuple[str, list[Any]]: ...
@@ -204,6 +206,12 @@ class StatementEngine:
         sql, params = self._statements(version).positions(columns, filters, after, limit)
         return positioned(self._table(sql, params), columns)
 
+    def key_positions(self, version: Version, key_column: str) -> Iterator[pa.RecordBatch]:
+        """(key, row position) of every row with a key, sorted by key then position (batches):
+        what a key index is built from (``Statements.key_positions``)."""
+        sql, params = self._statements(version).key_positions(key_column)
+        return iter(self._table(sql, params).to_batches())
+
 
 class DuckDBEngine(StatementEngine):
     """``QueryEngine`` over the versions' Parquet files, confined to the lake directory."""
@@ -263,6 +271,10 @@ class DuckDBEngine(StatementEngine):
         sql, params = self._statements(version).scan(columns, filters, order_by, limit, after_key)
         cursor = self._cursor()
         return self._stream(cursor, sql, params)
+
+    def key_positions(self, version: Version, key_column: str) -> Iterator[pa.RecordBatch]:
+        sql, params = self._statements(version).key_positions(key_column)
+        return self._stream(self._cursor(), sql, params)
 
     def _stream(self, cursor: Any, sql: str, params: list[Any]) -> Iterator[pa.RecordBatch]:
         try:

@@ -385,6 +385,27 @@ class Statements:
             self.relation_params + c.params
         )
 
+    def key_positions(self, key_column: str) -> tuple[str, list[Any]]:
+        """The position of every row whose ``key_column`` is not null, with its key, ordered
+        by key and then position: a stable sort of the rows by key, done by the engine on the
+        key column alone (key indexes are built from it)."""
+        if self.numbered is None:
+            raise bad_request(
+                "该引擎不能按行位置读取。", "This engine cannot read by row position."
+            )
+        if POSITION in self.schema.names:
+            raise bad_request(
+                f"数据集含有保留列名 {POSITION}，无法按行位置排序。",
+                f"The dataset has a column named {POSITION!r}; it cannot be sorted by position.",
+            )
+        c = self._compiler()
+        key = c.column(key_column)
+        sql = (
+            f"SELECT {key}, {POSITION} FROM {self.numbered} WHERE {key} IS NOT NULL"
+            f" ORDER BY {key}, {POSITION}"
+        )
+        return sql, list(self.relation_params)
+
     def positions(
         self, columns: Sequence[str], filters: Sequence[Filter], after: int, limit: int
     ) -> tuple[str, list[Any]]:

@@ -3,9 +3,10 @@
 With ``normalise`` (the default) every record goes through ``normalize.normalize_person``:
 the keys are the normalised name, its pinyin key and surname reading, the resident ID's
 18-character number (verified or not: a typo'd ID still blocks), the birth date and sex
-(declared, else read from the ID), the phone's canonical digits and the address's division
-code. The golden-record columns (``g_*``) hold only what the evidence supports: a resident
-ID only when it is valid, a birth date or sex declared or read from a *valid* ID.
+(declared, else read from the ID), the phone's canonical digits, the address's division
+code and its place below the county (``place``). The golden-record columns (``g_*``) hold
+only what the evidence supports: a resident ID only when it is valid, a birth date or sex
+declared or read from a *valid* ID.
 
 Without ``normalise`` the raw text is compared as written (trimmed): the baseline the
 benchmark sets the normalisation against.
@@ -35,6 +36,7 @@ KEY_COLUMNS = (
     "phone",
     "adcode",
     "city",
+    "place",
 )
 GOLDEN_COLUMNS = (
     "g_name",
@@ -81,6 +83,15 @@ def _text(value: str | None) -> str | None:
     if value is None or is_blank(value):
         return None
     return value.strip()
+
+
+def _place(address: Address) -> str | None:
+    """The address below its county (street or town, community, road and number) when the
+    county is known: two records at the same place of the same county share this."""
+    if address.county is None:
+        return None
+    parts = (address.street or "", address.community or "", address.detail or "")
+    return "|".join(parts) if any(parts) else None
 
 
 def _id_state(check_digit: Check, shape: Check, valid: bool) -> str:
@@ -150,6 +161,7 @@ def _normalised(cols: dict[str, list[object]], f: dict[str, str | None]) -> None
     cols["birth_year"].append(born[:4] if born else None)
     cols["adcode"].append(adcode)
     cols["city"].append(adcode[:4] if adcode and len(adcode) >= 4 else None)
+    cols["place"].append(_place(address))
     cols["ident_ok"].append(ident_ok)
     cols["id_state"].append(_id_state(rid.check_digit, rid.shape, ident_ok))
     # Golden candidates: only what the evidence supports.
@@ -183,6 +195,7 @@ def _raw(cols: dict[str, list[object]], f: dict[str, str | None]) -> None:
     cols["phone"].append(_text(f.get("phone")))
     cols["adcode"].append(address)
     cols["city"].append(None)
+    cols["place"].append(None)
     cols["ident_ok"].append(False)  # no evidence: no cannot-link constraint either
     cols["id_state"].append("missing" if rid is None else "unchecked")
     cols["g_name"].append(name)

@@ -2,16 +2,18 @@
 
 The steps, each in its own function:
 
-1. **Blocking keys** (``block_keys``): six keys per record (resident ID; phone; name key +
+1. **Blocking keys** (``block_keys``): seven keys per record (resident ID; phone; name key +
    birth date; name key + birth year + area; surname key + birth date + county; name key +
-   county). A block (records sharing a key) larger than ``max_block_size`` is *dropped for
-   that key* and reported (``OversizedBlock``), so a skewed block (a common name with a
-   common birth date, a placeholder ID, a switchboard phone) never explodes: the pairs
-   compared are at most ``len(RULES) × N × (max_block_size − 1) / 2``.
+   county; county + place below it). A block (records sharing a key) larger than
+   ``max_block_size`` is *dropped for that key* and reported (``OversizedBlock``), so a
+   skewed block (a common name with a common birth date, a placeholder ID, a switchboard
+   phone) never explodes: the pairs compared are at most
+   ``len(RULES) × N × (max_block_size − 1) / 2``.
 2. **Model** (``settings``): six comparisons (resident ID, name, birth date, sex, phone,
-   address) with starting m and u probabilities; u is estimated by random sampling and m by
-   expectation maximisation when there are enough records (``LinkOptions.min_train_records``),
-   otherwise the starting values stand. Per-pair match weights are kept for explanation.
+   address, the same place below the county its best level) with starting m and u
+   probabilities; u is estimated by random sampling and m by expectation maximisation when
+   there are enough records (``LinkOptions.min_train_records``), otherwise the starting
+   values stand. Per-pair match weights are kept for explanation.
 3. **Clustering** (``cluster``): pairs at or above ``threshold`` are merged strongest first,
    except across two different *verified* resident IDs (a cannot-link constraint: a
    single mistyped digit always breaks the check character, so two valid IDs that differ
@@ -45,6 +47,7 @@ RULES: dict[str, str] = {
     "k_name_year_city": "name_pinyin || '|' || birth_year || '|' || coalesce(city, adcode)",
     "k_surname_birth_county": "surname_pinyin || '|' || birth_date || '|' || adcode",
     "k_name_county": "name_pinyin || '|' || adcode",
+    "k_place": "adcode || '|' || place",
 }
 
 # For legal entities: USCC; organisation code; registration number; name core + branch +
@@ -268,10 +271,14 @@ def person_comparisons(normalise: bool = True) -> list[dict[str, Any]]:
             _else(0.2, 0.999999),
         ],
     }
-    address_levels = [
-        _null("adcode"),
-        _level('"adcode_l" = "adcode_r"', "same county" if normalise else "exact", 0.9, 0.07),
-    ]
+    address_levels = [_null("adcode")]
+    if normalise:
+        address_levels.append(
+            _level('"adcode_l" = "adcode_r" AND "place_l" = "place_r"', "same place", 0.75, 1e-5)
+        )
+    address_levels.append(
+        _level('"adcode_l" = "adcode_r"', "same county" if normalise else "exact", 0.15, 0.07)
+    )
     if normalise:
         address_levels.append(_level('"city_l" = "city_r"', "same city", 0.03, 0.05))
     address_levels.append(_else(0.07, 0.88))

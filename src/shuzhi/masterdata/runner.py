@@ -206,7 +206,9 @@ def features_with_cache(
     """The feature table of ``loaded``: rows of records the cache holds (same member and
     digest) are taken from it, the others normalised; returns it and how many records were
     normalised. ``cached`` is a previous run's table with ``digest`` and ``version``."""
-    if cached is None or cached.num_rows == 0:
+    columns = build_features([], kind=kind).column_names
+    if cached is None or cached.num_rows == 0 or not set(columns) <= set(cached.column_names):
+        # Nothing cached, or a cache from before a feature column was added: normalise all.
         return build_features(loaded.records, kind=kind), len(loaded.records)
     pool: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, (s, d) in enumerate(

@@ -84,7 +84,7 @@ from shuzhi.masterdata.schemas import (
 )
 from shuzhi.masterdata.sources import map_columns
 from shuzhi.org import service as org
-from shuzhi.quality import service as quality
+from shuzhi.quality import cross_source
 from shuzhi.security.categories import CATEGORY_INFO, Category
 from shuzhi.security.masking import MaskLevel, mask
 
@@ -715,7 +715,7 @@ def _report_conflicts(
             f"{zh_kind} / base library {library.code}: {len(rows)} records' {attribute}"
             f" {en_kind} (run {run.id})"
         )
-        issue_id = quality.report_cross_source_issue(
+        issue_id = cross_source.report_cross_source_issue(
             ctx,
             resource_code=resource_code,
             unit_id=m.unit_id,
