@@ -41,6 +41,7 @@ from shuzhi.market import books_api as market_books_api
 from shuzhi.market import books_views as market_books_views
 from shuzhi.market import views as market_views
 from shuzhi.masterdata import api as masterdata_api
+from shuzhi.masterdata import views as masterdata_views
 from shuzhi.org import api as org_api
 from shuzhi.org import views as org_views
 from shuzhi.portal import api as portal_api
@@ -99,6 +100,7 @@ ROUTERS = [
     catalog_views.router,
     lake_views.router,
     quality_views.router,
+    masterdata_views.router,
     sharing_views.router,
     sandbox_views.router,
     gateway_views.router,

@@ -18,11 +18,14 @@ from shuzhi.masterdata.models import (
     LibraryKind,
     MasterdataEntity,
     MasterdataLibrary,
+    MasterdataReviewPair,
     MasterdataRun,
+    ReviewDecision,
+    ReviewStatus,
     RunMode,
     RunStatus,
 )
-from shuzhi.masterdata.schemas import LibraryIn, MemberIn
+from shuzhi.masterdata.schemas import LibraryIn, MemberIn, ReviewDecisionIn
 from tests.conftest import acting
 from tests.lake.helpers import published_entry
 from tests.masterdata.helpers import load, person, rid
@@ -40,6 +43,8 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "run_masterdata_library": (EXEC | STAFF, EXEC),
     "view_masterdata_entity": (R | STAFF, R),
     "lookup_masterdata_entity": (R | STAFF, R),
+    "view_masterdata_review_pair": (R | STAFF, R),
+    "decide_masterdata_review_pair": (EXEC | STAFF, EXEC),
 }
 
 _n = count()
@@ -67,6 +72,35 @@ def _library(database: Database, unit: str) -> str:
         )
         library.current_run_id = run.id
     return code
+
+
+def _with_pair(database: Database, unit: str) -> tuple[str, int]:
+    """A library of ``unit`` with one open review pair."""
+    code = _library(database, unit)
+    with acting(database, SYSTEM) as ctx:
+        library = ctx.db.query(MasterdataLibrary).filter_by(code=code).one()
+        pair = MasterdataReviewPair(
+            library_id=library.id,
+            fingerprint=f"fp{next(_n)}",
+            left_resource_code="x/1",
+            left_version=1,
+            left_row=1,
+            left_digest="a",
+            right_resource_code="x/2",
+            right_version=1,
+            right_row=1,
+            right_digest="b",
+            probability=0.9,
+            weight=3.0,
+            explanation="",
+            status=ReviewStatus.OPEN,
+            note="",
+            first_run_id=library.current_run_id,
+            last_run_id=library.current_run_id,
+        )
+        ctx.db.add(pair)
+        ctx.db.flush()
+        return code, pair.id
 
 
 def _with_member(database: Database, unit: str) -> tuple[str, str]:
@@ -132,5 +166,18 @@ OPERATIONS: dict[str, tuple[Callable[[Database, str], object], Callable[[Ctx, ob
     "lookup_masterdata_entity": (
         _library,
         _hidden(lambda c, code: service.lookup_masterdata_entity(c, code, resident_id=rid(1))),
+    ),
+    "view_masterdata_review_pair": (
+        _with_pair,
+        lambda c, a: service.view_masterdata_review_pair(c, a[0], a[1]),  # type: ignore[index]
+    ),
+    "decide_masterdata_review_pair": (
+        _with_pair,
+        lambda c, a: service.decide_masterdata_review_pair(
+            c,
+            a[0],  # type: ignore[index]
+            a[1],  # type: ignore[index]
+            ReviewDecisionIn(decision=ReviewDecision.NOT_MATCH),
+        ),
     ),
 }

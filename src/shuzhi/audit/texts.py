@@ -278,6 +278,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.masterdata.library_run_failed": ("基础库运行失败", "Base library run failed"),
     "audit.act.masterdata.entity_viewed": ("查看基础库实体", "Base-library entity viewed"),
     "audit.act.masterdata.entity_not_found": ("基础库实体未找到", "Base-library entity not found"),
+    "audit.act.masterdata.review_pair_viewed": ("查看待复核记录对", "Review pair viewed"),
+    "audit.act.masterdata.review_pair_decided": ("复核记录对", "Review pair decided"),
     "audit.act.quality.issue_fixed": ("质量问题已整改", "Quality issue marked fixed"),
     "audit.act.quality.issue_verified": ("核验质量问题", "Quality issue verified"),
     "audit.act.quality.rejected_version_issues_withdrawn": (

@@ -115,6 +115,8 @@ RULES: dict[str, Rule] = {
     "run_masterdata_library": Rule(EXECUTIVE, UNIT_STAFF),
     "view_masterdata_entity": Rule(REGION_READERS, UNIT_STAFF),
     "lookup_masterdata_entity": Rule(REGION_READERS, UNIT_STAFF),
+    "view_masterdata_review_pair": Rule(REGION_READERS, UNIT_STAFF),
+    "decide_masterdata_review_pair": Rule(EXECUTIVE, UNIT_STAFF),
     # sharing: the consumer unit's staff ask; the provider's CDO decides; the bureau arbitrates
     "submit_share_request": Rule(NOBODY, UNIT_STAFF),
     "withdraw_share_request": Rule(NOBODY, UNIT_STAFF),

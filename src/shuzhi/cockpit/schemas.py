@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, Field, field_validator
 from shuzhi.assess.schemas import AssessedLevel
 from shuzhi.cockpit.models import AlertStatus, Direction, Level, ScenarioStatus
 from shuzhi.market.books_schemas import MarketFiguresOut
+from shuzhi.masterdata.schemas import MasterdataFiguresOut
 from shuzhi.sandbox.schemas import SandboxUseOut
 from shuzhi.validation import blank_to_none, clean_code, clean_text
 
@@ -290,6 +291,11 @@ class CockpitSummary(BaseModel):
         default=None,
         description="the data market: products registered, listed and traded, revenue,"
         " agreements expiring within 90 days, annual disclosures (region view, bureau only)",
+    )
+    masterdata: MasterdataFiguresOut | None = Field(
+        default=None,
+        description="base libraries: libraries, entities, open conflicts, open review pairs"
+        " (region view, when a library exists)",
     )
     trends: list[Trend]
     scenarios: list[ScenarioOut]

@@ -45,6 +45,8 @@ from shuzhi.db.base import utcnow
 from shuzhi.errors import Invalid
 from shuzhi.gateway import stats as gateway
 from shuzhi.market import service as market
+from shuzhi.masterdata import service as masterdata
+from shuzhi.masterdata.schemas import MasterdataFiguresOut
 from shuzhi.org import service as org
 from shuzhi.sandbox import releases as sandbox
 from shuzhi.secops import service as secops
@@ -181,6 +183,11 @@ def _assessed_sentence(assessed: list[AssessedLevel]) -> tuple[str, str]:
     )
 
 
+def _masterdata_box(ctx: Ctx) -> MasterdataFiguresOut | None:
+    figures = masterdata.masterdata_figures(ctx)
+    return figures if figures.libraries else None
+
+
 def _answers(
     f: Figures,
     ranking: list[Figures],
@@ -294,6 +301,7 @@ def cockpit_summary(
         assessed=assessed,
         sandbox=sandbox_use,
         market=market.market_figures(ctx, today) if unit_id is None else None,
+        masterdata=_masterdata_box(ctx) if unit_id is None else None,
         trends=trends,
         scenarios=listed,
         indicators=indicators.list_indicators(ctx, unit_id, history=HISTORY_ON_PAGE),

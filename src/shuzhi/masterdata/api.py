@@ -10,7 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from shuzhi.masterdata import service
-from shuzhi.masterdata.schemas import EntityOut, LibraryOut, RunOut
+from shuzhi.masterdata.models import ReviewStatus
+from shuzhi.masterdata.schemas import EntityOut, LibraryOut, ReviewDecisionIn, ReviewPairOut, RunOut
 from shuzhi.web.deps import CtxDep
 
 router = APIRouter(prefix="/api/v1/masterdata", tags=["masterdata"])
@@ -39,3 +40,22 @@ def lookup(
     uscc: str | None = Query(default=None, max_length=40),
 ) -> EntityOut:
     return service.lookup_masterdata_entity(ctx, library, resident_id=resident_id, uscc=uscc)
+
+
+@router.get("/{library}/review")
+def review_queue(
+    ctx: CtxDep, library: str, status: ReviewStatus = ReviewStatus.OPEN
+) -> list[ReviewPairOut]:
+    return service.list_masterdata_review(ctx, library, status)
+
+
+@router.get("/{library}/review/{pair_id}")
+def review_pair(ctx: CtxDep, library: str, pair_id: int) -> ReviewPairOut:
+    return service.view_masterdata_review_pair(ctx, library, pair_id)
+
+
+@router.post("/{library}/review/{pair_id}")
+def decide_review_pair(
+    ctx: CtxDep, library: str, pair_id: int, data: ReviewDecisionIn
+) -> ReviewPairOut:
+    return service.decide_masterdata_review_pair(ctx, library, pair_id, data)

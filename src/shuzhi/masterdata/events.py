@@ -79,6 +79,37 @@ class LibraryRunFailed(AuditEvent):
 
 
 @dataclass(frozen=True)
+class ReviewPairViewed(AuditEvent):
+    """The two records of a review pair were read side by side."""
+
+    action: ClassVar[str] = "masterdata.review_pair_viewed"
+    target_type: ClassVar[str] = "masterdata_review_pair"
+    target_fields: ClassVar[tuple[str, ...]] = ("library", "pair_id")
+    unit_field: ClassVar[str | None] = "unit"
+    library: str
+    pair_id: int
+    unit: int
+    masked: bool
+
+
+@dataclass(frozen=True)
+class ReviewPairDecided(AuditEvent):
+    """A reviewer decided a pair: match (one entity from the next run on) or not."""
+
+    action: ClassVar[str] = "masterdata.review_pair_decided"
+    target_type: ClassVar[str] = "masterdata_review_pair"
+    target_fields: ClassVar[tuple[str, ...]] = ("library", "pair_id")
+    unit_field: ClassVar[str | None] = "unit"
+    library: str
+    pair_id: int
+    unit: int
+    decision: str
+    left: str  # member:row
+    right: str
+    note: str
+
+
+@dataclass(frozen=True)
 class EntityViewed(AuditEvent):
     """A golden record was read (by entity ID or by lookup)."""
 

@@ -226,3 +226,60 @@ class MasterdataConflict(Base):
     quality_issue_id: Mapped[int | None] = mapped_column(Integer)
     first_run_id: Mapped[int] = mapped_column(Integer)
     last_run_id: Mapped[int] = mapped_column(Integer)
+
+
+class ReviewStatus(StrEnum):
+    OPEN = "open"  # waiting for a reviewer
+    DECIDED = "decided"  # a reviewer decided; feeds every later run
+    GONE = "gone"  # no longer scored for review (a record changed or left)
+
+
+class ReviewDecision(StrEnum):
+    MATCH = "match"
+    NOT_MATCH = "not_match"
+
+
+class MasterdataReviewPair(Base):
+    """A pair of source records the engine could not decide (match probability between the
+    review and the match threshold), waiting for or carrying a reviewer's decision.
+
+    A record is identified across runs by its member and the digest of its mapped values
+    (``left_digest``/``right_digest``; left is the smaller key), so ``fingerprint`` (of the
+    two keys) makes a pair scored again the same row: a decided pair does not come back to
+    the queue, and a record whose values change is a new record (its old pairs go).
+    ``version``/``row`` are where each record was last seen; values are never stored here.
+    """
+
+    __tablename__ = "masterdata_review_pair"
+    __table_args__ = (
+        UniqueConstraint("library_id", "fingerprint", name="uq_masterdata_review_pair"),
+        Index("ix_masterdata_review_pair_library_status", "library_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("masterdata_library.id", ondelete="CASCADE"), index=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    left_resource_code: Mapped[str] = mapped_column(String(64))
+    left_version: Mapped[int] = mapped_column(Integer)
+    left_row: Mapped[int] = mapped_column(Integer)
+    left_digest: Mapped[str] = mapped_column(String(32))
+    right_resource_code: Mapped[str] = mapped_column(String(64))
+    right_version: Mapped[int] = mapped_column(Integer)
+    right_row: Mapped[int] = mapped_column(Integer)
+    right_digest: Mapped[str] = mapped_column(String(32))
+    probability: Mapped[float] = mapped_column()
+    weight: Mapped[float] = mapped_column()
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ReviewStatus] = mapped_column(
+        StrEnumType(ReviewStatus, 10), default=ReviewStatus.OPEN
+    )
+    decision: Mapped[ReviewDecision | None] = mapped_column(
+        StrEnumType(ReviewDecision, 10), nullable=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    first_run_id: Mapped[int] = mapped_column(Integer)
+    last_run_id: Mapped[int] = mapped_column(Integer)

@@ -39,7 +39,14 @@ import pyarrow.parquet as pq
 from shuzhi.lake.readers import text_value
 from shuzhi.masterdata.features import build_features
 from shuzhi.masterdata.golden import GoldenRecord, attributes, golden_records
-from shuzhi.masterdata.linkage import LinkOptions, block_keys, connect, link, rules
+from shuzhi.masterdata.linkage import (
+    LinkOptions,
+    block_keys,
+    connect,
+    entity_ids,
+    link,
+    rules,
+)
 from shuzhi.masterdata.sources import SourceRecord
 
 
@@ -89,6 +96,44 @@ class ConflictFinding:
     golden: str
 
 
+@dataclass(frozen=True)
+class RecordRef:
+    """One record of a pair: member, version, 1-based row and digest of its mapped values."""
+
+    resource_code: str
+    version: int
+    row: int
+    digest: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What identifies the record across runs (its member and mapped values)."""
+        return (self.resource_code, self.digest)
+
+
+@dataclass(frozen=True)
+class ReviewFinding:
+    """A pair the engine scored between the review and the match threshold, left to a
+    person: the two records (ordered by key), the probability, the match weight and the
+    per-comparison explanation."""
+
+    left: RecordRef
+    right: RecordRef
+    probability: float
+    weight: float
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A reviewer's decision on a pair of records (by ``RecordRef.key``): ``match`` forces
+    them into one entity, otherwise they are kept apart."""
+
+    left: tuple[str, str]
+    right: tuple[str, str]
+    match: bool
+
+
 @dataclass
 class RunResult:
     kind: str
@@ -104,6 +149,7 @@ class RunResult:
     review_pairs: int
     model: dict[str, Any]
     report: dict[str, Any] = field(default_factory=dict)
+    review: list[ReviewFinding] = field(default_factory=list)
 
 
 def digest(fields: Mapping[str, str | None]) -> str:
@@ -240,18 +286,151 @@ def _options(threshold: float) -> LinkOptions:
     return LinkOptions(threshold=threshold)
 
 
+@dataclass
+class _Decided:
+    """Reviewers' decisions as record indices: pairs to join, partners to keep apart."""
+
+    must: list[tuple[int, int]] = field(default_factory=list)
+    apart: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _index_decisions(
+    decisions: Sequence[Decision], sources: Sequence[str], digests: Sequence[str]
+) -> _Decided:
+    """The decisions whose two records are both in this run (a record that changed is a
+    new record: a decision on its old values no longer applies)."""
+    at: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, key in enumerate(zip(sources, digests, strict=True)):
+        at[key].append(i)
+    out = _Decided()
+    for d in decisions:
+        left, right = at.get(d.left, []), at.get(d.right, [])
+        if not left or not right:
+            continue
+        if d.match:
+            out.must += [(left[0], j) for j in [*left[1:], *right]]
+        else:
+            for x in left:
+                for y in right:
+                    out.apart[x].add(y)
+                    out.apart[y].add(x)
+    return out
+
+
+def _kept_apart(decided: _Decided, tagged_a: set[int], tagged_b: set[int]) -> bool:
+    return any(decided.apart.get(x, set()) & tagged_b for x in tagged_a)
+
+
+def _cluster_with_decisions(
+    features: pa.Table, pairs: pa.Table, threshold: float, decided: _Decided
+) -> tuple[list[int], list[str]]:
+    """The engine's clustering (strongest pair first, never across two verified
+    identifiers) with the reviewers' decisions: their matches joined first, and no join
+    that would put two records decided "not match" into one entity."""
+    rid = features.column("ident").to_pylist()
+    ok = features.column("ident_ok").to_pylist()
+    parent = list(range(features.num_rows))
+    verified: list[str | None] = [r if o else None for r, o in zip(rid, ok, strict=True)]
+    tagged: dict[int, set[int]] = {i: {i} for i in decided.apart}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def join(a: int, b: int) -> str:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            return "same_cluster"
+        va, vb = verified[ra], verified[rb]
+        if va is not None and vb is not None and va != vb:
+            return "refused_two_verified_ids"
+        ta, tb = tagged.get(ra, set()), tagged.get(rb, set())
+        if _kept_apart(decided, ta, tb):
+            return "kept_apart_by_review"
+        if rb < ra:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        verified[ra] = va or vb
+        if ta or tb:
+            tagged[ra] = ta | tb
+            tagged.pop(rb, None)
+        return "merged"
+
+    for a, b in decided.must:
+        join(a, b)
+    left = pairs.column("unique_id_l").to_pylist()
+    right = pairs.column("unique_id_r").to_pylist()
+    prob = pairs.column("match_probability").to_pylist()
+    out = ["review"] * len(prob)
+    for i in sorted(range(len(prob)), key=lambda i: (-prob[i], left[i], right[i])):
+        if prob[i] < threshold:
+            break
+        out[i] = join(int(left[i]), int(right[i]))
+    return [find(i) for i in range(features.num_rows)], out
+
+
+def _review_findings(
+    pairs: pa.Table,
+    decisions: Sequence[str],
+    index: Sequence[int],
+    loaded: _Loaded,
+    features: pa.Table,
+) -> list[ReviewFinding]:
+    """The pairs left for review (``index`` maps the pairs' ids to records of the run)."""
+    sources = features.column("source").to_pylist()
+    rows = features.column("row").to_pylist()
+    cols = pairs.select(
+        ["unique_id_l", "unique_id_r", "match_probability", "match_weight", "explanation"]
+    ).to_pydict()
+
+    def ref(i: int) -> RecordRef:
+        return RecordRef(sources[i], loaded.versions[i], rows[i], loaded.digests[i])
+
+    out: dict[tuple[tuple[str, str], tuple[str, str]], ReviewFinding] = {}
+    for k, decision in enumerate(decisions):
+        if decision != "review":
+            continue
+        a, b = ref(index[int(cols["unique_id_l"][k])]), ref(index[int(cols["unique_id_r"][k])])
+        if b.key < a.key:
+            a, b = b, a
+        if a.key == b.key:
+            continue  # duplicate rows of one source: not a question for a person
+        out.setdefault(
+            (a.key, b.key),
+            ReviewFinding(
+                a,
+                b,
+                float(cols["match_probability"][k]),
+                float(cols["match_weight"][k] or 0.0),
+                str(cols["explanation"][k] or ""),
+            ),
+        )
+    return list(out.values())
+
+
 def full_run(
     kind: str,
     members: Sequence[MemberVersion],
     previous: Sequence[PreviousRecord] = (),
     threshold: float = 0.99,
+    decisions: Sequence[Decision] = (),
 ) -> RunResult:
-    """Link every record of every member; IDs carried over from ``previous`` by overlap."""
+    """Link every record of every member; IDs carried over from ``previous`` by overlap;
+    the reviewers' ``decisions`` applied (their matches joined, their non-matches kept
+    apart)."""
     loaded = _load(members)
     features = build_features(loaded.records, kind=kind)
     linkage = link(features, loaded.rank, _options(threshold), kind=kind)
+    decided = _index_decisions(decisions, features.column("source").to_pylist(), loaded.digests)
+    assigned = linkage.entity
+    decisions_made = linkage.pairs.column("decision").to_pylist()
+    if decided.must or decided.apart:
+        roots, decisions_made = _cluster_with_decisions(features, linkage.pairs, threshold, decided)
+        assigned = entity_ids(features, roots, loaded.rank, _prefix(kind))
     clusters: dict[str, list[int]] = defaultdict(list)
-    for i, e in enumerate(linkage.entity):
+    for i, e in enumerate(assigned):
         clusters[e].append(i)
     before: dict[tuple[str, str], list[str]] = defaultdict(list)
     for p in previous:
@@ -284,36 +463,48 @@ def full_run(
         events.append(Event("created", name, (), f"full run: {len(idx)} records"))
     for old in sorted(previous_ids - taken):
         events.append(Event("retired", old, (), "full run: its records now belong elsewhere"))
-    entity = [names[e] for e in linkage.entity]
-    decisions = linkage.pairs.column("decision").to_pylist()
-    return _finish(
+    entity = [names[e] for e in assigned]
+    review = _review_findings(
+        linkage.pairs, decisions_made, range(features.num_rows), loaded, features
+    )
+    result = _finish(
         kind,
         loaded,
         features,
         entity,
         events,
         features.num_rows,
-        decisions.count("merged"),
-        decisions.count("review"),
+        decisions_made.count("merged"),
+        len(review),
         {"splink": linkage.stats.get("model"), "trained": linkage.trained},
         {
             "oversized_blocks": len(linkage.oversized),
-            "refused_two_verified_ids": linkage.refused,
+            "refused_two_verified_ids": decisions_made.count("refused_two_verified_ids"),
+            "kept_apart_by_review": decisions_made.count("kept_apart_by_review"),
+            "matches_by_review": len(decided.must),
         },
     )
+    result.review = review
+    return result
 
 
 class _Union:
     """Union–find over existing entities and new records, refusing two verified IDs."""
 
-    def __init__(self) -> None:
+    def __init__(self, decided: _Decided | None = None) -> None:
         self.parent: dict[str, str] = {}
         self.verified: dict[str, str | None] = {}
         self.size: dict[str, int] = {}
+        self.decided = decided or _Decided()
+        self.tagged: dict[str, set[int]] = {}  # records under a "not match" decision
 
-    def add(self, node: str, verified: str | None, size: int) -> None:
+    def add(
+        self, node: str, verified: str | None, size: int, tagged: frozenset[int] = frozenset()
+    ) -> None:
         if node not in self.parent:
             self.parent[node], self.verified[node], self.size[node] = node, verified, size
+            if tagged:
+                self.tagged[node] = set(tagged)
 
     def find(self, x: str) -> str:
         while self.parent[x] != x:
@@ -328,6 +519,9 @@ class _Union:
         va, vb = self.verified[ra], self.verified[rb]
         if va is not None and vb is not None and va != vb:
             return False
+        ta, tb = self.tagged.get(ra, set()), self.tagged.get(rb, set())
+        if _kept_apart(self.decided, ta, tb):
+            return False
 
         # An existing entity always survives a new record; then the larger, then the larger ID.
         def rank(r: str) -> tuple[bool, int, str]:
@@ -338,6 +532,9 @@ class _Union:
         self.parent[rb] = ra
         self.verified[ra] = va or vb
         self.size[ra] += self.size[rb]
+        if ta or tb:
+            self.tagged[ra] = ta | tb
+            self.tagged.pop(rb, None)
         return True
 
 
@@ -368,9 +565,14 @@ def incremental_run(
     previous: Sequence[PreviousRecord],
     threshold: float = 0.99,
     cached: pa.Table | None = None,
+    decisions: Sequence[Decision] = (),
 ) -> RunResult:
     """Link only new and changed records against the previous run's entities (``cached``:
-    the previous run's ``cache_table``, so that only records it lacks are normalised)."""
+    the previous run's ``cache_table``, so that only records it lacks are normalised).
+
+    The reviewers' ``decisions`` hold here too: a "match" joins the two records' entities
+    (merging two existing ones, recorded with the decision as reason), a "not match" refuses
+    every join that would put its two records into one entity."""
     loaded = _load(members)
     features, normalised = features_with_cache(kind, loaded, cached)
     n = features.num_rows
@@ -411,8 +613,12 @@ def incremental_run(
     model: dict[str, Any] = {}
     ident = features.column("ident").to_pylist()
     ident_ok = features.column("ident_ok").to_pylist()
-    if new:
-        subset = _neighbourhood(kind, features, new, _options(threshold).max_block_size)
+    decided = _index_decisions(decisions, sources, loaded.digests)
+    review_found: list[ReviewFinding] = []
+    if new or decided.must:
+        subset = (
+            _neighbourhood(kind, features, new, _options(threshold).max_block_size) if new else []
+        )
         linked = len(subset)
         sub = features.take(pa.array(subset, pa.int64()))
         sub = sub.set_column(
@@ -420,20 +626,59 @@ def incremental_run(
             "unique_id",
             pa.array(range(len(subset)), pa.int64()),
         )
-        linkage = link(sub, loaded.rank, _options(threshold), kind=kind)
-        model = {"splink": linkage.stats.get("model"), "trained": linkage.trained}
-        review = linkage.pairs.column("decision").to_pylist().count("review")
-        union = _Union()
+        scored = pa.table(
+            {
+                "unique_id_l": pa.array([], pa.int64()),
+                "unique_id_r": pa.array([], pa.int64()),
+                "match_probability": pa.array([], pa.float64()),
+            }
+        )
+        if new:
+            linkage = link(sub, loaded.rank, _options(threshold), kind=kind)
+            model = {"splink": linkage.stats.get("model"), "trained": linkage.trained}
+            review_found = _review_findings(
+                linkage.pairs,
+                linkage.pairs.column("decision").to_pylist(),
+                subset,
+                loaded,
+                features,
+            )
+            review = len(review_found)
+            scored = linkage.pairs
+        union = _Union(decided)
         verified: dict[str, str | None] = {}
+        tags: dict[str, set[int]] = defaultdict(set)
         for i in range(n):
             if entity[i] is not None and ident_ok[i]:
                 verified.setdefault(str(entity[i]), ident[i])
+            if i in decided.apart:
+                tags[str(entity[i]) if entity[i] is not None else f"#{i}"].add(i)
         for e, size in sizes.items():
-            union.add(e, verified.get(e), size)
+            union.add(e, verified.get(e), size, frozenset(tags.get(e, ())))
         for i in new:
-            union.add(f"#{i}", ident[i] if ident_ok[i] else None, 1)
+            union.add(
+                f"#{i}", ident[i] if ident_ok[i] else None, 1, frozenset(tags.get(f"#{i}", ()))
+            )
         node = [str(entity[g]) if entity[g] is not None else f"#{g}" for g in subset]
-        pairs = linkage.pairs.select(["unique_id_l", "unique_id_r", "match_probability"])
+        merges: list[tuple[str, str, str]] = []  # (surviving, absorbed, why)
+        for a, b in decided.must:
+            na = str(entity[a]) if entity[a] is not None else f"#{a}"
+            nb = str(entity[b]) if entity[b] is not None else f"#{b}"
+            ra, rb = union.find(na), union.find(nb)
+            if union.join(na, nb):
+                links += 1
+                if not ra.startswith("#") and not rb.startswith("#"):
+                    winner = union.find(ra)
+                    loser = rb if winner == ra else ra
+                    merges.append(
+                        (
+                            winner,
+                            loser,
+                            f"{sources[a]}:{rows[a]} and {sources[b]}:{rows[b]}"
+                            " (decided a match in review)",
+                        )
+                    )
+        pairs = scored.select(["unique_id_l", "unique_id_r", "match_probability"])
         cols = pairs.to_pydict()
         order = sorted(
             range(pairs.num_rows),
@@ -443,7 +688,6 @@ def incremental_run(
                 cols["unique_id_r"][k],
             ),
         )
-        merges: list[tuple[str, str, str]] = []  # (surviving, absorbed, why)
         for k in order:
             p = cols["match_probability"][k]
             if p < threshold:
@@ -459,7 +703,7 @@ def incremental_run(
                     g = subset[a] if entity[subset[a]] is None else subset[b]
                     winner = union.find(ra)
                     loser = rb if winner == ra else ra
-                    merges.append((winner, loser, f"{sources[g]}:{rows[g]} (p={p:.4f})"))
+                    merges.append((winner, loser, f"new record {sources[g]}:{rows[g]} (p={p:.4f})"))
         # Name every group: an existing entity keeps its ID; new-only groups get fresh IDs.
         groups: dict[str, list[int]] = defaultdict(list)
         for i in new:
@@ -481,7 +725,7 @@ def incremental_run(
         entity = [remap.get(e, e) if e is not None else None for e in entity]
         for winner, loser, why in merges:
             survivor = union.find(winner)
-            events.append(Event("merged", survivor, (loser,), f"new record {why} links them"))
+            events.append(Event("merged", survivor, (loser,), f"{why} links them"))
             events.append(Event("retired", loser, (survivor,), f"merged into {survivor}: {why}"))
     # Changed records that moved, entities left empty.
     final = Counter(entity)
@@ -508,7 +752,9 @@ def incremental_run(
         "removed_records": len(removed),
         "records_normalised": normalised,
     }
-    return _finish(kind, loaded, features, assigned, events, linked, links, review, model, report)
+    result = _finish(kind, loaded, features, assigned, events, linked, links, review, model, report)
+    result.review = review_found
+    return result
 
 
 _CATEGORY = {

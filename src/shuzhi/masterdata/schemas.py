@@ -7,7 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shuzhi.masterdata.models import EventKind, LibraryKind, RunMode, RunStatus
+from shuzhi.masterdata.models import (
+    EventKind,
+    LibraryKind,
+    ReviewDecision,
+    ReviewStatus,
+    RunMode,
+    RunStatus,
+)
 
 # Engine field → the standard data element it stands for (一数一源 names in the catalogue).
 # A member's mapping may name a field by either; it is stored by field.
@@ -95,6 +102,29 @@ class LibraryOut(BaseModel):
     current_run: RunOut | None
 
 
+class LibrarySummaryOut(BaseModel):
+    """A library in the console's list: its figures from the current run."""
+
+    code: str
+    name: str
+    kind: LibraryKind
+    unit_code: str
+    members: int
+    entities: int
+    open_conflicts: int
+    open_review_pairs: int
+    current_run: RunOut | None
+
+
+class MasterdataFiguresOut(BaseModel):
+    """The cockpit's base-library box."""
+
+    libraries: int
+    entities: int
+    open_conflicts: int
+    open_review_pairs: int
+
+
 class GoldenValueOut(BaseModel):
     """One golden value with its provenance (masked per the reader's rights)."""
 
@@ -131,3 +161,37 @@ class EntityOut(BaseModel):
     records: list[SourceRecordRef]
     events: list[EventOut]
     masked: bool
+
+
+class ReviewRecordOut(BaseModel):
+    """One record of a review pair: where it is and (on the pair's page) its mapped
+    values, masked unless the reader sees values in the clear."""
+
+    resource_code: str
+    unit_code: str | None = None
+    version: int
+    row: int
+    values: dict[str, str | None] = Field(default_factory=dict)
+
+
+class ReviewPairOut(BaseModel):
+    id: int
+    library: str
+    status: ReviewStatus
+    probability: float
+    weight: float
+    explanation: str
+    left: ReviewRecordOut
+    right: ReviewRecordOut
+    decision: ReviewDecision | None = None
+    note: str = ""
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    first_run_id: int
+    last_run_id: int
+    masked: bool = True
+
+
+class ReviewDecisionIn(BaseModel):
+    decision: ReviewDecision
+    note: str = Field(default="", max_length=2000)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require
@@ -41,6 +41,8 @@ from shuzhi.masterdata.events import (
     LibraryRunFailed,
     MemberAdded,
     MemberRemoved,
+    ReviewPairDecided,
+    ReviewPairViewed,
 )
 from shuzhi.masterdata.models import (
     ConflictStatus,
@@ -52,7 +54,10 @@ from shuzhi.masterdata.models import (
     MasterdataLibrary,
     MasterdataMember,
     MasterdataMembership,
+    MasterdataReviewPair,
     MasterdataRun,
+    ReviewDecision,
+    ReviewStatus,
     RunMode,
     RunStatus,
 )
@@ -67,8 +72,13 @@ from shuzhi.masterdata.schemas import (
     GoldenValueOut,
     LibraryIn,
     LibraryOut,
+    LibrarySummaryOut,
+    MasterdataFiguresOut,
     MemberIn,
     MemberOut,
+    ReviewDecisionIn,
+    ReviewPairOut,
+    ReviewRecordOut,
     RunOut,
     SourceRecordRef,
 )
@@ -181,6 +191,52 @@ def get_masterdata_library(ctx: Ctx, code: str) -> LibraryOut:
     library = _library(ctx, code)
     require(ctx, "view_masterdata", library.unit_id, code)
     return _library_out(ctx, library)
+
+
+def _summary(ctx: Ctx, library: MasterdataLibrary) -> LibrarySummaryOut:
+    current = ctx.db.get(MasterdataRun, library.current_run_id) if library.current_run_id else None
+    conflicts = ctx.db.scalar(
+        select(func.count(MasterdataConflict.id)).where(
+            MasterdataConflict.library_id == library.id,
+            MasterdataConflict.status == ConflictStatus.OPEN,
+        )
+    )
+    review = ctx.db.scalar(
+        select(func.count(MasterdataReviewPair.id)).where(
+            MasterdataReviewPair.library_id == library.id,
+            MasterdataReviewPair.status == ReviewStatus.OPEN,
+        )
+    )
+    return LibrarySummaryOut(
+        code=library.code,
+        name=library.name,
+        kind=LibraryKind(library.kind),
+        unit_code=_unit_code(ctx, library.unit_id),
+        members=len(_members(ctx, library)),
+        entities=current.entities_out if current else 0,
+        open_conflicts=int(conflicts or 0),
+        open_review_pairs=int(review or 0),
+        current_run=_run_out(current, library.current_run_id) if current else None,
+    )
+
+
+def list_masterdata_libraries(ctx: Ctx) -> list[LibrarySummaryOut]:
+    """The libraries the reader may see, with their current figures."""
+    if not ctx.actor.is_authenticated:
+        require(ctx, "view_masterdata")  # raises Unauthenticated
+    libraries = ctx.db.scalars(select(MasterdataLibrary).order_by(MasterdataLibrary.code))
+    return [_summary(ctx, lib) for lib in libraries if allowed(ctx, "view_masterdata", lib.unit_id)]
+
+
+def masterdata_figures(ctx: Ctx) -> MasterdataFiguresOut:
+    """Totals over the libraries the reader may see (the cockpit's box)."""
+    rows = list_masterdata_libraries(ctx)
+    return MasterdataFiguresOut(
+        libraries=len(rows),
+        entities=sum(r.entities for r in rows),
+        open_conflicts=sum(r.open_conflicts for r in rows),
+        open_review_pairs=sum(r.open_review_pairs for r in rows),
+    )
 
 
 def list_masterdata_runs(ctx: Ctx, code: str) -> list[RunOut]:
@@ -410,11 +466,14 @@ def _run(ctx: Ctx, library: MasterdataLibrary, mode: RunMode, base_id: int | Non
     kind = LibraryKind(library.kind)
     members = _member_versions(ctx, library)
     previous = _previous(ctx, base_id)
+    decisions = _decisions(ctx, library)
     if mode is RunMode.INCREMENTAL:
         cached = _read_cache(ctx, library, base_id)
-        result = runner.incremental_run(kind.value, members, previous, library.threshold, cached)
+        result = runner.incremental_run(
+            kind.value, members, previous, library.threshold, cached, decisions
+        )
     else:
-        result = runner.full_run(kind.value, members, previous, library.threshold)
+        result = runner.full_run(kind.value, members, previous, library.threshold, decisions)
     result.report["features_file"] = _write_cache(ctx, library, result)
     run = MasterdataRun(
         library_id=library.id,
@@ -436,6 +495,7 @@ def _run(ctx: Ctx, library: MasterdataLibrary, mode: RunMode, base_id: int | Non
     ctx.db.add(run)
     ctx.db.flush()
     _write_results(ctx, library, run, members, result)
+    run.review_pairs = _store_review(ctx, library, run, mode, result)
     issues = _report_conflicts(ctx, library, run, members, result)
     run.finished_at = utcnow()
     _make_current(ctx, library, run)
@@ -681,6 +741,242 @@ def _make_current(ctx: Ctx, library: MasterdataLibrary, run: MasterdataRun) -> N
     ctx.db.flush()
 
 
+# ------------------------------------------------------------------ clerical review
+
+
+def _decisions(ctx: Ctx, library: MasterdataLibrary) -> list[runner.Decision]:
+    rows = ctx.db.scalars(
+        select(MasterdataReviewPair).where(
+            MasterdataReviewPair.library_id == library.id,
+            MasterdataReviewPair.status == ReviewStatus.DECIDED,
+        )
+    )
+    return [
+        runner.Decision(
+            (r.left_resource_code, r.left_digest),
+            (r.right_resource_code, r.right_digest),
+            r.decision == ReviewDecision.MATCH,
+        )
+        for r in rows
+    ]
+
+
+def _pair_fingerprint(left: tuple[str, str], right: tuple[str, str]) -> str:
+    import hashlib
+
+    text = "\x1f".join((*left, *right))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _store_review(
+    ctx: Ctx,
+    library: MasterdataLibrary,
+    run: MasterdataRun,
+    mode: RunMode,
+    result: runner.RunResult,
+) -> int:
+    """Keep the run's review pairs: new ones open, ones seen before updated (a decided pair
+    stays decided), open ones the run no longer finds gone (a full run scores every pair;
+    an incremental run only drops the pairs whose records are no longer there). Returns
+    the size of the open queue."""
+    present = set(
+        zip(
+            result.features.column("source").to_pylist(),
+            result.digests,
+            strict=True,
+        )
+    )
+    existing = {
+        r.fingerprint: r
+        for r in ctx.db.scalars(
+            select(MasterdataReviewPair).where(MasterdataReviewPair.library_id == library.id)
+        )
+    }
+    seen: set[str] = set()
+    for f in result.review:
+        fp = _pair_fingerprint(f.left.key, f.right.key)
+        seen.add(fp)
+        row = existing.get(fp)
+        if row is None:
+            row = MasterdataReviewPair(
+                library_id=library.id,
+                fingerprint=fp,
+                status=ReviewStatus.OPEN,
+                first_run_id=run.id,
+                note="",
+            )
+            ctx.db.add(row)
+            existing[fp] = row
+        elif row.status == ReviewStatus.GONE:
+            row.status = ReviewStatus.OPEN
+        row.left_resource_code, row.left_version = f.left.resource_code, f.left.version
+        row.left_row, row.left_digest = f.left.row, f.left.digest
+        row.right_resource_code, row.right_version = f.right.resource_code, f.right.version
+        row.right_row, row.right_digest = f.right.row, f.right.digest
+        row.probability, row.weight, row.explanation = f.probability, f.weight, f.explanation
+        row.last_run_id = run.id
+    for fp, row in existing.items():
+        if fp in seen or row.status != ReviewStatus.OPEN:
+            continue
+        gone = (row.left_resource_code, row.left_digest) not in present or (
+            row.right_resource_code,
+            row.right_digest,
+        ) not in present
+        if mode is RunMode.FULL or gone:
+            row.status = ReviewStatus.GONE
+    ctx.db.flush()
+    return sum(1 for r in existing.values() if r.status == ReviewStatus.OPEN)
+
+
+def _record_values(
+    ctx: Ctx, library: MasterdataLibrary, resource_code: str, version: int, row: int
+) -> dict[str, str | None]:
+    """The mapped values of one source record (the member's mapping, that version's row)."""
+    from shuzhi.lake.readers import text_value
+
+    member = ctx.db.scalar(
+        select(MasterdataMember).where(
+            MasterdataMember.library_id == library.id,
+            MasterdataMember.resource_code == resource_code,
+        )
+    )
+    if member is None:
+        return {}
+    mapping = {str(k): str(v) for k, v in dict(member.mapping).items()}
+    try:
+        files = lake.version_of(ctx, resource_code, version)
+        if files is None:
+            return {}
+        table = pq.read_table(files.data_path, columns=sorted(set(mapping.values())))
+    except (NotFound, OSError, pa.ArrowException, KeyError):
+        return {}
+    if not 1 <= row <= table.num_rows:
+        return {}
+    line = table.slice(row - 1, 1).to_pylist()[0]
+    return {f: text_value(line.get(c)) for f, c in mapping.items()}
+
+
+def _review_out(
+    ctx: Ctx,
+    library: MasterdataLibrary,
+    r: MasterdataReviewPair,
+    *,
+    values: bool = False,
+    clear: bool = False,
+) -> ReviewPairOut:
+    kind = library.kind.value if isinstance(library.kind, LibraryKind) else str(library.kind)
+
+    def side(code: str, version: int, row: int) -> ReviewRecordOut:
+        member = ctx.db.scalar(
+            select(MasterdataMember.unit_id).where(
+                MasterdataMember.library_id == library.id,
+                MasterdataMember.resource_code == code,
+            )
+        )
+        shown: dict[str, str | None] = {}
+        if values:
+            for field, value in _record_values(ctx, library, code, version, row).items():
+                masked = value
+                if value is not None and not clear:
+                    masked = _masked(value, runner.category(kind, field))
+                shown[field] = masked
+        return ReviewRecordOut(
+            resource_code=code,
+            unit_code=_unit_code(ctx, member) if member else None,
+            version=version,
+            row=row,
+            values=shown,
+        )
+
+    return ReviewPairOut(
+        id=r.id,
+        library=library.code,
+        status=ReviewStatus(r.status),
+        probability=r.probability,
+        weight=r.weight,
+        explanation=r.explanation,
+        left=side(r.left_resource_code, r.left_version, r.left_row),
+        right=side(r.right_resource_code, r.right_version, r.right_row),
+        decision=ReviewDecision(r.decision) if r.decision else None,
+        note=r.note,
+        decided_by=r.decided_by,
+        decided_at=r.decided_at,
+        first_run_id=r.first_run_id,
+        last_run_id=r.last_run_id,
+        masked=not clear,
+    )
+
+
+def list_masterdata_review(
+    ctx: Ctx, code: str, status: ReviewStatus = ReviewStatus.OPEN, limit: int = 200
+) -> list[ReviewPairOut]:
+    """A library's review pairs of one status, the most uncertain (closest to even odds)
+    first; where the records are, not their values."""
+    library = _library(ctx, code)
+    require(ctx, "view_masterdata", library.unit_id, code)
+    rows = ctx.db.scalars(
+        select(MasterdataReviewPair)
+        .where(MasterdataReviewPair.library_id == library.id, MasterdataReviewPair.status == status)
+        .order_by(MasterdataReviewPair.probability.desc(), MasterdataReviewPair.id)
+        .limit(max(1, min(limit, 1000)))
+    )
+    return [_review_out(ctx, library, r) for r in rows]
+
+
+def _pair(ctx: Ctx, library: MasterdataLibrary, pair_id: int) -> MasterdataReviewPair:
+    row = ctx.db.get(MasterdataReviewPair, pair_id)
+    if row is None or row.library_id != library.id:
+        raise NotFound("该复核记录对不存在。", "No such review pair.")
+    return row
+
+
+def view_masterdata_review_pair(ctx: Ctx, code: str, pair_id: int) -> ReviewPairOut:
+    """One pair side by side: both records' mapped values (masked per the reader, as golden
+    records are) and the engine's explanation. A data access: audited."""
+    library = _library(ctx, code)
+    require(ctx, "view_masterdata_review_pair", library.unit_id, code)
+    row = _pair(ctx, library, pair_id)
+    clear = _clear(ctx, library)
+    out = _review_out(ctx, library, row, values=True, clear=clear)
+    record(ctx, ReviewPairViewed(library.code, row.id, library.unit_id, not clear))
+    return out
+
+
+def decide_masterdata_review_pair(
+    ctx: Ctx, code: str, pair_id: int, data: ReviewDecisionIn
+) -> ReviewPairOut:
+    """Decide an open pair: ``match`` makes the two records one entity from the next run
+    on, ``not_match`` keeps them apart; the pair then stays out of the queue until one of
+    its records changes."""
+    library = _library(ctx, code)
+    require(ctx, "decide_masterdata_review_pair", library.unit_id, code)
+    row = _pair(ctx, library, pair_id)
+    if row.status != ReviewStatus.OPEN:
+        raise Conflict(
+            "该记录对已复核或已不在队列中。", "This pair was already decided or left the queue."
+        )
+    note = data.note.strip()
+    row.status = ReviewStatus.DECIDED
+    row.decision = data.decision
+    row.note = note
+    row.decided_by = ctx.actor.label
+    row.decided_at = utcnow()
+    ctx.db.flush()
+    record(
+        ctx,
+        ReviewPairDecided(
+            library.code,
+            row.id,
+            library.unit_id,
+            data.decision.value,
+            f"{row.left_resource_code}:{row.left_row}",
+            f"{row.right_resource_code}:{row.right_row}",
+            note[:500],
+        ),
+    )
+    return _review_out(ctx, library, row)
+
+
 # ------------------------------------------------------------------ reading entities
 
 
@@ -830,11 +1126,16 @@ def lookup_masterdata_entity(
 
 __all__ = [
     "add_masterdata_member",
+    "decide_masterdata_review_pair",
     "define_masterdata_library",
     "get_masterdata_library",
+    "list_masterdata_libraries",
+    "list_masterdata_review",
     "list_masterdata_runs",
     "lookup_masterdata_entity",
+    "masterdata_figures",
     "remove_masterdata_member",
     "run_masterdata_library",
     "view_masterdata_entity",
+    "view_masterdata_review_pair",
 ]

@@ -50,6 +50,7 @@ from shuzhi.lake.service.reading import (
     list_dataset_versions,
     sample_rows,
     update_cycle_of,
+    version_of,
 )
 from shuzhi.lake.service.review import accept_drift, override_classification, reject_drift
 from shuzhi.lake.service.tables import (
@@ -110,4 +111,5 @@ __all__ = [
     "update_cycle_of",
     "version_detail",
     "version_files",
+    "version_of",
 ]

@@ -136,6 +136,16 @@ def current_version(ctx: Ctx, resource_code: str) -> tuple[VersionOut, Version] 
     return _out(ctx, dataset, row), version_files(ctx, row)
 
 
+def version_of(ctx: Ctx, resource_code: str, number: int) -> Version | None:
+    """For other capabilities' services: the files of one version by number, if any."""
+    row = ctx.db.scalar(
+        select(DatasetVersion)
+        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+        .where(Dataset.resource_code == resource_code, DatasetVersion.number == number)
+    )
+    return version_files(ctx, row) if row is not None else None
+
+
 def sample_rows(ctx: Ctx, resource_code: str, number: int, limit: int = 20) -> SampleRows:
     """The first rows of a version with sensitive columns masked (a data access: audited)."""
     dataset = _dataset(ctx, resource_code)
