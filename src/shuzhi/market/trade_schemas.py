@@ -91,6 +91,7 @@ class ContractOut(BaseModel):
     file_name: str | None
     file_sha256: str | None
     delivered_at: datetime | None
+    downloads: int = 0
     filing_number: str | None
     filed_at: datetime | None
     rating: int | None
