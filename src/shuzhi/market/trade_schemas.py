@@ -101,6 +101,12 @@ class ContractOut(BaseModel):
     signed_by: str | None
 
 
+class ProductReleaseIn(BaseModel):
+    """A new approved sandbox release (to a data product) of a product built from releases."""
+
+    sandbox_release_id: int = Field(ge=1)
+
+
 class DeliveryKey(BaseModel):
     """The buyer's application key for the contract: shown once, never stored."""
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlalchemy import func, update
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require
@@ -44,7 +45,6 @@ from shuzhi.org import service as org
 from shuzhi.sandbox import releases
 from shuzhi.sandbox.schemas import ReleaseOut
 from shuzhi.security import cells
-
 
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
@@ -107,8 +107,8 @@ def _output_entry(ctx: Ctx, product: Product, columns: list[str], types: list[st
     data = EntryCreate.model_validate(
         {
             "name": f"{product.name}（产品结果 {product.id}）"[:128],
-            "abstract": f"数据产品「{product.name}」的产品结果，由运营机构在授权运营协议范围内加工形成，"
-            "仅向签订交易合同的买方交付。",
+            "abstract": f"数据产品「{product.name}」的产品结果，"
+            "由运营机构在授权运营协议范围内加工形成，仅向签订交易合同的买方交付。",
             "unit_code": unit.code,
             "class_code": "3",
             "subclass_code": "01",
@@ -323,7 +323,7 @@ def download_product_file(ctx: Ctx, contract_id: int) -> tuple[bytes, str]:
     text = io.StringIO()
     writer = cells.csv_writer(text)
     writer.writerow(names)
-    count = 0
+    rows = 0
     for batch in lake.query_engine(ctx).scan(files):
         for item in batch.to_pylist():
             values: list[object] = []
@@ -333,13 +333,23 @@ def download_product_file(ctx: Ctx, contract_id: int) -> tuple[bytes, str]:
                     value = analysis.mask_value(str(value), hidden[name])
                 values.append(value)
             writer.writerow(values)
-            count += 1
+            rows += 1
     content = ("\ufeff" + text.getvalue()).encode("utf-8")
     digest = hashlib.sha256(content).hexdigest()
     name = f"{row.registration_number}-v{version.number}.csv"
-    row.downloads = (row.downloads or 0) + 1
-    row.delivered_at = row.delivered_at or utcnow()
-    ctx.db.flush()
+    now, number = utcnow(), row.id
+
+    def count(c: Ctx) -> None:  # also after a read unit's reads (a GET)
+        c.db.execute(
+            update(Contract)
+            .where(Contract.id == number)
+            .values(
+                downloads=Contract.downloads + 1,
+                delivered_at=func.coalesce(Contract.delivered_at, now),
+            )
+        )
+
+    ctx.write(count)
     record(
         ctx,
         ProductFileDownloaded(
@@ -348,7 +358,7 @@ def download_product_file(ctx: Ctx, contract_id: int) -> tuple[bytes, str]:
             number=row.registration_number,
             resource_code=code,
             version=version.number,
-            rows=count,
+            rows=rows,
             sha256=digest,
         ),
     )

@@ -26,8 +26,8 @@ from shuzhi.market.models import Agreement, Product, ProductStatus, Right
 from shuzhi.market.schemas import COMPLIANCE_ITEMS, ComplianceReview, ProductIn, ProductOut
 from shuzhi.market.service.agreements import why_not_covered
 from shuzhi.market.service.common import agreement_row, conflict, product_row, refused
-from shuzhi.org import service as org
 from shuzhi.market.service.output import checked_release, output_from_release
+from shuzhi.org import service as org
 from shuzhi.sandbox.schemas import ReleaseOut
 from shuzhi.security.grading import NationalLevel
 
