@@ -106,7 +106,7 @@ def _output_entry(ctx: Ctx, product: Product, columns: list[str], types: list[st
         raise NotFound("单位不存在。", "Unit not found.")
     data = EntryCreate.model_validate(
         {
-            "name": f"{product.name}（产品结果 {product.id}）"[:128],
+            "name": f"{product.name[:100]}·产品{product.id}结果信息",
             "abstract": f"数据产品「{product.name}」的产品结果，"
             "由运营机构在授权运营协议范围内加工形成，仅向签订交易合同的买方交付。",
             "unit_code": unit.code,
