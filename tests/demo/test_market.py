@@ -65,7 +65,9 @@ def test_demo_market_lists_sells_and_delivers(demo_database: Database) -> None:
         assert health.output_resource_code not in health.inputs
         released = releases.product_release(ctx, health.sandbox_release_id)
         assert released is not None and len(released[0].rows) == 6
-        assert health.sample == [dict(zip(released[0].columns, r)) for r in released[0].rows]
+        assert health.sample == [
+            dict(zip(released[0].columns, r, strict=True)) for r in released[0].rows
+        ]
         bus, index_contract = market.list_contracts(ctx)
         assert bus.price_cents == 20_000_000 and bus.filing_number and bus.rating == 5
         assert index_contract.price_cents == 12_000_000 and index_contract.filing_number
