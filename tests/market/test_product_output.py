@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from shuzhi.audit import service as audit
 from shuzhi.auth import service as auth
-from shuzhi.auth.schemas import UserCreate
+from shuzhi.auth.schemas import ApiKeyCreate, UserCreate
 from shuzhi.catalog import service as catalog
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.base import utcnow
@@ -23,6 +23,7 @@ from shuzhi.lake import service as lake
 from shuzhi.market import service
 from shuzhi.market.trade_schemas import PurchaseIn, SignIn
 from shuzhi.sandbox import releases
+from shuzhi.sandbox.schemas import QueryIn, ReleaseDecisionIn, ReleaseIn
 from tests.conftest import acting, actor
 from tests.factories import PASSWORD, Org, seed_org
 from tests.market.helpers import (
@@ -171,8 +172,6 @@ def test_api_delivery_serves_the_output_and_a_new_release_is_a_new_version(
 
 
 def _release_query(sb: Sandbox, sql: str) -> int:
-    from shuzhi.sandbox.schemas import QueryIn, ReleaseDecisionIn, ReleaseIn
-
     with acting(sb.database, sb.analyst) as ctx:
         answer = releases.answer_query(ctx, QueryIn(sql=sql))
         asked = releases.request_release(
@@ -324,3 +323,43 @@ def test_cells_that_would_start_a_formula_are_neutralised(database: Database) ->
     assert "'+cmd|' /C calc'!A0" in cells and "'@SUM(A1)" in cells and "'-2+3" in cells
     assert "-5" in cells  # a plain number stays a number
     assert not any(c.startswith(("=", "+", "@")) for c in cells)
+
+
+def test_the_output_routes_over_the_api(client: TestClient, database: Database) -> None:
+    """The operator uploads its product's result (a new version each time); a product built
+    from releases takes only releases; another unit's operator is refused."""
+    seeded = seed_org(database)
+    listed = listed_product(database, seeded, output=False)
+    with acting(database, SYSTEM) as ctx:
+        token = auth.create_api_key(
+            ctx, ApiKeyCreate(name="operator", role=Role.OPERATOR, unit_code="A")
+        ).token
+        other = auth.create_api_key(
+            ctx, ApiKeyCreate(name="other", role=Role.OPERATOR, unit_code="B")
+        ).token
+    url = f"/api/v1/market/products/{listed.product_id}/output"
+    body = "行业,健康指数\n制造业,81.5\n批发零售,73.0\n".encode()
+    files = {"file": ("result.csv", body, "text/csv")}
+    refused = client.post(url, headers={"Authorization": f"Bearer {other}"}, files=files)
+    assert refused.status_code == 403
+    first = client.post(url, headers={"Authorization": f"Bearer {token}"}, files=files)
+    assert first.status_code == 201, first.text
+    code = first.json()["output_resource_code"]
+    assert code and code != listed.resource
+    more = body + "住宿餐饮,64.2\n".encode()
+    again = client.post(
+        url,
+        headers={"Authorization": f"Bearer {token}"},
+        files={"file": ("result.csv", more, "text/csv")},
+    )
+    assert again.status_code == 201 and again.json()["output_resource_code"] == code
+    number, _columns, rows = _rows(database, code)
+    assert number == 2 and len(rows) == 3
+    # This product is not built from sandbox releases: a release is not its output.
+    release = client.post(
+        f"/api/v1/market/products/{listed.product_id}/release",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"sandbox_release_id": 1},
+    )
+    assert release.status_code == 422
+    assert {e["field"] for e in release.json()["errors"]} == {"sandbox_release_id"}
