@@ -292,8 +292,7 @@ def download_product_file(ctx: Ctx, contract_id: int) -> tuple[bytes, str]:
             require(ctx, "create_delivery_key")
         raise refused("download_product_file", target, _no_file(contract_id))
     product = product_row(ctx, row.product_id)
-    live = row.status == ContractStatus.ACTIVE and row.ends_on is not None
-    if not live or row.ends_on is None or row.ends_on < today():
+    if row.status != ContractStatus.ACTIVE or row.ends_on is None or row.ends_on < today():
         raise conflict(
             "download_product_file",
             target,
