@@ -1,14 +1,14 @@
 """market: a product's own output resource, file downloads counted on the contract
 
-Revision ID: market_0004
-Revises: market_0003
+Revision ID: market_0005
+Revises: market_0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "market_0004"
-down_revision = "market_0003"
+revision = "market_0005"
+down_revision = "market_0004"
 branch_labels = None
 depends_on = None
 
