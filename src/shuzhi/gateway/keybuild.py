@@ -41,8 +41,7 @@ from shuzhi.gateway.keyindex import (
     remove_path,
 )
 from shuzhi.lake.manifest import Version
-from shuzhi.lake.query import AggFunc, Filter, Op, Order, QueryEngine
-from shuzhi.lake.sql import POSITION
+from shuzhi.lake.query import POSITION, AggFunc, Filter, Op, Order, QueryEngine
 
 log = logging.getLogger("shuzhi.gateway")
 
