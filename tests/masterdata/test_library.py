@@ -19,6 +19,7 @@ from shuzhi.masterdata.models import (
     RunStatus,
 )
 from shuzhi.masterdata.schemas import MemberIn
+from shuzhi.masterdata.service import runs as run_module
 from shuzhi.quality import service as quality
 from shuzhi.quality.models import IssueStatus, RuleKind
 from shuzhi.settings import Settings
@@ -197,7 +198,7 @@ def test_a_run_failing_late_leaves_the_previous_run_current(
         raise Invalid("模拟失败。", "Simulated failure.")
 
     # Everything is written; the flip itself fails.
-    monkeypatch.setattr(service, "_make_current", crash)
+    monkeypatch.setattr(run_module, "_make_current", crash)
     with pytest.raises(Invalid), acting(database, SYSTEM) as ctx:
         service.run_masterdata_library(ctx, "population")
     with acting(database, SYSTEM) as ctx:
@@ -215,7 +216,7 @@ def test_a_run_failing_late_leaves_the_previous_run_current(
     def killed(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(service, "_make_current", killed)
+    monkeypatch.setattr(run_module, "_make_current", killed)
     with pytest.raises(KeyboardInterrupt), acting(database, SYSTEM) as ctx:
         service.run_masterdata_library(ctx, "population")
     with acting(database, SYSTEM) as ctx:
