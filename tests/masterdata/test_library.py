@@ -163,7 +163,12 @@ def test_incremental_run_keeps_ids_and_equals_a_full_run(
     assert inc.mode.value == "incremental" and inc.current
     assert inc.report["new_records"] == 7  # person 1 changed, person 25, five new people
     assert inc.report["removed_records"] == 2  # person 0, person 1's old row
-    assert inc.records_linked < inc.records_in
+    # Linked by the delta engine: the new records only, scored with the base run's model.
+    assert inc.records_linked == 7 < inc.records_in
+    assert inc.report["model_from_run"] == base.id
+    with acting(database, SYSTEM) as ctx:
+        runs = {r.id: r for r in ctx.db.scalars(select(MasterdataRun))}
+    assert runs[inc.id].model["splink"] == runs[base.id].model["splink"]
     # Only the new records were normalised: the others' features came from the base run.
     assert inc.report["records_normalised"] == 7
     after = _by_record(database, inc.id)

@@ -14,16 +14,16 @@ of a hash of its anchor record's member, version and row).
 **Incremental run** (``incremental_run``): the records of members whose version did not
 change keep their entity. In a changed member's new version a record whose digest was there
 before keeps its entity too; the others are *new* (a record whose mapped values changed
-counts as removed and new), and the previous records left over are *removed*. Only the new
-records and the records sharing a blocking key with one of them are linked by the engine;
-each pair at or above the threshold with a new record on one side then joins a new record
-to an entity, or to another new record, strongest first, never across two different
-verified identifiers (the engine's cannot-link). A new record joining two existing entities
-merges them: the entity with more records keeps its ID (ties: the smaller ID) and the merge
-is recorded with the pair that caused it. A changed record that lands in another entity is
-recorded as a split of its old one; an entity left without records is retired. Existing
-clusters are not re-clustered, so a removed record that alone held an entity together does
-not split it until the next full run.
+counts as removed and new, and as a *changed* record when it stands at the row of a removed
+one), and the previous records left over are *removed*. The new records are linked by the
+delta engine (``delta.link_delta``) against the records kept, scored with the model of the
+full run the library continues from; the engine clusters at entity level (existing entities
+are not re-clustered), applies the reviewers' decisions and the cannot-link on verified
+identifiers, and says what it merged and why. A merge keeps the ID of the entity with more
+records; a changed record that lands in another entity is recorded as a split of its old
+one, one still alone keeps its old entity's ID; an entity left without records is retired.
+A removed record that alone held an entity together does not split it until the next full
+run.
 """
 
 from __future__ import annotations

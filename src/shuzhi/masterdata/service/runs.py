@@ -94,6 +94,14 @@ def _previous(ctx: Ctx, run_id: int | None) -> list[runner.PreviousRecord]:
     return [runner.PreviousRecord(*r) for r in rows]
 
 
+def _model(ctx: Ctx, run_id: int | None) -> dict[str, Any] | None:
+    """The model a run scored with (fitted by a full run, carried by incremental ones)."""
+    run = ctx.db.get(MasterdataRun, run_id) if run_id is not None else None
+    if run is None or not run.model:
+        return None
+    return {"fitted_in_run": run.id, **dict(run.model)}
+
+
 def _failed(
     library_id: int, code: str, unit_id: int, mode: RunMode, actor: str, err: ShuzhiError
 ) -> Any:
@@ -150,7 +158,13 @@ def _run(ctx: Ctx, library: MasterdataLibrary, mode: RunMode, base_id: int | Non
     if mode is RunMode.INCREMENTAL:
         cached = _read_cache(ctx, library, base_id)
         result = runner.incremental_run(
-            kind.value, members, previous, library.threshold, cached, decisions
+            kind.value,
+            members,
+            previous,
+            library.threshold,
+            cached,
+            decisions,
+            _model(ctx, base_id),
         )
     else:
         result = runner.full_run(kind.value, members, previous, library.threshold, decisions)
@@ -174,6 +188,8 @@ def _run(ctx: Ctx, library: MasterdataLibrary, mode: RunMode, base_id: int | Non
     )
     ctx.db.add(run)
     ctx.db.flush()
+    if mode is RunMode.FULL:  # the model later incremental runs score with, and its run
+        run.model = {**result.model, "fitted_in_run": run.id}
     write_results(ctx, library, run, members, result)
     run.review_pairs = store_review(ctx, library, run, mode, result)
     issues = report_conflicts(ctx, library, run, members, result)
