@@ -138,7 +138,9 @@ def main() -> None:
         print(
             f"incremental: {inc.report['new_records']:,} new, {inc.report['removed_records']:,}"
             f" removed, {inc.report['records_normalised']:,} normalised,"
-            f" {inc.records_linked:,} records linked of {inc.features.num_rows:,}"
+            f" {inc.records_linked:,} records linked of {inc.features.num_rows:,} by the delta"
+            f" engine in {inc.report['link_cpu_s']:.1f} CPU s ({inc.report['pairs_scored']:,}"
+            f" pairs scored)"
         )
         # Records unchanged between the runs (same member and digest): do they keep their ID?
         old: dict[tuple[str, str], list[str]] = defaultdict(list)
