@@ -249,7 +249,9 @@ def link_delta(
             finally:
                 con.close()
     clustering = _Clustering(old, fresh, previous, rank, prefix, decisions)
-    return clustering.run(pairs, options.threshold, kind, oversized, time.process_time() - cpu)
+    delta = clustering.run(pairs, options.threshold, kind, oversized, time.process_time() - cpu)
+    delta.stats["existing_records"] = existing.num_rows
+    return delta
 
 
 def _score(
@@ -424,7 +426,6 @@ class _Clustering:
             schema=_PAIRS,
         )
         stats = {
-            "existing_records": self.old.num_rows + len(self.previous),
             "new_records": self.fresh.num_rows,
             "replaced": len(self.previous),
             "existing_entities": len(self.ids),
