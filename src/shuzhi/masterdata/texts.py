@@ -115,8 +115,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "md.code_hint": (
         "小写字母开头，可含小写字母、数字、下划线和连字符，如 population。",
-        "Starts with a lower-case letter; lower-case letters, digits, _ and -, e.g."
-        " population.",
+        "Starts with a lower-case letter; lower-case letters, digits, _ and -, e.g. population.",
     ),
     "md.threshold_hint": (
         "匹配概率达到该值的记录对自动合并（0.5–1，默认 0.99）；介于 0.5 与该值之间的进入人工复核。",
