@@ -97,6 +97,15 @@ def test_members_are_added_mapped_and_removed_in_the_console(
         data={"csrf_token": token, "resource_code": a, "rank": "first"},
     )
     assert bad_rank.status_code == 422 and "权威顺序：须为整数" in bad_rank.text
+    unknown = client.post(
+        "/masterdata/residents/members",
+        data={"csrf_token": token, "resource_code": "999999/000001"},
+    )
+    assert unknown.status_code == 422 and '<li data-field="resource_code">' in unknown.text
+    no_library = client.post(
+        "/masterdata/nowhere/members", data={"csrf_token": token, "resource_code": a}
+    )
+    assert no_library.status_code == 404
     english = client.post(
         "/masterdata/residents/members?lang=en",
         data={"csrf_token": token, "resource_code": "", "rank": "1"},

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from shuzhi.auth.permissions import allowed, require
 from shuzhi.context import Ctx
-from shuzhi.errors import Conflict, Invalid
+from shuzhi.errors import Conflict, Invalid, NotFound, ShuzhiError
 from shuzhi.masterdata import service
 from shuzhi.masterdata.models import LibraryKind, ReviewDecision, ReviewStatus
 from shuzhi.masterdata.schemas import ELEMENTS, LibraryIn, MemberIn, ReviewDecisionIn
@@ -30,22 +30,23 @@ MAP_PREFIX = "map."  # member form: one column field per data element, "map.<fie
 
 
 def _attempt(
-    ctx: Ctx, action: Callable[[], T], conflict_field: str | None = None
+    ctx: Ctx, action: Callable[[], T], shown: tuple[type[ShuzhiError], str] | None = None
 ) -> tuple[T | None, list[dict[str, str]]]:
-    """Run a service call; on invalid input (or, given ``conflict_field``, a conflict such
-    as a library that exists already) return the errors for the form, the whole message
-    when no field is named. The transaction is marked failed: nothing is kept."""
+    """Run a service call; on invalid input (or an error of the kind ``shown`` names, such
+    as a library code already taken, on the field it names) return the errors for the form,
+    the whole message when no field is named. The transaction is marked failed: nothing is
+    kept. Other errors go to the error page."""
     try:
         return action(), []
     except Invalid as err:
         ctx.fail(err)
         errors = [{"field": e.field, "message": e.message.get(ctx.locale)} for e in err.errors]
         return None, errors or [{"field": "", "message": err.message.get(ctx.locale)}]
-    except Conflict as err:
-        if conflict_field is None:
+    except ShuzhiError as err:
+        if shown is None or not isinstance(err, shown[0]):
             raise
         ctx.fail(err)
-        return None, [{"field": conflict_field, "message": err.message.get(ctx.locale)}]
+        return None, [{"field": shown[1], "message": err.message.get(ctx.locale)}]
 
 
 @router.get("/masterdata")
@@ -84,7 +85,9 @@ def define_library(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     if not fields.get("threshold"):
         fields.pop("threshold", None)
     library, errors = _attempt(
-        ctx, lambda: service.define_masterdata_library(ctx, parse(LibraryIn, fields)), "code"
+        ctx,
+        lambda: service.define_masterdata_library(ctx, parse(LibraryIn, fields)),
+        (Conflict, "code"),
     )
     if library is None:
         return _new_form(request, ctx, form, errors)
@@ -133,7 +136,13 @@ def _member(form: dict[str, str]) -> MemberIn:
 
 @router.post("/masterdata/{code}/members")
 def add_member(request: Request, ctx: CtxDep, code: str, form: FormDep) -> Response:
-    added, errors = _attempt(ctx, lambda: service.add_masterdata_member(ctx, code, _member(form)))
+    # An unknown dataset is shown on the form; an unknown library is a 404 all the same (the
+    # page shown with the errors reads it again).
+    added, errors = _attempt(
+        ctx,
+        lambda: service.add_masterdata_member(ctx, code, _member(form)),
+        (NotFound, "resource_code"),
+    )
     if added is None:
         return _library_page(request, ctx, code, form, errors)
     return RedirectResponse(f"/masterdata/{code}#members", status_code=303)
