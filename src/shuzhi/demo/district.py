@@ -28,6 +28,7 @@ from shuzhi.demo.catalog import build_catalog
 from shuzhi.demo.cockpit import build_cockpit
 from shuzhi.demo.datasets import build_datasets
 from shuzhi.demo.market import build_market
+from shuzhi.demo.masterdata import build_masterdata
 from shuzhi.demo.portal import build_portal
 from shuzhi.demo.sandbox import build_sandbox
 from shuzhi.demo.secops import build_secops
@@ -282,6 +283,7 @@ def build_demo(database: Database) -> list[DemoAccount]:
     sandbox = build_sandbox(database, DEMO_ACTOR, data_dir / CREDENTIALS_FILE)
     build_secops(database, DEMO_ACTOR)
     market = build_market(database, DEMO_ACTOR, data_dir / CREDENTIALS_FILE, accounts[0].password)
-    extra = {"sharing": sharing, "sandbox": sandbox, "market": market}
+    libraries = build_masterdata(database, DEMO_ACTOR)
+    extra = {"sharing": sharing, "sandbox": sandbox, "market": market, "masterdata": libraries}
     write_credentials(data_dir, accounts, **{k: v for k, v in extra.items() if v})
     return accounts

@@ -7,12 +7,18 @@ full-width digits, a lower-case x, spaces, or in the old 15-digit form; homophon
 traditional-character and truncated names; missing and mistyped birth dates; changed and
 missing phones; moved addresses, short and full address forms; duplicate rows within an
 extract. Deterministic for a seed. The truth file names the person behind every row.
+
+By default people and enterprises live in counties across the country. Given a
+``Locality`` (one county's streets and communities, as a demo district has), they all live
+and are registered there, their addresses written down to the street and community and
+their moves kept inside it.
 """
 
 from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -159,6 +165,35 @@ _COUNTIES = (
     ("福建省", "厦门市", "思明区", "350203"),
 )
 _ROADS = "人民解放建设中山和平新华文化胜利长江黄河东风光明幸福团结"
+County = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True)
+class Locality:
+    """One county's streets (乡镇街道) and their communities, where everyone generated lives
+    and every enterprise is registered. ``county`` may be "" (addresses that leave it out);
+    ``code`` is the division code resident IDs and credit codes carry."""
+
+    province: str
+    city: str
+    county: str
+    code: str
+    streets: Sequence[tuple[str, Sequence[str]]]  # street → its communities
+    roads: Sequence[str]
+
+    @property
+    def region(self) -> County:
+        return (self.province, self.city, self.county, self.code)
+
+    def home(self, rng: random.Random) -> str:
+        """A place below the county: street, community, road and number."""
+        street, communities = rng.choice(self.streets)
+        return (
+            f"{street}{rng.choice(communities)}{rng.choice(self.roads)}"
+            f"{rng.randrange(1, 300)}号{rng.randrange(1, 30)}幢{rng.randrange(101, 2603)}室"
+        )
+
+
 _FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 
@@ -170,7 +205,7 @@ class Person:
     born: date
     sex: str
     phone: str
-    county: tuple[str, str, str, str]
+    county: County
     street: str
 
 
@@ -185,16 +220,29 @@ def _resident_id(rng: random.Random, county: str, born: date, sex: str, used: se
             return first17 + ric_check_char(first17)
 
 
-def _person(rng: random.Random, pid: int, used: set[str]) -> Person:
+def _person(
+    rng: random.Random, pid: int, used: set[str], locality: Locality | None = None
+) -> Person:
     surname = rng.choice(_COMPOUND) if rng.random() < 0.01 else rng.choice(_SURNAMES)
     given = "".join(rng.choice(_GIVEN) for _ in range(1 if rng.random() < 0.3 else 2))
     born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 27_000))
     sex = rng.choice(("男", "女"))
-    county = rng.choice(_COUNTIES)
+    county = locality.region if locality else rng.choice(_COUNTIES)
     phone = f"1{rng.choice('3456789')}{rng.randrange(0, 10**9):09d}"
-    street = f"{rng.choice(_ROADS)}{rng.choice(_ROADS)}路{rng.randrange(1, 400)}号"
+    street = locality.home(rng) if locality else _road(rng)
     rid = _resident_id(rng, county[3], born, sex, used)
     return Person(pid, surname + given, rid, born, sex, phone, county, street)
+
+
+def _road(rng: random.Random) -> str:
+    return f"{rng.choice(_ROADS)}{rng.choice(_ROADS)}路{rng.randrange(1, 400)}号"
+
+
+def _moved(rng: random.Random, locality: Locality | None) -> tuple[County, str]:
+    """Somewhere else: another county, or another place of the locality."""
+    if locality is not None:
+        return locality.region, locality.home(rng)
+    return rng.choice(_COUNTIES), _road(rng)
 
 
 def _typo_digit(rng: random.Random, text: str, start: int = 0) -> str:
@@ -249,12 +297,10 @@ def _birth_as_written(rng: random.Random, p: Person) -> str:
     )
 
 
-def _address_as_written(rng: random.Random, p: Person) -> str:
-    province, city, county, _code = p.county
-    street = p.street
+def _address_as_written(rng: random.Random, p: Person, locality: Locality | None = None) -> str:
+    (province, city, county, _code), street = p.county, p.street
     if rng.random() < 0.05:  # moved
-        province, city, county, _code = rng.choice(_COUNTIES)
-        street = f"{rng.choice(_ROADS)}{rng.choice(_ROADS)}路{rng.randrange(1, 400)}号"
+        (province, city, county, _code), street = _moved(rng, locality)
     r = rng.random()
     if r < 0.10:
         return ""
@@ -263,7 +309,9 @@ def _address_as_written(rng: random.Random, p: Person) -> str:
     return f"{province}{city}{county}{street}"
 
 
-def _record(rng: random.Random, p: Person, dept: str, s2t: object) -> dict[str, str]:
+def _record(
+    rng: random.Random, p: Person, dept: str, s2t: object, locality: Locality | None = None
+) -> dict[str, str]:
     phone = p.phone
     r = rng.random()
     if r < 0.30:
@@ -278,14 +326,21 @@ def _record(rng: random.Random, p: Person, dept: str, s2t: object) -> dict[str, 
         "sex": sex if rng.random() > 0.02 else "",
         "birth_date": _birth_as_written(rng, p),
         "phone": phone,
-        "address": _address_as_written(rng, p),
+        "address": _address_as_written(rng, p, locality),
         "updated": updated.isoformat(),
     }
 
 
-def generate(records: int, out_dir: Path, seed: int = 7) -> dict[str, Path]:
-    """About ``records`` rows over the five departments' extracts written to ``out_dir``
-    (one CSV each, 民政 in GB18030 as older systems write it) and ``truth.csv``
+def generate(
+    records: int,
+    out_dir: Path,
+    seed: int = 7,
+    *,
+    departments: Sequence[str] = DEPARTMENTS,
+    locality: Locality | None = None,
+) -> dict[str, Path]:
+    """About ``records`` rows over the departments' extracts written to ``out_dir`` (one
+    CSV each, 民政 in GB18030 as older systems write it) and ``truth.csv``
     (source,row,person). Each person appears in one to four extracts, ~1 % of rows twice
     in the same extract. Returns department → file."""
     import opencc
@@ -293,16 +348,16 @@ def generate(records: int, out_dir: Path, seed: int = 7) -> dict[str, Path]:
     s2t = opencc.OpenCC("s2t")
     rng = random.Random(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows: dict[str, list[tuple[int, dict[str, str]]]] = {d: [] for d in DEPARTMENTS}
+    rows: dict[str, list[tuple[int, dict[str, str]]]] = {d: [] for d in departments}
     total, pid = 0, 0
     used: set[str] = set()
     while total < records:
         pid += 1
-        person = _person(rng, pid, used)
-        for dept in rng.sample(DEPARTMENTS, rng.choice((1, 2, 2, 3, 3, 4))):
+        person = _person(rng, pid, used, locality)
+        for dept in rng.sample(departments, min(len(departments), rng.choice((1, 2, 2, 3, 3, 4)))):
             copies = 2 if rng.random() < 0.01 else 1
             for _ in range(copies):
-                rows[dept].append((pid, _record(rng, person, dept, s2t)))
+                rows[dept].append((pid, _record(rng, person, dept, s2t, locality)))
                 total += 1
     files: dict[str, Path] = {}
     with (out_dir / "truth.csv").open("w", newline="", encoding="utf-8") as truth_file:
@@ -375,17 +430,19 @@ _ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 @dataclass
 class Enterprise:
     eid: int
-    region: tuple[str, str, str, str]
+    region: County
     name: str  # full name with region prefix and legal form
     uscc: str
     rep: str
     street: str
 
 
-def _enterprise(rng: random.Random, eid: int, parent: Enterprise | None) -> Enterprise:
+def _enterprise(
+    rng: random.Random, eid: int, parent: Enterprise | None, locality: Locality | None = None
+) -> Enterprise:
     from shuzhi.standards.identifiers import uscc_from_parts
 
-    region = parent.region if parent else rng.choice(_COUNTIES)
+    region = parent.region if parent else locality.region if locality else rng.choice(_COUNTIES)
     body = "".join(rng.choice(_ORG_CHARS) for _ in range(8))
     uscc = uscc_from_parts("9", "1", region[3], body)
     if parent is not None:
@@ -395,7 +452,7 @@ def _enterprise(rng: random.Random, eid: int, parent: Enterprise | None) -> Ente
         prefix = (region[1] or region[0]).removesuffix("市").removesuffix("省")
         name = f"{prefix}{core}{rng.choice(_TRADES)}{rng.choice(_FORMS)}"
     rep = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(2))
-    street = f"{rng.choice(_ROADS)}{rng.choice(_ROADS)}路{rng.randrange(1, 400)}号"
+    street = locality.home(rng) if locality else _road(rng)
     return Enterprise(eid, region, name, uscc, rep, street)
 
 
@@ -452,26 +509,39 @@ def _entity_record(rng: random.Random, e: Enterprise, s2t: object) -> dict[str, 
     }
 
 
-def generate_entities(records: int, out_dir: Path, seed: int = 7) -> dict[str, Path]:
-    """About ``records`` rows of legal entities over five departments and ``truth.csv``;
-    about 5 % of enterprises have a branch, a registration (and entity) of its own whose name
-    extends the parent's."""
+def headers(department: str, kind: str = "person") -> dict[str, str]:
+    """A department's extract headers: engine field → the column it writes it in."""
+    return dict((_ENTITY_HEADERS if kind == "legal_entity" else _HEADERS)[department])
+
+
+def generate_entities(
+    records: int,
+    out_dir: Path,
+    seed: int = 7,
+    *,
+    departments: Sequence[str] = ENTITY_DEPARTMENTS,
+    locality: Locality | None = None,
+) -> dict[str, Path]:
+    """About ``records`` rows of legal entities over the departments' registers and
+    ``truth.csv``; about 5 % of enterprises have a branch, a registration (and entity) of its
+    own whose name extends the parent's."""
     import opencc
 
     s2t = opencc.OpenCC("s2t")
     rng = random.Random(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows: dict[str, list[tuple[int, dict[str, str]]]] = {d: [] for d in ENTITY_DEPARTMENTS}
+    rows: dict[str, list[tuple[int, dict[str, str]]]] = {d: [] for d in departments}
     total, eid = 0, 0
     while total < records:
         eid += 1
-        parent = _enterprise(rng, eid, None)
+        parent = _enterprise(rng, eid, None, locality)
         group = [parent]
         if rng.random() < 0.05:
             eid += 1
-            group.append(_enterprise(rng, eid, parent))
+            group.append(_enterprise(rng, eid, parent, locality))
         for e in group:
-            for dept in rng.sample(ENTITY_DEPARTMENTS, rng.choice((1, 2, 2, 3, 3, 4))):
+            times = min(len(departments), rng.choice((1, 2, 2, 3, 3, 4)))
+            for dept in rng.sample(departments, times):
                 rows[dept].append((e.eid, _entity_record(rng, e, s2t)))
                 total += 1
     files: dict[str, Path] = {}

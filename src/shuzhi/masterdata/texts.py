@@ -107,4 +107,36 @@ TEXTS: dict[str, tuple[str, str]] = {
     "md.event.split": ("拆分", "Split"),
     "md.event.retired": ("注销", "Retired"),
     "md.reason": ("原因", "Reason"),
+    "md.new": ("定义基础库", "Define a base library"),
+    "md.new_intro": (
+        "定义后为基础库添加成员数据集并映射到标准数据元，再运行以生成黄金记录。",
+        "Once defined, add member datasets mapped onto the standard data elements, then run"
+        " the library to build its golden records.",
+    ),
+    "md.code_hint": (
+        "小写字母开头，可含小写字母、数字、下划线和连字符，如 population。",
+        "Starts with a lower-case letter; lower-case letters, digits, _ and -, e.g. population.",
+    ),
+    "md.threshold_hint": (
+        "匹配概率达到该值的记录对自动合并（0.5–1，默认 0.99）；介于 0.5 与该值之间的进入人工复核。",
+        "Pairs with at least this match probability are merged (0.5–1, default 0.99); pairs"
+        " between 0.5 and it go to clerical review.",
+    ),
+    "md.define": ("定义", "Define"),
+    "md.add_member": ("添加成员数据集", "Add a member dataset"),
+    "md.add_member_intro": (
+        "填写已归集数据集的资源代码，并为各数据元填写对应的列名；留空的按列名自动识别。",
+        "Give the resource code of a loaded dataset and, for each data element, the column"
+        " holding it; left blank, columns are recognised by their headers.",
+    ),
+    "md.rank_hint": (
+        "数字越小越权威，决定一数一源的取值顺序（默认 100）。",
+        "Lower is more authoritative: the order of survivorship (default 100).",
+    ),
+    "md.column_for": ("{element} 所在列", "Column holding {element}"),
+    "md.remove": ("移除", "Remove"),
+    "field.unit_code": ("所属单位", "Owning unit"),
+    "field.threshold": ("合并阈值", "Match threshold"),
+    "field.resource_code": ("资源代码", "Resource code"),
+    "field.rank": ("权威顺序", "Authority rank"),
 }
