@@ -48,6 +48,8 @@ def test_a_unit_cdo_defines_a_library_in_the_console(
     assert other_unit.status_code == 403
     no_token = client.post("/masterdata/new", data=LIBRARY)
     assert no_token.status_code in (400, 403)
+    reserved = client.post("/masterdata/new", data={**LIBRARY, "csrf_token": token, "code": "new"})
+    assert reserved.status_code == 422 and "控制台保留的路径" in reserved.text
     assert _libraries(database) == []
 
     done = client.post(

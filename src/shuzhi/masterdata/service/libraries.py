@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require
 from shuzhi.context import Ctx
-from shuzhi.errors import Conflict, Invalid, NotFound
+from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
 from shuzhi.lake import service as lake
 from shuzhi.masterdata.events import LibraryDefined, MemberAdded, MemberRemoved
 from shuzhi.masterdata.models import (
@@ -41,6 +41,9 @@ from shuzhi.masterdata.service.common import (
 from shuzhi.masterdata.sources import map_columns
 from shuzhi.org import service as org
 
+# Codes the console's own paths under /masterdata/ take (a library so named could not be opened).
+RESERVED_CODES = frozenset({"new"})
+
 
 def define_masterdata_library(ctx: Ctx, data: LibraryIn) -> LibraryOut:
     """A new, empty base library owned by ``data.unit_code`` (the bureau)."""
@@ -48,6 +51,14 @@ def define_masterdata_library(ctx: Ctx, data: LibraryIn) -> LibraryOut:
     if unit_id is None:
         raise Invalid(f"单位 {data.unit_code} 不存在。", f"Unit {data.unit_code} does not exist.")
     require(ctx, "define_masterdata_library", unit_id, data.code)
+    if data.code in RESERVED_CODES:
+        errors = ErrorCollector()
+        errors.add(
+            "code",
+            f"“{data.code}”是控制台保留的路径，不能用作基础库代码。",
+            f"“{data.code}” is a console path and cannot be a library code.",
+        )
+        errors.raise_if_any()
     if ctx.db.scalar(select(MasterdataLibrary.id).where(MasterdataLibrary.code == data.code)):
         raise Conflict(f"基础库 {data.code} 已存在。", f"Base library {data.code} already exists.")
     library = MasterdataLibrary(
