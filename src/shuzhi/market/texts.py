@@ -48,8 +48,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "mk.scenarios": ("应用场景白名单", "Scenario whitelist"),
     "mk.scenarios_hint": ("每行一个场景", "One scenario a line"),
     "mk.resources_hint": (
-        "已发布的目录编码，以逗号、空格或换行分隔",
-        "Published catalogue codes, separated by commas, spaces or lines",
+        "勾选要授权运营的公共数据资源（已发布的目录，按部门列出）",
+        "Tick the public data resources to authorise (published catalogue entries, by unit)",
+    ),
+    "mk.resources_find": ("查找资源", "Find a resource"),
+    "mk.resources_find_hint": ("名称、目录编码或部门", "Name, catalogue code or unit"),
+    "mk.resources_shown": ("显示", "Shown"),
+    "mk.resources_none": (
+        "目前没有可授权的已发布目录。",
+        "No published entry can be authorised yet.",
+    ),
+    "mk.resources_none_match": (
+        "没有与查找条件相符的资源。",
+        "No resource matches what you are looking for.",
     ),
     "mk.revenue_share": ("收益返还比例（%）", "Revenue share owed back (%)"),
     "mk.security_obligations": ("安全义务", "Security obligations"),
