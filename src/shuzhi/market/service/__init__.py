@@ -22,7 +22,6 @@ from shuzhi.market.service.agreements import (
 )
 from shuzhi.market.service.balance import (
     declare_data_asset,
-    record_asset_reduction,
     record_cost_item,
     uscc_of_unit,
 )
@@ -84,6 +83,7 @@ from shuzhi.market.service.products import (
     sample_hash,
     submit_product,
 )
+from shuzhi.market.service.reduction_booking import record_asset_reduction
 from shuzhi.market.service.registry import (
     NOTICE_DAYS,
     NUMBER_FORMAT,
