@@ -368,6 +368,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.target_type.masterdata_library": ("基础库", "Base library"),
     "audit.target_type.masterdata_run": ("基础库运行", "Base-library run"),
     "audit.target_type.masterdata_entity": ("基础库实体", "Base-library entity"),
+    "audit.target_type.masterdata_review_pair": ("基础库待复核记录对", "Base-library review pair"),
     "audit.target_type.quality_issue": ("质量问题", "Quality issue"),
     "audit.target_type.quality_rule": ("质量规则", "Quality rule"),
     "audit.target_type.roster": ("名册", "Roster"),
