@@ -1,7 +1,7 @@
 """In a real browser: the bureau's executive opens this year's disclosure (a draft from the
 ledger), prints it, publishes it; the cockpit shows the market box. The operator records a
-cost of its data resource, writes it down and sees its balance-sheet tables, labelled as the
-platform's computation."""
+cost of its data resource, writes it down, sells a quarter of it (over-selling refused with
+the input kept) and sees its balance-sheet tables, labelled as the platform's computation."""
 
 from __future__ import annotations
 
@@ -73,3 +73,22 @@ def test_disclosure_and_books_in_the_browser(live_server: LiveServer, page: Page
     expect(page.locator("#books-reductions tr[data-kind=impairment]")).to_contain_text("234.50")
     expect(ending).to_contain_text("1,000.00")
     expect(page.locator("#books-table-b tr[data-key='writedown.ending']")).to_contain_text("234.50")
+
+    # A quarter is sold: asking for more than stands is shown back; then the share is booked
+    # at its carrying amount (cost 308.63: 250.00 cost of sales, 58.63 of the write-down).
+    page.select_option(f"{form} select[name=kind]", "sale")
+    page.fill(f"{form} input[name=booked_on]", str(utcnow().date()))
+    page.fill(f"{form} input[name=share]", "125%")
+    page.fill(f"{form} input[name=proceeds]", "400")
+    page.fill(f"{form} input[name=reason]", "向数商出售四分之一的记录副本。")
+    page.click(f"{form} button")
+    expect(page.locator(".alert[role=alert]")).to_contain_text("不超过 1（100%）")
+    expect(page.locator(f"{form} input[name=share]")).to_have_value("125%")
+    page.fill(f"{form} input[name=share]", "25%")
+    page.click(f"{form} button")
+    sold = page.locator("#books-reductions tr[data-kind=sale]")
+    expect(sold).to_have_attribute("data-share", "1/4")
+    expect(sold.locator(".share")).to_have_text("1/4 (25.00%)")
+    expect(sold).to_contain_text("250.00")
+    expect(ending).to_contain_text("750.00")
+    expect(page.locator("#books-assets .on-books")).to_contain_text("925.87")

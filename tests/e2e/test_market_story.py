@@ -103,6 +103,7 @@ def test_operator_builds_from_the_sandbox_sells_and_discloses(
     seeded = seed_org(database)
     base = live_server.url
     code = enterprises_entry(database)
+    other = published_entry(database, "A", items=ENTERPRISES)  # offered, not chosen
     release = sandbox_release(database, seeded, code)
     buyer_id, _ = buyer(database, seeded)
     with acting(database, SYSTEM) as ctx:
@@ -141,7 +142,13 @@ def test_operator_builds_from_the_sandbox_sells_and_discloses(
     page.select_option(
         f"{form} select[name=operator_id]", label=f"城市数据集团有限公司 · {uscc(77)}"
     )
-    page.fill(f"{form} textarea[name=resources]", code)
+    # The resource is ticked from the published entries, found by the filter (a script
+    # narrows the list as it is typed; the filter button would ask the server).
+    expect(page.locator(f"{form} label.resource", has_text=other)).to_be_visible()
+    page.fill(f"{form} input[name=resource_q]", code)
+    expect(page.locator(f"{form} label.resource", has_text=code)).to_be_visible()
+    expect(page.locator(f"{form} label.resource", has_text=other)).to_be_hidden()
+    page.check(f"{form} input[name=resources][value='{code}']")
     page.fill(f"{form} textarea[name=scenarios]", f"{SCENARIO}\n普惠金融授信")
     page.fill(f"{form} input[name=starts_on]", (today - timedelta(days=1)).isoformat())
     page.fill(f"{form} input[name=ends_on]", (today - timedelta(days=2)).isoformat())
@@ -150,12 +157,12 @@ def test_operator_builds_from_the_sandbox_sells_and_discloses(
     page.fill(f"{form} textarea[name=security_obligations]", "原始数据不出域，数据可用不可见。")
     page.fill(f"{form} textarea[name=exit_terms]", "协议终止后 30 日内删除全部加工结果。")
     page.fill(f"{form} textarea[name=breach_terms]", "违反安全义务的，实施机构可暂停或终止协议。")
-    page.click(f"{form} button[type=submit]")
+    page.click("#draft-agreement")
     expect(page.locator("#errors")).to_contain_text("截止日须晚于起始日")
-    expect(page.locator(f"{form} textarea[name=resources]")).to_have_value(code)
+    expect(page.locator(f"{form} input[name=resources][value='{code}']")).to_be_checked()
     expect(page.locator(f"{form} input[name=rights][value=processing]")).to_be_checked()
     page.fill(f"{form} input[name=ends_on]", (today + timedelta(days=365)).isoformat())
-    page.click(f"{form} button[type=submit]")
+    page.click("#draft-agreement")
     expect(page.locator("#agreement-status")).to_have_text("草拟")
     logout(page)
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from shuzhi.audit import service as audit
+from shuzhi.catalog import service as catalog
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
@@ -102,6 +103,34 @@ def test_draft_is_validated(database: Database) -> None:
         assert service.list_agreements(ctx) == []
         refused = audit.view_audit(ctx, action="market.refused").items
     assert refused and refused[0].details["operation"] == "draft_agreement"
+
+
+def test_what_may_be_authorised_is_the_services_answer(database: Database) -> None:
+    """Published entries of every unit, ordered by unit then code; an entry still in draft
+    or withdrawn is not offered and is refused when named (the API sends codes)."""
+    seeded = seed_org(database)
+    party = operator_party(database, seeded)
+    first = figures_entry(database, unit="B", loaded=False)
+    second = figures_entry(database, unit="A", loaded=False)
+    with acting(database, executive(seeded)) as ctx:
+        offered = service.authorisable_resources(ctx)
+    codes = [r.code for r in offered]
+    assert codes.index(second) < codes.index(first)  # department A comes first
+    by_code = {r.code: r for r in offered}
+    assert by_code[first].unit_code == "B" and by_code[first].name.startswith("人口数据")
+    with pytest.raises(Forbidden), acting(database, seeded.actor(Role.OPERATOR)) as ctx:
+        service.authorisable_resources(ctx)
+    with acting(database, seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
+        catalog.withdraw_entry(ctx, first, "资源已合并到新目录")
+    with acting(database, executive(seeded)) as ctx:
+        assert first not in [r.code for r in service.authorisable_resources(ctx)]
+    with pytest.raises(Invalid) as caught, acting(database, executive(seeded)) as ctx:
+        service.draft_agreement(
+            ctx, AgreementIn.model_validate(agreement_data(party.id, [first, second]))
+        )
+    (error,) = caught.value.errors
+    assert error.field == "resources" and f"目录 {first} 已撤销" in error.message.zh
+    assert "withdrawn" in error.message.en
 
 
 def test_agreement_end_revokes_its_grants(database: Database) -> None:

@@ -56,6 +56,13 @@ def test_the_story_through_the_api(client: TestClient, database: Database) -> No
         ).json()["status"]
         == "approved"
     )
+    # What may be authorised, for API callers who send codes: the published entry, by unit.
+    offered = client.get("/api/v1/market/agreements/resources", headers=bureau)
+    assert offered.status_code == 200
+    assert {"code": code, "unit_code": "B"}.items() <= next(
+        r for r in offered.json() if r["code"] == code
+    ).items()
+    assert client.get("/api/v1/market/agreements/resources", headers=operator).status_code == 403
     today = utcnow().date()
     drafted = client.post(
         "/api/v1/market/agreements",

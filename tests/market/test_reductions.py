@@ -414,8 +414,9 @@ def test_workbook_and_command_line_show_the_reductions(
     book = load_workbook(io.BytesIO(data))
     assert "减值与处置" in book.sheetnames
     row = [c.value for c in book["减值与处置"][3]]
-    assert row[0] == code and row[5] == 880 and "失效且终止确认" in str(row[3])
-    assert "产品已下架" in str(row[10])
+    assert row[0] == code and row[5] == "整体 Whole" and row[6] == 880
+    assert "失效且终止确认" in str(row[3]) and row[7] == 880 and row[9] == 0  # no allowance
+    assert "产品已下架" in str(row[13])
     out = tmp_path / "books.xlsx"
     status, output = _run(
         settings, "market", "balance-sheet", "--org", uscc, "--year", "2025", "--out", str(out)

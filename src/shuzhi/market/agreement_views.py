@@ -2,13 +2,18 @@
 form the bureau drafts one with, and one page per agreement with the steps its state allows
 (approve, put in force, suspend, terminate, link a grant), each a CSRF-protected form.
 
-Bad input re-shows the form with what was typed and the reasons in both languages; the
-service refuses before anything is written, so nothing is half-kept."""
+The draft form offers the catalogue entries the service says may be authorised
+(``service.authorisable_resources``) as check boxes grouped by unit, each with its name and
+code; a filter narrows the list (the server filters when the filter button is pressed, a
+small script as it is typed; neither is needed to choose). Bad input re-shows the form with
+what was typed and the reasons in both languages; the service refuses before anything is
+written, so nothing is half-kept."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -20,8 +25,8 @@ from shuzhi.auth.permissions import allowed, require
 from shuzhi.errors import Invalid
 from shuzhi.market import service
 from shuzhi.market.models import AgreementStatus, PartyKind, PartyStatus
-from shuzhi.market.schemas import AgreementIn, AgreementOut, GrantLink
-from shuzhi.validation import parse
+from shuzhi.market.schemas import AgreementIn, AgreementOut, AuthorisableResource, GrantLink
+from shuzhi.validation import parse, text_key
 from shuzhi.web.deps import CtxDep
 from shuzhi.web.forms import FormDep, attempt
 from shuzhi.web.templating import render
@@ -48,7 +53,9 @@ LABELS = {
     "reason": "mk.reason",
     "grant_id": "mk.grant_id",
 }
-_SPLIT = re.compile(r"[\s,，、;；]+")
+# Up to this many resources every unit's group is shown open; beyond, the groups holding a
+# chosen resource (or a match of the filter) are open and the others folded.
+OPEN_UP_TO = 30
 
 
 async def _lists(request: Request) -> dict[str, list[str]]:
@@ -74,7 +81,7 @@ def yuan_to_fen(text: str) -> int | str:
 
 def agreement_form(form: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
     """The service's input from the posted form: blank fields left out (so that they are
-    reported as missing), resources split on commas, spaces or lines, one scenario a line."""
+    reported as missing), the resources ticked, one scenario a line."""
     data: dict[str, Any] = {
         k: form[k].strip()
         for k in (
@@ -89,7 +96,7 @@ def agreement_form(form: dict[str, str], lists: dict[str, list[str]]) -> dict[st
         )
         if form.get(k, "").strip()
     }
-    data["resources"] = [c for c in _SPLIT.split(form.get("resources", "")) if c]
+    data["resources"] = [c.strip() for c in lists.get("resources", []) if c.strip()]
     data["rights"] = [r for r in lists.get("rights", []) if r.strip()]
     data["scenarios"] = [s.strip() for s in form.get("scenarios", "").splitlines() if s.strip()]
     if form.get("fee_cap", "").strip():
@@ -103,6 +110,33 @@ def _operators(ctx: CtxDep) -> list[Any]:
         for p in service.list_market_parties(ctx)
         if p.kind == PartyKind.OPERATOR and p.status == PartyStatus.APPROVED
     ]
+
+
+@dataclass
+class ResourceGroup:
+    """One unit's authorisable resources as the form shows them."""
+
+    unit_code: str
+    unit_name: str
+    items: list[AuthorisableResource] = field(default_factory=list)
+    open: bool = False
+
+
+def resource_groups(
+    resources: list[AuthorisableResource], chosen: list[str], query: str
+) -> list[ResourceGroup]:
+    """The resources by unit, narrowed to those matching ``query`` (code, name or unit, as
+    ``text_key`` compares) — the chosen ones always stay, so that filtering loses nothing."""
+    key = text_key(query)
+    groups: dict[str, ResourceGroup] = {}
+    for r in resources:
+        hit = not key or key in text_key(f"{r.code} {r.name} {r.unit_code} {r.unit_name}")
+        if not hit and r.code not in chosen:
+            continue
+        group = groups.setdefault(r.unit_code, ResourceGroup(r.unit_code, r.unit_name))
+        group.items.append(r)
+        group.open = group.open or bool(key) or r.code in chosen or len(resources) <= OPEN_UP_TO
+    return list(groups.values())
 
 
 def _errors(ctx: CtxDep, err: Invalid) -> list[dict[str, str]]:
@@ -131,6 +165,10 @@ def _new(
     errors: list[dict[str, str]] | None = None,
     form: dict[str, Any] | None = None,
 ) -> Response:
+    form = form or {"rights": ["processing", "operating"], "resources": []}
+    resources = service.authorisable_resources(ctx)
+    query = str(form.get("resource_q", "")).strip()
+    groups = resource_groups(resources, form.get("resources", []), query)
     return render(
         request,
         "market/agreement_form.html",
@@ -139,24 +177,39 @@ def _new(
         rights=RIGHTS,
         labels=LABELS,
         errors=errors or [],
-        form=form or {"rights": ["processing", "operating"]},
+        form=form,
+        groups=groups,
+        shown=sum(len(g.items) for g in groups),
+        total=len(resources),
     )
 
 
+def _kept(form: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
+    """What was typed and ticked, to show the form again."""
+    kept: dict[str, Any] = dict(form)
+    kept["rights"] = lists.get("rights", [])
+    kept["resources"] = [c.strip() for c in lists.get("resources", []) if c.strip()]
+    return kept
+
+
 @router.get(f"{PAGE}/new")
-def new(request: Request, ctx: CtxDep) -> Response:
+def new(request: Request, ctx: CtxDep, resource_q: str = "") -> Response:
     require(ctx, "draft_agreement")
-    return _new(request, ctx)
+    form = {"rights": ["processing", "operating"], "resources": [], "resource_q": resource_q}
+    return _new(request, ctx, form=form)
 
 
 @router.post(PAGE)
 def draft(request: Request, ctx: CtxDep, form: FormDep, lists: ListsDep) -> Response:
+    """Draft the agreement; with the filter button (``find``), show the form again with the
+    resource list narrowed and everything typed or ticked kept (nothing is drafted)."""
+    if form.get("find"):
+        require(ctx, "draft_agreement")
+        return _new(request, ctx, form=_kept(form, lists))
     data = agreement_form(form, lists)
     made, errors = attempt(ctx, lambda: service.draft_agreement(ctx, parse(AgreementIn, data)))
     if errors or made is None:
-        kept: dict[str, Any] = dict(form)
-        kept["rights"] = lists.get("rights", [])
-        return _new(request, ctx, status=422, errors=errors, form=kept)
+        return _new(request, ctx, status=422, errors=errors, form=_kept(form, lists))
     return RedirectResponse(f"{PAGE}/{made.id}", status_code=303)
 
 

@@ -29,6 +29,7 @@ from shuzhi.market.models import (
 from shuzhi.market.schemas import (
     AgreementIn,
     AgreementOut,
+    AuthorisableResource,
     ComplianceReview,
     Decision,
     GrantLink,
@@ -168,6 +169,12 @@ def draft_agreement(ctx: CtxDep, data: AgreementIn) -> AgreementOut:
 @router.get("/agreements")
 def agreements(ctx: CtxDep, status: AgreementStatus | None = None) -> list[AgreementOut]:
     return service.list_agreements(ctx, status)
+
+
+@router.get("/agreements/resources")
+def authorisable_resources(ctx: CtxDep) -> list[AuthorisableResource]:
+    """The published catalogue entries the bureau may put in an agreement (by unit)."""
+    return service.authorisable_resources(ctx)
 
 
 @router.get("/agreements/{agreement_id}")

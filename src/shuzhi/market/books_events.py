@@ -60,7 +60,8 @@ class CostItemRecorded(AuditEvent):
 
 @dataclass(frozen=True)
 class AssetReductionRecorded(AuditEvent):
-    """An impairment, a reversal, a sale or a derecognition of a data asset was booked."""
+    """An impairment, a reversal, a sale or a derecognition of a data asset (or of a share of
+    it: ``share``, None for the whole) was booked."""
 
     action: ClassVar[str] = "market.asset_reduction_recorded"
     target_type: ClassVar[str] = "market_data_asset"
@@ -72,6 +73,8 @@ class AssetReductionRecorded(AuditEvent):
     kind: str
     amount_fen: int
     booked_on: str
+    share: str | None = None
+    cost_fen: int = 0
 
 
 @dataclass(frozen=True)

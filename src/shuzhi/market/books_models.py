@@ -44,8 +44,8 @@ class ReductionKind(StrEnum):
 
     IMPAIRMENT = "impairment"  # 减值准备 (intangible) / 存货跌价准备 (inventory): 计提
     REVERSAL = "reversal"  # 跌价准备转回: inventory only (an intangible's impairment stays)
-    SALE = "sale"  # 出售 / 处置: sold outright (inventory: its carrying amount is cost of sales)
-    DERECOGNITION = "derecognition"  # 失效且终止确认: withdrawn, no more benefit expected
+    SALE = "sale"  # 出售 / 处置, whole or a share (inventory: the carrying amount is cost of sales)
+    DERECOGNITION = "derecognition"  # 失效且终止确认 (whole or a share): no more benefit expected
 
 
 class Disclosure(Base):
@@ -100,9 +100,13 @@ class CostItem(Base):
 
 class AssetReduction(Base):
     """One booking that reduces a data asset: an impairment or write-down (with its
-    reversal, inventory only), or the asset leaving the books (sale, derecognition). For
-    the latter, ``amount_fen`` is the carrying amount derecognised and ``cost_fen`` the
-    original cost removed, as computed when booked."""
+    reversal, inventory only), or a sale or derecognition of the asset or of a share of it.
+    For the latter, as computed when booked: ``cost_fen`` the original cost removed,
+    ``amortisation_fen`` and ``allowance_fen`` the accumulated amortisation and the
+    impairment (write-down) allowance removed with it, ``amount_fen`` the carrying amount
+    derecognised (cost less both), and ``share`` the part of what stood that day as an exact
+    fraction (``"1/4"``), None when the whole asset left the books. Disposals booked before
+    shares existed are whole and have no stored amortisation or allowance removed."""
 
     __tablename__ = "market_asset_reduction"
 
@@ -112,6 +116,9 @@ class AssetReduction(Base):
     booked_on: Mapped[date] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     cost_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    amortisation_fen: Mapped[int | None] = mapped_column(BigInteger)
+    allowance_fen: Mapped[int | None] = mapped_column(BigInteger)
+    share: Mapped[str | None] = mapped_column(String(40))
     proceeds_fen: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))

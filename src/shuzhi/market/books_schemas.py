@@ -122,6 +122,10 @@ class AssetOut(BaseModel):
     useful_life_months: int | None
     ready_on: date | None
     cost: Decimal = Field(description="capitalised cost in yuan (the platform's computation)")
+    cost_on_books: Decimal = Field(
+        default=Decimal("0.00"),
+        description="the capitalised cost not yet sold or derecognised (whole or in shares)",
+    )
     declared_by: str
     left_books_on: date | None = Field(
         default=None, description="the day it was sold or derecognised, if it was"
@@ -154,19 +158,31 @@ class CostItemOut(BaseModel):
 
 class ReductionIn(BaseModel):
     """An impairment or write-down (``amount``), its reversal (inventory only, ``amount``),
-    or the asset leaving the books: ``sale`` (``proceeds`` optional) or ``derecognition``."""
+    or a ``sale`` (``proceeds`` optional) or ``derecognition`` of the whole asset or, with
+    ``share`` or ``share_cost``, of a share of what stands that day."""
 
     kind: ReductionKind
     booked_on: date
     amount: Annotated[str, BeforeValidator(_as_text), Field(max_length=40)] = ""
+    share: Annotated[
+        str,
+        BeforeValidator(_as_text),
+        Field(max_length=40, description="the part of what stands: 0.25, 25% or 1/4"),
+    ] = ""
+    share_cost: Annotated[
+        str,
+        BeforeValidator(_as_text),
+        Field(max_length=40, description="or the part's original cost in yuan"),
+    ] = ""
     proceeds: Annotated[str, BeforeValidator(_as_text), Field(max_length=40)] = ""
     reason: Annotated[Text, Field(max_length=2000)] = ""
 
 
 class ReductionOut(BaseModel):
     """A booked reduction; for a sale or derecognition ``amount`` is the carrying amount
-    derecognised, ``cost_of_sales`` that amount for inventory sold, ``gain_or_loss`` the
-    proceeds less the carrying amount for an intangible asset (a derecognition: its loss)."""
+    derecognised (of the whole asset, or of the ``share`` of what stood), ``cost_of_sales``
+    that amount for inventory sold, ``gain_or_loss`` the proceeds less the carrying amount
+    for an intangible asset (a derecognition: its loss)."""
 
     id: int
     asset_id: int
@@ -175,8 +191,15 @@ class ReductionOut(BaseModel):
     asset_class: str
     kind: ReductionKind
     booked_on: date
+    share: str | None = Field(
+        default=None, description="a disposal's share of what stood, e.g. '1/4'; None: whole"
+    )
+    share_percent: Decimal | None = None
+    whole: bool = Field(default=False, description="the whole asset left the books")
     amount: Decimal
     cost_removed: Decimal
+    amortisation_removed: Decimal | None = None
+    allowance_removed: Decimal | None = None
     proceeds: Decimal | None
     cost_of_sales: Decimal | None
     gain_or_loss: Decimal | None

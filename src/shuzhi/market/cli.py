@@ -8,6 +8,7 @@ import typer
 
 from shuzhi.command import DataDir, acting, console, err_console
 from shuzhi.market import service
+from shuzhi.market.service.balance_tables import share_label
 from shuzhi.market.texts import TEXTS
 
 market_app = typer.Typer(
@@ -74,7 +75,11 @@ def balance_sheet(
         )
     for r in sheet.reductions:
         kind = TEXTS[f"mk.books.red.{r.kind}.{r.asset_class}"]
-        extra = f" · 营业成本 cost of sales {r.cost_of_sales:,.2f}" if r.cost_of_sales else ""
+        extra = ""
+        if r.share is not None or r.whole:
+            extra += f" · 份额 share {share_label(r)} · 转出原值 cost {r.cost_removed:,.2f}"
+        if r.cost_of_sales is not None:
+            extra += f" · 营业成本 cost of sales {r.cost_of_sales:,.2f}"
         if r.gain_or_loss is not None:
             extra += f" · 损益 gain/loss {r.gain_or_loss:,.2f}"
         console.print(

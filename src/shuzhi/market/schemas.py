@@ -100,6 +100,15 @@ class AgreementIn(BaseModel):
     ends_on: date
 
 
+class AuthorisableResource(BaseModel):
+    """A published catalogue entry the bureau may authorise: what the draft form offers."""
+
+    code: str
+    name: str
+    unit_code: str
+    unit_name: str
+
+
 class AgreementOut(BaseModel):
     id: int
     title: str

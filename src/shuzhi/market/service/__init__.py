@@ -8,6 +8,7 @@ from shuzhi.market.service.agreements import (
     activate_agreement,
     approve_agreement,
     attach_agreement_grant,
+    authorisable_resources,
     covers,
     draft_agreement,
     expire_agreements,
@@ -21,7 +22,6 @@ from shuzhi.market.service.agreements import (
 )
 from shuzhi.market.service.balance import (
     declare_data_asset,
-    record_asset_reduction,
     record_cost_item,
     uscc_of_unit,
 )
@@ -83,6 +83,7 @@ from shuzhi.market.service.products import (
     sample_hash,
     submit_product,
 )
+from shuzhi.market.service.reduction_booking import record_asset_reduction
 from shuzhi.market.service.registry import (
     NOTICE_DAYS,
     NUMBER_FORMAT,
@@ -106,6 +107,7 @@ __all__ = [
     "apply_purchase",
     "approve_agreement",
     "attach_agreement_grant",
+    "authorisable_resources",
     "balance_sheet",
     "balance_sheet_file",
     "broker_in_good_standing",

@@ -25,10 +25,12 @@ from shuzhi.market.models import (
     Party,
     PartyKind,
     PartyStatus,
+    Product,
 )
-from shuzhi.market.schemas import AgreementIn, AgreementOut
+from shuzhi.market.schemas import AgreementIn, AgreementOut, AuthorisableResource
 from shuzhi.market.service.common import agreement_row, conflict, party_row, refused, today
 from shuzhi.market.service.lifecycle import change_state, grants_of
+from shuzhi.org import service as org
 from shuzhi.sharing import service as sharing
 from shuzhi.validation import required_reason
 
@@ -72,6 +74,60 @@ def agreement_out(ctx: Ctx, row: Agreement) -> AgreementOut:
     )
 
 
+def _authorisable(ctx: Ctx) -> dict[str, AuthorisableResource]:
+    """Published catalogue entries (as last published, none withdrawn) that are public data
+    resources: a data product's own output belongs to its operator and is never authorised."""
+    outputs = set(
+        ctx.db.scalars(
+            select(Product.output_resource_code).where(Product.output_resource_code.is_not(None))
+        )
+    )
+    units = {u.id: (n, u) for n, u in enumerate(org.all_unit_briefs(ctx))}
+    found = [
+        (code, name, unit_id)
+        for code, name, unit_id, _cycle in catalog.published_cycles(ctx)
+        if code not in outputs and unit_id in units
+    ]
+    found.sort(key=lambda f: (units[f[2]][0], f[0]))
+    return {
+        code: AuthorisableResource(
+            code=code,
+            name=name,
+            unit_code=units[unit_id][1].code,
+            unit_name=units[unit_id][1].name,
+        )
+        for code, name, unit_id in found
+    }
+
+
+def authorisable_resources(ctx: Ctx) -> list[AuthorisableResource]:
+    """What the drafting bureau may put in an agreement, by unit (in the organisation's
+    order) and code: the choice the console's form offers; ``draft_agreement`` checks the
+    same list."""
+    require(ctx, "draft_agreement", target="agreement-resources")
+    return list(_authorisable(ctx).values())
+
+
+def _resource_problem(ctx: Ctx, code: str) -> tuple[str, str]:
+    """Why ``code`` (not among the authorisable resources) cannot be authorised."""
+    product = ctx.db.scalar(select(Product).where(Product.output_resource_code == code))
+    if product is not None:
+        return (
+            f"目录 {code} 是数据产品「{product.name}」的产品结果，不是可授权运营的公共数据资源。",
+            f"Catalogue entry {code} is the output of the data product '{product.name}', not a"
+            " public data resource to authorise.",
+        )
+    if catalog.published_entry_id(ctx.db, code) is not None:
+        return (
+            f"目录 {code} 已撤销，不能授权。",
+            f"Catalogue entry {code} was withdrawn; it cannot be authorised.",
+        )
+    return (
+        f"目录 {code} 不存在或未发布，不能授权。",
+        f"Catalogue entry {code} does not exist or is not published.",
+    )
+
+
 def draft_agreement(ctx: Ctx, data: AgreementIn) -> AgreementOut:
     """The bureau drafts an agreement with an approved operator over published entries."""
     require(ctx, "draft_agreement", target=f"party:{data.operator_id}")
@@ -92,13 +148,10 @@ def draft_agreement(ctx: Ctx, data: AgreementIn) -> AgreementOut:
             "ends_on", "授权期限一般不超过 5 年。", "An authorisation runs at most five years."
         )
     codes = list(dict.fromkeys(c.strip() for c in data.resources))
+    eligible = _authorisable(ctx)
     for code in codes:
-        if catalog.published_entry_id(ctx.db, code) is None:
-            errors.add(
-                "resources",
-                f"目录 {code} 不存在或未发布，不能授权。",
-                f"Catalogue entry {code} does not exist or is not published.",
-            )
+        if code not in eligible:
+            errors.add("resources", *_resource_problem(ctx, code))
     if len(set(data.scenarios)) != len(data.scenarios):
         errors.add("scenarios", "应用场景重复。", "A scenario is listed twice.")
     if errors.errors:

@@ -34,7 +34,6 @@ from shuzhi.auth.permissions import require
 from shuzhi.context import Ctx
 from shuzhi.errors import ErrorCollector, Invalid, NotFound
 from shuzhi.market.books_events import (
-    AssetReductionRecorded,
     CostItemRecorded,
     DataAssetDeclared,
 )
@@ -44,15 +43,12 @@ from shuzhi.market.books_models import (
     AssetUse,
     CostItem,
     DataAsset,
-    ReductionKind,
 )
 from shuzhi.market.books_schemas import (
     AssetIn,
     AssetOut,
     CostItemIn,
     CostItemOut,
-    ReductionIn,
-    ReductionOut,
 )
 from shuzhi.market.models import (
     Agreement,
@@ -67,17 +63,16 @@ from shuzhi.market.models import (
 from shuzhi.market.service.common import refused, today
 from shuzhi.market.service.disclosure import FIRST_YEAR, yuan
 from shuzhi.market.service.reductions import (
+    LEAVING,
     amortisation,
     capitalised,
+    capitalised_on,
     cost_fen,
     leaving,
-    position,
-    reduction_out,
     reductions_of,
 )
 from shuzhi.org import service as org
 from shuzhi.org.schemas import UnitBrief
-from shuzhi.validation import required_reason
 
 MAX_FEN = 10**14  # one trillion yuan: far above any data resource's cost
 _AMOUNT = re.compile(r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$")
@@ -226,6 +221,7 @@ def _asset_out(
     reductions: list[AssetReduction] | None = None,
 ) -> AssetOut:
     gone = leaving(reductions or [])
+    parted = sum(r.cost_fen for r in reductions or [] if r.kind in LEAVING)
     unit = org.unit_brief(ctx, asset.unit_id)
     return AssetOut(
         id=asset.id,
@@ -238,6 +234,7 @@ def _asset_out(
         useful_life_months=asset.useful_life_months,
         ready_on=asset.ready_on,
         cost=yuan(cost_fen(asset, items)),
+        cost_on_books=yuan(0 if gone is not None else cost_fen(asset, items) - parted),
         declared_by=asset.declared_by,
         left_books_on=gone.booked_on if gone is not None else None,
     )
@@ -343,12 +340,26 @@ def record_cost_item(ctx: Ctx, uscc: str, resource_code: str, data: CostItemIn) 
             f"Resource {code} is not declared as a data asset of this organisation; declare"
             " its use first.",
         )
-    gone = leaving(reductions_of(ctx, [asset.id])[asset.id]) if asset is not None else None
+    booked = reductions_of(ctx, [asset.id])[asset.id] if asset is not None else []
+    gone = leaving(booked)
+    shared = max((r.booked_on for r in booked if r.kind in LEAVING), default=None)
     if gone is not None:
         errors.add(
             "resource_code",
             f"数据资源 {code} 已于 {gone.booked_on} 出售或终止确认，不再记录成本。",
             f"Resource {code} left the books on {gone.booked_on}; no more costs are recorded.",
+        )
+    elif (
+        asset is not None
+        and shared is not None
+        and data.incurred_on < shared
+        and capitalised_on(asset, data.incurred_on)
+    ):
+        errors.add(
+            "incurred_on",
+            f"该数据资源已于 {shared} 出售或终止确认部分份额，资本化成本不能早于该日。",
+            f"A share of the resource was sold or derecognised on {shared}; a capitalised cost"
+            " cannot be dated before it.",
         )
     fen = 0
     try:
@@ -391,162 +402,3 @@ def record_cost_item(ctx: Ctx, uscc: str, resource_code: str, data: CostItemIn) 
         ),
     )
     return _cost_out(asset, item)
-
-
-K = ReductionKind
-
-
-def _money(text: str, field: str, errors: ErrorCollector) -> int | None:
-    try:
-        return parse_amount(text)
-    except Invalid as err:
-        for e in err.errors:
-            errors.add(field, e.message.zh, e.message.en)
-        return None
-
-
-def record_asset_reduction(
-    ctx: Ctx, uscc: str, resource_code: str, data: ReductionIn
-) -> ReductionOut:
-    """Book an impairment, a reversal, a sale or a derecognition of a declared data asset
-    (validated against its balances on that day, audited)."""
-    unit = organisation(ctx, uscc)
-    code = resource_code.strip()
-    target = f"asset:{unit.code}:{code}"
-    require(ctx, "record_asset_reduction", unit.id, target=target)
-    asset = ctx.db.scalar(
-        select(DataAsset).where(DataAsset.unit_id == unit.id, DataAsset.resource_code == code)
-    )
-    errors = ErrorCollector()
-    try:
-        reason = required_reason(data.reason, "记录减值、出售或终止确认", "Booking a reduction")
-    except Invalid as err:
-        errors.errors.extend(err.errors)
-        reason = ""
-    day = data.booked_on
-    if day > today():
-        errors.add(
-            "booked_on", "入账日期不能晚于今天。", "A booking cannot be dated in the future."
-        )
-    elif day.year < FIRST_YEAR:
-        errors.add(
-            "booked_on",
-            f"入账日期不能早于 {FIRST_YEAR} 年。",
-            f"A booking cannot be dated before {FIRST_YEAR}.",
-        )
-    amount: int | None = None
-    proceeds: int | None = None
-    if data.kind in (K.IMPAIRMENT, K.REVERSAL):
-        amount = _money(data.amount, "amount", errors)
-        if data.proceeds.strip():
-            errors.add(
-                "proceeds",
-                "只有出售才填写处置价款。",
-                "Proceeds are given for a sale only.",
-            )
-    else:
-        if data.amount.strip():
-            errors.add(
-                "amount",
-                "出售或终止确认按账面价值整体结转，不填金额。",
-                "A sale or derecognition takes the whole carrying amount; give no amount.",
-            )
-        if data.kind == K.SALE and data.proceeds.strip():
-            proceeds = _money(data.proceeds, "proceeds", errors)
-        elif data.proceeds.strip():
-            errors.add(
-                "proceeds",
-                "只有出售才填写处置价款。",
-                "Proceeds are given for a sale only.",
-            )
-    cost = carrying = 0
-    if asset is None:
-        errors.add(
-            "resource_code",
-            f"数据资源 {code} 尚未登记为本机构的数据资产。",
-            f"Resource {code} is not declared as a data asset of this organisation.",
-        )
-    else:
-        items = _costs(ctx, [asset.id])[asset.id]
-        booked = reductions_of(ctx, [asset.id])[asset.id]
-        gone = leaving(booked)
-        last = booked[-1].booked_on if booked else None
-        inventory = asset.use == AssetUse.FOR_SALE
-        if gone is not None:
-            errors.add(
-                "kind",
-                f"该数据资源已于 {gone.booked_on} 出售或终止确认，不再记录。",
-                f"The resource left the books on {gone.booked_on}; nothing more is booked.",
-            )
-        elif last is not None and day < last:
-            errors.add(
-                "booked_on",
-                f"入账日期不能早于该资源上一笔记录（{last}）。",
-                f"The date cannot be before the resource's last booking ({last}).",
-            )
-        elif data.kind == K.REVERSAL and not inventory:
-            errors.add(
-                "kind",
-                "无形资产减值损失一经确认，在以后会计期间不得转回。",
-                "An intangible asset's impairment loss is never reversed.",
-            )
-        elif data.kind in (K.IMPAIRMENT, K.REVERSAL):
-            now = position(asset, items, booked, day)
-            if data.kind == K.IMPAIRMENT and amount is not None and amount > now.carrying:
-                errors.add(
-                    "amount",
-                    f"减值金额超过 {day} 的账面价值 {yuan(now.carrying)} 元。",
-                    f"The impairment exceeds the carrying amount on {day}"
-                    f" (CNY {yuan(now.carrying)}).",
-                )
-            if data.kind == K.REVERSAL and amount is not None and amount > now.allowance:
-                errors.add(
-                    "amount",
-                    f"转回金额超过已计提的跌价准备 {yuan(now.allowance)} 元"
-                    "（转回后账面价值不得高于成本）。",
-                    f"The reversal exceeds the allowance standing (CNY {yuan(now.allowance)}):"
-                    " the carrying amount cannot rise above cost.",
-                )
-        else:
-            latest = max((i.incurred_on for i in items), default=None)
-            now = position(asset, items, booked, day, with_month=False)
-            if latest is not None and day < latest:
-                errors.add(
-                    "booked_on",
-                    f"出售或终止确认日期不能早于已记录的成本（{latest}）。",
-                    f"The asset cannot leave the books before a recorded cost ({latest}).",
-                )
-            elif now.cost <= 0:
-                errors.add(
-                    "kind",
-                    f"{day} 该数据资源没有资本化的成本，无可终止确认。",
-                    f"On {day} the resource has no capitalised cost to derecognise.",
-                )
-            cost, carrying = now.cost, now.carrying
-    if errors.errors:
-        raise refused("record_asset_reduction", target, Invalid(errors=errors.errors))
-    assert asset is not None
-    row = AssetReduction(
-        asset_id=asset.id,
-        kind=data.kind,
-        booked_on=day,
-        amount_fen=amount if amount is not None else carrying,
-        cost_fen=cost,
-        proceeds_fen=proceeds,
-        reason=reason,
-        recorded_by=ctx.actor.label,
-    )
-    ctx.db.add(row)
-    ctx.db.flush()
-    record(
-        ctx,
-        AssetReductionRecorded(
-            asset_id=asset.id,
-            unit=unit.id,
-            reduction_id=row.id,
-            kind=str(data.kind),
-            amount_fen=row.amount_fen,
-            booked_on=day.isoformat(),
-        ),
-    )
-    return reduction_out(asset, row)

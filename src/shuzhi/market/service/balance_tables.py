@@ -36,6 +36,7 @@ from shuzhi.market.books_schemas import (
     AssetSchedule,
     BalanceSheetOut,
     MovementRow,
+    ReductionOut,
 )
 from shuzhi.market.service.balance import (
     _asset_out,
@@ -47,13 +48,13 @@ from shuzhi.market.service.balance import (
 from shuzhi.market.service.common import today
 from shuzhi.market.service.disclosure import FIRST_YEAR, yuan
 from shuzhi.market.service.reductions import (
-    allowance,
     capitalised,
     cost_fen,
-    leaving,
     month_end,
     reduction_out,
     reductions_of,
+    removed,
+    standing,
 )
 from shuzhi.market.texts import TEXTS
 from shuzhi.security import cells
@@ -144,36 +145,17 @@ ROWS: dict[str, tuple[str, str]] = {
 }
 
 
-def _balances(
-    asset: DataAsset,
-    items: list[CostItem],
-    reductions: list[AssetReduction],
-    lines: list[tuple[int, int, int]],
-    until: date,
-) -> tuple[int, int, int]:
-    """(cost, accumulated amortisation, allowance) at the end of ``until``; nothing once the
-    asset left the books."""
-    gone = leaving(reductions)
-    if gone is not None and gone.booked_on <= until:
-        return 0, 0, 0
-    key = (until.year, until.month)
-    return (
-        cost_fen(asset, items, until),
-        sum(fen for y, m, fen in lines if (y, m) <= key),
-        allowance(reductions, until),
-    )
-
-
-def _movements(
+def movements(
     assets: list[DataAsset],
     costs: dict[int, list[CostItem]],
     reductions: dict[int, list[AssetReduction]],
     year: int,
     use: AssetUse,
 ) -> list[MovementRow]:
-    """The table for one class: opening and ending balances from the bookings, the year's
-    additions (costs, charges, impairments) and reductions (sales, derecognitions,
-    reversals); 期末 = 期初 + 增加 − 减少 holds for every block by construction."""
+    """The table for one class: opening balances from the bookings, the year's additions
+    (costs, charges, impairments) and reductions (sales and derecognitions, whole or of a
+    share, with what each removed; reversals); 期末 = 期初 + 增加 − 减少 holds for every block
+    by construction, and the ending is the next year's opening."""
     start, end = date(year, 1, 1), date(year, 12, 31)
     cols: dict[str, _Columns] = {}
 
@@ -184,10 +166,10 @@ def _movements(
     for asset in (a for a in assets if a.use == use):
         items, booked, origin = costs[asset.id], reductions[asset.id], asset.origin
         lines = _schedule_of(asset, items, booked)
-        cost0, amort0, allow0 = _balances(asset, items, booked, lines, start - timedelta(days=1))
-        add("cost.opening", origin, cost0)
-        add("amortisation.opening", origin, amort0)
-        add(f"{allowance_key}.opening", origin, allow0)
+        opening = standing(asset, items, booked, lines, start - timedelta(days=1))
+        add("cost.opening", origin, opening.cost)
+        add("amortisation.opening", origin, opening.amortised)
+        add(f"{allowance_key}.opening", origin, opening.allowance)
         add(
             "cost.increase",
             origin,
@@ -208,8 +190,7 @@ def _movements(
                 add(f"{allowance_key}.decrease.reversal", origin, r.amount_fen)
             else:
                 kind = str(r.kind)
-                amortised = sum(fen for *_ym, fen in lines)
-                left = allowance(booked, r.booked_on)
+                amortised, left = removed(r, booked, lines)
                 add("cost.decrease", origin, r.cost_fen)
                 add(f"cost.decrease.{kind}", origin, r.cost_fen)
                 add("amortisation.decrease", origin, amortised)
@@ -261,19 +242,19 @@ def _sheet(ctx: Ctx, uscc: str, year: int) -> BalanceSheetOut:
     booked = reductions_of(ctx, [a.id for a in assets])
     end = date(year, 12, 31)
     schedules = []
+    charges = {a.id: _schedule_of(a, costs[a.id], booked[a.id]) for a in assets}
     for asset in assets:
-        lines, accumulated = [], 0
+        lines = []
         items, done = costs[asset.id], booked[asset.id]
         cost = cost_fen(asset, items)
-        for y, m, fen in _schedule_of(asset, items, done):
-            accumulated += fen
-            impaired = allowance(done, month_end(y, m))
+        for y, m, fen in charges[asset.id]:
+            now = standing(asset, items, done, charges[asset.id], month_end(y, m))
             lines.append(
                 AmortisationLine(
                     month=f"{y:04d}-{m:02d}",
                     amount=yuan(fen),
-                    accumulated=yuan(accumulated),
-                    carrying=yuan(cost - accumulated - impaired),
+                    accumulated=yuan(now.amortised),
+                    carrying=yuan(now.carrying),
                 )
             )
         if lines:
@@ -296,10 +277,13 @@ def _sheet(ctx: Ctx, uscc: str, year: int) -> BalanceSheetOut:
         assets=[_asset_out(ctx, a, costs[a.id], booked[a.id]) for a in assets],
         costs=[_cost_out(a, i) for a in assets for i in costs[a.id] if i.incurred_on <= end],
         schedules=schedules,
-        intangible=_movements(assets, costs, booked, year, AssetUse.OWN_USE),
-        inventory=_movements(assets, costs, booked, year, AssetUse.FOR_SALE),
+        intangible=movements(assets, costs, booked, year, AssetUse.OWN_USE),
+        inventory=movements(assets, costs, booked, year, AssetUse.FOR_SALE),
         reductions=[
-            reduction_out(a, r) for a in assets for r in booked[a.id] if r.booked_on.year == year
+            reduction_out(a, r, removed(r, booked[a.id], charges[a.id]))
+            for a in assets
+            for r in booked[a.id]
+            if r.booked_on.year == year
         ],
     )
 
@@ -310,6 +294,13 @@ def balance_sheet(ctx: Ctx, uscc: str, year: int) -> BalanceSheetOut:
     unit = organisation(ctx, uscc)
     record(ctx, BalanceSheetRead(uscc=out.uscc, unit=unit.id, year=year))
     return out
+
+
+def share_label(r: ReductionOut) -> str:
+    """A disposal's share for a reader of either language: ``1/4 (25.00%)``, 整体 Whole, —."""
+    if r.share is not None:
+        return f"{r.share} ({r.share_percent}%)"
+    return _both("mk.books.red.whole") if r.whole else "—"
 
 
 def _both(key: str) -> str:
@@ -444,8 +435,11 @@ def balance_sheet_file(ctx: Ctx, uscc: str, year: int) -> tuple[BalanceSheetOut,
                 "mk.books.class",
                 "mk.books.red.kind",
                 "mk.books.red.booked_on",
+                "mk.books.red.share",
                 "mk.books.red.amount",
                 "mk.books.red.cost_removed",
+                "mk.books.red.amortisation_removed",
+                "mk.books.red.allowance_removed",
                 "mk.books.red.proceeds",
                 "mk.books.red.cost_of_sales",
                 "mk.books.red.gain_or_loss",
@@ -462,8 +456,11 @@ def balance_sheet_file(ctx: Ctx, uscc: str, year: int) -> tuple[BalanceSheetOut,
                 _both(f"mk.books.class.{r.asset_class}"),
                 _both(f"mk.books.red.{r.kind}.{r.asset_class}"),
                 r.booked_on,
+                share_label(r),
                 r.amount,
                 r.cost_removed,
+                r.amortisation_removed if r.amortisation_removed is not None else "—",
+                r.allowance_removed if r.allowance_removed is not None else "—",
                 r.proceeds if r.proceeds is not None else "—",
                 r.cost_of_sales if r.cost_of_sales is not None else "—",
                 r.gain_or_loss if r.gain_or_loss is not None else "—",
