@@ -10,6 +10,7 @@ Residents (``resident(i)``), department A's register (rank 1, with addresses):
 - i = 23      杭州市北山街道 (no county: delivered to nobody)
 
 Department B's dialysis register (rank 2) holds residents 0, 1, 2 and 10 (name and ID).
+A's register leaves resident 2's name blank: that golden name comes from B.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def population(database: Database, code: str = "population") -> Library:
     seed_org(database)
     register = published_entry(database, "A", items=ITEMS)
     dialysis = published_entry(database, "B", items=DIALYSIS_ITEMS)
-    load(database, register, [resident(i) for i in range(RESIDENTS)], HEADER)
+    rows = [resident(i) for i in range(RESIDENTS)]
+    rows[2][0] = ""
+    load(database, register, rows, HEADER)
     load(database, dialysis, [resident(i)[:2] for i in DIALYSIS], HEADER[:2])
     with acting(database, SYSTEM) as ctx:
         service.define_masterdata_library(

@@ -154,7 +154,11 @@ def issue_grant(
                 ctx,
                 asked.id,
                 DecisionIn.model_validate(
-                    {"outcome": outcome, "masking": {c: m.value for c, m in masking.items()}}
+                    {
+                        "outcome": outcome,
+                        "reason": "按反哺定义加强脱敏" if masking else "",
+                        "masking": {c: m.value for c, m in masking.items()},
+                    }
                 ),
             )
     if decided.grant_id is None:
