@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require, scope_unit
@@ -89,6 +89,13 @@ def may_view(ctx: Ctx, library: MasterdataLibrary, row: MasterdataPushback) -> b
 def require_view(ctx: Ctx, library: MasterdataLibrary, row: MasterdataPushback) -> None:
     if not may_view(ctx, library, row):
         require(ctx, "view_masterdata_pushback", row.target_unit_id, f"pushback:{row.id}")
+
+
+def select_members(library_id: int) -> Select[str]:
+    """The resource codes of a library's active members."""
+    return select(MasterdataMember.resource_code).where(
+        MasterdataMember.library_id == library_id, MasterdataMember.active.is_(True)
+    )
 
 
 def golden_attribute(kind: LibraryKind, given: str) -> str | None:
@@ -211,13 +218,7 @@ def _conditions(
     """The conditions as stored (attributes as fields, values normalised); problems to
     ``errors`` under ``conditions.<i>.<field>``."""
     kind = LibraryKind(library.kind)
-    members = set(
-        ctx.db.scalars(
-            select(MasterdataMember.resource_code).where(
-                MasterdataMember.library_id == library.id, MasterdataMember.active.is_(True)
-            )
-        )
-    )
+    members = set(ctx.db.scalars(select_members(library.id)))
     out: list[dict[str, Any]] = []
     for i, c in enumerate(given):
         at = f"conditions.{i}"
@@ -452,7 +453,10 @@ def get_masterdata_pushback(ctx: Ctx, code: str, pushback_id: int) -> PushbackOu
 
 
 def delivered_pushbacks(ctx: Ctx) -> list[PushbackOut]:
-    """Push-backs delivered to the reader's unit (every one for the bureau's readers)."""
+    """Push-backs delivered to the reader's unit (every one for the bureau's readers; none
+    for a role that sees no push-back, as the list of libraries shows none)."""
+    if ctx.actor.is_authenticated and not allowed(ctx, "view_masterdata_pushback"):
+        return []
     unit_id = scope_unit(ctx, "view_masterdata_pushback")
     query = select(MasterdataPushback, MasterdataLibrary).join(
         MasterdataLibrary, MasterdataLibrary.id == MasterdataPushback.library_id

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from shuzhi.errors import Invalid
-from shuzhi.masterdata import service
+from shuzhi.masterdata import pushback, service
 from shuzhi.masterdata.models import ReviewDecision, ReviewStatus
 from shuzhi.masterdata.schemas import ReviewDecisionIn
 from shuzhi.web.deps import CtxDep
@@ -22,7 +22,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/masterdata")
 def libraries_page(request: Request, ctx: CtxDep) -> Response:
     return render(
-        request, "masterdata/libraries.html", libraries=service.list_masterdata_libraries(ctx)
+        request,
+        "masterdata/libraries.html",
+        libraries=service.list_masterdata_libraries(ctx),
+        delivered=pushback.delivered_pushbacks(ctx),
     )
 
 
@@ -30,7 +33,10 @@ def libraries_page(request: Request, ctx: CtxDep) -> Response:
 def library_page(request: Request, ctx: CtxDep, code: str) -> Response:
     library = service.get_masterdata_library(ctx, code)
     runs = service.list_masterdata_runs(ctx, code)
-    return render(request, "masterdata/library.html", library=library, runs=runs)
+    pushbacks = pushback.list_masterdata_pushbacks(ctx, code)
+    return render(
+        request, "masterdata/library.html", library=library, runs=runs, pushbacks=pushbacks
+    )
 
 
 @router.post("/masterdata/{code}/run")
