@@ -376,6 +376,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.target_type.masterdata_run": ("基础库运行", "Base-library run"),
     "audit.target_type.masterdata_entity": ("基础库实体", "Base-library entity"),
     "audit.target_type.masterdata_pushback": ("反哺数据集", "Push-back"),
+    "audit.target_type.masterdata_review_pair": ("待复核记录对", "Review pair"),
     "audit.target_type.masterdata_pushback_report": ("纠错反馈", "Push-back report"),
     "audit.target_type.quality_issue": ("质量问题", "Quality issue"),
     "audit.target_type.quality_rule": ("质量规则", "Quality rule"),
