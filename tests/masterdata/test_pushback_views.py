@@ -84,6 +84,9 @@ def test_define_run_read_and_report_in_the_console(client: TestClient, database:
     library = client.get("/masterdata/population")
     assert 'id="md-pushbacks"' in library.text and "保俶路社区高龄老人" in library.text
     assert "年龄 ≥ 80 岁" in library.text and "正常" in library.text
+    cockpit = client.get("/cockpit")
+    assert '<span class="num">1</span>反哺数据集</div>' in cockpit.text
+    assert '<span class="num">0</span>交付失败</div>' in cockpit.text
     # The bureau sees the status and the deliveries, not the street's records.
     shown = client.get(detail)
     assert 'id="mdp-deliveries"' in shown.text and 'id="mdp-records"' not in shown.text
