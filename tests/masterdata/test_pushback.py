@@ -337,3 +337,12 @@ def test_who_sees_which_pushbacks(database: Database) -> None:
     with acting(database, _street(database, Role.AUDITOR, "R")) as ctx:
         assert len(pushback.list_masterdata_pushbacks(ctx, "population")) == 1
         assert pushback.pushback_figures(ctx).pushbacks == 1
+
+
+def test_names_are_unique_per_library(database: Database) -> None:
+    population(database)
+    define(database)
+    with pytest.raises(Conflict), acting(database, SYSTEM) as ctx:
+        pushback.define_masterdata_pushback(ctx, "population", definition(street="西溪街道"))
+    with acting(database, SYSTEM) as ctx:
+        assert ctx.db.scalar(select(func.count(MasterdataPushback.id))) == 1

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import allowed, require, scope_unit
@@ -340,6 +341,13 @@ def _target(ctx: Ctx, library: MasterdataLibrary, code: str, errors: ErrorCollec
     return brief.id
 
 
+def _taken(library: str, name: str) -> Conflict:
+    return Conflict(
+        f"基础库 {library} 已有名为「{name}」的反哺定义。",
+        f"Base library {library} already has a push-back named '{name}'.",
+    )
+
+
 def define_masterdata_pushback(ctx: Ctx, code: str, data: PushbackIn) -> PushbackOut:
     """Define a push-back and set up its channel (entry, application, grant), all or nothing.
 
@@ -365,10 +373,7 @@ def define_masterdata_pushback(ctx: Ctx, code: str, data: PushbackIn) -> Pushbac
         )
     )
     if taken is not None:
-        raise Conflict(
-            f"基础库 {library.code} 已有名为「{name}」的反哺定义。",
-            f"Base library {library.code} already has a push-back named '{name}'.",
-        )
+        raise _taken(library.code, name)
     target = org.unit_brief(ctx, target_id)
     assert target is not None
     row = MasterdataPushback(
@@ -387,7 +392,10 @@ def define_masterdata_pushback(ctx: Ctx, code: str, data: PushbackIn) -> Pushbac
         created_by=ctx.actor.label,
     )
     ctx.db.add(row)
-    ctx.db.flush()
+    try:
+        ctx.db.flush()
+    except IntegrityError:  # the same name defined at the same moment
+        raise _taken(library.code, name) from None
     area = f"{division_text(row.division_code)}{street}{community or ''}"
     names = column_names(kind, columns)
     row.resource_code = channel.create_entry(ctx, library, name, target.name, area, names)
