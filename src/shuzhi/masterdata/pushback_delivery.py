@@ -48,7 +48,15 @@ from shuzhi.masterdata.pushback_models import (
     PushbackStatus,
 )
 from shuzhi.masterdata.pushback_schemas import PushbackOut
-from shuzhi.masterdata.pushback_select import Area, Condition, Selection, column_names, table
+from shuzhi.masterdata.pushback_select import (
+    Area,
+    Condition,
+    Selection,
+    column_names,
+    golden_value,
+    parsed,
+    table,
+)
 from shuzhi.masterdata.schemas import ELEMENTS
 from shuzhi.org import service as org
 from shuzhi.security.masking import MaskLevel
@@ -62,38 +70,52 @@ def today() -> date:
     return datetime.now(CHINA).date()
 
 
-class _Golden:
-    """The current run's golden records per division and memberships per member dataset,
-    each read once for all the push-backs of one delivery."""
+Chosen = list[tuple[str, Mapping[str, Any]]]
 
-    def __init__(self, ctx: Ctx, run_id: int) -> None:
-        self.ctx, self.run_id = ctx, run_id
-        self._areas: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
-        self._sources: dict[str, set[str]] = {}
 
-    def in_division(self, code: str) -> list[tuple[str, Mapping[str, Any]]]:
-        if code not in self._areas:
-            rows = self.ctx.db.execute(
-                select(MasterdataEntity.entity_id, MasterdataEntity.golden).where(
-                    MasterdataEntity.run_id == self.run_id, MasterdataEntity.adcode == code
+def _sources(ctx: Ctx, run_id: int, codes: set[str]) -> dict[str, set[str]]:
+    """The entities with a record in each member dataset a condition names."""
+    return {
+        code: set(
+            ctx.db.scalars(
+                select(MasterdataMembership.entity_id)
+                .where(
+                    MasterdataMembership.run_id == run_id,
+                    MasterdataMembership.resource_code == code,
                 )
-            ).all()
-            self._areas[code] = [(str(e), dict(g)) for e, g in rows]
-        return self._areas[code]
-
-    def sources(self, codes: set[str]) -> dict[str, set[str]]:
-        for code in codes - set(self._sources):
-            self._sources[code] = set(
-                self.ctx.db.scalars(
-                    select(MasterdataMembership.entity_id)
-                    .where(
-                        MasterdataMembership.run_id == self.run_id,
-                        MasterdataMembership.resource_code == code,
-                    )
-                    .distinct()
-                )
+                .distinct()
             )
-        return {c: self._sources[c] for c in codes}
+        )
+        for code in codes
+    }
+
+
+def _select_all(
+    ctx: Ctx, run_id: int, selections: Mapping[int, Selection], day: date
+) -> dict[int, Chosen]:
+    """Every push-back's records from one pass over the run's golden records of each
+    division: streamed, each address parsed once, only the delivered values kept."""
+    needed = {c.resource_code for s in selections.values() for c in s.conditions}
+    sources = _sources(ctx, run_id, {c for c in needed if c})
+    chosen: dict[int, Chosen] = {i: [] for i in selections}
+    by_division: dict[str, list[int]] = {}
+    for i, s in selections.items():
+        by_division.setdefault(s.area.division_code, []).append(i)
+    for division, ids in by_division.items():
+        stream = ctx.db.execute(
+            select(MasterdataEntity.entity_id, MasterdataEntity.golden)
+            .where(MasterdataEntity.run_id == run_id, MasterdataEntity.adcode == division)
+            .execution_options(yield_per=5_000)
+        )
+        for entity_id, golden in stream:
+            text = golden_value(golden, "address")
+            if text is None:
+                continue
+            address = parsed(text, division)
+            for i in ids:
+                if selections[i].wants(entity_id, golden, address, day, sources):
+                    chosen[i].append((str(entity_id), selections[i].kept(golden)))
+    return {i: sorted(rows, key=lambda e: e[0]) for i, rows in chosen.items()}
 
 
 def _selection(row: MasterdataPushback) -> Selection:
@@ -135,15 +157,12 @@ def _ensure_grant(ctx: Ctx, library: MasterdataLibrary, row: MasterdataPushback)
 
 
 def _deliver_one(
-    ctx: Ctx, library: MasterdataLibrary, row: MasterdataPushback, golden: _Golden, day: date
+    ctx: Ctx, library: MasterdataLibrary, row: MasterdataPushback, chosen: Chosen
 ) -> tuple[int, int, str]:
     """Load the selection as a new version: (rows, version number, outcome)."""
-    selection = _selection(row)
-    needed = {c.resource_code for c in selection.conditions if c.resource_code}
-    chosen = selection.select(golden.in_division(row.division_code), day, golden.sources(needed))
     if not chosen:
         raise _empty()
-    data = table(LibraryKind(library.kind), selection.columns, chosen)
+    data = table(LibraryKind(library.kind), list(row.columns), chosen)
     _ensure_grant(ctx, library, row)
     code = row.resource_code
     with tempfile.TemporaryDirectory(prefix="shuzhi-pushback-") as tmp:
@@ -247,18 +266,34 @@ def _deliver(ctx: Ctx, code: str, only: int | None = None) -> list[int]:
     run_id = library.current_run_id
     if run_id is None:
         return []
-    query = select(MasterdataPushback.id).where(
+    query = select(MasterdataPushback).where(
         MasterdataPushback.library_id == library.id,
         MasterdataPushback.status != PushbackStatus.RETIRED,
     )
     if only is not None:
         query = query.where(MasterdataPushback.id == only)
-    ids = list(ctx.db.scalars(query.order_by(MasterdataPushback.id)))
-    golden, day, actor = _Golden(ctx, run_id), today(), ctx.actor.label
+    rows = list(ctx.db.scalars(query.order_by(MasterdataPushback.id)))
+    ids, actor = [r.id for r in rows], ctx.actor.label
+    problem: tuple[str, str] | None = None
+    try:
+        selected = _select_all(ctx, run_id, {r.id: _selection(r) for r in rows}, today())
+    except Exception as exc:  # nothing is delivered, each push-back says why
+        logger.exception("push-backs of %s: selection failed", code)
+        ctx.db.rollback()
+        selected = {}
+        problem = (
+            f"选取记录时出错：{type(exc).__name__}",
+            f"Selection failed: {type(exc).__name__}",
+        )
     for pushback_id in ids:
+        if problem is not None:
+            _failed(ctx, library_row(ctx, code), pushback_id, run_id, actor, *problem)
+            ctx.db.commit()
+            continue
         try:
             library = library_row(ctx, code)
-            done = _deliver_one(ctx, library, pushback_row(ctx, library, pushback_id), golden, day)
+            row = pushback_row(ctx, library, pushback_id)
+            done = _deliver_one(ctx, library, row, selected.pop(pushback_id, []))
         except ShuzhiError as err:
             ctx.db.rollback()
             if err.after_rollback is not None:

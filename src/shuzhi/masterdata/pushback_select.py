@@ -127,9 +127,9 @@ class Area:
         return self.community is None or canonical_community(address.community) == self.community
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=4_096)
 def parsed(text: str, within: str) -> Address:
-    """A golden address parsed (cached: one library run's addresses repeat per push-back)."""
+    """A golden address parsed (a small cache: the addresses of one building repeat)."""
     return parse_address(text, within)
 
 
@@ -241,6 +241,11 @@ class Condition:
         return inside if self.kind == "in_dataset" else not inside
 
 
+def golden_value(golden: Mapping[str, Any], attribute: str) -> str | None:
+    """A golden record's value of one attribute, as text (None: no value)."""
+    return _value(golden, attribute)
+
+
 def _value(golden: Mapping[str, Any], attribute: str) -> str | None:
     v = golden.get(attribute)
     value = v.get("value") if isinstance(v, Mapping) else None
@@ -255,20 +260,38 @@ class Selection:
     conditions: tuple[Condition, ...]
     columns: tuple[str, ...]
 
+    def wants(
+        self,
+        entity_id: str,
+        golden: Mapping[str, Any],
+        address: Address,
+        day: date,
+        sources: Mapping[str, set[str]],
+    ) -> bool:
+        """Whether the golden record (its address already parsed) is delivered."""
+        return self.area.holds(address) and all(
+            c.holds(entity_id, golden, day, sources) for c in self.conditions
+        )
+
+    def kept(self, golden: Mapping[str, Any]) -> dict[str, Any]:
+        """What a delivered record keeps of its golden record: the delivered values."""
+        return {a: {"value": _value(golden, a)} for a in self.columns}
+
     def select(
         self,
         entities: Iterable[tuple[str, Mapping[str, Any]]],
         day: date,
         sources: Mapping[str, set[str]],
     ) -> list[tuple[str, Mapping[str, Any]]]:
-        """The (entity ID, golden record) pairs delivered, in order of entity ID."""
+        """The (entity ID, delivered values) pairs, in order of entity ID."""
         out = []
         for entity_id, golden in entities:
-            address = _value(golden, "address")
-            if address is None or not self.area.holds(parsed(address, self.area.division_code)):
+            text = _value(golden, "address")
+            if text is None:
                 continue
-            if all(c.holds(entity_id, golden, day, sources) for c in self.conditions):
-                out.append((entity_id, golden))
+            address = parsed(text, self.area.division_code)
+            if self.wants(entity_id, golden, address, day, sources):
+                out.append((entity_id, self.kept(golden)))
         return sorted(out, key=lambda e: e[0])
 
 
