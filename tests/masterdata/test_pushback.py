@@ -346,3 +346,23 @@ def test_names_are_unique_per_library(database: Database) -> None:
         pushback.define_masterdata_pushback(ctx, "population", definition(street="西溪街道"))
     with acting(database, SYSTEM) as ctx:
         assert ctx.db.scalar(select(func.count(MasterdataPushback.id))) == 1
+
+
+def test_a_grant_that_ran_out_is_issued_again_at_the_next_delivery(database: Database) -> None:
+    from datetime import timedelta
+
+    from shuzhi.db.base import utcnow
+    from shuzhi.sharing.models import Grant
+
+    population(database)
+    street = define(database)
+    with acting(database, SYSTEM) as ctx:
+        grant = ctx.db.get(Grant, street.grant_id)
+        assert grant is not None
+        grant.expires_at = utcnow() - timedelta(days=1)
+    run(database)
+    with acting(database, SYSTEM) as ctx:
+        renewed = pushback.get_masterdata_pushback(ctx, "population", street.id)
+        old = sharing.get_grant(ctx, street.grant_id or 0)
+    assert renewed.grant_id != street.grant_id and renewed.grant_status == "active"
+    assert old.status == "superseded" and renewed.status == PushbackStatus.OK
