@@ -163,7 +163,8 @@ def create_app(
     database = database or Database(settings)
     if migrate:
         upgrade(database)
-    app = FastAPI(
+    # Keyed gateway lookups are answered ahead of the middleware (gateway.api.LookupFirstApp).
+    app = gateway_api.LookupFirstApp(
         title="Shuzhi (数治) API",
         version=__version__,
         description="Catalogue, aggregate, share, open and protect public data. "
@@ -178,11 +179,10 @@ def create_app(
     app.state.gateway = GatewayRuntime(
         database, app.state.query_engine, GatewayOptions.from_settings(settings)
     )
-    # Security monitoring rules, run in the background every few seconds (docs/secops.md).
-    app.state.secops = Evaluator(database, settings.secops_evaluate_seconds)
+    # Security monitoring rules, run every few seconds in a child process (docs/secops.md).
+    app.state.secops = Evaluator(database, settings.secops_evaluate_seconds, process=True)
     problems.install(app)
-    app.add_middleware(gateway_api.LookupFastPath)
-    # Outermost of our layers, so the gateway's fast answers carry the headers too.
+    # Outermost of our layers (the gateway's keyed lookups add the same headers themselves).
     app.add_middleware(SecurityHeaders, https=settings.cookie_secure)
     # Access-log lines keep no resident IDs, phone numbers or lookup keys.
     accesslog.install(settings.secret_key)

@@ -53,8 +53,9 @@ def test_full_demo_catalogue(tmp_path: Path, sqlite_template: Path) -> None:
     build_demo(database)
     region, overview, conflicts, _ = _figures(database)
     assert (region.tasks, region.done, region.rate) == (1739, 1609, 0.9252)
-    # the compiled entries, the three datasets of the sandbox demo and the market demo's four
-    assert overview.published == 1609 + 3 + 4 and overview.submitted == 25
+    # the compiled entries, the three datasets of the sandbox demo, the market demo's four
+    # resources and its two products' own outputs
+    assert overview.published == 1609 + 3 + 4 + 2 and overview.submitted == 25
     assert len(conflicts) == 6
     with acting(database, SYSTEM) as ctx:
         assert service.list_entries(ctx, "人口").total > 100

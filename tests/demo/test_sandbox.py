@@ -1,6 +1,7 @@
 """The demo sandbox: three providers' datasets joined on the resident ID, small communities
 suppressed, a refusal, one pending release, and an analyst key in demo-credentials.json whose
-example query answers."""
+example query answers. The market demo's operator also works in the sandbox (its health
+index is an approved release to a data product)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ import json
 from fastapi.testclient import TestClient
 
 from shuzhi.app import create_app
-from shuzhi.context import SYSTEM
+from shuzhi.context import SYSTEM, Ctx
 from shuzhi.db.engine import Database
 from shuzhi.demo.district import CREDENTIALS_FILE, build_demo
+from shuzhi.market import service as market
 from shuzhi.sandbox import releases
 from shuzhi.sandbox import service as sandbox
 from tests.conftest import acting
+
+
+def market_health_id(ctx: Ctx) -> int:
+    return next(p.id for p in market.list_products(ctx) if p.name == "企业经营健康指数")
 
 
 def test_demo_sandbox_answers_the_example_query(demo_database: Database) -> None:
@@ -53,11 +59,16 @@ def test_demo_sandbox_answers_the_example_query(demo_database: Database) -> None
         assert len(pending) == 1 and (pending[0].suppressed or 0) >= 1
         queries = sandbox.list_queries(ctx)
         assert {q.status for q in queries} == {"done", "refused"}
-        use = releases.use_per_unit(ctx)
-        assert [(u.unit_code, u.refused >= 1) for u in use] == [("JD-CX", True)]
+        use = {u.unit_code: u.refused for u in releases.use_per_unit(ctx)}
+        # the street office (one refusal) and the market demo's operator (no refusal), which
+        # built its health index in the sandbox
+        operator = market.get_product(ctx, market_health_id(ctx)).operator_unit_code
+        assert set(use) == {"JD-CX", operator} and use["JD-CX"] >= 1 and use[operator] == 0
+        released = releases.list_releases(ctx, status="approved")
+        assert [r.target for r in released] == ["data_product"]
     # Built once: a second build changes nothing and keeps the credentials.
     before = credentials.read_text(encoding="utf-8")
     build_demo(demo_database)
     assert credentials.read_text(encoding="utf-8") == before
     with acting(demo_database, SYSTEM) as ctx:
-        assert len(releases.list_releases(ctx)) == 1
+        assert len(releases.list_releases(ctx)) == 2  # the street office's, the operator's

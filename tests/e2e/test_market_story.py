@@ -5,7 +5,9 @@ force; the operator builds a product from figures its unit counted in the sandbo
 operator files its registration (public notice) and, after the notice, the executive
 confirms it; the product is listed on the public portal; a buyer applies, the operator signs
 for ¥200,000 and files the transaction; the buyer takes its key and calls the gateway with
-it; the year's disclosure lists the product under the operator."""
+it, receiving the product's own output (the released figures per industry), not the register
+of enterprises the figures came from; the year's disclosure lists the product under the
+operator."""
 
 from __future__ import annotations
 
@@ -271,9 +273,16 @@ def test_operator_builds_from_the_sandbox_sells_and_discloses(
     page.click("#contracts button:has-text('领取接口密钥')")
     token = page.locator("#key-token").inner_text()
     endpoint = page.locator("#key-endpoint").inner_text()
+    assert product.output_resource_code is not None
+    assert endpoint == f"/api/v1/share/{product.output_resource_code}/records" != code
     status, body = page.evaluate(FETCH, [f"{base}{endpoint}", token])
     assert status == 200, body
-    assert {r["行业"] for r in body["items"]} == {"制造业", "批发零售", "住宿餐饮"}
+    # The product's own output: the released figures, never the input register's rows.
+    assert sorted((r["行业"], int(r["企业数"])) for r in body["items"]) == sorted(
+        INDUSTRIES.items()
+    )
+    assert all(set(r) == {"行业", "企业数"} for r in body["items"])
+    assert len(body["items"]) == len(INDUSTRIES) < sum(INDUSTRIES.values())
     page.goto(f"{base}/market/trade")
     expect(page.locator("#key-token")).to_have_count(0)  # never shown again
 

@@ -18,10 +18,10 @@ from shuzhi.gateway.cache import TTLCache
 from shuzhi.gateway.cursor import CursorCodec, Position
 from shuzhi.gateway.filters import describe, matches, parse_fields, parse_filters
 from shuzhi.gateway.limits import RateLimiter
-from shuzhi.gateway.shaping import plan, shape
+from shuzhi.gateway.shaping import masker, plan, shape
 from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
 from shuzhi.lake.query import DuckDBEngine, Filter, Op, QueryEngine
-from shuzhi.security.masking import MaskLevel
+from shuzhi.security.masking import MaskLevel, mask
 from shuzhi.sharing.grants import ColumnMask
 from tests.engines import make_engine
 from tests.gateway.helpers import make_grant
@@ -257,3 +257,23 @@ def test_shaping_keeps_granted_columns_and_masks_each() -> None:
     assert out["姓名"] == "欧阳**" and out["年龄"] == 40 and out["电话"] == "***"
     assert len(out["公民身份号码"]) == 26 and out["公民身份号码"] == shape(row, how)["公民身份号码"]
     assert shape({"姓名": None}, how)["姓名"] is None
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.dates().map(lambda d: d.isoformat()),
+            st.text(alphabet="0123456789-/年月日 *", max_size=12),
+            st.none(),
+        ),
+        max_size=20,
+    )
+)
+def test_remembered_birth_date_masks_equal_masking_each_time(values: list[str | None]) -> None:
+    """Birth dates' partial masks are remembered: every answer, first or repeated, is the
+    one masking the value gives."""
+    fn = masker(ColumnMask("birth_date", MaskLevel.PARTIAL), b"k" * 32)
+    assert fn is not None
+    for value in values + values:
+        expected = None if value is None else mask(value, "birth_date", MaskLevel.PARTIAL)
+        assert fn(value) == expected

@@ -189,11 +189,16 @@ def failing_review() -> ComplianceReview:
 
 
 def compliant_product(
-    database: Database, seeded: Org, agreement_id: int, inputs: list[str], passed: bool = True
+    database: Database,
+    seeded: Org,
+    agreement_id: int,
+    inputs: list[str],
+    passed: bool = True,
+    **over: Any,
 ) -> ProductOut:
     with acting(database, seeded.actor(Role.OPERATOR)) as ctx:
         made = service.create_product(
-            ctx, ProductIn.model_validate(product_data(agreement_id, inputs))
+            ctx, ProductIn.model_validate(product_data(agreement_id, inputs, **over))
         )
         service.submit_product(ctx, made.id)
     with acting(database, executive(seeded)) as ctx:

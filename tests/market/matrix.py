@@ -5,13 +5,16 @@ its agreement, product and registration. The operator account belongs to departm
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from itertools import count
+from pathlib import Path
 
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
+from shuzhi.lake.readers import FileSource
 from shuzhi.market import service
 from shuzhi.market.models import Registration
 from shuzhi.market.schemas import (
@@ -24,6 +27,7 @@ from shuzhi.market.schemas import (
 )
 from shuzhi.market.trade_schemas import EvaluationIn, FileDeliveryIn, PurchaseIn, SignIn
 from tests.conftest import acting
+from tests.lake.helpers import write_csv
 from tests.market.helpers import (
     agreement_data,
     figures_entry,
@@ -79,6 +83,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
 }
 
 _n = count()
+_outputs = Path(tempfile.mkdtemp(prefix="shuzhi-matrix-"))
 _entries: dict[str, str] = {}
 
 
@@ -124,6 +129,9 @@ def _product(database: Database, unit: str, state: str = "draft") -> int:
             service.submit_product(ctx, product_id)
         if state == "compliant":
             service.review_product_compliance(ctx, product_id, passing_review())
+        # The product's own output, which an API contract delivers.
+        path = write_csv(_outputs / f"o{next(_n)}.csv", [["制造业", "81.5"]], ["行业", "健康指数"])
+        service.load_product_output(ctx, product_id, FileSource(path))
     return product_id
 
 

@@ -28,7 +28,7 @@ from shuzhi.market.trade_views import yuan_to_cents
 from tests.conftest import acting
 from tests.factories import seed_org
 from tests.market.helpers import executive
-from tests.market.trade_helpers import PURPOSE, buyer, listed_product, signed
+from tests.market.trade_helpers import OUTPUT, PURPOSE, buyer, listed_product, signed
 
 
 def test_only_registered_compliant_products_are_listed(
@@ -86,7 +86,7 @@ def test_api_delivery_through_the_gateway_until_the_contract_ends(
     party_id, who = buyer(database, seeded)
     contract = signed(database, seeded, listed, party_id, who)
     assert contract.status == "active" and contract.grant_id is not None
-    assert contract.resource_code == listed.resource
+    assert contract.resource_code == listed.output != listed.resource
     # only the buyer takes the key
     with pytest.raises(Exception) as caught, acting(database, seeded.actor(Role.OPERATOR)) as ctx:
         service.create_delivery_key(ctx, contract.id)
@@ -97,7 +97,9 @@ def test_api_delivery_through_the_gateway_until_the_contract_ends(
     headers = {"Authorization": f"Bearer {key.token}"}
     served = client.get(key.endpoint, headers=headers)
     assert served.status_code == 200, served.text
-    assert {r["行业"] for r in served.json()["items"]} == {"制造业", "批发零售", "住宿餐饮"}
+    items = served.json()["items"]
+    assert {(r["行业"], r["健康指数"]) for r in items} == {tuple(r) for r in OUTPUT}
+    assert all("企业数" not in r for r in items)  # the output, never the input register
     # the operator ends the contract: the same key is refused from the next call
     with acting(database, seeded.actor(Role.OPERATOR)) as ctx:
         ended = service.end_contract(ctx, contract.id, "买方违反合同约定的使用范围")
@@ -155,7 +157,8 @@ def test_a_resource_holding_personal_information_is_never_delivered_by_api(
     listed = listed_product(database, seeded)
     # The provider confirms one column as personal names after the product was listed.
     with acting(database, SYSTEM) as ctx:
-        lake.override_classification(ctx, listed.resource, "行业", "person_name", "测试")
+        assert listed.output is not None
+        lake.override_classification(ctx, listed.output, "行业", "person_name", "测试")
     party_id, who = buyer(database, seeded)
     with acting(database, who) as ctx:
         applied = service.apply_purchase(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from shuzhi.masterdata.features import build_features
-from shuzhi.masterdata.runner import _Loaded, digest, features_with_cache
+from shuzhi.masterdata.runner.records import Loaded, digest, features_with_cache
 from shuzhi.masterdata.sources import SourceRecord
 
 
@@ -14,7 +14,7 @@ def test_a_cache_without_the_place_column_is_rebuilt() -> None:
         SourceRecord("民政", 1, {"name": "赵丽华", "address": "杭州市西湖区文三路18号"}),
         SourceRecord("卫健", 1, {"name": "赵丽华", "address": "浙江省杭州市西湖区文三路18号"}),
     ]
-    loaded = _Loaded(records, [1, 1], [digest(r.fields) for r in records], {})
+    loaded = Loaded(records, [1, 1], [digest(r.fields) for r in records], {})
     full = build_features(records)
     fresh_cache = full.append_column("digest", pa.array(loaded.digests))
     table, normalised = features_with_cache("person", loaded, fresh_cache)

@@ -19,6 +19,7 @@ from shuzhi.masterdata.models import (
     RunStatus,
 )
 from shuzhi.masterdata.schemas import MemberIn
+from shuzhi.masterdata.service import runs as run_module
 from shuzhi.quality import service as quality
 from shuzhi.quality.models import IssueStatus, RuleKind
 from shuzhi.settings import Settings
@@ -162,7 +163,12 @@ def test_incremental_run_keeps_ids_and_equals_a_full_run(
     assert inc.mode.value == "incremental" and inc.current
     assert inc.report["new_records"] == 7  # person 1 changed, person 25, five new people
     assert inc.report["removed_records"] == 2  # person 0, person 1's old row
-    assert inc.records_linked < inc.records_in
+    # Linked by the delta engine: the new records only, scored with the base run's model.
+    assert inc.records_linked == 7 < inc.records_in
+    assert inc.report["model_from_run"] == base.id
+    with acting(database, SYSTEM) as ctx:
+        runs = {r.id: r for r in ctx.db.scalars(select(MasterdataRun))}
+    assert runs[inc.id].model["splink"] == runs[base.id].model["splink"]
     # Only the new records were normalised: the others' features came from the base run.
     assert inc.report["records_normalised"] == 7
     after = _by_record(database, inc.id)
@@ -197,7 +203,7 @@ def test_a_run_failing_late_leaves_the_previous_run_current(
         raise Invalid("模拟失败。", "Simulated failure.")
 
     # Everything is written; the flip itself fails.
-    monkeypatch.setattr(service, "_make_current", crash)
+    monkeypatch.setattr(run_module, "_make_current", crash)
     with pytest.raises(Invalid), acting(database, SYSTEM) as ctx:
         service.run_masterdata_library(ctx, "population")
     with acting(database, SYSTEM) as ctx:
@@ -215,7 +221,7 @@ def test_a_run_failing_late_leaves_the_previous_run_current(
     def killed(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(service, "_make_current", killed)
+    monkeypatch.setattr(run_module, "_make_current", killed)
     with pytest.raises(KeyboardInterrupt), acting(database, SYSTEM) as ctx:
         service.run_masterdata_library(ctx, "population")
     with acting(database, SYSTEM) as ctx:

@@ -226,3 +226,22 @@ def test_reviewer_roles_see_masked_values(database: Database, queued: tuple[str,
             select(AuditEntry.action).where(AuditEntry.action == "masterdata.review_pair_viewed")
         ).all()
     assert len(viewed) == 2
+
+
+def test_an_incremental_run_queues_a_new_records_uncertain_pair(
+    database: Database, queued: tuple[str, str, int]
+) -> None:
+    a, b, pair_id = queued
+    # B's next version adds person 8 (so far only in A) as it holds person 0: no ID, another
+    # phone.
+    load(database, b, [_uncertain(0), *(person(i) for i in range(1, 5)), _uncertain(8)])
+    with acting(database, SYSTEM) as ctx:
+        run = service.run_masterdata_library(ctx, "population", incremental=True)
+        pairs = service.list_masterdata_review(ctx, "population")
+    assert run.mode == "incremental" and run.review_pairs == 2
+    fresh = [p for p in pairs if p.id != pair_id]
+    assert len(fresh) == 1 and [p.id for p in pairs if p.id == pair_id] == [pair_id]
+    sides = {(fresh[0].left.resource_code, fresh[0].left.row)}
+    sides |= {(fresh[0].right.resource_code, fresh[0].right.row)}
+    assert sides == {(a, 9), (b, 6)}
+    assert "birth_date=exact" in fresh[0].explanation and fresh[0].last_run_id == run.id

@@ -85,9 +85,9 @@ def test_library_run_review_and_entity_pages(client, database: Database) -> None
     assert cockpit.status_code == 200 and 'id="masterdata-figures"' in cockpit.text
 
 
-def test_the_pair_page_is_masked_for_the_cdo_and_refused_posts_need_csrf(
+def test_the_pair_page_is_masked_for_the_cdo_and_refused_posts_need_csrf(  # type: ignore[no-untyped-def]
     client, database: Database
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _library(database)
     with acting(database, SYSTEM) as ctx:
         service.run_masterdata_library(ctx, "population")

@@ -47,3 +47,24 @@ def test_the_background_thread_runs_the_rules(database: Database) -> None:
         assert wait_for(raised, 20) < 20
     finally:
         evaluator.close()
+
+
+def test_the_evaluator_process_runs_the_rules(database: Database) -> None:
+    """The server's mode: the rules run in a child process over the same database, which
+    stops with the evaluator."""
+    now = utcnow()
+    replay(database, lookups(600, now - HOUR / 2, now, (f"d{i}" for i in range(600))))
+    evaluator = Evaluator(database, 0.2, process=True)
+    evaluator.start()
+    try:
+
+        def raised() -> bool:
+            with database.sessions() as session:
+                return bool(session.scalar(select(func.count()).select_from(Alert)))
+
+        assert wait_for(raised, 60) < 60
+        child = evaluator._child
+        assert child is not None and child.is_alive()
+    finally:
+        evaluator.close()
+    assert not child.is_alive()

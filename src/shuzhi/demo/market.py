@@ -48,7 +48,18 @@ from shuzhi.market.schemas import (
 )
 from shuzhi.market.trade_schemas import EvaluationIn, PurchaseIn, SignIn
 from shuzhi.org import service as org
+from shuzhi.sandbox import releases
+from shuzhi.sandbox import service as sandbox
+from shuzhi.sandbox.schemas import (
+    QueryIn,
+    ReleaseDecisionIn,
+    ReleaseIn,
+    SandboxDecisionIn,
+    SandboxRequestIn,
+)
 from shuzhi.security.categories import Category
+from shuzhi.sharing import apps_service as apps
+from shuzhi.sharing.schemas import ApplicationIn
 from shuzhi.standards.identifiers import uscc_from_parts
 
 SEED = 20261206
@@ -59,35 +70,39 @@ OPERATOR_USER = "csjt.operator"
 BUYER_USER = "zywl.buyer"
 UNITS = ("SWUJ", "TJJ", "GXJ", "JTJ")
 HEALTH_SCENARIO = "企业经营健康评价"
+HEALTH_PRICE_CENTS = 12_000_000  # ¥120,000 a year
 BUS_SCENARIO = "公交出行与物流线路优化"
 BUS_PRICE_CENTS = 20_000_000  # ¥200,000 a year
 BOOKS_YEAR = 2026  # the year of the demo's disclosure and balance sheet
 INDUSTRIES = ("制造业", "批发和零售业", "住宿和餐饮业", "交通运输业", "信息技术服务业", "建筑业")
-MONTHS = tuple(f"2026-{m:02d}" for m in range(1, 11))
 LINES = ("1路", "5路", "12路", "K3路", "游2路")
+
+CODE = "统一社会信用代码"
+ENTERPRISES_PER_INDUSTRY = 20
+PERIOD = "2026 年 1—10 月"
 
 # (key, unit, entry name, abstract, columns: name → N (numeric) or C)
 SPECS: list[tuple[str, str, str, str, dict[str, str]]] = [
     (
         "tax",
         "SWUJ",
-        "企业纳税信用分行业统计信息",
-        "按行业、月份统计的纳税信用 A 级企业数与纳税企业总数。",
-        {"行业": "C", "统计月份": "C", "A级企业数": "N", "纳税企业数": "N"},
+        "企业纳税信用评价信息",
+        f"辖区企业{PERIOD}的纳税信用等级与评价得分。",
+        {CODE: "C", "行业": "C", "纳税信用等级": "C", "纳税信用得分": "N"},
     ),
     (
         "business",
         "TJJ",
         "规模以上企业经营指标信息",
-        "按行业、月份统计的规模以上企业营业收入与利润总额（万元）。",
-        {"行业": "C", "统计月份": "C", "营业收入": "N", "利润总额": "N"},
+        f"辖区规模以上企业{PERIOD}累计营业收入与利润总额（万元）。",
+        {CODE: "C", "行业": "C", "营业收入": "N", "利润总额": "N"},
     ),
     (
         "power",
         "GXJ",
-        "企业用电量分行业统计信息",
-        "按行业、月份统计的企业用电量（万千瓦时）。",
-        {"行业": "C", "统计月份": "C", "用电量": "N"},
+        "企业用电量信息",
+        f"辖区企业{PERIOD}累计用电量（万千瓦时）。",
+        {CODE: "C", "行业": "C", "用电量": "N"},
     ),
     (
         "bus",
@@ -97,6 +112,31 @@ SPECS: list[tuple[str, str, str, str, dict[str, str]]] = [
         {"线路": "C", "车辆自编号": "C", "采集时间": "C", "经度": "N", "纬度": "N", "速度": "N"},
     ),
 ]
+# The sandbox terms each provider grants the operator's analyst (the enterprise code joins
+# the three datasets and is never shown; at least ten enterprises in every group).
+TERMS: dict[str, dict[str, str]] = {
+    "tax": {CODE: "join_key", "行业": "dimension", "纳税信用等级": "dimension"}
+    | {"纳税信用得分": "aggregate"},
+    "business": {CODE: "join_key", "行业": "dimension", "营业收入": "aggregate"}
+    | {"利润总额": "aggregate"},
+    "power": {CODE: "join_key", "行业": "dimension", "用电量": "aggregate"},
+}
+SANDBOX_APP = "CSJT-SANDBOX"
+ANALYST_USER = "csjt.analyst"
+K = 10
+
+
+def health_query(codes: dict[str, str]) -> str:
+    """The index per industry: tax credit (60 %) and profit margin (40 %), with the average
+    electricity use as the activity figure."""
+    return (
+        "SELECT t.行业, COUNT(*) AS 企业数, "
+        "ROUND(0.6 * AVG(t.纳税信用得分) + 400 * SUM(b.利润总额) / SUM(b.营业收入), 1)"
+        " AS 健康指数, ROUND(AVG(p.用电量), 1) AS 户均用电量 "
+        f'FROM "{codes["tax"]}" t JOIN "{codes["business"]}" b ON t.{CODE} = b.{CODE} '
+        f'JOIN "{codes["power"]}" p ON t.{CODE} = p.{CODE} '
+        "GROUP BY t.行业 ORDER BY t.行业"
+    )
 
 
 @dataclass
@@ -108,7 +148,8 @@ class MarketDemo:
     agreement_id: int
     product_ids: dict[str, int]
     registrations: dict[str, str]
-    contract_id: int
+    contract_id: int  # the trajectory service's
+    health_contract_id: int  # the health index's
 
 
 def _rows(key: str, rng: random.Random) -> list[dict[str, Any]]:
@@ -129,18 +170,20 @@ def _rows(key: str, rng: random.Random) -> list[dict[str, Any]]:
                     )
         return rows
     rows = []
-    for industry in INDUSTRIES:
-        for month in MONTHS:
-            total = rng.randint(300, 2400)
+    for i, industry in enumerate(INDUSTRIES):
+        for n in range(ENTERPRISES_PER_INDUSTRY):
+            body = f"MA{i + 1:01d}{n:02d}" + "".join(rng.choice("0123456789") for _ in range(3))
+            score = rng.randint(55, 99)
+            revenue = round(rng.uniform(2_000, 60_000), 1)
             rows.append(
                 {
+                    CODE: uscc_from_parts("9", "1", DIVISION, body),
                     "行业": industry,
-                    "统计月份": month,
-                    "A级企业数": rng.randint(total // 5, total // 2),
-                    "纳税企业数": total,
-                    "营业收入": round(rng.uniform(8_000, 90_000), 1),
-                    "利润总额": round(rng.uniform(-500, 9_000), 1),
-                    "用电量": round(rng.uniform(200, 6_000), 1),
+                    "纳税信用等级": "A" if score >= 90 else "B" if score >= 70 else "M",
+                    "纳税信用得分": score,
+                    "营业收入": revenue,
+                    "利润总额": round(revenue * rng.uniform(-0.03, 0.12), 1),
+                    "用电量": round(rng.uniform(20, 900), 1),
                 }
             )
     return rows
@@ -194,14 +237,17 @@ def _confirm_classification(ctx: Ctx, code: str) -> None:
             )
 
 
-def _datasets(database: Database, actor: Actor) -> dict[str, str]:
+def _datasets(database: Database, actor: Actor) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The four resources loaded (codes by key), and the bus positions as loaded."""
     rng = random.Random(SEED)
     codes: dict[str, str] = {}
+    enterprises = _rows("enterprises", rng)
+    bus = _rows("bus", rng)
     with tempfile.TemporaryDirectory(prefix="shuzhi-demo-market-") as tmp:
         for key, unit, name, abstract, columns in SPECS:
             with unit_of_work(database, actor) as ctx:
                 codes[key] = _entry(ctx, unit, name, abstract, columns)
-            rows = _rows(key, rng)
+            rows = bus if key == "bus" else enterprises
             path = Path(tmp) / f"{key}.parquet"
             pq.write_table(pa.table({c: [r[c] for r in rows] for c in columns}), path)
             with unit_of_work(database, actor) as ctx:
@@ -209,7 +255,85 @@ def _datasets(database: Database, actor: Actor) -> dict[str, str]:
             with unit_of_work(database, actor) as ctx:
                 _confirm_classification(ctx, codes[key])
     lake.close_engine(database)
-    return codes
+    return codes, bus
+
+
+def _reviewer(ctx: Ctx, unit: str) -> Actor:
+    """The provider unit's CDO deciding on its data in the sandbox (the demo records the
+    decisions in that unit's name)."""
+    unit_id = org.unit_id_for_code(ctx, unit)
+    return Actor(kind="system", name=f"demo:{unit}.cdo", role=Role.UNIT_CDO, unit_id=unit_id)
+
+
+def _sandbox_release(
+    database: Database, actor: Actor, analyst: Actor, unit_code: str, codes: dict[str, str]
+) -> int:
+    """The operator's analyst gets sandbox access to the three departments' enterprise data
+    (each provider grants its terms), counts the index per industry inside the sandbox
+    (groups of fewer than ten enterprises suppressed) and asks to release the figures to a
+    data product; each provider approves. Returns the approved release's id."""
+    with unit_of_work(database, analyst) as ctx:
+        apps.register_application(
+            ctx,
+            ApplicationIn(
+                code=SANDBOX_APP,
+                name="城市数据集团数据沙箱加工",
+                description="在数据沙箱内加工企业经营健康指数（只输出行业汇总）。",
+                unit_code=unit_code,
+            ),
+        )
+    for key, terms in TERMS.items():
+        with unit_of_work(database, analyst) as ctx:
+            asked = sandbox.request_sandbox(
+                ctx,
+                SandboxRequestIn.model_validate(
+                    {
+                        "resource_code": codes[key],
+                        "application_code": SANDBOX_APP,
+                        "unit_code": unit_code,
+                        "purpose": "依授权运营协议在沙箱内加工企业经营健康指数，只输出行业汇总",
+                        "legal_basis": "《青川区公共数据授权运营管理办法》第十条；授权运营协议",
+                        "terms": {"columns": terms, "entity_column": CODE, "k": K},
+                    }
+                ),
+            )
+        if asked.grant_id is None:
+            with unit_of_work(database, actor) as ctx:
+                provider = _reviewer(ctx, asked.provider_unit_code)
+            with unit_of_work(database, provider) as ctx:
+                sandbox.decide_sandbox(
+                    ctx, asked.id, SandboxDecisionIn.model_validate({"outcome": "approve"})
+                )
+    with unit_of_work(database, analyst) as ctx:
+        answer = releases.answer_query(ctx, QueryIn(sql=health_query(codes)))
+        release = releases.request_release(
+            ctx,
+            ReleaseIn(
+                query_id=answer.id,
+                purpose="企业经营健康指数（行业汇总）作为数据产品发布",
+                target="data_product",
+            ),
+        )
+    for unit in ("SWUJ", "TJJ", "GXJ"):
+        with unit_of_work(database, actor) as ctx:
+            provider = _reviewer(ctx, unit)
+        with unit_of_work(database, provider) as ctx:
+            releases.decide_release(
+                ctx, release.id, ReleaseDecisionIn(approve=True, reason="只含行业汇总")
+            )
+    return release.id
+
+
+def _load_bus_output(
+    database: Database, operator: Actor, product_id: int, rows: list[dict[str, Any]]
+) -> None:
+    """The operator loads the cleaned trajectories it produced as the service's output."""
+    columns = SPECS[3][4]
+    with tempfile.TemporaryDirectory(prefix="shuzhi-demo-market-") as tmp:
+        path = Path(tmp) / "bus-output.parquet"
+        pq.write_table(pa.table({c: [r[c] for r in rows] for c in columns}), path)
+        with unit_of_work(database, operator) as ctx:
+            market.load_product_output(ctx, product_id, FileSource(path))
 
 
 def _party(ctx: Ctx, rng: random.Random, **data: Any) -> int:
@@ -220,7 +344,9 @@ def _party(ctx: Ctx, rng: random.Random, **data: Any) -> int:
     return market.decide_market_party(ctx, applied.id, approve=True, reason="材料齐全").id
 
 
-def _account(ctx: Ctx, username: str, password: str, unit_code: str) -> Actor:
+def _account(
+    ctx: Ctx, username: str, password: str, unit_code: str, role: Role = Role.OPERATOR
+) -> Actor:
     user = ctx.db.scalar(select(User).where(User.username == username))
     if user is None:
         auth.create_user(
@@ -229,7 +355,7 @@ def _account(ctx: Ctx, username: str, password: str, unit_code: str) -> Actor:
                 username=username,
                 display_name=username,
                 password=password,
-                role=Role.OPERATOR,
+                role=role,
                 unit_code=unit_code,
             ),
         )
@@ -279,7 +405,7 @@ def _review() -> ComplianceReview:
 
 
 def _build(database: Database, actor: Actor, password: str) -> MarketDemo:
-    codes = _datasets(database, actor)
+    codes, bus_rows = _datasets(database, actor)
     rng = random.Random(SEED)
     today = utcnow().date()
     with unit_of_work(database, actor) as ctx:
@@ -336,21 +462,22 @@ def _build(database: Database, actor: Actor, password: str) -> MarketDemo:
         operator_unit = market.get_market_party(ctx, operator_id).unit_code or ""
         buyer_unit = market.get_market_party(ctx, buyer_id).unit_code or ""
         operator = _account(ctx, OPERATOR_USER, password, operator_unit)
+        analyst = _account(ctx, ANALYST_USER, password, operator_unit, Role.DATA_LIAISON)
         buyer = _account(ctx, BUYER_USER, password, buyer_unit)
+    release = _sandbox_release(database, actor, analyst, operator_unit, codes)
     products = {
         "health": {
             "name": "企业经营健康指数",
             "inputs": [codes["tax"], codes["business"], codes["power"]],
-            "processing": "按行业、月份融合纳税信用、营业收入与利润、用电量三类指标，"
-            "加权计算 0—100 的经营健康指数；只含行业汇总，不含单个企业明细。",
+            "processing": "在数据沙箱内按统一社会信用代码关联纳税信用、营业收入与利润、"
+            "用电量三类数据，按行业加权计算 0—100 的经营健康指数（纳税信用 60 %、利润率 40 %）；"
+            "不足十家企业的行业不输出，只含行业汇总，不含单个企业明细。",
             "scenario": HEALTH_SCENARIO,
             "update_frequency": "monthly",
-            "price_cents": 12_000_000,
+            "price_cents": HEALTH_PRICE_CENTS,
             "fee_standard": "按年订阅，每年 12 万元。",
-            "sample": [
-                {"行业": "制造业", "统计月份": "2026-10", "健康指数": 82.4},
-                {"行业": "住宿和餐饮业", "统计月份": "2026-10", "健康指数": 67.9},
-            ],
+            "sample": [],  # the released figures are the sample
+            "sandbox_release_id": release,
         },
         "bus": {
             "name": "公交车辆实时轨迹数据服务",
@@ -371,7 +498,7 @@ def _build(database: Database, actor: Actor, password: str) -> MarketDemo:
     numbers: dict[str, str] = {}
     forms = {
         "health": _form(
-            "按行业反映本区企业经营健康状况的月度指数。", "综合", "6 个行业×10 个月", brokers[1]
+            "按行业反映本区企业经营健康状况的月度指数。", "综合", "6 个行业、120 家企业", brokers[1]
         ),
         "bus": _form(
             "本区公交车辆按分钟更新的运行轨迹。", "交通运输", "5 条线路、20 辆车", brokers[0]
@@ -385,6 +512,13 @@ def _build(database: Database, actor: Actor, password: str) -> MarketDemo:
                     {"agreement_id": agreement.id, "delivery_mode": "api", **data}
                 ),
             )
+        if key == "bus":
+            _load_bus_output(database, operator, made.id, bus_rows)
+        with unit_of_work(database, actor) as ctx:
+            output = market.get_product(ctx, made.id).output_resource_code
+            assert output is not None
+            _confirm_classification(ctx, output)
+        with unit_of_work(database, operator) as ctx:
             market.submit_product(ctx, made.id)
         with unit_of_work(database, actor) as ctx:
             market.review_product_compliance(ctx, made.id, _review())
@@ -435,14 +569,32 @@ def _build(database: Database, actor: Actor, password: str) -> MarketDemo:
             SignIn(price_cents=BUS_PRICE_CENTS, ends_on=today + timedelta(days=365)),
         )
         market.file_transaction(ctx, applied.id)
-    return MarketDemo(operator_id, agreement.id, product_ids, numbers, applied.id)
+    # It also subscribes to the health index, delivered through the gateway: the released
+    # figures, never the departments' enterprise records.
+    with unit_of_work(database, buyer) as ctx:
+        health = market.apply_purchase(
+            ctx,
+            PurchaseIn(
+                registration_number=numbers["health"],
+                buyer_party_id=buyer_id,
+                purpose="评估合作承运商所在行业的经营稳定性，辅助结算账期管理。",
+            ),
+        )
+    with unit_of_work(database, operator) as ctx:
+        market.sign_contract(
+            ctx,
+            health.id,
+            SignIn(price_cents=HEALTH_PRICE_CENTS, ends_on=today + timedelta(days=365)),
+        )
+        market.file_transaction(ctx, health.id)
+    lake.close_engine(database)
+    return MarketDemo(operator_id, agreement.id, product_ids, numbers, applied.id, health.id)
 
 
 def _existing(database: Database, actor: Actor) -> MarketDemo | None:
     with unit_of_work(database, actor) as ctx:
         party = ctx.db.scalar(select(Party).where(Party.name == OPERATOR_NAME))
-        contract = ctx.db.scalar(select(Contract).order_by(Contract.id))
-        if party is None or contract is None:
+        if party is None:
             return None
         agreement = market.list_agreements(ctx)[0]
         products = {p.name: p.id for p in market.list_products(ctx)}
@@ -451,12 +603,25 @@ def _existing(database: Database, actor: Actor) -> MarketDemo | None:
             "health": products.get("企业经营健康指数", 0),
             "bus": products.get("公交车辆实时轨迹数据服务", 0),
         }
+        contracts = {
+            c.product_id: c.id
+            for c in ctx.db.scalars(select(Contract).order_by(Contract.id.desc()))
+        }
+        if ids["bus"] not in contracts or ids["health"] not in contracts:
+            return None
         return MarketDemo(
-            party.id, agreement.id, ids, {k: regs.get(v, "") for k, v in ids.items()}, contract.id
+            party.id,
+            agreement.id,
+            ids,
+            {k: regs.get(v, "") for k, v in ids.items()},
+            contracts[ids["bus"]],
+            contracts[ids["health"]],
         )
 
 
-def _buyer_key(database: Database, actor: Actor, contract_id: int, password: str) -> dict[str, Any]:
+def _buyer_key(
+    database: Database, actor: Actor, contract_id: int, password: str, comment: str
+) -> dict[str, Any]:
     with unit_of_work(database, actor) as ctx:
         buyer_unit = market.get_contract(ctx, contract_id).buyer_unit_code
         buyer = _account(ctx, BUYER_USER, password, buyer_unit)
@@ -464,9 +629,7 @@ def _buyer_key(database: Database, actor: Actor, contract_id: int, password: str
         key = market.create_delivery_key(ctx, contract_id)
         delivered = market.get_contract(ctx, contract_id)
         if delivered.rating is None:
-            market.evaluate_contract(
-                ctx, contract_id, EvaluationIn(rating=5, comment="接口稳定，轨迹更新及时。")
-            )
+            market.evaluate_contract(ctx, contract_id, EvaluationIn(rating=5, comment=comment))
     return {"api_key": key.token, "endpoint": key.endpoint, "resource_code": key.resource_code}
 
 
@@ -491,21 +654,37 @@ def build_market(
     stored = stored_credentials(credentials, "market")
     if built is None:
         built = _build(database, actor, password)
-    elif stored and key_works(database, actor, str(stored.get("api_key", ""))):
+    elif stored and all(
+        key_works(database, actor, str(k))
+        for k in (stored.get("api_key", ""), stored.get("health_index", {}).get("api_key", ""))
+    ):
         _books(database, actor, built)
         return stored
     _books(database, actor, built)
-    delivery = _buyer_key(database, actor, built.contract_id, password)
+    delivery = _buyer_key(database, actor, built.contract_id, password, "接口稳定，轨迹更新及时。")
+    health = _buyer_key(
+        database, actor, built.health_contract_id, password, "行业指数口径清楚，按月更新。"
+    )
     with unit_of_work(database, actor) as ctx:
         contract = market.get_contract(ctx, built.contract_id)
         operator_unit = contract.operator_unit_code
         buyer_unit = contract.buyer_unit_code
+        release = market.get_product(ctx, built.product_ids["health"]).sandbox_release_id
     return {
         "operator": {"username": OPERATOR_USER, "password": password, "unit": operator_unit},
+        "analyst": {"username": ANALYST_USER, "password": password, "unit": operator_unit},
         "buyer": {"username": BUYER_USER, "password": password, "unit": buyer_unit},
         "registrations": built.registrations,
         "contract_id": built.contract_id,
         **delivery,
         "example": f"curl -H 'Authorization: Bearer {delivery['api_key']}' "
         f"'http://127.0.0.1:8000{delivery['endpoint']}?limit=5'",
+        # The health index: the figures released from the sandbox, through the gateway
+        "health_index": {
+            "contract_id": built.health_contract_id,
+            "sandbox_release_id": release,
+            **health,
+            "example": f"curl -H 'Authorization: Bearer {health['api_key']}' "
+            f"'http://127.0.0.1:8000{health['endpoint']}'",
+        },
     }

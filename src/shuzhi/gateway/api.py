@@ -5,9 +5,10 @@ Resource codes contain a slash, so they are path parameters; the lookup route is
 before the page route. Handlers return ready JSON bytes (the models document them) so the
 hot path skips response validation.
 
-The keyed lookup is answered by ``LookupFastPath``, an ASGI layer in front of the
-framework's routing and dependency solving (which cost about twice the lookup itself); its
-route below documents the operation in OpenAPI and answers the same way if reached.
+The keyed lookup is answered by ``LookupFirstApp``, the application class, before the
+framework's middleware, routing and dependency solving (which cost more than the lookup
+itself); its route below documents the operation in OpenAPI and answers the same way if
+reached.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Security
+from fastapi import APIRouter, FastAPI, Query, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from shuzhi.errors import ShuzhiError
 from shuzhi.gateway import service, stats
@@ -30,7 +32,8 @@ from shuzhi.gateway.redaction import LOOKUP_PATH
 from shuzhi.gateway.runtime import GatewayRuntime
 from shuzhi.gateway.schemas import CallStats, Problem, Record, RecordsPage
 from shuzhi.web import problems
-from shuzhi.web.deps import CtxDep, bearer_token, client_of
+from shuzhi.web.deps import CtxDep, client_of
+from shuzhi.web.headers import SecurityHeaders, security_headers
 
 log = logging.getLogger("shuzhi.gateway")
 
@@ -147,49 +150,87 @@ async def lookup_record(request: Request) -> Response:
 
 
 async def _lookup(request: Request, resource_code: str, key: str) -> Response:
+    return _json(await _lookup_body(request.scope, resource_code, key))
+
+
+async def _lookup_body(scope: Scope, resource_code: str, key: str) -> bytes:
+    """The lookup's JSON body, read straight from the ASGI scope (no request object)."""
+    query = scope.get("query_string") or b""
+    fields = QueryParams(query).get("fields") if query else None
+    client = scope.get("client")
     call = service.Call(
-        runtime=request.app.state.gateway,
+        runtime=scope["app"].state.gateway,
         endpoint=Endpoint.LOOKUP,
         resource_code=resource_code,
-        token=bearer_token(request),
-        client=client_of(request),
+        token=_bearer(scope),
+        client=client[0] if client else None,
     )
-    fields = request.query_params.get("fields")
-    return _json(await service.lookup_record(call, key, fields))
+    return await service.lookup_record(call, key, fields)
 
 
-# The lookup route's path, as the router matches it (a resource code may contain slashes).
+def _bearer(scope: Scope) -> str | None:
+    """The bearer token of the request (as ``web.deps.bearer_token`` reads it)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None
 
 
-class LookupFastPath:
-    """ASGI layer answering ``GET`` keyed lookups before routing; everything else passes.
+class LookupFirstApp(FastAPI):
+    """The application class: a ``GET`` keyed lookup is answered before the framework's
+    middleware, routing and dependency solving (which together cost more than the lookup);
+    everything else goes the usual way.
 
-    Errors take the same shape as everywhere (``problems.error_response``); an unexpected one
-    is logged and answered 500 like the application's own handler does.
+    The answer is the one the route gives: the same body, ``application/json``, and the
+    security headers every response carries (``web.headers``); errors take the same
+    problem+json shape as everywhere (``problems.error_response``); an unexpected one is
+    logged and answered 500 as the application's own handler does.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    _json_headers: list[tuple[bytes, bytes]] | None = None
+
+    def _headers(self) -> list[tuple[bytes, bytes]]:
+        if self._json_headers is None:
+            https = bool(
+                getattr(self.state, "settings", None) and self.state.settings.cookie_secure
+            )
+            extra = security_headers("/api/v1/share/", https=https)
+            self._json_headers = [(b"content-type", b"application/json")] + [
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in extra.items()
+            ]
+        return self._json_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = (
-            LOOKUP_PATH.match(scope["path"])
-            if scope["type"] == "http" and scope["method"] == "GET"
-            else None
-        )
-        if match is None:
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
+        if scope["type"] == "http" and scope["method"] == "GET":
+            match = LOOKUP_PATH.match(scope["path"])
+            if match is not None:
+                await self._lookup(scope, receive, send, match["resource_code"], match["key"])
+                return
+        await super().__call__(scope, receive, send)
+
+    async def _lookup(
+        self, scope: Scope, receive: Receive, send: Send, resource_code: str, key: str
+    ) -> None:
+        if self.root_path:
+            scope["root_path"] = self.root_path
+        scope["app"] = self
         try:
-            response = await _lookup(request, match["resource_code"], match["key"])
+            body = await _lookup_body(scope, resource_code, key)
         except ShuzhiError as err:
-            response = problems.error_response(request, err)
+            response = problems.error_response(Request(scope, receive), err)
         except Exception:
             # The key (often a resident ID) is never logged; the dataset is.
-            log.exception("unhandled error on a keyed lookup in %s", match["resource_code"])
-            response = problems.error_response(request, problems.internal_error())
-        await response(scope, receive, send)
+            log.exception("unhandled error on a keyed lookup in %s", resource_code)
+            response = problems.error_response(Request(scope, receive), problems.internal_error())
+        else:
+            headers = [(b"content-length", str(len(body)).encode()), *self._headers()]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        https = bool(self.state.settings.cookie_secure)
+        await SecurityHeaders(response, https=https)(scope, receive, send)
 
 
 @router.get(

@@ -273,7 +273,7 @@ class CallMeter:
                     target=self._run, name="shuzhi-gateway-meter", daemon=True
                 )
                 self._thread.start()
-        if full:
+        if full and not self._wake.is_set():
             self._wake.set()
 
     @property

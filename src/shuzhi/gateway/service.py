@@ -318,40 +318,116 @@ def _no_record() -> NotFound:
     return NotFound("没有该键对应的记录。", "No record has this key.")
 
 
+@dataclass(frozen=True)
+class _Lookup:
+    """What a keyed lookup under one grant, version and field list does, worked out once:
+    the checks that do not depend on the key (their refusal, if any, in the order the call
+    makes them), the columns to read, the row filter and the shaping plan."""
+
+    grant: CallGrant
+    version: Version
+    before_key: ShuzhiError | None  # refused before the key is read (no key column, fields…)
+    after_key: ShuzhiError | None  # refused once the key is known (the disclosure rules)
+    key_column: str
+    key_type: str
+    needed: list[str]
+    row_filter: list[Filter]
+    how: Plan
+
+
+def _prepare_lookup(
+    runtime: GatewayRuntime, grant: CallGrant, version: Version, fields: str | None
+) -> _Lookup:
+    key_column = grant.key_column or ""
+    types = version.column_types()
+    needed: list[str] = []
+    row_filter: list[Filter] = []
+    how: Plan = ()
+    before: ShuzhiError | None = None
+    after: ShuzhiError | None = None
+    try:
+        available = _available(grant, version)
+        if grant.key_column is None or key_column not in types:
+            raise NotFound("该授权不支持按键查询。", "This grant does not offer lookups by key.")
+        chosen = parse_fields(fields, list(available))
+        row_filter = _row_filter(grant, version)
+        needed = list(dict.fromkeys([*chosen, *(f.column for f in row_filter)]))
+        how = _plan(runtime, grant, chosen)
+    except ShuzhiError as err:
+        before = err
+    if before is None:
+        try:
+            disclosure(grant).check_lookup(key_column)
+        except ShuzhiError as err:
+            after = err
+    return _Lookup(
+        grant,
+        version,
+        before,
+        after,
+        key_column,
+        types.get(key_column, ""),
+        needed,
+        row_filter,
+        how,
+    )
+
+
+def _lookup_plan(
+    runtime: GatewayRuntime, grant: CallGrant, version: Version, fields: str | None
+) -> _Lookup:
+    """The prepared lookup, cached per (grant, version, fields) as long as the runtime's
+    caches hand out the same grant and version objects (a refresh makes new ones)."""
+    cache_key = ("lookup", grant.grant_id, version.version_id, fields)
+    found = runtime.plans.get(cache_key)
+    if found is not None and found.grant is grant and found.version is version:
+        return found  # type: ignore[no-any-return]
+    made = _prepare_lookup(runtime, grant, version, fields)
+    if len(runtime.plans) > 10_000:
+        runtime.plans.clear()
+    runtime.plans[cache_key] = made
+    return made
+
+
+def _again(err: ShuzhiError) -> ShuzhiError:
+    """A cached refusal raised anew (a fresh instance, so no traceback accumulates)."""
+    clone = type(err).__new__(type(err))
+    clone.__dict__.update(err.__dict__)
+    clone.args = err.args
+    return clone
+
+
 async def lookup_record(call: Call, key: str, fields: str | None) -> bytes:
     """The granted, masked record whose key column equals ``key``; 404 when there is none."""
     with _Metered(call):
         runtime = call.runtime
         grant, version = await _admit(call, DeliveryMode.API)
-        available = _available(grant, version)
-        key_column = grant.key_column
-        types = version.column_types()
-        if key_column is None or key_column not in types:
-            raise NotFound("该授权不支持按键查询。", "This grant does not offer lookups by key.")
-        chosen = parse_fields(fields, list(available))
-        row_filter = _row_filter(grant, version)
+        how = _lookup_plan(runtime, grant, version, fields)
+        if how.before_key is not None:
+            raise _again(how.before_key)
         try:
-            value = coerce_key(key, types[key_column])
+            value = coerce_key(key, how.key_type)
         except ValueError:
             raise _no_record() from None
-        call.filters = (Filter(key_column, Op.EQ, value),)
-        disclosure(grant).check_lookup(key_column)
-        needed = list(dict.fromkeys([*chosen, *(f.column for f in row_filter)]))
+        call.filters = (Filter(how.key_column, Op.EQ, value),)
+        if how.after_key is not None:
+            raise _again(how.after_key)
         index = None
         if runtime.options.key_index:
             wait = runtime.options.key_index_wait_seconds
-            index = await runtime.keys.ready(version, key_column, wait)
+            index = await runtime.keys.ready(version, how.key_column, wait)
         if index is not None:
-            rows = index.get(value, needed, LOOKUP_LIMIT)
+            rows = index.get(value, how.needed, LOOKUP_LIMIT)
         else:
             rows = await run_in_threadpool(
-                runtime.engine.lookup, version, key_column, value, needed, LOOKUP_LIMIT
+                runtime.engine.lookup, version, how.key_column, value, how.needed, LOOKUP_LIMIT
             )
+        row_filter = how.row_filter
         found = next((r for r in rows if matches(r, row_filter)), None)
         if found is None:
             raise _no_record()
         call.rows = 1
-        return _dumps(shape(found, _plan(runtime, grant, chosen)))
+        return _dumps(shape(found, how.how))
 
 
 # ---------------------------------------------------------------- bulk export

@@ -24,6 +24,15 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+# Categories with few distinct values in any population (a century holds about 36,500
+# dates): their partial masks are remembered, up to MEMO_SIZE values per category, so a busy
+# gateway masks each value once instead of at every call. A partial mask is a pure function
+# of the value and the category (no key), so a remembered answer is the answer.
+MEMO_CATEGORIES = frozenset({"birth_date"})
+MEMO_SIZE = 50_000
+_memos: dict[str, dict[str, Any]] = {}
+
+
 def masker(rule: ColumnMask | None, key: bytes) -> Masker | None:
     """None when the column leaves as it is; otherwise a function over one value."""
     if rule is None or rule.level is MaskLevel.NONE:
@@ -40,7 +49,22 @@ def masker(rule: ColumnMask | None, key: bytes) -> Masker | None:
             return redact(text)
         return mask(text, category, level, key)
 
-    return apply
+    if level is not MaskLevel.PARTIAL or category not in MEMO_CATEGORIES:
+        return apply
+    memo = _memos.setdefault(category, {})
+
+    def remembered(value: Any) -> Any:
+        if not isinstance(value, str):
+            return apply(value)
+        found = memo.get(value)
+        if found is None:
+            found = apply(value)
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[value] = found
+        return found
+
+    return remembered
 
 
 Plan = tuple[tuple[str, Masker | None], ...]

@@ -9,13 +9,15 @@ import threading
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from shuzhi.context import ANONYMOUS, Ctx, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.errors import Invalid, ShuzhiError, TooManyRequests
 from shuzhi.gateway.limits import RateLimiter
+from shuzhi.lake import service as lake
+from shuzhi.lake.readers import FileSource
 from shuzhi.market import service
 from shuzhi.market.models import (
     AgreementStatus,
@@ -51,6 +53,7 @@ from shuzhi.market.trade_schemas import (
     FileDeliveryIn,
     ListedProduct,
     Listing,
+    ProductReleaseIn,
     PurchaseIn,
     Revenue,
     SignIn,
@@ -232,6 +235,21 @@ def product(ctx: CtxDep, product_id: int) -> ProductOut:
     return service.get_product(ctx, product_id)
 
 
+@router.post("/products/{product_id}/release")
+def product_release(ctx: CtxDep, product_id: int, data: ProductReleaseIn) -> ProductOut:
+    """A new sandbox release of the product: a new version of its own output."""
+    service.load_product_release(ctx, product_id, data.sandbox_release_id)
+    return service.get_product(ctx, product_id)
+
+
+@router.post("/products/{product_id}/output", status_code=201)
+def product_output(ctx: CtxDep, product_id: int, file: Annotated[UploadFile, File()]) -> ProductOut:
+    """The operator loads its product's result (a product not built from a sandbox release)."""
+    with lake.staged_upload(ctx, file.filename or "", file.file) as path:
+        service.load_product_output(ctx, product_id, FileSource(path))
+    return service.get_product(ctx, product_id)
+
+
 @router.post("/products/{product_id}/submission")
 def submit_product(ctx: CtxDep, product_id: int) -> ProductOut:
     return service.submit_product(ctx, product_id)
@@ -359,6 +377,17 @@ def expire_contracts(ctx: CtxDep) -> dict[str, list[int]]:
 @router.post("/contracts/{contract_id}/key", status_code=201)
 def delivery_key(ctx: CtxDep, contract_id: int) -> DeliveryKey:
     return service.create_delivery_key(ctx, contract_id)
+
+
+@router.get("/contracts/{contract_id}/file.csv")
+def product_file(ctx: CtxDep, contract_id: int) -> Response:
+    """The buyer of a file contract downloads the product's output (formula-safe CSV)."""
+    content, name = service.download_product_file(ctx, contract_id)
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.post("/contracts/{contract_id}/file-delivery")

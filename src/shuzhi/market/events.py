@@ -132,6 +132,18 @@ class ProductReviewed(_ProductEvent):
     failed_items: str = ""
 
 
+@dataclass(frozen=True)
+class ProductOutputLoaded(_ProductEvent):
+    """A version of the product's own output was loaded (from a sandbox release, or the
+    operator's result); ``outcome`` is the lake's (``created``/``unchanged``/…)."""
+
+    action: ClassVar[str] = "market.product_output_loaded"
+    resource_code: str = ""
+    version: int = 0
+    outcome: str = ""
+    release_id: int | None = None
+
+
 # ---------------------------------------------------------------- trading
 
 
@@ -185,6 +197,17 @@ class DeliveryKeyIssued(_ContractEvent):
 class FileDelivered(_ContractEvent):
     action: ClassVar[str] = "market.file_delivered"
     file_name: str = ""
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class ProductFileDownloaded(_ContractEvent):
+    """The buyer downloaded the product output's current version under a file contract."""
+
+    action: ClassVar[str] = "market.file_downloaded"
+    resource_code: str = ""
+    version: int = 0
+    rows: int = 0
     sha256: str = ""
 
 

@@ -212,6 +212,8 @@ class Product(Base):
     sample_hash: Mapped[str] = mapped_column(String(64))
     # The approved sandbox release (to a data product) the product was built from, if any.
     sandbox_release_id: Mapped[int | None] = mapped_column(Integer)
+    # The product's own output: a lake dataset of the operator's unit (None until produced)
+    output_resource_code: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[ProductStatus] = mapped_column(StrEnumType(ProductStatus, 20), index=True)
     # item → {"passed": bool, "note": str}, filled by the bureau's compliance review
     compliance: Mapped[dict[str, Any]] = mapped_column(json_dict(), default=dict)
@@ -314,6 +316,7 @@ class Contract(Base):
     file_name: Mapped[str | None] = mapped_column(String(200))
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     delivered_at: Mapped[datetime | None]
+    downloads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # 交易备案
     filing_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     filed_at: Mapped[datetime | None]

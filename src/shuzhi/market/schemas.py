@@ -181,6 +181,8 @@ class ProductOut(BaseModel):
     reviewed_at: datetime | None
     created_by: str
     sandbox_release_id: int | None = None
+    # The product's own output (a lake dataset of the operator's unit); None until produced
+    output_resource_code: str | None = None
 
 
 # ---------------------------------------------------------------- registration ledger

@@ -270,6 +270,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "mk.ends_on": ("合同截止日", "Contract ends on"),
     "mk.file_transaction": ("交易备案", "File the transaction"),
     "mk.take_key": ("领取接口密钥", "Take the API key"),
+    "mk.download_file": ("下载产品文件（CSV）", "Download the product file (CSV)"),
     "mk.evaluate": ("评价", "Evaluate"),
     "mk.key_title": ("接口交付密钥", "API delivery key"),
     "mk.key_once": (

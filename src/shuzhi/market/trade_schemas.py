@@ -91,6 +91,7 @@ class ContractOut(BaseModel):
     file_name: str | None
     file_sha256: str | None
     delivered_at: datetime | None
+    downloads: int = 0
     filing_number: str | None
     filed_at: datetime | None
     rating: int | None
@@ -98,6 +99,12 @@ class ContractOut(BaseModel):
     end_reason: str | None
     applied_by: str
     signed_by: str | None
+
+
+class ProductReleaseIn(BaseModel):
+    """A new approved sandbox release (to a data product) of a product built from releases."""
+
+    sandbox_release_id: int = Field(ge=1)
 
 
 class DeliveryKey(BaseModel):

@@ -1,6 +1,7 @@
 """Console page of building, registering and trading products (/market/trade): an operator
 describes a product and files its first registration; a buyer applies for a listed product,
-takes its delivery key and evaluates; the seller signs and files the transaction."""
+takes its delivery key (or downloads the product's output as a file) and evaluates; the
+seller signs and files the transaction."""
 
 from __future__ import annotations
 
@@ -144,6 +145,17 @@ def key(request: Request, ctx: CtxDep, contract_id: int) -> Response:
     """The key is shown on this answer only (never stored, never shown again)."""
     created = service.create_delivery_key(ctx, contract_id)
     return _page(request, ctx, key=created)
+
+
+@router.get(f"{PAGE}/contracts/{{contract_id}}/file.csv")
+def product_file(ctx: CtxDep, contract_id: int) -> Response:
+    """The buyer of a file contract downloads the product's output (formula-safe CSV)."""
+    content, name = service.download_product_file(ctx, contract_id)
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.post(f"{PAGE}/contracts/{{contract_id}}/filing")

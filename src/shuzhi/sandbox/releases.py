@@ -371,6 +371,14 @@ def release_file(
     return content, FORMATS[fmt], f"sandbox-release-{release.id}.{fmt}"
 
 
+def release_table(release: ReleaseOut) -> tuple[list[str], list[list[Any]]]:
+    """An approved release's table exactly as its download has it (header, rows): what a data
+    product built from it delivers."""
+    return _table(
+        {"columns": release.columns, "rows": release.rows, "intervals": release.intervals}
+    )
+
+
 def _table(figures: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """The released table; under differential privacy each noisy figure is followed by its
     95 % interval (two columns)."""

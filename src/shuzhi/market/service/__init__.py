@@ -59,6 +59,11 @@ from shuzhi.market.service.notice import (
     resolve_objection,
     verify_certificate,
 )
+from shuzhi.market.service.output import (
+    download_product_file,
+    load_product_output,
+    load_product_release,
+)
 from shuzhi.market.service.package import export_registration
 from shuzhi.market.service.parties import (
     apply_market_party,
@@ -113,6 +118,7 @@ __all__ = [
     "declare_data_asset",
     "decline_contract",
     "disclosure_status",
+    "download_product_file",
     "draft_agreement",
     "end_contract",
     "evaluate_contract",
@@ -137,6 +143,8 @@ __all__ = [
     "list_products",
     "list_registrations",
     "listed_product",
+    "load_product_output",
+    "load_product_release",
     "market_figures",
     "market_revenue",
     "on_agreement_held",

@@ -2,10 +2,12 @@
 
 A buyer is an approved market party; the operator signs a contract with a price and a term
 (starting on the day it is signed). An API product is delivered through the sharing
-gateway: signing issues a grant to the buyer's application for the product's delivery
-resource that expires with the contract, and the buyer takes an application key bound to
-it; ending the contract revokes the grant, so the key is refused at once. A file product's
-delivery is recorded with the file's SHA-256. The operator files the transaction (交易备案)
+gateway: signing issues a grant to the buyer's application for the product's own output
+(``service.output``; never one of its inputs) that expires with the contract, and the buyer
+takes an application key bound to it; ending the contract revokes the grant, so the key is
+refused at once. A file contract's buyer downloads the output as CSV
+(``output.download_product_file``); a file handed over otherwise is recorded with its
+SHA-256. The operator files the transaction (交易备案)
 and the buyer evaluates it."""
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ def contract_out(ctx: Ctx, row: Contract) -> ContractOut:
         file_name=row.file_name,
         file_sha256=row.file_sha256,
         delivered_at=row.delivered_at,
+        downloads=row.downloads or 0,
         filing_number=row.filing_number,
         filed_at=row.filed_at,
         rating=row.rating,
@@ -208,8 +211,21 @@ def _as_platform(ctx: Ctx) -> Iterator[None]:
 
 
 def _delivery_resource(product: Product) -> str:
-    """The resource the gateway serves for an API product: its first input."""
-    return product.inputs[0]
+    """The resource the gateway serves for an API product: its own output, never an input
+    (a product with no output yet is not signed for API delivery)."""
+    assert product.output_resource_code is not None
+    return product.output_resource_code
+
+
+def _no_output(product: Product) -> tuple[str, str] | None:
+    if product.output_resource_code is not None:
+        return None
+    return (
+        f"数据产品「{product.name}」尚未形成产品结果（沙箱发布或运营机构加载的结果），"
+        "不能以接口方式交付。",
+        f"Data product '{product.name}' has no output of its own yet (a sandbox release or"
+        " a result the operator loaded); it cannot be delivered through the API.",
+    )
 
 
 def _issue_grant(ctx: Ctx, row: Contract, product: Product, days: int) -> tuple[str, int]:
@@ -292,10 +308,12 @@ def sign_contract(ctx: Ctx, contract_id: int, data: SignIn) -> ContractOut:
             f"An API delivery contract runs at most {MAX_API_TERM_DAYS} days.",
         )
     if row.delivery_mode == DeliveryMode.API:
-        with _as_platform(ctx):
-            personal = api_delivery_problems(ctx, _delivery_resource(product))
-        if personal is not None:
-            errors.add("delivery_mode", *personal)
+        problem = _no_output(product)
+        if problem is None:
+            with _as_platform(ctx):
+                problem = api_delivery_problems(ctx, _delivery_resource(product))
+        if problem is not None:
+            errors.add("delivery_mode", *problem)
     if errors.errors:
         raise refused("sign_contract", target, Invalid(errors=errors.errors))
     _move(

@@ -26,8 +26,9 @@ from shuzhi.market.models import Agreement, Product, ProductStatus, Right
 from shuzhi.market.schemas import COMPLIANCE_ITEMS, ComplianceReview, ProductIn, ProductOut
 from shuzhi.market.service.agreements import why_not_covered
 from shuzhi.market.service.common import agreement_row, conflict, product_row, refused
+from shuzhi.market.service.output import checked_release, output_from_release
 from shuzhi.org import service as org
-from shuzhi.sandbox import releases
+from shuzhi.sandbox.schemas import ReleaseOut
 from shuzhi.security.grading import NationalLevel
 
 # Values a masked sample must not hold: an 18-digit resident ID or an 11-digit mobile number.
@@ -95,28 +96,8 @@ def input_problems(ctx: Ctx, agreement: Agreement, inputs: list[str]) -> ErrorCo
     return errors
 
 
-def release_sample(
-    ctx: Ctx, agreement: Agreement, inputs: list[str], release_id: int, errors: ErrorCollector
-) -> list[dict[str, object]]:
-    """The figures of an approved sandbox release (to a data product) asked for by the
-    operator's unit, as sample rows; every resource its query used must be an input."""
-    found = releases.product_release(ctx, release_id)
-    if found is None or found[0].unit_id != agreement.operator_unit_id:
-        errors.add(
-            "sandbox_release_id",
-            f"沙箱发布 {release_id} 不存在、未获批准、不是用于数据产品，或不是本运营机构申请的。",
-            f"Sandbox release {release_id} does not exist, is not approved for a data product"
-            " or was not asked for by this operator.",
-        )
-        return []
-    release, used = found
-    missing = [c for c in used if c not in inputs]
-    if missing:
-        errors.add(
-            "inputs",
-            f"沙箱发布所用的数据资源须列为产品来源：{'、'.join(missing)}。",
-            f"The resources the sandbox release used must be inputs: {', '.join(missing)}.",
-        )
+def release_sample(release: ReleaseOut) -> list[dict[str, object]]:
+    """The figures of a sandbox release (at most 20 rows) as sample rows."""
     return [dict(zip(release.columns, row, strict=False)) for row in release.rows[:20]]
 
 
@@ -143,6 +124,7 @@ def product_out(ctx: Ctx, row: Product) -> ProductOut:
         reviewed_at=row.reviewed_at,
         created_by=row.created_by,
         sandbox_release_id=row.sandbox_release_id,
+        output_resource_code=row.output_resource_code,
     )
 
 
@@ -172,8 +154,13 @@ def create_product(ctx: Ctx, data: ProductIn) -> ProductOut:
             "The price exceeds the agreement's fee cap (运营服务费上限).",
         )
     sample: list[dict[str, object]] = [dict(row) for row in data.sample]
+    release = None
     if data.sandbox_release_id is not None:
-        sample = sample or release_sample(ctx, agreement, inputs, data.sandbox_release_id, errors)
+        release = checked_release(
+            ctx, agreement.operator_unit_id, inputs, data.sandbox_release_id, errors
+        )
+        if release is not None and not sample:
+            sample = release_sample(release)
     if any(_UNMASKED.search(str(v)) for row in sample for v in row.values() if v is not None):
         errors.add(
             "sample",
@@ -211,6 +198,12 @@ def create_product(ctx: Ctx, data: ProductIn) -> ProductOut:
             inputs=",".join(inputs)[:300],
         ),
     )
+    if release is not None:
+        # The release's table becomes the product's own output (a load of the lake, which
+        # commits the product first: a load that fails leaves the product without output,
+        # to be loaded again with ``load_product_release``).
+        output_from_release(ctx, row, release)
+        row = product_row(ctx, row.id)
     return product_out(ctx, row)
 
 

@@ -1,0 +1,43 @@
+"""Base libraries: define them, feed them member datasets, run them, read their entities.
+
+Every function takes the acting ``Ctx`` first, checks ``require(ctx, <function name>,
+owning unit)`` and records what it did in the audit log. One module per part of the work:
+``libraries`` (definitions and members), ``runs`` (a run computed by ``runner`` and written
+in one transaction, with ``results``: entities, memberships, events, conflicts), ``review``
+(clerical review) and ``entities`` (reading golden records: checked, masked, audited).
+"""
+
+from __future__ import annotations
+
+from shuzhi.masterdata.service.entities import lookup_masterdata_entity, view_masterdata_entity
+from shuzhi.masterdata.service.libraries import (
+    add_masterdata_member,
+    define_masterdata_library,
+    get_masterdata_library,
+    list_masterdata_libraries,
+    list_masterdata_runs,
+    masterdata_figures,
+    remove_masterdata_member,
+)
+from shuzhi.masterdata.service.review import (
+    decide_masterdata_review_pair,
+    list_masterdata_review,
+    view_masterdata_review_pair,
+)
+from shuzhi.masterdata.service.runs import run_masterdata_library
+
+__all__ = [
+    "add_masterdata_member",
+    "decide_masterdata_review_pair",
+    "define_masterdata_library",
+    "get_masterdata_library",
+    "list_masterdata_libraries",
+    "list_masterdata_review",
+    "list_masterdata_runs",
+    "lookup_masterdata_entity",
+    "masterdata_figures",
+    "remove_masterdata_member",
+    "run_masterdata_library",
+    "view_masterdata_entity",
+    "view_masterdata_review_pair",
+]
