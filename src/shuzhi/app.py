@@ -41,6 +41,8 @@ from shuzhi.market import books_api as market_books_api
 from shuzhi.market import books_views as market_books_views
 from shuzhi.market import views as market_views
 from shuzhi.masterdata import api as masterdata_api
+from shuzhi.masterdata import pushback_api as masterdata_pushback_api
+from shuzhi.masterdata import pushback_views as masterdata_pushback_views
 from shuzhi.masterdata import views as masterdata_views
 from shuzhi.org import api as org_api
 from shuzhi.org import views as org_views
@@ -80,6 +82,7 @@ ROUTERS = [
     lake_api.router,
     quality_api.router,
     masterdata_api.router,
+    masterdata_pushback_api.router,
     sharing_api.router,
     sandbox_api.router,
     portal_api.router,
@@ -101,6 +104,7 @@ ROUTERS = [
     lake_views.router,
     quality_views.router,
     masterdata_views.router,
+    masterdata_pushback_views.router,
     sharing_views.router,
     sandbox_views.router,
     gateway_views.router,

@@ -31,6 +31,7 @@ from shuzhi.errors import ShuzhiError
 from shuzhi.lake.cli import lake_app
 from shuzhi.lake.ingest_cli import ingest_command
 from shuzhi.market.cli import market_app
+from shuzhi.masterdata import pushback_cli as masterdata_pushback_cli
 from shuzhi.masterdata.cli import masterdata_app
 from shuzhi.org import service as org
 from shuzhi.org.models import UnitKind
@@ -57,6 +58,7 @@ app.add_typer(lake_app, name="lake")
 app.command("ingest")(ingest_command)
 app.add_typer(security_app, name="security")
 app.command("classify")(classify)
+masterdata_pushback_cli.register(masterdata_app)
 app.add_typer(masterdata_app, name="masterdata")
 app.add_typer(sharing_app, name="sharing")
 app.add_typer(cockpit_app, name="cockpit")

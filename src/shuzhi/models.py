@@ -12,6 +12,7 @@ from shuzhi.lake import models as lake_models
 from shuzhi.market import books_models as market_books_models
 from shuzhi.market import models as market_models
 from shuzhi.masterdata import models as masterdata_models
+from shuzhi.masterdata import pushback_models as masterdata_pushback_models
 from shuzhi.org import models as org_models
 from shuzhi.portal import models as portal_models
 from shuzhi.quality import models as quality_models
@@ -36,6 +37,7 @@ __all__ = [
     "market_books_models",
     "market_models",
     "masterdata_models",
+    "masterdata_pushback_models",
     "metadata",
     "org_models",
     "portal_models",

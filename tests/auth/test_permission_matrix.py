@@ -44,6 +44,7 @@ from tests.lake import matrix as datasets_matrix
 from tests.market import matrix as market_matrix
 from tests.market import matrix_books as market_books_matrix
 from tests.masterdata import matrix as masterdata_matrix
+from tests.masterdata import matrix_pushback as masterdata_pushback_matrix
 from tests.portal import matrix as portal_matrix
 from tests.sandbox import matrix as sandbox_matrix
 from tests.secops import matrix as secops_matrix
@@ -231,6 +232,8 @@ EXPECTED.update(market_books_matrix.EXPECTED)
 OPERATIONS.update(market_books_matrix.OPERATIONS)
 EXPECTED.update(masterdata_matrix.EXPECTED)
 OPERATIONS.update(masterdata_matrix.OPERATIONS)
+EXPECTED.update(masterdata_pushback_matrix.EXPECTED)
+OPERATIONS.update(masterdata_pushback_matrix.OPERATIONS)
 EXPECTED.update(secops_matrix.EXPECTED)
 OPERATIONS.update(secops_matrix.OPERATIONS)
 

@@ -117,6 +117,15 @@ RULES: dict[str, Rule] = {
     "lookup_masterdata_entity": Rule(REGION_READERS, UNIT_STAFF),
     "view_masterdata_review_pair": Rule(REGION_READERS, UNIT_STAFF),
     "decide_masterdata_review_pair": Rule(EXECUTIVE, UNIT_STAFF),
+    # push-back (反哺基层): the library's unit defines and refreshes what a street receives;
+    # the street (the target unit) sees its push-backs, reads its records masked per its
+    # grant and reports wrong values; the bureau's readers see every push-back's status
+    "define_masterdata_pushback": Rule(EXECUTIVE, UNIT_STAFF),
+    "refresh_masterdata_pushbacks": Rule(EXECUTIVE, UNIT_STAFF),
+    "retire_masterdata_pushback": Rule(EXECUTIVE, UNIT_STAFF),
+    "view_masterdata_pushback": Rule(REGION_READERS, UNIT_STAFF),
+    "read_masterdata_pushback": Rule(NOBODY, UNIT_STAFF),
+    "report_masterdata_record": Rule(NOBODY, UNIT_STAFF),
     # sharing: the consumer unit's staff ask; the provider's CDO decides; the bureau arbitrates
     "submit_share_request": Rule(NOBODY, UNIT_STAFF),
     "withdraw_share_request": Rule(NOBODY, UNIT_STAFF),

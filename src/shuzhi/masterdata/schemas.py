@@ -123,6 +123,9 @@ class MasterdataFiguresOut(BaseModel):
     entities: int
     open_conflicts: int
     open_review_pairs: int
+    pushbacks: int = 0  # push-backs to streets (retired ones not counted)
+    pushbacks_failed: int = 0  # whose last delivery failed
+    pushback_reports: int = 0  # streets' reports of wrong values
 
 
 class GoldenValueOut(BaseModel):

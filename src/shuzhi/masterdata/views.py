@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from shuzhi.auth.permissions import allowed, require
 from shuzhi.context import Ctx
 from shuzhi.errors import Conflict, Invalid, NotFound, ShuzhiError
-from shuzhi.masterdata import service
+from shuzhi.masterdata import pushback, service
 from shuzhi.masterdata.models import LibraryKind, ReviewDecision, ReviewStatus
 from shuzhi.masterdata.schemas import ELEMENTS, LibraryIn, MemberIn, ReviewDecisionIn
 from shuzhi.org import service as org
@@ -52,7 +52,10 @@ def _attempt(
 @router.get("/masterdata")
 def libraries_page(request: Request, ctx: CtxDep) -> Response:
     return render(
-        request, "masterdata/libraries.html", libraries=service.list_masterdata_libraries(ctx)
+        request,
+        "masterdata/libraries.html",
+        libraries=service.list_masterdata_libraries(ctx),
+        delivered=pushback.delivered_pushbacks(ctx),
     )
 
 
@@ -109,6 +112,7 @@ def _library_page(
         status=422 if errors else 200,
         library=library,
         runs=runs,
+        pushbacks=pushback.list_masterdata_pushbacks(ctx, code),
         elements=ELEMENTS[library.kind],
         form=form or {},
         errors=errors or [],

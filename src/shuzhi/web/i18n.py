@@ -12,6 +12,7 @@ from shuzhi.cockpit import texts as cockpit_texts
 from shuzhi.gateway import texts as gateway_texts
 from shuzhi.lake import texts as lake_texts
 from shuzhi.market import texts as market_texts
+from shuzhi.masterdata import pushback_texts as masterdata_pushback_texts
 from shuzhi.masterdata import texts as masterdata_texts
 from shuzhi.org import texts as org_texts
 from shuzhi.portal import texts as portal_texts
@@ -34,6 +35,7 @@ TEXT_SOURCES: tuple[dict[str, tuple[str, str]], ...] = (
     lake_texts.TEXTS,
     quality_texts.TEXTS,
     masterdata_texts.TEXTS,
+    masterdata_pushback_texts.TEXTS,
     sharing_texts.TEXTS,
     sandbox_texts.TEXTS,
     gateway_texts.TEXTS,

@@ -10,6 +10,7 @@ from shuzhi.auth.permissions import allowed, require
 from shuzhi.context import Ctx
 from shuzhi.errors import Conflict, ErrorCollector, Invalid, NotFound
 from shuzhi.lake import service as lake
+from shuzhi.masterdata import pushback
 from shuzhi.masterdata.events import LibraryDefined, MemberAdded, MemberRemoved
 from shuzhi.masterdata.models import (
     ConflictStatus,
@@ -119,11 +120,15 @@ def list_masterdata_libraries(ctx: Ctx) -> list[LibrarySummaryOut]:
 def masterdata_figures(ctx: Ctx) -> MasterdataFiguresOut:
     """Totals over the libraries the reader may see (the cockpit's box)."""
     rows = list_masterdata_libraries(ctx)
+    streets = pushback.pushback_figures(ctx)
     return MasterdataFiguresOut(
         libraries=len(rows),
         entities=sum(r.entities for r in rows),
         open_conflicts=sum(r.open_conflicts for r in rows),
         open_review_pairs=sum(r.open_review_pairs for r in rows),
+        pushbacks=streets.pushbacks,
+        pushbacks_failed=streets.failed,
+        pushback_reports=streets.reports,
     )
 
 

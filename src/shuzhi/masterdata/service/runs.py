@@ -21,7 +21,7 @@ from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Invalid, ShuzhiError
 from shuzhi.lake import service as lake
-from shuzhi.masterdata import runner
+from shuzhi.masterdata import pushback_delivery, runner
 from shuzhi.masterdata.events import LibraryRun, LibraryRunFailed
 from shuzhi.masterdata.models import (
     LibraryKind,
@@ -135,7 +135,7 @@ def run_masterdata_library(ctx: Ctx, code: str, *, incremental: bool = False) ->
     mode = RunMode.INCREMENTAL if incremental and base_id is not None else RunMode.FULL
     ids = (library.id, library.code, library.unit_id, mode, ctx.actor.label)
     try:
-        return _run(ctx, library, mode, base_id)
+        out = _run(ctx, library, mode, base_id)
     except ShuzhiError as err:
         hook = _failed(*ids, err)
         previous = err.after_rollback
@@ -147,6 +147,8 @@ def run_masterdata_library(ctx: Ctx, code: str, *, incremental: bool = False) ->
 
         err.after_rollback = both
         raise
+    pushback_delivery.deliver_after_run(ctx, library.code)  # the run is current: deliver it
+    return out
 
 
 def _run(ctx: Ctx, library: MasterdataLibrary, mode: RunMode, base_id: int | None) -> RunOut:

@@ -1,0 +1,85 @@
+"""Console texts of push-back to the grass roots (反哺基层)."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "mdp.title": ("反哺基层", "Push-back to streets"),
+    "mdp.intro": (
+        "把辖区居民（或法人）的黄金记录作为街道自己的数据集交付：每次基础库运行成为当前后更新，"
+        "经共享授权按列脱敏，街道可在控制台和共享网关读取，并可对有误的记录反馈纠错。",
+        "Golden records of an area's residents (or legal entities) delivered to a street as a"
+        " dataset of its own: refreshed after every run made current, masked per column by a"
+        " sharing grant, read in the console and through the gateway; wrong values can be"
+        " reported back.",
+    ),
+    "mdp.list": ("反哺定义", "Push-backs"),
+    "mdp.none": ("暂无反哺定义。", "No push-back yet."),
+    "mdp.delivered_to_me": ("反哺给街道的数据集", "Datasets pushed back to streets"),
+    "mdp.name": ("名称", "Name"),
+    "mdp.target": ("接收街道", "Street"),
+    "mdp.area": ("范围", "Area"),
+    "mdp.division_code": ("区县行政区划代码", "County division code"),
+    "mdp.street": ("街道（乡镇）", "Street (township)"),
+    "mdp.community": ("社区（村），可选", "Community (village), optional"),
+    "mdp.columns": ("交付的属性", "Attributes delivered"),
+    "mdp.group": ("特殊人群条件", "Special group"),
+    "mdp.group_all": ("全部居民", "All residents"),
+    "mdp.masking": ("加强脱敏", "Stricter masking"),
+    "mdp.dataset": ("数据集", "Dataset"),
+    "mdp.application": ("接收应用", "Receiving application"),
+    "mdp.grant": ("共享授权", "Grant"),
+    "mdp.status": ("交付状态", "Delivery status"),
+    "mdp.status.pending": ("待交付", "Not delivered yet"),
+    "mdp.status.ok": ("正常", "Delivered"),
+    "mdp.status.failed": ("失败", "Failed"),
+    "mdp.status.retired": ("已停止", "Retired"),
+    "mdp.last_run": ("最近运行", "Last run"),
+    "mdp.rows": ("交付记录数", "Rows delivered"),
+    "mdp.version": ("版本", "Version"),
+    "mdp.delivered_at": ("交付时间", "Delivered"),
+    "mdp.outcome.created": ("新版本", "New version"),
+    "mdp.outcome.unchanged": ("无变化", "Unchanged"),
+    "mdp.deliveries": ("交付记录", "Deliveries"),
+    "mdp.no_deliveries": ("尚未交付。", "Nothing delivered yet."),
+    "mdp.refresh": ("立即按当前运行交付", "Deliver now from the current run"),
+    "mdp.retire": ("停止反哺", "Retire"),
+    "mdp.retire_reason": ("停止原因", "Reason"),
+    "mdp.define": ("新建反哺", "New push-back"),
+    "mdp.define_submit": ("创建", "Create"),
+    "mdp.age_min": ("年龄不小于", "Aged at least"),
+    "mdp.age_max": ("年龄不大于", "Aged at most"),
+    "mdp.equals": ("属性等于", "Attribute equals"),
+    "mdp.equals_value": ("取值", "Value"),
+    "mdp.in_dataset": ("在该数据集中有记录", "Has a record in"),
+    "mdp.not_in_dataset": ("在该数据集中无记录", "Has no record in"),
+    "mdp.any": ("（不限）", "(any)"),
+    "mdp.records": ("反哺数据", "Delivered records"),
+    "mdp.records_note": (
+        "按本单位的共享授权显示，敏感列已脱敏；同样的数据可通过共享网关以接收应用的密钥读取。",
+        "Shown as your unit's grant allows, sensitive columns masked; the gateway serves the"
+        " same with the receiving application's key.",
+    ),
+    "mdp.no_records": ("暂无数据。", "No records."),
+    "mdp.next_page": ("下一页", "Next page"),
+    "mdp.total": ("共", "Total"),
+    "mdp.report": ("纠错反馈", "Report a wrong value"),
+    "mdp.report_intro": (
+        "发现交付的记录有误时，请写明实体标识、有误的属性和具体情况；反馈将作为数据质量问题"
+        "交给提供该取值的来源单位整改。",
+        "When a delivered value is wrong, give the entity ID, the attribute and what is"
+        " wrong; the report goes to the unit that supplied the value as a quality issue.",
+    ),
+    "mdp.entity_id": ("实体标识", "Entity ID"),
+    "mdp.attribute": ("有误的属性", "Attribute"),
+    "mdp.problem": ("问题说明", "What is wrong"),
+    "mdp.proposed": ("建议值（可选）", "Proposed value (optional)"),
+    "mdp.report_submit": ("提交反馈", "Send the report"),
+    "mdp.reports": ("纠错反馈记录", "Reports"),
+    "mdp.no_reports": ("暂无反馈。", "No report yet."),
+    "mdp.source_unit": ("来源单位", "Source unit"),
+    "mdp.issue": ("质量问题", "Quality issue"),
+    "mdp.reported_by": ("反馈人", "Reported by"),
+    "mdp.pushbacks_box": ("反哺数据集", "Push-backs"),
+    "mdp.pushbacks_failed": ("交付失败", "Failed deliveries"),
+    "mdp.pushback_reports": ("纠错反馈", "Street reports"),
+}
