@@ -13,7 +13,14 @@ from shuzhi.catalog import service as catalog
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
 from shuzhi.demo.district import CREDENTIALS_FILE, DEMO_ACTOR
-from shuzhi.demo.masterdata import LEGAL_ENTITIES, POPULATION, STREETS, build_masterdata
+from shuzhi.demo.masterdata import (
+    LEGAL_ENTITIES,
+    POPULATION,
+    PUSHBACK_STREET,
+    STREETS,
+    build_masterdata,
+)
+from shuzhi.demo.sharing import _actor
 from shuzhi.masterdata import service
 from shuzhi.masterdata.models import MasterdataEntity, MasterdataRun
 from shuzhi.masterdata.normalize.addresses import parse_address
@@ -85,3 +92,30 @@ def test_demo_libraries_are_built_once(demo_database: Database) -> None:
     assert build_masterdata(demo_database, DEMO_ACTOR) == stored
     with acting(demo_database, SYSTEM) as ctx:
         assert ctx.db.scalar(select(func.count(MasterdataRun.id))) == runs == 2
+
+
+def test_the_street_office_reads_its_residents_masked(demo_database: Database) -> None:
+    """城西街道 gets exactly its residents' golden records, masked per its grant."""
+    with acting(demo_database, SYSTEM) as ctx:
+        people = service.get_masterdata_library(ctx, POPULATION)
+        assert people.current_run is not None
+        rows = ctx.db.scalars(
+            select(MasterdataEntity).where(MasterdataEntity.run_id == people.current_run.id)
+        ).all()
+        street = _actor(ctx, PUSHBACK_STREET[0], "cdo", SYSTEM)
+    addresses = {r.entity_id: parse_address(r.golden["address"]["value"] or "") for r in rows}
+    in_street = {e for e, a in addresses.items() if a.street == PUSHBACK_STREET[1]}
+    # Only addresses that name the county are delivered (公安's); the platform does not
+    # place an address that leaves the county out.
+    residents = {e for e in in_street if addresses[e].adcode == "330182"}
+    assert 0 < len(residents) < len(in_street)
+    with acting(demo_database, street) as ctx:
+        (delivered,) = service.delivered_pushbacks(ctx)
+        page = service.read_masterdata_pushback(ctx, POPULATION, delivered.id, limit=1000)
+    assert delivered.status == "ok" and delivered.rows == page.total == len(residents) >= 50
+    assert {r["实体标识"] for r in page.rows} == residents
+    assert all(PUSHBACK_STREET[1] in (r["住址"] or PUSHBACK_STREET[1]) for r in page.rows)
+    # The street office sees names and phones masked, never a resident ID.
+    assert "公民身份号码" not in page.columns
+    assert page.masked.get("联系电话") and page.masked.get("姓名")
+    assert all("*" in (r["联系电话"] or "*") for r in page.rows)

@@ -21,7 +21,7 @@ from shuzhi.demo.district import CREDENTIALS_FILE
 from shuzhi.masterdata import service
 from shuzhi.masterdata.models import MasterdataMembership
 from tests.conftest import acting
-from tests.e2e.conftest import LiveServer, login
+from tests.e2e.conftest import LiveServer, login, logout
 
 pytestmark = pytest.mark.browser
 
@@ -149,3 +149,24 @@ def test_the_masterdata_story(demo_server: LiveServer, page: Page) -> None:
     assert second["records_in"] == first["records_in"]
     assert second["entities_out"] == first["entities_out"] - 1  # the decided pair is one
     assert second["review_pairs"] == first["review_pairs"] - 1
+
+    # 反哺基层: the street office reads its residents' golden records, masked per its grant,
+    # and reports a wrong value back; it becomes a quality issue of the source unit.
+    logout(page)
+    login(page, base, "chengxi.cdo", passwords["chengxi.cdo"])
+    page.goto(f"{base}/masterdata")
+    delivered = page.locator("#md-pushbacks")
+    expect(delivered).to_contain_text("城西街道居民")
+    page.click("#md-pushbacks a:has-text('城西街道居民')")
+    records = page.locator("#mdp-records tbody tr")
+    expect(records.first).to_contain_text("城西街道")
+    assert records.count() >= 50
+    expect(page.locator("#mdp-records")).to_contain_text("*")  # names, phones, dates masked
+    expect(page.locator("#mdp-records thead")).not_to_contain_text("公民身份号码")
+    entity = records.first.locator("td").first.inner_text()
+    report = page.locator("#mdp-report")
+    report.locator("input[name=entity_id]").fill(entity)
+    report.locator("select[name=attribute]").select_option(index=0)
+    report.locator("textarea[name=problem]").fill("该居民已于上月迁出本街道，联系电话已停用。")
+    report.locator("button[type=submit]").click()
+    expect(page.locator("#mdp-reports tbody tr").first).to_contain_text(entity)

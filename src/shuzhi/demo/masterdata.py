@@ -35,6 +35,7 @@ from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
 from shuzhi.masterdata import service as masterdata
 from shuzhi.masterdata.models import LibraryKind
+from shuzhi.masterdata.pushback_schemas import PushbackIn
 from shuzhi.masterdata.schemas import ELEMENTS, LibraryIn, MemberIn
 from shuzhi.masterdata.synth import Locality, generate, generate_entities, headers
 from shuzhi.org import service as org
@@ -65,6 +66,20 @@ STREETS: list[tuple[str, tuple[str, ...]]] = [
     ("青山街道", ("翠苑社区", "枫林社区")),
 ]
 LOCALITY = Locality("浙江省", "杭州市", "", "330182", STREETS, ROADS)
+
+# The household register writes whole addresses, county included (the other departments'
+# systems leave it out): the golden address, whose source is 公安, then names the county.
+FULL_ADDRESSES = ("公安", "杭州市", "杭州市建德市")
+
+# The street office receiving its residents' golden records (反哺基层), and what it gets.
+PUSHBACK_STREET = ("JD-CX", "城西街道")
+PUSHBACK = PushbackIn(
+    name="城西街道居民",
+    target_unit_code=PUSHBACK_STREET[0],
+    division_code=LOCALITY.code,
+    street=PUSHBACK_STREET[1],
+    columns=["姓名", "性别", "出生日期", "联系电话", "住址"],
+)
 
 # Data item (the engine's field) → the standard data element it stands for.
 ELEMENT_CODES = {
@@ -265,6 +280,11 @@ def build_population_library(database: Database, actor: Actor, work: Path) -> di
         departments=[e.source for e in PERSON_EXTRACTS],
         locality=LOCALITY,
     )
+    source, city, with_county = FULL_ADDRESSES
+    register = files[source]
+    register.write_text(
+        register.read_text(encoding="utf-8").replace(city, with_county), encoding="utf-8"
+    )
     codes = _load_extracts(database, actor, "person", PERSON_EXTRACTS, files)
     library = LibraryIn(
         code=POPULATION, name="人口基础库", kind=LibraryKind.PERSON, unit_code=BUREAU
@@ -293,6 +313,27 @@ def build_legal_entity_library(database: Database, actor: Actor, work: Path) -> 
     return {"library": LEGAL_ENTITIES, "datasets": codes}
 
 
+def build_street_pushback(database: Database, actor: Actor) -> dict[str, Any]:
+    """城西街道's residents from the population library, delivered to the street office as a
+    dataset shared with it (once): defined by the bureau's CDO, delivered at once."""
+    with unit_of_work(database, actor) as ctx:
+        cdo = _actor(ctx, BUREAU, "cdo", actor)
+    with unit_of_work(database, cdo) as ctx:
+        found = [
+            p
+            for p in masterdata.list_masterdata_pushbacks(ctx, POPULATION)
+            if p.target_unit_code == PUSHBACK_STREET[0]
+        ]
+        if not found:
+            found = [masterdata.define_masterdata_pushback(ctx, POPULATION, PUSHBACK)]
+    pushback = found[0]
+    if pushback.version is None:
+        with unit_of_work(database, cdo) as ctx:
+            pushback = masterdata.refresh_masterdata_pushbacks(ctx, POPULATION, pushback.id)[0]
+    code = pushback.resource_code
+    return {"id": pushback.id, "street": PUSHBACK_STREET[0], "resource_code": code}
+
+
 def build_masterdata(database: Database, actor: Actor) -> dict[str, Any] | None:
     """Both demo libraries; what ``demo-credentials.json`` records of them (None without the
     district's units)."""
@@ -305,5 +346,6 @@ def build_masterdata(database: Database, actor: Actor) -> dict[str, Any] | None:
             POPULATION: build_population_library(database, actor, Path(tmp)),
             LEGAL_ENTITIES: build_legal_entity_library(database, actor, Path(tmp)),
         }
+    built["pushback"] = build_street_pushback(database, actor)
     lake.close_engine(database)
     return built
