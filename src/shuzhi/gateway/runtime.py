@@ -35,7 +35,7 @@ from shuzhi.db.engine import Database
 from shuzhi.errors import NotFound, ShuzhiError
 from shuzhi.gateway import redaction
 from shuzhi.gateway.cache import TTLCache
-from shuzhi.gateway.cursor import CursorCodec, derive_key
+from shuzhi.gateway.cursor import CursorCodec
 from shuzhi.gateway.keycache import KeyIndexes
 from shuzhi.gateway.limits import RateLimiter
 from shuzhi.gateway.meter import CallMeter, WriterProcess, write_calls
@@ -43,6 +43,7 @@ from shuzhi.gateway.nodes import HEARTBEAT_SECONDS, NodeRegistry
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import QueryEngine
+from shuzhi.security.masking import pseudonym_key
 from shuzhi.settings import Settings
 from shuzhi.sharing import access
 from shuzhi.sharing.grants import AppPrincipal, CallGrant
@@ -158,7 +159,7 @@ class GatewayRuntime:
         )
         secret = database.settings.secret_key
         self.cursors = CursorCodec(secret)
-        self.mask_key = derive_key(secret, "shuzhi.pseudonym.v1")
+        self.mask_key = pseudonym_key(secret)
         self.digest_key = redaction.digest_key(secret)
         self.nodes = NodeRegistry(database)
         self._revision: object = None

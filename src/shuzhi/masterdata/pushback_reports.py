@@ -17,8 +17,6 @@ bureau verifies it). Only the target unit of a push-back reports on it.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -47,7 +45,7 @@ from shuzhi.masterdata.schemas import ELEMENTS
 from shuzhi.org import service as org
 from shuzhi.quality import cross_source
 from shuzhi.security.categories import CATEGORY_INFO, Category
-from shuzhi.security.masking import MASKERS, MaskLevel, mask, redact
+from shuzhi.security.masking import MASKERS, MaskLevel, mask, pseudonym_key, redact
 from shuzhi.sharing import access
 from shuzhi.sharing import service as sharing
 from shuzhi.validation import required_reason
@@ -60,10 +58,8 @@ _FREE_TEXT = frozenset({"address", "legal_representative"})
 
 
 def _pseudonym_key(ctx: Ctx) -> bytes:
-    """The gateway's pseudonym key (derived from the secret key for this one purpose)."""
-    return hmac.new(
-        ctx.settings.secret_key.encode("utf-8"), b"shuzhi.pseudonym.v1", hashlib.sha256
-    ).digest()
+    """The pseudonym key the gateway uses too (one value, one pseudonym)."""
+    return pseudonym_key(ctx.settings.secret_key)
 
 
 def _masker(category: str, level: MaskLevel, key: bytes) -> Callable[[str], str] | None:

@@ -309,6 +309,18 @@ def canonical(value: str, category: str) -> str:
     return normalize(value).replace(" ", "")
 
 
+# What the pseudonym key is derived for: every reader that shows pseudonyms (the gateway, a
+# street's push-back records) derives the same key, so one value has one pseudonym.
+PSEUDONYM_PURPOSE = "shuzhi.pseudonym.v1"
+
+
+def pseudonym_key(secret: str) -> bytes:
+    """The key pseudonyms are made with, derived from the application secret for this one
+    purpose (the secret itself is never used)."""
+    purpose = PSEUDONYM_PURPOSE.encode("utf-8")
+    return hmac.new(secret.encode("utf-8"), purpose, hashlib.sha256).digest()
+
+
 def pseudonymise(value: str, key: bytes, category: str) -> str:
     """Keyed pseudonym: HMAC-SHA256(key, category ‖ canonical value), 26 base32 characters."""
     if len(key) < MIN_KEY_BYTES:
