@@ -55,7 +55,8 @@ def test_full_demo_catalogue(tmp_path: Path, sqlite_template: Path) -> None:
     assert (region.tasks, region.done, region.rate) == (1739, 1609, 0.9252)
     # the compiled entries, the three datasets of the sandbox demo, the market demo's four
     # resources and its two products' own outputs, the eight extracts of the base libraries
-    assert overview.published == 1609 + 3 + 4 + 2 + 8 and overview.submitted == 25
+    # and the street's push-back dataset
+    assert overview.published == 1609 + 3 + 4 + 2 + 8 + 1 and overview.submitted == 25
     assert len(conflicts) == 6
     with acting(database, SYSTEM) as ctx:
         assert service.list_entries(ctx, "人口").total > 100
