@@ -365,3 +365,26 @@ def test_incremental_run_without_the_stored_features_normalises_everything(
     # Only the current run's features (and the one before, until the next run) are kept.
     files = sorted(p.name for p in stored.parent.glob("*.features.parquet"))
     assert files == sorted({inc.report["features_file"], full.report["features_file"]})
+
+
+def test_a_member_withdrawn_from_the_catalogue_fails_the_run_by_name(
+    database: Database, members: tuple[str, str]
+) -> None:
+    from shuzhi.catalog import service as catalog
+
+    _a, b = members
+    with acting(database, SYSTEM) as ctx:
+        first = service.run_masterdata_library(ctx, "population")
+        catalog.withdraw_entry(ctx, b, "数据来源系统已停用，目录撤回。")
+    with pytest.raises(Invalid) as caught, acting(database, SYSTEM) as ctx:
+        service.run_masterdata_library(ctx, "population", incremental=True)
+    assert b in caught.value.message.zh and "撤回" in caught.value.message.zh
+    assert b in caught.value.message.en and "withdrawn" in caught.value.message.en
+    with acting(database, SYSTEM) as ctx:
+        lib = ctx.db.scalar(select(MasterdataLibrary))
+        assert lib is not None and lib.current_run_id == first.id
+        history = service.list_masterdata_runs(ctx, "population")
+    assert [(r.status, r.current) for r in history] == [
+        (RunStatus.FAILED, False),
+        (RunStatus.SUCCEEDED, True),
+    ]

@@ -67,6 +67,15 @@ def published_entry_id(db: Session, resource_code: str) -> int | None:
     )
 
 
+def is_withdrawn(db: Session, resource_code: str) -> bool:
+    """Whether the entry was withdrawn from the catalogue (its data may no longer be used by
+    processes that run without an actor's reading rights, such as a base library's run)."""
+    status = db.scalar(
+        select(CatalogEntry.status).where(CatalogEntry.resource_code == resource_code)
+    )
+    return status == EntryStatus.WITHDRAWN
+
+
 def sees_all_drafts(ctx: Ctx) -> bool:
     """Region-wide roles (the bureau) see every unit's drafts."""
     role = ctx.actor.role

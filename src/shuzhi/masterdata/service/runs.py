@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from shuzhi.audit.service import record
 from shuzhi.auth.permissions import require
+from shuzhi.catalog import service as catalog
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
 from shuzhi.errors import Invalid, ShuzhiError
@@ -48,6 +49,14 @@ def _member_versions(ctx: Ctx, library: MasterdataLibrary) -> list[runner.Member
         )
     out = []
     for m in members:
+        if catalog.is_withdrawn(ctx.db, m.resource_code):
+            raise Invalid(
+                f"成员数据集 {m.resource_code} 已从目录撤回，不能再用于基础库：请移除该成员或待其"
+                "重新发布后再运行。",
+                f"Member dataset {m.resource_code} was withdrawn from the catalogue and may no"
+                " longer feed the library: remove the member, or run again once it is"
+                " republished.",
+            )
         current = lake.current_version(ctx, m.resource_code)
         if current is None:
             raise Invalid(
