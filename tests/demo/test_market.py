@@ -60,7 +60,8 @@ def test_demo_market_lists_sells_and_delivers(demo_database: Database) -> None:
         assert [o.status for o in objections] == ["dismissed"]
         health = next(p for p in market.list_products(ctx) if p.name == "企业经营健康指数")
         assert len(health.inputs) == 3
-        assert health.sandbox_release_id == index["sandbox_release_id"] is not None
+        assert health.sandbox_release_id is not None
+        assert health.sandbox_release_id == index["sandbox_release_id"]
         assert health.output_resource_code == index["resource_code"]
         assert health.output_resource_code not in health.inputs
         released = releases.product_release(ctx, health.sandbox_release_id)

@@ -107,7 +107,7 @@ def _contract(
                 registration_number=listed.number,
                 buyer_party_id=party_id,
                 purpose=PURPOSE,
-                delivery_mode=mode,  # type: ignore[arg-type]
+                delivery_mode=mode,
             ),
         )
     with acting(database, seeded.actor(Role.OPERATOR)) as ctx:
