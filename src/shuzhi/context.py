@@ -80,6 +80,16 @@ class Ctx:
         else:
             work(self)
 
+    def release_snapshot(self) -> None:
+        """In a read unit, end the read transaction so the next read starts a fresh one.
+
+        A long read unit calls this between independent scans: a transaction held open for
+        minutes pins the database's old snapshot, and SQLite cannot reset its write-ahead
+        log behind it while writers keep appending. Outside a read unit it does nothing.
+        """
+        if self.reading:
+            self.db.commit()
+
 
 @contextmanager
 def unit_of_work(

@@ -17,6 +17,7 @@ from shuzhi.audit import service as audit
 from shuzhi.audit.events import OperationDenied
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
+from shuzhi.gateway import meter as meter_module
 from shuzhi.gateway.meter import CallMeter, CallRecord, WriterProcess, unwritten, write_calls
 from shuzhi.gateway.models import Endpoint, Outcome
 from tests.conftest import acting
@@ -189,6 +190,42 @@ def test_gateway_pauses_with_503_when_call_records_fall_behind(
         busy = client.get(url, headers=shared.auth)
         assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
         assert "公民身份号码" not in busy.text
+        assert app.state.gateway.meter.shed_pending == 1  # counted, not buffered
         app.state.gateway.meter.flush()  # the writer catches up: served again
         assert client.get(url, headers=shared.auth).status_code == 200
-    assert [c.outcome for c in calls(database)] == ["ok", "ok", "ok", "busy", "ok"]
+    assert [c.outcome for c in calls(database)] == ["ok", "ok", "ok", "ok"]
+    with acting(database, SYSTEM) as ctx:
+        shed = audit.view_audit(ctx, action="gateway.calls_shed")
+        assert shed.total == 1 and shed.items[0].target_id == shared.code
+        assert shed.items[0].details["calls"] == 1
+        assert audit.check_chain(ctx).ok
+
+
+def test_calls_turned_away_while_behind_do_not_grow_the_backlog(
+    app: FastAPI, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood of calls while the writing is behind is counted per dataset: the buffer stays
+    at its limit, the count is bounded whatever resource codes the callers invent, and one
+    audit entry per dataset records how many calls were turned away."""
+    shared = share(database)
+    options = replace(TEST_OPTIONS, meter_max_pending=2, flush_rows=10**6, flush_seconds=3600)
+    with gateway(app, options) as client:
+        url = f"/api/v1/share/{shared.code}/records/{ids(30)[0]}"
+        assert [client.get(url, headers=shared.auth).status_code for _ in range(2)] == [200] * 2
+        meter = app.state.gateway.meter
+        statuses = {client.get(url, headers=shared.auth).status_code for _ in range(40)}
+        statuses |= {client.get(url).status_code for _ in range(10)}  # no key at all
+        invented = "/api/v1/share/{}/records/1"
+        monkeypatch.setattr(meter_module, "SHED_DATASETS", 3)
+        for n in range(10):
+            statuses.add(client.get(invented.format(f"X/{n}"), headers=shared.auth).status_code)
+        assert len(meter._shed) == 4  # three datasets and the rest together
+        assert statuses == {503} and meter.pending == 2 and meter.shed_pending == 60
+        meter.flush()
+        assert meter.shed_pending == 0 and meter.pending == 0
+    with acting(database, SYSTEM) as ctx:
+        shed = audit.view_audit(ctx, action="gateway.calls_shed", limit=10)
+        counts = {item.target_id: item.details["calls"] for item in shed.items}
+        assert counts[shared.code] == 50 and sum(counts.values()) == 60
+        assert audit.check_chain(ctx).ok
+    assert call_count(database) == 2

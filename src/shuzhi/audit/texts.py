@@ -176,6 +176,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.secops.grant_review_ended": ("授权已终止，复核结束", "Grant review ended"),
     "audit.act.secops.report_viewed": ("查看月度安全报告", "Monthly security report viewed"),
     "audit.act.gateway.call_refused": ("接口调用被拒绝", "API call refused"),
+    "audit.act.gateway.calls_shed": (
+        "调用记录写入滞后期间拒绝的接口调用（未读取数据）",
+        "API calls turned away while call records were behind (nothing read)",
+    ),
     "audit.act.gateway.data_served": ("接口提供数据", "Data served through the API"),
     "audit.act.lake.classification_overridden": ("修改字段分类", "Classification overridden"),
     "audit.act.lake.drift_accepted": ("接受结构变化", "Schema drift accepted"),

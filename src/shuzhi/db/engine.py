@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,13 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shuzhi.settings import Settings
+
+log = logging.getLogger("shuzhi.db")
+
+# How long an SQLite connection waits for the write lock before giving up.
+SQLITE_BUSY_MS = 30_000
+# Size of SQLite's write-ahead log beyond which continuous writers truncate it.
+WAL_TRIM_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ SQLITE = BackendCapabilities(
     pragmas=(
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=30000",
+        f"PRAGMA busy_timeout={SQLITE_BUSY_MS}",
         "PRAGMA synchronous=NORMAL",
     ),
     # pysqlite left alone only emits BEGIN before the first write, so a SAVEPOINT taken
@@ -170,6 +178,41 @@ class Database:
             self.engine.execution_options(**{READ_UNIT: True}), expire_on_commit=False
         )
         event.listen(self.read_sessions, "before_flush", _refuse_flush)
+
+    def trim_wal(self, max_bytes: int = WAL_TRIM_BYTES, wait_ms: int = 2000) -> bool:
+        """SQLite: checkpoint the write-ahead log and truncate it once it outgrows
+        ``max_bytes``; True when it was truncated.
+
+        SQLite's automatic checkpoints copy pages back but restart the log only when no
+        reader is using it, which never happens under steady reads and writes (a serving
+        gateway): the log then grows without end and every read slows down as it grows.
+        Continuous writers (the gateway's meter) call this after their commits; it waits at
+        most ``wait_ms`` for older readers and otherwise leaves it to the next call.
+        Elsewhere (PostgreSQL) it does nothing.
+        """
+        name = self.engine.url.database
+        if self.capabilities is not SQLITE or not name or name == ":memory:":
+            return False
+        try:
+            size = os.stat(f"{name}-wal").st_size
+        except OSError:
+            return False
+        if size <= max_bytes:
+            return False
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+                cursor.close()
+        finally:
+            raw.close()
+        if busy:
+            log.info("the write-ahead log holds %d bytes; old readers kept it, trying later", size)
+        return not busy
 
     def dispose(self) -> None:
         self.engine.dispose()

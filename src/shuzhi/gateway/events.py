@@ -1,5 +1,6 @@
 """Audit events of the gateway: every call, served or refused, is one entry (written in
-batches by the meter, in the order the calls finished)."""
+batches by the meter, in the order the calls finished), except calls turned away unread
+while the meter was behind, which are counted (``CallsShed``)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,18 @@ class CallRefused(_CallEvent):
     """A call was refused (bad key, no grant, bad input, throttled) and nothing was served."""
 
     action: ClassVar[str] = "gateway.call_refused"
+
+
+@dataclass(frozen=True)
+class CallsShed(AuditEvent):
+    """Calls turned away unread (503) while the meter's writing was behind: counted per
+    dataset and written as one entry per write, so an overload cannot grow the backlog it is
+    refused to protect. Nothing was read: these calls stop before the key is checked."""
+
+    action: ClassVar[str] = "gateway.calls_shed"
+    target_type: ClassVar[str] = "dataset"
+    target_fields: ClassVar[tuple[str, ...]] = ("resource_code",)
+    resource_code: str
+    calls: int
+    first_at: str
+    last_at: str

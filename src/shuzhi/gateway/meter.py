@@ -6,6 +6,11 @@ one transaction (``audit.record_batch`` keeps the hash chain exact). ``close`` â
 application's shutdown â€” stops the thread and writes everything still buffered, so a graceful
 shutdown loses nothing. A failed write keeps the batch and retries on the next tick.
 
+When the writing falls ``max_pending`` calls behind, the gateway turns calls away unread
+(503) until it catches up. Those calls are counted per dataset (``shed``) rather than
+recorded one by one, and each write adds one audit entry per dataset with the count: a flood
+of refused calls then neither grows the buffer nor the backlog it is refused to protect.
+
 Where the writing runs is the writer's business: ``write_calls`` in the thread itself, or
 ``WriterProcess``, which hands each batch to a child process and waits for its
 acknowledgement. A server answering calls uses the child: the database work (building rows,
@@ -33,7 +38,7 @@ from shuzhi.audit.anchors import wait_for_hooks
 from shuzhi.audit.service import Pending, record_batch
 from shuzhi.context import SYSTEM, Actor, Role, unit_of_work
 from shuzhi.db.engine import Database
-from shuzhi.gateway.events import CallRefused, DataServed
+from shuzhi.gateway.events import CallRefused, CallsShed, DataServed
 from shuzhi.gateway.filters import describe
 from shuzhi.gateway.models import ApiCall, Endpoint, Outcome
 from shuzhi.lake.query import Filter
@@ -123,6 +128,30 @@ class CallRecord:
         return Pending(self.actor(), event, self.at.astimezone(UTC), "ok" if served else "denied")
 
 
+@dataclass
+class Shed:
+    """Calls to one dataset turned away unread while the meter was behind."""
+
+    calls: int
+    first_at: datetime
+    last_at: datetime
+
+    def pending(self, resource_code: str) -> Pending:
+        event = CallsShed(
+            resource_code=resource_code,
+            calls=self.calls,
+            first_at=self.first_at.astimezone(UTC).isoformat(),
+            last_at=self.last_at.astimezone(UTC).isoformat(),
+        )
+        return Pending(Actor(kind="anonymous"), event, self.last_at.astimezone(UTC), "denied")
+
+
+# Datasets counted apart while shedding; calls naming others are counted under SHED_OTHERS
+# (the resource code comes from the caller's URL: the count must stay bounded).
+SHED_DATASETS = 1000
+SHED_OTHERS = "*"
+
+
 def write_calls(database: Database, records: Sequence[CallRecord]) -> None:
     """Call rows and their audit entries, all in one transaction."""
     with unit_of_work(database, SYSTEM) as ctx:
@@ -131,6 +160,14 @@ def write_calls(database: Database, records: Sequence[CallRecord]) -> None:
             texts = [r.filter_text() for r in chunk]
             ctx.db.execute(insert(_CALLS), [r.row(t) for r, t in zip(chunk, texts, strict=True)])
             record_batch(ctx, [r.pending(t) for r, t in zip(chunk, texts, strict=True)])
+    # The meter writes for as long as the gateway serves: keep SQLite's log from growing.
+    database.trim_wal()
+
+
+def write_shed(database: Database, shed: dict[str, Shed]) -> None:
+    """One audit entry per dataset for the calls turned away unread."""
+    with unit_of_work(database, SYSTEM) as ctx:
+        record_batch(ctx, [s.pending(code) for code, s in sorted(shed.items())])
 
 
 def unwritten(database: Database, records: Sequence[CallRecord]) -> list[CallRecord]:
@@ -255,6 +292,7 @@ class CallMeter:
         self._writer = writer
         self._writer_at_start = writer
         self._buffer: list[CallRecord] = []
+        self._shed: dict[str, Shed] = {}
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
@@ -275,6 +313,27 @@ class CallMeter:
                 self._thread.start()
         if full and not self._wake.is_set():
             self._wake.set()
+
+    def shed(self, resource_code: str, at: datetime) -> None:
+        """Count a call turned away unread because the writing is behind (O(1), bounded)."""
+        code = resource_code[:64]
+        with self._lock:
+            found = self._shed.get(code)
+            if found is None:
+                if len(self._shed) >= SHED_DATASETS:
+                    code = SHED_OTHERS
+                    found = self._shed.get(code)
+                if found is None:
+                    self._shed[code] = Shed(1, at, at)
+                    return
+            found.calls += 1
+            found.last_at = max(found.last_at, at)
+
+    @property
+    def shed_pending(self) -> int:
+        """Calls counted as shed and not yet written."""
+        with self._lock:
+            return sum(s.calls for s in self._shed.values())
 
     @property
     def pending(self) -> int:
@@ -301,6 +360,7 @@ class CallMeter:
         next attempt. Returns the number written."""
         written = 0
         with self._write_lock:
+            self._flush_shed()
             while True:
                 with self._lock:
                     batch = self._buffer[: self.batch_size]
@@ -318,6 +378,26 @@ class CallMeter:
                 self.written += len(batch)
                 written += len(batch)
 
+    def _flush_shed(self) -> None:
+        with self._lock:
+            shed, self._shed = self._shed, {}
+        if not shed:
+            return
+        try:
+            write_shed(self.database, shed)
+        except Exception:
+            self.failures += 1
+            log.exception("writing the count of %d shed calls failed; kept for retry", len(shed))
+            with self._lock:
+                for code, s in shed.items():
+                    found = self._shed.get(code)
+                    if found is None:
+                        self._shed[code] = s
+                    else:
+                        found.calls += s.calls
+                        found.first_at = min(found.first_at, s.first_at)
+                        found.last_at = max(found.last_at, s.last_at)
+
     def close(self, attempts: int = 5) -> None:
         """Stop the thread and write everything still buffered (graceful shutdown).
 
@@ -332,7 +412,7 @@ class CallMeter:
         try:
             for _ in range(attempts):
                 self.flush()
-                if not self.pending:
+                if not self.pending and not self._shed:
                     return
             if self._writer is not write_calls:
                 self._writer = _write_unwritten

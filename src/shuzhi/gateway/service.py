@@ -83,9 +83,14 @@ class Call:
     filters: tuple[Filter, ...] = ()
     rows: int = 0
     deferred: bool = False
+    # Turned away unread because the meter is behind: counted, not recorded one by one.
+    shed: bool = False
 
     def finish(self, status: int) -> None:
         """Hand the call to the meter (never raises on the request path)."""
+        if self.shed:
+            self.runtime.meter.shed(self.resource_code, self.at)
+            return
         outcome = Outcome.OK if status < 400 else OUTCOMES.get(status, Outcome.ERROR)
         p, g = self.principal, self.grant
         self.runtime.meter.add(
@@ -151,6 +156,7 @@ def _dumps(value: Any) -> bytes:
 async def _admit(call: Call, mode: DeliveryMode) -> tuple[CallGrant, Version]:
     runtime = call.runtime
     if runtime.meter.saturated:
+        call.shed = True
         raise Unavailable(
             "调用记录写入滞后，为保证每次调用都有审计记录，请稍后再试。",
             "Call records are being written behind schedule; so that every call stays "

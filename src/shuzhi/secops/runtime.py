@@ -96,7 +96,8 @@ class Evaluator:
         now = utcnow()
         if not service.claim(self.database, now, self.interval * 0.8):
             return 0
-        # The rules' scans in a read unit (no write lock held while they run); the alerts
+        # The rules' scans in a read unit (no write lock held while they run, a fresh snapshot
+        # for each family of rules: ``find``); the alerts
         # they raise in a short write unit after them.
         with unit_of_work(self.database, SYSTEM, read=True) as ctx:
             found = service.find(ctx, now)

@@ -54,6 +54,8 @@ from shuzhi.sharing import service as sharing
 from shuzhi.validation import required_reason
 
 EVIDENCE = 10
+# Findings whose evidence is read in one snapshot before the next is taken.
+PREPARE_PER_SNAPSHOT = 50
 LIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 OWNER_BUREAU = "bureau security officer (cdo_executive)"
 
@@ -164,11 +166,13 @@ def find(ctx: Ctx, now: datetime) -> list[Prepared]:
     limits = _Limits(
         _values(ctx.db), {(t.rule, t.subject): t.factor for t in ctx.db.scalars(select(Tuning))}
     )
-    findings = (
-        gateway_findings(ctx.db, now, limits)
-        + flow_findings(ctx.db, now, limits)
-        + login_findings(ctx.db, now, limits)
-    )
+    # Each family of rules reads in its own snapshot (one turn may scan an hour of calls).
+    findings = gateway_findings(ctx.db, now, limits)
+    ctx.release_snapshot()
+    findings += flow_findings(ctx.db, now, limits)
+    ctx.release_snapshot()
+    findings += login_findings(ctx.db, now, limits)
+    ctx.release_snapshot()
     report = quick_check(ctx)
     if not report.ok:
         findings.append(
@@ -186,7 +190,14 @@ def find(ctx: Ctx, now: datetime) -> list[Prepared]:
                 extra={"first_bad_seq": report.first_bad_seq, "reason": report.reason},
             )
         )
-    return [p for p in (_prepare(ctx.db, f, now) for f in findings) if p is not None]
+    prepared: list[Prepared] = []
+    for n, f in enumerate(findings, 1):
+        if n % PREPARE_PER_SNAPSHOT == 0:
+            ctx.release_snapshot()
+        p = _prepare(ctx.db, f, now)
+        if p is not None:
+            prepared.append(p)
+    return prepared
 
 
 @dataclass(frozen=True)
