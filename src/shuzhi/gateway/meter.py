@@ -206,13 +206,20 @@ def _serve(settings: Settings, conn: Connection, niceness: int) -> None:
         database.dispose()
 
 
+# The writer's scheduling priority: the serving workers'. Audit comes before data: at a lower
+# priority (nice 10 weighs a tenth of nice 0) the workers starve the writer whenever anything
+# else wants the CPU too (a load, an index build), the backlog reaches ``max_pending`` and
+# calls are refused with 503; at the same priority the workers slow down with it instead.
+WRITER_NICENESS = 0
+
+
 class WriterProcess:
     """A ``CallMeter`` writer that writes in a child process (started at the first batch).
 
-    ``niceness`` lowers the child's scheduling priority so its bursts yield to requests.
+    ``niceness`` changes the child's scheduling priority (``WRITER_NICENESS``).
     """
 
-    def __init__(self, settings: Settings, niceness: int = 10) -> None:
+    def __init__(self, settings: Settings, niceness: int = WRITER_NICENESS) -> None:
         self.settings = settings
         self.niceness = niceness
         self._context = multiprocessing.get_context("spawn")
