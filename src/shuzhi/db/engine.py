@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ log = logging.getLogger("shuzhi.db")
 SQLITE_BUSY_MS = 30_000
 # Size of SQLite's write-ahead log beyond which continuous writers truncate it.
 WAL_TRIM_BYTES = 64 * 1024 * 1024
+WAL_TRIM_RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.capabilities = capabilities_for(settings.database_url)
+        self._trim_after = 0.0  # monotonic time before which trim_wal does not try again
         if self.capabilities is SQLITE:
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             _private_sqlite_file(settings.database_url)
@@ -179,19 +182,22 @@ class Database:
         )
         event.listen(self.read_sessions, "before_flush", _refuse_flush)
 
-    def trim_wal(self, max_bytes: int = WAL_TRIM_BYTES, wait_ms: int = 2000) -> bool:
+    def trim_wal(self, max_bytes: int = WAL_TRIM_BYTES, wait_ms: int = 50) -> bool:
         """SQLite: checkpoint the write-ahead log and truncate it once it outgrows
         ``max_bytes``; True when it was truncated.
 
         SQLite's automatic checkpoints copy pages back but restart the log only when no
         reader is using it, which never happens under steady reads and writes (a serving
         gateway): the log then grows without end and every read slows down as it grows.
-        Continuous writers (the gateway's meter) call this after their commits; it waits at
-        most ``wait_ms`` for older readers and otherwise leaves it to the next call.
-        Elsewhere (PostgreSQL) it does nothing.
+        Continuous writers (the gateway's meter) call this after their commits. The
+        checkpoint holds the write lock while it waits for older readers, so it waits at most
+        ``wait_ms`` and, when readers kept the log, is not tried again for
+        ``WAL_TRIM_RETRY_SECONDS``. Elsewhere (PostgreSQL) it does nothing.
         """
         name = self.engine.url.database
         if self.capabilities is not SQLITE or not name or name == ":memory:":
+            return False
+        if time.monotonic() < self._trim_after:
             return False
         try:
             size = os.stat(f"{name}-wal").st_size
@@ -211,6 +217,7 @@ class Database:
         finally:
             raw.close()
         if busy:
+            self._trim_after = time.monotonic() + WAL_TRIM_RETRY_SECONDS
             log.info("the write-ahead log holds %d bytes; old readers kept it, trying later", size)
         return not busy
 
