@@ -7,6 +7,7 @@ structure is the same on both; see ``tests/lake/test_ingest_transactions.py``).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -17,12 +18,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from shuzhi import hooks
 from shuzhi.app import create_app
-from shuzhi.context import Actor
+from shuzhi.context import SYSTEM, Actor, Ctx
 from shuzhi.db.engine import Database
 from shuzhi.lake import ingest_cli
+from shuzhi.lake import service as lake
 from shuzhi.lake.readers import FileSource
 from shuzhi.settings import Settings
+from tests.conftest import acting
 from tests.factories import PASSWORD, seed_org
 from tests.lake.helpers import people_rows, published_entry, write_csv
 from tests.web.helpers import csrf, login
@@ -166,3 +170,40 @@ def test_logins_beside_a_console_upload_wait_under_a_second(
     _report("console upload", waits, took)
     assert len(statuses) >= LOGINS and set(statuses) == {303}
     assert max(waits) < 1.0
+
+
+@SQLITE_ONLY
+def test_no_write_lock_is_held_while_the_load_waits_for_work_beside_it(
+    settings: Settings, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work beside the analysis (a key index build takes minutes at 2 M rows) outlasts the
+    analysis; while the load waits for it, another process can take the write lock (the
+    gateway's meter writes every call)."""
+    seed_org(database)
+    code = published_entry(database)
+    source = write_csv(tmp_path / "people.csv", people_rows(500))
+    path = str(database.engine.url.database)
+    took: list[float] = []
+
+    def beside(ctx: Ctx, event: hooks.VersionWritten) -> None:
+        def work() -> hooks.Finish:
+            time.sleep(1.0)  # the analysis of 500 rows is over by now
+            other = sqlite3.connect(path, timeout=0.5, isolation_level=None)
+            try:
+                started = time.perf_counter()
+                other.execute("BEGIN IMMEDIATE")
+                took.append(time.perf_counter() - started)
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+            return lambda ctx, loaded: None
+
+        event.alongside.append(work)
+
+    subscribers = dict(hooks.REGISTRY._subscribers)
+    subscribers[hooks.VersionWritten] = [*subscribers.get(hooks.VersionWritten, []), beside]  # type: ignore[list-item]
+    monkeypatch.setattr(hooks.REGISTRY, "_subscribers", subscribers)
+    with acting(database, SYSTEM) as ctx:
+        loaded = lake.ingest(ctx, code, FileSource(source))
+    assert loaded.version.row_count == 500
+    assert len(took) == 1 and took[0] < 0.5

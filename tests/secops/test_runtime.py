@@ -20,9 +20,22 @@ def test_only_one_process_takes_each_turn(database: Database) -> None:
     now = utcnow()
     assert service.claim(database, now, 10)
     assert not service.claim(database, now + timedelta(seconds=5), 10)  # another process
-    assert service.claim(database, now + timedelta(seconds=11), 10)
+    # A turn longer than the gap still keeps the others out until it ends.
+    assert not service.claim(database, now + timedelta(seconds=60), 10)
+    service.end_turn(database, now + timedelta(seconds=70))
+    assert not service.claim(database, now + timedelta(seconds=75), 10)
+    assert service.claim(database, now + timedelta(seconds=81), 10)
     # A clock behind the winner's (skew) does not run a second time either.
     assert not service.claim(database, now, 10)
+
+
+def test_a_turn_whose_process_died_lets_the_next_run_after_its_lease(
+    database: Database,
+) -> None:
+    now = utcnow()
+    assert service.claim(database, now, 10)  # never ended
+    assert not service.claim(database, now + service.TURN_LEASE, 10)
+    assert service.claim(database, now + service.TURN_LEASE + timedelta(seconds=11), 10)
 
 
 def test_two_evaluators_raise_one_alert(database: Database) -> None:

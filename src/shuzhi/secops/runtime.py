@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import threading
+from datetime import datetime
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as ProcessEvent
 
@@ -96,6 +97,12 @@ class Evaluator:
         now = utcnow()
         if not service.claim(self.database, now, self.interval * 0.8):
             return 0
+        try:
+            return self._turn(now)
+        finally:
+            service.end_turn(self.database, utcnow())
+
+    def _turn(self, now: datetime) -> int:
         # The rules' scans in a read unit (no write lock held while they run, a fresh snapshot
         # for each family of rules: ``find``); the alerts
         # they raise in a short write unit after them.

@@ -3,8 +3,10 @@
 ``risk_report`` (the annual important-data risk assessment report)."""
 
 from shuzhi.secops.service.alerts import (
+    TURN_LEASE,
     acknowledge_alert,
     claim,
+    end_turn,
     evaluate,
     find,
     get_alert,
@@ -49,6 +51,7 @@ from shuzhi.secops.service.risk import (
 from shuzhi.secops.service.risk_report import export_risk_report_pdf, risk_report
 
 __all__ = [
+    "TURN_LEASE",
     "acknowledge_alert",
     "answer_risk_questions",
     "claim",
@@ -56,6 +59,7 @@ __all__ = [
     "confirm_risk_assessment",
     "contain",
     "drill_report",
+    "end_turn",
     "evaluate",
     "export_risk_report_pdf",
     "find",

@@ -54,8 +54,6 @@ from shuzhi.sharing import service as sharing
 from shuzhi.validation import required_reason
 
 EVIDENCE = 10
-# Findings whose evidence is read in one snapshot before the next is taken.
-PREPARE_PER_SNAPSHOT = 50
 LIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 OWNER_BUREAU = "bureau security officer (cdo_executive)"
 
@@ -133,22 +131,38 @@ class _Limits:
         return base * self.tuning.get((rule, subject), 1.0)
 
 
+# How long a claimed turn keeps others out if its process dies before ending it.
+TURN_LEASE = timedelta(minutes=15)
+
+
 def claim(database: Database, now: datetime, gap: float) -> bool:
-    """Take the evaluator's turn unless another process ran within ``gap`` seconds."""
+    """Take the evaluator's turn unless another process's turn is running or ended within
+    ``gap`` seconds. A turn runs until ``end_turn`` (at most ``TURN_LEASE``): turns never
+    overlap, however long one takes (two turns scanning an hour of calls at once would double
+    the reads and, on SQLite, keep its write-ahead log from ever being reset)."""
+    leased = now + TURN_LEASE
     with database.sessions.begin() as session:
         done = session.execute(
             update(EvaluatorState)
             .where(
                 EvaluatorState.id == 1, EvaluatorState.last_run_at <= now - timedelta(seconds=gap)
             )
-            .values(last_run_at=now)
+            .values(last_run_at=leased)
         )
         if affected(done) == 1:
             return True
         if session.get(EvaluatorState, 1) is not None:
             return False
-        session.execute(insert(EvaluatorState).values(id=1, last_run_at=now))
+        session.execute(insert(EvaluatorState).values(id=1, last_run_at=leased))
         return True
+
+
+def end_turn(database: Database, now: datetime) -> None:
+    """End the claimed turn: the next may start ``gap`` seconds from ``now``."""
+    with database.sessions.begin() as session:
+        session.execute(
+            update(EvaluatorState).where(EvaluatorState.id == 1).values(last_run_at=now)
+        )
 
 
 def evaluate(ctx: Ctx, now: datetime | None = None) -> EvaluationOut:
@@ -191,9 +205,8 @@ def find(ctx: Ctx, now: datetime) -> list[Prepared]:
             )
         )
     prepared: list[Prepared] = []
-    for n, f in enumerate(findings, 1):
-        if n % PREPARE_PER_SNAPSHOT == 0:
-            ctx.release_snapshot()
+    for f in findings:
+        ctx.release_snapshot()  # each finding's evidence in a snapshot of its own
         p = _prepare(ctx.db, f, now)
         if p is not None:
             prepared.append(p)
