@@ -182,7 +182,7 @@ class Database:
         )
         event.listen(self.read_sessions, "before_flush", _refuse_flush)
 
-    def trim_wal(self, max_bytes: int = WAL_TRIM_BYTES, wait_ms: int = 50) -> bool:
+    def trim_wal(self, max_bytes: int = WAL_TRIM_BYTES, wait_ms: int = 1000) -> bool:
         """SQLite: checkpoint the write-ahead log and truncate it once it outgrows
         ``max_bytes``; True when it was truncated.
 
@@ -190,9 +190,9 @@ class Database:
         reader is using it, which never happens under steady reads and writes (a serving
         gateway): the log then grows without end and every read slows down as it grows.
         Continuous writers (the gateway's meter) call this after their commits. The
-        checkpoint holds the write lock while it waits for older readers, so it waits at most
-        ``wait_ms`` and, when readers kept the log, is not tried again for
-        ``WAL_TRIM_RETRY_SECONDS``. Elsewhere (PostgreSQL) it does nothing.
+        checkpoint waits for the write lock (another writer's batch) and then, holding it,
+        for older readers: at most ``wait_ms`` in all, and when it could not finish it is not
+        tried again for ``WAL_TRIM_RETRY_SECONDS``. Elsewhere (PostgreSQL) it does nothing.
         """
         name = self.engine.url.database
         if self.capabilities is not SQLITE or not name or name == ":memory:":
