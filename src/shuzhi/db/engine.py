@@ -209,6 +209,10 @@ class Database:
         try:
             cursor = raw.cursor()
             try:
+                # First copy what can be copied without waiting for anyone (most of the
+                # log), so that the truncating checkpoint has little left to do while it
+                # holds the write lock and waits for the readers.
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 cursor.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
                 busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             finally:
