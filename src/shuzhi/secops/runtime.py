@@ -103,9 +103,9 @@ class Evaluator:
             service.end_turn(self.database, utcnow())
 
     def _turn(self, now: datetime) -> int:
-        # The rules' scans in a read unit (no write lock held while they run, a fresh snapshot
-        # for each family of rules: ``find``); the alerts
-        # they raise in a short write unit after them.
+        # The rules' scans in a read unit (no write lock held while they run; ``find`` takes
+        # a fresh snapshot for each family of rules and each finding); the alerts they raise
+        # in a short write unit after them.
         with unit_of_work(self.database, SYSTEM, read=True) as ctx:
             found = service.find(ctx, now)
         with unit_of_work(self.database, SYSTEM) as ctx:
