@@ -229,3 +229,14 @@ def test_calls_turned_away_while_behind_do_not_grow_the_backlog(
         assert counts[shared.code] == 50 and sum(counts.values()) == 60
         assert audit.check_chain(ctx).ok
     assert call_count(database) == 2
+
+
+def test_a_failed_log_truncation_does_not_fail_the_committed_batch(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kw: object) -> bool:
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(database, "trim_wal", broken)
+    write_calls(database, [_record(i) for i in range(3)])  # does not raise
+    assert call_count(database) == 3

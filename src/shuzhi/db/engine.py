@@ -222,7 +222,7 @@ class Database:
             raw.close()
         if busy:
             self._trim_after = time.monotonic() + WAL_TRIM_RETRY_SECONDS
-            log.info("the write-ahead log holds %d bytes; old readers kept it, trying later", size)
+            log.info("the write-ahead log holds %d bytes and is busy; trying later", size)
         return not busy
 
     def dispose(self) -> None:

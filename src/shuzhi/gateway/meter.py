@@ -161,7 +161,11 @@ def write_calls(database: Database, records: Sequence[CallRecord]) -> None:
             ctx.db.execute(insert(_CALLS), [r.row(t) for r, t in zip(chunk, texts, strict=True)])
             record_batch(ctx, [r.pending(t) for r, t in zip(chunk, texts, strict=True)])
     # The meter writes for as long as the gateway serves: keep SQLite's log from growing.
-    database.trim_wal()
+    # The batch is committed by now: a failed truncation must not send it again.
+    try:
+        database.trim_wal()
+    except Exception:
+        log.exception("truncating the database's write-ahead log failed; trying later")
 
 
 def write_shed(database: Database, shed: dict[str, Shed]) -> None:
