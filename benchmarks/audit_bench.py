@@ -3,8 +3,9 @@
     python -m benchmarks.audit_bench [--entries 100000] [--batch 500] [--workdir DIR]
                                      [--database-url URL | --postgres] [--archive]
 
-Appends ``--entries`` gateway-call entries (``gateway.data_served``, as the meter writes them:
-``record_batch`` in batches of ``--batch``, anchored and checkpointed every 1000 entries),
+Appends ``--entries`` data-use entries (``sandbox.query_run``, about 220 characters of
+details, with ``record_batch`` in batches of ``--batch`` as buffered writers do, anchored and
+checkpointed every 1000 entries),
 then times the default verification (from the newest signed checkpoint) and the full one,
 and measures the storage per entry (SQLite: the database file's growth; PostgreSQL:
 ``pg_total_relation_size`` of the entry table, indexes included; ``--postgres`` starts a
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     from shuzhi.context import SYSTEM, Actor, unit_of_work
     from shuzhi.db.engine import Database
     from shuzhi.db.migrate import upgrade
-    from shuzhi.gateway.events import DataServed
+    from shuzhi.sandbox.events import QueryRun
 
     workdir: Path = args.workdir
     shutil.rmtree(workdir, ignore_errors=True)
@@ -79,16 +80,14 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         size = min(batch, n - written)
         items = []
         for i in range(written, written + size):
-            event = DataServed(
-                call_id=uuid.uuid4().hex,
-                resource_code=f"RSJ-{i % 300:04d}",
-                endpoint="records",
-                provider_unit=i % 25 + 1,
+            event = QueryRun(
+                query_id=i + 1,
+                unit=i % 25 + 1,
                 application=f"app-{i % 40:04d}",
-                grant_id=i % 500 + 1,
-                filter="district=城关区&year=2025",
-                rows=100,
-                status=200,
+                sql=f"SELECT 街道, count(*) FROM RSJ_{i % 300:04d} WHERE 年度 = 2025 GROUP BY 街道",
+                plan={"run": uuid.uuid4().hex, "rows": 100},
+                rows_released=100,
+                suppressed=0,
             )
             items.append(Pending(apps[i % 40], event, start + timedelta(seconds=i)))
         with unit_of_work(database, SYSTEM) as ctx:

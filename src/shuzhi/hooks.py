@@ -127,6 +127,24 @@ class LakeCollecting(Hook):
     found: list[Path] = field(default_factory=list, compare=False)
 
 
+# ---------------------------------------------------------------- audit
+
+
+@dataclass(frozen=True)
+class SealsChecking(Hook):
+    """``audit verify`` met entries sealing records kept outside the log (one entry stands
+    for many records: its details carry their number and a digest over them). ``seals`` are
+    ``(seq, kind, details JSON)``, the kind being the entry's target id. The capability that
+    keeps records of a kind recomputes each of its seals from the records stored now, appends
+    ``(seq, reason)`` to ``broken`` for every seal they no longer match, and adds the kind to
+    ``handled``; ``records`` counts the records it read."""
+
+    seals: tuple[tuple[int, str, str], ...]
+    broken: list[tuple[int, str]] = field(default_factory=list, compare=False)
+    handled: set[str] = field(default_factory=set, compare=False)
+    records: list[int] = field(default_factory=list, compare=False)
+
+
 @dataclass(frozen=True)
 class VersionAccepted(Hook):
     """A version that was pending review was accepted and is now current."""

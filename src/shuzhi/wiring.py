@@ -13,6 +13,7 @@ from __future__ import annotations
 from shuzhi import hooks
 from shuzhi.audit import service as audit
 from shuzhi.gateway import indexing as gateway_indexing
+from shuzhi.gateway import sealing as gateway_sealing
 from shuzhi.market import service as market
 from shuzhi.portal import service as portal
 from shuzhi.quality import service as quality
@@ -40,6 +41,8 @@ def register_all() -> None:
     hooks.subscribe(hooks.VersionWritten, gateway_indexing.on_version_written)
     # ... and removed by the lake's garbage collection once their version is gone.
     hooks.subscribe(hooks.LakeCollecting, gateway_indexing.on_lake_collecting)
+    # Verifying the audit log checks the gateway's call rows against the entries sealing them.
+    hooks.subscribe(hooks.SealsChecking, gateway_sealing.on_seals_checking)
     # A rejected version's quality issues are not left on its unit's list.
     hooks.subscribe(hooks.VersionRejected, quality.on_version_rejected)
     # A revoked sandbox grant is recorded in the sandbox's trail (queries stop at once).

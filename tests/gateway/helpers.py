@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shuzhi.app import create_app
+from shuzhi.audit import service as audit
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
@@ -111,6 +112,17 @@ def calls(database: Database, **where: Any) -> list[ApiCall]:
 def call_count(database: Database) -> int:
     with acting(database, SYSTEM) as ctx:
         return int(ctx.db.scalar(select(func.count()).select_from(ApiCall)) or 0)
+
+
+def sealed(database: Database) -> tuple[int, int]:
+    """Calls served and refused as the audit entries sealing the call rows count them."""
+    with acting(database, SYSTEM) as ctx:
+        page = audit.view_audit(ctx, action="gateway.calls_sealed", limit=1000)
+    assert page.total == len(page.items)
+    return (
+        sum(int(e.details["served"]) for e in page.items),
+        sum(int(e.details["refused"]) for e in page.items),
+    )
 
 
 # ---------------------------------------------------------------- a hand-made grant source

@@ -1,4 +1,4 @@
-"""Metering: buffered, batched, audited in one exact chain, and nothing lost at shutdown."""
+"""Metering: buffered, batched, sealed in one exact chain, and nothing lost at shutdown."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from shuzhi.gateway import meter as meter_module
 from shuzhi.gateway.meter import CallMeter, CallRecord, WriterProcess, unwritten, write_calls
 from shuzhi.gateway.models import Endpoint, Outcome
 from tests.conftest import acting
-from tests.gateway.helpers import TEST_OPTIONS, call_count, calls, gateway, ids, share
+from tests.gateway.helpers import TEST_OPTIONS, call_count, calls, gateway, ids, sealed, share
 
 
 def _record(n: int, outcome: Outcome = Outcome.OK) -> CallRecord:
@@ -55,10 +55,16 @@ def test_batches_keep_the_audit_chain_exact(database: Database) -> None:
     with acting(database, SYSTEM) as ctx:
         audit.record(ctx, OperationDenied(operation="x", target="after"))
         report = audit.check_chain(ctx)
-        assert report.ok and report.entries == 2502
-        served = audit.view_audit(ctx, action="gateway.data_served")
-        assert served.total == 1666 and served.items[0].actor == "api_key:app:APP"
+        # Two seals (2,000 and 500 rows) between the two entries; every row checked.
+        assert report.ok and report.entries == 4
+        assert (report.seals, report.sealed_records) == (2, 2500)
+        seals = audit.view_audit(ctx, action="gateway.calls_sealed").items
+        assert [(e.actor, e.target_type, e.target_id) for e in seals] == [
+            ("system:shuzhi", "sealed_records", "gateway_call")
+        ] * 2
+    assert sealed(database) == (1666, 834)
     assert call_count(database) == 2500
+    assert {c.seal for c in calls(database)} == {e.seq for e in seals}
 
 
 def test_meter_keeps_a_failed_batch_and_writes_it_later(database: Database) -> None:
@@ -115,8 +121,8 @@ def test_graceful_shutdown_writes_every_buffered_call(
     assert call_count(database) == calls_made  # the lifespan's shutdown flushed them
     assert {c.status for c in calls(database)} == {200}
     with acting(database, SYSTEM) as ctx:
-        assert audit.view_audit(ctx, action="gateway.data_served").total == calls_made
         assert audit.check_chain(ctx).ok
+    assert sealed(database) == (calls_made, 0)
 
 
 def test_writer_process_writes_in_a_child_and_resends_after_it_dies(
@@ -146,7 +152,7 @@ def test_writer_process_writes_in_a_child_and_resends_after_it_dies(
     assert call_count(database) == 50
     with acting(database, SYSTEM) as ctx:
         assert audit.check_chain(ctx).ok
-        assert audit.view_audit(ctx, action="gateway.data_served").total == 50
+    assert sealed(database) == (50, 0)
 
 
 def test_a_batch_sent_again_skips_calls_already_stored(database: Database) -> None:

@@ -49,6 +49,12 @@ def audit_verify(
                 f" / 已从第 {report.from_checkpoint} 条处的签名检查点起核验 {report.checked} 条，"
                 "--full 核验全部条目"
             )
+        if report.seals:
+            console.print(
+                f"{report.sealed_records} records kept outside the log match their"
+                f" {report.seals} seals / {report.sealed_records} 条日志外记录与其"
+                f" {report.seals} 个封存摘要一致"
+            )
         if report.legacy_entries:
             console.print(
                 f"The first {report.legacy_entries} entries predate the audit key (SHA-256,"

@@ -108,3 +108,21 @@ class AuditArchived(AuditEvent):
     sha256: str
     bytes: int
     chain: str = "chain"
+
+
+# Entries of this target type seal records kept outside the log; ``audit verify`` hands them
+# to the capability keeping the records (``hooks.SealsChecking``).
+SEALED_RECORDS = "sealed_records"
+
+
+@dataclass(frozen=True)
+class RecordsSealed(AuditEvent):
+    """Base of the events that seal many records kept outside the log with one entry:
+    ``count`` records of kind ``records`` (the target id), ``digest`` the SHA-256 over them in
+    the owning capability's canonical form. A subclass names the action and may add fields."""
+
+    target_type: ClassVar[str] = SEALED_RECORDS
+    target_fields: ClassVar[tuple[str, ...]] = ("records",)
+    records: str
+    count: int
+    digest: str

@@ -65,3 +65,6 @@ class VerifyReport(BaseModel):
     # Entries read (all of them on a full check) and the checkpoint a quick check began after.
     checked: int = 0
     from_checkpoint: int | None = None
+    # Entries sealing records kept outside the log, and the records checked against them.
+    seals: int = 0
+    sealed_records: int = 0

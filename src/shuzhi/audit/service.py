@@ -150,15 +150,16 @@ class Pending:
     outcome: str = "ok"
 
 
-def record_batch(ctx: Ctx, items: Sequence[Pending]) -> None:
-    """Append many events with one turn of the head lock (buffered writers, e.g. metering).
+def record_batch(ctx: Ctx, items: Sequence[Pending]) -> int:
+    """Append many events with one turn of the head lock (buffered writers, e.g. metering);
+    returns the sequence number of the first (0 when ``items`` is empty).
 
     The chain stays exact: entries get consecutive sequence numbers in ``items`` order and
     each MAC links to the one before. (The gateway's meter calls this in its writer process,
     which has the same settings, hence the same audit key.)
     """
     if not items:
-        return
+        return 0
     row = ctx.db.execute(
         update(_HEAD)
         .where(_HEAD.c.id == 1)
@@ -191,6 +192,7 @@ def record_batch(ctx: Ctx, items: Sequence[Pending]) -> None:
     ctx.db.execute(insert(_ENTRIES), entries)
     ctx.db.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=prev))
     anchors.note_appended(ctx.db, ctx.database, first, seq)
+    return first
 
 
 def record_denied(ctx: Ctx, operation: str, target: str) -> None:

@@ -175,7 +175,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "audit.act.secops.grant_review_ended": ("授权已终止，复核结束", "Grant review ended"),
     "audit.act.secops.report_viewed": ("查看月度安全报告", "Monthly security report viewed"),
+    # call_refused and data_served: one entry per call, as written before calls were sealed
+    # in batches (still shown for the entries written then).
     "audit.act.gateway.call_refused": ("接口调用被拒绝", "API call refused"),
+    "audit.act.gateway.calls_sealed": (
+        "接口调用记录写入并封存",
+        "API call records written and sealed",
+    ),
     "audit.act.gateway.calls_shed": (
         "调用记录写入滞后期间拒绝的接口调用（未读取数据）",
         "API calls turned away while call records were behind (nothing read)",
@@ -391,6 +397,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.target_type.sandbox_release": ("沙箱结果发布", "Sandbox release"),
     "audit.target_type.sandbox_template": ("沙箱查询模板", "Sandbox query template"),
     "audit.target_type.scenario": ("应用场景", "Scenario"),
+    "audit.target_type.sealed_records": ("封存的日志外记录", "Records sealed outside the log"),
     "audit.target_type.security_alert": ("安全告警", "Security alert"),
     "audit.target_type.risk_subject": ("风险登记对象", "Risk register subject"),
     "audit.target_type.risk_report": ("重要数据风险评估报告", "Important-data risk report"),

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from shuzhi import hooks
 from shuzhi.audit import anchors, archive
 from shuzhi.audit.chain import ALG_LEGACY, ALG_MAC, chain_mac, expected_hash, same
-from shuzhi.audit.events import AuditSealed
+from shuzhi.audit.events import SEALED_RECORDS, AuditSealed
 from shuzhi.audit.models import GENESIS, AuditCheckpoint, AuditEntry, AuditHead
 from shuzhi.audit.schemas import VerifyReport
 from shuzhi.context import Ctx
@@ -248,6 +249,44 @@ class _Walk:
                 )
 
 
+# Seals handed to the capabilities at a time (each reads the records of its own).
+SEALS_PER_CHECK = 200
+
+
+@dataclass
+class _Seals:
+    """Entries sealing records kept outside the log, met along the walk and handed in
+    groups to the capabilities that keep the records (``hooks.SealsChecking``)."""
+
+    ctx: Ctx
+    waiting: list[tuple[int, str, str]] = field(default_factory=list)
+    seals: int = 0
+    records: int = 0
+
+    def step(self, entry: Any) -> None:
+        if entry.target_type != SEALED_RECORDS:
+            return
+        self.waiting.append((entry.seq, entry.target_id, entry.details))
+        if len(self.waiting) >= SEALS_PER_CHECK:
+            self.check()
+
+    def check(self) -> None:
+        if not self.waiting:
+            return
+        event = hooks.SealsChecking(tuple(self.waiting))
+        hooks.publish(self.ctx, event)
+        for seq, kind, _ in self.waiting:
+            if kind not in event.handled:
+                raise ChainBroken(
+                    seq, f"entry {seq} seals records of kind {kind!r}, which nothing checks"
+                )
+        if event.broken:
+            raise ChainBroken(*min(event.broken))
+        self.seals += len(self.waiting)
+        self.records += sum(event.records)
+        self.waiting.clear()
+
+
 def link_checker(ctx: Ctx, after: int, prev: str) -> _Walk:
     """A walk continuing the chain after entry ``after`` (ending in ``prev``): its ``step``
     raises ``ChainBroken`` at the first entry that does not follow."""
@@ -292,10 +331,13 @@ def check_chain(ctx: Ctx, *, full: bool = True) -> VerifyReport:
         anchored={a.seq for a in marks if a.seq > begin.seq},
         pinned={cp.seq: cp for cp in checkpoints if cp.seq > begin.seq},
     )
+    seals = _Seals(ctx)
     try:
         for entry in _entries(ctx, after=begin.seq):
             walk.step(entry)
+            seals.step(entry)
         walk.finish(head_seq, head_hash, marks)
+        seals.check()
     except ChainBroken as bad:
         return VerifyReport(
             ok=False,
@@ -311,4 +353,6 @@ def check_chain(ctx: Ctx, *, full: bool = True) -> VerifyReport:
         anchors=len(marks),
         checked=walk.checked,
         from_checkpoint=begin.seq if begin.checkpoint else None,
+        seals=seals.seals,
+        sealed_records=seals.records,
     )

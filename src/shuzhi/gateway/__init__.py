@@ -2,4 +2,4 @@
 audited on every call."""
 
 # The public surface: the modules other packages may import.
-__all__ = ["indexing", "limits", "monitoring", "redaction", "service", "stats", "texts"]
+__all__ = ["indexing", "limits", "monitoring", "redaction", "sealing", "service", "stats", "texts"]

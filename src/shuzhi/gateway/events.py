@@ -1,43 +1,27 @@
-"""Audit events of the gateway: every call, served or refused, is one entry (written in
-batches by the meter, in the order the calls finished), except calls turned away unread
-while the meter was behind, which are counted (``CallsShed``)."""
+"""Audit events of the gateway. Every call, served or refused, is a row of the call log,
+written in batches by the meter; each batch is sealed by one entry (``CallsSealed``). Calls
+turned away unread while the meter was behind are counted instead (``CallsShed``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
-from shuzhi.audit.events import AuditEvent
+from shuzhi.audit.events import AuditEvent, RecordsSealed
 
 
 @dataclass(frozen=True)
-class _CallEvent(AuditEvent):
-    target_type: ClassVar[str] = "dataset"
-    target_fields: ClassVar[tuple[str, ...]] = ("resource_code",)
-    unit_field: ClassVar[str | None] = "provider_unit"
-    call_id: str
-    resource_code: str
-    endpoint: str
-    provider_unit: int | None
-    application: str | None
-    grant_id: int | None
-    filter: str
-    rows: int
-    status: int
+class CallsSealed(RecordsSealed):
+    """A batch of calls (served or refused) was written to the call log (``gateway_call``)
+    and sealed: ``count`` rows, ``digest`` the SHA-256 over them (``gateway.sealing``), each
+    row naming this entry's sequence number. Who called, what and when stays in the rows;
+    the entry makes them as tamper-evident as the log itself."""
 
-
-@dataclass(frozen=True)
-class DataServed(_CallEvent):
-    """Rows of a dataset left the server through the gateway (masked per grant)."""
-
-    action: ClassVar[str] = "gateway.data_served"
-
-
-@dataclass(frozen=True)
-class CallRefused(_CallEvent):
-    """A call was refused (bad key, no grant, bad input, throttled) and nothing was served."""
-
-    action: ClassVar[str] = "gateway.call_refused"
+    action: ClassVar[str] = "gateway.calls_sealed"
+    served: int
+    refused: int
+    first_at: str
+    last_at: str
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Metering: calls are recorded in memory on the hot path and written in batches.
 
 A background thread writes the buffer when it holds ``batch_size`` calls or every
-``interval`` seconds, whichever comes first: the call rows and one audit entry per call, in
-one transaction (``audit.record_batch`` keeps the hash chain exact). ``close`` — run by the
+``interval`` seconds, whichever comes first: the call rows and the audit entry sealing them,
+in one transaction (``gateway.sealing``: the entry holds a digest over the rows and each row
+names the entry). ``close`` — run by the
 application's shutdown — stops the thread and writes everything still buffered, so a graceful
 shutdown loses nothing. A failed write keeps the batch and retries on the next tick.
 
@@ -36,9 +37,10 @@ from sqlalchemy import Table, insert, select
 
 from shuzhi.audit.anchors import wait_for_hooks
 from shuzhi.audit.service import Pending, record_batch
-from shuzhi.context import SYSTEM, Actor, Role, unit_of_work
+from shuzhi.context import SYSTEM, Actor, unit_of_work
 from shuzhi.db.engine import Database
-from shuzhi.gateway.events import CallRefused, CallsShed, DataServed
+from shuzhi.gateway import sealing
+from shuzhi.gateway.events import CallsSealed, CallsShed
 from shuzhi.gateway.filters import describe
 from shuzhi.gateway.models import ApiCall, Endpoint, Outcome
 from shuzhi.lake.query import Filter
@@ -100,33 +102,6 @@ class CallRecord:
             "client": self.client,
         }
 
-    def actor(self) -> Actor:
-        if self.application_code is None:
-            return Actor(kind="anonymous")
-        return Actor(
-            kind="api_key",
-            id=self.key_id,
-            name=f"app:{self.application_code}",
-            role=Role.CONSUMER,
-            unit_id=self.consumer_unit_id,
-        )
-
-    def pending(self, filter_text: str) -> Pending:
-        served = self.outcome is Outcome.OK
-        event_type = DataServed if served else CallRefused
-        event = event_type(
-            call_id=self.call_id,
-            resource_code=self.resource_code[:200],
-            endpoint=self.endpoint.value,
-            provider_unit=self.provider_unit_id,
-            application=self.application_code,
-            grant_id=self.grant_id,
-            filter=filter_text,
-            rows=self.rows,
-            status=self.status,
-        )
-        return Pending(self.actor(), event, self.at.astimezone(UTC), "ok" if served else "denied")
-
 
 @dataclass
 class Shed:
@@ -152,14 +127,32 @@ SHED_DATASETS = 1000
 SHED_OTHERS = "*"
 
 
+def _seal(chunk: Sequence[CallRecord], rows: Sequence[dict[str, object]]) -> Pending:
+    count, digest = sealing.digest(rows)
+    served = sum(1 for r in chunk if r.outcome is Outcome.OK)
+    event = CallsSealed(
+        records=sealing.RECORDS,
+        count=count,
+        digest=digest,
+        served=served,
+        refused=count - served,
+        first_at=min(r.at for r in chunk).astimezone(UTC).isoformat(),
+        last_at=max(r.at for r in chunk).astimezone(UTC).isoformat(),
+    )
+    return Pending(SYSTEM, event, datetime.now(UTC))
+
+
 def write_calls(database: Database, records: Sequence[CallRecord]) -> None:
-    """Call rows and their audit entries, all in one transaction."""
+    """Call rows and the audit entries sealing them (one per ``WRITE_CHUNK`` rows), all in
+    one transaction."""
     with unit_of_work(database, SYSTEM) as ctx:
         for start in range(0, len(records), WRITE_CHUNK):
             chunk = records[start : start + WRITE_CHUNK]
-            texts = [r.filter_text() for r in chunk]
-            ctx.db.execute(insert(_CALLS), [r.row(t) for r, t in zip(chunk, texts, strict=True)])
-            record_batch(ctx, [r.pending(t) for r, t in zip(chunk, texts, strict=True)])
+            rows = [r.row(r.filter_text()) for r in chunk]
+            seal = record_batch(ctx, [_seal(chunk, rows)])
+            for row in rows:
+                row["seal"] = seal
+            ctx.db.execute(insert(_CALLS), rows)
     # The meter writes for as long as the gateway serves: keep SQLite's log from growing.
     # The batch is committed by now: a failed truncation must not send it again.
     try:

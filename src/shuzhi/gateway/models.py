@@ -1,4 +1,4 @@
-"""Gateway tables: one row per metered call.
+"""Gateway tables: one row per metered call, sealed in batches by the audit log.
 
 No foreign keys into the sharing tables: calls are a log, kept after applications, keys and
 grants are gone, and the gateway's migration branch stays independent of the workflow's.
@@ -42,6 +42,7 @@ class ApiCall(Base):
         Index("ix_gateway_call_day_resource", "day", "resource_code"),
         Index("ix_gateway_call_day_consumer", "day", "consumer_unit_id"),
         Index("ix_gateway_call_day_latency", "day", "latency_us"),
+        Index("ix_gateway_call_seal", "seal", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -63,6 +64,10 @@ class ApiCall(Base):
     status: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[Outcome] = mapped_column(StrEnumType(Outcome, 20))
     client: Mapped[str | None] = mapped_column(String(64))
+    # The sequence number of the audit entry sealing the batch this row was written in
+    # (``gateway.sealing``); none for rows written before batches were sealed, each of which
+    # has an audit entry of its own.
+    seal: Mapped[int | None] = mapped_column(Integer)
 
 
 class GatewayNode(Base):

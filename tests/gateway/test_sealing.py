@@ -1,0 +1,167 @@
+"""Call rows sealed by the audit log: any change to them after the write is found by
+``audit verify``, on every backend the tests run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Executable, Table, delete, func, insert, select, update
+
+from shuzhi.audit import service as audit
+from shuzhi.audit.service import Pending, record_batch
+from shuzhi.context import SYSTEM, unit_of_work
+from shuzhi.db.engine import Database
+from shuzhi.gateway import sealing
+from shuzhi.gateway.events import CallsSealed
+from shuzhi.gateway.meter import CallRecord, write_calls
+from shuzhi.gateway.models import ApiCall, Endpoint, Outcome
+from shuzhi.lake.query import Filter, Op
+from tests.conftest import acting
+
+_CALLS: Table = ApiCall.__table__  # type: ignore[assignment]
+
+
+def _record(n: int) -> CallRecord:
+    return CallRecord(
+        call_id=f"s{n:08d}",
+        at=datetime(2026, 11, 2, 9, n % 60, n % 60, 1000 + n, tzinfo=UTC),
+        endpoint=Endpoint.LOOKUP if n % 2 else Endpoint.RECORDS,
+        resource_code="330182-1-01-0001",
+        consumer_unit_id=1,
+        provider_unit_id=2,
+        application_id=3,
+        application_code="应用A",
+        key_id=4,
+        grant_id=5,
+        filters=(Filter("身份证号", Op.EQ, f"33018219900101{n:04d}"),),
+        digest_key=b"k" * 32,
+        rows=n % 2,
+        latency_us=900 + n,
+        status=200 if n % 2 else 404,
+        outcome=Outcome.OK if n % 2 else Outcome.NOT_FOUND,
+        client=None if n % 5 == 0 else "10.0.0.7",
+    )
+
+
+def _written(database: Database, calls: int = 30) -> list[int]:
+    """Three batches of ``calls``; the seals' sequence numbers."""
+    for batch in range(3):
+        write_calls(database, [_record(batch * calls + i) for i in range(calls)])
+    with acting(database, SYSTEM) as ctx:
+        return [e.seq for e in audit.view_audit(ctx, action="gateway.calls_sealed").items][::-1]
+
+
+def _verify(database: Database) -> tuple[bool, int | None, str]:
+    with acting(database, SYSTEM) as ctx:
+        report = audit.check_chain(ctx)
+    return report.ok, report.first_bad_seq, report.reason or ""
+
+
+def _change(database: Database, statement: Executable) -> None:
+    with unit_of_work(database, SYSTEM) as ctx:
+        ctx.db.execute(statement)
+
+
+def test_untouched_rows_verify_and_every_row_names_its_seal(database: Database) -> None:
+    seals = _written(database)
+    with acting(database, SYSTEM) as ctx:
+        report = audit.check_chain(ctx)
+        counts = dict(
+            ctx.db.execute(select(ApiCall.seal, func.count()).group_by(ApiCall.seal)).all()
+        )
+        entries = audit.view_audit(ctx, action="gateway.calls_sealed").items
+    assert report.ok and (report.seals, report.sealed_records) == (3, 90)
+    assert counts == {seq: 30 for seq in seals}
+    assert {e.details["count"] for e in entries} == {30}
+    assert sum(e.details["served"] for e in entries) == 45
+
+
+def test_an_altered_row_breaks_its_seal(database: Database) -> None:
+    seals = _written(database)
+    # Rows served hidden as "not found": the digest over the middle batch no longer matches.
+    _change(database, update(ApiCall).where(ApiCall.call_id == "s00000041").values(rows=0))
+    assert _verify(database) == (
+        False,
+        seals[1],
+        f"the 30 call records sealed by entry {seals[1]} differ from their seal (altered)",
+    )
+
+
+def test_a_changed_time_or_filter_breaks_its_seal(database: Database) -> None:
+    seals = _written(database)
+    later = datetime(2026, 11, 2, 23, 0, tzinfo=UTC)
+    _change(database, update(ApiCall).where(ApiCall.call_id == "s00000070").values(at=later))
+    ok, seq, reason = _verify(database)
+    assert (ok, seq) == (False, seals[2]) and "altered" in reason
+
+
+def test_a_removed_row_breaks_its_seal(database: Database) -> None:
+    seals = _written(database)
+    _change(database, delete(ApiCall).where(ApiCall.call_id == "s00000003"))
+    assert _verify(database) == (
+        False,
+        seals[0],
+        f"entry {seals[0]} seals 30 call records but 29 name it (call records removed or added)",
+    )
+
+
+def test_a_row_added_under_a_seal_or_without_one_is_found(database: Database) -> None:
+    seals = _written(database)
+    row = _record(500).row("[]")
+    _change(database, insert(_CALLS).values(**row, seal=seals[1]))
+    ok, seq, reason = _verify(database)
+    assert (ok, seq) == (False, seals[1]) and "31 name it" in reason
+
+    _change(database, delete(ApiCall).where(ApiCall.call_id == "s00000500"))
+    assert _verify(database)[0]
+    _change(database, insert(_CALLS).values(**row))  # no seal at all
+    ok, seq, reason = _verify(database)
+    assert not ok and "no seal names it (added)" in reason
+
+
+def test_rows_moved_between_seals_are_found(database: Database) -> None:
+    seals = _written(database)
+    _change(database, update(ApiCall).where(ApiCall.call_id == "s00000000").values(seal=seals[2]))
+    ok, seq, _ = _verify(database)
+    assert (ok, seq) == (False, seals[0])
+
+
+def test_rows_written_before_sealing_keep_verifying(database: Database) -> None:
+    """Rows from before the seal column (none) come first and stay unchecked by seals."""
+    _change(database, insert(_CALLS).values(**_record(900).row("[]")))
+    seals = _written(database)
+    with acting(database, SYSTEM) as ctx:
+        report = audit.check_chain(ctx)
+    assert report.ok and report.sealed_records == 90 and len(seals) == 3
+
+
+def test_a_seal_of_records_nothing_keeps_is_reported(database: Database) -> None:
+    event = CallsSealed(
+        records="unknown_records",
+        count=1,
+        digest="0" * 64,
+        served=1,
+        refused=0,
+        first_at="2026-11-02T00:00:00+00:00",
+        last_at="2026-11-02T00:00:00+00:00",
+    )
+    with unit_of_work(database, SYSTEM) as ctx:
+        seq = record_batch(ctx, [Pending(SYSTEM, event, datetime.now(UTC))])
+    ok, bad, reason = _verify(database)
+    assert (ok, bad) == (False, seq) and "'unknown_records', which nothing checks" in reason
+
+
+def test_the_digest_is_over_the_values_not_their_order() -> None:
+    rows: list[dict[str, Any]] = [_record(n).row(f"[{n}]") for n in range(5)]
+    count, digest = sealing.digest(rows)
+    assert (count, digest) == sealing.digest(list(reversed(rows)))
+    assert count == 5 and len(digest) == 64
+    changed = [dict(r) for r in rows]
+    changed[2]["latency_us"] += 1
+    assert sealing.digest(changed)[1] != digest
+    # The same instant in another zone (as a driver may give it back) digests the same.
+    beijing = timezone(timedelta(hours=8))
+    assert sealing.digest(rows) == sealing.digest(
+        [{**r, "at": r["at"].astimezone(beijing)} for r in rows]
+    )
