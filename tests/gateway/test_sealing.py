@@ -165,3 +165,20 @@ def test_the_digest_is_over_the_values_not_their_order() -> None:
     assert sealing.digest(rows) == sealing.digest(
         [{**r, "at": r["at"].astimezone(beijing)} for r in rows]
     )
+
+
+def test_every_column_of_a_call_is_sealed() -> None:
+    """Each stored column but the row's id and its seal is under the digest."""
+    assert set(sealing.FIELDS) == {c.name for c in _CALLS.columns} - {"id", "seal"}
+    row: dict[str, Any] = _record(7).row("[]")
+    _, base = sealing.digest([row])
+    other: dict[str, Any] = _record(8).row('["x"]')
+    other["at"] = row["at"] + timedelta(days=1)
+    other["day"] = other["at"].date()
+    other["endpoint"], other["outcome"] = Endpoint.EXPORT.value, Outcome.ERROR.value
+    other["resource_code"], other["application_code"], other["client"] = "R/2", "B", "10.9.9.9"
+    for name in ("consumer_unit_id", "provider_unit_id", "application_id", "key_id", "grant_id"):
+        other[name] = row[name] + 10
+    for name in sealing.FIELDS:
+        assert other[name] != row[name], name
+        assert sealing.digest([{**row, name: other[name]}])[1] != base, name

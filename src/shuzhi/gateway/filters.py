@@ -12,10 +12,10 @@ error never tells a caller which other columns a dataset has.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
+from json.encoder import encode_basestring
 from typing import Any
 
 from shuzhi.errors import ErrorCollector, FieldError, Invalid, Message
@@ -211,9 +211,13 @@ def matches(row: Mapping[str, Any], filters: Sequence[Filter]) -> bool:
 
 
 def value_digest(value: Any, key: bytes) -> str:
-    """A value as the call log (and the access log) shows it: a short keyed digest."""
-    text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]
+    """A value as the call log (and the access log) shows it: a short keyed digest of its
+    JSON text (a string's text is what ``json.dumps`` gives, without building an encoder)."""
+    if type(value) is str:
+        text = encode_basestring(value)
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    return hmac.digest(key, text.encode(), "sha256").hex()[:16]
 
 
 # Neighbourhood digests: short, so that many different blocks share one (a digest cannot be
@@ -245,7 +249,7 @@ def near_digest(value: Any, key: bytes) -> str | None:
     block = neighbourhood(value)
     if block is None:
         return None
-    mac = hmac.new(key, b"near|" + block.encode(), hashlib.sha256).hexdigest()
+    mac = hmac.digest(key, b"near|" + block.encode(), "sha256").hex()
     return NEAR_MARK + mac[:NEAR_CHARS]
 
 

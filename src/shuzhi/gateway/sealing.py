@@ -19,8 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
-from enum import StrEnum
+from datetime import UTC
 from itertools import groupby
 from typing import Any
 
@@ -57,19 +56,33 @@ _CALLS: Table = ApiCall.__table__  # type: ignore[assignment]
 SEALS_PER_READ = 50
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
+def _values(row: Mapping[Any, Any]) -> list[Any]:
+    """A row's values in ``FIELDS`` order, as JSON takes them (vocabularies are ``StrEnum``
+    members or their codes, both of which ``str`` turns into the code)."""
+    return [
+        row["call_id"],
+        row["at"].astimezone(UTC).isoformat(),
+        row["day"].isoformat(),
+        str(row["endpoint"]),
+        row["resource_code"],
+        row["consumer_unit_id"],
+        row["provider_unit_id"],
+        row["application_id"],
+        row["application_code"],
+        row["key_id"],
+        row["grant_id"],
+        row["filter"],
+        row["rows"],
+        row["latency_us"],
+        row["status"],
+        str(row["outcome"]),
+        row["client"],
+    ]
 
 
 def digest(rows: Iterable[Mapping[Any, Any]]) -> tuple[int, str]:
     """The number of rows and the SHA-256 over them, as the seal records it."""
-    values = sorted(([_plain(row[name]) for name in FIELDS] for row in rows), key=lambda v: v[0])
+    values = sorted((_values(row) for row in rows), key=lambda v: v[0])
     text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     return len(values), hashlib.sha256(text.encode("utf-8")).hexdigest()
 
