@@ -203,6 +203,18 @@ def prepare_shuzhi(
     return {"code": code, "tokens": tokens, "index": str(index.path), **timings}
 
 
+def migrate(data_dir: Path) -> None:
+    """Bring the prepared database to the current schema (the servers start without it)."""
+    from shuzhi.db.engine import Database
+    from shuzhi.db.migrate import upgrade
+
+    database = Database(_settings(data_dir))
+    try:
+        upgrade(database)
+    finally:
+        database.dispose()
+
+
 def prepare_sqlite(csv_path: Path, db_path: Path) -> float:
     started = time.perf_counter()
     work = db_path.with_suffix(".tmp")
@@ -466,6 +478,7 @@ def main(argv: list[str] | None = None) -> None:
         state["keys"] = key_list(csv_path, keys)
         state_path.write_text(json.dumps(state), encoding="utf-8")
     state = json.loads(state_path.read_text(encoding="utf-8"))
+    migrate(data_dir)  # data prepared by an earlier version of the code
     lua = work / "lookup.lua"
     lua.write_text(LUA, encoding="utf-8")
     env = {"BENCH_KEYS": str(keys), "BENCH_LUA": str(lua)}

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import signal
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -84,6 +85,42 @@ def test_meter_keeps_a_failed_batch_and_writes_it_later(database: Database) -> N
     failing = False
     meter.close()
     assert [r.call_id for r in written] == [f"c{i:08d}" for i in range(6)]
+
+
+def test_the_thread_writes_full_batches_and_the_interval_the_rest(database: Database) -> None:
+    """Calls arriving while a batch is written wait for a full batch (or the interval) rather
+    than being written a few at a time, each few with a transaction and a seal of its own."""
+    sizes: list[int] = []
+    first = threading.Event()
+
+    def writer(db: Database, records: Sequence[CallRecord]) -> None:
+        sizes.append(len(records))
+        first.wait(5)  # slow first write: more calls arrive meanwhile
+
+    meter = CallMeter(database, batch_size=50, interval=3600, writer=writer)
+    for i in range(50):
+        meter.add(_record(i))  # the 50th wakes the thread
+    for i in range(50, 80):
+        meter.add(_record(i))
+    first.set()
+    deadline = time.monotonic() + 5
+    while meter.written < 50 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert sizes == [50] and meter.pending == 30  # the 30 wait: no batch of 30 was chased
+    for i in range(80, 100):
+        meter.add(_record(i))
+    while meter.written < 100 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sizes == [50, 50] and meter.pending == 0
+    meter.close()
+
+    quiet = CallMeter(database, batch_size=50, interval=0.05, writer=writer)
+    quiet.add(_record(100))  # a quiet spell: the interval writes what is there
+    while quiet.written < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sizes == [50, 50, 1] and quiet.pending == 0
+    quiet.close()
 
 
 def test_concurrent_calls_are_all_written_once(database: Database) -> None:

@@ -346,11 +346,14 @@ class CallMeter:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            full = self._wake.wait(self.interval)
             self._wake.clear()
             if self._stop.is_set():
                 return
-            self.flush()
+            # Woken by a full batch: write full batches only. Calls arriving while one is
+            # written wait for the next batch or the interval instead of being chased in
+            # batches of a few (each batch costs a transaction and a seal).
+            self.flush(whole=not full)
 
     @property
     def saturated(self) -> bool:
@@ -358,15 +361,18 @@ class CallMeter:
         data its audit trail cannot keep up with."""
         return self.pending >= self.max_pending
 
-    def flush(self) -> int:
+    def flush(self, whole: bool = True) -> int:
         """Write what is buffered now, ``batch_size`` calls at a time (a writer never holds
         the interpreter for a whole backlog); on failure keep the rest, in order, for the
-        next attempt. Returns the number written."""
+        next attempt. Without ``whole``, a last batch smaller than ``batch_size`` is left for
+        later. Returns the number written."""
         written = 0
         with self._write_lock:
             self._flush_shed()
             while True:
                 with self._lock:
+                    if not whole and len(self._buffer) < self.batch_size:
+                        return written
                     batch = self._buffer[: self.batch_size]
                     del self._buffer[: self.batch_size]
                 if not batch:
