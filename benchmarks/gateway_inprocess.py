@@ -13,8 +13,9 @@ the meter's thread of this process and is included.
 
 ``--profile N`` also prints the N functions with the most own time over Shuzhi's calls.
 The last line is the meter's writing alone: ``gateway.meter.write_calls`` over the same
-number of call records (a row and a hash-chained audit entry each) into a fresh SQLite
-database, in the meter's batches of 500, as CPU microseconds per call.
+number of call records (a row each, and a hash-chained audit entry sealing each batch) into
+a fresh SQLite database, in the meter's batches of 500: CPU microseconds per call, and the
+bytes the database grew by per call.
 """
 
 from __future__ import annotations
@@ -165,11 +166,16 @@ async def run(args: argparse.Namespace) -> None:
     print(f"\nShuzhi's request path costs {1 / ratio:.1f}x the limit's")
     if profile_text:
         print(profile_text)
-    print(f"meter's writing (SQLite): {writer_cost(args.calls):.1f} CPU µs per call")
+    cpu, stored = writer_cost(args.calls)
+    print(
+        f"meter's writing (SQLite): {cpu:.1f} CPU µs per call, {stored:.0f} bytes stored per"
+        " call (its row and indexes, its share of the seal)"
+    )
 
 
-def writer_cost(calls: int, batch: int = 500) -> float:
-    """CPU microseconds per call of writing call records as the meter's writer does."""
+def writer_cost(calls: int, batch: int = 500) -> tuple[float, float]:
+    """CPU microseconds and stored bytes per call of writing call records as the meter's
+    writer does (the call row, its indexes and its share of the seal's audit entry)."""
     import tempfile
     from datetime import UTC, datetime
 
@@ -207,12 +213,23 @@ def writer_cost(calls: int, batch: int = 500) -> float:
         upgrade(database)
         write_calls(database, [record(-n - 1) for n in range(batch)])  # warm-up
         records = [record(n) for n in range(calls)]
+        before = _stored_bytes(database)
         started = time.process_time()
         for start in range(0, calls, batch):
             write_calls(database, records[start : start + batch])
         spent = time.process_time() - started
+        grown = _stored_bytes(database) - before
         database.dispose()
-    return spent / calls * 1e6
+    return spent / calls * 1e6, grown / calls
+
+
+def _stored_bytes(database: Any) -> int:
+    """The database's pages in use (its size as committed, less its free pages)."""
+    with database.engine.connect() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+        free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+        size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+    return int((pages - free) * size)
 
 
 def main(argv: list[str] | None = None) -> None:
