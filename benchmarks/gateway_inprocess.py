@@ -166,9 +166,9 @@ async def run(args: argparse.Namespace) -> None:
     print(f"\nShuzhi's request path costs {1 / ratio:.1f}x the limit's")
     if profile_text:
         print(profile_text)
-    cpu, stored = writer_cost(args.calls)
+    writing, stored = writer_cost(args.calls)
     print(
-        f"meter's writing (SQLite): {cpu:.1f} CPU µs per call, {stored:.0f} bytes stored per"
+        f"meter's writing (SQLite): {writing:.1f} CPU µs per call, {stored:.0f} bytes stored per"
         " call (its row and indexes, its share of the seal)"
     )
 
