@@ -19,7 +19,10 @@ uvicorn workers (uvloop, httptools):
   key, ``/db/people.json?身份证号=X&_shape=array``.
 
 Each server is measured first cold (right after it starts, the page cache dropped where the
-machine allows it), then after a warm-up. Target: Shuzhi at ≥ 70 % of the limit, warm.
+machine allows it), then after a warm-up. Target: Shuzhi at ≥ 70 % of the limit, warm. The
+CPU time each server's processes used per answered call in the warm run is printed too
+(workers, and the processes they start: the meter's writers, the security evaluators): the
+machine's load moves it less than requests per second.
 
 The data directory (CSV, lake, SQLite copy, key list) is kept in ``--workdir`` and reused.
 """
@@ -379,7 +382,13 @@ def run_side(side: Side, env: dict[str, str], args: argparse.Namespace) -> dict[
         sample = _sample(base + side.prefix + first + side.suffix, side.tokens)
         cold = _wrk(base, side.prefix, side.suffix, wrk_env, args.cold, args.connections)
         warm = _wrk(base, side.prefix, side.suffix, wrk_env, args.warmup, args.connections)
+        before = _cpu_seconds(process.pid)
         result = _wrk(base, side.prefix, side.suffix, wrk_env, args.seconds, args.connections)
+        after = _cpu_seconds(process.pid)
+        result["cpu_us"] = {
+            kind: (after.get(kind, 0.0) - before.get(kind, 0.0)) / result["requests"] * 1e6
+            for kind in after
+        }
         result["cold"] = cold
         result["cold_dropped"] = dropped
         result["sample"] = sample
@@ -387,6 +396,39 @@ def run_side(side: Side, env: dict[str, str], args: argparse.Namespace) -> dict[
         return result
     finally:
         _stop(process)
+
+
+def _cpu_seconds(root: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by a server's processes: its workers (the
+    root's children) and the processes they started (meter writers, evaluators). Linux only
+    (read from /proc); empty elsewhere."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def children(pid: int) -> list[int]:
+        found: list[int] = []
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+                found += [int(c) for c in text.split()]
+        except OSError:
+            pass
+        return found
+
+    def used(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    out: dict[str, float] = {}
+    for worker in children(root):
+        if "resource_tracker" in Path(f"/proc/{worker}/cmdline").read_text(errors="replace"):
+            continue
+        out["workers"] = out.get("workers", 0.0) + used(worker)
+        for helper in children(worker):
+            out["helpers"] = out.get("helpers", 0.0) + used(helper)
+    return out
 
 
 def make_limit_app() -> Any:
@@ -540,6 +582,11 @@ def main(argv: list[str] | None = None) -> None:
                 f"{run['p90_ms']:>9.2f}{run['p99_ms']:>9.2f}{run['p999_ms']:>9.2f}"
                 f"{run['non2xx']:>9}{run['socket_errors']:>8}{share:>10.0%}"
             )
+    print("\nCPU per answered call in the warm run (µs, user + system, wrk not included):")
+    for side, r in zip(sides, results, strict=True):
+        cpu = r.get("cpu_us") or {}
+        parts = ", ".join(f"{kind} {value:.0f}" for kind, value in sorted(cpu.items()))
+        print(f"  {side.name}: {sum(cpu.values()):.0f} ({parts or 'not measured'})")
     share = gateway["rps"] / limit["rps"] if limit["rps"] else 0.0
     ratio = gateway["rps"] / datasette["rps"] if datasette["rps"] else float("inf")
     print(
