@@ -127,7 +127,7 @@ def main() -> None:
     rows = [
         ("", f"{args.calls:,} calls", f"{YEAR:,} calls*"),
         (
-            "writing (s, CPU µs per call)",
+            "writing (s; CPU µs per call, records built)",
             f"{r['write_s']:.1f} ({r['write_cpu_us']:.1f})",
             "",
         ),
