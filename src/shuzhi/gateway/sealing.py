@@ -23,7 +23,7 @@ from datetime import UTC
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import String, Table, func, select, type_coerce
 
 from shuzhi import hooks
 from shuzhi.context import Ctx
@@ -52,6 +52,17 @@ FIELDS = (
 )
 
 _CALLS: Table = ApiCall.__table__  # type: ignore[assignment]
+# Read back as stored: the vocabularies as their codes (not turned into enum members, which
+# is most of the cost of re-reading a year's calls), the time through its UTC type.
+_COLUMNS = [
+    _CALLS.c.seal,
+    *(
+        type_coerce(_CALLS.c[name], String()).label(name)
+        if name in ("endpoint", "outcome")
+        else _CALLS.c[name]
+        for name in FIELDS
+    ),
+]
 # Seals whose rows are read in one query while verifying.
 SEALS_PER_READ = 50
 
@@ -80,20 +91,32 @@ def _values(row: Mapping[Any, Any]) -> list[Any]:
     ]
 
 
-def digest(rows: Iterable[Mapping[Any, Any]]) -> tuple[int, str]:
-    """The number of rows and the SHA-256 over them, as the seal records it."""
-    values = sorted((_values(row) for row in rows), key=lambda v: v[0])
+def _stored(row: Sequence[Any]) -> list[Any]:
+    """``_values`` of a row read back as ``_COLUMNS`` (the seal first, then ``FIELDS``)."""
+    values = list(row[1:])
+    values[1] = values[1].astimezone(UTC).isoformat()
+    values[2] = values[2].isoformat()
+    return values
+
+
+def _sealed(values: list[list[Any]]) -> tuple[int, str]:
+    values.sort(key=lambda v: v[0])
     text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     return len(values), hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _problem(seq: int, details: str, rows: Sequence[Mapping[Any, Any]]) -> str | None:
+def digest(rows: Iterable[Mapping[Any, Any]]) -> tuple[int, str]:
+    """The number of rows and the SHA-256 over them, as the seal records it."""
+    return _sealed([_values(row) for row in rows])
+
+
+def _problem(seq: int, details: str, rows: Sequence[Sequence[Any]]) -> str | None:
     try:
         sealed = json.loads(details)
         count, expected = int(sealed["count"]), str(sealed["digest"])
     except (ValueError, KeyError, TypeError):
         return f"entry {seq} seals call records but its details are unreadable"
-    found, actual = digest(rows)
+    found, actual = _sealed([_stored(row) for row in rows])
     if found != count:
         return (
             f"entry {seq} seals {count} call records but {found} name it"
@@ -121,13 +144,12 @@ def on_seals_checking(ctx: Ctx, event: hooks.SealsChecking) -> None:
     if not mine:
         return
     event.handled.add(RECORDS)
-    columns = [_CALLS.c.seal, *(_CALLS.c[name] for name in FIELDS)]
     for start in range(0, len(mine), SEALS_PER_READ):
         part = dict(mine[start : start + SEALS_PER_READ])
         rows = ctx.db.execute(
-            select(*columns).where(_CALLS.c.seal.in_(list(part))).order_by(_CALLS.c.seal)
-        ).mappings()
-        by_seal = {seq: list(group) for seq, group in groupby(rows, key=lambda r: r["seal"])}
+            select(*_COLUMNS).where(_CALLS.c.seal.in_(list(part))).order_by(_CALLS.c.seal)
+        ).all()
+        by_seal = {seq: list(group) for seq, group in groupby(rows, key=lambda r: r[0])}
         for seq, details in part.items():
             problem = _problem(seq, details, by_seal.get(seq, []))
             if problem is not None:
