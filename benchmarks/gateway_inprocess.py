@@ -213,17 +213,17 @@ def writer_cost(calls: int, batch: int = 500) -> tuple[float, float]:
         upgrade(database)
         write_calls(database, [record(-n - 1) for n in range(batch)])  # warm-up
         records = [record(n) for n in range(calls)]
-        before = _stored_bytes(database)
+        before = stored_bytes(database)
         started = time.process_time()
         for start in range(0, calls, batch):
             write_calls(database, records[start : start + batch])
         spent = time.process_time() - started
-        grown = _stored_bytes(database) - before
+        grown = stored_bytes(database) - before
         database.dispose()
     return spent / calls * 1e6, grown / calls
 
 
-def _stored_bytes(database: Any) -> int:
+def stored_bytes(database: Any) -> int:
     """The database's pages in use (its size as committed, less its free pages)."""
     with database.engine.connect() as conn:
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()

@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks.gateway_inprocess import stored_bytes
+
 YEAR = 48_000_000
 SECRET = "sealed-calls-bench-secret-key-0123456789"
 
@@ -57,14 +59,6 @@ def _records(first: int, count: int, start: datetime) -> list[Any]:
     return out
 
 
-def _stored_bytes(database: Any) -> int:
-    with database.engine.connect() as conn:
-        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
-        free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
-        size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
-    return int((pages - free) * size)
-
-
 def run(calls: int, batch: int, workdir: Path) -> dict[str, float]:
     from shuzhi.audit.service import check_chain
     from shuzhi.context import SYSTEM, unit_of_work
@@ -83,12 +77,12 @@ def run(calls: int, batch: int, workdir: Path) -> dict[str, float]:
     database = Database(settings)
     upgrade(database)
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    before = _stored_bytes(database)
+    before = stored_bytes(database)
     cpu, began = time.process_time(), time.perf_counter()
     for first in range(0, calls, batch):
         write_calls(database, _records(first, min(batch, calls - first), start))
     write_s, write_cpu = time.perf_counter() - began, time.process_time() - cpu
-    stored = _stored_bytes(database) - before
+    stored = stored_bytes(database) - before
     with unit_of_work(database, SYSTEM) as ctx:
         began = time.perf_counter()
         full = check_chain(ctx, full=True)
