@@ -67,36 +67,17 @@ _COLUMNS = [
 SEALS_PER_READ = 50
 
 
-def _values(row: Mapping[Any, Any]) -> list[Any]:
-    """A row's values in ``FIELDS`` order, as JSON takes them (vocabularies are ``StrEnum``
-    members or their codes, both of which ``str`` turns into the code)."""
-    return [
-        row["call_id"],
-        row["at"].astimezone(UTC).isoformat(),
-        row["day"].isoformat(),
-        str(row["endpoint"]),
-        row["resource_code"],
-        row["consumer_unit_id"],
-        row["provider_unit_id"],
-        row["application_id"],
-        row["application_code"],
-        row["key_id"],
-        row["grant_id"],
-        row["filter"],
-        row["rows"],
-        row["latency_us"],
-        row["status"],
-        str(row["outcome"]),
-        row["client"],
-    ]
+_AT, _DAY, _ENDPOINT, _OUTCOME = (FIELDS.index(n) for n in ("at", "day", "endpoint", "outcome"))
 
 
-def _stored(row: Sequence[Any]) -> list[Any]:
-    """``_values`` of a row read back as ``_COLUMNS`` (the seal first, then ``FIELDS``)."""
-    values = list(row[1:])
-    values[1] = values[1].astimezone(UTC).isoformat()
-    values[2] = values[2].isoformat()
-    return values
+def _plain(values: Iterable[Any]) -> list[Any]:
+    """A row's values in ``FIELDS`` order as JSON takes them: the time in UTC and the day as
+    ISO text, the vocabularies as their codes (``str`` of a ``StrEnum`` member is its code)."""
+    out = list(values)
+    out[_AT] = out[_AT].astimezone(UTC).isoformat()
+    out[_DAY] = out[_DAY].isoformat()
+    out[_ENDPOINT], out[_OUTCOME] = str(out[_ENDPOINT]), str(out[_OUTCOME])
+    return out
 
 
 def _sealed(values: list[list[Any]]) -> tuple[int, str]:
@@ -107,7 +88,7 @@ def _sealed(values: list[list[Any]]) -> tuple[int, str]:
 
 def digest(rows: Iterable[Mapping[Any, Any]]) -> tuple[int, str]:
     """The number of rows and the SHA-256 over them, as the seal records it."""
-    return _sealed([_values(row) for row in rows])
+    return _sealed([_plain(row[name] for name in FIELDS) for row in rows])
 
 
 def _problem(seq: int, details: str, rows: Sequence[Sequence[Any]]) -> str | None:
@@ -116,7 +97,7 @@ def _problem(seq: int, details: str, rows: Sequence[Sequence[Any]]) -> str | Non
         count, expected = int(sealed["count"]), str(sealed["digest"])
     except (ValueError, KeyError, TypeError):
         return f"entry {seq} seals call records but its details are unreadable"
-    found, actual = _sealed([_stored(row) for row in rows])
+    found, actual = _sealed([_plain(row[1:]) for row in rows])  # the seal comes first
     if found != count:
         return (
             f"entry {seq} seals {count} call records but {found} name it"
