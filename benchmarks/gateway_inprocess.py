@@ -183,7 +183,6 @@ def writer_cost(calls: int, batch: int = 500) -> tuple[float, float]:
     from shuzhi.db.migrate import upgrade
     from shuzhi.gateway.meter import CallRecord, write_calls
     from shuzhi.gateway.models import Endpoint, Outcome
-    from shuzhi.lake.query import Filter, Op
     from shuzhi.settings import Settings
 
     def record(n: int) -> CallRecord:
@@ -198,7 +197,7 @@ def writer_cost(calls: int, batch: int = 500) -> tuple[float, float]:
             application_code="BENCH-01",
             key_id=4,
             grant_id=5,
-            filters=(Filter("身份证号", Op.EQ, f"510105199112{n % 10**6:06d}"),),
+            filters=(("身份证号", "eq", f"510105199112{n % 10**6:06d}"),),
             digest_key=b"k" * 32,
             rows=1,
             latency_us=300,

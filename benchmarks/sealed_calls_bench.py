@@ -30,7 +30,6 @@ SECRET = "sealed-calls-bench-secret-key-0123456789"
 def _records(first: int, count: int, start: datetime) -> list[Any]:
     from shuzhi.gateway.meter import CallRecord
     from shuzhi.gateway.models import Endpoint, Outcome
-    from shuzhi.lake.query import Filter, Op
 
     out = []
     for n in range(first, first + count):
@@ -47,7 +46,7 @@ def _records(first: int, count: int, start: datetime) -> list[Any]:
                 application_code=f"APP-{n % 40:04d}",
                 key_id=n % 40 + 1,
                 grant_id=n % 500 + 1,
-                filters=(Filter("身份证号", Op.EQ, f"33018219{n % 10**10:010d}"),),
+                filters=(("身份证号", "eq", f"33018219{n % 10**10:010d}"),),
                 digest_key=b"k" * 32,
                 rows=1 if served else 0,
                 latency_us=800 + n % 5000,

@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 from shuzhi.errors import Invalid, TooManyRequests
 from shuzhi.gateway.cache import TTLCache
 from shuzhi.gateway.cursor import CursorCodec, Position
-from shuzhi.gateway.filters import describe, matches, parse_fields, parse_filters, value_digest
+from shuzhi.gateway.filters import (
+    conditions,
+    describe,
+    matches,
+    near_digest,
+    parse_fields,
+    parse_filters,
+    value_digest,
+)
 from shuzhi.gateway.limits import RateLimiter
 from shuzhi.gateway.shaping import masker, plan, shape
 from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
@@ -75,8 +83,38 @@ def test_condition_forms_and_errors() -> None:
 
 
 def test_logged_conditions_hide_values() -> None:
-    text = describe([Filter("code", Op.EQ, "330106198503120011")], b"k" * 32)
+    text = describe(conditions([Filter("code", Op.EQ, "330106198503120011")]), b"k" * 32)
     assert "330106198503120011" not in text and '"code","eq"' in text
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=12),
+            st.sampled_from([op.value for op in Op]),
+            st.one_of(
+                st.none(), st.text(max_size=20), st.integers(), st.from_regex(r"\d{17}[\dX]")
+            ),
+        ),
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_logged_conditions_are_the_json_of_their_digests(
+    items: list[tuple[str, str, Any]], near: bool
+) -> None:
+    """The call log's text is built piece by piece; it stays the compact JSON of each
+    condition's column, operator, value digest and (lookups) block digest."""
+    key = b"k" * 32
+    expected = []
+    for column, op, value in items:
+        item: list[Any] = [column, op, None if value is None else value_digest(value, key)]
+        if near and op == "eq" and value is not None and near_digest(value, key) is not None:
+            item.append(near_digest(value, key))
+        expected.append(item)
+    text = describe(items, key, near=near)
+    assert text == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
+    assert json.loads(text) == expected
 
 
 @given(st.one_of(st.text(), st.integers(), st.lists(st.text(max_size=3), max_size=3)))

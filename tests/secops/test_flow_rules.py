@@ -15,7 +15,6 @@ from shuzhi.audit.service import record
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
 from shuzhi.gateway.filters import describe, near_digest, neighbourhood
-from shuzhi.lake.query import Filter, Op
 from shuzhi.portal.events import OpenDataDownloaded
 from shuzhi.sandbox.models import QueryStatus, SandboxQuery
 from shuzhi.sharing.models import Grant
@@ -44,7 +43,7 @@ def _lookups_of(
             start + step * i,
             endpoint="lookup",
             key_id=key_id,
-            filter=describe([Filter("公民身份号码", Op.EQ, v)], KEY, near=True),
+            filter=describe([("公民身份号码", "eq", v)], KEY, near=True),
         )
         for i, v in enumerate(values)
     ]
@@ -55,7 +54,7 @@ def _lookups_of(
 
 @given(st.text(max_size=30) | st.integers(min_value=0, max_value=10**20).map(str))
 def test_a_neighbourhood_digest_never_shows_the_value(value: str) -> None:
-    described = describe([Filter("k", Op.EQ, value)], KEY, near=True)
+    described = describe([("k", "eq", value)], KEY, near=True)
     digest = near_digest(value, KEY)
     assert (digest is None) == (neighbourhood(value) is None)
     if len(value) >= 4:
@@ -131,7 +130,7 @@ def test_a_lookup_grant_searched_by_other_columns_fires_purpose_mismatch(
         call(
             NOW - HOUR + timedelta(minutes=i),
             grant_id=grant_id,
-            filter=describe([Filter("姓名", Op.EQ, f"张{i}")], KEY),
+            filter=describe([("姓名", "eq", f"张{i}")], KEY),
         )
         for i in range(25)
     ]
@@ -150,7 +149,7 @@ def test_lookups_by_the_key_column_are_its_purpose(database: Database) -> None:
             call(
                 NOW - HOUR + timedelta(minutes=i),
                 grant_id=grant_id,
-                filter=describe([Filter("公民身份号码", Op.EQ, f"x{i}")], KEY),
+                filter=describe([("公民身份号码", "eq", f"x{i}")], KEY),
             )
             for i in range(40)
         ],

@@ -21,7 +21,7 @@ from shuzhi.db.base import utcnow
 from shuzhi.db.engine import Database
 from shuzhi.gateway.meter import CallRecord, write_calls
 from shuzhi.gateway.models import Endpoint, Outcome
-from shuzhi.lake.sql import Filter, Op
+from shuzhi.lake.sql import Op
 from shuzhi.org import service as org
 from shuzhi.secops import service
 from shuzhi.secops.schemas import (
@@ -113,7 +113,7 @@ def _call(
     client: str | None = None,
     status: int = 200,
 ) -> CallRecord:
-    filters = () if value is None else (Filter(s.grant.key_column or "id", Op.EQ, value),)
+    filters = () if value is None else ((s.grant.key_column or "id", Op.EQ.value, value),)
     return CallRecord(
         call_id=f"{PREFIX}{n:08d}",
         at=at,

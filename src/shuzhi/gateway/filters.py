@@ -253,23 +253,38 @@ def near_digest(value: Any, key: bytes) -> str | None:
     return NEAR_MARK + mac[:NEAR_CHARS]
 
 
-def describe(filters: Sequence[Filter], key: bytes, near: bool = False) -> str:
+Condition = tuple[str, str, Any]  # (column, operator code, value): a filter as the meter keeps it
+
+
+def conditions(filters: Sequence[Filter]) -> tuple[Condition, ...]:
+    """Filters as plain (column, operator code, value) tuples, cheap to hand between processes."""
+    return tuple((f.column, f.op.value, f.value) for f in filters)
+
+
+_EQ = Op.EQ.value
+
+
+def describe(filters: Sequence[Condition], key: bytes, near: bool = False) -> str:
     """The conditions for the call log: columns and operators, values as keyed digests.
 
     With ``near`` (keyed lookups), an equality on a numeric-like value also carries the
     digest of its block of consecutive keys (``near_digest``), for the sequential-ID
     monitoring rule; no value, and no block, can be read back from it.
+
+    The text is the compact JSON of ``[[column, operator, digest or null, block digest?], …]``,
+    written piece by piece (digests are hexadecimal: only the column and operator need
+    escaping).
     """
-    described: list[list[Any]] = []
-    for f in filters:
-        item: list[Any] = [
-            f.column,
-            str(f.op),
-            None if f.value is None else value_digest(f.value, key),
-        ]
-        if near and f.op is Op.EQ and f.value is not None:
-            block = near_digest(f.value, key)
-            if block is not None:
-                item.append(block)
-        described.append(item)
-    return json.dumps(described, ensure_ascii=False, separators=(",", ":"))
+    described = []
+    for column, op, value in filters:
+        item = [encode_basestring(column), encode_basestring(op)]
+        if value is None:
+            item.append("null")
+        else:
+            item.append(f'"{value_digest(value, key)}"')
+            if near and op == _EQ:
+                block = near_digest(value, key)
+                if block is not None:
+                    item.append(f'"{block}"')
+        described.append("[" + ",".join(item) + "]")
+    return "[" + ",".join(described) + "]"

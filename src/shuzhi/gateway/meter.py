@@ -32,18 +32,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from shuzhi.audit.anchors import wait_for_hooks
 from shuzhi.audit.service import Pending, record_batch
-from shuzhi.context import SYSTEM, Actor, unit_of_work
+from shuzhi.context import SYSTEM, Actor, Ctx, unit_of_work
 from shuzhi.db.engine import Database
 from shuzhi.gateway import sealing
 from shuzhi.gateway.events import CallsSealed, CallsShed
-from shuzhi.gateway.filters import describe
+from shuzhi.gateway.filters import Condition, describe
 from shuzhi.gateway.models import ApiCall, Endpoint, Outcome
-from shuzhi.lake.query import Filter
 from shuzhi.settings import Settings
 
 log = logging.getLogger("shuzhi.gateway")
@@ -53,13 +55,16 @@ _CALLS: Table = ApiCall.__table__  # type: ignore[assignment]
 WRITE_CHUNK = 2000
 
 
-@dataclass(frozen=True)
-class CallRecord:
-    """What one call did, as the meter keeps it until the next write."""
+class CallRecord(NamedTuple):
+    """What one call did, as the meter keeps it until the next write.
+
+    Plain values only (vocabularies as their codes, conditions as tuples), so a batch is
+    cheap to build on the request path and to hand to the writer's process.
+    """
 
     call_id: str
     at: datetime
-    endpoint: Endpoint
+    endpoint: str  # an ``Endpoint`` code
     resource_code: str
     consumer_unit_id: int | None
     provider_unit_id: int | None
@@ -69,38 +74,46 @@ class CallRecord:
     grant_id: int | None
     # The caller's conditions; described (values as keyed digests) when written, off the
     # request path.
-    filters: tuple[Filter, ...]
+    filters: tuple[Condition, ...]
     digest_key: bytes
     rows: int
     latency_us: int
     status: int
-    outcome: Outcome
+    outcome: str  # an ``Outcome`` code
     client: str | None
 
     def filter_text(self) -> str:
-        return describe(self.filters, self.digest_key, near=self.endpoint is Endpoint.LOOKUP)
+        return describe(self.filters, self.digest_key, near=self.endpoint == Endpoint.LOOKUP)
 
-    def row(self, filter_text: str) -> dict[str, object]:
+    def values(self) -> tuple[Any, ...]:
+        """The row's values in ``sealing.FIELDS`` order (time in UTC, vocabularies checked)."""
         at = self.at.astimezone(UTC)
-        return {
-            "call_id": self.call_id,
-            "at": at,
-            "day": at.date(),
-            "endpoint": self.endpoint.value,
-            "resource_code": self.resource_code[:64],
-            "consumer_unit_id": self.consumer_unit_id,
-            "provider_unit_id": self.provider_unit_id,
-            "application_id": self.application_id,
-            "application_code": self.application_code,
-            "key_id": self.key_id,
-            "grant_id": self.grant_id,
-            "filter": filter_text,
-            "rows": self.rows,
-            "latency_us": self.latency_us,
-            "status": self.status,
-            "outcome": self.outcome.value,
-            "client": self.client,
-        }
+        endpoint, outcome = str(self.endpoint), str(self.outcome)
+        if endpoint not in _ENDPOINTS or outcome not in _OUTCOMES:
+            raise ValueError(f"unknown endpoint or outcome: {endpoint!r}, {outcome!r}")
+        return (
+            self.call_id,
+            at,
+            at.date(),
+            endpoint,
+            self.resource_code[:64],
+            self.consumer_unit_id,
+            self.provider_unit_id,
+            self.application_id,
+            self.application_code,
+            self.key_id,
+            self.grant_id,
+            self.filter_text(),
+            self.rows,
+            self.latency_us,
+            self.status,
+            outcome,
+            self.client,
+        )
+
+
+_ENDPOINTS = frozenset(e.value for e in Endpoint)
+_OUTCOMES = frozenset(o.value for o in Outcome)
 
 
 @dataclass
@@ -127,32 +140,91 @@ SHED_DATASETS = 1000
 SHED_OTHERS = "*"
 
 
-def _seal(chunk: Sequence[CallRecord], rows: Sequence[dict[str, object]]) -> Pending:
-    count, digest = sealing.digest(rows)
-    served = sum(1 for r in chunk if r.outcome is Outcome.OK)
+_AT, _OUTCOME = sealing.FIELDS.index("at"), sealing.FIELDS.index("outcome")
+
+
+def _seal(values: Sequence[tuple[Any, ...]]) -> Pending:
+    count, digest = sealing.digest_values(values)
+    served = sum(1 for v in values if v[_OUTCOME] == Outcome.OK)
+    times = [v[_AT] for v in values]
     event = CallsSealed(
         records=sealing.RECORDS,
         count=count,
         digest=digest,
         served=served,
         refused=count - served,
-        first_at=min(r.at for r in chunk).astimezone(UTC).isoformat(),
-        last_at=max(r.at for r in chunk).astimezone(UTC).isoformat(),
+        first_at=min(times).isoformat(),
+        last_at=max(times).isoformat(),
     )
     return Pending(SYSTEM, event, datetime.now(UTC))
+
+
+# Positional placeholders of the drivers' parameter styles (SQLite's, psycopg's).
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+class _Insert:
+    """The insert of call rows as the database driver takes it: one statement, rows as
+    tuples. The meter writes for as long as the gateway serves, and the generic path (a
+    dictionary per row, every value through its column type) cost as much as the database's
+    own work; here only the time and the day go through their column types' processors
+    for the dialect (SQLite stores them as text), the rest are plain values already."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        names = (*sealing.FIELDS, "seal")
+        mark = _PLACEHOLDERS[dialect.paramstyle]
+        self.sql = (
+            f"INSERT INTO {_CALLS.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join(mark for _ in names)})"
+        )
+        self.processors = [
+            (names.index(name), processor)
+            for name in ("at", "day")
+            if (
+                processor := _impl(_CALLS.c[name].type)
+                .dialect_impl(dialect)
+                .bind_processor(dialect)
+            )
+            is not None
+        ]
+
+    def run(self, ctx: Ctx, values: Sequence[tuple[Any, ...]], seal: int) -> None:
+        rows: list[tuple[Any, ...]] = []
+        for v in values:
+            if self.processors:
+                row = [*v, seal]
+                for i, processor in self.processors:
+                    row[i] = processor(row[i])
+                rows.append(tuple(row))
+            else:
+                rows.append((*v, seal))
+        ctx.db.connection().exec_driver_sql(self.sql, rows)
+
+
+def _impl(column_type: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The type a column's values reach the driver as (a decorator's underlying type)."""
+    return column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
+
+
+_inserts: dict[str, _Insert] = {}
+
+
+def _insert_for(dialect: Dialect) -> _Insert:
+    key = f"{dialect.name}+{dialect.driver}"
+    found = _inserts.get(key)
+    if found is None:
+        found = _inserts[key] = _Insert(dialect)
+    return found
 
 
 def write_calls(database: Database, records: Sequence[CallRecord]) -> None:
     """Call rows and the audit entries sealing them (one per ``WRITE_CHUNK`` rows), all in
     one transaction."""
     with unit_of_work(database, SYSTEM) as ctx:
+        insert = _insert_for(ctx.db.get_bind().dialect)
         for start in range(0, len(records), WRITE_CHUNK):
-            chunk = records[start : start + WRITE_CHUNK]
-            rows = [r.row(r.filter_text()) for r in chunk]
-            seal = record_batch(ctx, [_seal(chunk, rows)])
-            for row in rows:
-                row["seal"] = seal
-            ctx.db.execute(insert(_CALLS), rows)
+            values = [r.values() for r in records[start : start + WRITE_CHUNK]]
+            insert.run(ctx, values, record_batch(ctx, [_seal(values)]))
     # The meter writes for as long as the gateway serves: keep SQLite's log from growing.
     # The batch is committed by now: a failed truncation must not send it again.
     try:
@@ -358,8 +430,9 @@ class CallMeter:
     @property
     def saturated(self) -> bool:
         """The writer is this far behind: the gateway refuses calls rather than serve
-        data its audit trail cannot keep up with."""
-        return self.pending >= self.max_pending
+        data its audit trail cannot keep up with. (Read on every call: the buffer's length
+        needs no lock.)"""
+        return len(self._buffer) >= self.max_pending
 
     def flush(self, whole: bool = True) -> int:
         """Write what is buffered now, ``batch_size`` calls at a time (a writer never holds

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC
 from itertools import groupby
 from typing import Any
@@ -86,9 +86,10 @@ def _sealed(values: list[list[Any]]) -> tuple[int, str]:
     return len(values), hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def digest(rows: Iterable[Mapping[Any, Any]]) -> tuple[int, str]:
-    """The number of rows and the SHA-256 over them, as the seal records it."""
-    return _sealed([_plain(row[name] for name in FIELDS) for row in rows])
+def digest_values(values: Iterable[Sequence[Any]]) -> tuple[int, str]:
+    """The number of rows and the SHA-256 over them, as the seal records it; each row given
+    as its values in ``FIELDS`` order."""
+    return _sealed([_plain(v) for v in values])
 
 
 def _problem(seq: int, details: str, rows: Sequence[Sequence[Any]]) -> str | None:
