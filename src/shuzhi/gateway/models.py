@@ -43,6 +43,8 @@ class ApiCall(Base):
         Index("ix_gateway_call_day_consumer", "day", "consumer_unit_id"),
         Index("ix_gateway_call_day_latency", "day", "latency_us"),
         Index("ix_gateway_call_seal", "seal", "id"),
+        # One key's calls in a time range (security monitoring's evidence and counts).
+        Index("ix_gateway_call_key_at", "key_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
