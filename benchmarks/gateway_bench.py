@@ -414,20 +414,25 @@ def _cpu_seconds(root: int) -> dict[str, float]:
             pass
         return found
 
-    def used(pid: int) -> float:
+    def stat(pid: int) -> list[str]:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / tick
+            return []
+
+    def used(fields: list[str]) -> float:
+        return (int(fields[11]) + int(fields[12])) / tick if fields else 0.0
 
     out: dict[str, float] = {}
     for worker in children(root):
         if "resource_tracker" in Path(f"/proc/{worker}/cmdline").read_text(errors="replace"):
             continue
-        out["workers"] = out.get("workers", 0.0) + used(worker)
+        out["workers"] = out.get("workers", 0.0) + used(stat(worker))
         for helper in children(worker):
-            out["helpers"] = out.get("helpers", 0.0) + used(helper)
+            fields = stat(helper)
+            # The security evaluator runs below the worker's priority, the meter's writer at it.
+            kind = "evaluators" if fields and int(fields[16]) > 0 else "writers"
+            out[kind] = out.get(kind, 0.0) + used(fields)
     return out
 
 

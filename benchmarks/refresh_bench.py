@@ -18,8 +18,10 @@ benchmark's load (wrk, ``--connections`` connections, keys drawn in turn from th
    200) and ``--settle`` seconds more.
 
 Prints requests per second, p50/p99, non-2xx answers and socket errors of both phases, the
-refresh's share of the steady throughput, the load and switch times, and the machine load
-(``uptime``) before and after each phase. Targets: refresh ≥ 80 % of steady state, zero 5xx
+refresh's share of the steady throughput, the load and switch times, the machine load
+(``uptime``) before and after each phase, and the CPU each phase took on average by kind of
+process: the serving workers, the meter's writers, the security evaluators and (refresh) the
+load. Targets: refresh ≥ 80 % of steady state, zero 5xx
 (no non-2xx at all: every listed key exists in both versions), p99 ≤ 100 ms.
 """
 
@@ -43,6 +45,7 @@ from benchmarks import gateway_bench as gw
 from benchmarks.gen_csv import generate
 
 INGEST = """
+import resource
 import sys
 from pathlib import Path
 from benchmarks.gateway_bench import _settings
@@ -58,7 +61,13 @@ database = Database(_settings(Path(data_dir)))
 with unit_of_work(database, SYSTEM) as ctx:
     version = lake.ingest(ctx, code, FileSource(Path(source))).version
 print("VERSION", version.number, flush=True)
+used = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+print("CPU", sum(u.ru_utime + u.ru_stime for u in used), flush=True)
 """
+
+
+def _spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {kind: after[kind] - before.get(kind, 0.0) for kind in after}
 
 
 def _load() -> str:
@@ -211,12 +220,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(args.warmup)
         warm.stop()
         steady = _Wrk(base, prefix, env, args.connections)
+        cpu = gw._cpu_seconds(server.pid)
         time.sleep(args.seconds)
         result["steady"] = steady.stop()
+        result["steady"]["cpu"] = _spent(cpu, gw._cpu_seconds(server.pid))
         result["load_steady_after"] = _load()
 
         result["load_refresh_before"] = _load()
         refresh = _Wrk(base, prefix, env, args.connections)
+        cpu = gw._cpu_seconds(server.pid)
         listed = keys.read_text(encoding="utf-8").split()
         probe = _Probe(base + prefix, listed, token)
         started = time.monotonic()
@@ -250,6 +262,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["switch_s"] = round(switched[0], 1)
         time.sleep(args.settle)
         result["refresh"] = refresh.stop()
+        result["refresh"]["cpu"] = _spent(cpu, gw._cpu_seconds(server.pid))
+        spent = [line.split()[1] for line in out.splitlines() if line.startswith("CPU ")]
+        if spent:
+            result["refresh"]["cpu"]["load"] = float(spent[0])
         result["probe"] = probe.stop()
         result["load_refresh_after"] = _load()
     finally:
@@ -290,6 +306,13 @@ def main(argv: list[str] | None = None) -> None:
             f"{x['p99_ms']:>9.2f}{x['max_ms']:>9.1f}{x['non2xx']:>9}{x['socket_errors']:>8}"
             f"   {r[f'load_{phase}_before']} / {r[f'load_{phase}_after']}"
         )
+    print("\nCPU in each phase, as cores used on average (user + system; wrk not included):")
+    for phase in ("steady", "refresh"):
+        x = r[phase]
+        parts = ", ".join(
+            f"{kind} {seconds / x['seconds']:.2f}" for kind, seconds in sorted(x["cpu"].items())
+        )
+        print(f"  {phase}: {parts or 'not measured'}")
     print(f"\nprobe during the refresh (status: lookups): {r['probe']['counts']}")
     for status, body in r["probe"]["first"].items():
         print(f"  first {status}: {body}")
