@@ -18,7 +18,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,51 +67,25 @@ OUTCOMES = {
 EXPORT_MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 
 
+@dataclass(slots=True)
 class Call:
-    """One consumer call in progress; what it learns on the way is what gets metered.
+    """One consumer call in progress; what it learns on the way is what gets metered."""
 
-    A plain class with slots: one is made per call, on the hot path."""
-
-    __slots__ = (
-        "at",
-        "call_id",
-        "client",
-        "deferred",
-        "endpoint",
-        "filters",
-        "grant",
-        "principal",
-        "resource_code",
-        "rows",
-        "runtime",
-        "shed",
-        "started",
-        "token",
-    )
-
-    def __init__(
-        self,
-        runtime: GatewayRuntime,
-        endpoint: Endpoint,
-        resource_code: str,
-        token: str | None,
-        client: str | None = None,
-    ) -> None:
-        self.runtime = runtime
-        self.endpoint = endpoint
-        self.resource_code = resource_code
-        self.token = token
-        self.client = client
-        self.at = datetime.now(UTC)
-        self.started = time.perf_counter()
-        self.call_id = next_call_id()
-        self.principal: AppPrincipal | None = None
-        self.grant: CallGrant | None = None
-        self.filters: tuple[Filter, ...] = ()
-        self.rows = 0
-        self.deferred = False
-        # Turned away unread because the meter is behind: counted, not recorded one by one.
-        self.shed = False
+    runtime: GatewayRuntime
+    endpoint: Endpoint
+    resource_code: str
+    token: str | None
+    client: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started: float = field(default_factory=time.perf_counter)
+    call_id: str = field(default_factory=lambda: next_call_id())
+    principal: AppPrincipal | None = None
+    grant: CallGrant | None = None
+    filters: tuple[Filter, ...] = ()
+    rows: int = 0
+    deferred: bool = False
+    # Turned away unread because the meter is behind: counted, not recorded one by one.
+    shed: bool = False
 
     def finish(self, status: int) -> None:
         """Hand the call to the meter (never raises on the request path)."""
