@@ -70,7 +70,9 @@ def test_ingest_on_spark_gives_the_version_duckdb_gives(
 
 
 def _killer(stop: threading.Event, killed: list[int]) -> hooks.Finish:
-    """Cancel the first Spark job seen running (as an operator killing it would)."""
+    """Cancel the analysis' Spark jobs as an operator would, until one of them has failed by
+    it: a job may finish between being seen running and the cancel, and then the next one is
+    cancelled instead."""
     from shuzhi.lake.spark import spark_session
 
     context = spark_session(SPARK_MASTER).sparkContext
@@ -80,8 +82,12 @@ def _killer(stop: threading.Event, killed: list[int]) -> hooks.Finish:
         running = tracker.getActiveJobsIds()
         if running:
             context.cancelAllJobs()
-            killed.extend(running)
-            break
+            while set(running) & set(tracker.getActiveJobsIds()):
+                time.sleep(0.005)
+            states = [tracker.getJobInfo(job) for job in running]
+            if any(info is not None and info.status == "FAILED" for info in states):
+                killed.extend(running)
+                break
         time.sleep(0.005)
     return lambda ctx, event: None
 
