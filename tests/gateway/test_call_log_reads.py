@@ -86,3 +86,35 @@ def test_one_keys_calls_are_read_through_its_index(tmp_path: Path) -> None:
     assert [p for p in samples + counts if "ix_gateway_call_key_at" not in p] == []
     assert len(found) == 20 and counted == 100
     assert [s.at for s in found] == sorted((s.at for s in found), reverse=True)
+
+
+def test_the_hours_aggregates_visit_the_hours_calls_only(tmp_path: Path) -> None:
+    """Not the whole day's through the day indexes (in latency or consumer order)."""
+    database = Database(make_settings(tmp_path, f"sqlite:///{tmp_path / 'shuzhi.db'}"))
+    since, until = NOW - timedelta(hours=1), NOW + timedelta(seconds=1)
+    try:
+        upgrade(database)
+        write_calls(database, [_call(n, key_id=1 + n % 3) for n in range(300)])
+        plans = _plans(
+            database,
+            lambda s: (
+                monitoring.activity(s, since, until),
+                monitoring.exports(s, since, until),
+                monitoring.refusals_without_key(s, since, until),
+                monitoring.lookup_neighbourhoods(s, since, until),
+            ),
+        )
+        with database.sessions() as session:
+            keys = monitoring.activity(session, since, until)
+    finally:
+        database.dispose()
+    assert len(plans) == 4
+    # Each read seeks the range on the time index (the keyless refusals on (key, time), the
+    # key being NULL).
+    assert [p for p in plans if "at>? AND at<?)" not in p] == []
+    assert "USING INDEX ix_gateway_call_at (at>? AND at<?)" in plans[0]
+    assert sorted((k.key_id, k.calls, k.distinct_lookups) for k in keys) == [
+        (1, 100, 100),
+        (2, 100, 100),
+        (3, 100, 100),
+    ]

@@ -45,6 +45,9 @@ class ApiCall(Base):
         Index("ix_gateway_call_seal", "seal", "id"),
         # One key's calls in a time range (security monitoring's evidence and counts).
         Index("ix_gateway_call_key_at", "key_id", "at"),
+        # The calls of a time range in the order they were made (security monitoring's
+        # aggregates over the last hour and its baselines).
+        Index("ix_gateway_call_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

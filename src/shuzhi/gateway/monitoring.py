@@ -2,8 +2,9 @@
 
 Read-only aggregate queries over ``gateway_call`` in a time range; every value a caller
 looked up is known only as the keyed digest the meter stored (``filter``), so counting
-*distinct* lookups needs no raw key. The ``day`` column bounds every scan to the days of the
-range, which its indexes serve.
+*distinct* lookups needs no raw key. Every read is bounded by the call time ``at``: the
+range's calls are found through the index on (key, time) when one key is asked for, through
+the index on time otherwise, so a read visits the range's calls only, not the whole day's.
 """
 
 from __future__ import annotations
@@ -55,12 +56,7 @@ class CallSample:
 
 
 def _range(since: datetime, until: datetime) -> list[Any]:
-    return [
-        ApiCall.day >= since.date(),
-        ApiCall.day <= until.date(),
-        ApiCall.at >= since,
-        ApiCall.at < until,
-    ]
+    return [ApiCall.at >= since, ApiCall.at < until]
 
 
 def activity(session: Session, since: datetime, until: datetime) -> list[KeyActivity]:
