@@ -101,14 +101,13 @@ def test_the_hours_aggregates_visit_the_hours_calls_only(tmp_path: Path) -> None
                 monitoring.activity(s, since, until),
                 monitoring.exports(s, since, until),
                 monitoring.refusals_without_key(s, since, until),
-                monitoring.lookup_neighbourhoods(s, since, until),
             ),
         )
         with database.sessions() as session:
             keys = monitoring.activity(session, since, until)
     finally:
         database.dispose()
-    assert len(plans) == 4
+    assert len(plans) == 4  # the key activity reads twice: its sums, then its lookups
     # Each read seeks the range on the time index (the keyless refusals on (key, time), the
     # key being NULL).
     assert [p for p in plans if "at>? AND at<?)" not in p] == []

@@ -41,6 +41,10 @@ class KeyActivity:
     refused: int
     first_at: datetime
     last_at: datetime
+    # Its densest block of consecutive keys (distinct keys looked up in it) and the blocks
+    # holding at least the asked number of them.
+    densest_block: int
+    dense_blocks: int
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,13 @@ def _range(since: datetime, until: datetime) -> list[Any]:
     return [ApiCall.at >= since, ApiCall.at < until]
 
 
-def activity(session: Session, since: datetime, until: datetime) -> list[KeyActivity]:
-    """Per application key: calls, rows served, distinct lookup keys (by digest), refusals."""
-    lookups = func.count(
-        distinct(case((ApiCall.endpoint == Endpoint.LOOKUP.value, ApiCall.filter)))
-    )
+def activity(
+    session: Session, since: datetime, until: datetime, least: int = 1
+) -> list[KeyActivity]:
+    """Per application key: calls, rows served, distinct lookup keys (by digest), refusals,
+    and its blocks of consecutive keys holding at least ``least`` distinct lookups."""
     refused = func.sum(case((ApiCall.status.in_(REFUSED), 1), else_=0))
+    keyed = [*_range(since, until), ApiCall.key_id.is_not(None)]
     rows = session.execute(
         select(
             ApiCall.key_id,
@@ -73,14 +78,14 @@ def activity(session: Session, since: datetime, until: datetime) -> list[KeyActi
             func.max(ApiCall.provider_unit_id),
             func.count(),
             func.coalesce(func.sum(ApiCall.rows), 0),
-            lookups,
             refused,
             func.min(ApiCall.at),
             func.max(ApiCall.at),
         )
-        .where(*_range(since, until), ApiCall.key_id.is_not(None))
+        .where(*keyed)
         .group_by(ApiCall.key_id)
     ).all()
+    lookups = _lookups(session, keyed, least)
     return [
         KeyActivity(
             key_id=int(r[0]),
@@ -89,13 +94,51 @@ def activity(session: Session, since: datetime, until: datetime) -> list[KeyActi
             provider_unit_id=r[3],
             calls=int(r[4]),
             rows=int(r[5]),
-            distinct_lookups=int(r[6] or 0),
-            refused=int(r[7] or 0),
-            first_at=r[8],
-            last_at=r[9],
+            distinct_lookups=lookups.get(int(r[0]), (0, 0, 0))[0],
+            refused=int(r[6] or 0),
+            first_at=r[7],
+            last_at=r[8],
+            densest_block=lookups.get(int(r[0]), (0, 0, 0))[1],
+            dense_blocks=lookups.get(int(r[0]), (0, 0, 0))[2],
         )
         for r in rows
     ]
+
+
+def _lookups(session: Session, keyed: list[Any], least: int) -> dict[int, tuple[int, int, int]]:
+    """Per key: (distinct keys looked up, distinct keys in its densest block of consecutive
+    keys, blocks holding at least ``least`` of them).
+
+    One sort serves both counts: lookups are grouped by their neighbourhood digest
+    (``filters.near_digest``, the last item of a keyed lookup's one condition, read from the
+    described condition's end), a function of the condition, so the groups' distinct counts
+    add up to the key's. Only groups of conditions that carry the digest are blocks: nothing
+    but "these keys were near each other" is known, never a key or a block.
+    """
+    near = func.substr(ApiCall.filter, func.length(ApiCall.filter) - NEAR_TAIL, NEAR_WIDTH)
+    marked = ApiCall.filter.like(f'%,"{NEAR_MARK}%"]]')
+    groups = (
+        select(
+            ApiCall.key_id.label("key_id"),
+            marked.label("marked"),
+            func.count(distinct(ApiCall.filter)).label("distinct_keys"),
+        )
+        .where(*keyed, ApiCall.endpoint == Endpoint.LOOKUP.value)
+        .group_by(ApiCall.key_id, marked, near)
+        .subquery()
+    )
+    dense = and_(groups.c.marked, groups.c.distinct_keys >= max(1, least))
+    rows = session.execute(
+        select(
+            groups.c.key_id,
+            func.sum(groups.c.distinct_keys),
+            func.max(case((dense, groups.c.distinct_keys), else_=0)),
+            func.sum(case((dense, 1), else_=0)),
+        ).group_by(groups.c.key_id)
+    ).all()
+    return {
+        int(k): (int(n or 0), int(densest or 0), int(blocks or 0)) for k, n, densest, blocks in rows
+    }
 
 
 def calls_per_key(
@@ -255,40 +298,6 @@ def count_calls(
     if refused_only:
         where.append(ApiCall.status.in_(REFUSED))
     return int(session.scalar(select(func.count()).select_from(ApiCall).where(*where)) or 0)
-
-
-def lookup_neighbourhoods(
-    session: Session, since: datetime, until: datetime, least: int = 1
-) -> dict[int, tuple[int, int]]:
-    """Per key: (distinct keys looked up in its densest block of consecutive keys, blocks
-    holding at least ``least`` of them), for keys with such a block.
-
-    Reads the keyed lookups' neighbourhood digests (``filters.near_digest``, the last item of
-    a lookup's one condition): nothing but "these keys were near each other" is known, never
-    a key or a block. Counted in the database; only dense blocks come back.
-    """
-    near = func.substr(ApiCall.filter, func.length(ApiCall.filter) - NEAR_TAIL, NEAR_WIDTH)
-    blocks = (
-        select(
-            ApiCall.key_id.label("key_id"),
-            func.count(distinct(ApiCall.filter)).label("near_keys"),
-        )
-        .where(
-            *_range(since, until),
-            ApiCall.key_id.is_not(None),
-            ApiCall.endpoint == Endpoint.LOOKUP.value,
-            ApiCall.filter.like(f'%,"{NEAR_MARK}%"]]'),
-        )
-        .group_by(ApiCall.key_id, near)
-        .having(func.count(distinct(ApiCall.filter)) >= max(1, least))
-        .subquery()
-    )
-    rows = session.execute(
-        select(blocks.c.key_id, func.max(blocks.c.near_keys), func.count()).group_by(
-            blocks.c.key_id
-        )
-    ).all()
-    return {int(k): (int(densest), int(n)) for k, densest, n in rows}
 
 
 @dataclass(frozen=True)

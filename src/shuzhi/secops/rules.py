@@ -157,6 +157,9 @@ RULES: dict[str, Rule] = {
         ),
     )
 }
+# Blocks of consecutive keys are counted from this many distinct keys up (the rule's least
+# threshold: no tuning can ask for fewer).
+NEAR_LEAST = int(RULES["sequential_ids"].params["near_keys"].least)
 
 
 @dataclass(frozen=True)
@@ -369,22 +372,15 @@ def _keyless_refusals(
     return found
 
 
-def _sequential(
-    session: Session,
-    by_key: dict[int, monitoring.KeyActivity],
-    since: datetime,
-    now: datetime,
-    limit: Limits,
-) -> list[Finding]:
+def _sequential(keys: list[monitoring.KeyActivity], limit: Limits) -> list[Finding]:
     """Many distinct keys looked up inside one block of consecutive keys (the meter's
     neighbourhood digests: which block is never known, only that keys shared one)."""
     found = []
-    least = int(RULES["sequential_ids"].params["near_keys"].least)
-    dense = monitoring.lookup_neighbourhoods(session, since, now, least)
-    for key_id, (densest, blocks) in dense.items():
-        k = by_key.get(key_id)
+    least = NEAR_LEAST
+    for k in keys:
+        key_id, densest, blocks = k.key_id, k.densest_block, k.dense_blocks
         bar = limit("sequential_ids", "near_keys", f"key:{key_id}")
-        if k is None or densest < bar:
+        if not blocks or densest < bar:
             continue
         found.append(
             _of_key(
@@ -406,14 +402,14 @@ def _sequential(
 def gateway_findings(session: Session, now: datetime, limit: Limits) -> list[Finding]:
     """Every gateway rule over the last ``WINDOW`` (a handful of aggregate queries)."""
     since = now - WINDOW
-    keys = monitoring.activity(session, since, now)
+    keys = monitoring.activity(session, since, now, NEAR_LEAST)
     history = monitoring.calls_per_key(session, since - timedelta(days=BASELINE_DAYS), since)
     by_key = {k.key_id: k for k in keys}
     found = [f for k in keys for f in _per_key(k, history, since, limit)]
     found += _off_hours(session, by_key, since, now, limit)
     found += _new_clients(session, by_key, history, since, now, limit)
     found += _keyless_refusals(session, since, now, limit)
-    found += _sequential(session, by_key, since, now, limit)
+    found += _sequential(keys, limit)
     return found
 
 
