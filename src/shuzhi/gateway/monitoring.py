@@ -86,23 +86,26 @@ def activity(
         .group_by(ApiCall.key_id)
     ).all()
     lookups = _lookups(session, keyed, least)
-    return [
-        KeyActivity(
-            key_id=int(r[0]),
-            application_code=r[1] or "",
-            consumer_unit_id=r[2],
-            provider_unit_id=r[3],
-            calls=int(r[4]),
-            rows=int(r[5]),
-            distinct_lookups=lookups.get(int(r[0]), (0, 0, 0))[0],
-            refused=int(r[6] or 0),
-            first_at=r[7],
-            last_at=r[8],
-            densest_block=lookups.get(int(r[0]), (0, 0, 0))[1],
-            dense_blocks=lookups.get(int(r[0]), (0, 0, 0))[2],
+    found = []
+    for r in rows:
+        distinct_keys, densest, blocks = lookups.get(int(r[0]), (0, 0, 0))
+        found.append(
+            KeyActivity(
+                key_id=int(r[0]),
+                application_code=r[1] or "",
+                consumer_unit_id=r[2],
+                provider_unit_id=r[3],
+                calls=int(r[4]),
+                rows=int(r[5]),
+                distinct_lookups=distinct_keys,
+                refused=int(r[6] or 0),
+                first_at=r[7],
+                last_at=r[8],
+                densest_block=densest,
+                dense_blocks=blocks,
+            )
         )
-        for r in rows
-    ]
+    return found
 
 
 def _lookups(session: Session, keyed: list[Any], least: int) -> dict[int, tuple[int, int, int]]:

@@ -376,7 +376,6 @@ def _sequential(keys: list[monitoring.KeyActivity], limit: Limits) -> list[Findi
     """Many distinct keys looked up inside one block of consecutive keys (the meter's
     neighbourhood digests: which block is never known, only that keys shared one)."""
     found = []
-    least = NEAR_LEAST
     for k in keys:
         key_id, densest, blocks = k.key_id, k.densest_block, k.dense_blocks
         bar = limit("sequential_ids", "near_keys", f"key:{key_id}")
@@ -390,9 +389,9 @@ def _sequential(keys: list[monitoring.KeyActivity], limit: Limits) -> list[Findi
                 bar,
                 k.calls,
                 f"{k.application_code} (key {key_id}) 一小时内在同一连续号段中查询了 {densest}"
-                f" 个不同键值（{blocks} 个号段达到 {least} 个以上）。",
+                f" 个不同键值（{blocks} 个号段达到 {NEAR_LEAST} 个以上）。",
                 f"{k.application_code} (key {key_id}) looked up {densest} distinct keys inside"
-                f" one block of consecutive keys in an hour ({blocks} blocks with {least} or"
+                f" one block of consecutive keys in an hour ({blocks} blocks with {NEAR_LEAST} or"
                 " more).",
             )
         )
