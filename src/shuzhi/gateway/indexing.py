@@ -80,7 +80,8 @@ def _yield_to_serving() -> None:
 def on_version_written(ctx: Ctx, event: hooks.VersionWritten) -> None:
     """Subscriber: build the new version's key indexes as part of its load."""
     columns = access.lookup_key_columns(ctx.db, event.resource_code)
-    if not columns or not keyindex.indexable(event.version):
+    columns = [c for c in columns if keyindex.indexable(event.version, c)]
+    if not columns:
         return
     settings = ctx.settings
     limits = worker.WorkerLimits.of(settings)

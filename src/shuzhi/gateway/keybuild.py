@@ -35,6 +35,7 @@ from shuzhi.gateway.keyindex import (
     RS_BYTES,
     US,
     US_BYTES,
+    decoder,
     index_path,
     indexable,
     place_of,
@@ -69,8 +70,21 @@ def _part_filters(key_column: str, low: str | None, high: str | None) -> list[Fi
     return filters
 
 
+def _text(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A column's values as the text the index holds (``keyindex.decoder`` reads it back):
+    floating point through double precision, whose shortest text reads back exactly."""
+    if pa.types.is_floating(column.type):
+        column = column.cast(pa.float64())
+    return column.cast(pa.large_string())
+
+
+def _text_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    return pa.record_batch([_text(c).cast(pa.string()) for c in batch.columns], schema=schema)
+
+
 def _needs_escape(column: pa.ChunkedArray) -> bool:
-    return bool(pc.any(pc.match_substring_regex(column, "[\x1b\x1e\x1f]")).as_py())
+    text = _text(column)
+    return bool(pc.any(pc.match_substring_regex(text, "[\x1b\x1e\x1f]")).as_py())
 
 
 def _escape_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -164,7 +178,7 @@ def _engine_sorted(
     count = 0
     low: str | None = None
     for batch in _prefetched(iter(ordered)):
-        held.append(batch.cast(schema))
+        held.append(_text_batch(batch, schema))
         count += batch.num_rows
         if count < PART_ROWS:
             continue
@@ -205,7 +219,7 @@ def _stably_sorted(
     bounds: list[str | None] = [None, *splits, None]
     for low, high in itertools.pairwise(bounds):
         stored = engine.scan(version, columns, _part_filters(key, low, high))
-        table = pa.Table.from_batches([b.cast(schema) for b in stored], schema)
+        table = pa.Table.from_batches([_text_batch(b, schema) for b in stored], schema)
         yield low, table.take(pc.sort_indices(table.column(key)))
         del table
 
@@ -290,7 +304,7 @@ def _join_batch(batch: pa.RecordBatch, escaped: frozenset[str]) -> pa.Array:
     columns = []
     marks = 0  # ESC written by escaping (the other separators it writes none of)
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
-        column = column.cast(pa.large_string())
+        column = _text(column)
         if name in escaped:
             column = _escape_column(column)
             marks += pc.sum(pc.count_substring(column, ESC)).as_py() or 0
@@ -577,6 +591,17 @@ def _clear(work: Path) -> None:
         path.unlink()
 
 
+def _engine_types(engine: QueryEngine, version: Version, columns: list[str]) -> dict[str, str]:
+    """The columns' types as the engine reads them, which its lookups return and the index's
+    text is read back as (``keyindex.decoder``; ``ValueError`` for a type the index does not
+    hold); the version's own types when it has no rows."""
+    read = list(engine.scan(version, columns, limit=1))
+    types = {f.name: str(f.type) for f in read[0].schema} if read else version.column_types()
+    for name in columns:
+        decoder(types[name])
+    return {name: types[name] for name in columns}
+
+
 def _numbered(engine: QueryEngine, version: Version, key_column: str) -> bool:
     """Whether the engine can sort (key, row position): the native path."""
     if not hasattr(engine, "key_positions"):
@@ -592,6 +617,7 @@ def build(
     time, so memory holds at most ``PART_ROWS`` rows."""
     target.parent.mkdir(parents=True, exist_ok=True)
     columns = [key_column] + [c.name for c in version.columns if c.name != key_column]
+    types = _engine_types(engine, version, columns)
     work = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     remove_path(work)
     work.mkdir()
@@ -613,6 +639,7 @@ def build(
             "format": FORMAT,
             "key": key_column,
             "columns": columns,
+            "types": types,
             "splits": ["", *splits] if splits else [],
             "parts": files,
             "escaped": escaped,
@@ -631,7 +658,7 @@ def ensure(engine: QueryEngine, data_dir: Path, version: Version, key_column: st
     """Build the index of ``version`` on ``key_column`` unless it exists (file lock: one
     builder across processes, the others wait for it); None when the version is not
     indexable. Used by loads, before the version becomes current, and by the gateway."""
-    if not indexable(version) or key_column not in version.column_types():
+    if not indexable(version, key_column):
         return None
     path = index_path(data_dir, version, key_column)
     if path.exists():

@@ -62,7 +62,7 @@ class KeyIndexes:
         if found is not None:
             self._known[known] = found
             return found
-        if not indexable(version) or key_column not in version.column_types():
+        if not indexable(version, key_column):
             return None
         if path.exists():
             index = KeyIndex(path, key_column)

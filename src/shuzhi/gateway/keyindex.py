@@ -39,13 +39,20 @@ Once a version's index is served, the indexes of the same dataset and key column
 earlier versions are deleted (a worker still reading one keeps its open files); indexes of
 versions the lake no longer holds are removed by ``shuzhi lake gc`` (``garbage``).
 
-Only versions whose columns are all text are indexed (what the lake writes); others are
-served by the engine.
+The key column must be text. The other columns may be text or scalar values (integers,
+floating point, booleans, decimals, dates, times, timestamps to the microsecond): the
+builder writes each value as the text Arrow casts it to (floating point through double
+precision, so that it reads back exactly), records the types the engine read
+(``types`` in ``meta.json``), and a lookup turns the text back into the value the engine's
+own lookup returns (``decoder``). Versions with other columns (binary, nested,
+nanosecond times) are served by the engine (``indexable``).
 """
 
 from __future__ import annotations
 
 import bisect
+import datetime as dt
+import decimal
 import fcntl
 import hashlib
 import json
@@ -55,10 +62,11 @@ import re
 import shutil
 import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -84,8 +92,63 @@ _UNESCAPE = {ESC: ESC, ">": RS, "?": US}
 _ESCAPED = re.compile("\x1b(.)", re.S)
 
 
-def indexable(version: Version) -> bool:
-    return all(c.type in TEXT_TYPES for c in version.columns)
+Decoder = Callable[[str], Any]
+
+_INTEGERS = frozenset(f"{sign}int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64))
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _timestamp(zone: str | None) -> Decoder:
+    if zone is None:
+        return dt.datetime.fromisoformat
+    fixed = zone[:1] in ("+", "-")
+    tz = dt.datetime.strptime(zone, "%z").tzinfo if fixed else ZoneInfo(zone)
+
+    def decode(text: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(text).astimezone(tz)
+
+    return decode
+
+
+def decoder(type_name: str) -> Decoder | None:
+    """How a value of an engine column of type ``type_name`` (Arrow's name) is read back
+    from its text: None for text (read as it is); ``ValueError`` for a type the index does
+    not hold (its values have no exact text form here, or no Python value)."""
+    if type_name in TEXT_TYPES:
+        return None
+    if type_name in _INTEGERS:
+        return int
+    if type_name in ("float", "double"):
+        return float
+    if type_name == "bool":
+        return _BOOLEANS.__getitem__
+    if type_name.startswith(("decimal128(", "decimal256(")):
+        return decimal.Decimal
+    if type_name in ("date32[day]", "date64[ms]"):
+        return dt.date.fromisoformat
+    if type_name in ("time32[s]", "time32[ms]", "time64[us]"):
+        return dt.time.fromisoformat
+    for unit in ("s", "ms", "us"):
+        if type_name == f"timestamp[{unit}]":
+            return _timestamp(None)
+        if type_name.startswith(f"timestamp[{unit}, tz=") and type_name.endswith("]"):
+            return _timestamp(type_name[len(f"timestamp[{unit}, tz=") : -1])
+    raise ValueError(f"a key index does not hold values of type {type_name}")
+
+
+def _holds(type_name: str) -> bool:
+    try:
+        decoder(type_name)
+    except (ValueError, KeyError):  # KeyError: an unknown time zone
+        return False
+    return True
+
+
+def indexable(version: Version, key_column: str) -> bool:
+    """Whether a key index of ``version`` on ``key_column`` can be built: a text key column
+    and every other column of a type the index holds (``decoder``)."""
+    types = version.column_types()
+    return types.get(key_column) in TEXT_TYPES and all(map(_holds, types.values()))
 
 
 def family(place: str, key_column: str) -> str:
@@ -213,6 +276,15 @@ def _escape(value: str) -> str:
     return value.replace(ESC, ESC + ESC).replace(RS, ESC + ">").replace(US, ESC + "?")
 
 
+def _row(values: list[str | None], wanted: list[tuple[str, int, Decoder | None]]) -> dict[str, Any]:
+    """One row's wanted columns, typed values read back from their text."""
+    row: dict[str, Any] = {}
+    for name, at, read in wanted:
+        value = values[at]
+        row[name] = value if read is None or value is None else read(value)
+    return row
+
+
 @dataclass
 class _Part:
     """One part: its blocks (memory-mapped) and their directory."""
@@ -237,6 +309,8 @@ class KeyIndex:
             raise ValueError(f"{path.name}: not a format {FORMAT} index on {key_column!r}")
         self.columns: tuple[str, ...] = tuple(meta["columns"])
         self._at = {name: i for i, name in enumerate(self.columns)}
+        types = meta.get("types") or {}  # indexes written before typed columns: all text
+        self._decoders = {name: decoder(types.get(name, "string")) for name in self.columns}
         self._after_key = US_BYTES if len(self.columns) > 1 else RS_BYTES
         self._escaped: list[list[str]] = list(meta["escaped"])
         self._splits: list[str] = list(meta["splits"])
@@ -298,7 +372,8 @@ class KeyIndex:
 
     def get(self, key: str, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
         """Rows whose key equals ``key``, in load order, with ``columns`` only."""
-        wanted = [(name, self._at[name]) for name in columns]
+        wanted = [(name, self._at[name], self._decoders[name]) for name in columns]
+        typed = any(read is not None for _, _, read in wanted)
         part = self._part(bisect.bisect_right(self._splits, key) - 1 if self._splits else 0)
         lasts = part.lasts
         if part.escape_key:
@@ -329,7 +404,9 @@ class KeyIndex:
                         _unescape(v) if i in part.escaped and v is not None else v
                         for i, v in enumerate(values)
                     ]
-                found.append({name: values[at] for name, at in wanted})
+                found.append(
+                    _row(values, wanted) if typed else {n: values[a] for n, a, _ in wanted}
+                )
                 start = end + 1 if text.startswith(head, end + 1) else -1
             if lasts[block] != key:
                 break

@@ -32,11 +32,11 @@ from starlette.concurrency import run_in_threadpool
 
 from shuzhi.context import SYSTEM, unit_of_work
 from shuzhi.db.engine import Database
-from shuzhi.errors import NotFound, ShuzhiError
+from shuzhi.errors import NotFound, ShuzhiError, Unavailable
 from shuzhi.gateway import redaction
 from shuzhi.gateway.cache import TTLCache
 from shuzhi.gateway.cursor import CursorCodec
-from shuzhi.gateway.keycache import KeyIndexes
+from shuzhi.gateway.keycache import RETRY_AFTER_SECONDS, WAIT_STEP_SECONDS, KeyIndexes
 from shuzhi.gateway.limits import RateLimiter
 from shuzhi.gateway.meter import CallMeter, WriterProcess, write_calls
 from shuzhi.gateway.nodes import HEARTBEAT_SECONDS, NodeRegistry
@@ -100,6 +100,10 @@ class GatewayOptions:
     key_index_background: bool = True
     # How long a lookup waits for a missing key index being built before answering 503.
     key_index_wait_seconds: float = 1.0
+    # Lookups the engine answers at once in this process (a version without a key index:
+    # each may read the whole file); a lookup waits key_index_wait_seconds for a turn, then
+    # is answered 503 with Retry-After.
+    engine_lookups: int = 2
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GatewayOptions:
@@ -157,6 +161,7 @@ class GatewayRuntime:
         self.keys = KeyIndexes(
             engine, database.settings.data_dir, background=self.options.key_index_background
         )
+        self._engine_turns = threading.BoundedSemaphore(max(1, self.options.engine_lookups))
         secret = database.settings.secret_key
         self.cursors = CursorCodec(secret)
         self.mask_key = pseudonym_key(secret)
@@ -307,6 +312,30 @@ class GatewayRuntime:
         if isinstance(found, ShuzhiError):
             raise _fresh(found)
         return found
+
+    async def engine_lookup(
+        self, version: Version, key_column: str, value: Any, columns: list[str], limit: int
+    ) -> list[dict[str, Any]]:
+        """A keyed lookup the engine answers (the version has no key index): at most
+        ``engine_lookups`` at once in this process, so that a burst of lookups never becomes
+        a pile of whole-file scans; a lookup waits ``key_index_wait_seconds`` for a turn,
+        then is answered 503 with ``Retry-After``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.key_index_wait_seconds
+        while not self._engine_turns.acquire(blocking=False):
+            if loop.time() >= deadline:
+                raise Unavailable(
+                    "按键查询繁忙，请稍后再试。",
+                    "Too many keyed lookups are being answered; try again shortly.",
+                    retry_after=RETRY_AFTER_SECONDS,
+                )
+            await asyncio.sleep(WAIT_STEP_SECONDS)
+        try:
+            return await run_in_threadpool(
+                self.engine.lookup, version, key_column, value, columns, limit
+            )
+        finally:
+            self._engine_turns.release()
 
     # ------------------------------------------------------------ lifecycle
 

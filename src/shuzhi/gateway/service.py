@@ -431,8 +431,8 @@ async def lookup_record(call: Call, key: str, fields: str | None) -> bytes:
         if index is not None:
             rows = index.get(value, how.needed, LOOKUP_LIMIT)
         else:
-            rows = await run_in_threadpool(
-                runtime.engine.lookup, version, how.key_column, value, how.needed, LOOKUP_LIMIT
+            rows = await runtime.engine_lookup(
+                version, how.key_column, value, how.needed, LOOKUP_LIMIT
             )
         row_filter = how.row_filter
         found = next((r for r in rows if matches(r, row_filter)), None)

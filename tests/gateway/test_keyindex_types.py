@@ -1,0 +1,172 @@
+"""Key indexes of versions with typed columns (Parquet sources keep their types): a lookup
+returns exactly what the engine's lookup returns, and what the index cannot hold is left to
+the engine, a few lookups at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import decimal
+import itertools
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from shuzhi.errors import Unavailable
+from shuzhi.gateway import keybuild, keyindex
+from shuzhi.gateway.runtime import GatewayOptions, GatewayRuntime
+from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
+from shuzhi.lake.query import DuckDBEngine
+
+_serial = itertools.count()
+UTC8 = dt.timezone(dt.timedelta(hours=8))
+
+
+def _version(root: Path, table: pa.Table) -> Version:
+    directory = root / "datasets" / "T" / f"{next(_serial)}"
+    directory.mkdir(parents=True)
+    pq.write_table(table, directory / "v.parquet")
+    schema = pq.read_schema(directory / "v.parquet")
+    return Version(
+        directory=directory,
+        version_id="v000001-000000000000",
+        sequence=1,
+        created_at="2026-01-01T00:00:00Z",
+        data_file="v.parquet",
+        data_file_sha256=f"{next(_serial):064d}",
+        data_bytes=(directory / "v.parquet").stat().st_size,
+        row_count=table.num_rows,
+        columns=tuple(ColumnSchema(f.name, str(f.type), f.name) for f in schema),
+        content_hash="",
+        source={},
+        rejects=RejectSummary(),
+        timings={},
+    )
+
+
+def _typed_table() -> pa.Table:
+    moment = dt.datetime(2024, 1, 2, 3, 4, 5, 6)
+    return pa.table(
+        {
+            "k": ["b", "a", "c", "b", "d"],
+            "i8": pa.array([-5, None, 127, 0, -128], pa.int8()),
+            "u64": pa.array([2**64 - 1, 0, None, 1, 2], pa.uint64()),
+            "f32": pa.array([0.1, None, float("nan"), -0.0, 3.4e38], pa.float32()),
+            "f64": pa.array([0.1, 1e20, float("-inf"), -0.0, None]),
+            "flag": pa.array([True, False, None, True, False]),
+            "amount": pa.array(
+                [decimal.Decimal(v) for v in ("53697.32", "-0.05", "0.00", "1.50", "9.99")],
+                pa.decimal128(10, 2),
+            ),
+            "day": pa.array(
+                [
+                    dt.date(2024, 1, 2),
+                    dt.date(1, 1, 1),
+                    None,
+                    dt.date(9999, 12, 31),
+                    dt.date(2000, 2, 29),
+                ]
+            ),
+            "clock": pa.array(
+                [dt.time(3, 4, 5, 6), dt.time(0, 0), None, dt.time(23, 59, 59), dt.time(12)],
+                pa.time64("us"),
+            ),
+            "clock_ms": pa.array(
+                [dt.time(3, 4, 5, 6000), None, None, None, dt.time(1)], pa.time32("ms")
+            ),
+            "at": pa.array(
+                [moment, None, dt.datetime(1900, 1, 1), moment, moment], pa.timestamp("us")
+            ),
+            "at_s": pa.array(
+                [moment.replace(microsecond=0), None, None, None, None], pa.timestamp("s")
+            ),
+            "at_zone": pa.array(
+                [moment.replace(tzinfo=dt.UTC), None, None, None, None],
+                pa.timestamp("us", tz="Asia/Shanghai"),
+            ),
+            "at_offset": pa.array(
+                [moment.replace(tzinfo=UTC8), None, None, None, None],
+                pa.timestamp("ms", tz="+08:00"),
+            ),
+            "note": ["x\x1ey", None, "", "\x1bN", "号"],
+        }
+    )
+
+
+@pytest.mark.parametrize("path", ["native", "sorted scan", "stable parts"])
+def test_typed_values_read_back_as_the_engine_returns_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    # The three ways a build reads the rows (keybuild.build), in blocks of two rows.
+    monkeypatch.setattr(keybuild, "BLOCK_ROWS", 2)
+    if path != "native":
+        monkeypatch.setattr(keybuild, "_numbered", lambda *args: False)
+    if path == "sorted scan":  # the engine's sorted scan, read again stably (keys repeat)
+        monkeypatch.setattr(keybuild, "_repeats", lambda *args: False)
+    if path == "stable parts":
+        monkeypatch.setattr(keybuild, "PART_ROWS", 2)
+    table = _typed_table()
+    version = _version(tmp_path, table)
+    assert keyindex.indexable(version, "k")
+    engine = DuckDBEngine(tmp_path / "datasets")
+    try:
+        built = keybuild.ensure(engine, tmp_path, version, "k")
+        assert built is not None
+        index = keyindex.KeyIndex(built, "k")
+        columns = list(reversed(table.column_names))
+        for key in ("a", "b", "c", "d", "e"):
+            expected = engine.lookup(version, "k", key, columns, 10)
+            # repr: 1 == 1.0 == True and -0.0 == 0.0 in Python, the answers' JSON differ.
+            assert repr(index.get(key, columns, 10)) == repr(expected), key
+        assert len(index.get("b", columns, 10)) == 2
+        assert (path == "stable parts") == (len(list(built.glob("part-*.blk"))) > 1)
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([b"\x00\x01"], pa.binary()),
+        pa.array([[1, 2]], pa.list_(pa.int64())),
+        pa.array([dt.datetime(2024, 1, 2)], pa.timestamp("ns")),
+        pa.array([dt.timedelta(seconds=3)], pa.duration("s")),
+    ],
+    ids=["binary", "list", "nanoseconds", "duration"],
+)
+def test_what_the_index_cannot_hold_is_left_to_the_engine(tmp_path: Path, column: pa.Array) -> None:
+    version = _version(tmp_path, pa.table({"k": ["a"], "v": column}))
+    assert not keyindex.indexable(version, "k")
+    engine = DuckDBEngine(tmp_path / "datasets")
+    try:
+        assert keybuild.ensure(engine, tmp_path, version, "k") is None
+    finally:
+        engine.close()
+
+
+def test_a_key_column_that_is_not_text_is_left_to_the_engine(tmp_path: Path) -> None:
+    version = _version(tmp_path, pa.table({"k": pa.array([1, 2], pa.int64()), "v": ["a", "b"]}))
+    assert not keyindex.indexable(version, "k") and keyindex.indexable(version, "v")
+
+
+def test_engine_lookups_take_turns_and_are_refused_when_none_comes(
+    tmp_path: Path, database: object
+) -> None:
+    version = _version(tmp_path, pa.table({"k": ["a", "b"], "v": pa.array([[1], [2]])}))
+    engine = DuckDBEngine(tmp_path / "datasets")
+    options = GatewayOptions(engine_lookups=1, key_index_wait_seconds=0.2)
+    runtime = GatewayRuntime(database, engine, options)  # type: ignore[arg-type]
+    try:
+        rows = asyncio.run(runtime.engine_lookup(version, "k", "b", ["v"], 10))
+        assert rows == [{"v": [2]}]
+        assert runtime._engine_turns.acquire(blocking=False)  # a scan in progress
+        with pytest.raises(Unavailable) as refused:
+            asyncio.run(runtime.engine_lookup(version, "k", "a", ["v"], 10))
+        assert refused.value.retry_after is not None
+        runtime._engine_turns.release()
+        assert asyncio.run(runtime.engine_lookup(version, "k", "a", ["v"], 10)) == [{"v": [1]}]
+    finally:
+        runtime.meter.close()
+        engine.close()
