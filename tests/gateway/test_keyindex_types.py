@@ -8,17 +8,27 @@ import asyncio
 import datetime as dt
 import decimal
 import itertools
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from fastapi import FastAPI
 
+from shuzhi.context import SYSTEM
+from shuzhi.db.engine import Database
 from shuzhi.errors import Unavailable
 from shuzhi.gateway import keybuild, keyindex
 from shuzhi.gateway.runtime import GatewayOptions, GatewayRuntime
+from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
 from shuzhi.lake.query import DuckDBEngine
+from shuzhi.lake.readers import FileSource
+from tests.conftest import acting
+from tests.gateway.helpers import TEST_OPTIONS, gateway, ids, share
+from tests.lake.helpers import people_rows
 
 _serial = itertools.count()
 UTC8 = dt.timezone(dt.timedelta(hours=8))
@@ -152,12 +162,12 @@ def test_a_key_column_that_is_not_text_is_left_to_the_engine(tmp_path: Path) -> 
 
 
 def test_engine_lookups_take_turns_and_are_refused_when_none_comes(
-    tmp_path: Path, database: object
+    tmp_path: Path, database: Database
 ) -> None:
     version = _version(tmp_path, pa.table({"k": ["a", "b"], "v": pa.array([[1], [2]])}))
     engine = DuckDBEngine(tmp_path / "datasets")
     options = GatewayOptions(engine_lookups=1, key_index_wait_seconds=0.2)
-    runtime = GatewayRuntime(database, engine, options)  # type: ignore[arg-type]
+    runtime = GatewayRuntime(database, engine, options)
     try:
         rows = asyncio.run(runtime.engine_lookup(version, "k", "b", ["v"], 10))
         assert rows == [{"v": [2]}]
@@ -170,3 +180,38 @@ def test_engine_lookups_take_turns_and_are_refused_when_none_comes(
     finally:
         runtime.meter.close()
         engine.close()
+
+
+def test_a_typed_version_is_served_from_its_index_as_the_engine_serves_it(
+    app: FastAPI, database: Database, tmp_path: Path
+) -> None:
+    shared = share(database, rows=20)
+    people = people_rows(20)
+    typed = pa.table(
+        {
+            "姓名": [r[0] for r in people],
+            "公民身份号码": [r[1] for r in people],
+            "联系电话": [r[2] for r in people],
+            "出生日期": pa.array([dt.date.fromisoformat(r[3]) for r in people]),
+            "年龄": pa.array([int(r[4]) if i % 3 else None for i, r in enumerate(people)]),
+        }
+    )
+    pq.write_table(typed, tmp_path / "typed.parquet")
+    with acting(database, SYSTEM) as ctx:
+        lake.ingest(ctx, shared.code, FileSource(tmp_path / "typed.parquet"))
+    answers = {}
+    for indexed in (True, False):
+        options = replace(TEST_OPTIONS, key_index=indexed)
+        with gateway(app, options) as client:
+            answers[indexed] = [
+                client.get(f"/api/v1/share/{shared.code}/records/{k}", headers=shared.auth)
+                for k in ids(20)[:4]
+            ]
+    assert [r.status_code for r in answers[True]] == [200] * 4
+    assert [r.content for r in answers[True]] == [r.content for r in answers[False]]
+    ages = [r.json()["年龄"] for r in answers[True]]
+    assert ages[0] is ages[3] is None and all(type(a) is int for a in ages[1:3])
+    built = list((database.settings.data_dir / keyindex.INDEX_DIR).glob("*.keys"))
+    assert built and all(
+        json.loads((p / keyindex.META).read_text())["types"]["年龄"] == "int64" for p in built
+    )
