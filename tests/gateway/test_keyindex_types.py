@@ -9,8 +9,10 @@ import datetime as dt
 import decimal
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -161,6 +163,14 @@ def test_a_key_column_that_is_not_text_is_left_to_the_engine(tmp_path: Path) -> 
     assert not keyindex.indexable(version, "k") and keyindex.indexable(version, "v")
 
 
+def _engine_lookup(runtime: GatewayRuntime, version: Version, key: str) -> list[Any]:
+    """One lookup through the engine, on an event loop of its own thread (the test's thread
+    may be running one already)."""
+    with ThreadPoolExecutor(1) as pool:
+        coroutine = runtime.engine_lookup(version, "k", key, ["v"], 10)
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_engine_lookups_take_turns_and_are_refused_when_none_comes(
     tmp_path: Path, database: Database
 ) -> None:
@@ -169,14 +179,13 @@ def test_engine_lookups_take_turns_and_are_refused_when_none_comes(
     options = GatewayOptions(engine_lookups=1, key_index_wait_seconds=0.2)
     runtime = GatewayRuntime(database, engine, options)
     try:
-        rows = asyncio.run(runtime.engine_lookup(version, "k", "b", ["v"], 10))
-        assert rows == [{"v": [2]}]
+        assert _engine_lookup(runtime, version, "b") == [{"v": [2]}]
         assert runtime._engine_turns.acquire(blocking=False)  # a scan in progress
         with pytest.raises(Unavailable) as refused:
-            asyncio.run(runtime.engine_lookup(version, "k", "a", ["v"], 10))
+            _engine_lookup(runtime, version, "a")
         assert refused.value.retry_after is not None
         runtime._engine_turns.release()
-        assert asyncio.run(runtime.engine_lookup(version, "k", "a", ["v"], 10)) == [{"v": [1]}]
+        assert _engine_lookup(runtime, version, "a") == [{"v": [1]}]
     finally:
         runtime.meter.close()
         engine.close()
