@@ -348,6 +348,26 @@ class Side:
         self.prefix, self.suffix, self.tokens = prefix, suffix, tokens or []
 
 
+def limit_side(state: dict[str, Any]) -> Side:
+    """The limit's server over the key index the preparation built."""
+    index = {"BENCH_INDEX": state["index"]}
+    factory = "benchmarks.gateway_bench:make_limit_app"
+    return Side("limit: Starlette + key index", factory, index, "/healthz", "/records/")
+
+
+def shuzhi_side(
+    state: dict[str, Any],
+    data_dir: Path,
+    name: str,
+    factory: str = "benchmarks.gateway_bench:make_app",
+) -> Side:
+    """A server of Shuzhi's application (``factory``) over the prepared data directory, its
+    lookups made with the consumer systems' keys."""
+    env = {"SHUZHI_DATA_DIR": str(data_dir), "SHUZHI_SECRET_KEY": SECRET}
+    prefix = f"/api/v1/share/{state['code']}/records/"
+    return Side(name, factory, env, "/healthz", prefix, tokens=state["tokens"])
+
+
 def run_side(side: Side, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     """Start the side's server, measure a cold run at once, then warm up and measure again."""
     port = _free_port()
@@ -530,21 +550,8 @@ def main(argv: list[str] | None = None) -> None:
     lua.write_text(LUA, encoding="utf-8")
     env = {"BENCH_KEYS": str(keys), "BENCH_LUA": str(lua)}
     sides = [
-        Side(
-            "limit: Starlette + key index",
-            "benchmarks.gateway_bench:make_limit_app",
-            {"BENCH_INDEX": state["index"]},
-            "/healthz",
-            "/records/",
-        ),
-        Side(
-            "Shuzhi gateway (auth, grant, filter, mask, meter, audit)",
-            "benchmarks.gateway_bench:make_app",
-            {"SHUZHI_DATA_DIR": str(data_dir), "SHUZHI_SECRET_KEY": SECRET},
-            "/healthz",
-            f"/api/v1/share/{state['code']}/records/",
-            tokens=state["tokens"],
-        ),
+        limit_side(state),
+        shuzhi_side(state, data_dir, "Shuzhi gateway (auth, grant, filter, mask, meter, audit)"),
         Side(
             "Datasette (SQLite, indexed, immutable)",
             "benchmarks.gateway_bench:make_datasette_app",

@@ -29,7 +29,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from benchmarks.gateway_bench import SECRET, Side, make_app, run_side, workdir
+from benchmarks.gateway_bench import limit_side, make_app, run_side, shuzhi_side, workdir
 
 
 def make_unmetered_app() -> Any:
@@ -66,39 +66,21 @@ def main(argv: list[str] | None = None) -> None:
     state = json.loads(state_path.read_text(encoding="utf-8"))
     args.cold = 1  # run_side measures a first run: a second here, not reported
     env = {"BENCH_KEYS": str(work / "keys.txt"), "BENCH_LUA": str(work / "lookup.lua")}
-    shuzhi_env = {"SHUZHI_DATA_DIR": str(work / "shuzhi"), "SHUZHI_SECRET_KEY": SECRET}
-    prefix = f"/api/v1/share/{state['code']}/records/"
+    data_dir = work / "shuzhi"
     sides = [
-        Side(
-            "limit: Starlette + key index",
-            "benchmarks.gateway_bench:make_limit_app",
-            {"BENCH_INDEX": state["index"]},
-            "/healthz",
-            "/records/",
-        ),
-        Side(
-            "Shuzhi",
-            "benchmarks.gateway_bench:make_app",
-            shuzhi_env,
-            "/healthz",
-            prefix,
-            tokens=state["tokens"],
-        ),
-        Side(
+        limit_side(state),
+        shuzhi_side(state, data_dir, "Shuzhi"),
+        shuzhi_side(
+            state,
+            data_dir,
             "Shuzhi, calls not metered",
             "benchmarks.gateway_split:make_unmetered_app",
-            shuzhi_env,
-            "/healthz",
-            prefix,
-            tokens=state["tokens"],
         ),
-        Side(
+        shuzhi_side(
+            state,
+            data_dir,
             "Shuzhi's skeleton (constant answer)",
             "benchmarks.gateway_split:make_skeleton_app",
-            shuzhi_env,
-            "/healthz",
-            prefix,
-            tokens=state["tokens"],
         ),
     ]
     load_before = os.getloadavg()[0]
