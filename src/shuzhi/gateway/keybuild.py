@@ -70,16 +70,19 @@ def _part_filters(key_column: str, low: str | None, high: str | None) -> list[Fi
     return filters
 
 
-def _text(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """A column's values as the text the index holds (``keyindex.decoder`` reads it back):
-    floating point through double precision, whose shortest text reads back exactly."""
+def _text(
+    column: pa.Array | pa.ChunkedArray, kind: pa.DataType | None = None
+) -> pa.Array | pa.ChunkedArray:
+    """A column's values as the text the index holds (``keyindex.decoder`` reads it back),
+    ``large_string`` unless ``kind`` says otherwise: floating point through double
+    precision, whose shortest text reads back exactly."""
     if pa.types.is_floating(column.type):
         column = column.cast(pa.float64())
-    return column.cast(pa.large_string())
+    return column.cast(kind or pa.large_string())
 
 
 def _text_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    return pa.record_batch([_text(c).cast(pa.string()) for c in batch.columns], schema=schema)
+    return pa.record_batch([_text(c, pa.string()) for c in batch.columns], schema=schema)
 
 
 def _needs_escape(column: pa.ChunkedArray) -> bool:
