@@ -244,3 +244,15 @@ def test_duckdb_builds_from_its_sort_of_keys_and_positions(
     index = _index(tmp_path, version)
     assert len(index._files) > 1
     _agree(tmp_path, rows, [f"k{i}" for i in range(10)])
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_version_without_keys_gives_an_empty_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: bool
+) -> None:
+    if not native:
+        monkeypatch.setattr(keybuild, "_numbered", lambda *args: False)
+    keyless: list[tuple[str | None, ...]] = [(None, "a", "b"), (None, None, "c")]
+    for rows in ([], keyless):
+        index = _index(tmp_path, _version(tmp_path, rows))
+        assert index.get("a", ["a", "b"], 10) == [] and index.get("", ["k"], 10) == []

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from queue import Full, Queue
@@ -50,10 +50,13 @@ BLOCK_ROWS = 32  # rows per block: what one lookup decompresses (≈ 5 KB)
 PART_ROWS = 1_000_000  # rows per part: what one build step holds in memory (≈ 250 MB)
 SLICE_ROWS = 65_536  # rows joined into text at a time
 LEVEL = 3  # zstd level
-DICTIONARY_BYTES = 65_536  # the index's zstd dictionary, trained on its first blocks
+DICTIONARY_BYTES = 65_536  # the index's zstd dictionary, trained on its first part's blocks
 TRAIN_BLOCKS = 1024
-TRAIN_BYTES = 2 << 20  # blocks spread over the first part (4× more: 0.1 % smaller, 4× the time)
+TRAIN_BYTES = 2 << 20  # of blocks spread over the first part (4× more: 0.1 % smaller, 4× the time)
 THREADS = 2  # joining and compressing threads
+
+RowText = Callable[[int, int], pa.Array]  # (begin, count) -> those rows' text, in key order
+Block = bytes | bytearray | memoryview
 
 
 def _every(count: int, step: int, start: int = 0) -> pa.Array:
@@ -108,6 +111,26 @@ def _row_text(columns: list[pa.ChunkedArray]) -> pa.Array:
     if head:
         text = pc.binary_join_element_wise(*head, text, _large(US), **nulls)
     return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _body(text: pa.Array) -> bytes:
+    """The bytes of row text (a copy)."""
+    rows = len(text)
+    starts, data = text.buffers()[1], text.buffers()[2]
+    if not rows or starts is None or data is None:
+        return b""
+    bounds = memoryview(starts).cast("q")[text.offset : text.offset + rows + 1]
+    body: bytes = data.slice(bounds[0], bounds[rows] - bounds[0]).to_pybytes()
+    return body
+
+
+def _single(text: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One array of what ``take`` gave (a chunked array of one chunk, or none)."""
+    if isinstance(text, pa.Array):
+        return text
+    if text.num_chunks == 1:
+        return text.chunk(0)
+    return text.combine_chunks()
 
 
 def _separators(body: bytes) -> tuple[int, int, int]:
@@ -262,12 +285,14 @@ class _NeedsEscaping(Exception):
 
 
 class _Part:
-    """One part of the native path: its keys and row text, both sorted by key (rows sharing
-    a key in load order), and the columns whose values were escaped."""
+    """One part of the native path: its keys (sorted), its rows' text in stored order, the
+    order that puts that text in key order (rows sharing a key in load order), and the
+    columns whose values were escaped."""
 
-    def __init__(self, keys: pa.Array, text: pa.Array, escaped: list[str]) -> None:
+    def __init__(self, keys: pa.Array, text: pa.Array, order: pa.Array, escaped: list[str]) -> None:
         self.keys = keys
         self.text = text
+        self.order = order
         self.escaped = escaped
 
 
@@ -315,12 +340,8 @@ def _join_batch(batch: pa.RecordBatch, escaped: frozenset[str]) -> pa.Array:
     text = _row_text(columns)
     rows = len(text)
     if rows:
-        starts, data = text.buffers()[1], text.buffers()[2]
-        assert starts is not None and data is not None
-        bounds = memoryview(starts).cast("q")[text.offset : text.offset + rows + 1]
-        body = data.slice(bounds[0], bounds[rows] - bounds[0]).to_pybytes()
         nulls = sum(c.null_count for c in columns)
-        if _separators(body) != (nulls + marks, rows, rows * (len(columns) - 1)):
+        if _separators(_body(text)) != (nulls + marks, rows, rows * (len(columns) - 1)):
             found = frozenset(
                 name
                 for name, column in zip(batch.schema.names, batch.columns, strict=True)
@@ -336,7 +357,7 @@ def _stored_text(
     columns: list[str],
     filters: list[Filter],
     escaped: frozenset[str],
-) -> pa.Array:
+) -> pa.ChunkedArray:
     """The text of the rows ``filters`` select, in stored order: the engine's batches joined
     on ``THREADS`` threads while it reads the next ones."""
     chunks: list[pa.Array] = []
@@ -352,9 +373,7 @@ def _stored_text(
         finally:
             for future in pending:
                 future.cancel()
-    if not chunks:
-        return pa.array([], pa.large_string())
-    return pa.chunked_array(chunks, pa.large_string()).combine_chunks()
+    return pa.chunked_array(chunks, pa.large_string())
 
 
 def _ranks(positions: pa.Array) -> pa.Array:
@@ -396,112 +415,105 @@ def _native_parts(
         expected = version.row_count if whole else len(keys)
         if len(text) != expected:  # the engine's scans disagree: never write a wrong index
             raise RuntimeError(f"key index: {len(text)} rows read, {expected} expected")
-        text = text.take(positions if whole else _ranks(positions))
-        yield low, _Part(keys, text, [c for c in columns if c in escaped])
+        order = positions if whole else _ranks(positions)
+        yield low, _Part(keys, _single(text), order, [c for c in columns if c in escaped])
         del text
         low, current = high, following
 
 
 class _Compressor:
-    """zstd with a dictionary trained on the index's first blocks: blocks of a few dozen
-    rows then compress about as well as blocks of a few hundred do without one, and a
-    lookup decompresses a sixth of the bytes. Compresses on ``THREADS`` threads."""
+    """zstd with a dictionary trained on blocks spread over the index's first part: blocks
+    of a few dozen rows then compress about as well as blocks of a few hundred do without
+    one, and a lookup decompresses a sixth of the bytes. One context per thread."""
 
     def __init__(self) -> None:
         self.dictionary: zstandard.ZstdCompressionDict | None = None
         self.trained = False
-        self.context = zstandard.ZstdCompressor(level=LEVEL, write_checksum=False)
+        self._local = threading.local()
 
-    def train(self, samples: list[bytes | bytearray | memoryview]) -> None:
+    def train(self, samples: list[Block]) -> None:
         self.trained = True
         if sum(map(len, samples)) < 8 * DICTIONARY_BYTES:
             return  # too little to learn from: plain zstd
         try:
-            dictionary = zstandard.train_dictionary(DICTIONARY_BYTES, samples, level=LEVEL)
+            self.dictionary = zstandard.train_dictionary(DICTIONARY_BYTES, samples, level=LEVEL)
         except zstandard.ZstdError:
             return
-        self.dictionary = dictionary
-        self.context = zstandard.ZstdCompressor(
-            level=LEVEL, dict_data=dictionary, write_checksum=False, write_dict_id=False
-        )
 
-    def compress(self, blocks: list[bytes | bytearray | memoryview]) -> list[bytes]:
-        if not blocks:
-            return []
-        frames = self.context.multi_compress_to_buffer(blocks, threads=THREADS)
+    def compress(self, blocks: list[Block]) -> list[bytes]:
+        context = getattr(self._local, "context", None)
+        if context is None:
+            context = self._local.context = zstandard.ZstdCompressor(
+                level=LEVEL, dict_data=self.dictionary, write_checksum=False, write_dict_id=False
+            )
+        frames = context.multi_compress_to_buffer(blocks, threads=1)
         return [frames[i].tobytes() for i in range(len(frames))]
 
 
-def _write_blocks(
-    table: pa.Table, escaped: list[str], out: BinaryIO, compressor: _Compressor
-) -> list[list[int]]:
-    """Write the blocks of ``table`` (its rows sorted by key) to ``out``; returns each
-    block's offset, size and decompressed size. Rows are joined a slice at a time, so the
-    text of the whole part never sits in memory; a slice whose separators do not count up
-    (a value holds one) raises ``_NeedsEscaping`` unless its columns are escaped."""
-    width = table.num_columns
-    step = BLOCK_ROWS * max(1, SLICE_ROWS // BLOCK_ROWS)
-    blocks: list[list[int]] = []
-    position = 0
-    for begin in range(0, table.num_rows, step):
-        piece = table.slice(begin, step)
-        columns = []
-        for name in table.column_names:
-            column = piece.column(name).cast(pa.large_string())
-            columns.append(_escape_column(column) if name in escaped else column)
-        text = _row_text(columns)
-        rows = len(text)
-        starts, data = text.buffers()[1], text.buffers()[2]
-        assert starts is not None and data is not None
-        bounds = memoryview(starts).cast("q")[text.offset : text.offset + rows + 1]
-        body = data.slice(bounds[0], bounds[rows] - bounds[0]).to_pybytes()
-        if not escaped:
-            nulls = sum(c.null_count for c in columns)
-            if _separators(body) != (nulls, rows, rows * (width - 1)):
-                raise _NeedsEscaping
-        cuts = [bounds[i] - bounds[0] for i in range(0, rows, BLOCK_ROWS)]
-        cuts.append(bounds[rows] - bounds[0])
-        pieces: list[bytes | bytearray | memoryview] = [
-            body[low:high] for low, high in itertools.pairwise(cuts)
-        ]
-        if not compressor.trained:  # on at most TRAIN_BLOCKS blocks spread over the slice
-            compressor.train(pieces[:: max(1, len(pieces) // TRAIN_BLOCKS)])
-        frames = compressor.compress(pieces)
-        out.write(b"".join(frames))
-        for raw, frame in zip(pieces, frames, strict=True):
-            blocks.append([position, len(frame), len(raw)])
-            position += len(frame)
-    return blocks
-
-
-def _write_text(text: pa.Array, out: BinaryIO, compressor: _Compressor) -> list[list[int]]:
-    """Write ``text`` (rows of row text, sorted by key) as blocks of ``BLOCK_ROWS`` rows;
-    returns each block's offset, size and decompressed size."""
+def _blocks_of(text: pa.Array) -> list[Block]:
+    """Row text cut into blocks of ``BLOCK_ROWS`` rows (views of its data)."""
     rows = len(text)
-    blocks: list[list[int]] = []
     if not rows:
-        return blocks
+        return []
     starts, data = text.buffers()[1], text.buffers()[2]
     assert starts is not None and data is not None
     offsets = pa.Array.from_buffers(pa.int64(), rows + 1, [None, starts], offset=text.offset)
     cuts = pc.take(offsets, _every(rows, BLOCK_ROWS)).to_pylist()
     cuts.append(offsets[rows].as_py())
     body = memoryview(data)
-    pieces: list[bytes | bytearray | memoryview] = [
-        body[low:high] for low, high in itertools.pairwise(cuts)
-    ]
-    if not compressor.trained:  # on about TRAIN_BYTES of blocks spread over the part
-        step = max(1, (cuts[-1] - cuts[0]) // TRAIN_BYTES)
-        compressor.train([bytes(p) for p in pieces[::step]])
+    return [body[low:high] for low, high in itertools.pairwise(cuts)]
+
+
+def _train(compressor: _Compressor, rows: int, text_of: RowText) -> None:
+    """Train the dictionary on about ``TRAIN_BYTES`` of blocks spread over ``rows`` rows."""
+    blocks = -(-rows // BLOCK_ROWS)
+    first = b"".join(_blocks_of(text_of(0, BLOCK_ROWS)))
+    wanted = min(blocks, TRAIN_BLOCKS, max(1, TRAIN_BYTES // max(1, len(first))))
+    step = max(1, blocks // wanted)
+    samples: list[Block] = [first]
+    for block in range(step, blocks, step):
+        samples.append(b"".join(_blocks_of(text_of(block * BLOCK_ROWS, BLOCK_ROWS))))
+    compressor.train(samples)
+
+
+def _write_sorted(
+    rows: int, text_of: RowText, out: BinaryIO, compressor: _Compressor
+) -> list[list[int]]:
+    """Write ``rows`` rows in key order as blocks of ``BLOCK_ROWS`` rows: ``text_of(begin,
+    count)`` gives the text of rows ``begin`` … in that order. Slices of ``SLICE_ROWS`` rows
+    are made, cut and compressed on ``THREADS`` threads and written in order; returns each
+    block's offset, size and decompressed size."""
+    if not rows:
+        return []
+    if not compressor.trained:
+        _train(compressor, rows, text_of)
+
+    def slice_blocks(begin: int) -> tuple[list[bytes], list[int]]:
+        pieces = _blocks_of(text_of(begin, SLICE_ROWS))
+        return compressor.compress(pieces), [len(p) for p in pieces]
+
+    blocks: list[list[int]] = []
     position = 0
-    step = max(1, SLICE_ROWS // BLOCK_ROWS)
-    for begin in range(0, len(pieces), step):
-        chunk = pieces[begin : begin + step]
-        frames = compressor.compress(chunk)
+
+    def write(frames: list[bytes], sizes: list[int]) -> None:
+        nonlocal position
         out.write(b"".join(frames))
-        for raw, frame in zip(chunk, frames, strict=True):
-            blocks.append([position, len(frame), len(raw)])
+        for frame, size in zip(frames, sizes, strict=True):
+            blocks.append([position, len(frame), size])
             position += len(frame)
+
+    pending: deque[Future[tuple[list[bytes], list[int]]]] = deque()
+    with ThreadPoolExecutor(THREADS) as pool:
+        try:
+            for begin in range(0, rows, SLICE_ROWS):
+                pending.append(pool.submit(slice_blocks, begin))
+                while len(pending) > 2 * THREADS:
+                    write(*pending.popleft().result())
+            while pending:
+                write(*pending.popleft().result())
+        finally:
+            for future in pending:
+                future.cancel()
     return blocks
 
 
@@ -530,23 +542,42 @@ def _write_directory(
 
 def _write_text_part(part: _Part, target: Path, compressor: _Compressor) -> list[str]:
     """Write one part of the native path; returns its escaped columns."""
+
+    def text_of(begin: int, count: int) -> pa.Array:
+        return part.text.take(part.order.slice(begin, count))
+
     with open(target.with_suffix(".blk"), "wb") as out:
-        blocks = _write_text(part.text, out, compressor)
+        blocks = _write_sorted(len(part.order), text_of, out, compressor)
     _write_directory(target, part.keys, blocks)
     return part.escaped
 
 
 def _write_part(table: pa.Table, target: Path, compressor: _Compressor) -> list[str]:
     """Write one part (``table``: its rows sorted by key, the key first) as blocks and a block
-    directory; returns the columns that had to be escaped."""
+    directory; returns the columns that had to be escaped. A slice whose separators do not
+    count up (a value holds one) has the part written again with those columns escaped."""
     escaped: list[str] = []
+
+    def text_of(begin: int, count: int) -> pa.Array:
+        piece = table.slice(begin, count)
+        columns = []
+        for name in table.column_names:
+            column = piece.column(name).cast(pa.large_string())
+            columns.append(_escape_column(column) if name in escaped else column)
+        text = _row_text(columns)
+        if not escaped:
+            rows, nulls = len(text), sum(c.null_count for c in columns)
+            if _separators(_body(text)) != (nulls, rows, rows * (table.num_columns - 1)):
+                raise _NeedsEscaping
+        return text
+
     try:
         with open(target.with_suffix(".blk"), "wb") as out:
-            blocks = _write_blocks(table, escaped, out, compressor)
+            blocks = _write_sorted(table.num_rows, text_of, out, compressor)
     except _NeedsEscaping:
         escaped = [n for n in table.column_names if _needs_escape(table.column(n))]
         with open(target.with_suffix(".blk"), "wb") as out:
-            blocks = _write_blocks(table, escaped, out, compressor)
+            blocks = _write_sorted(table.num_rows, text_of, out, compressor)
     _write_directory(target, table.column(0), blocks)
     return escaped
 

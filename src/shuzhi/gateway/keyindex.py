@@ -7,8 +7,8 @@ sorted by key (rows sharing a key in load order), cut into blocks of ``BLOCK_ROW
 A block is one zstd frame of the rows as text: the key first, then the other columns, fields
 separated by US (0x1F), each row ended by RS (0x1E); null is ``ESC N`` (0x1B), and the
 columns whose values hold ESC, US or RS are escaped (``escaped`` in ``meta.json``). Blocks
-are compressed with a zstd dictionary trained on the index's first blocks
-(``dictionary.zstd``): blocks of a few dozen rows then compress about as well as blocks of
+are compressed with a zstd dictionary trained on blocks spread over the index's first
+part (``dictionary.zstd``): blocks of a few dozen rows then compress about as well as blocks of
 a few hundred do without one, and a lookup decompresses a few kilobytes. The last key of
 every block is kept in memory: a lookup bisects them, decompresses the one block that can
 hold the key (rarely the next ones, for a key with many rows) and finds the key's rows in it
