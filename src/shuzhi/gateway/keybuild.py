@@ -55,6 +55,19 @@ TRAIN_BLOCKS = 1024
 TRAIN_BYTES = 2 << 20  # of blocks spread over the first part (4× more: 0.1 % smaller, 4× the time)
 THREADS = 2  # joining and compressing threads
 
+
+def _pool() -> pa.MemoryPool:
+    """Where the build's Arrow memory comes from: jemalloc where pyarrow has it. With
+    pyarrow's default pool (mimalloc) a build spends a fifth more time, most of it in the
+    kernel handing out fresh pages for the part's text (docs/benchmarks.md, "Key index")."""
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return pa.default_memory_pool()
+
+
+POOL = _pool()
+
 RowText = Callable[[int, int], pa.Array]  # (begin, count) -> those rows' text, in key order
 Block = bytes | bytearray | memoryview
 
@@ -80,8 +93,8 @@ def _text(
     ``large_string`` unless ``kind`` says otherwise: floating point through double
     precision, whose shortest text reads back exactly."""
     if pa.types.is_floating(column.type):
-        column = column.cast(pa.float64())
-    return column.cast(kind or pa.large_string())
+        column = pc.cast(column, pa.float64(), memory_pool=POOL)
+    return pc.cast(column, kind or pa.large_string(), memory_pool=POOL)
 
 
 def _text_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
@@ -94,9 +107,9 @@ def _needs_escape(column: pa.ChunkedArray) -> bool:
 
 
 def _escape_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    out = pc.replace_substring(column, ESC, ESC + ESC)
-    out = pc.replace_substring(out, RS, ESC + ">")
-    return pc.replace_substring(out, US, ESC + "?")
+    out = pc.replace_substring(column, ESC, ESC + ESC, memory_pool=POOL)
+    out = pc.replace_substring(out, RS, ESC + ">", memory_pool=POOL)
+    return pc.replace_substring(out, US, ESC + "?", memory_pool=POOL)
 
 
 def _large(text: str) -> pa.Scalar:
@@ -107,10 +120,10 @@ def _row_text(columns: list[pa.ChunkedArray]) -> pa.Array:
     """Every row as text: its fields separated by US and ended by RS, null as ``NULL``."""
     nulls = {"null_handling": "replace", "null_replacement": NULL}
     *head, tail = columns
-    text = pc.binary_join_element_wise(tail, _large(""), _large(RS), **nulls)
+    text = pc.binary_join_element_wise(tail, _large(""), _large(RS), **nulls, memory_pool=POOL)
     if head:
-        text = pc.binary_join_element_wise(*head, text, _large(US), **nulls)
-    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        text = pc.binary_join_element_wise(*head, text, _large(US), **nulls, memory_pool=POOL)
+    return text.combine_chunks(POOL) if isinstance(text, pa.ChunkedArray) else text
 
 
 def _body(text: pa.Array) -> bytes:
@@ -130,7 +143,7 @@ def _single(text: pa.Array | pa.ChunkedArray) -> pa.Array:
         return text
     if text.num_chunks == 1:
         return text.chunk(0)
-    return text.combine_chunks()
+    return text.combine_chunks(POOL)
 
 
 def _separators(body: bytes) -> tuple[int, int, int]:
@@ -246,7 +259,7 @@ def _stably_sorted(
     for low, high in itertools.pairwise(bounds):
         stored = engine.scan(version, columns, _part_filters(key, low, high))
         table = pa.Table.from_batches([_text_batch(b, schema) for b in stored], schema)
-        yield low, table.take(pc.sort_indices(table.column(key)))
+        yield low, pc.take(table, pc.sort_indices(table.column(key)), memory_pool=POOL)
         del table
 
 
@@ -307,7 +320,11 @@ def _key_runs(
     for batch in engine.key_positions(version, key):
         held.append(
             pa.record_batch(
-                [batch.column(0).cast(pa.string()), batch.column(1).cast(pa.int64())], schema=schema
+                [
+                    pc.cast(batch.column(0), pa.string(), memory_pool=POOL),
+                    pc.cast(batch.column(1), pa.int64(), memory_pool=POOL),
+                ],
+                schema=schema,
             )
         )
         count += batch.num_rows
@@ -317,13 +334,13 @@ def _key_runs(
         cut = _cut(table.column(0))
         if cut <= 0:
             continue
-        head = table.slice(0, cut).combine_chunks()
-        yield head.column(0).combine_chunks(), head.column(1).combine_chunks()
+        head = table.slice(0, cut).combine_chunks(POOL)
+        yield head.column(0).combine_chunks(POOL), head.column(1).combine_chunks(POOL)
         rest = table.slice(cut)
         held, count = rest.to_batches(), rest.num_rows
-    table = pa.Table.from_batches(held, schema).combine_chunks()
+    table = pa.Table.from_batches(held, schema).combine_chunks(POOL)
     if table.num_rows or not count:
-        yield table.column(0).combine_chunks(), table.column(1).combine_chunks()
+        yield table.column(0).combine_chunks(POOL), table.column(1).combine_chunks(POOL)
 
 
 def _join_batch(batch: pa.RecordBatch, escaped: frozenset[str]) -> pa.Array:
@@ -379,7 +396,7 @@ def _stored_text(
 def _ranks(positions: pa.Array) -> pa.Array:
     """Each position's rank among ``positions`` (distinct): where its row lies in a scan that
     returns these rows in stored order."""
-    return pc.sort_indices(pc.sort_indices(positions))
+    return pc.sort_indices(pc.sort_indices(positions, memory_pool=POOL), memory_pool=POOL)
 
 
 def _native_parts(
@@ -544,7 +561,7 @@ def _write_text_part(part: _Part, target: Path, compressor: _Compressor) -> list
     """Write one part of the native path; returns its escaped columns."""
 
     def text_of(begin: int, count: int) -> pa.Array:
-        return part.text.take(part.order.slice(begin, count))
+        return pc.take(part.text, part.order.slice(begin, count), memory_pool=POOL)
 
     with open(target.with_suffix(".blk"), "wb") as out:
         blocks = _write_sorted(len(part.order), text_of, out, compressor)
@@ -562,7 +579,7 @@ def _write_part(table: pa.Table, target: Path, compressor: _Compressor) -> list[
         piece = table.slice(begin, count)
         columns = []
         for name in table.column_names:
-            column = piece.column(name).cast(pa.large_string())
+            column = _text(piece.column(name))
             columns.append(_escape_column(column) if name in escaped else column)
         text = _row_text(columns)
         if not escaped:
