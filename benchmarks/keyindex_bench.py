@@ -22,7 +22,6 @@ benchmark built, ``gateway/keys/*.sqlite`` of its work directory, same generated
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import random
 import shutil
@@ -32,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmarks.gateway_bench import GRANTED, KEY
@@ -98,22 +98,12 @@ def _key_bytes(keys: list[str]) -> int:
     key."""
     from shuzhi.gateway import keybuild, keyindex
 
-    text = b"".join(k.encode() + keyindex.RS.encode() for k in sorted(keys))
-    rows = sorted(keys)
-    cuts, at = [], 0
-    for i, key in enumerate(rows):
-        if i % keybuild.BLOCK_ROWS == 0:
-            cuts.append(at)
-        at += len(key.encode()) + 1
-    cuts.append(at)
-    pieces: list[bytes | bytearray | memoryview] = [
-        text[low:high] for low, high in itertools.pairwise(cuts)
-    ]
+    text = pa.array([k + keyindex.RS for k in sorted(keys)], pa.large_string())
     compressor = keybuild._Compressor()
-    compressor.train(pieces[:: max(1, len(pieces) // keybuild.TRAIN_BLOCKS)])
-    frames = compressor.compress(pieces)
+    keybuild._train(compressor, len(text), lambda begin, count: text.slice(begin, count))
+    frames, _ = compressor.compress(keybuild._blocks_of(text)[0])
     extra = len(compressor.dictionary.as_bytes()) if compressor.dictionary else 0
-    return sum(map(len, frames)) + extra
+    return len(frames) + extra
 
 
 def run(workdir: Path, rows: int, lookups: int, former: Path | None = None) -> dict[str, Any]:

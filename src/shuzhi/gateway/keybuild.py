@@ -13,12 +13,13 @@ import logging
 import os
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from queue import Full, Queue
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -69,7 +70,6 @@ def _pool() -> pa.MemoryPool:
 POOL = _pool()
 
 RowText = Callable[[int, int], pa.Array]  # (begin, count) -> those rows' text, in key order
-Block = bytes | bytearray | memoryview
 
 
 def _every(count: int, step: int, start: int = 0) -> pa.Array:
@@ -448,7 +448,7 @@ class _Compressor:
         self.trained = False
         self._local = threading.local()
 
-    def train(self, samples: list[Block]) -> None:
+    def train(self, samples: list[bytes | bytearray | memoryview]) -> None:
         self.trained = True
         if sum(map(len, samples)) < 8 * DICTIONARY_BYTES:
             return  # too little to learn from: plain zstd
@@ -457,69 +457,74 @@ class _Compressor:
         except zstandard.ZstdError:
             return
 
-    def compress(self, blocks: list[Block]) -> list[bytes]:
+    def compress(self, blocks: zstandard.BufferWithSegments) -> tuple[bytes, list[int]]:
+        """The blocks' frames, one after the other, and each frame's size."""
         context = getattr(self._local, "context", None)
         if context is None:
             context = self._local.context = zstandard.ZstdCompressor(
                 level=LEVEL, dict_data=self.dictionary, write_checksum=False, write_dict_id=False
             )
-        frames = context.multi_compress_to_buffer(blocks, threads=1)
-        return [frames[i].tobytes() for i in range(len(frames))]
+        compressed = context.multi_compress_to_buffer(blocks, threads=1)
+        frames: list[Any] = [compressed[i] for i in range(len(compressed))]  # buffers
+        return b"".join(frames), [len(f) for f in frames]
 
 
-def _blocks_of(text: pa.Array) -> list[Block]:
-    """Row text cut into blocks of ``BLOCK_ROWS`` rows (views of its data)."""
+def _blocks_of(text: pa.Array) -> tuple[zstandard.BufferWithSegments, list[int]]:
+    """Row text cut into blocks of ``BLOCK_ROWS`` rows (segments of its data, no copy), and
+    each block's length. Segments, not a view per block: views are objects the garbage
+    collector tracks, and a build made tens of thousands of them."""
     rows = len(text)
-    if not rows:
-        return []
     starts, data = text.buffers()[1], text.buffers()[2]
-    assert starts is not None and data is not None
+    assert rows and starts is not None and data is not None
     offsets = pa.Array.from_buffers(pa.int64(), rows + 1, [None, starts], offset=text.offset)
     cuts = pc.take(offsets, _every(rows, BLOCK_ROWS)).to_pylist()
     cuts.append(offsets[rows].as_py())
-    body = memoryview(data)
-    return [body[low:high] for low, high in itertools.pairwise(cuts)]
+    lengths = [high - low for low, high in itertools.pairwise(cuts)]
+    segments = array("Q", bytes(16 * len(lengths)))  # (offset, length) of each block
+    segments[0::2] = array("Q", cuts[:-1])
+    segments[1::2] = array("Q", lengths)
+    return zstandard.BufferWithSegments(data, segments.tobytes()), lengths
 
 
 def _train(compressor: _Compressor, rows: int, text_of: RowText) -> None:
     """Train the dictionary on about ``TRAIN_BYTES`` of blocks spread over ``rows`` rows."""
     blocks = -(-rows // BLOCK_ROWS)
-    first = b"".join(_blocks_of(text_of(0, BLOCK_ROWS)))
+    first = _body(text_of(0, BLOCK_ROWS))
     wanted = min(blocks, TRAIN_BLOCKS, max(1, TRAIN_BYTES // max(1, len(first))))
     step = max(1, blocks // wanted)
-    samples: list[Block] = [first]
+    samples: list[bytes | bytearray | memoryview] = [first]
     for block in range(step, blocks, step):
-        samples.append(b"".join(_blocks_of(text_of(block * BLOCK_ROWS, BLOCK_ROWS))))
+        samples.append(_body(text_of(block * BLOCK_ROWS, BLOCK_ROWS)))
     compressor.train(samples)
 
 
 def _write_sorted(
     rows: int, text_of: RowText, out: BinaryIO, compressor: _Compressor
-) -> list[list[int]]:
+) -> tuple[list[int], list[int]]:
     """Write ``rows`` rows in key order as blocks of ``BLOCK_ROWS`` rows: ``text_of(begin,
     count)`` gives the text of rows ``begin`` … in that order. Slices of ``SLICE_ROWS`` rows
     are made, cut and compressed on ``THREADS`` threads and written in order; returns each
-    block's offset, size and decompressed size."""
+    block's size and decompressed size."""
     if not rows:
-        return []
+        return [], []
     if not compressor.trained:
         _train(compressor, rows, text_of)
 
-    def slice_blocks(begin: int) -> tuple[list[bytes], list[int]]:
-        pieces = _blocks_of(text_of(begin, SLICE_ROWS))
-        return compressor.compress(pieces), [len(p) for p in pieces]
+    def slice_blocks(begin: int) -> tuple[bytes, list[int], list[int]]:
+        blocks, lengths = _blocks_of(text_of(begin, SLICE_ROWS))
+        return *compressor.compress(blocks), lengths
 
-    blocks: list[list[int]] = []
-    position = 0
+    # Each block's size and decompressed size: flat lists of ints, which the garbage
+    # collector does not scan (a list per block had it scanning every few slices).
+    sizes: list[int] = []
+    raw: list[int] = []
 
-    def write(frames: list[bytes], sizes: list[int]) -> None:
-        nonlocal position
-        out.write(b"".join(frames))
-        for frame, size in zip(frames, sizes, strict=True):
-            blocks.append([position, len(frame), size])
-            position += len(frame)
+    def write(frames: bytes, frame_sizes: list[int], lengths: list[int]) -> None:
+        out.write(frames)
+        sizes.extend(frame_sizes)
+        raw.extend(lengths)
 
-    pending: deque[Future[tuple[list[bytes], list[int]]]] = deque()
+    pending: deque[Future[tuple[bytes, list[int], list[int]]]] = deque()
     with ThreadPoolExecutor(THREADS) as pool:
         try:
             for begin in range(0, rows, SLICE_ROWS):
@@ -531,11 +536,11 @@ def _write_sorted(
         finally:
             for future in pending:
                 future.cancel()
-    return blocks
+    return sizes, raw
 
 
 def _write_directory(
-    target: Path, keys: pa.Array | pa.ChunkedArray, blocks: list[list[int]]
+    target: Path, keys: pa.Array | pa.ChunkedArray, sizes: list[int], raw: list[int]
 ) -> None:
     """A part's block directory: each block's last key, size and decompressed size."""
     rows = len(keys)
@@ -548,8 +553,8 @@ def _write_directory(
     directory = pa.table(
         {
             "last": last,
-            "size": pa.array([b[1] for b in blocks], pa.int32()),
-            "raw": pa.array([b[2] for b in blocks], pa.int32()),
+            "size": pa.array(sizes, pa.int32()),
+            "raw": pa.array(raw, pa.int32()),
         }
     )
     options = ipc.IpcWriteOptions(compression="zstd")
@@ -564,8 +569,8 @@ def _write_text_part(part: _Part, target: Path, compressor: _Compressor) -> list
         return pc.take(part.text, part.order.slice(begin, count), memory_pool=POOL)
 
     with open(target.with_suffix(".blk"), "wb") as out:
-        blocks = _write_sorted(len(part.order), text_of, out, compressor)
-    _write_directory(target, part.keys, blocks)
+        sizes, raw = _write_sorted(len(part.order), text_of, out, compressor)
+    _write_directory(target, part.keys, sizes, raw)
     return part.escaped
 
 
@@ -590,12 +595,12 @@ def _write_part(table: pa.Table, target: Path, compressor: _Compressor) -> list[
 
     try:
         with open(target.with_suffix(".blk"), "wb") as out:
-            blocks = _write_sorted(table.num_rows, text_of, out, compressor)
+            sizes, raw = _write_sorted(table.num_rows, text_of, out, compressor)
     except _NeedsEscaping:
         escaped = [n for n in table.column_names if _needs_escape(table.column(n))]
         with open(target.with_suffix(".blk"), "wb") as out:
-            blocks = _write_sorted(table.num_rows, text_of, out, compressor)
-    _write_directory(target, table.column(0), blocks)
+            sizes, raw = _write_sorted(table.num_rows, text_of, out, compressor)
+    _write_directory(target, table.column(0), sizes, raw)
     return escaped
 
 
