@@ -101,9 +101,22 @@ def _text_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     return pa.record_batch([_text(c, pa.string()) for c in batch.columns], schema=schema)
 
 
-def _needs_escape(column: pa.ChunkedArray) -> bool:
+def _needs_escape(column: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a value of ``column`` holds a separator (ESC, RS or US)."""
     text = _text(column)
-    return bool(pc.any(pc.match_substring_regex(text, "[\x1b\x1e\x1f]")).as_py())
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    return any(_holds_separator(chunk) for chunk in chunks)
+
+
+_SEPARATORS = (ESC.encode(), RS_BYTES, US_BYTES)
+
+
+def _holds_separator(text: pa.Array) -> bool:
+    """Whether a value of ``text`` (``large_string``) holds a separator: a byte search over
+    its data, an order of magnitude cheaper than counting separators in the joined rows (bytes
+    behind a null can only raise a false alarm, which escapes the column: harmless)."""
+    body = _body(text)
+    return any(body.find(separator) >= 0 for separator in _SEPARATORS)
 
 
 def _escape_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -144,10 +157,6 @@ def _single(text: pa.Array | pa.ChunkedArray) -> pa.Array:
     if text.num_chunks == 1:
         return text.chunk(0)
     return text.combine_chunks(POOL)
-
-
-def _separators(body: bytes) -> tuple[int, int, int]:
-    return body.count(ESC.encode()), body.count(RS_BYTES), body.count(US_BYTES)
 
 
 def _strictly_increasing(keys: pa.ChunkedArray | pa.Array) -> bool:
@@ -347,25 +356,17 @@ def _join_batch(batch: pa.RecordBatch, escaped: frozenset[str]) -> pa.Array:
     """One batch's rows as text (``_row_text``), columns in ``escaped`` escaped; raises
     ``_NeedsEscaping`` naming the other columns whose values hold a separator."""
     columns = []
-    marks = 0  # ESC written by escaping (the other separators it writes none of)
+    found = []
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         column = _text(column)
         if name in escaped:
             column = _escape_column(column)
-            marks += pc.sum(pc.count_substring(column, ESC)).as_py() or 0
+        elif _holds_separator(column):
+            found.append(name)
         columns.append(column)
-    text = _row_text(columns)
-    rows = len(text)
-    if rows:
-        nulls = sum(c.null_count for c in columns)
-        if _separators(_body(text)) != (nulls + marks, rows, rows * (len(columns) - 1)):
-            found = frozenset(
-                name
-                for name, column in zip(batch.schema.names, batch.columns, strict=True)
-                if name not in escaped and _needs_escape(pa.chunked_array([column]))
-            )
-            raise _NeedsEscaping(found)
-    return text
+    if found:
+        raise _NeedsEscaping(frozenset(found))
+    return _row_text(columns)
 
 
 def _stored_text(
@@ -576,8 +577,8 @@ def _write_text_part(part: _Part, target: Path, compressor: _Compressor) -> list
 
 def _write_part(table: pa.Table, target: Path, compressor: _Compressor) -> list[str]:
     """Write one part (``table``: its rows sorted by key, the key first) as blocks and a block
-    directory; returns the columns that had to be escaped. A slice whose separators do not
-    count up (a value holds one) has the part written again with those columns escaped."""
+    directory; returns the columns that had to be escaped. A slice with a value holding a
+    separator has the part written again with the columns that hold one escaped."""
     escaped: list[str] = []
 
     def text_of(begin: int, count: int) -> pa.Array:
@@ -585,13 +586,12 @@ def _write_part(table: pa.Table, target: Path, compressor: _Compressor) -> list[
         columns = []
         for name in table.column_names:
             column = _text(piece.column(name))
-            columns.append(_escape_column(column) if name in escaped else column)
-        text = _row_text(columns)
-        if not escaped:
-            rows, nulls = len(text), sum(c.null_count for c in columns)
-            if _separators(_body(text)) != (nulls, rows, rows * (table.num_columns - 1)):
+            if name in escaped:
+                column = _escape_column(column)
+            elif not escaped and _needs_escape(column):
                 raise _NeedsEscaping
-        return text
+            columns.append(column)
+        return _row_text(columns)
 
     try:
         with open(target.with_suffix(".blk"), "wb") as out:
