@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from shuzhi.gateway import keybuild, keyindex
 from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
-from shuzhi.lake.query import DuckDBEngine, Filter, Order
+from shuzhi.lake.query import DuckDBEngine, Filter, Op, Order
 
 COLUMNS = ("k", "a", "b")
 _serial = itertools.count()
@@ -256,3 +256,60 @@ def test_a_version_without_keys_gives_an_empty_index(
     for rows in ([], keyless):
         index = _index(tmp_path, _version(tmp_path, rows))
         assert index.get("a", ["a", "b"], 10) == [] and index.get("", ["k"], 10) == []
+
+
+class _Counting(DuckDBEngine):
+    """An engine that counts its scans filtered on the key and its passes in key order."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.filtered_scans = 0
+        self.passes = 0
+
+    def scan(
+        self, version: Version, columns: Any = None, filters: Any = (), *args: Any, **kwargs: Any
+    ) -> Iterator[pa.RecordBatch]:
+        self.filtered_scans += any(f.op is not Op.NOT_NULL for f in filters)
+        return super().scan(version, columns, filters, *args, **kwargs)
+
+    def key_rows(self, *args: Any) -> Iterator[pa.RecordBatch]:
+        self.passes += 1
+        return super().key_rows(*args)
+
+
+class _PartByPart(DuckDBEngine):
+    """An engine that cannot sort whole rows by key and position: each part is read alone."""
+
+    key_rows = None  # type: ignore[assignment]
+
+
+ROWS_OF_MANY_PARTS: list[tuple[str | None, ...]] = [
+    (
+        None if i % 13 == 0 else f"k{(i * 7) % 23:02d}",
+        f"a{i}\x1f" if i % 17 == 0 else f"a{i}",
+        None if i % 3 else "b",
+    )
+    for i in range(120)
+]
+
+
+@pytest.mark.parametrize("engine_class", [_Counting, _PartByPart])
+def test_a_version_of_many_parts_gives_a_true_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine_class: type[DuckDBEngine]
+) -> None:
+    monkeypatch.setattr(keybuild, "PART_ROWS", 7)
+    version = _version(tmp_path, ROWS_OF_MANY_PARTS)
+    engine = engine_class(tmp_path / "datasets")
+    try:
+        path = keybuild.ensure(engine, tmp_path, version, "k")
+        assert path is not None
+        if isinstance(engine, _Counting):
+            # One pass in key order however many parts: no scan filtered on a key range.
+            assert (engine.passes, engine.filtered_scans) == (1, 0)
+        index = keyindex.KeyIndex(path, "k")
+        assert len(index._files) > 1
+        for key in [f"k{i:02d}" for i in range(25)]:
+            expected = engine.lookup(version, "k", key, ["a", "b", "k"], 100)
+            assert index.get(key, ["a", "b", "k"], 100) == expected, key
+    finally:
+        engine.close()

@@ -219,16 +219,16 @@ def _cut(keys: pa.ChunkedArray) -> int:
     return int(pc.index(keys, keys[-1]).as_py())
 
 
-def _engine_sorted(
-    engine: QueryEngine, version: Version, columns: list[str], schema: pa.Schema
+def _cut_sorted(
+    batches: Iterator[pa.RecordBatch], key: str, schema: pa.Schema
 ) -> Iterator[tuple[str | None, pa.Table]]:
-    """Parts of one scan the engine sorted (keys are unique: its order is the only one)."""
-    key = columns[0]
-    ordered = engine.scan(version, columns, [Filter(key, Op.NOT_NULL)], order_by=[Order(key)])
+    """Rows the engine sorted by key (``batches``, the key first) as text, cut into parts of
+    about ``PART_ROWS`` rows at key boundaries, each with its first key (None for the
+    first); fetched ahead by a thread while the parts are written."""
     held: list[pa.RecordBatch] = []
     count = 0
     low: str | None = None
-    for batch in _prefetched(iter(ordered)):
+    for batch in _prefetched(batches):
         held.append(_text_batch(batch, schema))
         count += batch.num_rows
         if count < PART_ROWS:
@@ -242,6 +242,26 @@ def _engine_sorted(
         held, count, low = rest.to_batches(), rest.num_rows, rest.column(key)[0].as_py()
         del table
     yield low, pa.Table.from_batches(held, schema)
+
+
+KeyRows = Callable[[Version, str, list[str]], Iterator[pa.RecordBatch]]
+
+
+def _rows_in_key_order(
+    key_rows: KeyRows, version: Version, columns: list[str]
+) -> Iterator[tuple[str | None, pa.Table]]:
+    """Parts of one pass over the version: every column of the rows with a key, sorted by
+    the engine by key then row position (rows sharing a key in load order), so each row is
+    read once however many parts there are (``key_rows``: an engine's, e.g.
+    ``DuckDBEngine.key_rows``, which streams). ``_Unordered`` when the engine's order is not
+    the code point order."""
+    key = columns[0]
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    for low, table in _cut_sorted(iter(key_rows(version, key, columns)), key, schema):
+        keys = table.column(key).combine_chunks()
+        if len(keys) > 1 and pc.any(pc.less(keys.slice(1), keys.slice(0, len(keys) - 1))).as_py():
+            raise _Unordered
+        yield low, table
 
 
 def _stably_sorted(
@@ -295,7 +315,8 @@ def _parts(
     if stable or _repeats(engine, version, key):
         yield from _stably_sorted(engine, version, columns, schema)
         return
-    for low, table in _engine_sorted(engine, version, columns, schema):
+    ordered = engine.scan(version, columns, [Filter(key, Op.NOT_NULL)], order_by=[Order(key)])
+    for low, table in _cut_sorted(iter(ordered), key, schema):
         if not _strictly_increasing(table.column(key)):
             raise _Unordered
         yield low, table
@@ -625,11 +646,12 @@ def _write_parts(
     indexed = 0
     compressor = _Compressor()
     parts: Iterator[tuple[str | None, pa.Table | _Part]]
-    parts = (
-        _native_parts(engine, version, columns)
-        if native
-        else _parts(engine, version, columns, stable)
-    )
+    if not native:
+        parts = _parts(engine, version, columns, stable)
+    elif version.row_count > PART_ROWS and (key_rows := getattr(engine, "key_rows", None)):
+        parts = _rows_in_key_order(key_rows, version, columns)
+    else:
+        parts = _native_parts(engine, version, columns)
     for number, (low, part) in enumerate(parts):
         if low is not None:
             splits.append(low)

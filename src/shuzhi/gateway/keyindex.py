@@ -22,12 +22,11 @@ billion rows.
 
 This module holds the layout, the names and the reading side; ``gateway.keybuild`` writes
 indexes and ``gateway.keycache`` keeps a serving process's indexes open. Building reads the
-version only through the ``QueryEngine`` protocol. When its keys are
-unique (the engine counts them), one scan sorted by the engine (which spills to disk beyond
-its memory), fetched ahead by a thread while the parts are written, cut into parts at key
-boundaries. The engine's order among rows sharing a key is not the load order, so when keys
-repeat the part boundaries come from the keys alone (sorted by the engine) and each part is
-read in stored order (a scan filtered on its key range) and sorted stably here. Rows are
+version only through the ``QueryEngine`` protocol. The engine sorts the rows by key and
+row position, so rows sharing a key keep their load order: the key column alone when the
+version is one part (its rows then read once in stored order and put in key order here),
+every column in one streamed pass cut into parts at key boundaries when it is more
+(``keybuild`` has the details and the paths for engines that cannot sort by position). Rows are
 joined into row text and cut into blocks by Arrow compute kernels and compressed by zstd on
 two threads — no Python code runs per row. Loads build the indexes that active grants use
 before the version becomes current (``gateway.indexing``); a missing one is built in the

@@ -276,6 +276,15 @@ class DuckDBEngine(StatementEngine):
         sql, params = self._statements(version).key_positions(key_column)
         return self._stream(self._cursor(), sql, params)
 
+    def key_rows(
+        self, version: Version, key_column: str, columns: Sequence[str]
+    ) -> Iterator[pa.RecordBatch]:
+        """``columns`` of every row with a key, sorted by key then position, streamed in
+        batches (the sort spills within the memory limit): how a key index of many parts is
+        built in one pass (``Statements.key_rows``)."""
+        sql, params = self._statements(version).key_rows(key_column, columns)
+        return self._stream(self._cursor(), sql, params)
+
     def _stream(self, cursor: Any, sql: str, params: list[Any]) -> Iterator[pa.RecordBatch]:
         try:
             reader = cursor.sql(sql, params=params).to_arrow_reader(self.capabilities.batch_rows)

@@ -389,6 +389,16 @@ class Statements:
         """The position of every row whose ``key_column`` is not null, with its key, ordered
         by key and then position: a stable sort of the rows by key, done by the engine on the
         key column alone (key indexes are built from it)."""
+        return self._by_key_and_position(key_column, [key_column, POSITION])
+
+    def key_rows(self, key_column: str, columns: Sequence[str]) -> tuple[str, list[Any]]:
+        """``columns`` of every row whose ``key_column`` is not null, ordered by key and then
+        position: the same stable sort as ``key_positions``, carrying the rows."""
+        return self._by_key_and_position(key_column, columns)
+
+    def _by_key_and_position(
+        self, key_column: str, columns: Sequence[str]
+    ) -> tuple[str, list[Any]]:
         if self.numbered is None:
             raise bad_request(
                 "该引擎不能按行位置读取。", "This engine cannot read by row position."
@@ -400,8 +410,9 @@ class Statements:
             )
         c = self._compiler()
         key = c.column(key_column)
+        selected = ", ".join(POSITION if n == POSITION else c.column(n) for n in columns)
         sql = (
-            f"SELECT {key}, {POSITION} FROM {self.numbered} WHERE {key} IS NOT NULL"
+            f"SELECT {selected} FROM {self.numbered} WHERE {key} IS NOT NULL"
             f" ORDER BY {key}, {POSITION}"
         )
         return sql, list(self.relation_params)
