@@ -153,22 +153,19 @@ def _body(text: pa.Array) -> bytes:
     return body
 
 
-def _single(text: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One array of what ``take`` gave (a chunked array of one chunk, or none)."""
-    if isinstance(text, pa.Array):
-        return text
-    if text.num_chunks == 1:
-        return text.chunk(0)
-    return text.combine_chunks(POOL)
+def _single(text: pa.ChunkedArray) -> pa.Array:
+    """The chunks as one array (no copy when there is one)."""
+    return text.chunk(0) if text.num_chunks == 1 else text.combine_chunks(POOL)
 
 
-def _strictly_increasing(keys: pa.ChunkedArray | pa.Array) -> bool:
-    """Whether no key repeats and the keys are in code point order."""
+def _in_order(keys: pa.ChunkedArray | pa.Array, *, repeats: bool) -> bool:
+    """Whether the keys are in code point order, each once unless ``repeats``."""
     keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
     if len(keys) < 2:
         return True
     after, before = keys.slice(1), keys.slice(0, len(keys) - 1)
-    return not pc.any(pc.less_equal(after, before)).as_py()
+    out_of_order = pc.less if repeats else pc.less_equal
+    return not pc.any(out_of_order(after, before)).as_py()
 
 
 def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
@@ -258,8 +255,7 @@ def _rows_in_key_order(
     key = columns[0]
     schema = pa.schema([(c, pa.string()) for c in columns])
     for low, table in _cut_sorted(iter(key_rows(version, key, columns)), key, schema):
-        keys = table.column(key).combine_chunks()
-        if len(keys) > 1 and pc.any(pc.less(keys.slice(1), keys.slice(0, len(keys) - 1))).as_py():
+        if not _in_order(table.column(key), repeats=True):
             raise _Unordered
         yield low, table
 
@@ -317,7 +313,7 @@ def _parts(
         return
     ordered = engine.scan(version, columns, [Filter(key, Op.NOT_NULL)], order_by=[Order(key)])
     for low, table in _cut_sorted(iter(ordered), key, schema):
-        if not _strictly_increasing(table.column(key)):
+        if not _in_order(table.column(key), repeats=False):
             raise _Unordered
         yield low, table
 
@@ -439,7 +435,7 @@ def _native_parts(
         keys, positions = current
         following = next(runs, None)
         high = None if following is None else str(following[0][0].as_py())
-        if len(keys) > 1 and pc.any(pc.less(keys.slice(1), keys.slice(0, len(keys) - 1))).as_py():
+        if not _in_order(keys, repeats=True):
             raise _Unordered
         # One part: every row is read and the positions index the scan directly; a part of
         # many: its key range is read, and the positions' ranks index that scan.
