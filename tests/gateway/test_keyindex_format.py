@@ -313,3 +313,56 @@ def test_a_version_of_many_parts_gives_a_true_index(
             assert index.get(key, ["a", "b", "k"], 100) == expected, key
     finally:
         engine.close()
+
+
+def _upper_after_lower(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Rows sorted by key (the first column) as another collation sorts them, capitals after
+    small letters, in two batches: the first of eight rows."""
+    rows = pa.Table.from_batches(list(batches))
+    keys = rows.column(0).to_pylist()
+    order = sorted(range(len(keys)), key=lambda i: (keys[i].isupper(), keys[i].lower(), i))
+    ordered = rows.take(order)
+    return iter([*ordered.slice(0, 8).to_batches(), *ordered.slice(8).to_batches()])
+
+
+class _UpperAfterLower(DuckDBEngine):
+    """An engine whose sorts (key and position, whole rows, sorted scans) follow another
+    collation than the code points'."""
+
+    def key_rows(self, version: Version, key: str, columns: Sequence[str]) -> Any:
+        return _upper_after_lower(super().key_rows(version, key, columns))
+
+    def key_positions(self, version: Version, key: str) -> Any:
+        return _upper_after_lower(super().key_positions(version, key))
+
+    def scan(self, version: Version, *args: Any, **kwargs: Any) -> Iterator[pa.RecordBatch]:
+        batches = super().scan(version, *args, **kwargs)
+        return _upper_after_lower(batches) if kwargs.get("order_by") else batches
+
+
+class _UpperAfterLowerPartByPart(_UpperAfterLower):
+    key_rows = None  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("path", ["one pass", "part by part", "sorted scan"])
+def test_a_disorder_where_a_part_is_cut_still_gives_a_true_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    # The engine's order: b … h, B, C, D. Eight rows make a part, cut before its last key
+    # (B), so each part is in order by itself and only the second starting below the first's
+    # last key (h) tells that the order is not the code points'.
+    monkeypatch.setattr(keybuild, "PART_ROWS", 8)
+    if path == "sorted scan":
+        monkeypatch.setattr(keybuild, "_numbered", lambda *args: False)
+    rows: list[tuple[str | None, ...]] = [(k, f"a{k}", None) for k in "bcdefghBCD"]
+    version = _version(tmp_path, rows)
+    kind = _UpperAfterLowerPartByPart if path == "part by part" else _UpperAfterLower
+    engine = kind(tmp_path / "datasets")
+    try:
+        built = keybuild.ensure(engine, tmp_path, version, "k")
+        assert built is not None
+        index = keyindex.KeyIndex(built, "k")
+        for key, _, _ in rows:
+            assert index.get(str(key), ["a"], 5) == [{"a": f"a{key}"}], key
+    finally:
+        engine.close()

@@ -254,9 +254,24 @@ def _rows_in_key_order(
     the code point order."""
     key = columns[0]
     schema = pa.schema([(c, pa.string()) for c in columns])
-    for low, table in _cut_sorted(iter(key_rows(version, key, columns)), key, schema):
-        if not _in_order(table.column(key), repeats=True):
+    rows = _cut_sorted(iter(key_rows(version, key, columns)), key, schema)
+    yield from _checked(rows, key, repeats=True)
+
+
+def _checked(
+    parts: Iterator[tuple[str | None, pa.Table]], key: str, *, repeats: bool
+) -> Iterator[tuple[str | None, pa.Table]]:
+    """Parts cut from an engine's sorted rows, each checked to be in code point order and
+    to start above the previous part's last key (a disorder exactly where a part was cut
+    shows only there); ``_Unordered`` otherwise."""
+    last: str | None = None
+    for low, table in parts:
+        keys = table.column(key)
+        if not _in_order(keys, repeats=repeats) or (
+            last is not None and len(keys) and not last < keys[0].as_py()
+        ):
             raise _Unordered
+        last = keys[-1].as_py() if len(keys) else last
         yield low, table
 
 
@@ -283,7 +298,8 @@ def _stably_sorted(
                 rest = run.slice(cut)
                 splits.append(str(rest[0].as_py()))
                 held, count = rest.chunks, len(rest)
-    bounds: list[str | None] = [None, *splits, None]
+    # In code point order whatever the engine's: the ranges are then disjoint.
+    bounds: list[str | None] = [None, *sorted(set(splits)), None]
     for low, high in itertools.pairwise(bounds):
         stored = engine.scan(version, columns, _part_filters(key, low, high))
         table = pa.Table.from_batches([_text_batch(b, schema) for b in stored], schema)
@@ -312,10 +328,7 @@ def _parts(
         yield from _stably_sorted(engine, version, columns, schema)
         return
     ordered = engine.scan(version, columns, [Filter(key, Op.NOT_NULL)], order_by=[Order(key)])
-    for low, table in _cut_sorted(iter(ordered), key, schema):
-        if not _in_order(table.column(key), repeats=False):
-            raise _Unordered
-        yield low, table
+    yield from _checked(_cut_sorted(iter(ordered), key, schema), key, repeats=False)
 
 
 class _NeedsEscaping(Exception):
@@ -435,7 +448,7 @@ def _native_parts(
         keys, positions = current
         following = next(runs, None)
         high = None if following is None else str(following[0][0].as_py())
-        if not _in_order(keys, repeats=True):
+        if not _in_order(keys, repeats=True) or (high is not None and not keys[-1].as_py() < high):
             raise _Unordered
         # One part: every row is read and the positions index the scan directly; a part of
         # many: its key range is read, and the positions' ranks index that scan.
