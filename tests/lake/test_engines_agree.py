@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
-from shuzhi.lake.query import AggFunc, Filter, Op, Order, QueryEngine
+from shuzhi.lake.query import SPILL_DIR, AggFunc, Filter, Op, Order, QueryEngine
 from shuzhi.quality.checks import RuleSpec, evaluate_all
 from shuzhi.quality.models import RuleKind
 from tests.engines import SPARK_MARKS, make_engine
@@ -330,3 +330,51 @@ def test_streamed_answers_alike(engines: Any, monkeypatch: pytest.MonkeyPatch) -
             assert b.to_pylist() == a.to_pylist()
         else:
             assert _sorted(b.to_pylist()) == _sorted(a.to_pylist())
+
+
+@pytest.mark.parametrize("collected", [True, False], ids=["collected", "through files"])
+def test_rows_by_key_and_position_alike(
+    engines: Any, monkeypatch: pytest.MonkeyPatch, collected: bool
+) -> None:
+    """What key indexes are built from: (key, position) and whole rows sorted by key then
+    position. Larger than Spark collects at once, the cluster's sort comes back through
+    Parquet files in the spill directory, read in order and removed."""
+    from shuzhi.lake import spark as spark_module
+
+    duck, spark, version, _ = engines
+    files: list[Path] = []
+    if not collected:
+        monkeypatch.setattr(spark_module, "COLLECT_ROWS", 0)
+        opened = pq.ParquetFile
+
+        def counted(path: Path, **kwargs: Any) -> Any:
+            if Path(path).parent.name.startswith("sorted-"):
+                files.append(path)
+            return opened(path, **kwargs)
+
+        monkeypatch.setattr(pq, "ParquetFile", counted)
+    # Each range of the sort in a file of its own (small answers are otherwise merged into
+    # one): the files' order is the order of the answer.
+    session = spark._session
+    session.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
+    columns = ["id", "serial", "name", "amount", "born", "seen", "flag"]
+
+    def positions(e: Any) -> Any:
+        return e.key_positions(version, "id")
+
+    def whole_rows(e: Any) -> Any:
+        return e.key_rows(version, "id", columns)
+
+    try:
+        for read in (positions, whole_rows):
+            a = pa.Table.from_batches(list(read(duck)))
+            b = pa.Table.from_batches(list(read(spark)))
+            assert b.schema == a.schema
+            assert b.num_rows == N
+            assert b.to_pylist() == a.to_pylist()
+    finally:
+        session.conf.unset("spark.sql.adaptive.coalescePartitions.enabled")
+    assert collected == (not files)
+    assert collected or len(files) > 2
+    spill = spark.root / SPILL_DIR
+    assert not spill.exists() or not any(spill.glob("sorted-*"))

@@ -250,8 +250,9 @@ def _rows_in_key_order(
     """Parts of one pass over the version: every column of the rows with a key, sorted by
     the engine by key then row position (rows sharing a key in load order), so each row is
     read once however many parts there are (``key_rows``: an engine's, e.g.
-    ``DuckDBEngine.key_rows``, which streams). ``_Unordered`` when the engine's order is not
-    the code point order."""
+    ``DuckDBEngine.key_rows``, which streams, or ``SparkEngine.key_rows``, which reads the
+    cluster's sort back from files). ``_Unordered`` when the engine's order is not the code
+    point order."""
     key = columns[0]
     schema = pa.schema([(c, pa.string()) for c in columns])
     rows = _cut_sorted(iter(key_rows(version, key, columns)), key, schema)
