@@ -19,6 +19,7 @@ from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import list_versions
+from shuzhi.lake.query import SORTED_PREFIX, SPILL_DIR
 from shuzhi.lake.readers import FileSource
 from shuzhi.lake.schemas import LakeGarbage
 from shuzhi.lake.writer import locked
@@ -179,3 +180,40 @@ def test_gc_lists_by_default_and_removes_with_apply(
     with acting(database, seeded.actor(Role.DATA_LIAISON)) as ctx:
         out = lake.ingest(ctx, code, FileSource(write_csv(tmp_path / "c.csv", people_rows(7))))
     assert out.version.number == 2
+
+
+def _sort_work(settings: Settings, name: str, age: float = 3600) -> Path:
+    """A sorted answer an engine wrote out (``SparkEngine.key_rows``), ``age`` seconds old."""
+    work = settings.data_dir / lake.DATASETS_DIR / SPILL_DIR / name
+    (work / "rows").mkdir(parents=True, exist_ok=True)
+    (work / "rows" / "part-00000.parquet").write_bytes(b"z" * 10)
+    then = time.time() - age
+    os.utime(work, (then, then))
+    return work
+
+
+def test_gc_removes_the_sorted_answers_of_processes_that_are_gone(
+    database: Database, settings: Settings
+) -> None:
+    stale = _sort_work(settings, f"{SORTED_PREFIX}killed")
+    young = _sort_work(settings, f"{SORTED_PREFIX}young", age=0)
+    live = _sort_work(settings, f"{SORTED_PREFIX}live")
+    duckdb_spill = stale.parent / "duckdb_temp_storage-0.tmp"
+    duckdb_spill.write_bytes(b"d")
+    env = {
+        "SHUZHI_DATA_DIR": str(settings.data_dir),
+        "SHUZHI_DATABASE_URL": settings.database_url,
+        "SHUZHI_SECRET_KEY": "s" * 40,
+    }
+    runner = CliRunner()
+    with locked(live):  # a build reading its sorted answer holds the lock
+        _sort_work(settings, f"{SORTED_PREFIX}live")  # old, all the same
+        listed = runner.invoke(app, ["lake", "gc", "--json"], env=env)
+        applied = runner.invoke(app, ["lake", "gc", "--apply", "--json"], env=env)
+    for run in (listed, applied):
+        assert run.exit_code == 0, run.output
+        report = LakeGarbage.model_validate_json(run.output)
+        found = [(i.kind, i.path, i.bytes) for i in report.items]
+        assert found == [("work_directory", f"datasets/.spill/{stale.name}", 10)]
+    assert not stale.exists()
+    assert young.exists() and live.exists() and duckdb_spill.exists()

@@ -136,6 +136,9 @@ class QueryEngine(Protocol):
 
 
 SPILL_DIR = ".spill"
+# An engine's sorted answer written out under SPILL_DIR (``SparkEngine.key_rows``): one work
+# directory per answer, locked while in use (``lake.writer.locked``), removed after.
+SORTED_PREFIX = "sorted-"
 
 
 class StatementEngine:

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from shuzhi.errors import ShuzhiError, Unavailable
 from shuzhi.lake.manifest import Version
 from shuzhi.lake.profile import Profile, compute_profile
-from shuzhi.lake.query import SPILL_DIR, EngineCapabilities, StatementEngine
+from shuzhi.lake.query import SORTED_PREFIX, SPILL_DIR, EngineCapabilities, StatementEngine
 from shuzhi.lake.sql import (
     MAX_IN_VALUES,
     POSITION,
@@ -45,6 +45,7 @@ from shuzhi.lake.sql import (
     bad_request,
     read_schema,
 )
+from shuzhi.lake.writer import locked
 from shuzhi.settings import SPARK_MASTER
 
 SPARK_CAPABILITIES = EngineCapabilities(
@@ -347,19 +348,22 @@ class SparkEngine(StatementEngine):
             return
         frame = self._frame(sql, params)
         schema = _arrow_schema(frame)
-        work = self.root / SPILL_DIR / f"sorted-{uuid.uuid4().hex}"
+        # Locked while in use: ``shuzhi lake gc`` removes what a killed process left.
+        holder = self.root / SPILL_DIR / f"{SORTED_PREFIX}{uuid.uuid4().hex}"
+        work = holder / "rows"
         try:
-            self._guard(lambda: frame.write.parquet(_hadoop_path(work)))
-            for part in sorted(work.glob("part-*.parquet")):
-                # Spark writes times as INT96 unless told otherwise: read as microseconds.
-                stored = pq.ParquetFile(part, coerce_int96_timestamp_unit="us")
-                for batch in stored.iter_batches(self.capabilities.batch_rows):
-                    yield pa.RecordBatch.from_arrays(
-                        [c.cast(f.type) for c, f in zip(batch.columns, schema, strict=True)],
-                        schema=schema,
-                    )
+            with locked(holder):
+                self._guard(lambda: frame.write.parquet(_hadoop_path(work)))
+                for part in sorted(work.glob("part-*.parquet")):
+                    # Spark writes times as INT96 unless told otherwise: read as microseconds.
+                    stored = pq.ParquetFile(part, coerce_int96_timestamp_unit="us")
+                    for batch in stored.iter_batches(self.capabilities.batch_rows):
+                        yield pa.RecordBatch.from_arrays(
+                            [c.cast(f.type) for c, f in zip(batch.columns, schema, strict=True)],
+                            schema=schema,
+                        )
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(holder, ignore_errors=True)
 
     def count(self, version: Version, filters: Sequence[Filter] = ()) -> int:
         sql, params = self._statements(version).count(filters)

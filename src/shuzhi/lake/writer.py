@@ -138,6 +138,23 @@ def in_use(directory: Path) -> bool:
     return False
 
 
+def abandoned(directory: Path, pattern: str, grace_seconds: float) -> list[Path]:
+    """Work directories in ``directory`` named by ``pattern`` whose process is gone: no
+    process holds their lock (``locked``), and none was made in the last ``grace_seconds``
+    (one being made may not hold its lock yet)."""
+    if not directory.is_dir():
+        return []
+    found = []
+    for work in sorted(directory.glob(pattern)):
+        try:
+            young = time.time() - work.stat().st_mtime < grace_seconds
+        except FileNotFoundError:
+            continue
+        if not young and work.is_dir() and not in_use(work):
+            found.append(work)
+    return found
+
+
 def _stem(name: str) -> str | None:
     for suffix in (MANIFEST_SUFFIX, REJECTS_SUFFIX, DATA_SUFFIX):
         if name.endswith(suffix):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -53,8 +52,8 @@ from shuzhi.lake.service.reading import _dataset, _out, _version_row
 from shuzhi.lake.worker import WorkerLimits, load_in_worker
 from shuzhi.lake.writer import (
     LoadOptions,
+    abandoned,
     clean_leftovers,
-    in_use,
     locked,
     remove,
     renumber,
@@ -517,18 +516,7 @@ def staged_upload(ctx: Ctx, filename: str, stream: BinaryIO) -> Iterator[Path]:
 
 def _stale_uploads(settings: Settings) -> list[Path]:
     """Staging directories of uploads whose process is gone (their lock is free)."""
-    directory = settings.data_dir / UPLOADS_DIR
-    if not directory.is_dir():
-        return []
-    stale = []
-    for work in sorted(directory.glob(f"{TEMP_PREFIX}*")):
-        try:
-            young = time.time() - work.stat().st_mtime < UPLOAD_GRACE_SECONDS
-        except FileNotFoundError:
-            continue
-        if not young and work.is_dir() and not in_use(work):
-            stale.append(work)
-    return stale
+    return abandoned(settings.data_dir / UPLOADS_DIR, f"{TEMP_PREFIX}*", UPLOAD_GRACE_SECONDS)
 
 
 def _clean_uploads(settings: Settings) -> list[str]:

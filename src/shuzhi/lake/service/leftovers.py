@@ -15,6 +15,7 @@ from shuzhi.lake.events import (
 )
 from shuzhi.lake.manifest import LOCK_FILE, MANIFEST_SUFFIX, TEMP_PREFIX
 from shuzhi.lake.models import Dataset
+from shuzhi.lake.query import SORTED_PREFIX, SPILL_DIR
 from shuzhi.lake.schemas import (
     GarbageItem,
     GarbageKind,
@@ -23,10 +24,14 @@ from shuzhi.lake.schemas import (
 from shuzhi.lake.service.common import lake_root
 from shuzhi.lake.service.ingest import _end_transaction, _registered, _stale_uploads
 from shuzhi.lake.writer import (
+    abandoned,
     leftovers,
     locked,
     remove,
 )
+
+# A sort's work directory younger than this is left alone (its lock may not be held yet).
+SORT_GRACE_SECONDS = 60.0
 
 
 def _size(path: Path) -> int:
@@ -113,6 +118,18 @@ def collect_lake_garbage(ctx: Ctx, *, apply: bool = False) -> LakeGarbage:
     ]
     if apply:
         remove(uploads)
+    # Sorted answers an engine wrote out (Spark's, for key indexes) in a process now gone.
+    sorts = abandoned(root / SPILL_DIR, f"{SORTED_PREFIX}*", SORT_GRACE_SECONDS)
+    items += [
+        GarbageItem(
+            path=p.resolve().relative_to(data_dir).as_posix(),
+            kind="work_directory",
+            bytes=_size(p),
+        )
+        for p in sorts
+    ]
+    if apply:
+        remove(sorts)
     report = LakeGarbage(applied=apply, items=items, busy=busy)
     record(
         ctx,
