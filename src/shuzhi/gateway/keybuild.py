@@ -241,21 +241,17 @@ def _cut_sorted(
     yield low, pa.Table.from_batches(held, schema)
 
 
-KeyRows = Callable[[Version, str, list[str]], Iterator[pa.RecordBatch]]
-
-
 def _rows_in_key_order(
-    key_rows: KeyRows, version: Version, columns: list[str]
+    engine: QueryEngine, version: Version, columns: list[str]
 ) -> Iterator[tuple[str | None, pa.Table]]:
     """Parts of one pass over the version: every column of the rows with a key, sorted by
     the engine by key then row position (rows sharing a key in load order), so each row is
-    read once however many parts there are (``key_rows``: an engine's, e.g.
-    ``DuckDBEngine.key_rows``, which streams, or ``SparkEngine.key_rows``, which reads the
-    cluster's sort back from files). ``_Unordered`` when the engine's order is not the code
-    point order."""
+    read once however many parts there are (``QueryEngine.key_rows``: DuckDB streams its
+    sort, Spark reads the cluster's back from files). ``_Unordered`` when the engine's
+    order is not the code point order."""
     key = columns[0]
     schema = pa.schema([(c, pa.string()) for c in columns])
-    rows = _cut_sorted(iter(key_rows(version, key, columns)), key, schema)
+    rows = _cut_sorted(iter(engine.key_rows(version, key, columns)), key, schema)
     yield from _checked(rows, key, repeats=True)
 
 
@@ -341,9 +337,9 @@ class _NeedsEscaping(Exception):
 
 
 class _Part:
-    """One part of the native path: its keys (sorted), its rows' text in stored order, the
-    order that puts that text in key order (rows sharing a key in load order), and the
-    columns whose values were escaped."""
+    """A one-part version on the native path: its keys (sorted), its rows' text in stored
+    order, the order that puts that text in key order (rows sharing a key in load order),
+    and the columns whose values were escaped."""
 
     def __init__(self, keys: pa.Array, text: pa.Array, order: pa.Array, escaped: list[str]) -> None:
         self.keys = keys
@@ -352,38 +348,22 @@ class _Part:
         self.escaped = escaped
 
 
-def _key_runs(
-    engine: QueryEngine, version: Version, key: str
-) -> Iterator[tuple[pa.Array, pa.Array]]:
-    """The engine's (key, position) order cut into parts of about ``PART_ROWS`` rows at key
-    boundaries: each part's keys (sorted) and row positions."""
-    held: list[pa.RecordBatch] = []
-    count = 0
+def _sorted_keys(engine: QueryEngine, version: Version, key: str) -> tuple[pa.Array, pa.Array]:
+    """The engine's sort of (key, row position) on the key column alone: the keys (text) and
+    the positions, rows sharing a key in load order."""
     schema = pa.schema([("k", pa.string()), ("p", pa.int64())])
-    for batch in engine.key_positions(version, key):
-        held.append(
-            pa.record_batch(
-                [
-                    pc.cast(batch.column(0), pa.string(), memory_pool=POOL),
-                    pc.cast(batch.column(1), pa.int64(), memory_pool=POOL),
-                ],
-                schema=schema,
-            )
+    batches = [
+        pa.record_batch(
+            [
+                pc.cast(batch.column(0), pa.string(), memory_pool=POOL),
+                pc.cast(batch.column(1), pa.int64(), memory_pool=POOL),
+            ],
+            schema=schema,
         )
-        count += batch.num_rows
-        if count <= PART_ROWS:
-            continue
-        table = pa.Table.from_batches(held, schema)
-        cut = _cut(table.column(0))
-        if cut <= 0:
-            continue
-        head = table.slice(0, cut).combine_chunks(POOL)
-        yield head.column(0).combine_chunks(POOL), head.column(1).combine_chunks(POOL)
-        rest = table.slice(cut)
-        held, count = rest.to_batches(), rest.num_rows
-    table = pa.Table.from_batches(held, schema).combine_chunks(POOL)
-    if table.num_rows or not count:
-        yield table.column(0).combine_chunks(POOL), table.column(1).combine_chunks(POOL)
+        for batch in engine.key_positions(version, key)
+    ]
+    table = pa.Table.from_batches(batches, schema)
+    return table.column(0).combine_chunks(POOL), table.column(1).combine_chunks(POOL)
 
 
 def _join_batch(batch: pa.RecordBatch, escaped: frozenset[str]) -> pa.Array:
@@ -404,19 +384,15 @@ def _join_batch(batch: pa.RecordBatch, escaped: frozenset[str]) -> pa.Array:
 
 
 def _stored_text(
-    engine: QueryEngine,
-    version: Version,
-    columns: list[str],
-    filters: list[Filter],
-    escaped: frozenset[str],
+    engine: QueryEngine, version: Version, columns: list[str], escaped: frozenset[str]
 ) -> pa.ChunkedArray:
-    """The text of the rows ``filters`` select, in stored order: the engine's batches joined
-    on ``THREADS`` threads while it reads the next ones."""
+    """The text of every row, in stored order: the engine's batches joined on ``THREADS``
+    threads while it reads the next ones."""
     chunks: list[pa.Array] = []
     pending: deque[Future[pa.Array]] = deque()
     with ThreadPoolExecutor(THREADS) as pool:
         try:
-            for batch in engine.scan(version, columns, filters):
+            for batch in engine.scan(version, columns):
                 pending.append(pool.submit(_join_batch, batch, escaped))
                 while len(pending) > 2 * THREADS:
                     chunks.append(pending.popleft().result())
@@ -428,49 +404,26 @@ def _stored_text(
     return pa.chunked_array(chunks, pa.large_string())
 
 
-def _ranks(positions: pa.Array) -> pa.Array:
-    """Each position's rank among ``positions`` (distinct): where its row lies in a scan that
-    returns these rows in stored order."""
-    return pc.sort_indices(pc.sort_indices(positions, memory_pool=POOL), memory_pool=POOL)
-
-
-def _native_parts(
-    engine: QueryEngine, version: Version, columns: list[str]
-) -> Iterator[tuple[str | None, _Part]]:
-    """Parts from the engine's sort of (key, position) on the key column alone: rows sharing
-    a key come out in load order whether or not keys repeat, so one sort serves both cases.
-    Each part's rows are read in stored order (a scan filtered on its key range), joined into
-    text as they arrive, and put in key order by their positions' ranks (``take``)."""
-    key = columns[0]
-    runs = _key_runs(engine, version, key)
-    current = next(runs, None)
-    low: str | None = None
-    while current is not None:
-        keys, positions = current
-        following = next(runs, None)
-        high = None if following is None else str(following[0][0].as_py())
-        if not _in_order(keys, repeats=True) or (high is not None and not keys[-1].as_py() < high):
-            raise _Unordered
-        # One part: every row is read and the positions index the scan directly; a part of
-        # many: its key range is read, and the positions' ranks index that scan.
-        whole = low is None and high is None
-        filters = [] if whole else _part_filters(key, low, high)
-        escaped: frozenset[str] = frozenset()
-        while True:
-            try:
-                text = _stored_text(engine, version, columns, filters, escaped)
-                break
-            except _NeedsEscaping as found:
-                if not found.columns:
-                    raise
-                escaped |= found.columns
-        expected = version.row_count if whole else len(keys)
-        if len(text) != expected:  # the engine's scans disagree: never write a wrong index
-            raise RuntimeError(f"key index: {len(text)} rows read, {expected} expected")
-        order = positions if whole else _ranks(positions)
-        yield low, _Part(keys, _single(text), order, [c for c in columns if c in escaped])
-        del text
-        low, current = high, following
+def _native_part(engine: QueryEngine, version: Version, columns: list[str]) -> _Part:
+    """A version of one part from the engine's sort of (key, position) on the key column
+    alone: rows sharing a key come out in load order whether or not keys repeat, so one sort
+    serves both cases. The rows are read once in stored order, joined into text as they
+    arrive, and put in key order by their positions (``take``)."""
+    keys, positions = _sorted_keys(engine, version, columns[0])
+    if not _in_order(keys, repeats=True):
+        raise _Unordered
+    escaped: frozenset[str] = frozenset()
+    while True:
+        try:
+            text = _stored_text(engine, version, columns, escaped)
+            break
+        except _NeedsEscaping as found:
+            if not found.columns:
+                raise
+            escaped |= found.columns
+    if len(text) != version.row_count:  # the engine's answers disagree: no wrong index
+        raise RuntimeError(f"key index: {len(text)} rows read, {version.row_count} expected")
+    return _Part(keys, _single(text), positions, [c for c in columns if c in escaped])
 
 
 class _Compressor:
@@ -658,10 +611,10 @@ def _write_parts(
     parts: Iterator[tuple[str | None, pa.Table | _Part]]
     if not native:
         parts = _parts(engine, version, columns, stable)
-    elif version.row_count > PART_ROWS and (key_rows := getattr(engine, "key_rows", None)):
-        parts = _rows_in_key_order(key_rows, version, columns)
+    elif version.row_count > PART_ROWS:
+        parts = _rows_in_key_order(engine, version, columns)
     else:
-        parts = _native_parts(engine, version, columns)
+        parts = iter([(None, _native_part(engine, version, columns))])
     for number, (low, part) in enumerate(parts):
         if low is not None:
             splits.append(low)
@@ -696,9 +649,8 @@ def _engine_types(engine: QueryEngine, version: Version, columns: list[str]) -> 
 
 
 def _numbered(engine: QueryEngine, version: Version, key_column: str) -> bool:
-    """Whether the engine can sort (key, row position): the native path."""
-    if not hasattr(engine, "key_positions"):
-        return False
+    """Whether the engine can sort the version by (key, row position), the native path: not
+    when a column takes the position's name."""
     return POSITION not in version.column_types() and key_column != POSITION
 
 

@@ -25,8 +25,8 @@ indexes and ``gateway.keycache`` keeps a serving process's indexes open. Buildin
 version only through the ``QueryEngine`` protocol. The engine sorts the rows by key and
 row position, so rows sharing a key keep their load order: the key column alone when the
 version is one part (its rows then read once in stored order and put in key order here),
-every column in one streamed pass cut into parts at key boundaries when it is more
-(``keybuild`` has the details and the paths for engines that cannot sort by position). Rows are
+every column in one pass cut into parts at key boundaries when it is more (``keybuild`` has
+the details, and the path for an order other than the code points'). Rows are
 joined into row text and cut into blocks by Arrow compute kernels and compressed by zstd on
 two threads — no Python code runs per row. Loads build the indexes that active grants use
 before the version becomes current (``gateway.indexing``); a missing one is built in the

@@ -126,6 +126,10 @@ class QueryEngine(Protocol):
 
     def key_positions(self, version: Version, key_column: str) -> Iterator[pa.RecordBatch]: ...
 
+    def key_rows(
+        self, version: Version, key_column: str, columns: Sequence[str]
+    ) -> Iterator[pa.RecordBatch]: ...
+
     def profile(self, version: Version, top_k: int = 10) -> Profile: ...
 
     def relation(self, version: Version) -> tuple[str, list[Any]]: ...
@@ -213,6 +217,14 @@ class StatementEngine:
         """(key, row position) of every row with a key, sorted by key then position (batches):
         what a key index is built from (``Statements.key_positions``)."""
         sql, params = self._statements(version).key_positions(key_column)
+        return iter(self._table(sql, params).to_batches())
+
+    def key_rows(
+        self, version: Version, key_column: str, columns: Sequence[str]
+    ) -> Iterator[pa.RecordBatch]:
+        """``columns`` of every row with a key, sorted by key then position (batches): what a
+        key index of several parts is built from, in one pass (``Statements.key_rows``)."""
+        sql, params = self._statements(version).key_rows(key_column, columns)
         return iter(self._table(sql, params).to_batches())
 
 
