@@ -648,7 +648,7 @@ def _engine_types(engine: QueryEngine, version: Version, columns: list[str]) -> 
     return {name: types[name] for name in columns}
 
 
-def _numbered(engine: QueryEngine, version: Version, key_column: str) -> bool:
+def _numbered(version: Version, key_column: str) -> bool:
     """Whether the engine can sort the version by (key, row position), the native path: not
     when a column takes the position's name."""
     return POSITION not in version.column_types() and key_column != POSITION
@@ -668,7 +668,7 @@ def build(
     work.mkdir()
     try:
         written = None
-        if _numbered(engine, version, key_column):
+        if _numbered(version, key_column):
             try:
                 written = _write_parts(engine, version, columns, work, stable=False, native=True)
             except _Unordered:

@@ -213,20 +213,6 @@ class StatementEngine:
         sql, params = self._statements(version).positions(columns, filters, after, limit)
         return positioned(self._table(sql, params), columns)
 
-    def key_positions(self, version: Version, key_column: str) -> Iterator[pa.RecordBatch]:
-        """(key, row position) of every row with a key, sorted by key then position (batches):
-        what a key index is built from (``Statements.key_positions``)."""
-        sql, params = self._statements(version).key_positions(key_column)
-        return iter(self._table(sql, params).to_batches())
-
-    def key_rows(
-        self, version: Version, key_column: str, columns: Sequence[str]
-    ) -> Iterator[pa.RecordBatch]:
-        """``columns`` of every row with a key, sorted by key then position (batches): what a
-        key index of several parts is built from, in one pass (``Statements.key_rows``)."""
-        sql, params = self._statements(version).key_rows(key_column, columns)
-        return iter(self._table(sql, params).to_batches())
-
 
 class DuckDBEngine(StatementEngine):
     """``QueryEngine`` over the versions' Parquet files, confined to the lake directory."""
@@ -288,6 +274,8 @@ class DuckDBEngine(StatementEngine):
         return self._stream(cursor, sql, params)
 
     def key_positions(self, version: Version, key_column: str) -> Iterator[pa.RecordBatch]:
+        """(key, row position) of every row with a key, sorted by key then position, streamed
+        in batches: what a key index of one part is built from (``Statements.key_positions``)."""
         sql, params = self._statements(version).key_positions(key_column)
         return self._stream(self._cursor(), sql, params)
 
