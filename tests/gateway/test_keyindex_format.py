@@ -356,3 +356,20 @@ def test_a_disorder_where_a_part_is_cut_still_gives_a_true_index(
             assert index.get(str(key), ["a"], 5) == [{"a": f"a{key}"}], key
     finally:
         engine.close()
+
+
+def test_a_part_is_combined_in_the_build_pool() -> None:
+    """The part's text is combined with memory from the build's pool, not the default
+    pool (``ChunkedArray.combine_chunks`` ignores the pool it is given)."""
+    chunks = [pa.array([f"{n:08d}" * 16] * 5000, pa.large_string()) for n in range(8)]
+    text = pa.chunked_array(chunks)
+    size = sum(c.nbytes for c in chunks)
+    default = pa.default_memory_pool()
+    in_pool, in_default = keybuild.POOL.bytes_allocated(), default.bytes_allocated()
+    combined = keybuild._combined(text)
+    assert combined.equals(pa.concat_arrays(chunks))
+    assert keybuild.POOL.bytes_allocated() - in_pool >= size
+    if keybuild.POOL is not default:
+        assert default.bytes_allocated() - in_default < size // 2
+    assert keybuild._combined(pa.chunked_array([chunks[0]])) is not None
+    assert len(keybuild._combined(pa.chunked_array([], pa.large_string()))) == 0

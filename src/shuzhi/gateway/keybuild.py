@@ -139,7 +139,18 @@ def _row_text(columns: list[pa.ChunkedArray]) -> pa.Array:
     text = pc.binary_join_element_wise(tail, _large(""), _large(RS), **nulls, memory_pool=POOL)
     if head:
         text = pc.binary_join_element_wise(*head, text, _large(US), **nulls, memory_pool=POOL)
-    return text.combine_chunks(POOL) if isinstance(text, pa.ChunkedArray) else text
+    return _combined(text) if isinstance(text, pa.ChunkedArray) else text
+
+
+def _combined(chunked: pa.ChunkedArray) -> pa.Array:
+    """The chunks as one array, its memory from ``POOL``. ``ChunkedArray.combine_chunks``
+    takes its memory from the default pool whatever it is given; there (mimalloc) the first
+    write to fresh memory took five times as long as here (docs/benchmarks.md, "Key index")."""
+    if chunked.num_chunks == 1:
+        return chunked.chunk(0)
+    if chunked.num_chunks == 0:
+        return pa.array([], chunked.type)
+    return pa.concat_arrays(chunked.chunks, memory_pool=POOL)
 
 
 def _body(text: pa.Array) -> bytes:
@@ -153,14 +164,9 @@ def _body(text: pa.Array) -> bytes:
     return body
 
 
-def _single(text: pa.ChunkedArray) -> pa.Array:
-    """The chunks as one array (no copy when there is one)."""
-    return text.chunk(0) if text.num_chunks == 1 else text.combine_chunks(POOL)
-
-
 def _in_order(keys: pa.ChunkedArray | pa.Array, *, repeats: bool) -> bool:
     """Whether the keys are in code point order, each once unless ``repeats``."""
-    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    keys = _combined(keys) if isinstance(keys, pa.ChunkedArray) else keys
     if len(keys) < 2:
         return True
     after, before = keys.slice(1), keys.slice(0, len(keys) - 1)
@@ -363,7 +369,7 @@ def _sorted_keys(engine: QueryEngine, version: Version, key: str) -> tuple[pa.Ar
         for batch in engine.key_positions(version, key)
     ]
     table = pa.Table.from_batches(batches, schema)
-    return table.column(0).combine_chunks(POOL), table.column(1).combine_chunks(POOL)
+    return _combined(table.column(0)), _combined(table.column(1))
 
 
 def _join_batch(batch: pa.RecordBatch, escaped: frozenset[str]) -> pa.Array:
@@ -423,7 +429,7 @@ def _native_part(engine: QueryEngine, version: Version, columns: list[str]) -> _
             escaped |= found.columns
     if len(text) != version.row_count:  # the engine's answers disagree: no wrong index
         raise RuntimeError(f"key index: {len(text)} rows read, {version.row_count} expected")
-    return _Part(keys, _single(text), positions, [c for c in columns if c in escaped])
+    return _Part(keys, _combined(text), positions, [c for c in columns if c in escaped])
 
 
 class _Compressor:
