@@ -354,15 +354,16 @@ def test_undeliverable_alerts_are_abandoned_not_retried_forever(
 
 
 def test_snapshots_make_trends_and_exports_open(database: Database, seeded: Org) -> None:
-    yesterday = TODAY - timedelta(days=1)
+    today = utcnow().date()  # not the module's TODAY: the suite may have crossed midnight
+    yesterday = today - timedelta(days=1)
     with acting(database, SYSTEM) as ctx:
         assert service.take_snapshot(ctx, yesterday) > 0
     with acting(database, seeded.actor(Role.CDO)) as ctx:
-        summary = service.cockpit_summary(ctx, days=7)
+        summary = service.cockpit_summary(ctx, days=7, today=today)
         book = service.export_cockpit(ctx)
         csv_text = service.chart_csv(ctx, "ranking")
     datasets = next(t for t in summary.trends if t.metric == "datasets").points
-    assert [p.day for p in datasets][-2:] == [yesterday, TODAY]
+    assert [p.day for p in datasets][-2:] == [yesterday, today]
     assert datasets[-2].value == 0.0 and datasets[0].value is None
     assert book[:2] == b"PK"
     assert csv_text.splitlines()[0].startswith("rank,unit_code")

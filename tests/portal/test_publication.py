@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from shuzhi.audit.service import view_audit
@@ -148,5 +150,9 @@ def test_figures_per_unit_and_day(database: Database) -> None:
     assert (figures.views, figures.downloads, figures.api_calls) == (2, 1, 0)
     assert [u.unit_code for u in figures.units] == ["B"]
     assert figures.days[-1].views == 2
+    # Every day of the window is in the series, the days without use as zeros.
+    assert len(figures.days) == 30
+    assert figures.days[-1].day - figures.days[0].day == timedelta(days=29)
+    assert [d.views + d.downloads + d.api_calls for d in figures.days[:-1]] == [0] * 29
     with acting(database, seeded.actors[Role.CONSUMER]) as ctx, pytest.raises(Forbidden):
         service.portal_figures(ctx)

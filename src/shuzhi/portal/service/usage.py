@@ -207,6 +207,8 @@ def _figures(ctx: Ctx, days: int) -> PortalFigures:
             Publication.open_type == OpenType.CONDITIONAL,
         )
     )
+    # Every day of the window, ending today, is in the series (zeros where nothing was
+    # counted): a chart of it has no gaps, and the window is as long whatever the hour.
     since = datetime.now(UTC).date() - timedelta(days=max(0, days - 1))
     per_day: dict[date, dict[str, int]] = {}
     for day, kind, n in ctx.db.execute(
@@ -236,8 +238,7 @@ def _figures(ctx: Ctx, days: int) -> PortalFigures:
                 api_calls=per_day.get(d, {}).get(UsageKind.API, 0),
                 visitors=int(visitors.get(d, 0)),
             )
-            for d in sorted(set(per_day) | set(visitors))
-            if days > 0
+            for d in (since + timedelta(days=n) for n in range(max(0, days)))
         ],
     )
 
