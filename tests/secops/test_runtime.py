@@ -3,7 +3,14 @@ once per interval however many processes serve; a failing run does not stop the 
 
 from __future__ import annotations
 
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -81,3 +88,51 @@ def test_the_evaluator_process_runs_the_rules(database: Database) -> None:
     finally:
         evaluator.close()
     assert not child.is_alive()
+
+
+SERVER = """
+import pickle, sys, time
+from shuzhi.db.engine import Database
+from shuzhi.secops.runtime import Evaluator
+
+evaluator = Evaluator(Database(pickle.load(open(sys.argv[1], "rb"))), 0.2, process=True)
+evaluator.start()
+while evaluator._child is None or evaluator._child.pid is None:
+    time.sleep(0.05)
+print(evaluator._child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs (an ended one not yet reaped by its new parent does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_the_evaluator_process_ends_when_its_server_is_killed(
+    database: Database, tmp_path: Path
+) -> None:
+    """A serving process killed outright (out of memory, SIGKILL) cannot tell its evaluator to
+    stop: the evaluator ends by itself instead of running on, orphaned, for good."""
+    settings = tmp_path / "settings.pickle"
+    settings.write_bytes(pickle.dumps(database.settings))
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(settings)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        child = int(server.stdout.readline())
+        time.sleep(1.0)  # a few turns
+        assert _running(child)
+    finally:
+        server.kill()
+        server.wait()
+    try:
+        assert wait_for(lambda: not _running(child), 30) < 30
+    finally:
+        if _running(child):
+            os.kill(child, signal.SIGKILL)

@@ -5,7 +5,8 @@ or in a background thread (tests, tools).
 The rules read an hour of the gateway's call log at every turn; in a thread of a serving
 worker their Python work (building rows, comparing) held the worker's interpreter lock and
 took CPU from the calls it serves. The child runs at a lower scheduling priority (nice 5) and
-holds no lock of the worker; a thread of the worker starts it again if it dies.
+holds no lock of the worker; a thread of the worker starts it again if it dies, and it ends
+by itself when the worker is killed (it would otherwise run on, orphaned).
 
 Several serving processes share one database: each run first claims the turn
 (``service.claim``), so the rules run once per interval however many processes serve.
@@ -33,8 +34,12 @@ log = logging.getLogger("shuzhi.secops")
 NICENESS = 5
 
 
-def _child(settings: Settings, interval: float, stop: ProcessEvent, niceness: int) -> None:
-    """The evaluator process: the same loop as the thread, over its own connections."""
+def _child(
+    settings: Settings, interval: float, stop: ProcessEvent, niceness: int, parent: int
+) -> None:
+    """The evaluator process: the same loop as the thread, over its own connections. It ends
+    when told to, and when the serving process ``parent`` is gone without telling it (killed):
+    it is then no longer this process's parent."""
     from shuzhi.wiring import register_all  # the alerts' hook subscribers, as in the server
 
     register_all()
@@ -43,7 +48,7 @@ def _child(settings: Settings, interval: float, stop: ProcessEvent, niceness: in
     database = Database(settings)
     try:
         evaluator = Evaluator(database, interval)
-        while not stop.wait(interval):
+        while not stop.wait(interval) and os.getppid() == parent:
             try:
                 evaluator.run_once()
             except Exception:
@@ -74,7 +79,7 @@ class Evaluator:
         self._child_stop = self._context.Event()
         self._child = self._context.Process(
             target=_child,
-            args=(self.database.settings, self.interval, self._child_stop, NICENESS),
+            args=(self.database.settings, self.interval, self._child_stop, NICENESS, os.getpid()),
             name="shuzhi-secops-evaluator",
             daemon=True,
         )
