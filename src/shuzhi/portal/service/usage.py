@@ -207,9 +207,24 @@ def _figures(ctx: Ctx, days: int) -> PortalFigures:
             Publication.open_type == OpenType.CONDITIONAL,
         )
     )
-    # Every day of the window, ending today, is in the series (zeros where nothing was
-    # counted): a chart of it has no gaps, and the window is as long whatever the hour.
-    since = datetime.now(UTC).date() - timedelta(days=max(0, days - 1))
+    return PortalFigures(
+        open_entries=sum(u.open_entries for u in units),
+        conditional_entries=int(conditional or 0),
+        open_records=sum(u.open_records for u in units),
+        views=sum(u.views for u in units),
+        downloads=sum(u.downloads for u in units),
+        api_calls=sum(u.api_calls for u in units),
+        units=units,
+        days=_daily(ctx, days),
+    )
+
+
+def _daily(ctx: Ctx, days: int) -> list[DayFigures]:
+    """Every day of the last ``days``, ending today (zeros where nothing was counted): a
+    chart of it has no gaps, and the window is as long whatever the hour. Empty for 0."""
+    if days <= 0:
+        return []
+    since = datetime.now(UTC).date() - timedelta(days=days - 1)
     per_day: dict[date, dict[str, int]] = {}
     for day, kind, n in ctx.db.execute(
         select(UsageCount.day, UsageCount.kind, func.sum(UsageCount.count))
@@ -222,25 +237,16 @@ def _figures(ctx: Ctx, days: int) -> PortalFigures:
             select(Visitor.day, func.count()).where(Visitor.day >= since).group_by(Visitor.day)
         ).all()
     )
-    return PortalFigures(
-        open_entries=sum(u.open_entries for u in units),
-        conditional_entries=int(conditional or 0),
-        open_records=sum(u.open_records for u in units),
-        views=sum(u.views for u in units),
-        downloads=sum(u.downloads for u in units),
-        api_calls=sum(u.api_calls for u in units),
-        units=units,
-        days=[
-            DayFigures(
-                day=d,
-                views=per_day.get(d, {}).get(UsageKind.VIEW, 0),
-                downloads=per_day.get(d, {}).get(UsageKind.DOWNLOAD, 0),
-                api_calls=per_day.get(d, {}).get(UsageKind.API, 0),
-                visitors=int(visitors.get(d, 0)),
-            )
-            for d in (since + timedelta(days=n) for n in range(max(0, days)))
-        ],
-    )
+    return [
+        DayFigures(
+            day=d,
+            views=per_day.get(d, {}).get(UsageKind.VIEW, 0),
+            downloads=per_day.get(d, {}).get(UsageKind.DOWNLOAD, 0),
+            api_calls=per_day.get(d, {}).get(UsageKind.API, 0),
+            visitors=int(visitors.get(d, 0)),
+        )
+        for d in (since + timedelta(days=n) for n in range(days))
+    ]
 
 
 def portal_figures(ctx: Ctx, days: int = 30) -> PortalFigures:
