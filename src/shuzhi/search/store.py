@@ -19,6 +19,12 @@ from shuzhi.search.backends import FullTextBackend
 from shuzhi.search.segmenter import segment
 
 CHUNK = 500
+# A unit of work that has written this many documents refreshes the index's statistics
+# (``FullTextBackend.analyze``), and again each time its count doubles: a bulk load is
+# searched with plans for its true size within the same transaction, at a cost that grows
+# with the logarithm of its size. Smaller writes leave it to the database's own schedule.
+ANALYZE_FROM = 256
+_WRITTEN, _ANALYZE_AT = "search_written", "search_analyze_at"
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,18 @@ def write(ctx: Ctx, backend: FullTextBackend, docs: Sequence[Prepared]) -> None:
     ]
     for statement in backend.write_text:
         ctx.db.execute(text(statement), rows)
+    _written(ctx, backend, len(docs))
+
+
+def _written(ctx: Ctx, backend: FullTextBackend, count: int) -> None:
+    """Count the documents this unit of work wrote; refresh the statistics when due."""
+    info = ctx.db.info
+    info[_WRITTEN] = written = info.get(_WRITTEN, 0) + count
+    if written < info.get(_ANALYZE_AT, ANALYZE_FROM):
+        return
+    info[_ANALYZE_AT] = 2 * written
+    for statement in backend.analyze:
+        ctx.db.execute(text(statement))
 
 
 def remove(ctx: Ctx, backend: FullTextBackend, kind: str, keys: Sequence[str]) -> None:
