@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -77,14 +76,22 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_template(pg_server: pg.PgServer, tmp_path_factory: pytest.TempPathFactory) -> str:
     name = pg.database_name("shuzhi_template")
-    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
+    pg.create(pg_server.admin_url, name)
     directory = tmp_path_factory.mktemp("pgtemplate")
     database = Database(make_settings(directory, pg_server.url(name)))
     upgrade(database)
     database.dispose()
     return name
+
+
+def fresh_database_url(request: pytest.FixtureRequest, template: str) -> str:
+    """The URL of a new database copied from ``template`` on the session's server, dropped
+    when ``request``'s scope ends."""
+    server: pg.PgServer = request.getfixturevalue("pg_server")
+    name = pg.database_name(f"shuzhi_test_{next(_counter)}")
+    pg.create(server.admin_url, name, template)
+    request.addfinalizer(lambda: pg.drop(server.admin_url, name))
+    return server.url(name)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -93,12 +100,8 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         template: Path = request.getfixturevalue("sqlite_template")
         shutil.copy(template, tmp_path / "shuzhi.db")
         return make_settings(tmp_path, f"sqlite:///{tmp_path / 'shuzhi.db'}")
-    server: pg.PgServer = request.getfixturevalue("pg_server")
     template_name: str = request.getfixturevalue("pg_template")
-    name = pg.database_name(f"shuzhi_test_{next(_counter)}")
-    with psycopg.connect(server.admin_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_name}")
-    return make_settings(tmp_path, server.url(name))
+    return make_settings(tmp_path, fresh_database_url(request, template_name))
 
 
 # The demo district's catalogue in tests: big enough for every state, small enough to build
@@ -145,9 +148,7 @@ def pg_demo_template(
     pg_server: pg.PgServer, pg_template: str, tmp_path_factory: pytest.TempPathFactory
 ) -> DemoTemplate:
     name = pg.database_name("shuzhi_demo_template")
-    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    pg.create(pg_server.admin_url, name, pg_template)
     directory = tmp_path_factory.mktemp("pg-demo-template")
     return _build_demo_template(make_settings(directory, pg_server.url(name)), name)
 
@@ -160,12 +161,9 @@ def copy_demo(request: pytest.FixtureRequest, backend: str, directory: Path) -> 
         settings = make_settings(directory, f"sqlite:///{directory / 'shuzhi.db'}")
     else:
         template = request.getfixturevalue("pg_demo_template")
-        server: pg.PgServer = request.getfixturevalue("pg_server")
+        assert template.pg_database is not None
         shutil.copytree(template.data_dir, directory, dirs_exist_ok=True)
-        name = pg.database_name(f"shuzhi_test_{next(_counter)}")
-        with psycopg.connect(server.admin_url, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name} TEMPLATE {template.pg_database}")
-        settings = make_settings(directory, server.url(name))
+        settings = make_settings(directory, fresh_database_url(request, template.pg_database))
     # Lake versions are recorded relative to the data directory: the copy serves them as is.
     return settings
 

@@ -1,4 +1,11 @@
-"""A throw-away PostgreSQL server for the test session (Debian's binaries, or a given URL)."""
+"""A throw-away PostgreSQL server for the test session (Debian's binaries, or a given URL).
+
+The cluster lives in memory (``/dev/shm``) when the machine has room for it there: creating a
+test's database from the migrated template then takes tens of milliseconds instead of the
+hundreds a disk-backed cluster spends writing its files. Every test's database is dropped
+after the test (``drop``), so the cluster holds only the templates and the databases of the
+tests running now.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
 
 
 @dataclass
@@ -43,6 +52,36 @@ def _bindir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+# The room a cluster in memory must find free: its templates, a few live test databases and
+# its write-ahead log (up to ``max_wal_size``), with a wide margin.
+MEMORY_ROOM = 4 << 30
+MEMORY_DIR = Path("/dev/shm")
+
+
+def _cluster_parent() -> str | None:
+    """Where the cluster's directory goes: in memory when there is room, else the system's
+    temporary directory (None)."""
+    try:
+        found = os.statvfs(MEMORY_DIR)
+    except OSError:
+        return None
+    return str(MEMORY_DIR) if found.f_bavail * found.f_frsize >= MEMORY_ROOM else None
+
+
+def create(admin_url: str, name: str, template: str | None = None) -> None:
+    """Create database ``name`` (a copy of ``template`` when given)."""
+    copy = f" TEMPLATE {template}" if template else ""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}{copy}")
+
+
+def drop(admin_url: str, name: str) -> None:
+    """Drop database ``name``, ending the sessions a test left open on it."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def start() -> PgServer:
     """Use SHUZHI_TEST_POSTGRES_URL if set, else start a private cluster on a free port."""
     given = os.environ.get("SHUZHI_TEST_POSTGRES_URL")
@@ -54,7 +93,7 @@ def start() -> PgServer:
             "PostgreSQL server binaries not found: install Debian's 'postgresql' package "
             "(make test does) or set SHUZHI_TEST_POSTGRES_URL"
         )
-    root = Path(tempfile.mkdtemp(prefix="shuzhi-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="shuzhi-pg-", dir=_cluster_parent()))
     data, port = root / "data", _free_port()
     as_root = os.geteuid() == 0
     if as_root:  # initdb refuses to run as root: hand the directory to the postgres user

@@ -311,9 +311,7 @@ def test_database_that_cannot_connect_is_a_clear_error(url: str) -> None:
 @pytest.mark.postgres
 def test_postgresql_table_with_server_side_cursor(pg_server: pg.PgServer) -> None:
     name = pg.database_name("lake_source")
-    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
+    pg.create(pg_server.admin_url, name)
     url = pg_server.url(name)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
