@@ -4,6 +4,8 @@ tables and took seconds."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import text
 
@@ -19,6 +21,8 @@ pytestmark = [
 ]
 
 KIND = "catalog_entry"
+# Far beyond what a bulk write of a few hundred documents takes here (about a second).
+WAIT_SECONDS = 30
 
 
 def _docs(start: int, count: int) -> list[SearchDoc]:
@@ -55,3 +59,37 @@ def test_each_unit_of_work_counts_its_own_writes(database: Database) -> None:
         with acting(database, SYSTEM) as ctx:
             index_documents(ctx, _docs(start, store.ANALYZE_FROM // 2))
             assert _estimated_rows(ctx) < start + store.ANALYZE_FROM // 2
+
+
+def test_a_refresh_another_transaction_holds_is_skipped_not_waited_for(
+    database: Database,
+) -> None:
+    """Two bulk writes at once: the second does not wait for the first's analysis (the
+    wait could close a cycle with the first writer's row locks); both are stored."""
+    other = [
+        SearchDoc("dataset", f"D-{n:05d}", f"企业登记{n}", "区市场监管局", {"unit": f"V{n % 5}"})
+        for n in range(store.ANALYZE_FROM)
+    ]
+    outcome: list[BaseException | None] = []
+
+    def second_writer() -> None:
+        try:
+            with acting(database, SYSTEM) as second:
+                index_documents(second, other)
+            outcome.append(None)
+        except BaseException as exc:  # reported below
+            outcome.append(exc)
+
+    with acting(database, SYSTEM) as first:
+        index_documents(first, _docs(0, store.ANALYZE_FROM))
+        assert _estimated_rows(first) == store.ANALYZE_FROM  # analysed: its lock is held
+        writer = threading.Thread(target=second_writer)
+        writer.start()
+        writer.join(WAIT_SECONDS)  # a writer waiting for the lock waits until this commits
+        finished_alongside = not writer.is_alive()
+    writer.join()
+    assert finished_alongside, f"the second writer waited for the first's lock ({WAIT_SECONDS} s)"
+    assert outcome == [None]
+    with acting(database, SYSTEM) as ctx:
+        assert search(ctx, KIND, "人口", viewer_sees_all=True).total == store.ANALYZE_FROM
+        assert search(ctx, "dataset", "企业", viewer_sees_all=True).total == store.ANALYZE_FROM

@@ -82,7 +82,9 @@ class FullTextBackend:
     # Write the text of document ``:id`` from the parameters ``encode`` returns.
     write_text: Sequence[str]
     encode: Callable[[str, Sequence[str], Sequence[str]], dict[str, str]]
-    # Refresh the planner's statistics of the index's tables after a bulk write (``store``).
+    # Refresh the planner's statistics of the index's tables after a bulk write (``store``):
+    # run in a savepoint, the first statement taking the lock the others need without
+    # waiting (SQLSTATE 55P03 when another transaction holds it: the refresh is skipped).
     analyze: Sequence[str] = ()
 
 
@@ -159,6 +161,7 @@ SQLITE_FTS5 = FullTextBackend(
     encode=_fts5_encode,
 )
 
+_INDEX_TABLES = "search_doc, search_facet_set, search_facet, search_doc_count"
 _PG_COLUMNS = {DocSet.MATCH: "tsv", DocSet.COMPLEMENT: "tsv", DocSet.TITLE: "tsv_title"}
 
 
@@ -208,7 +211,10 @@ POSTGRES_TSVECTOR = FullTextBackend(
     # Without statistics PostgreSQL plans the search over a freshly loaded index as if its
     # tables were nearly empty: 12–16 s a search over the demo's 1,739 entries until the
     # autovacuum daemon analysed them, 37 ms after.
-    analyze=("ANALYZE search_doc, search_facet_set, search_facet, search_doc_count",),
+    analyze=(
+        f"LOCK TABLE {_INDEX_TABLES} IN SHARE UPDATE EXCLUSIVE MODE NOWAIT",
+        f"ANALYZE {_INDEX_TABLES}",
+    ),
 )
 
 BACKENDS = {b.name: b for b in (SQLITE_FTS5, POSTGRES_TSVECTOR)}

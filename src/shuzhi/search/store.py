@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
@@ -25,6 +26,7 @@ CHUNK = 500
 # with the logarithm of its size. Smaller writes leave it to the database's own schedule.
 ANALYZE_FROM = 256
 _WRITTEN, _ANALYZE_AT = "search_written", "search_analyze_at"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock taken with NOWAIT
 
 
 @dataclass(frozen=True)
@@ -185,8 +187,18 @@ def _written(ctx: Ctx, backend: FullTextBackend, count: int) -> None:
     if written < info.get(_ANALYZE_AT, ANALYZE_FROM):
         return
     info[_ANALYZE_AT] = 2 * written
-    for statement in backend.analyze:
-        ctx.db.execute(text(statement))
+    if not backend.analyze:
+        return
+    # The statements take their lock without waiting (``FullTextBackend.analyze``): held by
+    # another transaction (a bulk write analysing, the autovacuum daemon), the refresh is
+    # left to that one. Waiting could close a cycle with that writer's row locks.
+    try:
+        with ctx.db.begin_nested():
+            for statement in backend.analyze:
+                ctx.db.execute(text(statement))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
 
 
 def remove(ctx: Ctx, backend: FullTextBackend, kind: str, keys: Sequence[str]) -> None:
