@@ -105,7 +105,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 
 # The demo district's catalogue in tests: big enough for every state, small enough to build
-# quickly (the full-size catalogue is checked once, in tests/catalog/test_demo.py).
+# quickly (the full-size build is checked once, through the command, in tests/test_cli.py).
 SMALL_CATALOGUE = {"TASKS": 120, "PUBLISHED": 100, "SUBMITTED": 5, "DRAFTS": 5}
 
 

@@ -1,8 +1,8 @@
-"""Production posture: what SHUZHI_ENV=production refuses, and the modes of the files we make."""
+"""Production posture: what SHUZHI_ENV=production refuses, and the modes of the files we make
+(those of a whole demo build are checked in tests/test_cli.py)."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import stat
 from pathlib import Path
@@ -179,29 +179,6 @@ def test_the_cli_refuses_weak_production_settings_bilingually(tmp_path: Path) ->
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.mark.slow
-def test_data_directory_files_are_private(tmp_path: Path) -> None:
-    previous = os.umask(0o022)  # a typical login umask: files would be world-readable
-    try:
-        data = tmp_path / "data"
-        env = {"SHUZHI_DATA_DIR": str(data), "SHUZHI_SECRET_KEY": strong()}
-        result = runner.invoke(app, ["demo", "--no-serve"], env=env)
-        assert result.exit_code == 0, result.output
-    finally:
-        os.umask(previous)
-    assert _mode(data) == 0o700
-    database = data / "shuzhi.db"
-    assert _mode(database) == 0o600
-    for companion in (Path(f"{database}-wal"), Path(f"{database}-shm")):
-        if companion.exists():
-            assert _mode(companion) == 0o600, companion
-    assert _mode(data / "demo-credentials.json") == 0o600
-    found = list(data.rglob("*"))
-    assert any(p.suffix == ".parquet" for p in found), "the demo wrote no lake files"
-    loose = {str(p.relative_to(data)): oct(_mode(p)) for p in found if _mode(p) & 0o077}
-    assert loose == {}
 
 
 def test_an_existing_world_readable_database_is_tightened(tmp_path: Path) -> None:
