@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 
 from shuzhi.context import Ctx
 from shuzhi.errors import ErrorCollector
@@ -295,7 +295,10 @@ def search(
     _check_search(kind, query, given, facet_fields, offset, sort)
     limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
     active = {k: sorted(set(v)) for k, v in given.items() if v}
-    plan = Plan.create(_backend(ctx), kind, active, viewer_unit_id, viewer_sees_all)
+    backend = _backend(ctx)
+    for statement in backend.before_search:
+        ctx.db.execute(text(statement))
+    plan = Plan.create(backend, kind, active, viewer_unit_id, viewer_sees_all)
     expr = build(query, _synonyms_for(ctx, query)) if query.strip() else None
     if expr is not None:  # None also for text without letters or digits: match all
         plan.match(expr)
