@@ -63,7 +63,7 @@ CODE_LIKE = re.compile(r"(?<![\w.:/-])([a-z]+(?:[._][a-z]+)+)(?![\w:/-]|\.\w)")
 # Four or more English words in a row: a sentence left untranslated.
 ENGLISH = re.compile(r"(?<![\w.])[A-Za-z][a-z]+(?:[ ,:]+[A-Za-z][a-z]+){3,}")
 ROLES = ("cdo", "executive", "auditor", "rsj.cdo", "rsj.liaison")
-DOWNLOADS = (".csv", ".xlsx", ".parquet", ".zip", ".json")
+DOWNLOADS = (".csv", ".xlsx", ".parquet", ".zip", ".json", ".pdf")
 SKIP = ("/lang/", "/logout", "/api/", "/static/", "/portal", "/login", "/account/password")
 MAX_PAGES = 400
 
@@ -113,15 +113,18 @@ class _Page(HTMLParser):
             self.code.append(data)
 
 
-def _shape(path: str) -> str:
-    """Pages of the same route differ only in ids, codes and numbers."""
+def _shapes(path: str) -> set[str]:
+    """What a page shows of its route: the route, and each query parameter it is given.
+    Pages of the same route differ only in ids, codes and numbers (route words are in lower
+    case; codes, such as a unit's ``GAJ`` or ``JD-ST``, in upper case); a page adds nothing
+    when its route and each of its parameters were seen already (the filters of a list
+    combine into more pages than there are ways to show one)."""
     parts = urlsplit(path)
-    segments = [
-        "#" if re.fullmatch(r"[0-9]+|[A-Z0-9][A-Z0-9_.-]*[0-9][A-Z0-9_.-]*", s) else s
-        for s in parts.path.split("/")
-    ]
-    keys = sorted(k.split("=")[0] for k in parts.query.split("&") if k)
-    return "/".join(segments) + ("?" + "&".join(keys) if keys else "")
+    route = "/".join(
+        "#" if re.fullmatch(r"[0-9]+|[A-Z0-9][A-Z0-9_.-]*", s) else s for s in parts.path.split("/")
+    )
+    keys = {k.split("=")[0] for k in parts.query.split("&") if k}
+    return {route} | {f"{route}?{key}" for key in keys}
 
 
 def _problems(text: str) -> list[str]:
@@ -165,10 +168,10 @@ def _walk(client: TestClient) -> Iterator[tuple[str, list[str]]]:
             ):
                 continue
             local = parts.path + (f"?{parts.query}" if parts.query else "")
-            shape = _shape(local)
-            if shape in seen_shapes:
+            shapes = _shapes(local)
+            if shapes <= seen_shapes:
                 continue
-            seen_shapes.add(shape)
+            seen_shapes |= shapes
             queue.append(local)
 
 
