@@ -2,9 +2,13 @@
 
 Spark runs in one JVM per test process, started by the first Spark test and shared by the
 rest; its tests carry the ``xdist_group("spark")`` mark so that ``--dist loadgroup`` sends
-them all to one worker (one JVM per run). Spark tests are never skipped silently: without
-PySpark or Java they fail, unless ``SHUZHI_TEST_SKIP_SPARK=1`` opts out on purpose (CI never
-sets it).
+them all to one worker (one JVM per run). With pytest 9.2 and pytest-xdist 3.8 the mark has
+no effect (the plugin renames node ids in a way pytest 9.2 no longer reads: pytest-xdist
+issue 1386), so each worker that meets a Spark test starts its own JVM; the tests pass
+either way, each JVM costs its start-up (seconds) and up to ``SPARK_MEMORY`` of heap.
+
+Spark tests are never skipped silently: without PySpark or Java they fail, unless
+``SHUZHI_TEST_SKIP_SPARK=1`` opts out on purpose (CI never sets it).
 """
 
 from __future__ import annotations
