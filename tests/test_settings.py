@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +60,42 @@ def test_the_environment_is_read_only_in_settings() -> None:
         if any(reader in line for reader in readers)
     ]
     assert offenders == []
+
+
+def _secrets_of(directory: str, ready: Any, out: Any) -> None:
+    ready.wait()
+    try:
+        settings = load_settings({}, data_dir=directory)
+        out.put((settings.secret_key, settings.credentials_key))
+    except Exception as error:  # reported to the test
+        out.put(repr(error))
+
+
+def test_workers_starting_together_on_a_new_directory_share_one_secret(tmp_path: Path) -> None:
+    """Server workers start at once: each must come up, all with the same non-empty secrets
+    (a worker reading a secret file another was still writing would sign with another key)."""
+    context = multiprocessing.get_context("fork")
+    workers = 6
+    for attempt in range(10):
+        directory = tmp_path / str(attempt)
+        ready, out = context.Barrier(workers), context.Queue()
+        started = [
+            context.Process(target=_secrets_of, args=(str(directory), ready, out))
+            for _ in range(workers)
+        ]
+        for process in started:
+            process.start()
+        found = [out.get(timeout=60) for _ in started]
+        for process in started:
+            process.join()
+        assert len(set(found)) == 1, found
+        secret, credentials = found[0]
+        assert len(secret) >= 32 and len(credentials) >= 32 and secret != credentials
+        assert sorted(p.name for p in directory.iterdir()) == ["credentials_key", "secret_key"]
+
+
+def test_an_empty_secret_file_is_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text("\n")
+    with pytest.raises(InvalidSetting, match="SHUZHI_SECRET_KEY"):
+        load_settings({}, data_dir=tmp_path)
+    assert load_settings({"SHUZHI_SECRET_KEY": "k" * 40}, data_dir=tmp_path).secret_key == "k" * 40

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -178,16 +179,32 @@ def _check_engine(settings: Settings) -> None:
         )
 
 
-def _persistent_secret(data_dir: Path, name: str = SECRET_FILE) -> str:
-    """A development secret kept in the data directory so sessions survive restarts."""
+def _persistent_secret(data_dir: Path, name: str, variable: str) -> str:
+    """A development secret kept in the data directory so sessions survive restarts.
+
+    Several server workers may start at once on a new directory: the secret is written to a
+    file of this process's own and linked into place, so the first link wins, each process
+    reads the winner's secret, and none ever reads a file still being written."""
     path = data_dir / name
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(secret)
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(secrets.token_urlsafe(48))
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):  # another's is in place: use it
+                os.link(draft, path)
+        finally:
+            draft.unlink()
+    secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
+        raise InvalidSetting(
+            f"{path} 为空：请删除它（将生成新密钥）或设置 {variable} /"
+            f" {path} is empty: delete it (a new secret is made) or set {variable}"
+        )
     return secret
 
 
@@ -210,9 +227,13 @@ def load_settings(
     environment = env.get("SHUZHI_ENV", "development")
     production = environment == "production"
     database_url = env.get("SHUZHI_DATABASE_URL") or f"sqlite:///{directory / 'shuzhi.db'}"
-    secret = env.get("SHUZHI_SECRET_KEY") or ("" if production else _persistent_secret(directory))
+    secret = env.get("SHUZHI_SECRET_KEY") or (
+        "" if production else _persistent_secret(directory, SECRET_FILE, "SHUZHI_SECRET_KEY")
+    )
     credentials = env.get("SHUZHI_CREDENTIALS_KEY") or (
-        "" if production else _persistent_secret(directory, CREDENTIALS_FILE)
+        ""
+        if production
+        else _persistent_secret(directory, CREDENTIALS_FILE, "SHUZHI_CREDENTIALS_KEY")
     )
     vendor = env.get("SHUZHI_STATIC_VENDOR_DIR")
     settings = Settings(
