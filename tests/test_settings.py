@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +101,17 @@ def test_an_empty_secret_file_is_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(InvalidSetting, match="SHUZHI_SECRET_KEY"):
         load_settings({}, data_dir=tmp_path)
     assert load_settings({"SHUZHI_SECRET_KEY": "k" * 40}, data_dir=tmp_path).secret_key == "k" * 40
+
+
+def test_without_hard_links_the_secret_is_made_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_: object) -> None:
+        raise PermissionError("hard links are not supported here")
+
+    monkeypatch.setattr(os, "link", refuse)  # as on a file system without them
+    first = load_settings({}, data_dir=tmp_path)
+    assert len(first.secret_key) >= 32
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["credentials_key", "secret_key"]
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+    assert load_settings({}, data_dir=tmp_path).secret_key == first.secret_key

@@ -179,6 +179,15 @@ def _check_engine(settings: Settings) -> None:
         )
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` (it must not exist) readable by this account only, holding ``text``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def _persistent_secret(data_dir: Path, name: str, variable: str) -> str:
     """A development secret kept in the data directory so sessions survive restarts.
 
@@ -188,15 +197,16 @@ def _persistent_secret(data_dir: Path, name: str, variable: str) -> str:
     path = data_dir / name
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
         draft = data_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _write_private(draft, secret)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(secrets.token_urlsafe(48))
-                fh.flush()
-                os.fsync(fh.fileno())
-            with contextlib.suppress(FileExistsError):  # another's is in place: use it
-                os.link(draft, path)
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process's secret is in place: use it
+        except OSError:  # a file system without hard links: the file is made in place
+            with contextlib.suppress(FileExistsError):
+                _write_private(path, secret)
         finally:
             draft.unlink()
     secret = path.read_text(encoding="utf-8").strip()
