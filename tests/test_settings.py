@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -64,32 +65,27 @@ def test_the_environment_is_read_only_in_settings() -> None:
     assert offenders == []
 
 
-def _secrets_of(directory: str, ready: Any, out: Any) -> None:
-    ready.wait()
-    try:
-        settings = load_settings({}, data_dir=directory)
-        out.put((settings.secret_key, settings.credentials_key))
-    except Exception as error:  # reported to the test
-        out.put(repr(error))
-
-
 def test_workers_starting_together_on_a_new_directory_share_one_secret(tmp_path: Path) -> None:
     """Server workers start at once: each must come up, all with the same non-empty secrets
-    (a worker reading a secret file another was still writing would sign with another key)."""
-    context = multiprocessing.get_context("fork")
+    (a worker reading a secret file another was still writing would sign with another key).
+    Threads race on the file system as processes do: its calls release the interpreter."""
     workers = 6
-    for attempt in range(10):
+    for attempt in range(20):
         directory = tmp_path / str(attempt)
-        ready, out = context.Barrier(workers), context.Queue()
-        started = [
-            context.Process(target=_secrets_of, args=(str(directory), ready, out))
-            for _ in range(workers)
-        ]
-        for process in started:
-            process.start()
-        found = [out.get(timeout=60) for _ in started]
-        for process in started:
-            process.join()
+        ready = threading.Barrier(workers)
+
+        def secrets_of(
+            _: int, directory: Path = directory, ready: threading.Barrier = ready
+        ) -> Any:
+            ready.wait()
+            try:
+                settings = load_settings({}, data_dir=directory)
+                return settings.secret_key, settings.credentials_key
+            except Exception as error:  # reported to the test
+                return repr(error)
+
+        with ThreadPoolExecutor(workers) as pool:
+            found = list(pool.map(secrets_of, range(workers)))
         assert len(set(found)) == 1, found
         secret, credentials = found[0]
         assert len(secret) >= 32 and len(credentials) >= 32 and secret != credentials
