@@ -1,10 +1,10 @@
-"""Where a gateway call's CPU goes in the server: Shuzhi beside the limit, and beside two
+"""Where a gateway call's CPU goes in the server: Shuzhi beside the limit, and beside four
 reduced forms of itself.
 
     python -m benchmarks.gateway_split [--rows 1000000] [--seconds 10] [--warmup 4]
 
 Uses the data ``benchmarks.gateway_bench`` prepared (run it once first, same ``--rows`` and
-``--workdir``). Four servers answer the same keyed lookups under the same load as in
+``--workdir``). Six servers answer the same keyed lookups under the same load as in
 ``gateway_bench`` (wrk, 32 connections, keys drawn at random; two uvicorn workers each),
 one after the other, warm (after a warm-up):
 
@@ -13,6 +13,11 @@ one after the other, warm (after a warm-up):
 - **Shuzhi, calls not metered**: the same server whose meter drops each call instead of
   keeping it (nothing is written: what metering and audit cost, in the workers and in the
   writers, is the difference from the line above);
+- **Shuzhi, answers not shaped**: the whole call up to the record read from the key index and
+  checked against the grant's row filter, then a constant body the length of a masked record
+  instead of the record masked and encoded (what shaping the answer costs: what answers
+  shaped in advance, per grant, would save at most);
+- **Shuzhi, answers not shaped, calls not metered**: both reductions at once;
 - **Shuzhi's skeleton**: the same server answering every lookup with a constant body before
   the call is admitted (what uvicorn, the event loop and the application class cost alone).
 
@@ -35,6 +40,44 @@ from benchmarks.gateway_bench import limit_side, make_app, run_side, shuzhi_side
 def make_unmetered_app() -> Any:
     """Shuzhi's application whose meter drops every call (a measurement only)."""
     app = make_app()
+    app.state.gateway.meter.add = lambda record: None
+    return app
+
+
+# A record of the benchmark's rows as a grant masks it (the body "answers not shaped" give).
+UNSHAPED_BODY = json.dumps(
+    {
+        "姓名": "王**",
+        "身份证号": "5101051991********",
+        "性别": "男",
+        "出生日期": "1991-**-**",
+        "联系电话": "180****0000",
+        "居住地址": "四川省成都市青川区****",
+        "状态": "正常",
+    },
+    ensure_ascii=False,
+    separators=(",", ":"),
+).encode()
+
+
+def make_unshaped_app() -> Any:
+    """Shuzhi's application answering a constant body instead of shaping each record."""
+    from shuzhi.gateway import service
+
+    def unshaped(row: Any, how: Any) -> dict[str, Any]:
+        return {}
+
+    def constant(value: Any) -> bytes:
+        return UNSHAPED_BODY
+
+    service.shape = unshaped  # type: ignore[attr-defined]  # the name the lookup calls
+    service._dumps = constant
+    return make_app()
+
+
+def make_unshaped_unmetered_app() -> Any:
+    """Both reductions: answers not shaped, calls not metered."""
+    app = make_unshaped_app()
     app.state.gateway.meter.add = lambda record: None
     return app
 
@@ -75,6 +118,18 @@ def main(argv: list[str] | None = None) -> None:
             data_dir,
             "Shuzhi, calls not metered",
             "benchmarks.gateway_split:make_unmetered_app",
+        ),
+        shuzhi_side(
+            state,
+            data_dir,
+            "Shuzhi, answers not shaped",
+            "benchmarks.gateway_split:make_unshaped_app",
+        ),
+        shuzhi_side(
+            state,
+            data_dir,
+            "Shuzhi, not shaped, not metered",
+            "benchmarks.gateway_split:make_unshaped_unmetered_app",
         ),
         shuzhi_side(
             state,
