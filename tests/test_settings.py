@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,34 @@ def test_without_hard_links_the_secret_is_made_in_place(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["credentials_key", "secret_key"]
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert load_settings({}, data_dir=tmp_path).secret_key == first.secret_key
+
+
+def test_without_hard_links_a_secret_another_process_is_writing_is_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a file system without hard links a worker that loses the race to create the file
+    may find it still empty: it waits for the winner's secret instead of failing to start."""
+
+    def refuse(*_: object) -> None:
+        raise PermissionError("hard links are not supported here")
+
+    monkeypatch.setattr(os, "link", refuse)
+    for name in ("secret_key", "credentials_key"):
+        (tmp_path / name).touch(mode=0o600)  # created by the winner, not written yet
+    winner = {"secret_key": "s" * 64, "credentials_key": "c" * 64}
+
+    def write_later() -> None:
+        time.sleep(0.2)
+        for name, text in winner.items():
+            (tmp_path / name).write_text(text)
+
+    writer = threading.Thread(target=write_later)
+    writer.start()
+    try:
+        settings = load_settings({}, data_dir=tmp_path)
+    finally:
+        writer.join()
+    assert (settings.secret_key, settings.credentials_key) == (
+        winner["secret_key"],
+        winner["credentials_key"],
+    )

@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -188,6 +189,14 @@ def _write_private(path: Path, text: str) -> None:
         os.fsync(fh.fileno())
 
 
+def _wait_for_content(path: Path, seconds: float = 2.0) -> None:
+    """Wait until ``path`` holds something (another process created it an instant ago and
+    writes it now), for at most ``seconds``; an empty file is then the caller's to refuse."""
+    deadline = time.monotonic() + seconds
+    while not path.read_text(encoding="utf-8").strip() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def _persistent_secret(data_dir: Path, name: str, variable: str) -> str:
     """A development secret kept in the data directory so sessions survive restarts.
 
@@ -209,6 +218,8 @@ def _persistent_secret(data_dir: Path, name: str, variable: str) -> str:
                 _write_private(path, secret)
         finally:
             draft.unlink()
+    # Made in place by another process (no hard links), the file may still be empty.
+    _wait_for_content(path)
     secret = path.read_text(encoding="utf-8").strip()
     if not secret:
         raise InvalidSetting(
