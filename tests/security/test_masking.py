@@ -217,3 +217,24 @@ def test_mask_applies_a_level() -> None:
     assert len(mask("13812345678", C.MOBILE_PHONE, MaskLevel.PSEUDONYM, KEY)) == 26
     with pytest.raises(ValueError, match="secret key"):
         mask("13812345678", C.MOBILE_PHONE, MaskLevel.PSEUDONYM)
+
+
+def _wide(text: str) -> str:
+    """``text`` with its ASCII letters and digits in their full-width forms."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+_ids = st.from_regex(r"\A(?:[0-9]{17}[0-9X]|[0-9]{15})\Z")
+_mobiles = st.from_regex(r"\A1[0-9]{10}\Z")
+_odd_digits = st.text(st.sampled_from("0123456789Xx"), max_size=20)
+
+
+@settings(max_examples=200)
+@given(value=st.one_of(_ids, _mobiles, _odd_digits))
+def test_values_already_compact_mask_as_their_other_spellings_do(value: str) -> None:
+    """The rules skip normalising identifiers already in the form they read (plain digits);
+    the same value spelt otherwise (full-width, padded with spaces) goes through the
+    normalisation and must come out masked the same."""
+    spelt_otherwise = f"\u3000{_wide(value)} "
+    for category in ("resident_id", "mobile_phone"):
+        assert MASKERS[category](value) == MASKERS[category](spelt_otherwise), category
