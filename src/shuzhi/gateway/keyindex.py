@@ -82,6 +82,7 @@ SUFFIX = ".keys"
 META = "meta.json"
 DICTIONARY = "dictionary.zstd"
 OPEN_PARTS = 64  # parts whose block directories a process keeps in memory (≈ 3 MB each)
+PLANS = 256  # lists of columns an index remembers how to read
 TEXT_TYPES = ("string", "large_string", "utf8", "large_utf8")
 
 US, RS, ESC = "\x1f", "\x1e", "\x1b"
@@ -321,6 +322,20 @@ class KeyIndex:
             self._dictionary = zstandard.ZstdCompressionDict((path / DICTIONARY).read_bytes())
         self._local = threading.local()
         self._lock = threading.Lock()
+        # What ``get`` reads for a list of columns: the same few lists come with every call.
+        self._plans: dict[tuple[str, ...], tuple[list[tuple[str, int, Decoder | None]], bool]] = {}
+
+    def _plan(self, columns: Sequence[str]) -> tuple[list[tuple[str, int, Decoder | None]], bool]:
+        """Each wanted column's name, place and decoder, and whether any value is typed."""
+        names = tuple(columns)
+        found = self._plans.get(names)
+        if found is None:
+            wanted = [(name, self._at[name], self._decoders[name]) for name in names]
+            found = (wanted, any(read is not None for _, _, read in wanted))
+            if len(self._plans) >= PLANS:
+                self._plans.clear()
+            self._plans[names] = found
+        return found
 
     def _part(self, number: int) -> _Part:
         found = self._parts.get(number)
@@ -371,8 +386,7 @@ class KeyIndex:
 
     def get(self, key: str, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
         """Rows whose key equals ``key``, in load order, with ``columns`` only."""
-        wanted = [(name, self._at[name], self._decoders[name]) for name in columns]
-        typed = any(read is not None for _, _, read in wanted)
+        wanted, typed = self._plan(columns)
         part = self._part(bisect.bisect_right(self._splits, key) - 1 if self._splits else 0)
         lasts = part.lasts
         if part.escape_key:
