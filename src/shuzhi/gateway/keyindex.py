@@ -411,15 +411,16 @@ class KeyIndex:
             while start >= 0 and len(found) < limit:
                 end = text.find(RS_BYTES, start)
                 fields = text[start:end].decode().split(US)
-                values: list[str | None] = [None if f == NULL else f for f in fields]
-                if part.escaped:
-                    values = [
-                        _unescape(v) if i in part.escaped and v is not None else v
-                        for i, v in enumerate(values)
-                    ]
-                found.append(
-                    _row(values, wanted) if typed else {n: values[a] for n, a, _ in wanted}
-                )
+                if typed or part.escaped:
+                    values: list[str | None] = [None if f == NULL else f for f in fields]
+                    if part.escaped:
+                        values = [
+                            _unescape(v) if i in part.escaped and v is not None else v
+                            for i, v in enumerate(values)
+                        ]
+                    found.append(_row(values, wanted))
+                else:  # the usual case: text columns as stored, only the wanted ones read
+                    found.append({n: None if (v := fields[a]) == NULL else v for n, a, _ in wanted})
                 start = end + 1 if text.startswith(head, end + 1) else -1
             if lasts[block] != key:
                 break
