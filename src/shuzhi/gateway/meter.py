@@ -27,6 +27,7 @@ import logging
 import multiprocessing
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,12 +46,13 @@ from shuzhi.db.engine import Database
 from shuzhi.gateway import sealing
 from shuzhi.gateway.events import CallsSealed, CallsShed
 from shuzhi.gateway.filters import Condition, describe
-from shuzhi.gateway.models import ApiCall, Endpoint, Outcome
+from shuzhi.gateway.models import LATENCY_STEP_US, ApiCall, CallLatency, Endpoint, Outcome
 from shuzhi.settings import Settings
 
 log = logging.getLogger("shuzhi.gateway")
 
 _CALLS: Table = ApiCall.__table__  # type: ignore[assignment]
+_LATENCIES: Table = CallLatency.__table__  # type: ignore[assignment]
 # One statement per this many calls (keeps parameter lists within every driver's limits).
 WRITE_CHUNK = 2000
 
@@ -217,14 +219,74 @@ def _insert_for(dialect: Dialect) -> _Insert:
     return found
 
 
+_DAY, _RESOURCE, _CONSUMER, _PROVIDER, _LATENCY = (
+    sealing.FIELDS.index(n)
+    for n in ("day", "resource_code", "consumer_unit_id", "provider_unit_id", "latency_us")
+)
+_GROUP = ("day", "resource_code", "consumer_unit_id", "provider_unit_id", "step")
+
+
+def latency_step(latency_us: int) -> int:
+    """A latency as ``CallLatency`` counts it: in ``LATENCY_STEP_US`` steps, rounded."""
+    return (latency_us + LATENCY_STEP_US // 2) // LATENCY_STEP_US
+
+
+class _CountLatencies:
+    """Adds a batch's calls to ``CallLatency``: one upsert per group the batch touches
+    (``ON CONFLICT … DO UPDATE``, which SQLite and PostgreSQL both take)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        table = _LATENCIES.name
+        mark = _PLACEHOLDERS[dialect.paramstyle]
+        self.sql = (
+            f"INSERT INTO {table} ({', '.join(_GROUP)}, calls) "
+            f"VALUES ({', '.join(mark for _ in range(len(_GROUP) + 1))}) "
+            f"ON CONFLICT ({', '.join(_GROUP)}) "
+            f"DO UPDATE SET calls = {table}.calls + excluded.calls"
+        )
+        day_type = _impl(_LATENCIES.c.day.type).dialect_impl(dialect)
+        self.day = day_type.bind_processor(dialect)
+
+    def run(self, ctx: Ctx, values: Sequence[tuple[Any, ...]]) -> None:
+        counts = Counter(
+            (
+                v[_DAY],
+                v[_RESOURCE],
+                v[_CONSUMER] or 0,
+                v[_PROVIDER] or 0,
+                latency_step(v[_LATENCY]),
+            )
+            for v in values
+        )
+        day = self.day
+        rows = [
+            (day(group[0]) if day else group[0], *group[1:], calls)
+            for group, calls in counts.items()
+        ]
+        ctx.db.connection().exec_driver_sql(self.sql, rows)
+
+
+_counters: dict[str, _CountLatencies] = {}
+
+
+def _counter_for(dialect: Dialect) -> _CountLatencies:
+    key = f"{dialect.name}+{dialect.driver}"
+    found = _counters.get(key)
+    if found is None:
+        found = _counters[key] = _CountLatencies(dialect)
+    return found
+
+
 def write_calls(database: Database, records: Sequence[CallRecord]) -> None:
-    """Call rows and the audit entries sealing them (one per ``WRITE_CHUNK`` rows), all in
-    one transaction."""
+    """Call rows, the audit entries sealing them (one per ``WRITE_CHUNK`` rows) and their
+    counts per latency step, all in one transaction."""
     with unit_of_work(database, SYSTEM) as ctx:
-        insert = _insert_for(ctx.db.get_bind().dialect)
+        dialect = ctx.db.get_bind().dialect
+        insert, count = _insert_for(dialect), _counter_for(dialect)
         for start in range(0, len(records), WRITE_CHUNK):
             values = [r.values() for r in records[start : start + WRITE_CHUNK]]
             insert.run(ctx, values, record_batch(ctx, [_seal(values)]))
+            count.run(ctx, values)
     # The meter writes for as long as the gateway serves: keep SQLite's log from growing.
     # The batch is committed by now: a failed truncation must not send it again.
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, Index, Integer, String, Text
+from sqlalchemy import Date, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuzhi.db.base import Base, StrEnumType
@@ -41,7 +41,6 @@ class ApiCall(Base):
     __table_args__ = (
         Index("ix_gateway_call_day_resource", "day", "resource_code"),
         Index("ix_gateway_call_day_consumer", "day", "consumer_unit_id"),
-        Index("ix_gateway_call_day_latency", "day", "latency_us"),
         Index("ix_gateway_call_seal", "seal", "id"),
         # One key's calls in a time range (security monitoring's evidence and counts).
         Index("ix_gateway_call_key_at", "key_id", "at"),
@@ -73,6 +72,41 @@ class ApiCall(Base):
     # (``gateway.sealing``); none for rows written before batches were sealed, each of which
     # has an audit entry of its own.
     seal: Mapped[int | None] = mapped_column(Integer)
+
+
+# The latencies the call statistics report, in steps of this many microseconds: what they
+# show (milliseconds with two decimals).
+LATENCY_STEP_US = 10
+
+
+class CallLatency(Base):
+    """How many calls took each latency (in ``LATENCY_STEP_US`` steps), per day, dataset,
+    consumer and provider: what the statistics' percentiles are read from. Written with each
+    batch of calls, in the same transaction; an index of the calls by latency instead had
+    each batch dirty about one page per call anywhere in the day's range, which made the
+    meter's writing dearer as a day's calls grew (docs/benchmarks.md)."""
+
+    __tablename__ = "gateway_call_latency"
+    __table_args__ = (
+        UniqueConstraint(
+            "day",
+            "resource_code",
+            "consumer_unit_id",
+            "provider_unit_id",
+            "step",
+            name="uq_gateway_call_latency_group",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    resource_code: Mapped[str] = mapped_column(String(64))
+    # 0 for a call without one (refused before its key was known): NULLs would never meet
+    # in the unique constraint, and every such call would take a row of its own.
+    consumer_unit_id: Mapped[int] = mapped_column(Integer)
+    provider_unit_id: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)  # latency_us / LATENCY_STEP_US, rounded
+    calls: Mapped[int] = mapped_column(Integer)
 
 
 class GatewayNode(Base):

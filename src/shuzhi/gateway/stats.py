@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from shuzhi.auth.permissions import allowed, require, scope_unit
 from shuzhi.catalog import service as catalog
 from shuzhi.context import Ctx
 from shuzhi.errors import Invalid
-from shuzhi.gateway.models import ApiCall, Outcome
+from shuzhi.gateway.models import LATENCY_STEP_US, ApiCall, CallLatency, Outcome
 from shuzhi.gateway.schemas import CallStats, DayStats, RecentCall, TopItem
 from shuzhi.org import service as org
 
@@ -21,19 +22,45 @@ MAX_STATS_DAYS = 366
 TOP = 10
 
 
-def _percentile(ctx: Ctx, where: list[Any], n: int, q: float) -> float | None:
-    """Exact percentile (nearest rank) in milliseconds, with one indexed query."""
+Steps = list[tuple[int, int]]  # (latency step, calls), in step order
+
+
+def _percentile(steps: Steps, q: float) -> float | None:
+    """Nearest-rank percentile in milliseconds over calls counted per latency step."""
+    n = sum(calls for _, calls in steps)
     if n == 0:
         return None
-    offset = max(0, math.ceil(q * n) - 1)
-    value = ctx.db.scalar(
-        select(ApiCall.latency_us)
+    rank = max(1, math.ceil(q * n))
+    seen = 0
+    at = steps[-1][0]
+    for step, calls in steps:
+        seen += calls
+        if seen >= rank:
+            at = step
+            break
+    return round(at * LATENCY_STEP_US / 1000, 2)
+
+
+def _latencies(ctx: Ctx, where: list[Any]) -> dict[date, Steps]:
+    """Calls per latency step on each day of the period, read from ``CallLatency``."""
+    rows = ctx.db.execute(
+        select(CallLatency.day, CallLatency.step, func.sum(CallLatency.calls))
         .where(*where)
-        .order_by(ApiCall.latency_us)
-        .limit(1)
-        .offset(offset)
+        .group_by(CallLatency.day, CallLatency.step)
+        .order_by(CallLatency.day, CallLatency.step)
     )
-    return None if value is None else round(value / 1000, 2)
+    by_day: dict[date, Steps] = {}
+    for day, step, calls in rows:
+        by_day.setdefault(day, []).append((int(step), int(calls)))
+    return by_day
+
+
+def _merged(by_day: dict[date, Steps]) -> Steps:
+    total: Counter[int] = Counter()
+    for steps in by_day.values():
+        for step, calls in steps:
+            total[step] += calls
+    return sorted(total.items())
 
 
 def _top(ctx: Ctx, where: list[Any], column: Any, label: Callable[[Any], str]) -> list[TopItem]:
@@ -55,8 +82,10 @@ def _entry_names(ctx: Ctx, codes: set[str]) -> dict[str, str]:
     return {code: e.name for code, e in catalog.get_entries(ctx, sorted(codes)).items()}
 
 
-def _day_series(ctx: Ctx, where: list[Any], since: date, days: int) -> list[DayStats]:
-    """One entry per day of the period, days without calls included, with exact latency."""
+def _day_series(
+    ctx: Ctx, where: list[Any], latencies: dict[date, Steps], since: date, days: int
+) -> list[DayStats]:
+    """One entry per day of the period, days without calls included, with its latency."""
     failed = func.sum(case((ApiCall.outcome != Outcome.OK.value, 1), else_=0))
     per_day = ctx.db.execute(
         select(ApiCall.day, func.count(), func.coalesce(func.sum(ApiCall.rows), 0), failed)
@@ -68,15 +97,15 @@ def _day_series(ctx: Ctx, where: list[Any], since: date, days: int) -> list[DayS
     for i in range(days):
         day = since + timedelta(days=i)
         n, rows, errors = counted.get(day, (0, 0, 0))
-        on_day = [*where, ApiCall.day == day]
+        steps = latencies.get(day, [])
         series.append(
             DayStats(
                 day=day,
                 calls=n,
                 rows=rows,
                 errors=errors,
-                p50_ms=_percentile(ctx, on_day, n, 0.5),
-                p99_ms=_percentile(ctx, on_day, n, 0.99),
+                p50_ms=_percentile(steps, 0.5),
+                p99_ms=_percentile(steps, 0.99),
             )
         )
     return series
@@ -101,8 +130,9 @@ def _recent(calls: list[ApiCall], names: dict[str, str]) -> list[RecentCall]:
 
 def _period(
     ctx: Ctx, days: int, until: date | None, resource_code: str | None
-) -> tuple[date, date, list[Any]]:
-    """The checked period and the conditions selecting the viewer's calls in it."""
+) -> tuple[date, date, list[Any], list[Any]]:
+    """The checked period and the conditions selecting the viewer's calls in it, in the call
+    log and in the counts per latency step."""
     unit = scope_unit(ctx, "view_call_stats")
     if not 1 <= days <= MAX_STATS_DAYS:
         raise Invalid.field(
@@ -111,19 +141,26 @@ def _period(
     until = until or datetime.now(UTC).date()
     since = until - timedelta(days=days - 1)
     where: list[Any] = [ApiCall.day >= since, ApiCall.day <= until]
+    latency: list[Any] = [CallLatency.day >= since, CallLatency.day <= until]
     if unit is not None:
         where.append(or_(ApiCall.consumer_unit_id == unit, ApiCall.provider_unit_id == unit))
+        latency.append(
+            or_(CallLatency.consumer_unit_id == unit, CallLatency.provider_unit_id == unit)
+        )
     if resource_code:
         where.append(ApiCall.resource_code == resource_code)
-    return since, until, where
+        latency.append(CallLatency.resource_code == resource_code)
+    return since, until, where, latency
 
 
 def call_stats(
     ctx: Ctx, days: int = 30, until: date | None = None, resource_code: str | None = None
 ) -> CallStats:
     """Daily calls, rows, errors and latency, and the top consumers, entries and systems."""
-    since, until, where = _period(ctx, days, until, resource_code)
-    series = _day_series(ctx, where, since, days)
+    since, until, where, on_latency = _period(ctx, days, until, resource_code)
+    latencies = _latencies(ctx, on_latency)
+    series = _day_series(ctx, where, latencies, since, days)
+    overall = _merged(latencies)
     total = sum(d.calls for d in series)
     outcomes = dict(
         ctx.db.execute(
@@ -146,8 +183,8 @@ def call_stats(
         calls=total,
         rows=sum(d.rows for d in series),
         errors=sum(d.errors for d in series),
-        p50_ms=_percentile(ctx, where, total, 0.5),
-        p99_ms=_percentile(ctx, where, total, 0.99),
+        p50_ms=_percentile(overall, 0.5),
+        p99_ms=_percentile(overall, 0.99),
         days=series,
         outcomes={str(k): int(v) for k, v in outcomes.items()},
         top_consumers=_top(ctx, where, ApiCall.consumer_unit_id, unit_name),
