@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Dialect
@@ -208,17 +208,6 @@ def _impl(column_type: TypeEngine[Any]) -> TypeEngine[Any]:
     return column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
 
 
-_inserts: dict[str, _Insert] = {}
-
-
-def _insert_for(dialect: Dialect) -> _Insert:
-    key = f"{dialect.name}+{dialect.driver}"
-    found = _inserts.get(key)
-    if found is None:
-        found = _inserts[key] = _Insert(dialect)
-    return found
-
-
 _DAY, _RESOURCE, _CONSUMER, _PROVIDER, _LATENCY = (
     sealing.FIELDS.index(n)
     for n in ("day", "resource_code", "consumer_unit_id", "provider_unit_id", "latency_us")
@@ -266,14 +255,16 @@ class _CountLatencies:
         ctx.db.connection().exec_driver_sql(self.sql, rows)
 
 
-_counters: dict[str, _CountLatencies] = {}
+_Statement = TypeVar("_Statement", _Insert, _CountLatencies)
+_statements: dict[tuple[type, str], Any] = {}
 
 
-def _counter_for(dialect: Dialect) -> _CountLatencies:
-    key = f"{dialect.name}+{dialect.driver}"
-    found = _counters.get(key)
+def _statement(kind: type[_Statement], dialect: Dialect) -> _Statement:
+    """``kind`` made once per database driver (its SQL and the type processors it needs)."""
+    key = (kind, f"{dialect.name}+{dialect.driver}")
+    found = _statements.get(key)
     if found is None:
-        found = _counters[key] = _CountLatencies(dialect)
+        found = _statements[key] = kind(dialect)
     return found
 
 
@@ -282,7 +273,7 @@ def write_calls(database: Database, records: Sequence[CallRecord]) -> None:
     counts per latency step, all in one transaction."""
     with unit_of_work(database, SYSTEM) as ctx:
         dialect = ctx.db.get_bind().dialect
-        insert, count = _insert_for(dialect), _counter_for(dialect)
+        insert, count = _statement(_Insert, dialect), _statement(_CountLatencies, dialect)
         for start in range(0, len(records), WRITE_CHUNK):
             values = [r.values() for r in records[start : start + WRITE_CHUNK]]
             insert.run(ctx, values, record_batch(ctx, [_seal(values)]))
