@@ -136,3 +136,40 @@ def test_the_evaluator_process_ends_when_its_server_is_killed(
     finally:
         if _running(child):
             os.kill(child, signal.SIGKILL)
+
+
+CLOSED_BY_SIGNAL = """
+import pickle, signal, sys, time
+from shuzhi.db.engine import Database
+from shuzhi.secops.runtime import Evaluator
+
+evaluator = Evaluator(Database(pickle.load(open(sys.argv[1], "rb"))), 600, process=True)
+evaluator.start()
+while evaluator._child is None or evaluator._child.pid is None:
+    time.sleep(0.05)
+evaluator.close()
+print("closed", flush=True)
+# How a uvicorn worker ends once its shutdown is done: by the signal it was sent, with the
+# default action, so no exit handler runs.
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+signal.raise_signal(signal.SIGTERM)
+"""
+
+
+def test_closing_releases_the_evaluator_process_semaphores(
+    database: Database, tmp_path: Path
+) -> None:
+    """A server stopped gracefully leaves no semaphore of its evaluator behind, even though its
+    worker processes end by their signal (their exit handlers do not run): the resource
+    tracker, which outlives them and writes to the same stderr, has nothing to report."""
+    settings = tmp_path / "settings.pickle"
+    settings.write_bytes(pickle.dumps(database.settings))
+    server = subprocess.run(
+        [sys.executable, "-c", CLOSED_BY_SIGNAL, str(settings)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert server.stdout.strip() == "closed", server.stderr
+    assert server.returncode == -signal.SIGTERM
+    assert "leaked semaphore" not in server.stderr, server.stderr

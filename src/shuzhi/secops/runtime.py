@@ -141,3 +141,8 @@ class Evaluator:
             if child.is_alive():  # a run still scanning: nothing it holds needs it to finish
                 child.kill()
                 child.join()
+        # Release the stop event's semaphores now (their names are unlinked when the event is
+        # collected). A serving worker ends by its signal once its shutdown is done, as
+        # uvicorn's do, which runs no exit handlers: otherwise its resource tracker finds
+        # them still registered and reports them leaked at every shutdown.
+        self._child = self._child_stop = None
