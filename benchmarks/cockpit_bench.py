@@ -28,6 +28,7 @@ from tests.e2e.conftest import CHROMIUM_ARGS, _free_port, chromium_path
 
 from shuzhi.app import create_app
 from shuzhi.db.engine import Database
+from shuzhi.db.migrate import upgrade
 from shuzhi.demo.district import CREDENTIALS_FILE, build_demo
 from shuzhi.settings import load_settings
 
@@ -43,6 +44,7 @@ def served_demo(workdir: Path) -> Iterator[tuple[str, str]]:
     """The demo district served on a free port: (base URL, the CDO's password)."""
     settings = load_settings(env={}, data_dir=workdir)
     database = Database(settings)
+    upgrade(database)  # a fresh work directory has no tables yet (reused ones are up to date)
     started = time.perf_counter()
     build_demo(database)
     print(f"demo ready in {time.perf_counter() - started:.1f} s ({workdir})", flush=True)
