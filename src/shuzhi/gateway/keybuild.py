@@ -63,7 +63,8 @@ TRAIN_K, TRAIN_D = 1024, 8
 def _pool() -> pa.MemoryPool:
     """Where the build's Arrow memory comes from: jemalloc where pyarrow has it. With
     pyarrow's default pool (mimalloc) a build spends a fifth more time, most of it in the
-    kernel handing out fresh pages for the part's text (docs/benchmarks.md, "Key index")."""
+    kernel handing out fresh pages for the part's text (docs/benchmarks-history.md, "Key
+    index")."""
     try:
         return pa.jemalloc_memory_pool()
     except NotImplementedError:
@@ -145,7 +146,8 @@ def _row_text(columns: list[pa.ChunkedArray]) -> pa.Array:
 def _combined(chunked: pa.ChunkedArray) -> pa.Array:
     """The chunks as one array, its memory from ``POOL``. ``ChunkedArray.combine_chunks``
     takes its memory from the default pool whatever it is given; there (mimalloc) the first
-    write to fresh memory took five times as long as here (docs/benchmarks.md, "Key index")."""
+    write to fresh memory took five times as long as here (docs/benchmarks-history.md, "Key
+    index")."""
     if chunked.num_chunks == 1:
         return chunked.chunk(0)
     if chunked.num_chunks == 0:

@@ -84,7 +84,7 @@ class CallLatency(Base):
     consumer and provider: what the statistics' percentiles are read from. Written with each
     batch of calls, in the same transaction; an index of the calls by latency instead had
     each batch dirty about one page per call anywhere in the day's range, which made the
-    meter's writing dearer as a day's calls grew (docs/benchmarks.md)."""
+    meter's writing dearer as a day's calls grew (docs/benchmarks-history.md)."""
 
     __tablename__ = "gateway_call_latency"
     __table_args__ = (
