@@ -292,6 +292,18 @@ def test_empty_version_alike(engines: Any) -> None:
     assert everything(spark) == everything(duck)
 
 
+def test_column_counts_alike(engines: Any) -> None:
+    """Values and distinct values of a column, nulls in neither (what uniqueness rules and
+    grades count), over repeated keys, empty strings, nulls and an all-null column."""
+    counts = _agree(
+        engines, lambda e, v: [e.column_counts(v, c) for c in ("id", "name", "resident", "empty")]
+    )
+    rows = [_row(i) for i in range(N)]
+    for (values, distinct), column in zip(counts, ("id", "name", "resident", "empty"), strict=True):
+        present = [r[column] for r in rows if r[column] is not None]
+        assert (values, distinct) == (len(present), len(set(present)))
+
+
 def test_quality_rules_alike(engines: Any) -> None:
     specs = [
         RuleSpec(RuleKind.NOT_NULL, "name"),

@@ -43,7 +43,7 @@ from shuzhi.gateway.keyindex import (
     remove_path,
 )
 from shuzhi.lake.manifest import Version
-from shuzhi.lake.query import POSITION, AggFunc, Filter, Op, Order, QueryEngine
+from shuzhi.lake.query import POSITION, Filter, Op, Order, QueryEngine
 
 log = logging.getLogger("shuzhi.gateway")
 
@@ -213,9 +213,8 @@ def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 4) -> Iterator[p
 
 def _repeats(engine: QueryEngine, version: Version, key: str) -> bool:
     """Whether a key is shared by several rows (counted by the engine)."""
-    counts = engine.aggregate(version, [(AggFunc.COUNT, key), (AggFunc.COUNT_DISTINCT, key)])
-    every, distinct = (counts.column(i)[0].as_py() or 0 for i in range(2))
-    return bool(every != distinct)
+    every, distinct = engine.column_counts(version, key)
+    return every != distinct
 
 
 def _cut(keys: pa.ChunkedArray) -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -115,6 +116,8 @@ class QueryEngine(Protocol):
 
     def count(self, version: Version, filters: Sequence[Filter] = ()) -> int: ...
 
+    def column_counts(self, version: Version, column: str) -> tuple[int, int]: ...
+
     def scan_positions(
         self,
         version: Version,
@@ -138,6 +141,11 @@ class QueryEngine(Protocol):
 
     def close(self) -> None: ...
 
+
+# Column counts an engine remembers (``StatementEngine.column_counts``); a version never changes,
+# so a remembered count is never stale, only dropped to bound memory.
+COUNTS_KEPT = 4096
+_COUNTS_LOCK = threading.Lock()
 
 SPILL_DIR = ".spill"
 # An engine's sorted answer written out under SPILL_DIR (``SparkEngine.key_rows``): one work
@@ -199,6 +207,40 @@ class StatementEngine:
     ) -> pa.Table:
         sql, params = self._statements(version).aggregate(measures, group_by, filters)
         return self._table(sql, params).rename_columns(list(group_by) + measure_names(measures))
+
+    def column_counts(self, version: Version, column: str) -> tuple[int, int]:
+        """How many values ``column`` holds and how many distinct ones (nulls in neither):
+        what a uniqueness rule, a dataset's grade (its individuals), the sandbox's one-row-per-
+        person check and a key index's build each ask of a version. On a large version the
+        distinct count is the costly part (it spills), and a load asks it twice at once (the
+        quality rules beside the grade), so it is counted once per engine and remembered: by
+        the version's data file and its digest, which never change. A caller asking while the
+        count runs waits for it; a failed count is not remembered."""
+        key = (str(version.data_path), version.data_file_sha256, column)
+        with _COUNTS_LOCK:
+            counts: dict[tuple[str, str, str], Future[tuple[int, int]]]
+            counts = self.__dict__.setdefault("_column_counts", {})
+            found = counts.get(key)
+            owner = found is None
+            if found is None:
+                if len(counts) >= COUNTS_KEPT:
+                    for done in [k for k, f in counts.items() if f.done()]:
+                        del counts[done]
+                found = counts[key] = Future()
+        if not owner:
+            return found.result()
+        try:
+            table = self.aggregate(
+                version, [(AggFunc.COUNT, column), (AggFunc.COUNT_DISTINCT, column)]
+            )
+            values, distinct = (int(table.column(i)[0].as_py() or 0) for i in range(2))
+        except BaseException as exc:
+            with _COUNTS_LOCK:
+                counts.pop(key, None)
+            found.set_exception(exc)
+            raise
+        found.set_result((values, distinct))
+        return values, distinct
 
     def scan_positions(
         self,

@@ -340,8 +340,7 @@ def _numeric_bad(low: float | None, high: float | None) -> Callable[[Any], Any]:
 
 
 def _unique(engine: QueryEngine, version: Version, column: str) -> Outcome:
-    table = engine.aggregate(version, [(AggFunc.COUNT, column), (AggFunc.COUNT_DISTINCT, column)])
-    present, distinct = (int(table.column(i)[0].as_py() or 0) for i in range(2))
+    present, distinct = engine.column_counts(version, column)
     failing = present - distinct
     sample: list[str] = []
     if failing and distinct <= MAX_DUPLICATE_GROUPS:

@@ -18,7 +18,7 @@ from shuzhi.db.base import utcnow
 from shuzhi.errors import ErrorCollector, Invalid, NotFound
 from shuzhi.lake import service as lake
 from shuzhi.lake.manifest import Version
-from shuzhi.lake.query import AggFunc, QueryEngine
+from shuzhi.lake.query import QueryEngine
 from shuzhi.org import service as org
 from shuzhi.sandbox import checker, private
 from shuzhi.sandbox.checker import CheckedQuery, TableRules
@@ -435,23 +435,11 @@ def run_query(
     return record.done(checked, grants, columns, rows, suppressed)
 
 
-# Per version (immutable) and person column: whether every row is a different person.
-_ONE_ROW: dict[tuple[str, str], bool] = {}
-_ONE_ROW_KEPT = 4096
-
-
 def _one_row_per_person(engine: QueryEngine, g: Granted) -> bool:
-    """Whether the version holds each person at most once, counted once per process."""
-    key = (g.version.content_hash, g.terms.entity_column)
-    if key not in _ONE_ROW:
-        column = g.terms.entity_column
-        table = engine.aggregate(
-            g.version, [(AggFunc.COUNT, column), (AggFunc.COUNT_DISTINCT, column)]
-        )
-        if len(_ONE_ROW) >= _ONE_ROW_KEPT:
-            _ONE_ROW.clear()
-        _ONE_ROW[key] = table.column(0)[0].as_py() == table.column(1)[0].as_py()
-    return _ONE_ROW[key]
+    """Whether the version holds each person at most once (the engine remembers the counts
+    of a version's column)."""
+    values, distinct = engine.column_counts(g.version, g.terms.entity_column)
+    return values == distinct
 
 
 def _relations(engine: QueryEngine, used: list[Granted]) -> tuple[list[str], list[Any]]:

@@ -31,7 +31,6 @@ from shuzhi.lake.events import (
 from shuzhi.lake.manifest import TEMP_PREFIX, Version
 from shuzhi.lake.models import ColumnOverride, Dataset, DatasetVersion, StoredColumn
 from shuzhi.lake.models import VersionStatus as S
-from shuzhi.lake.query import AggFunc
 from shuzhi.lake.readers import Source, text_value
 from shuzhi.lake.schemas import (
     ColumnClassification,
@@ -133,8 +132,7 @@ def individuals(ctx: Ctx, version: Version, column: str | None) -> int:
     """Persons in a version: distinct non-empty values of its ID column, or its rows."""
     if column is None:
         return version.row_count
-    table = query_engine(ctx).aggregate(version, [(AggFunc.COUNT_DISTINCT, column)])
-    return int(table.column(0)[0].as_py() or 0)
+    return query_engine(ctx).column_counts(version, column)[1]
 
 
 def grade_version(
