@@ -88,9 +88,7 @@ def test_another_version_is_counted_on_its_own(engine: CountingEngine, tmp_path:
     assert engine.aggregates == 2
 
 
-def test_callers_asking_at_once_wait_for_one_count(
-    engine: CountingEngine, tmp_path: Path
-) -> None:
+def test_callers_asking_at_once_wait_for_one_count(engine: CountingEngine, tmp_path: Path) -> None:
     version = _version(tmp_path, "v1", IDS, "d1")
     engine.gate = threading.Event()
     answers: list[tuple[int, int]] = []
