@@ -7,10 +7,14 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from shuzhi.catalog import service as catalog
 from shuzhi.catalog.schemas import EntryCreate
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
+from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
 from shuzhi.standards.identifiers import ric_check_char
 from tests.catalog.helpers import entry_data, item
 from tests.conftest import acting
@@ -80,3 +84,28 @@ def write_csv(
         writer.writerow(HEADER if header is None else header)
         writer.writerows(rows)
     return path
+
+
+def parquet_version(
+    root: Path, name: str, table: pa.Table, digest: str = "", **write: Any
+) -> Version:
+    """``table`` written as the Parquet file of a version named ``name`` under ``root``
+    (``write``: options of ``pyarrow.parquet.write_table``), without the lake's load."""
+    directory = root / name
+    directory.mkdir(parents=True)
+    pq.write_table(table, directory / "data.parquet", **write)
+    return Version(
+        directory=directory,
+        version_id=name,
+        sequence=1,
+        created_at="",
+        data_file="data.parquet",
+        data_file_sha256=digest,
+        data_bytes=0,
+        row_count=table.num_rows,
+        columns=tuple(ColumnSchema(f.name, str(f.type), f.name) for f in table.schema),
+        content_hash=digest,
+        source={},
+        rejects=RejectSummary(),
+        timings={},
+    )

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from shuzhi.errors import Unavailable
-from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
+from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import DuckDBEngine
+from tests.lake.helpers import parquet_version
 
 
 class CountingEngine(DuckDBEngine):
@@ -39,24 +39,7 @@ class CountingEngine(DuckDBEngine):
 
 
 def _version(root: Path, name: str, ids: list[str | None], digest: str) -> Version:
-    directory = root / name
-    directory.mkdir(parents=True)
-    pq.write_table(pa.table({"id": pa.array(ids, pa.string())}), directory / "data.parquet")
-    return Version(
-        directory=directory,
-        version_id=name,
-        sequence=1,
-        created_at="",
-        data_file="data.parquet",
-        data_file_sha256=digest,
-        data_bytes=0,
-        row_count=len(ids),
-        columns=(ColumnSchema("id", "string", "id"),),
-        content_hash=digest,
-        source={},
-        rejects=RejectSummary(),
-        timings={},
-    )
+    return parquet_version(root, name, pa.table({"id": pa.array(ids, pa.string())}), digest)
 
 
 IDS = ["a", "b", "a", None, "", "c", None, "b"]

@@ -18,12 +18,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
+from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import SORTED_PREFIX, SPILL_DIR, AggFunc, Filter, Op, Order, QueryEngine
 from shuzhi.lake.writer import in_use
 from shuzhi.quality.checks import RuleSpec, evaluate_all
 from shuzhi.quality.models import RuleKind
 from tests.engines import SPARK_MARKS, make_engine
+from tests.lake.helpers import parquet_version
 
 pytestmark = SPARK_MARKS
 
@@ -69,25 +70,8 @@ TYPES = {
 
 def _version(root: Path, name: str, rows: list[dict[str, Any]]) -> Version:
     table = pa.table({c: pa.array([r[c] for r in rows], t) for c, t in TYPES.items()})
-    directory = root / name
-    directory.mkdir(parents=True)
     # Small row groups: positions and statistics cross many of them.
-    pq.write_table(table, directory / "data.parquet", row_group_size=37)
-    return Version(
-        directory=directory,
-        version_id=name,
-        sequence=1,
-        created_at="",
-        data_file="data.parquet",
-        data_file_sha256="",
-        data_bytes=0,
-        row_count=len(rows),
-        columns=tuple(ColumnSchema(c, str(t), c) for c, t in TYPES.items()),
-        content_hash="",
-        source={},
-        rejects=RejectSummary(),
-        timings={},
-    )
+    return parquet_version(root, name, table, row_group_size=37)
 
 
 @pytest.fixture(scope="module")
