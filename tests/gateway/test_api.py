@@ -55,6 +55,22 @@ def test_lookup_returns_the_masked_granted_record(app: FastAPI, database: Databa
     assert sealed(database) == (1, 1)
 
 
+def test_answers_with_personal_data_are_kept_by_no_cache(app: FastAPI, database: Database) -> None:
+    shared = share(database, request_over={"delivery": ["api", "bulk"]})
+    base = f"/api/v1/share/{shared.code}"
+    with gateway(app) as client:
+        answers = [
+            client.get(f"{base}/records/{ids(30)[3]}", headers=shared.auth),  # before routing
+            client.get(f"{base}/records/110101199001011234", headers=shared.auth),  # 404
+            client.get(f"{base}/records", headers=shared.auth, params={"limit": 5}),
+            client.get(f"{base}/export", headers=shared.auth),
+        ]
+    assert [a.status_code for a in answers] == [200, 404, 200, 200]
+    for answer in answers:
+        assert answer.headers["cache-control"] == "no-store", answer.request.url
+        assert answer.headers["x-content-type-options"] == "nosniff"
+
+
 def test_lookup_is_answered_before_routing_and_fails_like_any_route(
     app: FastAPI, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

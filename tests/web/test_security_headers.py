@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import Response
 from fastapi.testclient import TestClient
 
 from shuzhi.app import create_app
@@ -28,6 +29,9 @@ def assert_hardened(response: Any, *, policy: str = CONSOLE_POLICY, hsts: bool =
     assert headers.get("x-content-type-options") == "nosniff", where
     assert headers.get("referrer-policy") == "strict-origin-when-cross-origin", where
     assert ("strict-transport-security" in headers) is hsts, where
+    # Everything but static files may carry personal or unit data: kept by no cache.
+    static = response.request.url.path.startswith("/static/")
+    assert headers.get("cache-control") == (None if static else "no-store"), where
 
 
 def test_every_kind_of_response_carries_the_headers(client: TestClient, database: Database) -> None:
@@ -66,6 +70,24 @@ def test_an_unexpected_failure_carries_the_headers(settings: Settings, database:
         response = client.get("/test-failure")
     assert response.status_code == 500
     assert_hardened(response)
+
+
+def test_a_route_keeps_its_own_caching(settings: Settings, database: Database) -> None:
+    app = create_app(settings, database=database, migrate=False)
+
+    def public() -> Response:
+        return Response(
+            "{}", media_type="application/json", headers={"Cache-Control": "max-age=60"}
+        )
+
+    app.add_api_route("/test-cached", public)
+    with TestClient(app) as client:
+        cached = client.get("/test-cached")
+        static = client.get("/static/shuzhi.css")
+    assert cached.headers["cache-control"] == "max-age=60"
+    assert cached.headers["x-frame-options"] == "DENY"
+    assert static.status_code == 200 and "cache-control" not in static.headers
+    assert static.headers.get("etag") or static.headers.get("last-modified")
 
 
 def test_api_documentation_gets_its_own_policy(client: TestClient) -> None:

@@ -44,10 +44,16 @@ DOCS_POLICY = "; ".join(
     ]
 )
 HSTS = "max-age=31536000"
+# Static files (style sheets, scripts) hold no data and may be kept by browsers; every other
+# answer may carry personal or unit data (pages, API answers, downloads) and is kept by no
+# cache: not by a shared office browser's disk cache or history, not by a proxy.
+STATIC_PREFIX = "/static/"
+NO_STORE = "no-store"
 
 
 def security_headers(path: str, *, https: bool) -> dict[str, str]:
-    """The headers a response to ``path`` carries; HSTS only when served over HTTPS."""
+    """The headers a response to ``path`` carries; HSTS only when served over HTTPS,
+    ``Cache-Control: no-store`` on everything but static files."""
     docs = path == "/docs/oauth2-redirect" or path in DOCS_PATHS
     headers = {
         "Content-Security-Policy": DOCS_POLICY if docs else CONSOLE_POLICY,
@@ -56,13 +62,16 @@ def security_headers(path: str, *, https: bool) -> dict[str, str]:
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "Cross-Origin-Opener-Policy": "same-origin",
     }
+    if not path.startswith(STATIC_PREFIX):
+        headers["Cache-Control"] = NO_STORE
     if https:
         headers["Strict-Transport-Security"] = HSTS
     return headers
 
 
 def apply_security_headers(headers: MutableHeaders, path: str, *, https: bool) -> None:
-    """Add the headers a response does not set itself (a route may set a stricter policy)."""
+    """Add the headers a response does not set itself (a route may set a stricter policy,
+    or its own caching)."""
     for name, value in security_headers(path, https=https).items():
         if name not in headers:
             headers[name] = value
