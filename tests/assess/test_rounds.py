@@ -241,6 +241,44 @@ def test_expired_evidence_earns_no_credit(database: Database) -> None:
     assert sheet.domains[1].items[0].level == 0
 
 
+def test_the_results_score_every_unit_as_its_own_sheet_does(database: Database) -> None:
+    """The results (every unit's answers read at once, only what scoring needs) agree with
+    each unit's sheet (its whole answers): accepted, returned, expired and absent answers."""
+    seeded = seed_org(database)
+    round_id = open_round(database)
+    _answer_level_one_and_two(database, seeded, round_id)
+    with acting(database, seeded.other_unit_actor(Role.DATA_LIAISON)) as ctx:
+        service.save_assessment_answer(ctx, round_id, "B", ATTEST, AnswerIn(met=True))
+        assert service.submit_assessment_answers(ctx, round_id, "B") == 1
+    with acting(database, _b_cdo(seeded)) as ctx:
+        service.review_assessment_answer(ctx, round_id, "A", ATTEST, ReviewIn(decision="accept"))
+        service.review_assessment_answer(
+            ctx, round_id, "A", DOC, ReviewIn(decision="return", reason="缺少盖章页")
+        )
+    with acting(database, seeded.actor(Role.UNIT_CDO)) as ctx:
+        service.review_assessment_answer(ctx, round_id, "B", ATTEST, ReviewIn(decision="accept"))
+    with acting(database, SYSTEM) as ctx:  # B's evidence has gone stale
+        ctx.db.execute(
+            update(AssessAnswer)
+            .where(AssessAnswer.unit_id == seeded.unit_ids["B"])
+            .values(provided_at=utcnow() - timedelta(days=91))
+        )
+    with acting(database, seeded.actor(Role.CDO_EXECUTIVE)) as ctx:
+        results = service.round_results(ctx, round_id)
+        sheets = {u: service.unit_assessment_sheet(ctx, round_id, u) for u in ("A", "B", "S")}
+    assert {u.unit_code for u in results.units} == set(sheets)
+    for unit in results.units:
+        sheet = sheets[unit.unit_code]
+        assert (unit.level, unit.score) == (sheet.level, sheet.score), unit.unit_code
+        assert [(d.level, d.score) for d in unit.domains] == [
+            (d.level, d.score) for d in sheet.domains
+        ], unit.unit_code
+    by_code = {u.unit_code: u for u in results.units}
+    governance = [d.score for d in by_code["A"].domains if d.code == "governance"]
+    assert governance[0] > 0  # A's accepted answer counts
+    assert by_code["B"].score == by_code["S"].score  # B's expired one does not
+
+
 def test_opening_a_round_validates_everything_at_once(database: Database) -> None:
     seed_org(database)
     today = utcnow().date()

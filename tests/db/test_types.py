@@ -36,3 +36,14 @@ def test_a_value_outside_the_vocabulary_is_refused(database: Database) -> None:
         ctx.db.flush()
     with acting(database, SYSTEM) as ctx:
         assert ctx.db.scalar(select(Unit.kind).where(Unit.code == "QX")) is UnitKind.REGION
+
+
+def test_stored_text_outside_the_vocabulary_is_refused_on_the_way_out(database: Database) -> None:
+    with acting(database, SYSTEM) as ctx:
+        org.create_unit(ctx, UnitCreate(code="QX", name="试点区", kind=UnitKind.REGION))
+        ctx.db.execute(text("UPDATE org_unit SET kind = 'county' WHERE code = 'QX'"))
+    with (
+        pytest.raises(ValueError, match="is not a valid UnitKind"),
+        acting(database, SYSTEM) as ctx,
+    ):
+        ctx.db.scalar(select(Unit.kind).where(Unit.code == "QX"))

@@ -3,9 +3,9 @@ review a unit's answers, and the indicator credits scores are computed from."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -116,12 +116,27 @@ def as_of(r: AssessRound) -> datetime:
     return r.closed_at or utcnow()
 
 
-def expired(answer: AssessAnswer, window_days: int, moment: datetime) -> bool:
+class Judged(Protocol):
+    """What an answer's credit is judged on (an ``AssessAnswer``, or a row of ``judged_of``)."""
+
+    @property
+    def state(self) -> AnswerState: ...
+    @property
+    def evidence(self) -> Evidence: ...
+    @property
+    def verdict(self) -> Verdict | None: ...
+    @property
+    def met(self) -> bool: ...
+    @property
+    def provided_at(self) -> datetime: ...
+
+
+def expired(answer: Judged, window_days: int, moment: datetime) -> bool:
     return moment - answer.provided_at > timedelta(days=window_days)
 
 
 def credit(
-    answer: AssessAnswer | None, window_days: int, moment: datetime, partial_credit: float
+    answer: Judged | None, window_days: int, moment: datetime, partial_credit: float
 ) -> float:
     """An indicator's credit (see ``assess.scoring``): only accepted, unexpired evidence
     counts."""
@@ -145,6 +160,33 @@ def answers_of(ctx: Ctx, round_id: int, unit_id: int) -> dict[str, AssessAnswer]
     return {a.indicator: a for a in rows}
 
 
+_JUDGED = AssessAnswer.__table__.c
+
+
+def judged_of(ctx: Ctx, round_id: int, unit_ids: Collection[int]) -> dict[int, dict[str, Judged]]:
+    """Units' answers in a round as their credit is judged, per unit and indicator: the few
+    columns scoring reads, as plain rows, in one query (scores are computed for every unit
+    on the results page and the cockpit; whole answers carry statements and measurement
+    details scoring does not read)."""
+    out: dict[int, dict[str, Judged]] = {unit_id: {} for unit_id in unit_ids}
+    if not out:
+        return out
+    rows = ctx.db.execute(
+        select(
+            _JUDGED.unit_id,
+            _JUDGED.indicator,
+            _JUDGED.state,
+            _JUDGED.evidence,
+            _JUDGED.verdict,
+            _JUDGED.met,
+            _JUDGED.provided_at,
+        ).where(_JUDGED.round_id == round_id, _JUDGED.unit_id.in_(list(out)))
+    )
+    for row in rows:
+        out[row.unit_id][row.indicator] = row
+    return out
+
+
 def answer_of(ctx: Ctx, round_id: int, unit_id: int, indicator: str) -> AssessAnswer | None:
     """One answer (reading every answer of the unit for one would make a round quadratic)."""
     return ctx.db.scalar(
@@ -156,7 +198,7 @@ def answer_of(ctx: Ctx, round_id: int, unit_id: int, indicator: str) -> AssessAn
     )
 
 
-def credits_of(r: AssessRound, answers: Mapping[str, AssessAnswer]) -> dict[str, float]:
+def credits_of(r: AssessRound, answers: Mapping[str, Judged]) -> dict[str, float]:
     moment = as_of(r)
     partial = float(r.snapshot.get("partial_credit", 0.0))
     return {

@@ -4,6 +4,7 @@ the next level. Results are a self-assessment (readiness), never a certification
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal
 
 from sqlalchemy import select
@@ -41,6 +42,7 @@ from shuzhi.assess.service.common import (
     get_round,
     indicator_of,
     is_reviewer,
+    judged_of,
     open_round,
     require_see,
     round_out,
@@ -136,7 +138,13 @@ def review_assessment_answer(
 
 def score_of(ctx: Ctx, r: AssessRound, unit_id: int) -> UnitScore:
     """A unit's score in a round (judged now, or as the round closed)."""
-    return score_unit(r.snapshot, credits_of(r, answers_of(ctx, r.id, unit_id)))
+    return scores_of(ctx, r, [unit_id])[unit_id]
+
+
+def scores_of(ctx: Ctx, r: AssessRound, unit_ids: Collection[int]) -> dict[int, UnitScore]:
+    """Units' scores in a round, their answers read at once."""
+    judged = judged_of(ctx, r.id, unit_ids)
+    return {u: score_unit(r.snapshot, credits_of(r, answers)) for u, answers in judged.items()}
 
 
 def unit_assessment_sheet(ctx: Ctx, round_id: int, unit_code: str) -> UnitSheet:
@@ -217,10 +225,11 @@ def round_results(ctx: Ctx, round_id: int) -> RoundResults:
     require(ctx, "view_assessment")
     r = get_round(ctx, round_id)
     units = visible_units(ctx, round_id)
+    scored = scores_of(ctx, r, [ru.unit_id for ru in units])
     out = []
     for ru in units:
         brief = org.unit_brief(ctx, ru.unit_id)
-        s = score_of(ctx, r, ru.unit_id)
+        s = scored[ru.unit_id]
         out.append(
             UnitResult(
                 unit_code=brief.code if brief else str(ru.unit_id),
@@ -278,10 +287,11 @@ def assessed_levels(ctx: Ctx) -> list[AssessedLevel]:
     ).all()
     found: dict[int, list[tuple[AssessRound, UnitScore]]] = {}
     for r in closed:
-        for ru in visible_units(ctx, r.id):
-            got = found.setdefault(ru.unit_id, [])
-            if len(got) < 2:
-                got.append((r, score_of(ctx, r, ru.unit_id)))
+        wanted = [
+            ru.unit_id for ru in visible_units(ctx, r.id) if len(found.get(ru.unit_id, ())) < 2
+        ]
+        for unit_id, score in scores_of(ctx, r, wanted).items():
+            found.setdefault(unit_id, []).append((r, score))
     out = []
     for unit_id, got in found.items():
         brief = org.unit_brief(ctx, unit_id)
