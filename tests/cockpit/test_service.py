@@ -4,13 +4,11 @@ indicators through the query interface, alerts with a note and a real webhook re
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -37,6 +35,7 @@ from shuzhi.validation import parse
 from tests.conftest import acting
 from tests.factories import Org, seed_org
 from tests.lake.helpers import people_rows, write_csv
+from tests.scratch import scratch_dir
 from tests.sharing.helpers import shared_entry
 
 TODAY = utcnow().date()
@@ -185,7 +184,7 @@ def test_indicator_alarm_history_and_schema_change(database: Database, seeded: O
         assert len(service.get_indicator(ctx, "AGE").history) == 2
     # The source drops the column: the next evaluation says so instead of failing.
     path = write_csv(
-        Path(tempfile.mkdtemp()) / "v2.csv",
+        scratch_dir() / "v2.csv",
         [r[:4] for r in people_rows(20)],
         header=["姓名", "公民身份号码", "联系电话", "出生日期"],
     )

@@ -11,9 +11,7 @@ operator."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -38,6 +36,7 @@ from tests.lake.helpers import published_entry
 from tests.market.helpers import SCENARIO
 from tests.market.trade_helpers import buyer, pass_notice
 from tests.sandbox.helpers import grant
+from tests.scratch import scratch_dir
 from tests.sharing.helpers import application
 
 pytestmark = pytest.mark.browser
@@ -72,7 +71,7 @@ def enterprises_entry(database: Database) -> str:
             "营业收入": [1_000_000 + 10_000 * i for i, _ in rows],
         }
     )
-    path = Path(tempfile.mkdtemp(prefix="shuzhi-market-story-")) / "enterprises.parquet"
+    path = scratch_dir("shuzhi-market-story-") / "enterprises.parquet"
     pq.write_table(table, path)
     with acting(database, SYSTEM) as ctx:
         lake.ingest(ctx, code, FileSource(path))

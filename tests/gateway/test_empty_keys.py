@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -19,6 +17,7 @@ from tests.conftest import acting
 from tests.factories import PASSWORD, seed_org
 from tests.gateway.helpers import gateway
 from tests.lake.helpers import people_rows, write_csv
+from tests.scratch import scratch_dir
 from tests.sharing.helpers import application, approve, key, request, shared_entry
 from tests.web.helpers import login
 
@@ -31,7 +30,7 @@ def _shared_with_empty_keys(database: Database) -> tuple[str, str, int]:
     rows = people_rows(ROWS)
     for i in EMPTY:
         rows[i][1] = ""  # no resident ID: the lookup key
-    path = write_csv(Path(tempfile.mkdtemp(prefix="shuzhi-keys-")) / "people.csv", rows)
+    path = write_csv(scratch_dir("shuzhi-keys-") / "people.csv", rows)
     with acting(database, SYSTEM) as ctx:
         lake.ingest(ctx, code, FileSource(path))
     app = application(database)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -35,6 +33,7 @@ from shuzhi.security.masking import MaskLevel, mask
 from shuzhi.sharing.grants import ColumnMask
 from tests.engines import make_engine
 from tests.gateway.helpers import make_grant
+from tests.scratch import scratch_dir
 
 COLUMNS = {"name": "string", "code": "string", "n": "int64"}
 
@@ -150,7 +149,7 @@ FILTERS = st.lists(
     ),
     max_size=3,
 )
-_ROOT = Path(tempfile.mkdtemp(prefix="shuzhi-gw-eval-"))
+_ROOT = scratch_dir("shuzhi-gw-eval-")
 _ENGINE = DuckDBEngine(_ROOT)
 _seq = iter(range(10**9))
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from itertools import count
-from pathlib import Path
 
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.engine import Database
@@ -17,6 +15,7 @@ from shuzhi.quality.models import RuleKind
 from shuzhi.quality.schemas import RuleIn
 from tests.conftest import acting
 from tests.lake.helpers import people_rows, published_entry, write_csv
+from tests.scratch import scratch_dir
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
 STAFF = {Role.UNIT_CDO, Role.DATA_LIAISON}
@@ -45,7 +44,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
 }
 
 _n = count()
-_dir = Path(tempfile.mkdtemp(prefix="shuzhi-matrix-"))
+_dir = scratch_dir("shuzhi-matrix-")
 
 
 def _csv(rows: list[list[str]], header: list[str] | None = None) -> FileSource:

@@ -3,10 +3,8 @@ entries of department B, products and registration forms."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date, timedelta
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -34,9 +32,10 @@ from tests.catalog.helpers import item
 from tests.conftest import acting
 from tests.factories import Org, uscc
 from tests.lake.helpers import published_entry, write_csv
+from tests.scratch import scratch_dir
 
 _n = count(100)
-_dir = Path(tempfile.mkdtemp(prefix="shuzhi-market-"))
+_dir = scratch_dir("shuzhi-market-")
 
 FIGURES = [item("行业"), item("企业数", data_type="N", length=8)]
 SCENARIO = "企业经营健康评价"

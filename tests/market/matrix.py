@@ -5,11 +5,9 @@ its agreement, product and registration. The operator account belongs to departm
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from itertools import count
-from pathlib import Path
 
 from shuzhi.context import SYSTEM, Ctx, Role
 from shuzhi.db.base import utcnow
@@ -36,6 +34,7 @@ from tests.market.helpers import (
     passing_review,
     product_data,
 )
+from tests.scratch import scratch_dir
 from tests.sharing.helpers import application, request, shared_entry
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
@@ -83,7 +82,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
 }
 
 _n = count()
-_outputs = Path(tempfile.mkdtemp(prefix="shuzhi-matrix-"))
+_outputs = scratch_dir("shuzhi-matrix-")
 _entries: dict[str, str] = {}
 
 

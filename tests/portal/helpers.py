@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 from shuzhi.catalog import service as catalog
@@ -20,9 +18,10 @@ from tests.conftest import acting
 from tests.factories import Org
 from tests.lake.helpers import ITEMS as PEOPLE_ITEMS
 from tests.lake.helpers import people_rows, write_csv
+from tests.scratch import scratch_dir
 
 _n = count()
-_dir = Path(tempfile.mkdtemp(prefix="shuzhi-portal-"))
+_dir = scratch_dir("shuzhi-portal-")
 
 STATS_ITEMS = [
     item("街道名称"),

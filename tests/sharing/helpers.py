@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 from shuzhi.context import SYSTEM, Actor, Role
@@ -18,9 +16,10 @@ from tests.catalog.helpers import item
 from tests.conftest import acting
 from tests.factories import Org
 from tests.lake.helpers import people_rows, published_entry, write_csv
+from tests.scratch import scratch_dir
 
 _n = count()
-_dir = Path(tempfile.mkdtemp(prefix="shuzhi-sharing-"))
+_dir = scratch_dir("shuzhi-sharing-")
 
 PEOPLE_ITEMS = [
     item("姓名"),
