@@ -27,6 +27,7 @@ from shuzhi.demo.district import build_demo
 from shuzhi.settings import Settings
 from shuzhi.wiring import register_all
 from tests import pg
+from tests.scratch import remove_scratch
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 _counter = itertools.count()
@@ -49,6 +50,11 @@ def make_settings(data_dir: Path, database_url: str) -> Settings:
 def _hook_subscribers() -> None:
     """Tests call services without the app or the CLI: register the same subscribers."""
     register_all()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The tests' scratch directories go with the session (in each worker process)."""
+    remove_scratch()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,5 +1,6 @@
 """Scratch directories for the files tests write (CSV and Parquet sources, engine work
-directories): each is removed when the test process ends, so runs leave nothing behind."""
+directories): each is removed when the test session ends (``conftest.pytest_sessionfinish``,
+which every test worker runs), or at the latest when the process exits normally."""
 
 from __future__ import annotations
 
@@ -8,9 +9,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
+_made: list[Path] = []
+
 
 def scratch_dir(prefix: str = "shuzhi-test-") -> Path:
-    """A new directory under the system's temporary directory, removed at exit."""
+    """A new directory under the system's temporary directory, removed after the session."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
-    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    _made.append(path)
     return path
+
+
+def remove_scratch() -> None:
+    """Remove every scratch directory this process made."""
+    while _made:
+        shutil.rmtree(_made.pop(), ignore_errors=True)
+
+
+atexit.register(remove_scratch)
