@@ -1,6 +1,8 @@
 """Scratch directories for the files tests write (CSV and Parquet sources, engine work
-directories): each is removed when the test session ends (``conftest.pytest_sessionfinish``,
-which every test worker runs), or at the latest when the process exits normally."""
+directories). A module declares one as a ``Scratch``, made on first use: processes that only
+import the module (the engines' worker processes unpickling a test's function) make none. Each
+is removed when the test session ends (``conftest.pytest_sessionfinish``, which every test
+worker runs), or at the latest when the process exits normally."""
 
 from __future__ import annotations
 
@@ -17,6 +19,23 @@ def scratch_dir(prefix: str = "shuzhi-test-") -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix))
     _made.append(path)
     return path
+
+
+class Scratch:
+    """A module's scratch directory, made when first used (``scratch / "name"``)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._path: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        if self._path is None or not self._path.is_dir():
+            self._path = scratch_dir(self.prefix)
+        return self._path
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
 
 
 def remove_scratch() -> None:

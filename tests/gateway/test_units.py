@@ -3,6 +3,7 @@ caches and shaping (property-based where there is a space of inputs)."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 from typing import Any
@@ -33,7 +34,7 @@ from shuzhi.security.masking import MaskLevel, mask
 from shuzhi.sharing.grants import ColumnMask
 from tests.engines import make_engine
 from tests.gateway.helpers import make_grant
-from tests.scratch import scratch_dir
+from tests.scratch import Scratch
 
 COLUMNS = {"name": "string", "code": "string", "n": "int64"}
 
@@ -149,9 +150,13 @@ FILTERS = st.lists(
     ),
     max_size=3,
 )
-_ROOT = scratch_dir("shuzhi-gw-eval-")
-_ENGINE = DuckDBEngine(_ROOT)
+_ROOT = Scratch("shuzhi-gw-eval-")
 _seq = iter(range(10**9))
+
+
+@functools.cache
+def _duckdb() -> DuckDBEngine:
+    return DuckDBEngine(_ROOT.path)
 
 
 def _version(rows: list[dict[str, Any]]) -> Version:
@@ -159,7 +164,7 @@ def _version(rows: list[dict[str, Any]]) -> Version:
     table = pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in ("name", "code")})
     pq.write_table(table, _ROOT / f"v{n}.parquet")
     return Version(
-        directory=_ROOT,
+        directory=_ROOT.path,
         version_id=f"v{n}",
         sequence=n,
         created_at="",
@@ -180,7 +185,7 @@ def _version(rows: list[dict[str, Any]]) -> Version:
 def test_python_evaluation_agrees_with_the_engine(
     rows: list[dict[str, Any]], filters: list[Filter]
 ) -> None:
-    _check_evaluation(_ENGINE, rows, filters)
+    _check_evaluation(_duckdb(), rows, filters)
 
 
 @pytest.mark.spark
@@ -190,7 +195,7 @@ def test_python_evaluation_agrees_with_the_engine(
 def test_python_evaluation_agrees_with_spark(
     rows: list[dict[str, Any]], filters: list[Filter]
 ) -> None:
-    _check_evaluation(make_engine("spark", _ROOT), rows, filters)
+    _check_evaluation(make_engine("spark", _ROOT.path), rows, filters)
 
 
 def _check_evaluation(

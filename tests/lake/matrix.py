@@ -15,7 +15,7 @@ from shuzhi.quality.models import RuleKind
 from shuzhi.quality.schemas import RuleIn
 from tests.conftest import acting
 from tests.lake.helpers import people_rows, published_entry, write_csv
-from tests.scratch import scratch_dir
+from tests.scratch import Scratch
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
 STAFF = {Role.UNIT_CDO, Role.DATA_LIAISON}
@@ -44,7 +44,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
 }
 
 _n = count()
-_dir = scratch_dir("shuzhi-matrix-")
+_dir = Scratch("shuzhi-matrix-")
 
 
 def _csv(rows: list[list[str]], header: list[str] | None = None) -> FileSource:

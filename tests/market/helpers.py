@@ -32,10 +32,10 @@ from tests.catalog.helpers import item
 from tests.conftest import acting
 from tests.factories import Org, uscc
 from tests.lake.helpers import published_entry, write_csv
-from tests.scratch import scratch_dir
+from tests.scratch import Scratch
 
 _n = count(100)
-_dir = scratch_dir("shuzhi-market-")
+_dir = Scratch("shuzhi-market-")
 
 FIGURES = [item("行业"), item("企业数", data_type="N", length=8)]
 SCENARIO = "企业经营健康评价"

@@ -34,7 +34,7 @@ from tests.market.helpers import (
     passing_review,
     product_data,
 )
-from tests.scratch import scratch_dir
+from tests.scratch import Scratch
 from tests.sharing.helpers import application, request, shared_entry
 
 R = {Role.CDO, Role.CDO_EXECUTIVE, Role.AUDITOR}
@@ -82,7 +82,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
 }
 
 _n = count()
-_outputs = scratch_dir("shuzhi-matrix-")
+_outputs = Scratch("shuzhi-matrix-")
 _entries: dict[str, str] = {}
 
 

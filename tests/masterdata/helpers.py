@@ -14,13 +14,13 @@ from shuzhi.masterdata.schemas import LibraryIn, MemberIn
 from shuzhi.standards.identifiers import ric_check_char
 from tests.conftest import acting
 from tests.lake.helpers import published_entry, write_csv
-from tests.scratch import scratch_dir
+from tests.scratch import Scratch
 
 HEADER = ["姓名", "公民身份号码", "联系电话", "出生日期", "年龄"]
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _n = count()
-_dir = scratch_dir("shuzhi-md-")
+_dir = Scratch("shuzhi-md-")
 
 
 def rid(i: int) -> str:

@@ -18,10 +18,10 @@ from tests.conftest import acting
 from tests.factories import Org
 from tests.lake.helpers import ITEMS as PEOPLE_ITEMS
 from tests.lake.helpers import people_rows, write_csv
-from tests.scratch import scratch_dir
+from tests.scratch import Scratch
 
 _n = count()
-_dir = scratch_dir("shuzhi-portal-")
+_dir = Scratch("shuzhi-portal-")
 
 STATS_ITEMS = [
     item("街道名称"),

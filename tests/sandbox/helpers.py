@@ -23,11 +23,11 @@ from tests.catalog.helpers import item
 from tests.conftest import acting
 from tests.factories import Org
 from tests.lake.helpers import published_entry, resident_id
-from tests.scratch import scratch_dir
+from tests.scratch import Scratch
 from tests.sharing.helpers import application, key
 
 _n = count()
-_dir = scratch_dir("shuzhi-sandbox-")
+_dir = Scratch("shuzhi-sandbox-")
 
 # Community → how many residents (南苑 is below k = 10: always suppressed).
 COMMUNITIES = {"东苑": 40, "西苑": 25, "南苑": 3}

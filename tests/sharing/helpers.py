@@ -16,10 +16,10 @@ from tests.catalog.helpers import item
 from tests.conftest import acting
 from tests.factories import Org
 from tests.lake.helpers import people_rows, published_entry, write_csv
-from tests.scratch import scratch_dir
+from tests.scratch import Scratch
 
 _n = count()
-_dir = scratch_dir("shuzhi-sharing-")
+_dir = Scratch("shuzhi-sharing-")
 
 PEOPLE_ITEMS = [
     item("姓名"),
