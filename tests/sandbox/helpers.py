@@ -128,6 +128,17 @@ class Sandbox:
         with acting(self.database, actor) as ctx:
             return service.run_query(ctx, QueryIn(sql=sql), application=principal)
 
+    def withheld(self, answer: QueryOut) -> int:
+        """How many groups the answer left out for being under k: kept for the providers,
+        never told to the analyst."""
+        from shuzhi.sandbox.models import SandboxQuery
+
+        assert answer.suppressed is None
+        with acting(self.database, SYSTEM) as ctx:
+            row = ctx.db.get(SandboxQuery, answer.id)
+            assert row is not None
+            return row.suppressed
+
 
 def grant(database: Database, actor: Actor, code: str, app: str, terms: dict[str, Any]) -> int:
     data = SandboxRequestIn.model_validate(

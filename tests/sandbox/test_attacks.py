@@ -185,21 +185,21 @@ def test_filter_down_to_one_person_is_suppressed(sb: Sandbox) -> None:
         f"SELECT 社区, COUNT(*), SUM(医疗费用) FROM {h(sb)} WHERE 年龄 = {age} AND 社区 = '东苑' "
         "GROUP BY 社区"
     )
-    assert out.rows == [] and out.suppressed == 1
+    assert out.rows == [] and sb.withheld(out) == 1
     # Without grouping too: the one row is about one person and is not released.
     out = sb.query(
         f"SELECT COUNT(*) FROM {h(sb)} WHERE 年龄 = {age} AND 社区 = '东苑' AND 慢病 = '是'"
     )
-    assert out.rows == [] and out.suppressed == 1
+    assert out.rows == [] and sb.withheld(out) == 1
 
 
 def test_small_groups_are_suppressed_and_counted(sb: Sandbox) -> None:
     out = sb.query(f"SELECT 社区, COUNT(*) AS n FROM {h(sb)} GROUP BY 社区 ORDER BY n DESC")
-    assert out.rows == [["东苑", 40], ["西苑", 25]] and out.suppressed == 1
+    assert out.rows == [["东苑", 40], ["西苑", 25]] and sb.withheld(out) == 1
     assert_groups_safe(out)
     # HAVING cannot bring a small group back.
     out = sb.query(f"SELECT 社区, COUNT(*) FROM {h(sb)} GROUP BY 社区 HAVING COUNT(*) < 5")
-    assert out.rows == [] and out.suppressed == 1
+    assert out.rows == [] and sb.withheld(out) == 1
 
 
 def test_limit_and_order_by_tricks(sb: Sandbox) -> None:
@@ -212,7 +212,7 @@ def test_limit_and_order_by_tricks(sb: Sandbox) -> None:
     refused(sb, f"SELECT 社区, COUNT(*) FROM {h(sb)} GROUP BY 社区 LIMIT 1 OFFSET 1", "limit")
     # LIMIT applies after suppression: the smallest released group still has k people.
     out = sb.query(f"SELECT 社区, COUNT(*) AS n FROM {h(sb)} GROUP BY 社区 ORDER BY n ASC LIMIT 1")
-    assert out.rows == [["西苑", 25]] and out.suppressed == 1
+    assert out.rows == [["西苑", 25]] and sb.withheld(out) == 1
 
 
 def test_window_functions(sb: Sandbox) -> None:
@@ -240,7 +240,7 @@ def test_string_functions_leaking_hidden_characters(sb: Sandbox) -> None:
     )
     # On a dimension a string function is allowed, and groups are still k-checked.
     out = sb.query(f"SELECT LEFT(社区, 1) AS 首字, COUNT(*) FROM {h(sb)} GROUP BY 1")
-    assert sorted(out.rows) == [["东", 40], ["西", 25]] and out.suppressed == 1
+    assert sorted(out.rows) == [["东", 40], ["西", 25]] and sb.withheld(out) == 1
 
 
 def test_comments_do_not_change_the_meaning(sb: Sandbox) -> None:
@@ -253,7 +253,7 @@ def test_comments_do_not_change_the_meaning(sb: Sandbox) -> None:
     refused(sb, f"SELECT /* harmless */ 身份证号 FROM {h(sb)}", "join_key_misuse")
     # Comment markers inside a string are text, not a comment.
     out = sb.query(f"SELECT 社区, COUNT(*) FROM {h(sb)} WHERE 社区 = '东苑--' GROUP BY 社区")
-    assert out.rows == [] and out.suppressed == 0
+    assert out.rows == [] and sb.withheld(out) == 0
 
 
 @pytest.mark.parametrize(
@@ -297,7 +297,7 @@ def test_cross_department_join_on_the_join_key(sb: Sandbox) -> None:
     expected = Counter(r["社区"] for r in people() if r["独居"] == "是" and r["慢病"] == "是")
     released = {c: n for c, n in out.rows}
     assert released == {c: n for c, n in expected.items() if n >= K} == {"东苑": 13}
-    assert out.suppressed == sum(1 for n in expected.values() if n < K)
+    assert sb.withheld(out) == sum(1 for n in expected.values() if n < K)
     assert_groups_safe(out, lambda r: r["独居"] == "是" and r["慢病"] == "是")
 
 
@@ -372,3 +372,88 @@ def test_budget_exhaustion_refuses_the_next_query(database: Database) -> None:
     with pytest.raises(SandboxForbidden) as refused, acting(database, actor) as ctx:
         service.run_query(ctx, QueryIn(sql=sql, epsilon=0.01), application=principal)
     assert refused.value.rule == "budget_exhausted"
+
+
+def _lone_resident() -> Row:
+    """A resident of 南苑 (a community under k) alone there with their age."""
+    rows = population(lambda r: r["社区"] == "南苑")
+    return next(r for r in rows if sum(1 for o in rows if o["年龄"] == r["年龄"]) == 1)
+
+
+# Each fails in the engine, unless built to yield null, exactly when the one resident's value
+# crosses ``line``: a cast out of range, an integer overflow, a division by zero; or, for the
+# conversion of stored text, whether anyone matches at all.
+CROSSING = [
+    "SELECT COUNT(CAST(医疗费用 - {line} + 2147483647 AS INT)) FROM {h} WHERE {who}",
+    "SELECT COUNT(CAST(医疗费用 - {line} + 999 AS DECIMAL(3, 0))) FROM {h} WHERE {who}",
+    "SELECT SUM(CAST(医疗费用 AS BIGINT) * {big}) FROM {h} WHERE {who}",
+    "SELECT COUNT(1 / CAST(医疗费用 - {line} AS BIGINT)) FROM {h} WHERE {who}",
+    # (whether anyone matches ``who`` at all, here)
+    "SELECT COUNT(*) FROM {h} WHERE {who} AND 慢病 = {line}",
+]
+
+
+@pytest.mark.parametrize("template", CROSSING)
+def test_no_stored_value_can_make_a_query_fail(sb: Sandbox, template: str) -> None:
+    target = _lone_resident()
+    value = int(target["医疗费用"])
+    who = f"社区 = '南苑' AND 年龄 = {target['年龄']}"
+    answers = [
+        sb.query(template.format(h=h(sb), who=who, line=line, big=(2**63 - 1) // line))
+        for line in (value - 1, value, value + 1)
+    ]
+    # One resident under k: nothing released, and nothing tells the three lines apart.
+    assert [(a.status, a.rows, a.suppressed) for a in answers] == [("done", [], None)] * 3
+
+
+def test_text_compared_with_a_number_is_read_as_one(sb: Sandbox) -> None:
+    # The engine would convert every stored 社区 to a number and fail on the first.
+    out = sb.query(f"SELECT COUNT(*) FROM {h(sb)} WHERE 社区 = 1 OR 社区 IN (2, 3)")
+    assert out.rows == [[0]] or out.rows == []
+    refused(
+        sb, f"SELECT COUNT(*) FROM {h(sb)} WHERE 年龄 = CAST('2020-01-01' AS DATE)", "type_mismatch"
+    )
+    refused(sb, f"SELECT LEFT(社区, 年龄), COUNT(*) FROM {h(sb)} GROUP BY 1", "construct")
+
+
+def test_having_cannot_tell_a_small_group_from_none(sb: Sandbox) -> None:
+    target = _lone_resident()
+    value = target["医疗费用"]
+    sql = (
+        f"SELECT 社区, COUNT(*) FROM {h(sb)} WHERE 社区 = '南苑' AND 年龄 = {target['年龄']} "
+        "GROUP BY 社区 HAVING SUM(医疗费用) > {line}"
+    )
+    below, above = sb.query(sql.format(line=value - 1)), sb.query(sql.format(line=value))
+    assert below.rows == above.rows == [] and below.suppressed is above.suppressed is None
+    # The providers' record: the group was left out for its size both times, HAVING aside.
+    assert sb.withheld(below) == sb.withheld(above) == 1
+    # On released groups HAVING still filters.
+    out = sb.query(f"SELECT 社区, COUNT(*) FROM {h(sb)} GROUP BY 社区 HAVING COUNT(*) > 30")
+    assert out.rows == [["东苑", 40]]
+
+
+def test_an_engine_failure_is_refused_without_its_message(
+    sb: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    from shuzhi.lake import service as lake
+    from shuzhi.sandbox.models import QueryStatus, SandboxQuery
+
+    with acting(sb.database, SYSTEM) as ctx:
+        current = lake.current_version(ctx, sb.health)
+        assert current is not None
+        data = current[1].data_path
+    hidden = data.with_name(data.name + ".away")
+    data.rename(hidden)  # a real failure: the engine cannot read the version
+    try:
+        err = refused(sb, f"SELECT 社区, COUNT(*) FROM {h(sb)} GROUP BY 社区", "engine_error")
+    finally:
+        hidden.rename(data)
+    said = err.message.en + err.message.zh + caplog.text
+    assert data.name not in said and str(data.parent) not in said
+    assert "a checked sandbox query failed in the engine" in caplog.text
+    with acting(sb.database, SYSTEM) as ctx:
+        kept = ctx.db.query(SandboxQuery).order_by(SandboxQuery.id.desc()).first()
+        assert kept is not None and kept.status == QueryStatus.REFUSED
+        assert kept.rule == "engine_error"
+        entries = audit.view_audit(ctx, action="sandbox.query_refused").items
+        assert any(e.details.get("rule") == "engine_error" for e in entries)

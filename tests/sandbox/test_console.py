@@ -25,9 +25,7 @@ def test_workspace_shows_roles_runs_and_refuses(client: TestClient, database: Da
     sql = f'SELECT 社区, COUNT(*) FROM "{sb.health}" GROUP BY 社区'
     reply = client.post("/sandbox", data={"csrf_token": token, "sql": sql})
     assert reply.status_code == 200
-    assert (
-        'id="sbx-suppressed">1<' in reply.text and "东苑" in reply.text and "南苑" not in reply.text
-    )
+    assert 'id="sbx-withheld"' in reply.text and "东苑" in reply.text and "南苑" not in reply.text
     refused = client.post(
         "/sandbox", data={"csrf_token": token, "sql": f'SELECT * FROM "{sb.health}"'}
     )
@@ -139,4 +137,4 @@ def test_workspace_shows_budget_gauge_and_intervals(client: TestClient, database
     reply = client.post("/sandbox", data={"csrf_token": token, "sql": sql, "epsilon": "0.5"})
     assert reply.status_code == 200, reply.text
     assert 'id="sbx-epsilon">0.5<' in reply.text and 'class="sbx-interval"' in reply.text
-    assert 'id="sbx-suppressed-dp"' in reply.text and 'value="1.5"' in reply.text
+    assert 'id="sbx-withheld"' in reply.text and 'value="1.5"' in reply.text

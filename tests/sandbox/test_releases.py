@@ -167,7 +167,7 @@ def test_template_runs_are_released_without_review(database: Database) -> None:
             application=principal,
         )
     assert run.release.status == "approved" and run.release.rows == run.answer.rows
-    assert run.answer.suppressed == 1
+    assert sb.withheld(run.answer) == 1
     with acting(database, actor) as ctx:
         content, _, _ = releases.release_file(ctx, run.release.id, "xlsx", application=principal)
     sheet = load_workbook(io.BytesIO(content)).active

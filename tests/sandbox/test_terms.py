@@ -121,7 +121,7 @@ def test_decision_may_narrow_but_not_widen(database: Database) -> None:
     assert refused.value.rule == "hidden_column"
     # k = 30 now: 西苑 (25 people) is suppressed as well.
     answer = sb.query(f'SELECT 社区, COUNT(*) FROM "{code}" GROUP BY 社区')
-    assert answer.rows == [["东苑", 40]] and answer.suppressed == 2 and answer.k == 30
+    assert answer.rows == [["东苑", 40]] and sb.withheld(answer) == 2 and answer.k == 30
 
 
 def test_strictest_k_wins_across_providers(database: Database) -> None:
@@ -130,7 +130,7 @@ def test_strictest_k_wins_across_providers(database: Database) -> None:
         f'SELECT a.社区, COUNT(*) FROM "{sb.health}" a JOIN "{sb.population}" b '
         "ON a.身份证号 = b.身份证号 GROUP BY a.社区"
     )
-    assert joined.k == 30 and joined.rows == [["东苑", 40]] and joined.suppressed == 2
+    assert joined.k == 30 and joined.rows == [["东苑", 40]] and sb.withheld(joined) == 2
     alone = sb.query(f'SELECT 独居, COUNT(*) FROM "{sb.population}" GROUP BY 独居')
     assert alone.k == 10
 

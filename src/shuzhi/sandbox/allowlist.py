@@ -5,6 +5,14 @@ rebuilt copy of the node, so the statement that runs is made of checked nodes on
 
 A node type not listed here is refused (rule ``construct``), so a new SQL feature of the
 parser cannot slip through.
+
+No value a query reads may make the engine fail. Whether a statement fails is an answer too:
+a cast that fails on one person's value, or a sum that overflows on it, tells whether that
+person's value crosses a line, however small their group. So every conversion the engine would
+make of a stored value is built as a cast that yields null instead of failing (``safe_cast``):
+explicit casts, arithmetic (in double precision, divisions by zero null), and the text side of
+a comparison between text and a number, date or truth value. Positions and lengths given to
+functions must be number literals.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from typing import Any, cast
 
 from sqlglot import exp
 
-from shuzhi.sandbox.plan import TableRules
+from shuzhi.sandbox.plan import BOOL, DATE, NUMBER, TEXT, TIMESTAMP, TableRules
 from shuzhi.sandbox.rules import ColumnRole, QueryRefused, SandboxForbidden
 
 # ---- allow-lists ------------------------------------------------------------------------
@@ -36,7 +44,10 @@ TEXT_FUNCS = (
     exp.Month,
     exp.Day,
 )
+TEXT_TO_TEXT = (exp.Substring, exp.Left, exp.Right, exp.Upper, exp.Lower, exp.Trim)
 ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.Paren)
+# Function arguments that are positions, lengths or digits: number literals only.
+LITERAL_ARGUMENTS = {"start", "length", "expression", "decimals"}
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 LITERALS = (exp.Literal, exp.Null, exp.Boolean)
 CAST_TYPES = {
@@ -50,6 +61,29 @@ CAST_TYPES = {
     exp.DataType.Type.DATE,
 }
 OUTPUT, AGG, WHERE, GROUP, HAVING = "output", "aggregate", "where", "group", "having"
+# What a value of each kind is read as when the other side of a comparison is text.
+KIND_TYPES = {NUMBER: "DOUBLE", DATE: "DATE", TIMESTAMP: "TIMESTAMP", BOOL: "BOOLEAN"}
+NUMBER_TYPES = {
+    exp.DataType.Type.INT,
+    exp.DataType.Type.BIGINT,
+    exp.DataType.Type.DOUBLE,
+    exp.DataType.Type.FLOAT,
+    exp.DataType.Type.DECIMAL,
+}
+
+
+def safe_cast(node: exp.Expression, to: str | exp.DataType) -> exp.Expression:
+    """``node`` converted to ``to``, null where a value does not convert (``TRY_CAST`` on every
+    engine; sqlglot writes a plain ``CAST`` for Spark unless the cast is marked safe)."""
+    kind = to if isinstance(to, exp.DataType) else exp.DataType.build(to)
+    return exp.TryCast(this=node, to=kind, safe=True)
+
+
+def _number(node: exp.Expression) -> exp.Expression:
+    """An operand of arithmetic in double precision (no integer overflow can fail)."""
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return node
+    return safe_cast(node, "DOUBLE")
 
 
 class Scope:
@@ -207,13 +241,18 @@ class ExpressionChecker:
         if isinstance(node, LITERALS):
             return self._literal(node)
         if isinstance(node, exp.Neg):
-            return exp.Neg(this=self.expr(node.this, context))
+            return exp.Neg(this=_number(self.expr(node.this, context)))
         if isinstance(node, exp.Paren):
             return exp.Paren(this=self.expr(node.this, context))
+        if isinstance(node, exp.Div):
+            return exp.SafeDivide(
+                this=_number(self.expr(node.this, context)),
+                expression=_number(self.expr(node.expression, context)),
+            )
         if isinstance(node, ARITHMETIC):
             return type(node)(
-                this=self.expr(node.this, context),
-                expression=self.expr(node.expression, context),
+                this=_number(self.expr(node.this, context)),
+                expression=_number(self.expr(node.expression, context)),
             )
         if isinstance(node, AGGREGATES):
             if context in (OUTPUT, HAVING):
@@ -225,7 +264,7 @@ class ExpressionChecker:
             to = node.args.get("to")
             if not isinstance(to, exp.DataType) or to.this not in CAST_TYPES:
                 raise QueryRefused("function_not_allowed", "CAST type")
-            return exp.Cast(this=self.expr(node.this, context), to=to.copy())
+            return safe_cast(self.expr(node.this, context), to.copy())
         if isinstance(node, NUMERIC_FUNCS):
             return self._function(node, context)
         if isinstance(node, TEXT_FUNCS):
@@ -242,6 +281,14 @@ class ExpressionChecker:
         args: dict[str, Any] = {}
         for key, value in node.args.items():
             if value is None:
+                continue
+            if key in LITERAL_ARGUMENTS and not isinstance(node, exp.Coalesce):
+                if not isinstance(value, exp.Literal) or value.is_string:
+                    raise QueryRefused("construct", f"{node.sql_name()} needs a number literal")
+                args[key] = self._literal(value)
+                continue
+            if isinstance(node, exp.Abs) and key == "this":
+                args[key] = _number(self.expr(value, context))
                 continue
             if isinstance(value, list):
                 args[key] = [self.expr(v, context) for v in value]
@@ -316,10 +363,53 @@ class ExpressionChecker:
             if isinstance(n, exp.Column) and isinstance(n.table, str) and n.table.startswith("t"):
                 table = self.scope.tables[int(n.table[1:])]
                 if n.name in table.text_columns:
-                    return exp.TryCast(this=n.copy(), to=exp.DataType.build("DOUBLE"))
+                    return safe_cast(n.copy(), "DOUBLE")
             return n
 
         return node.transform(cast, copy=False)
+
+    def kind(self, node: exp.Expression) -> str | None:
+        """The kind of a checked expression's values (``None``: unknown or null)."""
+        if isinstance(node, exp.Column):
+            if isinstance(node.table, str) and node.table.startswith("t"):
+                return self.scope.tables[int(node.table[1:])].kind(node.name)
+            return None
+        if isinstance(node, exp.Literal):
+            return TEXT if node.is_string else NUMBER
+        if isinstance(node, exp.Boolean):
+            return BOOL
+        if isinstance(node, exp.Cast):  # TryCast as well
+            to = node.args["to"].this
+            if to in NUMBER_TYPES:
+                return NUMBER
+            return DATE if to == exp.DataType.Type.DATE else TEXT
+        if isinstance(node, exp.Paren):
+            return self.kind(node.this)
+        if isinstance(node, exp.Coalesce):
+            kinds = [self.kind(n) for n in [node.this, *node.expressions]]
+            return next((k for k in kinds if k is not None), None)
+        if isinstance(node, exp.Min | exp.Max):
+            return self.kind(node.this)
+        if isinstance(node, TEXT_FUNCS):
+            return TEXT if isinstance(node, TEXT_TO_TEXT) else NUMBER
+        if isinstance(node, (*ARITHMETIC, exp.SafeDivide, *NUMERIC_FUNCS, *AGGREGATES)):
+            return NUMBER
+        return None
+
+    def comparable(self, nodes: list[exp.Expression]) -> list[exp.Expression]:
+        """Operands compared with one another, the text ones read as the others' kind
+        (``safe_cast``): the engine would otherwise convert text values and fail on one
+        that does not convert. Two kinds neither of which is text are refused."""
+        kinds = [self.kind(n) for n in nodes]
+        others = {k for k in kinds if k not in (None, TEXT)}
+        if others == {DATE, TIMESTAMP}:
+            others = {TIMESTAMP}  # a date widens to a timestamp without fail
+        if len(others) > 1:
+            raise QueryRefused("type_mismatch", " / ".join(sorted(others)))
+        if not others or TEXT not in kinds:
+            return nodes
+        target = KIND_TYPES[others.pop()]
+        return [safe_cast(n, target) if k == TEXT else n for n, k in zip(nodes, kinds, strict=True)]
 
     def predicate(self, node: exp.Expression, context: str) -> exp.Expression:
         """WHERE/HAVING conditions: logic over comparisons."""
@@ -333,26 +423,29 @@ class ExpressionChecker:
         if isinstance(node, exp.Paren):
             return exp.Paren(this=self.predicate(node.this, context))
         if isinstance(node, COMPARISONS):
-            return type(node)(
-                this=self.expr(node.this, context),
-                expression=self.expr(node.expression, context),
+            this, other = self.comparable(
+                [self.expr(node.this, context), self.expr(node.expression, context)]
             )
+            return type(node)(this=this, expression=other)
         if isinstance(node, exp.In):
             if node.args.get("query") or node.args.get("field") or node.args.get("unnest"):
                 raise QueryRefused("subquery")
             values = node.expressions
             if not values or len(values) > 1000:
                 raise QueryRefused("construct", "IN list")
-            return exp.In(
-                this=self.expr(node.this, context),
-                expressions=[self.expr(v, context) for v in values],
+            this, *rest = self.comparable(
+                [self.expr(node.this, context), *(self.expr(v, context) for v in values)]
             )
+            return exp.In(this=this, expressions=rest)
         if isinstance(node, exp.Between):
-            return exp.Between(
-                this=self.expr(node.this, context),
-                low=self.expr(node.args["low"], context),
-                high=self.expr(node.args["high"], context),
+            this, low, high = self.comparable(
+                [
+                    self.expr(node.this, context),
+                    self.expr(node.args["low"], context),
+                    self.expr(node.args["high"], context),
+                ]
             )
+            return exp.Between(this=this, low=low, high=high)
         if isinstance(node, exp.Is):
             if not isinstance(node.expression, exp.Null):
                 raise QueryRefused("construct", "IS")

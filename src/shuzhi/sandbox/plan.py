@@ -17,6 +17,25 @@ from sqlglot import exp
 
 from shuzhi.sandbox.rules import ColumnRole
 
+HAVING = "__having"  # the statement's column answering the HAVING condition per group
+NUMBER, TEXT, DATE, TIMESTAMP, BOOL = "number", "text", "date", "timestamp", "bool"
+
+
+def kind_of_type(arrow_type: str) -> str | None:
+    """The kind of a stored column from its Arrow type's name (``None``: none of these)."""
+    name = arrow_type.lower()
+    if name in ("string", "large_string", "utf8", "large_utf8"):
+        return TEXT
+    if name.startswith(("int", "uint", "float", "double", "halffloat", "decimal")):
+        return NUMBER
+    if name.startswith("date"):
+        return DATE
+    if name.startswith("timestamp"):
+        return TIMESTAMP
+    if name in ("bool", "boolean"):
+        return BOOL
+    return None
+
 
 @dataclass(frozen=True)
 class TableRules:
@@ -31,6 +50,11 @@ class TableRules:
     # Columns stored as text (text sources): read as numbers inside SUM/AVG/MIN/MAX, a
     # non-numeric value counting as null (as the lake's own aggregates do).
     text_columns: frozenset[str] = frozenset()
+    # Each column's kind (``kind_of_type``): what a comparison with it must convert.
+    kinds: Mapping[str, str] = field(default_factory=dict)
+
+    def kind(self, column: str) -> str | None:
+        return self.kinds.get(column)
 
     def role(self, column: str) -> ColumnRole:
         return self.roles.get(column, ColumnRole.HIDDEN)
@@ -98,18 +122,20 @@ class CheckedQuery:
             f'COUNT({distinct}"t{i}".{quote(t.entity)}) AS "__k{i}"'
             for i, t in enumerate(self.tables)
         ]
+        # HAVING is answered as a column and applied after suppression, by the executor: in
+        # the engine it would drop small groups too, and which were dropped would show.
+        if self.having is not None:
+            select.append(f'COALESCE(({self._sql(self.having, dialect)}), FALSE) AS "{HAVING}"')
         sql = f"SELECT {', '.join(select)} FROM {self.from_clause(relations)}"
         if self.where is not None:
             sql += f" WHERE {self._sql(self.where, dialect)}"
         if self.group:
             sql += f" GROUP BY {', '.join(self.group_sql(dialect))}"
-        if self.having is not None:
-            sql += f" HAVING {self._sql(self.having, dialect)}"
         if self.order:
             sql += " ORDER BY " + ", ".join(
                 f'"c{i}" {"DESC" if desc else "ASC"} NULLS LAST' for i, desc in self.order
             )
-        return sql  # LIMIT is applied after suppression, by the executor
+        return sql  # LIMIT is applied after suppression and HAVING, by the executor
 
     def difference_statements(
         self, relations: Sequence[str], earlier: Sequence[str | None], dialect: str = "duckdb"

@@ -169,6 +169,28 @@ def _charge(ctx: Ctx, analyst: str, b: Budgeted, epsilon: float, delta: float) -
         )
 
 
+@dataclass(frozen=True)
+class Charge:
+    analyst: str
+    budget: Budgeted
+    epsilon: float
+    delta: float
+
+
+class FailedAfterCharge(Exception):
+    """The engine failed on a query whose budgets were charged (in the rolled-back
+    transaction): ``charge_again`` keeps the charges in the refusal's own."""
+
+    def __init__(self, charges: list[Charge]) -> None:
+        super().__init__("the engine failed after the privacy budget was charged")
+        self.charges = charges
+
+
+def charge_again(ctx: Ctx, charges: Sequence[Charge]) -> None:
+    for c in charges:
+        _charge(ctx, c.analyst, c.budget, c.epsilon, c.delta)
+
+
 def answer(
     ctx: Ctx,
     engine: QueryEngine,
@@ -188,8 +210,9 @@ def answer(
     plan = privacy.plan(
         wanted.measures, CONTRIBUTION, epsilon=eps, delta=delta, min_group=checked.k
     )
-    for b in budgets:
-        _charge(ctx, analyst, b, plan.epsilon, plan.delta)
+    charges = [Charge(analyst, b, plan.epsilon, plan.delta) for b in budgets]
+    for c in charges:
+        _charge(ctx, c.analyst, c.budget, c.epsilon, c.delta)
     source = f"SELECT * FROM {checked.from_clause(relations)}"
     if checked.where is not None:
         source += f" WHERE {checked.where_sql(dialect)}"
@@ -205,7 +228,10 @@ def answer(
         min_group=checked.k,
         seed=secrets.randbits(31),
     )
-    table = engine.run_statement(statement.sql(dialect=dialect), params)
+    try:
+        table = engine.run_statement(statement.sql(dialect=dialect), params)
+    except Exception as exc:  # the charge stands (``charge_again``): a failure is an answer
+        raise FailedAfterCharge(charges) from exc
     n_groups = len(checked.group)
     figures = [
         GroupFigures(

@@ -105,7 +105,7 @@ class Recorder:
             status="done",
             columns=columns,
             rows=rows,
-            suppressed=suppressed,
+            suppressed=None,  # kept for the providers; to the analyst it would name small groups
             epsilon_spent=noisy.epsilon if noisy else None,
             delta_spent=noisy.delta if noisy else None,
             intervals=noisy.intervals if noisy else None,

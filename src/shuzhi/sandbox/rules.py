@@ -142,6 +142,17 @@ RULES: dict[str, Rule] = {
         ),
         _r("construct", "不允许的语法", "a construct that is not allowed"),
         _r(
+            "type_mismatch",
+            "比较或运算的两边类型无法对应（如数字与日期）",
+            "the two sides of a comparison or operation are of kinds that do not meet"
+            " (such as a number and a date)",
+        ),
+        _r(
+            "engine_error",
+            "查询引擎无法执行该查询",
+            "the query engine could not run the query",
+        ),
+        _r(
             "differencing",
             "与您之前的查询相比，筛选出的人群相差不足最小分组人数（差分攻击防护）",
             "the filtered population differs from one of your earlier queries by fewer than the"

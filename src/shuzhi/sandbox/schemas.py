@@ -64,8 +64,8 @@ class QueryOut(BaseModel):
     status: Literal["done", "refused"]
     columns: list[str]
     rows: list[list[Any]]
-    # Groups left out for having fewer than k people; None under differential privacy,
-    # where that count itself would tell which groups are small.
+    # Groups left out for having fewer than k people: never told to the analyst (None),
+    # since the count itself would tell which groups are small; the providers see it.
     suppressed: int | None
     epsilon_spent: float | None = None
     delta_spent: float | None = None
@@ -169,7 +169,7 @@ class ReleaseOut(BaseModel):
     sql: str
     columns: list[str]
     rows: list[list[Any]]
-    suppressed: int | None  # None under differential privacy, as in the answer
+    suppressed: int | None  # None, as in the answer
     epsilon_spent: float | None = None
     intervals: list[list[list[float] | None]] | None = None
     template_id: int | None

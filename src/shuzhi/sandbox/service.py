@@ -4,6 +4,7 @@ least k distinct people."""
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from shuzhi.sandbox.events import (
     TermsRequested,
 )
 from shuzhi.sandbox.models import QueryStatus, SandboxQuery, SandboxQueryDataset, SandboxTerms
+from shuzhi.sandbox.plan import HAVING, kind_of_type
 from shuzhi.sandbox.recorder import Recorder
 from shuzhi.sandbox.rules import NARROWER, ColumnRole, QueryRefused, SandboxForbidden
 from shuzhi.sandbox.schemas import (
@@ -45,6 +47,8 @@ from shuzhi.sharing import access
 from shuzhi.sharing import service as sharing
 from shuzhi.sharing.grants import AppPrincipal, CallGrant, DeliveryMode
 from shuzhi.sharing.schemas import DecisionIn, RequestCreate, RequestOut
+
+log = logging.getLogger("shuzhi.sandbox")
 
 # How many earlier filters of the same analyst and datasets a query is compared with.
 DIFFERENCING_WINDOW = 50
@@ -268,6 +272,7 @@ class Granted:
             text_columns=frozenset(
                 n for n, t in self.types.items() if t in ("string", "large_string")
             ),
+            kinds={n: k for n, t in self.types.items() if (k := kind_of_type(t)) is not None},
         )
 
 
@@ -432,7 +437,28 @@ def run_query(
     except (QueryRefused, SandboxForbidden) as err:
         err.after_rollback = record.refused(err.rule, err.message.en, err.message.zh)
         raise
+    except Exception as exc:  # the engine's, whatever its kind: see _engine_failure
+        raise _engine_failure(record, exc) from None
     return record.done(checked, grants, columns, rows, suppressed)
+
+
+def _engine_failure(record: Recorder, exc: Exception) -> QueryRefused:
+    """A checked query the engine failed on, refused in words that owe nothing to the
+    failure. The checker builds statements no stored value can make fail (``allowlist``);
+    should one fail still, its message may quote a value, so neither the analyst nor the
+    log sees it, and the refusal is kept and audited like any other, the privacy budget
+    charged as if answered."""
+    log.warning("a checked sandbox query failed in the engine (%s)", type(exc).__name__)
+    err = QueryRefused("engine_error")
+    keep = record.refused(err.rule, err.message.en, err.message.zh)
+    charges = exc.charges if isinstance(exc, private.FailedAfterCharge) else []
+
+    def after_rollback(ctx: Ctx) -> None:
+        keep(ctx)
+        private.charge_again(ctx, charges)
+
+    err.after_rollback = after_rollback
+    return err
 
 
 def _one_row_per_person(engine: QueryEngine, g: Granted) -> bool:
@@ -460,18 +486,21 @@ def _execute(
     engine: QueryEngine, checked: CheckedQuery, relations: list[str], params: list[Any]
 ) -> tuple[list[str], list[list[Any]], int]:
     """Run the built statement; groups of fewer than k distinct people of any dataset
-    touched are suppressed (and counted), then LIMIT applies to what is left."""
+    touched are suppressed (and counted, for the providers' record), then HAVING and LIMIT
+    apply to what is left."""
     sql = checked.statement(relations, _dialect(engine))
     table = engine.run_statement(sql, params)
-    n_out = len(checked.outputs)
+    n_out, n_tables = len(checked.outputs), len(checked.tables)
     k = checked.k
     released: list[list[Any]] = []
     suppressed = 0
     for row in table.to_pylist():
         values = list(row.values())
-        counts = values[n_out:]
+        counts = values[n_out : n_out + n_tables]
         if any(c is None or int(c) < k for c in counts):
             suppressed += 1
+            continue
+        if checked.having is not None and row[HAVING] is not True:
             continue
         released.append(values[:n_out])
     if len(released) > MAX_GROUPS:

@@ -47,10 +47,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "数值已加噪声，方括号内为 95% 区间",
         "figures carry noise; the brackets give their 95 % interval",
     ),
-    "sbx.suppressed_dp": (
-        "差分隐私下不报告未显示的分组数（该数字本身会暴露小分组）",
-        "Under differential privacy the number of groups left out is not reported (it would"
-        " tell which groups are small)",
+    "sbx.withheld": (
+        "人数不足 k 的分组不显示，也不告知有几个（这个数字本身会暴露小分组）",
+        "Groups of fewer than k people are left out, without saying how many (that number"
+        " would itself tell which groups are small)",
     ),
     "sbx.budget": ("差分隐私预算", "Differential-privacy budget"),
     "sbx.budget.left": ("剩余", "left"),
