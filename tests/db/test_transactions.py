@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from shuzhi.context import SYSTEM
 from shuzhi.db.engine import Database
@@ -32,3 +34,10 @@ def test_rolled_back_savepoint_keeps_the_outer_work(database: Database) -> None:
     with acting(database, SYSTEM) as ctx:
         assert org.unit_id_for_code(ctx, "QX") is not None
         assert org.unit_id_for_code(ctx, "QX1") is None
+
+
+def test_a_failed_statement_does_not_quote_its_parameters(database: Database) -> None:
+    value = "110101199001011234"
+    with pytest.raises(DBAPIError) as caught, database.engine.connect() as conn:
+        conn.execute(text("SELECT :v FROM no_such_table"), {"v": value})
+    assert value not in str(caught.value) and "hidden" in str(caught.value)

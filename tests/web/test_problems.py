@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import duckdb
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -64,3 +68,28 @@ def test_healthz(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json()["status"] == "ok"
     assert client.get("/openapi.json").json()["info"]["title"].startswith("Shuzhi")
+
+
+def test_the_log_keeps_out_what_an_engine_error_quotes(
+    app: FastAPI, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    value = "110101199001011234"
+
+    @app.get("/api/v1/engine-boom")
+    def engine_boom() -> None:
+        try:  # the engine's message quotes the value it could not convert
+            duckdb.execute(f"SELECT CAST('{value}x' AS INTEGER)").fetchall()
+        except duckdb.Error as exc:
+            raise RuntimeError("reading a version failed") from exc
+
+    with (
+        caplog.at_level(logging.ERROR, logger="shuzhi"),
+        TestClient(app, raise_server_exceptions=False) as client,
+    ):
+        response = client.get("/api/v1/engine-boom")
+    assert response.status_code == 500 and value not in response.text
+    logged = caplog.text
+    assert value not in logged
+    # What helps find the fault stays: the path, both errors' kinds and the frames.
+    assert "/api/v1/engine-boom" in logged and "ConversionException" in logged
+    assert "RuntimeError: reading a version failed" in logged and "engine_boom" in logged

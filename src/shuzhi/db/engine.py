@@ -153,6 +153,9 @@ class Database:
             _normalise(settings.database_url),
             connect_args=self.capabilities.connect_args,
             pool_pre_ping=self.capabilities.pool_pre_ping,
+            # A failed statement's error would quote its parameters (names, ID numbers,
+            # search terms) into whatever logs or shows it.
+            hide_parameters=True,
         )
         pragmas, begin = self.capabilities.pragmas, self.capabilities.begin_statement
         if pragmas or begin:
