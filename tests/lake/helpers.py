@@ -109,3 +109,20 @@ def parquet_version(
         rejects=RejectSummary(),
         timings={},
     )
+
+
+# Diagnoses in a free-text note column the classifier reads as nothing personal (``none``).
+DIAGNOSES = ("二型糖尿病", "HIV阳性", "抑郁症重度", "乙肝大三阳", "精神分裂症")
+NOTE_HEADER = ["公民身份号码", "备注"]
+NOTE_ITEMS = [item("公民身份号码"), item("备注")]
+
+
+def note_rows(n: int) -> list[list[str]]:
+    """People with a note: 无, except every seventh, which names a diagnosis."""
+    return [[resident_id(i), DIAGNOSES[i // 7 % 5] if i % 7 == 0 else "无"] for i in range(n)]
+
+
+def shows_a_diagnosis(values: Any) -> bool:
+    """Whether any diagnosis appears in the clear anywhere in ``values`` (text or JSON)."""
+    text = values if isinstance(values, str) else repr(values)
+    return any(d in text for d in DIAGNOSES)

@@ -126,14 +126,18 @@ def classify(
     return out
 
 
-def with_override(
-    columns: Sequence[ColumnClassification], column: str, category: Category, who: str
+def with_overrides(
+    columns: Sequence[ColumnClassification], overrides: Mapping[str, tuple[str, str]]
 ) -> list[ColumnClassification]:
+    """Columns with people's decisions (column → category, decided_by) applied; a column that
+    already carries its decision (classified with it at load) is shown as it is."""
     out = []
     for c in columns:
-        if c.name == column:
-            evidence = [*c.evidence, f"confirmed or overridden by {who}"]
-            c = _column_out(c.name, category, 1.0, evidence, Category(c.detected), who)
+        if c.name in overrides:
+            category, who = overrides[c.name]
+            line = f"confirmed or overridden by {who}"
+            evidence = c.evidence if line in c.evidence else [*c.evidence, line]
+            c = _column_out(c.name, Category(category), 1.0, evidence, Category(c.detected), who)
         out.append(c)
     return out
 
@@ -193,14 +197,26 @@ def grade(
     )
 
 
+def masks(category: Category) -> bool:
+    """Whether values of the category are shown masked (its default mask is not ``none``)."""
+    return CATEGORY_INFO[category].default_level is not MaskLevel.NONE
+
+
 def hidden_columns(classification: Iterable[ColumnClassification]) -> dict[str, Category]:
     """Columns whose values must not be shown in the clear, with their category."""
-    out = {}
-    for c in classification:
-        category = Category(c.category)
-        if CATEGORY_INFO[category].default_level is not MaskLevel.NONE:
-            out[c.name] = category
-    return out
+    return {c.name: Category(c.category) for c in classification if masks(Category(c.category))}
+
+
+def version_hidden(
+    stored: Iterable[ColumnClassification], decided: Mapping[str, Category]
+) -> dict[str, Category]:
+    """The columns of a version shown masked, with the category whose mask applies: those
+    masked when the version was loaded (its ``stored`` classification) and those the
+    dataset's categories ``decided`` now mask (the category decided now wins). A column is
+    shown in the clear only if it was loaded unmasked and nothing masks it now."""
+    hidden = hidden_columns(stored)
+    hidden.update((name, category) for name, category in decided.items() if masks(category))
+    return hidden
 
 
 def mask_value(value: str, category: Category) -> str:
@@ -211,28 +227,51 @@ def mask_value(value: str, category: Category) -> str:
     return mask(value, category.value, level)
 
 
+def mask_profile(profile: ProfileOut, hidden: Mapping[str, Category]) -> ProfileOut:
+    """A profile with the top values and min/max of the ``hidden`` columns masked. Masks are
+    idempotent: a value stored masked under the same category comes out as it went in."""
+
+    def shown(c: ColumnProfileOut) -> ColumnProfileOut:
+        category = hidden.get(c.name)
+        if category is None:
+            return c
+
+        def hide(value: str | None) -> str | None:
+            return None if value is None else mask_value(value, category)
+
+        top = [
+            TopValueOut(value=mask_value(t.value, category), count=t.count) for t in c.top_values
+        ]
+        return c.model_copy(
+            update={"min": hide(c.min), "max": hide(c.max), "top_values": top, "masked": True}
+        )
+
+    return profile.model_copy(update={"columns": [shown(c) for c in profile.columns]})
+
+
 def masked_profile(profile: Profile, hidden: Mapping[str, Category]) -> ProfileOut:
-    """The profile as stored and shown: sensitive columns' top values and min/max masked."""
-    safe = profile.masked(lambda column, value: mask_value(value, hidden[column]), set(hidden))
-    return ProfileOut(
-        row_count=safe.row_count,
-        type_sample_rows=safe.type_sample_rows,
-        columns=[
-            ColumnProfileOut(
-                name=c.name,
-                physical_type=c.physical_type,
-                inferred_type=c.inferred_type.value,
-                format=c.format,
-                dominant_type=c.dominant_type.value if c.dominant_type else None,
-                nonconforming=c.nonconforming,
-                null_count=c.null_count,
-                null_rate=c.null_rate,
-                distinct_estimate=c.distinct_estimate,
-                min=c.min,
-                max=c.max,
-                top_values=[TopValueOut(value=t.value, count=t.count) for t in c.top_values],
-                masked=c.name in hidden,
-            )
-            for c in safe.columns
-        ],
+    """The profile as stored: the ``hidden`` columns' top values and min/max masked."""
+    return mask_profile(
+        ProfileOut(
+            row_count=profile.row_count,
+            type_sample_rows=profile.type_sample_rows,
+            columns=[
+                ColumnProfileOut(
+                    name=c.name,
+                    physical_type=c.physical_type,
+                    inferred_type=c.inferred_type.value,
+                    format=c.format,
+                    dominant_type=c.dominant_type.value if c.dominant_type else None,
+                    nonconforming=c.nonconforming,
+                    null_count=c.null_count,
+                    null_rate=c.null_rate,
+                    distinct_estimate=c.distinct_estimate,
+                    min=c.min,
+                    max=c.max,
+                    top_values=[TopValueOut(value=t.value, count=t.count) for t in c.top_values],
+                )
+                for c in profile.columns
+            ],
+        ),
+        hidden,
     )

@@ -18,6 +18,7 @@ its entries has rules).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -178,6 +179,12 @@ def _mask_sample(values: list[str], category: Category | None) -> list[str]:
     return [mask_value(v, category) for v in values]
 
 
+def _column_of(columns: Iterable[tuple[str, str]], rule: QualityRule) -> str:
+    """The version's name of the rule's column (a rule may name the source's header)."""
+    column = rule.column_name or ""
+    return next((name for name, source_name in columns if column in (name, source_name)), "")
+
+
 # What a check says about itself beside its counts (``Outcome.message``), said in Chinese.
 _OUTCOME_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^no update cycle promise$"), "目录未约定更新周期"),
@@ -270,9 +277,8 @@ def record_checks(
     """
     weighted, weights, failing_rules = 1.0 - reject_ratio, 1.0, 0
     for rule, outcome in zip(plan.rules, outcomes, strict=True):
-        column = rule.column_name or ""
-        resolved = next((c.name for c in version.columns if column in (c.name, c.source_name)), "")
-        sample = _mask_sample(outcome.sample, hidden.get(resolved))
+        columns = [(c.name, c.source_name) for c in version.columns]
+        sample = _mask_sample(outcome.sample, hidden.get(_column_of(columns, rule)))
         ctx.db.add(
             QualityResult(
                 resource_code=resource_code,
@@ -418,8 +424,12 @@ def on_version_rejected(ctx: Ctx, event: hooks.VersionRejected) -> None:
 
 
 def version_results(ctx: Ctx, resource_code: str, number: int) -> list[ResultOut]:
-    """What each rule found in one version (samples are stored masked)."""
+    """What each rule found in one version. Samples are stored masked as the column was at
+    the load, and masked again as the lake shows the version now (``lake.hidden_columns_of``),
+    so that a later override or stricter classification reaches old results too."""
     version = lake.get_dataset_version(ctx, resource_code, number)  # checks permission
+    hidden = lake.hidden_columns_of(ctx, resource_code, version.number)
+    columns = [(c.name, c.source_name) for c in version.columns]
     rows = ctx.db.execute(
         select(QualityResult, QualityRule)
         .join(QualityRule, QualityRule.id == QualityResult.rule_id)
@@ -437,7 +447,7 @@ def version_results(ctx: Ctx, resource_code: str, number: int) -> list[ResultOut
             checked=res.checked,
             failing=res.failing,
             pass_rate=round(1 - res.failing / res.checked, 4) if res.checked else 1.0,
-            sample=res.sample_json,
+            sample=_mask_sample(res.sample_json, hidden.get(_column_of(columns, rule))),
             message=res.message,
         )
         for res, rule in rows

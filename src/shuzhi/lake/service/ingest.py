@@ -29,7 +29,7 @@ from shuzhi.lake.events import (
     VersionIngested,
 )
 from shuzhi.lake.manifest import TEMP_PREFIX, Version
-from shuzhi.lake.models import ColumnOverride, Dataset, DatasetVersion, StoredColumn
+from shuzhi.lake.models import Dataset, DatasetVersion, StoredColumn
 from shuzhi.lake.models import VersionStatus as S
 from shuzhi.lake.readers import Source, text_value
 from shuzhi.lake.schemas import (
@@ -47,7 +47,7 @@ from shuzhi.lake.service.common import (
     query_engine,
     stored_path,
 )
-from shuzhi.lake.service.reading import _dataset, _out, _version_row
+from shuzhi.lake.service.reading import _dataset, _out, _version_row, column_overrides
 from shuzhi.lake.worker import WorkerLimits, load_in_worker
 from shuzhi.lake.writer import (
     LoadOptions,
@@ -152,13 +152,6 @@ def grade_version(
         counted_by=column,
         samples=samples,
     )
-
-
-def _overrides(ctx: Ctx, dataset: Dataset | None) -> dict[str, tuple[str, str]]:
-    if dataset is None:
-        return {}
-    rows = ctx.db.scalars(select(ColumnOverride).where(ColumnOverride.dataset_id == dataset.id))
-    return {r.column_name: (r.category, r.decided_by) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -424,7 +417,7 @@ def ingest(
     try:
         directory = _dataset_dir(ctx, resource_code)
         dataset = ctx.db.scalar(select(Dataset).where(Dataset.resource_code == resource_code))
-        overrides = _overrides(ctx, dataset)
+        overrides = column_overrides(ctx, dataset)
         _end_transaction(ctx)
         with locked(directory):
             known = _registered(ctx, resource_code)

@@ -13,7 +13,7 @@ from shuzhi.lake.events import (
     SampleViewed,
 )
 from shuzhi.lake.manifest import Version
-from shuzhi.lake.models import Dataset, DatasetVersion
+from shuzhi.lake.models import ColumnOverride, Dataset, DatasetVersion
 from shuzhi.lake.models import VersionStatus as S
 from shuzhi.lake.readers import text_value
 from shuzhi.lake.schemas import (
@@ -29,6 +29,7 @@ from shuzhi.lake.schemas import (
 )
 from shuzhi.lake.service.common import SAMPLE_ROWS_MAX, query_engine, version_files
 from shuzhi.org import service as org
+from shuzhi.security.categories import Category
 
 # Every load is checked by quality control; a version without a score is one whose dataset
 # had no quality rules (quality control stores no score then, rather than 100).
@@ -60,8 +61,44 @@ def _version_row(ctx: Ctx, dataset: Dataset, number: int | None) -> DatasetVersi
     return row
 
 
+def column_overrides(ctx: Ctx, dataset: Dataset | None) -> dict[str, tuple[str, str]]:
+    """People's decisions on the dataset's columns: column → (category, decided_by)."""
+    if dataset is None:
+        return {}
+    rows = ctx.db.scalars(select(ColumnOverride).where(ColumnOverride.dataset_id == dataset.id))
+    return {r.column_name: (r.category, r.decided_by) for r in rows}
+
+
+def _stored(row: DatasetVersion) -> list[ColumnClassification]:
+    """The classification found when the version was loaded (overrides of that time included)."""
+    return [ColumnClassification.model_validate(c) for c in row.classification_json]
+
+
+def _hidden(
+    ctx: Ctx, dataset: Dataset, row: DatasetVersion, overrides: dict[str, tuple[str, str]]
+) -> dict[str, Category]:
+    """Which columns of a version every reader sees masked, decided when it is read: those
+    masked at its load and those the dataset's categories mask now — its current version's
+    classification (the newest version's while none is current) with the overrides applied.
+    An override or a stricter classification of a later load reaches every version at once."""
+    latest = _version_row(ctx, dataset, None)
+    decided = {c.name: Category(c.category) for c in _stored(latest)}
+    decided.update((name, Category(category)) for name, (category, _who) in overrides.items())
+    return analysis.version_hidden(_stored(row), decided)
+
+
+def hidden_columns_of(ctx: Ctx, resource_code: str, number: int) -> dict[str, Category]:
+    """For other capabilities' services: the columns of a version shown masked and the
+    category whose mask applies (see ``_hidden``); the caller checked the permission."""
+    dataset = _dataset(ctx, resource_code)
+    row = _version_row(ctx, dataset, number)
+    return _hidden(ctx, dataset, row, column_overrides(ctx, dataset))
+
+
 def _out(ctx: Ctx, dataset: Dataset, row: DatasetVersion) -> VersionOut:
     brief = org.unit_brief(ctx, dataset.unit_id)
+    overrides = column_overrides(ctx, dataset)
+    profile = ProfileOut.model_validate(row.profile_json)
     return VersionOut(
         resource_code=dataset.resource_code,
         dataset_name=dataset.name,
@@ -75,8 +112,8 @@ def _out(ctx: Ctx, dataset: Dataset, row: DatasetVersion) -> VersionOut:
         source=row.source_json,
         rejects=RejectsOut.model_validate(row.rejects_json),
         schema_check=SchemaCheck.model_validate(row.schema_check_json),
-        profile=ProfileOut.model_validate(row.profile_json),
-        classification=[ColumnClassification.model_validate(c) for c in row.classification_json],
+        profile=analysis.mask_profile(profile, _hidden(ctx, dataset, row, overrides)),
+        classification=analysis.with_overrides(_stored(row), overrides),
         grade=GradeOut.model_validate(row.grade_json) if row.grade_json else None,
         quality_score=row.quality_score,
         quality_score_reason=NO_SCORE if row.quality_score is None else None,
@@ -152,8 +189,7 @@ def sample_rows(ctx: Ctx, resource_code: str, number: int, limit: int = 20) -> S
     require(ctx, "view_dataset_rows", dataset.unit_id, resource_code)
     row = _version_row(ctx, dataset, number)
     version = version_files(ctx, row)
-    classification = [ColumnClassification.model_validate(c) for c in row.classification_json]
-    hidden = analysis.hidden_columns(classification)
+    hidden = _hidden(ctx, dataset, row, column_overrides(ctx, dataset))
     limit = max(1, min(limit, SAMPLE_ROWS_MAX))
     names = [c.name for c in version.columns]
     rows: list[list[str | None]] = []

@@ -20,13 +20,10 @@ from shuzhi.lake.events import (
 )
 from shuzhi.lake.models import ColumnOverride, Dataset
 from shuzhi.lake.models import VersionStatus as S
-from shuzhi.lake.schemas import (
-    ColumnClassification,
-    VersionOut,
-)
-from shuzhi.lake.service.common import query_engine, version_files
+from shuzhi.lake.schemas import VersionOut
+from shuzhi.lake.service.common import version_files
 from shuzhi.lake.service.ingest import _make_current, grade_version
-from shuzhi.lake.service.reading import _dataset, _out, _version_row
+from shuzhi.lake.service.reading import _dataset, _out, _stored, _version_row, column_overrides
 from shuzhi.security.categories import Category
 from shuzhi.validation import required_reason
 
@@ -68,7 +65,10 @@ def reject_drift(ctx: Ctx, resource_code: str, number: int, note: str) -> Versio
 def override_classification(
     ctx: Ctx, resource_code: str, column: str, category: str, note: str = ""
 ) -> VersionOut:
-    """Confirm or correct a column's category; kept for every later load of the dataset."""
+    """Confirm or correct a column's category. Every version is read with it from now on
+    (``reading._hidden``: a masking category masks the column in all of them; one that masks
+    nothing leaves masked what was masked at load) and every later load is classified with
+    it. Only the current version's grade is derived again; what versions stored is kept."""
     dataset = _dataset(ctx, resource_code)
     require(ctx, "override_classification", dataset.unit_id, resource_code)
     try:
@@ -78,8 +78,7 @@ def override_classification(
             "category", f"未知的类别 {category!r}。", f"Unknown category {category!r}."
         ) from None
     row = _version_row(ctx, dataset, None)
-    classification = [ColumnClassification.model_validate(c) for c in row.classification_json]
-    found = next((c for c in classification if c.name == column), None)
+    found = next((c for c in _stored(row) if c.name == column), None)
     if found is None:
         raise Invalid.field("column", f"没有名为 {column} 的列。", f"No column named {column!r}.")
     existing = ctx.db.scalar(
@@ -92,15 +91,9 @@ def override_classification(
         ctx.db.add(existing)
     existing.category, existing.note = chosen.value, note.strip()
     existing.decided_by, existing.decided_at = ctx.actor.label, utcnow()
-    updated = analysis.with_override(classification, column, chosen, ctx.actor.label)
-    # Re-derive what depends on the categories: grade and the masking of the stored profile.
-    version = version_files(ctx, row)
-    hidden = analysis.hidden_columns(updated)
-    row.profile_json = analysis.masked_profile(
-        query_engine(ctx).profile(version), hidden
-    ).model_dump(mode="json")
-    row.classification_json = [c.model_dump(mode="json") for c in updated]
-    row.grade_json = grade_version(ctx, version, updated).model_dump(mode="json")
+    ctx.db.flush()
+    updated = analysis.with_overrides(_stored(row), column_overrides(ctx, dataset))
+    row.grade_json = grade_version(ctx, version_files(ctx, row), updated).model_dump(mode="json")
     ctx.db.flush()
     record(
         ctx,
