@@ -1,6 +1,7 @@
-"""Cockpit indicators under the disclosure rules: no filtering on, grouping by or taking the
-extreme of a personal column (refused at definition, guarded at evaluation for definitions
-stored before the rule), and grouped figures over fewer than five rows suppressed."""
+"""Cockpit indicators under the disclosure rules: no filtering on, grouping by, summing,
+averaging or taking the extreme of a personal column (refused at definition, guarded at
+evaluation for definitions stored before the rule), and grouped figures over fewer than five
+rows suppressed."""
 
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ def test_personal_columns_are_refused_at_definition(database: Database, seeded: 
         (_indicator("PHONE", code, filters=f"联系电话 eq {phone}"), "filters"),
         (_indicator("NAME", code, filters="姓名 like_prefix 王"), "filters"),
         (_indicator("OLDEST", code, func="max", column="出生日期"), "column"),
+        # Two sums or averages whose filters differ by one person give that person's value.
+        (_indicator("SUM-PHONE", code, func="sum", column="联系电话"), "column"),
+        (_indicator("AVG-ID", code, func="avg", column="公民身份号码"), "column"),
     ]
     for data, field in cases:
         with pytest.raises(Invalid) as err, acting(database, seeded.actor(Role.CDO)) as ctx:
@@ -170,3 +174,27 @@ def test_small_groups_are_suppressed(database: Database, seeded: Org) -> None:
     assert fewest.group_key is not None and int(fewest.group_key) < 60
     one = result["ONE"]
     assert one.value is None and str(MIN_GROUP_SIZE) in one.message
+
+
+def test_a_stored_sum_of_a_personal_column_is_not_computed(database: Database, seeded: Org) -> None:
+    """Sums of a phone column over 年龄 ≥ 44 and over 年龄 ≥ 45, stored before the rule:
+    their difference would be the one 44-year-old's whole number."""
+    code = shared_entry(database, unit="A", loaded=True, rows=30)
+    with acting(database, SYSTEM) as ctx:
+        unit_id = org.unit_id_for_code(ctx, "A")
+        for age in (44, 45):
+            ctx.db.add(
+                Indicator(
+                    code=f"SUM-{age}", name="号码之和", unit_id=unit_id, resource_code=code,
+                    func="sum", column_name="联系电话",
+                    filters_json=[{"column": "年龄", "op": "ge", "value": str(age)}],
+                    group_by=None, direction="above", warn_at=1e30, alarm_at=2e30,
+                    level=Level.OK, created_by="user:old",
+                )
+            )  # fmt: skip
+    with acting(database, seeded.actor(Role.CDO)) as ctx:
+        result = service.evaluate_indicators(ctx, ["SUM-44", "SUM-45"])
+    readings = [reading for _, reading in result.readings]
+    assert len(readings) == 2
+    assert all(r.level == "error" and r.value is None for r in readings)
+    assert all("联系电话" in r.message for r in readings)

@@ -42,9 +42,16 @@ class Use(StrEnum):
     ORDER = "order"
     GROUP = "group"
     LOOKUP = "lookup"
+    MEASURE = "measure"  # summed, averaged or its extremes taken
 
 
-_USE_ZH = {Use.FILTER: "筛选", Use.ORDER: "排序", Use.GROUP: "分组", Use.LOOKUP: "按键查询"}
+_USE_ZH = {
+    Use.FILTER: "筛选",
+    Use.ORDER: "排序",
+    Use.GROUP: "分组",
+    Use.LOOKUP: "按键查询",
+    Use.MEASURE: "汇总计算",
+}
 
 
 def is_personal(category: str | None) -> bool:
@@ -131,6 +138,12 @@ class Disclosure:
         elif use is Use.GROUP:
             zh = f"列 {shown} 含个人信息或对您脱敏显示，不能用于分组。"
             en = f"Column {shown!r} holds personal data or is masked for you; it cannot group."
+        elif use is Use.MEASURE:
+            zh = f"列 {shown} 含个人信息或对您脱敏显示，不能求和、求平均或取最值。"
+            en = (
+                f"Column {shown!r} holds personal data or is masked for you; it cannot be"
+                " summed, averaged or have its extremes taken."
+            )
         else:
             zh = f"列 {shown} 含个人信息或对您脱敏显示，不能用于{_USE_ZH[use]}。"
             en = (

@@ -79,8 +79,10 @@ def _revealing(
             filters=[f.column for f in specs], group=[group] if group else []
         )
     ]
-    if column and func in (Measure.MIN, Measure.MAX) and rules.is_protected(column):
-        found.append((column, Use.ORDER, "column"))  # the extreme is one person's value
+    # An extreme is one person's value; so is the difference of two sums or averages whose
+    # filters differ by one person (a mobile number read back whole). Only counting is left.
+    if column and func is not Measure.COUNT and rules.is_protected(column):
+        found.append((column, Use.MEASURE, "column"))
     return found
 
 

@@ -112,9 +112,10 @@ def _measure(ctx: Ctx, ind: Indicator) -> tuple[float | None, str | None, Level,
             None,
             Level.ERROR,
             (
-                f"指标使用了个人信息列 {names}（筛选、分组或取最值），已停止计算，请修改定义。"
-                f" / The indicator filters on, groups by or takes the extreme of personal"
-                f" column(s) {', '.join(dict.fromkeys(c for c, _, _ in revealing))};"
+                f"指标使用了个人信息列 {names}（筛选、分组、求和、求平均或取最值），"
+                "已停止计算，请修改定义。"
+                f" / The indicator filters on, groups by, sums, averages or takes the extreme"
+                f" of personal column(s) {', '.join(dict.fromkeys(c for c, _, _ in revealing))};"
                 " it is no longer computed; edit it."
             ),
         )
