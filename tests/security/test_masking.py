@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from shuzhi.security.categories import CATEGORY_INFO, Category
 from shuzhi.security.masking import (
+    MASK,
     MASKERS,
     MaskLevel,
     compare_levels,
@@ -20,7 +22,8 @@ from shuzhi.security.masking import (
     pseudonymise,
     strictest,
 )
-from shuzhi.standards.text import compact
+from shuzhi.standards.addresses import ADMIN_CUE
+from shuzhi.standards.text import compact, normalize
 from tests.security import synthetic
 
 C = Category
@@ -238,3 +241,125 @@ def test_values_already_compact_mask_as_their_other_spellings_do(value: str) -> 
     spelt_otherwise = f"\u3000{_wide(value)} "
     for category in ("resident_id", "mobile_phone"):
         assert MASKERS[category](value) == MASKERS[category](spelt_otherwise), category
+
+
+# ------------------------------------------------- what no partial mask may ever give away
+
+
+def _admin_prefix(value: str) -> int:
+    """The longest administrative prefix an address mask may keep (never the whole value)."""
+    text = normalize(value).replace(" ", "")
+    ends = [m.end() for m in ADMIN_CUE.finditer(text)]
+    ends += [m.end() for m in re.finditer("街道|镇|乡", text)]
+    return max((e for e in ends if e < len(text)), default=0)
+
+
+_DOMAIN = re.compile(r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)+")
+
+
+def _email_domain(value: str) -> int:
+    """'@' and the domain, when the value is an address at a domain name."""
+    local, at, domain = normalize(value).rpartition("@")
+    return len(at + domain) if local and _DOMAIN.fullmatch(domain) else 1
+
+
+# The longest run of a value's characters its mask may keep, per the module's documented
+# rules (a separator next to a kept part counts with it).
+KEPT: dict[str, Callable[[str], int]] = {
+    "resident_id": lambda v: 10,  # region code and birth year
+    "uscc": lambda v: 8,
+    "org_code": lambda v: 2,
+    "postal_code": lambda v: 2,
+    "mobile_phone": lambda v: 4,  # first 3, last 4
+    "landline_phone": lambda v: 5,  # area code with its separator; last 2
+    "bank_card": lambda v: 4,
+    "passport": lambda v: 2,
+    "travel_permit": lambda v: 2,
+    "taiwan_permit": lambda v: 2,
+    "sar_passport": lambda v: 2,
+    "license_plate": lambda v: 2,
+    "diplomatic_plate": lambda v: 4,  # 使 and the mission's three digits
+    "email": _email_domain,
+    "ip_address": lambda v: 15,  # two IPv4 octets, three exploded IPv6 groups
+    "address": _admin_prefix,
+    "person_name": lambda v: 2,  # compound surnames
+    "birth_date": lambda v: 5,  # the year with a separator
+    "precise_location": lambda v: 8,  # ",-120.15": a number to two decimals
+    "gender": lambda v: 0,
+    "health": lambda v: 0,
+    "ethnicity": lambda v: 0,
+    "religion": lambda v: 0,
+    "biometric": lambda v: 0,
+}
+
+
+def _longest_shared_run(a: str, b: str) -> int:
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] not in b:
+                break
+            best = j - i
+    return best
+
+
+# Free text of the kinds found in mis-classified columns: Chinese words, digits, Latin
+# letters, separators, full-width forms and spaces; never '*', which masks leave (a value
+# already masked is left as it is: masks are idempotent).
+_TEXT = st.text(
+    st.sampled_from(
+        list("高血压二级张三住文三路号省市区街道镇浙江杭州使领沪A北京@.:-_/,，()年月日 \u3000")
+        + list("0123456789xXabcdefABCDEF１２３ａ")
+    ),
+    max_size=40,
+)
+_ODD = [
+    "",
+    " ",
+    "\u3000",
+    "高血压二级 张三 住文三路100号",
+    "糖尿病 李四",
+    "30.274512,120.155134 张三家",
+    "张三 30.274512,120.155134",
+    "30.27",
+    "120",
+    "诊断:高血压二级:张三:住址",
+    "高血压.张三住文三路100号.x.y",
+    "张三@住文三路100号",
+    "1990-03-07 张三住文三路",
+    "张三住文三路号",
+    "浙江省杭州市西湖区文新街道文三路100号3幢201室",
+    "-",
+]
+_REALISTIC = st.builds(
+    lambda category, seed: GENERATORS[category](random.Random(seed)),
+    st.sampled_from(MASKED),
+    seeds,
+)
+
+
+def _fits(category: str, value: str) -> None:
+    if MASK in normalize(value):
+        return
+    masked = MASKERS[category](value)
+    if value:
+        assert masked != value, (category, value)
+    shared = max(_longest_shared_run(masked, value), _longest_shared_run(masked, normalize(value)))
+    assert shared <= KEPT[category](value), (category, value, masked)
+
+
+def test_every_partial_mask_documents_what_it_keeps() -> None:
+    assert set(KEPT) == set(MASKERS) - {"none"}
+
+
+@pytest.mark.parametrize("value", _ODD)
+@pytest.mark.parametrize("category", sorted(KEPT))
+def test_odd_values_never_leave_more_than_the_kept_part(category: str, value: str) -> None:
+    _fits(category, value)
+
+
+@pytest.mark.parametrize("category", sorted(KEPT))
+@settings(max_examples=150)
+@given(value=st.one_of(_TEXT, _REALISTIC))
+def test_no_value_leaves_more_than_the_kept_part(category: str, value: str) -> None:
+    _fits(category, value)

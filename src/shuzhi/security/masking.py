@@ -11,14 +11,20 @@ can pass through the same rule safely. Rules (what each keeps):
 - license_plate: province + issuing-authority letter (浙A*****)
 - diplomatic_plate: 使 and the mission's three digits (使014***, 224***使); of consulate
   plates the province, letter and 领 (沪A****领)
-- email: first character + domain, fixed ``***`` so the length is hidden
+- email: first character + domain (a domain name), fixed ``***`` so the length is hidden
 - ip_address: first two IPv4 octets / first three IPv6 groups
 - address: administrative prefix down to street/town (街道/镇/乡), or one level above if
   the value ends there; the remainder becomes ``****``
-- person_name: surname (compound surnames kept whole); birth_date: year only
+- person_name: surname (compound surnames kept whole); birth_date: year only, of a value
+  written as a date (digits and date or time separators)
 - uscc: authority, category and region (first 8); org_code: first 2; postal_code: first 2
-- precise_location: two decimals (about 1 km)
+- precise_location: two decimals (about 1 km) of a value that is wholly one coordinate or a
+  pair, written ``lat,lng``
 - health, ethnicity, religion, biometric: redacted; gender: ``*``
+
+A value a rule does not recognise as a whole (a note typed into a coordinates column, words
+around an e-mail address or a date) keeps only its first and last character, as too short or
+malformed identifiers do: no rule ever passes text it cannot read through unchanged.
 
 Pseudonyms are HMAC-SHA256 under a secret key over the category and the canonical value:
 deterministic per key (joins still work), unlinkable without the key, never a bare hash.
@@ -171,23 +177,31 @@ def mask_diplomatic_plate(value: str) -> str:
     return keep(plate, 2, 1)
 
 
+_DOMAIN = re.compile(r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)+")
+
+
 def mask_email(value: str) -> str:
     text = normalize(value)
     local, at, domain = text.rpartition("@")
-    if not at or not local:
+    if not at or not local or not _DOMAIN.fullmatch(domain):
         return _generic(value)
     return f"{local[0]}{REDACTED}@{domain}"
+
+
+# Addresses as this rule writes them (IPv6 exploded), masked or not.
+_IPV4 = re.compile(r"(?:[0-9]{1,3}|\*)(?:\.(?:[0-9]{1,3}|\*)){3}")
+_IPV6 = re.compile(r"(?:[0-9a-f]{4}|\*)(?::(?:[0-9a-f]{4}|\*)){7}")
 
 
 def mask_ip(value: str) -> str:
     text = normalize(value)
     with contextlib.suppress(ValueError):
         text = ipaddress.ip_address(text).exploded
-    if ":" in text:
+    if _IPV6.fullmatch(text):
         groups = text.split(":")
         return ":".join(g if i < 3 else MASK for i, g in enumerate(groups))
-    parts = text.split(".")
-    if len(parts) == 4:
+    if _IPV4.fullmatch(text):
+        parts = text.split(".")
         return ".".join(p if i < 2 else MASK for i, p in enumerate(parts))
     return _generic(value)
 
@@ -219,15 +233,20 @@ def mask_person_name(value: str) -> str:
 
 
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})")
+# A date (with a time, perhaps) as written: digits and date or time separators only.
+_DATE_LIKE = re.compile(r"(?=.*[0-9*])[0-9*\-/.年月日号时分秒:T ]+")
 
 
 def mask_birth_date(value: str) -> str:
     text = normalize(value)
+    if not _DATE_LIKE.fullmatch(text):
+        return _generic(value)
     m = _YEAR.search(text)
     if m is None or not any(c.isdigit() or c == MASK for c in text[: m.start()] + text[m.end() :]):
         # No year, or nothing but a year: nothing finer to hide, so hide it all.
         return re.sub(r"\d", MASK, text) if m is None else MASK * 4
-    return text[: m.end()] + re.sub(r"\d", MASK, text[m.end() :])
+    before, after = text[: m.start()], text[m.end() :]
+    return re.sub(r"\d", MASK, before) + m.group(0) + re.sub(r"\d", MASK, after)
 
 
 def mask_uscc(value: str) -> str:
@@ -243,11 +262,19 @@ def mask_postal_code(value: str) -> str:
     return keep(compact(value), 2, 0)
 
 
-_DECIMALS = re.compile(r"(\d+\.\d{2})([0-9*]+)")
+# One coordinate, or a pair, and nothing else (each with more than two decimals, or masked).
+_DEGREE = r"(-?\d{1,3}\.\d{2})([0-9*]+)"
+_COORDINATES = re.compile(rf"\(?\s*{_DEGREE}(?:\s*[,，\s]\s*{_DEGREE})?\s*\)?")
 
 
 def mask_location(value: str) -> str:
-    return _DECIMALS.sub(lambda m: m.group(1) + MASK * len(m.group(2)), normalize(value))
+    """Coordinates cut to two decimals, written ``lat,lng``; any other text (a note, an
+    address, a coordinate with words around it) is masked as unrecognised values are."""
+    m = _COORDINATES.fullmatch(normalize(value))
+    if m is None:
+        return _generic(value)
+    kept, cut = m.group(1, 3), m.group(2, 4)
+    return ",".join(k + MASK * len(c) for k, c in zip(kept, cut, strict=True) if k)
 
 
 def redact(value: str) -> str:
