@@ -113,6 +113,22 @@ def _machine_error(err: ShuzhiError, locale: str) -> Response:
     return JSONResponse(body, status_code=err.status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _credentialed(request: Request) -> bool:
+    """Whether the request carries an applicant key in any of the forms it is read from."""
+    headers = request.headers
+    return (
+        "authorization" in headers or "x-ckan-api-key" in headers or "key" in request.query_params
+    )
+
+
+def _cache_control(request: Request, released: service.DataRelease) -> str:
+    """Shared caches keep only what anyone may fetch: unconditional, unmasked data asked for
+    without a key. Conditional or masked data, and anything fetched with a key, is no-store."""
+    if released.conditional or released.masks or _credentialed(request):
+        return "no-store"
+    return "public, max-age=300"
+
+
 @router.get("/open/datasets/{name}/download.{fmt}")
 def download(request: Request, ctx: PortalCtx, name: str, fmt: str) -> Response:
     try:
@@ -128,9 +144,7 @@ def download(request: Request, ctx: PortalCtx, name: str, fmt: str) -> Response:
         headers={
             "Content-Disposition": _disposition(name, released.name, fmt),
             "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store"
-            if released.masks or "key" in request.query_params
-            else "public, max-age=300",
+            "Cache-Control": _cache_control(request, released),
         },
     )
 

@@ -89,6 +89,7 @@ class DataRelease:
     name: str
     version: Version
     masks: dict[str, str]  # column → category served de-identified
+    conditional: bool  # read only with an approved applicant's key
 
 
 def masked_batches(

@@ -35,4 +35,10 @@ def release(ctx: Ctx, resource_code: str, fmt: str, token: str | None = None) ->
     record(
         ctx, OpenDataDownloaded(p.resource_code, p.unit_id, fmt, dataset.version or 0, applicant)
     )
-    return DataRelease(p.resource_code, dataset.entry.name, version, dict(p.deidentified_json))
+    return DataRelease(
+        p.resource_code,
+        dataset.entry.name,
+        version,
+        dict(p.deidentified_json),
+        dataset.conditional,
+    )

@@ -47,6 +47,13 @@ def _personal(classification: list[ColumnClassification]) -> dict[str, str]:
     return {c.name: c.category for c in classification if c.personal or c.sensitive}
 
 
+def confirmed(personal: dict[str, str], deidentified: dict[str, str]) -> bool:
+    """The guard on data leaving: every personal column of the version is one the provider
+    confirmed, under the same category (a new personal column, or a column now holding
+    another kind of personal data, needs the provider to confirm again by republishing)."""
+    return all(deidentified.get(name) == category for name, category in personal.items())
+
+
 def _published_entry(ctx: Ctx, resource_code: str) -> EntryOut:
     """The entry as last published (never a unit's working copy)."""
     out = catalog.get_entry(ctx, resource_code)
@@ -325,13 +332,27 @@ def entry_withdrawn(ctx: Ctx, resource_code: str, reason: str) -> bool:
     return True
 
 
+# Open types from the most to the least open.
+_OPENNESS = (OpenType.UNCONDITIONAL, OpenType.CONDITIONAL, OpenType.NOT_OPEN)
+
+_STRICTER_REASON = {
+    OpenType.CONDITIONAL: "目录修订后开放属性收紧为“有条件开放”，须由提供单位按新条件重新开放",
+    OpenType.NOT_OPEN: "目录修订后开放属性为“不予开放”",
+}
+
+
 def entry_republished(ctx: Ctx, resource_code: str) -> bool:
-    """Close the publication when a newly published revision makes the entry not open (the
-    portal keeps showing the text it was opened with until the provider republishes)."""
+    """Close the publication when a newly published revision makes the entry's open type
+    stricter (unconditional → conditional, or → not open): data never stays out under terms
+    looser than the catalogue's, and the provider opens it again under the new ones. Other
+    revisions leave the text it was opened with until the provider republishes."""
     p = _open_publication(ctx, resource_code)
-    if p is None or catalog.get_entry(ctx, resource_code).open_type is not OpenType.NOT_OPEN:
+    if p is None:
         return False
-    _close(ctx, p, "目录修订后开放属性为“不予开放”")
+    revised = catalog.get_entry(ctx, resource_code).open_type
+    if _OPENNESS.index(revised) <= _OPENNESS.index(OpenType(p.open_type)):
+        return False
+    _close(ctx, p, _STRICTER_REASON[revised])
     return True
 
 
@@ -341,7 +362,8 @@ def on_entry_withdrawn(ctx: Ctx, event: hooks.EntryWithdrawn) -> None:
 
 
 def on_entry_republished(ctx: Ctx, event: hooks.EntryRepublished) -> None:
-    """Subscriber: a revision that makes the entry not open closes its publication."""
+    """Subscriber: a revision that makes the entry's open type stricter closes its
+    publication."""
     entry_republished(ctx, event.resource_code)
 
 

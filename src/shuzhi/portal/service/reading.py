@@ -38,36 +38,51 @@ from shuzhi.portal.service.common import (
     _open,
     masked_batches,
 )
-from shuzhi.portal.service.guard import _open_columns, _personal
+from shuzhi.portal.service.guard import _open_columns, _personal, confirmed
 from shuzhi.portal.service.usage import _unit_figures, count_use
 from shuzhi.search import service as search
 
 
 def _dataset(ctx: Ctx, p: Publication) -> tuple[OpenDataset, Version | None]:
-    entry = EntryOut.model_validate(p.entry_json)
-    hidden = p.deidentified_json
+    """The dataset as served, and its current version while the guard holds for it.
+
+    Every path that serves values (page preview, downloads) reads the version from here. When
+    the guard does not hold (a new personal column, a column now of another category) the
+    dataset is described as it was checked when (re)published, marked unavailable.
+    """
     current = lake.current_version(ctx, p.resource_code)
-    version: Version | None = None
-    available = False
-    columns: list[OpenColumn] = []
-    if current is not None:
-        out, version = current
-        available = set(_personal(out.classification)) <= set(hidden)
-        columns = _open_columns(entry, out.columns, hidden)
-    return (
-        OpenDataset(
-            resource_code=p.resource_code,
-            unit_id=p.unit_id,
-            status=PublicationStatus(p.status),
-            entry=entry,
-            columns=columns,
-            record_count=version.row_count if version is not None else p.record_count,
-            version=current[0].number if current is not None else None,
-            data_available=available,
-            opened_at=p.opened_at,
-            modified_at=p.republished_at or p.opened_at,
-        ),
-        version if available else None,
+    if current is None or not confirmed(_personal(current[0].classification), p.deidentified_json):
+        return _stored(p, available=False), None
+    out, version = current
+    entry = EntryOut.model_validate(p.entry_json)
+    found = OpenDataset(
+        resource_code=p.resource_code,
+        unit_id=p.unit_id,
+        status=PublicationStatus(p.status),
+        entry=entry,
+        columns=_open_columns(entry, out.columns, p.deidentified_json),
+        record_count=version.row_count,
+        version=out.number,
+        data_available=True,
+        opened_at=p.opened_at,
+        modified_at=p.republished_at or p.opened_at,
+    )
+    return found, version
+
+
+def _stored(p: Publication, available: bool) -> OpenDataset:
+    """The dataset as checked when it was opened or last republished (kept with it)."""
+    return OpenDataset(
+        resource_code=p.resource_code,
+        unit_id=p.unit_id,
+        status=PublicationStatus(p.status),
+        entry=EntryOut.model_validate(p.entry_json),
+        columns=[OpenColumn.model_validate(c) for c in p.columns_json or []],
+        record_count=p.record_count,
+        version=p.checked_version,
+        data_available=available,
+        opened_at=p.opened_at,
+        modified_at=p.republished_at or p.opened_at,
     )
 
 
@@ -79,18 +94,7 @@ def _listed(ctx: Ctx, p: Publication) -> OpenDataset:
     """
     if p.columns_json is None:
         return _dataset(ctx, p)[0]
-    return OpenDataset(
-        resource_code=p.resource_code,
-        unit_id=p.unit_id,
-        status=PublicationStatus(p.status),
-        entry=EntryOut.model_validate(p.entry_json),
-        columns=[OpenColumn.model_validate(c) for c in p.columns_json],
-        record_count=p.record_count,
-        version=p.checked_version,
-        data_available=True,  # the guard held for this version when it was (re)published
-        opened_at=p.opened_at,
-        modified_at=p.republished_at or p.opened_at,
-    )
+    return _stored(p, available=True)  # the guard held when it was (re)published
 
 
 def get_open_dataset(ctx: Ctx, resource_code: str) -> OpenDataset:
