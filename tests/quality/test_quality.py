@@ -66,11 +66,17 @@ def test_rules_scores_and_issue_workflow(database: Database, tmp_path: Path) -> 
     assert results[RuleKind.ALLOWED_VALUES].failing == 95
     assert results[RuleKind.REFERENCE].failing == 96
     assert results[RuleKind.FRESHNESS].failing == 1
+    # The newest birth date is one person's: the message quotes it masked, as the sample.
+    newest = max(r[3] for r in rows if r[3])
+    freshness = results[RuleKind.FRESHNESS]
+    assert newest[:4] in freshness.message and newest not in freshness.message
+    assert newest not in " ".join(freshness.sample)
     assert out.version.quality_score is not None and 0 < out.version.quality_score < 100
     with acting(database, liaison) as ctx:
         issues = quality.list_quality_issues(ctx, resource_code=code)
         board = quality.quality_scores(ctx)
     assert len(issues) == 7 and all(i.status is IssueStatus.OPEN for i in issues)
+    assert not any(newest in i.summary for i in issues)
     assert {e.resource_code for e in board.entries} == {code, ref}
     issue = issues[0].id
     with pytest.raises(Forbidden), acting(database, liaison) as ctx:

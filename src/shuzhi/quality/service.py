@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -179,6 +179,19 @@ def _mask_sample(values: list[str], category: Category | None) -> list[str]:
     return [mask_value(v, category) for v in values]
 
 
+# A value a check quotes in its message (the freshness check's newest date).
+_QUOTED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _mask_message(message: str, category: Category | None) -> str:
+    """A check's message with the column's values it quotes masked as the samples are."""
+    if category is None:
+        return message
+    from shuzhi.lake.analysis import mask_value
+
+    return _QUOTED_DATE.sub(lambda m: mask_value(m.group(0), category), message)
+
+
 def _column_of(columns: Iterable[tuple[str, str]], rule: QualityRule) -> str:
     """The version's name of the rule's column (a rule may name the source's header)."""
     column = rule.column_name or ""
@@ -276,9 +289,14 @@ def record_checks(
     authorised); results, issues and the audit record commit or roll back with the load.
     """
     weighted, weights, failing_rules = 1.0 - reject_ratio, 1.0, 0
-    for rule, outcome in zip(plan.rules, outcomes, strict=True):
-        columns = [(c.name, c.source_name) for c in version.columns]
-        sample = _mask_sample(outcome.sample, hidden.get(_column_of(columns, rule)))
+    columns = [(c.name, c.source_name) for c in version.columns]
+    for rule, found in zip(plan.rules, outcomes, strict=True):
+        category = hidden.get(_column_of(columns, rule))
+        outcome = replace(
+            found,
+            sample=_mask_sample(found.sample, category),
+            message=_mask_message(found.message, category),
+        )
         ctx.db.add(
             QualityResult(
                 resource_code=resource_code,
@@ -287,7 +305,7 @@ def record_checks(
                 rule_id=rule.id,
                 checked=outcome.checked,
                 failing=outcome.failing,
-                sample_json=sample,
+                sample_json=outcome.sample,
                 message=outcome.message,
             )
         )
@@ -448,7 +466,7 @@ def version_results(ctx: Ctx, resource_code: str, number: int) -> list[ResultOut
             failing=res.failing,
             pass_rate=round(1 - res.failing / res.checked, 4) if res.checked else 1.0,
             sample=_mask_sample(res.sample_json, hidden.get(_column_of(columns, rule))),
-            message=res.message,
+            message=_mask_message(res.message, hidden.get(_column_of(columns, rule))),
         )
         for res, rule in rows
     ]
