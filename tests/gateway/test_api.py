@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections import Counter
+from dataclasses import replace
 
 import pyarrow.parquet as pq
 import pytest
@@ -14,13 +15,25 @@ from fastapi import FastAPI
 from shuzhi.audit import service as audit
 from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
+from shuzhi.gateway import keyindex
 from shuzhi.gateway import service as gateway_service
 from shuzhi.sharing import apps_service as apps
 from shuzhi.sharing import service as sharing
 from tests.conftest import acting
-from tests.factories import PASSWORD
-from tests.gateway.helpers import call_count, calls, fresh_app, gateway, ids, phones, sealed, share
-from tests.sharing.helpers import application, key
+from tests.factories import PASSWORD, seed_org
+from tests.gateway.helpers import (
+    TEST_OPTIONS,
+    call_count,
+    calls,
+    fresh_app,
+    gateway,
+    ids,
+    phones,
+    sealed,
+    share,
+)
+from tests.lake.helpers import people_rows
+from tests.sharing.helpers import application, approve, key, request, shared_entry
 from tests.web.helpers import login
 
 
@@ -271,3 +284,61 @@ def test_stats_api_counts_the_calls(app: FastAPI, database: Database) -> None:
         assert page.status_code == 200 and shared.app in page.text and "<svg" in page.text
     assert call_count(database) == 4
     assert json.loads(calls(database)[0].filter)[0][:2] == ["公民身份号码", "eq"]
+
+
+@pytest.mark.parametrize("use_index", [True, False], ids=["key index", "engine"])
+def test_a_partial_approval_that_drops_a_column_keeps_its_conditions(
+    app: FastAPI, database: Database, use_index: bool
+) -> None:
+    # Asked: people younger than 25, with their age; granted: without the age column. The
+    # condition stays (a partial approval may only narrow) and the age is never served.
+    seeded = seed_org(database)
+    code = shared_entry(database, loaded=True, rows=30)
+    app_code = application(database)
+    liaison = seeded.actor(Role.DATA_LIAISON)
+    auth = {"Authorization": f"Bearer {key(database, app_code, liaison)}"}
+    asked = request(
+        database,
+        liaison,
+        code,
+        app_code,
+        columns=["姓名", "公民身份号码", "年龄"],
+        row_filter=[{"column": "年龄", "op": "lt", "value": "25"}],
+        delivery=["api", "bulk"],
+    )
+    decided = approve(
+        database,
+        seeded,
+        asked.id,
+        outcome="partly_approve",
+        reason="不提供年龄列",
+        columns=["姓名", "公民身份号码"],
+    )
+    assert decided.status == "partly_approved"
+    with acting(database, seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
+        (grant,) = sharing.list_grants(ctx)
+    people = people_rows(30)
+    young = {r[1] for r in people if r[4] < "25"}
+    assert 0 < len(young) < len(people)
+    assert grant.columns == ["姓名", "公民身份号码"]
+    assert [c.text for c in grant.row_filter] == ["年龄 lt 25"]
+    base = f"/api/v1/share/{code}"
+    granted = {"姓名", "公民身份号码"}
+    with gateway(app, replace(TEST_OPTIONS, key_index=use_index)) as client:
+        page = client.get(f"{base}/records", headers=auth, params={"limit": 1000})
+        assert page.status_code == 200, page.text
+        items = page.json()["items"]
+        assert len(items) == len(young) and all(set(item) == granted for item in items)
+        export = list(csv.reader(io.StringIO(client.get(f"{base}/export", headers=auth).text)))
+        assert export[0] == ["姓名", "公民身份号码"] and len(export) == len(young) + 1
+        found = {}
+        for person in people:
+            answer = client.get(f"{base}/records/{person[1]}", headers=auth)
+            assert answer.status_code in (200, 404), answer.text
+            if answer.status_code == 200:
+                found[person[1]] = answer.json()
+        assert set(found) == young and all(set(record) == granted for record in found.values())
+        widened = client.get(f"{base}/records", headers=auth, params={"f": "年龄:ge:25"})
+        assert widened.status_code == 422 and "年龄" in widened.text  # not granted
+    index_dir = database.settings.data_dir / keyindex.INDEX_DIR
+    assert any(index_dir.glob(f"*{keyindex.SUFFIX}")) == use_index

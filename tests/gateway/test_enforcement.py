@@ -4,10 +4,15 @@ lookups equal to engine lookups."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from fastapi import FastAPI
 
 from shuzhi.context import SYSTEM
@@ -17,7 +22,9 @@ from shuzhi.gateway.keyindex import SUFFIX
 from shuzhi.lake import service as lake
 from shuzhi.lake.query import Filter, Op
 from shuzhi.lake.readers import FileSource
-from shuzhi.sharing.grants import DeliveryMode
+from shuzhi.lake.service.review import accept_drift
+from shuzhi.security.masking import MaskLevel
+from shuzhi.sharing.grants import ColumnMask, DeliveryMode
 from tests.conftest import acting
 from tests.factories import seed_org
 from tests.gateway.helpers import AUTH, TEST_OPTIONS, FakeGrants, calls, gateway, make_grant
@@ -147,13 +154,90 @@ def test_expiry_delivery_and_unknown_entries(
         assert client.get("/api/v1/share/OTHER/records", headers=AUTH).status_code == 403
 
 
+@pytest.mark.parametrize(
+    "condition",
+    [Filter("已删除的列", Op.EQ, "x"), Filter("年龄", Op.LT, 30)],
+    ids=["column gone", "value of another type"],  # 年龄 is text in this version
+)
 def test_unappliable_row_filter_fails_closed(
-    app: FastAPI, database: Database, tmp_path: Path
+    app: FastAPI, database: Database, tmp_path: Path, condition: Filter
 ) -> None:
     code = _loaded(database, tmp_path, people_rows(5))
-    grant = make_grant(code, row_filter=(Filter("已删除的列", Op.EQ, "x"),))
+    grant = make_grant(code, row_filter=(condition,))
+    key = people_rows(5)[0][1]
     with gateway(app, grants=FakeGrants(grant)) as client:
         response = client.get(f"/api/v1/share/{code}/records", headers=AUTH)
         assert response.status_code == 409
-        assert "已删除的列" not in response.text
+        assert condition.column not in response.text
+        assert client.get(f"/api/v1/share/{code}/records/{key}", headers=AUTH).status_code == 409
+        assert client.get(f"/api/v1/share/{code}/export", headers=AUTH).status_code == 409
     assert calls(database)[0].rows == 0
+
+
+def _typed_entry(database: Database, tmp_path: Path) -> str:
+    """An entry loaded from Parquet that keeps its types: row i is 年龄 ``20+i.1`` (a
+    decimal) and 出生日期 ``2000-01-(1+i)`` at midnight UTC (a time-zone-aware timestamp)."""
+    seed_org(database)
+    code = shared_entry(database)
+    people = people_rows(20)
+    table = pa.table(
+        {
+            "姓名": [r[0] for r in people],
+            "公民身份号码": [r[1] for r in people],
+            "联系电话": [r[2] for r in people],
+            "出生日期": pa.array(
+                [dt.datetime(2000, 1, 1 + i, tzinfo=dt.UTC) for i in range(20)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "年龄": pa.array(
+                [decimal.Decimal(f"{20 + i}.1") for i in range(20)], pa.decimal128(5, 1)
+            ),
+        }
+    )
+    pq.write_table(table, tmp_path / "typed.parquet")
+    with acting(database, SYSTEM) as ctx:
+        loaded = lake.ingest(ctx, code, FileSource(tmp_path / "typed.parquet"))
+        if loaded.version.status != "current":  # the types differ from the entry's: accepted
+            accept_drift(ctx, code, loaded.version.number, "按类型加载")
+    return code
+
+
+MIDNIGHT_5TH = dt.datetime(2000, 1, 5)  # naive, as a decision stores "2000-01-05T00:00:00"
+# (row filter, the row it leaves out, a row it keeps): row i holds 年龄 20+i.1, 出生日期 the
+# (1+i)th of January 2000 at midnight UTC.
+TYPED_CONDITIONS = [
+    (Filter("年龄", Op.LT, 30.1), 10, 9),  # 30.1 is not below 30.1; 29.1 is
+    (Filter("年龄", Op.NE, 25.1), 5, 4),
+    (Filter("年龄", Op.NOT_IN, (25.1, 31.1)), 5, 4),
+    (Filter("出生日期", Op.NE, MIDNIGHT_5TH), 4, 3),
+    (Filter("出生日期", Op.NOT_IN, (MIDNIGHT_5TH,)), 4, 3),
+    (Filter("出生日期", Op.LT, MIDNIGHT_5TH), 4, 3),
+]
+
+
+@pytest.mark.parametrize("use_index", [True, False], ids=["key index", "engine"])
+def test_keyed_lookups_keep_to_a_row_filter_on_typed_columns(
+    app: FastAPI, database: Database, tmp_path: Path, use_index: bool
+) -> None:
+    code = _typed_entry(database, tmp_path)
+    keys = [r[1] for r in people_rows(20)]
+    base = f"/api/v1/share/{code}"
+    options = replace(TEST_OPTIONS, key_index=use_index)
+    for condition, outside, inside in TYPED_CONDITIONS:
+        grant = make_grant(
+            code,
+            columns=("姓名", "公民身份号码", "年龄", "出生日期"),
+            masking={**make_grant(code).masking, "出生日期": ColumnMask("none", MaskLevel.NONE)},
+            row_filter=(condition,),
+        )
+        with gateway(app, options, FakeGrants(grant)) as client:
+            hidden = client.get(f"{base}/records/{keys[outside]}", headers=AUTH)
+            assert hidden.status_code == 404, condition
+            assert client.get(f"{base}/records/{keys[inside]}", headers=AUTH).is_success
+            # A lookup serves exactly the rows a page lists.
+            page = client.get(f"{base}/records", headers=AUTH, params={"limit": 100}).json()
+            listed = {r["公民身份号码"] for r in page["items"]}
+            served = {k for k in keys if client.get(f"{base}/records/{k}", headers=AUTH).is_success}
+            assert keys[outside] not in listed and served == listed, condition
+    indexes = (database.settings.data_dir / "gateway" / "keys").glob(f"*{SUFFIX}")
+    assert any(indexes) == use_index

@@ -12,14 +12,19 @@ error never tells a caller which other columns a dataset has.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import hmac
 import json
+import math
+import operator
+import re
 from collections.abc import Callable, Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
 from shuzhi.errors import ErrorCollector, FieldError, Invalid, Message
 from shuzhi.lake.query import Filter, Op
+from shuzhi.sharing.filters import INT64, Family, family_of
 
 MAX_FILTERS = 20
 MAX_IN_VALUES = 100
@@ -166,48 +171,218 @@ def coerce_key(value: str, type_name: str) -> Any:
     return _coercer(type_name)(value)
 
 
+# ---------------------------------------------------------------- a grant's row filter
+
+
+class Unfit(ValueError):
+    """A row filter that cannot be applied to a version: a column is missing, a condition is
+    malformed, or a value does not suit its column's type (the engine would refuse it)."""
+
+
+_DECIMAL = re.compile(r"decimal(?:32|64|128|256)\((\d+),\s*(-?\d+)\)")
+_DOUBLE_TYPES = frozenset({"halffloat", "float", "double", "float16", "float32", "float64"})
+
+
+def conform(row_filter: Sequence[Filter], types: Mapping[str, str]) -> list[Filter]:
+    """A grant's row filter in the terms of a version's columns (name → Arrow type name), so
+    that the engine (``/records``, ``/export``) and ``matches`` (keyed lookups) compare alike,
+    whatever the engine and its session time zone:
+
+    - timestamps compare as instants: on a column with a time zone a naive value is read as
+      UTC; on a column without one an aware value becomes its UTC wall time;
+    - on a floating-point column every number is a double (DuckDB would compare a 32-bit
+      float column with an integer in 32 bits);
+    - on a decimal column an integer beyond the column's precision is a double (DuckDB may
+      fail to cast it to the column's decimal type).
+
+    Raises ``Unfit`` when a column is missing or a condition does not suit its column.
+    """
+    out = []
+    for f in row_filter:
+        if f.column not in types:
+            raise Unfit(f.column)
+        out.append(_conform_one(f, types[f.column]))
+    return out
+
+
+def _conform_one(f: Filter, type_name: str) -> Filter:
+    try:
+        op = Op(f.op)
+    except ValueError:
+        raise Unfit(f.op) from None
+    family = family_of(type_name)
+    if op in (Op.IS_NULL, Op.NOT_NULL):
+        if f.value is not None:
+            raise Unfit(op)
+        return Filter(f.column, op)
+    if op is Op.LIKE_PREFIX and family is not Family.TEXT:
+        raise Unfit(op)
+    if op in (Op.IN, Op.NOT_IN):
+        if not isinstance(f.value, tuple | list) or not f.value:
+            raise Unfit(op)
+        return Filter(f.column, op, tuple(_conform_value(v, type_name) for v in f.value))
+    return Filter(f.column, op, _conform_value(f.value, type_name))
+
+
+def _conform_value(value: Any, type_name: str) -> Any:
+    """One value as the column's type compares it (``Unfit`` when it does not suit it)."""
+    family = family_of(type_name)
+    if not _suits(family, value):
+        raise Unfit(type_name)
+    t = type_name.strip().lower()
+    if family is Family.TIMESTAMP:
+        try:
+            return _in_utc(value, aware="tz=" in t)
+        except OverflowError:
+            raise Unfit(type_name) from None
+    if family is Family.NUMBER and t in _DOUBLE_TYPES:
+        return float(value)
+    if family is Family.NUMBER and not isinstance(value, float):
+        precision = _DECIMAL.fullmatch(t)
+        if precision is not None:
+            digits, scale = int(precision[1]), int(precision[2])
+            if abs(value) >= 10 ** (digits - scale):
+                return float(value)
+    return value
+
+
+def _in_utc(value: dt.datetime, aware: bool) -> dt.datetime:
+    """A timestamp as an aware UTC instant, or as UTC wall time; naive values read as UTC."""
+    if value.utcoffset() is None:
+        return value.replace(tzinfo=dt.UTC) if aware else value
+    in_utc = value.astimezone(dt.UTC)
+    return in_utc if aware else in_utc.replace(tzinfo=None)
+
+
+def _suits(family: Family, value: Any) -> bool:
+    """Whether the engine takes ``value`` for a column of ``family`` (as ``lake.sql`` does)."""
+    if isinstance(value, bool):
+        return family is Family.BOOLEAN
+    if family is Family.TEXT:
+        return isinstance(value, str) and "\x00" not in value and _utf8(value)
+    if family is Family.INTEGER:
+        return isinstance(value, int) and -INT64 <= value < INT64
+    if family is Family.NUMBER:
+        if isinstance(value, int):
+            return -INT64 <= value < INT64
+        if isinstance(value, float):
+            return math.isfinite(value)
+        return isinstance(value, decimal.Decimal) and value.is_finite()
+    if family is Family.DATE:
+        return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    if family is Family.TIMESTAMP:
+        return isinstance(value, dt.datetime)
+    return False
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 # ---------------------------------------------------------------- evaluation in Python
 
+_ORDER: dict[Op, Callable[[Any, Any], bool]] = {
+    Op.EQ: operator.eq,
+    Op.NE: operator.ne,
+    Op.LT: operator.lt,
+    Op.LE: operator.le,
+    Op.GT: operator.gt,
+    Op.GE: operator.ge,
+}
 
-def _compare(op: Op, left: Any, right: Any) -> bool:
-    if op is Op.EQ:
-        return bool(left == right)
-    if op is Op.NE:
-        return bool(left != right)
-    if op is Op.LT:
-        return bool(left < right)
-    if op is Op.LE:
-        return bool(left <= right)
-    if op is Op.GT:
-        return bool(left > right)
-    return bool(left >= right)
+
+def _kind(value: Any) -> str | None:
+    """The family a value compares within (None: one the engine does not compare)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float | decimal.Decimal):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dt.datetime):
+        return "timestamp"
+    if isinstance(value, dt.date):
+        return "date"
+    return None
+
+
+def _numbers(left: Any, right: Any) -> tuple[Any, Any] | None:
+    """Two numbers as the engine compares them: as doubles when either is a double (an
+    integer or a decimal rounded to the nearest double, as the engine casts it), exactly
+    otherwise (integers and decimals). None for NaN: the engine's answer for a NaN depends on
+    the statistics of the Parquet row group it sits in (DuckDB takes a row group whose other
+    values are all ``c`` as all ``c``, NaN included), which a row read alone cannot know."""
+    if isinstance(left, float) or isinstance(right, float):
+        try:
+            pair = float(left), float(right)
+        except (OverflowError, ValueError):
+            return None
+        return None if math.isnan(pair[0]) or math.isnan(pair[1]) else pair
+    for value in (left, right):
+        if isinstance(value, decimal.Decimal) and not value.is_finite():
+            return None
+    return left, right
+
+
+def _comparable(left: Any, right: Any) -> tuple[Any, Any] | None:
+    """Two values made comparable as the engine compares them, or None when it would not
+    compare them (different families, or a value of a family it has no order for)."""
+    kind = _kind(left)
+    if kind is None or kind != _kind(right):
+        return None
+    if kind == "number":
+        return _numbers(left, right)
+    if kind == "timestamp":
+        return _in_utc(left, aware=True), _in_utc(right, aware=True)
+    return left, right  # text by code point (UTF-8 byte order), booleans, dates
+
+
+def _compare(op: Op, left: Any, right: Any) -> bool | None:
+    """``left op right`` as the engine answers it; None when it cannot be answered exactly."""
+    pair = _comparable(left, right)
+    if pair is None:
+        return None
+    try:
+        return bool(_ORDER[op](*pair))
+    except (TypeError, OverflowError, decimal.InvalidOperation):
+        return None
+
+
+def _passes(value: Any, f: Filter) -> bool:
+    try:
+        op = Op(f.op)
+    except ValueError:
+        return False
+    if op is Op.IS_NULL:
+        return value is None
+    if op is Op.NOT_NULL:
+        return value is not None
+    if value is None:
+        return False
+    if op in (Op.IN, Op.NOT_IN):
+        if not isinstance(f.value, tuple | list) or not f.value:
+            return False
+        found = [_compare(Op.EQ, value, v) for v in f.value]
+        if None in found:
+            return False
+        return any(found) if op is Op.IN else not any(found)
+    if op is Op.LIKE_PREFIX:
+        return isinstance(value, str) and isinstance(f.value, str) and value.startswith(f.value)
+    return _compare(op, value, f.value) is True
 
 
 def matches(row: Mapping[str, Any], filters: Sequence[Filter]) -> bool:
-    """SQL semantics in Python (null matches only ``is_null``), for rows read by key."""
-    for f in filters:
-        value = row.get(f.column)
-        op = Op(f.op)
-        if op is Op.IS_NULL:
-            ok = value is None
-        elif op is Op.NOT_NULL:
-            ok = value is not None
-        elif value is None:
-            ok = False
-        elif op is Op.IN:
-            ok = value in tuple(f.value)
-        elif op is Op.NOT_IN:
-            ok = value not in tuple(f.value)
-        elif op is Op.LIKE_PREFIX:
-            ok = isinstance(value, str) and value.startswith(f.value)
-        else:
-            try:
-                ok = _compare(op, value, f.value)
-            except TypeError:
-                ok = False
-        if not ok:
-            return False
-    return True
+    """Whether a row read by key passes a row filter, answered as the engine answers it
+    (SQL semantics: a null passes only ``is_null``; numbers, timestamps and text compared as
+    the engine compares them — see ``_numbers`` and ``_in_utc``; give it a filter made by
+    ``conform``). Fails closed: a condition that cannot be answered exactly (values of
+    different families, a malformed condition) fails the row whatever its operator, ``ne``
+    and ``not_in`` included."""
+    return all(_passes(row.get(f.column), f) for f in filters)
 
 
 def value_digest(value: Any, key: bytes) -> str:

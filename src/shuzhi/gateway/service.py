@@ -37,8 +37,10 @@ from shuzhi.errors import (
 )
 from shuzhi.gateway.cursor import Position
 from shuzhi.gateway.filters import (
+    Unfit,
     coerce_key,
     conditions,
+    conform,
     matches,
     parse_fields,
     parse_filters,
@@ -193,15 +195,19 @@ def _available(grant: CallGrant, version: Version) -> dict[str, str]:
 
 
 def _row_filter(grant: CallGrant, version: Version) -> list[Filter]:
-    types = version.column_types()
-    if any(f.column not in types for f in grant.row_filter):
+    """The grant's row filter in the version's column types (``filters.conform``): what the
+    engine applies to pages and exports and what keyed lookups check rows against, alike.
+    Its columns need not be granted ones (a partial approval may drop a column and keep the
+    conditions on it): they are read to filter, never served."""
+    try:
+        return conform(grant.row_filter, version.column_types())
+    except Unfit:
         # Fail closed: a row filter that cannot be applied must not widen the grant.
         raise Conflict(
             "授权的行过滤条件与当前数据版本不符，暂停提供数据，请联系提供方。",
             "The grant's row filter does not fit the current data version; nothing is served"
             " until the provider fixes it.",
-        )
-    return list(grant.row_filter)
+        ) from None
 
 
 def _plan(runtime: GatewayRuntime, grant: CallGrant, fields: Sequence[str]) -> Plan:

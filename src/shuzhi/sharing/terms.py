@@ -4,7 +4,9 @@ Columns are the published entry's data items, matched to the dataset's current v
 (names equal ignoring spaces and case); before the first load their types count as text and
 their categories are guessed from the item names. Terms start from what was requested and
 may only narrow: fewer columns, stricter masking, more row conditions, a shorter duration,
-fewer delivery modes, a lower rate limit. Items catalogued as not shared never pass.
+fewer delivery modes, a lower rate limit. A column a partial approval drops keeps the
+requested conditions on it (the rows stay filtered; the column is not served). Items
+catalogued as not shared never pass.
 """
 
 from __future__ import annotations
@@ -263,9 +265,8 @@ def decided_terms(
     # Whatever was asked or decided, items catalogued as not shared are never granted.
     check_shareable(cols, terms.columns, errors, "columns")
     errors.raise_if_any()
-    # Columns dropped by a partial approval take their conditions with them.
-    granted = {cols.names[k] for k in terms.columns}
-    terms.row_filter = [f for f in terms.row_filter if f.column in granted]
+    # The requested conditions stay, on dropped columns too: dropping one would widen the
+    # rows granted. The gateway filters on such a column and never serves it.
     return terms
 
 
