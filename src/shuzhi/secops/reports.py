@@ -26,7 +26,7 @@ from shuzhi.secops.models import Alert, AlertStatus, Containment, Incident
 from shuzhi.secops.review_events import ReportViewed
 from shuzhi.secops.review_models import GrantReview, ReviewStatus
 from shuzhi.secops.risk_schemas import RiskChange
-from shuzhi.secops.rules import RULES
+from shuzhi.secops.rules import RULES, shown_subject
 from shuzhi.secops.service.risk import risk_changes
 from shuzhi.secops.texts import TEXTS
 
@@ -150,7 +150,7 @@ def monthly_report(
             id=a.id,
             rule=a.rule,
             severity=a.severity.value,
-            subject=a.subject,
+            subject=shown_subject(a.subject),
             status=a.status.value,
             first_seen=a.first_seen,
             count=a.count,

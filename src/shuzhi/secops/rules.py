@@ -4,8 +4,15 @@ that does not fire on ordinary use) and what it finds.
 Each rule reads only what the owning capabilities record and publish for it
 (``gateway.monitoring`` over the call log, ``auth.throttle.failures_by_client``,
 ``audit.service.quick_check``) over the last ``WINDOW``; a finding names one subject
-(an application key ``key:<id>`` or a client address ``client:<address>``) and the measure
-that crossed the threshold. The thresholds are justified in docs/secops.md.
+(an application key ``key:<id>``, a key at a new address ``key:<id>@<address>``, a client
+address ``client:<address>``…) and the measure that crossed the threshold. The thresholds
+are justified in docs/secops.md.
+
+A subject never holds a client's whole address: ``client_subject`` writes ``<address>`` as
+its network part (as evidence shows it) and a keyed digest of the whole (``203.0.*.*#…``),
+which is all that tells one address's alerts and tuning apart from another's. The address
+itself stays in the finding's ``client`` (the rules and the evidence read the call log by
+it) and is stored nowhere.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from shuzhi.auth import throttle
-from shuzhi.gateway import monitoring
+from shuzhi.gateway import monitoring, redaction
 from shuzhi.secops.models import Severity
 
 WINDOW = timedelta(hours=1)
@@ -174,7 +181,7 @@ class Finding:
     zh: str
     en: str
     key_id: int | None = None
-    client: str | None = None
+    client: str | None = None  # the whole address: read by, never stored
     extra: dict[str, object] = field(default_factory=dict)
     first_at: datetime | None = None  # the first call behind the finding in the window
 
@@ -309,6 +316,7 @@ def _new_clients(
     since: datetime,
     now: datetime,
     limit: Limits,
+    key: bytes,
 ) -> list[Finding]:
     """A key with enough history calling from an address it never used in 30 days."""
     found: list[Finding] = []
@@ -330,7 +338,7 @@ def _new_clients(
             found.append(
                 Finding(
                     "new_client",
-                    f"{subject}@{client}"[:100],
+                    client_subject(f"{subject}@", client, key),
                     k.provider_unit_id,
                     1,
                     1,
@@ -346,12 +354,12 @@ def _new_clients(
 
 
 def _keyless_refusals(
-    session: Session, since: datetime, now: datetime, limit: Limits
+    session: Session, since: datetime, now: datetime, limit: Limits, key: bytes
 ) -> list[Finding]:
     """Refused calls that carried no valid key, counted per client address."""
     found = []
     for client, refused in monitoring.refusals_without_key(session, since, now).items():
-        subject = f"client:{client}"[:100]
+        subject = client_subject("client:", client, key)
         bar = limit("refusal_burst", "refusals", subject)
         if refused >= bar:
             found.append(
@@ -398,24 +406,25 @@ def _sequential(keys: list[monitoring.KeyActivity], limit: Limits) -> list[Findi
     return found
 
 
-def gateway_findings(session: Session, now: datetime, limit: Limits) -> list[Finding]:
-    """Every gateway rule over the last ``WINDOW`` (a handful of aggregate queries)."""
+def gateway_findings(session: Session, now: datetime, limit: Limits, key: bytes) -> list[Finding]:
+    """Every gateway rule over the last ``WINDOW`` (a handful of aggregate queries);
+    ``key`` digests the client addresses subjects name (``subject_key``)."""
     since = now - WINDOW
     keys = monitoring.activity(session, since, now, NEAR_LEAST)
     history = monitoring.calls_per_key(session, since - timedelta(days=BASELINE_DAYS), since)
     by_key = {k.key_id: k for k in keys}
     found = [f for k in keys for f in _per_key(k, history, since, limit)]
     found += _off_hours(session, by_key, since, now, limit)
-    found += _new_clients(session, by_key, history, since, now, limit)
-    found += _keyless_refusals(session, since, now, limit)
+    found += _new_clients(session, by_key, history, since, now, limit, key)
+    found += _keyless_refusals(session, since, now, limit, key)
     found += _sequential(keys, limit)
     return found
 
 
-def login_findings(session: Session, now: datetime, limit: Limits) -> list[Finding]:
+def login_findings(session: Session, now: datetime, limit: Limits, key: bytes) -> list[Finding]:
     found = []
     for client, (accounts, failures) in throttle.failures_by_client(session, now - WINDOW).items():
-        subject = f"client:{client}"[:100]
+        subject = client_subject("client:", client, key)
         bar = limit("login_spray", "accounts", subject)
         if accounts >= bar:
             found.append(
@@ -446,3 +455,48 @@ def mask_client(client: str | None) -> str:
     if len(parts) == 4:
         return f"{parts[0]}.{parts[1]}.*.*"
     return client[: max(1, len(client) // 2)] + "…"
+
+
+def subject_key(secret_key: str) -> bytes:
+    """The key of the digests that tell client addresses apart in subjects: the gateway's
+    digest key (the call log and the access log digest values with it)."""
+    return redaction.digest_key(secret_key)
+
+
+def client_subject(prefix: str, client: str, key: bytes) -> str:
+    """A subject naming a client address: ``prefix``, the address's network part and a
+    keyed digest of the whole address (the gateway's value digest: two addresses of one
+    network stay two subjects, and no one without the secret key can tell which)."""
+    return f"{prefix}{mask_client(client)}#{redaction.digest(client, key)}"
+
+
+def _address_in(subject: str) -> tuple[str, str] | None:
+    """The prefix and the address part of a subject that names a client address (``client:…``
+    or ``key:<id>@…``); None for any other subject."""
+    if subject.startswith("client:"):
+        return "client:", subject.removeprefix("client:")
+    head, at, client = subject.partition("@")
+    if subject.startswith("key:") and at:
+        return f"{head}@", client
+    return None
+
+
+def _whole_address(subject: str) -> tuple[str, str] | None:
+    """The prefix and the whole address of a subject stored before subjects carried a digest
+    (they named the address itself); None for a subject of today's form."""
+    found = _address_in(subject)
+    return found if found is not None and "#" not in found[1] else None
+
+
+def shown_subject(subject: str) -> str:
+    """A stored subject as every answer, page, report and record shows it: one stored
+    before subjects carried a digest is cut to its address's network part."""
+    whole = _whole_address(subject)
+    return subject if whole is None else whole[0] + mask_client(whole[1])
+
+
+def current_subject(subject: str, key: bytes) -> str:
+    """A stored subject in today's form: one that names a whole address is given the digest
+    form that the rules now find it under."""
+    whole = _whole_address(subject)
+    return subject if whole is None else client_subject(*whole, key)

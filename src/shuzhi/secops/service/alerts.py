@@ -4,6 +4,11 @@ Evaluation runs off the request path (``shuzhi secops evaluate`` or the server's
 evaluator thread) and reads only what the metering, the login throttle and the audit log
 record. A finding about a subject that already has an open alert makes that alert grow
 (``count``, ``last_seen``, fresh evidence) instead of raising another.
+
+Subjects that name a client address carry its network part and a keyed digest, never the
+address (``rules.client_subject``); alerts and tunings stored before that named the whole
+address and are given the digest form by the next evaluation (``_upgrade_subjects``), and
+everything shown goes through ``rules.shown_subject``.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from shuzhi.audit.service import quick_check, record
@@ -29,6 +34,7 @@ from shuzhi.secops.models import (
     Alert,
     AlertStatus,
     EvaluatorState,
+    Incident,
     Severity,
     Threshold,
     Tuning,
@@ -37,9 +43,12 @@ from shuzhi.secops.rules import (
     RULES,
     WINDOW,
     Finding,
+    current_subject,
     gateway_findings,
     login_findings,
     mask_client,
+    shown_subject,
+    subject_key,
 )
 from shuzhi.secops.schemas import (
     AlertItem,
@@ -177,15 +186,17 @@ def find(ctx: Ctx, now: datetime) -> list[Prepared]:
     only, so the server's evaluator runs it in a read unit and holds no write lock while the
     rules scan."""
     require(ctx, "evaluate_secops")
-    limits = _Limits(
-        _values(ctx.db), {(t.rule, t.subject): t.factor for t in ctx.db.scalars(select(Tuning))}
-    )
+    key = subject_key(ctx.settings.secret_key)
+    tuning = {
+        (t.rule, current_subject(t.subject, key)): t.factor for t in ctx.db.scalars(select(Tuning))
+    }
+    limits = _Limits(_values(ctx.db), tuning)
     # Each family of rules reads in its own snapshot (one turn may scan an hour of calls).
-    findings = gateway_findings(ctx.db, now, limits)
+    findings = gateway_findings(ctx.db, now, limits, key)
     ctx.release_snapshot()
     findings += flow_findings(ctx.db, now, limits)
     ctx.release_snapshot()
-    findings += login_findings(ctx.db, now, limits)
+    findings += login_findings(ctx.db, now, limits, key)
     ctx.release_snapshot()
     report = quick_check(ctx)
     if not report.ok:
@@ -238,6 +249,7 @@ def _open_key(f: Finding) -> str:
 def raise_alerts(ctx: Ctx, found: list[Prepared], now: datetime) -> EvaluationOut:
     """Raise (and deliver) an alert per new finding; make the open ones grow."""
     require(ctx, "evaluate_secops")
+    _upgrade_subjects(ctx, subject_key(ctx.settings.secret_key))
     new: list[AlertOut] = []
     grown = 0
     for finding in found:
@@ -247,6 +259,39 @@ def raise_alerts(ctx: Ctx, found: list[Prepared], now: datetime) -> EvaluationOu
         elif alert is not None:
             grown += 1
     return EvaluationOut(ran=True, new=new, grown=grown)
+
+
+def _naming_addresses(subject: Any) -> Any:
+    """Stored subjects of the form before subjects carried a digest (``client:<address>``,
+    ``key:<id>@<address>``, no ``#``)."""
+    named = or_(subject.like("client:%"), subject.like("key:%@%"))
+    return named & subject.not_like("%#%")
+
+
+def _upgrade_subjects(ctx: Ctx, key: bytes) -> None:
+    """Give alerts and tunings stored before subjects carried a digest (they named a whole
+    client address) the subject the rules now find them under: an open alert goes on
+    growing, a tuned subject keeps its thresholds, and the address is no longer kept (nor in
+    the title of an incident opened from the alert). An open alert met in the turn that
+    upgrades it grows by one call: its preparation looked it up before."""
+    for alert in list(ctx.db.scalars(select(Alert).where(_naming_addresses(Alert.subject)))):
+        subject = current_subject(alert.subject, key)
+        for incident in list(ctx.db.scalars(select(Incident).where(Incident.alert_id == alert.id))):
+            incident.title = incident.title.replace(alert.subject, subject)[:200]
+        alert.subject = subject
+        if alert.open_key is not None:
+            alert.open_key = f"{alert.rule}|{subject}"
+    for tuning in list(ctx.db.scalars(select(Tuning).where(_naming_addresses(Tuning.subject)))):
+        subject = current_subject(tuning.subject, key)
+        kept = ctx.db.scalar(
+            select(Tuning).where(Tuning.rule == tuning.rule, Tuning.subject == subject)
+        )
+        if kept is None:
+            tuning.subject = subject
+        else:
+            kept.factor = max(kept.factor, tuning.factor)
+            ctx.db.delete(tuning)
+    ctx.db.flush()
 
 
 def _evidence(session: Session, f: Finding, now: datetime) -> list[dict[str, Any]]:
@@ -361,7 +406,7 @@ def _item(a: Alert) -> AlertItem:
         id=a.id,
         rule=a.rule,
         severity=a.severity.value,
-        subject=a.subject,
+        subject=shown_subject(a.subject),
         first_seen=a.first_seen,
         last_seen=a.last_seen,
         count=a.count,

@@ -28,9 +28,7 @@ from shuzhi.secops.models import (
     Notification,
     Severity,
 )
-from shuzhi.secops.rules import (
-    RULES,
-)
+from shuzhi.secops.rules import RULES, shown_subject
 from shuzhi.secops.schemas import (
     CloseIn,
     ContainmentIn,
@@ -242,7 +240,9 @@ def open_incident(ctx: Ctx, data: IncidentIn) -> IncidentOut:
     alert = alert_row(ctx, data.alert_id) if data.alert_id is not None else None
     unit = alert.unit_id if alert is not None else data.unit_id
     require(ctx, "manage_incidents", unit, target=str(data.alert_id or ""))
-    title = data.title or (f"{RULES[alert.rule].zh}：{alert.subject}" if alert else "")
+    title = data.title or (
+        f"{RULES[alert.rule].zh}：{shown_subject(alert.subject)}" if alert else ""
+    )
     if len(title) < 2:
         raise Invalid.field("title", "请填写事件标题。", "Give the incident a title.")
     start = alert.first_seen if alert is not None else now - timedelta(hours=data.window_hours)
