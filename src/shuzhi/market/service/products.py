@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 from sqlalchemy import select
 
@@ -27,12 +26,11 @@ from shuzhi.market.schemas import COMPLIANCE_ITEMS, ComplianceReview, ProductIn,
 from shuzhi.market.service.agreements import why_not_covered
 from shuzhi.market.service.common import agreement_row, conflict, product_row, refused
 from shuzhi.market.service.output import checked_release, output_from_release
+from shuzhi.market.service.samples import unmasked_columns
 from shuzhi.org import service as org
 from shuzhi.sandbox.schemas import ReleaseOut
+from shuzhi.security.categories import CATEGORY_INFO
 from shuzhi.security.grading import NationalLevel
-
-# Values a masked sample must not hold: an 18-digit resident ID or an 11-digit mobile number.
-_UNMASKED = re.compile(r"(?<![0-9])(?:[1-9][0-9]{16}[0-9Xx]|1[3-9][0-9]{9})(?![0-9])")
 
 
 def sample_hash(sample: list[dict[str, object]]) -> str:
@@ -85,6 +83,18 @@ def api_delivery_problems(ctx: Ctx, resource_code: str) -> tuple[str, str] | Non
             " product's result as a file.",
         )
     return None
+
+
+def confirmed_columns(ctx: Ctx, inputs: list[str]) -> dict[str, tuple[str, str]]:
+    """The classification the inputs' source units confirmed or corrected (column →
+    category, decided_by): a sample's column of the same name is classified as they decided."""
+    confirmed: dict[str, tuple[str, str]] = {}
+    for code in inputs:
+        current = lake.current_version(ctx, code)
+        for c in current[0].classification if current is not None else []:
+            if c.overridden:
+                confirmed[c.name] = (c.category, c.decided_by or "")
+    return confirmed
 
 
 def input_problems(ctx: Ctx, agreement: Agreement, inputs: list[str]) -> ErrorCollector:
@@ -161,11 +171,14 @@ def create_product(ctx: Ctx, data: ProductIn) -> ProductOut:
         )
         if release is not None and not sample:
             sample = release_sample(release)
-    if any(_UNMASKED.search(str(v)) for row in sample for v in row.values() if v is not None):
+    for column, category in unmasked_columns(sample, confirmed_columns(ctx, inputs)):
+        info = CATEGORY_INFO[category]
         errors.add(
             "sample",
-            "样例数据含未脱敏的身份证号或手机号。",
-            "The sample holds an unmasked resident ID or mobile number.",
+            f"样例数据的「{column}」列含未脱敏的个人信息（{info.label_zh}），"
+            "须按平台的脱敏规则处理后再提交。",
+            f"Column “{column}” of the sample holds personal information ({info.label_en})"
+            " in clear; mask it as the platform masks such data before submitting.",
         )
     if errors.errors:
         raise refused("create_product", target, Invalid(errors=errors.errors))
