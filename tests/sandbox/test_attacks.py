@@ -5,6 +5,8 @@ Budget exhaustion is the last test (DP grants; more in test_private)."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 from shuzhi.audit import service as audit
+from shuzhi.audit.schemas import AuditFilter
 from shuzhi.context import SYSTEM, Actor, Role
 from shuzhi.db.engine import Database
 from shuzhi.errors import Forbidden, Invalid
@@ -351,6 +354,30 @@ def test_every_attack_is_audited(sb: Sandbox) -> None:
     assert refusals[0].outcome == "denied"
     assert runs[0].details["suppressed"] == 1 and runs[0].details["rows_released"] == 2
     assert runs[0].details["plan"]["datasets"] == [sb.health]
+
+
+def test_the_audit_log_keeps_no_value_a_query_names(sb: Sandbox) -> None:
+    someone = people()[0]["身份证号"]
+    phone = "13812345678"
+    refused(sb, f"SELECT COUNT(*) FROM {h(sb)} WHERE 身份证号 = '{someone}'", "join_key_misuse")
+    refused(sb, f"SELEC COUNT(*) FROM {h(sb)} WHERE x = '{someone}'", "syntax")
+    sb.query(
+        f"SELECT 社区, COUNT(*) FROM {h(sb)} WHERE 慢病 = '{phone}' OR 年龄 = {phone} "
+        "OR 年龄 = 92 GROUP BY 社区"
+    )
+    with acting(sb.database, Actor(kind="user", name="auditor", role=Role.AUDITOR)) as ctx:
+        entries = audit.view_audit(ctx, action="sandbox.query_refused").items
+        entries += audit.view_audit(ctx, action="sandbox.query_run").items
+        found = sum(
+            audit.view_audit(ctx, filters=AuditFilter(q=value)).total for value in (someone, phone)
+        )
+    kept = json.dumps([e.details for e in entries], ensure_ascii=False)
+    assert someone not in kept and phone not in kept and someone[:14] not in kept
+    assert found == 0
+    # Digests, alike for one value wherever it was typed; short numbers stay as typed.
+    digests = re.findall(r"'#([0-9a-f]+)'", kept)
+    assert len(digests) >= 5 and len(set(digests)) == 2
+    assert "年龄 = 92" in kept
 
 
 def test_budget_exhaustion_refuses_the_next_query(database: Database) -> None:

@@ -10,6 +10,7 @@ from shuzhi.audit import service as audit
 from shuzhi.context import Ctx
 from shuzhi.sandbox.checker import CheckedQuery
 from shuzhi.sandbox.events import QueryRefusedEvent, QueryRun
+from shuzhi.sandbox.literals import digested, digits_digested, key_of
 from shuzhi.sandbox.models import QueryStatus, SandboxQuery, SandboxQueryDataset
 from shuzhi.sandbox.private import PrivateAnswer
 from shuzhi.sandbox.schemas import QueryOut
@@ -24,6 +25,7 @@ class Recorder:
         self, ctx: Ctx, sql: str, analyst: str, unit_id: int, app: AppPrincipal | None
     ) -> None:
         self.ctx, self.sql, self.analyst, self.unit_id, self.app = ctx, sql, analyst, unit_id, app
+        self.key = key_of(ctx.settings.secret_key)  # the audit log keeps literals digested
 
     def _row(self, status: QueryStatus) -> SandboxQuery:
         return SandboxQuery(
@@ -50,9 +52,9 @@ class Recorder:
                     query_id=row.id,
                     unit=self.unit_id,
                     application=self.app.application_code if self.app else None,
-                    sql=self.sql,
+                    sql=digested(self.sql, self.key),
                     rule=rule,
-                    reason=en,
+                    reason=digits_digested(en, self.key),
                 ),
                 outcome="denied",
             )
@@ -93,8 +95,8 @@ class Recorder:
                 query_id=row.id,
                 unit=self.unit_id,
                 application=self.app.application_code if self.app else None,
-                sql=self.sql,
-                plan=row.plan,
+                sql=digested(self.sql, self.key),
+                plan=_plan_digested(row.plan, self.key),
                 rows_released=len(rows),
                 suppressed=suppressed or 0,
                 epsilon_spent=noisy.epsilon if noisy else None,
@@ -111,3 +113,15 @@ class Recorder:
             intervals=noisy.intervals if noisy else None,
             k=checked.k,
         )
+
+
+def _plan_digested(plan: dict[str, Any], key: bytes) -> dict[str, Any]:
+    """The plan as the audit log keeps it: the SQL of its parts with literals digested."""
+    out = dict(plan)
+    for part in ("where", "having"):
+        if isinstance(out.get(part), str):
+            out[part] = digested(out[part], key)
+    for part in ("group_by", "outputs"):
+        if isinstance(out.get(part), list):
+            out[part] = [digested(x, key) if isinstance(x, str) else x for x in out[part]]
+    return out
