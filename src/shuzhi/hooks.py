@@ -156,8 +156,8 @@ class VersionAccepted(Hook):
 
 @dataclass(frozen=True)
 class ClassificationChanged(Hook):
-    """A person confirmed or corrected a column's category: the current version's
-    classification and grade were derived again."""
+    """A person confirmed or corrected a column's category: every version is read with it
+    from now on, and the current version's grade was derived again."""
 
     resource_code: str
     unit_id: int

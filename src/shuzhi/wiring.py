@@ -33,6 +33,10 @@ def register_all() -> None:
     hooks.subscribe(hooks.EntryRepublished, portal.on_entry_republished)
     # An authorisation agreement that ends takes the grants issued under it along.
     hooks.subscribe(hooks.AgreementEnded, sharing.on_agreement_ended)
+    # Grants' masks follow the data: a stricter classification of what is served tightens them.
+    hooks.subscribe(hooks.VersionLoaded, sharing.on_version_loaded)
+    hooks.subscribe(hooks.VersionAccepted, sharing.on_version_accepted)
+    hooks.subscribe(hooks.ClassificationChanged, sharing.on_classification_changed)
     # Security operations contains (or lifts) an agreement in force.
     hooks.subscribe(hooks.AgreementHeld, market.on_agreement_held)
     # Quality control checks and scores every loaded version.

@@ -7,6 +7,7 @@ import io
 import json
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -17,6 +18,8 @@ from shuzhi.context import SYSTEM, Role
 from shuzhi.db.engine import Database
 from shuzhi.gateway import keyindex
 from shuzhi.gateway import service as gateway_service
+from shuzhi.lake import service as lake
+from shuzhi.lake.readers import FileSource
 from shuzhi.sharing import apps_service as apps
 from shuzhi.sharing import service as sharing
 from tests.conftest import acting
@@ -32,7 +35,7 @@ from tests.gateway.helpers import (
     sealed,
     share,
 )
-from tests.lake.helpers import people_rows
+from tests.lake.helpers import people_rows, write_csv
 from tests.sharing.helpers import application, approve, key, request, shared_entry
 from tests.web.helpers import login
 
@@ -342,3 +345,55 @@ def test_a_partial_approval_that_drops_a_column_keeps_its_conditions(
         assert widened.status_code == 422 and "年龄" in widened.text  # not granted
     index_dir = database.settings.data_dir / keyindex.INDEX_DIR
     assert any(index_dir.glob(f"*{keyindex.SUFFIX}")) == use_index
+
+
+def test_a_grant_s_masks_follow_a_stricter_classification_of_its_data(
+    app: FastAPI, database: Database, tmp_path: Path
+) -> None:
+    # 年龄 was granted in clear; a later load puts resident IDs under it, and then the
+    # provider's CDO files it as health data. Each time the grant is tightened, and the
+    # gateway serves what the data is now, never what it was when decided.
+    seeded = seed_org(database)
+    code = shared_entry(database, loaded=True, rows=30)
+    app_code = application(database)
+    liaison = seeded.actor(Role.DATA_LIAISON)
+    auth = {"Authorization": f"Bearer {key(database, app_code, liaison)}"}
+    asked = request(database, liaison, code, app_code, columns=["公民身份号码", "年龄"])
+    approve(database, seeded, asked.id)
+    with acting(database, seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
+        (grant,) = sharing.list_grants(ctx)
+    assert {m.column: m.level for m in grant.masking}["年龄"] == "none"
+    base = f"/api/v1/share/{code}"
+    people = people_rows(30)
+    with gateway(app, TEST_OPTIONS) as client:
+        first = client.get(f"{base}/records/{people[0][1]}", headers=auth).json()
+        assert first["年龄"] == people[0][4]  # in clear, as decided
+
+    ids = [[*r[:4], r[1]] for r in people]
+    with acting(database, SYSTEM) as ctx:
+        loaded = lake.ingest(ctx, code, FileSource(write_csv(tmp_path / "v2.csv", ids)))
+    assert {c.name: c.category for c in loaded.version.classification}["年龄"] == "resident_id"
+    if loaded.version.status != "current":  # a new kind of personal data waits for review
+        with gateway(app, TEST_OPTIONS) as client:  # meanwhile the decided version serves
+            kept = client.get(f"{base}/records/{people[0][1]}", headers=auth).json()
+            assert kept["年龄"] == people[0][4]
+        with acting(database, seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
+            lake.accept_drift(ctx, code, loaded.version.number, "核对无误")
+    with gateway(app, TEST_OPTIONS) as client:
+        served = client.get(f"{base}/records/{people[0][1]}", headers=auth).json()["年龄"]
+        page = client.get(f"{base}/records", headers=auth, params={"limit": 100}).json()
+    assert served != ids[0][4] and served[:6] == ids[0][4][:6] and "*" in served
+    assert len(page["items"]) == 30
+    assert not {p[4] for p in ids} & {item["年龄"] for item in page["items"]}
+
+    with acting(database, seeded.other_unit_actor(Role.UNIT_CDO)) as ctx:
+        lake.override_classification(ctx, code, "年龄", "health", "病历号")
+    with gateway(app, TEST_OPTIONS) as client:
+        served = client.get(f"{base}/records/{people[0][1]}", headers=auth).json()["年龄"]
+    assert ids[0][4][:6] not in served
+    with acting(database, SYSTEM) as ctx:
+        tightened = audit.view_audit(ctx, action="sharing.grant_masks_tightened").items
+    assert [e.details["masking"]["年龄"].split(":")[0] for e in reversed(tightened)] == [
+        "resident_id",
+        "health",
+    ]

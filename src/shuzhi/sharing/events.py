@@ -121,6 +121,15 @@ class GrantRevoked(_GrantEvent):
 
 
 @dataclass(frozen=True)
+class GrantMasksTightened(_GrantEvent):
+    """The data's classification became stricter than the grant's masks (column → the
+    category and level now applied)."""
+
+    action: ClassVar[str] = "sharing.grant_masks_tightened"
+    masking: dict[str, str]
+
+
+@dataclass(frozen=True)
 class _ApplicationEvent(AuditEvent):
     target_type: ClassVar[str] = "application"
     target_fields: ClassVar[tuple[str, ...]] = ("code",)

@@ -15,16 +15,19 @@ from shuzhi.errors import Conflict, ErrorCollector
 from shuzhi.lake import service as lake
 from shuzhi.lake.query import Filter, Op
 from shuzhi.org import service as org
-from shuzhi.security.masking import MaskLevel
+from shuzhi.security.categories import CATEGORY_INFO, Category
+from shuzhi.security.masking import MaskLevel, is_more_masked
 from shuzhi.sharing import filters
 from shuzhi.sharing.access import bump_revision
 from shuzhi.sharing.apps_service import application_for
 from shuzhi.sharing.events import (
+    GrantMasksTightened,
     GrantRevoked,
 )
 from shuzhi.sharing.grants import DeliveryMode
 from shuzhi.sharing.models import (
     Grant,
+    GrantedMask,
     GrantStatus,
     RequestKind,
     ShareRequest,
@@ -292,6 +295,76 @@ def agreement_ended(ctx: Ctx, grant_ids: tuple[int, ...], reason: str) -> list[i
             f"the authorisation agreement ended: {reason}",
         )
     ]
+
+
+def _stricter(had: GrantedMask | None, category: Category) -> GrantedMask | None:
+    """The mask a granted column needs now that its data is classified ``category`` (one
+    that masks), or ``None`` when ``had`` is already at least as strict and of that kind."""
+    wanted = CATEGORY_INFO[category].default_level
+    if had is None:
+        return {"category": category.value, "level": wanted.value}
+    level = MaskLevel(had["level"])
+    if had["category"] == category.value and not is_more_masked(wanted, level):
+        return None
+    strongest = wanted if is_more_masked(wanted, level) else level
+    return {"category": category.value, "level": strongest.value}
+
+
+def masks_follow_data(ctx: Ctx, resource_code: str) -> list[int]:
+    """Tighten the active grants of an entry to how its data is classified now: a column
+    decided while it held nothing personal, or another kind of personal data, would
+    otherwise be served under the old mask (or none) once a new version, an accepted one or
+    a person's override says it holds, say, mobile numbers. Masks only ever get stricter
+    here; the provider may decide anew. Returns the tightened grants' ids."""
+    current = lake.current_version(ctx, resource_code)
+    if current is None:
+        return []
+    hidden = lake.hidden_columns_of(ctx, resource_code, current[0].number)
+    grants = ctx.db.scalars(
+        select(Grant)
+        .where(Grant.resource_code == resource_code, Grant.status == GrantStatus.ACTIVE)
+        .order_by(Grant.id)
+    )
+    tightened = []
+    for grant in list(grants):
+        changes = {
+            column: mask
+            for column in grant.columns
+            if column in hidden
+            and (mask := _stricter(grant.masking.get(column), hidden[column])) is not None
+        }
+        if not changes:
+            continue
+        grant.masking = {**grant.masking, **changes}
+        grant.updated_at = utcnow()
+        tightened.append(grant.id)
+        record(
+            ctx,
+            GrantMasksTightened(
+                grant_id=grant.id,
+                unit=grant.provider_unit_id,
+                masking={c: f"{m['category']}:{m['level']}" for c, m in changes.items()},
+            ),
+        )
+    if tightened:
+        ctx.db.flush()
+        bump_revision(ctx.db)
+    return tightened
+
+
+def on_version_loaded(ctx: Ctx, event: hooks.VersionLoaded) -> None:
+    """Subscriber: a new version may hold another kind of data under a granted column."""
+    masks_follow_data(ctx, event.resource_code)
+
+
+def on_version_accepted(ctx: Ctx, event: hooks.VersionAccepted) -> None:
+    """Subscriber: a version accepted after review is the one served now."""
+    masks_follow_data(ctx, event.resource_code)
+
+
+def on_classification_changed(ctx: Ctx, event: hooks.ClassificationChanged) -> None:
+    """Subscriber: a person corrected a column's category."""
+    masks_follow_data(ctx, event.resource_code)
 
 
 def on_agreement_ended(ctx: Ctx, event: hooks.AgreementEnded) -> None:
