@@ -26,6 +26,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from shuzhi.errors import ShuzhiError
+from shuzhi.failures import log_unexpected
 from shuzhi.gateway import service, stats
 from shuzhi.gateway.models import Endpoint
 from shuzhi.gateway.redaction import LOOKUP_PATH
@@ -220,9 +221,9 @@ class LookupFirstApp(FastAPI):
             body = await _lookup_body(scope, resource_code, key)
         except ShuzhiError as err:
             response = problems.error_response(Request(scope, receive), err)
-        except Exception:
+        except Exception as err:
             # The key (often a resident ID) is never logged; the dataset is.
-            log.exception("unhandled error on a keyed lookup in %s", resource_code)
+            log_unexpected(log, err, "unhandled error on a keyed lookup in %s", resource_code)
             response = problems.error_response(Request(scope, receive), problems.internal_error())
         else:
             headers = [(b"content-length", str(len(body)).encode()), *self._headers()]

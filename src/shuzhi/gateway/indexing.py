@@ -21,6 +21,7 @@ from pathlib import Path
 
 from shuzhi import hooks
 from shuzhi.context import Ctx
+from shuzhi.failures import log_unexpected
 from shuzhi.gateway import keybuild, keyindex
 from shuzhi.lake import service as lake
 from shuzhi.lake import worker
@@ -89,8 +90,10 @@ def on_version_written(ctx: Ctx, event: hooks.VersionWritten) -> None:
     def run() -> hooks.Finish:
         try:
             worker.run_job(build_indexes, (settings, event.version, columns), limits)
-        except Exception:
-            log.exception("building the key indexes of %s failed", event.version.version_id)
+        except Exception as err:
+            log_unexpected(
+                log, err, "building the key indexes of %s failed", event.version.version_id
+            )
         return _nothing
 
     event.alongside.append(run)

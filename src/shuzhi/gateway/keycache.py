@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from shuzhi.errors import Unavailable
+from shuzhi.failures import log_unexpected
 from shuzhi.gateway.keybuild import ensure
 from shuzhi.gateway.keyindex import KeyIndex, index_path, indexable, remove_earlier
 from shuzhi.lake.manifest import Version
@@ -104,8 +105,8 @@ class KeyIndexes:
     def _build(self, version: Version, key_column: str, path: Path) -> None:
         try:
             ensure(self.engine, self.data_dir, version, key_column)
-        except Exception:
-            log.exception("building the key index %s failed", path.name)
+        except Exception as err:
+            log_unexpected(log, err, "building the key index %s failed", path.name)
             with self._lock:
                 self._failed[path] = time.monotonic()
         finally:

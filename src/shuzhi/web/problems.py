@@ -9,7 +9,6 @@ Shape (pinned by tests/web/test_problems.py):
 from __future__ import annotations
 
 import logging
-import traceback
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +27,7 @@ from shuzhi.errors import (
     Unauthenticated,
     Unavailable,
 )
+from shuzhi.failures import log_unexpected
 from shuzhi.validation import translate
 from shuzhi.web.headers import apply_security_headers
 from shuzhi.web.i18n import locale_of
@@ -139,42 +139,3 @@ def internal_error() -> ShuzhiError:
     shaped = ShuzhiError(INTERNAL.zh, INTERNAL.en)
     shaped.status = 500
     return shaped
-
-
-# Libraries whose error messages quote the data they failed on (a stored value the engine
-# could not convert, the parameters of a database statement): their messages stay out of
-# the log; the error's kind and traceback are kept.
-QUOTING_LIBRARIES = frozenset({"duckdb", "pyarrow", "pyspark", "py4j", "sqlalchemy", "psycopg"})
-
-
-def log_unexpected(logger: logging.Logger, err: BaseException, what: str, *args: Any) -> None:
-    """Log an unexpected failure as ``logger.exception`` would, but with the message of any
-    error in its chain raised by a library that quotes data withheld (``failure_text``)."""
-    logger.error(what + "\n%s", *args, failure_text(err))
-
-
-def failure_text(err: BaseException) -> str:
-    """``err``'s chain of causes, each with its traceback, oldest first."""
-    chain: list[BaseException] = []
-    current: BaseException | None = err
-    while current is not None and all(current is not seen for seen in chain):
-        chain.append(current)
-        current = current.__cause__ or (
-            None if current.__suppress_context__ else current.__context__
-        )
-    parts: list[str] = []
-    for n, e in enumerate(reversed(chain)):
-        if n:
-            parts.append("\nwhich led to:\n")
-        parts.append("Traceback (most recent call last):\n")
-        parts.extend(traceback.format_tb(e.__traceback__))
-        parts.append(_described(e))
-    return "".join(parts)
-
-
-def _described(err: BaseException) -> str:
-    kind = type(err)
-    if kind.__module__.split(".")[0].lstrip("_") in QUOTING_LIBRARIES:
-        name = f"{kind.__module__}.{kind.__qualname__}"
-        return f"{name}: (message withheld: it may quote stored data)\n"
-    return "".join(traceback.format_exception_only(err))
