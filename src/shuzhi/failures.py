@@ -38,13 +38,15 @@ def failure_text(err: BaseException) -> str:
             parts.append("\nwhich led to:\n")
         parts.append("Traceback (most recent call last):\n")
         parts.extend(traceback.format_tb(e.__traceback__))
-        parts.append(_described(e))
+        parts.append(described(e) + "\n")
     return "".join(parts)
 
 
-def _described(err: BaseException) -> str:
+def described(err: BaseException) -> str:
+    """``Kind: message`` of one error, the message withheld where a library that quotes
+    data raised it (for a failure reported elsewhere than a log, too)."""
     kind = type(err)
     if kind.__module__.split(".")[0].lstrip("_") in QUOTING_LIBRARIES:
         name = f"{kind.__module__}.{kind.__qualname__}"
-        return f"{name}: (message withheld: it may quote stored data)\n"
-    return "".join(traceback.format_exception_only(err))
+        return f"{name}: (message withheld: it may quote stored data)"
+    return "".join(traceback.format_exception_only(err)).rstrip("\n")

@@ -102,6 +102,19 @@ def test_a_worker_that_dies_is_reported_and_a_defect_is_not_a_refusal() -> None:
         run_job(_failing_job, (), WorkerLimits())
 
 
+def _engine_failing_job(relay: Any) -> None:
+    import duckdb
+
+    duckdb.execute("SELECT CAST('110101199003074518x' AS INTEGER)").fetchall()
+
+
+def test_a_defect_reports_no_value_the_engine_quoted() -> None:
+    with pytest.raises(WorkerCrashed) as caught:
+        run_job(_engine_failing_job, (), WorkerLimits())
+    said = str(caught.value)
+    assert "ConversionException" in said and "110101199003074518" not in said
+
+
 def test_limits_come_from_the_settings(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url="sqlite://", secret_key="x")
     assert WorkerLimits.of(settings) == WorkerLimits()

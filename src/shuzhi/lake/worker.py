@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shuzhi.errors import Invalid, ShuzhiError
+from shuzhi.failures import described
 from shuzhi.lake.limits import LOAD_MEMORY_MB, LOAD_SECONDS, MAX_CONCURRENT_LOADS, refuse
 from shuzhi.lake.readers import DatabaseSource, FileSource, Source, engine_error
 from shuzhi.lake.writer import LoadOptions, LoadResult, write_version
@@ -275,7 +276,7 @@ def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...], uma
     except ShuzhiError as err:
         outcome = ("error", _error_state(err))
     except BaseException as exc:
-        outcome = ("crash", f"{type(exc).__name__}: {str(exc)[:500]}")
+        outcome = ("crash", described(exc)[:500])
     try:
         conn.send(("usage", _own_usage()))
         conn.send(outcome)
