@@ -86,16 +86,21 @@ def _conflict(database: Database, unit: str) -> int:
         return service.list_conflicts(ctx)[0].id
 
 
-def _see_draft(ctx: Ctx, code: str) -> object:
-    """A draft another unit may not see reads as not found; the matrix counts that as denied."""
-    try:
-        return service.get_entry(ctx, code)
-    except NotFound:
-        raise Forbidden() from None
-
-
 Call = Callable[[Ctx, object], object]
 Prep = Callable[[Database, str], object]
+
+
+def _hidden_is_denied(call: Callable[[Ctx, str], object]) -> Call:
+    """An unpublished entry the actor may not see reads as not found, for reading and writing
+    alike (nothing tells it exists); the matrix counts that as denied."""
+
+    def counted(ctx: Ctx, code: object) -> object:
+        try:
+            return call(ctx, str(code))
+        except NotFound:
+            raise Forbidden() from None
+
+    return counted
 
 
 def _fresh_code(ctx: Ctx, _u: object) -> object:
@@ -104,7 +109,7 @@ def _fresh_code(ctx: Ctx, _u: object) -> object:
 
 OPERATIONS: dict[str, tuple[Prep, Call]] = {
     "view_catalog": (lambda d, u: u, lambda c, u: service.list_entries(c, "人口")),
-    "view_entry_drafts": (lambda d, u: _entry(d, u, "draft"), lambda c, e: _see_draft(c, str(e))),
+    "view_entry_drafts": (lambda d, u: _entry(d, u, "draft"), _hidden_is_denied(service.get_entry)),
     "create_entry": (
         lambda d, u: u,
         lambda c, u: service.create_entry(
@@ -113,21 +118,23 @@ OPERATIONS: dict[str, tuple[Prep, Call]] = {
     ),
     "update_entry": (
         lambda d, u: _entry(d, u, "draft"),
-        lambda c, e: service.update_entry(
-            c, str(e), EntryUpdate.model_validate(entry_data(name=f"改名{next(_n)}"))
+        _hidden_is_denied(
+            lambda c, e: service.update_entry(
+                c, e, EntryUpdate.model_validate(entry_data(name=f"改名{next(_n)}"))
+            )
         ),
     ),
     "submit_entry": (
         lambda d, u: _entry(d, u, "draft"),
-        lambda c, e: service.submit_entry(c, str(e)),
+        _hidden_is_denied(service.submit_entry),
     ),
     "approve_entry": (
         lambda d, u: _entry(d, u, "submitted"),
-        lambda c, e: service.approve_entry(c, str(e)),
+        _hidden_is_denied(service.approve_entry),
     ),
     "return_entry": (
         lambda d, u: _entry(d, u, "submitted"),
-        lambda c, e: service.return_entry(c, str(e), "请补充信息项说明"),
+        _hidden_is_denied(lambda c, e: service.return_entry(c, e, "请补充信息项说明")),
     ),
     "revise_entry": (
         lambda d, u: _entry(d, u, "published"),

@@ -49,10 +49,10 @@ def test_nobody_approves_their_own_submission(database: Database, org: Org) -> N
         service.submit_entry(ctx, out.resource_code)
     with pytest.raises(Forbidden), acting(database, org.actor(Role.UNIT_CDO)) as ctx:
         service.approve_entry(ctx, out.resource_code)
-    # a liaison cannot approve at all, nor another unit's CDO
+    # a liaison cannot approve at all; another unit's CDO does not even know of the entry
     with pytest.raises(Forbidden), acting(database, org.actor(Role.DATA_LIAISON)) as ctx:
         service.approve_entry(ctx, out.resource_code)
-    with pytest.raises(Forbidden), acting(database, org.other_unit_actor(Role.UNIT_CDO)) as ctx:
+    with pytest.raises(NotFound), acting(database, org.other_unit_actor(Role.UNIT_CDO)) as ctx:
         service.approve_entry(ctx, out.resource_code)
 
 

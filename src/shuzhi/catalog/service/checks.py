@@ -12,8 +12,8 @@ from shuzhi.catalog.schemas import (
     EntryFields,
     ItemIn,
 )
-from shuzhi.catalog.service.common import _ID_BY_CODE, _SAME_NAME, _SEQUENCES, _TASK
-from shuzhi.catalog.service.reading import _unit_id
+from shuzhi.catalog.service.common import _SAME_NAME, _SEQUENCES, _STATE_BY_CODE, _TASK
+from shuzhi.catalog.service.reading import _unit_id, shown_status
 from shuzhi.context import Ctx
 from shuzhi.errors import ErrorCollector, Invalid
 from shuzhi.validation import text_key
@@ -79,8 +79,9 @@ def _check_stored(
             f"Your unit already has an entry with this name ({same_name}).",
         )
     for code in f.related_codes:
-        related = ctx.db.scalar(_ID_BY_CODE, {"code": code})
-        if related is None or related == own_id:
+        # A code the actor may not know of is refused exactly like one nobody holds.
+        related = ctx.db.execute(_STATE_BY_CODE, {"code": code}).first()
+        if related is None or related.id == own_id or shown_status(ctx, related) is None:
             errors.add(
                 "related_codes",
                 f"关联资源代码 {code} 不存在或指向本目录。",

@@ -47,7 +47,10 @@ LIVE_STATES = (EntryStatus.DRAFT, EntryStatus.SUBMITTED, EntryStatus.PUBLISHED)
 _BY_CODE = select(CatalogEntry).where(CatalogEntry.resource_code == bindparam("code"))
 
 
-_ID_BY_CODE = select(CatalogEntry.id).where(CatalogEntry.resource_code == bindparam("code"))
+# What decides whether a caller may know of the entry holding a code (``shown_status``).
+_STATE_BY_CODE = select(
+    CatalogEntry.id, CatalogEntry.unit_id, CatalogEntry.status, CatalogEntry.published_version
+).where(CatalogEntry.resource_code == bindparam("code"))
 
 
 _SAME_NAME = select(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ from shuzhi.catalog.schemas import (
     ElementIn,
     ElementOut,
 )
-from shuzhi.catalog.service.reading import sees_all_drafts, sees_working_copy
+from shuzhi.catalog.service.reading import shown_status
 from shuzhi.catalog.service.search import _public_views, sync_synonyms
 from shuzhi.context import Ctx
 from shuzhi.org import service as org
@@ -50,21 +51,22 @@ def export_dcat(ctx: Ctx) -> dict[str, Any]:
 
 
 def catalog_overview(ctx: Ctx) -> CatalogOverview:
-    """Entry counts by status (own unit for unit staff) and open source conflicts."""
+    """Entry counts by the status the actor is shown (``shown_status``: working status for
+    the entries whose drafts they may see, else what was published) and open conflicts."""
     require(ctx, "view_catalog")
-    query = select(CatalogEntry.status, func.count()).group_by(CatalogEntry.status)
-    if not sees_all_drafts(ctx):
-        # Own unit's unpublished entries count only for those who may see its drafts.
-        own = ctx.actor.unit_id if sees_working_copy(ctx, ctx.actor.unit_id or 0) else 0
-        query = query.where(
-            (CatalogEntry.published_version.is_not(None)) | (CatalogEntry.unit_id == (own or 0))
-        )
-    counts = {status: int(n) for status, n in ctx.db.execute(query).all()}
+    query = select(
+        CatalogEntry.unit_id, CatalogEntry.status, CatalogEntry.published_version, func.count()
+    ).group_by(CatalogEntry.unit_id, CatalogEntry.status, CatalogEntry.published_version)
+    counts: Counter[EntryStatus] = Counter()
+    for row in ctx.db.execute(query):
+        status = shown_status(ctx, row)
+        if status is not None:
+            counts[status] += int(row[3])
     return CatalogOverview(
         entries=sum(counts.values()),
-        published=counts.get(EntryStatus.PUBLISHED, 0),
-        submitted=counts.get(EntryStatus.SUBMITTED, 0),
-        drafts=counts.get(EntryStatus.DRAFT, 0),
+        published=counts[EntryStatus.PUBLISHED],
+        submitted=counts[EntryStatus.SUBMITTED],
+        drafts=counts[EntryStatus.DRAFT],
         open_conflicts=sources.open_conflict_count(ctx),
     )
 

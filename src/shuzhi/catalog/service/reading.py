@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,12 +48,27 @@ def _classification(f: EntryFields | CatalogEntry) -> str:
     return f.class_code + f.subclass_code + f.group_code + f.detail_code
 
 
+def _not_found(resource_code: str) -> NotFound:
+    """The one answer for a code the caller cannot see, whether or not an entry holds it."""
+    return NotFound(
+        f"目录 {resource_code} 不存在。", f"Catalogue entry {resource_code} does not exist."
+    )
+
+
+def _no_version(resource_code: str, number: int) -> NotFound:
+    return NotFound(
+        f"目录 {resource_code} 没有第 {number} 版。",
+        f"Entry {resource_code} has no version {number}.",
+    )
+
+
 def _entry(ctx: Ctx, resource_code: str) -> CatalogEntry:
+    """The entry for reading or writing, if the caller may know it exists (``shown_status``);
+    otherwise the same NotFound as for a code nobody holds."""
+    require(ctx, "view_catalog", target=resource_code)
     entry = ctx.db.scalar(_BY_CODE, {"code": resource_code.strip()})
-    if entry is None:
-        raise NotFound(
-            f"目录 {resource_code} 不存在。", f"Catalogue entry {resource_code} does not exist."
-        )
+    if entry is None or shown_status(ctx, entry) is None:
+        raise _not_found(resource_code)
     return entry
 
 
@@ -86,6 +101,41 @@ def sees_all_drafts(ctx: Ctx) -> bool:
 
 def sees_working_copy(ctx: Ctx, unit_id: int) -> bool:
     return allowed(ctx, "view_entry_drafts", unit_id)
+
+
+class _Stated(Protocol):
+    """An entry row, or the columns of one that ``shown_status`` reads."""
+
+    @property
+    def unit_id(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def published_version(self) -> int | None: ...
+
+
+def shown_status(ctx: Ctx, entry: _Stated) -> EntryStatus | None:
+    """The status the caller is shown, None when the caller may not know the entry exists.
+
+    Who sees the unit's working copy sees its working status. Anyone else knows only what
+    was published: an entry under revision (draft or submitted again) reads as published,
+    a withdrawn one as withdrawn, and one never published does not exist for them.
+    """
+    if sees_working_copy(ctx, entry.unit_id):
+        return EntryStatus(entry.status)
+    if entry.published_version is None:
+        return None
+    if entry.status == EntryStatus.WITHDRAWN:
+        return EntryStatus.WITHDRAWN
+    return EntryStatus.PUBLISHED
+
+
+def _shows_snapshot(ctx: Ctx, entry: CatalogEntry) -> bool:
+    """Whether the caller reads the entry's last published version instead of its working
+    copy: every field, the version and the status then come from that snapshot."""
+    return shown_status(ctx, entry) not in (None, entry.status)
 
 
 _unit = memo.unit
@@ -197,30 +247,22 @@ def _snapshot(ctx: Ctx, entry: CatalogEntry, number: int) -> EntryOut:
         select(EntryVersion).where(EntryVersion.entry_id == entry.id, EntryVersion.number == number)
     )
     if row is None:
-        raise NotFound(
-            f"目录 {entry.resource_code} 没有第 {number} 版。",
-            f"Entry {entry.resource_code} has no version {number}.",
-        )
+        raise _no_version(entry.resource_code, number)
     out = EntryOut.model_validate(row.content)
     return out.model_copy(update={"showing_version": number})
 
 
 def get_entry(ctx: Ctx, resource_code: str, version: int | None = None) -> EntryOut:
     """The working copy for its unit and the bureau; others see the latest published version."""
-    require(ctx, "view_catalog")
     entry = _entry(ctx, resource_code)
     own = sees_working_copy(ctx, entry.unit_id)
     if version is not None:
-        if not own and (entry.published_version is None or version > entry.published_version):
-            raise NotFound(f"目录 {resource_code} 没有第 {version} 版。", "No such version.")
+        if not own and version > (entry.published_version or 0):
+            raise _no_version(entry.resource_code, version)
         return _snapshot(ctx, entry, version)
-    if own or entry.status in (EntryStatus.PUBLISHED, EntryStatus.WITHDRAWN):
-        return _entry_out(ctx, entry, with_history=own)
-    if entry.published_version is not None:
-        return _snapshot(ctx, entry, entry.published_version)
-    raise NotFound(
-        f"目录 {resource_code} 不存在。", f"Catalogue entry {resource_code} does not exist."
-    )
+    if _shows_snapshot(ctx, entry):
+        return _snapshot(ctx, entry, entry.published_version or 0)
+    return _entry_out(ctx, entry, with_history=own)
 
 
 def get_entries(ctx: Ctx, resource_codes: list[str]) -> dict[str, EntryOut]:
@@ -245,10 +287,7 @@ def get_entries(ctx: Ctx, resource_codes: list[str]) -> dict[str, EntryOut]:
 
 
 def list_versions(ctx: Ctx, resource_code: str) -> list[VersionOut]:
-    require(ctx, "view_catalog")
     entry = _entry(ctx, resource_code)
-    if entry.published_version is None and not sees_working_copy(ctx, entry.unit_id):
-        raise NotFound(f"目录 {resource_code} 不存在。", "No such entry.")
     rows = ctx.db.scalars(
         select(EntryVersion).where(EntryVersion.entry_id == entry.id).order_by(EntryVersion.number)
     )

@@ -18,9 +18,7 @@ from shuzhi.catalog.models import (
     CodeTable,
     DataItem,
     EntryStatus,
-    OpenType,
     Setting,
-    ShareType,
 )
 from shuzhi.catalog.schemas import (
     AbbreviationsIn,
@@ -32,16 +30,15 @@ from shuzhi.catalog.schemas import (
 from shuzhi.catalog.service.common import DEFER_KEY, SYNONYMS_KEY
 from shuzhi.catalog.service.reading import (
     _chunks,
+    _compose,
     _entry_out,
     _entry_outs,
+    _shows_snapshot,
     _snapshot,
-    _unit,
     sees_all_drafts,
-    sees_working_copy,
 )
 from shuzhi.context import Ctx
 from shuzhi.errors import ErrorCollector, Invalid
-from shuzhi.org.schemas import UnitBrief
 from shuzhi.search import service as search
 from shuzhi.search.service import SearchDoc
 
@@ -279,29 +276,16 @@ def reset_abbreviations(ctx: Ctx) -> AbbreviationsOut:
     return _save_abbreviations(ctx, None)
 
 
-def _brief(ctx: Ctx, entry: CatalogEntry, units: dict[int, UnitBrief], items: int) -> EntryBrief:
-    unit = _unit(ctx, entry.unit_id)
-    name, status = entry.name, EntryStatus(entry.status)
-    revising = status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED) and entry.published_version
-    if revising and entry.published_version and not sees_working_copy(ctx, entry.unit_id):
-        snap = _snapshot(ctx, entry, entry.published_version)
-        name, status, items = snap.name, EntryStatus.PUBLISHED, len(snap.items)
-    return EntryBrief(
-        resource_code=entry.resource_code,
-        name=name,
-        unit_code=unit.code,
-        unit_name=unit.name,
-        status=status,
-        share_type=ShareType(entry.share_type),
-        open_type=OpenType(entry.open_type),
-        update_cycle=entry.update_cycle,
-        format_code=entry.format_code,
-        class_code=entry.class_code,
-        version=entry.version,
-        published_version=entry.published_version,
-        publish_date=entry.publish_date,
-        items=items,
-    )
+def _brief(ctx: Ctx, entry: CatalogEntry, items: int) -> EntryBrief:
+    """The entry in brief as the caller is shown it: every field, the version and the status
+    from one source, its working copy or (``_shows_snapshot``) its last published version."""
+    if _shows_snapshot(ctx, entry):
+        shown = _snapshot(ctx, entry, entry.published_version or 0)
+        items = len(shown.items)
+    else:
+        shown = _compose(ctx, entry, [], [], [])
+    fields = shown.model_dump(include=set(EntryBrief.model_fields) - {"items"})
+    return EntryBrief.model_validate({**fields, "items": items})
 
 
 def list_entries(
@@ -351,10 +335,7 @@ def list_entries(
             .group_by(DataItem.entry_id)
         ).all()
     )
-    units: dict[int, UnitBrief] = {}
-    items = [
-        _brief(ctx, rows[k], units, counts.get(rows[k].id, 0)) for k in result.keys if k in rows
-    ]
+    items = [_brief(ctx, rows[k], counts.get(rows[k].id, 0)) for k in result.keys if k in rows]
     return EntryPage(total=result.total, items=items, facets=result.facets)
 
 
@@ -376,5 +357,4 @@ def review_queue(ctx: Ctx) -> list[EntryBrief]:
             .group_by(DataItem.entry_id)
         ).all()
     )
-    units: dict[int, UnitBrief] = {}
-    return [_brief(ctx, e, units, counts.get(e.id, 0)) for e in rows]
+    return [_brief(ctx, e, counts.get(e.id, 0)) for e in rows]

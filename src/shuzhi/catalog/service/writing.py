@@ -41,7 +41,7 @@ from shuzhi.catalog.schemas import (
     ItemIn,
 )
 from shuzhi.catalog.service.checks import _next_sequence, _resolve_unit, _validate
-from shuzhi.catalog.service.common import _ADD_EVENT, _ADD_ITEMS, _ID_BY_CODE
+from shuzhi.catalog.service.common import _ADD_EVENT, _ADD_ITEMS, _STATE_BY_CODE
 from shuzhi.catalog.service.reading import (
     _classification,
     _compose,
@@ -142,18 +142,20 @@ def _flush_unique(ctx: Ctx, resource_code: str) -> None:
             ctx.db.flush()
     except IntegrityError:
         raise Conflict(
-            f"资源代码 {resource_code} 已被占用，请更换顺序码或重试。",
-            f"Resource code {resource_code} is already taken; change the sequence or retry.",
+            f"资源代码 {resource_code} 不可用，请更换顺序码或重试。",
+            f"Resource code {resource_code} is not available; change the sequence or retry.",
         ) from None
 
 
 def _duplicate_code(ctx: Ctx, code: str, own_id: int | None = None) -> None:
-    other = ctx.db.scalar(_ID_BY_CODE, {"code": code})
-    if other is not None and other != own_id:
+    """Refuse a code held by another entry. The text never says whether that entry exists:
+    it may be another unit's draft, which the caller may not know of."""
+    other = ctx.db.execute(_STATE_BY_CODE, {"code": code}).first()
+    if other is not None and other.id != own_id:
         raise Invalid.field(
             "sequence_code",
-            f"资源代码 {code} 已存在。",
-            f"Resource code {code} already exists.",
+            f"资源代码 {code} 不可用，请更换顺序码。",
+            f"Resource code {code} is not available; choose another sequence code.",
         )
 
 
