@@ -10,7 +10,6 @@ conditions, fields); any change or tampering makes it invalid.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import os
@@ -18,15 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from shuzhi.errors import Invalid
+from shuzhi.security.digests import derive_key
 
 NONCE_BYTES = 12
 TAG_BYTES = 16
 MAX_CURSOR_CHARS = 4096
-
-
-def derive_key(secret: str, purpose: str) -> bytes:
-    """A key for one purpose from the application secret (the secret itself is never used)."""
-    return hmac.new(secret.encode("utf-8"), purpose.encode("utf-8"), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import Any
 
 from shuzhi.errors import ErrorCollector, FieldError, Invalid, Message
 from shuzhi.lake.query import Filter, Op
+from shuzhi.security import digests
 from shuzhi.sharing.filters import INT64, Family, family_of
 
 MAX_FILTERS = 20
@@ -386,13 +387,8 @@ def matches(row: Mapping[str, Any], filters: Sequence[Filter]) -> bool:
 
 
 def value_digest(value: Any, key: bytes) -> str:
-    """A value as the call log (and the access log) shows it: a short keyed digest of its
-    JSON text (a string's text is what ``json.dumps`` gives, without building an encoder)."""
-    if type(value) is str:
-        text = encode_basestring(value)
-    else:
-        text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
-    return hmac.digest(key, text.encode(), "sha256").hex()[:16]
+    """A value as the call log (and the access log) shows it (``security.digests``)."""
+    return digests.digest(value, key)
 
 
 # Neighbourhood digests: short, so that many different blocks share one (a digest cannot be

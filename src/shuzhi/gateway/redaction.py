@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import re
 
-from shuzhi.gateway.cursor import derive_key
-from shuzhi.gateway.filters import value_digest
+from shuzhi.security import digests
 
 # A keyed lookup: the last path segment is a full key value (a resident ID, a credit code…).
 LOOKUP_PATH = re.compile(r"^/api/v1/share/(?P<resource_code>.*)/records/(?P<key>[^/]+)$")
-DIGEST_PURPOSE = "shuzhi.gateway.filter-digest"
 
 
 def digest_key(secret_key: str) -> bytes:
-    """The key of the call log's value digests."""
-    return derive_key(secret_key, DIGEST_PURPOSE)
+    """The key of the call log's value digests (``security.digests``)."""
+    return digests.digest_key(secret_key)
 
 
 def digest(value: object, key: bytes) -> str:
     """A value as the call log shows it."""
-    return value_digest(value, key)
+    return digests.digest(value, key)

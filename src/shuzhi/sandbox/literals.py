@@ -3,8 +3,8 @@ keyed digests.
 
 A query names the people it is about in its literals (``WHERE 身份证号 = '1101…'``, a phone
 typed as a number) and the audit log is read by more roles than the data is. Every text
-literal, and every number of six digits or more, becomes ``'#<digest>'``, the gateway's keyed
-digest of the value (``gateway.redaction``): without the platform's secret key no one can tell
+literal, and every number of six digits or more, becomes ``'#<digest>'``, the platform's keyed
+digest of the value (``security.digests``): without the platform's secret key no one can tell
 which value it was, and the same value always digests alike, so queries about one person can
 still be found together. Shorter numbers (ages, limits, positions) stay as typed. A statement
 the tokenizer cannot read has its quoted text and long digit runs replaced the same way.
@@ -18,7 +18,7 @@ import sqlglot
 from sqlglot import TokenType
 from sqlglot.errors import TokenError
 
-from shuzhi.gateway import redaction
+from shuzhi.security import digests
 
 MIN_DIGITS = 6  # a number with fewer digits says nothing about one person
 _LOOSE = re.compile(r"'(?:[^']|'')*'?|\d{6,}")  # quoted text (maybe unterminated), digit runs
@@ -26,11 +26,11 @@ _DIGIT_RUN = re.compile(r"\d{6,}")
 
 
 def key_of(secret_key: str) -> bytes:
-    return redaction.digest_key(secret_key)
+    return digests.digest_key(secret_key)
 
 
 def _token(value: str, key: bytes) -> str:
-    return f"'#{redaction.digest(value, key)}'"
+    return f"'#{digests.digest(value, key)}'"
 
 
 def digested(sql: str, key: bytes) -> str:
@@ -55,4 +55,4 @@ def digested(sql: str, key: bytes) -> str:
 def digits_digested(text: str, key: bytes) -> str:
     """Prose (a refusal's reason, which may quote the statement) with long digit runs
     replaced by their keyed digests."""
-    return _DIGIT_RUN.sub(lambda m: f"#{redaction.digest(m.group(0), key)}", text)
+    return _DIGIT_RUN.sub(lambda m: f"#{digests.digest(m.group(0), key)}", text)

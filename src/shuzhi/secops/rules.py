@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from shuzhi.auth import throttle
-from shuzhi.gateway import monitoring, redaction
+from shuzhi.gateway import monitoring
 from shuzhi.secops.models import Severity
+from shuzhi.security import digests
 
 WINDOW = timedelta(hours=1)
 BASELINE_DAYS = 7
@@ -458,16 +459,16 @@ def mask_client(client: str | None) -> str:
 
 
 def subject_key(secret_key: str) -> bytes:
-    """The key of the digests that tell client addresses apart in subjects: the gateway's
-    digest key (the call log and the access log digest values with it)."""
-    return redaction.digest_key(secret_key)
+    """The key of the digests that tell client addresses apart in subjects: the platform's
+    value digest key (``security.digests``; the call log and the access log use it too)."""
+    return digests.digest_key(secret_key)
 
 
 def client_subject(prefix: str, client: str, key: bytes) -> str:
     """A subject naming a client address: ``prefix``, the address's network part and a
-    keyed digest of the whole address (the gateway's value digest: two addresses of one
+    keyed digest of the whole address (``security.digests``: two addresses of one
     network stay two subjects, and no one without the secret key can tell which)."""
-    return f"{prefix}{mask_client(client)}#{redaction.digest(client, key)}"
+    return f"{prefix}{mask_client(client)}#{digests.digest(client, key)}"
 
 
 def _address_in(subject: str) -> tuple[str, str] | None:

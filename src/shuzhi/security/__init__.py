@@ -6,6 +6,7 @@ __all__ = [
     "categories",
     "cells",
     "classifier",
+    "digests",
     "disclosure",
     "evidence",
     "grading",
