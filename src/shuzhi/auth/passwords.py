@@ -84,6 +84,25 @@ def dummy_hash(settings: Settings) -> str:
     return _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_cost)
 
 
+def verify_login(settings: Settings, stored: str | None, password: str) -> bool:
+    """Check a log-in's password, spending at least the argon2 work of the current costs.
+
+    An unknown account (``stored`` None) is checked against ``dummy_hash``. A wrong password
+    for a hash made with other costs (cheaper ones, from before the costs were raised) is
+    then also checked against ``dummy_hash``, so a failure never costs less than one for an
+    unknown account and the answer time tells neither which accounts exist nor which still
+    have an old hash. (A right password is rehashed by the caller, see ``needs_rehash``.)
+    """
+    if stored is None:
+        verify_password(settings, dummy_hash(settings), password)
+        return False
+    if verify_password(settings, stored, password):
+        return True
+    if needs_rehash(settings, stored):
+        verify_password(settings, dummy_hash(settings), password)
+    return False
+
+
 def generate_password() -> str:
     """A temporary password for a reset: 4 groups of 5 unambiguous characters (~100 bits)."""
     alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"

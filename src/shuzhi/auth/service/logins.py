@@ -18,12 +18,7 @@ from shuzhi.auth.events import (
     PasswordChanged,
 )
 from shuzhi.auth.models import User
-from shuzhi.auth.passwords import (
-    dummy_hash,
-    hash_password,
-    needs_rehash,
-    verify_password,
-)
+from shuzhi.auth.passwords import hash_password, needs_rehash, verify_login
 from shuzhi.auth.service.common import _set_password, _totp_step
 from shuzhi.context import Actor, Ctx
 from shuzhi.db.base import utcnow
@@ -31,6 +26,7 @@ from shuzhi.errors import (
     TooManyRequests,
     Unauthenticated,
 )
+from shuzhi.security import digests
 
 LOGIN_STEP_SECONDS = 300  # time to enter the second-factor code or the new password
 
@@ -67,10 +63,29 @@ def _key(username: str) -> str:
     return username.strip().lower()[: throttle.USERNAME_CHARS]
 
 
-def _gate(ctx: Ctx, key: str, trusted_device: bool = False) -> None:
+UNKNOWN_NAME_PREFIX = "digest:"  # never in a username (nor an e-mail: it has no "@")
+
+
+def audit_name(ctx: Ctx, account: str | None, typed: str) -> str:
+    """How a failed attempt names its account in the audit log.
+
+    The account's own name when one was found (``account``); otherwise the text typed may be
+    anything, a password typed into the wrong box included, so only a keyed digest of it is
+    recorded (``digest:<hex>``, ``security.digests``, as the access log and security
+    operations' subjects show values): repeated attempts with the same unknown name can
+    still be correlated, and the text cannot be read back without the application secret.
+    """
+    if account is not None:
+        return account
+    key = digests.digest_key(ctx.settings.secret_key)
+    return f"{UNKNOWN_NAME_PREFIX}{digests.digest(typed.strip().lower(), key)}"
+
+
+def _gate(ctx: Ctx, key: str, trusted_device: bool = False, *, shown: str) -> None:
     """Serialise and throttle an attempt; a throttled one is refused before any check.
 
-    The refusal is audited but not counted, so it never extends the wait.
+    The refusal is audited (naming the account as ``shown``, see ``audit_name``) but not
+    counted, so it never extends the wait.
     """
     throttle.serialise(ctx, key, ctx.client)
     wait = throttle.wait_seconds(ctx, key, ctx.client, trusted_device=trusted_device)
@@ -84,26 +99,40 @@ def _gate(ctx: Ctx, key: str, trusted_device: bool = False) -> None:
     client = ctx.client
 
     def audit(c: Ctx) -> None:
-        record(c, LoginFailed(username=key, client=client, reason="throttled"), outcome="failed")
+        event = LoginFailed(username=shown, client=client, reason="throttled")
+        record(c, event, outcome="failed")
 
     err.after_rollback = audit
     raise err
 
 
-def _refuse(ctx: Ctx, key: str, reason: str, message: tuple[str, str] = WRONG_LOGIN) -> NoReturn:
+def _refuse(
+    ctx: Ctx, key: str, reason: str, message: tuple[str, str] = WRONG_LOGIN, *, shown: str
+) -> NoReturn:
     """Count and audit a failed check, committed at once (while the attempt's locks are held,
-    so a concurrent attempt on another worker counts it), then refuse."""
+    so a concurrent attempt on another worker counts it), then refuse.
+
+    The failure is counted under ``key`` and audited under ``shown`` (see ``audit_name``).
+    """
     throttle.record_failure(ctx, key, ctx.client)
-    record(ctx, LoginFailed(username=key, client=ctx.client, reason=reason), outcome="failed")
+    record(ctx, LoginFailed(username=shown, client=ctx.client, reason=reason), outcome="failed")
     ctx.db.commit()
     raise Unauthenticated(*message)
 
 
 def _check_password(ctx: Ctx, user: User | None, password: str) -> bool:
-    """Verify, spending the same argon2 work whether or not the account exists."""
-    stored = user.password_hash if user is not None else dummy_hash(ctx.settings)
-    ok = verify_password(ctx.settings, stored, password)
-    return ok and user is not None
+    """Verify, spending at least the current costs' argon2 work whether or not the account
+    exists and whatever costs its hash was made with (``passwords.verify_login``)."""
+    stored = user.password_hash if user is not None else None
+    return verify_login(ctx.settings, stored, password)
+
+
+def _find_user(ctx: Ctx, name: str) -> User | None:
+    """The account ``name`` (trimmed, lower-cased) names; longer input names none."""
+    if len(name) > throttle.USERNAME_CHARS:
+        return None
+    found: User | None = ctx.db.scalar(select(User).where(func.lower(User.username) == name))
+    return found
 
 
 def _trusted_device(ctx: Ctx, device_token: str | None, key: str) -> bool:
@@ -154,18 +183,18 @@ def authenticate(
     """Check a password; the login may then need a second-factor code or a new password.
 
     Failures are counted per account and address, per address and per account (see
-    ``auth.throttle``); unknown usernames cost the same argon2 work as known ones.
+    ``auth.throttle``); unknown usernames cost the same argon2 work as known ones. The audit
+    log names a failure's account only when it exists (``audit_name``).
     """
     name = username.strip().lower()
     key = _key(username)
-    _gate(ctx, key, _trusted_device(ctx, device_token, key))
-    user = None
-    if len(name) <= throttle.USERNAME_CHARS:
-        user = ctx.db.scalar(select(User).where(func.lower(User.username) == name))
+    user = _find_user(ctx, name)
+    shown = audit_name(ctx, user.username if user is not None else None, name)
+    _gate(ctx, key, _trusted_device(ctx, device_token, key), shown=shown)
     if not _check_password(ctx, user, password) or user is None:
-        _refuse(ctx, key, "bad credentials")
+        _refuse(ctx, key, "bad credentials", shown=shown)
     if not user.active:
-        _refuse(ctx, key, "inactive")
+        _refuse(ctx, key, "inactive", shown=shown)
     if needs_rehash(ctx.settings, user.password_hash):
         user.password_hash = hash_password(ctx.settings, password)
     return _complete(ctx, user, after_second_factor=False)
@@ -205,7 +234,7 @@ def continue_login(
         raise expired
     key = _key(user.username)
     if stage == "second_factor":
-        _gate(ctx, key, _trusted_device(ctx, device_token, key))
+        _gate(ctx, key, _trusted_device(ctx, device_token, key), shown=user.username)
         step = _totp_step(ctx, user, code)
         if step is None:
             _refuse(
@@ -213,6 +242,7 @@ def continue_login(
                 key,
                 "bad second factor",
                 ("验证码不正确。", "The verification code is not correct."),
+                shown=user.username,
             )
         user.totp_last_step = step
         return _complete(ctx, user, after_second_factor=True)

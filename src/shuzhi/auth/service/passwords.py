@@ -56,13 +56,14 @@ def _own_account(ctx: Ctx, operation: str, username: str | None) -> User:
 def _confirm_password(ctx: Ctx, user: User, password: str) -> None:
     """Re-check the current password (throttled and counted like a login)."""
     key = _key(user.username)
-    _gate(ctx, key)
+    _gate(ctx, key, shown=user.username)
     if not verify_password(ctx.settings, user.password_hash, password):
         _refuse(
             ctx,
             key,
             "bad current password",
             ("当前密码不正确。", "The current password is not correct."),
+            shown=user.username,
         )
 
 

@@ -77,6 +77,7 @@ def disable_totp(ctx: Ctx, data: TotpDisable, *, username: str | None = None) ->
             _key(user.username),
             "bad second factor",
             ("验证码不正确。", "The verification code is not correct."),
+            shown=user.username,
         )
     _clear_totp(user)
     record(ctx, SecondFactorDisabled(username=user.username))

@@ -11,13 +11,19 @@ from shuzhi.audit.service import record
 from shuzhi.auth import throttle
 from shuzhi.auth.passwords import (
     check_strength,
-    dummy_hash,
     hash_password,
     needs_rehash,
+    verify_login,
     verify_password,
 )
 from shuzhi.auth.permissions import allowed, require, scope_unit
-from shuzhi.auth.service import new_token, token_digest, token_matches, token_prefix
+from shuzhi.auth.service import (
+    audit_name,
+    new_token,
+    token_digest,
+    token_matches,
+    token_prefix,
+)
 from shuzhi.catalog.schemas import EntryOut, OpenType
 from shuzhi.context import Ctx
 from shuzhi.db.base import utcnow
@@ -80,7 +86,9 @@ def register_applicant(ctx: Ctx, data: ApplicantIn) -> ApplicantOut | None:
 
     The answer never tells whether the address was registered before: a repeated address
     creates nothing, is audited and returns None, and the public page shows the same result
-    either way (the owner logs in with the password they already have). Registrations are
+    either way (the owner logs in with the password they already have). The password is
+    hashed before the address is looked up, so both answers cost the same argon2 work and
+    take the same time. Registrations are
     counted per address like failed log-ins (namespace ``REGISTRATION``), so trying many
     e-mail addresses from one client is throttled and shows in the audit log.
     """
@@ -101,6 +109,8 @@ def register_applicant(ctx: Ctx, data: ApplicantIn) -> ApplicantOut | None:
             retry_after=wait,
         )
     throttle.record_failure(ctx, email, ctx.client, namespace=throttle.REGISTRATION)
+    # hashed on both paths, before the lookup: a repeated address must not answer faster
+    password_hash = hash_password(ctx.settings, data.password)
     if ctx.db.scalar(select(Applicant.id).where(Applicant.email == email)) is not None:
         record(ctx, ApplicantRegistrationRepeated(email[:_EMAIL_CHARS], ctx.client))
         return None
@@ -109,7 +119,7 @@ def register_applicant(ctx: Ctx, data: ApplicantIn) -> ApplicantOut | None:
         name=data.name.strip(),
         organisation=data.organisation.strip(),
         kind=data.kind,
-        password_hash=hash_password(ctx.settings, data.password),
+        password_hash=password_hash,
     )
     ctx.db.add(applicant)
     ctx.db.flush()
@@ -120,11 +130,11 @@ def register_applicant(ctx: Ctx, data: ApplicantIn) -> ApplicantOut | None:
 _WRONG_LOGIN = ("邮箱或密码不正确。", "Wrong e-mail or password.")
 
 
-def _gate(ctx: Ctx, email: str) -> None:
+def _gate(ctx: Ctx, email: str, *, shown: str) -> None:
     """Serialise and throttle an applicant's attempt (``auth.throttle``, applicant namespace).
 
     A throttled attempt is refused before the password is checked and is not counted; the
-    refusal is audited after the rollback.
+    refusal is audited after the rollback, naming the account as ``shown`` (``audit_name``).
     """
     throttle.serialise(ctx, email, ctx.client, namespace=throttle.APPLICANT)
     wait = throttle.wait_seconds(ctx, email, ctx.client, namespace=throttle.APPLICANT)
@@ -135,16 +145,18 @@ def _gate(ctx: Ctx, email: str) -> None:
         f"Too many failed logins; try again in {wait} seconds.",
         retry_after=wait,
     )
-    event = ApplicantLoginFailed(email=email[:_EMAIL_CHARS], client=ctx.client, reason="throttled")
+    event = ApplicantLoginFailed(email=shown[:_EMAIL_CHARS], client=ctx.client, reason="throttled")
     err.after_rollback = lambda c: record(c, event, outcome="failed")
     raise err
 
 
-def _refuse(ctx: Ctx, email: str, reason: str, message: tuple[str, str] = _WRONG_LOGIN) -> NoReturn:
-    """Count and audit a failed check, committed at once (while the attempt's locks are
-    held), then refuse."""
+def _refuse(
+    ctx: Ctx, email: str, reason: str, message: tuple[str, str] = _WRONG_LOGIN, *, shown: str
+) -> NoReturn:
+    """Count (under ``email``) and audit (naming ``shown``) a failed check, committed at once
+    (while the attempt's locks are held), then refuse."""
     throttle.record_failure(ctx, email, ctx.client, namespace=throttle.APPLICANT)
-    event = ApplicantLoginFailed(email=email[:_EMAIL_CHARS], client=ctx.client, reason=reason)
+    event = ApplicantLoginFailed(email=shown[:_EMAIL_CHARS], client=ctx.client, reason=reason)
     record(ctx, event, outcome="failed")
     ctx.db.commit()
     raise Unauthenticated(*message)
@@ -154,16 +166,18 @@ def login_applicant(ctx: Ctx, email: str, password: str) -> tuple[ApplicantOut, 
     """The applicant and the session epoch to sign into the portal's own cookie.
 
     Throttled like staff log-ins (in the applicant namespace); an unknown e-mail costs the
-    same argon2 work as a known one.
+    same argon2 work as a known one. The audit log names a failure's e-mail only when it is
+    an applicant's (``auth.service.audit_name``).
     """
     typed = email.strip().lower()
-    _gate(ctx, typed)
     found = None
     if len(typed) <= _EMAIL_CHARS:
         found = ctx.db.scalar(select(Applicant).where(Applicant.email == typed))
-    stored = found.password_hash if found is not None else dummy_hash(ctx.settings)
-    if not verify_password(ctx.settings, stored, password) or found is None:
-        _refuse(ctx, typed, "bad credentials")
+    shown = audit_name(ctx, found.email if found is not None else None, typed)
+    _gate(ctx, typed, shown=shown)
+    stored = found.password_hash if found is not None else None
+    if not verify_login(ctx.settings, stored, password) or found is None:
+        _refuse(ctx, typed, "bad credentials", shown=shown)
     if needs_rehash(ctx.settings, found.password_hash):
         found.password_hash = hash_password(ctx.settings, password)
     # failures are forgotten before the audit log's head is taken (lock order: failures, head)
@@ -184,13 +198,14 @@ def change_applicant_password(
     found = ctx.db.get(Applicant, applicant.id)
     if found is None:
         raise Unauthenticated("请先登录。", "Log in first.")
-    _gate(ctx, found.email)
+    _gate(ctx, found.email, shown=found.email)
     if not verify_password(ctx.settings, found.password_hash, data.current_password):
         _refuse(
             ctx,
             found.email,
             "bad current password",
             ("当前密码不正确。", "The current password is not correct."),
+            shown=found.email,
         )
     errors = ErrorCollector()
     check_strength(
