@@ -335,6 +335,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.sharing.deadline_recounted": ("重新计算共享申请期限", "Request deadline recounted"),
     "audit.act.sharing.grant_issued": ("授予共享权限", "Grant issued"),
     "audit.act.sharing.grant_revoked": ("撤销共享权限", "Grant revoked"),
+    "audit.act.sharing.grant_masks_tightened": (
+        "数据分类变严，共享权限的脱敏随之收紧",
+        "Grant masks tightened to the data's stricter classification",
+    ),
     "audit.act.sharing.grant_superseded": ("共享权限被替代", "Grant superseded"),
     "audit.act.sharing.notice_address_set": ("设置通知邮箱", "Notice address set"),
     "audit.act.sharing.policy_set": ("设置共享策略", "Sharing policy set"),
