@@ -3,12 +3,16 @@ clients whose gateway builds key indexes synchronously (so results never depend 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -22,6 +26,7 @@ from shuzhi.db.engine import Database
 from shuzhi.errors import NotFound
 from shuzhi.gateway.models import ApiCall
 from shuzhi.gateway.runtime import GatewayOptions, GatewayRuntime, GrantSource
+from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
 from shuzhi.lake.query import Filter
 from shuzhi.security.masking import MaskLevel
 from shuzhi.sharing.grants import (
@@ -187,3 +192,30 @@ class FakeGrants:
 
 AUTH = {"Authorization": f"Bearer {FakeGrants.TOKEN}"}
 _ = Filter  # re-exported for tests building row filters
+
+
+_versions = itertools.count()
+
+
+def parquet_version(root: Path, table: pa.Table) -> Version:
+    """``table`` written as a lake version's Parquet file under ``root``, outside any catalogue
+    (its columns as the file stores them)."""
+    directory = root / "datasets" / "T" / f"{next(_versions)}"
+    directory.mkdir(parents=True)
+    pq.write_table(table, directory / "v.parquet")
+    schema = pq.read_schema(directory / "v.parquet")
+    return Version(
+        directory=directory,
+        version_id="v000001-000000000000",
+        sequence=1,
+        created_at="2026-01-01T00:00:00Z",
+        data_file="v.parquet",
+        data_file_sha256=f"{next(_versions):064d}",
+        data_bytes=(directory / "v.parquet").stat().st_size,
+        row_count=table.num_rows,
+        columns=tuple(ColumnSchema(f.name, str(f.type), f.name) for f in schema),
+        content_hash="",
+        source={},
+        rejects=RejectSummary(),
+        timings={},
+    )

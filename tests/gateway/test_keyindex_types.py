@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import decimal
-import itertools
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -25,38 +24,15 @@ from shuzhi.errors import Unavailable
 from shuzhi.gateway import keybuild, keyindex
 from shuzhi.gateway.runtime import GatewayOptions, GatewayRuntime
 from shuzhi.lake import service as lake
-from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
+from shuzhi.lake.manifest import Version
 from shuzhi.lake.query import DuckDBEngine
 from shuzhi.lake.readers import FileSource
 from tests.conftest import acting
 from tests.engines import ENGINES, make_engine
-from tests.gateway.helpers import TEST_OPTIONS, gateway, ids, share
+from tests.gateway.helpers import TEST_OPTIONS, gateway, ids, parquet_version, share
 from tests.lake.helpers import people_rows
 
-_serial = itertools.count()
 UTC8 = dt.timezone(dt.timedelta(hours=8))
-
-
-def _version(root: Path, table: pa.Table) -> Version:
-    directory = root / "datasets" / "T" / f"{next(_serial)}"
-    directory.mkdir(parents=True)
-    pq.write_table(table, directory / "v.parquet")
-    schema = pq.read_schema(directory / "v.parquet")
-    return Version(
-        directory=directory,
-        version_id="v000001-000000000000",
-        sequence=1,
-        created_at="2026-01-01T00:00:00Z",
-        data_file="v.parquet",
-        data_file_sha256=f"{next(_serial):064d}",
-        data_bytes=(directory / "v.parquet").stat().st_size,
-        row_count=table.num_rows,
-        columns=tuple(ColumnSchema(f.name, str(f.type), f.name) for f in schema),
-        content_hash="",
-        source={},
-        rejects=RejectSummary(),
-        timings={},
-    )
 
 
 def _typed_table() -> pa.Table:
@@ -122,7 +98,7 @@ def test_typed_values_read_back_as_the_engine_returns_them(
     if path in ("one pass", "stable parts"):
         monkeypatch.setattr(keybuild, "PART_ROWS", 2)
     table = _typed_table()
-    version = _version(tmp_path, table)
+    version = parquet_version(tmp_path, table)
     assert keyindex.indexable(version, "k")
     engine = DuckDBEngine(tmp_path / "datasets")
     try:
@@ -167,7 +143,7 @@ def test_each_engine_builds_an_index_that_answers_as_it_does(
         for n in range(8)
     ]
     table = pa.concat_tables(copies)
-    version = _version(tmp_path, table)
+    version = parquet_version(tmp_path, table)
     engine = make_engine(kind, tmp_path / "datasets")
     try:
         built = keybuild.ensure(engine, tmp_path, version, "k")
@@ -194,7 +170,7 @@ def test_each_engine_builds_an_index_that_answers_as_it_does(
     ids=["binary", "list", "nanoseconds", "duration"],
 )
 def test_what_the_index_cannot_hold_is_left_to_the_engine(tmp_path: Path, column: pa.Array) -> None:
-    version = _version(tmp_path, pa.table({"k": ["a"], "v": column}))
+    version = parquet_version(tmp_path, pa.table({"k": ["a"], "v": column}))
     assert not keyindex.indexable(version, "k")
     engine = DuckDBEngine(tmp_path / "datasets")
     try:
@@ -204,7 +180,9 @@ def test_what_the_index_cannot_hold_is_left_to_the_engine(tmp_path: Path, column
 
 
 def test_a_key_column_that_is_not_text_is_left_to_the_engine(tmp_path: Path) -> None:
-    version = _version(tmp_path, pa.table({"k": pa.array([1, 2], pa.int64()), "v": ["a", "b"]}))
+    version = parquet_version(
+        tmp_path, pa.table({"k": pa.array([1, 2], pa.int64()), "v": ["a", "b"]})
+    )
     assert not keyindex.indexable(version, "k") and keyindex.indexable(version, "v")
 
 
@@ -219,7 +197,7 @@ def _engine_lookup(runtime: GatewayRuntime, version: Version, key: str) -> list[
 def test_engine_lookups_take_turns_and_are_refused_when_none_comes(
     tmp_path: Path, database: Database
 ) -> None:
-    version = _version(tmp_path, pa.table({"k": ["a", "b"], "v": pa.array([[1], [2]])}))
+    version = parquet_version(tmp_path, pa.table({"k": ["a", "b"], "v": pa.array([[1], [2]])}))
     engine = DuckDBEngine(tmp_path / "datasets")
     options = GatewayOptions(engine_lookups=1, key_index_wait_seconds=0.2)
     runtime = GatewayRuntime(database, engine, options)

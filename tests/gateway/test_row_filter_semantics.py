@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import itertools
 import math
 import os
 import time
@@ -18,18 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shuzhi.gateway.filters import Unfit, conform, matches
-from shuzhi.lake.manifest import ColumnSchema, RejectSummary, Version
 from shuzhi.lake.query import DuckDBEngine, Filter, Op
+from tests.gateway.helpers import parquet_version
 
 INT64 = 2**63
 UTC8 = dt.timezone(dt.timedelta(hours=8))
-_serial = itertools.count()
 
 Values = Callable[[list[Any]], st.SearchStrategy[Any]]  # the stored rows → filter values
 
@@ -141,27 +138,6 @@ def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _version(root: Path, table: pa.Table) -> Version:
-    directory = root / "datasets" / "T" / f"{next(_serial)}"
-    directory.mkdir(parents=True)
-    pq.write_table(table, directory / "v.parquet")
-    return Version(
-        directory=directory,
-        version_id="v000001-000000000000",
-        sequence=1,
-        created_at="2026-01-01T00:00:00Z",
-        data_file="v.parquet",
-        data_file_sha256=f"{next(_serial):064d}",
-        data_bytes=(directory / "v.parquet").stat().st_size,
-        row_count=table.num_rows,
-        columns=tuple(ColumnSchema(f.name, str(f.type), f.name) for f in table.schema),
-        content_hash="",
-        source={},
-        rejects=RejectSummary(),
-        timings={},
-    )
-
-
 @pytest.fixture
 def session_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The engine's session time zone (DuckDB takes the process's local zone at connect)."""
@@ -187,7 +163,7 @@ def _agree(root: Path, family: Family) -> None:
             rows = data.draw(st.lists(st.none() | family.rows, min_size=1, max_size=6), "rows")
             condition = data.draw(conditions(family, rows), "condition")
             table = pa.table({"n": list(range(len(rows))), "v": pa.array(rows, family.arrow)})
-            version = _version(root, table)
+            version = parquet_version(root, table)
             row_filter = conform([condition], version.column_types())
             by_engine = {
                 r["n"] for b in engine.scan(version, ["n"], row_filter) for r in b.to_pylist()

@@ -50,19 +50,6 @@ ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.Paren)
 LITERAL_ARGUMENTS = {"start", "length", "expression", "decimals"}
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 LITERALS = (exp.Literal, exp.Null, exp.Boolean)
-CAST_TYPES = {
-    exp.DataType.Type.INT,
-    exp.DataType.Type.BIGINT,
-    exp.DataType.Type.DOUBLE,
-    exp.DataType.Type.FLOAT,
-    exp.DataType.Type.DECIMAL,
-    exp.DataType.Type.VARCHAR,
-    exp.DataType.Type.TEXT,
-    exp.DataType.Type.DATE,
-}
-OUTPUT, AGG, WHERE, GROUP, HAVING = "output", "aggregate", "where", "group", "having"
-# What a value of each kind is read as when the other side of a comparison is text.
-KIND_TYPES = {NUMBER: "DOUBLE", DATE: "DATE", TIMESTAMP: "TIMESTAMP", BOOL: "BOOLEAN"}
 NUMBER_TYPES = {
     exp.DataType.Type.INT,
     exp.DataType.Type.BIGINT,
@@ -70,6 +57,14 @@ NUMBER_TYPES = {
     exp.DataType.Type.FLOAT,
     exp.DataType.Type.DECIMAL,
 }
+CAST_TYPES = NUMBER_TYPES | {
+    exp.DataType.Type.VARCHAR,
+    exp.DataType.Type.TEXT,
+    exp.DataType.Type.DATE,
+}
+OUTPUT, AGG, WHERE, GROUP, HAVING = "output", "aggregate", "where", "group", "having"
+# What a value of each kind is read as when the other side of a comparison is text.
+KIND_TYPES = {NUMBER: "DOUBLE", DATE: "DATE", TIMESTAMP: "TIMESTAMP", BOOL: "BOOLEAN"}
 
 
 def safe_cast(node: exp.Expression, to: str | exp.DataType) -> exp.Expression:
